@@ -1,0 +1,43 @@
+/** Run metadata: what a reader needs to trust a number measured on some machine, some day. */
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import { PROJECT_ROOT } from './paths';
+import { installedVersions } from './stacks/catalog';
+
+export interface RunMeta {
+  date: string;
+  /** `git rev-parse HEAD`, or `unknown` outside a checkout. */
+  commit: string;
+  /** Whether tracked files differed from the commit when the run started. */
+  dirty: boolean;
+  node: string;
+  cpuModel: string;
+  cores: number;
+  platform: string;
+  /** Resolved versions of every installed stack package, keyed `<stack>/<package>`. */
+  versions: Record<string, string>;
+}
+
+function git(args: string[]): string | undefined {
+  try {
+    return execFileSync('git', args, { cwd: PROJECT_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+let cached: Omit<RunMeta, 'date'> | undefined;
+
+/** Collects run metadata; the slow parts (git, package reads) are read once per process. */
+export function runMeta(): RunMeta {
+  cached ??= {
+    commit: git(['rev-parse', 'HEAD']) ?? 'unknown',
+    dirty: (git(['status', '--porcelain', '--untracked-files=no']) ?? '') !== '',
+    node: process.version,
+    cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
+    cores: os.cpus().length,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    versions: installedVersions(),
+  };
+  return { date: new Date().toISOString(), ...cached };
+}
