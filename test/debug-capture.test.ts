@@ -1,0 +1,316 @@
+/**
+ * Debug capture against the real stacks. Each scenario runs in a child process (this same file,
+ * started with CHILD_ENV set) so that the stack is loaded fresh, with DEBUG=* in its environment,
+ * and so that anything a logger writes on its own shows up on the child's stdout or stderr.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import type { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import http from 'node:http';
+import type net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  captureDebug,
+  DebugNotPreparedError,
+  findDebugCopies,
+  isDebugCaptureActive,
+  isTransportError,
+  linesAround,
+  POST_DISCONNECT_EXCERPT,
+  prepareDebugCapture,
+  type DebugCopy,
+  type DebugLine,
+} from '../src/observe/debug-capture';
+import { LOOPBACK } from '../src/net';
+import { stackPackageDirs } from '../src/stacks/catalog';
+
+const CHILD_ENV = 'DEFLATE_LAB_DEBUG_CAPTURE_CHILD';
+const RESULT_ENV = 'DEFLATE_LAB_DEBUG_CAPTURE_RESULT';
+/** Bounds every wait in the child, and the child itself. */
+const STEP_TIMEOUT_MS = 5_000;
+const CHILD_TIMEOUT_MS = 30_000;
+
+type LiveStack = '2015' | 'today';
+type Scenario = LiveStack | 'late';
+
+interface StackResult {
+  copies: DebugCopy[];
+  /** Capture 1 ('*'): a corrupt compressed frame makes the server drop the client. */
+  transportError: { reason: string; lines: DebugLine[] };
+  /** Captures 2 ('*') and 3 ('socket.io:*'), running together: the client calls disconnect(). */
+  clientDisconnect: { reason: string; all: DebugLine[]; serverOnly: DebugLine[] };
+  /** Line counts of the three stopped captures after more traffic with none running. */
+  countsAfterIdleTraffic: number[];
+  activeAtEnd: boolean;
+  debugEnvAtEnd: string | undefined;
+}
+
+interface LateResult {
+  prepareError: string;
+  prepareErrorIsTyped: boolean;
+  captureError: string;
+}
+
+// Just the parts of the two socket.io generations the scenarios use; both share this surface.
+interface ServerSocket extends EventEmitter {
+  emit(event: string, ...args: unknown[]): boolean;
+}
+interface IoServer {
+  /** The default namespace: an EventEmitter in both generations (socket.io 1.3.7's server is not). */
+  sockets: EventEmitter;
+  close(): void;
+}
+interface ClientSocket extends EventEmitter {
+  emit(event: string, ...args: unknown[]): boolean;
+  disconnect(): void;
+  close(): void;
+  io: { engine: { transport: { ws: { _socket: net.Socket } } } };
+}
+
+function within<T>(what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${STEP_TIMEOUT_MS} ms waiting for ${what}`)), STEP_TIMEOUT_MS);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function next<T>(emitter: EventEmitter, event: string): Promise<T> {
+  return within(event, new Promise<T>((resolve) => emitter.once(event, resolve)));
+}
+
+// A masked text frame with RSV1 set and bytes that are not a deflate stream: with deflate
+// negotiated (2015) inflate fails with Z_DATA_ERROR; without it (today) RSV1 itself is invalid.
+// Either way the server's engine.io socket ends with 'transport error', as in the post.
+function corruptCompressedFrame(): Buffer {
+  const payload = Buffer.from([0xff, 0xff, 0xff, 0xff]);
+  const mask = Buffer.from([0x11, 0x22, 0x33, 0x44]);
+  const masked = payload.map((byte, i) => byte ^ mask[i % mask.length]);
+  return Buffer.concat([Buffer.from([0xc1, 0x80 | payload.length]), mask, masked]);
+}
+
+async function stackScenario(stack: LiveStack): Promise<StackResult> {
+  const dirs = stackPackageDirs(stack);
+  const copies = prepareDebugCapture(Object.values(dirs));
+  const createServer = require(dirs['socket.io']) as (server: http.Server) => IoServer;
+  const connect = require(dirs['socket.io-client']) as (url: string, options: object) => ClientSocket;
+  // Called again after loading, as a rerun of the loader cell would: must not complain.
+  prepareDebugCapture(Object.values(dirs));
+
+  const httpServer = http.createServer();
+  const io = createServer(httpServer);
+  io.sockets.on('connection', (socket: ServerSocket) => socket.on('lab-ping', (text: string) => socket.emit('lab-pong', text)));
+  await within('listen', new Promise<void>((resolve) => httpServer.listen(0, LOOPBACK, resolve)));
+  const url = `http://${LOOPBACK}:${(httpServer.address() as net.AddressInfo).port}`;
+
+  const session = async () => {
+    const serverSocket = within('connection', new Promise<ServerSocket>((resolve) => io.sockets.once('connection', resolve)));
+    const client = connect(url, { transports: ['websocket'], forceNew: true, reconnection: false });
+    await next(client, 'connect');
+    const server = await serverSocket;
+    const disconnected = next<string>(server, 'disconnect');
+    client.emit('lab-ping', 'hello');
+    await next(client, 'lab-pong');
+    return { client, disconnected };
+  };
+  const cleanSession = async () => {
+    const { client, disconnected } = await session();
+    client.disconnect();
+    return disconnected;
+  };
+
+  await cleanSession();
+
+  const first = captureDebug();
+  const broken = await session();
+  broken.client.io.engine.transport.ws._socket.write(corruptCompressedFrame());
+  const transportReason = await broken.disconnected;
+  // ws 0.8 would wait 30 s for the client's close frame: end the TCP connection instead.
+  broken.client.io.engine.transport.ws._socket.destroy();
+  broken.client.close();
+  const firstLines = first.stop();
+
+  const all = captureDebug('*');
+  const serverOnly = captureDebug('socket.io:*');
+  const clientReason = await cleanSession();
+  const allLines = all.stop();
+  const serverOnlyLines = serverOnly.stop();
+
+  await cleanSession();
+  io.close();
+  return {
+    copies,
+    transportError: { reason: transportReason, lines: firstLines },
+    clientDisconnect: { reason: clientReason, all: allLines, serverOnly: serverOnlyLines },
+    countsAfterIdleTraffic: [first, all, serverOnly].map((capture) => capture.lines().length),
+    activeAtEnd: isDebugCaptureActive(),
+    debugEnvAtEnd: process.env.DEBUG,
+  };
+}
+
+function lateScenario(): LateResult {
+  const dirs = stackPackageDirs('2016-fixed');
+  require(dirs['socket.io']);
+  require(dirs['socket.io-client']);
+  const message = (run: () => unknown) => {
+    try {
+      run();
+    } catch (error) {
+      return { text: (error as Error).message, typed: error instanceof DebugNotPreparedError };
+    }
+    return { text: 'no error', typed: false };
+  };
+  const prepare = message(() => prepareDebugCapture(Object.values(dirs)));
+  const capture = message(() => captureDebug());
+  return { prepareError: prepare.text, prepareErrorIsTyped: prepare.typed, captureError: capture.text };
+}
+
+async function runChild(scenario: Scenario): Promise<void> {
+  const result = scenario === 'late' ? lateScenario() : await stackScenario(scenario);
+  fs.writeFileSync(process.env[RESULT_ENV] as string, JSON.stringify(result));
+}
+
+interface ChildRun<T> {
+  result: T;
+  stdout: string;
+  stderr: string;
+}
+
+async function inChild<T>(scenario: Scenario, debugEnv: string | undefined): Promise<ChildRun<T>> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'debug-capture-'));
+  const resultFile = path.join(dir, 'result.json');
+  const env: NodeJS.ProcessEnv = { ...process.env, [CHILD_ENV]: scenario, [RESULT_ENV]: resultFile };
+  delete env.NODE_TEST_CONTEXT;
+  if (debugEnv === undefined) delete env.DEBUG;
+  else env.DEBUG = debugEnv;
+  const child = spawn(process.execPath, [__filename], { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: CHILD_TIMEOUT_MS });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
+  try {
+    assert.equal(code, 0, `child ${scenario} exited with ${code ?? signal}; stderr:\n${stderr}`);
+    return { result: JSON.parse(fs.readFileSync(resultFile, 'utf8')) as T, stdout, stderr };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Whether `wanted` occurs in `lines` in this order, other lines allowed in between. */
+function inOrder(lines: DebugLine[], wanted: ReadonlyArray<Pick<DebugLine, 'namespace' | 'message'>>): boolean {
+  let at = 0;
+  for (const line of lines) if (at < wanted.length && line.namespace === wanted[at].namespace && line.message === wanted[at].message) at++;
+  return at === wanted.length;
+}
+
+const UNAPPLIED_FORMAT = /%[sdjoO]/;
+
+function assertStackRun(run: ChildRun<StackResult>, labelsByPrefix: Record<string, string[]>): void {
+  const { result } = run;
+  assert.equal(run.stderr, '', 'a prepared logger wrote to stderr on its own');
+  assert.equal(run.stdout, '', 'a prepared logger wrote to stdout on its own');
+
+  const { reason, lines } = result.transportError;
+  assert.equal(reason, 'transport error');
+  for (const [prefix, labels] of Object.entries(labelsByPrefix)) {
+    const seen = new Set(lines.filter((line) => line.namespace.startsWith(prefix)).map((line) => line.copy));
+    assert.deepEqual([...seen].sort(), [...labels].sort(), `copies that logged ${prefix}*`);
+  }
+  for (const line of lines) {
+    assert.ok(!UNAPPLIED_FORMAT.test(line.message), `unformatted message: ${line.namespace} ${line.message}`);
+    assert.ok(Number.isInteger(line.t) && Math.abs(Date.now() - line.t) < 60_000, `time of ${line.message}`);
+  }
+  const windows = linesAround(lines);
+  assert.equal(windows.length, 1, 'one disconnect, one window');
+  const window = windows[0];
+  assert.ok(isTransportError(window.lines[window.marks[0]]));
+  assert.ok(
+    inOrder(window.lines.slice(window.marks[0]), POST_DISCONNECT_EXCERPT.slice(0, 3)),
+    `the post's sequence after the mark, got:\n${window.lines.map((line) => `${line.namespace} ${line.message}`).join('\n')}`,
+  );
+
+  const { all, serverOnly } = result.clientDisconnect;
+  assert.equal(result.clientDisconnect.reason, 'client namespace disconnect');
+  assert.ok(all.some((line) => line.namespace === 'socket.io:socket' && line.message === 'closing socket - reason client namespace disconnect'));
+  assert.ok(all.some((line) => line.namespace.startsWith('socket.io-client')), 'the second capture hears the client too');
+  assert.ok(serverOnly.length > 0);
+  assert.ok(serverOnly.every((line) => line.namespace.startsWith('socket.io:')));
+  assert.deepEqual(serverOnly, all.filter((line) => line.namespace.startsWith('socket.io:')), 'two captures at once see the same calls');
+
+  assert.deepEqual(result.countsAfterIdleTraffic, [lines.length, all.length, serverOnly.length], 'stopped captures stay still');
+  assert.equal(result.activeAtEnd, false);
+  assert.equal(result.debugEnvAtEnd, '*', 'capturing must not rewrite process.env.DEBUG');
+}
+
+if (process.env[CHILD_ENV]) {
+  void runChild(process.env[CHILD_ENV] as Scenario);
+} else {
+  test('finds every copy of debug each stack loads, with its API', () => {
+    const labels = (copies: DebugCopy[]) => copies.map((copy) => `${copy.label} ${copy.api}`).sort();
+    assert.deepEqual(labels(findDebugCopies(Object.values(stackPackageDirs('2015')))), [
+      'debug@0.7.4 (socket.io-2015/socket.io-adapter/socket.io-parser) console.error',
+      'debug@0.7.4 (socket.io-2015/socket.io-client) console.error',
+      'debug@0.7.4 (socket.io-2015/socket.io-parser) console.error',
+      'debug@0.7.4 (socket.io-client-2015) console.error',
+      'debug@1.0.2 (socket.io-2015/socket.io-adapter) exports.log',
+      'debug@1.0.3 (socket.io-2015/engine.io) exports.log',
+      'debug@1.0.4 (socket.io-2015/engine.io-client) exports.log',
+      'debug@1.0.4 (socket.io-client-2015/engine.io-client) exports.log',
+      'debug@2.1.0 (socket.io-2015) exports.log',
+    ]);
+    assert.deepEqual(labels(findDebugCopies(Object.values(stackPackageDirs('today')))), ['debug@4.4.3 (top level) createDebug.log']);
+    const ws081 = findDebugCopies(Object.values(stackPackageDirs('2015+ws0.8.1')));
+    assert.ok(ws081.some((copy) => copy.label === 'debug@1.0.3 (2015-ws081/engine.io)'));
+    assert.ok(findDebugCopies(Object.values(stackPackageDirs('2016-fixed'))).some((copy) => copy.version === '2.2.0'));
+  });
+
+  test('2015 stack: every copy captured, the post’s disconnect lines live, twice, and silence otherwise', async () => {
+    const run = await inChild<StackResult>('2015', '*');
+    assertStackRun(run, {
+      'socket.io:': ['debug@2.1.0 (socket.io-2015)'],
+      'engine:': ['debug@1.0.3 (socket.io-2015/engine.io)'],
+      'socket.io-client:': ['debug@0.7.4 (socket.io-client-2015)'],
+      'engine.io-client:': ['debug@1.0.4 (socket.io-client-2015/engine.io-client)'],
+      'socket.io-parser': ['debug@0.7.4 (socket.io-2015/socket.io-parser)', 'debug@0.7.4 (socket.io-client-2015)'],
+    });
+    // The 2015 stack logs the excerpt back to back, as the post shows it.
+    const { lines } = run.result.transportError;
+    const mark = lines.findIndex(isTransportError);
+    assert.deepEqual(
+      lines.slice(mark, mark + 3).map(({ namespace, message }) => ({ namespace, message })),
+      POST_DISCONNECT_EXCERPT.slice(0, 3),
+    );
+    assert.match(lines[mark + 3].message, /^ignoring remove for \S+$/);
+  });
+
+  test('today stack (debug 4): captured through its own API, twice, and silenced while idle', async () => {
+    const run = await inChild<StackResult>('today', '*');
+    const today = 'debug@4.4.3 (top level)';
+    assertStackRun(run, { 'socket.io:': [today], 'engine:': [today], 'socket.io-client:': [today], 'engine.io-client:': [today] });
+  });
+
+  test('a stack loaded before prepareDebugCapture() is refused with an error that says what to do', async () => {
+    const { result } = await inChild<LateResult>('late', undefined);
+    assert.match(result.prepareError, /debug@2\.2\.0 .* was loaded before prepareDebugCapture\(\).*restart the kernel/);
+    assert.equal(result.prepareErrorIsTyped, true);
+    assert.match(result.captureError, /was loaded before prepareDebugCapture\(\)/);
+  });
+
+  test('linesAround merges overlapping windows and points at each mark', () => {
+    const line = (namespace: string, message: string): DebugLine => ({ t: 0, namespace, message, copy: 'test' });
+    const mark = () => line('engine:socket', 'transport error');
+    const lines = [line('a', '0'), mark(), line('a', '2'), mark(), line('a', '4'), line('a', '5'), line('a', '6'), line('a', '7'), mark()];
+    const windows = linesAround(lines, isTransportError, 1, 1);
+    assert.deepEqual(
+      windows.map((w) => ({ start: w.start, size: w.lines.length, marks: w.marks })),
+      [
+        { start: 0, size: 5, marks: [1, 3] },
+        { start: 7, size: 2, marks: [1] },
+      ],
+    );
+  });
+}
