@@ -57,7 +57,9 @@ export async function renderSvg(spec: ChartSpec): Promise<string> {
   const { vega, vl } = await loadVega();
   let vgSpec;
   try {
-    vgSpec = vl.compile(spec as unknown as Parameters<typeof vl.compile>[0]).spec;
+    // A copy, because vega tags every data object it ingests (a `vega_id` symbol): the caller's
+    // rows would come back changed.
+    vgSpec = vl.compile(structuredClone(spec) as unknown as Parameters<typeof vl.compile>[0]).spec;
   } catch (error) {
     throw new ChartError(`not a valid Vega-Lite spec (${(error as Error).message}): see https://vega.github.io/vega-lite/docs/`);
   }
