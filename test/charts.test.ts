@@ -85,6 +85,13 @@ test('chartHtml holds the SVG, the escaped caption, and the spec with its data a
   assert.ok(details, 'no collapsed spec block after the SVG');
   const json = details[1].replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
   assert.deepEqual(JSON.parse(json), spec);
+  assert.ok(json.includes('{"run":"b","closes":4}'), `a short row should stay on one line: ${json}`);
+});
+
+test('chartHtml keeps each row of a long data set on one line', async () => {
+  const values = Array.from({ length: 50 }, (_, index) => ({ run: `r${index}`, closes: index }));
+  const html = await chartHtml(barSpec(values));
+  for (const row of values) assert.ok(html.includes(`\n      {&quot;run&quot;:&quot;${row.run}&quot;,&quot;closes&quot;:${row.closes}}`), row.run);
 });
 
 test('renderSvg leaves the caller\'s spec and rows untouched', async () => {
