@@ -1,0 +1,56 @@
+#!/usr/bin/python3
+"""Render executed notebooks to self-contained HTML pages with the project's nbconvert template.
+
+One process for all pages: nbconvert's start-up (template discovery, CSS inlining) costs about a
+second, paid once rather than per chapter. Each page is then checked with selfcontained.py, so a
+page that would load anything from outside itself is reported, never shipped silently.
+
+Usage: nbhtml.py --template-dir DIR --template NAME  < jobs.json
+  jobs.json: [{"ipynb": path, "html": path, "title": text}, ...]
+Prints one JSON line: [{"html": path, "bytes": n, "externalLoads": [...]}, ...].
+Exit 0 when every page was written (check externalLoads), 1 when a page could not be rendered.
+"""
+import argparse
+import json
+import os
+import sys
+
+import nbformat
+from nbconvert import HTMLExporter
+
+from selfcontained import external_loads
+
+
+def write_atomic(path, text):
+    partial = f'{path}.{os.getpid()}.partial'
+    with open(partial, 'w', encoding='utf-8') as handle:
+        handle.write(text)
+    os.replace(partial, path)
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--template-dir', required=True)
+    parser.add_argument('--template', required=True)
+    args = parser.parse_args(argv)
+    jobs = json.load(sys.stdin)
+    exporter = HTMLExporter(template_name=args.template, extra_template_basedirs=[args.template_dir])
+    results = []
+    for job in jobs:
+        try:
+            nb = nbformat.read(job['ipynb'], as_version=4)
+            nb.metadata['title'] = job['title']
+            body, _resources = exporter.from_notebook_node(nb, resources={'metadata': {'name': job['title']}})
+        except Exception as error:  # any failure names the page; the rest still render
+            print(f'nbhtml: {job["ipynb"]}: {type(error).__name__}: {error}', file=sys.stderr)
+            results.append({'html': job['html'], 'bytes': 0, 'externalLoads': [], 'error': f'{type(error).__name__}: {error}'})
+            continue
+        os.makedirs(os.path.dirname(os.path.abspath(job['html'])), exist_ok=True)
+        write_atomic(job['html'], body)
+        results.append({'html': job['html'], 'bytes': len(body.encode('utf-8')), 'externalLoads': external_loads(body)})
+    print(json.dumps(results))
+    return 1 if any('error' in result for result in results) else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))

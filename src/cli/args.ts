@@ -1,0 +1,137 @@
+/**
+ * The report's command line: flags mapped onto the parameter model (src/params.ts) and the
+ * runner's options, every value checked before any kernel starts. Bad input is one line on
+ * stderr and exit status 2, with nothing written.
+ */
+import { parseArgs } from 'node:util';
+import { KernelMissingError } from '../jupyter/env';
+import { ParamError, PARAM_NAMES, resolveParams, type Params, type RawParams } from '../params';
+import { DataDirError } from '../records';
+import { NotebookMissingError, ReportDirError, type ReportRequest } from '../report/build';
+import { ChapterSelectError, CHAPTERS, selectChapters } from '../report/chapters';
+import { LIMIT_BOUNDS, type RunLimits } from '../report/execute';
+import { InjectionError } from '../report/inject';
+import { ReplayDirError } from '../report/replay';
+import { parseDuration, UnitError } from '../units';
+
+/** Exit status for input the user must fix. */
+export const EXIT_BAD_INPUT = 2;
+
+/** Thrown for a malformed command line (unknown flag, missing value); the message says what to do. */
+export class UsageError extends Error {}
+
+const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+// One flag per model parameter, named from the model (frameSizes -> --frame-sizes), so a new
+// parameter gets its flag without a second list to keep in step.
+const PARAM_FLAGS = new Map<string, keyof Params>(PARAM_NAMES.map((name) => [kebab(name), name]));
+
+const OPTIONS = {
+  ...Object.fromEntries([...PARAM_FLAGS].map(([flag, name]) => [flag, { type: name === 'quick' ? 'boolean' : 'string' }])),
+  only: { type: 'string', multiple: true },
+  'from-data': { type: 'string' },
+  fresh: { type: 'boolean' },
+  rerun: { type: 'boolean' },
+  'cell-timeout': { type: 'string' },
+  'notebook-timeout': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>;
+
+/** `npm run report -- --help`. */
+export const REPORT_USAGE = [
+  'usage: npm run report -- [options]',
+  '',
+  'Parameters (injected into each chapter that declares them; see src/params.ts for bounds):',
+  '  --frame-sizes 4KiB,64KiB  --fragment-size 100KiB  --rate 10  --clients 2  --burst 1',
+  '  --duration 20s  --stacks 2015,today  --deflate on,off  --payload data-url  --seed 1  --repeats 1',
+  '  --quick                  small values (per chapter, src/report/chapters.ts); records go to a temp dir',
+  'Which chapters and how:',
+  `  --only 5 | --only harness  run the named chapters (numbers or names, comma-separated): ${CHAPTERS.map((c) => c.slug).join(', ')}`,
+  '  --from-data DIR          re-render chapters from recorded runs, no new measurement',
+  '  --fresh                  start from an empty report (drop earlier chapters\' pages)',
+  '  --rerun                  run every notebook\'s cells a second time in the same kernel',
+  '  --cell-timeout 5min  --notebook-timeout 15min   time limits (kernel killed, cell named)',
+].join('\n');
+
+/** A parsed report command line. */
+export interface ReportArgs {
+  help: boolean;
+  request: ReportRequest;
+}
+
+function limitMs(flag: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const form = `use a duration from ${LIMIT_BOUNDS.min / 1000}s to ${LIMIT_BOUNDS.max / 3_600_000}h, e.g. 90s or 5min`;
+  let ms: number;
+  try {
+    ms = parseDuration(raw);
+  } catch (error) {
+    throw new UsageError(`${flag}: ${(error as UnitError).message}`);
+  }
+  if (!(ms >= LIMIT_BOUNDS.min && ms <= LIMIT_BOUNDS.max)) throw new UsageError(`${flag}: ${raw} is out of range: ${form}`);
+  return ms;
+}
+
+function usageError(error: Error & { code?: string }): UsageError {
+  const flag = /'(-[^' ]+)/.exec(error.message)?.[1] ?? '';
+  switch (error.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return new UsageError(`unknown option ${flag}: see npm run report -- --help`);
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return new UsageError(`${flag}: needs a value (e.g. ${flag} 10), or takes none: see npm run report -- --help`);
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return new UsageError(`unexpected argument '${/'([^']*)'/.exec(error.message)?.[1] ?? ''}': options start with --, see npm run report -- --help`);
+    default:
+      return new UsageError(error.message.split('\n')[0]);
+  }
+}
+
+/** Parses and checks the report's command line; throws a one-line input error. */
+export function parseReportArgs(argv: readonly string[]): ReportArgs {
+  let values: Record<string, string | boolean | string[] | undefined>;
+  try {
+    values = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: false, strict: true }).values;
+  } catch (error) {
+    throw usageError(error as Error & { code?: string });
+  }
+  const given: RawParams = {};
+  for (const [flag, name] of PARAM_FLAGS) {
+    const value = values[flag];
+    if (value !== undefined) given[name] = value as never;
+  }
+  resolveParams(given);
+  const limits: Partial<RunLimits> = {};
+  const cell = limitMs('cell-timeout', values['cell-timeout'] as string | undefined);
+  const notebook = limitMs('notebook-timeout', values['notebook-timeout'] as string | undefined);
+  if (cell !== undefined) limits.cellTimeoutMs = cell;
+  if (notebook !== undefined) limits.notebookTimeoutMs = notebook;
+  return {
+    help: values.help === true,
+    request: {
+      chapters: selectChapters(values.only as string[] | undefined),
+      given: given,
+      fromData: values['from-data'] as string | undefined,
+      fresh: values.fresh === true,
+      rerun: values.rerun === true,
+      limits: limits,
+    },
+  };
+}
+
+const INPUT_ERRORS = [
+  UsageError,
+  ParamError,
+  ChapterSelectError,
+  KernelMissingError,
+  ReplayDirError,
+  DataDirError,
+  ReportDirError,
+  NotebookMissingError,
+  InjectionError,
+];
+
+/** The one line to print for an error the user must fix, or undefined for anything else (a bug). */
+export function inputErrorLine(error: unknown): string | undefined {
+  if (!INPUT_ERRORS.some((kind) => error instanceof kind)) return undefined;
+  return (error as Error).message.replace(/\s*\n\s*/g, ' ');
+}

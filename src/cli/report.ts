@@ -1,0 +1,69 @@
+/**
+ * `npm run report`: builds report/ from every chapter (or `--only` some), printing one line per
+ * notebook. Exit status: 0 all clean, 1 a chapter failed or a page is not self-contained,
+ * 2 bad input (one line, nothing written).
+ */
+import path from 'node:path';
+import { buildReport, planReport, reportOk, type ReportEvent } from '../report/build';
+import { failureHeadline } from '../report/execute';
+import { formatBytes, formatDuration } from '../units';
+import { EXIT_BAD_INPUT, inputErrorLine, parseReportArgs, REPORT_USAGE } from './args';
+
+function say(line: string): void {
+  process.stderr.write(`report: ${line}\n`);
+}
+
+function onEvent(event: ReportEvent): void {
+  switch (event.type) {
+    case 'chapter-start':
+      say(`[${event.position}/${event.total}] chapter ${event.chapter.number} ${event.chapter.slug} ...`);
+      break;
+    case 'chapter-done': {
+      const { entry } = event;
+      const run = entry.run;
+      const times = run?.wallMs == null ? '' : ` in ${formatDuration(run.wallMs)} (kernel start-up ${formatDuration(run.kernelStartMs ?? 0)})`;
+      const rss = run?.peakRssKiB ? `, kernel peak RSS ${formatBytes(run.peakRssKiB * 1024)}` : '';
+      say(`chapter ${entry.number} ${entry.slug}: ${entry.status}${times}${rss}`);
+      if (run?.failure) say(`  ${run.failure.where}: ${failureHeadline(run.failure)}`);
+      for (const problem of entry.problems) say(`  ${problem}`);
+      if (entry.unused.length > 0) say(`  not parameters of this chapter, ignored: ${entry.unused.join(', ')}`);
+      break;
+    }
+    case 'rendering':
+      say(`rendering ${event.pages} page${event.pages === 1 ? '' : 's'} ...`);
+      break;
+    case 'written':
+      say(`wrote ${path.relative(process.cwd(), event.index) || event.index}`);
+      break;
+  }
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  let plan;
+  try {
+    const args = parseReportArgs(argv);
+    if (args.help) {
+      process.stdout.write(`${REPORT_USAGE}\n`);
+      return 0;
+    }
+    plan = planReport(args.request);
+  } catch (error) {
+    const line = inputErrorLine(error);
+    if (line === undefined) throw error;
+    process.stderr.write(`npm run report: ${line}\n`);
+    return EXIT_BAD_INPUT;
+  }
+  const record = await buildReport(plan, onEvent);
+  for (const load of record.indexLoads) say(`index.html loads from outside: ${load}`);
+  return reportOk(record) ? 0 : 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`npm run report: ${(error as Error).stack ?? String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

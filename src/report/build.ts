@@ -1,0 +1,286 @@
+/**
+ * Building the report: plan (every check, before any kernel starts and before anything is
+ * written), then execute each chapter's notebook, render the pages, write the contents page and
+ * report.json, and check that every page is self-contained.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import { assertKernelInstalled } from '../jupyter/env';
+import { runMeta, type RunMeta } from '../meta';
+import { resolveParams, type Params, type RawParams } from '../params';
+import { DATA_DIR_ENV, dataDir, REPORT_DIR } from '../paths';
+import { assertWritable, DataDirError } from '../records';
+import { notebookFile, reportBaseName, type Chapter } from './chapters';
+import { executeNotebook, FULL_LIMITS, NotebookInputError, QUICK_LIMITS, type NotebookRun, type RunLimits, type RunStatus } from './execute';
+import { renderPages } from './html';
+import { indexHtml } from './index';
+import { planInjection, type Injection } from './inject';
+import { assertReplayDir, FROM_DATA_ENV } from './replay';
+import { externalLoads } from './selfContained';
+
+/** What the caller asks for; `given` holds only the values set on the command line. */
+export interface ReportRequest {
+  chapters: readonly Chapter[];
+  given: RawParams;
+  fromData?: string;
+  /** Start from an empty report: drop earlier chapters' results and pages. */
+  fresh?: boolean;
+  /** Overrides of the quick or full limits. */
+  limits?: Partial<RunLimits>;
+  /** Run every notebook's cells a second time in the same kernel. */
+  rerun?: boolean;
+  reportDir?: string;
+}
+
+/** One chapter, checked and ready to run. */
+export interface ChapterPlan {
+  chapter: Chapter;
+  notebook: string;
+  injection: Injection;
+  /** The values this chapter will see for everything injected, checked against the model. */
+  params: Params;
+}
+
+/** A checked request: nothing is left to reject once this exists. */
+export interface ReportPlan {
+  chapters: ChapterPlan[];
+  given: RawParams;
+  quick: boolean;
+  fromData: string | undefined;
+  fresh: boolean;
+  rerun: boolean;
+  limits: RunLimits;
+  reportDir: string;
+}
+
+/** Thrown when the report folder cannot be written. */
+export class ReportDirError extends Error {}
+
+/** Thrown when a chapter's notebook is missing. */
+export class NotebookMissingError extends Error {}
+
+/** How a chapter ended up: its run's status, or a page problem after a clean run. */
+export type ChapterStatus = RunStatus | 'render-error' | 'external-loads';
+
+/** One chapter's line in report.json and on the contents page. */
+export interface ChapterEntry {
+  number: number;
+  slug: string;
+  title: string;
+  /** The first paragraph of the chapter's opening text. */
+  abstract: string;
+  /** Report-relative file names; null when not written. */
+  page: string | null;
+  ipynb: string | null;
+  status: ChapterStatus;
+  run: NotebookRun | null;
+  injected: RawParams;
+  unused: string[];
+  /** Problems outside the cells: a page that failed to render, or loads something from outside. */
+  problems: string[];
+  ranAt: string;
+}
+
+/** Everything the contents page shows; also written as report/report.json. */
+export interface ReportRecord {
+  meta: RunMeta;
+  wallMs: number;
+  quick: boolean;
+  given: RawParams;
+  fromData: string | null;
+  dataDir: string;
+  limits: RunLimits;
+  chapters: ChapterEntry[];
+  /** What report/index.html would load from outside itself (should be empty). */
+  indexLoads: string[];
+}
+
+/** Progress, for the command line. */
+export type ReportEvent =
+  | { type: 'chapter-start'; chapter: Chapter; position: number; total: number }
+  | { type: 'chapter-done'; entry: ChapterEntry }
+  | { type: 'rendering'; pages: number }
+  | { type: 'written'; index: string };
+
+/** The report's structured result, beside index.html; `--only` keeps the other chapters from it. */
+export const REPORT_JSON = 'report.json';
+export const INDEX_HTML = 'index.html';
+
+/** Checks the whole request and returns the plan; throws a one-line error and writes nothing. */
+export function planReport(request: ReportRequest): ReportPlan {
+  const quick = resolveParams(request.given).quick;
+  const chapters = request.chapters.map((chapter): ChapterPlan => {
+    const notebook = notebookFile(chapter);
+    if (!fs.existsSync(notebook)) {
+      throw new NotebookMissingError(`chapter ${chapter.number} (${chapter.slug}): ${notebook} does not exist: add it, or fix src/report/chapters.ts`);
+    }
+    const required = quick ? chapter.quick : {};
+    return {
+      chapter: chapter,
+      notebook: notebook,
+      params: resolveParams(required, request.given),
+      injection: planInjection(notebook, required, request.given),
+    };
+  });
+  assertKernelInstalled();
+  const fromData = request.fromData === undefined ? undefined : assertReplayDir(request.fromData);
+  // Quick runs write to a fresh temporary data dir unless the user chose one.
+  if (!quick || process.env[DATA_DIR_ENV]) assertWritable(dataDir());
+  const reportDir = path.resolve(request.reportDir ?? REPORT_DIR);
+  try {
+    assertWritable(reportDir);
+  } catch (error) {
+    if (!(error instanceof DataDirError)) throw error;
+    throw new ReportDirError(`report dir ${reportDir} is not writable: fix its permissions`);
+  }
+  return {
+    chapters: chapters,
+    given: request.given,
+    quick: quick,
+    fromData: fromData,
+    fresh: request.fresh ?? false,
+    rerun: request.rerun ?? false,
+    limits: { ...(quick ? QUICK_LIMITS : FULL_LIMITS), ...request.limits },
+    reportDir: reportDir,
+  };
+}
+
+/** The opening paragraph of a notebook's first text cell, as plain text (markup stripped). */
+export function chapterAbstract(notebook: string): string {
+  const nb = JSON.parse(fs.readFileSync(notebook, 'utf8')) as { cells: Array<{ cell_type: string; source: string | string[] }> };
+  const first = nb.cells.find((cell) => cell.cell_type === 'markdown');
+  if (!first) return '';
+  const text = Array.isArray(first.source) ? first.source.join('') : first.source;
+  const paragraph = text
+    .split(/\n\s*\n/)
+    .map((block) => block.split('\n').filter((line) => !line.trim().startsWith('#')).join(' ').trim())
+    .find((block) => block !== '');
+  if (!paragraph) return '';
+  const plain = paragraph.replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/[*_`]/g, '');
+  return plain.length > 300 ? `${plain.slice(0, 297)}...` : plain;
+}
+
+function previousEntries(reportDir: string): ChapterEntry[] {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(reportDir, REPORT_JSON), 'utf8')) as ReportRecord).chapters;
+  } catch {
+    return [];
+  }
+}
+
+// Only files named like a chapter's (`05-sweep.html`), never anything else a user keeps there.
+const CHAPTER_FILE = /^\d{2}-[a-z0-9-]+\.(html|ipynb)$/;
+
+async function runChapter(plan: ReportPlan, chapterPlan: ChapterPlan, env: Record<string, string>): Promise<ChapterEntry> {
+  const { chapter } = chapterPlan;
+  const base = reportBaseName(chapter);
+  const entry: ChapterEntry = {
+    number: chapter.number,
+    slug: chapter.slug,
+    title: chapter.title,
+    abstract: chapterAbstract(chapterPlan.notebook),
+    page: null,
+    ipynb: null,
+    status: 'no-start',
+    run: null,
+    injected: chapterPlan.injection.assigned,
+    unused: chapterPlan.injection.unused,
+    problems: [],
+    ranAt: new Date().toISOString(),
+  };
+  try {
+    entry.run = await executeNotebook({
+      notebook: chapterPlan.notebook,
+      output: path.join(plan.reportDir, `${base}.ipynb`),
+      injectSource: chapterPlan.injection.source,
+      rerun: plan.rerun,
+      limits: plan.limits,
+      env: env,
+    });
+    entry.status = entry.run.status;
+    if (entry.run.output !== null) entry.ipynb = `${base}.ipynb`;
+  } catch (error) {
+    if (!(error instanceof NotebookInputError)) throw error;
+    entry.problems.push(error.message);
+  }
+  return entry;
+}
+
+/** Runs the plan and writes the report; resolves with what index.html shows, failures included. */
+export async function buildReport(plan: ReportPlan, onEvent: (event: ReportEvent) => void = () => {}): Promise<ReportRecord> {
+  const started = performance.now();
+  const meta = runMeta();
+  await fs.promises.mkdir(plan.reportDir, { recursive: true });
+  const kept = plan.fresh ? [] : previousEntries(plan.reportDir).filter((old) => !plan.chapters.some((p) => p.chapter.slug === old.slug));
+  if (plan.fresh) {
+    for (const name of await fs.promises.readdir(plan.reportDir)) {
+      if (CHAPTER_FILE.test(name)) await fs.promises.rm(path.join(plan.reportDir, name), { force: true });
+    }
+  }
+  const env: Record<string, string> = {};
+  const tempData = plan.quick && !process.env[DATA_DIR_ENV] ? await fs.promises.mkdtemp(path.join(os.tmpdir(), 'deflate-lab-quick-')) : undefined;
+  if (tempData) env[DATA_DIR_ENV] = tempData;
+  if (plan.fromData) env[FROM_DATA_ENV] = plan.fromData;
+  const usedDataDir = tempData ?? dataDir();
+
+  try {
+    const entries: ChapterEntry[] = [];
+    for (const [position, chapterPlan] of plan.chapters.entries()) {
+      onEvent({ type: 'chapter-start', chapter: chapterPlan.chapter, position: position + 1, total: plan.chapters.length });
+      const entry = await runChapter(plan, chapterPlan, env);
+      entries.push(entry);
+      onEvent({ type: 'chapter-done', entry: entry });
+    }
+
+    const rendered = entries.filter((entry) => entry.ipynb !== null);
+    onEvent({ type: 'rendering', pages: rendered.length });
+    const pages = await renderPages(
+      rendered.map((entry) => ({
+        ipynb: path.join(plan.reportDir, entry.ipynb as string),
+        html: path.join(plan.reportDir, `${path.basename(entry.ipynb as string, '.ipynb')}.html`),
+        title: `${entry.number}. ${entry.title}`,
+      })),
+    );
+    for (const [i, page] of pages.entries()) {
+      const entry = rendered[i];
+      if (page.error) {
+        entry.problems.push(`page not rendered: ${page.error}`);
+        if (entry.status === 'ok') entry.status = 'render-error';
+        continue;
+      }
+      entry.page = path.basename(page.html);
+      if (page.externalLoads.length > 0) {
+        entry.problems.push(...page.externalLoads.map((load) => `page loads from outside: ${load}`));
+        if (entry.status === 'ok') entry.status = 'external-loads';
+      }
+    }
+
+    const chapters = [...kept, ...entries].sort((a, b) => a.number - b.number);
+    const record: ReportRecord = {
+      meta: meta,
+      wallMs: Math.round(performance.now() - started),
+      quick: plan.quick,
+      given: plan.given,
+      fromData: plan.fromData ?? null,
+      dataDir: tempData ? `${tempData} (temporary, removed after the run)` : usedDataDir,
+      limits: plan.limits,
+      chapters: chapters,
+      indexLoads: [],
+    };
+    const index = path.join(plan.reportDir, INDEX_HTML);
+    await writeFileAtomic(index, await indexHtml(record));
+    record.indexLoads = (await externalLoads([index]))[index] ?? [];
+    await writeFileAtomic(path.join(plan.reportDir, REPORT_JSON), `${JSON.stringify(record, null, 1)}\n`);
+    onEvent({ type: 'written', index: index });
+    return record;
+  } finally {
+    if (tempData) await fs.promises.rm(tempData, { recursive: true, force: true });
+  }
+}
+
+/** Whether every chapter ran cleanly and every page is self-contained. */
+export function reportOk(record: ReportRecord): boolean {
+  return record.indexLoads.length === 0 && record.chapters.every((entry) => entry.status === 'ok');
+}

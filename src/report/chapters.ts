@@ -1,0 +1,62 @@
+/**
+ * The chapter registry: every chapter of the report, its notebook, and the smaller parameters
+ * `--quick` runs it with. This is the one place quick-mode values live.
+ */
+import path from 'node:path';
+import { NOTEBOOKS_DIR } from '../paths';
+import type { RawParams } from '../params';
+
+/** One chapter: a notebook in notebooks/ and how to run it quickly. */
+export interface Chapter {
+  number: number;
+  /** Names the chapter on the command line (`--only harness`) and its report files. */
+  slug: string;
+  title: string;
+  /** The notebook, relative to notebooks/ (an absolute path is taken as is). */
+  notebook: string;
+  /** Values `--quick` injects; each must be a `let` the chapter's `parameters` cell declares. */
+  quick: RawParams;
+}
+
+/** The report's chapters, in reading order. */
+export const CHAPTERS = [
+  {
+    number: 0,
+    slug: 'harness',
+    title: 'The harness',
+    notebook: '00-harness.ipynb',
+    quick: { duration: '1s' },
+  },
+] as const satisfies readonly Chapter[];
+
+/** A registered chapter's slug. */
+export type ChapterSlug = (typeof CHAPTERS)[number]['slug'];
+
+/** Thrown for an `--only` selector that names no chapter; the message lists the chapters. */
+export class ChapterSelectError extends Error {}
+
+/** The chapters `--only` names (numbers or slugs, comma-separated), in reading order; all without it. */
+export function selectChapters(selectors: readonly string[] | undefined, registry: readonly Chapter[] = CHAPTERS): Chapter[] {
+  if (selectors === undefined) return [...registry];
+  const wanted = new Set<Chapter>();
+  for (const selector of selectors.flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '')) {
+    const chapter = registry.find((c) => String(c.number) === selector.replace(/^0+(?=\d)/, '') || c.slug === selector);
+    if (!chapter) {
+      const known = registry.map((c) => `${c.number} (${c.slug})`).join(', ');
+      throw new ChapterSelectError(`only: no chapter '${selector}': use a number or name from ${known}`);
+    }
+    wanted.add(chapter);
+  }
+  if (wanted.size === 0) throw new ChapterSelectError('only: empty: name one or more chapters, e.g. --only 5 or --only harness');
+  return registry.filter((c) => wanted.has(c));
+}
+
+/** The chapter's notebook file. */
+export function notebookFile(chapter: Chapter): string {
+  return path.resolve(NOTEBOOKS_DIR, chapter.notebook);
+}
+
+/** The base name of the chapter's report files: `00-harness` → report/00-harness.html and .ipynb. */
+export function reportBaseName(chapter: Chapter): string {
+  return `${String(chapter.number).padStart(2, '0')}-${chapter.slug}`;
+}

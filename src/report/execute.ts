@@ -1,0 +1,126 @@
+/**
+ * Executing one notebook: spawns scripts/nbrun.py (Debian's nbclient under /usr/bin/python3) with
+ * the project's Jupyter environment, the time limits and the injected parameters, and returns
+ * what nbrun measured. The time limits are defined here and nowhere else.
+ */
+import { assertKernelInstalled, KERNEL_NAME } from '../jupyter/env';
+import { LOOPBACK } from '../net';
+import { lastJsonLine, runScript } from './python';
+
+/** Time limits for one notebook, in ms. */
+export interface RunLimits {
+  /** A single cell; on expiry the kernel is killed and the cell named. */
+  cellTimeoutMs: number;
+  /** The whole notebook from kernel start, rerun included. */
+  notebookTimeoutMs: number;
+  /** Until the kernel answers its first request. */
+  startupTimeoutMs: number;
+}
+
+/** Limits for a full report: a sweep cell may take minutes, a hang must not take the evening. */
+export const FULL_LIMITS: RunLimits = { cellTimeoutMs: 300_000, notebookTimeoutMs: 900_000, startupTimeoutMs: 60_000 };
+/** Limits for `--quick`: the whole quick report aims at about 3 minutes, so a hang is cut early. */
+export const QUICK_LIMITS: RunLimits = { cellTimeoutMs: 60_000, notebookTimeoutMs: 180_000, startupTimeoutMs: 60_000 };
+/** Accepted range for `--cell-timeout` and `--notebook-timeout`, in ms. */
+export const LIMIT_BOUNDS = { min: 1000, max: 2 * 3_600_000 } as const;
+
+// Beyond nbrun's own deadline, how long before nbrun itself is stopped.
+const BACKSTOP_GRACE_MS = 30_000;
+
+/** How one execution ended. */
+export type RunStatus = 'ok' | 'error' | 'timeout' | 'dead' | 'no-start';
+
+/** Where and why a notebook failed. */
+export interface RunFailure {
+  /** 1 for the first pass, 2 for the rerun pass, 0 when no cell ran. */
+  pass: number;
+  /** `cell 4` (counted in the source notebook), `injected-parameters`, or null. */
+  cell: string | null;
+  /** `notebooks/x.ipynb cell 4 \`first line\``. */
+  where: string;
+  /** The real error text (tslab's stderr), or the timeout. */
+  message: string;
+}
+
+/** What nbrun.py measured for one notebook. */
+export interface NotebookRun {
+  notebook: string;
+  /** The executed copy, or null when nothing ran. */
+  output: string | null;
+  status: RunStatus;
+  /** The kernel's process id (gone by the time this is read: the kernel is shut down or killed). */
+  kernelPid: number | null;
+  /** From launching the kernel until it answered. */
+  kernelStartMs: number | null;
+  /** All cells, first pass. */
+  runMs: number | null;
+  /** All cells again in the same kernel, when asked for. */
+  rerunMs: number | null;
+  /** Everything, from nbrun's start to the kernel's shutdown. */
+  wallMs: number | null;
+  /** The kernel process's peak resident set (VmHWM). */
+  peakRssKiB: number | null;
+  cellMs: Array<{ cell: string; ms: number }>;
+  failure: RunFailure | null;
+}
+
+/** Thrown when nbrun rejects its input (no such notebook, no `parameters` cell, unknown kernel). */
+export class NotebookInputError extends Error {}
+
+/** What to execute and how. */
+export interface ExecuteOptions {
+  notebook: string;
+  /** Where the executed copy goes. */
+  output: string;
+  /** Source of the `injected-parameters` cell (see inject.ts). */
+  injectSource?: string;
+  /** Run every cell a second time in the same kernel (the rerun check). */
+  rerun?: boolean;
+  limits: RunLimits;
+  /** Extra environment for the kernel (data dir, replay dir). */
+  env?: Record<string, string>;
+}
+
+const seconds = (ms: number): string => String(ms / 1000);
+
+/** Executes a notebook in a fresh kernel; resolves with nbrun's measurements, whatever the cells did. */
+export async function executeNotebook(options: ExecuteOptions): Promise<NotebookRun> {
+  assertKernelInstalled();
+  const { limits } = options;
+  const args: string[] = [
+    options.notebook,
+    '--output', options.output,
+    '--kernel', KERNEL_NAME,
+    '--ip', LOOPBACK,
+    '--cell-timeout', seconds(limits.cellTimeoutMs),
+    '--notebook-timeout', seconds(limits.notebookTimeoutMs),
+    '--startup-timeout', seconds(limits.startupTimeoutMs),
+  ];
+  if (options.injectSource !== undefined) args.push('--inject-source', options.injectSource);
+  if (options.rerun) args.push('--rerun');
+
+  // nbrun enforces the limits itself and kills a hung kernel; this outer bound only fires if
+  // nbrun itself hangs, and its SIGTERM handler then kills the kernel.
+  const bound = limits.startupTimeoutMs + limits.notebookTimeoutMs + BACKSTOP_GRACE_MS;
+  const result = await runScript('nbrun.py', args, { timeoutMs: bound, env: options.env });
+  const summary = lastJsonLine<Omit<NotebookRun, 'status'> & { status: RunStatus | 'bad-input' }>(result, `nbrun.py for ${options.notebook}`);
+  if (summary.status === 'bad-input') throw new NotebookInputError(summary.failure?.message ?? result.stderr.trim());
+  return {
+    ...summary,
+    status: summary.status,
+    kernelPid: summary.kernelPid ?? null,
+    kernelStartMs: summary.kernelStartMs ?? null,
+    runMs: summary.runMs ?? null,
+    rerunMs: summary.rerunMs ?? null,
+    wallMs: summary.wallMs ?? null,
+    peakRssKiB: summary.peakRssKiB ?? null,
+    cellMs: summary.cellMs ?? [],
+  };
+}
+
+/** The one line of a failure worth showing first: the error's own line, not the source echo above it. */
+export function failureHeadline(failure: RunFailure): string {
+  const lines = failure.message.split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  const errorLine = lines.find((line) => /^([A-Z]\w*)?(Error|Exception)\b.*:/.test(line) || /^\d+:\d+ - /.test(line));
+  return errorLine ?? lines[0] ?? '';
+}

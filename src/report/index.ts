@@ -1,0 +1,158 @@
+/**
+ * report/index.html: the contents page. A summary, one row per chapter (status, where the time
+ * went with kernel start-up apart, the kernel's peak memory), a wall-time chart, the parameters,
+ * and the run metadata. Every text that came from a run is escaped (src/html helpers, which use
+ * escape-html); the page loads nothing from outside itself.
+ */
+import { chartHtml, type ChartSpec } from '../charts';
+import { collapsible, DL_CSS, escapeText, htmlTable, preText } from '../html';
+import { formatBytes, formatDuration } from '../units';
+import type { ChapterEntry, ReportRecord } from './build';
+import { failureHeadline } from './execute';
+
+const PAGE_CSS = [
+  'body{font-family:sans-serif;max-width:1100px;margin:24px auto;padding:0 16px;color:#222}',
+  'h1{font-size:24px}h2{font-size:18px;margin-top:28px}',
+  '.dl-status-ok{color:#1a7f37;font-weight:600}.dl-status-bad{color:#b42318;font-weight:600}',
+  '.dl-contents td:nth-child(2){min-width:260px}',
+  '.dl-abstract{color:#555;font-size:12px}',
+].join('');
+
+const ms = (value: number | null | undefined): string => (value === null || value === undefined ? '' : formatDuration(value));
+
+function statusCell(entry: ChapterEntry): string {
+  const ok = entry.status === 'ok';
+  const text = ok ? 'ok' : entry.status;
+  return `<span class="${ok ? 'dl-status-ok' : 'dl-status-bad'}">${escapeText(text)}</span>`;
+}
+
+function link(href: string | null, text: string): string {
+  return href === null ? escapeText(text) : `<a href="${escapeText(href)}">${escapeText(text)}</a>`;
+}
+
+function injectedText(entry: ChapterEntry): string {
+  const assigned = Object.entries(entry.injected).map(([name, value]) => `${name} = ${Array.isArray(value) ? value.join(',') : String(value)}`);
+  const unused = entry.unused.length > 0 ? [`(not a parameter here: ${entry.unused.join(', ')})`] : [];
+  return [...assigned, ...unused].join('; ');
+}
+
+// Hand-written rather than htmlTable: the chapter and notebook cells hold links and a status
+// badge, and htmlTable escapes every cell (as it should for data).
+function contentsTable(record: ReportRecord): string {
+  const head = ['#', 'Chapter', 'Status', 'Kernel start-up', 'Cells', 'Wall', 'Kernel peak RSS', 'Injected parameters', 'Files', 'Ran at']
+    .map((h) => `<th>${escapeText(h)}</th>`)
+    .join('');
+  const rows = record.chapters.map((entry) => {
+    const run = entry.run;
+    const cells = [
+      `<td class="dl-num">${entry.number}</td>`,
+      `<td>${link(entry.page, entry.title)}<div class="dl-abstract">${escapeText(entry.abstract)}</div></td>`,
+      `<td>${statusCell(entry)}</td>`,
+      `<td class="dl-num">${escapeText(ms(run?.kernelStartMs))}</td>`,
+      `<td class="dl-num">${escapeText(ms(run?.runMs))}</td>`,
+      `<td class="dl-num">${escapeText(ms(run?.wallMs))}</td>`,
+      `<td class="dl-num">${escapeText(run?.peakRssKiB ? formatBytes(run.peakRssKiB * 1024) : '')}</td>`,
+      `<td>${escapeText(injectedText(entry))}</td>`,
+      `<td>${link(entry.page, 'html')} ${link(entry.ipynb, 'ipynb')}</td>`,
+      `<td>${escapeText(entry.ranAt)}</td>`,
+    ];
+    return `<tr>${cells.join('')}</tr>`;
+  });
+  return `<table class="dl-table dl-contents"><thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+function failures(record: ReportRecord): string {
+  const failed = record.chapters.filter((entry) => entry.status !== 'ok');
+  if (failed.length === 0) return '';
+  const blocks = failed.map((entry) => {
+    const failure = entry.run?.failure;
+    const message = failure ? `${failure.where}\n\n${failure.message}` : entry.problems.join('\n');
+    const headline = failure ? failureHeadline(failure) : entry.problems[0] ?? entry.status;
+    return collapsible(`${entry.number} ${entry.title}: ${headline}`, preText(message), { open: true });
+  });
+  return `<h2>Failures</h2>${blocks.join('')}`;
+}
+
+function summary(record: ReportRecord): string {
+  const total = record.chapters.length;
+  const ok = record.chapters.filter((entry) => entry.status === 'ok').length;
+  const startups = record.chapters.reduce((sum, entry) => sum + (entry.run?.kernelStartMs ?? 0), 0);
+  const mode = record.quick ? 'quick mode (small values; records went to a temporary data dir)' : 'full mode';
+  const source = record.fromData ? `re-rendered from recorded runs in ${record.fromData}` : 'measured live';
+  const parts = [
+    `${ok} of ${total} chapter${total === 1 ? '' : 's'} ran without error.`,
+    `This run: ${mode}, ${source}, ${formatDuration(record.wallMs)} in all, of which kernel start-up ${formatDuration(startups)}.`,
+  ];
+  return `<p>${parts.map(escapeText).join(' ')}</p>`;
+}
+
+async function wallTimeChart(record: ReportRecord): Promise<string> {
+  const values = record.chapters.flatMap((entry) =>
+    entry.run && entry.run.kernelStartMs !== null
+      ? [
+          { chapter: `${entry.number} ${entry.slug}`, part: 'kernel start-up', seconds: entry.run.kernelStartMs / 1000 },
+          { chapter: `${entry.number} ${entry.slug}`, part: 'cells', seconds: (entry.run.runMs ?? 0) / 1000 },
+        ]
+      : [],
+  );
+  if (values.length === 0) return '';
+  const spec: ChartSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    width: 600,
+    data: { values: values },
+    mark: 'bar',
+    encoding: {
+      y: { field: 'chapter', type: 'nominal', sort: null, title: null },
+      x: { field: 'seconds', type: 'quantitative', stack: 'zero', title: 'wall time (s)' },
+      color: { field: 'part', type: 'nominal', title: null, sort: ['kernel start-up', 'cells'] },
+      order: { field: 'part', sort: 'descending' },
+    },
+  };
+  return `<h2>Where the time went</h2>${await chartHtml(spec, { caption: 'Wall time per chapter, kernel start-up apart' })}`;
+}
+
+function parameters(record: ReportRecord): string {
+  const given = Object.entries(record.given).map(([name, value]) => ({ parameter: name, value: Array.isArray(value) ? value.join(',') : String(value) }));
+  const table = given.length > 0 ? htmlTable(given, { caption: 'Given on the command line' }) : '<p>None given on the command line: each chapter ran with the values in its parameters cell.</p>';
+  return `<h2>Parameters</h2>${table}`;
+}
+
+function metadata(record: ReportRecord): string {
+  const { meta } = record;
+  const rows = [
+    { item: 'date', value: meta.date },
+    { item: 'commit', value: `${meta.commit}${meta.dirty ? ' (with uncommitted changes)' : ''}` },
+    { item: 'Node', value: meta.node },
+    { item: 'CPU', value: `${meta.cpuModel}, ${meta.cores} cores` },
+    { item: 'platform', value: meta.platform },
+    { item: 'duration', value: formatDuration(record.wallMs) },
+    { item: 'limits', value: `cell ${formatDuration(record.limits.cellTimeoutMs)}, notebook ${formatDuration(record.limits.notebookTimeoutMs)}, kernel start-up ${formatDuration(record.limits.startupTimeoutMs)}` },
+    { item: 'data dir', value: record.dataDir },
+    { item: 'from data', value: record.fromData ?? '(measured live)' },
+  ];
+  const versions = Object.entries(meta.versions).map(([name, version]) => ({ package: name, version: version }));
+  return `<h2>Run metadata</h2>${htmlTable(rows)}${collapsible(`Package versions (${versions.length})`, htmlTable(versions))}`;
+}
+
+/** The contents page's HTML for a report record. */
+export async function indexHtml(record: ReportRecord): Promise<string> {
+  const body = [
+    '<h1>deflate-lab report</h1>',
+    summary(record),
+    '<h2>Contents</h2>',
+    contentsTable(record),
+    failures(record),
+    await wallTimeChart(record),
+    parameters(record),
+    metadata(record),
+  ].join('\n');
+  return [
+    '<!DOCTYPE html>',
+    '<html lang="en"><head><meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    '<title>deflate-lab report</title>',
+    `<style>${DL_CSS}${PAGE_CSS}</style>`,
+    `</head><body><div class="dl-out">${body}</div></body></html>`,
+    '',
+  ].join('\n');
+}
