@@ -7,9 +7,11 @@ import { collapsible, escapeText, preText } from './html';
 
 /**
  * A Vega-Lite spec as plain JSON, typed loosely on purpose. vega-lite's `TopLevelSpec` lives in an
- * ESM-only package, and a CommonJS module may name its types only through a `resolution-mode`
- * import attribute, which TypeScript 5.0 (the `tsc` in node_modules/.bin, and the checker of
- * tslab cells) rejects as unstable. vega-lite checks the spec when `renderSvg` compiles it.
+ * ESM-only package: a CommonJS module can name it only with a `resolution-mode` import attribute
+ * (unstable in TypeScript 5.0), and tslab checks notebook cells with TypeScript 5.0 and Node10
+ * resolution, which cannot find vega-lite's types at all (they are declared only under
+ * `exports`). Exported signatures therefore stay plain; vega-lite checks the spec when
+ * `renderSvg` compiles it.
  */
 export interface ChartSpec {
   readonly [key: string]: unknown;
