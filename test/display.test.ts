@@ -72,17 +72,18 @@ describe('outside a kernel', () => {
     assert.equal(stderr, '');
   });
 
-  test('progress writes plain lines to a non-TTY stderr: the first and the final one', () => {
+  test('progress writes plain lines to a non-TTY stderr, from the first to the final one', () => {
     const { stdout, stderr } = runOutsideKernel(`
       const bar = display.progress('sweep', 3);
       bar.tick(); bar.tick(1, 'second'); bar.set('almost'); bar.tick();
       bar.done('all ok');
     `);
     assert.equal(stdout, '');
+    // Updates in between are rate-limited, not forbidden, so only the first and last are fixed.
     const lines = stderr.trimEnd().split('\n');
-    assert.equal(lines.length, 2, stderr);
     assert.match(lines[0], /^sweep: 0\/3 \(0%\), elapsed \d+ ms$/);
-    assert.match(lines[1], /^sweep: 3\/3 \(100%\), took [\d.]+ m?s, all ok$/);
+    assert.match(lines[lines.length - 1], /^sweep: 3\/3 \(100%\), took [\d.]+ m?s, all ok$/);
+    assert.ok(lines.length <= 5 && lines.every((line) => line.startsWith('sweep: ')), stderr);
   });
 
   test('a finished progress refuses more ticks', () => {
