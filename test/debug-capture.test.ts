@@ -18,6 +18,7 @@ import {
   findDebugCopies,
   isDebugCaptureActive,
   isTransportError,
+  knownDebugCopies,
   linesAround,
   POST_DISCONNECT_EXCERPT,
   prepareDebugCapture,
@@ -38,6 +39,8 @@ type Scenario = LiveStack | 'late';
 
 interface StackResult {
   copies: DebugCopy[];
+  /** Labels from knownDebugCopies() at the end. */
+  known: string[];
   /** Capture 1 ('*'): a corrupt compressed frame makes the server drop the client. */
   transportError: { reason: string; lines: DebugLine[] };
   /** Captures 2 ('*') and 3 ('socket.io:*'), running together: the client calls disconnect(). */
@@ -143,6 +146,7 @@ async function stackScenario(stack: LiveStack): Promise<StackResult> {
   io.close();
   return {
     copies,
+    known: knownDebugCopies().map((copy) => copy.label),
     transportError: { reason: transportReason, lines: firstLines },
     clientDisconnect: { reason: clientReason, all: allLines, serverOnly: serverOnlyLines },
     countsAfterIdleTraffic: [first, all, serverOnly].map((capture) => capture.lines().length),
@@ -213,6 +217,8 @@ function assertStackRun(run: ChildRun<StackResult>, labelsByPrefix: Record<strin
   const { result } = run;
   assert.equal(run.stderr, '', 'a prepared logger wrote to stderr on its own');
   assert.equal(run.stdout, '', 'a prepared logger wrote to stdout on its own');
+
+  assert.deepEqual([...result.known].sort(), result.copies.map((copy) => copy.label).sort());
 
   const { reason, lines } = result.transportError;
   assert.equal(reason, 'transport error');
@@ -298,6 +304,55 @@ if (process.env[CHILD_ENV]) {
     assert.match(result.prepareError, /debug@2\.2\.0 .* was loaded before prepareDebugCapture\(\).*restart the kernel/);
     assert.equal(result.prepareErrorIsTyped, true);
     assert.match(result.captureError, /was loaded before prepareDebugCapture\(\)/);
+  });
+
+  test('each 2015 copy formats as it would itself: 2.x its own %o, 0.7.x util.format after string concatenation', () => {
+    const copies = prepareDebugCapture(Object.values(stackPackageDirs('2015')));
+    const logger = (label: string) => {
+      const copy = copies.find((candidate) => candidate.label === label);
+      assert.ok(copy, label);
+      return (require(copy.main) as (namespace: string) => (...args: unknown[]) => void)('lab:format');
+    };
+    const v2 = logger('debug@2.1.0 (socket.io-2015)');
+    const v0 = logger('debug@0.7.4 (socket.io-client-2015)');
+    const capture = captureDebug('lab:*');
+    v2('%o then %j then %s then %d%%', { a: [1, 2] }, { b: 'c' }, 'text', 7);
+    v2({ plain: true });
+    v2(new Error('boom'));
+    v0('%j then %s', { b: 'c' }, 'text');
+    v0({ plain: true });
+    const lines = capture.stop();
+    assert.deepEqual(
+      lines.map((line) => line.message.split('\n')[0]),
+      ['{ a: [ 1, 2 ] } then {"b":"c"} then text then 7%', '{ plain: true }', 'Error: boom', '{"b":"c"} then text', '[object Object]'],
+    );
+    assert.deepEqual(
+      lines.map((line) => line.copy),
+      ['debug@2.1.0 (socket.io-2015)', 'debug@2.1.0 (socket.io-2015)', 'debug@2.1.0 (socket.io-2015)', 'debug@0.7.4 (socket.io-client-2015)', 'debug@0.7.4 (socket.io-client-2015)'],
+    );
+  });
+
+  test('echo also writes captured lines to stderr; maxLines bounds what is kept', () => {
+    const [copy] = prepareDebugCapture(Object.values(stackPackageDirs('today')));
+    const log = (require(copy.main) as (namespace: string) => (...args: unknown[]) => void)('lab:echo');
+    const writes: string[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((chunk: string | Uint8Array) => writes.push(String(chunk)) > 0) as typeof process.stderr.write;
+    let capture;
+    try {
+      log('before');
+      capture = captureDebug('lab:*', { echo: true, maxLines: 1 });
+      log('loud %d', 1);
+      log('loud %d', 2);
+      capture.stop();
+      log('after');
+    } finally {
+      process.stderr.write = write;
+    }
+    assert.equal(writes.length, 2);
+    assert.match(writes[0], /^\S+Z lab:echo loud 1 \[debug@4\.4\.3 \(top level\)\]\n$/);
+    assert.deepEqual(capture.lines().map((line) => line.message), ['loud 1']);
+    assert.equal(capture.dropped(), 1);
   });
 
   test('linesAround merges overlapping windows and points at each mark', () => {
