@@ -63,9 +63,17 @@ export const STACKS: Record<StackName, StackEntry> = {
   },
 };
 
-/** Resolves a package folder the way `require` would from `fromDir`. */
+/**
+ * Resolves a package folder the way `require` walks node_modules from `fromDir`. Done by hand
+ * because `require.resolve('<pkg>/package.json')` fails for packages whose `exports` omit it
+ * (engine.io 6).
+ */
 export function packageDir(name: string, fromDir: string): string {
-  return path.dirname(require.resolve(`${name}/package.json`, { paths: [fromDir] }));
+  for (let dir = fromDir; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'node_modules', name);
+    if (fs.existsSync(path.join(candidate, 'package.json'))) return candidate;
+    if (path.dirname(dir) === dir) throw new Error(`package ${name} is not installed above ${fromDir}: run scripts/setup`);
+  }
 }
 
 function versionAt(dir: string): string {

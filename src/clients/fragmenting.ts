@@ -1,0 +1,247 @@
+/**
+ * The Node fragmenting client: speaks engine.io/socket.io over a WebSocket and sends every message
+ * as permessage-deflate compressed fragments of `fragmentSize` bytes, the way Chromium sends a
+ * large message (an RSV1 first frame, then continuation frames).
+ *
+ * ws 8 does the handshake (its offer is Chromium's: `permessage-deflate; client_max_window_bits`)
+ * and everything the server sends. Outgoing data frames are written here, to the socket, because
+ * ws's send() compresses each piece it is given separately and cannot split one compressed stream
+ * at a chosen size.
+ */
+import { EventEmitter } from 'node:events';
+import type net from 'node:net';
+import zlib from 'node:zlib';
+import WebSocket from 'ws';
+import { MiB } from '../params';
+import { fragmentMessage, OPCODE } from './frames';
+import { connectPacket, ENGINE, encodeEvent, parseIncoming, websocketUrl, type EioRevision } from './sio-protocol';
+import type { AppClient, ClientDisconnect, FrameAck, FrameMeta } from './types';
+
+/** Delay before a client reconnects after a disconnect, for every client kind. */
+export const RECONNECT_DELAY_MS = 500;
+/** A client stops queueing new frames while this much is waiting in its socket's send buffer. */
+export const MAX_SEND_BACKLOG = 32 * MiB;
+/** How long a connection attempt may take before it counts as failed. */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
+export interface FragmentingOptions {
+  label: string;
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  eio: EioRevision;
+  fragmentSize: number;
+  reconnect: boolean;
+}
+
+interface Deflate {
+  stream: zlib.DeflateRaw;
+  resetEachMessage: boolean;
+}
+
+/** The negotiated permessage-deflate parameters that bind this client's compressor. */
+function deflateFromAnswer(answer: string | undefined): Deflate | undefined {
+  if (!answer) return undefined;
+  const ext = answer.split(',').map((e) => e.split(';').map((p) => p.trim())).find((p) => p[0] === 'permessage-deflate');
+  if (!ext) return undefined;
+  const params = new Map(ext.slice(1).map((p): [string, string | undefined] => {
+    const [key, value] = p.split('=').map((s) => s.trim().replace(/^"|"$/g, ''));
+    return [key, value];
+  }));
+  const bits = Number(params.get('client_max_window_bits') ?? 15) || 15;
+  return {
+    stream: zlib.createDeflateRaw({ windowBits: Math.max(9, bits), memLevel: 8 }),
+    resetEachMessage: params.has('client_no_context_takeover'),
+  };
+}
+
+// One WebSocket session: a new one (with a new sid) is made on every reconnect.
+class Session {
+  ws: WebSocket;
+  socket?: net.Socket;
+  deflate?: Deflate;
+  sid?: string;
+  connected = false;
+  private ended = false;
+  private heartbeat?: NodeJS.Timeout;
+  private sending: Promise<void> = Promise.resolve();
+
+  constructor(readonly owner: FragmentingClient, readonly options: FragmentingOptions) {
+    this.ws = new WebSocket(websocketUrl(options.url, options.eio), { perMessageDeflate: true, handshakeTimeout: CONNECT_TIMEOUT_MS });
+    this.ws.on('upgrade', (res) => {
+      this.deflate = deflateFromAnswer(res.headers['sec-websocket-extensions'] as string | undefined);
+    });
+    this.ws.on('open', () => {
+      this.socket = (this.ws as unknown as { _socket: net.Socket })._socket;
+    });
+    this.ws.on('message', (data, isBinary) => {
+      if (!isBinary) this.onText(data.toString());
+    });
+  }
+
+  private onText(text: string): void {
+    const packet = parseIncoming(text);
+    switch (packet.kind) {
+      case 'open': {
+        this.sid = packet.open.sid;
+        const connect = connectPacket(this.options.eio);
+        if (connect) this.write(Buffer.from(connect), OPCODE.text);
+        if (this.options.eio === 3) {
+          this.heartbeat = setInterval(() => this.write(Buffer.from(ENGINE.ping), OPCODE.text), packet.open.pingInterval);
+        }
+        break;
+      }
+      case 'ping':
+        this.write(Buffer.from(ENGINE.pong), OPCODE.text);
+        break;
+      case 'connect':
+        this.connected = true;
+        this.owner.emit('connect', this.sid);
+        break;
+      case 'ack':
+        this.owner.onAck(packet.id, packet.args[0] as FrameAck);
+        break;
+      case 'disconnect':
+        this.owner.onSessionEnd(this, { reason: 'io server disconnect' });
+        this.ws.close();
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Compresses (when negotiated) and writes one message as fragments; order is kept by a queue. */
+  write(body: Buffer, opcode: number): void {
+    this.sending = this.sending.then(async () => {
+      const socket = this.socket;
+      if (this.ended || !socket || socket.destroyed) return;
+      const deflate = this.deflate;
+      const payload = deflate ? await compress(deflate, body) : body;
+      if (this.ended || socket.destroyed) return;
+      const buffers = fragmentMessage(opcode, payload, this.options.fragmentSize, deflate !== undefined);
+      socket.cork();
+      for (const buffer of buffers) socket.write(buffer);
+      socket.uncork();
+    }).catch((error: Error) => {
+      if (!this.ended) this.owner.onSessionEnd(this, { reason: 'transport error', detail: error.message });
+    });
+  }
+
+  backlog(): number {
+    return this.socket?.writableLength ?? 0;
+  }
+
+  end(): void {
+    this.ended = true;
+    clearInterval(this.heartbeat);
+    this.deflate?.stream.close();
+  }
+}
+
+function compress(deflate: Deflate, body: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const onData = (chunk: Buffer) => chunks.push(chunk);
+    deflate.stream.on('data', onData);
+    deflate.stream.once('error', reject);
+    deflate.stream.write(body);
+    deflate.stream.flush(zlib.constants.Z_SYNC_FLUSH, () => {
+      deflate.stream.removeListener('data', onData);
+      deflate.stream.removeListener('error', reject);
+      let out = Buffer.concat(chunks);
+      // permessage-deflate drops the 00 00 ff ff tail of each sync flush (RFC 7692 7.2.1).
+      if (out.length >= 4 && out.readUInt32BE(out.length - 4) === 0x0000ffff) out = out.subarray(0, out.length - 4);
+      if (deflate.resetEachMessage) deflate.stream.reset();
+      resolve(out);
+    });
+  });
+}
+
+/** A fragmenting client that reconnects (new session, new sid) after every disconnect until stop(). */
+export class FragmentingClient extends EventEmitter implements AppClient {
+  private session?: Session;
+  private nextAck = 0;
+  private readonly acks = new Map<number, (ack: FrameAck) => void>();
+  private stopped = false;
+  private retry?: NodeJS.Timeout;
+
+  constructor(private readonly options: FragmentingOptions) {
+    super();
+    this.open();
+  }
+
+  get label(): string {
+    return this.options.label;
+  }
+
+  get connected(): boolean {
+    return this.session?.connected ?? false;
+  }
+
+  get sid(): string | undefined {
+    return this.session?.sid;
+  }
+
+  private open(): void {
+    const session = new Session(this, this.options);
+    this.session = session;
+    session.ws.on('close', (code, reason) => {
+      this.onSessionEnd(session, { reason: 'transport close', code, detail: reason.toString() });
+    });
+    session.ws.on('error', (error) => {
+      this.onSessionEnd(session, { reason: 'transport error', detail: error.message });
+    });
+  }
+
+  /** @internal called by the session */
+  onAck(id: number, ack: FrameAck): void {
+    const done = this.acks.get(id);
+    this.acks.delete(id);
+    done?.(ack);
+  }
+
+  /** @internal called by the session when it ends for any reason; reconnects unless stopped. */
+  onSessionEnd(session: Session, what: Omit<ClientDisconnect, 't' | 'client' | 'sid'>): void {
+    if (this.session !== session) return;
+    this.session = undefined;
+    session.end();
+    this.acks.clear();
+    if (this.stopped) return;
+    const event: ClientDisconnect = { t: Date.now(), client: this.label, sid: session.sid, ...what };
+    this.emit('disconnect', event);
+    if (session.ws.readyState !== WebSocket.CLOSED) session.ws.terminate();
+    if (this.options.reconnect) this.retry = setTimeout(() => this.open(), RECONNECT_DELAY_MS);
+  }
+
+  emitFrame(meta: FrameMeta, data: string | Buffer, onAck: (ack: FrameAck) => void): boolean {
+    const session = this.session;
+    if (!session?.connected || session.backlog() > MAX_SEND_BACKLOG) return false;
+    const id = this.nextAck++;
+    this.acks.set(id, onAck);
+    for (const message of encodeEvent(this.options.eio, 'frame', meta, data, id)) {
+      if (typeof message === 'string') session.write(Buffer.from(message), OPCODE.text);
+      else session.write(message, OPCODE.binary);
+    }
+    return true;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retry);
+    const session = this.session;
+    this.session = undefined;
+    if (!session) return;
+    session.end();
+    if (session.ws.readyState === WebSocket.CLOSED) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        session.ws.terminate();
+        resolve();
+      }, 1000);
+      session.ws.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      session.ws.close(1000);
+    });
+  }
+}

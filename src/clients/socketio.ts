@@ -1,0 +1,56 @@
+/** The stack's own Node socket.io client behind the AppClient interface (it sends single-frame messages). */
+import { EventEmitter } from 'node:events';
+import type { Stack, ClientSocket } from '../stacks/types';
+import { MAX_SEND_BACKLOG, RECONNECT_DELAY_MS } from './fragmenting';
+import type { AppClient, FrameAck, FrameMeta } from './types';
+
+/** Wraps `stack.connect()`; socket.io's own reconnection is on, with the same delay as the fragmenting client. */
+export class SocketIoClient extends EventEmitter implements AppClient {
+  private readonly socket: ClientSocket;
+  private stopped = false;
+  private current?: string;
+
+  constructor(readonly label: string, stack: Stack, url: string, reconnect: boolean) {
+    super();
+    this.socket = stack.connect(url, { reconnection: reconnect, reconnectionDelay: RECONNECT_DELAY_MS });
+    this.socket.on('connect', () => {
+      this.current = this.engineId();
+      this.emit('connect', this.current);
+    });
+    this.socket.on('disconnect', (reason: string) => {
+      if (this.stopped) return;
+      this.emit('disconnect', { t: Date.now(), client: label, reason, sid: this.current });
+    });
+  }
+
+  // The engine.io session id: the thing that changes on reconnect in every socket.io version
+  // (socket.io 1.4 prefixes socket ids with the namespace, 4.x makes them independent).
+  private engineId(): string | undefined {
+    return this.socket.io?.engine?.id ?? this.socket.id;
+  }
+
+  get connected(): boolean {
+    return this.socket.connected;
+  }
+
+  get sid(): string | undefined {
+    return this.connected ? this.current : undefined;
+  }
+
+  emitFrame(meta: FrameMeta, data: string | Buffer, onAck: (ack: FrameAck) => void): boolean {
+    if (!this.socket.connected || this.backlog() > MAX_SEND_BACKLOG) return false;
+    this.socket.emit('frame', meta, data, onAck);
+    return true;
+  }
+
+  // engine.io-client keeps its own write buffer; the WebSocket's bufferedAmount is below that.
+  private backlog(): number {
+    const engine = this.socket.io?.engine as unknown as { transport?: { ws?: { bufferedAmount?: number } } } | undefined;
+    return engine?.transport?.ws?.bufferedAmount ?? 0;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.socket.disconnect();
+  }
+}

@@ -1,0 +1,46 @@
+/** What the load loop needs from any client kind: connect, emit a frame with an ack, report drops. */
+import type { EventEmitter } from 'node:events';
+
+export const CLIENT_KINDS = ['fragmenting', 'socket.io'] as const;
+/** `fragmenting`: the Node client that splits compressed messages like a browser; `socket.io`: the stack's own client. */
+export type ClientKind = (typeof CLIENT_KINDS)[number];
+
+/** Metadata sent beside every frame so the server can verify it. */
+export interface FrameMeta {
+  client: string;
+  seq: number;
+  /** crc32 of the payload's bytes (UTF-8 for strings). */
+  crc: number;
+  length: number;
+}
+
+/** The server's answer to a frame. */
+export interface FrameAck {
+  seq: number;
+  ok: boolean;
+}
+
+/** A disconnect as the client saw it. */
+export interface ClientDisconnect {
+  t: number;
+  client: string;
+  /** socket.io's reason where the client is socket.io (`transport close`, …), else the same vocabulary. */
+  reason: string;
+  /** WebSocket close code and text, where known. */
+  code?: number;
+  detail?: string;
+  /** The session id that ended. */
+  sid?: string;
+}
+
+/** Events: `connect` (sid), `disconnect` (ClientDisconnect). */
+export interface AppClient extends EventEmitter {
+  readonly label: string;
+  readonly connected: boolean;
+  /** Current session id (changes on every reconnect). */
+  readonly sid: string | undefined;
+  /** Queues one frame; false when it was not sent (offline, or the send backlog is full). */
+  emitFrame(meta: FrameMeta, data: string | Buffer, onAck: (ack: FrameAck) => void): boolean;
+  /** Closes for good: no reconnect after this. */
+  stop(): Promise<void>;
+}

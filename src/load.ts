@@ -1,0 +1,161 @@
+/**
+ * The client side of a scenario: N clients, each emitting `burst` frames back to back every
+ * 1/rate seconds for `duration`, then waiting briefly for outstanding acks. Runs in the kernel or
+ * in a forked load generator (src/loadgen.ts), with the same code.
+ */
+import { FragmentingClient } from './clients/fragmenting';
+import { SocketIoClient } from './clients/socketio';
+import type { AppClient, ClientDisconnect, ClientKind, FrameAck } from './clients/types';
+import type { PayloadKind, StackName } from './params';
+import { payload, VARIANTS } from './payloads';
+import { loadStack } from './stacks';
+
+/** How long clients get to connect before the run fails. */
+export const CONNECT_DEADLINE_MS = 15_000;
+/** After the last send, acks are awaited until all are in or none has come for this long. */
+export const DRAIN_STALL_MS = 3_000;
+
+/** What the load loop needs to know. */
+export interface LoadSpec {
+  stack: StackName;
+  client: ClientKind;
+  payload: PayloadKind;
+  frameSize: number;
+  fragmentSize: number;
+  rate: number;
+  clients: number;
+  burst: number;
+  duration: number;
+  seed: number;
+}
+
+/** A session starting, as the client saw it. */
+export interface ClientConnect {
+  t: number;
+  client: string;
+  sid?: string;
+}
+
+/** Everything the clients observed. */
+export interface LoadResult {
+  startedAt: number;
+  sendEndedAt: number;
+  endedAt: number;
+  /** Frames handed to a connected client. */
+  sent: number;
+  /** Ticks' frames not sent because the client was offline or its send backlog full. */
+  notSent: number;
+  acked: number;
+  /** Acks in which the server reported a checksum mismatch. */
+  ackedCorrupt: number;
+  /** Round-trip times of acked frames, ms. */
+  rtt: number[];
+  /** Payload characters or bytes handed to clients. */
+  payloadBytes: number;
+  connects: ClientConnect[];
+  disconnects: ClientDisconnect[];
+}
+
+function makeClient(spec: LoadSpec, label: string, url: string): AppClient {
+  const stack = loadStack(spec.stack);
+  if (spec.client === 'fragmenting') {
+    return new FragmentingClient({ label, url, eio: stack.eio, fragmentSize: spec.fragmentSize, reconnect: true });
+  }
+  return new SocketIoClient(label, stack, url, true);
+}
+
+/**
+ * Runs the clients against `url` and returns what they saw; every client is stopped before it
+ * returns. Aborting `stop` ends the send window early (e.g. at the first failure).
+ */
+export async function runLoad(spec: LoadSpec, url: string, onTick?: (sent: number, acked: number) => void, stop?: AbortSignal): Promise<LoadResult> {
+  // Payloads are made before the clock starts: a 4 MiB picture takes a moment to encode.
+  const variants = Array.from({ length: VARIANTS }, (_, v) => payload(spec.payload, spec.frameSize, spec.seed, v));
+  const result: LoadResult = {
+    startedAt: 0, sendEndedAt: 0, endedAt: 0, sent: 0, notSent: 0, acked: 0, ackedCorrupt: 0,
+    rtt: [], payloadBytes: 0, connects: [], disconnects: [],
+  };
+  const clients = Array.from({ length: spec.clients }, (_, i) => makeClient(spec, `c${i}`, url));
+  const timers: NodeJS.Timeout[] = [];
+  try {
+    for (const client of clients) {
+      client.on('connect', (sid?: string) => result.connects.push({ t: Date.now(), client: client.label, sid }));
+      client.on('disconnect', (event: ClientDisconnect) => result.disconnects.push(event));
+    }
+    await connected(() => clients.every((c) => c.connected),
+      () => `clients did not connect to ${url} within ${CONNECT_DEADLINE_MS} ms (${clients.filter((c) => c.connected).length}/${clients.length} connected)`);
+
+    result.startedAt = Date.now();
+    const period = 1000 / spec.rate;
+    let seq = 0;
+    const tick = (client: AppClient) => {
+      for (let b = 0; b < spec.burst; b++) {
+        const n = seq++;
+        const p = variants[n % VARIANTS];
+        const sentAt = performance.now();
+        const meta = { client: client.label, seq: n, crc: p.crc, length: p.length };
+        const queued = client.emitFrame(meta, p.data, (ack: FrameAck) => {
+          result.acked++;
+          if (!ack.ok) result.ackedCorrupt++;
+          result.rtt.push(performance.now() - sentAt);
+        });
+        if (queued) {
+          result.sent++;
+          result.payloadBytes += p.length;
+        } else result.notSent++;
+      }
+      onTick?.(result.sent, result.acked);
+    };
+    // Clients start a fraction of a period apart, as independent pages would.
+    for (const [i, client] of clients.entries()) {
+      timers.push(setTimeout(() => {
+        tick(client);
+        timers.push(setInterval(() => tick(client), period));
+      }, (period * i) / clients.length));
+    }
+    await sleep(spec.duration, stop);
+    for (const timer of timers) clearTimeout(timer);
+    result.sendEndedAt = Date.now();
+    await drain(() => result.acked, () => result.sent);
+  } finally {
+    for (const timer of timers) clearTimeout(timer);
+    await Promise.all(clients.map((c) => c.stop()));
+    result.endedAt = Date.now();
+  }
+  return result;
+}
+
+function sleep(ms: number, stop?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (stop?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    stop?.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      stop?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}
+
+/** Waits while acks keep arriving: a slow server still catching up is not a lost message. */
+async function drain(acked: () => number, sent: () => number): Promise<void> {
+  let last = acked();
+  let lastProgress = Date.now();
+  while (acked() < sent() && Date.now() - lastProgress < DRAIN_STALL_MS) {
+    await sleep(20);
+    if (acked() !== last) {
+      last = acked();
+      lastProgress = Date.now();
+    }
+  }
+}
+
+/** Polls until every client is connected; throws `failure()` at the connect deadline. */
+async function connected(done: () => boolean, failure: () => string): Promise<void> {
+  const until = Date.now() + CONNECT_DEADLINE_MS;
+  while (!done()) {
+    if (Date.now() >= until) throw new Error(failure());
+    await sleep(20);
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * The forked load generator: runs a scenario's clients in their own process, so that the kernel's
+ * process.cpuUsage() and RSS are the server's alone. Driven over the IPC channel by scenario.ts.
+ */
+import { runLoad, type LoadResult, type LoadSpec } from './load';
+
+/** Parent → child: start the load against a server, or end its send window early. */
+export type LoadRequest = { type: 'start'; spec: LoadSpec; url: string } | { type: 'stop' };
+
+/** Child → parent messages. */
+export type LoadReply =
+  | { type: 'tick'; sent: number; acked: number }
+  | { type: 'done'; result: LoadResult }
+  | { type: 'failed'; error: string };
+
+const TICK_EVERY_MS = 250;
+
+if (require.main === module) {
+  const send = (reply: LoadReply) => process.send?.(reply);
+  const stop = new AbortController();
+  process.on('message', (request: LoadRequest) => {
+    if (request.type === 'stop') return stop.abort();
+    let lastTick = 0;
+    runLoad(request.spec, request.url, (sent, acked) => {
+      const now = Date.now();
+      if (now - lastTick >= TICK_EVERY_MS) {
+        lastTick = now;
+        send({ type: 'tick', sent, acked });
+      }
+    }, stop.signal)
+      .then((result) => send({ type: 'done', result }))
+      .catch((error: Error) => send({ type: 'failed', error: error.message }))
+      .finally(() => process.disconnect?.());
+  });
+}

@@ -1,0 +1,338 @@
+/**
+ * One run is one scenario: stack × client kind × payload × frame size × rate × clients × burst ×
+ * deflate × duration. runScenario() starts the stack's server in this process, drives clients (here
+ * or in a forked load generator), watches the wire, tears everything down, and returns (and
+ * writes) one record with the failures, their underlying errors, and the positive controls.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import type { ClientKind } from './clients/types';
+import { runLoad, CONNECT_DEADLINE_MS, type LoadResult, type LoadSpec } from './load';
+import type { LoadReply, LoadRequest } from './loadgen';
+import { runMeta } from './meta';
+import { acceptsDeflate, WireObserver, type Handshake, type WireCounts } from './observe/wire';
+import type { DeflateMode } from './params';
+import { newRecordId, writeRecord, type RecordBase } from './records';
+import { loadStack } from './stacks';
+import { quantileSorted } from './stats';
+import type { ServerSocket, Stack, StackServer, WsAddons } from './stacks/types';
+
+/** Where the clients run: `forked` keeps the kernel's CPU and memory figures the server's alone. */
+export type ClientPlacement = 'in-process' | 'forked';
+
+/** Everything that defines a run. Sizes in bytes, times in ms. */
+export interface ScenarioSpec extends LoadSpec {
+  client: ClientKind;
+  /** `default` leaves the stack's own setting; on/off force it (engine.io 1.5.4: by replacing its WebSocketServer). */
+  deflate: DeflateMode | 'default';
+  placement: ClientPlacement;
+  /** Largest message the server accepts; undefined keeps the stack's default. */
+  maxHttpBufferSize?: number;
+  /** End the send window at the first failure (for time-to-failure measurements). */
+  stopOnFirstFailure?: boolean;
+}
+
+/** A disconnect as the server saw it, with the error underneath where there was one. */
+export interface ServerDisconnect {
+  t: number;
+  sid: string;
+  /** socket.io's reason: `transport error`, `transport close`, `ping timeout`, `parse error`, … */
+  reason: string;
+  /** The engine.io close description, e.g. `invalid compressed data (1007)`. */
+  error?: string;
+}
+
+/** The measured outcome of one run. */
+export interface ScenarioResult {
+  /** `failed` means the run itself could not complete (not that the stack failed). */
+  status: 'completed' | 'failed';
+  runError?: string;
+  loadMs: number;
+  sent: number;
+  notSent: number;
+  /** Frames the server's handler received. */
+  delivered: number;
+  /** Delivered frames whose checksum matched. */
+  verified: number;
+  /** Delivered frames whose bytes differed from what was sent. */
+  corrupted: number;
+  acked: number;
+  serverDisconnects: ServerDisconnect[];
+  clientDisconnects: LoadResult['disconnects'];
+  clientConnects: LoadResult['connects'];
+  /** Counts by underlying error string (`invalid compressed data (1007)`, …). */
+  underlyingErrors: Record<string, number>;
+  /** Counts by server-side reason. */
+  serverReasons: Record<string, number>;
+  /** Failures: disconnects during the send window on either side, and corrupted deliveries. */
+  failures: number;
+  /** ms from the start of sending to the first failure; null when none. */
+  firstFailureMs: number | null;
+  /** Distinct server sessions (a reconnect makes a new one). */
+  sessions: number;
+  ackRttMs: { p50: number | null; p99: number | null; n: number };
+  /** Server process CPU during the load; includes the clients when they ran in-process. */
+  cpu: { userMs: number; systemMs: number; includesClients: boolean };
+  memory: { rssStart: number; rssEnd: number; heapStart: number; heapEnd: number };
+  wire: WireCounts;
+  handshakes: Handshake[];
+  /** Wire payload bytes (client → server data frames) per payload byte handed to clients. */
+  wireRatio: number | null;
+  controls: Controls;
+}
+
+/** The positive controls: proof, from the same run, that the thing under test happened. */
+export interface Controls {
+  deflateNegotiated: boolean;
+  compressedMessages: number;
+  fragmentedMessages: number;
+  continuationFrames: number;
+  deliveredEqualsSent: boolean;
+}
+
+/** One scenario's record, as written to `<data dir>/scenario/`. */
+export interface ScenarioRecord extends RecordBase {
+  kind: 'scenario';
+  spec: ScenarioSpec;
+  stack: { versions: Stack['versions']; addons: { server: WsAddons; client: WsAddons } };
+  server: StackServer['settings'];
+  result: ScenarioResult;
+}
+
+export interface ScenarioOptions {
+  /** Called about four times a second while the load runs. */
+  onProgress?: (p: { elapsedMs: number; sent: number; delivered: number; failures: number }) => void;
+  /** Write the record to the data dir (default true); a string names another dir. */
+  record?: boolean | string;
+  quick?: boolean;
+}
+
+/** Slack beyond connect + send window + drain before a run is cut off and recorded as failed. */
+export const HARD_LIMIT_SLACK_MS = 30_000;
+
+/** A run's hard limit: connect, send, a drain as long as the send window, and slack. */
+export function hardLimitMs(duration: number): number {
+  return CONNECT_DEADLINE_MS + 2 * duration + HARD_LIMIT_SLACK_MS;
+}
+const PROGRESS_EVERY_MS = 250;
+const LOADGEN = path.join(__dirname, 'loadgen.js');
+
+function describeError(description: unknown): string | undefined {
+  if (!(description instanceof Error)) return description === undefined ? undefined : String(description);
+  const inner = (description as Error & { description?: unknown }).description;
+  if (inner instanceof Error) {
+    const code = (inner as Error & { code?: string }).code;
+    return `${description.message}: ${inner.message}${code ? ` (${code})` : ''}`;
+  }
+  return inner === undefined ? description.message : `${description.message} (${String(inner)})`;
+}
+
+function countBy<T>(items: T[], key: (item: T) => string | undefined): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const item of items) {
+    const k = key(item);
+    if (k !== undefined) counts[k] = (counts[k] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** Tracks what the server's application sees: frames verified, sessions, and how they ended. */
+class ServerSide {
+  delivered = 0;
+  verified = 0;
+  corrupted = 0;
+  firstCorruptAt: number | undefined;
+  readonly sessions = new Set<string>();
+  readonly disconnects: ServerDisconnect[] = [];
+
+  attach(server: StackServer): void {
+    server.onConnection((socket: ServerSocket) => {
+      const sid = socket.conn.id;
+      this.sessions.add(sid);
+      let closeError: string | undefined;
+      // Prepended: socket.io's own close listener runs first otherwise, and emits 'disconnect'
+      // before the description could be read.
+      socket.conn.prependListener('close', (_reason: string, description: unknown) => {
+        closeError = describeError(description);
+      });
+      socket.on('disconnect', (reason: string) => {
+        this.disconnects.push({ t: Date.now(), sid, reason, error: closeError });
+      });
+      socket.on('frame', (meta: { seq?: number; crc?: number; length?: number } | undefined, data: unknown, ack: unknown) => {
+        this.delivered++;
+        const bytes = typeof data === 'string' || Buffer.isBuffer(data) ? data : undefined;
+        const ok = bytes !== undefined && meta?.crc === zlib.crc32(bytes) && meta.length === bytes.length;
+        if (ok) this.verified++;
+        else {
+          this.corrupted++;
+          this.firstCorruptAt ??= Date.now();
+        }
+        if (typeof ack === 'function') ack({ seq: meta?.seq, ok });
+      });
+    });
+  }
+}
+
+/** Runs the clients in a child process; resolves with what they saw. */
+function forkLoad(spec: LoadSpec, url: string, onTick: (sent: number) => void, stop: AbortSignal, limitMs: number): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child: ChildProcess = fork(LOADGEN, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+    const kill = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`load generator did not finish within ${limitMs} ms and was killed`));
+    }, limitMs);
+    const onAbort = () => child.connected && child.send({ type: 'stop' } satisfies LoadRequest);
+    stop.addEventListener('abort', onAbort, { once: true });
+    let settled = false;
+    const finish = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(kill);
+      stop.removeEventListener('abort', onAbort);
+      fn();
+    };
+    child.on('message', (reply: LoadReply) => {
+      if (reply.type === 'tick') onTick(reply.sent);
+      else if (reply.type === 'done') finish(() => resolve(reply.result));
+      else finish(() => reject(new Error(`load generator: ${reply.error}`)));
+    });
+    child.on('exit', (code, signal) => finish(() => reject(new Error(`load generator exited (${signal ?? code}) before reporting`))));
+    child.on('error', (error) => finish(() => reject(error)));
+    child.send({ type: 'start', spec, url } satisfies LoadRequest);
+  });
+}
+
+function withLimit<T>(work: Promise<T>, limitMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} exceeded its hard limit of ${limitMs} ms`)), limitMs);
+  });
+  return Promise.race([work, limit]).finally(() => clearTimeout(timer));
+}
+
+function emptyLoad(): LoadResult {
+  return { startedAt: 0, sendEndedAt: 0, endedAt: 0, sent: 0, notSent: 0, acked: 0, ackedCorrupt: 0, rtt: [], payloadBytes: 0, connects: [], disconnects: [] };
+}
+
+/** Runs one scenario, bounded in time; always tears down; returns (and by default writes) its record. */
+export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions = {}): Promise<ScenarioRecord> {
+  const startedAt = new Date().toISOString();
+  const stack = loadStack(spec.stack);
+  const server = await stack.createServer({ deflate: spec.deflate, maxHttpBufferSize: spec.maxHttpBufferSize });
+  const wire = new WireObserver(server.http);
+  const serverSide = new ServerSide();
+  serverSide.attach(server);
+
+  const loadSpec: LoadSpec = {
+    stack: spec.stack, client: spec.client, payload: spec.payload, frameSize: spec.frameSize, fragmentSize: spec.fragmentSize,
+    rate: spec.rate, clients: spec.clients, burst: spec.burst, duration: spec.duration, seed: spec.seed,
+  };
+  const limitMs = hardLimitMs(spec.duration);
+  const stop = new AbortController();
+  let sentSoFar = 0;
+  let load: LoadResult = emptyLoad();
+  let runError: string | undefined;
+  const memStart = process.memoryUsage();
+  const cpuStart = process.cpuUsage();
+  const t0 = Date.now();
+  const failuresNow = () => serverSide.disconnects.length + serverSide.corrupted;
+  const progress = setInterval(() => {
+    const failures = failuresNow();
+    if (failures > 0 && spec.stopOnFirstFailure) stop.abort();
+    options.onProgress?.({ elapsedMs: Date.now() - t0, sent: sentSoFar, delivered: serverSide.delivered, failures });
+  }, PROGRESS_EVERY_MS);
+  try {
+    load = spec.placement === 'forked'
+      ? await forkLoad(loadSpec, server.url, (sent) => { sentSoFar = sent; }, stop.signal, limitMs)
+      : await withLimit(runLoad(loadSpec, server.url, (sent) => { sentSoFar = sent; }, stop.signal), limitMs, 'the load');
+  } catch (error) {
+    runError = (error as Error).message;
+  } finally {
+    clearInterval(progress);
+  }
+  const cpu = process.cpuUsage(cpuStart);
+  const memEnd = process.memoryUsage();
+  wire.detach();
+  await server.close();
+
+  const sendStart = load.startedAt || t0;
+  const sendEnd = load.sendEndedAt || Date.now();
+  const inWindow = (t: number) => t >= sendStart && t <= sendEnd;
+  const serverFailures = serverSide.disconnects.filter((d) => inWindow(d.t));
+  const clientFailures = load.disconnects.filter((d) => inWindow(d.t));
+  const failureTimes = [
+    ...serverFailures.map((d) => d.t), ...clientFailures.map((d) => d.t),
+    ...(serverSide.firstCorruptAt !== undefined ? [serverSide.firstCorruptAt] : []),
+  ];
+  const wireTotals = wire.totals();
+  const handshakes = wire.handshakes();
+  const sortedRtt = [...load.rtt].sort((a, b) => a - b);
+  const result: ScenarioResult = {
+    status: runError ? 'failed' : 'completed',
+    runError,
+    loadMs: sendEnd - sendStart,
+    sent: load.sent,
+    notSent: load.notSent,
+    delivered: serverSide.delivered,
+    verified: serverSide.verified,
+    corrupted: serverSide.corrupted,
+    acked: load.acked,
+    serverDisconnects: serverSide.disconnects,
+    clientDisconnects: load.disconnects,
+    clientConnects: load.connects,
+    underlyingErrors: countBy(serverSide.disconnects, (d) => d.error),
+    serverReasons: countBy(serverSide.disconnects, (d) => d.reason),
+    failures: serverFailures.length + clientFailures.length + serverSide.corrupted,
+    firstFailureMs: failureTimes.length > 0 ? Math.min(...failureTimes) - sendStart : null,
+    sessions: serverSide.sessions.size,
+    ackRttMs: {
+      p50: sortedRtt.length ? quantileSorted(sortedRtt, 0.5) : null,
+      p99: sortedRtt.length ? quantileSorted(sortedRtt, 0.99) : null,
+      n: sortedRtt.length,
+    },
+    cpu: { userMs: cpu.user / 1000, systemMs: cpu.system / 1000, includesClients: spec.placement === 'in-process' },
+    memory: { rssStart: memStart.rss, rssEnd: memEnd.rss, heapStart: memStart.heapUsed, heapEnd: memEnd.heapUsed },
+    wire: wireTotals,
+    handshakes,
+    wireRatio: load.payloadBytes > 0 ? wireTotals.payloadBytes / load.payloadBytes : null,
+    controls: {
+      deflateNegotiated: handshakes.length > 0 && handshakes.every((h) => acceptsDeflate(h.answer)),
+      compressedMessages: wireTotals.compressedMessages,
+      fragmentedMessages: wireTotals.fragmentedMessages,
+      continuationFrames: wireTotals.continuationFrames,
+      deliveredEqualsSent: load.sent > 0 && serverSide.delivered === load.sent,
+    },
+  };
+  const record: ScenarioRecord = {
+    schema: 1,
+    kind: 'scenario',
+    id: newRecordId(`${spec.stack.replace(/[^A-Za-z0-9.]/g, '_')}-`),
+    startedAt,
+    endedAt: new Date().toISOString(),
+    quick: options.quick ?? false,
+    meta: runMeta(),
+    spec,
+    stack: { versions: stack.versions, addons: stack.addons },
+    server: server.settings,
+    result,
+  };
+  if (options.record !== false) await writeRecord(record, typeof options.record === 'string' ? options.record : undefined);
+  return record;
+}
+
+/**
+ * Whether a run may be reported as "zero failures": only when nothing failed AND the same run shows
+ * the thing under test happened. Returns the reasons it may not, empty when it may.
+ */
+export function zeroFailureBlockers(record: ScenarioRecord): string[] {
+  const { result, spec } = record;
+  const blockers: string[] = [];
+  if (result.status !== 'completed') blockers.push(`the run did not complete: ${result.runError}`);
+  if (result.failures > 0) blockers.push(`${result.failures} failures`);
+  if (spec.deflate === 'on' && !result.controls.deflateNegotiated) blockers.push('deflate was asked for but not negotiated');
+  if (spec.deflate === 'on' && result.controls.compressedMessages === 0) blockers.push('no compressed message was seen on the wire');
+  if (spec.client === 'fragmenting' && result.controls.continuationFrames === 0) blockers.push('no continuation frame was seen on the wire');
+  if (!result.controls.deliveredEqualsSent) blockers.push(`delivered ${result.delivered} ≠ sent ${result.sent}`);
+  return blockers;
+}
