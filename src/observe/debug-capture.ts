@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import util from 'node:util';
 import { PROJECT_ROOT } from '../paths';
+import { STACK_2015_WS081_DIR } from '../stacks/catalog';
 
 /**
  * How a copy of `debug` writes: 0.x calls `console.error` itself; 1.x–2.x write through
@@ -115,13 +116,19 @@ const active = new Set<CaptureState>();
 const copies = new Map<string, DebugCopy>();
 const liveCopies = new Map<string, LiveCopy>();
 
-/** Where a copy sits, without the `node_modules` segments: `socket.io-2015/engine.io`, `top level`. */
+/** The folder holding the stacks that have their own install (`2015-ws081`). */
+const OWN_INSTALLS_DIR = path.dirname(STACK_2015_WS081_DIR);
+
+/** Where a copy sits, without the `node_modules` segments: `socket.io-2015/engine.io`, `2015-ws081`, `top level`. */
 function locationLabel(copyDir: string): string {
   const holder = path.dirname(path.dirname(copyDir));
-  const relative = path.relative(PROJECT_ROOT, holder);
-  if (relative.startsWith('..') || path.isAbsolute(relative)) return holder;
+  const inside = (base: string) => {
+    const relative = path.relative(base, holder);
+    return relative.startsWith('..') || path.isAbsolute(relative) ? undefined : relative;
+  };
+  const relative = inside(OWN_INSTALLS_DIR) ?? inside(PROJECT_ROOT);
+  if (relative === undefined) return holder;
   const parts = relative.split(path.sep).filter((part) => part !== 'node_modules' && part !== '');
-  if (parts[0] === 'src' && parts[1] === 'stacks') parts.splice(0, 2);
   return parts.length > 0 ? parts.join('/') : 'top level';
 }
 
