@@ -47,16 +47,16 @@ test('a failing cell surfaces the stderr text tslab sends, naming the notebook a
   const run = await executeNotebook({ notebook: fixture('error.ipynb'), output: output, limits: LIMITS });
   assert.equal(run.status, 'error');
   assert.ok(run.failure);
-  assert.equal(run.failure.cell, 'cell 3');
-  assert.match(run.failure.where, /error\.ipynb cell 3 `throw new Error\("fixture failure/);
+  assert.equal(run.failure.cell, 'cell 4');
+  assert.match(run.failure.where, /error\.ipynb cell 4 `throw new Error\("fixture failure/);
   assert.match(run.failure.message, /Error: fixture failure <b>not bold<\/b> & co/);
   assert.equal(failureHeadline(run.failure), 'Error: fixture failure <b>not bold</b> & co');
   // The kernel's own frames are dropped from the message; the executed copy keeps the full text.
   assert.doesNotMatch(run.failure.message, /tslab\/dist/);
   const cells = readCells(output);
-  const stderr = cells[2].outputs?.find((o) => o.output_type === 'stream' && o.name === 'stderr');
+  const stderr = cells[3].outputs?.find((o) => o.output_type === 'stream' && o.name === 'stderr');
   assert.match(textOf(stderr?.text), /fixture failure/);
-  assert.deepEqual(cells[3].outputs, [], 'cells after the failure do not run');
+  assert.deepEqual(cells[4].outputs, [], 'cells after the failure do not run');
   assert.ok(run.kernelPid !== null && !alive(run.kernelPid), 'the kernel is shut down');
 });
 

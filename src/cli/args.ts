@@ -66,9 +66,9 @@ function limitMs(flag: string, raw: string | undefined): number | undefined {
   try {
     ms = parseDuration(raw);
   } catch (error) {
-    throw new UsageError(`${flag}: ${(error as UnitError).message}`);
+    throw new UsageError(`--${flag}: ${(error as UnitError).message}`);
   }
-  if (!(ms >= LIMIT_BOUNDS.min && ms <= LIMIT_BOUNDS.max)) throw new UsageError(`${flag}: ${raw} is out of range: ${form}`);
+  if (!(ms >= LIMIT_BOUNDS.min && ms <= LIMIT_BOUNDS.max)) throw new UsageError(`--${flag}: ${raw} is out of range: ${form}`);
   return ms;
 }
 
@@ -78,9 +78,11 @@ function usageError(error: Error & { code?: string }): UsageError {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
       return new UsageError(`unknown option ${flag}: see npm run report -- --help`);
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return new UsageError(`${flag}: needs a value (e.g. ${flag} 10), or takes none: see npm run report -- --help`);
+      return /argument missing/.test(error.message)
+        ? new UsageError(`${flag}: needs a value, e.g. ${flag} 10: see npm run report -- --help`)
+        : new UsageError(`${flag}: takes no value: write ${flag.replace(/=.*/, '')} alone`);
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
-      return new UsageError(`unexpected argument '${/'([^']*)'/.exec(error.message)?.[1] ?? ''}': options start with --, see npm run report -- --help`);
+      return new UsageError(`unexpected argument '${/'([^']*)'/.exec(error.message)?.[1] ?? ''}': write options as --name value, see npm run report -- --help`);
     default:
       return new UsageError(error.message.split('\n')[0]);
   }
@@ -99,7 +101,13 @@ export function parseReportArgs(argv: readonly string[]): ReportArgs {
     const value = values[flag];
     if (value !== undefined) given[name] = value as never;
   }
-  resolveParams(given);
+  try {
+    resolveParams(given);
+  } catch (error) {
+    // The model names parameters in camelCase; on the command line the user wrote the flag.
+    if (!(error instanceof ParamError) || !PARAM_FLAGS.has(kebab(error.param))) throw error;
+    throw new UsageError(`--${kebab(error.param)}${error.message.slice(error.param.length)}`);
+  }
   const limits: Partial<RunLimits> = {};
   const cell = limitMs('cell-timeout', values['cell-timeout'] as string | undefined);
   const notebook = limitMs('notebook-timeout', values['notebook-timeout'] as string | undefined);

@@ -111,6 +111,18 @@ export const INDEX_HTML = 'index.html';
 /** Checks the whole request and returns the plan; throws a one-line error and writes nothing. */
 export function planReport(request: ReportRequest): ReportPlan {
   const quick = resolveParams(request.given).quick;
+  // Whole-run checks first, so the first error names the thing the user typed.
+  const fromData = request.fromData === undefined ? undefined : assertReplayDir(request.fromData);
+  assertKernelInstalled();
+  // Quick runs write to a fresh temporary data dir unless the user chose one.
+  if (!quick || process.env[DATA_DIR_ENV]) assertWritable(dataDir());
+  const reportDir = path.resolve(request.reportDir ?? REPORT_DIR);
+  try {
+    assertWritable(reportDir);
+  } catch (error) {
+    if (!(error instanceof DataDirError)) throw error;
+    throw new ReportDirError(`report dir ${reportDir} is not writable: fix its permissions`);
+  }
   const chapters = request.chapters.map((chapter): ChapterPlan => {
     const notebook = notebookFile(chapter);
     if (!fs.existsSync(notebook)) {
@@ -124,17 +136,6 @@ export function planReport(request: ReportRequest): ReportPlan {
       injection: planInjection(notebook, required, request.given),
     };
   });
-  assertKernelInstalled();
-  const fromData = request.fromData === undefined ? undefined : assertReplayDir(request.fromData);
-  // Quick runs write to a fresh temporary data dir unless the user chose one.
-  if (!quick || process.env[DATA_DIR_ENV]) assertWritable(dataDir());
-  const reportDir = path.resolve(request.reportDir ?? REPORT_DIR);
-  try {
-    assertWritable(reportDir);
-  } catch (error) {
-    if (!(error instanceof DataDirError)) throw error;
-    throw new ReportDirError(`report dir ${reportDir} is not writable: fix its permissions`);
-  }
   return {
     chapters: chapters,
     given: request.given,

@@ -43,11 +43,11 @@ export function selectChapters(selectors: readonly string[] | undefined, registr
     const chapter = registry.find((c) => String(c.number) === selector.replace(/^0+(?=\d)/, '') || c.slug === selector);
     if (!chapter) {
       const known = registry.map((c) => `${c.number} (${c.slug})`).join(', ');
-      throw new ChapterSelectError(`only: no chapter '${selector}': use a number or name from ${known}`);
+      throw new ChapterSelectError(`--only: no chapter '${selector}': use a number or name from ${known}`);
     }
     wanted.add(chapter);
   }
-  if (wanted.size === 0) throw new ChapterSelectError('only: empty: name one or more chapters, e.g. --only 5 or --only harness');
+  if (wanted.size === 0) throw new ChapterSelectError('--only: empty: name one or more chapters, e.g. --only 5 or --only harness');
   return registry.filter((c) => wanted.has(c));
 }
 

@@ -3,8 +3,10 @@
  * the project's Jupyter environment, the time limits and the injected parameters, and returns
  * what nbrun measured. The time limits are defined here and nowhere else.
  */
+import path from 'node:path';
 import { assertKernelInstalled, KERNEL_NAME } from '../jupyter/env';
 import { LOOPBACK } from '../net';
+import { PROJECT_ROOT } from '../paths';
 import { lastJsonLine, runScript } from './python';
 
 /** Time limits for one notebook, in ms. */
@@ -87,9 +89,11 @@ const seconds = (ms: number): string => String(ms / 1000);
 export async function executeNotebook(options: ExecuteOptions): Promise<NotebookRun> {
   assertKernelInstalled();
   const { limits } = options;
+  // Named relative to the project (nbrun runs there), so messages read `notebooks/05-sweep.ipynb cell 4`.
+  const relative = path.relative(PROJECT_ROOT, path.resolve(options.notebook));
   const args: string[] = [
-    options.notebook,
-    '--output', options.output,
+    relative.startsWith('..') ? path.resolve(options.notebook) : relative,
+    '--output', path.resolve(options.output),
     '--kernel', KERNEL_NAME,
     '--ip', LOOPBACK,
     '--cell-timeout', seconds(limits.cellTimeoutMs),

@@ -5,7 +5,6 @@
  * parameters cell declares, so it type-checks like any other cell. scripts/nbrun.py inserts it.
  */
 import fs from 'node:fs';
-import ts from 'typescript';
 import { cellLiteral, PARAM_NAMES, type Params, type RawParams } from '../params';
 
 export const PARAMETERS_TAG = 'parameters';
@@ -23,6 +22,9 @@ interface NotebookJson {
 
 /** The top-level names a parameters cell declares, read with the TypeScript parser (any layout, `let a = 1, b = 2`). */
 export function declaredNames(source: string): Map<string, Declaration> {
+  // Loaded on first use: the compiler takes about a second to load, and a command line that
+  // fails on a bad flag should not pay for it.
+  const ts = require('typescript') as typeof import('typescript');
   const file = ts.createSourceFile('parameters.ts', source, ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS);
   const names = new Map<string, Declaration>();
   for (const statement of file.statements) {

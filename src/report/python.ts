@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { jupyterEnv } from '../jupyter/env';
-import { SCRIPTS_DIR, SYSTEM_PYTHON } from '../paths';
+import { PROJECT_ROOT, SCRIPTS_DIR, SYSTEM_PYTHON } from '../paths';
 
 // After SIGTERM, how long a script has to clean up (nbrun kills its kernel) before SIGKILL.
 const KILL_AFTER_TERM_MS = 5_000;
@@ -19,13 +19,14 @@ export interface ScriptResult {
   timedOut: boolean;
 }
 
-/** Runs scripts/<name> with args; stdin gets `input`; stopped (SIGTERM, then SIGKILL) after `timeoutMs`. */
+/** Runs scripts/<name> in the project root with args; stdin gets `input`; stopped (SIGTERM, then SIGKILL) after `timeoutMs`. */
 export async function runScript(
   name: string,
   args: readonly string[],
   options: { input?: string; timeoutMs: number; env?: Record<string, string> },
 ): Promise<ScriptResult> {
   const child = spawn(SYSTEM_PYTHON, [path.join(SCRIPTS_DIR, name), ...args], {
+    cwd: PROJECT_ROOT,
     env: jupyterEnv(options.env),
     stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
