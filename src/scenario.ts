@@ -11,6 +11,7 @@ import type { ClientKind } from './clients/types';
 import { runLoad, CONNECT_DEADLINE_MS, type LoadResult, type LoadSpec } from './load';
 import type { LoadReply, LoadRequest } from './loadgen';
 import { runMeta } from './meta';
+import { countErrors, instrument, type ErrorCount } from './observe/instrument';
 import { acceptsDeflate, WireObserver, type Handshake, type WireCounts } from './observe/wire';
 import type { DeflateMode } from './params';
 import { newRecordId, writeRecord, type RecordBase } from './records';
@@ -65,6 +66,8 @@ export interface ScenarioResult {
   underlyingErrors: Record<string, number>;
   /** Counts by server-side reason. */
   serverReasons: Record<string, number>;
+  /** Errors zlib gave the server's ws decompress(), by message and code (`invalid distance code`, Z_DATA_ERROR). */
+  zlibErrors: ErrorCount[];
   /** Failures: disconnects during the send window on either side, and corrupted deliveries. */
   failures: number;
   /** ms from the start of sending to the first failure; null when none. */
@@ -233,6 +236,8 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
   let sentSoFar = 0;
   let load: LoadResult = emptyLoad();
   let runError: string | undefined;
+  // Counts the errors zlib hands to the server's decompress callback; restored after the run.
+  const decompress = instrument(stack.serverPerMessageDeflate.prototype, 'decompress', { callbackArg: 2 }, { keepCalls: 0 });
   const memStart = process.memoryUsage();
   const cpuStart = process.cpuUsage();
   const t0 = Date.now();
@@ -250,6 +255,7 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
     runError = (error as Error).message;
   } finally {
     clearInterval(progress);
+    decompress.restore();
   }
   const cpu = process.cpuUsage(cpuStart);
   const memEnd = process.memoryUsage();
@@ -283,6 +289,7 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
     clientConnects: load.connects,
     underlyingErrors: countBy(serverSide.disconnects, (d) => d.error),
     serverReasons: countBy(serverSide.disconnects, (d) => d.reason),
+    zlibErrors: countErrors(decompress.errors()),
     failures: serverFailures.length + clientFailures.length + serverSide.corrupted,
     firstFailureMs: failureTimes.length > 0 ? Math.min(...failureTimes) - sendStart : null,
     sessions: serverSide.sessions.size,

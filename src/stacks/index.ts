@@ -10,6 +10,7 @@ import { LOOPBACK } from '../net';
 import type { StackName } from '../params';
 import { assertStackVersions, packageDir, STACKS, stackPackageDirs } from './catalog';
 import { listenLoopback } from './http-server';
+import { prepareDebugCapture } from '../observe/debug-capture';
 import type { ClientOptions, ClientSocket, ServerOptions, ServerSocket, Stack, StackServer, WsAddons } from './types';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the 2015 packages have no types */
@@ -43,6 +44,13 @@ function wsAddons(wsDir: string): WsAddons {
     bufferUtil: which('bufferutil', ['BufferUtil.fallback.js']),
     validation: which('utf-8-validate', ['Validation.fallback.js']),
   };
+}
+
+// ws 0.7–1.x name the file PerMessageDeflate.js, ws 8 permessage-deflate.js; required by path so
+// the copy is the server's own (each ws copy has its own prototype).
+function serverDeflateClass(wsDir: string): { prototype: object } {
+  const legacy = path.join(wsDir, 'lib', 'PerMessageDeflate.js');
+  return require(fs.existsSync(legacy) ? legacy : path.join(wsDir, 'lib', 'permessage-deflate.js'));
 }
 
 function clientBundle(serverDir: string, eio: 3 | 4): string {
@@ -91,6 +99,7 @@ function legacyStack(name: StackName): Stack {
     versions: assertStackVersions(name),
     addons: { server: wsAddons(dirs.ws), client: wsAddons(dirs['client ws']) },
     clientBundle: clientBundle(entry.serverDir, 3),
+    serverPerMessageDeflate: serverDeflateClass(dirs.ws),
     createServer: (options) => startServer(name, 3, options, (srv) => {
       const opts: Record<string, unknown> = {};
       if (options.maxHttpBufferSize !== undefined) opts.maxHttpBufferSize = options.maxHttpBufferSize;
@@ -119,6 +128,7 @@ function todayStack(): Stack {
     versions: assertStackVersions('today'),
     addons: { server: wsAddons(dirs.ws), client: wsAddons(dirs['client ws']) },
     clientBundle: clientBundle(entry.serverDir, 4),
+    serverPerMessageDeflate: serverDeflateClass(dirs.ws),
     createServer: (options) => startServer('today', 4, options, (srv) => {
       const opts: Record<string, unknown> = {};
       if (options.maxHttpBufferSize !== undefined) opts.maxHttpBufferSize = options.maxHttpBufferSize;
@@ -137,6 +147,9 @@ export function loadStack(name: StackName): Stack {
   let stack = loaded.get(name);
   if (!stack) {
     if (!STACKS[name]) throw new Error(`unknown stack '${name}': use one of ${Object.keys(STACKS).join(', ')}`);
+    // Before the stack's first require: the 2015 debug copies fix their on/off state per logger
+    // at creation, so capture must be arranged before any logger exists.
+    prepareDebugCapture(Object.values(stackPackageDirs(name)));
     stack = name === 'today' ? todayStack() : legacyStack(name);
     loaded.set(name, stack);
   }

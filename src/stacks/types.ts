@@ -79,6 +79,8 @@ export interface Stack {
   addons: { server: WsAddons; client: WsAddons };
   /** The file socket.io serves as /socket.io/socket.io.js to browsers. */
   clientBundle: string;
+  /** The server's ws PerMessageDeflate class, whose decompress() the zlib errors come through. */
+  serverPerMessageDeflate: { prototype: object };
   createServer(options: ServerOptions): Promise<StackServer>;
   connect(url: string, options: ClientOptions): ClientSocket;
 }
