@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { KernelMissingError } from '../jupyter/env';
+import { NotebookDirError, PortInUseError } from '../jupyter/server';
 import { ParamError, PARAM_NAMES, resolveParams, type Params, type RawParams } from '../params';
 import { DataDirError } from '../records';
 import { NotebookMissingError, ReportDirError, type ReportRequest } from '../report/build';
@@ -136,6 +137,8 @@ const INPUT_ERRORS = [
   ReportDirError,
   NotebookMissingError,
   InjectionError,
+  PortInUseError,
+  NotebookDirError,
 ];
 
 /** The one line to print for an error the user must fix, or undefined for anything else (a bug). */
