@@ -16,6 +16,8 @@ export interface RunMeta {
   platform: string;
   /** Resolved versions of every installed stack package, keyed `<stack>/<package>`. */
   versions: Record<string, string>;
+  /** 1-minute load average when the record was made: these machines are shared, so say how busy. */
+  loadAverage: number;
 }
 
 function git(args: string[]): string | undefined {
@@ -39,5 +41,5 @@ export function runMeta(): RunMeta {
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
     versions: installedVersions(),
   };
-  return { date: new Date().toISOString(), ...cached };
+  return { date: new Date().toISOString(), loadAverage: Number(os.loadavg()[0].toFixed(2)), ...cached };
 }

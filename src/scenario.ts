@@ -49,6 +49,8 @@ export interface ScenarioResult {
   /** `failed` means the run itself could not complete (not that the stack failed). */
   status: 'completed' | 'failed';
   runError?: string;
+  /** Epoch ms when sending started and stopped; disconnects outside it are teardown, not failures. */
+  sendWindow: { start: number; end: number };
   loadMs: number;
   sent: number;
   notSent: number;
@@ -277,6 +279,7 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
   const result: ScenarioResult = {
     status: runError ? 'failed' : 'completed',
     runError,
+    sendWindow: { start: sendStart, end: sendEnd },
     loadMs: sendEnd - sendStart,
     sent: load.sent,
     notSent: load.notSent,
@@ -326,6 +329,16 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
   };
   if (options.record !== false) await writeRecord(record, typeof options.record === 'string' ? options.record : undefined);
   return record;
+}
+
+/** Disconnects during sending, counted by `<side>: <reason>` (teardown at the end is left out). */
+export function failureReasons(result: ScenarioResult): Record<string, number> {
+  const { start, end } = result.sendWindow;
+  const inWindow = (t: number) => t >= start && t <= end;
+  return {
+    ...countBy(result.serverDisconnects.filter((d) => inWindow(d.t)), (d) => `server: ${d.reason}`),
+    ...countBy(result.clientDisconnects.filter((d) => inWindow(d.t)), (d) => `client: ${d.reason}`),
+  };
 }
 
 /**
