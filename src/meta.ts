@@ -28,7 +28,7 @@ function git(args: string[]): string | undefined {
   }
 }
 
-let cached: Omit<RunMeta, 'date'> | undefined;
+let cached: Omit<RunMeta, 'date' | 'loadAverage'> | undefined;
 
 /** Collects run metadata; the slow parts (git, package reads) are read once per process. */
 export function runMeta(): RunMeta {
