@@ -1,0 +1,65 @@
+/**
+ * `npm run long-run`: the post's fix (deflate off on the 2015 stack) under the failing load for
+ * LONG_RUN_DURATION_MS, recorded into data/long-run/ for chapter 4 to re-render. Prints a status
+ * line every few seconds; exit 0 when recorded, 2 on bad input.
+ */
+import { parseArgs } from 'node:util';
+import path from 'node:path';
+import { BOUNDS } from '../params';
+import { dataDir } from '../paths';
+import { assertWritable, DataDirError } from '../records';
+import { LONG_RUN_DURATION_MS, runLongRun } from '../long-run';
+import { formatDuration, parseDuration, UnitError } from '../units';
+import { EXIT_BAD_INPUT } from './args';
+
+const USAGE = [
+  'usage: npm run long-run -- [--duration 16min] [--data-dir DIR]',
+  `  --duration   the deflate-off send window (default ${formatDuration(LONG_RUN_DURATION_MS)}; the claim needs at least 15min)`,
+  '  --data-dir   where to record (default: data/, or DEFLATE_LAB_DATA_DIR); the record goes into its long-run/',
+].join('\n');
+
+function fail(line: string): number {
+  process.stderr.write(`npm run long-run: ${line}\n`);
+  return EXIT_BAD_INPUT;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let values: { duration?: string; 'data-dir'?: string; help?: boolean };
+  try {
+    values = parseArgs({ args: argv, options: { duration: { type: 'string' }, 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }).values;
+  } catch (error) {
+    return fail(`${(error as Error).message.split('\n')[0]}: see npm run long-run -- --help`);
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  let duration = LONG_RUN_DURATION_MS;
+  if (values.duration !== undefined) {
+    try {
+      duration = parseDuration(values.duration);
+    } catch (error) {
+      return fail(`--duration: ${(error as UnitError).message}`);
+    }
+    if (duration < BOUNDS.duration.min || duration > BOUNDS.duration.max) return fail(`--duration: ${values.duration} is out of range: use 100ms to 2h, e.g. 16min`);
+  }
+  const dir = values['data-dir'] === undefined ? dataDir() : path.resolve(values['data-dir']);
+  try {
+    assertWritable(dir);
+  } catch (error) {
+    if (error instanceof DataDirError) return fail(error.message);
+    throw error;
+  }
+  const say = (line: string) => process.stderr.write(`long-run: ${line}\n`);
+  say(`2015 stack, deflate off, ${formatDuration(duration)}; recording into ${path.join(dir, 'long-run')}`);
+  const { record, file } = await runLongRun({ duration: duration, dataDir: dir, onStatus: say });
+  const r = record.run.result;
+  say(`tested ${formatDuration(r.loadMs)}: ${r.sent} sent, ${r.delivered} delivered, ${r.failures} failures; blockers: ${record.blockers.join('; ') || 'none'}`);
+  say(`wrote ${path.relative(process.cwd(), file) || file}`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (error: Error) => {
+  process.stderr.write(`npm run long-run: ${error.stack ?? error.message}\n`);
+  process.exitCode = 1;
+});
