@@ -6,28 +6,20 @@
  */
 import { newRecordId, readRecords, writeRecord, type RecordBase } from './records';
 import { runMeta } from './meta';
-import { KiB, MiB } from './params';
+import { REPRODUCER } from './reproducer';
 import { runScenario, zeroFailureBlockers, type ScenarioRecord, type ScenarioSpec } from './scenario';
 
 /** The folder (record kind) long runs are written to. */
 export const LONG_RUN_KIND = 'long-run';
 
 /**
- * The load, fixed before the first long run and kept: the failing load of chapters 3–4 (two
- * fragmenting clients, 1 MiB data URLs in 100 KiB fragments, three back to back every 200 ms),
- * clients forked so the server's CPU and memory are its own. The 2015 stack keeps its own
- * maxHttpBufferSize (10E7), as the post's server did.
+ * The load, fixed before the first long run and kept: the reproducer of chapters 3–4 (the load that
+ * breaks the 2015 stack with deflate on within seconds) on the 2015 stack, with the clients forked
+ * so that the server's CPU and memory are its own.
  */
 export const LONG_RUN_LOAD: Omit<ScenarioSpec, 'deflate' | 'duration' | 'stopOnFirstFailure'> = {
+  ...REPRODUCER,
   stack: '2015',
-  client: 'fragmenting',
-  payload: 'data-url',
-  frameSize: 1 * MiB,
-  fragmentSize: 100 * KiB,
-  rate: 5,
-  clients: 2,
-  burst: 3,
-  seed: 1,
   placement: 'forked',
 };
 
