@@ -3,6 +3,7 @@
  * 1/rate seconds for `duration`, then waiting briefly for outstanding acks. Runs in the kernel or
  * in a forked load generator (src/loadgen.ts), with the same code.
  */
+import type { BrowserRun } from './clients/browser';
 import { FragmentingClient } from './clients/fragmenting';
 import { SocketIoClient } from './clients/socketio';
 import type { AppClient, ClientDisconnect, ClientKind, FrameAck } from './clients/types';
@@ -27,6 +28,8 @@ export interface LoadSpec {
   burst: number;
   duration: number;
   seed: number;
+  /** Client `browser` only: chat pages sending short text at the same rate beside the `clients` pages. */
+  chatPages?: number;
 }
 
 /** A session starting, as the client saw it. */
@@ -54,6 +57,8 @@ export interface LoadResult {
   payloadBytes: number;
   connects: ClientConnect[];
   disconnects: ClientDisconnect[];
+  /** Client `browser` only: Chromium, its pages and the client bundle they loaded. */
+  browser?: BrowserRun;
 }
 
 function makeClient(spec: LoadSpec, label: string, url: string): AppClient {
@@ -69,6 +74,9 @@ function makeClient(spec: LoadSpec, label: string, url: string): AppClient {
  * returns. Aborting `stop` ends the send window early (e.g. at the first failure).
  */
 export async function runLoad(spec: LoadSpec, url: string, onTick?: (sent: number, acked: number) => void, stop?: AbortSignal): Promise<LoadResult> {
+  // Required on demand (it also breaks the import cycle): the browser client drives playwright-core.
+  if (spec.client === 'browser') return (require('./clients/browser') as typeof import('./clients/browser')).runBrowserLoad(spec, url, onTick, stop);
+  if (spec.chatPages) throw new Error(`chatPages is for client 'browser' (got client '${spec.client}'): remove it or use the browser`);
   // Payloads are made before the clock starts: a 4 MiB picture takes a moment to encode.
   const variants = Array.from({ length: VARIANTS }, (_, v) => payload(spec.payload, spec.frameSize, spec.seed, v));
   const result: LoadResult = {
@@ -125,7 +133,8 @@ export async function runLoad(spec: LoadSpec, url: string, onTick?: (sent: numbe
   return result;
 }
 
-function sleep(ms: number, stop?: AbortSignal): Promise<void> {
+/** Resolves after `ms`, or as soon as `stop` aborts. */
+export function sleep(ms: number, stop?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (stop?.aborted) return resolve();
     const timer = setTimeout(done, ms);
@@ -139,7 +148,7 @@ function sleep(ms: number, stop?: AbortSignal): Promise<void> {
 }
 
 /** Waits while acks keep arriving: a slow server still catching up is not a lost message. */
-async function drain(acked: () => number, sent: () => number): Promise<void> {
+export async function drain(acked: () => number, sent: () => number): Promise<void> {
   let last = acked();
   let lastProgress = Date.now();
   while (acked() < sent() && Date.now() - lastProgress < DRAIN_STALL_MS) {
@@ -152,7 +161,7 @@ async function drain(acked: () => number, sent: () => number): Promise<void> {
 }
 
 /** Polls until every client is connected; throws `failure()` at the connect deadline. */
-async function connected(done: () => boolean, failure: () => string): Promise<void> {
+export async function connected(done: () => boolean, failure: () => string): Promise<void> {
   const until = Date.now() + CONNECT_DEADLINE_MS;
   while (!done()) {
     if (Date.now() >= until) throw new Error(failure());

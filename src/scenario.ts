@@ -7,7 +7,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { servePages } from './clients/page';
 import type { ClientKind } from './clients/types';
+import { checkFault, injectFault, type Fault, type FaultOutcome } from './faults';
 import { runLoad, CONNECT_DEADLINE_MS, type LoadResult, type LoadSpec } from './load';
 import type { LoadReply, LoadRequest } from './loadgen';
 import { runMeta } from './meta';
@@ -32,6 +34,8 @@ export interface ScenarioSpec extends LoadSpec {
   maxHttpBufferSize?: number;
   /** End the send window at the first failure (for time-to-failure measurements). */
   stopOnFirstFailure?: boolean;
+  /** A fault injected during the run (src/faults); what it did is in the result's `fault`. */
+  fault?: Fault;
 }
 
 /** A disconnect as the server saw it, with the error underneath where there was one. */
@@ -64,6 +68,8 @@ export interface ScenarioResult {
   serverDisconnects: ServerDisconnect[];
   clientDisconnects: LoadResult['disconnects'];
   clientConnects: LoadResult['connects'];
+  /** Client `browser` only: Chromium, each page's figures, and the client bundle the pages loaded. */
+  browser?: LoadResult['browser'];
   /** Counts by underlying error string (`invalid compressed data (1007)`, …). */
   underlyingErrors: Record<string, number>;
   /** Counts by server-side reason. */
@@ -85,6 +91,8 @@ export interface ScenarioResult {
   /** Wire payload bytes (client → server data frames) per payload byte handed to clients. */
   wireRatio: number | null;
   controls: Controls;
+  /** The injected fault and what it did; absent when the spec has none. */
+  fault?: FaultOutcome;
 }
 
 /** The positive controls: proof, from the same run, that the thing under test happened. */
@@ -180,9 +188,10 @@ class ServerSide {
 }
 
 /** Runs the clients in a child process; resolves with what they saw. */
-function forkLoad(spec: LoadSpec, url: string, onTick: (sent: number) => void, stop: AbortSignal, limitMs: number): Promise<LoadResult> {
+function forkLoad(spec: LoadSpec, url: string, onTick: (sent: number) => void, stop: AbortSignal, limitMs: number, onChild?: (child: ChildProcess) => void): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const child: ChildProcess = fork(LOADGEN, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+    onChild?.(child);
     const kill = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`load generator did not finish within ${limitMs} ms and was killed`));
@@ -202,7 +211,9 @@ function forkLoad(spec: LoadSpec, url: string, onTick: (sent: number) => void, s
       else if (reply.type === 'done') finish(() => resolve(reply.result));
       else finish(() => reject(new Error(`load generator: ${reply.error}`)));
     });
-    child.on('exit', (code, signal) => finish(() => reject(new Error(`load generator exited (${signal ?? code}) before reporting`))));
+    child.on('exit', (code, signal) => finish(() => reject(new Error(signal
+      ? `load generator was killed (${signal}) before reporting`
+      : `load generator exited (${code}) before reporting`))));
     child.on('error', (error) => finish(() => reject(error)));
     child.send({ type: 'start', spec, url } satisfies LoadRequest);
   });
@@ -223,15 +234,24 @@ function emptyLoad(): LoadResult {
 /** Runs one scenario, bounded in time; always tears down; returns (and by default writes) its record. */
 export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions = {}): Promise<ScenarioRecord> {
   const startedAt = new Date().toISOString();
+  if (spec.fault) checkFault(spec.fault, spec);
   const stack = loadStack(spec.stack);
-  const server = await stack.createServer({ deflate: spec.deflate, maxHttpBufferSize: spec.maxHttpBufferSize });
+  const server = await stack.createServer({
+    deflate: spec.deflate, maxHttpBufferSize: spec.maxHttpBufferSize, onRequest: spec.client === 'browser' ? servePages : undefined,
+  });
   const wire = new WireObserver(server.http);
   const serverSide = new ServerSide();
   serverSide.attach(server);
+  const fault = spec.fault ? await injectFault(spec.fault, server).catch(async (error: unknown) => {
+    wire.detach();
+    await server.close();
+    throw error;
+  }) : undefined;
+  const url = fault?.url ?? server.url;
 
   const loadSpec: LoadSpec = {
     stack: spec.stack, client: spec.client, payload: spec.payload, frameSize: spec.frameSize, fragmentSize: spec.fragmentSize,
-    rate: spec.rate, clients: spec.clients, burst: spec.burst, duration: spec.duration, seed: spec.seed,
+    rate: spec.rate, clients: spec.clients, burst: spec.burst, duration: spec.duration, seed: spec.seed, chatPages: spec.chatPages,
   };
   const limitMs = hardLimitMs(spec.duration);
   const stop = new AbortController();
@@ -249,10 +269,14 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
     if (failures > 0 && spec.stopOnFirstFailure) stop.abort();
     options.onProgress?.({ elapsedMs: Date.now() - t0, sent: sentSoFar, delivered: serverSide.delivered, failures });
   }, PROGRESS_EVERY_MS);
+  const onTick = (sent: number) => {
+    sentSoFar = sent;
+    fault?.sendingStarted();
+  };
   try {
     load = spec.placement === 'forked'
-      ? await forkLoad(loadSpec, server.url, (sent) => { sentSoFar = sent; }, stop.signal, limitMs)
-      : await withLimit(runLoad(loadSpec, server.url, (sent) => { sentSoFar = sent; }, stop.signal), limitMs, 'the load');
+      ? await forkLoad(loadSpec, url, onTick, stop.signal, limitMs, (child) => fault?.loadGenerator(child))
+      : await withLimit(runLoad(loadSpec, url, onTick, stop.signal), limitMs, 'the load');
   } catch (error) {
     runError = (error as Error).message;
   } finally {
@@ -261,6 +285,7 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
   }
   const cpu = process.cpuUsage(cpuStart);
   const memEnd = process.memoryUsage();
+  const faultOutcome = await fault?.finish();
   wire.detach();
   await server.close();
 
@@ -290,6 +315,7 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
     serverDisconnects: serverSide.disconnects,
     clientDisconnects: load.disconnects,
     clientConnects: load.connects,
+    browser: load.browser,
     underlyingErrors: countBy(serverSide.disconnects, (d) => d.error),
     serverReasons: countBy(serverSide.disconnects, (d) => d.reason),
     zlibErrors: countErrors(decompress.errors()),
@@ -301,7 +327,8 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
       p99: sortedRtt.length ? quantileSorted(sortedRtt, 0.99) : null,
       n: sortedRtt.length,
     },
-    cpu: { userMs: cpu.user / 1000, systemMs: cpu.system / 1000, includesClients: spec.placement === 'in-process' },
+    // Browser pages run in Chromium's own processes wherever their driver runs.
+    cpu: { userMs: cpu.user / 1000, systemMs: cpu.system / 1000, includesClients: spec.placement === 'in-process' && spec.client !== 'browser' },
     memory: { rssStart: memStart.rss, rssEnd: memEnd.rss, heapStart: memStart.heapUsed, heapEnd: memEnd.heapUsed },
     wire: wireTotals,
     handshakes,
@@ -313,6 +340,7 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
       continuationFrames: wireTotals.continuationFrames,
       deliveredEqualsSent: load.sent > 0 && serverSide.delivered === load.sent,
     },
+    fault: faultOutcome,
   };
   const record: ScenarioRecord = {
     schema: 1,

@@ -1,8 +1,11 @@
 /** What the load loop needs from any client kind: connect, emit a frame with an ack, report drops. */
 import type { EventEmitter } from 'node:events';
 
-export const CLIENT_KINDS = ['fragmenting', 'socket.io'] as const;
-/** `fragmenting`: the Node client that splits compressed messages like a browser; `socket.io`: the stack's own client. */
+export const CLIENT_KINDS = ['fragmenting', 'socket.io', 'browser'] as const;
+/**
+ * `fragmenting`: the Node client that splits compressed messages like a browser; `socket.io`: the
+ * stack's own client; `browser`: headless Chromium pages loading the stack's client bundle.
+ */
 export type ClientKind = (typeof CLIENT_KINDS)[number];
 
 /** Metadata sent beside every frame so the server can verify it. */

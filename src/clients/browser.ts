@@ -1,0 +1,239 @@
+/**
+ * Headless Chromium pages as a scenario's clients: Debian's chromium driven through playwright-core
+ * (no browser download), one tab per page, each loading the stack's own client bundle from the
+ * stack's server and sending on its own timers. What the pages see (connects, disconnects with
+ * socket.io's reason, sends, acks) flows back through an exposed function into a LoadResult, the
+ * same record shape as the Node clients'.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import { connected, drain, sleep, type LoadResult, type LoadSpec } from '../load';
+import type { PayloadKind } from '../params';
+import { loadStack } from '../stacks';
+import { quantileSorted } from '../stats';
+import { MAX_SEND_BACKLOG, RECONNECT_DELAY_MS } from './fragmenting';
+import {
+  CLIENT_BUNDLE_PATH, PAGE_CONTROL, PAGE_PATH, pageProgram, PROBE_CANVAS, REPORT_FUNCTION, CHAT_MESSAGE_CHARS,
+  type PageConfig, type PageControl, type PageEvent, type PageKind, type PageSummary,
+} from './page';
+
+/** Debian's Chromium; playwright-core drives it and never downloads a browser of its own. */
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+/**
+ * Flags for every launch. playwright adds --headless and --no-sandbox, and gives every launch a
+ * fresh --user-data-dir of its own (a temporary profile it deletes on close).
+ */
+export const CHROMIUM_FLAGS: readonly string[] = [
+  '--disable-gpu',
+  // Without these Chromium makes its own connection attempts, which this machine refuses.
+  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
+  // Headless Chromium still throttles every tab but one as a background tab; the pages must all
+  // send at the set rate.
+  '--disable-background-timer-throttling', '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows',
+];
+
+/** How long Chromium may take to start before the run fails. */
+export const LAUNCH_TIMEOUT_MS = 30_000;
+/** How long a page may take to load and run its program. */
+const PAGE_SETUP_TIMEOUT_MS = 15_000;
+
+/** What one page did, as Node counted its reports. */
+export interface PageStats {
+  client: string;
+  kind: PageKind;
+  sent: number;
+  notSent: number;
+  acked: number;
+  ackedCorrupt: number;
+  /** Characters per message sent, on average. */
+  meanLength: number | null;
+  /** Median time to draw, encode and checksum one message in the page, ms. */
+  encodeMsP50: number | null;
+  /** Largest WebSocket bufferedAmount the page saw at a tick: its send backlog, bytes. */
+  maxBacklog: number;
+  canvas: { width: number; height: number } | null;
+}
+
+/** The client bundle a page loaded, compared with the file the stack's server is meant to serve. */
+export interface BundleCheck {
+  url: string;
+  sha256: string;
+  bytes: number;
+  stackFile: string;
+  stackSha256: string;
+}
+
+/** The browser side of a run. */
+export interface BrowserRun {
+  /** Chromium's version string as it reports it. */
+  chromium: string;
+  flags: string[];
+  /** Chromium's start, ms. */
+  launchMs: number;
+  /** From launch to every page loaded and connected, ms. */
+  setupMs: number;
+  pages: PageStats[];
+  /** One per page that loaded the bundle. */
+  bundles: BundleCheck[];
+  /** Uncaught errors in pages (a page that threw stops sending: the run fails). */
+  pageErrors: string[];
+}
+
+/** The page kind a payload stands for; the browser makes its own pictures, so only these two. */
+export function pageKindFor(payload: PayloadKind): PageKind {
+  if (payload === 'data-url') return 'image';
+  if (payload === 'json') return 'chat';
+  throw new Error(`client 'browser' sends a canvas data URL ('data-url') or chat text ('json'), not '${payload}': choose one of those`);
+}
+
+function sha256(data: Buffer): string {
+  return crypto.createHash('sha256').update(data).digest('hex');
+}
+
+interface Tab {
+  config: PageConfig;
+  page: Page;
+  stats: PageStats;
+  lengths: number;
+  encodeMs: number[];
+  online: boolean;
+}
+
+/** The pages of a run: `clients` of the payload's kind, then `chatPages` chat pages. */
+function pageConfigs(spec: LoadSpec): PageConfig[] {
+  const kind = pageKindFor(spec.payload);
+  const kinds: PageKind[] = [...Array<PageKind>(spec.clients).fill(kind), ...Array<PageKind>(spec.chatPages ?? 0).fill('chat')];
+  const counters: Record<PageKind, number> = { image: 0, chat: 0 };
+  return kinds.map((k, index) => ({
+    client: `${k}-${counters[k]++}`,
+    index,
+    kind: k,
+    rate: spec.rate,
+    durationMs: spec.duration,
+    frameSize: k === 'chat' && kind !== 'chat' ? CHAT_MESSAGE_CHARS : spec.frameSize,
+    seed: spec.seed,
+    maxBacklog: MAX_SEND_BACKLOG,
+    reconnectionDelay: RECONNECT_DELAY_MS,
+  }));
+}
+
+/**
+ * Opens one Chromium tab per page against the stack server at `url` (which must serve the pages:
+ * `onRequest: servePages`), lets each send for `spec.duration` (or until `stop` aborts), waits
+ * for outstanding acks, and closes the browser whatever happens.
+ */
+export async function runBrowserLoad(spec: LoadSpec, url: string, onTick?: (sent: number, acked: number) => void, stop?: AbortSignal): Promise<LoadResult> {
+  if (spec.burst !== 1) throw new Error(`client 'browser': pages send one message per tick; set burst to 1 (got ${spec.burst})`);
+  const configs = pageConfigs(spec);
+  const stack = loadStack(spec.stack);
+  const stackBundle = fs.readFileSync(stack.clientBundle);
+  const browser: BrowserRun = { chromium: '', flags: [...CHROMIUM_FLAGS], launchMs: 0, setupMs: 0, pages: [], bundles: [], pageErrors: [] };
+  const result: LoadResult = {
+    startedAt: 0, sendEndedAt: 0, endedAt: 0, sent: 0, notSent: 0, acked: 0, ackedCorrupt: 0,
+    rtt: [], payloadBytes: 0, connects: [], disconnects: [], browser,
+  };
+  const tabs: Tab[] = [];
+  const onEvent = (tab: Tab, event: PageEvent) => {
+    const t = Date.now();
+    const { stats } = tab;
+    switch (event.type) {
+      case 'connect':
+        tab.online = true;
+        result.connects.push({ t, client: stats.client, sid: event.sid });
+        break;
+      case 'disconnect':
+        tab.online = false;
+        result.disconnects.push({ t, client: stats.client, reason: event.reason, sid: event.sid });
+        break;
+      case 'sent':
+        stats.sent++;
+        result.sent++;
+        result.payloadBytes += event.length;
+        tab.lengths += event.length;
+        tab.encodeMs.push(event.encodeMs);
+        onTick?.(result.sent, result.acked);
+        break;
+      case 'notSent':
+        stats.notSent++;
+        result.notSent++;
+        break;
+      case 'ack':
+        stats.acked++;
+        result.acked++;
+        result.rtt.push(event.rttMs);
+        if (!event.ok) {
+          stats.ackedCorrupt++;
+          result.ackedCorrupt++;
+        }
+        break;
+      case 'error':
+        browser.pageErrors.push(`${stats.client}: ${event.message}`);
+        break;
+    }
+  };
+
+  // playwright-core takes seconds to load: only runs that use a browser pay for it.
+  const { chromium } = require('playwright-core') as typeof import('playwright-core');
+  let chromiumBrowser: Browser | undefined;
+  try {
+    const launchedAt = Date.now();
+    chromiumBrowser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_FLAGS], timeout: LAUNCH_TIMEOUT_MS });
+    browser.launchMs = Date.now() - launchedAt;
+    browser.chromium = chromiumBrowser.version();
+    // One context: the pages are tabs of one browser window, like the post's.
+    const context = await chromiumBrowser.newContext();
+    for (const config of configs) {
+      const page = await context.newPage();
+      page.setDefaultTimeout(PAGE_SETUP_TIMEOUT_MS);
+      const tab: Tab = {
+        config, page, lengths: 0, encodeMs: [], online: false,
+        stats: { client: config.client, kind: config.kind, sent: 0, notSent: 0, acked: 0, ackedCorrupt: 0, meanLength: null, encodeMsP50: null, maxBacklog: 0, canvas: null },
+      };
+      tabs.push(tab);
+      await page.exposeFunction(REPORT_FUNCTION, (event: PageEvent) => onEvent(tab, event));
+      page.on('pageerror', (error) => browser.pageErrors.push(`${config.client}: ${error.message}`));
+      page.on('response', (response) => {
+        if (new URL(response.url()).pathname !== CLIENT_BUNDLE_PATH) return;
+        response.body().then((body) => browser.bundles.push({
+          url: response.url(), sha256: sha256(body), bytes: body.length, stackFile: stack.clientBundle, stackSha256: sha256(stackBundle),
+        }), () => undefined);
+      });
+      await page.goto(`${url}${PAGE_PATH}`, { waitUntil: 'load' });
+      await page.evaluate(pageProgram, { config, reportFunction: REPORT_FUNCTION, control: PAGE_CONTROL, probe: PROBE_CANVAS });
+    }
+    await connected(() => tabs.every((tab) => tab.online),
+      () => `browser pages did not connect to ${url} (${tabs.filter((tab) => tab.online).length}/${tabs.length} connected); page errors: ${browser.pageErrors.join('; ') || 'none'}`);
+
+    result.startedAt = Date.now();
+    browser.setupMs = result.startedAt - launchedAt - browser.launchMs;
+    // Pages start a fraction of a period apart, as tabs opened by hand would.
+    const period = 1000 / spec.rate;
+    for (const tab of tabs) {
+      await tab.page.evaluate((control) => (window as unknown as Record<string, PageControl>)[control].start(), PAGE_CONTROL);
+      await sleep(period / tabs.length, stop);
+    }
+    await sleep(spec.duration - period, stop);
+    for (const tab of tabs) {
+      const summary: PageSummary = await tab.page.evaluate((control) => (window as unknown as Record<string, PageControl>)[control].stop(), PAGE_CONTROL);
+      tab.stats.maxBacklog = summary.maxBacklog;
+      tab.stats.canvas = summary.canvas;
+    }
+    result.sendEndedAt = Date.now();
+    await drain(() => result.acked, () => result.sent);
+    if (browser.pageErrors.length > 0) throw new Error(`a browser page failed: ${browser.pageErrors.join('; ')}`);
+  } finally {
+    for (const tab of tabs) {
+      tab.stats.meanLength = tab.stats.sent > 0 ? Math.round(tab.lengths / tab.stats.sent) : null;
+      const sorted = [...tab.encodeMs].sort((a, b) => a - b);
+      tab.stats.encodeMsP50 = sorted.length > 0 ? Number(quantileSorted(sorted, 0.5).toFixed(1)) : null;
+      browser.pages.push(tab.stats);
+      // The socket closes on purpose first, so the page reports no disconnect for it.
+      await tab.page.evaluate((control) => (window as unknown as Record<string, PageControl | undefined>)[control]?.close(), PAGE_CONTROL).catch(() => undefined);
+    }
+    await chromiumBrowser?.close();
+    result.endedAt = Date.now();
+  }
+  return result;
+}
