@@ -9,7 +9,8 @@ Usage (the TS side, src/report/execute.ts, passes every limit; nothing is defaul
 each limit is defined once, over there):
 
   nbrun.py IN.ipynb --output OUT.ipynb --kernel tslab --ip 127.0.0.1 \
-      --cell-timeout S --notebook-timeout S --startup-timeout S [--inject-source SRC] [--rerun]
+      --cell-timeout S --notebook-timeout S --startup-timeout S --shutdown-grace S \
+      [--inject-source SRC] [--rerun]
 
 Human-readable lines go to stderr. The last line on stdout is one JSON object (the summary).
 Exit status: 0 when every cell ran, 1 when a cell failed, timed out or the kernel died, 2 for
@@ -29,6 +30,7 @@ import nbformat
 from jupyter_client.kernelspec import NoSuchKernel
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+from nbclient.util import run_sync
 
 PARAMETERS_TAG = 'parameters'
 INJECTED_TAG = 'injected-parameters'
@@ -113,6 +115,8 @@ class Run:
             'rerunMs': None,
             'wallMs': None,
             'peakRssKiB': None,
+            'shutdown': None,
+            'shutdownMs': None,
             'cellMs': [],
             'failure': None,
         }
@@ -191,6 +195,23 @@ class Run:
                 self.summary['cellMs'].append({'cell': self.labels[index], 'ms': round((time.monotonic() - began) * 1000)})
         return True
 
+    def shut_down(self):
+        """Asks the kernel to exit and waits out the grace: tslab exits at once unless the notebook
+        left something open (a server, a socket, a timer), so a kernel still alive is reported."""
+        began = time.monotonic()
+        process = self.client.km.provisioner.process
+        run_sync(self.client.km.request_shutdown)()
+        while process.poll() is None and time.monotonic() - began < self.args.shutdown_grace:
+            time.sleep(0.05)
+        if process.poll() is None:
+            self.kill_kernel()
+            self.summary['shutdown'] = 'forced'
+            print(f'nbrun: {self.name}: the kernel did not exit within {self.args.shutdown_grace:g} s of the shutdown request: '
+                  'something is left open (a server, a socket, a timer); kernel killed', file=sys.stderr)
+        else:
+            self.summary['shutdown'] = 'clean'
+        self.summary['shutdownMs'] = round((time.monotonic() - began) * 1000)
+
     def execute(self):
         client = self.client
         # Created here, not inside setup_kernel, so the kernel's ports are bound to the address
@@ -204,6 +225,11 @@ class Run:
                 self.kernel_pid = provisioner.pid
                 self.kernel_pgid = provisioner.pgid
                 self.summary['kernelPid'] = self.kernel_pid
+                # As nbclient's own execute() does: the kernel's language_info lets nbconvert
+                # pick the right highlighter even when the source notebook lacks it.
+                info = client.wait_for_reply(client.kc.kernel_info())
+                if info is not None and 'language_info' in info['content']:
+                    self.nb.metadata['language_info'] = info['content']['language_info']
                 self.summary['kernelStartMs'] = round((time.monotonic() - begin) * 1000)
                 ran = time.monotonic()
                 ok = self.run_cells(1)
@@ -216,6 +242,8 @@ class Run:
                     # The executed copy shows the first pass; the second only has to succeed.
                     self.nb.cells = first_pass
                 self.sample_rss()
+                if self.summary['status'] in ('ok', 'error'):  # a killed or dead kernel has nothing to say
+                    self.shut_down()
         except RuntimeError as error:
             if self.kernel_pid is None:  # the kernel never became ready
                 raise KernelStartError(str(error).splitlines()[0] if str(error) else type(error).__name__)
@@ -223,7 +251,7 @@ class Run:
         finally:
             self.summary['wallMs'] = round((time.monotonic() - self.started) * 1000)
             self.summary['peakRssKiB'] = self.peak_rss
-        self.nb.metadata['nbrun'] = {key: self.summary[key] for key in ('status', 'kernelStartMs', 'runMs', 'rerunMs', 'wallMs', 'peakRssKiB')}
+        self.nb.metadata['nbrun'] = {key: self.summary[key] for key in ('status', 'kernelStartMs', 'runMs', 'rerunMs', 'wallMs', 'peakRssKiB', 'shutdown')}
 
 
 class KernelStartError(Exception):
@@ -246,6 +274,7 @@ def parse_args(argv):
     parser.add_argument('--cell-timeout', type=float, required=True, help='seconds')
     parser.add_argument('--notebook-timeout', type=float, required=True, help='seconds, from start to last cell, rerun included')
     parser.add_argument('--startup-timeout', type=float, required=True, help='seconds for the kernel to answer')
+    parser.add_argument('--shutdown-grace', type=float, required=True, help='seconds the kernel has to exit when asked')
     parser.add_argument('--inject-source', help='source of the injected-parameters cell')
     parser.add_argument('--rerun', action='store_true', help='then run every cell a second time in the same kernel')
     parser.add_argument('--cwd', help='working directory of the kernel (default: the notebook\'s folder)')

@@ -109,6 +109,15 @@ test('wall time, kernel start-up (measured apart) and the kernel peak RSS are re
   assert.deepEqual(run.cellMs.map((c) => c.cell), ['cell 2', 'cell 3', 'cell 4', 'cell 5']);
   const executed = JSON.parse(fs.readFileSync(path.join(out, 'timed.ipynb'), 'utf8')) as { metadata: { nbrun: { wallMs: number } } };
   assert.equal(executed.metadata.nbrun.wallMs, run.wallMs, 'the executed copy records the same measurements');
+  assert.equal(run.shutdown, 'clean', 'the kernel exits when asked');
+});
+
+test('a notebook that leaves a server open is caught: the kernel does not exit when asked, and is killed', async () => {
+  const run = await executeNotebook({ notebook: fixture('open-server.ipynb'), output: path.join(out, 'open-server.ipynb'), limits: { ...LIMITS, shutdownGraceMs: 2000 } });
+  assert.equal(run.status, 'ok', 'every cell succeeded');
+  assert.equal(run.shutdown, 'forced');
+  assert.ok(run.shutdownMs !== null && run.shutdownMs >= 2000);
+  assert.ok(run.kernelPid !== null && !alive(run.kernelPid), 'the kernel is killed');
 });
 
 test('bad input to the runner is rejected before a kernel starts', async () => {

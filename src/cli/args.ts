@@ -32,6 +32,7 @@ const OPTIONS = {
   only: { type: 'string', multiple: true },
   'from-data': { type: 'string' },
   fresh: { type: 'boolean' },
+  'report-dir': { type: 'string' },
   rerun: { type: 'boolean' },
   'cell-timeout': { type: 'string' },
   'notebook-timeout': { type: 'string' },
@@ -50,6 +51,7 @@ export const REPORT_USAGE = [
   `  --only 5 | --only harness  run the named chapters (numbers or names, comma-separated): ${CHAPTERS.map((c) => c.slug).join(', ')}`,
   '  --from-data DIR          re-render chapters from recorded runs, no new measurement',
   '  --fresh                  start from an empty report (drop earlier chapters\' pages)',
+  '  --report-dir DIR         write the report there instead of report/',
   '  --rerun                  run every notebook\'s cells a second time in the same kernel',
   '  --cell-timeout 5min  --notebook-timeout 15min   time limits (kernel killed, cell named)',
 ].join('\n');
@@ -121,6 +123,7 @@ export function parseReportArgs(argv: readonly string[]): ReportArgs {
       given: given,
       fromData: values['from-data'] as string | undefined,
       fresh: values.fresh === true,
+      reportDir: values['report-dir'] as string | undefined,
       rerun: values.rerun === true,
       limits: limits,
     },

@@ -24,7 +24,11 @@ function onEvent(event: ReportEvent): void {
       const times = run?.wallMs == null ? '' : ` in ${formatDuration(run.wallMs)} (kernel start-up ${formatDuration(run.kernelStartMs ?? 0)})`;
       const rss = run?.peakRssKiB ? `, kernel peak RSS ${formatBytes(run.peakRssKiB * 1024)}` : '';
       say(`chapter ${entry.number} ${entry.slug}: ${entry.status}${times}${rss}`);
-      if (run?.failure) say(`  ${run.failure.where}: ${failureHeadline(run.failure)}`);
+      if (run?.failure) {
+        say(`  ${run.failure.where}: ${failureHeadline(run.failure)}`);
+        // The whole text (tslab's stderr, kernel frames dropped) is short and is what one debugs with.
+        for (const line of run.failure.message.split('\n')) process.stderr.write(`    ${line}\n`);
+      }
       for (const problem of entry.problems) say(`  ${problem}`);
       if (entry.unused.length > 0) say(`  not parameters of this chapter, ignored: ${entry.unused.join(', ')}`);
       break;

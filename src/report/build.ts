@@ -61,8 +61,8 @@ export class ReportDirError extends Error {}
 /** Thrown when a chapter's notebook is missing. */
 export class NotebookMissingError extends Error {}
 
-/** How a chapter ended up: its run's status, or a page problem after a clean run. */
-export type ChapterStatus = RunStatus | 'render-error' | 'external-loads';
+/** How a chapter ended up: its run's status, or a problem found after a clean run. */
+export type ChapterStatus = RunStatus | 'open-handles' | 'render-error' | 'external-loads';
 
 /** One chapter's line in report.json and on the contents page. */
 export interface ChapterEntry {
@@ -202,6 +202,10 @@ async function runChapter(plan: ReportPlan, chapterPlan: ChapterPlan, env: Recor
     });
     entry.status = entry.run.status;
     if (entry.run.output !== null) entry.ipynb = `${base}.ipynb`;
+    if (entry.run.shutdown === 'forced') {
+      entry.problems.push(`the kernel did not exit within ${plan.limits.shutdownGraceMs / 1000} s of the shutdown request: the notebook left something open (a server, a socket, a timer)`);
+      if (entry.status === 'ok') entry.status = 'open-handles';
+    }
   } catch (error) {
     if (!(error instanceof NotebookInputError)) throw error;
     entry.problems.push(error.message);

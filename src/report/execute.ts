@@ -17,12 +17,14 @@ export interface RunLimits {
   notebookTimeoutMs: number;
   /** Until the kernel answers its first request. */
   startupTimeoutMs: number;
+  /** For the kernel to exit once asked; a kernel still alive after it has something left open. */
+  shutdownGraceMs: number;
 }
 
 /** Limits for a full report: a sweep cell may take minutes, a hang must not take the evening. */
-export const FULL_LIMITS: RunLimits = { cellTimeoutMs: 300_000, notebookTimeoutMs: 900_000, startupTimeoutMs: 60_000 };
+export const FULL_LIMITS: RunLimits = { cellTimeoutMs: 300_000, notebookTimeoutMs: 900_000, startupTimeoutMs: 60_000, shutdownGraceMs: 3000 };
 /** Limits for `--quick`: the whole quick report aims at about 3 minutes, so a hang is cut early. */
-export const QUICK_LIMITS: RunLimits = { cellTimeoutMs: 60_000, notebookTimeoutMs: 180_000, startupTimeoutMs: 60_000 };
+export const QUICK_LIMITS: RunLimits = { ...FULL_LIMITS, cellTimeoutMs: 60_000, notebookTimeoutMs: 180_000 };
 /** Accepted range for `--cell-timeout` and `--notebook-timeout`, in ms. */
 export const LIMIT_BOUNDS = { min: 1000, max: 2 * 3_600_000 } as const;
 
@@ -62,6 +64,9 @@ export interface NotebookRun {
   wallMs: number | null;
   /** The kernel process's peak resident set (VmHWM). */
   peakRssKiB: number | null;
+  /** `clean` when the kernel exited on request, `forced` when it had to be killed (something left open). */
+  shutdown: 'clean' | 'forced' | null;
+  shutdownMs: number | null;
   cellMs: Array<{ cell: string; ms: number }>;
   failure: RunFailure | null;
 }
@@ -99,13 +104,14 @@ export async function executeNotebook(options: ExecuteOptions): Promise<Notebook
     '--cell-timeout', seconds(limits.cellTimeoutMs),
     '--notebook-timeout', seconds(limits.notebookTimeoutMs),
     '--startup-timeout', seconds(limits.startupTimeoutMs),
+    '--shutdown-grace', seconds(limits.shutdownGraceMs),
   ];
   if (options.injectSource !== undefined) args.push('--inject-source', options.injectSource);
   if (options.rerun) args.push('--rerun');
 
   // nbrun enforces the limits itself and kills a hung kernel; this outer bound only fires if
   // nbrun itself hangs, and its SIGTERM handler then kills the kernel.
-  const bound = limits.startupTimeoutMs + limits.notebookTimeoutMs + BACKSTOP_GRACE_MS;
+  const bound = limits.startupTimeoutMs + limits.notebookTimeoutMs + limits.shutdownGraceMs + BACKSTOP_GRACE_MS;
   const result = await runScript('nbrun.py', args, { timeoutMs: bound, env: options.env });
   const summary = lastJsonLine<Omit<NotebookRun, 'status'> & { status: RunStatus | 'bad-input' }>(result, `nbrun.py for ${options.notebook}`);
   if (summary.status === 'bad-input') throw new NotebookInputError(summary.failure?.message ?? result.stderr.trim());
@@ -118,6 +124,8 @@ export async function executeNotebook(options: ExecuteOptions): Promise<Notebook
     rerunMs: summary.rerunMs ?? null,
     wallMs: summary.wallMs ?? null,
     peakRssKiB: summary.peakRssKiB ?? null,
+    shutdown: summary.shutdown ?? null,
+    shutdownMs: summary.shutdownMs ?? null,
     cellMs: summary.cellMs ?? [],
   };
 }

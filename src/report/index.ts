@@ -87,28 +87,33 @@ function summary(record: ReportRecord): string {
 }
 
 async function wallTimeChart(record: ReportRecord): Promise<string> {
-  const values = record.chapters.flatMap((entry) =>
-    entry.run && entry.run.kernelStartMs !== null
-      ? [
-          { chapter: `${entry.number} ${entry.slug}`, part: 'kernel start-up', seconds: entry.run.kernelStartMs / 1000 },
-          { chapter: `${entry.number} ${entry.slug}`, part: 'cells', seconds: (entry.run.runMs ?? 0) / 1000 },
-        ]
-      : [],
-  );
+  const parts = ['kernel start-up', 'cells', 'rerun', 'shutdown'] as const;
+  const values = record.chapters.flatMap((entry) => {
+    const run = entry.run;
+    if (!run || run.kernelStartMs === null) return [];
+    const ms: Record<(typeof parts)[number], number | null> = {
+      'kernel start-up': run.kernelStartMs,
+      cells: run.runMs,
+      rerun: run.rerunMs,
+      shutdown: run.shutdownMs,
+    };
+    return parts.filter((part) => ms[part] !== null).map((part) => ({ chapter: `${entry.number} ${entry.slug}`, part: part, seconds: (ms[part] ?? 0) / 1000 }));
+  });
   if (values.length === 0) return '';
   const spec: ChartSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     width: 600,
     data: { values: values },
     mark: 'bar',
+    transform: [{ calculate: `indexof(${JSON.stringify(parts)}, datum.part)`, as: 'step' }],
     encoding: {
       y: { field: 'chapter', type: 'nominal', sort: null, title: null },
       x: { field: 'seconds', type: 'quantitative', stack: 'zero', title: 'wall time (s)' },
-      color: { field: 'part', type: 'nominal', title: null, sort: ['kernel start-up', 'cells'] },
-      order: { field: 'part', sort: 'descending' },
+      color: { field: 'part', type: 'nominal', title: null, sort: [...parts] },
+      order: { field: 'step', type: 'quantitative' },
     },
   };
-  return `<h2>Where the time went</h2>${await chartHtml(spec, { caption: 'Wall time per chapter, kernel start-up apart' })}`;
+  return `<h2>Where the time went</h2>${await chartHtml(spec, { caption: 'Wall time per chapter: kernel start-up, cells, rerun, kernel shutdown' })}`;
 }
 
 function parameters(record: ReportRecord): string {
