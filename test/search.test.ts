@@ -7,6 +7,7 @@ import { NODE_MODULES } from '../src/paths';
 import { functionSource, grouped, search, sourceLines, stackScope, SHOWN_LINE_CHARS, COPY_KINDS, type SearchHit } from '../src/search';
 import { GREP_BUFFER_BYTES } from '../src/search/files';
 import { runGrep } from '../src/search/grep';
+import { STACKS } from '../src/stacks/catalog';
 import { requiredLiteral } from '../src/search/prefilter';
 
 // ---------------------------------------------------------------------------------------------
@@ -122,6 +123,7 @@ interface FixtureFile {
 const FIXTURE: FixtureFile[] = [
   { path: 'node_modules/socket.io-old/package.json', lines: ['{"name": "socket.io", "version": "1.3.7"}'] },
   { path: 'node_modules/socket.io-old/History.md', lines: ['1.3.7 / 2015-09-21', '==================', '', '  * fix reconnect after transport error'] },
+  { path: 'node_modules/socket.io-old/lib/naïve.js', lines: ['function café(é) {', "  return 'transport error';", '}'] },
   { path: 'node_modules/socket.io-old/node_modules/engine.io/package.json', lines: ['{"name": "engine.io", "version": "1.5.4"}'] },
   { path: 'node_modules/socket.io-old/node_modules/engine.io/lib/socket.js', lines: SERVER_SOCKET },
   { path: 'node_modules/socket.io-old/node_modules/engine.io/test/socket.js', lines: ["it('closes on transport error', function () {", '});'] },
@@ -190,6 +192,7 @@ test('each hit says where it is, whose package, which copy and which function', 
   const hits = search({ roots: root, literal: NEEDLE });
   const expected: Array<[string, string[], string, string, Array<string | null>]> = [
     ['node_modules/socket.io-old/History.md', ['fix reconnect after transport error'], 'socket.io@1.3.7', 'docs', [null]],
+    ['node_modules/socket.io-old/lib/naïve.js', ['transport error'], 'socket.io@1.3.7', 'server', ['café']],
     ['node_modules/socket.io-old/node_modules/engine.io/lib/socket.js', SERVER_SOCKET, 'engine.io@1.5.4', 'server', [null, 'Socket.prototype.onError', 'Socket.prototype.onError', 'setup']],
     ['node_modules/socket.io-old/node_modules/engine.io/test/socket.js', ['closes on transport error'], 'engine.io@1.5.4', 'tests', [null]],
     ['node_modules/socket.io-new/dist/socket.js', SOCKET_IO_4_SERVER, 'socket.io@4.8.4', 'server', ['Socket.prototype._onerror']],
@@ -281,7 +284,7 @@ test('hits group as server, client, bundle, docs, tests, other', () => {
   assert.deepEqual(Object.keys(groups), [...COPY_KINDS]);
   assert.deepEqual(
     Object.fromEntries(Object.entries(groups).map(([kind, hits]) => [kind, hits.length])),
-    { server: 5, client: 3, bundle: 3, docs: 2, tests: 1, other: 2 },
+    { server: 6, client: 3, bundle: 3, docs: 2, tests: 1, other: 2 },
   );
 });
 
@@ -364,6 +367,28 @@ test('functionSource finds the 2015 functions in the installed engine.io and ws'
   assert.ok(source.startLine <= hits[0].line && hits[0].line <= source.endLine);
   assert.match(source.text, /^Receiver\.prototype\.applyExtensions = function/);
   assert.match(source.text, /\n};$/);
+});
+
+test('a stack scope marks each package folder with its side, hoisted ws included', () => {
+  // In the own install of socket.io 1.3.7 + ws 0.8.1, the server's ws sits at the top of its
+  // node_modules, outside engine.io: only the catalog knows it is the server's.
+  const scope = stackScope('2015+ws0.8.1');
+  const hits = search({ ...scope, literal: 'invalid compressed data' });
+  assert.deepEqual(
+    hits.map((hit) => [hit.copy, `${hit.package?.name}@${hit.package?.version}`, hit.enclosing]),
+    [
+      ['server', `ws@${STACKS['2015+ws0.8.1'].expected.ws}`, 'Receiver.prototype.applyExtensions'],
+      ['client', `ws@${STACKS['2015+ws0.8.1'].expected['client ws']}`, 'Receiver.prototype.applyExtensions'],
+    ],
+  );
+  // Roots nested in another root are dropped; every listed folder keeps its side.
+  assert.ok(scope.roots.every((r) => !scope.roots.some((o) => o !== r && r.startsWith(o + path.sep))));
+  assert.equal(Object.values(scope.sides).filter((side) => side === 'server').length, 3);
+});
+
+test('a RegExp object keeps its flags', () => {
+  const folded = search({ roots: root, regex: /TRANSPORT ERROR/i });
+  assert.deepEqual(pairs(folded), pairs(search({ roots: root, literal: NEEDLE })));
 });
 
 test('bad input gets a one-line error that says what to do', () => {

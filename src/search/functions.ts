@@ -4,10 +4,14 @@
  * Hand-rolled, and why: no JavaScript parser is installed except TypeScript's compiler, which takes
  * 0.4 s to load and parses a whole file (0.1 s for the 2015 socket.io.js bundle, 0.8 s for
  * playwright's 3.3 MB utilsBundle.js, both measured here), when all a search needs is the brace
- * nesting at a few places. A single forward pass that skips strings, template literals, comments
- * and regex literals gives that nesting at about the cost of reading the file, for ES5, modern
- * classes and minified bundles alike. Its one guess is the classic one: whether `/` starts a regex
- * literal is decided from the token before it.
+ * nesting at a few places. A single forward pass over the file's bytes that skips strings,
+ * template literals, comments and regex literals gives that nesting at about the cost of reading
+ * the file, for ES5, modern classes and minified bundles alike. Its one guess is the classic one:
+ * whether `/` starts a regex literal is decided from the token before it.
+ *
+ * Offsets are byte offsets. Everything reads bytes (the bytes of a UTF-8 multi-byte character are
+ * all >= 0x80, and only occur in identifiers, strings and comments), so a file is never decoded:
+ * decoding a 3 MB bundle costs more than scanning it.
  */
 import fs from 'node:fs';
 
@@ -24,20 +28,19 @@ export interface FunctionSource {
 }
 
 const TEMPLATE = -1; // marks a `${` on the brace stack
-// After these words an expression starts, so a `/` is a regex literal, not a division.
-const EXPRESSION_KEYWORDS = new Set(['return', 'typeof', 'instanceof', 'in', 'of', 'new', 'delete', 'void', 'throw', 'case', 'do', 'else', 'yield', 'await']);
 // Words that take `(…) {` without being functions.
 const CONTROL_KEYWORDS = new Set(['if', 'for', 'while', 'switch', 'catch', 'with', 'function', 'return', 'typeof', 'await', 'yield', 'new', 'super']);
 const METHOD_MODIFIERS = new Set(['static', 'async', 'get', 'set']);
-// How far back a header is looked for before its `{`.
+// How far back a header is looked for before its `{`, in bytes.
 const HEADER_REACH = 2000;
+const NEWLINE = 0x0a;
 
-// Character classes for the scan, looked up by char code (a table beats a chain of comparisons
-// in the loop that sees every character of a bundle).
+// Byte classes for the scan, looked up by byte (a table beats a chain of comparisons in the loop
+// that sees every byte of a bundle).
 const enum Kind {
   Punct, // operators and punctuation: an expression may start after them
   Space,
-  Ident, // letters, `_`, `$`, `#`, `\`, non-ASCII
+  Ident, // letters, `_`, `$`, `#`, `\`, and every byte of a multi-byte character
   Number,
   Dot,
   Quote,
@@ -48,7 +51,7 @@ const enum Kind {
   CloseParen, // ) ]
   PlusMinus,
 }
-const KINDS = new Uint8Array(128);
+const KINDS = new Uint8Array(256).fill(Kind.Ident);
 for (let c = 0; c < 128; c++) {
   const ch = String.fromCharCode(c);
   KINDS[c] = /[A-Za-z_$#\\]/.test(ch) ? Kind.Ident
@@ -65,58 +68,86 @@ for (let c = 0; c < 128; c++) {
     : Kind.Punct;
 }
 
-// Identifier characters: letters, digits, `_`, `$`, `#`, `\`, and any non-ASCII one but spaces.
-function isIdentCode(c: number): boolean {
-  const kind = kindOf(c);
+function isIdentByte(c: number): boolean {
+  const kind = KINDS[c];
   return kind === Kind.Ident || kind === Kind.Number;
 }
 
-function kindOf(c: number): Kind {
-  if (c < 128) return KINDS[c];
-  return c === 0xa0 || c === 0xfeff || c === 0x2028 || c === 0x2029 ? Kind.Space : Kind.Ident;
+// Whether bytes[start, end) spell `word` (ASCII).
+function spells(bytes: Uint8Array, start: number, end: number, word: string): boolean {
+  if (end - start !== word.length) return false;
+  for (let k = 0; k < word.length; k++) if (bytes[start + k] !== word.charCodeAt(k)) return false;
+  return true;
 }
 
-// Whether the word src[start, end) is one after which an expression starts (so `/` opens a regex).
-function isExpressionKeyword(src: string, start: number, end: number): boolean {
-  const length = end - start;
-  if (length < 2 || length > 10) return false;
-  switch (src.charCodeAt(start)) {
-    case 0x72: return length === 6 && src.startsWith('return', start); // r
-    case 0x74: return (length === 6 && src.startsWith('typeof', start)) || (length === 5 && src.startsWith('throw', start)); // t
-    case 0x69: return (length === 2 && src.startsWith('in', start)) || (length === 10 && src.startsWith('instanceof', start)); // i
-    case 0x6f: return length === 2 && src.startsWith('of', start); // o
-    case 0x6e: return length === 3 && src.startsWith('new', start); // n
-    case 0x64: return (length === 6 && src.startsWith('delete', start)) || (length === 2 && src.startsWith('do', start)); // d
-    case 0x76: return length === 4 && src.startsWith('void', start); // v
-    case 0x63: return length === 4 && src.startsWith('case', start); // c
-    case 0x65: return length === 4 && src.startsWith('else', start); // e
-    case 0x79: return length === 5 && src.startsWith('yield', start); // y
-    case 0x61: return length === 5 && src.startsWith('await', start); // a
+// Whether the word bytes[start, end) is one after which an expression starts (so `/` opens a regex).
+function isExpressionKeyword(bytes: Uint8Array, start: number, end: number): boolean {
+  switch (bytes[start]) {
+    case 0x72: return spells(bytes, start, end, 'return'); // r
+    case 0x74: return spells(bytes, start, end, 'typeof') || spells(bytes, start, end, 'throw'); // t
+    case 0x69: return spells(bytes, start, end, 'in') || spells(bytes, start, end, 'instanceof'); // i
+    case 0x6f: return spells(bytes, start, end, 'of'); // o
+    case 0x6e: return spells(bytes, start, end, 'new'); // n
+    case 0x64: return spells(bytes, start, end, 'delete') || spells(bytes, start, end, 'do'); // d
+    case 0x76: return spells(bytes, start, end, 'void'); // v
+    case 0x63: return spells(bytes, start, end, 'case'); // c
+    case 0x65: return spells(bytes, start, end, 'else'); // e
+    case 0x79: return spells(bytes, start, end, 'yield'); // y
+    case 0x61: return spells(bytes, start, end, 'await'); // a
     default: return false;
   }
 }
 
+function stringEnd(bytes: Uint8Array, from: number, quote: number): number {
+  for (let j = from + 1; j < bytes.length; j++) {
+    const c = bytes[j];
+    if (c === quote) return j + 1;
+    if (c === 0x5c) j++;
+    else if (c === NEWLINE) return j; // unterminated: stop at the line end rather than swallow the file
+  }
+  return bytes.length;
+}
+
+// The offset after a regex literal starting at `from`, or -1 when it is not one (no closing `/`
+// on the line: then it was a division).
+function regexEnd(bytes: Uint8Array, from: number): number {
+  let inClass = false;
+  for (let j = from + 1; j < bytes.length; j++) {
+    const c = bytes[j];
+    if (c === 0x5c) j++;
+    else if (c === NEWLINE || c === 0x0d) return -1;
+    else if (inClass) inClass = c !== 0x5d;
+    else if (c === 0x5b) inClass = true;
+    else if (c === 0x2f) {
+      j++;
+      while (j < bytes.length && bytes[j] >= 0x61 && bytes[j] <= 0x7a) j++; // flags
+      return j;
+    }
+  }
+  return -1;
+}
+
 // From just inside a template literal: the offset after its closing backtick, or after a `${`,
 // which is then pushed on the brace stack.
-function templateEnd(src: string, from: number, stack: number[]): number {
-  for (let j = from; j < src.length; j++) {
-    const c = src.charCodeAt(j);
-    if (c === 0x5c) j++; // backslash
+function templateEnd(bytes: Uint8Array, from: number, stack: number[]): number {
+  for (let j = from; j < bytes.length; j++) {
+    const c = bytes[j];
+    if (c === 0x5c) j++;
     else if (c === 0x60) return j + 1;
-    else if (c === 0x24 && src.charCodeAt(j + 1) === 0x7b) {
+    else if (c === 0x24 && bytes[j + 1] === 0x7b) {
       stack.push(TEMPLATE);
       return j + 2;
     }
   }
-  return src.length;
+  return bytes.length;
 }
 
 /**
- * Scans `src` once. Returns the open braces (offsets of `{`, innermost last) at each of `stops`
+ * Scans `bytes` once. Returns the open braces (offsets of `{`, innermost last) at each of `stops`
  * (ascending offsets), and calls `onPair` for every matched pair with the braces still open around it.
  */
-function scan(src: string, stops: readonly number[], onPair?: (open: number, close: number, outer: readonly number[]) => void): number[][] {
-  const n = src.length;
+function scan(bytes: Buffer, stops: readonly number[], onPair?: (open: number, close: number, outer: readonly number[]) => void): number[][] {
+  const n = bytes.length;
   const stack: number[] = [];
   const found: number[][] = [];
   let stop = 0;
@@ -129,41 +160,41 @@ function scan(src: string, stops: readonly number[], onPair?: (open: number, clo
       if (stop === stops.length && !onPair) return found; // nothing after the last stop matters
       nextStop = stop < stops.length ? stops[stop] : n;
     }
-    const c = src.charCodeAt(i);
-    switch (kindOf(c)) {
+    const c = bytes[i];
+    switch (KINDS[c]) {
       case Kind.Space:
         i++;
         break;
       case Kind.Ident: {
         const start = i++;
-        while (i < n && isIdentCode(src.charCodeAt(i))) i++;
-        regexAllowed = isExpressionKeyword(src, start, i);
+        while (i < n && isIdentByte(bytes[i])) i++;
+        regexAllowed = isExpressionKeyword(bytes, start, i);
         break;
       }
       case Kind.Number:
       case Kind.Dot:
         i++; // a property name or the rest of a number follows: then a value, so `/` divides
-        while (i < n && isIdentCode(src.charCodeAt(i))) i++;
+        while (i < n && isIdentByte(bytes[i])) i++;
         regexAllowed = false;
         break;
       case Kind.Quote:
-        i = stringEnd(src, i, c);
+        i = stringEnd(bytes, i, c);
         regexAllowed = false;
         break;
       case Kind.Backtick:
-        i = templateEnd(src, i + 1, stack);
+        i = templateEnd(bytes, i + 1, stack);
         regexAllowed = stack[stack.length - 1] === TEMPLATE;
         break;
       case Kind.Slash: {
-        const next = src.charCodeAt(i + 1);
+        const next = bytes[i + 1];
         if (next === 0x2f) {
-          const end = src.indexOf('\n', i);
+          const end = bytes.indexOf(NEWLINE, i);
           i = end === -1 ? n : end;
         } else if (next === 0x2a) {
-          const end = src.indexOf('*/', i + 2);
+          const end = bytes.indexOf('*/', i + 2);
           i = end === -1 ? n : end + 2;
         } else {
-          const end: number = regexAllowed ? regexEnd(src, i) : -1;
+          const end: number = regexAllowed ? regexEnd(bytes, i) : -1;
           i = end === -1 ? i + 1 : end;
           regexAllowed = end === -1;
         }
@@ -176,7 +207,7 @@ function scan(src: string, stops: readonly number[], onPair?: (open: number, clo
       case Kind.Close: {
         const open = stack.pop();
         if (open === TEMPLATE) {
-          i = templateEnd(src, i + 1, stack);
+          i = templateEnd(bytes, i + 1, stack);
           regexAllowed = stack[stack.length - 1] === TEMPLATE;
         } else {
           if (open !== undefined && onPair) onPair(open, i, stack);
@@ -190,7 +221,7 @@ function scan(src: string, stops: readonly number[], onPair?: (open: number, clo
         regexAllowed = false;
         break;
       case Kind.PlusMinus:
-        if (src.charCodeAt(i + 1) === c) {
+        if (bytes[i + 1] === c) {
           i += 2; // ++ -- (a postfix one is followed by a division)
           regexAllowed = false;
         } else {
@@ -207,53 +238,49 @@ function scan(src: string, stops: readonly number[], onPair?: (open: number, clo
   return found;
 }
 
-function stringEnd(src: string, from: number, quote: number): number {
-  for (let j = from + 1; j < src.length; j++) {
-    const c = src.charCodeAt(j);
-    if (c === quote) return j + 1;
-    if (c === 0x5c) j++;
-    else if (c === 0x0a) return j; // unterminated: stop at the line end rather than swallow the file
+// ---- Reading a header backwards from its `{`, byte by byte with no decoding: most braces are
+// blocks or object literals, rejected at the first byte before them.
+
+/** Bytes seen as latin1 characters: one character per byte, so offsets stay byte offsets. */
+class Source {
+  constructor(readonly bytes: Buffer) {}
+
+  /** The character at `j`, or NUL outside the bytes (a character no check looks for). */
+  at(j: number): string {
+    return j >= 0 && j < this.bytes.length ? String.fromCharCode(this.bytes[j]) : '\0';
   }
-  return src.length;
+
+  code(j: number): number {
+    return this.bytes[j];
+  }
+
+  slice(from: number, to: number): string {
+    return this.bytes.toString('latin1', from, to);
+  }
 }
 
-// The offset after a regex literal starting at `from`, or -1 when it is not one (no closing `/`
-// on the line: then it was a division).
-function regexEnd(src: string, from: number): number {
-  let inClass = false;
-  for (let j = from + 1; j < src.length; j++) {
-    const c = src.charCodeAt(j);
-    if (c === 0x5c) j++;
-    else if (c === 0x0a || c === 0x0d) return -1;
-    else if (inClass) inClass = c !== 0x5d;
-    else if (c === 0x5b) inClass = true;
-    else if (c === 0x2f) {
-      j++;
-      while (j < src.length && /[a-z]/.test(src[j])) j++;
-      return j;
-    }
-  }
-  return -1;
+function isSpace(ch: string): boolean {
+  return ch === ' ' || ch === '\n' || ch === '\t' || ch === '\r' || ch === '\v' || ch === '\f';
 }
 
-function skipSpaceBack(src: string, from: number): number {
+function skipSpaceBack(src: Source, from: number): number {
   let j = from;
-  while (j >= 0 && /\s/.test(src[j])) j--;
+  while (j >= 0 && isSpace(src.at(j))) j--;
   return j;
 }
 
 // Start offset of the identifier ending at `end` (inclusive), or end + 1 when there is none.
-function identStartBack(src: string, end: number): number {
+function identStartBack(src: Source, end: number): number {
   let j = end;
-  while (j >= 0 && isIdentCode(src.charCodeAt(j))) j--;
+  while (j >= 0 && isIdentByte(src.code(j))) j--;
   return j + 1;
 }
 
 // Offset of the `(` matching the `)` at `close`, or -1.
-function openParenBack(src: string, close: number): number {
+function openParenBack(src: Source, close: number): number {
   let depth = 0;
   for (let j = close; j >= 0 && j > close - HEADER_REACH; j--) {
-    const c = src[j];
+    const c = src.at(j);
     if (c === ')') depth++;
     else if (c === '(' && --depth === 0) return j;
   }
@@ -262,19 +289,20 @@ function openParenBack(src: string, close: number): number {
 
 // The member chain assigned to, or the property defined, by `target = ` / `target: ` ending
 // just before `end`: `Receiver.prototype.applyExtensions`, `module.exports`, `onError`.
-function assignedName(src: string, end: number): { name: string; start: number } | null {
+function assignedName(src: Source, end: number): { name: string; start: number } | null {
   let j = skipSpaceBack(src, end - 1);
   const asyncStart = identStartBack(src, j);
   if (src.slice(asyncStart, j + 1) === 'async') j = skipSpaceBack(src, asyncStart - 1);
-  const op = src[j];
+  const op = src.at(j);
   if (op === '=') {
-    if ('=!<>+-*/%&|^?'.includes(src[j - 1])) return null; // a comparison or a compound assignment
+    if ('=!<>+-*/%&|^?'.includes(src.at(j - 1))) return null; // a comparison or a compound assignment
   } else if (op !== ':') {
     return null;
   }
   j = skipSpaceBack(src, j - 1);
-  if (op === ':' && (src[j] === '"' || src[j] === "'")) {
-    const open = src.lastIndexOf(src[j], j - 1);
+  const quote = src.at(j);
+  if (op === ':' && (quote === '"' || quote === "'")) {
+    const open = j > 0 ? src.bytes.lastIndexOf(src.code(j), j - 1) : -1;
     return open === -1 ? null : { name: src.slice(open + 1, j), start: open };
   }
   const parts: string[] = [];
@@ -285,7 +313,7 @@ function assignedName(src: string, end: number): { name: string; start: number }
     parts.unshift(src.slice(identStart, j + 1));
     start = identStart;
     const dot = skipSpaceBack(src, identStart - 1);
-    if (op !== '=' || src[dot] !== '.') break;
+    if (op !== '=' || src.at(dot) !== '.') break;
     j = skipSpaceBack(src, dot - 1);
   }
   if (/^[0-9]/.test(parts[0]) || (parts.length === 1 && ['var', 'let', 'const'].includes(parts[0]))) return null;
@@ -294,7 +322,7 @@ function assignedName(src: string, end: number): { name: string; start: number }
 
 interface Header {
   name: string;
-  /** Offset where the header starts (its first line is the function's first line). */
+  /** Where the header starts (its first line is the function's first line). */
   start: number;
   /** A method in a class body takes the class's name in front of it. */
   method: 'instance' | 'static' | null;
@@ -302,21 +330,21 @@ interface Header {
 
 // The named function whose body opens with the `{` at `open`, or null (blocks, object literals,
 // anonymous functions).
-function headerAt(src: string, open: number): Header | null {
+function headerAt(src: Source, open: number): Header | null {
   let j = skipSpaceBack(src, open - 1);
-  if (src[j] === '>' && src[j - 1] === '=') {
+  if (src.at(j) === '>' && src.at(j - 1) === '=') {
     // arrow function: `name = (a, b) => {`, `name: async x => {`
     j = skipSpaceBack(src, j - 2);
-    const paramsStart = src[j] === ')' ? openParenBack(src, j) : identStartBack(src, j);
+    const paramsStart = src.at(j) === ')' ? openParenBack(src, j) : identStartBack(src, j);
     if (paramsStart === -1 || paramsStart > j) return null;
     const target = assignedName(src, paramsStart);
     return target && { ...target, method: null };
   }
-  if (src[j] !== ')') return null;
+  if (src.at(j) !== ')') return null;
   const paramsStart = openParenBack(src, j);
   if (paramsStart === -1) return null;
   let wordEnd = skipSpaceBack(src, paramsStart - 1);
-  if (src[wordEnd] === '*') wordEnd = skipSpaceBack(src, wordEnd - 1); // function* and *method
+  if (src.at(wordEnd) === '*') wordEnd = skipSpaceBack(src, wordEnd - 1); // function* and *method
   const wordStart = identStartBack(src, wordEnd);
   const word = src.slice(wordStart, wordEnd + 1);
   if (word === 'function') {
@@ -325,7 +353,7 @@ function headerAt(src: string, open: number): Header | null {
   }
   if (word === '') return null;
   let beforeWord = skipSpaceBack(src, wordStart - 1);
-  if (src[beforeWord] === '*') beforeWord = skipSpaceBack(src, beforeWord - 1); // function* name
+  if (src.at(beforeWord) === '*') beforeWord = skipSpaceBack(src, beforeWord - 1); // function* name
   const prevStart = identStartBack(src, beforeWord);
   const prev = src.slice(prevStart, beforeWord + 1);
   if (prev === 'function') {
@@ -333,7 +361,7 @@ function headerAt(src: string, open: number): Header | null {
     const target = assignedName(src, prevStart);
     return target ? { ...target, method: null } : { name: word, start: prevStart, method: null };
   }
-  if (CONTROL_KEYWORDS.has(word) || src[beforeWord] === '.' || /^[0-9]/.test(word)) return null;
+  if (CONTROL_KEYWORDS.has(word) || src.at(beforeWord) === '.' || /^[0-9]/.test(word)) return null;
   // A method: `name(…) {` in a class or an object literal, maybe after static/async/get/set.
   let start = wordStart;
   let isStatic = false;
@@ -349,30 +377,45 @@ function headerAt(src: string, open: number): Header | null {
 }
 
 // The class whose body opens at `open`: `class Socket extends Emitter {`, `X = class {`.
-function classNameAt(src: string, open: number): string | null {
-  const before = src.slice(Math.max(0, open - HEADER_REACH), open);
+function classNameAt(src: Source, open: number): string | null {
+  const base = Math.max(0, open - HEADER_REACH);
+  const before = src.slice(base, open);
   const match = /(?:^|[^\w$.])class(?:\s+([A-Za-z_$][\w$]*))?(?:\s+extends\s+[^{};]*?)?\s*$/.exec(before);
   if (!match) return null;
-  if (match[1]) return match[1];
-  return assignedName(src, open - before.length + match.index + match[0].indexOf('class'))?.name ?? null;
+  return match[1] ?? assignedName(src, base + match.index + match[0].indexOf('class'))?.name ?? null;
 }
 
-// The qualified name of the function opening at open[level], given the braces around it.
-function nameAt(src: string, opens: readonly number[], level: number): { name: string; start: number } | null {
+// A name read as latin1, back to the UTF-8 it was written in.
+function utf8Name(latin1: string): string {
+  return /[^\x00-\x7f]/.test(latin1) ? Buffer.from(latin1, 'latin1').toString('utf8') : latin1;
+}
+
+// The qualified name of the function opening at opens[level], given the braces around it.
+function nameAt(src: Source, opens: readonly number[], level: number): { name: string; start: number } | null {
   const header = headerAt(src, opens[level]);
   if (!header) return null;
-  if (!header.method) return header;
-  const className = level > 0 ? classNameAt(src, opens[level - 1]) : null;
-  if (!className) return header; // an object literal's method keeps its own name
-  return { name: header.method === 'static' ? `${className}.${header.name}` : `${className}.prototype.${header.name}`, start: header.start };
+  let name = header.name;
+  if (header.method && level > 0) {
+    const owner = classNameAt(src, opens[level - 1]);
+    // An object literal's method keeps its own name.
+    if (owner) name = header.method === 'static' ? `${owner}.${name}` : `${owner}.prototype.${name}`;
+  }
+  return { name: utf8Name(name), start: header.start };
 }
 
-/** For each offset (ascending) in JavaScript source, the innermost named function whose body holds it, or null. */
-export function enclosingFunctions(src: string, offsets: readonly number[]): Array<string | null> {
-  return scan(src, offsets).map((opens) => {
+/** For each byte offset (ascending) in JavaScript source, the innermost named function whose body holds it, or null. */
+export function enclosingFunctions(bytes: Buffer, offsets: readonly number[]): Array<string | null> {
+  // Hits share their outer braces (a file can have thousands of hits in a few functions).
+  const names = new Map<number, string | null>();
+  const src = new Source(bytes);
+  return scan(bytes, offsets).map((opens) => {
     for (let level = opens.length - 1; level >= 0; level--) {
-      const named = nameAt(src, opens, level);
-      if (named) return named.name;
+      let name = names.get(opens[level]);
+      if (name === undefined) {
+        name = nameAt(src, opens, level)?.name ?? null;
+        names.set(opens[level], name);
+      }
+      if (name !== null) return name;
     }
     return null;
   });
@@ -383,17 +426,19 @@ export function enclosingFunctions(src: string, offsets: readonly number[]): Arr
  * (`Receiver.prototype.applyExtensions`) or, when only one function ends that way, its last part.
  */
 export function functionSource(file: string, name: string): FunctionSource {
-  const src = readSource(file);
+  const bytes = readBytes(file);
   const last = name.slice(name.lastIndexOf('.') + 1);
+  if (last === '') throw new Error(`functionSource: no function name in "${name}"; pass one such as Receiver.prototype.applyExtensions`);
   // Only braces shortly after a mention of the name can open its body; naming every brace of a
   // large file would cost more than the scan.
   const candidates = new Set<number>();
-  for (let at = src.indexOf(last); at !== -1; at = src.indexOf(last, at + 1)) {
-    const brace = src.indexOf('{', at);
+  for (let at = bytes.indexOf(last); at !== -1; at = bytes.indexOf(last, at + 1)) {
+    const brace = bytes.indexOf(0x7b, at);
     if (brace !== -1 && brace - at < HEADER_REACH) candidates.add(brace);
   }
   const found: Array<{ name: string; start: number; close: number }> = [];
-  scan(src, [], (open, close, outer) => {
+  const src = new Source(bytes);
+  scan(bytes, [], (open, close, outer) => {
     if (!candidates.has(open)) return;
     const named = nameAt(src, [...outer, open], outer.length);
     if (named && (named.name === name || named.name.endsWith(`.${name}`))) found.push({ ...named, close });
@@ -404,42 +449,43 @@ export function functionSource(file: string, name: string): FunctionSource {
   const names = [...new Set(chosen.map((f) => f.name))];
   if (names.length > 1) throw new Error(`functionSource: ${name} is ambiguous in ${file} (${names.join(', ')}); pass the full name`);
   const first = chosen.reduce((a, b) => (b.start < a.start ? b : a));
-  const startLine = lineOf(src, first.start);
-  const endLine = lineOf(src, first.close);
-  return { file, name: first.name, startLine, endLine, text: linesOf(src, startLine, endLine) };
+  const startLine = lineAt(bytes, first.start);
+  const endLine = lineAt(bytes, first.close);
+  return { file, name: first.name, startLine, endLine, text: linesText(bytes, startLine, endLine) };
 }
 
 /** Lines `from`..`to` (1-based, inclusive) of an installed file, as they are on disk. */
 export function sourceLines(file: string, from: number, to: number): string {
-  const src = readSource(file);
-  const count = lineOf(src, src.length);
+  const bytes = readBytes(file);
+  const count = lineAt(bytes, bytes.length) - (bytes[bytes.length - 1] === NEWLINE ? 1 : 0);
   if (!Number.isInteger(from) || !Number.isInteger(to) || from < 1 || to < from || from > count) {
     throw new Error(`sourceLines: lines ${from}-${to} are outside ${file} (1-${count}); pass 1 <= from <= to`);
   }
-  return linesOf(src, from, Math.min(to, count));
+  return linesText(bytes, from, Math.min(to, count));
 }
 
-function readSource(file: string): string {
+function readBytes(file: string): Buffer {
   try {
-    return fs.readFileSync(file, 'utf8');
+    return fs.readFileSync(file);
   } catch {
     throw new Error(`cannot read ${file}: pass the path of an installed file (a search hit's file)`);
   }
 }
 
-function lineOf(src: string, offset: number): number {
+// The 1-based line holding byte `offset`.
+function lineAt(bytes: Buffer, offset: number): number {
   let line = 1;
-  for (let at = src.indexOf('\n'); at !== -1 && at < offset; at = src.indexOf('\n', at + 1)) line++;
+  for (let at = bytes.indexOf(NEWLINE); at !== -1 && at < offset; at = bytes.indexOf(NEWLINE, at + 1)) line++;
   return line;
 }
 
-function linesOf(src: string, from: number, to: number): string {
+function linesText(bytes: Buffer, from: number, to: number): string {
   let start = 0;
-  for (let line = 1; line < from; line++) start = src.indexOf('\n', start) + 1;
+  for (let line = 1; line < from; line++) start = bytes.indexOf(NEWLINE, start) + 1;
   let end = start - 1;
   for (let line = from; line <= to; line++) {
-    end = src.indexOf('\n', end + 1);
-    if (end === -1) return src.slice(start);
+    end = bytes.indexOf(NEWLINE, end + 1);
+    if (end === -1) return bytes.toString('utf8', start);
   }
-  return src.slice(start, end);
+  return bytes.toString('utf8', start, end);
 }

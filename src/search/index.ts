@@ -10,7 +10,7 @@ import { stackPackageDirs, type StackPackage } from '../stacks/catalog';
 import { classifyCopy, COPY_KINDS, PackageIndex, type CopyKind, type PackageRef, type Side } from './copy';
 import { listFiles, TextReader, type IncludeFilter } from './files';
 import { enclosingFunctions } from './functions';
-import { makeMatcher, matchLines, type LineMatch } from './match';
+import { makeMatcher, matchLines } from './match';
 
 export { COPY_KINDS, type CopyKind, type PackageRef, type Side } from './copy';
 export { functionSource, sourceLines, type FunctionSource } from './functions';
@@ -71,8 +71,7 @@ export function search(query: SearchQuery): SearchHit[] {
     const dir = path.dirname(file);
     const chain = packages.chain(dir);
     const copy = classifyCopy(file, chain, bytes.toString('utf8', 0, Math.min(bytes.length, HEAD_BYTES)), sides);
-    // Only the text up to the last hit's line is needed: the scan goes forward, headers lie behind.
-    const enclosing = SCRIPT_FILE.test(file) ? enclosingNames(bytes.toString('utf8', 0, lineEndAfter(bytes, lines)), lines) : lines.map(() => null);
+    const enclosing = SCRIPT_FILE.test(file) ? enclosingFunctions(bytes, lines.map((match) => match.offset)) : lines.map(() => null);
     const shownPath = displayPath(file);
     lines.forEach((match, i) => {
       hits.push({ file, path: shownPath, line: match.line, column: match.column, text: match.text, clipped: match.clipped, package: chain[0] ?? null, copy, enclosing: enclosing[i] });
@@ -106,26 +105,4 @@ export function stackScope(stack: StackName): { roots: string[]; sides: Record<s
 function displayPath(file: string): string {
   const relative = path.relative(PROJECT_ROOT, file);
   return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
-}
-
-// The byte offset of the end of the last hit's line.
-function lineEndAfter(bytes: Buffer, lines: readonly LineMatch[]): number {
-  let end = -1;
-  for (let line = 0; line < lines[lines.length - 1].line; line++) {
-    end = bytes.indexOf(10, end + 1);
-    if (end === -1) return bytes.length;
-  }
-  return end;
-}
-
-// Maps each hit (line, column) to an offset in the decoded file and names its enclosing function.
-function enclosingNames(src: string, lines: readonly LineMatch[]): Array<string | null> {
-  const offsets: number[] = [];
-  let line = 1;
-  let lineStart = 0;
-  for (const match of lines) {
-    for (; line < match.line; line++) lineStart = src.indexOf('\n', lineStart) + 1;
-    offsets.push(lineStart + match.column - 1);
-  }
-  return enclosingFunctions(src, offsets);
 }

@@ -29,6 +29,8 @@ export type Matcher =
 export interface LineMatch {
   line: number;
   column: number;
+  /** Byte offset of the match in the file. */
+  offset: number;
   text: string;
   /** Whether `text` is a part of a longer line. */
   clipped: boolean;
@@ -110,7 +112,10 @@ function prefilteredLines(bytes: Buffer, literal: Buffer, regex: RegExp): LineMa
     const end = cursor.seek(at);
     const text = bytes.toString('utf8', cursor.start, end);
     const match = regex.exec(text);
-    if (match) hits.push({ line: cursor.line, column: match.index + 1, ...clip(text, match.index, false, false) });
+    if (match) {
+      const offset = cursor.start + Buffer.byteLength(text.slice(0, match.index));
+      hits.push({ line: cursor.line, column: match.index + 1, offset, ...clip(text, match.index, false, false) });
+    }
     if (!cursor.next(end)) break;
   }
   return hits;
@@ -131,6 +136,8 @@ function regexLines(bytes: Buffer, matcher: { line: RegExp; whole: RegExp }): Li
     whole.lastIndex = 0;
     let lineStart = 0; // in `text`; `line` is its number once this piece is being counted
     let counting = false;
+    let measuredTo = 0; // an index in `text`, and its byte offset from the piece's start
+    let measuredBytes = 0;
     for (let match = whole.exec(text); match; match = whole.exec(text)) {
       if (!counting) {
         line += countNewlines(bytes, countedTo, chunkStart);
@@ -147,7 +154,13 @@ function regexLines(bytes: Buffer, matcher: { line: RegExp; whole: RegExp }): Li
       const lineEnd = newline === -1 ? text.length : newline;
       const lineText = text.slice(lineStart, lineEnd);
       const lineMatch = matcher.line.exec(lineText);
-      if (lineMatch) hits.push({ line, column: lineMatch.index + 1, ...clip(lineText, lineMatch.index, false, false) });
+      if (lineMatch) {
+        // Byte offsets advance from the last hit's, so a piece is measured once however many hits it holds.
+        const index = lineStart + lineMatch.index;
+        measuredBytes += Buffer.byteLength(text.slice(measuredTo, index));
+        measuredTo = index;
+        hits.push({ line, column: lineMatch.index + 1, offset: chunkStart + measuredBytes, ...clip(lineText, lineMatch.index, false, false) });
+      }
       if (newline === -1) break;
       whole.lastIndex = lineStart = newline + 1;
       line++;
@@ -173,7 +186,7 @@ function shownLine(bytes: Buffer, start: number, end: number, at: number, line: 
   if (end - start <= LONG_LINE_BYTES) {
     const text = bytes.toString('utf8', start, end);
     const index = at === start ? 0 : bytes.toString('utf8', start, at).length;
-    return { line, column: index + 1, ...clip(text, index, false, false) };
+    return { line, column: index + 1, offset: at, ...clip(text, index, false, false) };
   }
   // Decode a window of bytes around the match, starting on a character boundary.
   let from = Math.max(start, at - 4 * SHOWN_CHARS_BEFORE_MATCH);
@@ -181,7 +194,7 @@ function shownLine(bytes: Buffer, start: number, end: number, at: number, line: 
   const to = Math.min(end, at + 4 * SHOWN_LINE_CHARS);
   const window = bytes.toString('utf8', from, to);
   const indexInWindow = bytes.toString('utf8', from, at).length;
-  return { line, column: utf16Length(bytes, start, from) + indexInWindow + 1, ...clip(window, indexInWindow, from > start, to < end) };
+  return { line, column: utf16Length(bytes, start, from) + indexInWindow + 1, offset: at, ...clip(window, indexInWindow, from > start, to < end) };
 }
 
 // UTF-16 length of UTF-8 bytes without decoding them: every byte that starts a character counts
