@@ -1,0 +1,34 @@
+/** Time to the first `invalid compressed data` on 2015: the reproducer run until it fails, five times. */
+import { FAILURE_DEADLINE_MS, REPRODUCER } from '../reproducer';
+import { runScenario } from '../scenario';
+import { median } from '../stats';
+
+export const FIRST_FAILURE_RUNS = 5;
+const ERROR = 'invalid compressed data (1007)';
+
+export interface FirstFailureResult {
+  runs: Array<{ seed: number; firstFailureMs: number | null; error: boolean; loadAverage: number }>;
+  /** Median over the runs that failed within the deadline; null when none did. */
+  medianMs: number | null;
+  failedWithinDeadline: number;
+  deadlineMs: number;
+}
+
+/** Runs the reproducer on 2015 with deflate on, each run stopping at its first failure. */
+export async function benchFirstFailure(runs = FIRST_FAILURE_RUNS): Promise<FirstFailureResult> {
+  const results: FirstFailureResult['runs'] = [];
+  for (let i = 0; i < runs; i++) {
+    const record = await runScenario(
+      { ...REPRODUCER, stack: '2015', deflate: 'on', seed: REPRODUCER.seed + i, duration: FAILURE_DEADLINE_MS, stopOnFirstFailure: true },
+      { record: false },
+    );
+    results.push({
+      seed: record.spec.seed,
+      firstFailureMs: record.result.firstFailureMs,
+      error: (record.result.underlyingErrors[ERROR] ?? 0) > 0,
+      loadAverage: record.meta.loadAverage,
+    });
+  }
+  const failed = results.filter((r) => r.firstFailureMs !== null && r.error).map((r) => r.firstFailureMs as number);
+  return { runs: results, medianMs: failed.length ? median(failed) : null, failedWithinDeadline: failed.length, deadlineMs: FAILURE_DEADLINE_MS };
+}

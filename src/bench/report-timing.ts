@@ -1,0 +1,54 @@
+/**
+ * Report wall time per chapter, with kernel start-up apart, and the kernel's peak RSS: runs the
+ * real `npm run report` CLI (quick or full) in a child process and reads the report.json it
+ * writes.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { PROJECT_ROOT, REPORT_DIR } from '../paths';
+
+export interface ChapterTiming {
+  chapter: string;
+  status: string;
+  kernelStartMs: number | null;
+  /** Executing the cells once (the rerun pass, when asked for, is not included). */
+  runMs: number | null;
+  wallMs: number | null;
+  peakRssKiB: number | null;
+}
+
+export interface ReportTiming {
+  mode: 'quick' | 'full';
+  wallMs: number;
+  exitCode: number | null;
+  chapters: ChapterTiming[];
+  peakRssKiB: number | null;
+}
+
+interface ReportJson {
+  wallMs: number;
+  chapters: Array<{ number: number; slug: string; status: string; run?: { kernelStartMs?: number; runMs?: number; wallMs?: number; peakRssKiB?: number } }>;
+}
+
+/** Runs the report CLI in the given mode and returns its per-chapter timings. */
+export async function benchReport(mode: 'quick' | 'full'): Promise<ReportTiming> {
+  const cli = path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'report.js');
+  const started = Date.now();
+  const exitCode = await new Promise<number | null>((resolve) => {
+    const child = spawn(process.execPath, [cli, ...(mode === 'quick' ? ['--quick'] : [])], { stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('exit', (code) => resolve(code));
+  });
+  const wallMs = Date.now() - started;
+  const json = JSON.parse(fs.readFileSync(path.join(REPORT_DIR, 'report.json'), 'utf8')) as ReportJson;
+  const chapters = json.chapters.map((c): ChapterTiming => ({
+    chapter: `${c.number} ${c.slug}`,
+    status: c.status,
+    kernelStartMs: c.run?.kernelStartMs ?? null,
+    runMs: c.run?.runMs ?? null,
+    wallMs: c.run?.wallMs ?? null,
+    peakRssKiB: c.run?.peakRssKiB ?? null,
+  }));
+  const rss = chapters.map((c) => c.peakRssKiB).filter((v): v is number => v !== null);
+  return { mode, wallMs, exitCode, chapters, peakRssKiB: rss.length ? Math.max(...rss) : null };
+}

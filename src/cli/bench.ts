@@ -1,0 +1,118 @@
+/**
+ * `npm run bench`: speed and memory figures as ratios measured side by side in one run, printed as
+ * a table and recorded in `<data dir>/bench/`. Benchmarks never fail on timing; they report.
+ */
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { benchFirstFailure } from '../bench/first-failure';
+import { benchHarnessOverhead } from '../bench/harness-overhead';
+import { benchReport, type ReportTiming } from '../bench/report-timing';
+import { benchSearch } from '../bench/search-bench';
+import { textTable } from '../display';
+import { runMeta } from '../meta';
+import { NODE_MODULES } from '../paths';
+import { newRecordId, writeRecord, type RecordBase } from '../records';
+import { formatDuration } from '../units';
+
+/** What the search is timed on: the post's literal and a regex over both of its error strings. */
+const SEARCH_LITERAL = 'transport error';
+const SEARCH_REGEX = 'invalid (compressed data|distance code)';
+
+const USAGE = `usage: npm run bench -- [--skip-report] [--quick-report-only]
+  --skip-report        leave out the report timings (they run the whole report, quick and full)
+  --quick-report-only  time the quick report but not the full one`;
+
+interface BenchRecord extends RecordBase {
+  kind: 'bench';
+  results: Record<string, unknown>;
+}
+
+function step(what: string): void {
+  process.stderr.write(`bench: ${what} ...\n`);
+}
+
+function fixed(value: number | null, digits = 2): string {
+  return value === null ? 'n/a' : value.toFixed(digits);
+}
+
+function reportRows(timing: ReportTiming) {
+  return timing.chapters.map((c) => ({
+    mode: timing.mode,
+    chapter: c.chapter,
+    status: c.status,
+    'kernel start': c.kernelStartMs === null ? 'n/a' : formatDuration(c.kernelStartMs),
+    cells: c.runMs === null ? 'n/a' : formatDuration(c.runMs),
+    'peak RSS MiB': c.peakRssKiB === null ? 'n/a' : (c.peakRssKiB / 1024).toFixed(0),
+  }));
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { 'skip-report': { type: 'boolean' }, 'quick-report-only': { type: 'boolean' }, help: { type: 'boolean' } } });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const startedAt = new Date().toISOString();
+  const results: Record<string, unknown> = {};
+  const summary: Array<{ figure: string; value: string; goal: string }> = [];
+
+  step('harness overhead (scenario API vs a bare socket.io emit loop)');
+  const overhead = await benchHarnessOverhead();
+  results.harnessOverhead = overhead;
+  summary.push({
+    figure: `harness overhead: scenario ÷ bare emit loop (${overhead.stack}, ${overhead.payload} ${overhead.frameSize} B, median of ${overhead.pairs.length} pairs)`,
+    value: `${fixed(overhead.ratio)} (pairs ${overhead.pairs.map((p) => fixed(p.ratio)).join(', ')})`,
+    goal: '≥ 0.9',
+  });
+
+  step('source search vs GNU grep on node_modules');
+  const search = benchSearch({ root: NODE_MODULES, literal: SEARCH_LITERAL, regex: SEARCH_REGEX });
+  results.search = search;
+  for (const t of search.timings) {
+    summary.push({
+      figure: `search ÷ grep, ${t.kind} '${t.pattern}' (${search.files} files, ${t.hits} hits vs grep ${t.grepHits})`,
+      value: `${fixed(t.ratio)} (${t.oursMs.toFixed(0)} ms vs ${t.grepMs.toFixed(0)} ms)`,
+      goal: '≤ 1.5',
+    });
+  }
+
+  step('time to the first invalid compressed data on 2015 (5 runs)');
+  const firstFailure = await benchFirstFailure();
+  results.firstFailure = firstFailure;
+  summary.push({
+    figure: `time to first 'invalid compressed data' on 2015, median of ${firstFailure.runs.length}`,
+    value: firstFailure.medianMs === null ? `none within ${formatDuration(firstFailure.deadlineMs)}`
+      : `${formatDuration(firstFailure.medianMs)} (${firstFailure.runs.map((r) => (r.firstFailureMs === null ? '-' : formatDuration(r.firstFailureMs))).join(', ')}; ${firstFailure.failedWithinDeadline}/${firstFailure.runs.length} failed)`,
+    goal: 'seconds',
+  });
+
+  const timings: ReportTiming[] = [];
+  if (!values['skip-report']) {
+    for (const mode of values['quick-report-only'] ? (['quick'] as const) : (['quick', 'full'] as const)) {
+      step(`the ${mode} report`);
+      const timing = await benchReport(mode);
+      timings.push(timing);
+      summary.push({
+        figure: `${mode} report wall time (exit ${timing.exitCode})`,
+        value: formatDuration(timing.wallMs),
+        goal: mode === 'quick' ? '≤ 5 min (target 3)' : '≤ 15 min',
+      });
+      if (mode === 'full') {
+        summary.push({ figure: 'peak kernel RSS during the full report', value: timing.peakRssKiB === null ? 'n/a' : `${(timing.peakRssKiB / 1024).toFixed(0)} MiB`, goal: 'report' });
+      }
+    }
+    results.report = timings;
+  }
+
+  const meta = runMeta();
+  console.log(`\ndeflate-lab bench, ${meta.date}, commit ${meta.commit.slice(0, 10)}${meta.dirty ? ' (dirty)' : ''}, ${meta.cpuModel} × ${meta.cores}, Node ${meta.node}, load average ${os.loadavg()[0].toFixed(1)}\n`);
+  console.log(textTable(summary));
+  if (timings.length) console.log(`\n${textTable(timings.flatMap(reportRows))}`);
+  const record: BenchRecord = { schema: 1, kind: 'bench', id: newRecordId(), startedAt, endedAt: new Date().toISOString(), quick: false, meta, results };
+  console.log(`\nrecorded ${await writeRecord(record)}`);
+}
+
+main().catch((error: Error) => {
+  console.error(`bench: ${error.message}`);
+  process.exit(1);
+});
