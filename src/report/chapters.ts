@@ -27,6 +27,27 @@ export const CHAPTERS = [
     notebook: '00-harness.ipynb',
     quick: { duration: '1s' },
   },
+  {
+    number: 1,
+    slug: 'symptom',
+    title: 'The symptom',
+    notebook: '01-symptom.ipynb',
+    quick: { duration: '8s' },
+  },
+  {
+    number: 2,
+    slug: 'debug',
+    title: 'The DEBUG trail',
+    notebook: '02-debug.ipynb',
+    quick: { duration: '3s' },
+  },
+  {
+    number: 3,
+    slug: 'origins',
+    title: 'Origins: from the log line to the error underneath',
+    notebook: '03-origins.ipynb',
+    quick: { duration: '4s' },
+  },
 ] as const satisfies readonly Chapter[];
 
 /** A registered chapter's slug. */
