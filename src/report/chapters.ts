@@ -41,6 +41,13 @@ export const CHAPTERS = [
     notebook: '02-debug.ipynb',
     quick: { duration: '3s' },
   },
+  {
+    number: 3,
+    slug: 'origins',
+    title: 'Origins: from the log line to the error underneath',
+    notebook: '03-origins.ipynb',
+    quick: { duration: '4s' },
+  },
 ] as const satisfies readonly Chapter[];
 
 /** A registered chapter's slug. */
