@@ -94,6 +94,9 @@ const SOCKET_IO_4_SERVER = [
   '"use strict";',
   'Object.defineProperty(exports, "__esModule", { value: true });',
   'class Socket {',
+  '    constructor(nsp) {',
+  '        this.nsp = nsp; // no transport error yet',
+  '    }',
   '    _onerror(err) {',
   '        this._onclose("transport error", err);',
   '    }',
@@ -195,7 +198,7 @@ test('each hit says where it is, whose package, which copy and which function', 
     ['node_modules/socket.io-old/lib/naïve.js', ['transport error'], 'socket.io@1.3.7', 'server', ['café']],
     ['node_modules/socket.io-old/node_modules/engine.io/lib/socket.js', SERVER_SOCKET, 'engine.io@1.5.4', 'server', [null, 'Socket.prototype.onError', 'Socket.prototype.onError', 'setup']],
     ['node_modules/socket.io-old/node_modules/engine.io/test/socket.js', ['closes on transport error'], 'engine.io@1.5.4', 'tests', [null]],
-    ['node_modules/socket.io-new/dist/socket.js', SOCKET_IO_4_SERVER, 'socket.io@4.8.4', 'server', ['Socket.prototype._onerror']],
+    ['node_modules/socket.io-new/dist/socket.js', SOCKET_IO_4_SERVER, 'socket.io@4.8.4', 'server', ['Socket', 'Socket.prototype._onerror']],
     ['node_modules/socket.io-new/client-dist/socket.io.js', ROLLUP_BUNDLE, 'socket.io@4.8.4', 'bundle', ['onError']],
     ['node_modules/socket.io-client-old/socket.io.js', BROWSERIFY_BUNDLE, 'socket.io-client@1.3.7', 'bundle', ['Socket.prototype.onError']],
     ['node_modules/socket.io-client-old/dist/socket.io.min.js', MINIFIED, 'socket.io-client@1.3.7', 'bundle', ['n.prototype.onError']],
@@ -284,7 +287,7 @@ test('hits group as server, client, bundle, docs, tests, other', () => {
   assert.deepEqual(Object.keys(groups), [...COPY_KINDS]);
   assert.deepEqual(
     Object.fromEntries(Object.entries(groups).map(([kind, hits]) => [kind, hits.length])),
-    { server: 6, client: 3, bundle: 3, docs: 2, tests: 1, other: 2 },
+    { server: 7, client: 3, bundle: 3, docs: 2, tests: 1, other: 2 },
   );
 });
 
@@ -347,6 +350,8 @@ test('a named function\'s source is read whole from the installed file', () => {
   const method = functionSource(client, 'onError');
   assert.deepEqual([method.name, method.startLine, method.endLine], ['Socket.prototype.onError', 3, 6]);
   assert.equal(functionSource(client, 'report').text, CLIENT_SOCKET.slice(12, 15).join('\n'));
+  const constructor = functionSource(path.join(root, 'node_modules/socket.io-new/dist/socket.js'), 'Socket');
+  assert.deepEqual([constructor.startLine, constructor.endLine], [4, 6]);
   assert.throws(() => functionSource(file, 'nowhere'), /no function named nowhere/);
   assert.throws(() => functionSource(path.join(root, 'missing.js'), 'x'), /cannot read/);
   assert.equal(sourceLines(file, 6, 7), RECEIVER.slice(5, 7).join('\n'));

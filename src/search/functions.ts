@@ -9,6 +9,11 @@
  * the file, for ES5, modern classes and minified bundles alike. Its one guess is the classic one:
  * whether `/` starts a regex literal is decided from the token before it.
  *
+ * Names follow the ES5 code of 2015, so that old and new versions read alike: a class method is
+ * `Class.prototype.method` (a static one `Class.method`, the constructor `Class`), an assigned
+ * function takes what it is assigned to (`Receiver.prototype.applyExtensions`, `module.exports`),
+ * an arrow function its variable. Anonymous functions are passed over for the next one out.
+ *
  * Offsets are byte offsets. Everything reads bytes (the bytes of a UTF-8 multi-byte character are
  * all >= 0x80, and only occur in identifiers, strings and comments), so a file is never decoded:
  * decoding a 3 MB bundle costs more than scanning it.
@@ -398,7 +403,7 @@ function nameAt(src: Source, opens: readonly number[], level: number): { name: s
   if (header.method && level > 0) {
     const owner = classNameAt(src, opens[level - 1]);
     // An object literal's method keeps its own name.
-    if (owner) name = header.method === 'static' ? `${owner}.${name}` : `${owner}.prototype.${name}`;
+    if (owner) name = name === 'constructor' ? owner : header.method === 'static' ? `${owner}.${name}` : `${owner}.prototype.${name}`;
   }
   return { name: utf8Name(name), start: header.start };
 }
@@ -432,9 +437,12 @@ export function functionSource(file: string, name: string): FunctionSource {
   // Only braces shortly after a mention of the name can open its body; naming every brace of a
   // large file would cost more than the scan.
   const candidates = new Set<number>();
-  for (let at = bytes.indexOf(last); at !== -1; at = bytes.indexOf(last, at + 1)) {
-    const brace = bytes.indexOf(0x7b, at);
-    if (brace !== -1 && brace - at < HEADER_REACH) candidates.add(brace);
+  // A class constructor is named for its class, which its header does not mention.
+  for (const word of [last, 'constructor']) {
+    for (let at = bytes.indexOf(word); at !== -1; at = bytes.indexOf(word, at + 1)) {
+      const brace = bytes.indexOf(0x7b, at);
+      if (brace !== -1 && brace - at < HEADER_REACH) candidates.add(brace);
+    }
   }
   const found: Array<{ name: string; start: number; close: number }> = [];
   const src = new Source(bytes);
