@@ -79,11 +79,13 @@ function summary(record: ReportRecord): string {
   const startups = record.chapters.reduce((sum, entry) => sum + (entry.run?.kernelStartMs ?? 0), 0);
   const mode = record.quick ? 'quick mode (small values; records went to a temporary data dir)' : 'full mode';
   const source = record.fromData ? `re-rendered from recorded runs in ${record.fromData}` : 'measured live';
+  const peak = Math.max(0, ...record.chapters.map((entry) => entry.run?.peakRssKiB ?? 0));
   const parts = [
     `${ok} of ${total} chapter${total === 1 ? '' : 's'} ran without error.`,
     `This run: ${mode}, ${source}, ${formatDuration(record.wallMs)} in all, of which kernel start-up ${formatDuration(startups)}.`,
+    peak > 0 ? `The largest kernel peaked at ${formatBytes(peak * 1024)} resident.` : '',
   ];
-  return `<p>${parts.map(escapeText).join(' ')}</p>`;
+  return `<p>${parts.filter((part) => part !== '').map(escapeText).join(' ')}</p>`;
 }
 
 async function wallTimeChart(record: ReportRecord): Promise<string> {
