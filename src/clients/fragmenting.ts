@@ -1,19 +1,15 @@
 /**
  * The Node fragmenting client: speaks engine.io/socket.io over a WebSocket and sends every message
  * as permessage-deflate compressed fragments of `fragmentSize` bytes, the way Chromium sends a
- * large message (an RSV1 first frame, then continuation frames).
- *
- * ws 8 does the handshake (its offer is Chromium's: `permessage-deflate; client_max_window_bits`)
- * and everything the server sends. Outgoing data frames are written here, to the socket, because
- * ws's send() compresses each piece it is given separately and cannot split one compressed stream
- * at a chosen size.
+ * large message (an RSV1 first frame, then continuation frames). The compressing and fragmenting
+ * is DeflateSender's (./deflate-sender), shared with the minimal reproducer's bare client; this
+ * file adds the engine.io/socket.io protocol, acks and reconnects.
  */
 import { EventEmitter } from 'node:events';
-import type net from 'node:net';
-import zlib from 'node:zlib';
 import WebSocket from 'ws';
 import { MiB } from '../params';
-import { fragmentMessage, OPCODE } from './frames';
+import { DeflateSender } from './deflate-sender';
+import { OPCODE } from './frames';
 import { connectPacket, ENGINE, encodeEvent, parseIncoming, websocketUrl, type EioRevision } from './sio-protocol';
 import type { AppClient, ClientDisconnect, FrameAck, FrameMeta } from './types';
 
@@ -33,46 +29,18 @@ export interface FragmentingOptions {
   reconnect: boolean;
 }
 
-interface Deflate {
-  stream: zlib.DeflateRaw;
-  resetEachMessage: boolean;
-}
-
-/** The negotiated permessage-deflate parameters that bind this client's compressor. */
-function deflateFromAnswer(answer: string | undefined): Deflate | undefined {
-  if (!answer) return undefined;
-  const ext = answer.split(',').map((e) => e.split(';').map((p) => p.trim())).find((p) => p[0] === 'permessage-deflate');
-  if (!ext) return undefined;
-  const params = new Map(ext.slice(1).map((p): [string, string | undefined] => {
-    const [key, value] = p.split('=').map((s) => s.trim().replace(/^"|"$/g, ''));
-    return [key, value];
-  }));
-  const bits = Number(params.get('client_max_window_bits') ?? 15) || 15;
-  return {
-    stream: zlib.createDeflateRaw({ windowBits: Math.max(9, bits), memLevel: 8 }),
-    resetEachMessage: params.has('client_no_context_takeover'),
-  };
-}
-
 // One WebSocket session: a new one (with a new sid) is made on every reconnect.
 class Session {
   ws: WebSocket;
-  socket?: net.Socket;
-  deflate?: Deflate;
+  readonly sender: DeflateSender;
   sid?: string;
   connected = false;
   private ended = false;
   private heartbeat?: NodeJS.Timeout;
-  private sending: Promise<void> = Promise.resolve();
 
   constructor(readonly owner: FragmentingClient, readonly options: FragmentingOptions) {
     this.ws = new WebSocket(websocketUrl(options.url, options.eio), { perMessageDeflate: true, handshakeTimeout: CONNECT_TIMEOUT_MS });
-    this.ws.on('upgrade', (res) => {
-      this.deflate = deflateFromAnswer(res.headers['sec-websocket-extensions'] as string | undefined);
-    });
-    this.ws.on('open', () => {
-      this.socket = (this.ws as unknown as { _socket: net.Socket })._socket;
-    });
+    this.sender = new DeflateSender(this.ws, options.fragmentSize);
     this.ws.on('message', (data, isBinary) => {
       if (!isBinary) this.onText(data.toString());
     });
@@ -109,51 +77,22 @@ class Session {
     }
   }
 
-  /** Compresses (when negotiated) and writes one message as fragments; order is kept by a queue. */
+  /** Compresses (when negotiated) and writes one message as fragments; order is kept by the sender's queue. */
   write(body: Buffer, opcode: number): void {
-    this.sending = this.sending.then(async () => {
-      const socket = this.socket;
-      if (this.ended || !socket || socket.destroyed) return;
-      const deflate = this.deflate;
-      const payload = deflate ? await compress(deflate, body) : body;
-      if (this.ended || socket.destroyed) return;
-      const buffers = fragmentMessage(opcode, payload, this.options.fragmentSize, deflate !== undefined);
-      socket.cork();
-      for (const buffer of buffers) socket.write(buffer);
-      socket.uncork();
-    }).catch((error: Error) => {
+    this.sender.send(body, opcode).catch((error: Error) => {
       if (!this.ended) this.owner.onSessionEnd(this, { reason: 'transport error', detail: error.message });
     });
   }
 
   backlog(): number {
-    return this.socket?.writableLength ?? 0;
+    return this.sender.backlog();
   }
 
   end(): void {
     this.ended = true;
     clearInterval(this.heartbeat);
-    this.deflate?.stream.close();
+    this.sender.close();
   }
-}
-
-function compress(deflate: Deflate, body: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const onData = (chunk: Buffer) => chunks.push(chunk);
-    deflate.stream.on('data', onData);
-    deflate.stream.once('error', reject);
-    deflate.stream.write(body);
-    deflate.stream.flush(zlib.constants.Z_SYNC_FLUSH, () => {
-      deflate.stream.removeListener('data', onData);
-      deflate.stream.removeListener('error', reject);
-      let out = Buffer.concat(chunks);
-      // permessage-deflate drops the 00 00 ff ff tail of each sync flush (RFC 7692 7.2.1).
-      if (out.length >= 4 && out.readUInt32BE(out.length - 4) === 0x0000ffff) out = out.subarray(0, out.length - 4);
-      if (deflate.resetEachMessage) deflate.stream.reset();
-      resolve(out);
-    });
-  });
 }
 
 /** A fragmenting client that reconnects (new session, new sid) after every disconnect until stop(). */

@@ -1,0 +1,131 @@
+/**
+ * Sending messages the way Chromium does under permessage-deflate: each message compressed with
+ * the negotiated parameters (one deflate stream per connection, context kept between messages
+ * unless `client_no_context_takeover` was agreed), then split into an RSV1 first frame and
+ * continuation frames of `fragmentSize` bytes, written straight to the socket in order.
+ *
+ * ws 8 does the handshake and everything else on the connection; only outgoing data frames are
+ * written here, because ws's send() compresses each piece it is given separately and cannot split
+ * one compressed stream at a chosen size. Used by the engine.io-speaking FragmentingClient and by
+ * the bare WebSocket client of the minimal reproducer.
+ */
+import type net from 'node:net';
+import zlib from 'node:zlib';
+import type WebSocket from 'ws';
+import { fragmentMessage } from './frames';
+
+/** The compressor a connection's negotiated permessage-deflate parameters call for. */
+export interface MessageDeflate {
+  stream: zlib.DeflateRaw;
+  /** `client_no_context_takeover` was agreed: the window starts empty for every message. */
+  resetEachMessage: boolean;
+}
+
+/** The compressor for a server's `Sec-WebSocket-Extensions` answer; undefined when deflate was not accepted. */
+export function deflateFromAnswer(answer: string | undefined): MessageDeflate | undefined {
+  if (!answer) return undefined;
+  const ext = answer.split(',').map((e) => e.split(';').map((p) => p.trim())).find((p) => p[0] === 'permessage-deflate');
+  if (!ext) return undefined;
+  const params = new Map(ext.slice(1).map((p): [string, string | undefined] => {
+    const [key, value] = p.split('=').map((s) => s.trim().replace(/^"|"$/g, ''));
+    return [key, value];
+  }));
+  const bits = Number(params.get('client_max_window_bits') ?? 15) || 15;
+  return {
+    stream: zlib.createDeflateRaw({ windowBits: Math.max(9, bits), memLevel: 8 }),
+    resetEachMessage: params.has('client_no_context_takeover'),
+  };
+}
+
+/** Compresses one message as permessage-deflate sends it: a sync flush, its 00 00 ff ff tail removed. */
+export function compressMessage(deflate: MessageDeflate, body: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const onData = (chunk: Buffer) => chunks.push(chunk);
+    deflate.stream.on('data', onData);
+    deflate.stream.once('error', reject);
+    deflate.stream.write(body);
+    deflate.stream.flush(zlib.constants.Z_SYNC_FLUSH, () => {
+      deflate.stream.removeListener('data', onData);
+      deflate.stream.removeListener('error', reject);
+      let out = Buffer.concat(chunks);
+      // permessage-deflate drops the 00 00 ff ff tail of each sync flush (RFC 7692 7.2.1).
+      if (out.length >= 4 && out.readUInt32BE(out.length - 4) === 0x0000ffff) out = out.subarray(0, out.length - 4);
+      if (deflate.resetEachMessage) deflate.stream.reset();
+      resolve(out);
+    });
+  });
+}
+
+/**
+ * Watches a ws 8 client's handshake and, once it is open, writes messages on its socket as
+ * compressed fragments (or plain fragments when deflate was not negotiated), one at a time in the
+ * order they were given.
+ */
+export class DeflateSender {
+  private deflate?: MessageDeflate;
+  private socket?: net.Socket;
+  private queue: Promise<unknown> = Promise.resolve();
+  private queued = 0;
+  private closed = false;
+
+  constructor(ws: WebSocket, private readonly fragmentSize: number) {
+    ws.on('upgrade', (res) => {
+      this.deflate = deflateFromAnswer(res.headers['sec-websocket-extensions'] as string | undefined);
+    });
+    ws.on('open', () => {
+      this.socket = (ws as unknown as { _socket: net.Socket })._socket;
+    });
+  }
+
+  /** Whether the handshake accepted permessage-deflate (known once the connection is open). */
+  get compressing(): boolean {
+    return this.deflate !== undefined;
+  }
+
+  /** Messages handed to send() and not yet written. */
+  get pending(): number {
+    return this.queued;
+  }
+
+  /** Bytes written to the socket that the kernel has not taken yet. */
+  backlog(): number {
+    return this.socket?.writableLength ?? 0;
+  }
+
+  /**
+   * Queues one message; resolves true once all its frames are handed to the socket, false when the
+   * connection was not open or ended first. Rejects only if compression fails.
+   */
+  send(body: Buffer, opcode: number): Promise<boolean> {
+    this.queued++;
+    const written = this.queue.then(async () => {
+      const socket = this.socket;
+      if (this.closed || !socket || socket.destroyed) return false;
+      const deflate = this.deflate;
+      const payload = deflate ? await compressMessage(deflate, body) : body;
+      if (this.closed || socket.destroyed) return false;
+      const buffers = fragmentMessage(opcode, payload, this.fragmentSize, deflate !== undefined);
+      socket.cork();
+      for (const buffer of buffers) socket.write(buffer);
+      socket.uncork();
+      return true;
+    }).finally(() => {
+      this.queued--;
+    });
+    // The chain goes on after a failed message; the caller sees the failure on `written`.
+    this.queue = written.catch(() => undefined);
+    return written;
+  }
+
+  /** Resolves when every message queued so far has been written or dropped. */
+  async flushed(): Promise<void> {
+    await this.queue;
+  }
+
+  /** Writes nothing more and releases the compressor. */
+  close(): void {
+    this.closed = true;
+    this.deflate?.stream.close();
+  }
+}

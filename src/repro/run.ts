@@ -1,0 +1,276 @@
+/**
+ * The minimal reproducer, one run: a bare ws server of one installed release in this process (with
+ * the pool probe attached, optional CPU load, optional runtime fix), bare clients in a forked
+ * process sending fragmented compressed messages back to back, the wire watched for the positive
+ * controls. Bounded in time; everything is closed and restored before it returns a record.
+ */
+import { runMeta } from '../meta';
+import { acceptsDeflate, WireObserver, type Handshake, type WireCounts } from '../observe/wire';
+import { payload, VARIANTS } from '../payloads';
+import { newRecordId, writeRecord, type RecordBase } from '../records';
+import { occupyEventLoop, type BusyReport } from './busy';
+import { CLOSE_WAIT_MS } from '../clients/bare';
+import { applyRuntimeFix, endPacketSource, fixedSource, type RuntimeFix } from './fix';
+import { attachPoolProbe, type PoolProbe, type ProbeReport } from './probe';
+import { forkSenders } from './sender-process';
+import { SENDER_CONNECT_DEADLINE_MS, type SenderResult } from './senders';
+import { startBareServer, type BareServer, type BareServerError } from './server';
+import { wsRelease } from './versions';
+
+/** `runtime`: ws 0.8.1's endPacket line applied to the loaded release for the run (./fix). */
+export const REPRO_FIXES = ['none', 'runtime'] as const;
+/** Whether the run applies the one-line fix at run time. */
+export type ReproFix = (typeof REPRO_FIXES)[number];
+
+/** Everything that defines a reproducer run. Sizes in bytes, times in ms. */
+export interface ReproSpec {
+  /** An installed ws release, e.g. `0.8.0`. */
+  ws: string;
+  /** Characters of each message (a PNG data URL, as the 2015 pages sent). */
+  messageSize: number;
+  /** Compressed bytes per WebSocket frame; at least the compressed message size means unfragmented. */
+  fragmentSize: number;
+  /** Messages sent back to back per tick. */
+  burst: number;
+  /** Ticks per second per client. */
+  rate: number;
+  clients: number;
+  duration: number;
+  seed: number;
+  /** Fraction of the server process's event loop kept busy (./busy), 0 for none. */
+  serverLoad: number;
+  fix: ReproFix;
+  /** End the send window at the first server-side error (for time-to-failure). */
+  stopOnFirstFailure?: boolean;
+}
+
+/** The positive controls: proof from the same run that the thing under test happened. */
+export interface ReproControls {
+  deflateNegotiated: boolean;
+  compressedMessages: number;
+  fragmentedMessages: number;
+  continuationFrames: number;
+  deliveredEqualsSent: boolean;
+}
+
+/** The measured outcome of one run. */
+export interface ReproResult {
+  /** `failed` means the run itself could not complete (not that ws failed). */
+  status: 'completed' | 'failed';
+  runError?: string;
+  /** Epoch ms when sending started and stopped. */
+  sendWindow: { start: number; end: number };
+  sent: number;
+  notSent: number;
+  delivered: number;
+  verified: number;
+  corrupted: number;
+  /** Server-side connection errors from the start of sending to the end of the run, in order. */
+  serverErrors: BareServerError[];
+  /** The same, counted by message. */
+  errorCounts: Record<string, number>;
+  /** Errors whose message is `invalid compressed data`: the 2015 failure. */
+  compressedDataErrors: number;
+  /** Server errors plus corrupted deliveries. */
+  failures: number;
+  /** ms from the start of sending to the first failure; null when none. */
+  firstFailureMs: number | null;
+  clientDisconnects: number;
+  connections: number;
+  wire: WireCounts;
+  handshakes: Handshake[];
+  controls: ReproControls;
+  probe: ProbeReport;
+  serverLoad: BusyReport;
+  /** Whether the runtime fix was in place, and the line it ran. */
+  fix: { applied: boolean; line?: string };
+  /** CPU of this (the server's) process during the run; the senders run in their own. */
+  cpu: { userMs: number; systemMs: number };
+}
+
+/** One reproducer run's record, as written to `<data dir>/repro/`. */
+export interface ReproRecord extends RecordBase {
+  kind: 'repro';
+  spec: ReproSpec;
+  release: { version: string; dir: string };
+  result: ReproResult;
+}
+
+export interface ReproOptions {
+  /** Called about four times a second while sending. */
+  onProgress?: (p: { elapsedMs: number; delivered: number; failures: number }) => void;
+  /** Write the record to the data dir (default false: chapters keep many small runs in memory); a string names a dir. */
+  record?: boolean | string;
+  quick?: boolean;
+}
+
+/** The error message ws's Receiver gives when inflate fails: the post's error. */
+export const INVALID_COMPRESSED_DATA = 'invalid compressed data';
+/** Slack beyond connect + send window + close before a run is cut off and recorded as failed. */
+export const REPRO_SLACK_MS = 15_000;
+const PROGRESS_EVERY_MS = 250;
+// A few message sets stay cached: a 1 MiB picture set takes about a second to encode, and a
+// chapter runs the same set dozens of times.
+const BODY_CACHE_SIZE = 4;
+const bodyCache = new Map<string, { bodies: Buffer[]; crcs: Set<number> }>();
+
+/** The run's hard limit: connect, send, close, and slack. */
+export function reproLimitMs(duration: number): number {
+  return SENDER_CONNECT_DEADLINE_MS + duration + CLOSE_WAIT_MS + REPRO_SLACK_MS;
+}
+
+/** The messages a run sends (VARIANTS data URLs of `size` characters) and their checksums. */
+export function messageBodies(size: number, seed: number): { bodies: Buffer[]; crcs: Set<number> } {
+  const key = `${size}:${seed}`;
+  let set = bodyCache.get(key);
+  if (!set) {
+    const made = Array.from({ length: VARIANTS }, (_, v) => payload('data-url', size, seed, v));
+    set = { bodies: made.map((p) => Buffer.from(p.data)), crcs: new Set(made.map((p) => p.crc)) };
+    bodyCache.set(key, set);
+    if (bodyCache.size > BODY_CACHE_SIZE) bodyCache.delete(bodyCache.keys().next().value as string);
+  }
+  return set;
+}
+
+function countBy<T>(items: readonly T[], key: (item: T) => string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const item of items) counts[key(item)] = (counts[key(item)] ?? 0) + 1;
+  return counts;
+}
+
+function emptySenders(): SenderResult {
+  return { startedAt: 0, sendEndedAt: 0, sent: 0, notSent: 0, opens: { compressing: 0, plain: 0 }, disconnects: [] };
+}
+
+/** Runs one reproducer scenario, bounded in time; always tears down and restores; returns its record. */
+export async function runRepro(spec: ReproSpec, options: ReproOptions = {}): Promise<ReproRecord> {
+  const startedAt = new Date().toISOString();
+  const release = wsRelease(spec.ws);
+  // Refused before anything starts: a release without the 0.8.0 line cannot take the fix.
+  if (spec.fix === 'runtime') fixedSource(endPacketSource(release));
+  const { bodies, crcs } = messageBodies(spec.messageSize, spec.seed);
+  let fix: RuntimeFix | undefined;
+  let probe: PoolProbe | undefined;
+  let server: BareServer | undefined;
+  let wire: WireObserver | undefined;
+  let senders: SenderResult = emptySenders();
+  let runError: string | undefined;
+  let probeReport: ProbeReport | undefined;
+  let sendStart = 0;
+  const busy = occupyEventLoop(spec.serverLoad);
+  const cpuStart = process.cpuUsage();
+  let progress: NodeJS.Timeout | undefined;
+  try {
+    if (spec.fix === 'runtime') fix = applyRuntimeFix(release);
+    probe = attachPoolProbe(release);
+    let stopSenders: (() => void) | undefined;
+    let stopAsked = false;
+    server = await startBareServer(release, crcs, () => {
+      if (spec.stopOnFirstFailure && !stopAsked) {
+        stopAsked = true;
+        stopSenders?.();
+      }
+    });
+    wire = new WireObserver(server.http);
+    const running = forkSenders(
+      { clients: spec.clients, rate: spec.rate, burst: spec.burst, duration: spec.duration, fragmentSize: spec.fragmentSize },
+      server.url, bodies, reproLimitMs(spec.duration), (t) => { sendStart = t; },
+    );
+    stopSenders = running.stop;
+    const live = server;
+    progress = setInterval(() => {
+      const counts = live.counts();
+      if (spec.stopOnFirstFailure && counts.corrupted > 0 && !stopAsked) {
+        stopAsked = true;
+        running.stop();
+      }
+      options.onProgress?.({ elapsedMs: sendStart ? Date.now() - sendStart : 0, delivered: counts.delivered, failures: counts.errors.length + counts.corrupted });
+    }, PROGRESS_EVERY_MS);
+    senders = await running.result;
+  } catch (error) {
+    runError = (error as Error).message;
+  } finally {
+    clearInterval(progress);
+    probeReport = probe?.report();
+    probe?.restore();
+    fix?.restore();
+    wire?.detach();
+    await server?.close();
+  }
+  const serverLoad = busy.stop();
+  const cpu = process.cpuUsage(cpuStart);
+
+  const counts = server?.counts() ?? { connections: 0, delivered: 0, verified: 0, corrupted: 0, errors: [] };
+  const start = senders.startedAt || sendStart || Date.now();
+  const end = senders.sendEndedAt || Date.now();
+  const errors = counts.errors.filter((e) => e.t >= start);
+  const failureTimes = [...errors.map((e) => e.t), ...(counts.firstCorruptAt !== undefined ? [counts.firstCorruptAt] : [])];
+  const wireTotals = wire?.totals() ?? emptyWire();
+  const handshakes = wire?.handshakes() ?? [];
+  const result: ReproResult = {
+    status: runError ? 'failed' : 'completed',
+    runError,
+    sendWindow: { start, end },
+    sent: senders.sent,
+    notSent: senders.notSent,
+    delivered: counts.delivered,
+    verified: counts.verified,
+    corrupted: counts.corrupted,
+    serverErrors: errors,
+    errorCounts: countBy(errors, (e) => e.message),
+    compressedDataErrors: errors.filter((e) => e.message === INVALID_COMPRESSED_DATA).length,
+    failures: errors.length + counts.corrupted,
+    firstFailureMs: failureTimes.length > 0 ? Math.min(...failureTimes) - start : null,
+    clientDisconnects: senders.disconnects.length,
+    connections: counts.connections,
+    wire: wireTotals,
+    handshakes,
+    controls: {
+      deflateNegotiated: handshakes.length > 0 && handshakes.every((h) => acceptsDeflate(h.answer)),
+      compressedMessages: wireTotals.compressedMessages,
+      fragmentedMessages: wireTotals.fragmentedMessages,
+      continuationFrames: wireTotals.continuationFrames,
+      deliveredEqualsSent: senders.sent > 0 && counts.delivered === senders.sent,
+    },
+    probe: probeReport ?? attachFailedReport(),
+    serverLoad,
+    fix: fix ? { applied: true, line: fixLine(fix) } : { applied: false },
+    cpu: { userMs: cpu.user / 1000, systemMs: cpu.system / 1000 },
+  };
+  const record: ReproRecord = {
+    schema: 1,
+    kind: 'repro',
+    id: newRecordId(`ws${spec.ws}-`),
+    startedAt,
+    endedAt: new Date().toISOString(),
+    quick: options.quick ?? false,
+    meta: runMeta(),
+    spec,
+    release: { version: release.version, dir: release.dir },
+    result,
+  };
+  if (options.record) await writeRecord(record, typeof options.record === 'string' ? options.record : undefined);
+  return record;
+}
+
+function fixLine(fix: RuntimeFix): string {
+  const after = fix.after.split('\n');
+  return (after.find((line, i) => line !== fix.before.split('\n')[i]) ?? '').trim();
+}
+
+function emptyWire(): WireCounts {
+  return {
+    handshakes: 0, deflateHandshakes: 0, frames: 0, messages: 0, compressedMessages: 0, fragmentedMessages: 0,
+    continuationFrames: 0, controlFrames: 0, payloadBytes: 0, bytesIn: 0, bytesOut: 0,
+  };
+}
+
+// The probe could not be attached (the run error says why): nothing was counted.
+function attachFailedReport(): ProbeReport {
+  return {
+    queued: 0, queuedFragmented: 0, messages: 0, backToBack: 0, consumed: 0, neverConsumed: 0, overwritten: { fragmented: 0, unfragmented: 0 },
+    differing: 0, differingAtHandOff: 0, differingAfterHandOff: 0, differingNotOverwritten: 0,
+    resets: { fragmented: { keep: 0, fresh: 0 }, unfragmented: { keep: 0, fresh: 0 } },
+    errors: [], errorsWithDifferingBefore: 0, timeline: [],
+  };
+}

@@ -1,0 +1,111 @@
+/**
+ * The reproducer's client side: N bare WebSocket clients, each sending `burst` messages back to
+ * back every 1/rate seconds for `duration`, compressed and fragmented like Chromium's. Runs in the
+ * forked sender process (./sender-process), away from the server whose process it loads.
+ */
+import { BareDeflateClient, type BareDisconnect } from '../clients/bare';
+import { OPCODE } from '../clients/frames';
+
+/** How long clients get to connect before the run fails. */
+export const SENDER_CONNECT_DEADLINE_MS = 10_000;
+/**
+ * Messages a client may have queued (waiting for its compressor) per message of a burst; beyond
+ * that a tick's message is counted as not sent. Keeps a client that compresses slower than it is
+ * asked to send from building an unbounded queue.
+ */
+export const PENDING_PER_BURST = 2;
+
+/** What the senders need to know. */
+export interface SenderSpec {
+  clients: number;
+  rate: number;
+  burst: number;
+  duration: number;
+  fragmentSize: number;
+}
+
+/** What the senders saw. */
+export interface SenderResult {
+  /** Epoch ms of the first tick and of the end of the send window. */
+  startedAt: number;
+  sendEndedAt: number;
+  /** Messages whose frames were all handed to an open connection's socket. */
+  sent: number;
+  /** Tick messages not sent: client offline, or too many still waiting for the compressor. */
+  notSent: number;
+  /** Connections that opened with permessage-deflate negotiated, and without. */
+  opens: { compressing: number; plain: number };
+  disconnects: BareDisconnect[];
+}
+
+function sleep(ms: number, stop?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (stop?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    stop?.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      stop?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}
+
+/**
+ * Connects, sends for the spec's duration (or until `stop` aborts), then lets every client write
+ * what it queued and close cleanly. Every client is stopped before it returns.
+ */
+export async function runSenders(spec: SenderSpec, url: string, bodies: readonly Buffer[], stop?: AbortSignal, onStart?: (t: number) => void): Promise<SenderResult> {
+  const result: SenderResult = { startedAt: 0, sendEndedAt: 0, sent: 0, notSent: 0, opens: { compressing: 0, plain: 0 }, disconnects: [] };
+  const clients = Array.from({ length: spec.clients }, (_, i) => new BareDeflateClient({ label: `c${i}`, url, fragmentSize: spec.fragmentSize, reconnect: true }));
+  const timers: NodeJS.Timeout[] = [];
+  const writes: Array<Promise<unknown>> = [];
+  try {
+    for (const client of clients) {
+      client.on('open', () => {
+        if (client.compressing) result.opens.compressing++;
+        else result.opens.plain++;
+      });
+      client.on('disconnect', (event: BareDisconnect) => result.disconnects.push(event));
+    }
+    const deadline = Date.now() + SENDER_CONNECT_DEADLINE_MS;
+    while (!clients.every((c) => c.open)) {
+      if (Date.now() >= deadline) throw new Error(`senders did not connect to ${url} within ${SENDER_CONNECT_DEADLINE_MS} ms`);
+      await sleep(10);
+    }
+    result.startedAt = Date.now();
+    onStart?.(result.startedAt);
+    let next = 0;
+    const tick = (client: BareDeflateClient) => {
+      for (let b = 0; b < spec.burst; b++) {
+        if (!client.open || client.pending >= PENDING_PER_BURST * spec.burst) {
+          result.notSent++;
+          continue;
+        }
+        const body = bodies[next++ % bodies.length];
+        writes.push(client.send(body, OPCODE.text).then((written) => {
+          if (written) result.sent++;
+          else result.notSent++;
+        }, () => {
+          result.notSent++;
+        }));
+      }
+    };
+    const period = 1000 / spec.rate;
+    // Clients start a fraction of a period apart, as independent pages would.
+    for (const [i, client] of clients.entries()) {
+      timers.push(setTimeout(() => {
+        tick(client);
+        timers.push(setInterval(() => tick(client), period));
+      }, (period * i) / clients.length));
+    }
+    await sleep(spec.duration, stop);
+    for (const timer of timers) clearTimeout(timer);
+    result.sendEndedAt = Date.now();
+  } finally {
+    for (const timer of timers) clearTimeout(timer);
+    await Promise.all(clients.map((c) => c.stop()));
+    await Promise.all(writes);
+  }
+  return result;
+}
