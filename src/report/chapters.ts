@@ -48,6 +48,13 @@ export const CHAPTERS = [
     notebook: '03-origins.ipynb',
     quick: { duration: '4s' },
   },
+  {
+    number: 7,
+    slug: 'today',
+    title: "Today's socket.io",
+    notebook: '07-today.ipynb',
+    quick: { frameSizes: '999000,1000000', duration: '1s', repeats: 1 },
+  },
 ] as const satisfies readonly Chapter[];
 
 /** A registered chapter's slug. */

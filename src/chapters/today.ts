@@ -1,0 +1,59 @@
+/**
+ * Chapter 7, today's socket.io: what a reader with a mysterious disconnect today needs. The
+ * default (deflate off, and since when), deflate forced on under the load that broke 2015, what
+ * deflate costs per connection, the new cliff (maxHttpBufferSize), a field guide to every
+ * disconnect reason, and advice worded from the measurements. Each part lives in ./today/.
+ */
+import { showTable } from '../display';
+import { resolveParams, type Params, type RawParams } from '../params';
+import {
+  deflateHistory, liveDefaults, readInstalledWarnings, readStackDeflateSource, readTodayDeflateSource, showDefaultsTable, showHistory,
+  showTodayDeflateSource, type HistoryEntry, type LiveDefault, type SourceEvidence, type StackDeflateSource, type TodayDeflateSource,
+} from './today/defaults';
+import { STACK_NAMES } from '../params';
+
+export { runFragmentedLoad, showFragmentedLoad } from './today/fragmented';
+export { runConnectionMemory, showConnectionMemory } from './today/memory';
+export { runCliff, showCliff } from './today/cliff';
+export { runGuide, showGuide } from './today/guide';
+export { runAdvice, readSweep, showAdvice } from './today/advice';
+
+/** Checks the notebook's parameters (the same model and errors as the CLI). */
+export function todayParams(raw: RawParams): Params {
+  return resolveParams(raw);
+}
+
+/** Everything part 1 found: the source read, each stack's live handshake, and the history. */
+export interface Defaults {
+  today: TodayDeflateSource;
+  stacks: StackDeflateSource[];
+  live: LiveDefault[];
+  warnings: SourceEvidence[];
+  history: HistoryEntry[];
+  /** today's maxHttpBufferSize, read back from a server started at its defaults. */
+  limit: number;
+}
+
+/** Reads the defaults from the installed source and confirms them on the wire, on every stack. */
+export async function measureDefaults(params: Params): Promise<Defaults> {
+  const today = readTodayDeflateSource();
+  const stacks = STACK_NAMES.map((stack) => readStackDeflateSource(stack));
+  const live = await liveDefaults({ quick: params.quick });
+  const warnings = readInstalledWarnings();
+  const todayLive = live.find((l) => l.stack === 'today');
+  if (!todayLive) throw new Error('the live check did not run today\'s stack');
+  return { today, stacks, live, warnings, history: deflateHistory(stacks, today, warnings), limit: todayLive.record.server.maxHttpBufferSize };
+}
+
+/** Shows part 1: today's source, every stack's default (read and live), the limits, and the history. */
+export function showDefaults(defaults: Defaults): void {
+  showTodayDeflateSource(defaults.today);
+  showDefaultsTable(defaults.live, defaults.stacks);
+  showTable(defaults.live.map((l) => ({
+    stack: l.stack,
+    'maxHttpBufferSize (read back from the running server)': l.record.server.maxHttpBufferSize,
+    'pingInterval ms': l.record.server.pingInterval,
+    'pingTimeout ms': l.record.server.pingTimeout,
+  })), { caption: 'The other defaults that decide disconnects, read back from each server' });
+  showHistory(defaults.history);
+}

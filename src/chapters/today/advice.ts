@@ -1,0 +1,230 @@
+/**
+ * Chapter 7, part 6: advice for someone streaming frames of size S at rate R on today's
+ * socket.io. Each choice (the defaults, deflate on, a raised maxHttpBufferSize, both, or chunking
+ * the frame below the limit) is run, and its cost is read from the records: this chapter's runs
+ * (an earlier part's run with the same spec is reused, not repeated) and, when present, the
+ * sweep's. The recommendation sentences are worded from those numbers.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { showTable, showText, progress } from '../../display';
+import type { ConnectionMemoryRecord } from '../../connection-memory';
+import { dataDir, PROJECT_ROOT } from '../../paths';
+import { BOUNDS, KiB, MiB, type DeflateMode, type Params } from '../../params';
+import { readRecords, type RecordBase } from '../../records';
+import { runScenario, zeroFailureBlockers, type ScenarioRecord, type ScenarioSpec } from '../../scenario';
+import { formatBytes } from '../../units';
+import { CLIFF_STACK, envelopeBytes, perMinute } from './cliff';
+import { memoryCells } from './memory';
+
+/** The frame sizes advised on: the smallest and the largest of the cliff sweep (their defaults runs are reused). */
+export function adviceFrameSizes(params: Params): number[] {
+  return [...new Set([Math.min(...params.frameSizes), Math.max(...params.frameSizes)])];
+}
+/** The piece size for chunking: a quarter of a MiB, well under the default limit. */
+export const CHUNK_SIZE = 256 * KiB;
+
+/** The choices compared. */
+export type AdviceOption = 'defaults' | 'deflate on' | 'limit raised' | 'limit raised, deflate on' | 'chunked' | 'as recorded';
+
+/** One planned (or reused) run: a choice for a user's frame size S. */
+export interface AdvicePlan {
+  /** The user's frame size S. */
+  frameSize: number;
+  option: AdviceOption;
+  /** Messages per user frame: 1, or the number of chunks. */
+  pieces: number;
+  spec: ScenarioSpec;
+}
+
+/** A run's cost for one choice, and where it was read from. */
+export interface AdviceRun extends AdvicePlan {
+  source: string;
+  record: ScenarioRecord;
+}
+
+/** A limit that fits a message of `bytes`: the next whole MiB above it. */
+export function raisedLimit(bytes: number): number {
+  return Math.ceil((bytes + 1) / MiB) * MiB;
+}
+
+/** Plans every choice for each advised frame size at params.rate; `limit` is the stack's default maxHttpBufferSize. */
+export function advicePlan(params: Params, limit: number): AdvicePlan[] {
+  const plans: AdvicePlan[] = [];
+  for (const frameSize of adviceFrameSizes(params)) {
+    const base: ScenarioSpec = {
+      stack: CLIFF_STACK, client: 'socket.io', payload: params.payload[0], frameSize, fragmentSize: params.fragmentSize,
+      rate: params.rate, clients: params.clients, burst: params.burst, deflate: 'default', duration: params.duration,
+      seed: params.seed, placement: 'forked',
+    };
+    const largestSeq = Math.ceil((params.rate * params.clients * params.burst * params.duration) / 1000);
+    const message = frameSize + envelopeBytes(largestSeq, params.clients, frameSize);
+    plans.push({ frameSize, option: 'defaults', pieces: 1, spec: base });
+    plans.push({ frameSize, option: 'deflate on', pieces: 1, spec: { ...base, deflate: 'on' } });
+    if (message > limit) {
+      const raised = raisedLimit(message);
+      const pieces = Math.ceil(frameSize / CHUNK_SIZE);
+      plans.push({ frameSize, option: 'limit raised', pieces: 1, spec: { ...base, maxHttpBufferSize: raised } });
+      plans.push({ frameSize, option: 'limit raised, deflate on', pieces: 1, spec: { ...base, deflate: 'on', maxHttpBufferSize: raised } });
+      // Chunked: the same bytes per second as `pieces` messages of CHUNK_SIZE (reassembly on the
+      // server is the application's and is not measured here).
+      plans.push({ frameSize, option: 'chunked', pieces, spec: { ...base, frameSize: CHUNK_SIZE, rate: Math.min(params.rate * pieces, BOUNDS.rate.max) } });
+    }
+  }
+  return plans;
+}
+
+const SPEC_KEYS: ReadonlyArray<keyof ScenarioSpec> = [
+  'stack', 'client', 'payload', 'frameSize', 'fragmentSize', 'rate', 'clients', 'burst', 'deflate', 'duration', 'seed', 'placement', 'maxHttpBufferSize', 'stopOnFirstFailure',
+];
+
+function sameSpec(a: ScenarioSpec, b: ScenarioSpec): boolean {
+  return SPEC_KEYS.every((key) => a[key] === b[key]);
+}
+
+/** Runs each planned choice, reusing a run of this chapter with the same spec where there is one. */
+export async function runAdvice(params: Params, limit: number, earlier: ScenarioRecord[]): Promise<AdviceRun[]> {
+  const plans = advicePlan(params, limit);
+  const bar = progress('advice: each choice for each frame size', plans.length);
+  const runs: AdviceRun[] = [];
+  try {
+    for (const plan of plans) {
+      const reused = earlier.find((record) => sameSpec(record.spec, plan.spec));
+      const record = reused ?? await runScenario(plan.spec, { quick: params.quick });
+      runs.push({ ...plan, record, source: `this chapter${reused ? ' (the cliff sweep)' : ''}: ${record.id}` });
+      bar.tick(1, `${formatBytes(plan.frameSize)}, ${plan.option}`);
+    }
+  } finally {
+    bar.done();
+  }
+  return runs;
+}
+
+function looksLikeScenario(value: unknown): value is ScenarioRecord {
+  const v = value as Partial<ScenarioRecord> | null;
+  return typeof v === 'object' && v !== null && typeof v.spec === 'object' && v.spec !== null && typeof v.result === 'object' && v.result !== null
+    && typeof v.result.sent === 'number' && typeof v.result.cpu === 'object' && typeof v.result.wire === 'object';
+}
+
+/** The sweep records found at run time: where they were looked for, the today runs in them, and what was not understood. */
+export interface SweepFindings {
+  looked: string[];
+  runs: Array<{ source: string; record: ScenarioRecord }>;
+  /** Sweep records (or their parts) that are not scenario-shaped, by file. */
+  notUnderstood: number;
+  skipped: string[];
+}
+
+/**
+ * Reads the sweep's records from the data dir and the committed `data/` (each once), keeping the
+ * today-stack scenario runs they hold: a record that is itself a scenario record, or one whose
+ * arrays hold scenario records.
+ */
+export function readSweep(): SweepFindings {
+  const dirs = [...new Set([dataDir(), path.join(PROJECT_ROOT, 'data')].map((d) => path.resolve(d)))];
+  const found: SweepFindings = { looked: dirs.map((d) => path.join(d, 'sweep')), runs: [], notUnderstood: 0, skipped: [] };
+  for (const dir of dirs) {
+    if (!fs.existsSync(path.join(dir, 'sweep'))) continue;
+    const { records, skipped } = readRecords<RecordBase & Record<string, unknown>>('sweep', dir);
+    found.skipped.push(...skipped.map((s) => `${s.file}: ${s.reason}`));
+    for (const record of records) {
+      const candidates: unknown[] = looksLikeScenario(record) ? [record] : Object.values(record).filter(Array.isArray).flat();
+      const scenarios = candidates.filter(looksLikeScenario);
+      if (scenarios.length === 0) found.notUnderstood++;
+      for (const scenario of scenarios) {
+        if (scenario.spec.stack === 'today') found.runs.push({ source: `sweep: ${path.join(dir, 'sweep', record.id)}`, record: scenario });
+      }
+    }
+  }
+  return found;
+}
+
+/** Runs of the sweep as advice rows: each is its own (S, R) choice, labelled as recorded. */
+export function sweepAdviceRuns(sweep: SweepFindings): AdviceRun[] {
+  return sweep.runs.map(({ source, record }) => ({ frameSize: record.spec.frameSize, option: 'as recorded', pieces: 1, spec: record.spec, source, record }));
+}
+
+function deflateOf(run: AdviceRun): DeflateMode {
+  return run.record.result.controls.deflateNegotiated ? 'on' : 'off';
+}
+
+/** The costs of one run, per user frame of size S. */
+export function adviceCosts(run: AdviceRun, memory: ConnectionMemoryRecord[]) {
+  const { result, server } = run.record;
+  const frames = result.delivered / run.pieces;
+  const blockers = zeroFailureBlockers(run.record);
+  const cells = memoryCells(memory);
+  const most = Math.max(0, ...cells.map((c) => c.connections));
+  const mem = cells.find((c) => c.connections === most && c.deflate === deflateOf(run));
+  const disconnects = result.failures - result.corrupted;
+  return {
+    frame: formatBytes(run.frameSize),
+    rate: run.record.spec.rate / run.pieces,
+    option: run.option,
+    settings: `deflate ${deflateOf(run)}, maxHttpBufferSize ${server.maxHttpBufferSize.toLocaleString('en-US')}${run.pieces > 1 ? `, ${run.pieces} × ${formatBytes(run.record.spec.frameSize)} messages` : ''}`,
+    'delivered / sent': `${result.delivered} / ${result.sent}`,
+    'all delivered, no disconnect': blockers.length === 0,
+    'disconnects / min': perMinute(disconnects, result),
+    'wire bytes / frame': frames > 0 ? Math.round(result.wire.payloadBytes / frames) : null,
+    'wire ÷ frame': frames > 0 ? Number((result.wire.payloadBytes / frames / run.frameSize).toFixed(3)) : null,
+    'compressed messages': `${result.wire.compressedMessages} / ${result.wire.messages}`,
+    'server CPU ms / frame': frames > 0 ? Number(((result.cpu.userMs + result.cpu.systemMs) / frames).toFixed(2)) : null,
+    'ack p50 ms': result.ackRttMs.p50 === null ? null : Number(result.ackRttMs.p50.toFixed(1)),
+    [`server RSS / connection (KiB, ${most} conns)`]: mem ? Math.round(mem.exchanged.rss / 102.4) / 10 : null,
+    source: run.source,
+  };
+}
+
+/** Words the advice for each (S, R) from the rows: which choices carried every frame, and at what cost. */
+export function adviceFinding(runs: AdviceRun[], memory: ConnectionMemoryRecord[]): string[] {
+  const groups = new Map<string, AdviceRun[]>();
+  for (const run of runs) {
+    const key = `${run.frameSize}@${run.record.spec.rate / run.pieces}`;
+    groups.set(key, [...(groups.get(key) ?? []), run]);
+  }
+  const sentences: string[] = [];
+  for (const group of groups.values()) {
+    const rows = group.map((run) => ({ run, cost: adviceCosts(run, memory) }));
+    const { frame, rate } = rows[0].cost;
+    const ok = rows.filter((r) => r.cost['all delivered, no disconnect']);
+    const defaults = rows.find((r) => r.run.option === 'defaults');
+    const parts: string[] = [`${frame} frames at ${rate}/s per client:`];
+    if (defaults) {
+      parts.push(defaults.cost['all delivered, no disconnect']
+        ? 'the defaults carried every frame.'
+        : `the defaults did not (${defaults.cost['delivered / sent']} delivered, ${defaults.cost['disconnects / min'] === null ? '?' : Math.round(defaults.cost['disconnects / min'])} disconnects a minute).`);
+    }
+    if (ok.length === 0) {
+      parts.push('No measured choice carried every frame without a disconnect.');
+    } else {
+      const by = (key: 'server CPU ms / frame' | 'wire bytes / frame') => ok.filter((r) => r.cost[key] !== null).reduce((a, b) => ((b.cost[key] as number) < (a.cost[key] as number) ? b : a));
+      const cpu = by('server CPU ms / frame');
+      const wire = by('wire bytes / frame');
+      parts.push(`Of the ${ok.length} choice${ok.length === 1 ? '' : 's'} that did (${ok.map((r) => r.run.option).join(', ')}), ` +
+        `${cpu.run.option} cost the server least CPU (${cpu.cost['server CPU ms / frame']} ms a frame) and ` +
+        `${wire.run.option} put the fewest bytes on the wire (${wire.cost['wire bytes / frame']?.toLocaleString('en-US')} a frame, ${wire.cost['wire ÷ frame']} of the frame).`);
+      const deflated = ok.filter((r) => deflateOf(r.run) === 'on');
+      const plain = ok.filter((r) => deflateOf(r.run) === 'off');
+      if (deflated.length > 0 && plain.length > 0) {
+        const d = deflated[0].cost;
+        const p = plain[0].cost;
+        const memKey = Object.keys(d).find((k) => k.startsWith('server RSS')) as keyof typeof d;
+        parts.push(`Deflate (${deflated[0].run.option} vs ${plain[0].run.option}) changed server CPU from ${p['server CPU ms / frame']} to ${d['server CPU ms / frame']} ms a frame, ` +
+          `wire bytes from ${p['wire bytes / frame']?.toLocaleString('en-US')} to ${d['wire bytes / frame']?.toLocaleString('en-US')}` +
+          (d[memKey] !== null && p[memKey] !== null ? `, and memory per connection from ${p[memKey]} to ${d[memKey]} KiB.` : '.'));
+      }
+    }
+    sentences.push(parts.join(' '));
+  }
+  return sentences;
+}
+
+/** Shows the advice table (this chapter's runs, then the sweep's when present) and the generated sentences. */
+export function showAdvice(runs: AdviceRun[], memory: ConnectionMemoryRecord[], sweep: SweepFindings): void {
+  const all = [...runs, ...sweepAdviceRuns(sweep)];
+  showTable(all.map((run) => adviceCosts(run, memory)), { caption: 'Each choice for a frame size S at rate R, with its measured cost (every number read from a run record named in the last column)' });
+  const sweepNote = sweep.runs.length > 0
+    ? `${sweep.runs.length} run${sweep.runs.length === 1 ? '' : 's'} of today's stack came from the sweep's records (${sweep.looked.join(', ')}).`
+    : `No sweep record of today's stack was found at run time in ${sweep.looked.join(' or ')}${sweep.notUnderstood > 0 ? ` (${sweep.notUnderstood} sweep record${sweep.notUnderstood === 1 ? '' : 's'} not in a shape this chapter reads)` : ''}: every cost above is from this chapter's runs.`;
+  showText([...adviceFinding(all, memory), sweepNote].join('\n'), { title: 'advice, worded from the measurements' });
+}

@@ -1,0 +1,136 @@
+/**
+ * Chapter 7, part 3: what deflate costs per connection in the server's memory, at 10 and 100
+ * connections, idle and after one exchange each way (src/connection-memory.ts measures; this
+ * part plans the runs, summarises them and words the finding).
+ */
+import { showChart, showTable, showText, progress } from '../../display';
+import { EXCHANGE_BYTES, measureConnectionMemory, type ConnectionMemoryRecord, type MemorySample } from '../../connection-memory';
+import { DEFLATE_MODES, type DeflateMode, type Params } from '../../params';
+import { median } from '../../stats';
+import { formatBytes } from '../../units';
+
+/** The connection counts the issue asks for. */
+export const MEMORY_CONNECTIONS: readonly number[] = [10, 100];
+
+/** Runs every (connections × deflate) measurement `params.repeats` times, with one held-clients process. */
+export async function runConnectionMemory(params: Params): Promise<ConnectionMemoryRecord[]> {
+  const specs = [];
+  for (let r = 0; r < params.repeats; r++) {
+    for (const connections of MEMORY_CONNECTIONS) {
+      for (const deflate of DEFLATE_MODES) specs.push({ deflate, connections, exchangeBytes: EXCHANGE_BYTES, seed: params.seed });
+    }
+  }
+  const bar = progress('memory per connection', specs.length);
+  try {
+    return await measureConnectionMemory(specs, {
+      quick: params.quick,
+      onMeasured: (record) => bar.tick(1, `${record.spec.connections} connections, deflate ${record.spec.deflate}`),
+    });
+  } finally {
+    bar.done();
+  }
+}
+
+/** The median per-connection figures of one (connections, deflate) cell. */
+export interface MemoryCell {
+  connections: number;
+  deflate: DeflateMode;
+  runs: number;
+  idle: MemorySample;
+  exchanged: MemorySample;
+  /** Smallest and largest RSS per connection after the exchange, over the runs. */
+  exchangedRssRange: [number, number];
+  /** Whether every handshake of every run agreed with the setting (deflate accepted iff on). */
+  negotiatedAsSet: boolean;
+  compressedMessages: number;
+}
+
+function medianSample(samples: MemorySample[]): MemorySample {
+  return { rss: median(samples.map((s) => s.rss)), heapUsed: median(samples.map((s) => s.heapUsed)), external: median(samples.map((s) => s.external)) };
+}
+
+/** Groups the records by (connections, deflate) and takes medians over repeats. */
+export function memoryCells(records: ConnectionMemoryRecord[]): MemoryCell[] {
+  const cells: MemoryCell[] = [];
+  for (const connections of [...new Set(records.map((r) => r.spec.connections))].sort((a, b) => a - b)) {
+    for (const deflate of DEFLATE_MODES) {
+      const runs = records.filter((r) => r.spec.connections === connections && r.spec.deflate === deflate);
+      if (runs.length === 0) continue;
+      const rss = runs.map((r) => r.perConnection.exchanged.rss);
+      cells.push({
+        connections,
+        deflate,
+        runs: runs.length,
+        idle: medianSample(runs.map((r) => r.perConnection.idle)),
+        exchanged: medianSample(runs.map((r) => r.perConnection.exchanged)),
+        exchangedRssRange: [Math.min(...rss), Math.max(...rss)],
+        negotiatedAsSet: runs.every((r) => r.handshakes.deflate === (deflate === 'on' ? r.handshakes.total : 0)),
+        compressedMessages: runs.reduce((sum, r) => sum + r.compressedMessages, 0),
+      });
+    }
+  }
+  return cells;
+}
+
+const kib = (bytes: number): number => Math.round(bytes / 102.4) / 10;
+
+/** One row per cell, in KiB per connection. */
+export function memoryRows(cells: MemoryCell[]) {
+  return cells.map((c) => ({
+    connections: c.connections,
+    deflate: c.deflate,
+    runs: c.runs,
+    'RSS idle (KiB/conn)': kib(c.idle.rss),
+    'RSS after exchange (KiB/conn)': kib(c.exchanged.rss),
+    'RSS after exchange, range': `${kib(c.exchangedRssRange[0])}–${kib(c.exchangedRssRange[1])}`,
+    'heap after exchange (KiB/conn)': kib(c.exchanged.heapUsed),
+    'external after exchange (KiB/conn)': kib(c.exchanged.external),
+    'negotiated as set': c.negotiatedAsSet,
+    'compressed client messages': c.compressedMessages,
+  }));
+}
+
+/** Words the finding from the cells: the deflate-on minus deflate-off RSS per connection at each count. */
+export function memoryFinding(cells: MemoryCell[]): string {
+  const parts: string[] = [];
+  for (const connections of [...new Set(cells.map((c) => c.connections))]) {
+    const on = cells.find((c) => c.connections === connections && c.deflate === 'on');
+    const off = cells.find((c) => c.connections === connections && c.deflate === 'off');
+    if (!on || !off) continue;
+    if (!on.negotiatedAsSet || !off.negotiatedAsSet) {
+      parts.push(`At ${connections} connections the handshakes did not match the setting, so no comparison is made.`);
+      continue;
+    }
+    parts.push(
+      `At ${connections} connections, after one ${formatBytes(EXCHANGE_BYTES)} message each way, a connection cost the server ` +
+        `${formatBytes(Math.round(on.exchanged.rss))} of RSS with deflate on and ${formatBytes(Math.round(off.exchanged.rss))} with it off ` +
+        `(${on.exchanged.rss > off.exchanged.rss ? `${formatBytes(Math.round(on.exchanged.rss - off.exchanged.rss))} more` : 'no more'} with deflate; ` +
+        `idle: ${formatBytes(Math.round(on.idle.rss))} vs ${formatBytes(Math.round(off.idle.rss))}; median of ${Math.min(on.runs, off.runs)} run${Math.min(on.runs, off.runs) === 1 ? '' : 's'}).`,
+    );
+  }
+  return parts.join(' ') || 'No complete (on, off) pair was measured.';
+}
+
+/** Shows the table, a chart and the generated finding. */
+export async function showConnectionMemory(records: ConnectionMemoryRecord[]): Promise<void> {
+  const cells = memoryCells(records);
+  showTable(memoryRows(cells), { caption: `Server memory per connection (${records[0]?.versions['socket.io'] ? `socket.io ${records[0].versions['socket.io']}, ws ${records[0].versions.ws}` : ''}; clients in a child process; sampled after a full GC)` });
+  await showChart({
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    width: 280,
+    height: 180,
+    data: { values: cells.flatMap((c) => [
+      { connections: String(c.connections), deflate: c.deflate, state: 'idle', 'KiB per connection': kib(c.idle.rss) },
+      { connections: String(c.connections), deflate: c.deflate, state: 'after one exchange', 'KiB per connection': kib(c.exchanged.rss) },
+    ]) },
+    mark: { type: 'bar' },
+    encoding: {
+      column: { field: 'state', type: 'nominal', title: null },
+      x: { field: 'connections', type: 'ordinal' },
+      xOffset: { field: 'deflate' },
+      color: { field: 'deflate', type: 'nominal' },
+      y: { field: 'KiB per connection', type: 'quantitative', title: 'server RSS per connection (KiB)' },
+    },
+  }, { caption: 'Server RSS per connection, deflate on vs off (median over runs, measured in this run)' });
+  showText(memoryFinding(cells), { title: 'what the runs show' });
+}
