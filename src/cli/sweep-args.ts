@@ -1,0 +1,113 @@
+/**
+ * The sweep's command line: a named grid, optionally with dimensions replaced, and how to treat
+ * runs already recorded. Values are checked with the parameter model (src/params.ts), so a bad
+ * size or rate gets the same one-line error as in the report; `--rate` and `--burst` take lists
+ * here, because a sweep crosses them.
+ */
+import { parseArgs } from 'node:util';
+import { ParamError, resolveParams, type Params, type RawParams } from '../params';
+import { overrideGrid, SWEEP_GRIDS, type GridName, type SweepGrid } from '../sweep/grid';
+import { UsageError } from './args';
+
+/** `npm run sweep -- --help`. */
+export const SWEEP_USAGE = [
+  'usage: npm run sweep -- [options]',
+  '',
+  `  --grid ${Object.keys(SWEEP_GRIDS).join('|')}     which grid (default hour: the one that fits an hour on 2 cores; full: the issue's 1296 runs)`,
+  'Replace a dimension in every block of the grid (checked as in npm run report; see src/params.ts):',
+  '  --frame-sizes 3000,200KiB,1.5MiB  --rate 2,10  --burst 1,3  --stacks 2015,today  --deflate on,off',
+  '  --payload data-url,png,json  --repeats 3  --duration 10s  --clients 4  --fragment-size 100KiB  --seed 1',
+  'Runs already recorded under their resume key (parameters, repeat, package versions) are skipped:',
+  '  --fresh          measure every run again',
+  '  --retry-failed   measure again the runs recorded as failed',
+  '  --dry-run        print the plan (runs planned, to do, skipped) and stop',
+  'Records go to <data dir>/sweep/ (data/, or DEFLATE_LAB_DATA_DIR).',
+].join('\n');
+
+/** A parsed sweep command line. */
+export interface SweepArgs {
+  help: boolean;
+  grid: SweepGrid;
+  fresh: boolean;
+  retryFailed: boolean;
+  dryRun: boolean;
+}
+
+// The model's parameters a sweep takes from the command line, by flag.
+const LIST_FLAGS = {
+  'frame-sizes': 'frameSizes',
+  rate: 'rate',
+  burst: 'burst',
+  stacks: 'stacks',
+  deflate: 'deflate',
+  payload: 'payload',
+  repeats: 'repeats',
+  duration: 'duration',
+  clients: 'clients',
+  'fragment-size': 'fragmentSize',
+  seed: 'seed',
+} as const satisfies Record<string, keyof Params>;
+
+const OPTIONS = {
+  ...Object.fromEntries(Object.keys(LIST_FLAGS).map((flag) => [flag, { type: 'string' }])),
+  grid: { type: 'string' },
+  fresh: { type: 'boolean' },
+  'retry-failed': { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies Record<string, { type: 'string' | 'boolean'; short?: string }>;
+
+function checked<K extends keyof Params>(flag: string, name: K, raw: RawParams[K]): Params[K] {
+  try {
+    return resolveParams({ [name]: raw })[name];
+  } catch (error) {
+    if (!(error instanceof ParamError)) throw error;
+    throw new UsageError(`--${flag}${error.message.slice(error.param.length)}`);
+  }
+}
+
+// Rate and burst are single values in the model; a sweep crosses several, each checked alone.
+function listOf<K extends 'rate' | 'burst'>(flag: string, name: K, raw: string): Array<Params[K]> {
+  const items = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (items.length === 0) throw new UsageError(`--${flag}: empty: give one or more values, e.g. --${flag} ${name === 'rate' ? '2,10' : '1,3'}`);
+  return [...new Set(items.map((item) => checked(flag, name, item)))];
+}
+
+/** Parses and checks the sweep's command line; throws a one-line UsageError. */
+export function parseSweepArgs(argv: readonly string[]): SweepArgs {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: false, strict: true }).values;
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message.split('\n')[0]}: see npm run sweep -- --help`);
+  }
+  const gridName = (values.grid as string | undefined) ?? 'hour';
+  if (!(gridName in SWEEP_GRIDS)) throw new UsageError(`--grid: unknown '${gridName}': use one of ${Object.keys(SWEEP_GRIDS).join(', ')}`);
+  const text = (flag: keyof typeof LIST_FLAGS): string | undefined => values[flag] as string | undefined;
+  const given = <K extends keyof Params>(flag: keyof typeof LIST_FLAGS, name: K): Params[K] | undefined => {
+    const raw = text(flag);
+    return raw === undefined ? undefined : checked(flag, name, raw as RawParams[K]);
+  };
+  const rate = text('rate');
+  const burst = text('burst');
+  const grid = overrideGrid(SWEEP_GRIDS[gridName as GridName], {
+    frameSizes: given('frame-sizes', 'frameSizes'),
+    rates: rate === undefined ? undefined : listOf('rate', 'rate', rate),
+    bursts: burst === undefined ? undefined : listOf('burst', 'burst', burst),
+    stacks: given('stacks', 'stacks'),
+    deflate: given('deflate', 'deflate'),
+    payloads: given('payload', 'payload'),
+    repeats: given('repeats', 'repeats'),
+    duration: given('duration', 'duration'),
+    clients: given('clients', 'clients'),
+    fragmentSize: given('fragment-size', 'fragmentSize'),
+    seed: given('seed', 'seed'),
+  });
+  return {
+    help: values.help === true,
+    grid: grid,
+    fresh: values.fresh === true,
+    retryFailed: values['retry-failed'] === true,
+    dryRun: values['dry-run'] === true,
+  };
+}
