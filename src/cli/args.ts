@@ -75,17 +75,19 @@ function limitMs(flag: string, raw: string | undefined): number | undefined {
   return ms;
 }
 
-function usageError(error: Error & { code?: string }): UsageError {
+/** A node:util parseArgs error as one line that says what to do, for `command` (`npm run report`, …). */
+export function usageError(error: Error & { code?: string }, command = 'npm run report'): UsageError {
   const flag = /'(-[^' ]+)/.exec(error.message)?.[1] ?? '';
   switch (error.code) {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
-      return new UsageError(`unknown option ${flag}: see npm run report -- --help`);
+      return new UsageError(`unknown option ${flag}: see ${command} -- --help`);
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return /argument missing/.test(error.message)
-        ? new UsageError(`${flag}: needs a value, e.g. ${flag} 10: see npm run report -- --help`)
-        : new UsageError(`${flag}: takes no value: write ${flag.replace(/=.*/, '')} alone`);
+      if (/argument missing/.test(error.message)) return new UsageError(`${flag}: needs a value, e.g. ${flag} 10: see ${command} -- --help`);
+      // `--seed -1`: parseArgs will not take a value that looks like a flag unless it is attached.
+      if (/ambiguous/.test(error.message)) return new UsageError(`${flag}: a value starting with '-' must be attached: write ${flag}=<value>`);
+      return new UsageError(`${flag}: takes no value: write ${flag.replace(/=.*/, '')} alone`);
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
-      return new UsageError(`unexpected argument '${/'([^']*)'/.exec(error.message)?.[1] ?? ''}': write options as --name value, see npm run report -- --help`);
+      return new UsageError(`unexpected argument '${/'([^']*)'/.exec(error.message)?.[1] ?? ''}': write options as --name value, see ${command} -- --help`);
     default:
       return new UsageError(error.message.split('\n')[0]);
   }

@@ -5,7 +5,8 @@
 import { parseArgs } from 'node:util';
 import { kernelSpecFile, assertKernelInstalled, JUPYTER_PATH } from '../jupyter/env';
 import { NOTEBOOK_PORT, startNotebookServer, type NotebookServer } from '../jupyter/server';
-import { EXIT_BAD_INPUT, inputErrorLine, UsageError } from './args';
+import { assertWritable } from '../records';
+import { EXIT_BAD_INPUT, inputErrorLine, usageError, UsageError } from './args';
 
 const USAGE = `usage: npm run notebook -- [--port N]   (default ${NOTEBOOK_PORT}; binds 127.0.0.1 only)`;
 
@@ -26,8 +27,11 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     port = parsePort(values.port);
     assertKernelInstalled();
+    // The chapters' cells write their records there: say so now, not from inside a kernel later.
+    assertWritable();
   } catch (error) {
-    const line = inputErrorLine(error) ?? ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? `${(error as Error).message.split('\n')[0]}: ${USAGE}` : undefined);
+    const parseError = error as Error & { code?: string };
+    const line = inputErrorLine(error) ?? (parseError.code?.startsWith('ERR_PARSE_ARGS') ? usageError(parseError, 'npm run notebook').message : undefined);
     if (line === undefined) throw error;
     process.stderr.write(`npm run notebook: ${line}\n`);
     return EXIT_BAD_INPUT;
