@@ -214,13 +214,15 @@ export async function runBrowserLoad(spec: LoadSpec, url: string, onTick?: (sent
       await tab.page.evaluate((control) => (window as unknown as Record<string, PageControl>)[control].start(), PAGE_CONTROL);
       await sleep(period / tabs.length, stop);
     }
-    await sleep(spec.duration - period, stop);
-    for (const tab of tabs) {
-      const summary: PageSummary = await tab.page.evaluate((control) => (window as unknown as Record<string, PageControl>)[control].stop(), PAGE_CONTROL);
-      tab.stats.maxBacklog = summary.maxBacklog;
-      tab.stats.canvas = summary.canvas;
-    }
+    await sleep(result.startedAt + spec.duration - Date.now(), stop);
+    // All at once: a busy renderer answers late, and the window ends when the last page stopped.
+    const summaries = await Promise.all(tabs.map((tab) =>
+      tab.page.evaluate((control) => (window as unknown as Record<string, PageControl>)[control].stop(), PAGE_CONTROL)));
     result.sendEndedAt = Date.now();
+    summaries.forEach((summary: PageSummary, i) => {
+      tabs[i].stats.maxBacklog = summary.maxBacklog;
+      tabs[i].stats.canvas = summary.canvas;
+    });
     await drain(() => result.acked, () => result.sent);
     if (browser.pageErrors.length > 0) throw new Error(`a browser page failed: ${browser.pageErrors.join('; ')}`);
   } finally {

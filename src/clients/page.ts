@@ -203,7 +203,8 @@ export function pageProgram(args: { config: PageConfig; reportFunction: string; 
   };
   const controls: PageControl = {
     start: () => {
-      tick();
+      // The first tick is queued, not run here: start() returns to Node before any drawing.
+      window.setTimeout(tick, 0);
       timer = window.setInterval(tick, 1000 / config.rate);
       deadline = window.setTimeout(stop, config.durationMs);
     },
