@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { benchSearch } from '../src/bench/search-bench';
 import { NODE_MODULES } from '../src/paths';
 import { functionSource, grouped, search, sourceLines, stackScope, SHOWN_LINE_CHARS, COPY_KINDS, type SearchHit } from '../src/search';
 import { GREP_BUFFER_BYTES } from '../src/search/files';
@@ -394,6 +395,20 @@ test('a stack scope marks each package folder with its side, hoisted ws included
 test('a RegExp object keeps its flags', () => {
   const folded = search({ roots: root, regex: /TRANSPORT ERROR/i });
   assert.deepEqual(pairs(folded), pairs(search({ roots: root, literal: NEEDLE })));
+});
+
+test('the bench times both tools on the same files and finds the same hits (numbers only, no timing goal)', () => {
+  const result = benchSearch({ root, literal: NEEDLE, regex: REGEX, runs: 2 });
+  assert.equal(result.files, FIXTURE.length);
+  assert.deepEqual(result.timings.map((t) => [t.kind, t.pattern]), [['literal', NEEDLE], ['regex', REGEX]]);
+  for (const timing of result.timings) {
+    assert.equal(timing.hits, timing.grepHits);
+    assert.equal(timing.oursRunsMs.length, 2);
+    assert.ok(timing.oursMs > 0 && timing.grepMs > 0);
+    assert.equal(timing.ratio, timing.oursMs / timing.grepMs);
+    assert.match(timing.grepCommand, /^LC_ALL=C grep -rnIZ[FP] /);
+  }
+  assert.throws(() => benchSearch({ root }), /give a literal, a regex, or both/);
 });
 
 test('bad input gets a one-line error that says what to do', () => {
