@@ -23,16 +23,21 @@ function versionAt(dir: string): string {
 }
 
 // ws 0.7–1.x try the native bufferutil/utf-8-validate 1.x and fall back to their own JavaScript;
-// ws 8 tries bufferutil/utf-8-validate 4+/6+. Which one loaded changes CPU figures, so it is read
-// from the module cache after loading rather than assumed.
+// ws 8 tries bufferutil/utf-8-validate 4+/6+. Set-up installs without build scripts, so an add-on
+// may be present but unbuilt, serving its own JavaScript fallback. Which one loaded changes CPU
+// figures, so it is read from the module cache after loading: native only if a .node binary of
+// that package is loaded.
 function wsAddons(wsDir: string): WsAddons {
   const version = versionAt(wsDir);
-  const which = (nativeName: string, fallbackFiles: string[]): string => {
-    const fallback = fallbackFiles.map((f) => path.join(wsDir, 'lib', f)).find((f) => require.cache[f]);
-    if (fallback) return `JavaScript fallback (${path.basename(fallback)})`;
+  const which = (addon: string, wsFallback: string): string => {
+    if (require.cache[path.join(wsDir, 'lib', wsFallback)]) return `JavaScript fallback (ws ${wsFallback})`;
     try {
-      const resolved = require.resolve(nativeName, { paths: [path.join(wsDir, 'lib')] });
-      if (require.cache[resolved]) return `native ${nativeName}@${versionAt(path.dirname(resolved))}`;
+      const resolved = require.resolve(addon, { paths: [path.join(wsDir, 'lib')] });
+      const dir = packageDir(addon, path.join(wsDir, 'lib'));
+      const label = `${addon}@${versionAt(dir)}`;
+      const loaded = Object.keys(require.cache).filter((file) => file.startsWith(dir + path.sep));
+      if (loaded.some((file) => file.endsWith('.node'))) return `native ${label}`;
+      if (require.cache[resolved]) return `JavaScript fallback (${label}, not built)`;
     } catch {
       // not installed: ws 8 then uses its built-in JavaScript
     }
@@ -41,8 +46,8 @@ function wsAddons(wsDir: string): WsAddons {
   return {
     dir: wsDir,
     version,
-    bufferUtil: which('bufferutil', ['BufferUtil.fallback.js']),
-    validation: which('utf-8-validate', ['Validation.fallback.js']),
+    bufferUtil: which('bufferutil', 'BufferUtil.fallback.js'),
+    validation: which('utf-8-validate', 'Validation.fallback.js'),
   };
 }
 
