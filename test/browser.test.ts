@@ -53,6 +53,10 @@ test('a Chromium page on 2015 sends RSV1 first frames with continuations, throug
   assert.equal(browser.pages.length, 1);
   assert.equal(browser.pages[0].kind, 'image');
   assert.ok((browser.pages[0].meanLength ?? 0) > 100 * KiB, `mean data URL length ${browser.pages[0].meanLength}`);
+
+  // Chromium and the server are gone: no child process, no socket or server left behind.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.deepEqual(process.getActiveResourcesInfo().filter((h) => h !== 'TTYWrap' && h !== 'PipeWrap'), []);
 });
 
 test('the page is served at its path, anything else is 404', async () => {

@@ -281,6 +281,14 @@ export async function showSymptomTimeline(runs: readonly ScenarioRecord[]): Prom
   }, { caption: 'Connects and disconnects per client (grey: while sending). A connect after a disconnect is a new socket id.' });
 }
 
+/** Items listed per table cell; the Node client can reconnect dozens of times in a run. */
+const LIST_SHOWN = 8;
+
+function shortList(items: string[], separator: string): string {
+  const shown = items.slice(0, LIST_SHOWN).join(separator);
+  return items.length > LIST_SHOWN ? `${shown}${separator}… (${items.length - LIST_SHOWN} more)` : shown;
+}
+
 /** Each client's socket ids in the order they appeared, and how each session ended. */
 export function socketIdRows(runs: readonly ScenarioRecord[]) {
   return runs.flatMap((record) => {
@@ -291,8 +299,8 @@ export function socketIdRows(runs: readonly ScenarioRecord[]) {
       return {
         client: lane(record, client),
         'ids seen': new Set(connects.map((c) => c.sid)).size,
-        'ids, with the second they appeared': connects.map((c) => `${c.sid ?? '?'} (${seconds(c.t - result.sendWindow.start)} s)`).join(' → '),
-        'disconnects (second, reason)': drops.map((d) => `${seconds(d.t - result.sendWindow.start)} s ${d.reason}`).join('; ') || 'none',
+        'ids, with the second they appeared': shortList(connects.map((c) => `${c.sid ?? '?'} (${seconds(c.t - result.sendWindow.start)} s)`), ' → '),
+        'disconnects (second, reason)': shortList(drops.map((d) => `${seconds(d.t - result.sendWindow.start)} s ${d.reason}`), '; ') || 'none',
       };
     }));
   });
