@@ -93,7 +93,6 @@ function sha256(data: Buffer): string {
 }
 
 interface Tab {
-  config: PageConfig;
   page: Page;
   stats: PageStats;
   lengths: number;
@@ -135,6 +134,8 @@ export async function runBrowserLoad(spec: LoadSpec, url: string, onTick?: (sent
     rtt: [], payloadBytes: 0, connects: [], disconnects: [], browser,
   };
   const tabs: Tab[] = [];
+  // Reading a response body is asynchronous: awaited before the browser closes.
+  const bundleReads: Array<Promise<void>> = [];
   const onEvent = (tab: Tab, event: PageEvent) => {
     const t = Date.now();
     const { stats } = tab;
@@ -188,7 +189,7 @@ export async function runBrowserLoad(spec: LoadSpec, url: string, onTick?: (sent
       const page = await context.newPage();
       page.setDefaultTimeout(PAGE_SETUP_TIMEOUT_MS);
       const tab: Tab = {
-        config, page, lengths: 0, encodeMs: [], online: false,
+        page, lengths: 0, encodeMs: [], online: false,
         stats: { client: config.client, kind: config.kind, sent: 0, notSent: 0, acked: 0, ackedCorrupt: 0, meanLength: null, encodeMsP50: null, maxBacklog: 0, canvas: null },
       };
       tabs.push(tab);
@@ -196,9 +197,13 @@ export async function runBrowserLoad(spec: LoadSpec, url: string, onTick?: (sent
       page.on('pageerror', (error) => browser.pageErrors.push(`${config.client}: ${error.message}`));
       page.on('response', (response) => {
         if (new URL(response.url()).pathname !== CLIENT_BUNDLE_PATH) return;
-        response.body().then((body) => browser.bundles.push({
-          url: response.url(), sha256: sha256(body), bytes: body.length, stackFile: stack.clientBundle, stackSha256: sha256(stackBundle),
-        }), () => undefined);
+        bundleReads.push(response.body().then((body) => {
+          browser.bundles.push({
+            url: response.url(), sha256: sha256(body), bytes: body.length, stackFile: stack.clientBundle, stackSha256: sha256(stackBundle),
+          });
+        }, (error: Error) => {
+          browser.pageErrors.push(`${config.client}: could not read ${CLIENT_BUNDLE_PATH}: ${error.message}`);
+        }));
       });
       await page.goto(`${url}${PAGE_PATH}`, { waitUntil: 'load' });
       await page.evaluate(pageProgram, { config, reportFunction: REPORT_FUNCTION, control: PAGE_CONTROL, probe: PROBE_CANVAS });
@@ -224,6 +229,7 @@ export async function runBrowserLoad(spec: LoadSpec, url: string, onTick?: (sent
       tabs[i].stats.canvas = summary.canvas;
     });
     await drain(() => result.acked, () => result.sent);
+    await Promise.all(bundleReads);
     if (browser.pageErrors.length > 0) throw new Error(`a browser page failed: ${browser.pageErrors.join('; ')}`);
   } finally {
     for (const tab of tabs) {
