@@ -52,6 +52,9 @@ export interface SearchHit {
 const SCRIPT_FILE = /\.[cm]?[jt]sx?$/i;
 // Bytes of a file's start given to the bundle test (see copy.ts).
 const HEAD_BYTES = 4096;
+// One reader for every search: its buffer, grown to the largest file read, is reused rather than
+// faulted in afresh by each search (search is synchronous, so it is never shared at once).
+const reader = new TextReader();
 
 /** Searches the scope; hits come root by root, files sorted by name within each folder, lines ascending. */
 export function search(query: SearchQuery): SearchHit[] {
@@ -60,7 +63,6 @@ export function search(query: SearchQuery): SearchHit[] {
   if (roots.length === 0) throw new Error('search: no roots given; pass a folder such as node_modules/socket.io-2015');
   const sides = new Map(Object.entries(query.sides ?? {}).map(([dir, side]) => [path.resolve(dir), side]));
   const packages = new PackageIndex();
-  const reader = new TextReader();
   const hits: SearchHit[] = [];
   for (const { file } of listFiles(roots, query.include)) {
     const bytes = reader.read(file);
