@@ -148,6 +148,16 @@ function deflateOf(run: AdviceRun): DeflateMode {
   return run.record.result.controls.deflateNegotiated ? 'on' : 'off';
 }
 
+/** The server settings (and client behaviour) a run stands for, as a reader would write them. */
+export function settingsText(run: AdviceRun, limit: number): string {
+  const parts: string[] = [];
+  const { spec, server } = run.record;
+  if (spec.deflate === 'on') parts.push('perMessageDeflate: true');
+  if (server.maxHttpBufferSize !== limit) parts.push(`maxHttpBufferSize: ${server.maxHttpBufferSize}`);
+  if (run.pieces > 1) parts.push(`each frame split into ${run.pieces} messages of ${spec.frameSize.toLocaleString('en-US')} bytes`);
+  return parts.length > 0 ? parts.join(', ') : 'nothing (the defaults)';
+}
+
 /** The costs of one run, per user frame of size S. */
 export function adviceCosts(run: AdviceRun, memory: ConnectionMemoryRecord[]) {
   const { result, server } = run.record;
@@ -159,6 +169,7 @@ export function adviceCosts(run: AdviceRun, memory: ConnectionMemoryRecord[]) {
   const disconnects = result.failures - result.corrupted;
   return {
     frame: formatBytes(run.frameSize),
+    'frame (bytes)': run.frameSize,
     rate: run.record.spec.rate / run.pieces,
     option: run.option,
     settings: `deflate ${deflateOf(run)}, maxHttpBufferSize ${server.maxHttpBufferSize.toLocaleString('en-US')}${run.pieces > 1 ? `, ${run.pieces} × ${formatBytes(run.record.spec.frameSize)} messages` : ''}`,
@@ -176,7 +187,7 @@ export function adviceCosts(run: AdviceRun, memory: ConnectionMemoryRecord[]) {
 }
 
 /** Words the advice for each (S, R) from the rows: which choices carried every frame, and at what cost. */
-export function adviceFinding(runs: AdviceRun[], memory: ConnectionMemoryRecord[]): string[] {
+export function adviceFinding(runs: AdviceRun[], memory: ConnectionMemoryRecord[], limit: number): string[] {
   const groups = new Map<string, AdviceRun[]>();
   for (const run of runs) {
     const key = `${run.frameSize}@${run.record.spec.rate / run.pieces}`;
@@ -203,6 +214,7 @@ export function adviceFinding(runs: AdviceRun[], memory: ConnectionMemoryRecord[
       parts.push(`Of the ${ok.length} choice${ok.length === 1 ? '' : 's'} that did (${ok.map((r) => r.run.option).join(', ')}), ` +
         `${cpu.run.option} cost the server least CPU (${cpu.cost['server CPU ms / frame']} ms a frame) and ` +
         `${wire.run.option} put the fewest bytes on the wire (${wire.cost['wire bytes / frame']?.toLocaleString('en-US')} a frame, ${wire.cost['wire ÷ frame']} of the frame).`);
+      parts.push(`Set: ${settingsText(cpu.run, limit)}${wire.run !== cpu.run ? `; or, where bandwidth costs more than server CPU: ${settingsText(wire.run, limit)}` : ''}.`);
       const deflated = ok.filter((r) => deflateOf(r.run) === 'on');
       const plain = ok.filter((r) => deflateOf(r.run) === 'off');
       if (deflated.length > 0 && plain.length > 0) {
@@ -219,12 +231,22 @@ export function adviceFinding(runs: AdviceRun[], memory: ConnectionMemoryRecord[
   return sentences;
 }
 
+/** Words what the deflate threshold did for these frames: the smallest frame against engine.io's threshold. */
+export function thresholdNote(runs: AdviceRun[], threshold: number | null): string {
+  if (threshold === null || runs.length === 0) return 'No deflate threshold was read from the installed engine.io.';
+  const smallest = Math.min(...runs.map((r) => r.record.spec.frameSize));
+  return smallest >= threshold
+    ? `Deflate's threshold (${threshold} bytes, engine.io's, read in part 1) is below every message here (the smallest is ${smallest.toLocaleString('en-US')} bytes), so it decides nothing for these frames; on the server side ws applies it only when server_no_context_takeover is negotiated (part 3).`
+    : `Some messages here (${smallest.toLocaleString('en-US')} bytes) are below deflate's ${threshold}-byte threshold; on the server side ws applies it only when server_no_context_takeover is negotiated (part 3).`;
+}
+
 /** Shows the advice table (this chapter's runs, then the sweep's when present) and the generated sentences. */
-export function showAdvice(runs: AdviceRun[], memory: ConnectionMemoryRecord[], sweep: SweepFindings): void {
+export function showAdvice(runs: AdviceRun[], memory: ConnectionMemoryRecord[], sweep: SweepFindings, threshold: number | null): void {
   const all = [...runs, ...sweepAdviceRuns(sweep)];
   showTable(all.map((run) => adviceCosts(run, memory)), { caption: 'Each choice for a frame size S at rate R, with its measured cost (every number read from a run record named in the last column)' });
   const sweepNote = sweep.runs.length > 0
     ? `${sweep.runs.length} run${sweep.runs.length === 1 ? '' : 's'} of today's stack came from the sweep's records (${sweep.looked.join(', ')}).`
     : `No sweep record of today's stack was found at run time in ${sweep.looked.join(' or ')}${sweep.notUnderstood > 0 ? ` (${sweep.notUnderstood} sweep record${sweep.notUnderstood === 1 ? '' : 's'} not in a shape this chapter reads)` : ''}: every cost above is from this chapter's runs.`;
-  showText([...adviceFinding(all, memory), sweepNote].join('\n'), { title: 'advice, worded from the measurements' });
+  const limit = runs.find((r) => r.option === 'defaults')?.record.server.maxHttpBufferSize ?? Number.NaN;
+  showText([...adviceFinding(all, memory, limit), thresholdNote(all, threshold), sweepNote].join('\n'), { title: 'advice, worded from the measurements' });
 }

@@ -79,7 +79,8 @@ export function readStackDeflateSource(stack: StackName): StackDeflateSource {
   return {
     stack,
     wsDefault: wsHit ? evidence(wsHit) : null,
-    engine: hits.filter((hit) => inPackage(hit, 'engine.io') && ENGINE_SERVER_FILE.test(hit.file)).map((hit) => evidence(hit)),
+    // Only the lines that read the user's option (`opts.perMessageDeflate`, not `this.opts.…`) decide the default.
+    engine: hits.filter((hit) => inPackage(hit, 'engine.io') && ENGINE_SERVER_FILE.test(hit.file) && /(^|[^.\w])opts\.perMessageDeflate/.test(hit.text)).map((hit) => evidence(hit)),
   };
 }
 
@@ -251,4 +252,14 @@ export function deflateHistory(sources: StackDeflateSource[], today: TodayDeflat
 /** Shows the history table. */
 export function showHistory(entries: HistoryEntry[]): void {
   showTable(entries, { caption: 'When the server default changed, and why: each row says whether it was read from an installed file or cited' });
+}
+
+/** Where ws 8 decides whether an outgoing message is compressed: the only place the threshold is read. */
+export function readThresholdRule(): SourceEvidence & { enclosing: string | null } {
+  const dirs = stackPackageDirs('today');
+  const hits = search({ regex: /if \(this\._firstFragment\) \{|rsv1 = byteLength >= perMessageDeflate\._threshold/, roots: [dirs.ws], include: (relative) => relative === path.join('lib', 'sender.js') });
+  const rule = hits.find((hit) => hit.text.includes('_threshold'));
+  const start = rule && hits.filter((hit) => hit.line < rule.line && hit.text.includes('_firstFragment')).pop();
+  if (!rule || !start) throw new Error("reading ws's threshold rule: no 'rsv1 = byteLength >= perMessageDeflate._threshold' under 'if (this._firstFragment)' in ws lib/sender.js; update src/chapters/today/defaults.ts");
+  return { ...evidence(rule, sourceLines(rule.file, start.line, rule.line + 3).trimEnd()), where: `${rule.path}:${start.line}-${rule.line + 3}`, enclosing: rule.enclosing };
 }

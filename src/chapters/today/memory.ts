@@ -8,6 +8,7 @@ import { EXCHANGE_BYTES, measureConnectionMemory, type ConnectionMemoryRecord, t
 import { DEFLATE_MODES, type DeflateMode, type Params } from '../../params';
 import { median } from '../../stats';
 import { formatBytes } from '../../units';
+import { readThresholdRule } from './defaults';
 
 /** The connection counts the issue asks for. */
 export const MEMORY_CONNECTIONS: readonly number[] = [10, 100];
@@ -43,6 +44,8 @@ export interface MemoryCell {
   /** Whether every handshake of every run agreed with the setting (deflate accepted iff on). */
   negotiatedAsSet: boolean;
   compressedMessages: number;
+  /** zlib streams the server created per connection (median over runs): connected idle, and after the exchange. */
+  zlibPerConnection: { idle: number; exchanged: number };
 }
 
 function medianSample(samples: MemorySample[]): MemorySample {
@@ -66,6 +69,10 @@ export function memoryCells(records: ConnectionMemoryRecord[]): MemoryCell[] {
         exchangedRssRange: [Math.min(...rss), Math.max(...rss)],
         negotiatedAsSet: runs.every((r) => r.handshakes.deflate === (deflate === 'on' ? r.handshakes.total : 0)),
         compressedMessages: runs.reduce((sum, r) => sum + r.compressedMessages, 0),
+        zlibPerConnection: {
+          idle: median(runs.map((r) => (r.zlibStreams.idle - r.zlibStreams.baseline) / connections)),
+          exchanged: median(runs.map((r) => (r.zlibStreams.exchanged - r.zlibStreams.baseline) / connections)),
+        },
       });
     }
   }
@@ -85,6 +92,8 @@ export function memoryRows(cells: MemoryCell[]) {
     'RSS after exchange, range': `${kib(c.exchangedRssRange[0])}–${kib(c.exchangedRssRange[1])}`,
     'heap after exchange (KiB/conn)': kib(c.exchanged.heapUsed),
     'external after exchange (KiB/conn)': kib(c.exchanged.external),
+    'zlib streams / conn, idle': c.zlibPerConnection.idle,
+    'zlib streams / conn, after exchange': c.zlibPerConnection.exchanged,
     'negotiated as set': c.negotiatedAsSet,
     'compressed client messages': c.compressedMessages,
   }));
@@ -105,7 +114,8 @@ export function memoryFinding(cells: MemoryCell[]): string {
       `At ${connections} connections, after one ${formatBytes(EXCHANGE_BYTES)} message each way, a connection cost the server ` +
         `${formatBytes(Math.round(on.exchanged.rss))} of RSS with deflate on and ${formatBytes(Math.round(off.exchanged.rss))} with it off ` +
         `(${on.exchanged.rss > off.exchanged.rss ? `${formatBytes(Math.round(on.exchanged.rss - off.exchanged.rss))} more` : 'no more'} with deflate; ` +
-        `idle: ${formatBytes(Math.round(on.idle.rss))} vs ${formatBytes(Math.round(off.idle.rss))}; median of ${Math.min(on.runs, off.runs)} run${Math.min(on.runs, off.runs) === 1 ? '' : 's'}).`,
+        `idle: ${formatBytes(Math.round(on.idle.rss))} vs ${formatBytes(Math.round(off.idle.rss))}; median of ${Math.min(on.runs, off.runs)} run${Math.min(on.runs, off.runs) === 1 ? '' : 's'}). ` +
+        `With deflate on the server had created ${on.zlibPerConnection.idle} zlib stream${on.zlibPerConnection.idle === 1 ? '' : 's'} per connection before any application message, and ${on.zlibPerConnection.exchanged} after the exchange.`,
     );
   }
   return parts.join(' ') || 'No complete (on, off) pair was measured.';
@@ -133,4 +143,13 @@ export async function showConnectionMemory(records: ConnectionMemoryRecord[]): P
     },
   }, { caption: 'Server RSS per connection, deflate on vs off (median over runs, measured in this run)' });
   showText(memoryFinding(cells), { title: 'what the runs show' });
+  const rule = readThresholdRule();
+  const answers = [...new Set(records.filter((r) => r.spec.deflate === 'on').flatMap((r) => r.handshakes.answers))];
+  const takeover = answers.some((a) => a.includes('server_no_context_takeover'));
+  showText(rule.text, { title: `where ws decides to compress a message — ${rule.package}, ${rule.where} (${rule.enclosing ?? 'top level'})` });
+  showText(
+    `ws compares a message with the threshold only inside this condition, that is only when server_no_context_takeover was negotiated. ` +
+      `The server's answers in these runs were ${answers.map((a) => `"${a}"`).join(', ') || '(none)'}: ${takeover ? 'it was, so small messages went uncompressed.' : 'it was not, so ws compresses whatever the server sends, however small (engine.io asks for compression on every packet), and each connection gets its deflate stream with its first packet: the zlib streams counted above.'}`,
+    { title: 'why an idle connection already costs more with deflate on' },
+  );
 }
