@@ -49,6 +49,13 @@ export const CHAPTERS = [
     quick: { duration: '4s' },
   },
   {
+    number: 6,
+    slug: 'root-cause',
+    title: 'The root cause, shown causally',
+    notebook: '06-root-cause.ipynb',
+    quick: { duration: '500ms', frameSizes: '1MiB' },
+  },
+  {
     number: 7,
     slug: 'today',
     title: "Today's socket.io",
