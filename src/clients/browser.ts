@@ -185,14 +185,16 @@ export async function runBrowserLoad(spec: LoadSpec, url: string, onTick?: (sent
     browser.chromium = chromiumBrowser.version();
     // One context: the pages are tabs of one browser window, like the post's.
     const context = await chromiumBrowser.newContext();
-    for (const config of configs) {
+    // Tabs are set up side by side (each loads the bundle and draws a probe picture); `tabs`
+    // keeps the configs' order whatever order they finish in.
+    const openTab = async (config: PageConfig): Promise<void> => {
       const page = await context.newPage();
       page.setDefaultTimeout(PAGE_SETUP_TIMEOUT_MS);
       const tab: Tab = {
         page, lengths: 0, encodeMs: [], online: false,
         stats: { client: config.client, kind: config.kind, sent: 0, notSent: 0, acked: 0, ackedCorrupt: 0, meanLength: null, encodeMsP50: null, maxBacklog: 0, canvas: null },
       };
-      tabs.push(tab);
+      tabs[config.index] = tab;
       await page.exposeFunction(REPORT_FUNCTION, (event: PageEvent) => onEvent(tab, event));
       page.on('pageerror', (error) => browser.pageErrors.push(`${config.client}: ${error.message}`));
       page.on('response', (response) => {
@@ -207,7 +209,8 @@ export async function runBrowserLoad(spec: LoadSpec, url: string, onTick?: (sent
       });
       await page.goto(`${url}${PAGE_PATH}`, { waitUntil: 'load' });
       await page.evaluate(pageProgram, { config, reportFunction: REPORT_FUNCTION, control: PAGE_CONTROL, probe: PROBE_CANVAS });
-    }
+    };
+    await Promise.all(configs.map(openTab));
     await connected(() => tabs.every((tab) => tab.online),
       () => `browser pages did not connect to ${url} (${tabs.filter((tab) => tab.online).length}/${tabs.length} connected); page errors: ${browser.pageErrors.join('; ') || 'none'}`);
 
@@ -232,7 +235,8 @@ export async function runBrowserLoad(spec: LoadSpec, url: string, onTick?: (sent
     await Promise.all(bundleReads);
     if (browser.pageErrors.length > 0) throw new Error(`a browser page failed: ${browser.pageErrors.join('; ')}`);
   } finally {
-    for (const tab of tabs) {
+    // A tab whose setup failed left its slot empty.
+    for (const tab of tabs.filter((t) => t !== undefined)) {
       tab.stats.meanLength = tab.stats.sent > 0 ? Math.round(tab.lengths / tab.stats.sent) : null;
       const sorted = [...tab.encodeMs].sort((a, b) => a - b);
       tab.stats.encodeMsP50 = sorted.length > 0 ? Number(quantileSorted(sorted, 0.5).toFixed(1)) : null;
