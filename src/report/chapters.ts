@@ -56,6 +56,14 @@ export const CHAPTERS = [
     quick: { duration: '500ms', frameSizes: '1MiB' },
   },
   {
+    number: 5,
+    slug: 'sweep',
+    title: 'Deflate on vs off across frame sizes',
+    notebook: '05-sweep.ipynb',
+    // A tiny live grid: two sizes on 2015, deflate on and off, one short repeat each.
+    quick: { frameSizes: '64KiB,1MiB', stacks: '2015', duration: '2s', repeats: 1 },
+  },
+  {
     number: 7,
     slug: 'today',
     title: "Today's socket.io",

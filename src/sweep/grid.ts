@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ClientKind } from '../clients/types';
-import { BOUNDS, KiB, MiB, type DeflateMode, type PayloadKind, type StackName } from '../params';
+import { BOUNDS, KiB, MiB, type DeflateMode, type Params, type PayloadKind, type StackName } from '../params';
 import type { ClientPlacement, ScenarioSpec } from '../scenario';
 import { installedVersions } from '../stacks/catalog';
 
@@ -133,6 +133,44 @@ export const HOUR_GRID: SweepGrid = {
 export const SWEEP_GRIDS = { hour: HOUR_GRID, full: FULL_GRID } as const;
 /** A named grid. */
 export type GridName = keyof typeof SWEEP_GRIDS;
+
+/** A one-block grid from the parameter model (a notebook's parameters cell): one rate and one burst. */
+export function paramsGrid(params: Params, name: string, description: string): SweepGrid {
+  return {
+    ...SHARED,
+    name: name,
+    description: description,
+    clients: params.clients,
+    duration: params.duration,
+    fragmentSize: params.fragmentSize,
+    seed: params.seed,
+    blocks: [{
+      purpose: 'the parameters cell',
+      stacks: params.stacks, deflate: params.deflate, payloads: params.payload, frameSizes: params.frameSizes,
+      rates: [params.rate], bursts: [params.burst], repeats: params.repeats,
+    }],
+  };
+}
+
+/** A grid of exactly one cell, `repeats` times (e.g. to measure a recorded cell again). */
+export function cellGrid(cell: SweepCell, repeats: number, name: string, description: string): SweepGrid {
+  return {
+    name: name,
+    description: description,
+    client: cell.client,
+    placement: cell.placement,
+    clients: cell.clients,
+    duration: cell.duration,
+    fragmentSize: cell.fragmentSize,
+    seed: cell.seed,
+    maxHttpBufferSize: cell.maxHttpBufferSize,
+    blocks: [{
+      purpose: name,
+      stacks: [cell.stack], deflate: [cell.deflate], payloads: [cell.payload], frameSizes: [cell.frameSize],
+      rates: [cell.rate], bursts: [cell.burst], repeats: repeats,
+    }],
+  };
+}
 
 /**
  * JSON with object keys sorted at every level, so equal values always hash alike (JSON.stringify
