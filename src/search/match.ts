@@ -7,8 +7,8 @@ import { requiredLiteral } from './prefilter';
 
 /** Shown characters of a hit's line; longer (minified) lines are clipped around the match. */
 export const SHOWN_LINE_CHARS = 160;
-/** Characters kept before the match when a line is clipped. */
-export const SHOWN_CHARS_BEFORE_MATCH = 60;
+// Characters kept before the match when a line is clipped.
+const SHOWN_CHARS_BEFORE_MATCH = 60;
 const ELLIPSIS = '…';
 
 // Lines shorter than this are decoded whole; longer ones only around the match (a minified
