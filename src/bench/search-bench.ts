@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import { search } from '../search';
 import { listFiles } from '../search/files';
 import { runGrep } from '../search/grep';
+import { median } from '../stats';
 
 /** Runs timed per pattern and tool when not given; the median is reported. */
 export const SEARCH_BENCH_RUNS = 5;
@@ -113,8 +114,3 @@ function childrenCpuMs(): number {
   }
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
