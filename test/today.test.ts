@@ -10,7 +10,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { liveDefaults, readStackDeflateSource, readThresholdRule, readTodayDeflateSource } from '../src/chapters/today/defaults';
 import { cliffFinding, cliffRows, envelopeBytes, runCliff } from '../src/chapters/today/cliff';
-import { advicePlan, raisedLimit } from '../src/chapters/today/advice';
+import { advicePlan, raisedLimit, readSweep } from '../src/chapters/today/advice';
+import { writeRecord } from '../src/records';
 import { STACKS } from '../src/stacks/catalog';
 import { resolveParams } from '../src/params';
 import { DATA_DIR_ENV } from '../src/paths';
@@ -50,6 +51,18 @@ test('the cliff: a frame whose message fits is delivered; one byte of frame more
   assert.match(over['error underneath'], /Max payload size exceeded/);
   assert.ok(over.reconnects >= 1, 'the client reconnected');
   assert.match(cliffFinding(records), /the server reported transport error/);
+
+  // The advice reads the sweep's records at run time: one holding a scenario record is understood,
+  // one without is counted as not understood, and nothing is invented when there is none.
+  // (the committed data/sweep/ is read too, so counts are compared with what was there before)
+  const before = readSweep();
+  const base = { schema: 1 as const, startedAt: records[0].startedAt, endedAt: records[0].endedAt, quick: true, meta: records[0].meta };
+  await writeRecord({ ...base, kind: 'sweep', id: 'held-scenario', scenario: records[0] });
+  await writeRecord({ ...base, kind: 'sweep', id: 'other-shape', cells: 3 });
+  const sweep = readSweep();
+  assert.equal(sweep.runs.length, before.runs.length + 1);
+  assert.ok(sweep.runs.some((run) => run.record.id === records[0].id));
+  assert.equal(sweep.notUnderstood, before.notUnderstood + 1);
 });
 
 test('the envelope grows with the digits of the sequence number, and advice plans the extra choices only for frames over the limit', () => {

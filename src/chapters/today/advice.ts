@@ -117,8 +117,8 @@ export interface SweepFindings {
 
 /**
  * Reads the sweep's records from the data dir and the committed `data/` (each once), keeping the
- * today-stack scenario runs they hold: a record that is itself a scenario record, or one whose
- * arrays hold scenario records.
+ * today-stack scenario runs they hold: a record that is itself a scenario record, or one that
+ * holds scenario records in a property or a list.
  */
 export function readSweep(): SweepFindings {
   const dirs = [...new Set([dataDir(), path.join(PROJECT_ROOT, 'data')].map((d) => path.resolve(d)))];
@@ -128,7 +128,8 @@ export function readSweep(): SweepFindings {
     const { records, skipped } = readRecords<RecordBase & Record<string, unknown>>('sweep', dir);
     found.skipped.push(...skipped.map((s) => `${s.file}: ${s.reason}`));
     for (const record of records) {
-      const candidates: unknown[] = looksLikeScenario(record) ? [record] : Object.values(record).filter(Array.isArray).flat();
+      // A sweep record may be a scenario record, hold one (`scenario`), or hold a list of them.
+      const candidates: unknown[] = looksLikeScenario(record) ? [record] : Object.values(record).flatMap((value) => (Array.isArray(value) ? value : [value]));
       const scenarios = candidates.filter(looksLikeScenario);
       if (scenarios.length === 0) found.notUnderstood++;
       for (const scenario of scenarios) {
@@ -172,6 +173,7 @@ export function adviceCosts(run: AdviceRun, memory: ConnectionMemoryRecord[]) {
     'frame (bytes)': run.frameSize,
     rate: run.record.spec.rate / run.pieces,
     option: run.option,
+    clients: `${run.record.spec.clients} ${run.record.spec.client}, ${run.record.spec.payload}`,
     settings: `deflate ${deflateOf(run)}, maxHttpBufferSize ${server.maxHttpBufferSize.toLocaleString('en-US')}${run.pieces > 1 ? `, ${run.pieces} × ${formatBytes(run.record.spec.frameSize)} messages` : ''}`,
     'delivered / sent': `${result.delivered} / ${result.sent}`,
     'all delivered, no disconnect': blockers.length === 0,
@@ -180,6 +182,7 @@ export function adviceCosts(run: AdviceRun, memory: ConnectionMemoryRecord[]) {
     'wire ÷ frame': frames > 0 ? Number((result.wire.payloadBytes / frames / run.frameSize).toFixed(3)) : null,
     'compressed messages': `${result.wire.compressedMessages} / ${result.wire.messages}`,
     'server CPU ms / frame': frames > 0 ? Number(((result.cpu.userMs + result.cpu.systemMs) / frames).toFixed(2)) : null,
+    'CPU includes clients': result.cpu.includesClients,
     'ack p50 ms': result.ackRttMs.p50 === null ? null : Number(result.ackRttMs.p50.toFixed(1)),
     [`server RSS / connection (KiB, ${most} conns)`]: mem ? Math.round(mem.exchanged.rss / 102.4) / 10 : null,
     source: run.source,
@@ -240,13 +243,40 @@ export function thresholdNote(runs: AdviceRun[], threshold: number | null): stri
     : `Some messages here (${smallest.toLocaleString('en-US')} bytes) are below deflate's ${threshold}-byte threshold; on the server side ws applies it only when server_no_context_takeover is negotiated (part 3).`;
 }
 
-/** Shows the advice table (this chapter's runs, then the sweep's when present) and the generated sentences. */
+/** Words what the sweep's (deflate on, off) pairs of today's stack show: the spread of the on/off ratios of CPU and wire bytes. */
+export function sweepFinding(runs: AdviceRun[], memory: ConnectionMemoryRecord[]): string | null {
+  const pairs = new Map<string, { on?: AdviceRun; off?: AdviceRun }>();
+  for (const run of runs) {
+    const key = JSON.stringify(SPEC_KEYS.filter((k) => k !== 'deflate').map((k) => run.record.spec[k]));
+    const pair = pairs.get(key) ?? {};
+    pair[deflateOf(run)] = run;
+    pairs.set(key, pair);
+  }
+  const ratios: Array<{ cpu: number; wire: number; frame: number }> = [];
+  for (const { on, off } of pairs.values()) {
+    if (!on || !off) continue;
+    const a = adviceCosts(on, memory);
+    const b = adviceCosts(off, memory);
+    const [ac, bc, aw, bw] = [a['server CPU ms / frame'], b['server CPU ms / frame'], a['wire bytes / frame'], b['wire bytes / frame']];
+    if (!a['all delivered, no disconnect'] || !b['all delivered, no disconnect'] || ac === null || bc === null || aw === null || bw === null || bc === 0 || bw === 0) continue;
+    ratios.push({ cpu: ac / bc, wire: aw / bw, frame: on.frameSize });
+  }
+  if (ratios.length === 0) return null;
+  const span = (values: number[]) => `${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}×`;
+  const frames = ratios.map((r) => r.frame);
+  return `In the sweep's ${ratios.length} (deflate on, off) pair${ratios.length === 1 ? '' : 's'} of today's stack where both carried every frame (frames ${formatBytes(Math.min(...frames))}–${formatBytes(Math.max(...frames))}), deflate on cost ${span(ratios.map((r) => r.cpu))} the server CPU per frame and put ${span(ratios.map((r) => r.wire))} the bytes on the wire.`;
+}
+
+/** Shows the advice table (this chapter's runs), the sweep's runs of today's stack when present, and the generated sentences. */
 export function showAdvice(runs: AdviceRun[], memory: ConnectionMemoryRecord[], sweep: SweepFindings, threshold: number | null): void {
-  const all = [...runs, ...sweepAdviceRuns(sweep)];
-  showTable(all.map((run) => adviceCosts(run, memory)), { caption: 'Each choice for a frame size S at rate R, with its measured cost (every number read from a run record named in the last column)' });
-  const sweepNote = sweep.runs.length > 0
-    ? `${sweep.runs.length} run${sweep.runs.length === 1 ? '' : 's'} of today's stack came from the sweep's records (${sweep.looked.join(', ')}).`
+  showTable(runs.map((run) => adviceCosts(run, memory)), { caption: 'Each choice for a frame size S at rate R, with its measured cost (every number read from a run record named in the last column)' });
+  const fromSweep = sweepAdviceRuns(sweep).sort((a, b) => a.frameSize - b.frameSize || a.record.spec.rate - b.record.spec.rate);
+  if (fromSweep.length > 0) {
+    showTable(fromSweep.map((run) => adviceCosts(run, memory)), { caption: `The sweep's runs of today's stack, read at run time from ${sweep.looked.join(', ')}: the same costs, one row per recorded run` });
+  }
+  const sweepNote = fromSweep.length > 0
+    ? `${fromSweep.length} run${fromSweep.length === 1 ? '' : 's'} of today's stack came from the sweep's records (second table); the sentences above are worded from this chapter's runs. ${sweepFinding(fromSweep, memory) ?? 'No (deflate on, off) pair in them carried every frame on both sides.'}`
     : `No sweep record of today's stack was found at run time in ${sweep.looked.join(' or ')}${sweep.notUnderstood > 0 ? ` (${sweep.notUnderstood} sweep record${sweep.notUnderstood === 1 ? '' : 's'} not in a shape this chapter reads)` : ''}: every cost above is from this chapter's runs.`;
   const limit = runs.find((r) => r.option === 'defaults')?.record.server.maxHttpBufferSize ?? Number.NaN;
-  showText([...adviceFinding(all, memory, limit), thresholdNote(all, threshold), sweepNote].join('\n'), { title: 'advice, worded from the measurements' });
+  showText([...adviceFinding(runs, memory, limit), thresholdNote(runs, threshold), sweepNote].join('\n'), { title: 'advice, worded from the measurements' });
 }

@@ -124,7 +124,7 @@ export function memoryFinding(cells: MemoryCell[]): string {
 /** Shows the table, a chart and the generated finding. */
 export async function showConnectionMemory(records: ConnectionMemoryRecord[]): Promise<void> {
   const cells = memoryCells(records);
-  showTable(memoryRows(cells), { caption: `Server memory per connection (${records[0]?.versions['socket.io'] ? `socket.io ${records[0].versions['socket.io']}, ws ${records[0].versions.ws}` : ''}; clients in a child process; sampled after a full GC)` });
+  showTable(memoryRows(cells), { caption: `Server memory per connection (${records[0]?.versions['socket.io'] ? `socket.io ${records[0].versions['socket.io']}, ws ${records[0].versions.ws}` : ''}; a fresh server process per measurement, clients in another; sampled after a full GC)` });
   await showChart({
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     width: 280,
@@ -135,7 +135,7 @@ export async function showConnectionMemory(records: ConnectionMemoryRecord[]): P
     ]) },
     mark: { type: 'bar' },
     encoding: {
-      column: { field: 'state', type: 'nominal', title: null },
+      column: { field: 'state', type: 'nominal', title: null, sort: ['idle', 'after one exchange'] },
       x: { field: 'connections', type: 'ordinal' },
       xOffset: { field: 'deflate' },
       color: { field: 'deflate', type: 'nominal' },
