@@ -50,6 +50,14 @@ export const POST_ZLIB_ERRORS: readonly string[] = [
   "{ [Error: invalid block type] errno: -3, code: 'Z_DATA_ERROR' }",
 ];
 
+/** engine.io 1.5.4's defaults and its WebSocketServer options, as the post's listing of lib/server.js (lines 30–52) shows them. */
+export const POST_SERVER_JS = {
+  defaults: { pingTimeout: 60000, pingInterval: 25000, upgradeTimeout: 10000, maxHttpBufferSize: 10e7 },
+  /** Line 50: `new WebSocketServer({ noServer: true, clientTracking: false })`, the post's "fixed arguments". */
+  wsOptions: { noServer: true, clientTracking: false },
+  wsLine: 50,
+} as const;
+
 /** The post's edit to engine.io 1.5.4 lib/server.js (lines 49–50), which turned deflate off. */
 export const POST_SERVER_JS_EDIT = [
   "  if (~this.transports.indexOf('websocket')) {",

@@ -49,11 +49,11 @@ export const CHAPTERS = [
     quick: { duration: '4s' },
   },
   {
-    number: 6,
-    slug: 'root-cause',
-    title: 'The root cause, shown causally',
-    notebook: '06-root-cause.ipynb',
-    quick: { duration: '500ms', frameSizes: '1MiB' },
+    number: 4,
+    slug: 'deflate-off',
+    title: 'Deflate off: why compressed, and what turning it off does',
+    notebook: '04-deflate-off.ipynb',
+    quick: { duration: '2s', repeats: 1, payload: 'data-url,png' },
   },
   {
     number: 5,
@@ -62,6 +62,13 @@ export const CHAPTERS = [
     notebook: '05-sweep.ipynb',
     // A tiny live grid: two sizes on 2015, deflate on and off, one short repeat each.
     quick: { frameSizes: '64KiB,1MiB', stacks: '2015', duration: '2s', repeats: 1 },
+  },
+  {
+    number: 6,
+    slug: 'root-cause',
+    title: 'The root cause, shown causally',
+    notebook: '06-root-cause.ipynb',
+    quick: { duration: '500ms', frameSizes: '1MiB' },
   },
   {
     number: 7,

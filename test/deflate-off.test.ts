@@ -1,0 +1,97 @@
+/**
+ * Chapter 4's verdicts, worded from numbers, checked on the committed long-run record (real runs)
+ * and on copies of it with one figure changed; and the handshake probe against live 2015 servers.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import {
+  bytesChange, bytesVerdict, cpuVerdict, disconnectVerdict, failuresWithDrain, NOTICEABLE_BYTES, type LoadPair, type WirePair,
+} from '../src/chapters/deflate-off/claims';
+import { probeHandshakes } from '../src/chapters/deflate-off/handshakes';
+import { recordedLongRuns } from '../src/chapters/deflate-off';
+import { DATA_DIR_ENV } from '../src/paths';
+import type { ScenarioRecord } from '../src/scenario';
+
+process.env[DATA_DIR_ENV] = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-deflate-off-'));
+
+// The first long run recorded (records sort by time): its control failed only after its send window.
+const { runs } = recordedLongRuns();
+const long = runs[0];
+
+function withCpu(record: ScenarioRecord, totalMs: number): ScenarioRecord {
+  const copy = structuredClone(record);
+  copy.result.cpu = { userMs: totalMs, systemMs: 0, includesClients: false };
+  return copy;
+}
+
+function withBytesIn(record: ScenarioRecord, bytesIn: number, delivered = 10): ScenarioRecord {
+  const copy = structuredClone(record);
+  copy.result.delivered = delivered;
+  copy.result.wire.bytesIn = bytesIn;
+  return copy;
+}
+
+test('the committed long run is at least 15 minutes of deflate off with its controls', () => {
+  assert.ok(long, 'no long run in data/long-run: record one with npm run long-run');
+  assert.ok(long.run.result.loadMs >= 15 * 60_000, `tested ${long.run.result.loadMs} ms`);
+  assert.equal(long.run.spec.deflate, 'off');
+  assert.equal(long.run.spec.placement, 'forked');
+  assert.equal(long.control.spec.deflate, 'on');
+});
+
+test('a failure after the send window still counts: the control failed while its backlog drained', () => {
+  const { result } = long.control;
+  assert.equal(result.failures, 0, 'the scenario counts the send window only');
+  assert.ok(failuresWithDrain(result) > 0, JSON.stringify(result.serverDisconnects));
+  assert.equal(failuresWithDrain(long.run.result), 0);
+});
+
+test('disconnect verdict: holds on the recorded runs, fails when an off run failed, untested without a failing on run', () => {
+  const held = disconnectVerdict([], [long]);
+  assert.equal(held.verdict, 'holds', held.sentences.join(' '));
+  assert.equal(held.longestOffMs, long.run.result.loadMs);
+  assert.match(held.sentences.join(' '), /longest deflate-off run tested sent for 16 min/);
+
+  const failingOff = structuredClone(long.control);
+  failingOff.spec.deflate = 'off';
+  assert.equal(disconnectVerdict([{ repeat: 1, on: long.control, off: failingOff }], []).verdict, 'does not hold');
+
+  const quietOn = structuredClone(long.run);
+  quietOn.spec.deflate = 'on';
+  assert.equal(disconnectVerdict([{ repeat: 1, on: quietOn, off: long.run }], []).verdict, 'not tested');
+});
+
+test('cpu verdict: the ratio against one half, per repeat', () => {
+  const pair = (on: number, off: number): LoadPair => ({ repeat: 1, on: withCpu(long.control, on), off: withCpu(long.run, off) });
+  assert.equal(cpuVerdict([pair(1000, 400)]).verdict, 'holds');
+  assert.equal(cpuVerdict([pair(1000, 500)]).verdict, 'does not hold', 'exactly half is not less than half');
+  assert.equal(cpuVerdict([pair(1000, 400), pair(1000, 900)]).verdict, 'mixed across repeats');
+  assert.deepEqual(cpuVerdict([pair(1000, 400)]).ratios, [0.4]);
+  const inProcess = pair(1000, 400);
+  inProcess.on.result.cpu.includesClients = true;
+  assert.equal(cpuVerdict([inProcess]).verdict, 'not tested');
+});
+
+test('bytes verdict: more, about the same, or fewer, per payload kind', () => {
+  const pair = (payload: WirePair['payload'], on: number, off: number): WirePair => ({ payload: payload, on: withBytesIn(long.run, on), off: withBytesIn(long.run, off) });
+  assert.equal(bytesChange(pair('json', 1000, 4000)).change, 'more');
+  assert.equal(bytesChange(pair('png', 1000, 1000 * (1 + NOTICEABLE_BYTES / 2))).change, 'about the same');
+  assert.equal(bytesChange(pair('png', 1000, 900)).change, 'fewer');
+  assert.equal(bytesVerdict([pair('json', 1000, 4000), pair('data-url', 1000, 1300)]).verdict, 'holds');
+  assert.equal(bytesVerdict([pair('json', 1000, 4000), pair('png', 1000, 1001)]).verdict, 'holds only for some payloads');
+  assert.equal(bytesVerdict([pair('png', 1000, 1001)]).verdict, 'does not hold');
+  assert.equal(bytesChange({ payload: 'png', on: withBytesIn(long.run, 1000, 0), off: withBytesIn(long.run, 1000) }).change, 'unknown');
+});
+
+test('handshake probe: the Node clients offer deflate; the 2015 server accepts by default and not with deflate off; nothing left open', async () => {
+  const on = await probeHandshakes('2015', 'default', ['fragmenting', 'socket.io'], true);
+  const off = await probeHandshakes('2015', 'off', ['fragmenting', 'socket.io'], true);
+  assert.deepEqual(on.map((row) => row.negotiated), [true, true]);
+  assert.deepEqual(off.map((row) => [row.negotiated, row.answer]), [[false, ''], [false, '']]);
+  assert.ok([...on, ...off].every((row) => row.offer.startsWith('permessage-deflate')));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.deepEqual(process.getActiveResourcesInfo().filter((h) => h !== 'TTYWrap' && h !== 'PipeWrap'), []);
+});
