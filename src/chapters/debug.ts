@@ -7,11 +7,14 @@
 import { showLog, showTable } from '../display';
 import { isTransportError, knownDebugCopies, linesAround, POST_DISCONNECT_EXCERPT, type DebugCopy } from '../observe/debug-capture';
 import { DEFAULT_MAX_MESSAGE_CHARS, startDebugLog, type LoggedLine } from '../observe/debug-log';
+import { runMeta } from '../meta';
 import type { Params, RawParams } from '../params';
+import { newRecordId, RECORD_SCHEMA, writeRecord, type RecordBase } from '../records';
+import { fromDataDir } from '../report/replay';
 import type { ScenarioRecord } from '../scenario';
 import { loadStack } from '../stacks';
 import { plural, showFinding } from './finding';
-import { runSymptom, SYMPTOM_STACK, symptomParams, type SymptomClient } from './symptom';
+import { latestRecorded, provenance, runSymptom, SYMPTOM_STACK, symptomParams, symptomSpec, type SymptomClient } from './symptom';
 
 /** The post's setting: every namespace. */
 export const DEBUG_NAMESPACES = '*';
@@ -47,25 +50,44 @@ export interface DebugRun {
   copies: DebugCopy[];
 }
 
+/** A run and its log, as written to `<data dir>/debug-trail/` (the scenario record inside). */
+export interface DebugTrailRecord extends RecordBase, DebugRun {
+  kind: 'debug-trail';
+}
+
 /**
- * Runs chapter 1's load on the 2015 stack with `DEBUG=*` captured in this kernel. The capture
- * formats every packet the stack logs, which costs the server CPU: this run's CPU figures are
- * never shown.
+ * Runs chapter 1's load on the 2015 stack with `DEBUG=*` captured in this kernel, and records the
+ * run with its log. The capture formats every packet the stack logs, which costs the server CPU:
+ * this run's CPU figures are never shown. Under `--from-data` it reads the latest recorded trail
+ * of the same spec instead.
  */
 export async function runDebugTrail(params: Params): Promise<DebugRun> {
+  const replay = fromDataDir();
+  if (replay !== undefined) {
+    const recorded = latestRecorded<DebugTrailRecord>('debug-trail', replay, (r) => r.record.spec, symptomSpec(params, debugClient(params)));
+    showFinding(provenance(recorded));
+    return { record: recorded.record, lines: recorded.lines, dropped: recorded.dropped, copies: recorded.copies };
+  }
   // Loading the stack prepares its copies of debug; a capture before that would refuse to start.
   loadStack(SYMPTOM_STACK);
+  const startedAt = new Date().toISOString();
   const log = startDebugLog(DEBUG_NAMESPACES, { maxLines: DEBUG_MAX_LINES });
   let record: ScenarioRecord;
   try {
-    record = await runSymptom(params, debugClient(params));
+    // Recorded below with its log, not alone: chapter 1's replay must not pick up a run made under `*`.
+    record = await runSymptom(params, debugClient(params), { record: false });
   } finally {
     log.stop();
   }
   const lines = log.stop();
   // socket.io logs as its server starts: an empty capture means the capture is broken, not quiet.
   if (lines.length === 0) throw new Error('the DEBUG=* capture recorded no line: restart the kernel so the stack is loaded after prepareDebugCapture()');
-  return { record: record, lines: lines, dropped: log.dropped(), copies: knownDebugCopies() };
+  const run: DebugRun = { record: record, lines: lines, dropped: log.dropped(), copies: knownDebugCopies() };
+  await writeRecord<DebugTrailRecord>({
+    schema: RECORD_SCHEMA, kind: 'debug-trail', id: newRecordId(`${SYMPTOM_STACK}-`), startedAt: startedAt, endedAt: new Date().toISOString(),
+    quick: params.quick, meta: runMeta(), ...run,
+  });
+  return run;
 }
 
 function rel(run: DebugRun, t: number): number {

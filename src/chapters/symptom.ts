@@ -6,6 +6,8 @@
  */
 import { progress, showChart, showTable } from '../display';
 import { ParamError, resolveParams, type Params, type RawParams, type StackName } from '../params';
+import { readRecords, type RecordBase } from '../records';
+import { fromDataDir } from '../report/replay';
 import { failureReasons, runScenario, zeroFailureBlockers, type ScenarioRecord, type ScenarioSpec } from '../scenario';
 import { formatBytes } from '../units';
 import { plural, showFinding } from './finding';
@@ -50,13 +52,46 @@ export function symptomSpec(params: Params, client: SymptomClient): ScenarioSpec
   };
 }
 
-/** Runs one client kind with a live progress line; throws if the run itself could not complete. */
-export async function runSymptom(params: Params, client: SymptomClient): Promise<ScenarioRecord> {
+/** Whether two specs ask for the same run (key order aside). */
+export function sameSpec(a: ScenarioSpec, b: ScenarioSpec): boolean {
+  const canonical = (spec: ScenarioSpec) => JSON.stringify(spec, Object.keys(spec).sort());
+  return canonical(a) === canonical(b);
+}
+
+/** The latest record of `kind` in `dir` whose spec is `spec`; a one-line error when there is none. */
+export function latestRecorded<T extends RecordBase>(kind: string, dir: string, specOf: (record: T) => ScenarioSpec, spec: ScenarioSpec): T {
+  const found = readRecords<T>(kind, dir).records.filter((r) => sameSpec(specOf(r), spec));
+  const latest = found.sort((a, b) => a.startedAt.localeCompare(b.startedAt)).pop();
+  if (!latest) {
+    throw new Error(`--from-data: no ${kind} record in ${dir} ran ${spec.client} clients with these parameters: run the report without --from-data, or with the parameters of a recorded run`);
+  }
+  return latest;
+}
+
+/** Where a record came from, for a line under a replayed run. */
+export function provenance(record: RecordBase): string {
+  const { meta } = record;
+  return `re-rendered from record ${record.id}: measured ${record.startedAt}, commit ${meta.commit.slice(0, 10)}${meta.dirty ? ' (with local changes)' : ''}, ${meta.cpuModel} × ${meta.cores}, load average ${meta.loadAverage}`;
+}
+
+/**
+ * Runs one client kind with a live progress line, recording the run (unless `record` is false);
+ * throws if the run itself could not complete. Under `--from-data` it reads the latest recorded
+ * run of the same spec instead.
+ */
+export async function runSymptom(params: Params, client: SymptomClient, options: { record?: boolean } = {}): Promise<ScenarioRecord> {
   const spec = symptomSpec(params, client);
+  const replay = fromDataDir();
+  if (replay !== undefined) {
+    const recorded = latestRecorded<ScenarioRecord>('scenario', replay, (r) => r.spec, spec);
+    showFinding(provenance(recorded));
+    return recorded;
+  }
   const bar = progress(`${RUN_LABEL[client]} on ${SYMPTOM_STACK}, ${formatBytes(spec.frameSize)} at ${spec.rate}/s`);
   let record: ScenarioRecord;
   try {
     record = await runScenario(spec, {
+      record: options.record,
       quick: params.quick,
       onProgress: (p) => bar.set(`${(p.elapsedMs / 1000).toFixed(0)} s: ${p.sent} sent, ${p.delivered} delivered, ${p.failures} failures`),
     });
@@ -381,7 +416,8 @@ export function symptomClosing(browser: ScenarioRecord): string {
   const ttf = result.firstFailureMs === null
     ? `No failure came within the ${seconds(result.loadMs)} s the pages sent.`
     : `The first failure came ${seconds(result.firstFailureMs)} s after the pages started sending${sides.length > 0 ? `: ${sides.join('; ')}` : ''}.`;
-  return `Browser reproduction (${spec.clients} image pages + ${spec.chatPages ?? 0} chat page, ${formatBytes(spec.frameSize)} pictures at ${spec.rate}/s${browser.quick ? ', quick mode' : ''}): ${setup}${ttf}`;
+  return `Browser reproduction (${spec.clients} image pages + ${spec.chatPages ?? 0} chat page, ${formatBytes(spec.frameSize)} pictures at ${spec.rate}/s${browser.quick ? ', quick mode' : ''}; ` +
+    `${browser.meta.cpuModel} × ${browser.meta.cores}, load average ${browser.meta.loadAverage} when the run was recorded): ${setup}${ttf}`;
 }
 
 /** Shows the closing note. */

@@ -1,0 +1,46 @@
+/**
+ * Chapter 1's pure parts: the parameter check, spec matching for --from-data, and the one-line
+ * error when nothing was recorded. (The runs themselves execute in the report test, quick.)
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { latestRecorded, sameSpec, symptomParams, symptomSpec } from '../src/chapters/symptom';
+import { ParamError } from '../src/params';
+import type { ScenarioRecord } from '../src/scenario';
+
+test('chapter 1 draws one picture size and says so for more', () => {
+  assert.equal(symptomParams({ frameSizes: '640KiB' }).frameSizes.length, 1);
+  assert.throws(() => symptomParams({ frameSizes: '64KiB,1MiB' }), (e: Error) => e instanceof ParamError && /^frameSizes: .*give one/.test(e.message) && !e.message.includes('\n'));
+});
+
+test('the browser spec adds the chat page; the Node spec is the same load without it', () => {
+  const params = symptomParams({ frameSizes: '640KiB', rate: 10, clients: 2, duration: '8s' });
+  const browser = symptomSpec(params, 'browser');
+  const node = symptomSpec(params, 'fragmenting');
+  assert.equal(browser.chatPages, 1);
+  assert.equal(node.chatPages, undefined);
+  const { client: _b, chatPages: _c, ...browserLoad } = browser;
+  const { client: _n, ...nodeLoad } = node;
+  assert.deepEqual(browserLoad, nodeLoad);
+});
+
+test('specs match whatever their key order, and differ on any value', () => {
+  const spec = symptomSpec(symptomParams({ frameSizes: '640KiB' }), 'browser');
+  const reordered = Object.fromEntries(Object.entries(spec).reverse()) as typeof spec;
+  assert.ok(sameSpec(spec, reordered));
+  assert.ok(!sameSpec(spec, { ...spec, rate: spec.rate + 1 }));
+});
+
+test('replaying from a dir without a matching run is one line that says what to do', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-symptom-'));
+  try {
+    const spec = symptomSpec(symptomParams({ frameSizes: '640KiB' }), 'browser');
+    assert.throws(() => latestRecorded<ScenarioRecord>('scenario', dir, (r) => r.spec, spec),
+      (e: Error) => /^--from-data: no scenario record in .* run the report without --from-data/.test(e.message) && !e.message.includes('\n'));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
