@@ -55,6 +55,8 @@ export interface LongRunRecord extends RecordBase {
 export interface LongRunOptions {
   /** The send window; defaults to LONG_RUN_DURATION_MS. */
   duration?: number;
+  /** The control's longest send window; defaults to CONTROL_DURATION_MS. */
+  controlDuration?: number;
   /** Where to write (a data dir; the record goes into its `long-run/`); defaults to the data dir. */
   dataDir?: string;
   /** Called with a one-line status about every TIMELINE_EVERY_MS. */
@@ -66,8 +68,9 @@ export async function runLongRun(options: LongRunOptions = {}): Promise<{ record
   const duration = options.duration ?? LONG_RUN_DURATION_MS;
   const startedAt = new Date().toISOString();
   const say = options.onStatus ?? (() => {});
-  say(`control: deflate on, up to ${CONTROL_DURATION_MS / 1000} s, stopping at the first failure`);
-  const control = await runScenario({ ...LONG_RUN_LOAD, deflate: 'on', duration: CONTROL_DURATION_MS, stopOnFirstFailure: true }, { record: false });
+  const controlDuration = options.controlDuration ?? CONTROL_DURATION_MS;
+  say(`control: deflate on, up to ${controlDuration / 1000} s, stopping at the first failure`);
+  const control = await runScenario({ ...LONG_RUN_LOAD, deflate: 'on', duration: controlDuration, stopOnFirstFailure: true }, { record: false });
   say(`control: ${control.result.failures} failures, first at ${control.result.firstFailureMs ?? '-'} ms`);
 
   const timeline: TimelineSample[] = [];
