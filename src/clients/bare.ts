@@ -8,8 +8,12 @@ import WebSocket from 'ws';
 import { DeflateSender } from './deflate-sender';
 import { CONNECT_TIMEOUT_MS, RECONNECT_DELAY_MS } from './fragmenting';
 
-/** How long stop() waits for the server to answer a close before it cuts the connection. */
-export const CLOSE_WAIT_MS = 3_000;
+/**
+ * How long stop() waits for the server to answer a close before it cuts the connection. A ws
+ * server answers only after inflating everything queued before the close, which on a loaded
+ * machine takes seconds; cutting earlier would lose messages that were sent.
+ */
+export const CLOSE_WAIT_MS = 10_000;
 
 export interface BareClientOptions {
   label: string;
@@ -77,22 +81,27 @@ export class BareDeflateClient extends EventEmitter {
     });
   }
 
-  /** Queues a message on the current connection; resolves true once written, false if it was not. */
-  send(body: Buffer, opcode: number): Promise<boolean> {
-    if (!this.open || !this.sender) return Promise.resolve(false);
-    return this.sender.send(body, opcode);
+  /**
+   * Queues messages on the current connection to go out back to back (DeflateSender.sendTogether);
+   * resolves with how many were written: all, or none if the connection was not open or ended.
+   */
+  sendTogether(bodies: readonly Buffer[], opcode: number): Promise<number> {
+    if (!this.open || !this.sender) return Promise.resolve(0);
+    return this.sender.sendTogether(bodies, opcode);
   }
 
   /**
-   * Writes what is queued, then closes with 1000 and waits for the server's answer (bounded by
-   * CLOSE_WAIT_MS): a server that answers has handled every message before the close.
+   * Graceful (the default): writes what is queued, then closes with 1000 and waits for the
+   * server's answer (bounded by CLOSE_WAIT_MS); a server that answers has handled every message
+   * before the close. Not graceful: drops what is queued and cuts the connection.
    */
-  async stop(): Promise<void> {
+  async stop(graceful = true): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retry);
     const ws = this.ws;
     const sender = this.sender;
     if (!ws) return;
+    if (!graceful) sender?.close();
     if (sender) await sender.flushed();
     if (ws.readyState === WebSocket.CLOSED) return;
     await new Promise<void>((resolve) => {
@@ -104,7 +113,7 @@ export class BareDeflateClient extends EventEmitter {
         clearTimeout(timer);
         resolve();
       });
-      if (ws.readyState === WebSocket.OPEN) ws.close(1000);
+      if (graceful && ws.readyState === WebSocket.OPEN) ws.close(1000);
       else ws.terminate();
     });
   }

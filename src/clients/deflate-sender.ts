@@ -37,17 +37,33 @@ export function deflateFromAnswer(answer: string | undefined): MessageDeflate | 
   };
 }
 
-/** Compresses one message as permessage-deflate sends it: a sync flush, its 00 00 ff ff tail removed. */
+/**
+ * Compresses one message as permessage-deflate sends it: a sync flush, its 00 00 ff ff tail
+ * removed. Rejects if the compressor fails or is closed first (its flush callback then never runs).
+ */
 export function compressMessage(deflate: MessageDeflate, body: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     const onData = (chunk: Buffer) => chunks.push(chunk);
+    const onClose = () => {
+      detach();
+      reject(new Error('the compressor was closed before the message was compressed'));
+    };
+    const onError = (error: Error) => {
+      detach();
+      reject(error);
+    };
+    const detach = () => {
+      deflate.stream.removeListener('data', onData);
+      deflate.stream.removeListener('error', onError);
+      deflate.stream.removeListener('close', onClose);
+    };
     deflate.stream.on('data', onData);
-    deflate.stream.once('error', reject);
+    deflate.stream.once('error', onError);
+    deflate.stream.once('close', onClose);
     deflate.stream.write(body);
     deflate.stream.flush(zlib.constants.Z_SYNC_FLUSH, () => {
-      deflate.stream.removeListener('data', onData);
-      deflate.stream.removeListener('error', reject);
+      detach();
       let out = Buffer.concat(chunks);
       // permessage-deflate drops the 00 00 ff ff tail of each sync flush (RFC 7692 7.2.1).
       if (out.length >= 4 && out.readUInt32BE(out.length - 4) === 0x0000ffff) out = out.subarray(0, out.length - 4);
@@ -98,22 +114,34 @@ export class DeflateSender {
    * connection was not open or ended first. Rejects only if compression fails.
    */
   send(body: Buffer, opcode: number): Promise<boolean> {
-    this.queued++;
+    return this.sendTogether([body], opcode).then((written) => written === 1);
+  }
+
+  /**
+   * Queues messages that go out back to back: all are compressed first, in order, then all their
+   * frames are handed to the socket in one write, so they reach the peer together however long
+   * compressing took (as a browser's send backlog does). Resolves with how many were written (all
+   * or none); rejects only if compression fails.
+   */
+  sendTogether(bodies: readonly Buffer[], opcode: number): Promise<number> {
+    this.queued += bodies.length;
     const written = this.queue.then(async () => {
-      const socket = this.socket;
-      if (this.closed || !socket || socket.destroyed) return false;
+      if (this.closed || !this.socket || this.socket.destroyed) return 0;
       const deflate = this.deflate;
-      const payload = deflate ? await compressMessage(deflate, body) : body;
-      if (this.closed || socket.destroyed) return false;
-      const buffers = fragmentMessage(opcode, payload, this.fragmentSize, deflate !== undefined);
+      const payloads: Buffer[] = [];
+      for (const body of bodies) payloads.push(deflate ? await compressMessage(deflate, body) : body);
+      const socket = this.socket;
+      if (this.closed || socket.destroyed) return 0;
       socket.cork();
-      for (const buffer of buffers) socket.write(buffer);
+      for (const payload of payloads) {
+        for (const buffer of fragmentMessage(opcode, payload, this.fragmentSize, deflate !== undefined)) socket.write(buffer);
+      }
       socket.uncork();
-      return true;
+      return bodies.length;
     }).finally(() => {
-      this.queued--;
+      this.queued -= bodies.length;
     });
-    // The chain goes on after a failed message; the caller sees the failure on `written`.
+    // The chain goes on after a failed batch; the caller sees the failure on `written`.
     this.queue = written.catch(() => undefined);
     return written;
   }

@@ -12,7 +12,7 @@ import { occupyEventLoop, type BusyReport } from './busy';
 import { CLOSE_WAIT_MS } from '../clients/bare';
 import { applyRuntimeFix, endPacketSource, fixedSource, type RuntimeFix } from './fix';
 import { attachPoolProbe, type PoolProbe, type ProbeReport } from './probe';
-import { forkSenders } from './sender-process';
+import { SenderHost } from './sender-process';
 import { SENDER_CONNECT_DEADLINE_MS, type SenderResult } from './senders';
 import { startBareServer, type BareServer, type BareServerError } from './server';
 import { wsRelease } from './versions';
@@ -102,6 +102,8 @@ export interface ReproOptions {
   /** Write the record to the data dir (default false: chapters keep many small runs in memory); a string names a dir. */
   record?: boolean | string;
   quick?: boolean;
+  /** A sender process to run the clients in (for a series of runs); without it the run starts and closes its own. */
+  senders?: SenderHost;
 }
 
 /** The error message ws's Receiver gives when inflate fails: the post's error. */
@@ -112,20 +114,20 @@ const PROGRESS_EVERY_MS = 250;
 // A few message sets stay cached: a 1 MiB picture set takes about a second to encode, and a
 // chapter runs the same set dozens of times.
 const BODY_CACHE_SIZE = 4;
-const bodyCache = new Map<string, { bodies: Buffer[]; crcs: Set<number> }>();
+const bodyCache = new Map<string, { key: string; bodies: Buffer[]; crcs: Set<number> }>();
 
 /** The run's hard limit: connect, send, close, and slack. */
 export function reproLimitMs(duration: number): number {
   return SENDER_CONNECT_DEADLINE_MS + duration + CLOSE_WAIT_MS + REPRO_SLACK_MS;
 }
 
-/** The messages a run sends (VARIANTS data URLs of `size` characters) and their checksums. */
-export function messageBodies(size: number, seed: number): { bodies: Buffer[]; crcs: Set<number> } {
-  const key = `${size}:${seed}`;
+/** The messages a run sends (VARIANTS data URLs of `size` characters), their checksums, and a key naming the set. */
+export function messageBodies(size: number, seed: number): { key: string; bodies: Buffer[]; crcs: Set<number> } {
+  const key = `data-url:${size}:${seed}`;
   let set = bodyCache.get(key);
   if (!set) {
     const made = Array.from({ length: VARIANTS }, (_, v) => payload('data-url', size, seed, v));
-    set = { bodies: made.map((p) => Buffer.from(p.data)), crcs: new Set(made.map((p) => p.crc)) };
+    set = { key: key, bodies: made.map((p) => Buffer.from(p.data)), crcs: new Set(made.map((p) => p.crc)) };
     bodyCache.set(key, set);
     if (bodyCache.size > BODY_CACHE_SIZE) bodyCache.delete(bodyCache.keys().next().value as string);
   }
@@ -148,7 +150,7 @@ export async function runRepro(spec: ReproSpec, options: ReproOptions = {}): Pro
   const release = wsRelease(spec.ws);
   // Refused before anything starts: a release without the 0.8.0 line cannot take the fix.
   if (spec.fix === 'runtime') fixedSource(endPacketSource(release));
-  const { bodies, crcs } = messageBodies(spec.messageSize, spec.seed);
+  const { key, bodies, crcs } = messageBodies(spec.messageSize, spec.seed);
   let fix: RuntimeFix | undefined;
   let probe: PoolProbe | undefined;
   let server: BareServer | undefined;
@@ -160,7 +162,10 @@ export async function runRepro(spec: ReproSpec, options: ReproOptions = {}): Pro
   const busy = occupyEventLoop(spec.serverLoad);
   const cpuStart = process.cpuUsage();
   let progress: NodeJS.Timeout | undefined;
+  let serverLoad: BusyReport | undefined;
+  let ownHost: SenderHost | undefined;
   try {
+    const host = options.senders ?? (ownHost = new SenderHost());
     if (spec.fix === 'runtime') fix = applyRuntimeFix(release);
     probe = attachPoolProbe(release);
     let stopSenders: (() => void) | undefined;
@@ -172,9 +177,9 @@ export async function runRepro(spec: ReproSpec, options: ReproOptions = {}): Pro
       }
     });
     wire = new WireObserver(server.http);
-    const running = forkSenders(
+    const running = host.run(
       { clients: spec.clients, rate: spec.rate, burst: spec.burst, duration: spec.duration, fragmentSize: spec.fragmentSize },
-      server.url, bodies, reproLimitMs(spec.duration), (t) => { sendStart = t; },
+      server.url, key, bodies, reproLimitMs(spec.duration), (t) => { sendStart = t; },
     );
     stopSenders = running.stop;
     const live = server;
@@ -190,14 +195,15 @@ export async function runRepro(spec: ReproSpec, options: ReproOptions = {}): Pro
   } catch (error) {
     runError = (error as Error).message;
   } finally {
+    serverLoad = busy.stop();
     clearInterval(progress);
     probeReport = probe?.report();
     probe?.restore();
     fix?.restore();
     wire?.detach();
     await server?.close();
+    await ownHost?.close();
   }
-  const serverLoad = busy.stop();
   const cpu = process.cpuUsage(cpuStart);
 
   const counts = server?.counts() ?? { connections: 0, delivered: 0, verified: 0, corrupted: 0, errors: [] };
@@ -233,7 +239,7 @@ export async function runRepro(spec: ReproSpec, options: ReproOptions = {}): Pro
       deliveredEqualsSent: senders.sent > 0 && counts.delivered === senders.sent,
     },
     probe: probeReport ?? attachFailedReport(),
-    serverLoad,
+    serverLoad: serverLoad ?? busy.stop(),
     fix: fix ? { applied: true, line: fixLine(fix) } : { applied: false },
     cpu: { userMs: cpu.user / 1000, systemMs: cpu.system / 1000 },
   };

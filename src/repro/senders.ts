@@ -52,8 +52,9 @@ function sleep(ms: number, stop?: AbortSignal): Promise<void> {
 }
 
 /**
- * Connects, sends for the spec's duration (or until `stop` aborts), then lets every client write
- * what it queued and close cleanly. Every client is stopped before it returns.
+ * Connects, sends for the spec's duration, then lets every client write what it queued and close
+ * cleanly. If `stop` aborts first (a run that ends at its first failure), the clients drop what is
+ * queued and cut their connections instead. Every client is stopped before it returns.
  */
 export async function runSenders(spec: SenderSpec, url: string, bodies: readonly Buffer[], stop?: AbortSignal, onStart?: (t: number) => void): Promise<SenderResult> {
   const result: SenderResult = { startedAt: 0, sendEndedAt: 0, sent: 0, notSent: 0, opens: { compressing: 0, plain: 0 }, disconnects: [] };
@@ -76,20 +77,20 @@ export async function runSenders(spec: SenderSpec, url: string, bodies: readonly
     result.startedAt = Date.now();
     onStart?.(result.startedAt);
     let next = 0;
+    // A tick's burst is compressed first and then written in one go, so its messages reach the
+    // server back to back however long compressing took.
     const tick = (client: BareDeflateClient) => {
-      for (let b = 0; b < spec.burst; b++) {
-        if (!client.open || client.pending >= PENDING_PER_BURST * spec.burst) {
-          result.notSent++;
-          continue;
-        }
-        const body = bodies[next++ % bodies.length];
-        writes.push(client.send(body, OPCODE.text).then((written) => {
-          if (written) result.sent++;
-          else result.notSent++;
-        }, () => {
-          result.notSent++;
-        }));
+      if (!client.open || client.pending >= PENDING_PER_BURST * spec.burst) {
+        result.notSent += spec.burst;
+        return;
       }
+      const burst = Array.from({ length: spec.burst }, () => bodies[next++ % bodies.length]);
+      writes.push(client.sendTogether(burst, OPCODE.text).then((written) => {
+        result.sent += written;
+        result.notSent += burst.length - written;
+      }, () => {
+        result.notSent += burst.length;
+      }));
     };
     const period = 1000 / spec.rate;
     // Clients start a fraction of a period apart, as independent pages would.
@@ -104,7 +105,7 @@ export async function runSenders(spec: SenderSpec, url: string, bodies: readonly
     result.sendEndedAt = Date.now();
   } finally {
     for (const timer of timers) clearTimeout(timer);
-    await Promise.all(clients.map((c) => c.stop()));
+    await Promise.all(clients.map((c) => c.stop(!stop?.aborted)));
     await Promise.all(writes);
   }
   return result;

@@ -1,0 +1,76 @@
+/**
+ * What every part of chapter 6 shares: the base scenario (the project's shared reproducer, sent
+ * to a bare ws server instead of socket.io), the release the post ran, and how a run is named and
+ * measured per message.
+ */
+import type { Params } from '../../params';
+import { REPRODUCER } from '../../reproducer';
+import type { ReproRecord, ReproSpec } from '../../repro/run';
+import { SenderHost } from '../../repro/sender-process';
+import { STACKS } from '../../stacks/catalog';
+import { formatBytes } from '../../units';
+
+/** The ws release under the post's socket.io 1.3.7 (engine.io 1.5.4). */
+export const POST_RELEASE: string = STACKS['2015'].expected.ws ?? '0.8.0';
+
+/**
+ * The base run: the shared reproducer's message size, fragment size, rate, burst, clients and
+ * seed against a bare server of `ws`, for the notebook's duration, no added load, no fix.
+ */
+export function baseSpec(params: Params, ws: string = POST_RELEASE): ReproSpec {
+  return {
+    ws: ws,
+    messageSize: REPRODUCER.frameSize,
+    fragmentSize: REPRODUCER.fragmentSize,
+    burst: REPRODUCER.burst,
+    rate: REPRODUCER.rate,
+    clients: REPRODUCER.clients,
+    duration: params.duration,
+    seed: REPRODUCER.seed,
+    serverLoad: 0,
+    fix: 'none',
+  };
+}
+
+/** `1 MiB messages in 100 KiB fragments, 3 back to back ×5/s, 2 clients` (no release named). */
+export function describeScenario(spec: ReproSpec): string {
+  const load = spec.serverLoad > 0 ? `, ${Math.round(spec.serverLoad * 100)} % server load` : '';
+  const fix = spec.fix === 'runtime' ? ', runtime fix' : '';
+  return `${formatBytes(spec.messageSize)} messages in ${formatBytes(spec.fragmentSize)} fragments, ${spec.burst} back to back ×${spec.rate}/s, ${spec.clients} clients${load}${fix}`;
+}
+
+/** `ws 0.8.0, ` and the scenario. */
+export function describeSpec(spec: ReproSpec): string {
+  return `ws ${spec.ws}, ${describeScenario(spec)}`;
+}
+
+/** `100 × part / whole`, to 2 significant digits; null when nothing was counted. */
+export function per100(part: number, whole: number): number | null {
+  return whole > 0 ? Number(((100 * part) / whole).toPrecision(2)) : null;
+}
+
+/** Per-message figures every part shows for a run. */
+export function perMessage(record: ReproRecord) {
+  const { result } = record;
+  const { probe } = result;
+  return {
+    sent: result.sent,
+    failures: result.failures,
+    'invalid compressed data': result.compressedDataErrors,
+    'corrupted deliveries': result.corrupted,
+    'failures / 100 msgs': per100(result.failures, result.sent),
+    'back to back %': per100(probe.backToBack, probe.messages),
+    'overwritten / 100 fragments': per100(probe.overwritten.fragmented + probe.overwritten.unfragmented, probe.queued),
+    'first failure ms': result.firstFailureMs,
+  };
+}
+
+/** Runs a series of reproducer runs with one sender process, closed afterwards whatever happens. */
+export async function withSenders<T>(series: (senders: SenderHost) => Promise<T>): Promise<T> {
+  const senders = new SenderHost();
+  try {
+    return await series(senders);
+  } finally {
+    await senders.close();
+  }
+}

@@ -1,0 +1,258 @@
+/**
+ * Chapter 6, part 1: the minimal reproducer. The time to the first `invalid compressed data` on
+ * the post's release (median of several runs), and how the failure rate moves with message size,
+ * fragment size, burst, and CPU load added in the server's process, one factor at a time around
+ * the base run. The grid is fixed here, before any run.
+ */
+import { progress, showChart, showTable } from '../../display';
+import { KiB, type Params } from '../../params';
+import { FAILURE_DEADLINE_MS } from '../../reproducer';
+import { INVALID_COMPRESSED_DATA, runRepro, type ReproRecord, type ReproSpec } from '../../repro/run';
+import { median } from '../../stats';
+import { formatBytes } from '../../units';
+import { plural, showFinding } from '../finding';
+import { baseSpec, describeSpec, perMessage, withSenders } from './base';
+
+export const SWEEP_FACTORS = ['message size', 'fragment size', 'burst', 'server load'] as const;
+/** What one series of the sweep varies (everything else stays at the base run's value). */
+export type SweepFactor = (typeof SWEEP_FACTORS)[number];
+
+/** The values each factor takes besides the base run's; message sizes come from the notebook. */
+interface SweepGrid {
+  fragmentSizes: number[];
+  bursts: number[];
+  serverLoads: number[];
+}
+
+/**
+ * Chosen before running. Fragments from a sixth of a typical browser fragment (about 100 KB) to
+ * more than twice it; bursts from none to twice the base; load as fractions of the server's event
+ * loop. Quick mode keeps one value per factor away from the base.
+ */
+const GRID: Record<'full' | 'quick', SweepGrid> = {
+  full: { fragmentSizes: [16 * KiB, 64 * KiB, 256 * KiB], bursts: [1, 2, 6], serverLoads: [0, 0.25, 0.5, 0.75] },
+  quick: { fragmentSizes: [16 * KiB], bursts: [1], serverLoads: [0, 0.5] },
+};
+
+/**
+ * The load series runs without bursts. With a burst the client itself sends the next message
+ * while the last one still waits for zlib, so the window is open without any load and failures
+ * are already as frequent as reconnects allow; one message per tick is where load alone would
+ * have to open it, which is the post's question.
+ */
+export const LOAD_SERIES_BURST = 1;
+/**
+ * The load series is the post's question, and without bursts a run sends few messages: its runs
+ * send this many times longer than the others, with their own no-load level.
+ */
+export const LOAD_SERIES_DURATION_FACTOR = 2;
+/** Below this many messages at any level, the load answer says the sample is too small. */
+export const MIN_LOAD_MESSAGES = 20;
+
+/** The first `invalid compressed data` of a run, ms after sending started; null if there was none. */
+export function firstInvalidMs(record: ReproRecord): number | null {
+  const first = record.result.serverErrors.find((e) => e.message === INVALID_COMPRESSED_DATA);
+  return first ? first.t - record.result.sendWindow.start : null;
+}
+
+/** Repeated runs stopped at their first failure, and their median time to it. */
+export interface TimeToFailure {
+  runs: ReproRecord[];
+  limitMs: number;
+  /** Median ms to the first `invalid compressed data`; null when more than half the runs never got one. */
+  medianMs: number | null;
+  /** Runs without an `invalid compressed data` within the limit. */
+  censored: number;
+}
+
+/** `params.repeats` runs of the base scenario on the post's release, each stopped at its first failure (bounded by FAILURE_DEADLINE_MS). */
+export async function runTimeToFailure(params: Params): Promise<TimeToFailure> {
+  const spec: ReproSpec = { ...baseSpec(params), duration: FAILURE_DEADLINE_MS, stopOnFirstFailure: true };
+  const bar = progress(`time to first failure, ${describeSpec(spec)}`, params.repeats);
+  const runs: ReproRecord[] = [];
+  try {
+    await withSenders(async (senders) => {
+      for (let i = 0; i < params.repeats; i++) {
+        const record = await runRepro(spec, { quick: params.quick, senders: senders });
+        runs.push(record);
+        const ms = firstInvalidMs(record);
+        bar.tick(1, ms === null ? `run ${i + 1}: none within ${FAILURE_DEADLINE_MS} ms` : `run ${i + 1}: ${ms} ms`);
+      }
+    });
+  } finally {
+    bar.done(`${runs.length} runs`);
+  }
+  const times = runs.map(firstInvalidMs);
+  const censored = times.filter((t) => t === null).length;
+  // A run without a failure counts as "later than the limit": the median is known only while
+  // fewer than half the runs are censored.
+  const sorted = times.map((t) => t ?? Infinity).sort((a, b) => a - b);
+  const middle = sorted.length % 2 === 1 ? [sorted[(sorted.length - 1) / 2]] : [sorted[sorted.length / 2 - 1], sorted[sorted.length / 2]];
+  const medianMs = runs.length > 0 && middle.every(Number.isFinite) ? Math.round(median(middle)) : null;
+  return { runs, limitMs: FAILURE_DEADLINE_MS, medianMs, censored };
+}
+
+/** One row per run, then the median, worded from the runs. */
+export function showTimeToFailure(ttf: TimeToFailure): void {
+  showTable(ttf.runs.map((record, i) => {
+    const { result } = record;
+    return {
+      run: i + 1,
+      'ms to first invalid compressed data': firstInvalidMs(record),
+      'messages sent': result.sent,
+      'zlib said': result.probe.errors[0] ? `${result.probe.errors[0].message} (${result.probe.errors[0].code ?? ''})` : '',
+      'deflate negotiated': result.controls.deflateNegotiated,
+      'continuation frames': result.controls.continuationFrames,
+      'run error': result.runError ?? '',
+    };
+  }), { caption: ttf.runs[0] ? `${describeSpec(ttf.runs[0].spec)}; each run stopped at its first failure` : 'no runs' });
+  const n = ttf.runs.length;
+  const failed = n - ttf.censored;
+  showFinding(ttf.medianMs !== null
+    ? `Median time to the first ${INVALID_COMPRESSED_DATA}: ${ttf.medianMs} ms after sending started, over ${plural(n, 'run')} (${failed} of ${n} failed within ${ttf.limitMs} ms).`
+    : `${failed} of ${n} runs failed within ${ttf.limitMs} ms, so the median time to the first ${INVALID_COMPRESSED_DATA} is later than ${ttf.limitMs} ms.`);
+}
+
+/** One run of the sweep. */
+export interface SweepPoint {
+  factor: SweepFactor;
+  value: number;
+  label: string;
+  /** The run is the base run (shared by every series but load). */
+  base: boolean;
+  record: ReproRecord;
+}
+
+function labelFor(factor: SweepFactor, value: number): string {
+  if (factor === 'message size' || factor === 'fragment size') return formatBytes(value);
+  if (factor === 'server load') return `${Math.round(value * 100)} %`;
+  return String(value);
+}
+
+/** The base run plus one run per other value of each factor, on the post's release. */
+export async function runSweep(params: Params): Promise<SweepPoint[]> {
+  const base = baseSpec(params);
+  const grid = GRID[params.quick ? 'quick' : 'full'];
+  const variants: Array<[SweepFactor, number, ReproSpec]> = [
+    ...params.frameSizes.filter((s) => s !== base.messageSize).map((s): [SweepFactor, number, ReproSpec] => ['message size', s, { ...base, messageSize: s }]),
+    ...grid.fragmentSizes.filter((s) => s !== base.fragmentSize).map((s): [SweepFactor, number, ReproSpec] => ['fragment size', s, { ...base, fragmentSize: s }]),
+    ...grid.bursts.filter((b) => b !== base.burst).map((b): [SweepFactor, number, ReproSpec] => ['burst', b, { ...base, burst: b }]),
+    ...grid.serverLoads.map((l): [SweepFactor, number, ReproSpec] => [
+      'server load', l, { ...base, burst: LOAD_SERIES_BURST, serverLoad: l, duration: base.duration * LOAD_SERIES_DURATION_FACTOR },
+    ]),
+  ];
+  const bar = progress(`sweep around ${describeSpec(base)}`, variants.length + 1);
+  const points: SweepPoint[] = [];
+  let runs = 0;
+  try {
+    await withSenders(async (senders) => {
+      const baseRecord = await runRepro(base, { quick: params.quick, senders: senders });
+      runs++;
+      bar.tick(1, `base: ${baseRecord.result.failures} failures`);
+      const baseValues: Array<[SweepFactor, number]> = [['message size', base.messageSize], ['fragment size', base.fragmentSize], ['burst', base.burst]];
+      for (const [factor, value] of baseValues) {
+        points.push({ factor: factor, value: value, label: labelFor(factor, value), base: true, record: baseRecord });
+      }
+      for (const [factor, value, spec] of variants) {
+        const record = await runRepro(spec, { quick: params.quick, senders: senders });
+        runs++;
+        points.push({ factor: factor, value: value, label: labelFor(factor, value), base: false, record: record });
+        bar.tick(1, `${factor} ${labelFor(factor, value)}: ${record.result.failures} failures`);
+      }
+    });
+  } finally {
+    bar.done(plural(runs, 'run'));
+  }
+  return points.sort((a, b) => SWEEP_FACTORS.indexOf(a.factor) - SWEEP_FACTORS.indexOf(b.factor) || a.value - b.value);
+}
+
+/** The sweep as a table, one row per factor value. */
+export function showSweep(points: readonly SweepPoint[]): void {
+  const rows = points.map((p) => {
+    const { result } = p.record;
+    return {
+      factor: p.factor,
+      value: p.base ? `${p.label} (base)` : p.label,
+      ...perMessage(p.record),
+      'fragmented messages': result.controls.fragmentedMessages,
+      'deflate negotiated': result.controls.deflateNegotiated,
+      'server busy % (measured)': Math.round(result.serverLoad.measured * 100),
+      'run error': result.runError ?? '',
+    };
+  });
+  const base = points.find((p) => p.base)?.record.spec;
+  showTable(rows, {
+    caption: `One run per value, each sending for ${base?.duration ?? 0} ms; the base run is shared by the first three series; ` +
+      `the server load series sends at burst ${LOAD_SERIES_BURST} for ${(base?.duration ?? 0) * LOAD_SERIES_DURATION_FACTOR} ms per level`,
+  });
+}
+
+/** Failures per 100 messages and the back-to-back share, one panel per factor. */
+export async function showSweepChart(points: readonly SweepPoint[]): Promise<void> {
+  const values = points.flatMap((p) => {
+    const m = perMessage(p.record);
+    return [
+      { factor: p.factor, value: p.label, order: p.value, measure: 'failures / 100 messages', y: m['failures / 100 msgs'] ?? 0 },
+      { factor: p.factor, value: p.label, order: p.value, measure: 'back to back %', y: m['back to back %'] ?? 0 },
+    ];
+  });
+  await showChart({
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    data: { values: values },
+    facet: {
+      row: { field: 'measure', type: 'nominal', sort: ['failures / 100 messages', 'back to back %'], title: null },
+      column: { field: 'factor', type: 'nominal', sort: [...SWEEP_FACTORS], title: null },
+    },
+    spec: {
+      width: 130,
+      height: 110,
+      mark: { type: 'bar' },
+      encoding: {
+        x: { field: 'value', type: 'ordinal', sort: { field: 'order' }, title: null },
+        y: { field: 'y', type: 'quantitative', title: null },
+      },
+    },
+    resolve: { scale: { x: 'independent', y: 'independent' } },
+  }, { caption: 'Failures per 100 messages sent (top) and the share of messages read while an earlier one still waited for zlib (bottom), by factor' });
+}
+
+/** The sentences that answer "does load widen the window?", worded from the load series. */
+export function loadAnswer(points: readonly SweepPoint[]): string[] {
+  const series = points.filter((p) => p.factor === 'server load').sort((a, b) => a.value - b.value);
+  if (series.length < 2) return ['The load series has fewer than two levels, so it cannot say whether load matters.'];
+  const rows = series.map((p) => ({ p: p, m: perMessage(p.record), busy: Math.round(p.record.result.serverLoad.measured * 100) }));
+  const levels = rows.map(({ p, m, busy }) => `${p.label} (measured ${busy} % busy): ${plural(p.record.result.failures, 'failure')} in ${plural(m.sent, 'message')}, ${m['back to back %'] ?? 0} % back to back`);
+  const [low, high] = [rows[0], rows[rows.length - 1]];
+  const rate = (r: typeof low) => r.m['failures / 100 msgs'] ?? 0;
+  const window = (r: typeof low) => r.m['back to back %'] ?? 0;
+  const fewest = Math.min(...rows.map((r) => r.m.sent));
+  const up = rate(high) > rate(low) && window(high) > window(low);
+  const down = rate(high) < rate(low) && window(high) < window(low);
+  const verdict = fewest < MIN_LOAD_MESSAGES ? `it cannot say: a level sent only ${plural(fewest, 'message')} (fewer than ${MIN_LOAD_MESSAGES})`
+    : up ? 'yes' : down ? 'no, it narrowed it' : 'not clearly';
+  const n = series.length;
+  return [
+    `Server load levels (one run each): ${levels.join('; ')}.`,
+    `Does added load widen the window? In this run, ${verdict}: from ${low.p.label} to ${high.p.label}, failures per 100 messages went from ${rate(low)} to ${rate(high)} and the back-to-back share from ${window(low)} % to ${window(high)} %.`,
+    `Each of the ${plural(n, 'level')} is one run of ${series[0].record.spec.duration} ms: read a difference of a failure or two as noise, not as a trend.`,
+  ];
+}
+
+/** Shows the load answer. */
+export function showLoadAnswer(points: readonly SweepPoint[]): void {
+  showFinding(loadAnswer(points));
+}
+
+/** The other factors, worded: where failures appear and where they vanish. */
+export function sweepFindings(points: readonly SweepPoint[]): string[] {
+  return SWEEP_FACTORS.filter((f) => f !== 'server load').map((factor) => {
+    const series = points.filter((p) => p.factor === factor);
+    const parts = series.map((p) => `${p.label}${p.base ? ' (base)' : ''}: ${perMessage(p.record)['failures / 100 msgs'] ?? 0}/100${p.record.result.controls.fragmentedMessages === 0 ? ' (not fragmented)' : ''}`);
+    return `By ${factor}, failures per 100 messages: ${parts.join(', ')}.`;
+  });
+}
+
+/** Shows the per-factor findings. */
+export function showSweepFindings(points: readonly SweepPoint[]): void {
+  showFinding(sweepFindings(points));
+}

@@ -1,0 +1,83 @@
+/**
+ * The root cause, live on a bare ws server: ws 0.8.0 fails with `invalid compressed data` and
+ * every such error follows a fragment whose bytes changed under zlib; ws 0.8.1 and ws 0.8.0 with
+ * the one-line fix applied at run time do not fail, with every positive control holding (deflate
+ * negotiated, fragments on the wire, delivered = sent, messages back to back, nothing overwritten).
+ * The scenario is chapter 6's base run, fixed here before any run: only the release, the fix and
+ * (for the unfragmented control) the fragment size change.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { baseSpec, POST_RELEASE } from '../src/chapters/root-cause/base';
+import { UNFRAGMENTED_FRAGMENT_SIZE } from '../src/chapters/root-cause/proof';
+import { resolveParams } from '../src/params';
+import { FAILURE_DEADLINE_MS } from '../src/reproducer';
+import { FIXED_LINE, receiverPrototype } from '../src/repro/fix';
+import { INVALID_COMPRESSED_DATA, runRepro, type ReproRecord } from '../src/repro/run';
+import { reproZeroBlockers, runVerdict } from '../src/repro/verdict';
+import { wsRelease } from '../src/repro/versions';
+
+const params = resolveParams({ duration: '2s' });
+const FIRST_GOOD = '0.8.1';
+const summary = (record: ReproRecord) => JSON.stringify({
+  status: record.result.status, runError: record.result.runError, sent: record.result.sent, delivered: record.result.delivered,
+  errors: record.result.errorCounts, controls: record.result.controls, backToBack: record.result.probe.backToBack,
+  overwritten: record.result.probe.overwritten, differing: record.result.probe.differing,
+});
+
+test(`ws ${POST_RELEASE} fails with ${INVALID_COMPRESSED_DATA}, and every zlib error follows a differing hash`, async () => {
+  assert.equal(POST_RELEASE, '0.8.0');
+  const record = await runRepro({ ...baseSpec(params), duration: FAILURE_DEADLINE_MS, stopOnFirstFailure: true });
+  const { result } = record;
+  assert.equal(result.status, 'completed', result.runError);
+  // Positive controls: the failure means something only with deflate on and fragments on the wire.
+  assert.ok(result.controls.deflateNegotiated, summary(record));
+  assert.ok(result.controls.fragmentedMessages > 0 && result.controls.continuationFrames > 0, summary(record));
+  assert.ok(result.compressedDataErrors >= 1, summary(record));
+  assert.equal(runVerdict(record).verdict, 'bad');
+  const { probe } = result;
+  assert.ok(probe.errors.length >= 1, 'the probe saw the zlib error');
+  assert.ok(probe.errors.every((e) => e.code === 'Z_DATA_ERROR'), JSON.stringify(probe.errors));
+  assert.equal(probe.errorsWithDifferingBefore, probe.errors.length, JSON.stringify(probe.errors));
+  assert.ok(probe.differing >= 1 && probe.overwritten.fragmented >= 1, summary(record));
+  assert.equal(probe.differingNotOverwritten, 0, 'every differing fragment had a pool slice handed out over it first');
+  assert.ok(probe.resets.fragmented.keep >= 1, 'the 0.8.0 line ran: reset(false) on the fragmented pool');
+  assert.ok(probe.timeline.some((e) => e.kind === 'zlib error'), 'the first error has its story');
+});
+
+test(`ws ${FIRST_GOOD}: zero failures, with every positive control holding`, async () => {
+  const record = await runRepro(baseSpec(params, FIRST_GOOD));
+  assert.deepEqual(reproZeroBlockers(record), [], summary(record));
+  assert.equal(record.result.failures, 0);
+  assert.equal(record.result.probe.resets.fragmented.keep, 0);
+  assert.ok(record.result.probe.resets.fragmented.fresh > 0);
+  assert.equal(runVerdict(record).verdict, 'good');
+});
+
+test(`ws ${POST_RELEASE} with ${FIRST_GOOD}'s line applied at run time: zero failures, controls holding, original restored`, async () => {
+  const proto = receiverPrototype(wsRelease(POST_RELEASE));
+  const original = proto.endPacket;
+  const record = await runRepro({ ...baseSpec(params), fix: 'runtime' });
+  assert.equal(proto.endPacket, original, 'the original endPacket is back after the run');
+  assert.deepEqual(reproZeroBlockers(record), [], summary(record));
+  assert.equal(record.result.failures, 0);
+  assert.ok(record.result.fix.applied && record.result.fix.line?.includes(FIXED_LINE), JSON.stringify(record.result.fix));
+  assert.equal(record.result.probe.resets.fragmented.keep, 0, 'the patched endPacket never kept the buffer');
+  assert.ok(record.result.probe.resets.fragmented.fresh > 0);
+});
+
+test(`ws ${POST_RELEASE} unpatched, every message one frame: zero failures although messages arrive back to back`, async () => {
+  const record = await runRepro({ ...baseSpec(params), fragmentSize: UNFRAGMENTED_FRAGMENT_SIZE });
+  assert.deepEqual(reproZeroBlockers(record, 'unfragmented'), [], summary(record));
+  assert.equal(record.result.controls.fragmentedMessages, 0);
+  assert.ok(record.result.controls.compressedMessages > 0);
+});
+
+test('bad input is refused before anything starts, and no handle outlives the runs', async () => {
+  await assert.rejects(runRepro({ ...baseSpec(params, FIRST_GOOD), fix: 'runtime' }), /found it 0 times/);
+  await assert.rejects(runRepro(baseSpec(params, '9.9.9')), /not installed side by side: use one of .*0\.8\.0/);
+  await assert.rejects(runRepro({ ...baseSpec(params), serverLoad: 2 }), /out of range/);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const handles = process.getActiveResourcesInfo().filter((h) => h !== 'TTYWrap' && h !== 'PipeWrap');
+  assert.deepEqual(handles, []);
+});
