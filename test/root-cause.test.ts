@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { baseSpec, POST_RELEASE } from '../src/chapters/root-cause/base';
 import { UNFRAGMENTED_FRAGMENT_SIZE } from '../src/chapters/root-cause/proof';
+import { loadAnswer, MIN_LOAD_MESSAGES, type SweepPoint } from '../src/chapters/root-cause/reproducer';
 import { resolveParams } from '../src/params';
 import { FAILURE_DEADLINE_MS } from '../src/reproducer';
 import { FIXED_LINE, receiverPrototype } from '../src/repro/fix';
@@ -80,4 +81,26 @@ test('bad input is refused before anything starts, and no handle outlives the ru
   await new Promise((resolve) => setTimeout(resolve, 100));
   const handles = process.getActiveResourcesInfo().filter((h) => h !== 'TTYWrap' && h !== 'PipeWrap');
   assert.deepEqual(handles, []);
+});
+
+// A load level as the answer reads it: only the counts it words are filled in.
+function level(load: number, sent: number, failures: number, backToBack: number): SweepPoint {
+  const record = {
+    spec: { ...baseSpec(params), serverLoad: load },
+    result: {
+      sent: sent, failures: failures, compressedDataErrors: failures, corrupted: 0, firstFailureMs: null,
+      serverLoad: { target: load, busyMs: 0, wallMs: 1, measured: load },
+      probe: { backToBack: backToBack, messages: sent, overwritten: { fragmented: 0, unfragmented: 0 }, queued: sent },
+    },
+  } as unknown as ReproRecord;
+  return { factor: 'server load', value: load, label: `${load * 100} %`, base: false, record: record };
+}
+
+test('the load answer is worded from the counts, and declines when a level sent too few messages', () => {
+  const enough = MIN_LOAD_MESSAGES;
+  assert.match(loadAnswer([level(0, enough, 1, 2), level(0.75, enough, 9, 15)]).join(' '), /In this run, yes: from 0 % to 75 %, failures per 100 messages went from 5 to 45/);
+  assert.match(loadAnswer([level(0, enough, 9, 15), level(0.75, enough, 1, 2)]).join(' '), /In this run, no, it narrowed it/);
+  assert.match(loadAnswer([level(0, enough, 1, 15), level(0.75, enough, 9, 2)]).join(' '), /In this run, not clearly/);
+  assert.match(loadAnswer([level(0, enough - 1, 1, 2), level(0.75, enough, 9, 15)]).join(' '), new RegExp(`This run cannot say: a level sent only ${enough - 1} messages`));
+  assert.match(loadAnswer([level(0, enough, 1, 2)]).join(' '), /fewer than two levels/);
 });

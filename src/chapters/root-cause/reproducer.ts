@@ -61,7 +61,7 @@ export interface TimeToFailure {
   limitMs: number;
   /** Median ms to the first `invalid compressed data`; null when more than half the runs never got one. */
   medianMs: number | null;
-  /** Runs without an `invalid compressed data` within the limit. */
+  /** Runs without an `invalid compressed data` within the limit (none at all, or only later, while draining). */
   censored: number;
 }
 
@@ -82,11 +82,12 @@ export async function runTimeToFailure(params: Params): Promise<TimeToFailure> {
   } finally {
     bar.done(`${runs.length} runs`);
   }
-  const times = runs.map(firstInvalidMs);
-  const censored = times.filter((t) => t === null).length;
-  // A run without a failure counts as "later than the limit": the median is known only while
-  // fewer than half the runs are censored.
-  const sorted = times.map((t) => t ?? Infinity).sort((a, b) => a - b);
+  // A run without a failure within the limit counts as "later than the limit" (a failure while
+  // the queue drains after sending stopped is later): the median is known only while fewer than
+  // half the runs are censored.
+  const times = runs.map(firstInvalidMs).map((t) => (t !== null && t <= FAILURE_DEADLINE_MS ? t : Infinity));
+  const censored = times.filter((t) => t === Infinity).length;
+  const sorted = [...times].sort((a, b) => a - b);
   const middle = sorted.length % 2 === 1 ? [sorted[(sorted.length - 1) / 2]] : [sorted[sorted.length / 2 - 1], sorted[sorted.length / 2]];
   const medianMs = runs.length > 0 && middle.every(Number.isFinite) ? Math.round(median(middle)) : null;
   return { runs, limitMs: FAILURE_DEADLINE_MS, medianMs, censored };
@@ -228,13 +229,14 @@ export function loadAnswer(points: readonly SweepPoint[]): string[] {
   const fewest = Math.min(...rows.map((r) => r.m.sent));
   const up = rate(high) > rate(low) && window(high) > window(low);
   const down = rate(high) < rate(low) && window(high) < window(low);
-  const verdict = fewest < MIN_LOAD_MESSAGES ? `it cannot say: a level sent only ${plural(fewest, 'message')} (fewer than ${MIN_LOAD_MESSAGES})`
-    : up ? 'yes' : down ? 'no, it narrowed it' : 'not clearly';
-  const n = series.length;
+  const change = `from ${low.p.label} to ${high.p.label}, failures per 100 messages went from ${rate(low)} to ${rate(high)} and the back-to-back share from ${window(low)} % to ${window(high)} %`;
+  const answer = fewest < MIN_LOAD_MESSAGES
+    ? `Does added load widen the window? This run cannot say: a level sent only ${plural(fewest, 'message')}, fewer than the ${MIN_LOAD_MESSAGES} an answer needs (for the record, ${change}).`
+    : `Does added load widen the window? In this run, ${up ? 'yes' : down ? 'no, it narrowed it' : 'not clearly'}: ${change}.`;
   return [
     `Server load levels (one run each): ${levels.join('; ')}.`,
-    `Does added load widen the window? In this run, ${verdict}: from ${low.p.label} to ${high.p.label}, failures per 100 messages went from ${rate(low)} to ${rate(high)} and the back-to-back share from ${window(low)} % to ${window(high)} %.`,
-    `Each of the ${plural(n, 'level')} is one run of ${series[0].record.spec.duration} ms: read a difference of a failure or two as noise, not as a trend.`,
+    answer,
+    `Each of the ${plural(series.length, 'level')} is one run of ${series[0].record.spec.duration} ms: read a difference of a failure or two as noise, not as a trend.`,
   ];
 }
 
