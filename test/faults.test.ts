@@ -20,6 +20,9 @@ import { failureReasons, hardLimitMs, runScenario, zeroFailureBlockers, type Sce
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-faults-'));
 after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
+// A hang is a failure too: each test is cut off well after its runs' own hard limits.
+const PROXY_TEST_MS = 20_000;
+
 const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
 const handles = () => process.getActiveResourcesInfo().filter((h) => h !== 'TTYWrap' && h !== 'PipeWrap');
 
@@ -77,7 +80,7 @@ async function exchange(port: number, chunks: Buffer[], waitMs: number) {
 const chunks = (n: number, size: number) => Array.from({ length: n }, (_, i) => Buffer.alloc(size, i));
 const total = (xs: Array<{ bytes: number }>) => xs.reduce((sum, x) => sum + x.bytes, 0);
 
-test('proxy latency: nothing comes back before it crossed twice, and everything comes back', async () => {
+test('proxy latency: nothing comes back before it crossed twice, and everything comes back', { timeout: PROXY_TEST_MS }, async () => {
   const echo = await echoServer();
   const proxy = await startFaultProxy(echo.port, { kind: 'latency', ms: 150 });
   const run = await exchange(proxy.port, chunks(3, 1000), 600);
@@ -88,7 +91,7 @@ test('proxy latency: nothing comes back before it crossed twice, and everything 
   assert.deepEqual(proxy.stats.resets, []);
 });
 
-test('proxy split: every chunk goes out as k-byte segments, which the server reads one by one', async () => {
+test('proxy split: every chunk goes out as k-byte segments, which the server reads one by one', { timeout: PROXY_TEST_MS }, async () => {
   const echo = await echoServer();
   const proxy = await startFaultProxy(echo.port, { kind: 'split', bytes: 100 });
   const run = await exchange(proxy.port, chunks(2, 1000), 300);
@@ -102,7 +105,7 @@ test('proxy split: every chunk goes out as k-byte segments, which the server rea
   assert.ok(proxy.stats.up.writes >= 20 && proxy.stats.up.reads <= 2, JSON.stringify(proxy.stats.up));
 });
 
-test('proxy merge: chunks inside the window reach the server as one', async () => {
+test('proxy merge: chunks inside the window reach the server as one', { timeout: PROXY_TEST_MS }, async () => {
   const echo = await echoServer();
   const proxy = await startFaultProxy(echo.port, { kind: 'merge', windowMs: 200 });
   const run = await exchange(proxy.port, chunks(4, 500), 800);
@@ -114,7 +117,7 @@ test('proxy merge: chunks inside the window reach the server as one', async () =
   assert.equal(proxy.stats.up.writes, 1);
 });
 
-test('proxy reset: exactly N bytes through, then an RST on both sides; later connections pass', async () => {
+test('proxy reset: exactly N bytes through, then an RST on both sides; later connections pass', { timeout: PROXY_TEST_MS }, async () => {
   const echo = await echoServer();
   const proxy = await startFaultProxy(echo.port, { kind: 'reset', afterBytes: 1500 });
   const first = await exchange(proxy.port, chunks(4, 1000), 200);
@@ -129,7 +132,7 @@ test('proxy reset: exactly N bytes through, then an RST on both sides; later con
   assert.equal(proxy.stats.resets[0].connection, 1);
 });
 
-test('proxy close() ends held data and every socket: nothing is left', async () => {
+test('proxy close() ends held data and every socket: nothing is left', { timeout: PROXY_TEST_MS }, async () => {
   const echo = await echoServer();
   const proxy = await startFaultProxy(echo.port, { kind: 'latency', ms: 5000 });
   const socket = net.connect(proxy.port, LOOPBACK);
@@ -143,7 +146,7 @@ test('proxy close() ends held data and every socket: nothing is left', async () 
   assert.deepEqual(await handlesLeft(), [], 'a held chunk\'s timer and every socket are gone');
 });
 
-test('a fault outside its bounds, or that cannot apply, is one line naming it, before anything starts', async () => {
+test('a fault outside its bounds, or that cannot apply, is one line naming it, before anything starts', { timeout: PROXY_TEST_MS }, async () => {
   const run = { duration: 2000, placement: 'in-process' as const };
   const bad: Fault[] = [
     { kind: 'latency', ms: FAULT_BOUNDS.latencyMs.min - 1 },
@@ -186,6 +189,9 @@ const SMALL: ScenarioSpec = {
   deflate: 'on',
 };
 
+/** A fault run and the clean run after it, each within its hard limit, plus slack. */
+const FAULT_TEST_MS = 2 * hardLimitMs(SMALL.duration) + 30_000;
+
 /** Runs with the fault, checks the bound and the record, then runs clean and checks that too. */
 async function faultRun(spec: ScenarioSpec): Promise<ScenarioRecord> {
   const started = Date.now();
@@ -225,7 +231,7 @@ const transparent: Fault[] = [
   { kind: 'merge', windowMs: 200 },
 ];
 for (const fault of transparent) {
-  test(`today through the proxy with ${fault.kind}: TCP's guarantees hold, so zero failures, with the fault proven to act`, async () => {
+  test(`today through the proxy with ${fault.kind}: TCP's guarantees hold, so zero failures, with the fault proven to act`, { timeout: FAULT_TEST_MS }, async () => {
     const record = await faultRun({ ...SMALL, fault: fault });
     const { result } = record;
     assert.deepEqual(zeroFailureBlockers(record), [], JSON.stringify(failureReasons(result)));
@@ -245,7 +251,7 @@ const resetSpec = (stack: ScenarioSpec['stack']): ScenarioSpec => ({ ...SMALL, s
 const closeSpec = (stack: ScenarioSpec['stack']): ScenarioSpec => ({ ...SMALL, stack: stack, fault: { kind: 'close-server', afterMs: 800 } });
 
 for (const stack of ['today', '2016-fixed'] as const) {
-  test(`${stack}: a connection reset mid-message is recorded on both sides, and the clients reconnect`, async () => {
+  test(`${stack}: a connection reset mid-message is recorded on both sides, and the clients reconnect`, { timeout: FAULT_TEST_MS }, async () => {
     const record = await faultRun(resetSpec(stack));
     const { result } = record;
     assert.equal(result.status, 'completed', result.runError);
@@ -259,7 +265,7 @@ for (const stack of ['today', '2016-fixed'] as const) {
     assert.ok(result.delivered < result.sent, 'the frame cut by the reset never arrived');
   });
 
-  test(`${stack}: the server closed mid-run is recorded on both sides`, async () => {
+  test(`${stack}: the server closed mid-run is recorded on both sides`, { timeout: FAULT_TEST_MS }, async () => {
     const record = await faultRun(closeSpec(stack));
     const { result } = record;
     assert.match(result.fault?.detail ?? '', /server closed 800 ms into sending/);
@@ -270,7 +276,7 @@ for (const stack of ['today', '2016-fixed'] as const) {
   });
 }
 
-test('today: the forked load generator killed mid-run: the server records why, and the record says the clients were killed', async () => {
+test('today: the forked load generator killed mid-run: the server records why, and the record says the clients were killed', { timeout: FAULT_TEST_MS }, async () => {
   const record = await faultRun({ ...SMALL, placement: 'forked', fault: { kind: 'kill-clients', afterMs: 800 } });
   const { result } = record;
   assert.equal(result.status, 'failed');
