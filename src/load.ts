@@ -43,6 +43,8 @@ export interface ClientConnect {
 export interface LoadResult {
   startedAt: number;
   sendEndedAt: number;
+  /** When the drain ended and teardown began: disconnects after this are the clients' own. */
+  drainEndedAt: number;
   endedAt: number;
   /** Frames handed to a connected client. */
   sent: number;
@@ -80,7 +82,7 @@ export async function runLoad(spec: LoadSpec, url: string, onTick?: (sent: numbe
   // Payloads are made before the clock starts: a 4 MiB picture takes a moment to encode.
   const variants = Array.from({ length: VARIANTS }, (_, v) => payload(spec.payload, spec.frameSize, spec.seed, v));
   const result: LoadResult = {
-    startedAt: 0, sendEndedAt: 0, endedAt: 0, sent: 0, notSent: 0, acked: 0, ackedCorrupt: 0,
+    startedAt: 0, sendEndedAt: 0, drainEndedAt: 0, endedAt: 0, sent: 0, notSent: 0, acked: 0, ackedCorrupt: 0,
     rtt: [], payloadBytes: 0, connects: [], disconnects: [],
   };
   const clients = Array.from({ length: spec.clients }, (_, i) => makeClient(spec, `c${i}`, url));
@@ -125,6 +127,7 @@ export async function runLoad(spec: LoadSpec, url: string, onTick?: (sent: numbe
     for (const timer of timers) clearTimeout(timer);
     result.sendEndedAt = Date.now();
     await drain(() => result.acked, () => result.sent);
+    result.drainEndedAt = Date.now();
   } finally {
     for (const timer of timers) clearTimeout(timer);
     await Promise.all(clients.map((c) => c.stop()));

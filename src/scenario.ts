@@ -53,8 +53,12 @@ export interface ScenarioResult {
   /** `failed` means the run itself could not complete (not that the stack failed). */
   status: 'completed' | 'failed';
   runError?: string;
-  /** Epoch ms when sending started and stopped; disconnects outside it are teardown, not failures. */
-  sendWindow: { start: number; end: number };
+  /**
+   * Epoch ms when sending started and stopped, and when the drain that followed ended. Failures
+   * are counted from `start` to `drainEnd`: a server behind its backlog fails messages after
+   * sending stops; after `drainEnd` the clients close on purpose (teardown, not failure).
+   */
+  sendWindow: { start: number; end: number; drainEnd: number };
   loadMs: number;
   sent: number;
   notSent: number;
@@ -76,7 +80,7 @@ export interface ScenarioResult {
   serverReasons: Record<string, number>;
   /** Errors zlib gave the server's ws decompress(), by message and code (`invalid distance code`, Z_DATA_ERROR). */
   zlibErrors: ErrorCount[];
-  /** Failures: disconnects during the send window on either side, and corrupted deliveries. */
+  /** Failures: disconnects on either side from the start of sending to the end of the drain, and corrupted deliveries. */
   failures: number;
   /** ms from the start of sending to the first failure; null when none. */
   firstFailureMs: number | null;
@@ -228,7 +232,7 @@ function withLimit<T>(work: Promise<T>, limitMs: number, what: string): Promise<
 }
 
 function emptyLoad(): LoadResult {
-  return { startedAt: 0, sendEndedAt: 0, endedAt: 0, sent: 0, notSent: 0, acked: 0, ackedCorrupt: 0, rtt: [], payloadBytes: 0, connects: [], disconnects: [] };
+  return { startedAt: 0, sendEndedAt: 0, drainEndedAt: 0, endedAt: 0, sent: 0, notSent: 0, acked: 0, ackedCorrupt: 0, rtt: [], payloadBytes: 0, connects: [], disconnects: [] };
 }
 
 /** Runs one scenario, bounded in time; always tears down; returns (and by default writes) its record. */
@@ -291,7 +295,8 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
 
   const sendStart = load.startedAt || t0;
   const sendEnd = load.sendEndedAt || Date.now();
-  const inWindow = (t: number) => t >= sendStart && t <= sendEnd;
+  const sendWindow = { start: sendStart, end: sendEnd, drainEnd: load.drainEndedAt || sendEnd };
+  const inWindow = (t: number) => inFailureWindow(sendWindow, t);
   const serverFailures = serverSide.disconnects.filter((d) => inWindow(d.t));
   const clientFailures = load.disconnects.filter((d) => inWindow(d.t));
   const failureTimes = [
@@ -304,7 +309,7 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
   const result: ScenarioResult = {
     status: runError ? 'failed' : 'completed',
     runError,
-    sendWindow: { start: sendStart, end: sendEnd },
+    sendWindow,
     loadMs: sendEnd - sendStart,
     sent: load.sent,
     notSent: load.notSent,
@@ -359,10 +364,14 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
   return record;
 }
 
-/** Disconnects during sending, counted by `<side>: <reason>` (teardown at the end is left out). */
+/** Whether a moment falls where a disconnect counts as a failure: from the start of sending to the end of the drain. */
+export function inFailureWindow(window: ScenarioResult['sendWindow'], t: number): boolean {
+  return t >= window.start && t <= window.drainEnd;
+}
+
+/** Disconnects that were failures, counted by `<side>: <reason>` (teardown at the end is left out). */
 export function failureReasons(result: ScenarioResult): Record<string, number> {
-  const { start, end } = result.sendWindow;
-  const inWindow = (t: number) => t >= start && t <= end;
+  const inWindow = (t: number) => inFailureWindow(result.sendWindow, t);
   return {
     ...countBy(result.serverDisconnects.filter((d) => inWindow(d.t)), (d) => `server: ${d.reason}`),
     ...countBy(result.clientDisconnects.filter((d) => inWindow(d.t)), (d) => `client: ${d.reason}`),

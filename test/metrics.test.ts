@@ -13,7 +13,7 @@ import { aggregateCells, blockerKind, compareDeflate, direction } from '../src/s
 import type { SweepCell } from '../src/sweep/grid';
 import type { SweepRecord } from '../src/sweep/run';
 
-const WINDOW = { start: 1_000_000, end: 1_030_000 }; // 30 s of sending
+const WINDOW = { start: 1_000_000, end: 1_030_000, drainEnd: 1_030_000 }; // 30 s of sending, no drain
 
 test('a disconnect before or while sending is a failure; after sending, clean closes and cut connections are teardown', () => {
   const at = (t: number, reason: string, error?: string): Pick<ServerDisconnect, 't' | 'reason' | 'error'> => ({ t: t, reason: reason, error: error });
@@ -205,7 +205,8 @@ test('on/off comparison repeat by repeat: stable when every paired repeat agrees
   ];
   const comparisons = compareDeflate(aggregateCells(records), 'disconnectsPerMin');
   assert.equal(comparisons.length, 2);
-  const [big, little] = comparisons;
+  const [little, big] = comparisons;
+  assert.equal(little.cell.frameSize, 64 * KiB, 'in reading order: smaller frames first');
   assert.equal(big.cell.frameSize, 1 * MiB);
   assert.deepEqual(big.repeats.map((r) => r.direction), ['on higher', 'on higher'], 'repeat 2 has no off side and is not paired');
   assert.equal(big.stable, 'on higher');

@@ -130,7 +130,7 @@ export async function runBrowserLoad(spec: LoadSpec, url: string, onTick?: (sent
   const stackBundle = fs.readFileSync(stack.clientBundle);
   const browser: BrowserRun = { chromium: '', flags: [...CHROMIUM_FLAGS], launchMs: 0, setupMs: 0, pages: [], bundles: [], pageErrors: [] };
   const result: LoadResult = {
-    startedAt: 0, sendEndedAt: 0, endedAt: 0, sent: 0, notSent: 0, acked: 0, ackedCorrupt: 0,
+    startedAt: 0, sendEndedAt: 0, drainEndedAt: 0, endedAt: 0, sent: 0, notSent: 0, acked: 0, ackedCorrupt: 0,
     rtt: [], payloadBytes: 0, connects: [], disconnects: [], browser,
   };
   const tabs: Tab[] = [];
@@ -232,6 +232,7 @@ export async function runBrowserLoad(spec: LoadSpec, url: string, onTick?: (sent
       tabs[i].stats.canvas = summary.canvas;
     });
     await drain(() => result.acked, () => result.sent);
+    result.drainEndedAt = Date.now();
     await Promise.all(bundleReads);
     if (browser.pageErrors.length > 0) throw new Error(`a browser page failed: ${browser.pageErrors.join('; ')}`);
   } finally {
