@@ -237,7 +237,7 @@ export function symptomFindings(browser: ScenarioRecord, node?: ScenarioRecord):
       : `${head} and lost its socket ${plural(chat.disconnects, 'time')} (${chat.acked} of ${chat.sent} acknowledged).`);
   }
   const reasons = Object.entries(failureReasons(browser.result)).map(([reason, n]) => `${reason} ×${n}`);
-  if (reasons.length > 0) sentences.push(`Disconnects while sending, by side and socket.io's reason: ${reasons.join(', ')}.`);
+  if (reasons.length > 0) sentences.push(`Failures the scenario counted, by side and socket.io's reason: ${reasons.join(', ')}.`);
   if (node) {
     const nodeFigures = imageAndChat(symptomFigures([node])).node;
     const nodeFirst = node.result.firstFailureMs;
