@@ -14,7 +14,7 @@ import type { Browser } from 'playwright-core';
 import { PROJECT_ROOT } from '../src/paths';
 import { buildReport, planReport, type ReportRecord } from '../src/report/build';
 import type { Chapter } from '../src/report/chapters';
-import { launchChromium } from './support/chromium';
+import { launchChromium } from '../src/chromium';
 
 const HOSTILE = ['<script>alert(1)</script>', '</pre><img src=x onerror=alert(1)>'];
 const CHAPTER: Chapter = {

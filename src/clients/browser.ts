@@ -17,25 +17,8 @@ import {
   CLIENT_BUNDLE_PATH, PAGE_CONTROL, PAGE_PATH, pageProgram, PROBE_CANVAS, REPORT_FUNCTION, CHAT_MESSAGE_CHARS,
   type PageConfig, type PageControl, type PageEvent, type PageKind, type PageSummary,
 } from './page';
+import { CHROMIUM_FLAGS, launchChromium } from '../chromium';
 
-/** Debian's Chromium; playwright-core drives it and never downloads a browser of its own. */
-export const CHROMIUM_PATH = '/usr/bin/chromium';
-
-/**
- * Flags for every launch. playwright adds --headless and --no-sandbox, and gives every launch a
- * fresh --user-data-dir of its own (a temporary profile it deletes on close).
- */
-export const CHROMIUM_FLAGS: readonly string[] = [
-  '--disable-gpu',
-  // Without these Chromium makes its own connection attempts, which this machine refuses.
-  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
-  // Headless Chromium still throttles every tab but one as a background tab; the pages must all
-  // send at the set rate.
-  '--disable-background-timer-throttling', '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows',
-];
-
-/** How long Chromium may take to start before the run fails. */
-export const LAUNCH_TIMEOUT_MS = 30_000;
 /** How long a page may take to load and run its program. */
 const PAGE_SETUP_TIMEOUT_MS = 15_000;
 
@@ -176,11 +159,10 @@ export async function runBrowserLoad(spec: LoadSpec, url: string, onTick?: (sent
   };
 
   // playwright-core takes seconds to load: only runs that use a browser pay for it.
-  const { chromium } = require('playwright-core') as typeof import('playwright-core');
   let chromiumBrowser: Browser | undefined;
   try {
     const launchedAt = Date.now();
-    chromiumBrowser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_FLAGS], timeout: LAUNCH_TIMEOUT_MS });
+    chromiumBrowser = await launchChromium();
     browser.launchMs = Date.now() - launchedAt;
     browser.chromium = chromiumBrowser.version();
     // One context: the pages are tabs of one browser window, like the post's.

@@ -1,29 +1,7 @@
-/**
- * Headless Chromium for tests that open the report as a reader would. The flags stop Chromium's
- * own background connections (updates, sync, QUIC probes), which this machine refuses; without
- * them a "no request beyond the document" check would count Chromium's noise.
- */
-import { chromium, type Browser } from 'playwright-core';
+/** Headless Chromium for tests that open the report as a reader would (launch and flags: src/chromium.ts). */
+import type { Browser } from 'playwright-core';
 
-/** Debian's Chromium. */
-export const CHROMIUM_PATH = '/usr/bin/chromium';
-
-/** Flags for a quiet, headless Chromium (see the toolchain facts note). */
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
-
-/** Launches Chromium with a fresh profile (playwright makes a new user-data dir per launch). */
-export async function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
-}
+export { launchChromium } from '../../src/chromium';
 
 /** What a page loaded and shows. */
 export interface PageVisit {
