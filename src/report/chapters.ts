@@ -61,7 +61,7 @@ export const CHAPTERS = [
     title: 'Deflate on vs off across frame sizes',
     notebook: '05-sweep.ipynb',
     // A tiny live grid: two sizes on 2015, deflate on and off, one short repeat each.
-    quick: { frameSizes: '64KiB,1MiB', stacks: '2015', duration: '2s', repeats: 1 },
+    quick: { frameSizes: '64KiB,1MiB', stacks: '2015', duration: '1s', repeats: 1 },
   },
   {
     number: 6,
@@ -75,7 +75,7 @@ export const CHAPTERS = [
     slug: 'today',
     title: "Today's socket.io",
     notebook: '07-today.ipynb',
-    quick: { frameSizes: '999000,1000000', duration: '1s', repeats: 1 },
+    quick: { frameSizes: '999000,1000000', duration: '1s', repeats: 1, clients: 1 },
   },
 ] as const satisfies readonly Chapter[];
 
