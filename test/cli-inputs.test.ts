@@ -1,9 +1,10 @@
 /**
  * Bad input end to end through the command lines, for what test/report.test.ts does not already
  * cover there (every bound of the parameter model, and an unwritable data dir, through
- * `npm run report`): a port in use, bad ports and an unwritable data dir through
- * `npm run notebook`, and a missing kernel through both, in a built copy of the project where
- * scripts/setup never ran. Each is one line on stderr, exit status 2, and nothing written.
+ * `npm run report`): every bound and an unwritable data dir through `npm run sweep`; a port in
+ * use, bad ports and an unwritable data dir through `npm run notebook`; and a missing kernel
+ * through report and notebook, in a built copy of the project where scripts/setup never ran.
+ * Each is one line on stderr, exit status 2, and nothing written.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -14,6 +15,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { EXIT_BAD_INPUT } from '../src/cli/args';
 import { LOOPBACK } from '../src/net';
+import { BOUNDS, KiB, MiB } from '../src/params';
 import { DATA_DIR_ENV, JUPYTER_DIR, PROJECT_ROOT, REPORT_DIR } from '../src/paths';
 
 const CLI = (root: string, name: string) => path.join(root, 'dist', 'src', 'cli', `${name}.js`);
@@ -55,7 +57,7 @@ function refuses(command: string, script: string, args: string[], names: RegExp,
   assert.equal(lines.length, 1, `${what}: one line, got ${JSON.stringify(result.stderr)}`);
   assert.match(lines[0], new RegExp(`^${command}: `), what);
   assert.match(lines[0], names, what);
-  assert.match(lines[0], /: (use|pass|run|fix|set|see|write)\b/, `${what}: says what to do: ${lines[0]}`);
+  assert.match(lines[0], /: (use|see|pass|add|fix|declare|write|run|give|set)\b/, `${what}: says what to do: ${lines[0]}`);
   return lines[0];
 }
 
@@ -110,4 +112,38 @@ test('a built checkout where scripts/setup never ran: report and notebook say to
   refuses('npm run notebook', CLI(copy, 'notebook'), ['--port', '1024'], /tslab kernel spec is missing .*scripts\/setup/, env);
   assert.equal(snapshot(copy), before, 'nothing written in the checkout: no report/, data/ or .jupyter/');
   assert.equal(snapshot(REPORT_DIR), reportBefore, 'nor in the real project');
+});
+
+test('npm run sweep: every bound of the parameter model, bad lists and an unwritable data dir: one line each, nothing written', () => {
+  const { frameSize, fragmentSize, rate, clients, burst, duration, repeats, seed } = BOUNDS;
+  const bad: Array<[string[], RegExp]> = [
+    [['--frame-sizes', String(frameSize.min - 1)], /--frame-sizes/],
+    [['--frame-sizes', `${frameSize.max / MiB + 1}MiB`], /--frame-sizes/],
+    [['--fragment-size', String(fragmentSize.min - 1)], /--fragment-size/],
+    [['--fragment-size', `${fragmentSize.max / KiB + 1}KiB`], /--fragment-size/],
+    [['--rate', String(rate.minExclusive)], /--rate/],
+    [['--rate', `2,${rate.max + 1}`], /--rate/],
+    [['--rate', ','], /--rate/],
+    [['--clients', String(clients.min - 1)], /--clients/],
+    [['--clients', String(clients.max + 1)], /--clients/],
+    [['--burst', String(burst.min - 1)], /--burst/],
+    [['--burst', `1,${burst.max + 1}`], /--burst/],
+    [['--duration', `${duration.min - 1}ms`], /--duration/],
+    [['--duration', `${duration.max + 1}ms`], /--duration/],
+    [['--repeats', String(repeats.min - 1)], /--repeats/],
+    [['--repeats', String(repeats.max + 1)], /--repeats/],
+    [[`--seed=${seed.min - 1}`], /--seed/],
+    [['--seed', String(seed.max + 1)], /--seed/],
+    [['--stacks', '2014'], /--stacks/],
+    [['--deflate', 'maybe'], /--deflate/],
+    [['--payload', 'gif'], /--payload/],
+    [['--grid', 'week'], /--grid/],
+    [['--bogus'], /--bogus/],
+  ];
+  const dataDir = path.join(tmp, 'sweep-data');
+  for (const [args, names] of bad) refuses('npm run sweep', CLI(PROJECT_ROOT, 'sweep'), args, names, { [DATA_DIR_ENV]: dataDir });
+  const file = path.join(tmp, 'sweep-file');
+  fs.writeFileSync(file, '');
+  refuses('npm run sweep', CLI(PROJECT_ROOT, 'sweep'), [], /data dir .* is not writable/, { [DATA_DIR_ENV]: path.join(file, 'data') });
+  assert.equal(fs.existsSync(dataDir), false, 'no data dir created');
 });
