@@ -46,9 +46,24 @@ test('the headline: disconnects from a size up with their range and denominators
   const text = describeHeadline(rows);
   assert.equal(
     text,
-    'On 2015 with deflate on: disconnects at 256 KiB and above: 32–52 per minute (median over repeats; 9 of 9 runs there had at least one); ' +
+    'On 2015 with deflate on: disconnects at 256 KiB and above in 9 of 9 runs there: 32–52 per minute as medians over repeats, up to 60 in a single run; ' +
       'none at 64 KiB and below (6 runs; not a proven zero: no continuation frame was seen on the wire (6 runs)). ' +
-      'On 2015 with deflate off: no disconnect in 15 runs at every size (1 KiB to 4 MiB) (all 15 runs with every positive control holding).',
+      'No disconnect on 2015 with deflate off: 15 runs at every size (1 KiB to 4 MiB) (all 15 runs with every positive control holding).',
+  );
+});
+
+test('the headline gathers every stack × deflate setting without a disconnect into one sentence', () => {
+  const rows = [
+    row({ stack: '2016-fixed', frameSize: KiB, provenZero: 0, blockers: { 'no continuation frame was seen on the wire': 3 } }),
+    row({ stack: '2016-fixed', frameSize: MiB, provenZero: 1, blockers: { 'delivered ≠ sent': 2 } }),
+    row({ stack: '2016-fixed', deflate: 'off', frameSize: MiB }),
+    row({ stack: 'today', frameSize: MiB }),
+    row({ stack: 'today', deflate: 'off', frameSize: MiB }),
+  ];
+  assert.equal(
+    describeHeadline(rows),
+    'No disconnect on 2016-fixed and today with deflate on, and on 2016-fixed and today with deflate off: 15 runs at every size (1 KiB to 1 MiB) ' +
+      '(10 of 15 runs prove the zero; the others do not: no continuation frame was seen on the wire (3 runs); delivered ≠ sent (2 runs)).',
   );
 });
 
@@ -58,7 +73,7 @@ test('the headline names runs that could not be measured, and a partly proven ze
   ];
   assert.equal(
     describeHeadline(rows),
-    'On today with deflate on: no disconnect in 2 runs at 1 KiB (1 of 2 runs prove the zero; the others do not: delivered ≠ sent (1 run)). 1 run could not be measured and is left out.',
+    'No disconnect on today with deflate on: 2 runs at 1 KiB (1 of 2 runs prove the zero; the others do not: delivered ≠ sent (1 run)). 1 run could not be measured and is left out.',
   );
 });
 

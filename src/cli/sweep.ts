@@ -12,6 +12,7 @@ import { formatBytes, formatDuration } from '../units';
 import { EXIT_BAD_INPUT, UsageError } from './args';
 import { parseSweepArgs, SWEEP_USAGE } from './sweep-args';
 import { ParamError } from '../params';
+import { formatNumber } from '../html';
 
 /** Exit status after Ctrl-C, as a shell reports SIGINT. */
 const EXIT_INTERRUPTED = 130;
@@ -57,7 +58,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const { session } = await runSweep(grid, { dir: dir, fresh: args.fresh, retryFailed: args.retryFailed, signal: stop.signal });
     const load = session.loadAverage;
     say(`${session.ran} runs made (${session.failed} failed), ${session.skipped} skipped, in ${formatDuration(session.wallMs)}` +
-      (load ? `; 1-min load average over the runs: median ${load.median}, ${load.min}–${load.max} on ${session.cores} cores` : ''));
+      (load ? `; 1-min load average over the runs: median ${formatNumber(load.median)}, ${formatNumber(load.min)}–${formatNumber(load.max)} on ${session.cores} cores` : ''));
     say(`records in ${path.join(dir, SWEEP_KIND)}, this invocation in ${path.join(dir, SESSION_KIND)}`);
   } finally {
     process.off('SIGINT', onSigint);

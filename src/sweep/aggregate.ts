@@ -4,6 +4,7 @@
  * the difference in each repeat and whether every repeat agrees (the stable-conclusion rule).
  */
 import { errorLabel, runMetrics, spread, type RunMetrics, type Spread } from '../metrics';
+import { DEFLATE_MODES, PAYLOAD_KINDS, STACK_NAMES } from '../params';
 import { cellKey, type SweepCell } from './grid';
 import type { SweepRecord } from './run';
 
@@ -54,7 +55,19 @@ export function blockerKind(blocker: string): string {
   return blocker.replace(/\s*\d+(\.\d+)?\s*/g, ' ').replace(/\s+/g, ' ').trim();
 }
 
-/** Groups records by cell (all but the repeat index) and summarises each; cells in first-seen order. */
+/** Reading order of cells: stack, payload, frame size, rate, burst, then deflate on before off. */
+export function compareCells(a: Omit<SweepCell, 'deflate'> & { deflate?: SweepCell['deflate'] }, b: typeof a): number {
+  return (
+    STACK_NAMES.indexOf(a.stack) - STACK_NAMES.indexOf(b.stack) ||
+    PAYLOAD_KINDS.indexOf(a.payload) - PAYLOAD_KINDS.indexOf(b.payload) ||
+    a.frameSize - b.frameSize ||
+    a.rate - b.rate ||
+    a.burst - b.burst ||
+    (a.deflate === undefined || b.deflate === undefined ? 0 : DEFLATE_MODES.indexOf(a.deflate) - DEFLATE_MODES.indexOf(b.deflate))
+  );
+}
+
+/** Groups records by cell (all but the repeat index) and summarises each, in reading order (compareCells). */
 export function aggregateCells(records: readonly SweepRecord[]): CellAggregate[] {
   const groups = new Map<string, SweepRecord[]>();
   for (const record of records) {
@@ -63,7 +76,7 @@ export function aggregateCells(records: readonly SweepRecord[]): CellAggregate[]
     list.push(record);
     groups.set(key, list);
   }
-  return [...groups.entries()].map(([key, runs]) => {
+  const cells = [...groups.entries()].map(([key, runs]): CellAggregate => {
     const done = runs.filter((r) => r.status === 'completed' && r.scenario !== null);
     const metrics = done.map((r) => ({ repeat: r.repeat, m: runMetrics(r.scenario as NonNullable<SweepRecord['scenario']>) }));
     const spreads = Object.fromEntries(SPREAD_METRICS.map((name) => [name, spread(metrics.map(({ m }) => m[name]))])) as Record<SpreadMetric, Spread | null>;
@@ -92,6 +105,7 @@ export function aggregateCells(records: readonly SweepRecord[]): CellAggregate[]
       byRepeat: new Map(metrics.map(({ repeat, m }) => [repeat, m])),
     };
   });
+  return cells.sort((a, b) => compareCells(a.cell, b.cell));
 }
 
 /** Which way a deflate on/off difference went in one repeat. */
@@ -143,5 +157,5 @@ export function compareDeflate(cells: readonly CellAggregate[], metric: SpreadMe
       stable: directions.size === 1 ? repeats[0].direction : null,
     });
   }
-  return out;
+  return out.sort((a, b) => compareCells(a.cell, b.cell));
 }

@@ -31,7 +31,7 @@ function points(rows: ReadonlyArray<Row | PooledRow>, facet: (row: Row | PooledR
 /** Median line, range bars and points against frame size, one colour per deflate mode, one panel per facet. */
 function linesBySize(values: Point[], opts: { facetTitle: string; yTitle: string; log?: boolean }): ChartSpec {
   const x = { field: 'frame', type: 'ordinal', sort: { field: 'bytes' }, title: 'frame size', axis: { labelAngle: -40 } };
-  const scale = opts.log ? { type: 'symlog' } : {};
+  const scale = opts.log ? { type: 'log' } : {};
   const color = { field: 'deflate', type: 'nominal', scale: DEFLATE_COLOURS, title: 'deflate' };
   return {
     $schema: SCHEMA,

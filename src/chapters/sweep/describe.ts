@@ -70,9 +70,10 @@ function headlineClause(rows: readonly Row[], allSizes: readonly number[]): stri
     return `no disconnect in ${plural(sum(quiet, 'completed'), 'run')} at ${sizesText(quiet.map((r) => r.frameSize), allSizes)} (${zeroProof(quiet)})`;
   }
   const medians = hit.map((r) => r.value?.median ?? 0);
+  const highest = Math.max(...hit.map((r) => r.value?.max ?? 0));
   const parts = [
-    `disconnects at ${sizesText(hit.map((r) => r.frameSize), allSizes)}: ${rangeText(Math.min(...medians), Math.max(...medians))} per minute ` +
-      `(median over repeats; ${formatNumber(sum(hit, 'runsWithDisconnects'))} of ${plural(sum(hit, 'completed'), 'run')} there had at least one)`,
+    `disconnects at ${sizesText(hit.map((r) => r.frameSize), allSizes)} in ${formatNumber(sum(hit, 'runsWithDisconnects'))} of ${plural(sum(hit, 'completed'), 'run')} there: ` +
+      `${rangeText(Math.min(...medians), Math.max(...medians))} per minute as medians over repeats, up to ${formatNumber(highest)} in a single run`,
   ];
   if (quiet.length > 0) parts.push(`none at ${sizesText(quiet.map((r) => r.frameSize), allSizes)} (${plural(sum(quiet, 'completed'), 'run')}; ${zeroProof(quiet)})`);
   return parts.join('; ');
@@ -88,12 +89,30 @@ function byStackAndDeflate(rows: readonly Row[]): Array<{ stack: StackName; grou
   }));
 }
 
-/** Under the headline: per stack and deflate setting, where disconnects happened, with denominators. */
+function listText(items: readonly string[]): string {
+  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
+/**
+ * Under the headline: one sentence per stack × deflate setting that had disconnects (where, how
+ * often, with denominators), then one for all those that had none, with what proves the zero.
+ */
 export function describeHeadline(rows: readonly Row[]): string {
   if (rows.length === 0) return 'No run measured disconnects for this chart.';
   const allSizes = rows.map((r) => r.frameSize);
-  const sentences = byStackAndDeflate(rows).flatMap(({ stack, groups }) =>
-    groups.map((g) => `On ${stack} with deflate ${g.deflate}: ${headlineClause(g.rows, allSizes)}.`));
+  const groups = byStackAndDeflate(rows).flatMap(({ stack, groups: g }) => g.map((x) => ({ stack: stack, ...x })));
+  const measured = (g: { rows: Row[] }) => g.rows.some((r) => r.completed > 0);
+  const hit = groups.filter((g) => g.rows.some((r) => r.runsWithDisconnects > 0));
+  const quiet = groups.filter((g) => !hit.includes(g) && measured(g));
+  const sentences = hit.map((g) => `On ${g.stack} with deflate ${g.deflate}: ${headlineClause(g.rows, allSizes)}.`);
+  if (quiet.length > 0) {
+    const where = (['on', 'off'] as const)
+      .map((d) => ({ d: d, stacks: quiet.filter((g) => g.deflate === d).map((g) => g.stack) }))
+      .filter((x) => x.stacks.length > 0)
+      .map((x) => `on ${listText(x.stacks)} with deflate ${x.d}`);
+    const quietRows = quiet.flatMap((g) => g.rows).filter((r) => r.completed > 0);
+    sentences.push(`No disconnect ${where.join(', and ')}: ${plural(sum(quietRows, 'completed'), 'run')} at ${sizesText(quietRows.map((r) => r.frameSize), allSizes)} (${zeroProof(quietRows)}).`);
+  }
   return sentences.join(' ') + failedRuns(rows);
 }
 

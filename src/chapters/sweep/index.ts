@@ -12,7 +12,7 @@ import { dataDir } from '../../paths';
 import { readRecords, type SkippedFile } from '../../records';
 import { fromDataDir } from '../../report/replay';
 import { aggregateCells, compareDeflate, type CellAggregate, type DeflateComparison, type SpreadMetric } from '../../sweep/aggregate';
-import { cellGrid, paramsGrid, type SweepGrid } from '../../sweep/grid';
+import { cellGrid, expandGrid, FULL_GRID, paramsGrid, type SweepGrid } from '../../sweep/grid';
 import { runSweep, SESSION_KIND, SWEEP_KIND, type SweepRecord, type SweepSession } from '../../sweep/run';
 import { formatBytes, formatDuration } from '../../units';
 import { ackChart, cpuChart, headlineChart, heatmapChart, wireChart } from './charts';
@@ -150,6 +150,14 @@ export function showDataset(data: SweepData): void {
       repeats: b.repeats,
     })), { caption: `Blocks of grid "${grid.name}" (a cell in two blocks runs once, with the larger repeat count)` });
   }
+  const ran = sessions.reduce((n, s) => n + s.ran, 0);
+  const wallMs = sessions.reduce((n, s) => n + s.wallMs, 0);
+  if (ran > 0) {
+    const perRun = wallMs / ran;
+    const full = expandGrid(FULL_GRID).length;
+    paragraph(`Measured pace: ${ran} runs in ${formatDuration(wallMs)}, ${formatDuration(perRun)} of wall time per run with set-up and teardown. ` +
+      `At that pace the issue's full grid (${full} runs of ${formatDuration(FULL_GRID.duration)}, so each would take longer still) would need at least ${formatDuration(full * perRun)}.`);
+  }
 }
 
 function selectionText(s: Selection, data: SweepData): string {
@@ -230,7 +238,13 @@ export function showStability(data: SweepData): void {
   for (const { metric, name } of STABILITY_METRICS) {
     const comparisons = compareDeflate(data.cells, metric);
     paragraph(describeStability(comparisons, name, STABLE_REPEATS));
-    showTable(comparisonRows(comparisons), { caption: `Deflate on vs off, ${name}, repeat by repeat (runs of a pair ran back to back)` });
+    // The pairs the rule applies to; when there are none (a quick or single-repeat sweep), all pairs, marked n/a.
+    const eligible = comparisons.filter((c) => c.repeats.length >= STABLE_REPEATS);
+    const shown = eligible.length > 0 ? eligible : comparisons;
+    const left = comparisons.length - shown.length;
+    showTable(comparisonRows(shown), {
+      caption: `Deflate on vs off, ${name}, repeat by repeat (runs of a pair ran back to back)${left > 0 ? `; ${left} pairs with fewer than ${STABLE_REPEATS} repeats are in the table of every cell` : ''}`,
+    });
   }
 }
 
@@ -246,13 +260,18 @@ export function showCells(data: SweepData): void {
     runs: `${c.completed}/${c.runs}`,
     'disconnects/min': text(c.spreads.disconnectsPerMin),
     'runs with a disconnect': `${c.runsWithDisconnects}/${c.completed}`,
+    'send time': formatDuration(c.totals.sendMs),
+    'by reason': Object.entries(c.byReason).map(([r, n]) => `${r} ×${n}`).join('; '),
     'by error': Object.entries(c.byError).map(([e, n]) => `${e} ×${n}`).join('; '),
+    'client-seen disconnects': c.totals.clientDisconnects,
+    reconnects: c.totals.reconnects,
     'delivered/sent': `${c.totals.delivered}/${c.totals.sent}`,
     verified: c.totals.verified,
     corrupted: c.totals.corrupted,
     'sent/s per client': text(c.spreads.sendRate),
     'CPU ms/MiB': text(c.spreads.cpuMsPerMiB),
     'wire B/msg': text(c.spreads.wireBytesPerMessage),
+    'compression ×': text(c.spreads.compressionRatio),
     'ack p50 ms': text(c.spreads.ackP50Ms),
     'ack p99 ms': text(c.spreads.ackP99Ms),
     'RSS growth': c.spreads.rssGrowth ? formatBytes(c.spreads.rssGrowth.median) : '',
