@@ -7,12 +7,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { showTable, showText, progress } from '../../display';
+import { showHtml, showTable, showText, progress, textTable } from '../../display';
+import { collapsible, htmlTable } from '../../html';
 import type { ConnectionMemoryRecord } from '../../connection-memory';
 import { dataDir, PROJECT_ROOT } from '../../paths';
 import { BOUNDS, KiB, MiB, type DeflateMode, type Params } from '../../params';
 import { readRecords, type RecordBase } from '../../records';
-import { runScenario, zeroFailureBlockers, type ScenarioRecord, type ScenarioSpec } from '../../scenario';
+import { runScenario, type ScenarioRecord, type ScenarioSpec } from '../../scenario';
+import { median } from '../../stats';
 import { formatBytes } from '../../units';
 import { CLIFF_STACK, envelopeBytes, perMinute } from './cliff';
 import { memoryCells } from './memory';
@@ -165,7 +167,8 @@ export function settingsText(run: AdviceRun, limit: number): string {
 export function adviceCosts(run: AdviceRun, memory: ConnectionMemoryRecord[]) {
   const { result, server } = run.record;
   const frames = result.delivered / run.pieces;
-  const blockers = zeroFailureBlockers(run.record);
+  // Not zeroFailureBlockers(): its fragment and compression controls answer another question.
+  const carried = result.status === 'completed' && result.failures === 0 && result.sent > 0 && result.delivered === result.sent;
   const cells = memoryCells(memory);
   const most = Math.max(0, ...cells.map((c) => c.connections));
   const mem = cells.find((c) => c.connections === most && c.deflate === deflateOf(run));
@@ -178,7 +181,7 @@ export function adviceCosts(run: AdviceRun, memory: ConnectionMemoryRecord[]) {
     clients: `${run.record.spec.clients} ${run.record.spec.client}, ${run.record.spec.payload}`,
     settings: `deflate ${deflateOf(run)}, maxHttpBufferSize ${server.maxHttpBufferSize.toLocaleString('en-US')}${run.pieces > 1 ? `, ${run.pieces} × ${formatBytes(run.record.spec.frameSize)} messages` : ''}`,
     'delivered / sent': `${result.delivered} / ${result.sent}`,
-    'all delivered, no disconnect': blockers.length === 0,
+    'all delivered, no disconnect': carried,
     'disconnects / min': perMinute(disconnects, result),
     'wire bytes / frame': frames > 0 ? Math.round(result.wire.payloadBytes / frames) : null,
     'wire ÷ frame': frames > 0 ? Number((result.wire.payloadBytes / frames / run.frameSize).toFixed(3)) : null,
@@ -245,28 +248,33 @@ export function thresholdNote(runs: AdviceRun[], threshold: number | null): stri
     : `Some messages here (${smallest.toLocaleString('en-US')} bytes) are below deflate's ${threshold}-byte threshold; on the server side ws applies it only when server_no_context_takeover is negotiated (part 3).`;
 }
 
-/** Words what the sweep's (deflate on, off) pairs of today's stack show: the spread of the on/off ratios of CPU and wire bytes. */
+/**
+ * Words what the sweep's (deflate on, off) pairs of today's stack show: for each setting recorded
+ * with both, the median CPU and wire bytes per frame of each side (over its repeats, runs that
+ * carried every frame only), then the spread of the on/off ratios.
+ */
 export function sweepFinding(runs: AdviceRun[], memory: ConnectionMemoryRecord[]): string | null {
-  const pairs = new Map<string, { on?: AdviceRun; off?: AdviceRun }>();
+  const groups = new Map<string, { on: Array<ReturnType<typeof adviceCosts>>; off: Array<ReturnType<typeof adviceCosts>>; frame: number }>();
   for (const run of runs) {
+    const cost = adviceCosts(run, memory);
+    if (!cost['all delivered, no disconnect'] || cost['server CPU ms / frame'] === null || cost['wire bytes / frame'] === null) continue;
     const key = JSON.stringify(SPEC_KEYS.filter((k) => k !== 'deflate').map((k) => run.record.spec[k]));
-    const pair = pairs.get(key) ?? {};
-    pair[deflateOf(run)] = run;
-    pairs.set(key, pair);
+    const group = groups.get(key) ?? { on: [], off: [], frame: run.frameSize };
+    group[deflateOf(run)].push(cost);
+    groups.set(key, group);
   }
   const ratios: Array<{ cpu: number; wire: number; frame: number }> = [];
-  for (const { on, off } of pairs.values()) {
-    if (!on || !off) continue;
-    const a = adviceCosts(on, memory);
-    const b = adviceCosts(off, memory);
-    const [ac, bc, aw, bw] = [a['server CPU ms / frame'], b['server CPU ms / frame'], a['wire bytes / frame'], b['wire bytes / frame']];
-    if (!a['all delivered, no disconnect'] || !b['all delivered, no disconnect'] || ac === null || bc === null || aw === null || bw === null || bc === 0 || bw === 0) continue;
-    ratios.push({ cpu: ac / bc, wire: aw / bw, frame: on.frameSize });
+  for (const { on, off, frame } of groups.values()) {
+    if (on.length === 0 || off.length === 0) continue;
+    const med = (costs: typeof on, key: 'server CPU ms / frame' | 'wire bytes / frame') => median(costs.map((c) => c[key] as number));
+    const [offCpu, offWire] = [med(off, 'server CPU ms / frame'), med(off, 'wire bytes / frame')];
+    if (offCpu === 0 || offWire === 0) continue;
+    ratios.push({ cpu: med(on, 'server CPU ms / frame') / offCpu, wire: med(on, 'wire bytes / frame') / offWire, frame });
   }
   if (ratios.length === 0) return null;
   const span = (values: number[]) => `${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}×`;
   const frames = ratios.map((r) => r.frame);
-  return `In the sweep's ${ratios.length} (deflate on, off) pair${ratios.length === 1 ? '' : 's'} of today's stack where both carried every frame (frames ${formatBytes(Math.min(...frames))}–${formatBytes(Math.max(...frames))}), deflate on cost ${span(ratios.map((r) => r.cpu))} the server CPU per frame and put ${span(ratios.map((r) => r.wire))} the bytes on the wire.`;
+  return `In the sweep's ${ratios.length} setting${ratios.length === 1 ? '' : 's'} of today's stack recorded with deflate both on and off, counting only runs that carried every frame (frames ${formatBytes(Math.min(...frames))}–${formatBytes(Math.max(...frames))}; medians over repeats), deflate on cost ${span(ratios.map((r) => r.cpu))} the server CPU per frame and put ${span(ratios.map((r) => r.wire))} the bytes on the wire.`;
 }
 
 /** Shows the advice table (this chapter's runs), the sweep's runs of today's stack when present, and the generated sentences. */
@@ -274,7 +282,9 @@ export function showAdvice(runs: AdviceRun[], memory: ConnectionMemoryRecord[], 
   showTable(runs.map((run) => adviceCosts(run, memory)), { caption: 'Each choice for a frame size S at rate R, with its measured cost (every number read from a run record named in the last column)' });
   const fromSweep = sweepAdviceRuns(sweep).sort((a, b) => a.frameSize - b.frameSize || a.record.spec.rate - b.record.spec.rate);
   if (fromSweep.length > 0) {
-    showTable(fromSweep.map((run) => adviceCosts(run, memory)), { caption: `The sweep's runs of today's stack, read at run time from ${sweep.looked.join(', ')}: the same costs, one row per recorded run` });
+    const rows = fromSweep.map((run) => adviceCosts(run, memory));
+    const caption = `The sweep's runs of today's stack, read at run time from ${sweep.looked.join(', ')}: the same costs, one row per recorded run`;
+    showHtml(collapsible(`${rows.length} runs from the sweep's records (click to open)`, htmlTable(rows, { caption: caption })), textTable(rows, { caption: caption }));
   }
   const sweepNote = fromSweep.length > 0
     ? `${fromSweep.length} run${fromSweep.length === 1 ? '' : 's'} of today's stack came from the sweep's records (second table); the sentences above are worded from this chapter's runs. ${sweepFinding(fromSweep, memory) ?? 'No (deflate on, off) pair in them carried every frame on both sides.'}`
