@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { showChart, showLog, showTable, progress } from '../../display';
-import { readLongRuns, type LongRunRecord } from '../../long-run';
+import { readLongRuns, TIMELINE_EVERY_MS, type LongRunRecord } from '../../long-run';
 import { resolveParams, type Params, type RawParams } from '../../params';
 import { PROJECT_ROOT } from '../../paths';
 import { POST_CLAIMS, POST_SERVER_JS, POST_SERVER_JS_EDIT, POST_TESTED_MS } from '../../post-quotes';
@@ -230,7 +230,7 @@ export async function showDisconnectClaim(runs: ClaimRuns): Promise<ClaimVerdict
         y: { field: 'value', type: 'quantitative', title: 'count' },
         color: { field: 'series', type: 'nominal' },
       },
-    }, { caption: `Long run recorded ${latest.startedAt.slice(0, 10)}: frames delivered and failures, sampled every ${(latest.timeline[1]?.elapsedMs ?? 0) > 0 ? formatDuration(latest.timeline[1].elapsedMs - latest.timeline[0].elapsedMs) : 'few seconds'}` });
+    }, { caption: `Long run recorded ${latest.startedAt.slice(0, 10)}: frames delivered and failures while it sent, sampled about every ${formatDuration(TIMELINE_EVERY_MS)}` });
   }
   const verdict = disconnectVerdict(runs.load, recorded.runs);
   showFinding([`Claim: ${POST_CLAIMS.disconnects}. Verdict: ${verdict.verdict}.`, ...verdict.sentences,
