@@ -7,7 +7,7 @@ import type { LongRunRecord } from '../../long-run';
 import { isDebugCaptureActive } from '../../observe/debug-capture';
 import { MiB, type Params, type PayloadKind, type StackName } from '../../params';
 import { REPRODUCER } from '../../reproducer';
-import { runScenario, zeroFailureBlockers, type ScenarioRecord, type ScenarioResult, type ScenarioSpec, type ServerDisconnect } from '../../scenario';
+import { runScenario, zeroFailureBlockers, type ScenarioRecord, type ScenarioResult, type ScenarioSpec } from '../../scenario';
 import { formatBytes, formatDuration } from '../../units';
 import { plural } from '../finding';
 
@@ -104,19 +104,14 @@ export async function runWirePairs(params: Params, notice?: RunNotice): Promise<
 // ---- what counts as a failure -------------------------------------------------------------------
 
 /**
- * Server disconnects that were failures: every one while sending, and after sending every one but
- * the clients' own close at the end ('transport close'). A backlog still draining after the send
- * window can fail too, and the scenario's `failures` counts the send window only.
+ * The scenario's failures, plus the server's disconnects after its failure window other than the
+ * clients' own close at the end ('transport close'). Records made before the scenario's window
+ * took in the drain (no `sendWindow.drainEnd`, such as the first long run) counted the send window
+ * only, and a backlog still draining can fail; for newer records this adds what comes after the drain.
  */
-export function serverFailures(result: ScenarioResult): ServerDisconnect[] {
-  const { start, end } = result.sendWindow;
-  return result.serverDisconnects.filter((d) => (d.t >= start && d.t <= end) || d.reason !== 'transport close');
-}
-
-/** The scenario's failures plus the server failures after the send window. */
 export function failuresWithDrain(result: ScenarioResult): number {
-  const { end } = result.sendWindow;
-  return result.failures + serverFailures(result).filter((d) => d.t > end).length;
+  const windowEnd = (result.sendWindow as { drainEnd?: number }).drainEnd ?? result.sendWindow.end;
+  return result.failures + result.serverDisconnects.filter((d) => d.t > windowEnd && d.reason !== 'transport close').length;
 }
 
 function deliveredMiB(record: ScenarioRecord): number {
