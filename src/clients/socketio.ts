@@ -4,6 +4,19 @@ import type { Stack, ClientSocket } from '../stacks/types';
 import { MAX_SEND_BACKLOG, RECONNECT_DELAY_MS } from './fragmenting';
 import type { AppClient, FrameAck, FrameMeta } from './types';
 
+/** How long stop() waits for the WebSocket's own close before cutting the connection. */
+const STOP_GRACE_MS = 1000;
+const CLOSED = 3;
+
+/** The WebSocket (ws 0.8 to 8) under engine.io-client's websocket transport. */
+interface WebSocketLike {
+  readyState: number;
+  bufferedAmount?: number;
+  once(event: 'close', listener: () => void): unknown;
+  removeListener(event: 'close', listener: () => void): unknown;
+  terminate(): void;
+}
+
 /** Wraps `stack.connect()`; socket.io's own reconnection is on, with the same delay as the fragmenting client. */
 export class SocketIoClient extends EventEmitter implements AppClient {
   private readonly socket: ClientSocket;
@@ -45,12 +58,33 @@ export class SocketIoClient extends EventEmitter implements AppClient {
 
   // engine.io-client keeps its own write buffer; the WebSocket's bufferedAmount is below that.
   private backlog(): number {
-    const engine = this.socket.io?.engine as unknown as { transport?: { ws?: { bufferedAmount?: number } } } | undefined;
-    return engine?.transport?.ws?.bufferedAmount ?? 0;
+    return this.webSocket()?.bufferedAmount ?? 0;
   }
 
+  /**
+   * Disconnects and waits (bounded) for the WebSocket underneath to close. ws 0.8.0 arms a 30 s
+   * close timer in the close frame's write callback, which can run after the connection was
+   * already cleaned up if the server goes away at once; that timer then holds the process open.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
+    const ws = this.webSocket();
     this.socket.disconnect();
+    if (!ws || ws.readyState === CLOSED) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, STOP_GRACE_MS);
+      ws.once('close', done);
+      function done() {
+        clearTimeout(timer);
+        ws?.removeListener('close', done);
+        resolve();
+      }
+    });
+    if (ws.readyState !== CLOSED) ws.terminate();
+  }
+
+  private webSocket(): WebSocketLike | undefined {
+    const engine = this.socket.io?.engine as unknown as { transport?: { ws?: WebSocketLike } } | undefined;
+    return engine?.transport?.ws;
   }
 }
