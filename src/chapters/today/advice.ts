@@ -194,6 +194,32 @@ export function adviceCosts(run: AdviceRun, memory: ConnectionMemoryRecord[]) {
   };
 }
 
+type Costed = { run: AdviceRun; cost: ReturnType<typeof adviceCosts> };
+
+/**
+ * The settings that won each measured cost (memory per connection, bandwidth, server CPU) among
+ * the choices that carried every frame, worded with the values; ties are named together. CPU comes
+ * from one run per choice on a shared machine, so its load average is given beside it.
+ */
+export function whatToSet(ok: Costed[], limit: number): string {
+  const memoryKey = Object.keys(ok[0].cost).find((k) => k.startsWith('server RSS')) as keyof Costed['cost'];
+  const criteria: Array<{ key: keyof Costed['cost']; what: string; unit: string }> = [
+    { key: memoryKey, what: 'the least server memory per connection', unit: ' KiB' },
+    { key: 'wire bytes / frame', what: 'the least bandwidth', unit: ' bytes a frame' },
+    { key: 'server CPU ms / frame', what: 'the least server CPU', unit: ' ms a frame' },
+  ];
+  const wins = new Map<Costed, string[]>();
+  for (const { key, what, unit } of criteria) {
+    const valued = ok.filter((r) => typeof r.cost[key] === 'number');
+    if (valued.length === 0) continue;
+    const best = Math.min(...valued.map((r) => r.cost[key] as number));
+    for (const r of valued.filter((v) => v.cost[key] === best)) wins.set(r, [...(wins.get(r) ?? []), `${what} (${best.toLocaleString('en-US')}${unit})`]);
+  }
+  const loads = ok.map((r) => r.run.record.meta.loadAverage);
+  const loadNote = `CPU from one run per choice, 1-minute load average ${Math.min(...loads)}–${Math.max(...loads)} on ${ok[0].run.record.meta.cores} cores`;
+  return [...wins].map(([r, won]) => `${settingsText(r.run, limit)} for ${won.join(' and ')}`).join('; ') + ` (${loadNote})`;
+}
+
 /** Words the advice for each (S, R) from the rows: which choices carried every frame, and at what cost. */
 export function adviceFinding(runs: AdviceRun[], memory: ConnectionMemoryRecord[], limit: number): string[] {
   const groups = new Map<string, AdviceRun[]>();
@@ -216,13 +242,8 @@ export function adviceFinding(runs: AdviceRun[], memory: ConnectionMemoryRecord[
     if (ok.length === 0) {
       parts.push('No measured choice carried every frame without a disconnect.');
     } else {
-      const by = (key: 'server CPU ms / frame' | 'wire bytes / frame') => ok.filter((r) => r.cost[key] !== null).reduce((a, b) => ((b.cost[key] as number) < (a.cost[key] as number) ? b : a));
-      const cpu = by('server CPU ms / frame');
-      const wire = by('wire bytes / frame');
-      parts.push(`Of the ${ok.length} choice${ok.length === 1 ? '' : 's'} that did (${ok.map((r) => r.run.option).join(', ')}), ` +
-        `${cpu.run.option} cost the server least CPU (${cpu.cost['server CPU ms / frame']} ms a frame) and ` +
-        `${wire.run.option} put the fewest bytes on the wire (${wire.cost['wire bytes / frame']?.toLocaleString('en-US')} a frame, ${wire.cost['wire ÷ frame']} of the frame).`);
-      parts.push(`Set: ${settingsText(cpu.run, limit)}${wire.run !== cpu.run ? `; or, where bandwidth costs more than server CPU: ${settingsText(wire.run, limit)}` : ''}.`);
+      parts.push(`${ok.length} choice${ok.length === 1 ? '' : 's'} did: ${ok.map((r) => r.run.option).join(', ')}.`);
+      parts.push(`Set: ${whatToSet(ok, limit)}.`);
       const deflated = ok.filter((r) => deflateOf(r.run) === 'on');
       const plain = ok.filter((r) => deflateOf(r.run) === 'off');
       if (deflated.length > 0 && plain.length > 0) {
