@@ -10,7 +10,7 @@ import zlib from 'node:zlib';
 import { servePages } from './clients/page';
 import type { ClientKind } from './clients/types';
 import { checkFault, injectFault, type Fault, type FaultOutcome } from './faults';
-import { runLoad, CONNECT_DEADLINE_MS, type LoadResult, type LoadSpec } from './load';
+import { runLoad, sleep, CONNECT_DEADLINE_MS, type LoadResult, type LoadSpec } from './load';
 import type { LoadReply, LoadRequest } from './loadgen';
 import { runMeta } from './meta';
 import { countErrors, instrument, type ErrorCount } from './observe/instrument';
@@ -133,6 +133,8 @@ export function hardLimitMs(duration: number): number {
   return CONNECT_DEADLINE_MS + 2 * duration + HARD_LIMIT_SLACK_MS;
 }
 const PROGRESS_EVERY_MS = 250;
+/** After a load that ended abnormally, how long the server gets to see its clients' connections end. */
+const SERVER_SETTLE_MS = 1000;
 const LOADGEN = path.join(__dirname, 'loadgen.js');
 
 function describeError(description: unknown): string | undefined {
@@ -162,6 +164,12 @@ class ServerSide {
   firstCorruptAt: number | undefined;
   readonly sessions = new Set<string>();
   readonly disconnects: ServerDisconnect[] = [];
+
+  /** Waits (at most `ms`) until every session has ended. */
+  async settle(ms: number): Promise<void> {
+    const until = Date.now() + ms;
+    while (new Set(this.disconnects.map((d) => d.sid)).size < this.sessions.size && Date.now() < until) await sleep(20);
+  }
 
   attach(server: StackServer): void {
     server.onConnection((socket: ServerSocket) => {
@@ -283,10 +291,15 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
       : await withLimit(runLoad(loadSpec, url, onTick, stop.signal), limitMs, 'the load');
   } catch (error) {
     runError = (error as Error).message;
+    // The clients are gone (their generator killed) or stuck: the server gets a moment to see
+    // their connections end, so it records why rather than the teardown's 'forced close'.
+    await serverSide.settle(SERVER_SETTLE_MS);
   } finally {
     clearInterval(progress);
     decompress.restore();
   }
+  // When the load failed it reported no window: the window then ends here, before the teardown.
+  const loadEnded = Date.now();
   const cpu = process.cpuUsage(cpuStart);
   const memEnd = process.memoryUsage();
   const faultOutcome = await fault?.finish();
@@ -294,7 +307,7 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
   await server.close();
 
   const sendStart = load.startedAt || t0;
-  const sendEnd = load.sendEndedAt || Date.now();
+  const sendEnd = load.sendEndedAt || loadEnded;
   const sendWindow = { start: sendStart, end: sendEnd, drainEnd: load.drainEndedAt || sendEnd };
   const inWindow = (t: number) => inFailureWindow(sendWindow, t);
   const serverFailures = serverSide.disconnects.filter((d) => inWindow(d.t));
