@@ -355,6 +355,10 @@ test('a named function\'s source is read whole from the installed file', () => {
   assert.deepEqual([constructor.startLine, constructor.endLine], [4, 6]);
   assert.throws(() => functionSource(file, 'nowhere'), /no function named nowhere/);
   assert.throws(() => functionSource(path.join(root, 'missing.js'), 'x'), /cannot read/);
+  // A default parameter's `{}` comes before the body's brace (engine.io 6's BaseServer).
+  const defaults = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-defaults-')), 'defaults.js');
+  fs.writeFileSync(defaults, ['class Server extends events.EventEmitter {', '  constructor(opts = {}) {', '    super();', '  }', '}', ''].join('\n'));
+  assert.deepEqual(Object.values(functionSource(defaults, 'Server')).slice(1, 4), ['Server', 2, 4]);
   assert.equal(sourceLines(file, 6, 7), RECEIVER.slice(5, 7).join('\n'));
   assert.throws(() => sourceLines(file, 0, 3), /outside/);
 });

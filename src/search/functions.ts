@@ -426,6 +426,20 @@ export function enclosingFunctions(bytes: Buffer, offsets: readonly number[]): A
   });
 }
 
+// The first `{` after the parameter list that follows `at`, or -1. Parentheses are counted
+// without regard to strings: a rare miss only loses one candidate, never a wrong name (nameAt
+// still checks the header).
+function braceAfterParameters(bytes: Buffer, at: number): number {
+  const open = bytes.indexOf(0x28, at);
+  if (open === -1 || open - at >= HEADER_REACH) return -1;
+  let depth = 0;
+  for (let j = open; j < bytes.length && j - open < HEADER_REACH; j++) {
+    if (bytes[j] === 0x28) depth++;
+    else if (bytes[j] === 0x29 && --depth === 0) return bytes.indexOf(0x7b, j);
+  }
+  return -1;
+}
+
 /**
  * The source of the function named `name` in an installed file: the full name
  * (`Receiver.prototype.applyExtensions`) or, when only one function ends that way, its last part.
@@ -435,13 +449,15 @@ export function functionSource(file: string, name: string): FunctionSource {
   const last = name.slice(name.lastIndexOf('.') + 1);
   if (last === '') throw new Error(`functionSource: no function name in "${name}"; pass one such as Receiver.prototype.applyExtensions`);
   // Only braces shortly after a mention of the name can open its body; naming every brace of a
-  // large file would cost more than the scan.
+  // large file would cost more than the scan. Two per mention: the first `{`, and the first after
+  // the parameter list closes (a default parameter such as `opts = {}` holds the first).
   const candidates = new Set<number>();
   // A class constructor is named for its class, which its header does not mention.
   for (const word of [last, 'constructor']) {
     for (let at = bytes.indexOf(word); at !== -1; at = bytes.indexOf(word, at + 1)) {
-      const brace = bytes.indexOf(0x7b, at);
-      if (brace !== -1 && brace - at < HEADER_REACH) candidates.add(brace);
+      for (const brace of [bytes.indexOf(0x7b, at), braceAfterParameters(bytes, at)]) {
+        if (brace !== -1 && brace - at < HEADER_REACH) candidates.add(brace);
+      }
     }
   }
   const found: Array<{ name: string; start: number; close: number }> = [];

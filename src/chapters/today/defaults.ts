@@ -7,7 +7,7 @@ import path from 'node:path';
 import { showTable, showText } from '../../display';
 import { STACK_NAMES, type StackName } from '../../params';
 import { runScenario, type ScenarioRecord } from '../../scenario';
-import { search, sourceLines, stackScope, type SearchHit } from '../../search';
+import { functionSource, search, sourceLines, stackScope, type SearchHit } from '../../search';
 import { stackPackageDirs } from '../../stacks/catalog';
 import { acceptsDeflate } from '../../observe/wire';
 
@@ -99,13 +99,11 @@ export function readTodayDeflateSource(): TodayDeflateSource {
   // The function that reads the option is the one whose defaults object matters.
   const ctorName = asked.enclosing;
   if (!ctorName) throw new Error("reading today's deflate default: 'if (opts.perMessageDeflate)' is outside a named function; update src/chapters/today/defaults.ts");
-  // Read by line rather than with functionSource(): its candidate brace for `constructor(opts = {}) {`
-  // is the default parameter's `{}`, so it cannot find this constructor's body.
-  const assign = single(search({ regex: /this\.opts = Object\.assign\(\{/, roots: [asked.file] }).filter((hit) => hit.enclosing === ctorName), `defaults object in ${ctorName}`);
-  const following = sourceLines(assign.file, assign.line, assign.line + 40);
-  const defaultsText = /^[\s\S]*?\}, opts\);/.exec(following)?.[0];
-  if (!defaultsText) throw new Error(`reading today's deflate default: no end of 'this.opts = Object.assign({…}, opts)' in ${ctorName}; update src/chapters/today/defaults.ts`);
-  const defaultsLine = assign.line;
+  const ctor = functionSource(asked.file, ctorName);
+  const found = /this\.opts = Object\.assign\(\{[\s\S]*?\}, opts\);/.exec(ctor.text);
+  if (!found) throw new Error(`reading today's deflate default: no 'this.opts = Object.assign({…}, opts)' in ${ctorName}; update src/chapters/today/defaults.ts`);
+  const defaultsText = found[0];
+  const defaultsLine = ctor.startLine + ctor.text.slice(0, found.index).split('\n').length - 1;
   const askedText = sourceLines(asked.file, asked.line, asked.line + 4);
   const passed = single(serverJs.filter((hit) => /perMessageDeflate: this\.opts\.perMessageDeflate/.test(hit.text)), 'option passed to ws');
   const declaredHit = single(engineHits.filter((hit) => hit.path.endsWith(path.join('build', 'server.d.ts')) && /perMessageDeflate\?:/.test(hit.text)), 'declaration in server.d.ts');
