@@ -8,8 +8,12 @@ import { MiB } from './params';
 import { zeroFailureBlockers, type Controls, type ScenarioRecord, type ServerDisconnect } from './scenario';
 import { median } from './stats';
 
-/** Where a disconnect fell relative to the send window. */
-export type DisconnectPhase = 'before sending' | 'while sending' | 'after sending';
+/**
+ * Where a disconnect fell relative to the send window. `while draining`: after the last send, while
+ * the clients still waited for acks; `after the drain`: once they began to close. Records made
+ * before the scenario recorded the drain's end cannot tell the two apart: `after sending`.
+ */
+export type DisconnectPhase = 'before sending' | 'while sending' | 'while draining' | 'after the drain' | 'after sending';
 
 /** Whether a disconnect is a failure of the run or the clients leaving at its end. */
 export type DisconnectVerdict = 'failure' | 'teardown';
@@ -40,17 +44,19 @@ export function errorLabel(error: string | undefined): string {
 }
 
 /**
- * Judges one server-side disconnect. Before or while sending, every disconnect is a failure.
- * After sending it is teardown when it looks like the clients leaving (a clean-close reason and
- * no error, or a cut connection); anything else is a failure that surfaced late, e.g. a 2015
- * server that was still inflating a backlog when sending stopped and then hit corrupt data.
+ * Judges one server-side disconnect. Before or while sending, and while the clients drain (still
+ * connected, waiting for acks), every disconnect is a failure. Once they close, a disconnect is
+ * teardown when it looks like the clients leaving (a clean-close reason and no error, or a cut
+ * connection); anything else is a failure that surfaced late, e.g. a 2015 server still inflating
+ * its backlog that then hits corrupt data.
  */
-export function classifyDisconnect(d: Pick<ServerDisconnect, 't' | 'reason' | 'error'>, window: { start: number; end: number }): ClassifiedDisconnect {
+export function classifyDisconnect(d: Pick<ServerDisconnect, 't' | 'reason' | 'error'>, window: { start: number; end: number; drainEnd?: number }): ClassifiedDisconnect {
   if (d.t < window.start) return { phase: 'before sending', verdict: 'failure' };
   if (d.t <= window.end) return { phase: 'while sending', verdict: 'failure' };
+  if (window.drainEnd !== undefined && d.t <= window.drainEnd) return { phase: 'while draining', verdict: 'failure' };
   const cleanClose = d.error === undefined && TEARDOWN_REASONS.includes(d.reason);
   const cut = d.error !== undefined && CUT_CONNECTION.test(d.error);
-  return { phase: 'after sending', verdict: cleanClose || cut ? 'teardown' : 'failure' };
+  return { phase: window.drainEnd === undefined ? 'after sending' : 'after the drain', verdict: cleanClose || cut ? 'teardown' : 'failure' };
 }
 
 /** Count per minute, or null without time to count over. */
@@ -133,7 +139,7 @@ export function runMetrics(record: ScenarioRecord): RunMetrics {
     disconnectsPerMin: perMinute(failures.length, sendMs),
     byReason: countBy(failures, (d) => d.reason),
     byError: countBy(failures, (d) => errorLabel(d.error)),
-    lateDisconnects: judged.filter((j) => j.c.verdict === 'failure' && j.c.phase === 'after sending').length,
+    lateDisconnects: judged.filter((j) => j.c.verdict === 'failure' && !['before sending', 'while sending'].includes(j.c.phase)).length,
     teardownDisconnects: judged.filter((j) => j.c.verdict === 'teardown').length,
     clientDisconnects: result.clientDisconnects.filter((d) => inWindow(d.t)).length,
     reconnects: Math.max(0, result.clientConnects.length - spec.clients),

@@ -15,20 +15,30 @@ import type { SweepRecord } from '../src/sweep/run';
 
 const WINDOW = { start: 1_000_000, end: 1_030_000, drainEnd: 1_030_000 }; // 30 s of sending, no drain
 
-test('a disconnect before or while sending is a failure; after sending, clean closes and cut connections are teardown', () => {
+test('a record without the drain\'s end: before or while sending a failure; after sending, clean closes and cut connections are teardown', () => {
+  // Records made before the scenario recorded the end of the drain (the committed sweep) have no drainEnd.
+  const SEND_ONLY = { start: WINDOW.start, end: WINDOW.end };
   const at = (t: number, reason: string, error?: string): Pick<ServerDisconnect, 't' | 'reason' | 'error'> => ({ t: t, reason: reason, error: error });
-  assert.deepEqual(classifyDisconnect(at(999_000, 'transport close'), WINDOW), { phase: 'before sending', verdict: 'failure' });
-  assert.deepEqual(classifyDisconnect(at(1_010_000, 'transport close'), WINDOW), { phase: 'while sending', verdict: 'failure' });
-  assert.deepEqual(classifyDisconnect(at(WINDOW.end, 'transport error', 'invalid compressed data (1007)'), WINDOW), { phase: 'while sending', verdict: 'failure' });
+  assert.deepEqual(classifyDisconnect(at(999_000, 'transport close'), SEND_ONLY), { phase: 'before sending', verdict: 'failure' });
+  assert.deepEqual(classifyDisconnect(at(1_010_000, 'transport close'), SEND_ONLY), { phase: 'while sending', verdict: 'failure' });
+  assert.deepEqual(classifyDisconnect(at(WINDOW.end, 'transport error', 'invalid compressed data (1007)'), SEND_ONLY), { phase: 'while sending', verdict: 'failure' });
   // After sending: the 2015 server still inflating its backlog hits corrupt data: a late failure.
-  assert.deepEqual(classifyDisconnect(at(1_033_000, 'transport error', 'invalid compressed data (1007)'), WINDOW), { phase: 'after sending', verdict: 'failure' });
-  assert.equal(classifyDisconnect(at(1_033_000, 'ping timeout'), WINDOW).verdict, 'failure');
+  assert.deepEqual(classifyDisconnect(at(1_033_000, 'transport error', 'invalid compressed data (1007)'), SEND_ONLY), { phase: 'after sending', verdict: 'failure' });
+  assert.equal(classifyDisconnect(at(1_033_000, 'ping timeout'), SEND_ONLY).verdict, 'failure');
   for (const reason of ['transport close', 'forced close', 'server shutting down', 'client namespace disconnect']) {
-    assert.equal(classifyDisconnect(at(1_040_000, reason), WINDOW).verdict, 'teardown', reason);
+    assert.equal(classifyDisconnect(at(1_040_000, reason), SEND_ONLY).verdict, 'teardown', reason);
   }
-  assert.equal(classifyDisconnect(at(1_040_000, 'transport error', 'read ECONNRESET'), WINDOW).verdict, 'teardown');
-  assert.equal(classifyDisconnect(at(1_040_000, 'transport error', 'write error (Error: WebSocket is not open: readyState 2 (CLOSING)\n    at sendAfterClose)'), WINDOW).verdict, 'teardown');
-  assert.equal(classifyDisconnect(at(1_040_000, 'transport close', 'invalid compressed data (1007)'), WINDOW).verdict, 'failure', 'a clean reason with an error is not clean');
+  assert.equal(classifyDisconnect(at(1_040_000, 'transport error', 'read ECONNRESET'), SEND_ONLY).verdict, 'teardown');
+  assert.equal(classifyDisconnect(at(1_040_000, 'transport error', 'write error (Error: WebSocket is not open: readyState 2 (CLOSING)\n    at sendAfterClose)'), SEND_ONLY).verdict, 'teardown');
+  assert.equal(classifyDisconnect(at(1_040_000, 'transport close', 'invalid compressed data (1007)'), SEND_ONLY).verdict, 'failure', 'a clean reason with an error is not clean');
+});
+
+test('with the drain\'s end recorded: any disconnect while draining is a failure; after it, the teardown rule', () => {
+  const window = { ...WINDOW, drainEnd: 1_036_000 };
+  assert.deepEqual(classifyDisconnect({ t: 1_033_000, reason: 'transport close' }, window), { phase: 'while draining', verdict: 'failure' });
+  assert.deepEqual(classifyDisconnect({ t: 1_036_500, reason: 'transport close' }, window), { phase: 'after the drain', verdict: 'teardown' });
+  assert.deepEqual(classifyDisconnect({ t: 1_036_500, reason: 'transport error', error: 'invalid compressed data (1007)' }, window), { phase: 'after the drain', verdict: 'failure' });
+  assert.deepEqual(classifyDisconnect({ t: 1_010_000, reason: 'transport close' }, window), { phase: 'while sending', verdict: 'failure' });
 });
 
 test('error labels: first line only, and a name for none', () => {
