@@ -20,7 +20,9 @@ export type ProcessFault =
 
 /** One fault for a run. */
 export type Fault = WireFault | ProcessFault;
-export type FaultKind = Fault['kind'];
+
+// Keyed by kind so that the compiler insists on every kind, and the error below lists them all.
+const KINDS: Record<Fault['kind'], true> = { latency: true, split: true, merge: true, reset: true, 'kill-clients': true, 'close-server': true };
 
 /** Inclusive bounds of every fault setting; `afterMs` must also fall inside the send window. */
 export const FAULT_BOUNDS = {
@@ -60,7 +62,7 @@ export function checkFault(fault: Fault, run: { duration: number; placement: 'in
     case 'close-server':
       return within('close-server afterMs', fault.afterMs, b.afterMs.min, run.duration - 1);
     default:
-      throw new FaultError(`unknown fault '${(fault as { kind: string }).kind}': use latency, split, merge, reset, kill-clients or close-server`);
+      throw new FaultError(`unknown fault '${(fault as { kind: string }).kind}': use one of ${Object.keys(KINDS).join(', ')}`);
   }
 }
 
