@@ -53,9 +53,10 @@ export function formatBytes(bytes: number): string {
   return `${bytes} B`;
 }
 
-/** Formats milliseconds as the most readable of ms, s or min. */
+/** Formats milliseconds as the most readable of ms, s, min or h. */
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 120_000) return `${Number((ms / 1000).toFixed(1))} s`;
-  return `${Number((ms / 60_000).toFixed(1))} min`;
+  if (ms < 2 * 3_600_000) return `${Number((ms / 60_000).toFixed(1))} min`;
+  return `${Number((ms / 3_600_000).toFixed(1))} h`;
 }

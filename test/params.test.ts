@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { cellLiteral, DEFAULT_PARAMS, KiB, MiB, ParamError, resolveParams, type RawParams } from '../src/params';
-import { formatBytes, parseBytes, parseDuration } from '../src/units';
+import { formatBytes, formatDuration, parseBytes, parseDuration } from '../src/units';
 
 test('sizes: plain bytes, B, KiB and MiB, fractions rounded to a byte', () => {
   assert.equal(parseBytes('3000'), 3000);
@@ -23,6 +23,13 @@ test('durations: ms, s, min and h; a string needs a unit', () => {
   assert.equal(parseDuration('1h'), 3_600_000);
   assert.equal(parseDuration(500), 500);
   for (const bad of ['20', '5 days', 'soon']) assert.throws(() => parseDuration(bad), /not a duration/, bad);
+});
+
+test('formatDuration picks ms, s, min or h', () => {
+  assert.equal(formatDuration(250), '250 ms');
+  assert.equal(formatDuration(15_000), '15 s');
+  assert.equal(formatDuration(42.1 * 60_000), '42.1 min');
+  assert.equal(formatDuration(363.9 * 60_000), '6.1 h');
 });
 
 test('formatBytes picks the largest unit at or above 1', () => {
