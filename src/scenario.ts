@@ -324,7 +324,9 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
     runError,
     sendWindow,
     loadMs: sendEnd - sendStart,
-    sent: load.sent,
+    // A load that failed (its generator killed, say) never reported its totals: its last progress
+    // report is the best count of what it sent.
+    sent: runError ? Math.max(load.sent, sentSoFar) : load.sent,
     notSent: load.notSent,
     delivered: serverSide.delivered,
     verified: serverSide.verified,

@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { ParamError, resolveParams, type Params, type RawParams } from '../params';
 import { overrideGrid, SWEEP_GRIDS, type GridName, type SweepGrid } from '../sweep/grid';
-import { UsageError } from './args';
+import { usageError, UsageError } from './args';
 
 /** `npm run sweep -- --help`. */
 export const SWEEP_USAGE = [
@@ -79,7 +79,7 @@ export function parseSweepArgs(argv: readonly string[]): SweepArgs {
   try {
     values = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: false, strict: true }).values;
   } catch (error) {
-    throw new UsageError(`${(error as Error).message.split('\n')[0]}: see npm run sweep -- --help`);
+    throw usageError(error as Error, 'npm run sweep');
   }
   const gridName = (values.grid as string | undefined) ?? 'hour';
   if (!(gridName in SWEEP_GRIDS)) throw new UsageError(`--grid: unknown '${gridName}': use one of ${Object.keys(SWEEP_GRIDS).join(', ')}`);
