@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 import { BOUNDS, KiB, MiB } from '../src/params';
 import { DATA_DIR_ENV, PROJECT_ROOT } from '../src/paths';
-import { buildReport, planReport, reportOk, type ReportRecord } from '../src/report/build';
+import { buildReport, markdownToPlain, planReport, reportOk, type ReportRecord } from '../src/report/build';
 import { CHAPTERS, notebookFile, type Chapter } from '../src/report/chapters';
 import { declaredNames, INJECTED_TAG, InjectionError, PARAMETERS_TAG, planInjection } from '../src/report/inject';
 import { externalLoads } from '../src/report/selfContained';
@@ -160,6 +160,12 @@ test('a quick report of fixture chapters: injected cell after parameters, temp d
   assert.ok(log.includes(`from data: ${replay}`), 'the replay dir reaches the kernel');
   const tempData = /data dir: (\S+);/.exec(log)?.[1] ?? '';
   assert.equal(fs.existsSync(tempData), false, 'the temp data dir is removed after the run');
+});
+
+test('chapter abstracts drop Markdown marks but keep identifiers whole', () => {
+  assert.equal(markdownToPlain("zlib's `Z_DATA_ERROR` surfacing as *invalid* **compressed** _data_ ([ws #595](https://x))"),
+    "zlib's Z_DATA_ERROR surfacing as invalid compressed data (ws #595)");
+  assert.equal(markdownToPlain('a snake_case_name and 2 * 3 * 4'), 'a snake_case_name and 2 * 3 * 4');
 });
 
 test('the contents page: chapters, escaped failure text, metadata, links to pages and notebooks', () => {

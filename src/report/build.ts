@@ -149,6 +149,18 @@ export function planReport(request: ReportRequest): ReportPlan {
 }
 
 /** The opening paragraph of a notebook's first text cell, as plain text (markup stripped). */
+/**
+ * Markdown inline marks dropped, their text kept: links, code spans, and emphasis only where it
+ * wraps words, so identifiers such as `Z_DATA_ERROR` keep their underscores.
+ */
+export function markdownToPlain(markdown: string): string {
+  return markdown
+    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
+    .replace(/`([^`]*)`/g, '$1')
+    .replace(/(\*\*|__)(?=\S)(.+?)(?<=\S)\1/g, '$2')
+    .replace(/(^|[^\w*])[*_](?=\S)([^*_]+?)(?<=\S)[*_](?!\w)/g, '$1$2');
+}
+
 export function chapterAbstract(notebook: string): string {
   const nb = JSON.parse(fs.readFileSync(notebook, 'utf8')) as { cells: Array<{ cell_type: string; source: string | string[] }> };
   const first = nb.cells.find((cell) => cell.cell_type === 'markdown');
@@ -159,7 +171,7 @@ export function chapterAbstract(notebook: string): string {
     .map((block) => block.split('\n').filter((line) => !line.trim().startsWith('#')).join(' ').trim())
     .find((block) => block !== '');
   if (!paragraph) return '';
-  const plain = paragraph.replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/[*_`]/g, '');
+  const plain = markdownToPlain(paragraph);
   return plain.length > 300 ? `${plain.slice(0, 297)}...` : plain;
 }
 
