@@ -6,26 +6,10 @@
  */
 import { showTable, showText } from '../../display';
 import { KiB, MiB, type Params, type StackName } from '../../params';
-import { failureReasons, runScenario, zeroFailureBlockers, type ScenarioRecord, type ScenarioSpec } from '../../scenario';
+import { REPRODUCER } from '../../reproducer';
+import { failureReasons, runScenario, zeroFailureBlockers, type ScenarioRecord } from '../../scenario';
 import { formatDuration } from '../../units';
 
-/**
- * The load the scenario API documents as breaking 2015 within about a second: two fragmenting
- * clients (compressed first frame + continuation frames, like Chromium), 1 MiB data-URL frames
- * in 100 KiB fragments, three back to back five times a second. maxHttpBufferSize is set above
- * the frame so that socket.io 4's 1e6 limit (part 4) does not stand in for the deflate question.
- */
-export const BREAKING_LOAD: Omit<ScenarioSpec, 'stack' | 'deflate' | 'duration' | 'seed'> = {
-  client: 'fragmenting',
-  payload: 'data-url',
-  frameSize: 1 * MiB,
-  fragmentSize: 100 * KiB,
-  rate: 5,
-  clients: 2,
-  burst: 3,
-  placement: 'in-process',
-  maxHttpBufferSize: 8 * MiB,
-};
 
 /** The stacks the load runs on, in order: the positive control, then the stack under test. */
 export const FRAGMENTED_STACKS: readonly StackName[] = ['2015', 'today'];
@@ -46,7 +30,7 @@ export async function runFragmentedLoad(params: Params): Promise<ScenarioRecord[
   const records: ScenarioRecord[] = [];
   for (const stack of FRAGMENTED_STACKS) {
     records.push(await runScenario({
-      ...BREAKING_LOAD, stack, deflate: 'on', seed: params.seed,
+      ...REPRODUCER, stack, deflate: 'on', seed: params.seed,
       ...(stack === 'today' ? { duration: params.duration } : { duration: Math.max(params.duration, CONTROL_MIN_DURATION_MS), stopOnFirstFailure: true }),
     }, { quick: params.quick }));
   }
