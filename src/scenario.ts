@@ -14,7 +14,9 @@ import { runLoad, sleep, CONNECT_DEADLINE_MS, type LoadResult, type LoadSpec } f
 import type { LoadReply, LoadRequest } from './loadgen';
 import { runMeta } from './meta';
 import { countErrors, instrument, type ErrorCount } from './observe/instrument';
-import { acceptsDeflate, WireObserver, type Handshake, type WireCounts } from './observe/wire';
+import { positiveControls, WireObserver, type Controls, type Handshake, type WireCounts } from './observe/wire';
+
+export type { Controls } from './observe/wire';
 import type { DeflateMode } from './params';
 import { newRecordId, writeRecord, type RecordBase } from './records';
 import { loadStack } from './stacks';
@@ -97,15 +99,6 @@ export interface ScenarioResult {
   controls: Controls;
   /** The injected fault and what it did; absent when the spec has none. */
   fault?: FaultOutcome;
-}
-
-/** The positive controls: proof, from the same run, that the thing under test happened. */
-export interface Controls {
-  deflateNegotiated: boolean;
-  compressedMessages: number;
-  fragmentedMessages: number;
-  continuationFrames: number;
-  deliveredEqualsSent: boolean;
 }
 
 /** One scenario's record, as written to `<data dir>/scenario/`. */
@@ -353,13 +346,7 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
     wire: wireTotals,
     handshakes,
     wireRatio: load.payloadBytes > 0 ? wireTotals.payloadBytes / load.payloadBytes : null,
-    controls: {
-      deflateNegotiated: handshakes.length > 0 && handshakes.every((h) => acceptsDeflate(h.answer)),
-      compressedMessages: wireTotals.compressedMessages,
-      fragmentedMessages: wireTotals.fragmentedMessages,
-      continuationFrames: wireTotals.continuationFrames,
-      deliveredEqualsSent: load.sent > 0 && serverSide.delivered === load.sent,
-    },
+    controls: positiveControls(wireTotals, handshakes, load.sent, serverSide.delivered),
     fault: faultOutcome,
   };
   const record: ScenarioRecord = {

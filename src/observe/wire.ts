@@ -40,6 +40,26 @@ export interface Handshake {
 
 const EXTENSIONS_HEADER = /^sec-websocket-extensions:\s*(.*)$/im;
 
+/** The positive controls: proof, from the same run, that the thing under test happened. */
+export interface Controls {
+  deflateNegotiated: boolean;
+  compressedMessages: number;
+  fragmentedMessages: number;
+  continuationFrames: number;
+  deliveredEqualsSent: boolean;
+}
+
+/** Reads the controls off a run's wire counts and handshakes, given what its clients sent and its server received. */
+export function positiveControls(wire: WireCounts, handshakes: readonly Handshake[], sent: number, delivered: number): Controls {
+  return {
+    deflateNegotiated: handshakes.length > 0 && handshakes.every((h) => acceptsDeflate(h.answer)),
+    compressedMessages: wire.compressedMessages,
+    fragmentedMessages: wire.fragmentedMessages,
+    continuationFrames: wire.continuationFrames,
+    deliveredEqualsSent: sent > 0 && delivered === sent,
+  };
+}
+
 /** Whether an extensions header accepts permessage-deflate. */
 export function acceptsDeflate(header: string): boolean {
   return header.split(',').some((ext) => ext.trim().split(';')[0].trim() === 'permessage-deflate');

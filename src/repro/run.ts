@@ -5,7 +5,7 @@
  * controls. Bounded in time; everything is closed and restored before it returns a record.
  */
 import { runMeta } from '../meta';
-import { acceptsDeflate, WireObserver, type Handshake, type WireCounts } from '../observe/wire';
+import { positiveControls, WireObserver, type Controls, type Handshake, type WireCounts } from '../observe/wire';
 import { payload, VARIANTS } from '../payloads';
 import { newRecordId, writeRecord, type RecordBase } from '../records';
 import { occupyEventLoop, type BusyReport } from './busy';
@@ -44,15 +44,6 @@ export interface ReproSpec {
   stopOnFirstFailure?: boolean;
 }
 
-/** The positive controls: proof from the same run that the thing under test happened. */
-export interface ReproControls {
-  deflateNegotiated: boolean;
-  compressedMessages: number;
-  fragmentedMessages: number;
-  continuationFrames: number;
-  deliveredEqualsSent: boolean;
-}
-
 /** The measured outcome of one run. */
 export interface ReproResult {
   /** `failed` means the run itself could not complete (not that ws failed). */
@@ -79,7 +70,7 @@ export interface ReproResult {
   connections: number;
   wire: WireCounts;
   handshakes: Handshake[];
-  controls: ReproControls;
+  controls: Controls;
   probe: ProbeReport;
   serverLoad: BusyReport;
   /** Whether the runtime fix was in place, and the line it ran. */
@@ -231,13 +222,7 @@ export async function runRepro(spec: ReproSpec, options: ReproOptions = {}): Pro
     connections: counts.connections,
     wire: wireTotals,
     handshakes,
-    controls: {
-      deflateNegotiated: handshakes.length > 0 && handshakes.every((h) => acceptsDeflate(h.answer)),
-      compressedMessages: wireTotals.compressedMessages,
-      fragmentedMessages: wireTotals.fragmentedMessages,
-      continuationFrames: wireTotals.continuationFrames,
-      deliveredEqualsSent: senders.sent > 0 && counts.delivered === senders.sent,
-    },
+    controls: positiveControls(wireTotals, handshakes, senders.sent, counts.delivered),
     probe: probeReport ?? attachFailedReport(),
     serverLoad: serverLoad ?? busy.stop(),
     fix: fix ? { applied: true, line: fixLine(fix) } : { applied: false },
