@@ -13,7 +13,8 @@ import { CLOSE_WAIT_MS } from '../clients/bare';
 import { applyRuntimeFix, endPacketSource, fixedSource, type RuntimeFix } from './fix';
 import { attachPoolProbe, type PoolProbe, type ProbeReport } from './probe';
 import { SenderHost } from './sender-process';
-import { SENDER_CONNECT_DEADLINE_MS, type SenderResult } from './senders';
+import { CONNECT_DEADLINE_MS } from '../load';
+import type { SenderResult } from './senders';
 import { startBareServer, type BareServer, type BareServerError } from './server';
 import { wsRelease } from './versions';
 
@@ -109,7 +110,7 @@ const bodyCache = new Map<string, { key: string; bodies: Buffer[]; crcs: Set<num
 
 /** The run's hard limit: connect, send, close, and slack. */
 export function reproLimitMs(duration: number): number {
-  return SENDER_CONNECT_DEADLINE_MS + duration + CLOSE_WAIT_MS + REPRO_SLACK_MS;
+  return CONNECT_DEADLINE_MS + duration + CLOSE_WAIT_MS + REPRO_SLACK_MS;
 }
 
 /** The messages a run sends (VARIANTS data URLs of `size` characters), their checksums, and a key naming the set. */

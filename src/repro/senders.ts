@@ -5,9 +5,8 @@
  */
 import { BareDeflateClient, type BareDisconnect } from '../clients/bare';
 import { OPCODE } from '../clients/frames';
+import { CONNECT_DEADLINE_MS } from '../load';
 
-/** How long clients get to connect before the run fails. */
-export const SENDER_CONNECT_DEADLINE_MS = 10_000;
 /**
  * Messages a client may have queued (waiting for its compressor) per message of a burst; beyond
  * that a tick's message is counted as not sent. Keeps a client that compresses slower than it is
@@ -69,9 +68,9 @@ export async function runSenders(spec: SenderSpec, url: string, bodies: readonly
       });
       client.on('disconnect', (event: BareDisconnect) => result.disconnects.push(event));
     }
-    const deadline = Date.now() + SENDER_CONNECT_DEADLINE_MS;
+    const deadline = Date.now() + CONNECT_DEADLINE_MS;
     while (!clients.every((c) => c.open)) {
-      if (Date.now() >= deadline) throw new Error(`senders did not connect to ${url} within ${SENDER_CONNECT_DEADLINE_MS} ms`);
+      if (Date.now() >= deadline) throw new Error(`senders did not connect to ${url} within ${CONNECT_DEADLINE_MS} ms`);
       await sleep(10);
     }
     result.startedAt = Date.now();
