@@ -86,7 +86,6 @@ export async function runLoad(spec: LoadSpec, url: string, onTick?: (sent: numbe
     rtt: [], payloadBytes: 0, connects: [], disconnects: [],
   };
   const clients = Array.from({ length: spec.clients }, (_, i) => makeClient(spec, `c${i}`, url));
-  const timers: NodeJS.Timeout[] = [];
   try {
     for (const client of clients) {
       client.on('connect', (sid?: string) => result.connects.push({ t: Date.now(), client: client.label, sid }));
@@ -96,7 +95,6 @@ export async function runLoad(spec: LoadSpec, url: string, onTick?: (sent: numbe
       () => `clients did not connect to ${url} within ${CONNECT_DEADLINE_MS} ms (${clients.filter((c) => c.connected).length}/${clients.length} connected)`);
 
     result.startedAt = Date.now();
-    const period = 1000 / spec.rate;
     let seq = 0;
     const tick = (client: AppClient) => {
       for (let b = 0; b < spec.burst; b++) {
@@ -116,20 +114,11 @@ export async function runLoad(spec: LoadSpec, url: string, onTick?: (sent: numbe
       }
       onTick?.(result.sent, result.acked);
     };
-    // Clients start a fraction of a period apart, as independent pages would.
-    for (const [i, client] of clients.entries()) {
-      timers.push(setTimeout(() => {
-        tick(client);
-        timers.push(setInterval(() => tick(client), period));
-      }, (period * i) / clients.length));
-    }
-    await sleep(spec.duration, stop);
-    for (const timer of timers) clearTimeout(timer);
+    await tickFor(clients, spec.rate, spec.duration, tick, stop);
     result.sendEndedAt = Date.now();
     await drain(() => result.acked, () => result.sent);
     result.drainEndedAt = Date.now();
   } finally {
-    for (const timer of timers) clearTimeout(timer);
     await Promise.all(clients.map((c) => c.stop()));
     result.endedAt = Date.now();
   }
@@ -137,6 +126,27 @@ export async function runLoad(spec: LoadSpec, url: string, onTick?: (sent: numbe
 }
 
 /** Resolves after `ms`, or as soon as `stop` aborts. */
+/**
+ * Calls `tick(client)` every 1/rate s for each client, the clients a fraction of a period apart
+ * (as independent pages would), until `duration` has passed or `stop` aborts; no timer outlives it.
+ */
+export async function tickFor<C>(clients: readonly C[], rate: number, duration: number, tick: (client: C) => void, stop?: AbortSignal): Promise<void> {
+  const period = 1000 / rate;
+  const timers: NodeJS.Timeout[] = [];
+  try {
+    for (const [i, client] of clients.entries()) {
+      timers.push(setTimeout(() => {
+        tick(client);
+        timers.push(setInterval(() => tick(client), period));
+      }, (period * i) / clients.length));
+    }
+    await sleep(duration, stop);
+  } finally {
+    for (const timer of timers) clearTimeout(timer);
+  }
+}
+
+/** Resolves after `ms`, or at once when `stop` aborts. */
 export function sleep(ms: number, stop?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (stop?.aborted) return resolve();

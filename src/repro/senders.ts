@@ -5,7 +5,7 @@
  */
 import { BareDeflateClient, type BareDisconnect } from '../clients/bare';
 import { OPCODE } from '../clients/frames';
-import { CONNECT_DEADLINE_MS } from '../load';
+import { connected, CONNECT_DEADLINE_MS, tickFor } from '../load';
 
 /**
  * Messages a client may have queued (waiting for its compressor) per message of a burst; beyond
@@ -37,19 +37,6 @@ export interface SenderResult {
   disconnects: BareDisconnect[];
 }
 
-function sleep(ms: number, stop?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (stop?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    stop?.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      stop?.removeEventListener('abort', done);
-      resolve();
-    }
-  });
-}
-
 /**
  * Connects, sends for the spec's duration, then lets every client write what it queued and close
  * cleanly. If `stop` aborts first (a run that ends at its first failure), the clients drop what is
@@ -58,7 +45,6 @@ function sleep(ms: number, stop?: AbortSignal): Promise<void> {
 export async function runSenders(spec: SenderSpec, url: string, bodies: readonly Buffer[], stop?: AbortSignal, onStart?: (t: number) => void): Promise<SenderResult> {
   const result: SenderResult = { startedAt: 0, sendEndedAt: 0, sent: 0, notSent: 0, opens: { compressing: 0, plain: 0 }, disconnects: [] };
   const clients = Array.from({ length: spec.clients }, (_, i) => new BareDeflateClient({ label: `c${i}`, url, fragmentSize: spec.fragmentSize, reconnect: true }));
-  const timers: NodeJS.Timeout[] = [];
   const writes: Array<Promise<unknown>> = [];
   try {
     for (const client of clients) {
@@ -68,11 +54,7 @@ export async function runSenders(spec: SenderSpec, url: string, bodies: readonly
       });
       client.on('disconnect', (event: BareDisconnect) => result.disconnects.push(event));
     }
-    const deadline = Date.now() + CONNECT_DEADLINE_MS;
-    while (!clients.every((c) => c.open)) {
-      if (Date.now() >= deadline) throw new Error(`senders did not connect to ${url} within ${CONNECT_DEADLINE_MS} ms`);
-      await sleep(10);
-    }
+    await connected(() => clients.every((c) => c.open), () => `senders did not connect to ${url} within ${CONNECT_DEADLINE_MS} ms`);
     result.startedAt = Date.now();
     onStart?.(result.startedAt);
     let next = 0;
@@ -91,19 +73,9 @@ export async function runSenders(spec: SenderSpec, url: string, bodies: readonly
         result.notSent += burst.length;
       }));
     };
-    const period = 1000 / spec.rate;
-    // Clients start a fraction of a period apart, as independent pages would.
-    for (const [i, client] of clients.entries()) {
-      timers.push(setTimeout(() => {
-        tick(client);
-        timers.push(setInterval(() => tick(client), period));
-      }, (period * i) / clients.length));
-    }
-    await sleep(spec.duration, stop);
-    for (const timer of timers) clearTimeout(timer);
+    await tickFor(clients, spec.rate, spec.duration, tick, stop);
     result.sendEndedAt = Date.now();
   } finally {
-    for (const timer of timers) clearTimeout(timer);
     await Promise.all(clients.map((c) => c.stop(!stop?.aborted)));
     await Promise.all(writes);
   }
