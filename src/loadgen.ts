@@ -18,6 +18,9 @@ const TICK_EVERY_MS = 250;
 if (require.main === module) {
   const send = (reply: LoadReply) => process.send?.(reply);
   const stop = new AbortController();
+  // The channel closes when the parent is gone (killed, say) or when this process has reported:
+  // either way nothing is left to do, and reconnecting clients must not keep an orphan alive.
+  process.once('disconnect', () => process.exit(0));
   process.on('message', (request: LoadRequest) => {
     if (request.type === 'stop') return stop.abort();
     let lastTick = 0;
