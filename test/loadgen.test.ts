@@ -5,6 +5,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
 import { LOOPBACK } from '../src/net';
+import { alive } from './support/process';
 
 const LOADGEN = path.join(__dirname, '..', 'src', 'loadgen.js');
 
@@ -14,15 +15,6 @@ async function unusedPort(): Promise<number> {
   const { port } = server.address() as net.AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 test('a load generator whose parent dies while its clients still try to connect exits at once', async () => {

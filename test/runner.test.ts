@@ -11,6 +11,7 @@ import { after, before, test } from 'node:test';
 import { assertKernelInstalled, KernelMissingError } from '../src/jupyter/env';
 import { PROJECT_ROOT } from '../src/paths';
 import { executeNotebook, failureHeadline, FULL_LIMITS, NotebookInputError, type RunLimits } from '../src/report/execute';
+import { alive } from './support/process';
 
 const FIXTURES = path.join(PROJECT_ROOT, 'test', 'fixtures', 'notebooks');
 const fixture = (name: string): string => path.join(FIXTURES, name);
@@ -24,15 +25,6 @@ before(() => {
 after(() => {
   fs.rmSync(out, { recursive: true, force: true });
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 interface CellJson {
   cell_type: string;

@@ -13,6 +13,7 @@ import { after, test } from 'node:test';
 import { DATA_DIR_ENV, PROJECT_ROOT } from '../src/paths';
 import { readRecords } from '../src/records';
 import { SESSION_KIND, SWEEP_KIND, type SweepRecord, type SweepSession } from '../src/sweep/run';
+import { running } from './support/process';
 
 const SWEEP_CLI = path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'sweep.js');
 // 2 cells (deflate on, off) × 2 repeats of 300 ms on today's stack: four short runs.
@@ -51,16 +52,6 @@ function descendants(pid: number): number[] {
   return out;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    // A zombie is dead but still listed until reaped.
-    return !/^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
 const exited = (child: ChildProcess) =>
   new Promise<NodeJS.Signals | number | null>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve(child.signalCode ?? child.exitCode);
@@ -92,8 +83,8 @@ test('kill -9 during a sweep: every record valid, nothing left running, and the 
 
   // Its worker (its own process group) and the load generator must not outlive it for long.
   const until = Date.now() + 30_000;
-  while (below.some(alive) && Date.now() < until) await sleep(100);
-  assert.deepEqual(below.filter(alive), [], 'no process of the killed sweep left running');
+  while (below.some(running) && Date.now() < until) await sleep(100);
+  assert.deepEqual(below.filter(running), [], 'no process of the killed sweep left running');
 
   const killed = readRecords<SweepRecord>(SWEEP_KIND, dataDir);
   assert.deepEqual(killed.skipped, [], 'every record the killed sweep left is valid');
