@@ -50,18 +50,28 @@ function verdictOf<V extends string>(verdicts: ReadonlyMap<V, Verdict>, version:
  */
 export function bisect<V extends string>(versions: readonly V[], verdicts: ReadonlyMap<V, Verdict>): Bisection<V> {
   if (versions.length === 0) throw new Error('bisect: no versions: give the versions oldest first');
-  if (new Set(versions).size !== versions.length) throw new Error('bisect: a version is listed twice: give each version once, oldest first');
-  const conclusive = versions.map((v, i) => ({ v, i, verdict: verdictOf(verdicts, v) })).filter((x) => x.verdict !== 'inconclusive');
+  if (new Set(versions).size !== versions.length)
+    throw new Error('bisect: a version is listed twice: give each version once, oldest first');
+  const conclusive = versions
+    .map((v, i) => ({ v, i, verdict: verdictOf(verdicts, v) }))
+    .filter((x) => x.verdict !== 'inconclusive');
 
   const transitions: Array<Transition<V>> = [];
   for (let k = 1; k < conclusive.length; k++) {
     const [a, b] = [conclusive[k - 1], conclusive[k]];
-    if (a.verdict !== b.verdict) transitions.push({ from: a.v, to: b.v, kind: b.verdict === 'good' ? 'fixed' : 'regressed' });
+    if (a.verdict !== b.verdict)
+      transitions.push({ from: a.v, to: b.v, kind: b.verdict === 'good' ? 'fixed' : 'regressed' });
   }
-  const shape: TableShape = conclusive.length === 0 ? 'nothing conclusive'
-    : conclusive.every((x) => x.verdict === 'good') ? 'never bad'
-      : conclusive.every((x) => x.verdict === 'bad') ? 'never good'
-        : transitions.length === 1 && transitions[0].kind === 'fixed' ? 'single fix' : 'not monotonic';
+  const shape: TableShape =
+    conclusive.length === 0
+      ? 'nothing conclusive'
+      : conclusive.every((x) => x.verdict === 'good')
+        ? 'never bad'
+        : conclusive.every((x) => x.verdict === 'bad')
+          ? 'never good'
+          : transitions.length === 1 && transitions[0].kind === 'fixed'
+            ? 'single fix'
+            : 'not monotonic';
 
   const probes: V[] = [];
   const skipped: V[] = [];
@@ -96,11 +106,31 @@ export function bisect<V extends string>(versions: readonly V[], verdicts: Reado
     firstGood = versions[hi];
     untestedBetween = versions.slice(lo + 1, hi);
   }
-  const confirmed = shape === 'single fix' && untestedBetween.length === 0 && transitions[0].from === lastBad && transitions[0].to === firstGood;
-  return { probes, skipped, lastBad, firstGood, untestedBetween, transitions, shape, confirmed, finding: word(shape, lastBad, firstGood, untestedBetween, transitions) };
+  const confirmed =
+    shape === 'single fix' &&
+    untestedBetween.length === 0 &&
+    transitions[0].from === lastBad &&
+    transitions[0].to === firstGood;
+  return {
+    probes,
+    skipped,
+    lastBad,
+    firstGood,
+    untestedBetween,
+    transitions,
+    shape,
+    confirmed,
+    finding: word(shape, lastBad, firstGood, untestedBetween, transitions),
+  };
 }
 
-function word<V extends string>(shape: TableShape, lastBad: V | null, firstGood: V | null, between: V[], transitions: Array<Transition<V>>): string {
+function word<V extends string>(
+  shape: TableShape,
+  lastBad: V | null,
+  firstGood: V | null,
+  between: V[],
+  transitions: Array<Transition<V>>,
+): string {
   const changes = transitions.map((t) => `${t.kind} between ${t.from} and ${t.to}`).join(', then ');
   switch (shape) {
     case 'nothing conclusive':

@@ -63,7 +63,9 @@ export async function renderSvg(spec: ChartSpec): Promise<string> {
     // rows would come back changed.
     vgSpec = vl.compile(structuredClone(spec) as unknown as Parameters<typeof vl.compile>[0]).spec;
   } catch (error) {
-    throw new ChartError(`not a valid Vega-Lite spec (${(error as Error).message}): see https://vega.github.io/vega-lite/docs/`);
+    throw new ChartError(
+      `not a valid Vega-Lite spec (${(error as Error).message}): see https://vega.github.io/vega-lite/docs/`,
+    );
   }
   // The loader refuses every URL and file; vega only logs a failed load (and renders an empty
   // chart), so refusals and logged errors are collected here and thrown after rendering.
@@ -89,7 +91,9 @@ export async function renderSvg(spec: ChartSpec): Promise<string> {
   try {
     const svg = await view.toSVG();
     if (refused.length > 0) {
-      throw new ChartError(`chart tried to load ${refused[0]}: a chart loads nothing from outside: put the data inline (data.values), and no image URLs`);
+      throw new ChartError(
+        `chart tried to load ${refused[0]}: a chart loads nothing from outside: put the data inline (data.values), and no image URLs`,
+      );
     }
     if (errors.length > 0) throw new ChartError(`chart failed to render: ${errors[0]}`);
     return scopeSvgIds(svg);

@@ -54,7 +54,11 @@ export interface ConnectionMemoryRecord extends RecordBase {
 }
 
 function perConnection(from: MemorySample, to: MemorySample, n: number): MemorySample {
-  return { rss: (to.rss - from.rss) / n, heapUsed: (to.heapUsed - from.heapUsed) / n, external: (to.external - from.external) / n };
+  return {
+    rss: (to.rss - from.rss) / n,
+    heapUsed: (to.heapUsed - from.heapUsed) / n,
+    external: (to.external - from.external) / n,
+  };
 }
 
 /** A child process spoken to one request at a time; every request gets one reply or fails within the step limit. */
@@ -63,7 +67,11 @@ class Child<Request extends { type: string }, Reply extends { type: string; erro
   private waiting: { resolve: (reply: Reply) => void; reject: (error: Error) => void } | undefined;
   private exited: Error | undefined;
 
-  constructor(private readonly name: string, file: string, execArgv: string[]) {
+  constructor(
+    private readonly name: string,
+    file: string,
+    execArgv: string[],
+  ) {
     this.child = fork(file, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: execArgv });
     this.child.on('message', (reply: Reply) => {
       const waiting = this.waiting;
@@ -83,16 +91,26 @@ class Child<Request extends { type: string }, Reply extends { type: string; erro
   async ask<T extends Reply['type']>(request: Request, expect: T): Promise<Extract<Reply, { type: T }>> {
     if (this.exited) throw this.exited;
     const reply = await new Promise<Reply>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.name}: '${request.type}' got no reply within ${STEP_LIMIT_MS} ms`)), STEP_LIMIT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`${this.name}: '${request.type}' got no reply within ${STEP_LIMIT_MS} ms`)),
+        STEP_LIMIT_MS,
+      );
       this.waiting = {
-        resolve: (r) => { clearTimeout(timer); resolve(r); },
-        reject: (e) => { clearTimeout(timer); reject(e); },
+        resolve: (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
       };
       this.child.send(request, (error) => {
         if (error) this.waiting?.reject(new Error(`${this.name}: could not send '${request.type}': ${error.message}`));
       });
     });
-    if (reply.type !== expect) throw new Error(`${this.name}: expected '${expect}' after '${request.type}', got '${reply.type}'`);
+    if (reply.type !== expect)
+      throw new Error(`${this.name}: expected '${expect}' after '${request.type}', got '${reply.type}'`);
     return reply as Extract<Reply, { type: T }>;
   }
 
@@ -122,10 +140,14 @@ export async function measureConnectionMemory(
 ): Promise<ConnectionMemoryRecord[]> {
   for (const spec of specs) {
     if (!Number.isInteger(spec.connections) || spec.connections < 1 || spec.connections > MAX_CONNECTIONS) {
-      throw new Error(`connection memory: ${spec.connections} connections: use a whole number from 1 to ${MAX_CONNECTIONS}`);
+      throw new Error(
+        `connection memory: ${spec.connections} connections: use a whole number from 1 to ${MAX_CONNECTIONS}`,
+      );
     }
     if (!Number.isInteger(spec.exchangeBytes) || spec.exchangeBytes < 1) {
-      throw new Error(`connection memory: exchangeBytes ${spec.exchangeBytes}: use a whole number of bytes, at least 1`);
+      throw new Error(
+        `connection memory: exchangeBytes ${spec.exchangeBytes}: use a whole number of bytes, at least 1`,
+      );
     }
   }
   const held: HeldClients = new Child('held clients', HELD_CLIENTS, []);
@@ -133,7 +155,8 @@ export async function measureConnectionMemory(
   try {
     for (const spec of specs) {
       const record = await measureOne(spec, held, options.quick ?? false);
-      if (options.record !== false) await writeRecord(record, typeof options.record === 'string' ? options.record : undefined);
+      if (options.record !== false)
+        await writeRecord(record, typeof options.record === 'string' ? options.record : undefined);
       records.push(record);
       options.onMeasured?.(record);
     }
@@ -143,11 +166,18 @@ export async function measureConnectionMemory(
   return records;
 }
 
-async function measureOne(spec: ConnectionMemorySpec, held: HeldClients, quick: boolean): Promise<ConnectionMemoryRecord> {
+async function measureOne(
+  spec: ConnectionMemorySpec,
+  held: HeldClients,
+  quick: boolean,
+): Promise<ConnectionMemoryRecord> {
   const startedAt = new Date().toISOString();
   const server = new Child<ServerRequest, ServerReply>('memory server', MEMORY_SERVER, ['--expose-gc']);
   try {
-    const { url, versions } = await server.ask({ type: 'start', stack: MEMORY_STACK, deflate: spec.deflate }, 'started');
+    const { url, versions } = await server.ask(
+      { type: 'start', stack: MEMORY_STACK, deflate: spec.deflate },
+      'started',
+    );
     // Warm-up: one connection through every step, so code paths run once before the baseline.
     await held.ask({ type: 'open', stack: MEMORY_STACK, url: url, count: 1 }, 'opened');
     await held.ask({ type: 'exchange', bytes: spec.exchangeBytes, seed: spec.seed }, 'exchanged');

@@ -33,13 +33,20 @@ function lineHtml(line: DiffLine, note: string | undefined): string {
 
 /** The files' diffs as HTML; a file without hunks says it is unchanged. */
 export function diffHtml(files: readonly DiffFile[]): string {
-  return files.map((file) => {
-    const body = file.hunks.length === 0
-      ? '<p class="dl-empty">(unchanged)</p>'
-      : `<pre style="${STYLE.pre}">${file.hunks.map((h) => [
-        `<span style="${STYLE.line};${STYLE.hunk}">${escapeText(`@@ -${h.oldStart},${h.oldCount} +${h.newStart},${h.newCount} @@`)}</span>`,
-        ...h.lines.map((line) => lineHtml(line, file.note?.(line))),
-      ].join('')).join('')}</pre>`;
-    return `<div><b>${escapeText(file.title)}</b>${body}</div>`;
-  }).join('');
+  return files
+    .map((file) => {
+      const body =
+        file.hunks.length === 0
+          ? '<p class="dl-empty">(unchanged)</p>'
+          : `<pre style="${STYLE.pre}">${file.hunks
+              .map((h) =>
+                [
+                  `<span style="${STYLE.line};${STYLE.hunk}">${escapeText(`@@ -${h.oldStart},${h.oldCount} +${h.newStart},${h.newCount} @@`)}</span>`,
+                  ...h.lines.map((line) => lineHtml(line, file.note?.(line))),
+                ].join(''),
+              )
+              .join('')}</pre>`;
+      return `<div><b>${escapeText(file.title)}</b>${body}</div>`;
+    })
+    .join('');
 }

@@ -28,7 +28,8 @@ export const SHORT_PING = { pingInterval: 200, pingTimeout: 200 } as const;
 /** Captured DEBUG messages are cut to this many characters: socket.io logs whole packets, megabytes for a large frame. */
 export const DEBUG_MESSAGE_CHARS = 300;
 /** The namespaces captured: socket.io and engine.io on both sides, and the shared parser. */
-export const FIELD_GUIDE_NAMESPACES = 'socket.io:*,engine,engine:*,socket.io-client:*,engine.io-client:*,socket.io-parser';
+export const FIELD_GUIDE_NAMESPACES =
+  'socket.io:*,engine,engine:*,socket.io-client:*,engine.io-client:*,socket.io-parser';
 
 /** Which side logged a DEBUG line, told by its namespace (both sides share one `debug` 4 copy here). */
 export type DebugSide = 'server' | 'client' | 'parser (either side)';
@@ -137,7 +138,8 @@ export const FIELD_GUIDE: readonly FieldGuideCase[] = [
   {
     id: 'network-stalled',
     trigger: `the client stops reading its socket (pingInterval ${SHORT_PING.pingInterval} ms, pingTimeout ${SHORT_PING.pingTimeout} ms)`,
-    cause: 'nothing arrives in time: a stalled network, or an event loop blocked longer than pingInterval + pingTimeout on either side',
+    cause:
+      'nothing arrives in time: a stalled network, or an event loop blocked longer than pingInterval + pingTimeout on either side',
     expect: { server: 'ping timeout', client: 'ping timeout' },
     serverOptions: SHORT_PING,
     run: ({ client }) => {
@@ -156,7 +158,8 @@ export const FIELD_GUIDE: readonly FieldGuideCase[] = [
   {
     id: 'invalid-socketio-packet',
     trigger: 'the client sends an engine.io message that is not a socket.io packet',
-    cause: 'a client with another socket.io protocol revision (e.g. a 2.x client without allowEIO3), or a custom parser on one side only',
+    cause:
+      'a client with another socket.io protocol revision (e.g. a 2.x client without allowEIO3), or a custom parser on one side only',
     expect: { server: 'forced close', client: 'transport close' },
     run: ({ client }) => {
       client.io.engine.write('9');
@@ -235,9 +238,11 @@ function detailText(detail: unknown): string | null {
     // engine.io-client passes { description, context }: the description is an Error or text, the
     // context a CloseEvent-like object with the WebSocket close code.
     const { description, context } = detail as { description?: unknown; context?: { code?: number } };
-    const text = description instanceof Error ? description.message : description === undefined ? undefined : String(description);
+    const text =
+      description instanceof Error ? description.message : description === undefined ? undefined : String(description);
     const code = context?.code;
-    if (text !== undefined || code !== undefined) return [text, code !== undefined ? `(close code ${code})` : undefined].filter(Boolean).join(' ');
+    if (text !== undefined || code !== undefined)
+      return [text, code !== undefined ? `(close code ${code})` : undefined].filter(Boolean).join(' ');
     return JSON.stringify(detail);
   }
   return String(detail);
@@ -267,9 +272,14 @@ export async function runFieldGuideCase(guideCase: FieldGuideCase): Promise<Fiel
   const serverSocket = waitFor<ServerSocket>((done) => server.onConnection(done));
   let client: ClientSocket | undefined;
   const observation: FieldGuideObservation = {
-    id: guideCase.id, trigger: guideCase.trigger, cause: guideCase.cause, expect: guideCase.expect,
-    server: { reason: null, detail: null, ms: null }, client: { reason: null, detail: null, ms: null },
-    debug: [], error: null,
+    id: guideCase.id,
+    trigger: guideCase.trigger,
+    cause: guideCase.cause,
+    expect: guideCase.expect,
+    server: { reason: null, detail: null, ms: null },
+    client: { reason: null, detail: null, ms: null },
+    debug: [],
+    error: null,
   };
   let capture: ReturnType<typeof captureDebug> | undefined;
   let rawClientSocket: net.Socket | undefined;
@@ -283,14 +293,18 @@ export async function runFieldGuideCase(guideCase: FieldGuideCase): Promise<Fiel
     // end it, so it would outlive the case by ws's 30 s close timeout.
     rawClientSocket = (client as unknown as ClientSide).io.engine.transport.ws._socket;
     const t0 = Date.now();
-    const serverDone = waitFor<void>((done) => socket.on('disconnect', (reason: string, detail: unknown) => {
-      observation.server = { reason, detail: detailText(detail), ms: Date.now() - t0 };
-      done();
-    }));
-    const clientDone = waitFor<void>((done) => client?.on('disconnect', (reason: string, detail: unknown) => {
-      observation.client = { reason, detail: detailText(detail), ms: Date.now() - t0 };
-      done();
-    }));
+    const serverDone = waitFor<void>((done) =>
+      socket.on('disconnect', (reason: string, detail: unknown) => {
+        observation.server = { reason, detail: detailText(detail), ms: Date.now() - t0 };
+        done();
+      }),
+    );
+    const clientDone = waitFor<void>((done) =>
+      client?.on('disconnect', (reason: string, detail: unknown) => {
+        observation.client = { reason, detail: detailText(detail), ms: Date.now() - t0 };
+        done();
+      }),
+    );
     capture = captureDebug(FIELD_GUIDE_NAMESPACES);
     await guideCase.run({
       server: socket as unknown as ServerSide,
@@ -298,7 +312,9 @@ export async function runFieldGuideCase(guideCase: FieldGuideCase): Promise<Fiel
       settings: server.settings,
     });
     await deadline(Promise.all([serverDone, clientDone]), CASE_DEADLINE_MS);
-    observation.debug = capture.stop().map((line) => ({ ...line, message: clip(line.message), side: debugSide(line.namespace), ms: line.t - t0 }));
+    observation.debug = capture
+      .stop()
+      .map((line) => ({ ...line, message: clip(line.message), side: debugSide(line.namespace), ms: line.t - t0 }));
   } catch (error) {
     observation.error = (error as Error).message;
   } finally {
@@ -333,7 +349,8 @@ export async function runFieldGuide(
     versions: loadStack(FIELD_GUIDE_STACK).versions,
     observations,
   };
-  if (options.record !== false) await writeRecord(record, typeof options.record === 'string' ? options.record : undefined);
+  if (options.record !== false)
+    await writeRecord(record, typeof options.record === 'string' ? options.record : undefined);
   return record;
 }
 
@@ -352,10 +369,17 @@ const REASON_UNION = /type DisconnectReason =/;
  * not against a list typed here).
  */
 export function declaredReasons(): { server: DeclaredReasons; client: DeclaredReasons } {
-  const hits = search({ regex: REASON_UNION, ...stackScope(FIELD_GUIDE_STACK), include: (file) => file.endsWith('.d.ts') });
+  const hits = search({
+    regex: REASON_UNION,
+    ...stackScope(FIELD_GUIDE_STACK),
+    include: (file) => file.endsWith('.d.ts'),
+  });
   const read = (side: 'server' | 'client'): DeclaredReasons => {
     const hit = hits.find((h) => h.copy === side);
-    if (!hit) throw new Error(`no 'type DisconnectReason =' declaration found in the ${side} packages of stack ${FIELD_GUIDE_STACK}: run scripts/setup`);
+    if (!hit)
+      throw new Error(
+        `no 'type DisconnectReason =' declaration found in the ${side} packages of stack ${FIELD_GUIDE_STACK}: run scripts/setup`,
+      );
     // The whole declaration, as installed (a hit's text may be clipped for display).
     const text = sourceLines(hit.file, hit.line, hit.line + 12).split(';')[0];
     return { reasons: [...text.matchAll(/"([^"]+)"/g)].map((m) => m[1]), where: `${hit.path}:${hit.line}` };

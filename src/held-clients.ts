@@ -13,7 +13,6 @@ import { payload } from './payloads';
 import { loadStack } from './stacks';
 import type { ClientSocket } from './stacks/types';
 
-
 /** Parent → child. */
 export type HeldRequest =
   | { type: 'open'; stack: StackName; url: string; count: number }
@@ -41,19 +40,26 @@ class Holder {
   private readonly sockets: ClientSocket[] = [];
 
   async open(stack: StackName, url: string, count: number): Promise<number> {
-    const fresh = Array.from({ length: count }, () => loadStack(stack).connect(url, { reconnection: false, reconnectionDelay: 0 }));
+    const fresh = Array.from({ length: count }, () =>
+      loadStack(stack).connect(url, { reconnection: false, reconnectionDelay: 0 }),
+    );
     this.sockets.push(...fresh);
-    const connected = fresh.map((socket) => new Promise<void>((resolve, reject) => {
-      socket.on('connect', () => resolve());
-      socket.on('connect_error', (error: Error) => reject(new Error(`connect to ${url} failed: ${error.message}`)));
-    }));
+    const connected = fresh.map(
+      (socket) =>
+        new Promise<void>((resolve, reject) => {
+          socket.on('connect', () => resolve());
+          socket.on('connect_error', (error: Error) => reject(new Error(`connect to ${url} failed: ${error.message}`)));
+        }),
+    );
     await within(Promise.all(connected), CONNECT_DEADLINE_MS, `${count} connections to ${url}`);
     return this.sockets.length;
   }
 
   async exchange(bytes: number, seed: number): Promise<number> {
     const { data } = payload('json', bytes, seed, 0);
-    const acks = this.sockets.map((socket) => new Promise<void>((resolve) => socket.emit(EXCHANGE_EVENT, data, () => resolve())));
+    const acks = this.sockets.map(
+      (socket) => new Promise<void>((resolve) => socket.emit(EXCHANGE_EVENT, data, () => resolve())),
+    );
     await within(Promise.all(acks), CONNECT_DEADLINE_MS, `an exchange on ${this.sockets.length} connections`);
     return acks.length;
   }
@@ -71,8 +77,10 @@ if (require.main === module) {
   process.on('message', (request: HeldRequest) => {
     queue = queue.then(async () => {
       try {
-        if (request.type === 'open') send({ type: 'opened', held: await holder.open(request.stack, request.url, request.count) });
-        else if (request.type === 'exchange') send({ type: 'exchanged', acked: await holder.exchange(request.bytes, request.seed), bytes: request.bytes });
+        if (request.type === 'open')
+          send({ type: 'opened', held: await holder.open(request.stack, request.url, request.count) });
+        else if (request.type === 'exchange')
+          send({ type: 'exchanged', acked: await holder.exchange(request.bytes, request.seed), bytes: request.bytes });
         else if (request.type === 'close-all') {
           holder.closeAll();
           send({ type: 'closed' });

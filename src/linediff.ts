@@ -53,7 +53,10 @@ export function diffLines(oldText: string, newText: string): DiffLine[] {
   const lcs = new Uint32Array((n + 1) * width);
   for (let i = n - 1; i >= 0; i--) {
     for (let j = m - 1; j >= 0; j--) {
-      lcs[i * width + j] = midA[i] === midB[j] ? lcs[(i + 1) * width + j + 1] + 1 : Math.max(lcs[(i + 1) * width + j], lcs[i * width + j + 1]);
+      lcs[i * width + j] =
+        midA[i] === midB[j]
+          ? lcs[(i + 1) * width + j + 1] + 1
+          : Math.max(lcs[(i + 1) * width + j], lcs[i * width + j + 1]);
     }
   }
   const out: DiffLine[] = [];
@@ -74,7 +77,12 @@ export function diffLines(oldText: string, newText: string): DiffLine[] {
     }
   }
   for (let k = 0; k < tail; k++) {
-    out.push({ kind: 'same', text: a[a.length - tail + k], oldLine: a.length - tail + k + 1, newLine: b.length - tail + k + 1 });
+    out.push({
+      kind: 'same',
+      text: a[a.length - tail + k],
+      oldLine: a.length - tail + k + 1,
+      newLine: b.length - tail + k + 1,
+    });
   }
   // Within a change, removed lines read before added ones, as diff -u prints them.
   for (let s = 0; s < out.length; s++) {
@@ -121,8 +129,12 @@ export function diffHunks(lines: readonly DiffLine[], context = DEFAULT_CONTEXT)
 
 /** The hunks as `diff -u` body text (without file headers). */
 export function unifiedText(hunks: readonly Hunk[]): string {
-  return hunks.map((h) => [
-    `@@ -${h.oldStart},${h.oldCount} +${h.newStart},${h.newCount} @@`,
-    ...h.lines.map((l) => `${l.kind === 'same' ? ' ' : l.kind === 'removed' ? '-' : '+'}${l.text}`),
-  ].join('\n')).join('\n');
+  return hunks
+    .map((h) =>
+      [
+        `@@ -${h.oldStart},${h.oldCount} +${h.newStart},${h.newCount} @@`,
+        ...h.lines.map((l) => `${l.kind === 'same' ? ' ' : l.kind === 'removed' ? '-' : '+'}${l.text}`),
+      ].join('\n'),
+    )
+    .join('\n');
 }

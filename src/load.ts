@@ -75,15 +75,32 @@ function makeClient(spec: LoadSpec, label: string, url: string): AppClient {
  * Runs the clients against `url` and returns what they saw; every client is stopped before it
  * returns. Aborting `stop` ends the send window early (e.g. at the first failure).
  */
-export async function runLoad(spec: LoadSpec, url: string, onTick?: (sent: number, acked: number) => void, stop?: AbortSignal): Promise<LoadResult> {
+export async function runLoad(
+  spec: LoadSpec,
+  url: string,
+  onTick?: (sent: number, acked: number) => void,
+  stop?: AbortSignal,
+): Promise<LoadResult> {
   // Required on demand (it also breaks the import cycle): the browser client drives playwright-core.
-  if (spec.client === 'browser') return (require('./clients/browser') as typeof import('./clients/browser')).runBrowserLoad(spec, url, onTick, stop);
-  if (spec.chatPages) throw new Error(`chatPages is for client 'browser' (got client '${spec.client}'): remove it or use the browser`);
+  if (spec.client === 'browser')
+    return (require('./clients/browser') as typeof import('./clients/browser')).runBrowserLoad(spec, url, onTick, stop);
+  if (spec.chatPages)
+    throw new Error(`chatPages is for client 'browser' (got client '${spec.client}'): remove it or use the browser`);
   // Payloads are made before the clock starts: a 4 MiB picture takes a moment to encode.
   const variants = Array.from({ length: VARIANTS }, (_, v) => payload(spec.payload, spec.frameSize, spec.seed, v));
   const result: LoadResult = {
-    startedAt: 0, sendEndedAt: 0, drainEndedAt: 0, endedAt: 0, sent: 0, notSent: 0, acked: 0, ackedCorrupt: 0,
-    rtt: [], payloadBytes: 0, connects: [], disconnects: [],
+    startedAt: 0,
+    sendEndedAt: 0,
+    drainEndedAt: 0,
+    endedAt: 0,
+    sent: 0,
+    notSent: 0,
+    acked: 0,
+    ackedCorrupt: 0,
+    rtt: [],
+    payloadBytes: 0,
+    connects: [],
+    disconnects: [],
   };
   const clients = Array.from({ length: spec.clients }, (_, i) => makeClient(spec, `c${i}`, url));
   try {
@@ -91,8 +108,11 @@ export async function runLoad(spec: LoadSpec, url: string, onTick?: (sent: numbe
       client.on('connect', (sid?: string) => result.connects.push({ t: Date.now(), client: client.label, sid }));
       client.on('disconnect', (event: ClientDisconnect) => result.disconnects.push(event));
     }
-    await connected(() => clients.every((c) => c.connected),
-      () => `clients did not connect to ${url} within ${CONNECT_DEADLINE_MS} ms (${clients.filter((c) => c.connected).length}/${clients.length} connected)`);
+    await connected(
+      () => clients.every((c) => c.connected),
+      () =>
+        `clients did not connect to ${url} within ${CONNECT_DEADLINE_MS} ms (${clients.filter((c) => c.connected).length}/${clients.length} connected)`,
+    );
 
     result.startedAt = Date.now();
     let seq = 0;
@@ -116,7 +136,10 @@ export async function runLoad(spec: LoadSpec, url: string, onTick?: (sent: numbe
     };
     await tickFor(clients, spec.rate, spec.duration, tick, stop);
     result.sendEndedAt = Date.now();
-    await drain(() => result.acked, () => result.sent);
+    await drain(
+      () => result.acked,
+      () => result.sent,
+    );
     result.drainEndedAt = Date.now();
   } finally {
     await Promise.all(clients.map((c) => c.stop()));
@@ -130,15 +153,26 @@ export async function runLoad(spec: LoadSpec, url: string, onTick?: (sent: numbe
  * Calls `tick(client)` every 1/rate s for each client, the clients a fraction of a period apart
  * (as independent pages would), until `duration` has passed or `stop` aborts; no timer outlives it.
  */
-export async function tickFor<C>(clients: readonly C[], rate: number, duration: number, tick: (client: C) => void, stop?: AbortSignal): Promise<void> {
+export async function tickFor<C>(
+  clients: readonly C[],
+  rate: number,
+  duration: number,
+  tick: (client: C) => void,
+  stop?: AbortSignal,
+): Promise<void> {
   const period = 1000 / rate;
   const timers: NodeJS.Timeout[] = [];
   try {
     for (const [i, client] of clients.entries()) {
-      timers.push(setTimeout(() => {
-        tick(client);
-        timers.push(setInterval(() => tick(client), period));
-      }, (period * i) / clients.length));
+      timers.push(
+        setTimeout(
+          () => {
+            tick(client);
+            timers.push(setInterval(() => tick(client), period));
+          },
+          (period * i) / clients.length,
+        ),
+      );
     }
     await sleep(duration, stop);
   } finally {

@@ -24,13 +24,18 @@ if (require.main === module) {
   process.on('message', (request: LoadRequest) => {
     if (request.type === 'stop') return stop.abort();
     let lastTick = 0;
-    runLoad(request.spec, request.url, (sent, acked) => {
-      const now = Date.now();
-      if (now - lastTick >= TICK_EVERY_MS) {
-        lastTick = now;
-        send({ type: 'tick', sent, acked });
-      }
-    }, stop.signal)
+    runLoad(
+      request.spec,
+      request.url,
+      (sent, acked) => {
+        const now = Date.now();
+        if (now - lastTick >= TICK_EVERY_MS) {
+          lastTick = now;
+          send({ type: 'tick', sent, acked });
+        }
+      },
+      stop.signal,
+    )
       .then((result) => send({ type: 'done', result }))
       .catch((error: Error) => send({ type: 'failed', error: error.message }))
       .finally(() => process.disconnect?.());

@@ -70,21 +70,33 @@ export async function runLongRun(options: LongRunOptions = {}): Promise<{ record
   const say = options.onStatus ?? (() => {});
   const controlDuration = options.controlDuration ?? CONTROL_DURATION_MS;
   say(`control: deflate on, up to ${controlDuration / 1000} s, stopping at the first failure`);
-  const control = await runScenario({ ...LONG_RUN_LOAD, deflate: 'on', duration: controlDuration, stopOnFirstFailure: true }, { record: false });
+  const control = await runScenario(
+    { ...LONG_RUN_LOAD, deflate: 'on', duration: controlDuration, stopOnFirstFailure: true },
+    { record: false },
+  );
   say(`control: ${control.result.failures} failures, first at ${control.result.firstFailureMs ?? '-'} ms`);
 
   const timeline: TimelineSample[] = [];
   let nextSample = 0;
-  const run = await runScenario({ ...LONG_RUN_LOAD, deflate: 'off', duration: duration }, {
-    record: false,
-    onProgress: (p) => {
-      if (p.elapsedMs < nextSample) return;
-      nextSample += TIMELINE_EVERY_MS;
-      const sample = { elapsedMs: p.elapsedMs, sent: p.sent, delivered: p.delivered, failures: p.failures, rss: process.memoryUsage().rss };
-      timeline.push(sample);
-      say(`${Math.round(p.elapsedMs / 1000)} s: ${p.sent} sent, ${p.delivered} delivered, ${p.failures} failures`);
+  const run = await runScenario(
+    { ...LONG_RUN_LOAD, deflate: 'off', duration: duration },
+    {
+      record: false,
+      onProgress: (p) => {
+        if (p.elapsedMs < nextSample) return;
+        nextSample += TIMELINE_EVERY_MS;
+        const sample = {
+          elapsedMs: p.elapsedMs,
+          sent: p.sent,
+          delivered: p.delivered,
+          failures: p.failures,
+          rss: process.memoryUsage().rss,
+        };
+        timeline.push(sample);
+        say(`${Math.round(p.elapsedMs / 1000)} s: ${p.sent} sent, ${p.delivered} delivered, ${p.failures} failures`);
+      },
     },
-  });
+  );
   const record: LongRunRecord = {
     schema: 1,
     kind: LONG_RUN_KIND,

@@ -23,9 +23,7 @@ export interface MemorySample {
 
 /** Parent → child. */
 export type ServerRequest =
-  | { type: 'start'; stack: StackName; deflate: DeflateMode }
-  | { type: 'sample' }
-  | { type: 'stop' };
+  { type: 'start'; stack: StackName; deflate: DeflateMode } | { type: 'sample' } | { type: 'stop' };
 
 /** Child → parent: one reply per request, in order. */
 export type ServerReply =
@@ -53,12 +51,16 @@ if (require.main === module) {
   // Every zlib stream this process creates (ws makes one inflate and one deflate per connection,
   // on first use): counted as Node announces its async resources, which no ws code path can miss.
   let zlibStreams = 0;
-  createHook({ init: (_id, type) => { if (type === 'ZLIB') zlibStreams++; } }).enable();
+  createHook({
+    init: (_id, type) => {
+      if (type === 'ZLIB') zlibStreams++;
+    },
+  }).enable();
   let queue = Promise.resolve();
   process.on('message', (request: ServerRequest) => {
     queue = queue.then(async () => {
       try {
-        if (!gc) throw new Error('started without --expose-gc: fork it with execArgv [\'--expose-gc\']');
+        if (!gc) throw new Error("started without --expose-gc: fork it with execArgv ['--expose-gc']");
         if (request.type === 'start') {
           const stack = loadStack(request.stack);
           server = await stack.createServer({ deflate: request.deflate });
@@ -78,8 +80,11 @@ if (require.main === module) {
           wire?.detach();
           await server?.close();
           send({
-            type: 'stopped', handshakes: handshakes.length, deflateHandshakes: handshakes.filter((h) => acceptsDeflate(h.answer)).length,
-            answers: [...new Set(handshakes.map((h) => h.answer))], compressedMessages,
+            type: 'stopped',
+            handshakes: handshakes.length,
+            deflateHandshakes: handshakes.filter((h) => acceptsDeflate(h.answer)).length,
+            answers: [...new Set(handshakes.map((h) => h.answer))],
+            compressedMessages,
           });
           process.disconnect?.();
         }

@@ -13,7 +13,8 @@ import { median } from './stats';
  * the clients still waited for acks; `after the drain`: once they began to close. Records made
  * before the scenario recorded the drain's end cannot tell the two apart: `after sending`.
  */
-export type DisconnectPhase = 'before sending' | 'while sending' | 'while draining' | 'after the drain' | 'after sending';
+export type DisconnectPhase =
+  'before sending' | 'while sending' | 'while draining' | 'after the drain' | 'after sending';
 
 /** Whether a disconnect is a failure of the run or the clients leaving at its end. */
 export type DisconnectVerdict = 'failure' | 'teardown';
@@ -25,7 +26,12 @@ export interface ClassifiedDisconnect {
 }
 
 /** Reasons socket.io gives when a peer closes cleanly or the server shuts down: what stopping the clients looks like. */
-export const TEARDOWN_REASONS: readonly string[] = ['transport close', 'forced close', 'server shutting down', 'client namespace disconnect'];
+export const TEARDOWN_REASONS: readonly string[] = [
+  'transport close',
+  'forced close',
+  'server shutting down',
+  'client namespace disconnect',
+];
 
 /**
  * Errors of a connection cut while the server still had something to say: a client terminated
@@ -33,7 +39,8 @@ export const TEARDOWN_REASONS: readonly string[] = ['transport close', 'forced c
  * 4: "WebSocket is not open"; ws 0.8.0 on Node 20: ERR_STREAM_WRITE_AFTER_END). After sending has
  * ended these are the clients leaving, not the 2015 failure.
  */
-const CUT_CONNECTION = /\b(ECONNRESET|EPIPE|ECONNABORTED|ERR_STREAM_WRITE_AFTER_END|ERR_STREAM_DESTROYED)\b|WebSocket is not open/;
+const CUT_CONNECTION =
+  /\b(ECONNRESET|EPIPE|ECONNABORTED|ERR_STREAM_WRITE_AFTER_END|ERR_STREAM_DESTROYED)\b|WebSocket is not open/;
 
 /** The label counted for a disconnect without an underlying error. */
 export const NO_ERROR = '(none)';
@@ -50,13 +57,19 @@ export function errorLabel(error: string | undefined): string {
  * connection); anything else is a failure that surfaced late, e.g. a 2015 server still inflating
  * its backlog that then hits corrupt data.
  */
-export function classifyDisconnect(d: Pick<ServerDisconnect, 't' | 'reason' | 'error'>, window: { start: number; end: number; drainEnd?: number }): ClassifiedDisconnect {
+export function classifyDisconnect(
+  d: Pick<ServerDisconnect, 't' | 'reason' | 'error'>,
+  window: { start: number; end: number; drainEnd?: number },
+): ClassifiedDisconnect {
   if (d.t < window.start) return { phase: 'before sending', verdict: 'failure' };
   if (d.t <= window.end) return { phase: 'while sending', verdict: 'failure' };
   if (window.drainEnd !== undefined && d.t <= window.drainEnd) return { phase: 'while draining', verdict: 'failure' };
   const cleanClose = d.error === undefined && TEARDOWN_REASONS.includes(d.reason);
   const cut = d.error !== undefined && CUT_CONNECTION.test(d.error);
-  return { phase: window.drainEnd === undefined ? 'after sending' : 'after the drain', verdict: cleanClose || cut ? 'teardown' : 'failure' };
+  return {
+    phase: window.drainEnd === undefined ? 'after sending' : 'after the drain',
+    verdict: cleanClose || cut ? 'teardown' : 'failure',
+  };
 }
 
 /** Count per minute, or null without time to count over. */
@@ -139,7 +152,9 @@ export function runMetrics(record: ScenarioRecord): RunMetrics {
     disconnectsPerMin: perMinute(failures.length, sendMs),
     byReason: countBy(failures, (d) => d.reason),
     byError: countBy(failures, (d) => errorLabel(d.error)),
-    lateDisconnects: judged.filter((j) => j.c.verdict === 'failure' && !['before sending', 'while sending'].includes(j.c.phase)).length,
+    lateDisconnects: judged.filter(
+      (j) => j.c.verdict === 'failure' && !['before sending', 'while sending'].includes(j.c.phase),
+    ).length,
     teardownDisconnects: judged.filter((j) => j.c.verdict === 'teardown').length,
     clientDisconnects: result.clientDisconnects.filter((d) => inWindow(d.t)).length,
     reconnects: Math.max(0, result.clientConnects.length - spec.clients),

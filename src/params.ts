@@ -57,7 +57,10 @@ export type RawParams = { [K in keyof Params]?: string | number | boolean | Arra
 
 /** Thrown for a parameter outside its accepted form or bounds. */
 export class ParamError extends Error {
-  constructor(readonly param: string, message: string) {
+  constructor(
+    readonly param: string,
+    message: string,
+  ) {
     super(`${param}: ${message}`);
   }
 }
@@ -98,7 +101,11 @@ export const DEFAULT_PARAMS: Params = {
 
 function listOf(value: unknown): Array<string | number> {
   if (Array.isArray(value)) return value;
-  if (typeof value === 'string') return value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (typeof value === 'string')
+    return value
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
   return [value as number];
 }
 
@@ -143,7 +150,8 @@ function parseRate(raw: unknown): number {
   const form = `use messages per second, more than 0 and at most ${BOUNDS.rate.max} (e.g. 5 or 0.5)`;
   if (!/^(\d+(\.\d+)?|\.\d+)$/.test(text)) throw new ParamError('rate', `'${raw}' is not a rate: ${form}`);
   const rate = Number(text);
-  if (!(rate > BOUNDS.rate.minExclusive) || rate > BOUNDS.rate.max) throw new ParamError('rate', `${rate} is out of range: ${form}`);
+  if (!(rate > BOUNDS.rate.minExclusive) || rate > BOUNDS.rate.max)
+    throw new ParamError('rate', `${rate} is out of range: ${form}`);
   return rate;
 }
 
@@ -157,7 +165,9 @@ function parseQuick(raw: unknown): boolean {
 const PARSERS: { [K in keyof Params]: (raw: never) => Params[K] } = {
   frameSizes: (raw: unknown) => {
     const { min, max } = BOUNDS.frameSize;
-    const sizes = listOf(raw).map((item) => bytesIn('frameSizes', item, min, max, 'use 1 B to 64 MiB, e.g. 3000,200KiB,1.5MiB'));
+    const sizes = listOf(raw).map((item) =>
+      bytesIn('frameSizes', item, min, max, 'use 1 B to 64 MiB, e.g. 3000,200KiB,1.5MiB'),
+    );
     if (sizes.length === 0) throw new ParamError('frameSizes', 'empty: give one or more sizes, e.g. 64KiB,1MiB');
     return sizes;
   },

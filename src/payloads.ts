@@ -94,26 +94,35 @@ function encodeWithin(budget: number, encode: (w: number, h: number) => Buffer):
 /** PNG bytes of exactly `size`: a picture, padded with a private ancillary chunk (`npAd`) of noise. */
 function pngOfSize(size: number, seed: number, variant: number): Buffer {
   const pictureBudget = Math.min(size, MAX_PICTURE_BYTES) - 12;
-  const encoded = pictureBudget > PNG_SIGNATURE_AND_END + 20
-    ? encodeWithin(pictureBudget, (w, h) => {
-      const png = new PNG({ width: w, height: h });
-      png.data = picture(w, h, seed, variant);
-      return PNG.sync.write(png, { colorType: 2 });
-    })
-    : undefined;
+  const encoded =
+    pictureBudget > PNG_SIGNATURE_AND_END + 20
+      ? encodeWithin(pictureBudget, (w, h) => {
+          const png = new PNG({ width: w, height: h });
+          png.data = picture(w, h, seed, variant);
+          return PNG.sync.write(png, { colorType: 2 });
+        })
+      : undefined;
   // Below the smallest PNG that holds a picture, the payload is the prefix of one.
   if (!encoded) return pngOfSize(PNG_SIGNATURE_AND_END + 64 + 12 + 21, seed, variant).subarray(0, size);
   const padding = size - encoded.length - 12;
   const iendAt = encoded.length - 12;
-  return Buffer.concat([encoded.subarray(0, iendAt), pngChunk('npAd', noise(padding, seed + variant)), encoded.subarray(iendAt)]);
+  return Buffer.concat([
+    encoded.subarray(0, iendAt),
+    pngChunk('npAd', noise(padding, seed + variant)),
+    encoded.subarray(iendAt),
+  ]);
 }
 
 /** JPEG bytes of exactly `size`: a picture, padded with comment (COM) segments of noise. */
 function jpegOfSize(size: number, seed: number, variant: number): Buffer {
   const budget = Math.min(size, MAX_PICTURE_BYTES) - 4;
-  const encoded = budget > 700
-    ? encodeWithin(budget, (w, h) => jpeg.encode({ width: w, height: h, data: picture(w, h, seed, variant) }, 90).data)
-    : undefined;
+  const encoded =
+    budget > 700
+      ? encodeWithin(
+          budget,
+          (w, h) => jpeg.encode({ width: w, height: h, data: picture(w, h, seed, variant) }, 90).data,
+        )
+      : undefined;
   if (!encoded) return jpegOfSize(1024, seed, variant).subarray(0, size);
   // A COM segment holds at most 65533 bytes; the length field counts itself.
   const segments: Buffer[] = [];
@@ -145,7 +154,12 @@ function jsonOfSize(size: number, seed: number, variant: number): string {
   const points: string[] = [];
   let used = minimal.length;
   for (;;) {
-    const point = JSON.stringify({ x: Math.round(random() * 1e4), y: Math.round(random() * 1e4), v: Number(random().toFixed(4)), tag: `p${points.length % 97}` });
+    const point = JSON.stringify({
+      x: Math.round(random() * 1e4),
+      y: Math.round(random() * 1e4),
+      v: Number(random().toFixed(4)),
+      tag: `p${points.length % 97}`,
+    });
     const cost = point.length + (points.length > 0 ? 1 : 0);
     if (used + cost > size) break;
     points.push(point);
@@ -162,10 +176,14 @@ export function payload(kind: PayloadKind, size: number, seed: number, variant: 
   let made = cache.get(key);
   if (!made) {
     const v = variant % VARIANTS;
-    const data = kind === 'png' ? pngOfSize(size, seed, v)
-      : kind === 'jpeg' ? jpegOfSize(size, seed, v)
-        : kind === 'data-url' ? dataUrlOfSize(size, seed, v)
-          : jsonOfSize(size, seed, v);
+    const data =
+      kind === 'png'
+        ? pngOfSize(size, seed, v)
+        : kind === 'jpeg'
+          ? jpegOfSize(size, seed, v)
+          : kind === 'data-url'
+            ? dataUrlOfSize(size, seed, v)
+            : jsonOfSize(size, seed, v);
     made = { data, crc: zlib.crc32(data), length: data.length };
     cache.set(key, made);
   }

@@ -13,28 +13,100 @@ export interface PostGrepHit {
 
 /** The post's `grep -nHr 'transport error' ./node_modules/`, line for line. */
 export const POST_TRANSPORT_ERROR_GREP: readonly PostGrepHit[] = [
-  { path: './node_modules/socket.io/History.md', line: 308, text: '  * Fixes manager.js failure to close connection after transport error has happened' },
-  { path: './node_modules/socket.io/node_modules/engine.io/lib/socket.js', line: 109, text: ' * Called upon transport error.' },
-  { path: './node_modules/socket.io/node_modules/engine.io/lib/socket.js', line: 116, text: "  debug('transport error');" },
-  { path: './node_modules/socket.io/node_modules/engine.io/lib/socket.js', line: 117, text: "  this.onClose('transport error', err);" },
-  { path: './node_modules/socket.io/node_modules/engine.io/lib/socket.js', line: 219, text: '  // silence further transport errors and prevent uncaught exceptions' },
-  { path: './node_modules/socket.io/node_modules/engine.io/lib/socket.js', line: 229, text: ' * `transport error`, `server close`, `transport close`' },
-  { path: './node_modules/socket.io/node_modules/engine.io/lib/transport.js', line: 65, text: ' * Called with a transport error.' },
-  { path: './node_modules/socket.io/node_modules/engine.io/lib/transport.js', line: 79, text: "    debug('ignored transport error %s (%s)', msg, desc);" },
-  { path: './node_modules/socket.io/node_modules/socket.io-client/node_modules/engine.io-client/engine.io.js', line: 654, text: ' * Called upon transport error' },
-  { path: './node_modules/socket.io/node_modules/socket.io-client/node_modules/engine.io-client/engine.io.js', line: 663, text: "  this.onClose('transport error', err);" },
-  { path: './node_modules/socket.io/node_modules/socket.io-client/node_modules/engine.io-client/History.md', line: 386, text: "  * socket: handle probe's transport errors [indutny]" },
-  { path: './node_modules/socket.io/node_modules/socket.io-client/node_modules/engine.io-client/README.md', line: 192, text: '        try websocket. A connection attempt following a transport error will use the' },
-  { path: './node_modules/socket.io/node_modules/socket.io-client/node_modules/engine.io-client/lib/socket.js', line: 636, text: ' * Called upon transport error' },
-  { path: './node_modules/socket.io/node_modules/socket.io-client/node_modules/engine.io-client/lib/socket.js', line: 645, text: "  this.onClose('transport error', err);" },
-  { path: './node_modules/socket.io/node_modules/socket.io-client/socket.io.js', line: 2159, text: ' * Called upon transport error' },
-  { path: './node_modules/socket.io/node_modules/socket.io-client/socket.io.js', line: 2168, text: "  this.onClose('transport error', err);" },
+  {
+    path: './node_modules/socket.io/History.md',
+    line: 308,
+    text: '  * Fixes manager.js failure to close connection after transport error has happened',
+  },
+  {
+    path: './node_modules/socket.io/node_modules/engine.io/lib/socket.js',
+    line: 109,
+    text: ' * Called upon transport error.',
+  },
+  {
+    path: './node_modules/socket.io/node_modules/engine.io/lib/socket.js',
+    line: 116,
+    text: "  debug('transport error');",
+  },
+  {
+    path: './node_modules/socket.io/node_modules/engine.io/lib/socket.js',
+    line: 117,
+    text: "  this.onClose('transport error', err);",
+  },
+  {
+    path: './node_modules/socket.io/node_modules/engine.io/lib/socket.js',
+    line: 219,
+    text: '  // silence further transport errors and prevent uncaught exceptions',
+  },
+  {
+    path: './node_modules/socket.io/node_modules/engine.io/lib/socket.js',
+    line: 229,
+    text: ' * `transport error`, `server close`, `transport close`',
+  },
+  {
+    path: './node_modules/socket.io/node_modules/engine.io/lib/transport.js',
+    line: 65,
+    text: ' * Called with a transport error.',
+  },
+  {
+    path: './node_modules/socket.io/node_modules/engine.io/lib/transport.js',
+    line: 79,
+    text: "    debug('ignored transport error %s (%s)', msg, desc);",
+  },
+  {
+    path: './node_modules/socket.io/node_modules/socket.io-client/node_modules/engine.io-client/engine.io.js',
+    line: 654,
+    text: ' * Called upon transport error',
+  },
+  {
+    path: './node_modules/socket.io/node_modules/socket.io-client/node_modules/engine.io-client/engine.io.js',
+    line: 663,
+    text: "  this.onClose('transport error', err);",
+  },
+  {
+    path: './node_modules/socket.io/node_modules/socket.io-client/node_modules/engine.io-client/History.md',
+    line: 386,
+    text: "  * socket: handle probe's transport errors [indutny]",
+  },
+  {
+    path: './node_modules/socket.io/node_modules/socket.io-client/node_modules/engine.io-client/README.md',
+    line: 192,
+    text: '        try websocket. A connection attempt following a transport error will use the',
+  },
+  {
+    path: './node_modules/socket.io/node_modules/socket.io-client/node_modules/engine.io-client/lib/socket.js',
+    line: 636,
+    text: ' * Called upon transport error',
+  },
+  {
+    path: './node_modules/socket.io/node_modules/socket.io-client/node_modules/engine.io-client/lib/socket.js',
+    line: 645,
+    text: "  this.onClose('transport error', err);",
+  },
+  {
+    path: './node_modules/socket.io/node_modules/socket.io-client/socket.io.js',
+    line: 2159,
+    text: ' * Called upon transport error',
+  },
+  {
+    path: './node_modules/socket.io/node_modules/socket.io-client/socket.io.js',
+    line: 2168,
+    text: "  this.onClose('transport error', err);",
+  },
 ];
 
 /** The post's `grep -nHr 'invalid compressed data' ./node_modules/`. */
 export const POST_INVALID_COMPRESSED_GREP: readonly PostGrepHit[] = [
-  { path: './node_modules/socket.io/node_modules/engine.io/node_modules/ws/lib/Receiver.js', line: 359, text: "        callback(new Error('invalid compressed data'));" },
-  { path: './node_modules/socket.io/node_modules/socket.io-client/node_modules/engine.io-client/node_modules/ws/lib/Receiver.js', line: 358, text: "        callback(new Error('invalid compressed data'));" },
+  {
+    path: './node_modules/socket.io/node_modules/engine.io/node_modules/ws/lib/Receiver.js',
+    line: 359,
+    text: "        callback(new Error('invalid compressed data'));",
+  },
+  {
+    path: './node_modules/socket.io/node_modules/socket.io-client/node_modules/engine.io-client/node_modules/ws/lib/Receiver.js',
+    line: 358,
+    text: "        callback(new Error('invalid compressed data'));",
+  },
 ];
 
 /** What the post's `console.log(err)` in engine.io's `Socket.prototype.onError` printed (Node of 2015), and its fields. */

@@ -42,7 +42,9 @@ export function assertWritable(dir: string = dataDir()): void {
     fs.accessSync(probe, fs.constants.W_OK);
     if (!fs.statSync(probe).isDirectory()) throw new Error('not a directory');
   } catch {
-    throw new DataDirError(`data dir ${dir} is not writable: fix its permissions or set DEFLATE_LAB_DATA_DIR to a writable folder`);
+    throw new DataDirError(
+      `data dir ${dir} is not writable: fix its permissions or set DEFLATE_LAB_DATA_DIR to a writable folder`,
+    );
   }
 }
 
@@ -60,7 +62,10 @@ export async function writeRecord<T extends RecordBase>(record: T, dir: string =
 }
 
 /** Reads every record of a kind; files that are not valid records are skipped and named, never fatal. */
-export function readRecords<T extends RecordBase>(kind: string, dir: string = dataDir()): { records: T[]; skipped: SkippedFile[] } {
+export function readRecords<T extends RecordBase>(
+  kind: string,
+  dir: string = dataDir(),
+): { records: T[]; skipped: SkippedFile[] } {
   const folder = path.join(dir, kind);
   const records: T[] = [];
   const skipped: SkippedFile[] = [];
@@ -83,6 +88,9 @@ export function readRecords<T extends RecordBase>(kind: string, dir: string = da
 
 /** A sortable, unique record id: UTC time plus a random suffix. */
 export function newRecordId(prefix = ''): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${prefix}${stamp}-${Math.random().toString(36).slice(2, 8)}`;
 }

@@ -177,23 +177,33 @@ class ServerSide {
       socket.on('disconnect', (reason: string) => {
         this.disconnects.push({ t: Date.now(), sid, reason, error: closeError });
       });
-      socket.on('frame', (meta: { seq?: number; crc?: number; length?: number } | undefined, data: unknown, ack: unknown) => {
-        this.delivered++;
-        const bytes = typeof data === 'string' || Buffer.isBuffer(data) ? data : undefined;
-        const ok = bytes !== undefined && meta?.crc === zlib.crc32(bytes) && meta.length === bytes.length;
-        if (ok) this.verified++;
-        else {
-          this.corrupted++;
-          this.firstCorruptAt ??= Date.now();
-        }
-        if (typeof ack === 'function') ack({ seq: meta?.seq, ok });
-      });
+      socket.on(
+        'frame',
+        (meta: { seq?: number; crc?: number; length?: number } | undefined, data: unknown, ack: unknown) => {
+          this.delivered++;
+          const bytes = typeof data === 'string' || Buffer.isBuffer(data) ? data : undefined;
+          const ok = bytes !== undefined && meta?.crc === zlib.crc32(bytes) && meta.length === bytes.length;
+          if (ok) this.verified++;
+          else {
+            this.corrupted++;
+            this.firstCorruptAt ??= Date.now();
+          }
+          if (typeof ack === 'function') ack({ seq: meta?.seq, ok });
+        },
+      );
     });
   }
 }
 
 /** Runs the clients in a child process; resolves with what they saw. */
-function forkLoad(spec: LoadSpec, url: string, onTick: (sent: number) => void, stop: AbortSignal, limitMs: number, onChild?: (child: ChildProcess) => void): Promise<LoadResult> {
+function forkLoad(
+  spec: LoadSpec,
+  url: string,
+  onTick: (sent: number) => void,
+  stop: AbortSignal,
+  limitMs: number,
+  onChild?: (child: ChildProcess) => void,
+): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const child: ChildProcess = fork(LOADGEN, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
     onChild?.(child);
@@ -216,9 +226,17 @@ function forkLoad(spec: LoadSpec, url: string, onTick: (sent: number) => void, s
       else if (reply.type === 'done') finish(() => resolve(reply.result));
       else finish(() => reject(new Error(`load generator: ${reply.error}`)));
     });
-    child.on('exit', (code, signal) => finish(() => reject(new Error(signal
-      ? `load generator was killed (${signal}) before reporting`
-      : `load generator exited (${code}) before reporting`))));
+    child.on('exit', (code, signal) =>
+      finish(() =>
+        reject(
+          new Error(
+            signal
+              ? `load generator was killed (${signal}) before reporting`
+              : `load generator exited (${code}) before reporting`,
+          ),
+        ),
+      ),
+    );
     child.on('error', (error) => finish(() => reject(error)));
     child.send({ type: 'start', spec, url } satisfies LoadRequest);
   });
@@ -233,7 +251,20 @@ function withLimit<T>(work: Promise<T>, limitMs: number, what: string): Promise<
 }
 
 function emptyLoad(): LoadResult {
-  return { startedAt: 0, sendEndedAt: 0, drainEndedAt: 0, endedAt: 0, sent: 0, notSent: 0, acked: 0, ackedCorrupt: 0, rtt: [], payloadBytes: 0, connects: [], disconnects: [] };
+  return {
+    startedAt: 0,
+    sendEndedAt: 0,
+    drainEndedAt: 0,
+    endedAt: 0,
+    sent: 0,
+    notSent: 0,
+    acked: 0,
+    ackedCorrupt: 0,
+    rtt: [],
+    payloadBytes: 0,
+    connects: [],
+    disconnects: [],
+  };
 }
 
 /** Runs one scenario, bounded in time; always tears down; returns (and by default writes) its record. */
@@ -242,21 +273,34 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
   if (spec.fault) checkFault(spec.fault, spec);
   const stack = loadStack(spec.stack);
   const server = await stack.createServer({
-    deflate: spec.deflate, maxHttpBufferSize: spec.maxHttpBufferSize, onRequest: spec.client === 'browser' ? servePages : undefined,
+    deflate: spec.deflate,
+    maxHttpBufferSize: spec.maxHttpBufferSize,
+    onRequest: spec.client === 'browser' ? servePages : undefined,
   });
   const wire = new WireObserver(server.http);
   const serverSide = new ServerSide();
   serverSide.attach(server);
-  const fault = spec.fault ? await injectFault(spec.fault, server).catch(async (error: unknown) => {
-    wire.detach();
-    await server.close();
-    throw error;
-  }) : undefined;
+  const fault = spec.fault
+    ? await injectFault(spec.fault, server).catch(async (error: unknown) => {
+        wire.detach();
+        await server.close();
+        throw error;
+      })
+    : undefined;
   const url = fault?.url ?? server.url;
 
   const loadSpec: LoadSpec = {
-    stack: spec.stack, client: spec.client, payload: spec.payload, frameSize: spec.frameSize, fragmentSize: spec.fragmentSize,
-    rate: spec.rate, clients: spec.clients, burst: spec.burst, duration: spec.duration, seed: spec.seed, chatPages: spec.chatPages,
+    stack: spec.stack,
+    client: spec.client,
+    payload: spec.payload,
+    frameSize: spec.frameSize,
+    fragmentSize: spec.fragmentSize,
+    rate: spec.rate,
+    clients: spec.clients,
+    burst: spec.burst,
+    duration: spec.duration,
+    seed: spec.seed,
+    chatPages: spec.chatPages,
   };
   const limitMs = hardLimitMs(spec.duration);
   const stop = new AbortController();
@@ -264,7 +308,12 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
   let load: LoadResult = emptyLoad();
   let runError: string | undefined;
   // Counts the errors zlib hands to the server's decompress callback; restored after the run.
-  const decompress = instrument(stack.serverPerMessageDeflate.prototype, 'decompress', { callbackArg: 2 }, { keepCalls: 0 });
+  const decompress = instrument(
+    stack.serverPerMessageDeflate.prototype,
+    'decompress',
+    { callbackArg: 2 },
+    { keepCalls: 0 },
+  );
   const memStart = process.memoryUsage();
   const cpuStart = process.cpuUsage();
   const t0 = Date.now();
@@ -279,9 +328,10 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
     fault?.sendingStarted();
   };
   try {
-    load = spec.placement === 'forked'
-      ? await forkLoad(loadSpec, url, onTick, stop.signal, limitMs, (child) => fault?.loadGenerator(child))
-      : await withLimit(runLoad(loadSpec, url, onTick, stop.signal), limitMs, 'the load');
+    load =
+      spec.placement === 'forked'
+        ? await forkLoad(loadSpec, url, onTick, stop.signal, limitMs, (child) => fault?.loadGenerator(child))
+        : await withLimit(runLoad(loadSpec, url, onTick, stop.signal), limitMs, 'the load');
   } catch (error) {
     runError = (error as Error).message;
     // The clients are gone (their generator killed) or stuck: the server gets a moment to see
@@ -306,7 +356,8 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
   const serverFailures = serverSide.disconnects.filter((d) => inWindow(d.t));
   const clientFailures = load.disconnects.filter((d) => inWindow(d.t));
   const failureTimes = [
-    ...serverFailures.map((d) => d.t), ...clientFailures.map((d) => d.t),
+    ...serverFailures.map((d) => d.t),
+    ...clientFailures.map((d) => d.t),
     ...(serverSide.firstCorruptAt !== undefined ? [serverSide.firstCorruptAt] : []),
   ];
   const wireTotals = wire.totals();
@@ -341,7 +392,11 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
       n: sortedRtt.length,
     },
     // Browser pages run in Chromium's own processes wherever their driver runs.
-    cpu: { userMs: cpu.user / 1000, systemMs: cpu.system / 1000, includesClients: spec.placement === 'in-process' && spec.client !== 'browser' },
+    cpu: {
+      userMs: cpu.user / 1000,
+      systemMs: cpu.system / 1000,
+      includesClients: spec.placement === 'in-process' && spec.client !== 'browser',
+    },
     memory: { rssStart: memStart.rss, rssEnd: memEnd.rss, heapStart: memStart.heapUsed, heapEnd: memEnd.heapUsed },
     wire: wireTotals,
     handshakes,
@@ -362,7 +417,8 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
     server: server.settings,
     result,
   };
-  if (options.record !== false) await writeRecord(record, typeof options.record === 'string' ? options.record : undefined);
+  if (options.record !== false)
+    await writeRecord(record, typeof options.record === 'string' ? options.record : undefined);
   return record;
 }
 
@@ -375,8 +431,14 @@ export function inFailureWindow(window: ScenarioResult['sendWindow'], t: number)
 export function failureReasons(result: ScenarioResult): Record<string, number> {
   const inWindow = (t: number) => inFailureWindow(result.sendWindow, t);
   return {
-    ...countBy(result.serverDisconnects.filter((d) => inWindow(d.t)), (d) => `server: ${d.reason}`),
-    ...countBy(result.clientDisconnects.filter((d) => inWindow(d.t)), (d) => `client: ${d.reason}`),
+    ...countBy(
+      result.serverDisconnects.filter((d) => inWindow(d.t)),
+      (d) => `server: ${d.reason}`,
+    ),
+    ...countBy(
+      result.clientDisconnects.filter((d) => inWindow(d.t)),
+      (d) => `client: ${d.reason}`,
+    ),
   };
 }
 
@@ -389,9 +451,12 @@ export function zeroFailureBlockers(record: ScenarioRecord): string[] {
   const blockers: string[] = [];
   if (result.status !== 'completed') blockers.push(`the run did not complete: ${result.runError}`);
   if (result.failures > 0) blockers.push(`${result.failures} failures`);
-  if (spec.deflate === 'on' && !result.controls.deflateNegotiated) blockers.push('deflate was asked for but not negotiated');
-  if (spec.deflate === 'on' && result.controls.compressedMessages === 0) blockers.push('no compressed message was seen on the wire');
-  if (spec.client === 'fragmenting' && result.controls.continuationFrames === 0) blockers.push('no continuation frame was seen on the wire');
+  if (spec.deflate === 'on' && !result.controls.deflateNegotiated)
+    blockers.push('deflate was asked for but not negotiated');
+  if (spec.deflate === 'on' && result.controls.compressedMessages === 0)
+    blockers.push('no compressed message was seen on the wire');
+  if (spec.client === 'fragmenting' && result.controls.continuationFrames === 0)
+    blockers.push('no continuation frame was seen on the wire');
   if (!result.controls.deliveredEqualsSent) blockers.push(`delivered ${result.delivered} ≠ sent ${result.sent}`);
   return blockers;
 }

@@ -46,7 +46,11 @@ export function parseDuration(input: string | number): number {
 
 /** Formats bytes with the largest IEC unit that keeps the number at or above 1 (e.g. `1.5 MiB`). */
 export function formatBytes(bytes: number): string {
-  const units: Array<[string, number]> = [['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]];
+  const units: Array<[string, number]> = [
+    ['GiB', 1024 ** 3],
+    ['MiB', 1024 ** 2],
+    ['KiB', 1024],
+  ];
   for (const [unit, factor] of units) {
     if (Math.abs(bytes) >= factor) return `${Number((bytes / factor).toFixed(2))} ${unit}`;
   }

@@ -65,7 +65,10 @@ test('a table that is not monotonic is reported as such, not as one first good v
   const result = bisect(VERSIONS, table('bbggbbggg'));
   assert.equal(result.shape, 'not monotonic');
   assert.equal(result.confirmed, false);
-  assert.deepEqual(result.transitions.map((t) => `${t.from}>${t.to}:${t.kind}`), ['r2>r3:fixed', 'r4>r5:regressed', 'r6>r7:fixed']);
+  assert.deepEqual(
+    result.transitions.map((t) => `${t.from}>${t.to}:${t.kind}`),
+    ['r2>r3:fixed', 'r4>r5:regressed', 'r6>r7:fixed'],
+  );
   // A plain bisection lands on one of the fixes and would look tidy; the finding says it is not.
   assert.ok(result.firstGood === 'r3' || result.firstGood === 'r7');
   assert.match(result.finding, /not monotonic .* no single first good version/);

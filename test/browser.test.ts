@@ -16,11 +16,24 @@ import { loadStack } from '../src/stacks';
 
 const sha256 = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
-test('a Chromium page on 2015 sends RSV1 first frames with continuations, through the stack\'s own bundle', async () => {
-  const record = await runScenario({
-    stack: '2015', client: 'browser', payload: 'data-url', frameSize: 256 * KiB, fragmentSize: 100 * KiB,
-    rate: 2, clients: 1, burst: 1, deflate: 'on', duration: 1500, seed: 1, placement: 'in-process',
-  }, { record: false });
+test("a Chromium page on 2015 sends RSV1 first frames with continuations, through the stack's own bundle", async () => {
+  const record = await runScenario(
+    {
+      stack: '2015',
+      client: 'browser',
+      payload: 'data-url',
+      frameSize: 256 * KiB,
+      fragmentSize: 100 * KiB,
+      rate: 2,
+      clients: 1,
+      burst: 1,
+      deflate: 'on',
+      duration: 1500,
+      seed: 1,
+      placement: 'in-process',
+    },
+    { record: false },
+  );
   const { result } = record;
   assert.equal(result.status, 'completed', result.runError);
   const browser = result.browser;
@@ -31,7 +44,10 @@ test('a Chromium page on 2015 sends RSV1 first frames with continuations, throug
   // Every data message Chromium sent was compressed, and at least one was split: so at least one
   // message arrived as an RSV1 first frame followed by continuation frames.
   const { wire } = result;
-  assert.ok(result.handshakes.every((h) => /permessage-deflate/.test(h.offer)), JSON.stringify(result.handshakes));
+  assert.ok(
+    result.handshakes.every((h) => /permessage-deflate/.test(h.offer)),
+    JSON.stringify(result.handshakes),
+  );
   assert.ok(result.controls.deflateNegotiated);
   assert.ok(wire.messages > 0);
   assert.equal(wire.compressedMessages, wire.messages, JSON.stringify(wire));
@@ -56,7 +72,10 @@ test('a Chromium page on 2015 sends RSV1 first frames with continuations, throug
 
   // Chromium and the server are gone: no child process, no socket or server left behind.
   await new Promise((resolve) => setTimeout(resolve, 200));
-  assert.deepEqual(process.getActiveResourcesInfo().filter((h) => h !== 'TTYWrap' && h !== 'PipeWrap'), []);
+  assert.deepEqual(
+    process.getActiveResourcesInfo().filter((h) => h !== 'TTYWrap' && h !== 'PipeWrap'),
+    [],
+  );
 });
 
 test('the page is served at its path, anything else is 404', async () => {

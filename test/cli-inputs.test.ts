@@ -44,7 +44,13 @@ function snapshot(dir: string): string {
 }
 
 /** Runs a CLI and checks the refusal: exit 2, nothing on stdout, one line on stderr naming `names`. */
-function refuses(command: string, script: string, args: string[], names: RegExp, env: Record<string, string> = {}): string {
+function refuses(
+  command: string,
+  script: string,
+  args: string[],
+  names: RegExp,
+  env: Record<string, string> = {},
+): string {
   const result = spawnSync(process.execPath, [script, ...args], {
     encoding: 'utf8',
     env: { ...process.env, [DATA_DIR_ENV]: path.join(tmp, 'data'), ...env },
@@ -57,7 +63,11 @@ function refuses(command: string, script: string, args: string[], names: RegExp,
   assert.equal(lines.length, 1, `${what}: one line, got ${JSON.stringify(result.stderr)}`);
   assert.match(lines[0], new RegExp(`^${command}: `), what);
   assert.match(lines[0], names, what);
-  assert.match(lines[0], /: (use|see|pass|add|fix|declare|write|run|give|set)\b/, `${what}: says what to do: ${lines[0]}`);
+  assert.match(
+    lines[0],
+    /: (use|see|pass|add|fix|declare|write|run|give|set)\b/,
+    `${what}: says what to do: ${lines[0]}`,
+  );
   return lines[0];
 }
 
@@ -69,7 +79,12 @@ test('npm run notebook: a port in use is refused before Jupyter starts', async (
   const { port } = blocker.address() as net.AddressInfo;
   const before = snapshot(runtimeDir);
   try {
-    refuses('npm run notebook', CLI(PROJECT_ROOT, 'notebook'), ['--port', String(port)], new RegExp(`port ${port} on ${LOOPBACK} is in use`));
+    refuses(
+      'npm run notebook',
+      CLI(PROJECT_ROOT, 'notebook'),
+      ['--port', String(port)],
+      new RegExp(`port ${port} on ${LOOPBACK} is in use`),
+    );
   } finally {
     await new Promise<void>((resolve) => blocker.close(() => resolve()));
   }
@@ -78,13 +93,28 @@ test('npm run notebook: a port in use is refused before Jupyter starts', async (
 
 test('npm run notebook: ports outside 1024–65535 and non-numbers are refused', () => {
   for (const port of ['1023', '65536', 'http', '8888.5', '-1']) {
-    refuses('npm run notebook', CLI(PROJECT_ROOT, 'notebook'), [`--port=${port}`], new RegExp(`--port: '${port}' is not a port`));
+    refuses(
+      'npm run notebook',
+      CLI(PROJECT_ROOT, 'notebook'),
+      [`--port=${port}`],
+      new RegExp(`--port: '${port}' is not a port`),
+    );
   }
 });
 
 test('a negative value is told to attach itself to its flag (parseArgs will not take it apart), not that the flag takes none', () => {
-  refuses('npm run report', CLI(PROJECT_ROOT, 'report'), ['--seed', '-1'], /--seed: a value starting with '-' must be attached: write --seed=<value>/);
-  refuses('npm run notebook', CLI(PROJECT_ROOT, 'notebook'), ['--port', '-1'], /--port: a value starting with '-' must be attached/);
+  refuses(
+    'npm run report',
+    CLI(PROJECT_ROOT, 'report'),
+    ['--seed', '-1'],
+    /--seed: a value starting with '-' must be attached: write --seed=<value>/,
+  );
+  refuses(
+    'npm run notebook',
+    CLI(PROJECT_ROOT, 'notebook'),
+    ['--port', '-1'],
+    /--port: a value starting with '-' must be attached/,
+  );
 });
 
 test('npm run notebook: an unwritable data dir is refused before Jupyter starts', () => {
@@ -92,7 +122,9 @@ test('npm run notebook: an unwritable data dir is refused before Jupyter starts'
   fs.writeFileSync(file, '');
   const notWritable = path.join(file, 'data'); // under a file: no one can create it, root included
   const before = snapshot(runtimeDir);
-  refuses('npm run notebook', CLI(PROJECT_ROOT, 'notebook'), ['--port', '1024'], /data dir .* is not writable/, { [DATA_DIR_ENV]: notWritable });
+  refuses('npm run notebook', CLI(PROJECT_ROOT, 'notebook'), ['--port', '1024'], /data dir .* is not writable/, {
+    [DATA_DIR_ENV]: notWritable,
+  });
   assert.equal(snapshot(runtimeDir), before);
 });
 
@@ -103,13 +135,20 @@ test('a built checkout where scripts/setup never ran: report and notebook say to
   fs.mkdirSync(copy);
   fs.copyFileSync(path.join(PROJECT_ROOT, 'package.json'), path.join(copy, 'package.json'));
   fs.cpSync(path.join(PROJECT_ROOT, 'dist'), path.join(copy, 'dist'), { recursive: true });
-  for (const dir of ['node_modules', 'notebooks', 'templates', 'scripts']) fs.symlinkSync(path.join(PROJECT_ROOT, dir), path.join(copy, dir));
+  for (const dir of ['node_modules', 'notebooks', 'templates', 'scripts'])
+    fs.symlinkSync(path.join(PROJECT_ROOT, dir), path.join(copy, dir));
   const before = snapshot(copy);
   const reportBefore = snapshot(REPORT_DIR);
   const env = { [DATA_DIR_ENV]: '' }; // the copy's own data/
   refuses('npm run report', CLI(copy, 'report'), ['--quick'], /tslab kernel spec is missing .*scripts\/setup/, env);
   refuses('npm run report', CLI(copy, 'report'), [], /tslab kernel spec is missing .*scripts\/setup/, env);
-  refuses('npm run notebook', CLI(copy, 'notebook'), ['--port', '1024'], /tslab kernel spec is missing .*scripts\/setup/, env);
+  refuses(
+    'npm run notebook',
+    CLI(copy, 'notebook'),
+    ['--port', '1024'],
+    /tslab kernel spec is missing .*scripts\/setup/,
+    env,
+  );
   assert.equal(snapshot(copy), before, 'nothing written in the checkout: no report/, data/ or .jupyter/');
   assert.equal(snapshot(REPORT_DIR), reportBefore, 'nor in the real project');
 });
@@ -141,9 +180,12 @@ test('npm run sweep: every bound of the parameter model, bad lists and an unwrit
     [['--bogus'], /--bogus/],
   ];
   const dataDir = path.join(tmp, 'sweep-data');
-  for (const [args, names] of bad) refuses('npm run sweep', CLI(PROJECT_ROOT, 'sweep'), args, names, { [DATA_DIR_ENV]: dataDir });
+  for (const [args, names] of bad)
+    refuses('npm run sweep', CLI(PROJECT_ROOT, 'sweep'), args, names, { [DATA_DIR_ENV]: dataDir });
   const file = path.join(tmp, 'sweep-file');
   fs.writeFileSync(file, '');
-  refuses('npm run sweep', CLI(PROJECT_ROOT, 'sweep'), [], /data dir .* is not writable/, { [DATA_DIR_ENV]: path.join(file, 'data') });
+  refuses('npm run sweep', CLI(PROJECT_ROOT, 'sweep'), [], /data dir .* is not writable/, {
+    [DATA_DIR_ENV]: path.join(file, 'data'),
+  });
   assert.equal(fs.existsSync(dataDir), false, 'no data dir created');
 });

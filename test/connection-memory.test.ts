@@ -16,7 +16,12 @@ const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-memory-'));
 const CONNECTIONS = 5;
 
 test('deflate off and on: negotiated as set, zlib streams only with deflate, one record each, nothing left running', async () => {
-  const specs = (['off', 'on'] as const).map((deflate) => ({ deflate, connections: CONNECTIONS, exchangeBytes: EXCHANGE_BYTES, seed: 1 }));
+  const specs = (['off', 'on'] as const).map((deflate) => ({
+    deflate,
+    connections: CONNECTIONS,
+    exchangeBytes: EXCHANGE_BYTES,
+    seed: 1,
+  }));
   const [off, on] = await measureConnectionMemory(specs, { record: dataDir });
   // Warm-up connection plus the measured ones.
   assert.equal(off.handshakes.total, CONNECTIONS + 1);
@@ -29,23 +34,32 @@ test('deflate off and on: negotiated as set, zlib streams only with deflate, one
   assert.ok(on.zlibStreams.idle - on.zlibStreams.baseline >= CONNECTIONS, JSON.stringify(on.zlibStreams));
   assert.equal(on.zlibStreams.exchanged - on.zlibStreams.idle, CONNECTIONS, JSON.stringify(on.zlibStreams));
   for (const record of [off, on]) {
-    for (const value of [...Object.values(record.perConnection.idle), ...Object.values(record.perConnection.exchanged)]) assert.ok(Number.isFinite(value));
+    for (const value of [...Object.values(record.perConnection.idle), ...Object.values(record.perConnection.exchanged)])
+      assert.ok(Number.isFinite(value));
     assert.ok(record.samples.baseline.rss > 0);
   }
   const { records, skipped } = readRecords('connection-memory', dataDir);
   assert.deepEqual(skipped, []);
   assert.equal(records.length, 2);
   await new Promise((resolve) => setTimeout(resolve, 100));
-  assert.deepEqual(process.getActiveResourcesInfo().filter((h) => h !== 'TTYWrap' && h !== 'PipeWrap'), []);
+  assert.deepEqual(
+    process.getActiveResourcesInfo().filter((h) => h !== 'TTYWrap' && h !== 'PipeWrap'),
+    [],
+  );
 });
 
 test('bad input is refused in one line that says what to use, before any process starts', async () => {
   for (const connections of [0, 0.5, MAX_CONNECTIONS + 1]) {
     await assert.rejects(
-      measureConnectionMemory([{ deflate: 'off', connections, exchangeBytes: EXCHANGE_BYTES, seed: 1 }], { record: false }),
+      measureConnectionMemory([{ deflate: 'off', connections, exchangeBytes: EXCHANGE_BYTES, seed: 1 }], {
+        record: false,
+      }),
       (error: Error) => /use a whole number from 1 to/.test(error.message) && !error.message.includes('\n'),
     );
   }
   await new Promise((resolve) => setTimeout(resolve, 100));
-  assert.deepEqual(process.getActiveResourcesInfo().filter((h) => h !== 'TTYWrap' && h !== 'PipeWrap'), []);
+  assert.deepEqual(
+    process.getActiveResourcesInfo().filter((h) => h !== 'TTYWrap' && h !== 'PipeWrap'),
+    [],
+  );
 });

@@ -76,7 +76,10 @@ interface ClientSocket extends EventEmitter {
 function within<T>(what: string, promise: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${STEP_TIMEOUT_MS} ms waiting for ${what}`)), STEP_TIMEOUT_MS);
+    timer = setTimeout(
+      () => reject(new Error(`timed out after ${STEP_TIMEOUT_MS} ms waiting for ${what}`)),
+      STEP_TIMEOUT_MS,
+    );
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
@@ -105,12 +108,17 @@ async function stackScenario(stack: LiveStack): Promise<StackResult> {
 
   const httpServer = http.createServer();
   const io = createServer(httpServer);
-  io.sockets.on('connection', (socket: ServerSocket) => socket.on('lab-ping', (text: string) => socket.emit('lab-pong', text)));
+  io.sockets.on('connection', (socket: ServerSocket) =>
+    socket.on('lab-ping', (text: string) => socket.emit('lab-pong', text)),
+  );
   await within('listen', new Promise<void>((resolve) => httpServer.listen(0, LOOPBACK, resolve)));
   const url = `http://${LOOPBACK}:${(httpServer.address() as net.AddressInfo).port}`;
 
   const session = async () => {
-    const serverSocket = within('connection', new Promise<ServerSocket>((resolve) => io.sockets.once('connection', resolve)));
+    const serverSocket = within(
+      'connection',
+      new Promise<ServerSocket>((resolve) => io.sockets.once('connection', resolve)),
+    );
     const client = connect(url, { transports: ['websocket'], forceNew: true, reconnection: false });
     await next(client, 'connect');
     const server = await serverSocket;
@@ -190,12 +198,18 @@ async function inChild<T>(scenario: Scenario, debugEnv: string | undefined): Pro
   delete env.NODE_TEST_CONTEXT;
   if (debugEnv === undefined) delete env.DEBUG;
   else env.DEBUG = debugEnv;
-  const child = spawn(process.execPath, [__filename], { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: CHILD_TIMEOUT_MS });
+  const child = spawn(process.execPath, [__filename], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: CHILD_TIMEOUT_MS,
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.on('close', (c, s) => resolve([c, s])),
+  );
   try {
     assert.equal(code, 0, `child ${scenario} exited with ${code ?? signal}; stderr:\n${stderr}`);
     return { result: JSON.parse(fs.readFileSync(resultFile, 'utf8')) as T, stdout, stderr };
@@ -207,7 +221,8 @@ async function inChild<T>(scenario: Scenario, debugEnv: string | undefined): Pro
 /** Whether `wanted` occurs in `lines` in this order, other lines allowed in between. */
 function inOrder(lines: DebugLine[], wanted: ReadonlyArray<Pick<DebugLine, 'namespace' | 'message'>>): boolean {
   let at = 0;
-  for (const line of lines) if (at < wanted.length && line.namespace === wanted[at].namespace && line.message === wanted[at].message) at++;
+  for (const line of lines)
+    if (at < wanted.length && line.namespace === wanted[at].namespace && line.message === wanted[at].message) at++;
   return at === wanted.length;
 }
 
@@ -241,13 +256,29 @@ function assertStackRun(run: ChildRun<StackResult>, labelsByPrefix: Record<strin
 
   const { all, serverOnly } = result.clientDisconnect;
   assert.equal(result.clientDisconnect.reason, 'client namespace disconnect');
-  assert.ok(all.some((line) => line.namespace === 'socket.io:socket' && line.message === 'closing socket - reason client namespace disconnect'));
-  assert.ok(all.some((line) => line.namespace.startsWith('socket.io-client')), 'the second capture hears the client too');
+  assert.ok(
+    all.some(
+      (line) =>
+        line.namespace === 'socket.io:socket' && line.message === 'closing socket - reason client namespace disconnect',
+    ),
+  );
+  assert.ok(
+    all.some((line) => line.namespace.startsWith('socket.io-client')),
+    'the second capture hears the client too',
+  );
   assert.ok(serverOnly.length > 0);
   assert.ok(serverOnly.every((line) => line.namespace.startsWith('socket.io:')));
-  assert.deepEqual(serverOnly, all.filter((line) => line.namespace.startsWith('socket.io:')), 'two captures at once see the same calls');
+  assert.deepEqual(
+    serverOnly,
+    all.filter((line) => line.namespace.startsWith('socket.io:')),
+    'two captures at once see the same calls',
+  );
 
-  assert.deepEqual(result.countsAfterIdleTraffic, [lines.length, all.length, serverOnly.length], 'stopped captures stay still');
+  assert.deepEqual(
+    result.countsAfterIdleTraffic,
+    [lines.length, all.length, serverOnly.length],
+    'stopped captures stay still',
+  );
   assert.equal(result.activeAtEnd, false);
   assert.equal(result.debugEnvAtEnd, '*', 'capturing must not rewrite process.env.DEBUG');
 }
@@ -268,7 +299,9 @@ if (process.env[CHILD_ENV]) {
       'debug@1.0.4 (socket.io-client-2015/engine.io-client) exports.log',
       'debug@2.1.0 (socket.io-2015) exports.log',
     ]);
-    assert.deepEqual(labels(findDebugCopies(Object.values(stackPackageDirs('today')))), ['debug@4.4.3 (top level) createDebug.log']);
+    assert.deepEqual(labels(findDebugCopies(Object.values(stackPackageDirs('today')))), [
+      'debug@4.4.3 (top level) createDebug.log',
+    ]);
     const ws081 = findDebugCopies(Object.values(stackPackageDirs('2015+ws0.8.1')));
     assert.ok(ws081.some((copy) => copy.label === 'debug@1.0.3 (2015-ws081/engine.io)'));
     assert.ok(findDebugCopies(Object.values(stackPackageDirs('2016-fixed'))).some((copy) => copy.version === '2.2.0'));
@@ -296,7 +329,12 @@ if (process.env[CHILD_ENV]) {
   test('today stack (debug 4): captured through its own API, twice, and silenced while idle', async () => {
     const run = await inChild<StackResult>('today', '*');
     const today = 'debug@4.4.3 (top level)';
-    assertStackRun(run, { 'socket.io:': [today], 'engine:': [today], 'socket.io-client:': [today], 'engine.io-client:': [today] });
+    assertStackRun(run, {
+      'socket.io:': [today],
+      'engine:': [today],
+      'socket.io-client:': [today],
+      'engine.io-client:': [today],
+    });
   });
 
   test('a stack loaded before prepareDebugCapture() is refused with an error that says what to do', async () => {
@@ -324,11 +362,23 @@ if (process.env[CHILD_ENV]) {
     const lines = capture.stop();
     assert.deepEqual(
       lines.map((line) => line.message.split('\n')[0]),
-      ['{ a: [ 1, 2 ] } then {"b":"c"} then text then 7%', '{ plain: true }', 'Error: boom', '{"b":"c"} then text', '[object Object]'],
+      [
+        '{ a: [ 1, 2 ] } then {"b":"c"} then text then 7%',
+        '{ plain: true }',
+        'Error: boom',
+        '{"b":"c"} then text',
+        '[object Object]',
+      ],
     );
     assert.deepEqual(
       lines.map((line) => line.copy),
-      ['debug@2.1.0 (socket.io-2015)', 'debug@2.1.0 (socket.io-2015)', 'debug@2.1.0 (socket.io-2015)', 'debug@0.7.4 (socket.io-client-2015)', 'debug@0.7.4 (socket.io-client-2015)'],
+      [
+        'debug@2.1.0 (socket.io-2015)',
+        'debug@2.1.0 (socket.io-2015)',
+        'debug@2.1.0 (socket.io-2015)',
+        'debug@0.7.4 (socket.io-client-2015)',
+        'debug@0.7.4 (socket.io-client-2015)',
+      ],
     );
   });
 
@@ -337,7 +387,8 @@ if (process.env[CHILD_ENV]) {
     const log = (require(copy.main) as (namespace: string) => (...args: unknown[]) => void)('lab:echo');
     const writes: string[] = [];
     const write = process.stderr.write;
-    process.stderr.write = ((chunk: string | Uint8Array) => writes.push(String(chunk)) > 0) as typeof process.stderr.write;
+    process.stderr.write = ((chunk: string | Uint8Array) =>
+      writes.push(String(chunk)) > 0) as typeof process.stderr.write;
     let capture;
     try {
       log('before');
@@ -351,14 +402,27 @@ if (process.env[CHILD_ENV]) {
     }
     assert.equal(writes.length, 2);
     assert.match(writes[0], /^\S+Z lab:echo loud 1 \[debug@4\.4\.3 \(top level\)\]\n$/);
-    assert.deepEqual(capture.lines().map((line) => line.message), ['loud 1']);
+    assert.deepEqual(
+      capture.lines().map((line) => line.message),
+      ['loud 1'],
+    );
     assert.equal(capture.dropped(), 1);
   });
 
   test('linesAround merges overlapping windows and points at each mark', () => {
     const line = (namespace: string, message: string): DebugLine => ({ t: 0, namespace, message, copy: 'test' });
     const mark = () => line('engine:socket', 'transport error');
-    const lines = [line('a', '0'), mark(), line('a', '2'), mark(), line('a', '4'), line('a', '5'), line('a', '6'), line('a', '7'), mark()];
+    const lines = [
+      line('a', '0'),
+      mark(),
+      line('a', '2'),
+      mark(),
+      line('a', '4'),
+      line('a', '5'),
+      line('a', '6'),
+      line('a', '7'),
+      mark(),
+    ];
     const windows = linesAround(lines, isTransportError, 1, 1);
     assert.deepEqual(
       windows.map((w) => ({ start: w.start, size: w.lines.length, marks: w.marks })),

@@ -18,7 +18,9 @@ async function oneExchange(): Promise<LoggedLine[]> {
   const log = startDebugLog('*', { maxMessageChars: MAX_CHARS, sliceMs: 5 });
   const server = await stack.createServer({ deflate: 'off' });
   try {
-    const got = new Promise<number>((resolve) => server.onConnection((socket) => socket.on('big', (data: string) => resolve(data.length))));
+    const got = new Promise<number>((resolve) =>
+      server.onConnection((socket) => socket.on('big', (data: string) => resolve(data.length))),
+    );
     const client = stack.connect(server.url, { reconnection: false, reconnectionDelay: 0 });
     client.on('connect', () => client.emit('big', BIG));
     assert.equal(await got, BIG.length);
@@ -36,14 +38,20 @@ for (const pass of [1, 2]) {
     assert.equal(isDebugCaptureActive(), false, 'stop() ends every slice');
     // socket.io 1.3.7 logs this once per server start: exactly once means no line fell between
     // two slices or into both.
-    assert.equal(lines.filter((l) => l.namespace === 'socket.io:server' && l.message === 'initializing namespace /').length, 1);
+    assert.equal(
+      lines.filter((l) => l.namespace === 'socket.io:server' && l.message === 'initializing namespace /').length,
+      1,
+    );
     const cut = lines.filter((l) => l.cut > 0);
     assert.ok(cut.length >= 1, 'the 200 000-character emit must show up cut');
     for (const line of cut) assert.equal(line.message.length, MAX_CHARS + 1);
     assert.ok(cut.some((l) => l.cut >= BIG.length - MAX_CHARS));
     for (let i = 1; i < lines.length; i++) assert.ok(lines[i].t >= lines[i - 1].t, 'lines stay in order across slices');
     const copies = new Set(lines.map((l) => l.copy));
-    assert.ok([...copies].some((c) => c.startsWith('debug@2.1.0')) && [...copies].some((c) => c.startsWith('debug@1.0.3')), [...copies].join(', '));
+    assert.ok(
+      [...copies].some((c) => c.startsWith('debug@2.1.0')) && [...copies].some((c) => c.startsWith('debug@1.0.3')),
+      [...copies].join(', '),
+    );
   });
 }
 

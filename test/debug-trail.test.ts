@@ -7,7 +7,13 @@ import { test } from 'node:test';
 import { matchExcerpt } from '../src/chapters/debug';
 import type { LoggedLine } from '../src/observe/debug-log';
 
-const line = (namespace: string, message: string, t = 0): LoggedLine => ({ t: t, namespace: namespace, message: message, copy: 'debug@test', cut: 0 });
+const line = (namespace: string, message: string, t = 0): LoggedLine => ({
+  t: t,
+  namespace: namespace,
+  message: message,
+  copy: 'debug@test',
+  cut: 0,
+});
 
 test('the excerpt is found in order, with other lines between', () => {
   const lines = [

@@ -8,7 +8,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import {
-  bytesChange, bytesVerdict, cpuVerdict, disconnectVerdict, failuresWithDrain, NOTICEABLE_BYTES, type LoadPair, type WirePair,
+  bytesChange,
+  bytesVerdict,
+  cpuVerdict,
+  disconnectVerdict,
+  failuresWithDrain,
+  NOTICEABLE_BYTES,
+  type LoadPair,
+  type WirePair,
 } from '../src/chapters/deflate-off/claims';
 import { probeHandshakes } from '../src/chapters/deflate-off/handshakes';
 import { recordedLongRuns } from '../src/chapters/deflate-off';
@@ -65,7 +72,11 @@ test('disconnect verdict: holds on the recorded runs, fails when an off run fail
 });
 
 test('cpu verdict: the ratio against one half, per repeat', () => {
-  const pair = (on: number, off: number): LoadPair => ({ repeat: 1, on: withCpu(long.control, on), off: withCpu(long.run, off) });
+  const pair = (on: number, off: number): LoadPair => ({
+    repeat: 1,
+    on: withCpu(long.control, on),
+    off: withCpu(long.run, off),
+  });
   assert.equal(cpuVerdict([pair(1000, 400)]).verdict, 'holds');
   assert.equal(cpuVerdict([pair(1000, 500)]).verdict, 'does not hold', 'exactly half is not less than half');
   assert.equal(cpuVerdict([pair(1000, 400), pair(1000, 900)]).verdict, 'mixed across repeats');
@@ -76,22 +87,44 @@ test('cpu verdict: the ratio against one half, per repeat', () => {
 });
 
 test('bytes verdict: more, about the same, or fewer, per payload kind', () => {
-  const pair = (payload: WirePair['payload'], on: number, off: number): WirePair => ({ payload: payload, on: withBytesIn(long.run, on), off: withBytesIn(long.run, off) });
+  const pair = (payload: WirePair['payload'], on: number, off: number): WirePair => ({
+    payload: payload,
+    on: withBytesIn(long.run, on),
+    off: withBytesIn(long.run, off),
+  });
   assert.equal(bytesChange(pair('json', 1000, 4000)).change, 'more');
   assert.equal(bytesChange(pair('png', 1000, 1000 * (1 + NOTICEABLE_BYTES / 2))).change, 'about the same');
   assert.equal(bytesChange(pair('png', 1000, 900)).change, 'fewer');
   assert.equal(bytesVerdict([pair('json', 1000, 4000), pair('data-url', 1000, 1300)]).verdict, 'holds');
-  assert.equal(bytesVerdict([pair('json', 1000, 4000), pair('png', 1000, 1001)]).verdict, 'holds only for some payloads');
+  assert.equal(
+    bytesVerdict([pair('json', 1000, 4000), pair('png', 1000, 1001)]).verdict,
+    'holds only for some payloads',
+  );
   assert.equal(bytesVerdict([pair('png', 1000, 1001)]).verdict, 'does not hold');
-  assert.equal(bytesChange({ payload: 'png', on: withBytesIn(long.run, 1000, 0), off: withBytesIn(long.run, 1000) }).change, 'unknown');
+  assert.equal(
+    bytesChange({ payload: 'png', on: withBytesIn(long.run, 1000, 0), off: withBytesIn(long.run, 1000) }).change,
+    'unknown',
+  );
 });
 
 test('handshake probe: the Node clients offer deflate; the 2015 server accepts by default and not with deflate off; nothing left open', async () => {
   const on = await probeHandshakes('2015', 'default', ['fragmenting', 'socket.io'], true);
   const off = await probeHandshakes('2015', 'off', ['fragmenting', 'socket.io'], true);
-  assert.deepEqual(on.map((row) => row.negotiated), [true, true]);
-  assert.deepEqual(off.map((row) => [row.negotiated, row.answer]), [[false, ''], [false, '']]);
+  assert.deepEqual(
+    on.map((row) => row.negotiated),
+    [true, true],
+  );
+  assert.deepEqual(
+    off.map((row) => [row.negotiated, row.answer]),
+    [
+      [false, ''],
+      [false, ''],
+    ],
+  );
   assert.ok([...on, ...off].every((row) => row.offer.startsWith('permessage-deflate')));
   await new Promise((resolve) => setTimeout(resolve, 100));
-  assert.deepEqual(process.getActiveResourcesInfo().filter((h) => h !== 'TTYWrap' && h !== 'PipeWrap'), []);
+  assert.deepEqual(
+    process.getActiveResourcesInfo().filter((h) => h !== 'TTYWrap' && h !== 'PipeWrap'),
+    [],
+  );
 });

@@ -19,7 +19,10 @@ test('progressLine with a total: counts, percentage, elapsed, ETA and note', () 
     progressLine({ label: 'sweep', done: 3, total: 10, elapsedMs: 4200, note: 'ws-0.8.0', finished: false }),
     'sweep: 3/10 (30%), elapsed 4.2 s, ETA 9.8 s, ws-0.8.0',
   );
-  assert.equal(progressLine({ label: 'sweep', done: 0, total: 10, elapsedMs: 0, finished: false }), 'sweep: 0/10 (0%), elapsed 0 ms');
+  assert.equal(
+    progressLine({ label: 'sweep', done: 0, total: 10, elapsedMs: 0, finished: false }),
+    'sweep: 0/10 (0%), elapsed 0 ms',
+  );
   assert.equal(
     progressLine({ label: 'sweep', done: 10, total: 10, elapsedMs: 125_000, note: 'all ok', finished: true }),
     'sweep: 10/10 (100%), took 2.1 min, all ok',
@@ -27,7 +30,10 @@ test('progressLine with a total: counts, percentage, elapsed, ETA and note', () 
 });
 
 test('progressLine without a total: a count and elapsed time only', () => {
-  assert.equal(progressLine({ label: 'frames', done: 42, elapsedMs: 1500, finished: false }), 'frames: 42 done, elapsed 1.5 s');
+  assert.equal(
+    progressLine({ label: 'frames', done: 42, elapsedMs: 1500, finished: false }),
+    'frames: 42 done, elapsed 1.5 s',
+  );
 });
 
 test('textTable pads columns, right-aligns numbers, and keeps each row on one line', () => {
@@ -38,7 +44,10 @@ test('textTable pads columns, right-aligns numbers, and keeps each row on one li
     ],
     { caption: 'Runs' },
   );
-  assert.equal(text, ['Runs', 'stack         frames', '---------  ---------', 'ws-0.8.0   1,234,567', 'two lines          5'].join('\n'));
+  assert.equal(
+    text,
+    ['Runs', 'stack         frames', '---------  ---------', 'ws-0.8.0   1,234,567', 'two lines          5'].join('\n'),
+  );
   assert.equal(textTable([], { columns: [] }), ['', '', '(no rows)'].join('\n'));
 });
 
@@ -125,7 +134,10 @@ describe('inside a tslab kernel', () => {
   };
   const assertInert = (text: string): void => {
     assert.ok(!/<script|<img/i.test(text), `markup leaked into ${text}`);
-    assert.ok(text.includes('&lt;script&gt;alert(1)&lt;/script&gt;') && text.includes('&lt;/pre&gt;&lt;img src=x onerror=alert(1)&gt;'));
+    assert.ok(
+      text.includes('&lt;script&gt;alert(1)&lt;/script&gt;') &&
+        text.includes('&lt;/pre&gt;&lt;img src=x onerror=alert(1)&gt;'),
+    );
   };
 
   test('inKernel sees the writer', () => {
@@ -133,7 +145,10 @@ describe('inside a tslab kernel', () => {
   });
 
   test('showTable, showText and showLog emit one styled text/html output each, escaped', () => {
-    showTable(HOSTILE.map((line) => ({ line: line, n: 1 })), { caption: HOSTILE[0] });
+    showTable(
+      HOSTILE.map((line) => ({ line: line, n: 1 })),
+      { caption: HOSTILE[0] },
+    );
     showText(HOSTILE.join('\n'), { title: HOSTILE[1] });
     showLog(HOSTILE, { summary: HOSTILE[0] });
     const outputs = take();
@@ -143,12 +158,22 @@ describe('inside a tslab kernel', () => {
       assertInert(html(output));
     }
     assert.match(html(outputs[0]), /<table class="dl-table">/);
-    assert.match(html(outputs[2]), /<details><summary>&lt;script&gt;alert\(1\)&lt;\/script&gt;<\/summary><pre class="dl-pre">/);
+    assert.match(
+      html(outputs[2]),
+      /<details><summary>&lt;script&gt;alert\(1\)&lt;\/script&gt;<\/summary><pre class="dl-pre">/,
+    );
   });
 
   test('showChart emits the rendered SVG as text/html, and works a second time', async () => {
     for (const caption of ['first', 'second']) {
-      await showChart({ data: { values: [{ a: 'x', b: 1 }] }, mark: 'bar', encoding: { x: { field: 'a', type: 'nominal' }, y: { field: 'b', type: 'quantitative' } } }, { caption: caption });
+      await showChart(
+        {
+          data: { values: [{ a: 'x', b: 1 }] },
+          mark: 'bar',
+          encoding: { x: { field: 'a', type: 'nominal' }, y: { field: 'b', type: 'quantitative' } },
+        },
+        { caption: caption },
+      );
       const [output] = take();
       assert.match(html(output), new RegExp(`<figcaption>${caption}</figcaption><svg `));
     }
@@ -162,8 +187,14 @@ describe('inside a tslab kernel', () => {
     assert.ok(outputs.length >= 2, `expected at least the first and the final update, got ${outputs.length}`);
     const id = outputs[0].transient.display_id;
     assert.ok(id);
-    assert.deepEqual(outputs.map((output) => output.transient.display_id), outputs.map(() => id));
-    assert.deepEqual(outputs.map((output) => output.update), outputs.map((_, index) => index > 0));
+    assert.deepEqual(
+      outputs.map((output) => output.transient.display_id),
+      outputs.map(() => id),
+    );
+    assert.deepEqual(
+      outputs.map((output) => output.update),
+      outputs.map((_, index) => index > 0),
+    );
     const last = html(outputs[outputs.length - 1]);
     assertInert(last);
     assert.match(last, /<div class="dl-progress">&lt;script&gt;alert\(1\)&lt;\/script&gt;: 2\/2 \(100%\), took /);

@@ -9,7 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { readRecords } from '../src/records';
-import { declaredReasons, FIELD_GUIDE, runFieldGuide, runFieldGuideCase, type FieldGuideObservation } from '../src/field-guide';
+import {
+  declaredReasons,
+  FIELD_GUIDE,
+  runFieldGuide,
+  runFieldGuideCase,
+  type FieldGuideObservation,
+} from '../src/field-guide';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-field-guide-'));
 const seen: FieldGuideObservation[] = [];
@@ -25,7 +31,11 @@ for (const guideCase of FIELD_GUIDE) {
     assert.ok(sides.has('server') && sides.has('client'), `DEBUG lines from both sides: ${[...sides].join(', ')}`);
     // The server's own DEBUG line names the reason its socket closed with.
     assert.ok(
-      observation.debug.some((line) => line.namespace === 'socket.io:socket' && line.message === `closing socket - reason ${guideCase.expect.server}`),
+      observation.debug.some(
+        (line) =>
+          line.namespace === 'socket.io:socket' &&
+          line.message === `closing socket - reason ${guideCase.expect.server}`,
+      ),
       'socket.io:socket logged the reason',
     );
   });
@@ -33,22 +43,43 @@ for (const guideCase of FIELD_GUIDE) {
 
 test('every reason the installed server and client declare is produced by a case', () => {
   const declared = declaredReasons();
-  assert.ok(declared.server.reasons.length >= 8, `server reasons read from ${declared.server.where}: ${declared.server.reasons.join(', ')}`);
-  assert.ok(declared.client.reasons.length >= 5, `client reasons read from ${declared.client.where}: ${declared.client.reasons.join(', ')}`);
+  assert.ok(
+    declared.server.reasons.length >= 8,
+    `server reasons read from ${declared.server.where}: ${declared.server.reasons.join(', ')}`,
+  );
+  assert.ok(
+    declared.client.reasons.length >= 5,
+    `client reasons read from ${declared.client.where}: ${declared.client.reasons.join(', ')}`,
+  );
   const producedServer = new Set(seen.map((o) => o.server.reason));
   const producedClient = new Set(seen.map((o) => o.client.reason));
-  assert.deepEqual(declared.server.reasons.filter((r) => !producedServer.has(r)), [], 'server reasons no case produced');
-  assert.deepEqual(declared.client.reasons.filter((r) => !producedClient.has(r)), [], 'client reasons no case produced');
+  assert.deepEqual(
+    declared.server.reasons.filter((r) => !producedServer.has(r)),
+    [],
+    'server reasons no case produced',
+  );
+  assert.deepEqual(
+    declared.client.reasons.filter((r) => !producedClient.has(r)),
+    [],
+    'client reasons no case produced',
+  );
 });
 
 test('the guide writes one record, and a second run in the same process works and leaves no handles', async () => {
   const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
-  const handles = () => process.getActiveResourcesInfo().filter((h) => h !== 'TTYWrap' && h !== 'PipeWrap').sort();
+  const handles = () =>
+    process
+      .getActiveResourcesInfo()
+      .filter((h) => h !== 'TTYWrap' && h !== 'PipeWrap')
+      .sort();
   const two = FIELD_GUIDE.filter((c) => c.id === 'oversized-message' || c.id === 'network-stalled');
   const first = await runFieldGuide(two, { record: dataDir });
   const second = await runFieldGuide(two, { record: dataDir });
   for (const record of [first, second]) {
-    assert.deepEqual(record.observations.map((o) => o.server.reason), two.map((c) => c.expect.server));
+    assert.deepEqual(
+      record.observations.map((o) => o.server.reason),
+      two.map((c) => c.expect.server),
+    );
   }
   const { records, skipped } = readRecords('field-guide', dataDir);
   assert.deepEqual(skipped, []);

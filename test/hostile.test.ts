@@ -63,9 +63,12 @@ async function open(file: string): Promise<Opened> {
     // An injected <img> would fail to load and fire its onerror within this time.
     await page.waitForTimeout(500);
     const text = await page.evaluate(() => document.body.innerText);
-    const injected = await page.evaluate(() =>
-      document.querySelectorAll('img[src="x"], img[onerror]').length
-      + Array.from(document.querySelectorAll('script')).filter((s) => (s.textContent ?? '').includes('alert(1)')).length);
+    const injected = await page.evaluate(
+      () =>
+        document.querySelectorAll('img[src="x"], img[onerror]').length +
+        Array.from(document.querySelectorAll('script')).filter((s) => (s.textContent ?? '').includes('alert(1)'))
+          .length,
+    );
     return { requests: requests, dialogs: dialogs, text: text, injected: injected };
   } finally {
     await context.close();

@@ -92,7 +92,10 @@ test('tableCells: columns are the union of keys in first-seen order; objects as 
 });
 
 test('htmlTable with no rows says so', () => {
-  assert.equal(htmlTable([], { caption: 'none' }), '<table class="dl-table"><caption>none</caption></table><p class="dl-empty">(no rows)</p>');
+  assert.equal(
+    htmlTable([], { caption: 'none' }),
+    '<table class="dl-table"><caption>none</caption></table><p class="dl-empty">(no rows)</p>',
+  );
 });
 
 test('the inline style loads nothing from outside', () => {

@@ -48,13 +48,23 @@ test('records calls on a plain class, keeps this, rethrows, and restores the sam
       ['before', 3, counter],
       ['after', 5, 3, counter],
     ]);
-    assert.deepEqual(add.calls().map((call) => [call.args, call.result]), [[[2], 2], [[3], 5]]);
+    assert.deepEqual(
+      add.calls().map((call) => [call.args, call.result]),
+      [
+        [[2], 2],
+        [[3], 5],
+      ],
+    );
     assert.equal(add.count(), 2);
     assert.throws(() => counter.fail(), /refused/);
     assert.equal(fail.errorCount(), 1);
     assert.equal((fail.errors()[0].error as Error).message, 'refused');
     assert.equal(fail.errors()[0].via, 'throw');
-    assert.equal(Object.getOwnPropertyDescriptor(Counter.prototype, 'add')?.enumerable, false, 'a class method stays non-enumerable');
+    assert.equal(
+      Object.getOwnPropertyDescriptor(Counter.prototype, 'add')?.enumerable,
+      false,
+      'a class method stays non-enumerable',
+    );
   } finally {
     add.restore();
     fail.restore();
@@ -114,7 +124,18 @@ test('restoreAll puts back every method still wrapped', () => {
 
 test('bad targets get a one-line error that says what is wrong', () => {
   assert.throws(() => instrument(Counter.prototype, 'total'), /Counter\.total is not a function/);
-  assert.throws(() => instrument({ get value() { return () => 1; } }, 'value'), /accessor/);
+  assert.throws(
+    () =>
+      instrument(
+        {
+          get value() {
+            return () => 1;
+          },
+        },
+        'value',
+      ),
+    /accessor/,
+  );
 });
 
 interface Inflater {
@@ -129,13 +150,23 @@ function decompress(deflate: Inflater, data: Buffer): Promise<Error | Buffer> {
 }
 
 test("ws 0.8.0 PerMessageDeflate.decompress: zlib's errors arrive through the callback and are counted", async () => {
-  const PerMessageDeflate = require(path.join(NODE_MODULES, 'ws-0.8.0', 'lib', 'PerMessageDeflate.js')) as InflaterClass;
+  const PerMessageDeflate = require(
+    path.join(NODE_MODULES, 'ws-0.8.0', 'lib', 'PerMessageDeflate.js'),
+  ) as InflaterClass;
   const original = PerMessageDeflate.prototype.decompress;
   // Raw deflate streams that are broken in different ways (a bad block type, a distance code
   // that does not exist, a stored block whose length check fails).
-  const broken = [[0x02, 0x18, 0x55, 0xaa], [0x02, 0x3d, 0x55, 0xaa], [0x01, 0x00, 0x00, 0x00, 0x00], [0xff, 0xff, 0xff, 0xff]];
+  const broken = [
+    [0x02, 0x18, 0x55, 0xaa],
+    [0x02, 0x3d, 0x55, 0xaa],
+    [0x01, 0x00, 0x00, 0x00, 0x00],
+    [0xff, 0xff, 0xff, 0xff],
+  ];
   const seen: unknown[] = [];
-  const handle = instrument(PerMessageDeflate.prototype, 'decompress', { callbackArg: 2, callback: (err) => seen.push(err) });
+  const handle = instrument(PerMessageDeflate.prototype, 'decompress', {
+    callbackArg: 2,
+    callback: (err) => seen.push(err),
+  });
   // A rerun of the same cell: still one layer.
   const rerun = instrument(PerMessageDeflate.prototype, 'decompress', { callbackArg: 2 });
   try {
@@ -183,14 +214,19 @@ function next<T>(emitter: EventEmitter, event: string): Promise<T> {
   return Promise.race([
     new Promise<T>((resolve) => emitter.once(event, resolve)),
     new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${STEP_TIMEOUT_MS} ms waiting for ${event}`)), STEP_TIMEOUT_MS);
+      timer = setTimeout(
+        () => reject(new Error(`timed out after ${STEP_TIMEOUT_MS} ms waiting for ${event}`)),
+        STEP_TIMEOUT_MS,
+      );
     }),
   ]).finally(() => clearTimeout(timer));
 }
 
 test("engine.io 1.5.4 Socket.prototype.onError sees ws 0.8.0's 'invalid compressed data' (1007) live, then is restored", async () => {
   const dirs = stackPackageDirs('2015');
-  const Socket = require(path.join(dirs['engine.io'], 'lib', 'socket.js')) as { prototype: { onError(err: Error): void } };
+  const Socket = require(path.join(dirs['engine.io'], 'lib', 'socket.js')) as {
+    prototype: { onError(err: Error): void };
+  };
   const PerMessageDeflate = require(path.join(dirs.ws, 'lib', 'PerMessageDeflate.js')) as InflaterClass;
   const originalOnError = Socket.prototype.onError;
   const originalDecompress = PerMessageDeflate.prototype.decompress;
@@ -198,7 +234,9 @@ test("engine.io 1.5.4 Socket.prototype.onError sees ws 0.8.0's 'invalid compress
   const onError = instrument(Socket.prototype, 'onError');
   const inflate = instrument(PerMessageDeflate.prototype, 'decompress', { callbackArg: 2 });
   const httpServer = http.createServer();
-  const io = (require(dirs['socket.io']) as (server: http.Server) => { sockets: EventEmitter; close(): void })(httpServer);
+  const io = (require(dirs['socket.io']) as (server: http.Server) => { sockets: EventEmitter; close(): void })(
+    httpServer,
+  );
   let client: ClientSocket | undefined;
   try {
     await new Promise<void>((resolve) => httpServer.listen(0, LOOPBACK, resolve));
@@ -214,7 +252,11 @@ test("engine.io 1.5.4 Socket.prototype.onError sees ws 0.8.0's 'invalid compress
     // A masked text frame with RSV1 (compressed) whose payload is not a deflate stream.
     const payload = Buffer.from([0xff, 0xff, 0xff, 0xff]);
     const mask = Buffer.from([0x11, 0x22, 0x33, 0x44]);
-    const frame = Buffer.concat([Buffer.from([0xc1, 0x80 | payload.length]), mask, payload.map((byte, i) => byte ^ mask[i % mask.length])]);
+    const frame = Buffer.concat([
+      Buffer.from([0xc1, 0x80 | payload.length]),
+      mask,
+      payload.map((byte, i) => byte ^ mask[i % mask.length]),
+    ]);
     client.io.engine.transport.ws._socket.write(frame);
     assert.equal(await disconnected, 'transport error');
 
@@ -222,7 +264,9 @@ test("engine.io 1.5.4 Socket.prototype.onError sees ws 0.8.0's 'invalid compress
     const err = onError.calls()[0].args[0] as Error & { description?: unknown };
     assert.equal(err.message, 'invalid compressed data');
     assert.equal(err.description, 1007);
-    assert.deepEqual(countErrors(inflate.errors()), [{ message: 'invalid block type', code: 'Z_DATA_ERROR', count: 1 }]);
+    assert.deepEqual(countErrors(inflate.errors()), [
+      { message: 'invalid block type', code: 'Z_DATA_ERROR', count: 1 },
+    ]);
   } finally {
     restoreAll();
     // ws 0.8 would wait 30 s for a close frame the client never sends: end the TCP connection.

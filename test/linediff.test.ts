@@ -30,7 +30,13 @@ test('distant changes make separate hunks with three lines of context; near ones
   far[25] = 'changed 26';
   const hunks = diffHunks(diffLines(old.join('\n'), far.join('\n')));
   assert.equal(hunks.length, 2);
-  assert.deepEqual(hunks.map((h) => [h.oldStart, h.oldCount, h.newStart, h.newCount]), [[1, 6, 1, 6], [23, 7, 23, 7]]);
+  assert.deepEqual(
+    hunks.map((h) => [h.oldStart, h.oldCount, h.newStart, h.newCount]),
+    [
+      [1, 6, 1, 6],
+      [23, 7, 23, 7],
+    ],
+  );
   const near = [...old];
   near[10] = 'x';
   near[15] = 'y';
@@ -39,7 +45,7 @@ test('distant changes make separate hunks with three lines of context; near ones
 
 test('on random texts the diff rebuilds both sides and never marks an unchanged pair', () => {
   let seed = 7;
-  const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   for (let round = 0; round < 200; round++) {
     const pick = () => Array.from({ length: Math.floor(random() * 12) }, () => 'abcd'[Math.floor(random() * 4)]);
     const a = pick();
@@ -67,7 +73,11 @@ test('on every pair of neighbouring ws releases, as few changed lines as GNU dif
         gnu = (error as { stdout: string }).stdout;
       }
       const changed = (text: string) => text.split('\n').filter((l) => /^[-+](?![-+]{2} )/.test(l)).length;
-      assert.equal(lines.filter((l) => l.kind !== 'same').length, changed(gnu.split('\n').slice(2).join('\n')), `${older.version} → ${newer.version} ${file}`);
+      assert.equal(
+        lines.filter((l) => l.kind !== 'same').length,
+        changed(gnu.split('\n').slice(2).join('\n')),
+        `${older.version} → ${newer.version} ${file}`,
+      );
     }
   }
 });

@@ -21,7 +21,18 @@ test('a load generator whose parent dies while its clients still try to connect 
   // Nothing listens on the port, so the clients keep retrying and no progress is ever sent: only
   // the closed IPC channel can tell the child that its parent is gone.
   const url = `http://${LOOPBACK}:${await unusedPort()}`;
-  const spec = { stack: 'today', client: 'fragmenting', payload: 'json', frameSize: 1024, fragmentSize: 512, rate: 5, clients: 1, burst: 1, duration: 60_000, seed: 1 };
+  const spec = {
+    stack: 'today',
+    client: 'fragmenting',
+    payload: 'json',
+    frameSize: 1024,
+    fragmentSize: 512,
+    rate: 5,
+    clients: 1,
+    burst: 1,
+    duration: 60_000,
+    seed: 1,
+  };
   const parent = `
     const child = require('node:child_process').fork(${JSON.stringify(LOADGEN)}, [], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
     child.send({ type: 'start', url: ${JSON.stringify(url)}, spec: ${JSON.stringify(spec)} });

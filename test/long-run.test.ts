@@ -15,7 +15,12 @@ const CLI = path.join(__dirname, '..', 'src', 'cli', 'long-run.js');
 test('a shortened long run is recorded with its control, timeline and blockers, and reads back', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-long-run-'));
   const lines: string[] = [];
-  const { record, file } = await runLongRun({ duration: 1500, controlDuration: 1500, dataDir: dir, onStatus: (line) => lines.push(line) });
+  const { record, file } = await runLongRun({
+    duration: 1500,
+    controlDuration: 1500,
+    dataDir: dir,
+    onStatus: (line) => lines.push(line),
+  });
   assert.equal(path.dirname(file), path.join(dir, LONG_RUN_KIND));
   assert.equal(record.quick, true, 'shorter than the standard window: marked quick');
   assert.equal(record.run.spec.deflate, 'off');
@@ -26,7 +31,10 @@ test('a shortened long run is recorded with its control, timeline and blockers, 
   assert.ok(lines.some((line) => line.startsWith('control:')));
   const { records, skipped } = readLongRuns(dir);
   assert.deepEqual(skipped, []);
-  assert.deepEqual(records.map((r) => r.id), [record.id]);
+  assert.deepEqual(
+    records.map((r) => r.id),
+    [record.id],
+  );
 });
 
 for (const [args, expected] of [

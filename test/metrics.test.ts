@@ -15,30 +15,72 @@ import type { SweepRecord } from '../src/sweep/run';
 
 const WINDOW = { start: 1_000_000, end: 1_030_000, drainEnd: 1_030_000 }; // 30 s of sending, no drain
 
-test('a record without the drain\'s end: before or while sending a failure; after sending, clean closes and cut connections are teardown', () => {
+test("a record without the drain's end: before or while sending a failure; after sending, clean closes and cut connections are teardown", () => {
   // Records made before the scenario recorded the end of the drain (the committed sweep) have no drainEnd.
   const SEND_ONLY = { start: WINDOW.start, end: WINDOW.end };
-  const at = (t: number, reason: string, error?: string): Pick<ServerDisconnect, 't' | 'reason' | 'error'> => ({ t: t, reason: reason, error: error });
-  assert.deepEqual(classifyDisconnect(at(999_000, 'transport close'), SEND_ONLY), { phase: 'before sending', verdict: 'failure' });
-  assert.deepEqual(classifyDisconnect(at(1_010_000, 'transport close'), SEND_ONLY), { phase: 'while sending', verdict: 'failure' });
-  assert.deepEqual(classifyDisconnect(at(WINDOW.end, 'transport error', 'invalid compressed data (1007)'), SEND_ONLY), { phase: 'while sending', verdict: 'failure' });
+  const at = (t: number, reason: string, error?: string): Pick<ServerDisconnect, 't' | 'reason' | 'error'> => ({
+    t: t,
+    reason: reason,
+    error: error,
+  });
+  assert.deepEqual(classifyDisconnect(at(999_000, 'transport close'), SEND_ONLY), {
+    phase: 'before sending',
+    verdict: 'failure',
+  });
+  assert.deepEqual(classifyDisconnect(at(1_010_000, 'transport close'), SEND_ONLY), {
+    phase: 'while sending',
+    verdict: 'failure',
+  });
+  assert.deepEqual(classifyDisconnect(at(WINDOW.end, 'transport error', 'invalid compressed data (1007)'), SEND_ONLY), {
+    phase: 'while sending',
+    verdict: 'failure',
+  });
   // After sending: the 2015 server still inflating its backlog hits corrupt data: a late failure.
-  assert.deepEqual(classifyDisconnect(at(1_033_000, 'transport error', 'invalid compressed data (1007)'), SEND_ONLY), { phase: 'after sending', verdict: 'failure' });
+  assert.deepEqual(classifyDisconnect(at(1_033_000, 'transport error', 'invalid compressed data (1007)'), SEND_ONLY), {
+    phase: 'after sending',
+    verdict: 'failure',
+  });
   assert.equal(classifyDisconnect(at(1_033_000, 'ping timeout'), SEND_ONLY).verdict, 'failure');
   for (const reason of ['transport close', 'forced close', 'server shutting down', 'client namespace disconnect']) {
     assert.equal(classifyDisconnect(at(1_040_000, reason), SEND_ONLY).verdict, 'teardown', reason);
   }
   assert.equal(classifyDisconnect(at(1_040_000, 'transport error', 'read ECONNRESET'), SEND_ONLY).verdict, 'teardown');
-  assert.equal(classifyDisconnect(at(1_040_000, 'transport error', 'write error (Error: WebSocket is not open: readyState 2 (CLOSING)\n    at sendAfterClose)'), SEND_ONLY).verdict, 'teardown');
-  assert.equal(classifyDisconnect(at(1_040_000, 'transport close', 'invalid compressed data (1007)'), SEND_ONLY).verdict, 'failure', 'a clean reason with an error is not clean');
+  assert.equal(
+    classifyDisconnect(
+      at(
+        1_040_000,
+        'transport error',
+        'write error (Error: WebSocket is not open: readyState 2 (CLOSING)\n    at sendAfterClose)',
+      ),
+      SEND_ONLY,
+    ).verdict,
+    'teardown',
+  );
+  assert.equal(
+    classifyDisconnect(at(1_040_000, 'transport close', 'invalid compressed data (1007)'), SEND_ONLY).verdict,
+    'failure',
+    'a clean reason with an error is not clean',
+  );
 });
 
-test('with the drain\'s end recorded: any disconnect while draining is a failure; after it, the teardown rule', () => {
+test("with the drain's end recorded: any disconnect while draining is a failure; after it, the teardown rule", () => {
   const window = { ...WINDOW, drainEnd: 1_036_000 };
-  assert.deepEqual(classifyDisconnect({ t: 1_033_000, reason: 'transport close' }, window), { phase: 'while draining', verdict: 'failure' });
-  assert.deepEqual(classifyDisconnect({ t: 1_036_500, reason: 'transport close' }, window), { phase: 'after the drain', verdict: 'teardown' });
-  assert.deepEqual(classifyDisconnect({ t: 1_036_500, reason: 'transport error', error: 'invalid compressed data (1007)' }, window), { phase: 'after the drain', verdict: 'failure' });
-  assert.deepEqual(classifyDisconnect({ t: 1_010_000, reason: 'transport close' }, window), { phase: 'while sending', verdict: 'failure' });
+  assert.deepEqual(classifyDisconnect({ t: 1_033_000, reason: 'transport close' }, window), {
+    phase: 'while draining',
+    verdict: 'failure',
+  });
+  assert.deepEqual(classifyDisconnect({ t: 1_036_500, reason: 'transport close' }, window), {
+    phase: 'after the drain',
+    verdict: 'teardown',
+  });
+  assert.deepEqual(
+    classifyDisconnect({ t: 1_036_500, reason: 'transport error', error: 'invalid compressed data (1007)' }, window),
+    { phase: 'after the drain', verdict: 'failure' },
+  );
+  assert.deepEqual(classifyDisconnect({ t: 1_010_000, reason: 'transport close' }, window), {
+    phase: 'while sending',
+    verdict: 'failure',
+  });
 });
 
 test('error labels: first line only, and a name for none', () => {
@@ -56,7 +98,11 @@ test('rates per minute and ratios are null where there is nothing to divide by',
 
 test('spread: median and range of the values present', () => {
   assert.deepEqual(spread([3, 1, 2]), { median: 2, min: 1, max: 3, n: 3 });
-  assert.deepEqual(spread([4, null, 1, undefined, 2, 10]), { median: 3, min: 1, max: 10, n: 4 }, 'even count: the mean of the middle two');
+  assert.deepEqual(
+    spread([4, null, 1, undefined, 2, 10]),
+    { median: 3, min: 1, max: 10, n: 4 },
+    'even count: the mean of the middle two',
+  );
   assert.deepEqual(spread([7]), { median: 7, min: 7, max: 7, n: 1 });
   assert.equal(spread([null, undefined]), null);
   assert.equal(spread([]), null);
@@ -64,8 +110,19 @@ test('spread: median and range of the values present', () => {
 });
 
 const CELL: SweepCell = {
-  stack: '2015', deflate: 'on', payload: 'data-url', frameSize: 1 * MiB, rate: 10, burst: 3, client: 'fragmenting',
-  placement: 'forked', clients: 4, duration: 30_000, fragmentSize: 100 * KiB, seed: 1, maxHttpBufferSize: 1 << 27,
+  stack: '2015',
+  deflate: 'on',
+  payload: 'data-url',
+  frameSize: 1 * MiB,
+  rate: 10,
+  burst: 3,
+  client: 'fragmenting',
+  placement: 'forked',
+  clients: 4,
+  duration: 30_000,
+  fragmentSize: 100 * KiB,
+  seed: 1,
+  maxHttpBufferSize: 1 << 27,
 };
 
 /** A hand-made scenario result: a clean run unless `over` says otherwise. */
@@ -74,19 +131,46 @@ function result(over: Partial<ScenarioResult> = {}): ScenarioResult {
     status: 'completed',
     sendWindow: WINDOW,
     loadMs: WINDOW.end - WINDOW.start,
-    sent: 120, notSent: 0, delivered: 120, verified: 120, corrupted: 0, acked: 120,
-    serverDisconnects: [], clientDisconnects: [], clientConnects: [1, 2, 3, 4].map((i) => ({ t: WINDOW.start - 10, client: `c${i}`, sid: `s${i}` })),
-    underlyingErrors: {}, serverReasons: {}, zlibErrors: [], failures: 0, firstFailureMs: null, sessions: 4,
+    sent: 120,
+    notSent: 0,
+    delivered: 120,
+    verified: 120,
+    corrupted: 0,
+    acked: 120,
+    serverDisconnects: [],
+    clientDisconnects: [],
+    clientConnects: [1, 2, 3, 4].map((i) => ({ t: WINDOW.start - 10, client: `c${i}`, sid: `s${i}` })),
+    underlyingErrors: {},
+    serverReasons: {},
+    zlibErrors: [],
+    failures: 0,
+    firstFailureMs: null,
+    sessions: 4,
     ackRttMs: { p50: 12, p99: 340, n: 120 },
     cpu: { userMs: 900, systemMs: 300, includesClients: false },
     memory: { rssStart: 100 * MiB, rssEnd: 130 * MiB, heapStart: 20 * MiB, heapEnd: 18 * MiB },
     wire: {
-      handshakes: 4, deflateHandshakes: 4, frames: 1300, messages: 120, compressedMessages: 120, fragmentedMessages: 120,
-      continuationFrames: 1080, controlFrames: 0, payloadBytes: 120 * 786_432, bytesIn: 0, bytesOut: 0,
+      handshakes: 4,
+      deflateHandshakes: 4,
+      frames: 1300,
+      messages: 120,
+      compressedMessages: 120,
+      fragmentedMessages: 120,
+      continuationFrames: 1080,
+      controlFrames: 0,
+      payloadBytes: 120 * 786_432,
+      bytesIn: 0,
+      bytesOut: 0,
     },
     handshakes: [],
     wireRatio: 0.75,
-    controls: { deflateNegotiated: true, compressedMessages: 120, fragmentedMessages: 120, continuationFrames: 1080, deliveredEqualsSent: true },
+    controls: {
+      deflateNegotiated: true,
+      compressedMessages: 120,
+      fragmentedMessages: 120,
+      continuationFrames: 1080,
+      deliveredEqualsSent: true,
+    },
     ...over,
   };
 }
@@ -94,9 +178,21 @@ function result(over: Partial<ScenarioResult> = {}): ScenarioResult {
 function scenario(cell: SweepCell, r: ScenarioResult): ScenarioRecord {
   const now = new Date().toISOString();
   return {
-    schema: 1, kind: 'scenario', id: 'x', startedAt: now, endedAt: now, quick: true, meta: runMeta(),
-    spec: cell, stack: { versions: {} as ScenarioRecord['stack']['versions'], addons: {} as ScenarioRecord['stack']['addons'] },
-    server: { deflate: cell.deflate, maxHttpBufferSize: cell.maxHttpBufferSize, pingInterval: 25_000, pingTimeout: 60_000 },
+    schema: 1,
+    kind: 'scenario',
+    id: 'x',
+    startedAt: now,
+    endedAt: now,
+    quick: true,
+    meta: runMeta(),
+    spec: cell,
+    stack: { versions: {} as ScenarioRecord['stack']['versions'], addons: {} as ScenarioRecord['stack']['addons'] },
+    server: {
+      deflate: cell.deflate,
+      maxHttpBufferSize: cell.maxHttpBufferSize,
+      pingInterval: 25_000,
+      pingTimeout: 60_000,
+    },
     result: r,
   };
 }
@@ -119,9 +215,16 @@ test('a clean run: rates, CPU per MiB, bytes on the wire, compression, memory, a
 });
 
 test('a failing 2015 run: failures by reason and by error, late ones included, teardown left out, no exact wire figure', () => {
-  const d = (t: number, reason: string, error?: string): ServerDisconnect => ({ t: t, sid: 's', reason: reason, error: error });
+  const d = (t: number, reason: string, error?: string): ServerDisconnect => ({
+    t: t,
+    sid: 's',
+    reason: reason,
+    error: error,
+  });
   const r = result({
-    delivered: 60, verified: 60, acked: 60,
+    delivered: 60,
+    verified: 60,
+    acked: 60,
     serverDisconnects: [
       d(1_005_000, 'transport error', 'invalid compressed data (1007)'),
       d(1_020_000, 'transport error', 'invalid compressed data (1007)'),
@@ -130,8 +233,15 @@ test('a failing 2015 run: failures by reason and by error, late ones included, t
       d(1_034_000, 'transport close'),
       d(1_034_001, 'transport close'),
     ],
-    clientDisconnects: [{ t: 1_005_001, client: 'c1', reason: 'transport close', code: 1007 }, { t: 1_040_000, client: 'c1', reason: 'transport close' }],
-    clientConnects: [...result().clientConnects, { t: 1_005_600, client: 'c1', sid: 's5' }, { t: 1_020_600, client: 'c2', sid: 's6' }],
+    clientDisconnects: [
+      { t: 1_005_001, client: 'c1', reason: 'transport close', code: 1007 },
+      { t: 1_040_000, client: 'c1', reason: 'transport close' },
+    ],
+    clientConnects: [
+      ...result().clientConnects,
+      { t: 1_005_600, client: 'c1', sid: 's5' },
+      { t: 1_020_600, client: 'c2', sid: 's6' },
+    ],
     controls: { ...result().controls, deliveredEqualsSent: false },
   });
   const m = runMetrics(scenario(CELL, r));
@@ -150,7 +260,9 @@ test('a failing 2015 run: failures by reason and by error, late ones included, t
 });
 
 test('nothing delivered: no CPU per MiB; no acks: no latency', () => {
-  const m = runMetrics(scenario(CELL, result({ delivered: 0, verified: 0, acked: 0, ackRttMs: { p50: null, p99: null, n: 0 } })));
+  const m = runMetrics(
+    scenario(CELL, result({ delivered: 0, verified: 0, acked: 0, ackRttMs: { p50: null, p99: null, n: 0 } })),
+  );
   assert.equal(m.cpuMsPerMiB, null);
   assert.equal(m.ackP99Ms, null);
   assert.equal(m.ackN, 0);
@@ -159,15 +271,33 @@ test('nothing delivered: no CPU per MiB; no acks: no latency', () => {
 function sweepRecord(cell: SweepCell, repeat: number, r: ScenarioResult | null, error?: string): SweepRecord {
   const now = new Date().toISOString();
   return {
-    schema: 1, kind: 'sweep', id: `r${repeat}`, startedAt: now, endedAt: now, quick: true, meta: runMeta(), key: `${cell.deflate}${repeat}`,
-    grid: 'test', cell: cell, repeat: repeat, versions: {}, status: r ? 'completed' : 'failed', error: error, wallMs: 1,
+    schema: 1,
+    kind: 'sweep',
+    id: `r${repeat}`,
+    startedAt: now,
+    endedAt: now,
+    quick: true,
+    meta: runMeta(),
+    key: `${cell.deflate}${repeat}`,
+    grid: 'test',
+    cell: cell,
+    repeat: repeat,
+    versions: {},
+    status: r ? 'completed' : 'failed',
+    error: error,
+    wallMs: 1,
     scenario: r ? scenario(cell, r) : null,
   };
 }
 
 const failing = (n: number): ScenarioResult =>
   result({
-    serverDisconnects: Array.from({ length: n }, (_, i) => ({ t: WINDOW.start + 1000 * (i + 1), sid: `s${i}`, reason: 'transport error', error: 'invalid compressed data (1007)' })),
+    serverDisconnects: Array.from({ length: n }, (_, i) => ({
+      t: WINDOW.start + 1000 * (i + 1),
+      sid: `s${i}`,
+      reason: 'transport error',
+      error: 'invalid compressed data (1007)',
+    })),
     failures: n,
     controls: { ...result().controls, deliveredEqualsSent: false },
     delivered: 100,
@@ -176,8 +306,12 @@ const failing = (n: number): ScenarioResult =>
 test('aggregating repeats: median and range, counts with denominators, failed runs named, blockers counted by kind', () => {
   const off: SweepCell = { ...CELL, deflate: 'off' };
   const records = [
-    sweepRecord(CELL, 0, failing(2)), sweepRecord(CELL, 1, failing(6)), sweepRecord(CELL, 2, failing(4)),
-    sweepRecord(off, 0, result()), sweepRecord(off, 1, result()), sweepRecord(off, 2, null, 'the run exceeded its hard limit of 95 s and was killed'),
+    sweepRecord(CELL, 0, failing(2)),
+    sweepRecord(CELL, 1, failing(6)),
+    sweepRecord(CELL, 2, failing(4)),
+    sweepRecord(off, 0, result()),
+    sweepRecord(off, 1, result()),
+    sweepRecord(off, 2, null, 'the run exceeded its hard limit of 95 s and was killed'),
   ];
   const [on, offAgg] = aggregateCells(records);
   assert.equal(on.cell.deflate, 'on');
@@ -198,7 +332,10 @@ test('aggregating repeats: median and range, counts with denominators, failed ru
 test('blocker kinds drop the numbers so like blockers count together', () => {
   assert.equal(blockerKind('delivered 5 ≠ sent 129'), 'delivered ≠ sent');
   assert.equal(blockerKind('22 failures'), 'failures');
-  assert.equal(blockerKind('the run did not complete: load generator exited (SIGKILL) before reporting'), 'the run did not complete');
+  assert.equal(
+    blockerKind('the run did not complete: load generator exited (SIGKILL) before reporting'),
+    'the run did not complete',
+  );
   assert.equal(blockerKind('no continuation frame was seen on the wire'), 'no continuation frame was seen on the wire');
 });
 
@@ -207,21 +344,33 @@ test('on/off comparison repeat by repeat: stable when every paired repeat agrees
   const small: SweepCell = { ...CELL, frameSize: 64 * KiB };
   const smallOff: SweepCell = { ...small, deflate: 'off' };
   const records = [
-    sweepRecord(CELL, 0, failing(2)), sweepRecord(off, 0, result()),
-    sweepRecord(CELL, 1, failing(1)), sweepRecord(off, 1, result()),
-    sweepRecord(CELL, 2, failing(3)), sweepRecord(off, 2, null, 'killed'),
-    sweepRecord(small, 0, failing(1)), sweepRecord(smallOff, 0, result()),
-    sweepRecord(small, 1, result()), sweepRecord(smallOff, 1, result()),
+    sweepRecord(CELL, 0, failing(2)),
+    sweepRecord(off, 0, result()),
+    sweepRecord(CELL, 1, failing(1)),
+    sweepRecord(off, 1, result()),
+    sweepRecord(CELL, 2, failing(3)),
+    sweepRecord(off, 2, null, 'killed'),
+    sweepRecord(small, 0, failing(1)),
+    sweepRecord(smallOff, 0, result()),
+    sweepRecord(small, 1, result()),
+    sweepRecord(smallOff, 1, result()),
   ];
   const comparisons = compareDeflate(aggregateCells(records), 'disconnectsPerMin');
   assert.equal(comparisons.length, 2);
   const [little, big] = comparisons;
   assert.equal(little.cell.frameSize, 64 * KiB, 'in reading order: smaller frames first');
   assert.equal(big.cell.frameSize, 1 * MiB);
-  assert.deepEqual(big.repeats.map((r) => r.direction), ['on higher', 'on higher'], 'repeat 2 has no off side and is not paired');
+  assert.deepEqual(
+    big.repeats.map((r) => r.direction),
+    ['on higher', 'on higher'],
+    'repeat 2 has no off side and is not paired',
+  );
   assert.equal(big.stable, 'on higher');
   assert.deepEqual(big.on, { median: 4, min: 2, max: 6, n: 3 });
-  assert.deepEqual(little.repeats.map((r) => r.direction), ['on higher', 'equal']);
+  assert.deepEqual(
+    little.repeats.map((r) => r.direction),
+    ['on higher', 'equal'],
+  );
   assert.equal(little.stable, null);
   assert.equal(direction(1, 1), 'equal');
   assert.equal(direction(0, 1), 'off higher');

@@ -19,7 +19,10 @@ process.env[DATA_DIR_ENV] = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-o
 test("every line of the post's 'transport error' grep is found in the installed 2015 packages", () => {
   const found = origins.searchStack('transport error');
   const { rows } = origins.compareWithPost(found, POST_TRANSPORT_ERROR_GREP);
-  assert.deepEqual(rows.filter((row) => row.here.length === 0).map((row) => row.post), []);
+  assert.deepEqual(
+    rows.filter((row) => row.here.length === 0).map((row) => row.post),
+    [],
+  );
   assert.ok(found.groups.server.some((hit) => hit.enclosing === 'Socket.prototype.onError'));
   assert.ok(found.groups.docs.length > 0 && found.groups.bundle.length > 0 && found.groups.client.length > 0);
 });
@@ -27,7 +30,10 @@ test("every line of the post's 'transport error' grep is found in the installed 
 test("'invalid compressed data' lands in ws Receiver.prototype.applyExtensions on each side", () => {
   const found = origins.searchStack('invalid compressed data');
   const { rows } = origins.compareWithPost(found, POST_INVALID_COMPRESSED_GREP);
-  assert.deepEqual(rows.map((row) => row.here.map((hit) => hit.copy)), [['server'], ['client']]);
+  assert.deepEqual(
+    rows.map((row) => row.here.map((hit) => hit.copy)),
+    [['server'], ['client']],
+  );
   assert.ok(found.hits.every((hit) => hit.enclosing === 'Receiver.prototype.applyExtensions'));
 });
 
@@ -51,7 +57,14 @@ test('two chapter runs in one process: wrapped while clients ran, originals back
   const params = origins.originsParams({ duration: '1500ms', quick: true });
   for (let run = 1; run <= 2; run++) {
     const result = await origins.runOrigins(params);
-    assert.deepEqual(result.restore.map((check) => [check.wrappedDuringRun, check.restoredAfter]), [[true, true], [true, true]], `run ${run}`);
+    assert.deepEqual(
+      result.restore.map((check) => [check.wrappedDuringRun, check.restoredAfter]),
+      [
+        [true, true],
+        [true, true],
+      ],
+      `run ${run}`,
+    );
     assert.equal(proto.onError, originals.onError, `run ${run}: onError`);
     assert.equal(deflate.decompress, originals.decompress, `run ${run}: decompress`);
     assert.equal(result.record.result.status, 'completed', result.record.result.runError);

@@ -40,7 +40,10 @@ test('formatBytes picks the largest unit at or above 1', () => {
 
 test('defaults resolve, and layers override in order', () => {
   assert.deepEqual(resolveParams(), DEFAULT_PARAMS);
-  const params = resolveParams({ rate: 2 }, { rate: '10/s', frameSizes: '3000,200KiB,1.5MiB', stacks: '2015,today', duration: '20s' });
+  const params = resolveParams(
+    { rate: 2 },
+    { rate: '10/s', frameSizes: '3000,200KiB,1.5MiB', stacks: '2015,today', duration: '20s' },
+  );
   assert.equal(params.rate, 10);
   assert.deepEqual(params.frameSizes, [3000, 200 * KiB, 1.5 * MiB]);
   assert.deepEqual(params.stacks, ['2015', 'today']);
@@ -48,18 +51,48 @@ test('defaults resolve, and layers override in order', () => {
 });
 
 const boundaries: Array<[RawParams, boolean]> = [
-  [{ frameSizes: '1B' }, true], [{ frameSizes: '0' }, false], [{ frameSizes: '64MiB' }, true], [{ frameSizes: `${64 * MiB + 1}` }, false],
-  [{ fragmentSize: '125' }, true], [{ fragmentSize: '124' }, false], [{ fragmentSize: '16MiB' }, true], [{ fragmentSize: '17MiB' }, false],
-  [{ rate: '0.01' }, true], [{ rate: '0' }, false], [{ rate: '1000' }, true], [{ rate: '1000.5' }, false], [{ rate: '-1' }, false], [{ rate: 'fast' }, false],
-  [{ clients: 1 }, true], [{ clients: 0 }, false], [{ clients: 200 }, true], [{ clients: 201 }, false], [{ clients: 2.5 }, false],
-  [{ burst: 1 }, true], [{ burst: 0 }, false], [{ burst: 100 }, true], [{ burst: 101 }, false],
-  [{ duration: '100ms' }, true], [{ duration: '99ms' }, false], [{ duration: '2h' }, true], [{ duration: '121min' }, false],
-  [{ repeats: 1 }, true], [{ repeats: 0 }, false], [{ repeats: 20 }, true], [{ repeats: 21 }, false],
-  [{ seed: 0 }, true], [{ seed: -1 }, false],
-  [{ stacks: '2015+ws0.8.1' }, true], [{ stacks: '2014' }, false], [{ stacks: '' }, false],
-  [{ deflate: 'off' }, true], [{ deflate: 'maybe' }, false],
-  [{ payload: 'jpeg,json' }, true], [{ payload: 'gif' }, false],
-  [{ quick: 'true' }, true], [{ quick: 'yes' }, false],
+  [{ frameSizes: '1B' }, true],
+  [{ frameSizes: '0' }, false],
+  [{ frameSizes: '64MiB' }, true],
+  [{ frameSizes: `${64 * MiB + 1}` }, false],
+  [{ fragmentSize: '125' }, true],
+  [{ fragmentSize: '124' }, false],
+  [{ fragmentSize: '16MiB' }, true],
+  [{ fragmentSize: '17MiB' }, false],
+  [{ rate: '0.01' }, true],
+  [{ rate: '0' }, false],
+  [{ rate: '1000' }, true],
+  [{ rate: '1000.5' }, false],
+  [{ rate: '-1' }, false],
+  [{ rate: 'fast' }, false],
+  [{ clients: 1 }, true],
+  [{ clients: 0 }, false],
+  [{ clients: 200 }, true],
+  [{ clients: 201 }, false],
+  [{ clients: 2.5 }, false],
+  [{ burst: 1 }, true],
+  [{ burst: 0 }, false],
+  [{ burst: 100 }, true],
+  [{ burst: 101 }, false],
+  [{ duration: '100ms' }, true],
+  [{ duration: '99ms' }, false],
+  [{ duration: '2h' }, true],
+  [{ duration: '121min' }, false],
+  [{ repeats: 1 }, true],
+  [{ repeats: 0 }, false],
+  [{ repeats: 20 }, true],
+  [{ repeats: 21 }, false],
+  [{ seed: 0 }, true],
+  [{ seed: -1 }, false],
+  [{ stacks: '2015+ws0.8.1' }, true],
+  [{ stacks: '2014' }, false],
+  [{ stacks: '' }, false],
+  [{ deflate: 'off' }, true],
+  [{ deflate: 'maybe' }, false],
+  [{ payload: 'jpeg,json' }, true],
+  [{ payload: 'gif' }, false],
+  [{ quick: 'true' }, true],
+  [{ quick: 'yes' }, false],
 ];
 
 for (const [raw, accepted] of boundaries) {
@@ -69,14 +102,17 @@ for (const [raw, accepted] of boundaries) {
       resolveParams(raw);
       return;
     }
-    assert.throws(() => resolveParams(raw), (error: unknown) => {
-      assert.ok(error instanceof ParamError);
-      assert.equal(error.param, name);
-      assert.ok(error.message.startsWith(`${name}: `), error.message);
-      assert.ok(!error.message.includes('\n'), 'one line');
-      assert.match(error.message, /use /, 'says what is accepted');
-      return true;
-    });
+    assert.throws(
+      () => resolveParams(raw),
+      (error: unknown) => {
+        assert.ok(error instanceof ParamError);
+        assert.equal(error.param, name);
+        assert.ok(error.message.startsWith(`${name}: `), error.message);
+        assert.ok(!error.message.includes('\n'), 'one line');
+        assert.match(error.message, /use /, 'says what is accepted');
+        return true;
+      },
+    );
   });
 }
 

@@ -7,7 +7,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { patchMethod, restoreAllPatches } from '../src/observe/patch';
-import { applyRuntimeFix, BAD_LINE, endPacketSource, FIXED_LINE, fixedSource, receiverPrototype } from '../src/repro/fix';
+import {
+  applyRuntimeFix,
+  BAD_LINE,
+  endPacketSource,
+  FIXED_LINE,
+  fixedSource,
+  receiverPrototype,
+} from '../src/repro/fix';
 import { wsRelease } from '../src/repro/versions';
 
 class Base {
@@ -23,9 +30,14 @@ class Child extends Base {
 
 test('an own method: replaced, then the same function object restored; restoring twice is harmless', () => {
   const original = Child.prototype.own;
-  const patch = patchMethod(Child.prototype, 'own', (orig) => function (this: unknown) {
-    return `patched ${String(orig.call(this))}`;
-  });
+  const patch = patchMethod(
+    Child.prototype,
+    'own',
+    (orig) =>
+      function (this: unknown) {
+        return `patched ${String(orig.call(this))}`;
+      },
+  );
   assert.equal(new Child().own(), 'patched own');
   assert.equal(patch.original, original);
   patch.restore();
@@ -66,7 +78,7 @@ test('restoreAllPatches puts everything back; bad targets get one-line errors', 
   assert.throws(() => patchMethod(getter, 'm', () => () => 1), /accessor/);
 });
 
-test('the runtime fix is 0.8.0\'s endPacket with one line changed, equal to 0.8.1\'s, and comes off again', () => {
+test("the runtime fix is 0.8.0's endPacket with one line changed, equal to 0.8.1's, and comes off again", () => {
   const bad = wsRelease('0.8.0');
   const good = wsRelease('0.8.1');
   const proto = receiverPrototype(bad);

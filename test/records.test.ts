@@ -41,7 +41,10 @@ test('the reader skips and names a truncated file, a foreign JSON and a wrong ki
   fs.writeFileSync(path.join(dir, 'demo', 'foreign.json'), '{"hello":"world"}');
   fs.writeFileSync(path.join(dir, 'demo', 'other.json'), JSON.stringify({ ...record('other'), kind: 'sweep' }));
   const { records, skipped } = readRecords('demo', dir);
-  assert.deepEqual(records.map((r) => r.id), ['good']);
+  assert.deepEqual(
+    records.map((r) => r.id),
+    ['good'],
+  );
   assert.deepEqual(skipped.map((s) => path.basename(s.file)).sort(), ['foreign.json', 'other.json', 'truncated.json']);
   for (const s of skipped) assert.ok(s.reason.length > 0 && !s.reason.includes('\n'));
 });
@@ -53,7 +56,10 @@ test('an unwritable data dir is refused with what to do, and nothing is written'
   // root ignores permission bits, so a path under a regular file stands in for "not writable".
   const target = process.getuid?.() === 0 ? path.join(dir, 'file', 'data') : readOnly;
   if (process.getuid?.() === 0) fs.writeFileSync(path.join(dir, 'file'), '');
-  assert.throws(() => assertWritable(target), (e: unknown) => e instanceof DataDirError && /DEFLATE_LAB_DATA_DIR/.test(e.message));
+  assert.throws(
+    () => assertWritable(target),
+    (e: unknown) => e instanceof DataDirError && /DEFLATE_LAB_DATA_DIR/.test(e.message),
+  );
   await assert.rejects(writeRecord(record('x'), target), DataDirError);
   assert.equal(fs.existsSync(path.join(target, 'demo')), false);
 });

@@ -24,7 +24,13 @@ const fixture = (name: string): string => path.join(FIXTURES, name);
 const REPORT_CLI = path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'report.js');
 
 const FIXTURE_CHAPTERS: Chapter[] = [
-  { number: 0, slug: 'params', title: 'Parameters <fixture> & co', notebook: fixture('params.ipynb'), quick: { duration: '1s' } },
+  {
+    number: 0,
+    slug: 'params',
+    title: 'Parameters <fixture> & co',
+    notebook: fixture('params.ipynb'),
+    quick: { duration: '1s' },
+  },
   { number: 1, slug: 'error', title: 'A failing cell', notebook: fixture('error.ipynb'), quick: {} },
 ];
 
@@ -42,16 +48,32 @@ interface CellJson {
   metadata: { tags?: string[] };
   outputs?: Array<{ text?: string | string[]; data?: Record<string, string | string[]> }>;
 }
-const joined = (value: string | string[] | undefined): string => (Array.isArray(value) ? value.join('') : value ?? '');
-const readCells = (file: string): CellJson[] => (JSON.parse(fs.readFileSync(file, 'utf8')) as { cells: CellJson[] }).cells;
+const joined = (value: string | string[] | undefined): string =>
+  Array.isArray(value) ? value.join('') : (value ?? '');
+const readCells = (file: string): CellJson[] =>
+  (JSON.parse(fs.readFileSync(file, 'utf8')) as { cells: CellJson[] }).cells;
 
 test('the parameters cell is read with the TypeScript parser: names and how they are declared', () => {
-  const names = declaredNames('let rate = 5, clients = 2;\nconst seed = 1;\nvar quick = false; // a comment\nfunction f() { let inner = 1; }');
-  assert.deepEqual([...names], [['rate', 'let'], ['clients', 'let'], ['seed', 'const'], ['quick', 'var']]);
+  const names = declaredNames(
+    'let rate = 5, clients = 2;\nconst seed = 1;\nvar quick = false; // a comment\nfunction f() { let inner = 1; }',
+  );
+  assert.deepEqual(
+    [...names],
+    [
+      ['rate', 'let'],
+      ['clients', 'let'],
+      ['seed', 'const'],
+      ['quick', 'var'],
+    ],
+  );
 });
 
 test('injection assigns given values the notebook declares, reports the rest, and refuses what cannot apply', () => {
-  const plan = planInjection(fixture('params.ipynb'), { duration: '1s' }, { rate: '10', frameSizes: '4KiB,64KiB', clients: '3' });
+  const plan = planInjection(
+    fixture('params.ipynb'),
+    { duration: '1s' },
+    { rate: '10', frameSizes: '4KiB,64KiB', clients: '3' },
+  );
   assert.deepEqual(plan.assigned, { frameSizes: '4KiB,64KiB', rate: '10', duration: '1s' });
   assert.deepEqual(plan.unused, ['clients']);
   assert.match(plan.source ?? '', /^frameSizes = "4KiB,64KiB";$/m);
@@ -59,8 +81,14 @@ test('injection assigns given values the notebook declares, reports the rest, an
   assert.match(plan.source ?? '', /^duration = "1s";$/m);
   assert.equal(planInjection(fixture('params.ipynb'), {}, {}).source, undefined, 'nothing given, nothing injected');
   // A chapter's quick value must land, or quick mode would silently run full size.
-  assert.throws(() => planInjection(fixture('params.ipynb'), { clients: 1 }, {}), (e: Error) => e instanceof InjectionError && /quick mode sets 'clients'/.test(e.message));
-  assert.throws(() => planInjection(fixture('noparams.ipynb'), {}, { rate: '1' }), (e: Error) => e instanceof InjectionError && /no cell tagged "parameters"/.test(e.message));
+  assert.throws(
+    () => planInjection(fixture('params.ipynb'), { clients: 1 }, {}),
+    (e: Error) => e instanceof InjectionError && /quick mode sets 'clients'/.test(e.message),
+  );
+  assert.throws(
+    () => planInjection(fixture('noparams.ipynb'), {}, { rate: '1' }),
+    (e: Error) => e instanceof InjectionError && /no cell tagged "parameters"/.test(e.message),
+  );
 });
 
 /** Every bound of the model, just outside it, plus malformed values, flags and folders. */
@@ -123,7 +151,10 @@ test('bad input on the command line: one line naming it, exit 2, nothing written
     assert.equal(lines.length, 1, `${what}: one line, got ${JSON.stringify(result.stderr)}`);
     assert.match(lines[0], /^npm run report: /, what);
     assert.ok(lines[0].includes(names), `${what}: names ${names}: ${lines[0]}`);
-    assert.ok(/: (use|see|pass|add|fix|declare|write|run|give)\b/.test(lines[0]), `${what}: says what to do: ${lines[0]}`);
+    assert.ok(
+      /: (use|see|pass|add|fix|declare|write|run|give)\b/.test(lines[0]),
+      `${what}: says what to do: ${lines[0]}`,
+    );
   }
   assert.equal(fs.existsSync(dataDir), false, 'no data dir created');
   assert.equal(fs.existsSync(cliReport), false, 'no report written');
@@ -143,14 +174,20 @@ test('a quick report of fixture chapters: injected cell after parameters, temp d
   const events: string[] = [];
   record = await buildReport(plan, (event) => events.push(event.type));
   assert.deepEqual(events, ['chapter-start', 'chapter-done', 'chapter-start', 'chapter-done', 'rendering', 'written']);
-  assert.deepEqual(record.chapters.map((c) => [c.slug, c.status]), [['params', 'ok'], ['error', 'error']]);
+  assert.deepEqual(
+    record.chapters.map((c) => [c.slug, c.status]),
+    [
+      ['params', 'ok'],
+      ['error', 'error'],
+    ],
+  );
   assert.equal(reportOk(record), false, 'a failed chapter fails the report');
 
   const cells = readCells(path.join(reportDir(), '00-params.ipynb'));
   const at = cells.findIndex((cell) => (cell.metadata.tags ?? []).includes(PARAMETERS_TAG));
   assert.deepEqual(cells[at + 1].metadata.tags, [INJECTED_TAG], 'injected right after the parameters cell');
   assert.match(joined(cells[at + 1].source), /^rate = 10;$/m);
-  assert.match(joined(cells[at + 1].source), /^duration = "1s";$/m, 'the chapter\'s quick value');
+  assert.match(joined(cells[at + 1].source), /^duration = "1s";$/m, "the chapter's quick value");
   assert.match(joined(cells[at + 1].source), /^quick = true;$/m);
   assert.deepEqual(record.chapters[0].unused, ['clients']);
   const table = cells.map((cell) => (cell.outputs ?? []).map((o) => joined(o.data?.['text/html'])).join('')).join('');
@@ -163,8 +200,10 @@ test('a quick report of fixture chapters: injected cell after parameters, temp d
 });
 
 test('chapter abstracts drop Markdown marks but keep identifiers whole', () => {
-  assert.equal(markdownToPlain("zlib's `Z_DATA_ERROR` surfacing as *invalid* **compressed** _data_ ([ws #595](https://x))"),
-    "zlib's Z_DATA_ERROR surfacing as invalid compressed data (ws #595)");
+  assert.equal(
+    markdownToPlain("zlib's `Z_DATA_ERROR` surfacing as *invalid* **compressed** _data_ ([ws #595](https://x))"),
+    "zlib's Z_DATA_ERROR surfacing as invalid compressed data (ws #595)",
+  );
   assert.equal(markdownToPlain('a snake_case_name and 2 * 3 * 4'), 'a snake_case_name and 2 * 3 * 4');
 });
 
@@ -190,7 +229,10 @@ test('every page is self-contained: the parsed HTML loads nothing from outside',
   assert.deepEqual(record.indexLoads, []);
   // The checker itself finds what the stock templates would load.
   const stock = path.join(tmp, 'stock.html');
-  fs.writeFileSync(stock, '<script src="file:///usr/share/javascript/requirejs/require.min.js"></script><style>@import "x.css";</style><img src="a.png"><a href="https://github.com/websockets/ws/pull/595">cited</a>');
+  fs.writeFileSync(
+    stock,
+    '<script src="file:///usr/share/javascript/requirejs/require.min.js"></script><style>@import "x.css";</style><img src="a.png"><a href="https://github.com/websockets/ws/pull/595">cited</a>',
+  );
   assert.equal((await externalLoads([stock]))[stock].length, 3);
   const chapterHtml = fs.readFileSync(pages[1], 'utf8');
   assert.match(chapterHtml, /<figure class="dl-chart">.*?<svg[^>]*>.*?<rect/s, 'the chart SVG survives nbconvert');
@@ -203,7 +245,10 @@ test('headless Chromium opens the contents page and a chapter: zero requests bey
       const url = pathToFileURL(path.join(reportDir(), name)).href;
       const seen = await visit(browser, url);
       assert.deepEqual(seen.requests, [url], `${name}: only the document`);
-      assert.ok(seen.chartBox && seen.chartBox.width > 50 && seen.chartBox.height > 50, `${name}: chart visible (${JSON.stringify(seen.chartBox)})`);
+      assert.ok(
+        seen.chartBox && seen.chartBox.width > 50 && seen.chartBox.height > 50,
+        `${name}: chart visible (${JSON.stringify(seen.chartBox)})`,
+      );
     }
   } finally {
     await browser.close();
@@ -213,10 +258,16 @@ test('headless Chromium opens the contents page and a chapter: zero requests bey
 test('--only re-runs one chapter and keeps the others from the previous report; --fresh drops them', async () => {
   const only = planReport({ chapters: [FIXTURE_CHAPTERS[1]], given: {}, reportDir: reportDir() });
   const again = await buildReport(only);
-  assert.deepEqual(again.chapters.map((c) => c.slug), ['params', 'error']);
+  assert.deepEqual(
+    again.chapters.map((c) => c.slug),
+    ['params', 'error'],
+  );
   assert.equal(again.chapters[0].ranAt, record.chapters[0].ranAt, 'params kept from the earlier run');
   const fresh = await buildReport({ ...only, fresh: true });
-  assert.deepEqual(fresh.chapters.map((c) => c.slug), ['error']);
+  assert.deepEqual(
+    fresh.chapters.map((c) => c.slug),
+    ['error'],
+  );
   assert.equal(fs.existsSync(path.join(reportDir(), '00-params.html')), false);
 });
 
@@ -231,10 +282,19 @@ test('every registered chapter runs in quick mode, twice in one kernel', async (
     return;
   }
   if (missing.length > 0) t.diagnostic(`not written yet, skipped: ${missing.map((c) => c.notebook).join(', ')}`);
-  const plan = planReport({ chapters: present, given: { quick: true }, rerun: true, reportDir: path.join(tmp, 'chapters') });
+  const plan = planReport({
+    chapters: present,
+    given: { quick: true },
+    rerun: true,
+    reportDir: path.join(tmp, 'chapters'),
+  });
   const result = await buildReport(plan);
   for (const entry of result.chapters) {
-    assert.equal(entry.status, 'ok', `chapter ${entry.number} ${entry.slug}: ${entry.run?.failure?.where ?? ''} ${entry.run?.failure?.message ?? entry.problems.join('; ')}`);
+    assert.equal(
+      entry.status,
+      'ok',
+      `chapter ${entry.number} ${entry.slug}: ${entry.run?.failure?.where ?? ''} ${entry.run?.failure?.message ?? entry.problems.join('; ')}`,
+    );
     assert.ok(entry.run?.rerunMs !== null, `chapter ${entry.slug} ran twice`);
   }
   assert.deepEqual(result.indexLoads, []);

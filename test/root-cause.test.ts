@@ -20,11 +20,18 @@ import { wsRelease } from '../src/repro/versions';
 
 const params = resolveParams({ duration: '2s' });
 const FIRST_GOOD = '0.8.1';
-const summary = (record: ReproRecord) => JSON.stringify({
-  status: record.result.status, runError: record.result.runError, sent: record.result.sent, delivered: record.result.delivered,
-  errors: record.result.errorCounts, controls: record.result.controls, backToBack: record.result.probe.backToBack,
-  overwritten: record.result.probe.overwritten, differing: record.result.probe.differing,
-});
+const summary = (record: ReproRecord) =>
+  JSON.stringify({
+    status: record.result.status,
+    runError: record.result.runError,
+    sent: record.result.sent,
+    delivered: record.result.delivered,
+    errors: record.result.errorCounts,
+    controls: record.result.controls,
+    backToBack: record.result.probe.backToBack,
+    overwritten: record.result.probe.overwritten,
+    differing: record.result.probe.differing,
+  });
 
 test(`ws ${POST_RELEASE} fails with ${INVALID_COMPRESSED_DATA}, and every zlib error follows a differing hash`, async () => {
   assert.equal(POST_RELEASE, '0.8.0');
@@ -38,12 +45,18 @@ test(`ws ${POST_RELEASE} fails with ${INVALID_COMPRESSED_DATA}, and every zlib e
   assert.equal(runVerdict(record).verdict, 'bad');
   const { probe } = result;
   assert.ok(probe.errors.length >= 1, 'the probe saw the zlib error');
-  assert.ok(probe.errors.every((e) => e.code === 'Z_DATA_ERROR'), JSON.stringify(probe.errors));
+  assert.ok(
+    probe.errors.every((e) => e.code === 'Z_DATA_ERROR'),
+    JSON.stringify(probe.errors),
+  );
   assert.equal(probe.errorsWithDifferingBefore, probe.errors.length, JSON.stringify(probe.errors));
   assert.ok(probe.differing >= 1 && probe.overwritten.fragmented >= 1, summary(record));
   assert.equal(probe.differingNotOverwritten, 0, 'every differing fragment had a pool slice handed out over it first');
   assert.ok(probe.resets.fragmented.keep >= 1, 'the 0.8.0 line ran: reset(false) on the fragmented pool');
-  assert.ok(probe.timeline.some((e) => e.kind === 'zlib error'), 'the first error has its story');
+  assert.ok(
+    probe.timeline.some((e) => e.kind === 'zlib error'),
+    'the first error has its story',
+  );
 });
 
 test(`ws ${FIRST_GOOD}: zero failures, with every positive control holding`, async () => {
@@ -62,7 +75,10 @@ test(`ws ${POST_RELEASE} with ${FIRST_GOOD}'s line applied at run time: zero fai
   assert.equal(proto.endPacket, original, 'the original endPacket is back after the run');
   assert.deepEqual(reproZeroBlockers(record), [], summary(record));
   assert.equal(record.result.failures, 0);
-  assert.ok(record.result.fix.applied && record.result.fix.line?.includes(FIXED_LINE), JSON.stringify(record.result.fix));
+  assert.ok(
+    record.result.fix.applied && record.result.fix.line?.includes(FIXED_LINE),
+    JSON.stringify(record.result.fix),
+  );
   assert.equal(record.result.probe.resets.fragmented.keep, 0, 'the patched endPacket never kept the buffer');
   assert.ok(record.result.probe.resets.fragmented.fresh > 0);
 });
@@ -88,7 +104,11 @@ function level(load: number, sent: number, failures: number, backToBack: number)
   const record = {
     spec: { ...baseSpec(params), serverLoad: load },
     result: {
-      sent: sent, failures: failures, compressedDataErrors: failures, corrupted: 0, firstFailureMs: null,
+      sent: sent,
+      failures: failures,
+      compressedDataErrors: failures,
+      corrupted: 0,
+      firstFailureMs: null,
       serverLoad: { target: load, busyMs: 0, wallMs: 1, measured: load },
       probe: { backToBack: backToBack, messages: sent, overwritten: { fragmented: 0, unfragmented: 0 }, queued: sent },
     },
@@ -98,9 +118,18 @@ function level(load: number, sent: number, failures: number, backToBack: number)
 
 test('the load answer is worded from the counts, and declines when a level sent too few messages', () => {
   const enough = MIN_LOAD_MESSAGES;
-  assert.match(loadAnswer([level(0, enough, 1, 2), level(0.75, enough, 9, 15)]).join(' '), /In this run, yes: from 0 % to 75 %, failures per 100 messages went from 5 to 45/);
-  assert.match(loadAnswer([level(0, enough, 9, 15), level(0.75, enough, 1, 2)]).join(' '), /In this run, no, it narrowed it/);
+  assert.match(
+    loadAnswer([level(0, enough, 1, 2), level(0.75, enough, 9, 15)]).join(' '),
+    /In this run, yes: from 0 % to 75 %, failures per 100 messages went from 5 to 45/,
+  );
+  assert.match(
+    loadAnswer([level(0, enough, 9, 15), level(0.75, enough, 1, 2)]).join(' '),
+    /In this run, no, it narrowed it/,
+  );
   assert.match(loadAnswer([level(0, enough, 1, 15), level(0.75, enough, 9, 2)]).join(' '), /In this run, not clearly/);
-  assert.match(loadAnswer([level(0, enough - 1, 1, 2), level(0.75, enough, 9, 15)]).join(' '), new RegExp(`This run cannot say: a level sent only ${enough - 1} messages`));
+  assert.match(
+    loadAnswer([level(0, enough - 1, 1, 2), level(0.75, enough, 9, 15)]).join(' '),
+    new RegExp(`This run cannot say: a level sent only ${enough - 1} messages`),
+  );
   assert.match(loadAnswer([level(0, enough, 1, 2)]).join(' '), /fewer than two levels/);
 });

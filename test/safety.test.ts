@@ -21,17 +21,31 @@ async function freePort(): Promise<number> {
 }
 
 test('npm run notebook: Jupyter and its kernels bind 127.0.0.1 only, and the API wants the token', async () => {
-  const server = await startNotebookServer({ port: await freePort(), notebookDir: path.join(PROJECT_ROOT, 'test', 'fixtures', 'notebooks') });
+  const server = await startNotebookServer({
+    port: await freePort(),
+    notebookDir: path.join(PROJECT_ROOT, 'test', 'fixtures', 'notebooks'),
+  });
   try {
     const base = `http://${LOOPBACK}:${server.port}`;
     const auth = { Authorization: `token ${server.token}` };
     assert.equal((await fetch(`${base}/api/kernels`)).status, 403, 'no token, no access');
 
     const own = listeners(server.pid);
-    assert.ok(own.some((l) => l.port === server.port), `the server listens on its port: ${JSON.stringify(own)}`);
-    assert.deepEqual(own.filter((l) => l.address !== LOOPBACK), [], 'server sockets');
+    assert.ok(
+      own.some((l) => l.port === server.port),
+      `the server listens on its port: ${JSON.stringify(own)}`,
+    );
+    assert.deepEqual(
+      own.filter((l) => l.address !== LOOPBACK),
+      [],
+      'server sockets',
+    );
 
-    const started = await fetch(`${base}/api/kernels`, { method: 'POST', headers: auth, body: JSON.stringify({ name: KERNEL_NAME }) });
+    const started = await fetch(`${base}/api/kernels`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ name: KERNEL_NAME }),
+    });
     assert.equal(started.status, 201);
     const kernel = (await started.json()) as { id: string };
     // A kernel binds its five channels (shell, iopub, stdin, control, heartbeat) as it starts.
@@ -43,7 +57,11 @@ test('npm run notebook: Jupyter and its kernels bind 127.0.0.1 only, and the API
     }
     const kernelSockets = all.filter((l) => l.pid !== server.pid);
     assert.ok(kernelSockets.length >= 5, `kernel sockets: ${JSON.stringify(all)}`);
-    assert.deepEqual(all.filter((l) => l.address !== LOOPBACK), [], 'every socket of the server and its kernel');
+    assert.deepEqual(
+      all.filter((l) => l.address !== LOOPBACK),
+      [],
+      'every socket of the server and its kernel',
+    );
     assert.equal((await fetch(`${base}/api/kernels/${kernel.id}`, { method: 'DELETE', headers: auth })).status, 204);
   } finally {
     await server.stop();
@@ -56,7 +74,10 @@ test('a port in use is one line that says what to do', async () => {
   await new Promise<void>((resolve) => blocker.listen(0, LOOPBACK, resolve));
   const { port } = blocker.address() as net.AddressInfo;
   try {
-    await assert.rejects(assertPortFree(port), (e: Error) => e instanceof PortInUseError && /in use: pass --port/.test(e.message));
+    await assert.rejects(
+      assertPortFree(port),
+      (e: Error) => e instanceof PortInUseError && /in use: pass --port/.test(e.message),
+    );
     await assert.rejects(startNotebookServer({ port: port, notebookDir: PROJECT_ROOT }), PortInUseError);
   } finally {
     await new Promise<void>((resolve) => blocker.close(() => resolve()));

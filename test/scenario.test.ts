@@ -15,15 +15,27 @@ import { runScenario, zeroFailureBlockers, type ScenarioSpec } from '../src/scen
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-scenario-'));
 
 test('2015 with deflate on fails with invalid compressed data within 10 s', async () => {
-  const record = await runScenario({ ...REPRODUCER, stack: '2015', deflate: 'on', duration: FAILURE_DEADLINE_MS, stopOnFirstFailure: true }, { record: dataDir });
+  const record = await runScenario(
+    { ...REPRODUCER, stack: '2015', deflate: 'on', duration: FAILURE_DEADLINE_MS, stopOnFirstFailure: true },
+    { record: dataDir },
+  );
   const { result } = record;
   assert.equal(result.status, 'completed', result.runError);
   assert.ok(result.controls.deflateNegotiated, 'deflate must have been negotiated for the failure to mean anything');
   assert.ok(result.controls.continuationFrames > 0, 'fragments must have been on the wire');
-  assert.ok((result.underlyingErrors['invalid compressed data (1007)'] ?? 0) >= 1, `underlying errors: ${JSON.stringify(result.underlyingErrors)}`);
+  assert.ok(
+    (result.underlyingErrors['invalid compressed data (1007)'] ?? 0) >= 1,
+    `underlying errors: ${JSON.stringify(result.underlyingErrors)}`,
+  );
   assert.ok(result.serverReasons['transport error'] >= 1);
-  assert.ok(result.zlibErrors.some((e) => e.code === 'Z_DATA_ERROR'), `zlib errors: ${JSON.stringify(result.zlibErrors)}`);
-  assert.ok(result.firstFailureMs !== null && result.firstFailureMs <= FAILURE_DEADLINE_MS, `first failure at ${result.firstFailureMs} ms`);
+  assert.ok(
+    result.zlibErrors.some((e) => e.code === 'Z_DATA_ERROR'),
+    `zlib errors: ${JSON.stringify(result.zlibErrors)}`,
+  );
+  assert.ok(
+    result.firstFailureMs !== null && result.firstFailureMs <= FAILURE_DEADLINE_MS,
+    `first failure at ${result.firstFailureMs} ms`,
+  );
 });
 
 const controls: Array<[string, Pick<ScenarioSpec, 'stack' | 'deflate'>]> = [
@@ -37,7 +49,11 @@ for (const [name, variant] of controls) {
   test(`${name}: zero failures, with the positive controls holding`, async () => {
     const record = await runScenario({ ...REPRODUCER, ...variant }, { record: dataDir });
     const { result } = record;
-    assert.deepEqual(zeroFailureBlockers(record), [], JSON.stringify({ controls: result.controls, reasons: result.serverReasons }));
+    assert.deepEqual(
+      zeroFailureBlockers(record),
+      [],
+      JSON.stringify({ controls: result.controls, reasons: result.serverReasons }),
+    );
     assert.equal(result.failures, 0);
     assert.equal(result.corrupted, 0);
     assert.deepEqual(result.zlibErrors, []);
@@ -56,9 +72,21 @@ test('every run above left a valid record', () => {
 });
 
 test('running a scenario twice in one process leaks no handles', async () => {
-  const quick: ScenarioSpec = { ...REPRODUCER, stack: 'today', deflate: 'on', frameSize: 16 * KiB, fragmentSize: 4 * KiB, burst: 1, duration: 500 };
+  const quick: ScenarioSpec = {
+    ...REPRODUCER,
+    stack: 'today',
+    deflate: 'on',
+    frameSize: 16 * KiB,
+    fragmentSize: 4 * KiB,
+    burst: 1,
+    duration: 500,
+  };
   const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
-  const handles = () => process.getActiveResourcesInfo().filter((h) => h !== 'TTYWrap' && h !== 'PipeWrap').sort();
+  const handles = () =>
+    process
+      .getActiveResourcesInfo()
+      .filter((h) => h !== 'TTYWrap' && h !== 'PipeWrap')
+      .sort();
   await runScenario(quick, { record: false });
   await settle();
   const after1 = handles();

@@ -5,7 +5,16 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { benchSearch } from '../src/bench/search-bench';
 import { NODE_MODULES } from '../src/paths';
-import { functionSource, grouped, search, sourceLines, stackScope, SHOWN_LINE_CHARS, COPY_KINDS, type SearchHit } from '../src/search';
+import {
+  functionSource,
+  grouped,
+  search,
+  sourceLines,
+  stackScope,
+  SHOWN_LINE_CHARS,
+  COPY_KINDS,
+  type SearchHit,
+} from '../src/search';
 import { GREP_BUFFER_BYTES } from '../src/search/files';
 import { runGrep } from '../src/search/grep';
 import { STACKS } from '../src/stacks/catalog';
@@ -89,7 +98,9 @@ const BROWSERIFY_BUNDLE = [
 // One minified line far longer than a decoded-whole line, with 2- and 4-byte characters before
 // the hit so that the column (in UTF-16 units) is tested.
 const MINIFIED_PREFIX = 'var é="😀",a=' + JSON.stringify('x'.repeat(100_000)) + ';';
-const MINIFIED = [MINIFIED_PREFIX + 'n.prototype.onError=function(e){this.onClose("transport error",e)};var z=1;' + 'y'.repeat(5000)];
+const MINIFIED = [
+  MINIFIED_PREFIX + 'n.prototype.onError=function(e){this.onClose("transport error",e)};var z=1;' + 'y'.repeat(5000),
+];
 
 const SOCKET_IO_4_SERVER = [
   '"use strict";',
@@ -109,7 +120,7 @@ const ROLLUP_BUNDLE = [
   ' * Socket.IO v4.8.4',
   ' */',
   '(function (global, factory) {',
-  "  factory();",
+  '  factory();',
   '})(this, (function () {',
   '  function onError() { return "transport error"; }',
   '}));',
@@ -126,30 +137,70 @@ interface FixtureFile {
 
 const FIXTURE: FixtureFile[] = [
   { path: 'node_modules/socket.io-old/package.json', lines: ['{"name": "socket.io", "version": "1.3.7"}'] },
-  { path: 'node_modules/socket.io-old/History.md', lines: ['1.3.7 / 2015-09-21', '==================', '', '  * fix reconnect after transport error'] },
-  { path: 'node_modules/socket.io-old/lib/naïve.js', lines: ['function café(é) {', "  return 'transport error';", '}'] },
-  { path: 'node_modules/socket.io-old/node_modules/engine.io/package.json', lines: ['{"name": "engine.io", "version": "1.5.4"}'] },
+  {
+    path: 'node_modules/socket.io-old/History.md',
+    lines: ['1.3.7 / 2015-09-21', '==================', '', '  * fix reconnect after transport error'],
+  },
+  {
+    path: 'node_modules/socket.io-old/lib/naïve.js',
+    lines: ['function café(é) {', "  return 'transport error';", '}'],
+  },
+  {
+    path: 'node_modules/socket.io-old/node_modules/engine.io/package.json',
+    lines: ['{"name": "engine.io", "version": "1.5.4"}'],
+  },
   { path: 'node_modules/socket.io-old/node_modules/engine.io/lib/socket.js', lines: SERVER_SOCKET },
-  { path: 'node_modules/socket.io-old/node_modules/engine.io/test/socket.js', lines: ["it('closes on transport error', function () {", '});'] },
+  {
+    path: 'node_modules/socket.io-old/node_modules/engine.io/test/socket.js',
+    lines: ["it('closes on transport error', function () {", '});'],
+  },
   { path: 'node_modules/socket.io-old/node_modules/ws/package.json', lines: ['{"name": "ws", "version": "0.8.0"}'] },
   { path: 'node_modules/socket.io-old/node_modules/ws/lib/Receiver.js', lines: RECEIVER },
   { path: 'node_modules/socket.io-old/node_modules/ws/lib/package.json', lines: ['{"type": "commonjs"}'] },
   { path: 'node_modules/socket.io-new/package.json', lines: ['{"name": "socket.io", "version": "4.8.4"}'] },
   { path: 'node_modules/socket.io-new/dist/socket.js', lines: SOCKET_IO_4_SERVER },
   { path: 'node_modules/socket.io-new/client-dist/socket.io.js', lines: ROLLUP_BUNDLE },
-  { path: 'node_modules/socket.io-client-old/package.json', lines: ['{"name": "socket.io-client", "version": "1.3.7"}'] },
+  {
+    path: 'node_modules/socket.io-client-old/package.json',
+    lines: ['{"name": "socket.io-client", "version": "1.3.7"}'],
+  },
   { path: 'node_modules/socket.io-client-old/socket.io.js', lines: BROWSERIFY_BUNDLE },
   { path: 'node_modules/socket.io-client-old/dist/socket.io.min.js', lines: MINIFIED },
-  { path: 'node_modules/socket.io-client-old/node_modules/engine.io-client/package.json', lines: ['{"name": "engine.io-client", "version": "1.5.4"}'] },
+  {
+    path: 'node_modules/socket.io-client-old/node_modules/engine.io-client/package.json',
+    lines: ['{"name": "engine.io-client", "version": "1.5.4"}'],
+  },
   { path: 'node_modules/socket.io-client-old/node_modules/engine.io-client/lib/socket.js', lines: CLIENT_SOCKET },
-  { path: 'node_modules/socket.io-client-old/node_modules/engine.io-client/README.md', lines: ['# engine.io-client', '', 'A connection attempt following a transport error will use the next transport.'] },
-  { path: 'node_modules/socket.io-client-old/node_modules/engine.io-client/node_modules/ws/package.json', lines: ['{"name": "ws", "version": "0.8.0"}'] },
-  { path: 'node_modules/socket.io-client-old/node_modules/engine.io-client/node_modules/ws/lib/Receiver.js', lines: RECEIVER },
+  {
+    path: 'node_modules/socket.io-client-old/node_modules/engine.io-client/README.md',
+    lines: ['# engine.io-client', '', 'A connection attempt following a transport error will use the next transport.'],
+  },
+  {
+    path: 'node_modules/socket.io-client-old/node_modules/engine.io-client/node_modules/ws/package.json',
+    lines: ['{"name": "ws", "version": "0.8.0"}'],
+  },
+  {
+    path: 'node_modules/socket.io-client-old/node_modules/engine.io-client/node_modules/ws/lib/Receiver.js',
+    lines: RECEIVER,
+  },
   { path: 'node_modules/ws-1.0.1/package.json', lines: ['{"name": "ws", "version": "1.0.1"}'] },
   { path: 'node_modules/ws-1.0.1/lib/Receiver.js', lines: RECEIVER },
-  { path: 'assets/logo.png', bytes: Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00]), Buffer.from(`${NEEDLE}\n${REGEX}\n`)]) },
+  {
+    path: 'assets/logo.png',
+    bytes: Buffer.concat([
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00]),
+      Buffer.from(`${NEEDLE}\n${REGEX}\n`),
+    ]),
+  },
   // A NUL in the third grep buffer: the hit on line 1 is reported, the one after the NUL is not.
-  { path: 'logs/late-nul.log', bytes: Buffer.concat([Buffer.from(`${NEEDLE}\n`), Buffer.from(('.'.repeat(79) + '\n').repeat(Math.ceil((2.5 * GREP_BUFFER_BYTES) / 80))), Buffer.from(`\0\n${NEEDLE}\n`)]) },
+  {
+    path: 'logs/late-nul.log',
+    bytes: Buffer.concat([
+      Buffer.from(`${NEEDLE}\n`),
+      Buffer.from(('.'.repeat(79) + '\n').repeat(Math.ceil((2.5 * GREP_BUFFER_BYTES) / 80))),
+      Buffer.from(`\0\n${NEEDLE}\n`),
+    ]),
+  },
   { path: 'logs/generated.js', lines: GENERATED },
   { path: 'logs/no-final-newline.txt', bytes: Buffer.from(`first\nlast ${NEEDLE}`) },
 ];
@@ -166,14 +217,19 @@ before(() => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-search-'));
   for (const file of FIXTURE) write(file);
   // grep -r does not follow a symlink below its root: its hits must not appear twice.
-  fs.symlinkSync(path.join(root, 'node_modules/socket.io-old/node_modules/engine.io'), path.join(root, 'linked-engine.io'));
+  fs.symlinkSync(
+    path.join(root, 'node_modules/socket.io-old/node_modules/engine.io'),
+    path.join(root, 'linked-engine.io'),
+  );
 });
 
 after(() => fs.rmSync(root, { recursive: true, force: true }));
 
 /** Line numbers (1-based) of `lines` that contain `needle`: the expected hits, by construction. */
 function linesWith(lines: readonly string[], needle: string | RegExp): number[] {
-  return lines.flatMap((line, i) => ((typeof needle === 'string' ? line.includes(needle) : needle.test(line)) ? [i + 1] : []));
+  return lines.flatMap((line, i) =>
+    (typeof needle === 'string' ? line.includes(needle) : needle.test(line)) ? [i + 1] : [],
+  );
 }
 
 function pairs(hits: readonly SearchHit[]): string[] {
@@ -195,22 +251,74 @@ function hitsIn(hits: readonly SearchHit[], relative: string): SearchHit[] {
 test('each hit says where it is, whose package, which copy and which function', () => {
   const hits = search({ roots: root, literal: NEEDLE });
   const expected: Array<[string, string[], string, string, Array<string | null>]> = [
-    ['node_modules/socket.io-old/History.md', ['fix reconnect after transport error'], 'socket.io@1.3.7', 'docs', [null]],
+    [
+      'node_modules/socket.io-old/History.md',
+      ['fix reconnect after transport error'],
+      'socket.io@1.3.7',
+      'docs',
+      [null],
+    ],
     ['node_modules/socket.io-old/lib/naïve.js', ['transport error'], 'socket.io@1.3.7', 'server', ['café']],
-    ['node_modules/socket.io-old/node_modules/engine.io/lib/socket.js', SERVER_SOCKET, 'engine.io@1.5.4', 'server', [null, 'Socket.prototype.onError', 'Socket.prototype.onError', 'setup']],
-    ['node_modules/socket.io-old/node_modules/engine.io/test/socket.js', ['closes on transport error'], 'engine.io@1.5.4', 'tests', [null]],
-    ['node_modules/socket.io-new/dist/socket.js', SOCKET_IO_4_SERVER, 'socket.io@4.8.4', 'server', ['Socket', 'Socket.prototype._onerror']],
+    [
+      'node_modules/socket.io-old/node_modules/engine.io/lib/socket.js',
+      SERVER_SOCKET,
+      'engine.io@1.5.4',
+      'server',
+      [null, 'Socket.prototype.onError', 'Socket.prototype.onError', 'setup'],
+    ],
+    [
+      'node_modules/socket.io-old/node_modules/engine.io/test/socket.js',
+      ['closes on transport error'],
+      'engine.io@1.5.4',
+      'tests',
+      [null],
+    ],
+    [
+      'node_modules/socket.io-new/dist/socket.js',
+      SOCKET_IO_4_SERVER,
+      'socket.io@4.8.4',
+      'server',
+      ['Socket', 'Socket.prototype._onerror'],
+    ],
     ['node_modules/socket.io-new/client-dist/socket.io.js', ROLLUP_BUNDLE, 'socket.io@4.8.4', 'bundle', ['onError']],
-    ['node_modules/socket.io-client-old/socket.io.js', BROWSERIFY_BUNDLE, 'socket.io-client@1.3.7', 'bundle', ['Socket.prototype.onError']],
-    ['node_modules/socket.io-client-old/dist/socket.io.min.js', MINIFIED, 'socket.io-client@1.3.7', 'bundle', ['n.prototype.onError']],
-    ['node_modules/socket.io-client-old/node_modules/engine.io-client/lib/socket.js', CLIENT_SOCKET, 'engine.io-client@1.5.4', 'client', ['Socket.prototype.onError', 'Socket.probe', 'report']],
-    ['node_modules/socket.io-client-old/node_modules/engine.io-client/README.md', ['following a transport error'], 'engine.io-client@1.5.4', 'docs', [null]],
+    [
+      'node_modules/socket.io-client-old/socket.io.js',
+      BROWSERIFY_BUNDLE,
+      'socket.io-client@1.3.7',
+      'bundle',
+      ['Socket.prototype.onError'],
+    ],
+    [
+      'node_modules/socket.io-client-old/dist/socket.io.min.js',
+      MINIFIED,
+      'socket.io-client@1.3.7',
+      'bundle',
+      ['n.prototype.onError'],
+    ],
+    [
+      'node_modules/socket.io-client-old/node_modules/engine.io-client/lib/socket.js',
+      CLIENT_SOCKET,
+      'engine.io-client@1.5.4',
+      'client',
+      ['Socket.prototype.onError', 'Socket.probe', 'report'],
+    ],
+    [
+      'node_modules/socket.io-client-old/node_modules/engine.io-client/README.md',
+      ['following a transport error'],
+      'engine.io-client@1.5.4',
+      'docs',
+      [null],
+    ],
   ];
   for (const [relative, lines, pkg, copy, enclosing] of expected) {
     const found = hitsIn(hits, relative);
     const fileLines = FIXTURE.find((f) => f.path === relative)!.lines!;
     const wanted = linesWith(fileLines, NEEDLE);
-    assert.deepEqual(found.map((h) => h.line), wanted, relative);
+    assert.deepEqual(
+      found.map((h) => h.line),
+      wanted,
+      relative,
+    );
     assert.ok(lines.length > 0);
     for (const [i, hit] of found.entries()) {
       const text = fileLines[hit.line - 1];
@@ -232,16 +340,46 @@ test('each hit says where it is, whose package, which copy and which function', 
   );
 });
 
-test('a regex finds the copies of ws: the server\'s, the client\'s, and a standalone one', () => {
+test("a regex finds the copies of ws: the server's, the client's, and a standalone one", () => {
   const hits = search({ roots: root, regex: REGEX });
   const receivers = hits.filter((hit) => hit.file.endsWith('Receiver.js'));
   assert.deepEqual(
-    receivers.map((hit) => [path.relative(root, hit.file), hit.line, hit.copy, `${hit.package?.name}@${hit.package?.version}`, hit.enclosing]),
+    receivers.map((hit) => [
+      path.relative(root, hit.file),
+      hit.line,
+      hit.copy,
+      `${hit.package?.name}@${hit.package?.version}`,
+      hit.enclosing,
+    ]),
     [
-      ['node_modules/socket.io-client-old/node_modules/engine.io-client/node_modules/ws/lib/Receiver.js', 7, 'client', 'ws@0.8.0', 'Receiver.prototype.applyExtensions'],
-      ['node_modules/socket.io-client-old/node_modules/engine.io-client/node_modules/ws/lib/Receiver.js', 17, 'client', 'ws@0.8.0', 'Receiver.prototype.error'],
-      ['node_modules/socket.io-old/node_modules/ws/lib/Receiver.js', 7, 'server', 'ws@0.8.0', 'Receiver.prototype.applyExtensions'],
-      ['node_modules/socket.io-old/node_modules/ws/lib/Receiver.js', 17, 'server', 'ws@0.8.0', 'Receiver.prototype.error'],
+      [
+        'node_modules/socket.io-client-old/node_modules/engine.io-client/node_modules/ws/lib/Receiver.js',
+        7,
+        'client',
+        'ws@0.8.0',
+        'Receiver.prototype.applyExtensions',
+      ],
+      [
+        'node_modules/socket.io-client-old/node_modules/engine.io-client/node_modules/ws/lib/Receiver.js',
+        17,
+        'client',
+        'ws@0.8.0',
+        'Receiver.prototype.error',
+      ],
+      [
+        'node_modules/socket.io-old/node_modules/ws/lib/Receiver.js',
+        7,
+        'server',
+        'ws@0.8.0',
+        'Receiver.prototype.applyExtensions',
+      ],
+      [
+        'node_modules/socket.io-old/node_modules/ws/lib/Receiver.js',
+        17,
+        'server',
+        'ws@0.8.0',
+        'Receiver.prototype.error',
+      ],
       ['node_modules/ws-1.0.1/lib/Receiver.js', 7, 'other', 'ws@1.0.1', 'Receiver.prototype.applyExtensions'],
       ['node_modules/ws-1.0.1/lib/Receiver.js', 17, 'other', 'ws@1.0.1', 'Receiver.prototype.error'],
     ],
@@ -254,15 +392,24 @@ test('a regex finds the copies of ws: the server\'s, the client\'s, and a standa
 test('binary files are skipped, a late NUL ends the text, symlinks below the root are not followed', () => {
   const hits = search({ roots: root, literal: NEEDLE });
   assert.equal(hitsIn(hits, 'assets/logo.png').length, 0);
-  assert.deepEqual(hitsIn(hits, 'logs/late-nul.log').map((h) => h.line), [1]);
+  assert.deepEqual(
+    hitsIn(hits, 'logs/late-nul.log').map((h) => h.line),
+    [1],
+  );
   assert.ok(!hits.some((hit) => hit.file.includes('linked-engine.io')));
   // A symlinked root is followed, as grep follows its arguments.
   const linked = search({ roots: path.join(root, 'linked-engine.io'), literal: NEEDLE });
-  assert.deepEqual(linked.map((h) => h.line), [2, 6, 8, 13, 1]);
+  assert.deepEqual(
+    linked.map((h) => h.line),
+    [2, 6, 8, 13, 1],
+  );
 });
 
 test('long lines are shown clipped around the match, with the column kept', () => {
-  const [hit] = hitsIn(search({ roots: root, literal: NEEDLE }), 'node_modules/socket.io-client-old/dist/socket.io.min.js');
+  const [hit] = hitsIn(
+    search({ roots: root, literal: NEEDLE }),
+    'node_modules/socket.io-client-old/dist/socket.io.min.js',
+  );
   assert.equal(hit.clipped, true);
   assert.equal(hit.column, MINIFIED[0].indexOf(NEEDLE) + 1);
   assert.ok(hit.text.startsWith('…') && hit.text.endsWith('…'), hit.text);
@@ -286,10 +433,14 @@ test('long lines are shown clipped around the match, with the column kept', () =
 test('hits group as server, client, bundle, docs, tests, other', () => {
   const groups = grouped(search({ roots: root, literal: NEEDLE }));
   assert.deepEqual(Object.keys(groups), [...COPY_KINDS]);
-  assert.deepEqual(
-    Object.fromEntries(Object.entries(groups).map(([kind, hits]) => [kind, hits.length])),
-    { server: 7, client: 3, bundle: 3, docs: 2, tests: 1, other: 2 },
-  );
+  assert.deepEqual(Object.fromEntries(Object.entries(groups).map(([kind, hits]) => [kind, hits.length])), {
+    server: 7,
+    client: 3,
+    bundle: 3,
+    docs: 2,
+    tests: 1,
+    other: 2,
+  });
 });
 
 test('scope: several roots are searched once each, an include filter keeps files by relative path', () => {
@@ -299,7 +450,10 @@ test('scope: several roots are searched once each, an include filter keeps files
   const onlyJs = search({ roots: root, literal: NEEDLE, include: (relative) => relative.endsWith('.js') });
   assert.ok(onlyJs.length > 0 && onlyJs.every((hit) => hit.file.endsWith('.js')));
   const libOnly = search({ roots: engine, literal: NEEDLE, include: (relative) => relative.startsWith('lib/') });
-  assert.deepEqual(libOnly.map((h) => h.line), [2, 6, 8, 13]);
+  assert.deepEqual(
+    libOnly.map((h) => h.line),
+    [2, 6, 8, 13],
+  );
   // Known package folders decide the side, ahead of the package names.
   const sided = search({ roots: root, regex: REGEX, sides: { [path.join(root, 'node_modules/ws-1.0.1')]: 'client' } });
   assert.equal(sided.find((hit) => hit.file.includes('ws-1.0.1'))?.copy, 'client');
@@ -321,7 +475,10 @@ test('same (path, line) pairs as GNU grep on the fixture', () => {
   }
   // By construction, too: the generated file's braces.
   const braces = search({ roots: path.join(root, 'logs/generated.js'), regex: '^\\s*\\}' });
-  assert.deepEqual(braces.map((h) => h.line), linesWith(GENERATED, /^\s*\}/));
+  assert.deepEqual(
+    braces.map((h) => h.line),
+    linesWith(GENERATED, /^\s*\}/),
+  );
 });
 
 test('same (path, line) pairs as GNU grep on an installed package: socket.io 1.3.7', () => {
@@ -340,7 +497,7 @@ test('same (path, line) pairs as GNU grep on an installed package: socket.io 1.3
   }
 });
 
-test('a named function\'s source is read whole from the installed file', () => {
+test("a named function's source is read whole from the installed file", () => {
   const file = path.join(root, 'node_modules/socket.io-old/node_modules/ws/lib/Receiver.js');
   const source = functionSource(file, 'Receiver.prototype.applyExtensions');
   assert.deepEqual([source.startLine, source.endLine], [1, 15]);
@@ -357,7 +514,12 @@ test('a named function\'s source is read whole from the installed file', () => {
   assert.throws(() => functionSource(path.join(root, 'missing.js'), 'x'), /cannot read/);
   // A default parameter's `{}` comes before the body's brace (engine.io 6's BaseServer).
   const defaults = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-defaults-')), 'defaults.js');
-  fs.writeFileSync(defaults, ['class Server extends events.EventEmitter {', '  constructor(opts = {}) {', '    super();', '  }', '}', ''].join('\n'));
+  fs.writeFileSync(
+    defaults,
+    ['class Server extends events.EventEmitter {', '  constructor(opts = {}) {', '    super();', '  }', '}', ''].join(
+      '\n',
+    ),
+  );
   assert.deepEqual(Object.values(functionSource(defaults, 'Server')).slice(1, 4), ['Server', 2, 4]);
   assert.equal(sourceLines(file, 6, 7), RECEIVER.slice(5, 7).join('\n'));
   assert.throws(() => sourceLines(file, 0, 3), /outside/);
@@ -404,7 +566,13 @@ test('a RegExp object keeps its flags', () => {
 test('the bench times both tools on the same files and finds the same hits (numbers only, no timing goal)', () => {
   const result = benchSearch({ root, literal: NEEDLE, regex: REGEX, runs: 2 });
   assert.equal(result.files, FIXTURE.length);
-  assert.deepEqual(result.timings.map((t) => [t.kind, t.pattern]), [['literal', NEEDLE], ['regex', REGEX]]);
+  assert.deepEqual(
+    result.timings.map((t) => [t.kind, t.pattern]),
+    [
+      ['literal', NEEDLE],
+      ['regex', REGEX],
+    ],
+  );
   for (const timing of result.timings) {
     assert.equal(timing.hits, timing.grepHits);
     assert.equal(timing.oursRunsMs.length, 2);

@@ -5,7 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { describeAck, describeCpu, describeHeadline, describeHeatmap, describeStability, describeWire, rangeText, sizesText } from '../src/chapters/sweep/describe';
+import {
+  describeAck,
+  describeCpu,
+  describeHeadline,
+  describeHeatmap,
+  describeStability,
+  describeWire,
+  rangeText,
+  sizesText,
+} from '../src/chapters/sweep/describe';
 import { headlineSelection, pooledByPayload, type PooledRow, type Row } from '../src/chapters/sweep/rows';
 import type { Spread } from '../src/metrics';
 import { KiB, MiB } from '../src/params';
@@ -13,12 +22,28 @@ import type { CellAggregate, DeflateComparison } from '../src/sweep/aggregate';
 import type { SweepCell } from '../src/sweep/grid';
 
 const SIZES = [1 * KiB, 64 * KiB, 256 * KiB, 1 * MiB, 4 * MiB];
-const sp = (median: number, min = median, max = median, n = 3): Spread => ({ median: median, min: min, max: max, n: n });
+const sp = (median: number, min = median, max = median, n = 3): Spread => ({
+  median: median,
+  min: min,
+  max: max,
+  n: n,
+});
 
 function row(over: Partial<Row>): Row {
   return {
-    stack: '2015', deflate: 'on', payload: 'data-url', frameSize: KiB, rate: 10, burst: 3, value: sp(0),
-    runs: 3, completed: 3, runsWithDisconnects: 0, provenZero: 3, blockers: {}, ...over,
+    stack: '2015',
+    deflate: 'on',
+    payload: 'data-url',
+    frameSize: KiB,
+    rate: 10,
+    burst: 3,
+    value: sp(0),
+    runs: 3,
+    completed: 3,
+    runsWithDisconnects: 0,
+    provenZero: 3,
+    blockers: {},
+    ...over,
   };
 }
 
@@ -34,13 +59,15 @@ test('sizes are named against all sizes measured: a top range, every size, or a 
 
 test('the headline: disconnects from a size up with their range and denominators; a proven zero with deflate off', () => {
   const rows = [
-    ...SIZES.map((size, i) => row({
-      frameSize: size,
-      value: i >= 2 ? sp(12 + 10 * i, 6, 60) : sp(0),
-      runsWithDisconnects: i >= 2 ? 3 : 0,
-      provenZero: 0,
-      blockers: i >= 2 ? { failures: 3 } : { 'no continuation frame was seen on the wire': 3 },
-    })),
+    ...SIZES.map((size, i) =>
+      row({
+        frameSize: size,
+        value: i >= 2 ? sp(12 + 10 * i, 6, 60) : sp(0),
+        runsWithDisconnects: i >= 2 ? 3 : 0,
+        provenZero: 0,
+        blockers: i >= 2 ? { failures: 3 } : { 'no continuation frame was seen on the wire': 3 },
+      }),
+    ),
     ...SIZES.map((size) => row({ deflate: 'off', frameSize: size })),
   ];
   const text = describeHeadline(rows);
@@ -54,7 +81,12 @@ test('the headline: disconnects from a size up with their range and denominators
 
 test('the headline gathers every stack × deflate setting without a disconnect into one sentence', () => {
   const rows = [
-    row({ stack: '2016-fixed', frameSize: KiB, provenZero: 0, blockers: { 'no continuation frame was seen on the wire': 3 } }),
+    row({
+      stack: '2016-fixed',
+      frameSize: KiB,
+      provenZero: 0,
+      blockers: { 'no continuation frame was seen on the wire': 3 },
+    }),
     row({ stack: '2016-fixed', frameSize: MiB, provenZero: 1, blockers: { 'delivered ≠ sent': 2 } }),
     row({ stack: '2016-fixed', deflate: 'off', frameSize: MiB }),
     row({ stack: 'today', frameSize: MiB }),
@@ -69,7 +101,15 @@ test('the headline gathers every stack × deflate setting without a disconnect i
 
 test('the headline names runs that could not be measured, and a partly proven zero', () => {
   const rows = [
-    row({ stack: 'today', deflate: 'on', frameSize: KiB, runs: 3, completed: 2, provenZero: 1, blockers: { 'delivered ≠ sent': 1 } }),
+    row({
+      stack: 'today',
+      deflate: 'on',
+      frameSize: KiB,
+      runs: 3,
+      completed: 2,
+      provenZero: 1,
+      blockers: { 'delivered ≠ sent': 1 },
+    }),
   ];
   assert.equal(
     describeHeadline(rows),
@@ -79,19 +119,35 @@ test('the headline names runs that could not be measured, and a partly proven ze
 
 test('CPU: at how many sizes deflate on cost more, and the on/off factor', () => {
   const rows = [
-    row({ frameSize: KiB, value: sp(30) }), row({ frameSize: KiB, deflate: 'off', value: sp(20) }),
-    row({ frameSize: MiB, value: sp(90) }), row({ frameSize: MiB, deflate: 'off', value: sp(30) }),
-    row({ frameSize: 4 * MiB, value: null }), row({ frameSize: 4 * MiB, deflate: 'off', value: sp(25) }),
+    row({ frameSize: KiB, value: sp(30) }),
+    row({ frameSize: KiB, deflate: 'off', value: sp(20) }),
+    row({ frameSize: MiB, value: sp(90) }),
+    row({ frameSize: MiB, deflate: 'off', value: sp(30) }),
+    row({ frameSize: 4 * MiB, value: null }),
+    row({ frameSize: 4 * MiB, deflate: 'off', value: sp(25) }),
   ];
-  assert.equal(describeCpu(rows), 'On 2015, deflate on cost more server CPU per MiB delivered than off at 2 of 2 frame sizes (on/off 1.5–3×, medians over repeats).');
+  assert.equal(
+    describeCpu(rows),
+    'On 2015, deflate on cost more server CPU per MiB delivered than off at 2 of 2 frame sizes (on/off 1.5–3×, medians over repeats).',
+  );
 });
 
 test('bytes on the wire: payloads ordered by how much deflate shrank them, with gaps named', () => {
   const pooled = (payload: PooledRow['payload'], frameSize: number, ratio: number | null): PooledRow => ({
-    payload: payload, frameSize: frameSize, deflate: 'on', value: ratio === null ? null : sp(ratio, ratio, ratio, 2), runs: 2, stacks: ['today'],
+    payload: payload,
+    frameSize: frameSize,
+    deflate: 'on',
+    value: ratio === null ? null : sp(ratio, ratio, ratio, 2),
+    runs: 2,
+    stacks: ['today'],
   });
   const text = describeWire([
-    pooled('json', KiB, 4), pooled('json', MiB, 8), pooled('png', KiB, 1), pooled('png', MiB, 1), pooled('data-url', MiB, 1.33), pooled('data-url', 4 * MiB, null),
+    pooled('json', KiB, 4),
+    pooled('json', MiB, 8),
+    pooled('png', KiB, 1),
+    pooled('png', MiB, 1),
+    pooled('data-url', MiB, 1.33),
+    pooled('data-url', 4 * MiB, null),
     { ...pooled('json', KiB, 0.81), deflate: 'off' },
   ]);
   assert.equal(
@@ -102,21 +158,37 @@ test('bytes on the wire: payloads ordered by how much deflate shrank them, with 
       'Over all sizes measured: json 4–8× (4 runs over 2 frame sizes); png 1× (4 runs over 2 frame sizes); data-url 1.33× (2 runs over 1 frame size). ' +
       'No exact figure at data-url 4 MiB: no run there delivered every message it sent.',
   );
-  assert.match(describeWire([{ ...pooled('json', KiB, 0.81), deflate: 'off' }]), /^No run with deflate on delivered every message/);
+  assert.match(
+    describeWire([{ ...pooled('json', KiB, 0.81), deflate: 'off' }]),
+    /^No run with deflate on delivered every message/,
+  );
 });
 
 test('ack latency: smallest and largest size per deflate setting, and sizes with no ack', () => {
   const rows = [
-    row({ frameSize: KiB, value: sp(12) }), row({ frameSize: MiB, value: null }),
-    row({ frameSize: KiB, deflate: 'off', value: sp(10) }), row({ frameSize: MiB, deflate: 'off', value: sp(3889) }),
+    row({ frameSize: KiB, value: sp(12) }),
+    row({ frameSize: MiB, value: null }),
+    row({ frameSize: KiB, deflate: 'off', value: sp(10) }),
+    row({ frameSize: MiB, deflate: 'off', value: sp(3889) }),
   ];
-  assert.equal(describeAck(rows), 'On 2015, p99 ack round trip (median over repeats) with deflate on, 12 ms at 1 KiB (no ack at all at 1 MiB); with deflate off, 10 ms at 1 KiB and 3,889 ms at 1 MiB.');
+  assert.equal(
+    describeAck(rows),
+    'On 2015, p99 ack round trip (median over repeats) with deflate on, 12 ms at 1 KiB (no ack at all at 1 MiB); with deflate off, 10 ms at 1 KiB and 3,889 ms at 1 MiB.',
+  );
 });
 
 test('heat map: combinations with disconnects, the worst, and the smallest frame with any', () => {
   const rows = [
     row({ frameSize: 64 * KiB, rate: 2, burst: 1 }),
-    row({ frameSize: 1 * MiB, rate: 2, burst: 1, value: sp(6, 6, 6, 1), runsWithDisconnects: 1, runs: 1, completed: 1 }),
+    row({
+      frameSize: 1 * MiB,
+      rate: 2,
+      burst: 1,
+      value: sp(6, 6, 6, 1),
+      runsWithDisconnects: 1,
+      runs: 1,
+      completed: 1,
+    }),
     row({ frameSize: 1 * MiB, rate: 10, burst: 3, value: sp(40, 20, 80), runsWithDisconnects: 3 }),
     row({ frameSize: 64 * KiB, rate: 10, burst: 3 }),
   ];
@@ -124,53 +196,119 @@ test('heat map: combinations with disconnects, the worst, and the smallest frame
     describeHeatmap(rows),
     'On 2015 with deflate on, 2 of 4 combinations of frame size, rate and burst had disconnects (4 of the 10 runs in all). The most: 40 per minute (median of 3 runs) with 1 MiB at 10/s ×3; the smallest frame with any: 1 MiB at 2/s ×1.',
   );
-  assert.equal(describeHeatmap(rows.filter((r) => r.frameSize === 64 * KiB)),
-    'On 2015 with deflate on, none of 2 combinations of frame size, rate and burst had a disconnect (all 6 runs with every positive control holding).');
+  assert.equal(
+    describeHeatmap(rows.filter((r) => r.frameSize === 64 * KiB)),
+    'On 2015 with deflate on, none of 2 combinations of frame size, rate and burst had a disconnect (all 6 runs with every positive control holding).',
+  );
 });
 
 test('stability: comparisons agreeing in every repeat are counted by direction; the others are named', () => {
   const cell = { stack: '2015', payload: 'data-url', frameSize: MiB, rate: 10, burst: 3 } as DeflateComparison['cell'];
-  const cmp = (frameSize: number, directions: Array<DeflateComparison['repeats'][number]['direction']>): DeflateComparison => ({
-    cell: { ...cell, frameSize: frameSize }, metric: 'disconnectsPerMin', on: null, off: null,
+  const cmp = (
+    frameSize: number,
+    directions: Array<DeflateComparison['repeats'][number]['direction']>,
+  ): DeflateComparison => ({
+    cell: { ...cell, frameSize: frameSize },
+    metric: 'disconnectsPerMin',
+    on: null,
+    off: null,
     repeats: directions.map((d, i) => ({ repeat: i, on: 0, off: 0, direction: d })),
     stable: new Set(directions).size === 1 ? directions[0] : null,
   });
-  const text = describeStability([
-    cmp(MiB, ['on higher', 'on higher', 'on higher']),
-    cmp(4 * MiB, ['on higher', 'on higher', 'on higher']),
-    cmp(KiB, ['equal', 'equal', 'equal']),
-    cmp(256 * KiB, ['on higher', 'equal', 'on higher']),
-    cmp(64 * KiB, ['on higher']),
-  ], 'disconnects per minute', 3);
+  const text = describeStability(
+    [
+      cmp(MiB, ['on higher', 'on higher', 'on higher']),
+      cmp(4 * MiB, ['on higher', 'on higher', 'on higher']),
+      cmp(KiB, ['equal', 'equal', 'equal']),
+      cmp(256 * KiB, ['on higher', 'equal', 'on higher']),
+      cmp(64 * KiB, ['on higher']),
+    ],
+    'disconnects per minute',
+    3,
+  );
   assert.equal(
     text,
     'Of 4 on/off comparisons of disconnects per minute with at least 3 paired repeats, 3 came out the same way in every repeat (2 higher with deflate on, 1 equal); ' +
       '1 did not: 2015 data-url 256 KiB (higher with deflate on / equal / higher with deflate on).',
   );
-  assert.match(describeStability([cmp(64 * KiB, ['on higher'])], 'x', 3), /^No on\/off comparison of x has 3 paired repeats/);
+  assert.match(
+    describeStability([cmp(64 * KiB, ['on higher'])], 'x', 3),
+    /^No on\/off comparison of x has 3 paired repeats/,
+  );
 });
 
 function agg(cell: Partial<SweepCell>, ratios: number[] = []): CellAggregate {
-  const full = { stack: '2015', deflate: 'on', payload: 'data-url', frameSize: KiB, rate: 10, burst: 3, ...cell } as SweepCell;
+  const full = {
+    stack: '2015',
+    deflate: 'on',
+    payload: 'data-url',
+    frameSize: KiB,
+    rate: 10,
+    burst: 3,
+    ...cell,
+  } as SweepCell;
   return {
-    key: JSON.stringify(full), cell: full, runs: ratios.length, completed: ratios.length, runErrors: [],
-    spreads: {} as CellAggregate['spreads'], totals: {} as CellAggregate['totals'], runsWithDisconnects: 0, provenZero: 0,
-    blockers: {}, byReason: {}, byError: {},
-    byRepeat: new Map(ratios.map((r, i) => [i, { compressionRatio: r } as CellAggregate['byRepeat'] extends Map<number, infer M> ? M : never])),
+    key: JSON.stringify(full),
+    cell: full,
+    runs: ratios.length,
+    completed: ratios.length,
+    runErrors: [],
+    spreads: {} as CellAggregate['spreads'],
+    totals: {} as CellAggregate['totals'],
+    runsWithDisconnects: 0,
+    provenZero: 0,
+    blockers: {},
+    byReason: {},
+    byError: {},
+    byRepeat: new Map(
+      ratios.map((r, i) => [
+        i,
+        { compressionRatio: r } as CellAggregate['byRepeat'] extends Map<number, infer M> ? M : never,
+      ]),
+    ),
   };
 }
 
 test('the headline load: data URLs, at the rate × burst with the most cells, the heavier on a tie', () => {
-  assert.deepEqual(headlineSelection([agg({ rate: 2, burst: 1 }), agg({ rate: 10, burst: 3 }), agg({ rate: 10, burst: 3, deflate: 'off' }), agg({ payload: 'json', rate: 2, burst: 1 })]),
-    { payload: 'data-url', rate: 10, burst: 3 });
-  assert.deepEqual(headlineSelection([agg({ rate: 2, burst: 1 }), agg({ rate: 10, burst: 1 })]), { payload: 'data-url', rate: 10, burst: 1 });
-  assert.deepEqual(headlineSelection([agg({ payload: 'json', rate: 2, burst: 1 })]), { payload: 'json', rate: 2, burst: 1 });
+  assert.deepEqual(
+    headlineSelection([
+      agg({ rate: 2, burst: 1 }),
+      agg({ rate: 10, burst: 3 }),
+      agg({ rate: 10, burst: 3, deflate: 'off' }),
+      agg({ payload: 'json', rate: 2, burst: 1 }),
+    ]),
+    { payload: 'data-url', rate: 10, burst: 3 },
+  );
+  assert.deepEqual(headlineSelection([agg({ rate: 2, burst: 1 }), agg({ rate: 10, burst: 1 })]), {
+    payload: 'data-url',
+    rate: 10,
+    burst: 1,
+  });
+  assert.deepEqual(headlineSelection([agg({ payload: 'json', rate: 2, burst: 1 })]), {
+    payload: 'json',
+    rate: 2,
+    burst: 1,
+  });
   assert.equal(headlineSelection([]), null);
 });
 
 test('pooling by payload: every run of every stack and load of a payload × size × deflate counts once', () => {
-  const pooled = pooledByPayload([agg({ stack: '2015' }, [1.3, 1.4]), agg({ stack: 'today', rate: 2 }, [1.2]), agg({ stack: 'today', payload: 'json' }, [4])], 'compressionRatio');
+  const pooled = pooledByPayload(
+    [
+      agg({ stack: '2015' }, [1.3, 1.4]),
+      agg({ stack: 'today', rate: 2 }, [1.2]),
+      agg({ stack: 'today', payload: 'json' }, [4]),
+    ],
+    'compressionRatio',
+  );
   assert.equal(pooled.length, 2);
-  assert.deepEqual(pooled[0], { payload: 'data-url', frameSize: KiB, deflate: 'on', runs: 3, stacks: ['2015', 'today'], value: { median: 1.3, min: 1.2, max: 1.4, n: 3 } });
+  assert.deepEqual(pooled[0], {
+    payload: 'data-url',
+    frameSize: KiB,
+    deflate: 'on',
+    runs: 3,
+    stacks: ['2015', 'today'],
+    value: { median: 1.3, min: 1.2, max: 1.4, n: 3 },
+  });
   assert.equal(pooled[1].payload, 'json');
 });

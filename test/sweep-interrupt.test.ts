@@ -17,7 +17,26 @@ import { running } from './support/process';
 
 const SWEEP_CLI = path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'sweep.js');
 // 2 cells (deflate on, off) × 2 repeats of 300 ms on today's stack: four short runs.
-const TINY = ['--stacks', 'today', '--deflate', 'on,off', '--payload', 'json', '--frame-sizes', '1KiB', '--rate', '5', '--burst', '1', '--repeats', '2', '--duration', '300ms', '--clients', '1'];
+const TINY = [
+  '--stacks',
+  'today',
+  '--deflate',
+  'on,off',
+  '--payload',
+  'json',
+  '--frame-sizes',
+  '1KiB',
+  '--rate',
+  '5',
+  '--burst',
+  '1',
+  '--repeats',
+  '2',
+  '--duration',
+  '300ms',
+  '--clients',
+  '1',
+];
 const PLANNED = 4;
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-sweep-kill-'));
@@ -42,7 +61,10 @@ function descendants(pid: number): number[] {
       } catch {
         continue;
       }
-      for (const child of children.split(' ').filter((s) => s.trim() !== '').map(Number)) {
+      for (const child of children
+        .split(' ')
+        .filter((s) => s.trim() !== '')
+        .map(Number)) {
         out.push(child);
         walk(child);
       }
@@ -58,7 +80,8 @@ const exited = (child: ChildProcess) =>
     else child.once('exit', (code, signal) => resolve(signal ?? code));
   });
 
-const jsonFiles = (dir: string): string[] => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((name) => name.endsWith('.json')) : []);
+const jsonFiles = (dir: string): string[] =>
+  fs.existsSync(dir) ? fs.readdirSync(dir).filter((name) => name.endsWith('.json')) : [];
 
 test('kill -9 during a sweep: every record valid, nothing left running, and the next invocation resumes', async () => {
   const dataDir = path.join(tmp, 'data');
@@ -88,18 +111,29 @@ test('kill -9 during a sweep: every record valid, nothing left running, and the 
 
   const killed = readRecords<SweepRecord>(SWEEP_KIND, dataDir);
   assert.deepEqual(killed.skipped, [], 'every record the killed sweep left is valid');
-  assert.ok(killed.records.length >= 1 && killed.records.length < PLANNED, `${killed.records.length} of ${PLANNED} recorded before the kill`);
+  assert.ok(
+    killed.records.length >= 1 && killed.records.length < PLANNED,
+    `${killed.records.length} of ${PLANNED} recorded before the kill`,
+  );
   assert.deepEqual(readRecords(SESSION_KIND, dataDir).skipped, []);
   const before = new Map(killed.records.map((r) => [r.id, fs.statSync(path.join(records, `${r.id}.json`)).mtimeMs]));
 
   const resumed = spawnSync(process.execPath, [SWEEP_CLI, ...TINY], { env: env, encoding: 'utf8', timeout: 180_000 });
   assert.equal(resumed.status, 0, resumed.stderr);
-  assert.match(resumed.stderr, new RegExp(`${PLANNED} runs planned, ${PLANNED - killed.records.length} to make, ${killed.records.length} already recorded`));
+  assert.match(
+    resumed.stderr,
+    new RegExp(
+      `${PLANNED} runs planned, ${PLANNED - killed.records.length} to make, ${killed.records.length} already recorded`,
+    ),
+  );
   const after = readRecords<SweepRecord>(SWEEP_KIND, dataDir);
   assert.deepEqual(after.skipped, []);
   assert.equal(after.records.length, PLANNED);
   assert.equal(new Set(after.records.map((r) => r.key)).size, PLANNED, 'one record per run');
-  assert.ok(after.records.every((r) => r.status === 'completed'), JSON.stringify(after.records.map((r) => r.error)));
+  assert.ok(
+    after.records.every((r) => r.status === 'completed'),
+    JSON.stringify(after.records.map((r) => r.error)),
+  );
   for (const [id, mtime] of before) {
     assert.equal(fs.statSync(path.join(records, `${id}.json`)).mtimeMs, mtime, `${id} was skipped, not measured again`);
   }
@@ -127,7 +161,10 @@ const filler = 'x'.repeat(16 * 1024 * 1024);
 test('kill -9 while a record is being written leaves no partial record', async () => {
   const dataDir = path.join(tmp, 'torn');
   const folder = path.join(dataDir, SWEEP_KIND);
-  const writer = spawn(process.execPath, ['-e', WRITER], { env: { ...process.env, [DATA_DIR_ENV]: dataDir }, stdio: 'ignore' });
+  const writer = spawn(process.execPath, ['-e', WRITER], {
+    env: { ...process.env, [DATA_DIR_ENV]: dataDir },
+    stdio: 'ignore',
+  });
   // Whole records are all the same size; anything smaller is a write in progress.
   let full = 0;
   const deadline = Date.now() + 60_000;

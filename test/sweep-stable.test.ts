@@ -26,7 +26,18 @@ const GRID: SweepGrid = {
   description: 'today, deflate on and off, 1 MiB data URLs, 3 repeats of 1.5 s',
   clients: 2,
   duration: 1500,
-  blocks: [{ purpose: 'the stable-conclusion check', stacks: ['today'], deflate: ['on', 'off'], payloads: ['data-url'], frameSizes: [MiB], rates: [5], bursts: [1], repeats: STABLE_REPEATS }],
+  blocks: [
+    {
+      purpose: 'the stable-conclusion check',
+      stacks: ['today'],
+      deflate: ['on', 'off'],
+      payloads: ['data-url'],
+      frameSizes: [MiB],
+      rates: [5],
+      bursts: [1],
+      repeats: STABLE_REPEATS,
+    },
+  ],
 };
 
 let dir: string;
@@ -99,22 +110,37 @@ function withOneRepeatTurned(recs: SweepRecord[]): SweepRecord[] {
 test('a comparison whose repeats disagree is not called stable, and the report names it with both spreads', () => {
   const turned = withOneRepeatTurned(records);
   const [c] = compareDeflate(aggregateCells(turned), 'cpuMsPerMiB');
-  assert.deepEqual(c.repeats.map((r) => r.direction), ['on higher', 'off higher', 'on higher']);
+  assert.deepEqual(
+    c.repeats.map((r) => r.direction),
+    ['on higher', 'off higher', 'on higher'],
+  );
   assert.equal(c.stable, null);
   const text = stabilityText(dataOf(turned));
-  assert.match(text, /Of 1 on\/off comparison of server CPU per MiB with at least 3 paired repeats, 0 came out the same way in every repeat; 1 did not: today data-url 1 MiB/);
+  assert.match(
+    text,
+    /Of 1 on\/off comparison of server CPU per MiB with at least 3 paired repeats, 0 came out the same way in every repeat; 1 did not: today data-url 1 MiB/,
+  );
   // The spread: each side's median and range over the repeats, in the table under the sentence.
   assert.ok(c.on && c.off && c.on.min < c.on.max, JSON.stringify(c.on));
   for (const side of [c.on, c.off]) {
-    const range = formatNumber(side.min) === formatNumber(side.max) ? formatNumber(side.min) : `${formatNumber(side.min)}–${formatNumber(side.max)}`;
-    assert.ok(text.includes(`${formatNumber(side.median)} [${range}]`), `median [range] ${formatNumber(side.median)} [${range}] stated in:\n${text}`);
+    const range =
+      formatNumber(side.min) === formatNumber(side.max)
+        ? formatNumber(side.min)
+        : `${formatNumber(side.min)}–${formatNumber(side.max)}`;
+    assert.ok(
+      text.includes(`${formatNumber(side.median)} [${range}]`),
+      `median [range] ${formatNumber(side.median)} [${range}] stated in:\n${text}`,
+    );
   }
   assert.match(text, /on>off on<off on>off/);
 });
 
 test('the stable comparisons are stated as such, with their spread', () => {
   const text = stabilityText(dataOf(records));
-  assert.match(text, /Of 1 on\/off comparison of server CPU per MiB with at least 3 paired repeats, 1 came out the same way in every repeat \(1 higher with deflate on\)\./);
+  assert.match(
+    text,
+    /Of 1 on\/off comparison of server CPU per MiB with at least 3 paired repeats, 1 came out the same way in every repeat \(1 higher with deflate on\)\./,
+  );
   const [c] = compareDeflate(aggregateCells(records), 'cpuMsPerMiB');
   assert.ok(c.on && c.off);
   assert.ok(text.includes(`${formatNumber(c.on.median)} [`) && text.includes(`${formatNumber(c.off.median)} [`), text);

@@ -13,7 +13,10 @@ import type { ScenarioRecord } from '../src/scenario';
 
 test('chapter 1 draws one picture size and says so for more', () => {
   assert.equal(symptomParams({ frameSizes: '640KiB' }).frameSizes.length, 1);
-  assert.throws(() => symptomParams({ frameSizes: '64KiB,1MiB' }), (e: Error) => e instanceof ParamError && /^frameSizes: .*give one/.test(e.message) && !e.message.includes('\n'));
+  assert.throws(
+    () => symptomParams({ frameSizes: '64KiB,1MiB' }),
+    (e: Error) => e instanceof ParamError && /^frameSizes: .*give one/.test(e.message) && !e.message.includes('\n'),
+  );
 });
 
 test('the browser spec adds the chat page; the Node spec is the same load without it', () => {
@@ -38,8 +41,12 @@ test('replaying from a dir without a matching run is one line that says what to 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-symptom-'));
   try {
     const spec = symptomSpec(symptomParams({ frameSizes: '640KiB' }), 'browser');
-    assert.throws(() => latestRecorded<ScenarioRecord>('scenario', dir, (r) => r.spec, spec),
-      (e: Error) => /^--from-data: no scenario record in .* run the report without --from-data/.test(e.message) && !e.message.includes('\n'));
+    assert.throws(
+      () => latestRecorded<ScenarioRecord>('scenario', dir, (r) => r.spec, spec),
+      (e: Error) =>
+        /^--from-data: no scenario record in .* run the report without --from-data/.test(e.message) &&
+        !e.message.includes('\n'),
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

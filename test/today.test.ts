@@ -8,7 +8,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { liveDefaults, readStackDeflateSource, readThresholdRule, readTodayDeflateSource } from '../src/chapters/today/defaults';
+import {
+  liveDefaults,
+  readStackDeflateSource,
+  readThresholdRule,
+  readTodayDeflateSource,
+} from '../src/chapters/today/defaults';
 import { cliffFinding, cliffRows, envelopeBytes, runCliff } from '../src/chapters/today/cliff';
 import { advicePlan, raisedLimit, readSweep } from '../src/chapters/today/advice';
 import { writeRecord } from '../src/records';
@@ -18,7 +23,7 @@ import { DATA_DIR_ENV } from '../src/paths';
 
 process.env[DATA_DIR_ENV] = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-today-'));
 
-test('today\'s default read from engine.io and ws source is off, with engine.io\'s threshold read too', () => {
+test("today's default read from engine.io and ws source is off, with engine.io's threshold read too", () => {
   const source = readTodayDeflateSource();
   assert.equal(source.verdict, 'off');
   assert.equal(source.defaultsNameDeflate, false);
@@ -27,7 +32,7 @@ test('today\'s default read from engine.io and ws source is off, with engine.io\
   assert.match(readThresholdRule().text, /server_no_context_takeover/);
 });
 
-test('every stack\'s live handshake agrees with the catalog\'s deflate default, and with ws\'s default read from source', async () => {
+test("every stack's live handshake agrees with the catalog's deflate default, and with ws's default read from source", async () => {
   const live = await liveDefaults();
   for (const l of live) {
     assert.ok(l.offer.includes('permessage-deflate'), `${l.stack}: its client offered deflate (${l.offer})`);
@@ -56,7 +61,13 @@ test('the cliff: a frame whose message fits is delivered; one byte of frame more
   // one without is counted as not understood, and nothing is invented when there is none.
   // (the committed data/sweep/ is read too, so counts are compared with what was there before)
   const before = readSweep();
-  const base = { schema: 1 as const, startedAt: records[0].startedAt, endedAt: records[0].endedAt, quick: true, meta: records[0].meta };
+  const base = {
+    schema: 1 as const,
+    startedAt: records[0].startedAt,
+    endedAt: records[0].endedAt,
+    quick: true,
+    meta: records[0].meta,
+  };
   await writeRecord({ ...base, kind: 'sweep', id: 'held-scenario', scenario: records[0] });
   await writeRecord({ ...base, kind: 'sweep', id: 'other-shape', cells: 3 });
   const sweep = readSweep();
@@ -69,8 +80,14 @@ test('the envelope grows with the digits of the sequence number, and advice plan
   assert.ok(envelopeBytes(10_000, 2, 1000) > envelopeBytes(1, 2, 1000));
   const params = resolveParams({ frameSizes: '256KiB,2MiB', duration: '1s' });
   const plan = advicePlan(params, 1e6);
-  assert.deepEqual(plan.filter((p) => p.frameSize === 256 * 1024).map((p) => p.option), ['defaults', 'deflate on']);
-  assert.deepEqual(plan.filter((p) => p.frameSize === 2 * 1024 * 1024).map((p) => p.option), ['defaults', 'deflate on', 'limit raised', 'chunked']);
+  assert.deepEqual(
+    plan.filter((p) => p.frameSize === 256 * 1024).map((p) => p.option),
+    ['defaults', 'deflate on'],
+  );
+  assert.deepEqual(
+    plan.filter((p) => p.frameSize === 2 * 1024 * 1024).map((p) => p.option),
+    ['defaults', 'deflate on', 'limit raised', 'chunked'],
+  );
   const chunked = plan.find((p) => p.option === 'chunked');
   assert.ok(chunked && chunked.spec.frameSize < 1e6 && chunked.spec.rate === params.rate * chunked.pieces);
   assert.equal(raisedLimit(1_000_073), 1024 * 1024);

@@ -19,7 +19,14 @@ export async function benchFirstFailure(runs = FIRST_FAILURE_RUNS): Promise<Firs
   const results: FirstFailureResult['runs'] = [];
   for (let i = 0; i < runs; i++) {
     const record = await runScenario(
-      { ...REPRODUCER, stack: '2015', deflate: 'on', seed: REPRODUCER.seed + i, duration: FAILURE_DEADLINE_MS, stopOnFirstFailure: true },
+      {
+        ...REPRODUCER,
+        stack: '2015',
+        deflate: 'on',
+        seed: REPRODUCER.seed + i,
+        duration: FAILURE_DEADLINE_MS,
+        stopOnFirstFailure: true,
+      },
       { record: false },
     );
     results.push({
@@ -30,5 +37,10 @@ export async function benchFirstFailure(runs = FIRST_FAILURE_RUNS): Promise<Firs
     });
   }
   const failed = results.filter((r) => r.firstFailureMs !== null && r.error).map((r) => r.firstFailureMs as number);
-  return { runs: results, medianMs: failed.length ? median(failed) : null, failedWithinDeadline: failed.length, deadlineMs: FAILURE_DEADLINE_MS };
+  return {
+    runs: results,
+    medianMs: failed.length ? median(failed) : null,
+    failedWithinDeadline: failed.length,
+    deadlineMs: FAILURE_DEADLINE_MS,
+  };
 }

@@ -24,7 +24,12 @@ export interface OverheadOptions {
   durationMs: number;
 }
 
-export const DEFAULT_OVERHEAD: OverheadOptions = { stack: 'today', payload: 'json', frameSize: 1 * KiB, durationMs: 5000 };
+export const DEFAULT_OVERHEAD: OverheadOptions = {
+  stack: 'today',
+  payload: 'json',
+  frameSize: 1 * KiB,
+  durationMs: 5000,
+};
 
 /** Measured pairs, alternating which side runs first: on a shared machine one pair is noise. */
 export const OVERHEAD_PAIRS = 3;
@@ -77,15 +82,31 @@ async function bareLoop(options: OverheadOptions): Promise<number> {
 }
 
 async function throughScenario(options: OverheadOptions): Promise<number> {
-  const record = await runScenario({
-    stack: options.stack, client: 'socket.io', payload: options.payload, frameSize: options.frameSize, fragmentSize: options.frameSize,
-    rate: OVERHEAD_RATE, clients: 1, burst: OVERHEAD_BURST, deflate: 'default', duration: options.durationMs, seed: 1, placement: 'in-process',
-  }, { record: false });
+  const record = await runScenario(
+    {
+      stack: options.stack,
+      client: 'socket.io',
+      payload: options.payload,
+      frameSize: options.frameSize,
+      fragmentSize: options.frameSize,
+      rate: OVERHEAD_RATE,
+      clients: 1,
+      burst: OVERHEAD_BURST,
+      deflate: 'default',
+      duration: options.durationMs,
+      seed: 1,
+      placement: 'in-process',
+    },
+    { record: false },
+  );
   return record.result.delivered / (record.result.loadMs / 1000);
 }
 
 /** Measures OVERHEAD_PAIRS pairs, alternating the order, and returns every pair and the median ratio. */
-export async function benchHarnessOverhead(options: OverheadOptions = DEFAULT_OVERHEAD, pairCount = OVERHEAD_PAIRS): Promise<OverheadResult> {
+export async function benchHarnessOverhead(
+  options: OverheadOptions = DEFAULT_OVERHEAD,
+  pairCount = OVERHEAD_PAIRS,
+): Promise<OverheadResult> {
   const pairs: OverheadPair[] = [];
   for (let i = 0; i < pairCount; i++) {
     let barePerSecond: number;

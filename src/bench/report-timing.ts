@@ -28,7 +28,12 @@ export interface ReportTiming {
 
 interface ReportJson {
   wallMs: number;
-  chapters: Array<{ number: number; slug: string; status: string; run?: { kernelStartMs?: number; runMs?: number; wallMs?: number; peakRssKiB?: number } }>;
+  chapters: Array<{
+    number: number;
+    slug: string;
+    status: string;
+    run?: { kernelStartMs?: number; runMs?: number; wallMs?: number; peakRssKiB?: number };
+  }>;
 }
 
 /** Runs the report CLI in the given mode and returns its per-chapter timings. */
@@ -36,7 +41,9 @@ export async function benchReport(mode: 'quick' | 'full'): Promise<ReportTiming>
   const cli = path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'report.js');
   const started = Date.now();
   const exitCode = await new Promise<number | null>((resolve) => {
-    const child = spawn(process.execPath, [cli, ...(mode === 'quick' ? ['--quick'] : [])], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, [cli, ...(mode === 'quick' ? ['--quick'] : [])], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     child.on('exit', (code) => resolve(code));
   });
   const wallMs = Date.now() - started;

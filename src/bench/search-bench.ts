@@ -46,10 +46,16 @@ export interface SearchBenchResult {
 }
 
 /** Times search() and grep on the roots for a literal and/or a regex. */
-export function benchSearch(options: { root: string | readonly string[]; literal?: string; regex?: string; runs?: number }): SearchBenchResult {
+export function benchSearch(options: {
+  root: string | readonly string[];
+  literal?: string;
+  regex?: string;
+  runs?: number;
+}): SearchBenchResult {
   const roots = typeof options.root === 'string' ? [options.root] : [...options.root];
   const runs = options.runs ?? SEARCH_BENCH_RUNS;
-  if (!Number.isInteger(runs) || runs < 1) throw new Error(`benchSearch: runs must be a whole number >= 1, got ${runs}`);
+  if (!Number.isInteger(runs) || runs < 1)
+    throw new Error(`benchSearch: runs must be a whole number >= 1, got ${runs}`);
   const queries: Array<{ literal: string } | { regex: string }> = [];
   if (options.literal !== undefined) queries.push({ literal: options.literal });
   if (options.regex !== undefined) queries.push({ regex: options.regex });
@@ -113,4 +119,3 @@ function childrenCpuMs(): number {
     return Number.NaN;
   }
 }
-

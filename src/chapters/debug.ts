@@ -5,7 +5,13 @@
  * are set beside the post's excerpt.
  */
 import { showLog, showTable } from '../display';
-import { isTransportError, knownDebugCopies, linesAround, POST_DISCONNECT_EXCERPT, type DebugCopy } from '../observe/debug-capture';
+import {
+  isTransportError,
+  knownDebugCopies,
+  linesAround,
+  POST_DISCONNECT_EXCERPT,
+  type DebugCopy,
+} from '../observe/debug-capture';
 import { DEFAULT_MAX_MESSAGE_CHARS, startDebugLog, type LoggedLine } from '../observe/debug-log';
 import { runMeta } from '../meta';
 import type { Params, RawParams } from '../params';
@@ -14,7 +20,15 @@ import { fromDataDir } from '../report/replay';
 import type { ScenarioRecord } from '../scenario';
 import { loadStack } from '../stacks';
 import { plural, showFinding } from './finding';
-import { latestRecorded, provenance, runSymptom, SYMPTOM_STACK, symptomParams, symptomSpec, type SymptomClient } from './symptom';
+import {
+  latestRecorded,
+  provenance,
+  runSymptom,
+  SYMPTOM_STACK,
+  symptomParams,
+  symptomSpec,
+  type SymptomClient,
+} from './symptom';
 
 /** The post's setting: every namespace. */
 export const DEBUG_NAMESPACES = '*';
@@ -64,7 +78,12 @@ export interface DebugTrailRecord extends RecordBase, DebugRun {
 export async function runDebugTrail(params: Params): Promise<DebugRun> {
   const replay = fromDataDir();
   if (replay !== undefined) {
-    const recorded = latestRecorded<DebugTrailRecord>('debug-trail', replay, (r) => r.record.spec, symptomSpec(params, debugClient(params)));
+    const recorded = latestRecorded<DebugTrailRecord>(
+      'debug-trail',
+      replay,
+      (r) => r.record.spec,
+      symptomSpec(params, debugClient(params)),
+    );
     showFinding(provenance(recorded));
     return { record: recorded.record, lines: recorded.lines, dropped: recorded.dropped, copies: recorded.copies };
   }
@@ -81,11 +100,20 @@ export async function runDebugTrail(params: Params): Promise<DebugRun> {
   }
   const lines = log.stop();
   // socket.io logs as its server starts: an empty capture means the capture is broken, not quiet.
-  if (lines.length === 0) throw new Error('the DEBUG=* capture recorded no line: restart the kernel so the stack is loaded after prepareDebugCapture()');
+  if (lines.length === 0)
+    throw new Error(
+      'the DEBUG=* capture recorded no line: restart the kernel so the stack is loaded after prepareDebugCapture()',
+    );
   const run: DebugRun = { record: record, lines: lines, dropped: log.dropped(), copies: knownDebugCopies() };
   await writeRecord<DebugTrailRecord>({
-    schema: RECORD_SCHEMA, kind: 'debug-trail', id: newRecordId(`${SYMPTOM_STACK}-`), startedAt: startedAt, endedAt: new Date().toISOString(),
-    quick: params.quick, meta: runMeta(), ...run,
+    schema: RECORD_SCHEMA,
+    kind: 'debug-trail',
+    id: newRecordId(`${SYMPTOM_STACK}-`),
+    startedAt: startedAt,
+    endedAt: new Date().toISOString(),
+    quick: params.quick,
+    meta: runMeta(),
+    ...run,
   });
   return run;
 }
@@ -147,23 +175,33 @@ export function excerptRows(run: DebugRun) {
 
 /** Shows the excerpt table. */
 export function showExcerpt(run: DebugRun): void {
-  showTable(excerptRows(run), { caption: 'The post\'s DEBUG=* excerpt, line by line, beside this run\'s first disconnect' });
+  showTable(excerptRows(run), {
+    caption: "The post's DEBUG=* excerpt, line by line, beside this run's first disconnect",
+  });
 }
 
 /** The findings about the trail, worded from the log and the record. */
 export function debugFindings(run: DebugRun): string[] {
   const matches = matchExcerpt(run.lines);
   const complete = matches.filter((m) => m.found.every((i) => i !== null)).length;
-  const serverTransportErrors = run.record.result.serverDisconnects.filter((d) => d.reason === 'transport error').length;
+  const serverTransportErrors = run.record.result.serverDisconnects.filter(
+    (d) => d.reason === 'transport error',
+  ).length;
   const sentences = [
     `The capture holds ${plural(run.lines.length, 'line')} from ${plural(new Set(run.lines.map((l) => l.copy)).size, 'copy', 'copies')} of debug` +
       `${run.dropped > 0 ? ` (${run.dropped} more past the limit, counted only)` : ''}.`,
   ];
   if (matches.length === 0) {
-    sentences.push(`No engine:socket "transport error" line appeared in this run's ${(run.record.result.loadMs / 1000).toFixed(1)} s of sending.`);
+    sentences.push(
+      `No engine:socket "transport error" line appeared in this run's ${(run.record.result.loadMs / 1000).toFixed(1)} s of sending.`,
+    );
   } else {
-    sentences.push(`engine:socket logged "transport error" ${plural(matches.length, 'time')}; the server closed ${plural(serverTransportErrors, 'session')} with the reason "transport error".`);
-    sentences.push(`${complete} of ${matches.length} were followed, in the post's order and within ${EXCERPT_REACH} lines, by all four lines of its excerpt.`);
+    sentences.push(
+      `engine:socket logged "transport error" ${plural(matches.length, 'time')}; the server closed ${plural(serverTransportErrors, 'session')} with the reason "transport error".`,
+    );
+    sentences.push(
+      `${complete} of ${matches.length} were followed, in the post's order and within ${EXCERPT_REACH} lines, by all four lines of its excerpt.`,
+    );
   }
   return sentences;
 }
@@ -181,13 +219,18 @@ export function showDisconnectWindows(run: DebugRun): void {
       '': window.marks.includes(i) ? '▶' : '',
       'ms since sending started': rel(run, line.t),
       namespace: line.namespace,
-      message: line.message.length > TABLE_MESSAGE_CHARS ? `${line.message.slice(0, TABLE_MESSAGE_CHARS)}…` : line.message,
+      message:
+        line.message.length > TABLE_MESSAGE_CHARS ? `${line.message.slice(0, TABLE_MESSAGE_CHARS)}…` : line.message,
       copy: line.copy,
     }));
-    showTable(rows, { caption: `Around the disconnect at ${(rel(run, window.lines[window.marks[0]].t) / 1000).toFixed(2)} s` });
+    showTable(rows, {
+      caption: `Around the disconnect at ${(rel(run, window.lines[window.marks[0]].t) / 1000).toFixed(2)} s`,
+    });
   }
-  if (windows.length > WINDOWS_SHOWN) showFinding(`${windows.length - WINDOWS_SHOWN} more disconnects are in the full log below.`);
-  if (windows.length === 0) showFinding('No transport error was logged in this run, so there is no disconnect to show.');
+  if (windows.length > WINDOWS_SHOWN)
+    showFinding(`${windows.length - WINDOWS_SHOWN} more disconnects are in the full log below.`);
+  if (windows.length === 0)
+    showFinding('No transport error was logged in this run, so there is no disconnect to show.');
 }
 
 /** Per copy of debug: where it is, how it writes, who uses it, and what it logged in this run. */
@@ -224,9 +267,12 @@ export function showDebugSources(run: DebugRun): void {
 /** Shows the whole log, collapsed. */
 export function showFullLog(run: DebugRun): void {
   const cut = run.lines.filter((l) => l.cut > 0).length;
-  const text = run.lines.map((l) => `${String(rel(run, l.t)).padStart(7)} ms  ${l.namespace}  ${l.message}  [${l.copy}]`);
+  const text = run.lines.map(
+    (l) => `${String(rel(run, l.t)).padStart(7)} ms  ${l.namespace}  ${l.message}  [${l.copy}]`,
+  );
   showLog(text, {
-    summary: `The full DEBUG=* log: ${plural(run.lines.length, 'line')}, ${cut} cut to ${DEFAULT_MAX_MESSAGE_CHARS} characters` +
+    summary:
+      `The full DEBUG=* log: ${plural(run.lines.length, 'line')}, ${cut} cut to ${DEFAULT_MAX_MESSAGE_CHARS} characters` +
       `${run.dropped > 0 ? `, ${run.dropped} past the limit not kept` : ''} (click to open)`,
   });
 }

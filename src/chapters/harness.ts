@@ -21,23 +21,27 @@ export async function runHarness(params: Params): Promise<ScenarioRecord[]> {
   const bar = progress(`harness, ${params.clients} clients at ${params.rate}/s`, params.frameSizes.length);
   const records: ScenarioRecord[] = [];
   for (const frameSize of params.frameSizes) {
-    const record = await runScenario({
-      stack: HARNESS_STACK,
-      client: 'socket.io',
-      payload: params.payload[0],
-      frameSize,
-      fragmentSize: params.fragmentSize,
-      rate: params.rate,
-      clients: params.clients,
-      burst: params.burst,
-      deflate: 'default',
-      duration: params.duration,
-      seed: params.seed,
-      placement: 'in-process',
-    }, {
-      quick: params.quick,
-      onProgress: (p) => bar.set(`${formatBytes(frameSize)}: ${p.sent} sent, ${p.delivered} delivered, ${p.failures} failures`),
-    });
+    const record = await runScenario(
+      {
+        stack: HARNESS_STACK,
+        client: 'socket.io',
+        payload: params.payload[0],
+        frameSize,
+        fragmentSize: params.fragmentSize,
+        rate: params.rate,
+        clients: params.clients,
+        burst: params.burst,
+        deflate: 'default',
+        duration: params.duration,
+        seed: params.seed,
+        placement: 'in-process',
+      },
+      {
+        quick: params.quick,
+        onProgress: (p) =>
+          bar.set(`${formatBytes(frameSize)}: ${p.sent} sent, ${p.delivered} delivered, ${p.failures} failures`),
+      },
+    );
     records.push(record);
     bar.tick(1, `${formatBytes(frameSize)} done`);
   }
@@ -54,13 +58,18 @@ export function harnessRows(records: ScenarioRecord[]) {
     verified: result.verified,
     'wire bytes / frame': result.delivered > 0 ? Math.round(result.wire.payloadBytes / result.delivered) : null,
     'ack p50 ms': result.ackRttMs.p50,
-    'disconnects while sending': Object.entries(failureReasons(result)).map(([reason, n]) => `${reason} ×${n}`).join(', ') || 'none',
+    'disconnects while sending':
+      Object.entries(failureReasons(result))
+        .map(([reason, n]) => `${reason} ×${n}`)
+        .join(', ') || 'none',
   }));
 }
 
 /** Shows the table of runs. */
 export function showHarnessTable(records: ScenarioRecord[]): void {
-  showTable(harnessRows(records), { caption: `socket.io ${records[0]?.stack.versions['socket.io'] ?? ''} in this kernel, clients in-process` });
+  showTable(harnessRows(records), {
+    caption: `socket.io ${records[0]?.stack.versions['socket.io'] ?? ''} in this kernel, clients in-process`,
+  });
 }
 
 /** Charts delivered frames per second against frame size. */
@@ -70,15 +79,18 @@ export async function showHarnessChart(records: ScenarioRecord[]): Promise<void>
     bytes: spec.frameSize,
     'delivered per second': Number((result.delivered / Math.max(result.loadMs / 1000, 0.001)).toFixed(2)),
   }));
-  await showChart({
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    width: 360,
-    height: 200,
-    data: { values },
-    mark: { type: 'bar' },
-    encoding: {
-      x: { field: 'frame', type: 'ordinal', sort: { field: 'bytes' }, title: 'frame size' },
-      y: { field: 'delivered per second', type: 'quantitative' },
+  await showChart(
+    {
+      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+      width: 360,
+      height: 200,
+      data: { values },
+      mark: { type: 'bar' },
+      encoding: {
+        x: { field: 'frame', type: 'ordinal', sort: { field: 'bytes' }, title: 'frame size' },
+        y: { field: 'delivered per second', type: 'quantitative' },
+      },
     },
-  }, { caption: 'Frames delivered per second, by frame size (measured in this run)' });
+    { caption: 'Frames delivered per second, by frame size (measured in this run)' },
+  );
 }

@@ -10,11 +10,27 @@ import { instrument, type Instrumentation } from '../observe/instrument';
 import { captureDebug, linesAround, POST_DISCONNECT_EXCERPT, type DebugLine } from '../observe/debug-capture';
 import { resolveParams, type Params, type RawParams, type StackName } from '../params';
 import {
-  POST_INVALID_COMPRESSED_GREP, POST_ON_ERROR_ERR, POST_TRANSPORT_ERROR_GREP, POST_ZLIB_ERRORS, postPackagePath, sideOfPath, type PostGrepHit,
+  POST_INVALID_COMPRESSED_GREP,
+  POST_ON_ERROR_ERR,
+  POST_TRANSPORT_ERROR_GREP,
+  POST_ZLIB_ERRORS,
+  postPackagePath,
+  sideOfPath,
+  type PostGrepHit,
 } from '../post-quotes';
 import { REPRODUCER } from '../reproducer';
 import { failureReasons, runScenario, type ScenarioRecord } from '../scenario';
-import { COPY_KINDS, functionSource, grouped, search, SHOWN_LINE_CHARS, stackScope, type CopyKind, type FunctionSource, type SearchHit } from '../search';
+import {
+  COPY_KINDS,
+  functionSource,
+  grouped,
+  search,
+  SHOWN_LINE_CHARS,
+  stackScope,
+  type CopyKind,
+  type FunctionSource,
+  type SearchHit,
+} from '../search';
 import { loadStack } from '../stacks';
 import { stackPackageDirs } from '../stacks/catalog';
 import { formatBytes } from '../units';
@@ -53,18 +69,22 @@ export function searchStack(literal: string, stack: StackName = ORIGINS_STACK): 
 
 // A hit's file as the post's paths name it: the package, then the path inside it.
 function packagePath(hit: SearchHit): string {
-  return hit.package ? `${hit.package.name}/${path.relative(hit.package.dir, hit.file).split(path.sep).join('/')}` : hit.path;
+  return hit.package
+    ? `${hit.package.name}/${path.relative(hit.package.dir, hit.file).split(path.sep).join('/')}`
+    : hit.path;
 }
 
 /** The hits in reading order (server, client, bundle, docs, …), one row each. */
 export function hitRows(found: StackSearch) {
-  return COPY_KINDS.flatMap((kind) => found.groups[kind].map((hit) => ({
-    copy: kind,
-    'file:line': `${hit.path.replace(/^node_modules\//, '')}:${hit.line}`,
-    package: hit.package ? `${hit.package.name}@${hit.package.version}` : '',
-    function: hit.enclosing ?? '',
-    text: hit.text.trim(),
-  })));
+  return COPY_KINDS.flatMap((kind) =>
+    found.groups[kind].map((hit) => ({
+      copy: kind,
+      'file:line': `${hit.path.replace(/^node_modules\//, '')}:${hit.line}`,
+      package: hit.package ? `${hit.package.name}@${hit.package.version}` : '',
+      function: hit.enclosing ?? '',
+      text: hit.text.trim(),
+    })),
+  );
 }
 
 /** How one of the post's grep lines compares with this install. */
@@ -76,7 +96,10 @@ export interface PostComparison {
 }
 
 /** Sets each of the post's grep lines beside this install's hits in the same package file. */
-export function compareWithPost(found: StackSearch, post: readonly PostGrepHit[]): { rows: PostComparison[]; onlyHere: SearchHit[] } {
+export function compareWithPost(
+  found: StackSearch,
+  post: readonly PostGrepHit[],
+): { rows: PostComparison[]; onlyHere: SearchHit[] } {
   const matched = new Set<SearchHit>();
   const rows = post.map((line) => {
     const key = postPackagePath(line.path);
@@ -100,23 +123,36 @@ function comparisonRows(found: StackSearch, post: readonly PostGrepHit[]) {
       copy: [...new Set(row.here.map((hit) => hit.copy))].join(', '),
       'same line': row.here.length === 0 ? '' : row.sameLine ? 'yes' : 'no',
     })),
-    ...onlyHere.map((hit) => ({ 'the post (2015)': '', here: `${hit.path.replace(/^node_modules\//, '')}:${hit.line}`, copy: hit.copy, 'same line': '' })),
+    ...onlyHere.map((hit) => ({
+      'the post (2015)': '',
+      here: `${hit.path.replace(/^node_modules\//, '')}:${hit.line}`,
+      copy: hit.copy,
+      'same line': '',
+    })),
   ];
 }
 
 function searchFinding(found: StackSearch, post: readonly PostGrepHit[]): string[] {
   const { rows, onlyHere } = compareWithPost(found, post);
   const files = new Set(found.hits.map((hit) => hit.file)).size;
-  const byKind = COPY_KINDS.filter((kind) => found.groups[kind].length > 0).map((kind) => `${kind} ${found.groups[kind].length}`).join(', ');
-  const functions = [...new Set(found.groups.server.map((hit) => hit.enclosing).filter((name): name is string => name !== null))];
+  const byKind = COPY_KINDS.filter((kind) => found.groups[kind].length > 0)
+    .map((kind) => `${kind} ${found.groups[kind].length}`)
+    .join(', ');
+  const functions = [
+    ...new Set(found.groups.server.map((hit) => hit.enclosing).filter((name): name is string => name !== null)),
+  ];
   const foundHere = rows.filter((row) => row.here.length > 0).length;
   const sameLine = rows.filter((row) => row.sameLine).length;
   const sentences = [
     `'${found.literal}' occurs on ${plural(found.hits.length, 'line')} in ${plural(files, 'file')} of the ${found.stack} stack's packages (${byKind}).`,
-    functions.length > 0 ? `On the server side it sits in ${functions.join(', ')}.` : 'No server-side function holds it.',
-    `Of the post's ${post.length} grep lines, ${foundHere} are found here with the same text, ${sameLine} of them at the same line number;`
-      + ` ${plural(onlyHere.length, 'hit')} here ${onlyHere.length === 1 ? 'has' : 'have'} no line in the post`
-      + (onlyHere.length > 0 ? ` (this project installs the client twice: inside socket.io and as socket.io-client, so its copies repeat).` : '.'),
+    functions.length > 0
+      ? `On the server side it sits in ${functions.join(', ')}.`
+      : 'No server-side function holds it.',
+    `Of the post's ${post.length} grep lines, ${foundHere} are found here with the same text, ${sameLine} of them at the same line number;` +
+      ` ${plural(onlyHere.length, 'hit')} here ${onlyHere.length === 1 ? 'has' : 'have'} no line in the post` +
+      (onlyHere.length > 0
+        ? ` (this project installs the client twice: inside socket.io and as socket.io-client, so its copies repeat).`
+        : '.'),
   ];
   return sentences;
 }
@@ -125,7 +161,9 @@ function searchFinding(found: StackSearch, post: readonly PostGrepHit[]): string
 export function showTransportErrorSearch(): StackSearch {
   const found = searchStack('transport error');
   showTable(hitRows(found), { caption: `'transport error' in the installed ${found.stack} packages, server first` });
-  showTable(comparisonRows(found, POST_TRANSPORT_ERROR_GREP), { caption: "The post's grep -nHr 'transport error' ./node_modules/ beside this search" });
+  showTable(comparisonRows(found, POST_TRANSPORT_ERROR_GREP), {
+    caption: "The post's grep -nHr 'transport error' ./node_modules/ beside this search",
+  });
   showFinding(searchFinding(found, POST_TRANSPORT_ERROR_GREP));
   return found;
 }
@@ -134,7 +172,9 @@ export function showTransportErrorSearch(): StackSearch {
 export function showInvalidCompressedDataSearch(): StackSearch {
   const found = searchStack('invalid compressed data');
   showTable(hitRows(found), { caption: `'invalid compressed data' in the installed ${found.stack} packages` });
-  showTable(comparisonRows(found, POST_INVALID_COMPRESSED_GREP), { caption: "The post's grep -nHr 'invalid compressed data' ./node_modules/ beside this search" });
+  showTable(comparisonRows(found, POST_INVALID_COMPRESSED_GREP), {
+    caption: "The post's grep -nHr 'invalid compressed data' ./node_modules/ beside this search",
+  });
   showFinding(searchFinding(found, POST_INVALID_COMPRESSED_GREP));
   const server = found.groups.server.find((hit) => hit.enclosing === APPLY_EXTENSIONS);
   if (!server) {
@@ -142,14 +182,20 @@ export function showInvalidCompressedDataSearch(): StackSearch {
     return found;
   }
   const fn = functionSource(server.file, APPLY_EXTENSIONS);
-  showLog(numbered(fn), { summary: `${fn.name}, ${server.path.replace(/^node_modules\//, '')} lines ${fn.startLine}–${fn.endLine} (ws@${server.package?.version}), read from the installed file`, open: true });
+  showLog(numbered(fn), {
+    summary: `${fn.name}, ${server.path.replace(/^node_modules\//, '')} lines ${fn.startLine}–${fn.endLine} (ws@${server.package?.version}), read from the installed file`,
+    open: true,
+  });
   return found;
 }
 
 /** A function's source with its line numbers, as the post listed code. */
 export function numbered(fn: FunctionSource): string {
   const width = String(fn.endLine).length;
-  return fn.text.split('\n').map((line, i) => `${String(fn.startLine + i).padStart(width)} ${line}`).join('\n');
+  return fn.text
+    .split('\n')
+    .map((line, i) => `${String(fn.startLine + i).padStart(width)} ${line}`)
+    .join('\n');
 }
 
 // ---- runtime instrumentation --------------------------------------------------------------------
@@ -157,7 +203,9 @@ export function numbered(fn: FunctionSource): string {
 /** engine.io's server Socket.prototype, from the stack's own engine.io copy. */
 export function engineSocketPrototype(stack: StackName = ORIGINS_STACK): { onError: (err: unknown) => void } {
   loadStack(stack); // prepares debug capture before engine.io is first required
-  const Socket = require(path.join(stackPackageDirs(stack)['engine.io'], 'lib', 'socket.js')) as { prototype: { onError: (err: unknown) => void } };
+  const Socket = require(path.join(stackPackageDirs(stack)['engine.io'], 'lib', 'socket.js')) as {
+    prototype: { onError: (err: unknown) => void };
+  };
   return Socket.prototype;
 }
 
@@ -190,7 +238,9 @@ function ownFields(err: unknown): Record<string, unknown> {
 // that form is rebuilt here from the error's own fields for a like-for-like comparison.
 function bracketForm(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
-  const fields = Object.entries(ownFields(err)).map(([key, value]) => `${key}: ${typeof value === 'string' ? `'${value}'` : String(value)}`);
+  const fields = Object.entries(ownFields(err)).map(
+    ([key, value]) => `${key}: ${typeof value === 'string' ? `'${value}'` : String(value)}`,
+  );
   return `{ [${err.name}: ${err.message}]${fields.length > 0 ? ` ${fields.join(', ')}` : ''} }`;
 }
 
@@ -222,26 +272,34 @@ export async function runOrigins(params: Params): Promise<OriginsRun> {
   const deflateProto = stack.serverPerMessageDeflate.prototype as { decompress: unknown };
   const originals = { onError: socketProto.onError, decompress: deflateProto.decompress };
   const wrapped = { onError: false, decompress: false };
-  const bar = progress(`${ORIGINS_STACK}, deflate on, ${REPRODUCER.clients} clients × ${formatBytes(REPRODUCER.frameSize)} frames`, 1);
+  const bar = progress(
+    `${ORIGINS_STACK}, deflate on, ${REPRODUCER.clients} clients × ${formatBytes(REPRODUCER.frameSize)} frames`,
+    1,
+  );
   const onError = instrumentOnError(ORIGINS_STACK);
   const debug = captureDebug(ORIGINS_DEBUG_NAMESPACES);
   let record: ScenarioRecord;
   try {
-    record = await runScenario({ ...REPRODUCER, stack: ORIGINS_STACK, deflate: 'on', duration: params.duration, seed: params.seed }, {
-      quick: params.quick,
-      onProgress: (p) => {
-        wrapped.onError ||= socketProto.onError !== originals.onError;
-        wrapped.decompress ||= deflateProto.decompress !== originals.decompress;
-        bar.set(`${p.sent} sent, ${p.delivered} delivered, ${plural(p.failures, 'failure')}`);
+    record = await runScenario(
+      { ...REPRODUCER, stack: ORIGINS_STACK, deflate: 'on', duration: params.duration, seed: params.seed },
+      {
+        quick: params.quick,
+        onProgress: (p) => {
+          wrapped.onError ||= socketProto.onError !== originals.onError;
+          wrapped.decompress ||= deflateProto.decompress !== originals.decompress;
+          bar.set(`${p.sent} sent, ${p.delivered} delivered, ${plural(p.failures, 'failure')}`);
+        },
       },
-    });
+    );
   } finally {
     onError.restore();
     debug.stop();
   }
   const result = record.result;
   bar.tick(1);
-  bar.done(`${result.sent} sent, ${result.delivered} delivered, ${plural(result.serverDisconnects.length, 'server disconnect')}`);
+  bar.done(
+    `${result.sent} sent, ${result.delivered} delivered, ${plural(result.serverDisconnects.length, 'server disconnect')}`,
+  );
   const lines = debug.lines();
   const first = linesAround(lines)[0];
   return {
@@ -258,41 +316,72 @@ export async function runOrigins(params: Params): Promise<OriginsRun> {
     }),
     excerpt: first ? first.lines : [],
     restore: [
-      { method: 'engine.io Socket.prototype.onError', wrappedDuringRun: wrapped.onError, restoredAfter: socketProto.onError === originals.onError },
-      { method: `ws ${DECOMPRESS}`, wrappedDuringRun: wrapped.decompress, restoredAfter: deflateProto.decompress === originals.decompress },
+      {
+        method: 'engine.io Socket.prototype.onError',
+        wrappedDuringRun: wrapped.onError,
+        restoredAfter: socketProto.onError === originals.onError,
+      },
+      {
+        method: `ws ${DECOMPRESS}`,
+        wrappedDuringRun: wrapped.decompress,
+        restoredAfter: deflateProto.decompress === originals.decompress,
+      },
     ],
   };
 }
 
 // A debug line may carry a whole frame (socket.io logs packets with their data): cut it for reading.
 function clip(line: string): string {
-  return line.length <= SHOWN_LINE_CHARS ? line : `${line.slice(0, SHOWN_LINE_CHARS)}… (${line.length.toLocaleString('en-US')} characters)`;
+  return line.length <= SHOWN_LINE_CHARS
+    ? line
+    : `${line.slice(0, SHOWN_LINE_CHARS)}… (${line.length.toLocaleString('en-US')} characters)`;
 }
 
 /** Step 2's output: the debug lines around the first disconnect, and what onError received. */
 export function showOnErrorCapture(run: OriginsRun): void {
   const { result } = run.record;
   const excerpt = run.excerpt.map((line) => clip(`${line.namespace} ${line.message}`)).join('\n');
-  showLog(excerpt || '(no transport error was logged in this run)', { summary: `debug lines around the first transport error (${ORIGINS_DEBUG_NAMESPACES})`, open: true });
-  showLog(POST_DISCONNECT_EXCERPT.map((line) => `${line.namespace} ${line.message}`).join('\n'), { summary: "the post's DEBUG=* excerpt (2015)" });
+  showLog(excerpt || '(no transport error was logged in this run)', {
+    summary: `debug lines around the first transport error (${ORIGINS_DEBUG_NAMESPACES})`,
+    open: true,
+  });
+  showLog(POST_DISCONNECT_EXCERPT.map((line) => `${line.namespace} ${line.message}`).join('\n'), {
+    summary: "the post's DEBUG=* excerpt (2015)",
+  });
   const counts = new Map<string, { err: string; count: number; firstMs: number }>();
   for (const err of run.errs) {
     const row = counts.get(err.shown) ?? { err: err.shown, count: 0, firstMs: err.atMs };
     row.count++;
     counts.set(err.shown, row);
   }
-  showTable([...counts.values()].map((row) => ({ 'err, as onError received it': row.err, count: row.count, 'first (ms after sending began)': row.firstMs })),
-    { caption: `engine.io Socket.prototype.onError, wrapped at run time: ${plural(run.onErrorCalls, 'call')} (first ${KEEP_ERRS} kept)` });
+  showTable(
+    [...counts.values()].map((row) => ({
+      'err, as onError received it': row.err,
+      count: row.count,
+      'first (ms after sending began)': row.firstMs,
+    })),
+    {
+      caption: `engine.io Socket.prototype.onError, wrapped at run time: ${plural(run.onErrorCalls, 'call')} (first ${KEEP_ERRS} kept)`,
+    },
+  );
   const post = POST_ON_ERROR_ERR;
-  const asPost = run.errs.filter((err) => err.message === post.message && Object.entries(post.fields).every(([key, value]) => err.fields[key] === value));
+  const asPost = run.errs.filter(
+    (err) =>
+      err.message === post.message && Object.entries(post.fields).every(([key, value]) => err.fields[key] === value),
+  );
   const extra = [...new Set(asPost.flatMap((err) => Object.keys(err.fields).filter((key) => !(key in post.fields))))];
-  const reasons = Object.entries(failureReasons(result)).map(([reason, n]) => `${reason} ×${n}`).join(', ') || 'none';
+  const reasons =
+    Object.entries(failureReasons(result))
+      .map(([reason, n]) => `${reason} ×${n}`)
+      .join(', ') || 'none';
   showFinding([
     `In ${(result.loadMs / 1000).toFixed(1)} s of sending (${result.sent} frames sent, ${result.delivered} delivered), onError ran ${plural(run.onErrorCalls, 'time')};`,
     run.errs.length === 0
-      ? 'it never received an error, so this run does not show the post\'s err.'
-      : `${asPost.length} of the ${run.errs.length} errors kept carry the post's message and fields (${post.printed})`
-        + (extra.length > 0 ? `; they also carry ${extra.join(', ')}, which the post's printout does not show.` : ', and nothing more.'),
+      ? "it never received an error, so this run does not show the post's err."
+      : `${asPost.length} of the ${run.errs.length} errors kept carry the post's message and fields (${post.printed})` +
+        (extra.length > 0
+          ? `; they also carry ${extra.join(', ')}, which the post's printout does not show.`
+          : ', and nothing more.'),
     `Disconnects while sending: ${reasons}.`,
   ]);
 }
@@ -301,27 +390,46 @@ export function showOnErrorCapture(run: OriginsRun): void {
 export function showZlibErrors(run: OriginsRun): void {
   const deflateFile = path.join(stackPackageDirs(ORIGINS_STACK).ws, 'lib', 'PerMessageDeflate.js');
   const fn = functionSource(deflateFile, DECOMPRESS);
-  showLog(numbered(fn), { summary: `${fn.name} (ws@${run.record.stack.versions.ws}), where zlib's errors reach the callback: read from the installed file` });
+  showLog(numbered(fn), {
+    summary: `${fn.name} (ws@${run.record.stack.versions.ws}), where zlib's errors reach the callback: read from the installed file`,
+  });
   const postMessages = POST_ZLIB_ERRORS.map((text) => /\[Error: ([^\]]+)\]/.exec(text)?.[1] ?? text);
-  const rows = run.record.result.zlibErrors.map((e) => ({ message: e.message, code: e.code ?? '', count: e.count, 'named in the post': postMessages.includes(e.message) ? 'yes' : '' }));
-  showTable(rows, { caption: `Errors zlib handed to the server's ${DECOMPRESS} in this run (the scenario wraps it for the run, then restores it)` });
+  const rows = run.record.result.zlibErrors.map((e) => ({
+    message: e.message,
+    code: e.code ?? '',
+    count: e.count,
+    'named in the post': postMessages.includes(e.message) ? 'yes' : '',
+  }));
+  showTable(rows, {
+    caption: `Errors zlib handed to the server's ${DECOMPRESS} in this run (the scenario wraps it for the run, then restores it)`,
+  });
   const total = rows.reduce((sum, row) => sum + row.count, 0);
   const codes = [...new Set(rows.map((row) => String(row.code)))];
   const seenOfPost = postMessages.filter((message) => rows.some((row) => row.message === message));
-  showFinding(total === 0
-    ? 'zlib reported no error to decompress in this run.'
-    : [
-      `zlib reported ${plural(total, 'error')} of ${plural(rows.length, 'kind')}, with code ${codes.join(', ')}.`,
-      `Of the two the post quotes (${postMessages.join(', ')}), ${seenOfPost.length === 0 ? 'neither' : seenOfPost.join(' and ')} ${seenOfPost.length === 1 ? 'was' : 'were'} seen here.`,
-    ]);
+  showFinding(
+    total === 0
+      ? 'zlib reported no error to decompress in this run.'
+      : [
+          `zlib reported ${plural(total, 'error')} of ${plural(rows.length, 'kind')}, with code ${codes.join(', ')}.`,
+          `Of the two the post quotes (${postMessages.join(', ')}), ${seenOfPost.length === 0 ? 'neither' : seenOfPost.join(' and ')} ${seenOfPost.length === 1 ? 'was' : 'were'} seen here.`,
+        ],
+  );
 }
 
 /** Step 5's output: each wrapped method, and whether it is the original again. */
 export function showRestored(run: OriginsRun): void {
-  showTable(run.restore.map((check) => ({ method: check.method, 'wrapped during the run': check.wrappedDuringRun ? 'yes' : 'no', 'original again after': check.restoredAfter ? 'yes' : 'no' })),
-    { caption: 'Instrumentation this run installed, checked by identity against the functions loaded before it' });
+  showTable(
+    run.restore.map((check) => ({
+      method: check.method,
+      'wrapped during the run': check.wrappedDuringRun ? 'yes' : 'no',
+      'original again after': check.restoredAfter ? 'yes' : 'no',
+    })),
+    { caption: 'Instrumentation this run installed, checked by identity against the functions loaded before it' },
+  );
   const bad = run.restore.filter((check) => !check.restoredAfter || !check.wrappedDuringRun);
-  showFinding(bad.length === 0
-    ? 'Every wrapped method was in place while the clients ran and is the loaded original again, so running this chapter again starts from the same functions.'
-    : `Not as expected: ${bad.map((check) => check.method).join(', ')}.`);
+  showFinding(
+    bad.length === 0
+      ? 'Every wrapped method was in place while the clients ran and is the loaded original again, so running this chapter again starts from the same functions.'
+      : `Not as expected: ${bad.map((check) => check.method).join(', ')}.`,
+  );
 }

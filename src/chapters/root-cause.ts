@@ -8,7 +8,15 @@
  */
 import { ParamError, resolveParams, type Params, type RawParams } from '../params';
 
-export { runTimeToFailure, showTimeToFailure, runSweep, showSweep, showSweepChart, showSweepFindings, showLoadAnswer } from './root-cause/reproducer';
+export {
+  runTimeToFailure,
+  showTimeToFailure,
+  runSweep,
+  showSweep,
+  showSweepChart,
+  showSweepFindings,
+  showLoadAnswer,
+} from './root-cause/reproducer';
 export { runBisection, showBisection, bisectedDiff, showReleaseDiff } from './root-cause/bisection';
 export { showPoolSource, showProbeTable, showProbeFindings, showFirstErrorStory } from './root-cause/mechanism';
 export { runProof, showProof } from './root-cause/proof';
@@ -16,6 +24,10 @@ export { runProof, showProof } from './root-cause/proof';
 /** Checks the notebook's parameters; the time-to-failure median needs at least three runs. */
 export function rootCauseParams(raw: RawParams): Params {
   const params = resolveParams(raw);
-  if (params.repeats < 3) throw new ParamError('repeats', `${params.repeats} runs cannot give a median time to failure worth showing: use 3 or more (the chapter's default is 5)`);
+  if (params.repeats < 3)
+    throw new ParamError(
+      'repeats',
+      `${params.repeats} runs cannot give a median time to failure worth showing: use 3 or more (the chapter's default is 5)`,
+    );
   return params;
 }

@@ -28,7 +28,10 @@ const RUN_LABEL: Record<SymptomClient, string> = { browser: 'Chromium pages', fr
 export function symptomParams(raw: RawParams): Params {
   const params = resolveParams(raw);
   if (params.frameSizes.length !== 1) {
-    throw new ParamError('frameSizes', `this chapter uses one picture size, got ${params.frameSizes.length}: give one, e.g. 640KiB`);
+    throw new ParamError(
+      'frameSizes',
+      `this chapter uses one picture size, got ${params.frameSizes.length}: give one, e.g. 640KiB`,
+    );
   }
   return params;
 }
@@ -59,11 +62,18 @@ export function sameSpec(a: ScenarioSpec, b: ScenarioSpec): boolean {
 }
 
 /** The latest record of `kind` in `dir` whose spec is `spec`; a one-line error when there is none. */
-export function latestRecorded<T extends RecordBase>(kind: string, dir: string, specOf: (record: T) => ScenarioSpec, spec: ScenarioSpec): T {
+export function latestRecorded<T extends RecordBase>(
+  kind: string,
+  dir: string,
+  specOf: (record: T) => ScenarioSpec,
+  spec: ScenarioSpec,
+): T {
   const found = readRecords<T>(kind, dir).records.filter((r) => sameSpec(specOf(r), spec));
   const latest = found.sort((a, b) => a.startedAt.localeCompare(b.startedAt)).pop();
   if (!latest) {
-    throw new Error(`--from-data: no ${kind} record in ${dir} ran ${spec.client} clients with these parameters: run the report without --from-data, or with the parameters of a recorded run`);
+    throw new Error(
+      `--from-data: no ${kind} record in ${dir} ran ${spec.client} clients with these parameters: run the report without --from-data, or with the parameters of a recorded run`,
+    );
   }
   return latest;
 }
@@ -79,7 +89,11 @@ export function provenance(record: RecordBase): string {
  * throws if the run itself could not complete. Under `--from-data` it reads the latest recorded
  * run of the same spec instead.
  */
-export async function runSymptom(params: Params, client: SymptomClient, options: { record?: boolean } = {}): Promise<ScenarioRecord> {
+export async function runSymptom(
+  params: Params,
+  client: SymptomClient,
+  options: { record?: boolean } = {},
+): Promise<ScenarioRecord> {
   const spec = symptomSpec(params, client);
   const replay = fromDataDir();
   if (replay !== undefined) {
@@ -93,7 +107,10 @@ export async function runSymptom(params: Params, client: SymptomClient, options:
     record = await runScenario(spec, {
       record: options.record,
       quick: params.quick,
-      onProgress: (p) => bar.set(`${(p.elapsedMs / 1000).toFixed(0)} s: ${p.sent} sent, ${p.delivered} delivered, ${p.failures} failures`),
+      onProgress: (p) =>
+        bar.set(
+          `${(p.elapsedMs / 1000).toFixed(0)} s: ${p.sent} sent, ${p.delivered} delivered, ${p.failures} failures`,
+        ),
     });
   } catch (error) {
     bar.done(`failed: ${(error as Error).message}`);
@@ -101,7 +118,8 @@ export async function runSymptom(params: Params, client: SymptomClient, options:
   }
   const { result } = record;
   bar.done(`${result.sent} sent, ${result.delivered} delivered, ${plural(result.failures, 'failure')}; server closed`);
-  if (result.status !== 'completed') throw new Error(`the ${RUN_LABEL[client]} run did not complete: ${result.runError}`);
+  if (result.status !== 'completed')
+    throw new Error(`the ${RUN_LABEL[client]} run did not complete: ${result.runError}`);
   return record;
 }
 
@@ -200,8 +218,12 @@ export function showSymptomTable(runs: readonly ScenarioRecord[]): void {
     'first disconnect (s)': f.firstDisconnectS,
     'largest send backlog': f.maxBacklog === null ? '' : formatBytes(f.maxBacklog),
   }));
-  const window = runs.map((r) => `${RUN_LABEL[r.spec.client as SymptomClient]} ${seconds(r.result.loadMs)} s`).join(', ');
-  showTable(rows, { caption: `socket.io ${runs[0]?.stack.versions['socket.io'] ?? ''}, ws ${runs[0]?.stack.versions.ws ?? ''}; sending for ${window}` });
+  const window = runs
+    .map((r) => `${RUN_LABEL[r.spec.client as SymptomClient]} ${seconds(r.result.loadMs)} s`)
+    .join(', ');
+  showTable(rows, {
+    caption: `socket.io ${runs[0]?.stack.versions['socket.io'] ?? ''}, ws ${runs[0]?.stack.versions.ws ?? ''}; sending for ${window}`,
+  });
 }
 
 function imageAndChat(figures: KindFigures[]): { image?: KindFigures; chat?: KindFigures; node?: KindFigures } {
@@ -219,39 +241,59 @@ export function symptomFindings(browser: ScenarioRecord, node?: ScenarioRecord):
   const secs = seconds(browser.result.loadMs);
   if (image) {
     if (image.disconnects > 0) {
-      const later = image.laterDisconnects > 0 ? `, and ${plural(image.laterDisconnects, 'more time')} after they stopped, while the server still read their backlog` : '';
-      sentences.push(`In ${secs} s of sending, the ${plural(image.clients, 'image page')} lost their socket ${plural(image.disconnects, 'time')} ` +
-        `(${image.perMinute} per minute)${later}; they came back under new ids: ${image.ids} ids for ${image.clients} pages.`);
+      const later =
+        image.laterDisconnects > 0
+          ? `, and ${plural(image.laterDisconnects, 'more time')} after they stopped, while the server still read their backlog`
+          : '';
+      sentences.push(
+        `In ${secs} s of sending, the ${plural(image.clients, 'image page')} lost their socket ${plural(image.disconnects, 'time')} ` +
+          `(${image.perMinute} per minute)${later}; they came back under new ids: ${image.ids} ids for ${image.clients} pages.`,
+      );
     } else {
       const blockers = zeroFailureBlockers(browser);
-      sentences.push(blockers.length === 0
-        ? `In ${secs} s of sending, no image page lost its socket, with deflate negotiated and every message delivered.`
-        : `No image page lost its socket within this run's ${secs} s of sending; that is not evidence of a clean run (${blockers.join('; ')}).`);
+      sentences.push(
+        blockers.length === 0
+          ? `In ${secs} s of sending, no image page lost its socket, with deflate negotiated and every message delivered.`
+          : `No image page lost its socket within this run's ${secs} s of sending; that is not evidence of a clean run (${blockers.join('; ')}).`,
+      );
     }
   }
   if (chat) {
     const head = `The chat page sent ${plural(chat.sent, 'line')} of ${chat.messageChars ?? 0} characters at the same rate, on the same server,`;
-    const clean = chat.disconnects === 0 && chat.acked === chat.sent && chat.sent > 0 && browser.result.controls.deflateNegotiated;
-    sentences.push(clean
-      ? `${head} and kept its one id throughout, with all ${chat.sent} acknowledged over a connection that had negotiated permessage-deflate.`
-      : `${head} and lost its socket ${plural(chat.disconnects, 'time')} (${chat.acked} of ${chat.sent} acknowledged).`);
+    const clean =
+      chat.disconnects === 0 && chat.acked === chat.sent && chat.sent > 0 && browser.result.controls.deflateNegotiated;
+    sentences.push(
+      clean
+        ? `${head} and kept its one id throughout, with all ${chat.sent} acknowledged over a connection that had negotiated permessage-deflate.`
+        : `${head} and lost its socket ${plural(chat.disconnects, 'time')} (${chat.acked} of ${chat.sent} acknowledged).`,
+    );
   }
   const reasons = Object.entries(failureReasons(browser.result)).map(([reason, n]) => `${reason} ×${n}`);
-  if (reasons.length > 0) sentences.push(`Failures the scenario counted, by side and socket.io's reason: ${reasons.join(', ')}.`);
+  if (reasons.length > 0)
+    sentences.push(`Failures the scenario counted, by side and socket.io's reason: ${reasons.join(', ')}.`);
   if (node) {
     const nodeFigures = imageAndChat(symptomFigures([node])).node;
     const nodeFirst = node.result.firstFailureMs;
     const pageFirst = browser.result.firstFailureMs;
     const first = (ms: number | null) => (ms === null ? 'no failure' : `the first failure after ${seconds(ms)} s`);
     let comparison = `The Node fragmenting client, with the same size, rate and number of clients, had ${first(nodeFirst)}; the pages had ${first(pageFirst)}`;
-    if (nodeFirst !== null && pageFirst !== null) comparison += nodeFirst < pageFirst ? ' (the Node client failed sooner).' : ' (the Node client did not fail sooner in this run).';
+    if (nodeFirst !== null && pageFirst !== null)
+      comparison +=
+        nodeFirst < pageFirst
+          ? ' (the Node client failed sooner).'
+          : ' (the Node client did not fail sooner in this run).';
     else comparison += '.';
     sentences.push(comparison);
-    if (nodeFigures) sentences.push(`It lost its socket ${plural(nodeFigures.disconnects, 'time')} in ${seconds(node.result.loadMs)} s (${nodeFigures.perMinute} per minute).`);
+    if (nodeFigures)
+      sentences.push(
+        `It lost its socket ${plural(nodeFigures.disconnects, 'time')} in ${seconds(node.result.loadMs)} s (${nodeFigures.perMinute} per minute).`,
+      );
     const errors = (r: ScenarioRecord) => Object.keys(r.result.underlyingErrors).sort().join(', ') || 'none';
-    sentences.push(errors(browser) === errors(node)
-      ? `On the server, both runs' sessions ended with the same error underneath: ${errors(browser)}.`
-      : `On the server, the errors underneath differed: pages ${errors(browser)}; Node client ${errors(node)}.`);
+    sentences.push(
+      errors(browser) === errors(node)
+        ? `On the server, both runs' sessions ended with the same error underneath: ${errors(browser)}.`
+        : `On the server, the errors underneath differed: pages ${errors(browser)}; Node client ${errors(node)}.`,
+    );
   }
   return sentences;
 }
@@ -282,7 +324,12 @@ export async function showSymptomTimeline(runs: readonly ScenarioRecord[]): Prom
         lanes.push(name);
         bars.push({ lane: name, start: 0, end: seconds(result.loadMs) });
         for (const c of result.clientConnects.filter((e) => e.client === client)) {
-          events.push({ lane: name, t: seconds(c.t - result.sendWindow.start), event: 'connect', detail: `id ${c.sid ?? '?'}` });
+          events.push({
+            lane: name,
+            t: seconds(c.t - result.sendWindow.start),
+            event: 'connect',
+            detail: `id ${c.sid ?? '?'}`,
+          });
         }
         for (const d of result.clientDisconnects.filter((e) => e.client === client)) {
           events.push({ lane: name, t: seconds(d.t - result.sendWindow.start), event: 'disconnect', detail: d.reason });
@@ -291,29 +338,49 @@ export async function showSymptomTimeline(runs: readonly ScenarioRecord[]): Prom
     }
   }
   const y = { field: 'lane', type: 'nominal', title: null, sort: lanes, axis: { labelLimit: 240 } };
-  await showChart({
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    width: 560,
-    height: { step: 26 },
-    layer: [
-      {
-        data: { values: bars },
-        mark: { type: 'rule', color: '#ccc', strokeWidth: 8 },
-        encoding: { y: y, x: { field: 'start', type: 'quantitative', title: 'seconds since sending started' }, x2: { field: 'end' } },
-      },
-      {
-        data: { values: events },
-        mark: { type: 'point', filled: true, size: 80, opacity: 0.9 },
-        encoding: {
-          y: y,
-          x: { field: 't', type: 'quantitative' },
-          shape: { field: 'event', type: 'nominal', scale: { domain: ['connect', 'disconnect'], range: ['circle', 'cross'] }, title: null },
-          color: { field: 'event', type: 'nominal', scale: { domain: ['connect', 'disconnect'], range: ['#2a7d4f', '#c0392b'] }, title: null },
-          tooltip: [{ field: 'lane' }, { field: 't' }, { field: 'detail' }],
+  await showChart(
+    {
+      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+      width: 560,
+      height: { step: 26 },
+      layer: [
+        {
+          data: { values: bars },
+          mark: { type: 'rule', color: '#ccc', strokeWidth: 8 },
+          encoding: {
+            y: y,
+            x: { field: 'start', type: 'quantitative', title: 'seconds since sending started' },
+            x2: { field: 'end' },
+          },
         },
-      },
-    ],
-  }, { caption: 'Connects and disconnects per client (grey: while sending). A connect after a disconnect is a new socket id.' });
+        {
+          data: { values: events },
+          mark: { type: 'point', filled: true, size: 80, opacity: 0.9 },
+          encoding: {
+            y: y,
+            x: { field: 't', type: 'quantitative' },
+            shape: {
+              field: 'event',
+              type: 'nominal',
+              scale: { domain: ['connect', 'disconnect'], range: ['circle', 'cross'] },
+              title: null,
+            },
+            color: {
+              field: 'event',
+              type: 'nominal',
+              scale: { domain: ['connect', 'disconnect'], range: ['#2a7d4f', '#c0392b'] },
+              title: null,
+            },
+            tooltip: [{ field: 'lane' }, { field: 't' }, { field: 'detail' }],
+          },
+        },
+      ],
+    },
+    {
+      caption:
+        'Connects and disconnects per client (grey: while sending). A connect after a disconnect is a new socket id.',
+    },
+  );
 }
 
 /** Items listed per table cell; the Node client can reconnect dozens of times in a run. */
@@ -328,22 +395,33 @@ function shortList(items: string[], separator: string): string {
 export function socketIdRows(runs: readonly ScenarioRecord[]) {
   return runs.flatMap((record) => {
     const { result } = record;
-    return groupsOf(record).flatMap((group) => group.clients.map((client) => {
-      const connects = result.clientConnects.filter((c) => c.client === client);
-      const drops = result.clientDisconnects.filter((d) => d.client === client);
-      return {
-        client: lane(record, client),
-        'ids seen': new Set(connects.map((c) => c.sid)).size,
-        'ids, with the second they appeared': shortList(connects.map((c) => `${c.sid ?? '?'} (${seconds(c.t - result.sendWindow.start)} s)`), ' → '),
-        'disconnects (second, reason)': shortList(drops.map((d) => `${seconds(d.t - result.sendWindow.start)} s ${d.reason}`), '; ') || 'none',
-      };
-    }));
+    return groupsOf(record).flatMap((group) =>
+      group.clients.map((client) => {
+        const connects = result.clientConnects.filter((c) => c.client === client);
+        const drops = result.clientDisconnects.filter((d) => d.client === client);
+        return {
+          client: lane(record, client),
+          'ids seen': new Set(connects.map((c) => c.sid)).size,
+          'ids, with the second they appeared': shortList(
+            connects.map((c) => `${c.sid ?? '?'} (${seconds(c.t - result.sendWindow.start)} s)`),
+            ' → ',
+          ),
+          'disconnects (second, reason)':
+            shortList(
+              drops.map((d) => `${seconds(d.t - result.sendWindow.start)} s ${d.reason}`),
+              '; ',
+            ) || 'none',
+        };
+      }),
+    );
   });
 }
 
 /** Shows the ids table. */
 export function showSocketIds(runs: readonly ScenarioRecord[]): void {
-  showTable(socketIdRows(runs), { caption: 'Socket ids per client (engine.io session ids; negative seconds: connected before sending started)' });
+  showTable(socketIdRows(runs), {
+    caption: 'Socket ids per client (engine.io session ids; negative seconds: connected before sending started)',
+  });
 }
 
 // ---- what crossed the wire -------------------------------------------------------------------------
@@ -361,18 +439,23 @@ export function wireRows(runs: readonly ScenarioRecord[]) {
       messages: result.wire.messages,
       compressed: result.wire.compressedMessages,
       fragmented: result.wire.fragmentedMessages,
-      'frames per fragmented message': result.wire.fragmentedMessages > 0
-        ? Number((1 + result.wire.continuationFrames / result.wire.fragmentedMessages).toFixed(1)) : null,
-      'client bundle': bundles.length === 0 ? '' : bundles.every((b) => b.sha256 === b.stackSha256)
-        ? `${bundles.length} pages ran ${bundles[0].bytes.toLocaleString('en-US')} bytes, sha256 ${bundles[0].sha256.slice(0, 12)}…, identical to socket.io-client ${record.stack.versions['socket.io-client']}'s socket.io.js`
-        : `differs from the stack's file: ${bundles.map((b) => b.sha256.slice(0, 12)).join(', ')}`,
+      'frames per fragmented message':
+        result.wire.fragmentedMessages > 0
+          ? Number((1 + result.wire.continuationFrames / result.wire.fragmentedMessages).toFixed(1))
+          : null,
+      'client bundle':
+        bundles.length === 0
+          ? ''
+          : bundles.every((b) => b.sha256 === b.stackSha256)
+            ? `${bundles.length} pages ran ${bundles[0].bytes.toLocaleString('en-US')} bytes, sha256 ${bundles[0].sha256.slice(0, 12)}…, identical to socket.io-client ${record.stack.versions['socket.io-client']}'s socket.io.js`
+            : `differs from the stack's file: ${bundles.map((b) => b.sha256.slice(0, 12)).join(', ')}`,
     };
   });
 }
 
 /** Shows the wire table: proof that deflate was on and large messages went fragmented. */
 export function showSymptomWire(runs: readonly ScenarioRecord[]): void {
-  showTable(wireRows(runs), { caption: 'Counted at the server\'s sockets, client to server' });
+  showTable(wireRows(runs), { caption: "Counted at the server's sockets, client to server" });
 }
 
 /** Per run: how the server saw sessions end while sending, and the error underneath. */
@@ -389,35 +472,47 @@ export function serverRows(runs: readonly ScenarioRecord[]) {
     };
     return {
       run: RUN_LABEL[record.spec.client as SymptomClient],
-      'sessions ended while sending (reason ← error)': byReason(result.serverDisconnects.filter((d) => inWindow(record, d.t))),
-      'after sending stopped, teardown included': byReason(result.serverDisconnects.filter((d) => d.t > result.sendWindow.end)),
-      'zlib errors in decompress': result.zlibErrors.map((e) => `${e.message} (${e.code ?? '?'}) ×${e.count}`).join('; ') || 'none',
+      'sessions ended while sending (reason ← error)': byReason(
+        result.serverDisconnects.filter((d) => inWindow(record, d.t)),
+      ),
+      'after sending stopped, teardown included': byReason(
+        result.serverDisconnects.filter((d) => d.t > result.sendWindow.end),
+      ),
+      'zlib errors in decompress':
+        result.zlibErrors.map((e) => `${e.message} (${e.code ?? '?'}) ×${e.count}`).join('; ') || 'none',
     };
   });
 }
 
 /** Shows the server's side of the same runs. */
 export function showSymptomServer(runs: readonly ScenarioRecord[]): void {
-  showTable(serverRows(runs), { caption: 'The server\'s view of the same runs' });
+  showTable(serverRows(runs), { caption: "The server's view of the same runs" });
 }
 
 /** The closing note: the browser reproduction's time to its first failure, worded from the record. */
 export function symptomClosing(browser: ScenarioRecord): string {
   const { result, spec } = browser;
   const b = result.browser;
-  const setup = b ? `Chromium ${b.chromium} started in ${seconds(b.launchMs)} s and its ${plural(b.pages.length, 'page')} were loaded and connected ${seconds(b.setupMs)} s later. ` : '';
+  const setup = b
+    ? `Chromium ${b.chromium} started in ${seconds(b.launchMs)} s and its ${plural(b.pages.length, 'page')} were loaded and connected ${seconds(b.setupMs)} s later. `
+    : '';
   const since = (t: number) => seconds(t - result.sendWindow.start);
   const serverFirst = result.serverDisconnects.find((d) => inWindow(browser, d.t));
   const pageFirst = result.clientDisconnects.find((d) => inWindow(browser, d.t));
   const sides = [
-    serverFirst ? `the server closed a session (${serverFirst.reason}${serverFirst.error ? ` ← ${serverFirst.error}` : ''}) at ${since(serverFirst.t)} s` : undefined,
+    serverFirst
+      ? `the server closed a session (${serverFirst.reason}${serverFirst.error ? ` ← ${serverFirst.error}` : ''}) at ${since(serverFirst.t)} s`
+      : undefined,
     pageFirst ? `a page saw its first disconnect (${pageFirst.reason}) at ${since(pageFirst.t)} s` : undefined,
   ].filter((x) => x !== undefined);
-  const ttf = result.firstFailureMs === null
-    ? `No failure came within the ${seconds(result.loadMs)} s the pages sent.`
-    : `The first failure came ${seconds(result.firstFailureMs)} s after the pages started sending${sides.length > 0 ? `: ${sides.join('; ')}` : ''}.`;
-  return `Browser reproduction (${spec.clients} image pages + ${spec.chatPages ?? 0} chat page, ${formatBytes(spec.frameSize)} pictures at ${spec.rate}/s${browser.quick ? ', quick mode' : ''}; ` +
-    `${browser.meta.cpuModel} × ${browser.meta.cores}, load average ${browser.meta.loadAverage} when the run was recorded): ${setup}${ttf}`;
+  const ttf =
+    result.firstFailureMs === null
+      ? `No failure came within the ${seconds(result.loadMs)} s the pages sent.`
+      : `The first failure came ${seconds(result.firstFailureMs)} s after the pages started sending${sides.length > 0 ? `: ${sides.join('; ')}` : ''}.`;
+  return (
+    `Browser reproduction (${spec.clients} image pages + ${spec.chatPages ?? 0} chat page, ${formatBytes(spec.frameSize)} pictures at ${spec.rate}/s${browser.quick ? ', quick mode' : ''}; ` +
+    `${browser.meta.cpuModel} × ${browser.meta.cores}, load average ${browser.meta.loadAverage} when the run was recorded): ${setup}${ttf}`
+  );
 }
 
 /** Shows the closing note. */

@@ -7,8 +7,19 @@
 import { showTable } from '../display';
 import { resolveParams, type Params, type RawParams } from '../params';
 import {
-  deflateHistory, liveDefaults, readInstalledWarnings, readStackDeflateSource, readTodayDeflateSource, showDefaultsTable, showHistory,
-  showTodayDeflateSource, type HistoryEntry, type LiveDefault, type SourceEvidence, type StackDeflateSource, type TodayDeflateSource,
+  deflateHistory,
+  liveDefaults,
+  readInstalledWarnings,
+  readStackDeflateSource,
+  readTodayDeflateSource,
+  showDefaultsTable,
+  showHistory,
+  showTodayDeflateSource,
+  type HistoryEntry,
+  type LiveDefault,
+  type SourceEvidence,
+  type StackDeflateSource,
+  type TodayDeflateSource,
 } from './today/defaults';
 import { STACK_NAMES } from '../params';
 
@@ -41,19 +52,29 @@ export async function measureDefaults(params: Params): Promise<Defaults> {
   const live = await liveDefaults({ quick: params.quick });
   const warnings = readInstalledWarnings();
   const todayLive = live.find((l) => l.stack === 'today');
-  if (!todayLive) throw new Error('the live check did not run today\'s stack');
-  return { today, stacks, live, warnings, history: deflateHistory(stacks, today, warnings), limit: todayLive.record.server.maxHttpBufferSize };
+  if (!todayLive) throw new Error("the live check did not run today's stack");
+  return {
+    today,
+    stacks,
+    live,
+    warnings,
+    history: deflateHistory(stacks, today, warnings),
+    limit: todayLive.record.server.maxHttpBufferSize,
+  };
 }
 
 /** Shows part 1: today's source, every stack's default (read and live), the limits, and the history. */
 export function showDefaults(defaults: Defaults): void {
   showTodayDeflateSource(defaults.today);
   showDefaultsTable(defaults.live, defaults.stacks);
-  showTable(defaults.live.map((l) => ({
-    stack: l.stack,
-    'maxHttpBufferSize (read back from the running server)': l.record.server.maxHttpBufferSize,
-    'pingInterval ms': l.record.server.pingInterval,
-    'pingTimeout ms': l.record.server.pingTimeout,
-  })), { caption: 'The other defaults that decide disconnects, read back from each server' });
+  showTable(
+    defaults.live.map((l) => ({
+      stack: l.stack,
+      'maxHttpBufferSize (read back from the running server)': l.record.server.maxHttpBufferSize,
+      'pingInterval ms': l.record.server.pingInterval,
+      'pingTimeout ms': l.record.server.pingTimeout,
+    })),
+    { caption: 'The other defaults that decide disconnects, read back from each server' },
+  );
   showHistory(defaults.history);
 }

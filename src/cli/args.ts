@@ -28,7 +28,9 @@ const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLo
 const PARAM_FLAGS = new Map<string, keyof Params>(PARAM_NAMES.map((name) => [kebab(name), name]));
 
 const OPTIONS = {
-  ...Object.fromEntries([...PARAM_FLAGS].map(([flag, name]) => [flag, { type: name === 'quick' ? 'boolean' : 'string' }])),
+  ...Object.fromEntries(
+    [...PARAM_FLAGS].map(([flag, name]) => [flag, { type: name === 'quick' ? 'boolean' : 'string' }]),
+  ),
   only: { type: 'string', multiple: true },
   'from-data': { type: 'string' },
   fresh: { type: 'boolean' },
@@ -50,9 +52,9 @@ export const REPORT_USAGE = [
   'Which chapters and how:',
   `  --only 5 | --only harness  run the named chapters (numbers or names, comma-separated): ${CHAPTERS.map((c) => c.slug).join(', ')}`,
   '  --from-data DIR          re-render chapters from recorded runs, no new measurement',
-  '  --fresh                  start from an empty report (drop earlier chapters\' pages)',
+  "  --fresh                  start from an empty report (drop earlier chapters' pages)",
   '  --report-dir DIR         write the report there instead of report/',
-  '  --rerun                  run every notebook\'s cells a second time in the same kernel',
+  "  --rerun                  run every notebook's cells a second time in the same kernel",
   '  --cell-timeout 5min  --notebook-timeout 15min   time limits (kernel killed, cell named)',
 ].join('\n');
 
@@ -71,7 +73,8 @@ function limitMs(flag: string, raw: string | undefined): number | undefined {
   } catch (error) {
     throw new UsageError(`--${flag}: ${(error as UnitError).message}`);
   }
-  if (!(ms >= LIMIT_BOUNDS.min && ms <= LIMIT_BOUNDS.max)) throw new UsageError(`--${flag}: ${raw} is out of range: ${form}`);
+  if (!(ms >= LIMIT_BOUNDS.min && ms <= LIMIT_BOUNDS.max))
+    throw new UsageError(`--${flag}: ${raw} is out of range: ${form}`);
   return ms;
 }
 
@@ -82,12 +85,16 @@ export function usageError(error: Error & { code?: string }, command = 'npm run 
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
       return new UsageError(`unknown option ${flag}: see ${command} -- --help`);
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      if (/argument missing/.test(error.message)) return new UsageError(`${flag}: needs a value, e.g. ${flag} 10: see ${command} -- --help`);
+      if (/argument missing/.test(error.message))
+        return new UsageError(`${flag}: needs a value, e.g. ${flag} 10: see ${command} -- --help`);
       // `--seed -1`: parseArgs will not take a value that looks like a flag unless it is attached.
-      if (/ambiguous/.test(error.message)) return new UsageError(`${flag}: a value starting with '-' must be attached: write ${flag}=<value>`);
+      if (/ambiguous/.test(error.message))
+        return new UsageError(`${flag}: a value starting with '-' must be attached: write ${flag}=<value>`);
       return new UsageError(`${flag}: takes no value: write ${flag.replace(/=.*/, '')} alone`);
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
-      return new UsageError(`unexpected argument '${/'([^']*)'/.exec(error.message)?.[1] ?? ''}': write options as --name value, see ${command} -- --help`);
+      return new UsageError(
+        `unexpected argument '${/'([^']*)'/.exec(error.message)?.[1] ?? ''}': write options as --name value, see ${command} -- --help`,
+      );
     default:
       return new UsageError(error.message.split('\n')[0]);
   }

@@ -47,7 +47,13 @@ function reportRows(timing: ReportTiming) {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { 'skip-report': { type: 'boolean' }, 'quick-report-only': { type: 'boolean' }, help: { type: 'boolean' } } });
+  const { values } = parseArgs({
+    options: {
+      'skip-report': { type: 'boolean' },
+      'quick-report-only': { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+  });
   if (values.help) {
     console.log(USAGE);
     return;
@@ -81,8 +87,10 @@ async function main(): Promise<void> {
   results.firstFailure = firstFailure;
   summary.push({
     figure: `time to first 'invalid compressed data' on 2015, median of ${firstFailure.runs.length}`,
-    value: firstFailure.medianMs === null ? `none within ${formatDuration(firstFailure.deadlineMs)}`
-      : `${formatDuration(firstFailure.medianMs)} (${firstFailure.runs.map((r) => (r.firstFailureMs === null ? '-' : formatDuration(r.firstFailureMs))).join(', ')}; ${firstFailure.failedWithinDeadline}/${firstFailure.runs.length} failed)`,
+    value:
+      firstFailure.medianMs === null
+        ? `none within ${formatDuration(firstFailure.deadlineMs)}`
+        : `${formatDuration(firstFailure.medianMs)} (${firstFailure.runs.map((r) => (r.firstFailureMs === null ? '-' : formatDuration(r.firstFailureMs))).join(', ')}; ${firstFailure.failedWithinDeadline}/${firstFailure.runs.length} failed)`,
     goal: 'seconds',
   });
 
@@ -98,17 +106,32 @@ async function main(): Promise<void> {
         goal: mode === 'quick' ? '≤ 5 min (target 3)' : '≤ 15 min',
       });
       if (mode === 'full') {
-        summary.push({ figure: 'peak kernel RSS during the full report', value: timing.peakRssKiB === null ? 'n/a' : `${(timing.peakRssKiB / 1024).toFixed(0)} MiB`, goal: 'report' });
+        summary.push({
+          figure: 'peak kernel RSS during the full report',
+          value: timing.peakRssKiB === null ? 'n/a' : `${(timing.peakRssKiB / 1024).toFixed(0)} MiB`,
+          goal: 'report',
+        });
       }
     }
     results.report = timings;
   }
 
   const meta = runMeta();
-  console.log(`\ndeflate-lab bench, ${meta.date}, commit ${meta.commit.slice(0, 10)}${meta.dirty ? ' (dirty)' : ''}, ${meta.cpuModel} × ${meta.cores}, Node ${meta.node}, load average ${os.loadavg()[0].toFixed(1)}\n`);
+  console.log(
+    `\ndeflate-lab bench, ${meta.date}, commit ${meta.commit.slice(0, 10)}${meta.dirty ? ' (dirty)' : ''}, ${meta.cpuModel} × ${meta.cores}, Node ${meta.node}, load average ${os.loadavg()[0].toFixed(1)}\n`,
+  );
   console.log(textTable(summary));
   if (timings.length) console.log(`\n${textTable(timings.flatMap(reportRows))}`);
-  const record: BenchRecord = { schema: 1, kind: 'bench', id: newRecordId(), startedAt, endedAt: new Date().toISOString(), quick: false, meta, results };
+  const record: BenchRecord = {
+    schema: 1,
+    kind: 'bench',
+    id: newRecordId(),
+    startedAt,
+    endedAt: new Date().toISOString(),
+    quick: false,
+    meta,
+    results,
+  };
   console.log(`\nrecorded ${await writeRecord(record)}`);
 }
 

@@ -26,7 +26,11 @@ function fail(line: string): number {
 async function main(argv: string[]): Promise<number> {
   let values: { duration?: string; 'data-dir'?: string; help?: boolean };
   try {
-    values = parseArgs({ args: argv, options: { duration: { type: 'string' }, 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }).values;
+    values = parseArgs({
+      args: argv,
+      options: { duration: { type: 'string' }, 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    }).values;
   } catch (error) {
     return fail(`${(error as Error).message.split('\n')[0]}: see npm run long-run -- --help`);
   }
@@ -41,7 +45,8 @@ async function main(argv: string[]): Promise<number> {
     } catch (error) {
       return fail(`--duration: ${(error as UnitError).message}`);
     }
-    if (duration < BOUNDS.duration.min || duration > BOUNDS.duration.max) return fail(`--duration: ${values.duration} is out of range: use 100ms to 2h, e.g. 16min`);
+    if (duration < BOUNDS.duration.min || duration > BOUNDS.duration.max)
+      return fail(`--duration: ${values.duration} is out of range: use 100ms to 2h, e.g. 16min`);
   }
   const dir = values['data-dir'] === undefined ? dataDir() : path.resolve(values['data-dir']);
   try {
@@ -54,12 +59,19 @@ async function main(argv: string[]): Promise<number> {
   say(`2015 stack, deflate off, ${formatDuration(duration)}; recording into ${path.join(dir, 'long-run')}`);
   const { record, file } = await runLongRun({ duration: duration, dataDir: dir, onStatus: say });
   const r = record.run.result;
-  say(`tested ${formatDuration(r.loadMs)}: ${r.sent} sent, ${r.delivered} delivered, ${r.failures} failures; blockers: ${record.blockers.join('; ') || 'none'}`);
+  say(
+    `tested ${formatDuration(r.loadMs)}: ${r.sent} sent, ${r.delivered} delivered, ${r.failures} failures; blockers: ${record.blockers.join('; ') || 'none'}`,
+  );
   say(`wrote ${path.relative(process.cwd(), file) || file}`);
   return 0;
 }
 
-main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (error: Error) => {
-  process.stderr.write(`npm run long-run: ${error.stack ?? error.message}\n`);
-  process.exitCode = 1;
-});
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: Error) => {
+    process.stderr.write(`npm run long-run: ${error.stack ?? error.message}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -13,14 +13,19 @@ const USAGE = `usage: npm run notebook -- [--port N]   (default ${NOTEBOOK_PORT}
 function parsePort(raw: string | undefined): number {
   if (raw === undefined) return NOTEBOOK_PORT;
   const port = /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!(port >= 1024 && port <= 65535)) throw new UsageError(`--port: '${raw}' is not a port: use a whole number from 1024 to 65535`);
+  if (!(port >= 1024 && port <= 65535))
+    throw new UsageError(`--port: '${raw}' is not a port: use a whole number from 1024 to 65535`);
   return port;
 }
 
 async function main(argv: readonly string[]): Promise<number> {
   let port: number;
   try {
-    const { values } = parseArgs({ args: [...argv], options: { port: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+    const { values } = parseArgs({
+      args: [...argv],
+      options: { port: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    });
     if (values.help) {
       process.stdout.write(`${USAGE}\n`);
       return 0;
@@ -31,7 +36,9 @@ async function main(argv: readonly string[]): Promise<number> {
     assertWritable();
   } catch (error) {
     const parseError = error as Error & { code?: string };
-    const line = inputErrorLine(error) ?? (parseError.code?.startsWith('ERR_PARSE_ARGS') ? usageError(parseError, 'npm run notebook').message : undefined);
+    const line =
+      inputErrorLine(error) ??
+      (parseError.code?.startsWith('ERR_PARSE_ARGS') ? usageError(parseError, 'npm run notebook').message : undefined);
     if (line === undefined) throw error;
     process.stderr.write(`npm run notebook: ${line}\n`);
     return EXIT_BAD_INPUT;

@@ -21,7 +21,10 @@ function onEvent(event: ReportEvent): void {
     case 'chapter-done': {
       const { entry } = event;
       const run = entry.run;
-      const times = run?.wallMs == null ? '' : ` in ${formatDuration(run.wallMs)} (kernel start-up ${formatDuration(run.kernelStartMs ?? 0)})`;
+      const times =
+        run?.wallMs == null
+          ? ''
+          : ` in ${formatDuration(run.wallMs)} (kernel start-up ${formatDuration(run.kernelStartMs ?? 0)})`;
       const rss = run?.peakRssKiB ? `, kernel peak RSS ${formatBytes(run.peakRssKiB * 1024)}` : '';
       say(`chapter ${entry.number} ${entry.slug}: ${entry.status}${times}${rss}`);
       if (run?.failure) {

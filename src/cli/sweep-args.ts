@@ -68,8 +68,14 @@ function checked<K extends keyof Params>(flag: string, name: K, raw: RawParams[K
 
 // Rate and burst are single values in the model; a sweep crosses several, each checked alone.
 function listOf<K extends 'rate' | 'burst'>(flag: string, name: K, raw: string): Array<Params[K]> {
-  const items = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (items.length === 0) throw new UsageError(`--${flag}: empty: give one or more values, e.g. --${flag} ${name === 'rate' ? '2,10' : '1,3'}`);
+  const items = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (items.length === 0)
+    throw new UsageError(
+      `--${flag}: empty: give one or more values, e.g. --${flag} ${name === 'rate' ? '2,10' : '1,3'}`,
+    );
   return [...new Set(items.map((item) => checked(flag, name, item)))];
 }
 
@@ -82,7 +88,8 @@ export function parseSweepArgs(argv: readonly string[]): SweepArgs {
     throw usageError(error as Error, 'npm run sweep');
   }
   const gridName = (values.grid as string | undefined) ?? 'hour';
-  if (!(gridName in SWEEP_GRIDS)) throw new UsageError(`--grid: unknown '${gridName}': use one of ${Object.keys(SWEEP_GRIDS).join(', ')}`);
+  if (!(gridName in SWEEP_GRIDS))
+    throw new UsageError(`--grid: unknown '${gridName}': use one of ${Object.keys(SWEEP_GRIDS).join(', ')}`);
   const text = (flag: keyof typeof LIST_FLAGS): string | undefined => values[flag] as string | undefined;
   const given = <K extends keyof Params>(flag: keyof typeof LIST_FLAGS, name: K): Params[K] | undefined => {
     const raw = text(flag);

@@ -40,12 +40,18 @@ async function main(argv: readonly string[]): Promise<number> {
   const plan = planSweep(grid, dir, { fresh: args.fresh, retryFailed: args.retryFailed });
   say(`grid ${grid.name}: ${grid.description}`);
   for (const block of grid.blocks) {
-    say(`  ${block.purpose}: ${block.stacks.join(',')} × deflate ${block.deflate.join(',')} × ${block.payloads.join(',')} × ` +
-      `${block.frameSizes.map(formatBytes).join(',')} × ${block.rates.join(',')}/s × burst ${block.bursts.join(',')} × ${block.repeats} repeat${block.repeats === 1 ? '' : 's'}`);
+    say(
+      `  ${block.purpose}: ${block.stacks.join(',')} × deflate ${block.deflate.join(',')} × ${block.payloads.join(',')} × ` +
+        `${block.frameSizes.map(formatBytes).join(',')} × ${block.rates.join(',')}/s × burst ${block.bursts.join(',')} × ${block.repeats} repeat${block.repeats === 1 ? '' : 's'}`,
+    );
   }
-  say(`  every run: ${grid.clients} ${grid.client} clients (${grid.placement}), ${formatDuration(grid.duration)}, fragments of ${formatBytes(grid.fragmentSize)}, ` +
-    `maxHttpBufferSize ${formatBytes(grid.maxHttpBufferSize)}, seed ${grid.seed}`);
-  say(`${plan.planned.length} runs planned, ${plan.todo.length} to make, ${plan.skipped.length} already recorded in ${path.join(dir, SWEEP_KIND)}`);
+  say(
+    `  every run: ${grid.clients} ${grid.client} clients (${grid.placement}), ${formatDuration(grid.duration)}, fragments of ${formatBytes(grid.fragmentSize)}, ` +
+      `maxHttpBufferSize ${formatBytes(grid.maxHttpBufferSize)}, seed ${grid.seed}`,
+  );
+  say(
+    `${plan.planned.length} runs planned, ${plan.todo.length} to make, ${plan.skipped.length} already recorded in ${path.join(dir, SWEEP_KIND)}`,
+  );
   if (args.dryRun) return 0;
 
   const stop = new AbortController();
@@ -55,10 +61,19 @@ async function main(argv: readonly string[]): Promise<number> {
   };
   process.once('SIGINT', onSigint);
   try {
-    const { session } = await runSweep(grid, { dir: dir, fresh: args.fresh, retryFailed: args.retryFailed, signal: stop.signal });
+    const { session } = await runSweep(grid, {
+      dir: dir,
+      fresh: args.fresh,
+      retryFailed: args.retryFailed,
+      signal: stop.signal,
+    });
     const load = session.loadAverage;
-    say(`${session.ran} runs made (${session.failed} failed), ${session.skipped} skipped, in ${formatDuration(session.wallMs)}` +
-      (load ? `; 1-min load average over the runs: median ${formatNumber(load.median)}, ${formatNumber(load.min)}–${formatNumber(load.max)} on ${session.cores} cores` : ''));
+    say(
+      `${session.ran} runs made (${session.failed} failed), ${session.skipped} skipped, in ${formatDuration(session.wallMs)}` +
+        (load
+          ? `; 1-min load average over the runs: median ${formatNumber(load.median)}, ${formatNumber(load.min)}–${formatNumber(load.max)} on ${session.cores} cores`
+          : ''),
+    );
     say(`records in ${path.join(dir, SWEEP_KIND)}, this invocation in ${path.join(dir, SESSION_KIND)}`);
   } finally {
     process.off('SIGINT', onSigint);

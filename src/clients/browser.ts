@@ -14,8 +14,18 @@ import { loadStack } from '../stacks';
 import { quantileSorted } from '../stats';
 import { MAX_SEND_BACKLOG, RECONNECT_DELAY_MS } from './fragmenting';
 import {
-  CLIENT_BUNDLE_PATH, PAGE_CONTROL, PAGE_PATH, pageProgram, PROBE_CANVAS, REPORT_FUNCTION, CHAT_MESSAGE_CHARS,
-  type PageConfig, type PageControl, type PageEvent, type PageKind, type PageSummary,
+  CLIENT_BUNDLE_PATH,
+  PAGE_CONTROL,
+  PAGE_PATH,
+  pageProgram,
+  PROBE_CANVAS,
+  REPORT_FUNCTION,
+  CHAT_MESSAGE_CHARS,
+  type PageConfig,
+  type PageControl,
+  type PageEvent,
+  type PageKind,
+  type PageSummary,
 } from './page';
 import { CHROMIUM_FLAGS, launchChromium } from '../chromium';
 
@@ -68,7 +78,9 @@ export interface BrowserRun {
 export function pageKindFor(payload: PayloadKind): PageKind {
   if (payload === 'data-url') return 'image';
   if (payload === 'json') return 'chat';
-  throw new Error(`client 'browser' sends a canvas data URL ('data-url') or chat text ('json'), not '${payload}': choose one of those`);
+  throw new Error(
+    `client 'browser' sends a canvas data URL ('data-url') or chat text ('json'), not '${payload}': choose one of those`,
+  );
 }
 
 function sha256(data: Buffer): string {
@@ -86,7 +98,10 @@ interface Tab {
 /** The pages of a run: `clients` of the payload's kind, then `chatPages` chat pages. */
 function pageConfigs(spec: LoadSpec): PageConfig[] {
   const kind = pageKindFor(spec.payload);
-  const kinds: PageKind[] = [...Array<PageKind>(spec.clients).fill(kind), ...Array<PageKind>(spec.chatPages ?? 0).fill('chat')];
+  const kinds: PageKind[] = [
+    ...Array<PageKind>(spec.clients).fill(kind),
+    ...Array<PageKind>(spec.chatPages ?? 0).fill('chat'),
+  ];
   const counters: Record<PageKind, number> = { image: 0, chat: 0 };
   return kinds.map((k, index) => ({
     client: `${k}-${counters[k]++}`,
@@ -106,15 +121,40 @@ function pageConfigs(spec: LoadSpec): PageConfig[] {
  * `onRequest: servePages`), lets each send for `spec.duration` (or until `stop` aborts), waits
  * for outstanding acks, and closes the browser whatever happens.
  */
-export async function runBrowserLoad(spec: LoadSpec, url: string, onTick?: (sent: number, acked: number) => void, stop?: AbortSignal): Promise<LoadResult> {
-  if (spec.burst !== 1) throw new Error(`client 'browser': pages send one message per tick; set burst to 1 (got ${spec.burst})`);
+export async function runBrowserLoad(
+  spec: LoadSpec,
+  url: string,
+  onTick?: (sent: number, acked: number) => void,
+  stop?: AbortSignal,
+): Promise<LoadResult> {
+  if (spec.burst !== 1)
+    throw new Error(`client 'browser': pages send one message per tick; set burst to 1 (got ${spec.burst})`);
   const configs = pageConfigs(spec);
   const stack = loadStack(spec.stack);
   const stackBundle = fs.readFileSync(stack.clientBundle);
-  const browser: BrowserRun = { chromium: '', flags: [...CHROMIUM_FLAGS], launchMs: 0, setupMs: 0, pages: [], bundles: [], pageErrors: [] };
+  const browser: BrowserRun = {
+    chromium: '',
+    flags: [...CHROMIUM_FLAGS],
+    launchMs: 0,
+    setupMs: 0,
+    pages: [],
+    bundles: [],
+    pageErrors: [],
+  };
   const result: LoadResult = {
-    startedAt: 0, sendEndedAt: 0, drainEndedAt: 0, endedAt: 0, sent: 0, notSent: 0, acked: 0, ackedCorrupt: 0,
-    rtt: [], payloadBytes: 0, connects: [], disconnects: [], browser,
+    startedAt: 0,
+    sendEndedAt: 0,
+    drainEndedAt: 0,
+    endedAt: 0,
+    sent: 0,
+    notSent: 0,
+    acked: 0,
+    ackedCorrupt: 0,
+    rtt: [],
+    payloadBytes: 0,
+    connects: [],
+    disconnects: [],
+    browser,
   };
   const tabs: Tab[] = [];
   // Reading a response body is asynchronous: awaited before the browser closes.
@@ -173,47 +213,90 @@ export async function runBrowserLoad(spec: LoadSpec, url: string, onTick?: (sent
       const page = await context.newPage();
       page.setDefaultTimeout(PAGE_SETUP_TIMEOUT_MS);
       const tab: Tab = {
-        page, lengths: 0, encodeMs: [], online: false,
-        stats: { client: config.client, kind: config.kind, sent: 0, notSent: 0, acked: 0, ackedCorrupt: 0, meanLength: null, encodeMsP50: null, maxBacklog: 0, canvas: null },
+        page,
+        lengths: 0,
+        encodeMs: [],
+        online: false,
+        stats: {
+          client: config.client,
+          kind: config.kind,
+          sent: 0,
+          notSent: 0,
+          acked: 0,
+          ackedCorrupt: 0,
+          meanLength: null,
+          encodeMsP50: null,
+          maxBacklog: 0,
+          canvas: null,
+        },
       };
       tabs[config.index] = tab;
       await page.exposeFunction(REPORT_FUNCTION, (event: PageEvent) => onEvent(tab, event));
       page.on('pageerror', (error) => browser.pageErrors.push(`${config.client}: ${error.message}`));
       page.on('response', (response) => {
         if (new URL(response.url()).pathname !== CLIENT_BUNDLE_PATH) return;
-        bundleReads.push(response.body().then((body) => {
-          browser.bundles.push({
-            url: response.url(), sha256: sha256(body), bytes: body.length, stackFile: stack.clientBundle, stackSha256: sha256(stackBundle),
-          });
-        }, (error: Error) => {
-          browser.pageErrors.push(`${config.client}: could not read ${CLIENT_BUNDLE_PATH}: ${error.message}`);
-        }));
+        bundleReads.push(
+          response.body().then(
+            (body) => {
+              browser.bundles.push({
+                url: response.url(),
+                sha256: sha256(body),
+                bytes: body.length,
+                stackFile: stack.clientBundle,
+                stackSha256: sha256(stackBundle),
+              });
+            },
+            (error: Error) => {
+              browser.pageErrors.push(`${config.client}: could not read ${CLIENT_BUNDLE_PATH}: ${error.message}`);
+            },
+          ),
+        );
       });
       await page.goto(`${url}${PAGE_PATH}`, { waitUntil: 'load' });
-      await page.evaluate(pageProgram, { config, reportFunction: REPORT_FUNCTION, control: PAGE_CONTROL, probe: PROBE_CANVAS });
+      await page.evaluate(pageProgram, {
+        config,
+        reportFunction: REPORT_FUNCTION,
+        control: PAGE_CONTROL,
+        probe: PROBE_CANVAS,
+      });
     };
     await Promise.all(configs.map(openTab));
-    await connected(() => tabs.every((tab) => tab.online),
-      () => `browser pages did not connect to ${url} (${tabs.filter((tab) => tab.online).length}/${tabs.length} connected); page errors: ${browser.pageErrors.join('; ') || 'none'}`);
+    await connected(
+      () => tabs.every((tab) => tab.online),
+      () =>
+        `browser pages did not connect to ${url} (${tabs.filter((tab) => tab.online).length}/${tabs.length} connected); page errors: ${browser.pageErrors.join('; ') || 'none'}`,
+    );
 
     result.startedAt = Date.now();
     browser.setupMs = result.startedAt - launchedAt - browser.launchMs;
     // Pages start a fraction of a period apart, as tabs opened by hand would.
     const period = 1000 / spec.rate;
     for (const tab of tabs) {
-      await tab.page.evaluate((control) => (window as unknown as Record<string, PageControl>)[control].start(), PAGE_CONTROL);
+      await tab.page.evaluate(
+        (control) => (window as unknown as Record<string, PageControl>)[control].start(),
+        PAGE_CONTROL,
+      );
       await sleep(period / tabs.length, stop);
     }
     await sleep(result.startedAt + spec.duration - Date.now(), stop);
     // All at once: a busy renderer answers late, and the window ends when the last page stopped.
-    const summaries = await Promise.all(tabs.map((tab) =>
-      tab.page.evaluate((control) => (window as unknown as Record<string, PageControl>)[control].stop(), PAGE_CONTROL)));
+    const summaries = await Promise.all(
+      tabs.map((tab) =>
+        tab.page.evaluate(
+          (control) => (window as unknown as Record<string, PageControl>)[control].stop(),
+          PAGE_CONTROL,
+        ),
+      ),
+    );
     result.sendEndedAt = Date.now();
     summaries.forEach((summary: PageSummary, i) => {
       tabs[i].stats.maxBacklog = summary.maxBacklog;
       tabs[i].stats.canvas = summary.canvas;
     });
-    await drain(() => result.acked, () => result.sent);
+    await drain(
+      () => result.acked,
+      () => result.sent,
+    );
     result.drainEndedAt = Date.now();
     await Promise.all(bundleReads);
     if (browser.pageErrors.length > 0) throw new Error(`a browser page failed: ${browser.pageErrors.join('; ')}`);
@@ -225,7 +308,12 @@ export async function runBrowserLoad(spec: LoadSpec, url: string, onTick?: (sent
       tab.stats.encodeMsP50 = sorted.length > 0 ? Number(quantileSorted(sorted, 0.5).toFixed(1)) : null;
       browser.pages.push(tab.stats);
       // The socket closes on purpose first, so the page reports no disconnect for it.
-      await tab.page.evaluate((control) => (window as unknown as Record<string, PageControl | undefined>)[control]?.close(), PAGE_CONTROL).catch(() => undefined);
+      await tab.page
+        .evaluate(
+          (control) => (window as unknown as Record<string, PageControl | undefined>)[control]?.close(),
+          PAGE_CONTROL,
+        )
+        .catch(() => undefined);
     }
     await chromiumBrowser?.close();
     result.endedAt = Date.now();

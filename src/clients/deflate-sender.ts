@@ -24,12 +24,17 @@ export interface MessageDeflate {
 /** The compressor for a server's `Sec-WebSocket-Extensions` answer; undefined when deflate was not accepted. */
 export function deflateFromAnswer(answer: string | undefined): MessageDeflate | undefined {
   if (!answer) return undefined;
-  const ext = answer.split(',').map((e) => e.split(';').map((p) => p.trim())).find((p) => p[0] === 'permessage-deflate');
+  const ext = answer
+    .split(',')
+    .map((e) => e.split(';').map((p) => p.trim()))
+    .find((p) => p[0] === 'permessage-deflate');
   if (!ext) return undefined;
-  const params = new Map(ext.slice(1).map((p): [string, string | undefined] => {
-    const [key, value] = p.split('=').map((s) => s.trim().replace(/^"|"$/g, ''));
-    return [key, value];
-  }));
+  const params = new Map(
+    ext.slice(1).map((p): [string, string | undefined] => {
+      const [key, value] = p.split('=').map((s) => s.trim().replace(/^"|"$/g, ''));
+      return [key, value];
+    }),
+  );
   const bits = Number(params.get('client_max_window_bits') ?? 15) || 15;
   return {
     stream: zlib.createDeflateRaw({ windowBits: Math.max(9, bits), memLevel: 8 }),
@@ -85,7 +90,10 @@ export class DeflateSender {
   private queued = 0;
   private closed = false;
 
-  constructor(ws: WebSocket, private readonly fragmentSize: number) {
+  constructor(
+    ws: WebSocket,
+    private readonly fragmentSize: number,
+  ) {
     ws.on('upgrade', (res) => {
       this.deflate = deflateFromAnswer(res.headers['sec-websocket-extensions'] as string | undefined);
     });
@@ -125,22 +133,25 @@ export class DeflateSender {
    */
   sendTogether(bodies: readonly Buffer[], opcode: number): Promise<number> {
     this.queued += bodies.length;
-    const written = this.queue.then(async () => {
-      if (this.closed || !this.socket || this.socket.destroyed) return 0;
-      const deflate = this.deflate;
-      const payloads: Buffer[] = [];
-      for (const body of bodies) payloads.push(deflate ? await compressMessage(deflate, body) : body);
-      const socket = this.socket;
-      if (this.closed || socket.destroyed) return 0;
-      socket.cork();
-      for (const payload of payloads) {
-        for (const buffer of fragmentMessage(opcode, payload, this.fragmentSize, deflate !== undefined)) socket.write(buffer);
-      }
-      socket.uncork();
-      return bodies.length;
-    }).finally(() => {
-      this.queued -= bodies.length;
-    });
+    const written = this.queue
+      .then(async () => {
+        if (this.closed || !this.socket || this.socket.destroyed) return 0;
+        const deflate = this.deflate;
+        const payloads: Buffer[] = [];
+        for (const body of bodies) payloads.push(deflate ? await compressMessage(deflate, body) : body);
+        const socket = this.socket;
+        if (this.closed || socket.destroyed) return 0;
+        socket.cork();
+        for (const payload of payloads) {
+          for (const buffer of fragmentMessage(opcode, payload, this.fragmentSize, deflate !== undefined))
+            socket.write(buffer);
+        }
+        socket.uncork();
+        return bodies.length;
+      })
+      .finally(() => {
+        this.queued -= bodies.length;
+      });
     // The chain goes on after a failed batch; the caller sees the failure on `written`.
     this.queue = written.catch(() => undefined);
     return written;

@@ -38,8 +38,14 @@ class Session {
   private ended = false;
   private heartbeat?: NodeJS.Timeout;
 
-  constructor(readonly owner: FragmentingClient, readonly options: FragmentingOptions) {
-    this.ws = new WebSocket(websocketUrl(options.url, options.eio), { perMessageDeflate: true, handshakeTimeout: CONNECT_TIMEOUT_MS });
+  constructor(
+    readonly owner: FragmentingClient,
+    readonly options: FragmentingOptions,
+  ) {
+    this.ws = new WebSocket(websocketUrl(options.url, options.eio), {
+      perMessageDeflate: true,
+      handshakeTimeout: CONNECT_TIMEOUT_MS,
+    });
     this.sender = new DeflateSender(this.ws, options.fragmentSize);
     this.ws.on('message', (data, isBinary) => {
       if (!isBinary) this.onText(data.toString());
@@ -54,7 +60,10 @@ class Session {
         const connect = connectPacket(this.options.eio);
         if (connect) this.write(Buffer.from(connect), OPCODE.text);
         if (this.options.eio === 3) {
-          this.heartbeat = setInterval(() => this.write(Buffer.from(ENGINE.ping), OPCODE.text), packet.open.pingInterval);
+          this.heartbeat = setInterval(
+            () => this.write(Buffer.from(ENGINE.ping), OPCODE.text),
+            packet.open.pingInterval,
+          );
         }
         break;
       }

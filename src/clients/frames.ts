@@ -45,7 +45,14 @@ export function fragmentMessage(opcode: number, body: Buffer, fragmentSize: numb
   do {
     const end = Math.min(body.length, offset + fragmentSize);
     const first = offset === 0;
-    buffers.push(...encodeFrame(first ? opcode : OPCODE.continuation, body.subarray(offset, end), end === body.length, first && compressed));
+    buffers.push(
+      ...encodeFrame(
+        first ? opcode : OPCODE.continuation,
+        body.subarray(offset, end),
+        end === body.length,
+        first && compressed,
+      ),
+    );
     offset = end;
   } while (offset < body.length);
   return buffers;

@@ -88,7 +88,12 @@ export const PAGE_CONTROL = '__deflateLab';
  * with the stack's client over WebSocket only, reports connects and disconnects, and on start()
  * emits one `frame` per tick with the metadata the server verifies.
  */
-export function pageProgram(args: { config: PageConfig; reportFunction: string; control: string; probe: { width: number; height: number } }): void {
+export function pageProgram(args: {
+  config: PageConfig;
+  reportFunction: string;
+  control: string;
+  probe: { width: number; height: number };
+}): void {
   const { config, reportFunction, control, probe } = args;
   type Socket = {
     connected: boolean;
@@ -164,7 +169,11 @@ export function pageProgram(args: { config: PageConfig; reportFunction: string; 
   };
 
   const socket = io(location.origin, {
-    transports: ['websocket'], forceNew: true, multiplex: false, reconnection: true, reconnectionDelay: config.reconnectionDelay,
+    transports: ['websocket'],
+    forceNew: true,
+    multiplex: false,
+    reconnection: true,
+    reconnectionDelay: config.reconnectionDelay,
   });
   let closed = false;
   let sid: string | undefined;
@@ -193,7 +202,9 @@ export function pageProgram(args: { config: PageConfig; reportFunction: string; 
     const data = config.kind === 'image' ? draw() : chatLine(seq);
     const meta = { client: config.client, seq: seq++, crc: crc32(data), length: data.length };
     const sentAt = performance.now();
-    socket.emit('frame', meta, data, (ack: { ok: boolean }) => report({ type: 'ack', ok: ack.ok, rttMs: performance.now() - sentAt }));
+    socket.emit('frame', meta, data, (ack: { ok: boolean }) =>
+      report({ type: 'ack', ok: ack.ok, rttMs: performance.now() - sentAt }),
+    );
     report({ type: 'sent', length: data.length, encodeMs: sentAt - began });
   };
   const stop = (): PageSummary => {

@@ -39,12 +39,18 @@ export type Incoming =
 /** Parses one engine.io text message from the server. */
 export function parseIncoming(text: string): Incoming {
   switch (text[0]) {
-    case ENGINE.open: return { kind: 'open', open: JSON.parse(text.slice(1)) as OpenPacket };
-    case ENGINE.ping: return { kind: 'ping' };
-    case ENGINE.pong: return { kind: 'pong' };
-    case ENGINE.close: return { kind: 'close' };
-    case ENGINE.message: break;
-    default: return { kind: 'other', text };
+    case ENGINE.open:
+      return { kind: 'open', open: JSON.parse(text.slice(1)) as OpenPacket };
+    case ENGINE.ping:
+      return { kind: 'ping' };
+    case ENGINE.pong:
+      return { kind: 'pong' };
+    case ENGINE.close:
+      return { kind: 'close' };
+    case ENGINE.message:
+      break;
+    default:
+      return { kind: 'other', text };
   }
   const body = text.slice(2);
   switch (text[1]) {
@@ -52,8 +58,10 @@ export function parseIncoming(text: string): Incoming {
       const sid = body.startsWith('{') ? (JSON.parse(body) as { sid?: string }).sid : undefined;
       return { kind: 'connect', sid };
     }
-    case SOCKET.disconnect: return { kind: 'disconnect' };
-    case SOCKET.error: return { kind: 'error', data: body };
+    case SOCKET.disconnect:
+      return { kind: 'disconnect' };
+    case SOCKET.error:
+      return { kind: 'error', data: body };
     case SOCKET.ack: {
       const match = /^(\d+)(.*)$/s.exec(body);
       if (!match) return { kind: 'other', text };
@@ -64,7 +72,8 @@ export function parseIncoming(text: string): Incoming {
       const [name, ...args] = JSON.parse(json) as [string, ...unknown[]];
       return { kind: 'event', name, args };
     }
-    default: return { kind: 'other', text };
+    default:
+      return { kind: 'other', text };
   }
 }
 
@@ -78,7 +87,13 @@ export function connectPacket(eio: EioRevision): string | undefined {
  * message when `data` is a Buffer (socket.io's placeholder convention). Revision 3 prefixes binary
  * engine.io messages with the packet type byte 4; revision 4 sends them raw.
  */
-export function encodeEvent(eio: EioRevision, event: string, meta: unknown, data: string | Buffer, ackId: number): Array<string | Buffer> {
+export function encodeEvent(
+  eio: EioRevision,
+  event: string,
+  meta: unknown,
+  data: string | Buffer,
+  ackId: number,
+): Array<string | Buffer> {
   if (typeof data === 'string') {
     return [`${ENGINE.message}${SOCKET.event}${ackId}${JSON.stringify([event, meta, data])}`];
   }

@@ -23,7 +23,12 @@ export class SocketIoClient extends EventEmitter implements AppClient {
   private stopped = false;
   private current?: string;
 
-  constructor(readonly label: string, stack: Stack, url: string, reconnect: boolean) {
+  constructor(
+    readonly label: string,
+    stack: Stack,
+    url: string,
+    reconnect: boolean,
+  ) {
     super();
     this.socket = stack.connect(url, { reconnection: reconnect, reconnectionDelay: RECONNECT_DELAY_MS });
     this.socket.on('connect', () => {

@@ -22,7 +22,14 @@ export type ProcessFault =
 export type Fault = WireFault | ProcessFault;
 
 // Keyed by kind so that the compiler insists on every kind, and the error below lists them all.
-const KINDS: Record<Fault['kind'], true> = { latency: true, split: true, merge: true, reset: true, 'kill-clients': true, 'close-server': true };
+const KINDS: Record<Fault['kind'], true> = {
+  latency: true,
+  split: true,
+  merge: true,
+  reset: true,
+  'kill-clients': true,
+  'close-server': true,
+};
 
 /** Inclusive bounds of every fault setting; `afterMs` must also fall inside the send window. */
 export const FAULT_BOUNDS = {
@@ -57,12 +64,15 @@ export function checkFault(fault: Fault, run: { duration: number; placement: 'in
     case 'reset':
       return within('reset afterBytes', fault.afterBytes, b.resetAfterBytes.min, b.resetAfterBytes.max);
     case 'kill-clients':
-      if (run.placement !== 'forked') throw new FaultError(`fault kill-clients: the clients run in this process: use placement 'forked'`);
+      if (run.placement !== 'forked')
+        throw new FaultError(`fault kill-clients: the clients run in this process: use placement 'forked'`);
       return within('kill-clients afterMs', fault.afterMs, b.afterMs.min, run.duration - 1);
     case 'close-server':
       return within('close-server afterMs', fault.afterMs, b.afterMs.min, run.duration - 1);
     default:
-      throw new FaultError(`unknown fault '${(fault as { kind: string }).kind}': use one of ${Object.keys(KINDS).join(', ')}`);
+      throw new FaultError(
+        `unknown fault '${(fault as { kind: string }).kind}': use one of ${Object.keys(KINDS).join(', ')}`,
+      );
   }
 }
 

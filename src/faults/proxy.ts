@@ -106,7 +106,8 @@ class Lane {
     const last = this.queue[this.queue.length - 1];
     if (this.fault.kind === 'merge' && last && !last.taken && now < last.due) last.chunks.push(chunk);
     else {
-      const hold = this.fault.kind === 'latency' ? this.fault.ms : this.fault.kind === 'merge' ? this.fault.windowMs : 0;
+      const hold =
+        this.fault.kind === 'latency' ? this.fault.ms : this.fault.kind === 'merge' ? this.fault.windowMs : 0;
       this.queue.push({ due: now + hold, chunks: [chunk], taken: false });
     }
     this.queued += chunk.length;
@@ -156,7 +157,12 @@ class Lane {
 
 /** Starts a proxy on 127.0.0.1 (a free port) in front of `targetPort`, applying `fault`. */
 export async function startFaultProxy(targetPort: number, fault: WireFault): Promise<FaultProxy> {
-  const stats: ProxyStats = { connections: 0, up: { bytes: 0, reads: 0, writes: 0 }, down: { bytes: 0, reads: 0, writes: 0 }, resets: [] };
+  const stats: ProxyStats = {
+    connections: 0,
+    up: { bytes: 0, reads: 0, writes: 0 },
+    down: { bytes: 0, reads: 0, writes: 0 },
+    resets: [],
+  };
   const sockets = new Set<net.Socket>();
   const stop = new AbortController();
   const track = (socket: net.Socket) => {
@@ -165,9 +171,8 @@ export async function startFaultProxy(targetPort: number, fault: WireFault): Pro
   };
 
   let claimed = false;
-  const point: ResetPoint | undefined = fault.kind === 'reset'
-    ? { afterBytes: fault.afterBytes, claim: () => !claimed && (claimed = true) }
-    : undefined;
+  const point: ResetPoint | undefined =
+    fault.kind === 'reset' ? { afterBytes: fault.afterBytes, claim: () => !claimed && (claimed = true) } : undefined;
 
   const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (client) => {
     const connection = ++stats.connections;
@@ -175,11 +180,12 @@ export async function startFaultProxy(targetPort: number, fault: WireFault): Pro
     const upstream = net.connect({ host: LOOPBACK, port: targetPort, allowHalfOpen: true });
     track(upstream);
     // A reset from one side is passed on as a reset; other errors as a close.
-    const passOn = (from: net.Socket, to: net.Socket) => from.on('error', (error: NodeJS.ErrnoException) => {
-      if (to.destroyed) return;
-      if (error.code === 'ECONNRESET') to.resetAndDestroy();
-      else to.destroy();
-    });
+    const passOn = (from: net.Socket, to: net.Socket) =>
+      from.on('error', (error: NodeJS.ErrnoException) => {
+        if (to.destroyed) return;
+        if (error.code === 'ECONNRESET') to.resetAndDestroy();
+        else to.destroy();
+      });
     passOn(client, upstream);
     passOn(upstream, client);
     upstream.once('connect', () => {

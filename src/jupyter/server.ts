@@ -39,7 +39,13 @@ export async function assertPortFree(port: number): Promise<void> {
   const probe = net.createServer();
   await new Promise<void>((resolve, reject) => {
     probe.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new PortInUseError(`port ${port} on ${LOOPBACK} is in use: pass --port with a free port, e.g. --port ${port + 1}`) : error),
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new PortInUseError(
+              `port ${port} on ${LOOPBACK} is in use: pass --port with a free port, e.g. --port ${port + 1}`,
+            )
+          : error,
+      ),
     );
     probe.listen(port, LOOPBACK, () => resolve());
   });
@@ -61,7 +67,9 @@ async function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
 export class NotebookDirError extends Error {}
 
 /** Starts Jupyter Notebook on LOOPBACK:port with a fresh token; resolves once it answers. */
-export async function startNotebookServer(options: { port?: number; notebookDir?: string } = {}): Promise<NotebookServer> {
+export async function startNotebookServer(
+  options: { port?: number; notebookDir?: string } = {},
+): Promise<NotebookServer> {
   const port = options.port ?? NOTEBOOK_PORT;
   const notebookDir = options.notebookDir ?? NOTEBOOKS_DIR;
   if (!fs.statSync(notebookDir, { throwIfNoEntry: false })?.isDirectory()) {
@@ -72,7 +80,8 @@ export async function startNotebookServer(options: { port?: number; notebookDir?
   const child = spawn(
     SYSTEM_PYTHON,
     [
-      '-m', 'notebook',
+      '-m',
+      'notebook',
       '--no-browser',
       `--ip=${LOOPBACK}`,
       `--port=${port}`,
@@ -108,7 +117,10 @@ export async function startNotebookServer(options: { port?: number; notebookDir?
   const base = `http://${LOOPBACK}:${port}`;
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`jupyter notebook exited with code ${child.exitCode}: ${log.trim().split('\n').slice(-3).join(' | ')}`);
+    if (child.exitCode !== null)
+      throw new Error(
+        `jupyter notebook exited with code ${child.exitCode}: ${log.trim().split('\n').slice(-3).join(' | ')}`,
+      );
     try {
       const response = await fetch(`${base}/api/status`, { headers: { Authorization: `token ${token}` } });
       if (response.ok) break;
@@ -117,9 +129,18 @@ export async function startNotebookServer(options: { port?: number; notebookDir?
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`jupyter notebook did not answer on ${base} within ${READY_TIMEOUT_MS / 1000} s: ${log.trim().split('\n').slice(-3).join(' | ')}`);
+      throw new Error(
+        `jupyter notebook did not answer on ${base} within ${READY_TIMEOUT_MS / 1000} s: ${log.trim().split('\n').slice(-3).join(' | ')}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  return { url: `${base}/tree?token=${token}`, token: token, port: port, pid: child.pid as number, exited: exited, stop: stop };
+  return {
+    url: `${base}/tree?token=${token}`,
+    token: token,
+    port: port,
+    pid: child.pid as number,
+    exited: exited,
+    stop: stop,
+  };
 }

@@ -132,7 +132,12 @@ function locationLabel(copyDir: string): string {
   return parts.length > 0 ? parts.join('/') : 'top level';
 }
 
-function readManifest(dir: string): { name: string; version: string; dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> } {
+function readManifest(dir: string): {
+  name: string;
+  version: string;
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+} {
   return JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
 }
 
@@ -141,7 +146,9 @@ function apiOf(version: string, dir: string): DebugApi {
   if (major === 0) return 'console.error';
   if (major === 1 || major === 2) return 'exports.log';
   if (major === 4) return 'createDebug.log';
-  throw new Error(`debug capture: debug@${version} at ${dir} is a version this module does not handle; add its API to src/observe/debug-capture.ts`);
+  throw new Error(
+    `debug capture: debug@${version} at ${dir} is a version this module does not handle; add its API to src/observe/debug-capture.ts`,
+  );
 }
 
 function describeCopy(dir: string, dependents: string[]): DebugCopy {
@@ -176,7 +183,9 @@ export function findDebugCopies(rootDirs: string[]): DebugCopy[] {
   const queue: string[] = [];
   for (const root of rootDirs) {
     if (!fs.existsSync(path.join(root, 'package.json'))) {
-      throw new Error(`debug capture: ${root} has no package.json; pass package folders, e.g. Object.values(stackPackageDirs(stack))`);
+      throw new Error(
+        `debug capture: ${root} has no package.json; pass package folders, e.g. Object.values(stackPackageDirs(stack))`,
+      );
     }
     queue.push(fs.realpathSync(root));
   }
@@ -214,7 +223,8 @@ function notPreparedError(copy: DebugCopy): DebugNotPreparedError {
 
 // A namespace list in DEBUG syntax: comma or space separated, `*` wildcards, `-` to skip.
 function namespaceMatcher(namespaces: string): (namespace: string) => boolean {
-  const toRegExp = (pattern: string) => new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+  const toRegExp = (pattern: string) =>
+    new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
   const parts = namespaces.split(/[\s,]+/).filter(Boolean);
   const names = parts.filter((part) => !part.startsWith('-')).map(toRegExp);
   const skips = parts.filter((part) => part.startsWith('-')).map((part) => toRegExp(part.slice(1)));
@@ -281,7 +291,10 @@ function formatExportsLog(formatters: Record<string, Formatter>, namespace: stri
   return util.format(...(args as [string, ...unknown[]]));
 }
 
-function capturingFactory(copy: DebugCopy, original: { formatters?: Record<string, Formatter> }): (namespace: string) => unknown {
+function capturingFactory(
+  copy: DebugCopy,
+  original: { formatters?: Record<string, Formatter> },
+): (namespace: string) => unknown {
   const formatters = original.formatters ?? {};
   const createLogger = (namespace: string) => {
     // Called on every log statement of the stack: with no capture running it returns at once.
@@ -291,7 +304,10 @@ function capturingFactory(copy: DebugCopy, original: { formatters?: Record<strin
         copy.api === 'console.error' ? formatConsoleError(args) : formatExportsLog(formatters, namespace, args),
       );
     };
-    Object.defineProperty(logger, 'enabled', { get: () => active.size > 0 && wantedByAny(namespace), enumerable: true });
+    Object.defineProperty(logger, 'enabled', {
+      get: () => active.size > 0 && wantedByAny(namespace),
+      enumerable: true,
+    });
     Object.defineProperty(logger, 'namespace', { value: namespace, enumerable: true });
     return logger;
   };
@@ -414,7 +430,9 @@ function surveyLoadedCopies(): void {
     }
   }
   if (unprepared.length > 0) {
-    throw new DebugNotPreparedError(`${notPreparedError(unprepared[0]).message} (not prepared: ${unprepared.map((copy) => copy.label).join(', ')})`);
+    throw new DebugNotPreparedError(
+      `${notPreparedError(unprepared[0]).message} (not prepared: ${unprepared.map((copy) => copy.label).join(', ')})`,
+    );
   }
 }
 
@@ -470,7 +488,12 @@ export interface DebugWindow {
  * The lines around each line the predicate marks (by default engine.io's `transport error`),
  * `before` lines ahead and `after` lines behind; overlapping windows are merged.
  */
-export function linesAround(lines: DebugLine[], isMark: (line: DebugLine) => boolean = isTransportError, before = 3, after = 6): DebugWindow[] {
+export function linesAround(
+  lines: DebugLine[],
+  isMark: (line: DebugLine) => boolean = isTransportError,
+  before = 3,
+  after = 6,
+): DebugWindow[] {
   const windows: Array<{ start: number; end: number; marks: number[] }> = [];
   lines.forEach((line, index) => {
     if (!isMark(line)) return;
@@ -484,5 +507,9 @@ export function linesAround(lines: DebugLine[], isMark: (line: DebugLine) => boo
       windows.push({ start, end, marks: [index] });
     }
   });
-  return windows.map(({ start, end, marks }) => ({ start, lines: lines.slice(start, end), marks: marks.map((mark) => mark - start) }));
+  return windows.map(({ start, end, marks }) => ({
+    start,
+    lines: lines.slice(start, end),
+    marks: marks.map((mark) => mark - start),
+  }));
 }

@@ -155,7 +155,12 @@ function uninstall(state: WrapperState): void {
 }
 
 /** Wraps `target[method]` to record its calls (and its callback's outcome) until `restore()`. */
-export function instrument(target: object, method: string, hooks: InstrumentHooks = {}, options: InstrumentOptions = {}): Instrumentation {
+export function instrument(
+  target: object,
+  method: string,
+  hooks: InstrumentHooks = {},
+  options: InstrumentOptions = {},
+): Instrumentation {
   const label = labelOf(target, method);
   const recorder: Recorder = {
     calls: [],
@@ -171,10 +176,15 @@ export function instrument(target: object, method: string, hooks: InstrumentHook
     state.hooks = hooks;
     state.recorder = recorder;
   } else {
-    if (ownDescriptor && !('value' in ownDescriptor)) throw new Error(`instrument: ${label} is an accessor, not a method; instrument the function it returns instead`);
+    if (ownDescriptor && !('value' in ownDescriptor))
+      throw new Error(`instrument: ${label} is an accessor, not a method; instrument the function it returns instead`);
     const original = (target as Record<string, unknown>)[method];
-    if (typeof original !== 'function') throw new Error(`instrument: ${label} is not a function (got ${typeof original}); check the target and the method name`);
-    if (ownDescriptor && !ownDescriptor.configurable && !ownDescriptor.writable) throw new Error(`instrument: ${label} is read-only and cannot be wrapped`);
+    if (typeof original !== 'function')
+      throw new Error(
+        `instrument: ${label} is not a function (got ${typeof original}); check the target and the method name`,
+      );
+    if (ownDescriptor && !ownDescriptor.configurable && !ownDescriptor.writable)
+      throw new Error(`instrument: ${label} is read-only and cannot be wrapped`);
     state = makeWrapper({
       target,
       method,
@@ -185,7 +195,12 @@ export function instrument(target: object, method: string, hooks: InstrumentHook
       handle: undefined,
       installed: true,
     });
-    Object.defineProperty(target, method, { value: state.wrapper, writable: true, configurable: true, enumerable: ownDescriptor?.enumerable ?? false });
+    Object.defineProperty(target, method, {
+      value: state.wrapper,
+      writable: true,
+      configurable: true,
+      enumerable: ownDescriptor?.enumerable ?? false,
+    });
     installed.add(state);
   }
   const current = state;
@@ -220,7 +235,11 @@ export interface ErrorCount {
 export function countErrors(errors: ReadonlyArray<InstrumentedError>): ErrorCount[] {
   const rows = new Map<string, ErrorCount>();
   for (const { error } of errors) {
-    const { message, code, description } = (error ?? {}) as { message?: unknown; code?: unknown; description?: unknown };
+    const { message, code, description } = (error ?? {}) as {
+      message?: unknown;
+      code?: unknown;
+      description?: unknown;
+    };
     const tag = code ?? description;
     const row: ErrorCount = { message: typeof message === 'string' ? message : String(error), count: 0 };
     if (typeof tag === 'string' || typeof tag === 'number') row.code = tag;

@@ -64,16 +64,32 @@ export function patchMethod(
   const previous = stateOf(ownDescriptor?.value);
   if (previous && active.has(previous)) uninstall(previous);
   const descriptor = Object.getOwnPropertyDescriptor(target, method);
-  if (descriptor && !('value' in descriptor)) throw new Error(`patch: ${label} is an accessor, not a method; patch the function it returns instead`);
+  if (descriptor && !('value' in descriptor))
+    throw new Error(`patch: ${label} is an accessor, not a method; patch the function it returns instead`);
   const original = (target as Record<string, unknown>)[method];
-  if (typeof original !== 'function') throw new Error(`patch: ${label} is not a function (got ${typeof original}); check the target and the method name`);
-  if (stateOf(original)) throw new Error(`patch: ${label} is still patched from another target; restore that patch first`);
-  if (descriptor && !descriptor.configurable && !descriptor.writable) throw new Error(`patch: ${label} is read-only and cannot be replaced`);
+  if (typeof original !== 'function')
+    throw new Error(`patch: ${label} is not a function (got ${typeof original}); check the target and the method name`);
+  if (stateOf(original))
+    throw new Error(`patch: ${label} is still patched from another target; restore that patch first`);
+  if (descriptor && !descriptor.configurable && !descriptor.writable)
+    throw new Error(`patch: ${label} is read-only and cannot be replaced`);
   const replacement = make(original as PatchState['original']);
   if (typeof replacement !== 'function') throw new Error(`patch: the replacement for ${label} is not a function`);
-  const state: PatchState = { target, method, original: original as PatchState['original'], ownDescriptor: descriptor, replacement, handle: undefined };
+  const state: PatchState = {
+    target,
+    method,
+    original: original as PatchState['original'],
+    ownDescriptor: descriptor,
+    replacement,
+    handle: undefined,
+  };
   Object.defineProperty(replacement, STATE, { value: state, configurable: true });
-  Object.defineProperty(target, method, { value: replacement, writable: true, configurable: true, enumerable: descriptor?.enumerable ?? false });
+  Object.defineProperty(target, method, {
+    value: replacement,
+    writable: true,
+    configurable: true,
+    enumerable: descriptor?.enumerable ?? false,
+  });
   active.add(state);
   const handle: Patch = {
     label,

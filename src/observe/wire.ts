@@ -50,7 +50,12 @@ export interface Controls {
 }
 
 /** Reads the controls off a run's wire counts and handshakes, given what its clients sent and its server received. */
-export function positiveControls(wire: WireCounts, handshakes: readonly Handshake[], sent: number, delivered: number): Controls {
+export function positiveControls(
+  wire: WireCounts,
+  handshakes: readonly Handshake[],
+  sent: number,
+  delivered: number,
+): Controls {
   return {
     deflateNegotiated: handshakes.length > 0 && handshakes.every((h) => acceptsDeflate(h.answer)),
     compressedMessages: wire.compressedMessages,
@@ -99,7 +104,8 @@ class FrameCounter {
   private onHeader(): void {
     const b0 = this.header[0];
     const len7 = this.header[1] & 0x7f;
-    const payload = len7 === 126 ? this.header.readUInt16BE(2) : len7 === 127 ? Number(this.header.readBigUInt64BE(2)) : len7;
+    const payload =
+      len7 === 126 ? this.header.readUInt16BE(2) : len7 === 127 ? Number(this.header.readBigUInt64BE(2)) : len7;
     const fin = (b0 & 0x80) !== 0;
     const rsv1 = (b0 & 0x40) !== 0;
     const opcode = b0 & 0x0f;
@@ -122,8 +128,17 @@ class FrameCounter {
 
 function emptyCounts(): WireCounts {
   return {
-    handshakes: 0, deflateHandshakes: 0, frames: 0, messages: 0, compressedMessages: 0, fragmentedMessages: 0,
-    continuationFrames: 0, controlFrames: 0, payloadBytes: 0, bytesIn: 0, bytesOut: 0,
+    handshakes: 0,
+    deflateHandshakes: 0,
+    frames: 0,
+    messages: 0,
+    compressedMessages: 0,
+    fragmentedMessages: 0,
+    continuationFrames: 0,
+    controlFrames: 0,
+    payloadBytes: 0,
+    bytesIn: 0,
+    bytesOut: 0,
   };
 }
 
@@ -132,7 +147,8 @@ export class WireObserver {
   private readonly counts = emptyCounts();
   private readonly seen: Handshake[] = [];
   private readonly live = new Set<net.Socket>();
-  private readonly onUpgrade = (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => this.watch(req, socket, head);
+  private readonly onUpgrade = (req: http.IncomingMessage, socket: net.Socket, head: Buffer) =>
+    this.watch(req, socket, head);
 
   /** Starts watching; it must run before the stack's own upgrade listener, so it is prepended. */
   constructor(private readonly server: http.Server) {

@@ -27,20 +27,23 @@ export interface BusyLoop {
 /** Starts spinning `fraction` (0..MAX_BUSY_FRACTION) of every BUSY_PERIOD_MS; 0 starts nothing. */
 export function occupyEventLoop(fraction: number): BusyLoop {
   if (!(fraction >= 0 && fraction <= MAX_BUSY_FRACTION)) {
-    throw new Error(`server load ${fraction} is out of range: use a fraction from 0 to ${MAX_BUSY_FRACTION} (e.g. 0.5 for half the event loop)`);
+    throw new Error(
+      `server load ${fraction} is out of range: use a fraction from 0 to ${MAX_BUSY_FRACTION} (e.g. 0.5 for half the event loop)`,
+    );
   }
   const started = performance.now();
   let busyMs = 0;
   const spinMs = fraction * BUSY_PERIOD_MS;
-  const timer = fraction > 0
-    ? setInterval(() => {
-      const from = performance.now();
-      const until = from + spinMs;
-      // A busy wait on purpose: this is the load.
-      while (performance.now() < until);
-      busyMs += performance.now() - from;
-    }, BUSY_PERIOD_MS)
-    : undefined;
+  const timer =
+    fraction > 0
+      ? setInterval(() => {
+          const from = performance.now();
+          const until = from + spinMs;
+          // A busy wait on purpose: this is the load.
+          while (performance.now() < until);
+          busyMs += performance.now() - from;
+        }, BUSY_PERIOD_MS)
+      : undefined;
   let report: BusyReport | undefined;
   return {
     stop() {

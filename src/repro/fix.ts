@@ -29,7 +29,10 @@ export function endPacketSource(release: WsRelease): string {
 /** `source` with BAD_LINE replaced by FIXED_LINE; throws unless BAD_LINE occurs exactly once. */
 export function fixedSource(source: string): string {
   const count = source.split(BAD_LINE).length - 1;
-  if (count !== 1) throw new Error(`runtime fix: expected '${BAD_LINE}' once in endPacket, found it ${count} times: this release does not have the 0.8.0 line`);
+  if (count !== 1)
+    throw new Error(
+      `runtime fix: expected '${BAD_LINE}' once in endPacket, found it ${count} times: this release does not have the 0.8.0 line`,
+    );
   return source.replace(BAD_LINE, FIXED_LINE);
 }
 

@@ -135,8 +135,17 @@ export function attachPoolProbe(release: WsRelease): PoolProbe {
   const bufferIds = new WeakMap<ArrayBufferLike, number>();
   const bufferBeforeReset = new Map<object, unknown>();
   const counts = {
-    queued: 0, queuedFragmented: 0, messages: 0, backToBack: 0, consumed: 0, failed: 0, differing: 0, differingAtHandOff: 0, differingAfterHandOff: 0,
-    differingNotOverwritten: 0, overwritten: { fragmented: 0, unfragmented: 0 } as Record<PoolKind, number>,
+    queued: 0,
+    queuedFragmented: 0,
+    messages: 0,
+    backToBack: 0,
+    consumed: 0,
+    failed: 0,
+    differing: 0,
+    differingAtHandOff: 0,
+    differingAfterHandOff: 0,
+    differingNotOverwritten: 0,
+    overwritten: { fragmented: 0, unfragmented: 0 } as Record<PoolKind, number>,
   };
   const resets: ProbeReport['resets'] = { fragmented: { keep: 0, fresh: 0 }, unfragmented: { keep: 0, fresh: 0 } };
   const errors: ProbeError[] = [];
@@ -181,7 +190,9 @@ export function attachPoolProbe(release: WsRelease): PoolProbe {
   // was intact, the last differing one before it and then the failing one), with the pool resets
   // between the first event and the error.
   const story = (connection: Connection, failing: Chunk | undefined, error: ProbeEvent): ProbeEvent[] => {
-    const lives = [connection.lastDiffering, failing].filter((c, i, all): c is Chunk => c !== undefined && all.indexOf(c) === i);
+    const lives = [connection.lastDiffering, failing].filter(
+      (c, i, all): c is Chunk => c !== undefined && all.indexOf(c) === i,
+    );
     const events = new Set([...lives.flatMap((c) => c.history), error]);
     const from = Math.min(...[...events].map((e) => e.t));
     return [...events, ...connection.resets.filter((r) => r.t >= from)].sort((a, b) => a.t - b.t);
@@ -193,121 +204,180 @@ export function attachPoolProbe(release: WsRelease): PoolProbe {
     const pool = lib('BufferPool.js').prototype;
     const deflate = lib('PerMessageDeflate.js').prototype;
 
-    hooks.push(instrument(receiver, 'unmask', {
-      after(result, _args, self) {
-        const r = self as ReceiverLike;
-        const state = r.state;
-        if (!Buffer.isBuffer(result) || result.length === 0 || !state?.compressed || (state.opcode !== 1 && state.opcode !== 2)) return;
-        const connection = connectionOf(r);
-        const label = `m${connection.message}.f${connection.fragment}`;
-        const chunk: Chunk = {
-          buf: result, connection, message: connection.message, label, crc: zlib.crc32(result), overwritten: false, differing: false,
-          history: [{ t: now(), kind: 'queued', fragment: label, where: where(result) }],
-        };
-        if (state.lastFragment) {
-          connection.message++;
-          connection.fragment = 0;
-          counts.messages++;
-        } else connection.fragment++;
-        chunks.set(result, chunk);
-        connection.pending.add(chunk);
-        counts.queued++;
-        if (state.fragmentedOperation) counts.queuedFragmented++;
-      },
-    }, { keepCalls: 0 }));
+    hooks.push(
+      instrument(
+        receiver,
+        'unmask',
+        {
+          after(result, _args, self) {
+            const r = self as ReceiverLike;
+            const state = r.state;
+            if (
+              !Buffer.isBuffer(result) ||
+              result.length === 0 ||
+              !state?.compressed ||
+              (state.opcode !== 1 && state.opcode !== 2)
+            )
+              return;
+            const connection = connectionOf(r);
+            const label = `m${connection.message}.f${connection.fragment}`;
+            const chunk: Chunk = {
+              buf: result,
+              connection,
+              message: connection.message,
+              label,
+              crc: zlib.crc32(result),
+              overwritten: false,
+              differing: false,
+              history: [{ t: now(), kind: 'queued', fragment: label, where: where(result) }],
+            };
+            if (state.lastFragment) {
+              connection.message++;
+              connection.fragment = 0;
+              counts.messages++;
+            } else connection.fragment++;
+            chunks.set(result, chunk);
+            connection.pending.add(chunk);
+            counts.queued++;
+            if (state.fragmentedOperation) counts.queuedFragmented++;
+          },
+        },
+        { keepCalls: 0 },
+      ),
+    );
 
-    hooks.push(instrument(receiver, 'allocateFromPool', {
-      after(result, args, self) {
-        const r = self as ReceiverLike;
-        const connection = connectionOf(r);
-        if (r.fragmentedBufferPool) poolKinds.set(r.fragmentedBufferPool, { kind: 'fragmented', connection });
-        if (r.unfragmentedBufferPool) poolKinds.set(r.unfragmentedBufferPool, { kind: 'unfragmented', connection });
-        if (!Buffer.isBuffer(result)) return;
-        const state = r.state;
-        const firstOfMessage = connection.fragment === 0 && state?.compressed && (state.opcode === 1 || state.opcode === 2);
-        if (firstOfMessage && [...connection.pending].some((c) => c.message < connection.message)) counts.backToBack++;
-        const kind: PoolKind = args[1] ? 'fragmented' : 'unfragmented';
-        const start = result.byteOffset;
-        const end = start + result.length;
-        for (const chunk of connection.pending) {
-          const c = chunk.buf;
-          if (c.buffer !== result.buffer || c.byteOffset >= end || c.byteOffset + c.length <= start) continue;
-          if (!chunk.overwritten) counts.overwritten[kind]++;
-          chunk.overwritten = true;
-          // The slice is for the frame being read now, which unmask will label with these counters.
-          chunk.history.push({ t: now(), kind: 'overwritten', fragment: chunk.label, where: where(result), note: `new ${kind} slice for m${connection.message}.f${connection.fragment}` });
-        }
-      },
-    }, { keepCalls: 0 }));
+    hooks.push(
+      instrument(
+        receiver,
+        'allocateFromPool',
+        {
+          after(result, args, self) {
+            const r = self as ReceiverLike;
+            const connection = connectionOf(r);
+            if (r.fragmentedBufferPool) poolKinds.set(r.fragmentedBufferPool, { kind: 'fragmented', connection });
+            if (r.unfragmentedBufferPool) poolKinds.set(r.unfragmentedBufferPool, { kind: 'unfragmented', connection });
+            if (!Buffer.isBuffer(result)) return;
+            const state = r.state;
+            const firstOfMessage =
+              connection.fragment === 0 && state?.compressed && (state.opcode === 1 || state.opcode === 2);
+            if (firstOfMessage && [...connection.pending].some((c) => c.message < connection.message))
+              counts.backToBack++;
+            const kind: PoolKind = args[1] ? 'fragmented' : 'unfragmented';
+            const start = result.byteOffset;
+            const end = start + result.length;
+            for (const chunk of connection.pending) {
+              const c = chunk.buf;
+              if (c.buffer !== result.buffer || c.byteOffset >= end || c.byteOffset + c.length <= start) continue;
+              if (!chunk.overwritten) counts.overwritten[kind]++;
+              chunk.overwritten = true;
+              // The slice is for the frame being read now, which unmask will label with these counters.
+              chunk.history.push({
+                t: now(),
+                kind: 'overwritten',
+                fragment: chunk.label,
+                where: where(result),
+                note: `new ${kind} slice for m${connection.message}.f${connection.fragment}`,
+              });
+            }
+          },
+        },
+        { keepCalls: 0 },
+      ),
+    );
 
-    hooks.push(instrument(pool, 'reset', {
-      before(_args, self) {
-        bufferBeforeReset.set(self as object, (self as { _buffer?: unknown })._buffer);
-      },
-      after(_result, args, self) {
-        const owner = poolKinds.get(self as object);
-        const kept = bufferBeforeReset.get(self as object) === (self as { _buffer?: unknown })._buffer;
-        bufferBeforeReset.delete(self as object);
-        if (!owner) return;
-        resets[owner.kind][args[0] ? 'fresh' : 'keep']++;
-        // Only the fragmented pool's resets tell the story; the other one resets after every frame.
-        if (owner.kind !== 'fragmented') return;
-        const { connection } = owner;
-        connection.resets.push({ t: now(), kind: 'pool reset', note: `fragmented pool reset(${String(args[0])}) after m${connection.message - 1}: buffer ${kept ? 'kept, next slices start at 0' : 'replaced'}; ${connection.pending.size} fragment(s) waiting for zlib` });
-        if (connection.resets.length > RESETS_KEPT) connection.resets.shift();
-      },
-    }, { keepCalls: 0 }));
+    hooks.push(
+      instrument(
+        pool,
+        'reset',
+        {
+          before(_args, self) {
+            bufferBeforeReset.set(self as object, (self as { _buffer?: unknown })._buffer);
+          },
+          after(_result, args, self) {
+            const owner = poolKinds.get(self as object);
+            const kept = bufferBeforeReset.get(self as object) === (self as { _buffer?: unknown })._buffer;
+            bufferBeforeReset.delete(self as object);
+            if (!owner) return;
+            resets[owner.kind][args[0] ? 'fresh' : 'keep']++;
+            // Only the fragmented pool's resets tell the story; the other one resets after every frame.
+            if (owner.kind !== 'fragmented') return;
+            const { connection } = owner;
+            connection.resets.push({
+              t: now(),
+              kind: 'pool reset',
+              note: `fragmented pool reset(${String(args[0])}) after m${connection.message - 1}: buffer ${kept ? 'kept, next slices start at 0' : 'replaced'}; ${connection.pending.size} fragment(s) waiting for zlib`,
+            });
+            if (connection.resets.length > RESETS_KEPT) connection.resets.shift();
+          },
+        },
+        { keepCalls: 0 },
+      ),
+    );
 
-    hooks.push(instrument(deflate, 'decompress', {
-      before(args) {
-        const chunk = chunks.get(args[0] as Buffer);
-        if (chunk) check(chunk, 'handed to zlib');
-      },
-      callbackArg: 2,
-      callback(err, _value, args, self) {
-        if (!err) return;
-        const connection = connections.get(self as object);
-        const chunk = chunks.get(args[0] as Buffer);
-        const error = err as Error & { code?: string };
-        const note = `${error.message}${error.code ? ` (${error.code})` : ''}`;
-        const at = performance.now();
-        let event: ProbeEvent = { t: now(), kind: 'zlib error', note };
-        if (chunk) {
-          check(chunk, 'zlib error');
-          event = chunk.history[chunk.history.length - 1];
-          event.note = note;
-        }
-        if (connection && errors.length === 0) timeline = story(connection, chunk, event);
-        errors.push({
-          t: event.t,
-          connection: connection?.id ?? 0,
-          fragment: chunk?.label,
-          message: error.message,
-          code: error.code,
-          fragmentDiffered: chunk?.differing ?? false,
-          differingBefore: connection ? connection.differingAt.filter((t) => t <= at).length : 0,
-        });
-        if (chunk) {
-          counts.failed++;
-          settle(chunk);
-        }
-      },
-    }, { keepCalls: 0 }));
+    hooks.push(
+      instrument(
+        deflate,
+        'decompress',
+        {
+          before(args) {
+            const chunk = chunks.get(args[0] as Buffer);
+            if (chunk) check(chunk, 'handed to zlib');
+          },
+          callbackArg: 2,
+          callback(err, _value, args, self) {
+            if (!err) return;
+            const connection = connections.get(self as object);
+            const chunk = chunks.get(args[0] as Buffer);
+            const error = err as Error & { code?: string };
+            const note = `${error.message}${error.code ? ` (${error.code})` : ''}`;
+            const at = performance.now();
+            let event: ProbeEvent = { t: now(), kind: 'zlib error', note };
+            if (chunk) {
+              check(chunk, 'zlib error');
+              event = chunk.history[chunk.history.length - 1];
+              event.note = note;
+            }
+            if (connection && errors.length === 0) timeline = story(connection, chunk, event);
+            errors.push({
+              t: event.t,
+              connection: connection?.id ?? 0,
+              fragment: chunk?.label,
+              message: error.message,
+              code: error.code,
+              fragmentDiffered: chunk?.differing ?? false,
+              differingBefore: connection ? connection.differingAt.filter((t) => t <= at).length : 0,
+            });
+            if (chunk) {
+              counts.failed++;
+              settle(chunk);
+            }
+          },
+        },
+        { keepCalls: 0 },
+      ),
+    );
 
-    hooks.push(instrument(INFLATE_RAW.prototype, '_transform', {
-      before(args) {
-        const chunk = chunks.get(args[0] as Buffer);
-        if (chunk) check(chunk, 'zlib reads');
-      },
-      callbackArg: 2,
-      callback(_err, _value, args) {
-        const chunk = chunks.get(args[0] as Buffer);
-        if (!chunk) return;
-        check(chunk, 'zlib done');
-        counts.consumed++;
-        settle(chunk);
-      },
-    }, { keepCalls: 0 }));
+    hooks.push(
+      instrument(
+        INFLATE_RAW.prototype,
+        '_transform',
+        {
+          before(args) {
+            const chunk = chunks.get(args[0] as Buffer);
+            if (chunk) check(chunk, 'zlib reads');
+          },
+          callbackArg: 2,
+          callback(_err, _value, args) {
+            const chunk = chunks.get(args[0] as Buffer);
+            if (!chunk) return;
+            check(chunk, 'zlib done');
+            counts.consumed++;
+            settle(chunk);
+          },
+        },
+        { keepCalls: 0 },
+      ),
+    );
   } catch (error) {
     for (const hook of hooks) hook.restore();
     throw error;

@@ -170,8 +170,20 @@ export async function runRepro(spec: ReproSpec, options: ReproOptions = {}): Pro
     });
     wire = new WireObserver(server.http);
     const running = host.run(
-      { clients: spec.clients, rate: spec.rate, burst: spec.burst, duration: spec.duration, fragmentSize: spec.fragmentSize },
-      server.url, key, bodies, reproLimitMs(spec.duration), (t) => { sendStart = t; },
+      {
+        clients: spec.clients,
+        rate: spec.rate,
+        burst: spec.burst,
+        duration: spec.duration,
+        fragmentSize: spec.fragmentSize,
+      },
+      server.url,
+      key,
+      bodies,
+      reproLimitMs(spec.duration),
+      (t) => {
+        sendStart = t;
+      },
     );
     stopSenders = running.stop;
     const live = server;
@@ -181,7 +193,11 @@ export async function runRepro(spec: ReproSpec, options: ReproOptions = {}): Pro
         stopAsked = true;
         running.stop();
       }
-      options.onProgress?.({ elapsedMs: sendStart ? Date.now() - sendStart : 0, delivered: counts.delivered, failures: counts.errors.length + counts.corrupted });
+      options.onProgress?.({
+        elapsedMs: sendStart ? Date.now() - sendStart : 0,
+        delivered: counts.delivered,
+        failures: counts.errors.length + counts.corrupted,
+      });
     }, PROGRESS_EVERY_MS);
     senders = await running.result;
   } catch (error) {
@@ -202,7 +218,10 @@ export async function runRepro(spec: ReproSpec, options: ReproOptions = {}): Pro
   const start = senders.startedAt || sendStart || Date.now();
   const end = senders.sendEndedAt || Date.now();
   const errors = counts.errors.filter((e) => e.t >= start);
-  const failureTimes = [...errors.map((e) => e.t), ...(counts.firstCorruptAt !== undefined ? [counts.firstCorruptAt] : [])];
+  const failureTimes = [
+    ...errors.map((e) => e.t),
+    ...(counts.firstCorruptAt !== undefined ? [counts.firstCorruptAt] : []),
+  ];
   const wireTotals = wire?.totals() ?? emptyWire();
   const handshakes = wire?.handshakes() ?? [];
   const result: ReproResult = {
@@ -252,17 +271,37 @@ function fixLine(fix: RuntimeFix): string {
 
 function emptyWire(): WireCounts {
   return {
-    handshakes: 0, deflateHandshakes: 0, frames: 0, messages: 0, compressedMessages: 0, fragmentedMessages: 0,
-    continuationFrames: 0, controlFrames: 0, payloadBytes: 0, bytesIn: 0, bytesOut: 0,
+    handshakes: 0,
+    deflateHandshakes: 0,
+    frames: 0,
+    messages: 0,
+    compressedMessages: 0,
+    fragmentedMessages: 0,
+    continuationFrames: 0,
+    controlFrames: 0,
+    payloadBytes: 0,
+    bytesIn: 0,
+    bytesOut: 0,
   };
 }
 
 // The probe could not be attached (the run error says why): nothing was counted.
 function attachFailedReport(): ProbeReport {
   return {
-    queued: 0, queuedFragmented: 0, messages: 0, backToBack: 0, consumed: 0, neverConsumed: 0, overwritten: { fragmented: 0, unfragmented: 0 },
-    differing: 0, differingAtHandOff: 0, differingAfterHandOff: 0, differingNotOverwritten: 0,
+    queued: 0,
+    queuedFragmented: 0,
+    messages: 0,
+    backToBack: 0,
+    consumed: 0,
+    neverConsumed: 0,
+    overwritten: { fragmented: 0, unfragmented: 0 },
+    differing: 0,
+    differingAtHandOff: 0,
+    differingAfterHandOff: 0,
+    differingNotOverwritten: 0,
     resets: { fragmented: { keep: 0, fresh: 0 }, unfragmented: { keep: 0, fresh: 0 } },
-    errors: [], errorsWithDifferingBefore: 0, timeline: [],
+    errors: [],
+    errorsWithDifferingBefore: 0,
+    timeline: [],
   };
 }

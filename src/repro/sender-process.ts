@@ -16,9 +16,7 @@ export type SenderRequest =
 
 /** Child → parent messages. */
 export type SenderReply =
-  | { type: 'started'; t: number }
-  | { type: 'done'; result: SenderResult }
-  | { type: 'failed'; error: string };
+  { type: 'started'; t: number } | { type: 'done'; result: SenderResult } | { type: 'failed'; error: string };
 
 /** One run on a sender host. */
 export interface SenderRun {
@@ -41,7 +39,11 @@ export class SenderHost {
 
   constructor() {
     // 'advanced' serialization carries message bodies as bytes, not as JSON arrays of numbers.
-    this.child = fork(__filename, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [], serialization: 'advanced' });
+    this.child = fork(__filename, [], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      execArgv: [],
+      serialization: 'advanced',
+    });
     this.exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
     this.child.once('exit', (code, signal) => {
       this.dead ??= `the sender process exited (${signal ?? code})`;
@@ -52,7 +54,14 @@ export class SenderHost {
   }
 
   /** Starts one run; `onStart` gets the epoch ms of the first tick. Throws if a run is already going or the process is gone. */
-  run(spec: SenderSpec, url: string, bodiesKey: string, bodies: readonly Buffer[], limitMs: number, onStart: (t: number) => void): SenderRun {
+  run(
+    spec: SenderSpec,
+    url: string,
+    bodiesKey: string,
+    bodies: readonly Buffer[],
+    limitMs: number,
+    onStart: (t: number) => void,
+  ): SenderRun {
     if (this.busy) throw new Error('sender host: a run is already going: wait for its result first');
     if (this.dead) throw new Error(`sender host: ${this.dead}; start a new host`);
     this.busy = true;
@@ -84,7 +93,13 @@ export class SenderHost {
     });
     const fresh = this.bodiesKey !== bodiesKey;
     this.bodiesKey = bodiesKey;
-    child.send({ type: 'start', spec, url, bodiesKey, ...(fresh ? { bodies: [...bodies] } : {}) } satisfies SenderRequest);
+    child.send({
+      type: 'start',
+      spec,
+      url,
+      bodiesKey,
+      ...(fresh ? { bodies: [...bodies] } : {}),
+    } satisfies SenderRequest);
     return {
       result: result,
       stop: () => {
@@ -113,8 +128,13 @@ if (require.main === module) {
   process.on('message', (request: SenderRequest) => {
     if (request.type === 'exit') return process.disconnect?.();
     if (request.type === 'stop') return stop?.abort();
-    if (request.bodies) cached = { key: request.bodiesKey, bodies: request.bodies.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength)) };
-    if (cached?.key !== request.bodiesKey) return send({ type: 'failed', error: `no messages for ${request.bodiesKey}: the host did not send them` });
+    if (request.bodies)
+      cached = {
+        key: request.bodiesKey,
+        bodies: request.bodies.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength)),
+      };
+    if (cached?.key !== request.bodiesKey)
+      return send({ type: 'failed', error: `no messages for ${request.bodiesKey}: the host did not send them` });
     const run = new AbortController();
     stop = run;
     runSenders(request.spec, request.url, cached.bodies, run.signal, (t) => send({ type: 'started', t }))

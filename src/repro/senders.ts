@@ -42,9 +42,25 @@ export interface SenderResult {
  * cleanly. If `stop` aborts first (a run that ends at its first failure), the clients drop what is
  * queued and cut their connections instead. Every client is stopped before it returns.
  */
-export async function runSenders(spec: SenderSpec, url: string, bodies: readonly Buffer[], stop?: AbortSignal, onStart?: (t: number) => void): Promise<SenderResult> {
-  const result: SenderResult = { startedAt: 0, sendEndedAt: 0, sent: 0, notSent: 0, opens: { compressing: 0, plain: 0 }, disconnects: [] };
-  const clients = Array.from({ length: spec.clients }, (_, i) => new BareDeflateClient({ label: `c${i}`, url, fragmentSize: spec.fragmentSize, reconnect: true }));
+export async function runSenders(
+  spec: SenderSpec,
+  url: string,
+  bodies: readonly Buffer[],
+  stop?: AbortSignal,
+  onStart?: (t: number) => void,
+): Promise<SenderResult> {
+  const result: SenderResult = {
+    startedAt: 0,
+    sendEndedAt: 0,
+    sent: 0,
+    notSent: 0,
+    opens: { compressing: 0, plain: 0 },
+    disconnects: [],
+  };
+  const clients = Array.from(
+    { length: spec.clients },
+    (_, i) => new BareDeflateClient({ label: `c${i}`, url, fragmentSize: spec.fragmentSize, reconnect: true }),
+  );
   const writes: Array<Promise<unknown>> = [];
   try {
     for (const client of clients) {
@@ -54,7 +70,10 @@ export async function runSenders(spec: SenderSpec, url: string, bodies: readonly
       });
       client.on('disconnect', (event: BareDisconnect) => result.disconnects.push(event));
     }
-    await connected(() => clients.every((c) => c.open), () => `senders did not connect to ${url} within ${CONNECT_DEADLINE_MS} ms`);
+    await connected(
+      () => clients.every((c) => c.open),
+      () => `senders did not connect to ${url} within ${CONNECT_DEADLINE_MS} ms`,
+    );
     result.startedAt = Date.now();
     onStart?.(result.startedAt);
     let next = 0;
@@ -66,12 +85,17 @@ export async function runSenders(spec: SenderSpec, url: string, bodies: readonly
         return;
       }
       const burst = Array.from({ length: spec.burst }, () => bodies[next++ % bodies.length]);
-      writes.push(client.sendTogether(burst, OPCODE.text).then((written) => {
-        result.sent += written;
-        result.notSent += burst.length - written;
-      }, () => {
-        result.notSent += burst.length;
-      }));
+      writes.push(
+        client.sendTogether(burst, OPCODE.text).then(
+          (written) => {
+            result.sent += written;
+            result.notSent += burst.length - written;
+          },
+          () => {
+            result.notSent += burst.length;
+          },
+        ),
+      );
     };
     await tickFor(clients, spec.rate, spec.duration, tick, stop);
     result.sendEndedAt = Date.now();

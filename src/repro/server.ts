@@ -47,7 +47,11 @@ export interface BareServer {
  * Starts a bare server of `release` on 127.0.0.1 that accepts the messages whose crc32 is in
  * `expected`; `onError` hears each connection error as it happens.
  */
-export async function startBareServer(release: WsRelease, expected: ReadonlySet<number>, onError?: (error: BareServerError) => void): Promise<BareServer> {
+export async function startBareServer(
+  release: WsRelease,
+  expected: ReadonlySet<number>,
+  onError?: (error: BareServerError) => void,
+): Promise<BareServer> {
   const WebSocketServer: Untyped = (require(release.dir) as Untyped).Server;
   const counts: BareServerCounts = { connections: 0, delivered: 0, verified: 0, corrupted: 0, errors: [] };
   let wss: Untyped;

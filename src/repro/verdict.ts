@@ -22,13 +22,17 @@ export function reproZeroBlockers(record: ReproRecord, expect: FragmentExpectati
   if (result.failures > 0) blockers.push(`${result.failures} failures`);
   if (!result.controls.deflateNegotiated) blockers.push('deflate was not negotiated');
   if (result.controls.compressedMessages === 0) blockers.push('no compressed message was seen on the wire');
-  if (expect === 'fragmented' && result.controls.continuationFrames === 0) blockers.push('no continuation frame was seen on the wire');
-  if (expect === 'unfragmented' && result.controls.fragmentedMessages > 0) blockers.push(`${result.controls.fragmentedMessages} messages were fragmented`);
+  if (expect === 'fragmented' && result.controls.continuationFrames === 0)
+    blockers.push('no continuation frame was seen on the wire');
+  if (expect === 'unfragmented' && result.controls.fragmentedMessages > 0)
+    blockers.push(`${result.controls.fragmentedMessages} messages were fragmented`);
   if (!result.controls.deliveredEqualsSent) blockers.push(`delivered ${result.delivered} ≠ sent ${result.sent}`);
   if (result.probe.queued === 0) blockers.push('the probe saw no compressed fragment queued for inflate');
-  if (result.probe.backToBack === 0) blockers.push('no message arrived while an earlier one still waited for zlib: the race was never set up');
+  if (result.probe.backToBack === 0)
+    blockers.push('no message arrived while an earlier one still waited for zlib: the race was never set up');
   const overwritten = result.probe.overwritten.fragmented + result.probe.overwritten.unfragmented;
-  if (overwritten > 0) blockers.push(`${overwritten} fragments had a new pool slice handed out over them while they waited for zlib`);
+  if (overwritten > 0)
+    blockers.push(`${overwritten} fragments had a new pool slice handed out over them while they waited for zlib`);
   if (result.probe.differing > 0) blockers.push(`${result.probe.differing} fragments changed before zlib read them`);
   return blockers;
 }

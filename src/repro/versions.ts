@@ -27,16 +27,22 @@ export function compareVersions(a: string, b: string): number {
 
 /** Every `ws-x.y.z` alias in package.json's dependencies, oldest first; throws if one is not installed as declared. */
 export function installedWsReleases(): WsRelease[] {
-  const manifest = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  const manifest = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>;
+  };
   const releases: WsRelease[] = [];
   for (const [alias, spec] of Object.entries(manifest.dependencies ?? {})) {
     const version = ALIAS.exec(spec)?.[1];
     if (!alias.startsWith('ws-') || version === undefined) continue;
     const dir = path.join(NODE_MODULES, alias);
     const file = path.join(dir, 'package.json');
-    const installed = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { version?: string }).version : undefined;
+    const installed = fs.existsSync(file)
+      ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { version?: string }).version
+      : undefined;
     if (installed !== version) {
-      throw new Error(`${alias}: package.json asks for ws@${version} but node_modules has ${installed ?? 'nothing'}: run scripts/setup`);
+      throw new Error(
+        `${alias}: package.json asks for ws@${version} but node_modules has ${installed ?? 'nothing'}: run scripts/setup`,
+      );
     }
     releases.push({ version, alias, dir });
   }
@@ -47,6 +53,9 @@ export function installedWsReleases(): WsRelease[] {
 export function wsRelease(version: string): WsRelease {
   const releases = installedWsReleases();
   const release = releases.find((r) => r.version === version);
-  if (!release) throw new Error(`ws ${version} is not installed side by side: use one of ${releases.map((r) => r.version).join(', ')}`);
+  if (!release)
+    throw new Error(
+      `ws ${version} is not installed side by side: use one of ${releases.map((r) => r.version).join(', ')}`,
+    );
   return release;
 }

@@ -89,9 +89,13 @@ export class PackageIndex {
 
   private read(dir: string): PackageRef | null {
     try {
-      const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
+        name?: unknown;
+        version?: unknown;
+      };
       // Some packages carry name-less package.json files in subfolders (`{"type": "module"}`).
-      if (typeof manifest.name === 'string' && typeof manifest.version === 'string') return { name: manifest.name, version: manifest.version, dir };
+      if (typeof manifest.name === 'string' && typeof manifest.version === 'string')
+        return { name: manifest.name, version: manifest.version, dir };
     } catch {
       // no package.json here, or not JSON: keep walking up
     }
@@ -103,7 +107,12 @@ export class PackageIndex {
  * Classifies a file by the rules at the top of this file. `head` is the file's start, used only
  * to recognise a bundler's wrapper; `sides` maps known package folders to their side.
  */
-export function classifyCopy(file: string, chain: readonly PackageRef[], head: string, sides?: ReadonlyMap<string, Side>): CopyKind {
+export function classifyCopy(
+  file: string,
+  chain: readonly PackageRef[],
+  head: string,
+  sides?: ReadonlyMap<string, Side>,
+): CopyKind {
   const owner = chain[0];
   const inPackage = owner ? path.relative(owner.dir, file) : path.basename(file);
   const folders = inPackage.split(path.sep).slice(0, -1);
@@ -122,8 +131,6 @@ export function classifyCopy(file: string, chain: readonly PackageRef[], head: s
 
 // Whether the code (after a banner comment, blank lines and "use strict") opens with a bundler's wrapper.
 function isBundleHead(head: string): boolean {
-  const code = head
-    .slice(0, HEAD_CHARS)
-    .replace(/^(\s+|\/\*[\s\S]*?\*\/|\/\/[^\n]*|(['"])use strict\2;?)*/, '');
+  const code = head.slice(0, HEAD_CHARS).replace(/^(\s+|\/\*[\s\S]*?\*\/|\/\/[^\n]*|(['"])use strict\2;?)*/, '');
   return BUNDLE_PRELUDES.some((prelude) => prelude.test(code));
 }

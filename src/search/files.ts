@@ -36,7 +36,9 @@ export function listFiles(roots: readonly string[], include?: IncludeFilter): Se
   };
   const walk = (dir: string, relative: string): void => {
     // Sorted so that hits come in the same order on every machine (readdir's order is the disk's).
-    const entries = fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const entries = fs
+      .readdirSync(dir, { withFileTypes: true })
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
       const file = path.join(dir, entry.name);
       const rel = relative ? `${relative}/${entry.name}` : entry.name;

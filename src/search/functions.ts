@@ -34,7 +34,21 @@ export interface FunctionSource {
 
 const TEMPLATE = -1; // marks a `${` on the brace stack
 // Words that take `(…) {` without being functions.
-const CONTROL_KEYWORDS = new Set(['if', 'for', 'while', 'switch', 'catch', 'with', 'function', 'return', 'typeof', 'await', 'yield', 'new', 'super']);
+const CONTROL_KEYWORDS = new Set([
+  'if',
+  'for',
+  'while',
+  'switch',
+  'catch',
+  'with',
+  'function',
+  'return',
+  'typeof',
+  'await',
+  'yield',
+  'new',
+  'super',
+]);
 const METHOD_MODIFIERS = new Set(['static', 'async', 'get', 'set']);
 // How far back a header is looked for before its `{`, in bytes.
 const HEADER_REACH = 2000;
@@ -59,18 +73,29 @@ const enum Kind {
 const KINDS = new Uint8Array(256).fill(Kind.Ident);
 for (let c = 0; c < 128; c++) {
   const ch = String.fromCharCode(c);
-  KINDS[c] = /[A-Za-z_$#\\]/.test(ch) ? Kind.Ident
-    : /[0-9]/.test(ch) ? Kind.Number
-    : /\s/.test(ch) ? Kind.Space
-    : ch === '.' ? Kind.Dot
-    : ch === '"' || ch === "'" ? Kind.Quote
-    : ch === '`' ? Kind.Backtick
-    : ch === '/' ? Kind.Slash
-    : ch === '{' ? Kind.Open
-    : ch === '}' ? Kind.Close
-    : ch === ')' || ch === ']' ? Kind.CloseParen
-    : ch === '+' || ch === '-' ? Kind.PlusMinus
-    : Kind.Punct;
+  KINDS[c] = /[A-Za-z_$#\\]/.test(ch)
+    ? Kind.Ident
+    : /[0-9]/.test(ch)
+      ? Kind.Number
+      : /\s/.test(ch)
+        ? Kind.Space
+        : ch === '.'
+          ? Kind.Dot
+          : ch === '"' || ch === "'"
+            ? Kind.Quote
+            : ch === '`'
+              ? Kind.Backtick
+              : ch === '/'
+                ? Kind.Slash
+                : ch === '{'
+                  ? Kind.Open
+                  : ch === '}'
+                    ? Kind.Close
+                    : ch === ')' || ch === ']'
+                      ? Kind.CloseParen
+                      : ch === '+' || ch === '-'
+                        ? Kind.PlusMinus
+                        : Kind.Punct;
 }
 
 function isIdentByte(c: number): boolean {
@@ -88,18 +113,30 @@ function spells(bytes: Uint8Array, start: number, end: number, word: string): bo
 // Whether the word bytes[start, end) is one after which an expression starts (so `/` opens a regex).
 function isExpressionKeyword(bytes: Uint8Array, start: number, end: number): boolean {
   switch (bytes[start]) {
-    case 0x72: return spells(bytes, start, end, 'return'); // r
-    case 0x74: return spells(bytes, start, end, 'typeof') || spells(bytes, start, end, 'throw'); // t
-    case 0x69: return spells(bytes, start, end, 'in') || spells(bytes, start, end, 'instanceof'); // i
-    case 0x6f: return spells(bytes, start, end, 'of'); // o
-    case 0x6e: return spells(bytes, start, end, 'new'); // n
-    case 0x64: return spells(bytes, start, end, 'delete') || spells(bytes, start, end, 'do'); // d
-    case 0x76: return spells(bytes, start, end, 'void'); // v
-    case 0x63: return spells(bytes, start, end, 'case'); // c
-    case 0x65: return spells(bytes, start, end, 'else'); // e
-    case 0x79: return spells(bytes, start, end, 'yield'); // y
-    case 0x61: return spells(bytes, start, end, 'await'); // a
-    default: return false;
+    case 0x72:
+      return spells(bytes, start, end, 'return'); // r
+    case 0x74:
+      return spells(bytes, start, end, 'typeof') || spells(bytes, start, end, 'throw'); // t
+    case 0x69:
+      return spells(bytes, start, end, 'in') || spells(bytes, start, end, 'instanceof'); // i
+    case 0x6f:
+      return spells(bytes, start, end, 'of'); // o
+    case 0x6e:
+      return spells(bytes, start, end, 'new'); // n
+    case 0x64:
+      return spells(bytes, start, end, 'delete') || spells(bytes, start, end, 'do'); // d
+    case 0x76:
+      return spells(bytes, start, end, 'void'); // v
+    case 0x63:
+      return spells(bytes, start, end, 'case'); // c
+    case 0x65:
+      return spells(bytes, start, end, 'else'); // e
+    case 0x79:
+      return spells(bytes, start, end, 'yield'); // y
+    case 0x61:
+      return spells(bytes, start, end, 'await'); // a
+    default:
+      return false;
   }
 }
 
@@ -151,7 +188,11 @@ function templateEnd(bytes: Uint8Array, from: number, stack: number[]): number {
  * Scans `bytes` once. Returns the open braces (offsets of `{`, innermost last) at each of `stops`
  * (ascending offsets), and calls `onPair` for every matched pair with the braces still open around it.
  */
-function scan(bytes: Buffer, stops: readonly number[], onPair?: (open: number, close: number, outer: readonly number[]) => void): number[][] {
+function scan(
+  bytes: Buffer,
+  stops: readonly number[],
+  onPair?: (open: number, close: number, outer: readonly number[]) => void,
+): number[][] {
   const n = bytes.length;
   const stack: number[] = [];
   const found: number[][] = [];
@@ -370,7 +411,7 @@ function headerAt(src: Source, open: number): Header | null {
   // A method: `name(…) {` in a class or an object literal, maybe after static/async/get/set.
   let start = wordStart;
   let isStatic = false;
-  for (let k = beforeWord; ; ) {
+  for (let k = beforeWord; ;) {
     const modifierStart = identStartBack(src, k);
     const modifier = src.slice(modifierStart, k + 1);
     if (!METHOD_MODIFIERS.has(modifier)) break;
@@ -403,7 +444,9 @@ function nameAt(src: Source, opens: readonly number[], level: number): { name: s
   if (header.method && level > 0) {
     const owner = classNameAt(src, opens[level - 1]);
     // An object literal's method keeps its own name.
-    if (owner) name = name === 'constructor' ? owner : header.method === 'static' ? `${owner}.${name}` : `${owner}.prototype.${name}`;
+    if (owner)
+      name =
+        name === 'constructor' ? owner : header.method === 'static' ? `${owner}.${name}` : `${owner}.prototype.${name}`;
   }
   return { name: utf8Name(name), start: header.start };
 }
@@ -447,7 +490,10 @@ function braceAfterParameters(bytes: Buffer, at: number): number {
 export function functionSource(file: string, name: string): FunctionSource {
   const bytes = readBytes(file);
   const last = name.slice(name.lastIndexOf('.') + 1);
-  if (last === '') throw new Error(`functionSource: no function name in "${name}"; pass one such as Receiver.prototype.applyExtensions`);
+  if (last === '')
+    throw new Error(
+      `functionSource: no function name in "${name}"; pass one such as Receiver.prototype.applyExtensions`,
+    );
   // Only braces shortly after a mention of the name can open its body; naming every brace of a
   // large file would cost more than the scan. Two per mention: the first `{`, and the first after
   // the parameter list closes (a default parameter such as `opts = {}` holds the first).
@@ -469,9 +515,11 @@ export function functionSource(file: string, name: string): FunctionSource {
   });
   const exact = found.filter((f) => f.name === name);
   const chosen = exact.length > 0 ? exact : found;
-  if (chosen.length === 0) throw new Error(`functionSource: no function named ${name} in ${file}; search() the file first to see its names`);
+  if (chosen.length === 0)
+    throw new Error(`functionSource: no function named ${name} in ${file}; search() the file first to see its names`);
   const names = [...new Set(chosen.map((f) => f.name))];
-  if (names.length > 1) throw new Error(`functionSource: ${name} is ambiguous in ${file} (${names.join(', ')}); pass the full name`);
+  if (names.length > 1)
+    throw new Error(`functionSource: ${name} is ambiguous in ${file} (${names.join(', ')}); pass the full name`);
   const first = chosen.reduce((a, b) => (b.start < a.start ? b : a));
   const startLine = lineAt(bytes, first.start);
   const endLine = lineAt(bytes, first.close);

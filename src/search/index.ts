@@ -73,10 +73,25 @@ export function search(query: SearchQuery): SearchHit[] {
     const dir = path.dirname(file);
     const chain = packages.chain(dir);
     const copy = classifyCopy(file, chain, bytes.toString('utf8', 0, Math.min(bytes.length, HEAD_BYTES)), sides);
-    const enclosing = SCRIPT_FILE.test(file) ? enclosingFunctions(bytes, lines.map((match) => match.offset)) : lines.map(() => null);
+    const enclosing = SCRIPT_FILE.test(file)
+      ? enclosingFunctions(
+          bytes,
+          lines.map((match) => match.offset),
+        )
+      : lines.map(() => null);
     const shownPath = displayPath(file);
     lines.forEach((match, i) => {
-      hits.push({ file, path: shownPath, line: match.line, column: match.column, text: match.text, clipped: match.clipped, package: chain[0] ?? null, copy, enclosing: enclosing[i] });
+      hits.push({
+        file,
+        path: shownPath,
+        line: match.line,
+        column: match.column,
+        text: match.text,
+        clipped: match.clipped,
+        package: chain[0] ?? null,
+        copy,
+        enclosing: enclosing[i],
+      });
     });
   }
   return hits;
@@ -84,7 +99,10 @@ export function search(query: SearchQuery): SearchHit[] {
 
 /** Hits grouped by copy, in the order a reader takes them: server, client, bundle, docs, tests, other. */
 export function grouped(hits: readonly SearchHit[]): Record<CopyKind, SearchHit[]> {
-  const groups = Object.fromEntries(COPY_KINDS.map((kind) => [kind, [] as SearchHit[]])) as Record<CopyKind, SearchHit[]>;
+  const groups = Object.fromEntries(COPY_KINDS.map((kind) => [kind, [] as SearchHit[]])) as Record<
+    CopyKind,
+    SearchHit[]
+  >;
   for (const hit of hits) groups[hit.copy].push(hit);
   return groups;
 }

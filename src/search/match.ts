@@ -22,8 +22,7 @@ const NEWLINE = 10;
 
 /** What to look for, prepared once per search. */
 export type Matcher =
-  | { kind: 'literal'; needle: Buffer }
-  | { kind: 'regex'; line: RegExp; whole: RegExp; prefilter: Buffer | null };
+  { kind: 'literal'; needle: Buffer } | { kind: 'regex'; line: RegExp; whole: RegExp; prefilter: Buffer | null };
 
 /** One matching line: 1-based line and column (UTF-16 units of the decoded line), and its shown text. */
 export interface LineMatch {
@@ -40,7 +39,8 @@ export interface LineMatch {
 export function makeMatcher(query: { literal: string } | { regex: string | RegExp }): Matcher {
   if ('literal' in query) {
     if (query.literal === '') throw new Error('search: an empty literal matches every line; give the text to look for');
-    if (query.literal.includes('\n')) throw new Error('search: a literal cannot span lines (grep matches line by line); search for one line of it');
+    if (query.literal.includes('\n'))
+      throw new Error('search: a literal cannot span lines (grep matches line by line); search for one line of it');
     return { kind: 'literal', needle: Buffer.from(query.literal, 'utf8') };
   }
   const source = typeof query.regex === 'string' ? query.regex : query.regex.source;
@@ -52,7 +52,9 @@ export function makeMatcher(query: { literal: string } | { regex: string | RegEx
     line = new RegExp(source, flags);
     whole = new RegExp(source, `${flags}gm`);
   } catch (error) {
-    throw new Error(`search: invalid regex /${source}/: ${(error as Error).message.split('\n')[0]}; write it in JavaScript RegExp syntax`);
+    throw new Error(
+      `search: invalid regex /${source}/: ${(error as Error).message.split('\n')[0]}; write it in JavaScript RegExp syntax`,
+    );
   }
   const literal = requiredLiteral(source, flags);
   return { kind: 'regex', line, whole, prefilter: literal === null ? null : Buffer.from(literal, 'utf8') };
@@ -125,7 +127,7 @@ function regexLines(bytes: Buffer, matcher: { line: RegExp; whole: RegExp }): Li
   const hits: LineMatch[] = [];
   let line = 1; // the line number at byte `countedTo`, which is always a line start
   let countedTo = 0;
-  for (let chunkStart = 0; chunkStart < bytes.length; ) {
+  for (let chunkStart = 0; chunkStart < bytes.length;) {
     let chunkEnd = Math.min(chunkStart + DECODE_CHUNK_BYTES, bytes.length);
     if (chunkEnd < bytes.length) {
       const newline = bytes.indexOf(NEWLINE, chunkEnd - 1);
@@ -159,7 +161,12 @@ function regexLines(bytes: Buffer, matcher: { line: RegExp; whole: RegExp }): Li
         const index = lineStart + lineMatch.index;
         measuredBytes += Buffer.byteLength(text.slice(measuredTo, index));
         measuredTo = index;
-        hits.push({ line, column: lineMatch.index + 1, offset: chunkStart + measuredBytes, ...clip(lineText, lineMatch.index, false, false) });
+        hits.push({
+          line,
+          column: lineMatch.index + 1,
+          offset: chunkStart + measuredBytes,
+          ...clip(lineText, lineMatch.index, false, false),
+        });
       }
       if (newline === -1) break;
       whole.lastIndex = lineStart = newline + 1;
@@ -194,7 +201,12 @@ function shownLine(bytes: Buffer, start: number, end: number, at: number, line: 
   const to = Math.min(end, at + 4 * SHOWN_LINE_CHARS);
   const window = bytes.toString('utf8', from, to);
   const indexInWindow = bytes.toString('utf8', from, at).length;
-  return { line, column: utf16Length(bytes, start, from) + indexInWindow + 1, offset: at, ...clip(window, indexInWindow, from > start, to < end) };
+  return {
+    line,
+    column: utf16Length(bytes, start, from) + indexInWindow + 1,
+    offset: at,
+    ...clip(window, indexInWindow, from > start, to < end),
+  };
 }
 
 // UTF-16 length of UTF-8 bytes without decoding them: every byte that starts a character counts
@@ -209,7 +221,12 @@ function utf16Length(bytes: Buffer, from: number, to: number): number {
 }
 
 // `text` shown around the match at `index`; `moreBefore`/`moreAfter` say the line goes on beyond it.
-function clip(text: string, index: number, moreBefore: boolean, moreAfter: boolean): { text: string; clipped: boolean } {
+function clip(
+  text: string,
+  index: number,
+  moreBefore: boolean,
+  moreAfter: boolean,
+): { text: string; clipped: boolean } {
   if (text.length <= SHOWN_LINE_CHARS && !moreBefore && !moreAfter) return { text, clipped: false };
   let from = Math.max(0, index - SHOWN_CHARS_BEFORE_MATCH);
   const to = Math.min(text.length, from + SHOWN_LINE_CHARS);

@@ -34,7 +34,14 @@ export const STACKS: Record<StackName, StackEntry> = {
     serverDir: path.join(NODE_MODULES, 'socket.io-2015'),
     clientDir: path.join(NODE_MODULES, 'socket.io-client-2015'),
     eio: 3,
-    expected: { 'socket.io': '1.3.7', 'engine.io': '1.5.4', ws: '0.8.0', 'socket.io-client': '1.3.7', 'engine.io-client': '1.5.4', 'client ws': '0.8.0' },
+    expected: {
+      'socket.io': '1.3.7',
+      'engine.io': '1.5.4',
+      ws: '0.8.0',
+      'socket.io-client': '1.3.7',
+      'engine.io-client': '1.5.4',
+      'client ws': '0.8.0',
+    },
     deflateByDefault: true,
   },
   '2015+ws0.8.1': {
@@ -42,7 +49,14 @@ export const STACKS: Record<StackName, StackEntry> = {
     serverDir: path.join(STACK_2015_WS081_DIR, 'node_modules', 'socket.io'),
     clientDir: path.join(STACK_2015_WS081_DIR, 'node_modules', 'socket.io-client'),
     eio: 3,
-    expected: { 'socket.io': '1.3.7', 'engine.io': '1.5.4', ws: '0.8.1', 'socket.io-client': '1.3.7', 'engine.io-client': '1.5.4', 'client ws': '0.8.0' },
+    expected: {
+      'socket.io': '1.3.7',
+      'engine.io': '1.5.4',
+      ws: '0.8.1',
+      'socket.io-client': '1.3.7',
+      'engine.io-client': '1.5.4',
+      'client ws': '0.8.0',
+    },
     deflateByDefault: true,
   },
   '2016-fixed': {
@@ -50,7 +64,14 @@ export const STACKS: Record<StackName, StackEntry> = {
     serverDir: path.join(NODE_MODULES, 'socket.io-2016'),
     clientDir: path.join(NODE_MODULES, 'socket.io-client-2016'),
     eio: 3,
-    expected: { 'socket.io': '1.4.0', 'engine.io': '1.6.5', ws: '1.0.1', 'socket.io-client': '1.4.0', 'engine.io-client': '1.6.4', 'client ws': '0.8.1' },
+    expected: {
+      'socket.io': '1.4.0',
+      'engine.io': '1.6.5',
+      ws: '1.0.1',
+      'socket.io-client': '1.4.0',
+      'engine.io-client': '1.6.4',
+      'client ws': '0.8.1',
+    },
     deflateByDefault: true,
   },
   today: {
@@ -72,7 +93,8 @@ export function packageDir(name: string, fromDir: string): string {
   for (let dir = fromDir; ; dir = path.dirname(dir)) {
     const candidate = path.join(dir, 'node_modules', name);
     if (fs.existsSync(path.join(candidate, 'package.json'))) return candidate;
-    if (path.dirname(dir) === dir) throw new Error(`package ${name} is not installed above ${fromDir}: run scripts/setup`);
+    if (path.dirname(dir) === dir)
+      throw new Error(`package ${name} is not installed above ${fromDir}: run scripts/setup`);
   }
 }
 
@@ -116,7 +138,9 @@ export function assertStackVersions(stack: StackName): Record<StackPackage, stri
     found[pkg] = versionAt(dir);
     const want = STACKS[stack].expected[pkg];
     if (want && found[pkg] !== want) {
-      throw new Error(`stack ${stack}: ${pkg} resolved to ${found[pkg]} at ${dir}, expected ${want}; run scripts/setup to reinstall`);
+      throw new Error(
+        `stack ${stack}: ${pkg} resolved to ${found[pkg]} at ${dir}, expected ${want}; run scripts/setup to reinstall`,
+      );
     }
   }
   return found;

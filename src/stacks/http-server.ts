@@ -31,9 +31,13 @@ export async function listenLoopback(
   attach(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
-      reject(error.code === 'EADDRINUSE'
-        ? new PortInUseError(`port ${port} on ${LOOPBACK} is in use: stop what holds it, choose another port, or use 0 for a free one`)
-        : error);
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new PortInUseError(
+              `port ${port} on ${LOOPBACK} is in use: stop what holds it, choose another port, or use 0 for a free one`,
+            )
+          : error,
+      );
     });
     server.listen(port, LOOPBACK, () => resolve());
   });

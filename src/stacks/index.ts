@@ -65,12 +65,27 @@ function clientBundle(serverDir: string, eio: 3 | 4): string {
 
 function engineSettings(engine: Untyped, eio: 3 | 4) {
   const source = eio === 3 ? engine : engine.opts;
-  return { maxHttpBufferSize: source.maxHttpBufferSize, pingInterval: source.pingInterval, pingTimeout: source.pingTimeout };
+  return {
+    maxHttpBufferSize: source.maxHttpBufferSize,
+    pingInterval: source.pingInterval,
+    pingTimeout: source.pingTimeout,
+  };
 }
 
-async function startServer(stack: StackName, eio: 3 | 4, options: ServerOptions, build: (srv: Untyped) => Untyped): Promise<StackServer> {
+async function startServer(
+  stack: StackName,
+  eio: 3 | 4,
+  options: ServerOptions,
+  build: (srv: Untyped) => Untyped,
+): Promise<StackServer> {
   let io: Untyped;
-  const server = await listenLoopback((srv) => { io = build(srv); }, options.onRequest, options.port);
+  const server = await listenLoopback(
+    (srv) => {
+      io = build(srv);
+    },
+    options.onRequest,
+    options.port,
+  );
   const engine: EventEmitter = eio === 3 ? io.eio : io.engine;
   return {
     stack,
@@ -105,18 +120,20 @@ function legacyStack(name: StackName): Stack {
     addons: { server: wsAddons(dirs.ws), client: wsAddons(dirs['client ws']) },
     clientBundle: clientBundle(entry.serverDir, 3),
     serverPerMessageDeflate: serverDeflateClass(dirs.ws),
-    createServer: (options) => startServer(name, 3, options, (srv) => {
-      const opts: Record<string, unknown> = {};
-      if (options.maxHttpBufferSize !== undefined) opts.maxHttpBufferSize = options.maxHttpBufferSize;
-      if (options.pingInterval !== undefined) opts.pingInterval = options.pingInterval;
-      if (options.pingTimeout !== undefined) opts.pingTimeout = options.pingTimeout;
-      if (options.deflate !== 'default' && engineTakesDeflateOption) opts.perMessageDeflate = options.deflate === 'on';
-      const io = socketio(srv, opts);
-      if (options.deflate === 'off' && !engineTakesDeflateOption) {
-        io.eio.ws = new WebSocketServer({ noServer: true, clientTracking: false, perMessageDeflate: false });
-      }
-      return io;
-    }),
+    createServer: (options) =>
+      startServer(name, 3, options, (srv) => {
+        const opts: Record<string, unknown> = {};
+        if (options.maxHttpBufferSize !== undefined) opts.maxHttpBufferSize = options.maxHttpBufferSize;
+        if (options.pingInterval !== undefined) opts.pingInterval = options.pingInterval;
+        if (options.pingTimeout !== undefined) opts.pingTimeout = options.pingTimeout;
+        if (options.deflate !== 'default' && engineTakesDeflateOption)
+          opts.perMessageDeflate = options.deflate === 'on';
+        const io = socketio(srv, opts);
+        if (options.deflate === 'off' && !engineTakesDeflateOption) {
+          io.eio.ws = new WebSocketServer({ noServer: true, clientTracking: false, perMessageDeflate: false });
+        }
+        return io;
+      }),
     connect: (url: string, options: ClientOptions): ClientSocket =>
       clientIo(url, { transports: ['websocket'], forceNew: true, multiplex: false, ...options }),
   };
@@ -134,14 +151,15 @@ function todayStack(): Stack {
     addons: { server: wsAddons(dirs.ws), client: wsAddons(dirs['client ws']) },
     clientBundle: clientBundle(entry.serverDir, 4),
     serverPerMessageDeflate: serverDeflateClass(dirs.ws),
-    createServer: (options) => startServer('today', 4, options, (srv) => {
-      const opts: Record<string, unknown> = {};
-      if (options.maxHttpBufferSize !== undefined) opts.maxHttpBufferSize = options.maxHttpBufferSize;
-      if (options.pingInterval !== undefined) opts.pingInterval = options.pingInterval;
-      if (options.pingTimeout !== undefined) opts.pingTimeout = options.pingTimeout;
-      if (options.deflate !== 'default') opts.perMessageDeflate = options.deflate === 'on';
-      return new Server(srv, opts);
-    }),
+    createServer: (options) =>
+      startServer('today', 4, options, (srv) => {
+        const opts: Record<string, unknown> = {};
+        if (options.maxHttpBufferSize !== undefined) opts.maxHttpBufferSize = options.maxHttpBufferSize;
+        if (options.pingInterval !== undefined) opts.pingInterval = options.pingInterval;
+        if (options.pingTimeout !== undefined) opts.pingTimeout = options.pingTimeout;
+        if (options.deflate !== 'default') opts.perMessageDeflate = options.deflate === 'on';
+        return new Server(srv, opts);
+      }),
     connect: (url: string, options: ClientOptions): ClientSocket =>
       clientIo(url, { transports: ['websocket'], forceNew: true, ...options }),
   };

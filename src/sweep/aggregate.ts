@@ -10,14 +10,34 @@ import type { SweepRecord } from './run';
 
 /** Metrics summarised as median and range over repeats. */
 export const SPREAD_METRICS = [
-  'disconnectsPerMin', 'cpuMsPerMiB', 'wireBytesPerMessage', 'compressionRatio', 'ackP50Ms', 'ackP99Ms',
-  'rssGrowth', 'heapGrowth', 'sendRate',
+  'disconnectsPerMin',
+  'cpuMsPerMiB',
+  'wireBytesPerMessage',
+  'compressionRatio',
+  'ackP50Ms',
+  'ackP99Ms',
+  'rssGrowth',
+  'heapGrowth',
+  'sendRate',
 ] as const;
 /** A metric with a median and range over repeats. */
 export type SpreadMetric = (typeof SPREAD_METRICS)[number];
 
 /** Counts summed over a cell's completed runs. */
-export const COUNTED = ['sent', 'notSent', 'delivered', 'verified', 'corrupted', 'acked', 'disconnects', 'lateDisconnects', 'clientDisconnects', 'reconnects', 'zlibErrors', 'sendMs'] as const;
+export const COUNTED = [
+  'sent',
+  'notSent',
+  'delivered',
+  'verified',
+  'corrupted',
+  'acked',
+  'disconnects',
+  'lateDisconnects',
+  'clientDisconnects',
+  'reconnects',
+  'zlibErrors',
+  'sendMs',
+] as const;
 /** A count summed over repeats. */
 export type Counted = (typeof COUNTED)[number];
 
@@ -52,7 +72,10 @@ function add(into: Record<string, number>, from: Record<string, number>): void {
 export function blockerKind(blocker: string): string {
   if (/^\d+ failures$/.test(blocker)) return 'failures';
   if (/^the run did not complete/.test(blocker)) return 'the run did not complete';
-  return blocker.replace(/\s*\d+(\.\d+)?\s*/g, ' ').replace(/\s+/g, ' ').trim();
+  return blocker
+    .replace(/\s*\d+(\.\d+)?\s*/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 /** Reading order of cells: stack, payload, frame size, rate, burst, then deflate on before off. */
@@ -63,7 +86,9 @@ export function compareCells(a: Omit<SweepCell, 'deflate'> & { deflate?: SweepCe
     a.frameSize - b.frameSize ||
     a.rate - b.rate ||
     a.burst - b.burst ||
-    (a.deflate === undefined || b.deflate === undefined ? 0 : DEFLATE_MODES.indexOf(a.deflate) - DEFLATE_MODES.indexOf(b.deflate))
+    (a.deflate === undefined || b.deflate === undefined
+      ? 0
+      : DEFLATE_MODES.indexOf(a.deflate) - DEFLATE_MODES.indexOf(b.deflate))
   );
 }
 
@@ -78,9 +103,16 @@ export function aggregateCells(records: readonly SweepRecord[]): CellAggregate[]
   }
   const cells = [...groups.entries()].map(([key, runs]): CellAggregate => {
     const done = runs.filter((r) => r.status === 'completed' && r.scenario !== null);
-    const metrics = done.map((r) => ({ repeat: r.repeat, m: runMetrics(r.scenario as NonNullable<SweepRecord['scenario']>) }));
-    const spreads = Object.fromEntries(SPREAD_METRICS.map((name) => [name, spread(metrics.map(({ m }) => m[name]))])) as Record<SpreadMetric, Spread | null>;
-    const totals = Object.fromEntries(COUNTED.map((name) => [name, metrics.reduce((sum, { m }) => sum + (name === 'sendMs' ? m.sendMs : m[name]), 0)])) as Record<Counted, number>;
+    const metrics = done.map((r) => ({
+      repeat: r.repeat,
+      m: runMetrics(r.scenario as NonNullable<SweepRecord['scenario']>),
+    }));
+    const spreads = Object.fromEntries(
+      SPREAD_METRICS.map((name) => [name, spread(metrics.map(({ m }) => m[name]))]),
+    ) as Record<SpreadMetric, Spread | null>;
+    const totals = Object.fromEntries(
+      COUNTED.map((name) => [name, metrics.reduce((sum, { m }) => sum + (name === 'sendMs' ? m.sendMs : m[name]), 0)]),
+    ) as Record<Counted, number>;
     const blockers: Record<string, number> = {};
     const byReason: Record<string, number> = {};
     const byError: Record<string, number> = {};
@@ -144,7 +176,8 @@ export function compareDeflate(cells: readonly CellAggregate[], metric: SpreadMe
     for (const [repeat, mOn] of [...on.byRepeat.entries()].sort(([a], [b]) => a - b)) {
       const a = mOn[metric];
       const b = off.byRepeat.get(repeat)?.[metric];
-      if (typeof a === 'number' && typeof b === 'number') repeats.push({ repeat: repeat, on: a, off: b, direction: direction(a, b) });
+      if (typeof a === 'number' && typeof b === 'number')
+        repeats.push({ repeat: repeat, on: a, off: b, direction: direction(a, b) });
     }
     const directions = new Set(repeats.map((r) => r.direction));
     const { deflate: _omit, ...cell } = on.cell;

@@ -89,11 +89,18 @@ export const FULL_GRID: SweepGrid = {
   name: 'full',
   description: 'the default grid of the issue: every combination, 3 repeats of 15 s',
   duration: 15_000,
-  blocks: [{
-    purpose: 'every combination',
-    stacks: SWEEP_STACKS, deflate: BOTH, payloads: SWEEP_PAYLOADS, frameSizes: SWEEP_FRAME_SIZES,
-    rates: [2, 10], bursts: [1, 3], repeats: 3,
-  }],
+  blocks: [
+    {
+      purpose: 'every combination',
+      stacks: SWEEP_STACKS,
+      deflate: BOTH,
+      payloads: SWEEP_PAYLOADS,
+      frameSizes: SWEEP_FRAME_SIZES,
+      rates: [2, 10],
+      bursts: [1, 3],
+      repeats: 3,
+    },
+  ],
 };
 
 /**
@@ -113,18 +120,34 @@ export const HOUR_GRID: SweepGrid = {
   blocks: [
     {
       purpose: 'headline: deflate on vs off on every stack, 3 repeats for the stable-conclusion check',
-      stacks: SWEEP_STACKS, deflate: BOTH, payloads: ['data-url'], frameSizes: SWEEP_FRAME_SIZES,
-      rates: [10], bursts: [3], repeats: 3,
+      stacks: SWEEP_STACKS,
+      deflate: BOTH,
+      payloads: ['data-url'],
+      frameSizes: SWEEP_FRAME_SIZES,
+      rates: [10],
+      bursts: [3],
+      repeats: 3,
     },
     {
       purpose: 'heat map: every rate × burst for 2015 with deflate on',
-      stacks: ['2015'], deflate: ['on'], payloads: ['data-url'], frameSizes: SWEEP_FRAME_SIZES,
-      rates: [2, 10], bursts: [1, 3], repeats: 1,
+      stacks: ['2015'],
+      deflate: ['on'],
+      payloads: ['data-url'],
+      frameSizes: SWEEP_FRAME_SIZES,
+      rates: [2, 10],
+      bursts: [1, 3],
+      repeats: 1,
     },
     {
-      purpose: 'payload kinds: bytes on the wire for a binary image and JSON, on a stack whose deflate-on runs deliver what they send',
-      stacks: ['today'], deflate: BOTH, payloads: ['png', 'json'], frameSizes: SWEEP_FRAME_SIZES,
-      rates: [2], bursts: [1], repeats: 1,
+      purpose:
+        'payload kinds: bytes on the wire for a binary image and JSON, on a stack whose deflate-on runs deliver what they send',
+      stacks: ['today'],
+      deflate: BOTH,
+      payloads: ['png', 'json'],
+      frameSizes: SWEEP_FRAME_SIZES,
+      rates: [2],
+      bursts: [1],
+      repeats: 1,
     },
   ],
 };
@@ -144,11 +167,18 @@ export function paramsGrid(params: Params, name: string, description: string): S
     duration: params.duration,
     fragmentSize: params.fragmentSize,
     seed: params.seed,
-    blocks: [{
-      purpose: 'the parameters cell',
-      stacks: params.stacks, deflate: params.deflate, payloads: params.payload, frameSizes: params.frameSizes,
-      rates: [params.rate], bursts: [params.burst], repeats: params.repeats,
-    }],
+    blocks: [
+      {
+        purpose: 'the parameters cell',
+        stacks: params.stacks,
+        deflate: params.deflate,
+        payloads: params.payload,
+        frameSizes: params.frameSizes,
+        rates: [params.rate],
+        bursts: [params.burst],
+        repeats: params.repeats,
+      },
+    ],
   };
 }
 
@@ -164,11 +194,18 @@ export function cellGrid(cell: SweepCell, repeats: number, name: string, descrip
     fragmentSize: cell.fragmentSize,
     seed: cell.seed,
     maxHttpBufferSize: cell.maxHttpBufferSize,
-    blocks: [{
-      purpose: name,
-      stacks: [cell.stack], deflate: [cell.deflate], payloads: [cell.payload], frameSizes: [cell.frameSize],
-      rates: [cell.rate], bursts: [cell.burst], repeats: repeats,
-    }],
+    blocks: [
+      {
+        purpose: name,
+        stacks: [cell.stack],
+        deflate: [cell.deflate],
+        payloads: [cell.payload],
+        frameSizes: [cell.frameSize],
+        rates: [cell.rate],
+        bursts: [cell.burst],
+        repeats: repeats,
+      },
+    ],
   };
 }
 
@@ -192,11 +229,17 @@ export function cellKey(cell: SweepCell): string {
 
 /** A run's resume key: a hash of every parameter, the repeat index and the resolved package versions. */
 export function resumeKey(cell: SweepCell, repeat: number, versions: Record<string, string>): string {
-  return createHash('sha256').update(canonicalJson({ cell: cell, repeat: repeat, versions: versions })).digest('hex').slice(0, 20);
+  return createHash('sha256')
+    .update(canonicalJson({ cell: cell, repeat: repeat, versions: versions }))
+    .digest('hex')
+    .slice(0, 20);
 }
 
 /** The resolved versions of one stack's packages, from all of them (`<stack>/<package>` keys). */
-export function stackVersions(stack: StackName, all: Record<string, string> = installedVersions()): Record<string, string> {
+export function stackVersions(
+  stack: StackName,
+  all: Record<string, string> = installedVersions(),
+): Record<string, string> {
   return Object.fromEntries(Object.entries(all).filter(([name]) => name.startsWith(`${stack}/`)));
 }
 
@@ -215,9 +258,19 @@ export function expandGrid(grid: SweepGrid, versions: Record<string, string> = i
             for (const burst of block.bursts) {
               for (const deflate of block.deflate) {
                 const cell: SweepCell = {
-                  stack: stack, deflate: deflate, payload: payload, frameSize: frameSize, rate: rate, burst: burst,
-                  client: grid.client, placement: grid.placement, clients: grid.clients, duration: grid.duration,
-                  fragmentSize: grid.fragmentSize, seed: grid.seed, maxHttpBufferSize: grid.maxHttpBufferSize,
+                  stack: stack,
+                  deflate: deflate,
+                  payload: payload,
+                  frameSize: frameSize,
+                  rate: rate,
+                  burst: burst,
+                  client: grid.client,
+                  placement: grid.placement,
+                  clients: grid.clients,
+                  duration: grid.duration,
+                  fragmentSize: grid.fragmentSize,
+                  seed: grid.seed,
+                  maxHttpBufferSize: grid.maxHttpBufferSize,
                 };
                 const key = cellKey(cell);
                 const seen = cells.get(key);
@@ -251,7 +304,11 @@ export interface ResumeOptions {
 }
 
 /** The runs still to make, given the status recorded under each key: by default every run without a record. */
-export function runsToDo(runs: readonly PlannedRun[], recorded: ReadonlyMap<string, 'completed' | 'failed'>, opts: ResumeOptions = {}): { todo: PlannedRun[]; skipped: PlannedRun[] } {
+export function runsToDo(
+  runs: readonly PlannedRun[],
+  recorded: ReadonlyMap<string, 'completed' | 'failed'>,
+  opts: ResumeOptions = {},
+): { todo: PlannedRun[]; skipped: PlannedRun[] } {
   const keep = (run: PlannedRun): boolean => {
     const status = recorded.get(run.key);
     if (opts.fresh || status === undefined) return false;
@@ -261,11 +318,16 @@ export function runsToDo(runs: readonly PlannedRun[], recorded: ReadonlyMap<stri
 }
 
 /** Replaces dimensions in every block and shared settings (command-line or notebook values over a named grid). */
-export function overrideGrid(grid: SweepGrid, over: Partial<Omit<GridBlock, 'purpose'>> & Partial<Pick<SweepGrid, 'clients' | 'duration' | 'fragmentSize' | 'seed'>>): SweepGrid {
+export function overrideGrid(
+  grid: SweepGrid,
+  over: Partial<Omit<GridBlock, 'purpose'>> &
+    Partial<Pick<SweepGrid, 'clients' | 'duration' | 'fragmentSize' | 'seed'>>,
+): SweepGrid {
   const { clients, duration, fragmentSize, seed, ...dims } = over;
   const changed = Object.keys(over).filter((k) => over[k as keyof typeof over] !== undefined);
   if (changed.length === 0) return grid;
-  const defined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+  const defined = <T extends object>(o: T): Partial<T> =>
+    Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
   return {
     ...grid,
     ...defined({ clients: clients, duration: duration, fragmentSize: fragmentSize, seed: seed }),

@@ -44,7 +44,10 @@ export class IsolatedScenarios {
   }
 
   /** Runs one scenario (not recorded by the worker); rejects on error, worker death or the limit. */
-  run(spec: ScenarioSpec, opts: { limitMs: number; quick: boolean; onProgress?: (p: RunProgress) => void }): Promise<ScenarioRecord> {
+  run(
+    spec: ScenarioSpec,
+    opts: { limitMs: number; quick: boolean; onProgress?: (p: RunProgress) => void },
+  ): Promise<ScenarioRecord> {
     const child = this.worker();
     return new Promise((resolve, reject) => {
       const finish = (settle: () => void) => {
@@ -54,7 +57,11 @@ export class IsolatedScenarios {
         settle();
       };
       const timer = setTimeout(() => {
-        finish(() => reject(new RunTimeoutError(`the run exceeded its hard limit of ${formatDuration(opts.limitMs)} and was killed`)));
+        finish(() =>
+          reject(
+            new RunTimeoutError(`the run exceeded its hard limit of ${formatDuration(opts.limitMs)} and was killed`),
+          ),
+        );
         this.kill();
       }, opts.limitMs);
       const onMessage = (reply: WorkerReply) => {

@@ -88,7 +88,10 @@ export function runLabel(cell: SweepCell, repeat?: number): string {
 
 function recordId(run: PlannedRun): string {
   const c = run.cell;
-  return `${c.stack}-${c.deflate}-${c.payload}-${c.frameSize}B-r${c.rate}-b${c.burst}-rep${run.repeat}-${run.key}`.replace(/[^A-Za-z0-9._+-]/g, '_');
+  return `${c.stack}-${c.deflate}-${c.payload}-${c.frameSize}B-r${c.rate}-b${c.burst}-rep${run.repeat}-${run.key}`.replace(
+    /[^A-Za-z0-9._+-]/g,
+    '_',
+  );
 }
 
 /** Records already in the folder, by resume key (a later record of the same key wins). */
@@ -117,7 +120,14 @@ export function planSweep(grid: SweepGrid, dir: string | false, opts: ResumeOpti
   return { planned: planned, recorded: recorded, ...runsToDo(planned, status, opts) };
 }
 
-async function measure(run: PlannedRun, runner: IsolatedScenarios, grid: SweepGrid, quick: boolean, limitMs: number, onNote: (note: string) => void): Promise<SweepRecord> {
+async function measure(
+  run: PlannedRun,
+  runner: IsolatedScenarios,
+  grid: SweepGrid,
+  quick: boolean,
+  limitMs: number,
+  onNote: (note: string) => void,
+): Promise<SweepRecord> {
   const startedAt = new Date().toISOString();
   const t0 = performance.now();
   let scenario: ScenarioRecord | null = null;
@@ -126,7 +136,8 @@ async function measure(run: PlannedRun, runner: IsolatedScenarios, grid: SweepGr
     scenario = await runner.run(run.cell, {
       limitMs: limitMs,
       quick: quick,
-      onProgress: (p) => onNote(`${runLabel(run.cell, run.repeat)}: ${p.sent} sent, ${p.delivered} delivered, ${p.failures} failures`),
+      onProgress: (p) =>
+        onNote(`${runLabel(run.cell, run.repeat)}: ${p.sent} sent, ${p.delivered} delivered, ${p.failures} failures`),
     });
     if (scenario.result.status !== 'completed') error = scenario.result.runError ?? 'the scenario did not complete';
   } catch (e) {
@@ -164,7 +175,10 @@ export async function runSweep(grid: SweepGrid, options: SweepOptions = {}): Pro
   const started = performance.now();
   const startedAt = new Date().toISOString();
   const label = options.label ?? `sweep ${grid.name}`;
-  const bar = progress(skipped.length > 0 ? `${label} (${skipped.length} already recorded, skipped)` : label, todo.length);
+  const bar = progress(
+    skipped.length > 0 ? `${label} (${skipped.length} already recorded, skipped)` : label,
+    todo.length,
+  );
   const runner = new IsolatedScenarios();
   const made = new Map<string, SweepRecord>();
   const onAbort = () => runner.kill();
@@ -179,7 +193,10 @@ export async function runSweep(grid: SweepGrid, options: SweepOptions = {}): Pro
       if (dir !== false) await writeRecord(record, dir);
       made.set(run.key, record);
       if (record.status === 'failed') failed++;
-      bar.tick(1, `${runLabel(run.cell, run.repeat)}: ${record.status === 'failed' ? `failed (${record.error})` : 'done'}`);
+      bar.tick(
+        1,
+        `${runLabel(run.cell, run.repeat)}: ${record.status === 'failed' ? `failed (${record.error})` : 'done'}`,
+      );
     }
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
@@ -207,6 +224,8 @@ export async function runSweep(grid: SweepGrid, options: SweepOptions = {}): Pro
     cores: meta.cores,
   };
   if (dir !== false && made.size > 0) await writeRecord(session, dir);
-  const records = planned.map((run) => made.get(run.key) ?? recorded.get(run.key)).filter((r): r is SweepRecord => r !== undefined);
+  const records = planned
+    .map((run) => made.get(run.key) ?? recorded.get(run.key))
+    .filter((r): r is SweepRecord => r !== undefined);
   return { records: records, session: session };
 }

@@ -7,7 +7,13 @@ import type { LongRunRecord } from '../../long-run';
 import { isDebugCaptureActive } from '../../observe/debug-capture';
 import { MiB, type Params, type PayloadKind, type StackName } from '../../params';
 import { REPRODUCER } from '../../reproducer';
-import { runScenario, zeroFailureBlockers, type ScenarioRecord, type ScenarioResult, type ScenarioSpec } from '../../scenario';
+import {
+  runScenario,
+  zeroFailureBlockers,
+  type ScenarioRecord,
+  type ScenarioResult,
+  type ScenarioSpec,
+} from '../../scenario';
 import { formatBytes, formatDuration } from '../../units';
 import { plural } from '../finding';
 
@@ -38,7 +44,8 @@ export const WIRE_LOAD: Omit<ScenarioSpec, 'deflate' | 'payload' | 'duration'> =
 export const WIRE_RUN_MS = { full: 3000, quick: 1000 } as const;
 
 /** Three possible answers to a claim, and "not tested" when a run cannot answer it. */
-export type Verdict = 'holds' | 'does not hold' | 'holds only for some payloads' | 'mixed across repeats' | 'not tested';
+export type Verdict =
+  'holds' | 'does not hold' | 'holds only for some payloads' | 'mixed across repeats' | 'not tested';
 
 /** A claim's verdict and the sentences that word it from the numbers. */
 export interface ClaimVerdict {
@@ -63,7 +70,8 @@ export type RunNotice = (label: string, index: number, total: number) => void;
 /** Runs the reproducer on the 2015 stack with deflate on and off, `repeats` times, clients forked. */
 export async function runLoadPairs(params: Params, notice?: RunNotice): Promise<LoadPair[]> {
   // A debug capture formats every line of every logger: it would be measured as server CPU.
-  if (isDebugCaptureActive()) throw new Error('a debug capture is running: stop it before measuring server CPU (captureDebug(...).stop())');
+  if (isDebugCaptureActive())
+    throw new Error('a debug capture is running: stop it before measuring server CPU (captureDebug(...).stop())');
   const pairs: LoadPair[] = [];
   for (let repeat = 1; repeat <= params.repeats; repeat++) {
     // Alternate which setting goes first, so a machine that warms up or gets busier favours neither.
@@ -71,7 +79,17 @@ export async function runLoadPairs(params: Params, notice?: RunNotice): Promise<
     const done: Partial<Record<'on' | 'off', ScenarioRecord>> = {};
     for (const [i, deflate] of order.entries()) {
       notice?.(`repeat ${repeat}, deflate ${deflate}`, 2 * (repeat - 1) + i, 2 * params.repeats);
-      done[deflate] = await runScenario({ ...REPRODUCER, stack: CLAIMS_STACK, placement: 'forked', deflate: deflate, duration: params.duration, seed: params.seed }, { quick: params.quick });
+      done[deflate] = await runScenario(
+        {
+          ...REPRODUCER,
+          stack: CLAIMS_STACK,
+          placement: 'forked',
+          deflate: deflate,
+          duration: params.duration,
+          seed: params.seed,
+        },
+        { quick: params.quick },
+      );
     }
     pairs.push({ repeat: repeat, on: done.on as ScenarioRecord, off: done.off as ScenarioRecord });
   }
@@ -92,7 +110,10 @@ export async function runWirePairs(params: Params, notice?: RunNotice): Promise<
   for (const [k, payload] of params.payload.entries()) {
     const run = async (deflate: 'on' | 'off', i: number) => {
       notice?.(`${payload}, deflate ${deflate}`, 2 * k + i, 2 * params.payload.length);
-      return runScenario({ ...WIRE_LOAD, payload: payload, deflate: deflate, duration: duration, seed: params.seed }, { quick: params.quick });
+      return runScenario(
+        { ...WIRE_LOAD, payload: payload, deflate: deflate, duration: duration, seed: params.seed },
+        { quick: params.quick },
+      );
     };
     const on = await run('on', 0);
     const off = await run('off', 1);
@@ -111,7 +132,9 @@ export async function runWirePairs(params: Params, notice?: RunNotice): Promise<
  */
 export function failuresWithDrain(result: ScenarioResult): number {
   const windowEnd = (result.sendWindow as { drainEnd?: number }).drainEnd ?? result.sendWindow.end;
-  return result.failures + result.serverDisconnects.filter((d) => d.t > windowEnd && d.reason !== 'transport close').length;
+  return (
+    result.failures + result.serverDisconnects.filter((d) => d.t > windowEnd && d.reason !== 'transport close').length
+  );
 }
 
 function deliveredMiB(record: ScenarioRecord): number {
@@ -137,10 +160,19 @@ function longestOff(offRuns: readonly ScenarioRecord[]): ScenarioRecord | undefi
 }
 
 /** Claim 1: with deflate off, the disconnects stop. Live pairs plus recorded long runs. */
-export function disconnectVerdict(pairs: readonly LoadPair[], longRuns: readonly LongRunRecord[]): ClaimVerdict & { longestOffMs: number | null } {
+export function disconnectVerdict(
+  pairs: readonly LoadPair[],
+  longRuns: readonly LongRunRecord[],
+): ClaimVerdict & { longestOffMs: number | null } {
   const offRuns = [...pairs.map((p) => p.off), ...longRuns.map((l) => l.run)];
   const onRuns = [...pairs.map((p) => p.on), ...longRuns.map((l) => l.control)];
-  if (offRuns.length === 0) return { verdict: 'not tested', summary: 'no deflate-off run', sentences: ['No deflate-off run was made or recorded.'], longestOffMs: null };
+  if (offRuns.length === 0)
+    return {
+      verdict: 'not tested',
+      summary: 'no deflate-off run',
+      sentences: ['No deflate-off run was made or recorded.'],
+      longestOffMs: null,
+    };
   const onFailing = onRuns.filter((r) => failuresWithDrain(r.result) > 0);
   const offFailing = offRuns.filter((r) => failuresWithDrain(r.result) > 0);
   const offBlocked = offRuns.filter((r) => zeroFailureBlockers(r).length > 0 && failuresWithDrain(r.result) === 0);
@@ -157,19 +189,32 @@ export function disconnectVerdict(pairs: readonly LoadPair[], longRuns: readonly
     sentences.push('No deflate-on run failed, so these runs cannot show that turning deflate off stopped anything.');
   } else if (offBlocked.length > 0) {
     verdict = 'not tested';
-    sentences.push(`${plural(offBlocked.length, 'deflate-off run')} cannot support "no failures": ${offBlocked.map((r) => zeroFailureBlockers(r).join('; ')).join(' / ')}.`);
+    sentences.push(
+      `${plural(offBlocked.length, 'deflate-off run')} cannot support "no failures": ${offBlocked.map((r) => zeroFailureBlockers(r).join('; ')).join(' / ')}.`,
+    );
   } else {
     verdict = 'holds';
-    sentences.push('Every deflate-off run shows its controls: fragments on the wire and every frame sent was delivered.');
+    sentences.push(
+      'Every deflate-off run shows its controls: fragments on the wire and every frame sent was delivered.',
+    );
   }
   const summary = `deflate on: ${onFailing.length} of ${onRuns.length} runs failed; deflate off: ${offFailing.length} of ${offRuns.length}, longest ${formatDuration(longest.result.loadMs)}`;
   return { verdict: verdict, summary: summary, sentences: sentences, longestOffMs: longest.result.loadMs };
 }
 
 /** Claim 2: server CPU with deflate off is less than half of what it is with deflate on. */
-export function cpuVerdict(pairs: readonly LoadPair[]): ClaimVerdict & { ratios: number[]; perMiBRatios: Array<number | null> } {
+export function cpuVerdict(
+  pairs: readonly LoadPair[],
+): ClaimVerdict & { ratios: number[]; perMiBRatios: Array<number | null> } {
   const measured = pairs.filter((p) => !p.on.result.cpu.includesClients && !p.off.result.cpu.includesClients);
-  if (measured.length === 0) return { verdict: 'not tested', summary: 'no run with the clients forked', sentences: ['No run kept the clients out of the server process.'], ratios: [], perMiBRatios: [] };
+  if (measured.length === 0)
+    return {
+      verdict: 'not tested',
+      summary: 'no run with the clients forked',
+      sentences: ['No run kept the clients out of the server process.'],
+      ratios: [],
+      perMiBRatios: [],
+    };
   const ratios = measured.map((p) => cpuMs(p.off.result) / cpuMs(p.on.result));
   const perMiBRatios = measured.map((p) => {
     const on = cpuPerMiB(p.on);
@@ -187,8 +232,10 @@ export function cpuVerdict(pairs: readonly LoadPair[]): ClaimVerdict & { ratios:
   const known = perMiBRatios.filter((r): r is number => r !== null);
   if (known.length > 0) {
     const perBelow = known.filter((r) => r < CPU_CLAIM_RATIO).length;
-    sentences.push(`Per MiB delivered, deflate off cost ${known.map(fmt).join(', ')} × what deflate on cost`
-      + ` (${perBelow === known.length ? 'below' : perBelow === 0 ? 'not below' : 'partly below'} ${CPU_CLAIM_RATIO} per unit of work).`);
+    sentences.push(
+      `Per MiB delivered, deflate off cost ${known.map(fmt).join(', ')} × what deflate on cost` +
+        ` (${perBelow === known.length ? 'below' : perBelow === 0 ? 'not below' : 'partly below'} ${CPU_CLAIM_RATIO} per unit of work).`,
+    );
   } else {
     sentences.push('With deflate on nothing was delivered, so CPU per unit of work cannot be compared.');
   }
@@ -208,26 +255,46 @@ export type BytesChange = 'more' | 'about the same' | 'fewer' | 'unknown';
 export function bytesChange(pair: WirePair): { ratio: number | null; change: BytesChange } {
   const on = bytesPerFrame(pair.on.result);
   const off = bytesPerFrame(pair.off.result);
-  if (on === null || off === null || failuresWithDrain(pair.on.result) + failuresWithDrain(pair.off.result) > 0) return { ratio: null, change: 'unknown' };
+  if (on === null || off === null || failuresWithDrain(pair.on.result) + failuresWithDrain(pair.off.result) > 0)
+    return { ratio: null, change: 'unknown' };
   const ratio = off / on;
-  return { ratio: ratio, change: ratio > 1 + NOTICEABLE_BYTES ? 'more' : ratio < 1 - NOTICEABLE_BYTES ? 'fewer' : 'about the same' };
+  return {
+    ratio: ratio,
+    change: ratio > 1 + NOTICEABLE_BYTES ? 'more' : ratio < 1 - NOTICEABLE_BYTES ? 'fewer' : 'about the same',
+  };
 }
 
 /** Claim 3: deflate off puts more bytes on the wire, per payload kind. */
 export function bytesVerdict(pairs: readonly WirePair[]): ClaimVerdict {
-  const changes = pairs.map((p) => ({ payload: p.payload, frame: formatBytes(p.on.spec.frameSize), ...bytesChange(p) }));
+  const changes = pairs.map((p) => ({
+    payload: p.payload,
+    frame: formatBytes(p.on.spec.frameSize),
+    ...bytesChange(p),
+  }));
   const known = changes.filter((c) => c.change !== 'unknown');
-  if (known.length === 0) return { verdict: 'not tested', summary: 'no payload measured whole', sentences: ['No payload kind was measured whole with both settings.'] };
+  if (known.length === 0)
+    return {
+      verdict: 'not tested',
+      summary: 'no payload measured whole',
+      sentences: ['No payload kind was measured whole with both settings.'],
+    };
   const more = known.filter((c) => c.change === 'more');
-  const verdict: Verdict = more.length === known.length ? 'holds' : more.length === 0 ? 'does not hold' : 'holds only for some payloads';
+  const verdict: Verdict =
+    more.length === known.length ? 'holds' : more.length === 0 ? 'does not hold' : 'holds only for some payloads';
   const sentences = [
-    `Bytes read at the server's TCP socket per delivered frame, deflate off ÷ on: ${known.map((c) => `${c.payload} ${(c.ratio as number).toFixed(2)}`).join(', ')}`
-      + ` (differences within ${NOTICEABLE_BYTES * 100}% count as about the same).`,
+    `Bytes read at the server's TCP socket per delivered frame, deflate off ÷ on: ${known.map((c) => `${c.payload} ${(c.ratio as number).toFixed(2)}`).join(', ')}` +
+      ` (differences within ${NOTICEABLE_BYTES * 100}% count as about the same).`,
   ];
   const unknown = changes.filter((c) => c.change === 'unknown');
-  if (unknown.length > 0) sentences.push(`Not comparable (a run failed or delivered nothing): ${unknown.map((c) => c.payload).join(', ')}.`);
+  if (unknown.length > 0)
+    sentences.push(`Not comparable (a run failed or delivered nothing): ${unknown.map((c) => c.payload).join(', ')}.`);
   if (verdict === 'holds only for some payloads') {
-    sentences.push(`More bytes for ${more.map((c) => c.payload).join(', ')}; ${known.filter((c) => c.change !== 'more').map((c) => `${c.change} for ${c.payload}`).join(', ')}.`);
+    sentences.push(
+      `More bytes for ${more.map((c) => c.payload).join(', ')}; ${known
+        .filter((c) => c.change !== 'more')
+        .map((c) => `${c.change} for ${c.payload}`)
+        .join(', ')}.`,
+    );
   }
   const summary = `off ÷ on bytes per frame: ${known.map((c) => `${c.payload} ${(c.ratio as number).toFixed(2)}`).join(', ')}`;
   return { verdict: verdict, summary: summary, sentences: sentences };

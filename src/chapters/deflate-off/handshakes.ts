@@ -40,7 +40,14 @@ function rootWsVersion(): string {
 
 function row(client: string, setting: ScenarioSpec['deflate'], h: Handshake | undefined): HandshakeRow {
   if (!h) throw new Error(`handshake probe (${client}, deflate ${setting}): no WebSocket handshake reached the server`);
-  return { client: client, server: setting, userAgent: h.userAgent, offer: h.offer, answer: h.answer, negotiated: acceptsDeflate(h.answer) };
+  return {
+    client: client,
+    server: setting,
+    userAgent: h.userAgent,
+    offer: h.offer,
+    answer: h.answer,
+    negotiated: acceptsDeflate(h.answer),
+  };
 }
 
 // The stack's own socket.io client. Its ws 0.8 arms a 30 s close timer once its close frame is
@@ -49,25 +56,44 @@ function row(client: string, setting: ScenarioSpec['deflate'], h: Handshake | un
 async function connectSocketIo(stack: Stack, server: StackServer): Promise<void> {
   const socket = stack.connect(server.url, { reconnection: false, reconnectionDelay: 0 });
   try {
-    await connected(() => socket.connected, () => `the ${stack.name} socket.io client did not connect to ${server.url}`);
+    await connected(
+      () => socket.connected,
+      () => `the ${stack.name} socket.io client did not connect to ${server.url}`,
+    );
   } finally {
-    const ws = (socket.io?.engine as unknown as { transport?: { ws?: NodeJS.EventEmitter } } | undefined)?.transport?.ws;
-    const closed = ws ? once(ws, 'close', { signal: AbortSignal.timeout(CLOSE_WAIT_MS) }).catch(() => undefined) : undefined;
+    const ws = (socket.io?.engine as unknown as { transport?: { ws?: NodeJS.EventEmitter } } | undefined)?.transport
+      ?.ws;
+    const closed = ws
+      ? once(ws, 'close', { signal: AbortSignal.timeout(CLOSE_WAIT_MS) }).catch(() => undefined)
+      : undefined;
     socket.disconnect();
     await closed;
   }
 }
 
 async function connectFragmenting(stack: Stack, server: StackServer): Promise<void> {
-  const client = new FragmentingClient({ label: 'probe', url: server.url, eio: stack.eio, fragmentSize: REPRODUCER.fragmentSize, reconnect: false });
+  const client = new FragmentingClient({
+    label: 'probe',
+    url: server.url,
+    eio: stack.eio,
+    fragmentSize: REPRODUCER.fragmentSize,
+    reconnect: false,
+  });
   try {
-    await connected(() => client.connected, () => `the fragmenting client did not connect to ${server.url}`);
+    await connected(
+      () => client.connected,
+      () => `the fragmenting client did not connect to ${server.url}`,
+    );
   } finally {
     await client.stop();
   }
 }
 
-async function probeNode(stackName: StackName, client: 'fragmenting' | 'socket.io', setting: ScenarioSpec['deflate']): Promise<HandshakeRow> {
+async function probeNode(
+  stackName: StackName,
+  client: 'fragmenting' | 'socket.io',
+  setting: ScenarioSpec['deflate'],
+): Promise<HandshakeRow> {
   const stack = loadStack(stackName);
   const server = await stack.createServer({ deflate: setting });
   const wire = new WireObserver(server.http);
@@ -78,36 +104,56 @@ async function probeNode(stackName: StackName, client: 'fragmenting' | 'socket.i
     wire.detach();
     await server.close();
   }
-  const name = client === 'fragmenting'
-    ? `Node fragmenting client (ws@${rootWsVersion()}, offering what Chromium offers)`
-    : `Node socket.io-client@${stack.versions['socket.io-client']} (ws@${stack.versions['client ws']})`;
+  const name =
+    client === 'fragmenting'
+      ? `Node fragmenting client (ws@${rootWsVersion()}, offering what Chromium offers)`
+      : `Node socket.io-client@${stack.versions['socket.io-client']} (ws@${stack.versions['client ws']})`;
   return row(name, setting, wire.handshakes()[0]);
 }
 
-async function probeBrowser(stackName: StackName, setting: ScenarioSpec['deflate'], quick: boolean): Promise<HandshakeRow> {
-  const record = await runScenario({
-    ...REPRODUCER,
-    stack: stackName,
-    client: 'browser',
-    // A page sends a canvas data URL or chat text; chat text is the light one.
-    payload: 'json',
-    frameSize: BROWSER_PROBE.frameSize,
-    rate: 2,
-    clients: 1,
-    burst: 1,
-    duration: BROWSER_PROBE.duration,
-    deflate: setting,
-  }, { quick: quick });
+async function probeBrowser(
+  stackName: StackName,
+  setting: ScenarioSpec['deflate'],
+  quick: boolean,
+): Promise<HandshakeRow> {
+  const record = await runScenario(
+    {
+      ...REPRODUCER,
+      stack: stackName,
+      client: 'browser',
+      // A page sends a canvas data URL or chat text; chat text is the light one.
+      payload: 'json',
+      frameSize: BROWSER_PROBE.frameSize,
+      rate: 2,
+      clients: 1,
+      burst: 1,
+      duration: BROWSER_PROBE.duration,
+      deflate: setting,
+    },
+    { quick: quick },
+  );
   const { result, stack } = record;
-  if (result.status !== 'completed') throw new Error(`handshake probe (browser, deflate ${setting}) failed: ${result.runError}`);
-  return row(`Chromium page (${result.browser?.chromium ?? 'unknown version'}, socket.io-client@${stack.versions['socket.io-client']} bundle)`, setting, result.handshakes[0]);
+  if (result.status !== 'completed')
+    throw new Error(`handshake probe (browser, deflate ${setting}) failed: ${result.runError}`);
+  return row(
+    `Chromium page (${result.browser?.chromium ?? 'unknown version'}, socket.io-client@${stack.versions['socket.io-client']} bundle)`,
+    setting,
+    result.handshakes[0],
+  );
 }
 
 /** Connects each client once to a `stack` server with deflate `setting`; returns their handshakes. */
-export async function probeHandshakes(stack: StackName, setting: ScenarioSpec['deflate'], clients: readonly ProbeClient[], quick: boolean): Promise<HandshakeRow[]> {
+export async function probeHandshakes(
+  stack: StackName,
+  setting: ScenarioSpec['deflate'],
+  clients: readonly ProbeClient[],
+  quick: boolean,
+): Promise<HandshakeRow[]> {
   const rows: HandshakeRow[] = [];
   for (const client of clients) {
-    rows.push(client === 'browser' ? await probeBrowser(stack, setting, quick) : await probeNode(stack, client, setting));
+    rows.push(
+      client === 'browser' ? await probeBrowser(stack, setting, quick) : await probeNode(stack, client, setting),
+    );
   }
   return rows;
 }

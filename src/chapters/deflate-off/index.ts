@@ -19,8 +19,20 @@ import { formatBytes, formatDuration } from '../../units';
 import { plural, showFinding } from '../finding';
 import { numbered } from '../origins';
 import {
-  bytesPerFrame, bytesVerdict, CLAIMS_STACK, cpuMs, cpuPerMiB, cpuVerdict, disconnectVerdict, failuresWithDrain,
-  runLoadPairs, runWirePairs, WIRE_LOAD, type ClaimVerdict, type LoadPair, type WirePair,
+  bytesPerFrame,
+  bytesVerdict,
+  CLAIMS_STACK,
+  cpuMs,
+  cpuPerMiB,
+  cpuVerdict,
+  disconnectVerdict,
+  failuresWithDrain,
+  runLoadPairs,
+  runWirePairs,
+  WIRE_LOAD,
+  type ClaimVerdict,
+  type LoadPair,
+  type WirePair,
 } from './claims';
 import { probeHandshakes, type HandshakeRow, type ProbeClient } from './handshakes';
 
@@ -40,26 +52,36 @@ function probeClients(params: Params): ProbeClient[] {
 }
 
 function showHandshakeRows(rows: readonly HandshakeRow[], caption: string): void {
-  showTable(rows.map((row) => ({
-    client: row.client,
-    'server deflate': row.server,
-    'offer (client → server)': row.offer || '(none)',
-    'answer (server → client)': row.answer || '(none)',
-    'deflate in use': row.negotiated ? 'yes' : 'no',
-  })), { caption: caption });
+  showTable(
+    rows.map((row) => ({
+      client: row.client,
+      'server deflate': row.server,
+      'offer (client → server)': row.offer || '(none)',
+      'answer (server → client)': row.answer || '(none)',
+      'deflate in use': row.negotiated ? 'yes' : 'no',
+    })),
+    { caption: caption },
+  );
 }
 
 /** Step 1: each client's `Sec-WebSocket-Extensions` offer and the 2015 server's answer, at its own default. */
 export async function showHandshakes(params: Params): Promise<HandshakeRow[]> {
   const rows = await probeHandshakes(CLAIMS_STACK, 'default', probeClients(params), params.quick);
-  showHandshakeRows(rows, `WebSocket handshakes with the ${CLAIMS_STACK} server left at its defaults, read at the server's TCP socket`);
+  showHandshakeRows(
+    rows,
+    `WebSocket handshakes with the ${CLAIMS_STACK} server left at its defaults, read at the server's TCP socket`,
+  );
   const offering = rows.filter((row) => row.offer.includes('permessage-deflate'));
   const accepted = rows.filter((row) => row.negotiated);
-  showFinding([
-    `${offering.length} of ${plural(rows.length, 'client')} offered permessage-deflate without being asked to, and the server accepted ${accepted.length} of them.`,
-    accepted.length === rows.length ? 'Nobody in the application chose compression: the client offered it and ws agreed by default.' : '',
-    params.quick ? 'Quick mode probes the Node clients only; the full report adds a Chromium page.' : '',
-  ].filter((s) => s !== ''));
+  showFinding(
+    [
+      `${offering.length} of ${plural(rows.length, 'client')} offered permessage-deflate without being asked to, and the server accepted ${accepted.length} of them.`,
+      accepted.length === rows.length
+        ? 'Nobody in the application chose compression: the client offered it and ws agreed by default.'
+        : '',
+      params.quick ? 'Quick mode probes the Node clients only; the full report adds a Chromium page.' : '',
+    ].filter((s) => s !== ''),
+  );
   return rows;
 }
 
@@ -68,33 +90,57 @@ export function serverConstruction() {
   const engineDir = stackPackageDirs(CLAIMS_STACK)['engine.io'];
   const hits = search({ literal: 'new WebSocketServer', roots: path.join(engineDir, 'lib') });
   const hit = hits.find((h) => h.enclosing === 'Server');
-  if (!hit) throw new Error(`engine.io in ${engineDir} constructs no WebSocketServer inside Server(): is this engine.io 1.5.4?`);
+  if (!hit)
+    throw new Error(
+      `engine.io in ${engineDir} constructs no WebSocketServer inside Server(): is this engine.io 1.5.4?`,
+    );
   return { hit: hit, fn: functionSource(hit.file, 'Server') };
 }
 
 /** Step 2: engine.io's Server constructor from the installed file, and the defaults a live server has. */
 export async function showServerDefaults(): Promise<void> {
   const { hit, fn } = serverConstruction();
-  showLog(numbered(fn), { summary: `${fn.name}() in ${hit.path.replace(/^node_modules\//, '')} (engine.io@${hit.package?.version}), lines ${fn.startLine}–${fn.endLine}, read from the installed file`, open: true });
+  showLog(numbered(fn), {
+    summary: `${fn.name}() in ${hit.path.replace(/^node_modules\//, '')} (engine.io@${hit.package?.version}), lines ${fn.startLine}–${fn.endLine}, read from the installed file`,
+    open: true,
+  });
   const stack = loadStack(CLAIMS_STACK);
   const server = await stack.createServer({ deflate: 'default' });
   /* eslint-disable @typescript-eslint/no-explicit-any -- engine.io 1.5.4 has no types */
   const engine = server.engine as any;
   const live: Record<string, unknown> = {
-    pingTimeout: engine.pingTimeout, pingInterval: engine.pingInterval, upgradeTimeout: engine.upgradeTimeout, maxHttpBufferSize: engine.maxHttpBufferSize,
-    'ws noServer': engine.ws.options.noServer, 'ws clientTracking': engine.ws.options.clientTracking, 'ws perMessageDeflate': engine.ws.options.perMessageDeflate,
+    pingTimeout: engine.pingTimeout,
+    pingInterval: engine.pingInterval,
+    upgradeTimeout: engine.upgradeTimeout,
+    maxHttpBufferSize: engine.maxHttpBufferSize,
+    'ws noServer': engine.ws.options.noServer,
+    'ws clientTracking': engine.ws.options.clientTracking,
+    'ws perMessageDeflate': engine.ws.options.perMessageDeflate,
   };
   /* eslint-enable @typescript-eslint/no-explicit-any */
   await server.close();
   const post: Record<string, unknown> = {
     ...POST_SERVER_JS.defaults,
-    'ws noServer': POST_SERVER_JS.wsOptions.noServer, 'ws clientTracking': POST_SERVER_JS.wsOptions.clientTracking, 'ws perMessageDeflate': '(not passed)',
+    'ws noServer': POST_SERVER_JS.wsOptions.noServer,
+    'ws clientTracking': POST_SERVER_JS.wsOptions.clientTracking,
+    'ws perMessageDeflate': '(not passed)',
   };
-  showTable(Object.keys(live).map((setting) => ({ setting: setting, "the post's server.js": String(post[setting]), 'live server here': String(live[setting]) })),
-    { caption: `A ${CLAIMS_STACK} server started in this kernel with no options, its settings read back from the running objects` });
+  showTable(
+    Object.keys(live).map((setting) => ({
+      setting: setting,
+      "the post's server.js": String(post[setting]),
+      'live server here': String(live[setting]),
+    })),
+    {
+      caption: `A ${CLAIMS_STACK} server started in this kernel with no options, its settings read back from the running objects`,
+    },
+  );
   const same = Object.keys(POST_SERVER_JS.defaults).filter((key) => post[key] === live[key]);
   showFinding([
-    `The WebSocketServer is built at line ${hit.line} with ${hit.text.trim().replace(/^this\.ws = /, '').replace(/;$/, '')}: no perMessageDeflate is passed, and engine.io 1.5.4 has no option that reaches it.`,
+    `The WebSocketServer is built at line ${hit.line} with ${hit.text
+      .trim()
+      .replace(/^this\.ws = /, '')
+      .replace(/;$/, '')}: no perMessageDeflate is passed, and engine.io 1.5.4 has no option that reaches it.`,
     `ws's own default then applies: perMessageDeflate is ${String(live['ws perMessageDeflate'])} on the live server.`,
     `${same.length} of ${Object.keys(POST_SERVER_JS.defaults).length} engine.io defaults match the post's listing (${same.join(', ')}).`,
   ]);
@@ -117,7 +163,12 @@ export async function tryAssigningOption(): Promise<GetterTry> {
     const descriptor = Object.getOwnPropertyDescriptor(options, 'perMessageDeflate');
     // Reflect.set reports the refusal instead of throwing (this module is strict mode).
     const setReturned = Reflect.set(options, 'perMessageDeflate', false);
-    return { before: before, hasSetter: descriptor?.set !== undefined || descriptor?.writable === true, setReturned: setReturned, after: options.perMessageDeflate };
+    return {
+      before: before,
+      hasSetter: descriptor?.set !== undefined || descriptor?.writable === true,
+      setReturned: setReturned,
+      after: options.perMessageDeflate,
+    };
   } finally {
     await server.close();
   }
@@ -129,25 +180,39 @@ function adapterLines(): string {
   const hit = search({ literal: 'io.eio.ws = new WebSocketServer', roots: file })[0];
   if (!hit) throw new Error(`${file} no longer replaces io.eio.ws: update chapter 4's adapterLines()`);
   const from = hit.line - 1;
-  return sourceLines(file, from, hit.line + 1).split('\n').map((line, i) => `${String(from + i).padStart(4)} ${line}`).join('\n');
+  return sourceLines(file, from, hit.line + 1)
+    .split('\n')
+    .map((line, i) => `${String(from + i).padStart(4)} ${line}`)
+    .join('\n');
 }
 
 /** Step 3: the fix at run time, and the handshakes that prove it took. */
 export async function showFixApplied(params: Params): Promise<HandshakeRow[]> {
   const tried = await tryAssigningOption();
-  showTable([{
-    'perMessageDeflate before': String(tried.before),
-    'a setter or writable?': tried.hasSetter ? 'yes' : 'no (getter only)',
-    'Reflect.set(options, "perMessageDeflate", false)': String(tried.setReturned),
-    'perMessageDeflate after': String(tried.after),
-  }], { caption: "Assigning the option on a live 2015 server (ws 0.8's options object)" });
+  showTable(
+    [
+      {
+        'perMessageDeflate before': String(tried.before),
+        'a setter or writable?': tried.hasSetter ? 'yes' : 'no (getter only)',
+        'Reflect.set(options, "perMessageDeflate", false)': String(tried.setReturned),
+        'perMessageDeflate after': String(tried.after),
+      },
+    ],
+    { caption: "Assigning the option on a live 2015 server (ws 0.8's options object)" },
+  );
   showLog(POST_SERVER_JS_EDIT, { summary: "the post's edit to engine.io lib/server.js (2015)" });
-  showLog(adapterLines(), { summary: "this project's stack adapter (src/stacks/index.ts): the same construction, swapped in at run time for deflate 'off'", open: true });
+  showLog(adapterLines(), {
+    summary:
+      "this project's stack adapter (src/stacks/index.ts): the same construction, swapped in at run time for deflate 'off'",
+    open: true,
+  });
   const rows = await probeHandshakes(CLAIMS_STACK, 'off', probeClients(params), params.quick);
   showHandshakeRows(rows, `The same clients against a ${CLAIMS_STACK} server with deflate 'off'`);
   const stillOn = rows.filter((row) => row.negotiated);
   showFinding([
-    tried.after === tried.before ? `Assigning false to the live option changed nothing (it still reads ${String(tried.after)}), so the fix has to replace the WebSocketServer, as the post's edit did.` : `Assigning the option changed it to ${String(tried.after)}.`,
+    tried.after === tried.before
+      ? `Assigning false to the live option changed nothing (it still reads ${String(tried.after)}), so the fix has to replace the WebSocketServer, as the post's edit did.`
+      : `Assigning the option changed it to ${String(tried.after)}.`,
     stillOn.length === 0
       ? `With the replacement in place, none of the ${plural(rows.length, 'handshake')} carries permessage-deflate in the server's answer, although every client still offers it: the fix took.`
       : `${stillOn.length} of ${rows.length} handshakes still negotiated deflate: the fix did not take.`,
@@ -186,85 +251,131 @@ export function recordedLongRuns(): { dir: string; runs: LongRunRecord[]; skippe
 
 /** Claim 1: the live on/off runs, then the recorded long runs with their timeline. */
 export async function showDisconnectClaim(runs: ClaimRuns): Promise<ClaimVerdict> {
-  showTable(runs.load.flatMap((pair) => [pair.on, pair.off].map((record) => ({
-    repeat: pair.repeat,
-    deflate: record.spec.deflate,
-    'sent for': formatDuration(record.result.loadMs),
-    sent: record.result.sent,
-    delivered: record.result.delivered,
-    'failures (incl. drain)': failuresWithDrain(record.result),
-    'underlying errors': Object.entries(record.result.underlyingErrors).map(([e, n]) => `${e} ×${n}`).join(', ') || 'none',
-    'deflate negotiated': record.result.controls.deflateNegotiated ? 'yes' : 'no',
-    'fragmented messages': record.result.controls.fragmentedMessages,
-    'zero-failure blockers': record.spec.deflate === 'off' ? zeroFailureBlockers(record).join('; ') || 'none' : '',
-  }))), { caption: `The reproducer (${REPRODUCER.clients} fragmenting clients, ${formatBytes(REPRODUCER.frameSize)} data URLs in ${formatBytes(REPRODUCER.fragmentSize)} fragments, burst ${REPRODUCER.burst} at ${REPRODUCER.rate}/s) on ${CLAIMS_STACK}, clients in a child process` });
+  showTable(
+    runs.load.flatMap((pair) =>
+      [pair.on, pair.off].map((record) => ({
+        repeat: pair.repeat,
+        deflate: record.spec.deflate,
+        'sent for': formatDuration(record.result.loadMs),
+        sent: record.result.sent,
+        delivered: record.result.delivered,
+        'failures (incl. drain)': failuresWithDrain(record.result),
+        'underlying errors':
+          Object.entries(record.result.underlyingErrors)
+            .map(([e, n]) => `${e} ×${n}`)
+            .join(', ') || 'none',
+        'deflate negotiated': record.result.controls.deflateNegotiated ? 'yes' : 'no',
+        'fragmented messages': record.result.controls.fragmentedMessages,
+        'zero-failure blockers': record.spec.deflate === 'off' ? zeroFailureBlockers(record).join('; ') || 'none' : '',
+      })),
+    ),
+    {
+      caption: `The reproducer (${REPRODUCER.clients} fragmenting clients, ${formatBytes(REPRODUCER.frameSize)} data URLs in ${formatBytes(REPRODUCER.fragmentSize)} fragments, burst ${REPRODUCER.burst} at ${REPRODUCER.rate}/s) on ${CLAIMS_STACK}, clients in a child process`,
+    },
+  );
   const recorded = recordedLongRuns();
   if (recorded.runs.length === 0) {
-    showFinding(`No long run is recorded in ${recorded.dir}/long-run${recorded.skipped.length ? ` (unreadable: ${recorded.skipped.join('; ')})` : ''}: record one with npm run long-run.`);
+    showFinding(
+      `No long run is recorded in ${recorded.dir}/long-run${recorded.skipped.length ? ` (unreadable: ${recorded.skipped.join('; ')})` : ''}: record one with npm run long-run.`,
+    );
   } else {
-    showTable(recorded.runs.map((l) => ({
-      recorded: l.startedAt.slice(0, 16).replace('T', ' '),
-      commit: l.meta.commit.slice(0, 7) + (l.meta.dirty ? ' (dirty)' : ''),
-      cpu: `${l.meta.cpuModel}, ${l.meta.cores} cores`,
-      'deflate-off sent for': formatDuration(l.run.result.loadMs),
-      sent: l.run.result.sent,
-      'not sent (client backlog full)': l.run.result.notSent,
-      delivered: l.run.result.delivered,
-      'failures (incl. drain)': failuresWithDrain(l.run.result),
-      blockers: l.blockers.join('; ') || 'none',
-      'control (deflate on): failures': failuresWithDrain(l.control.result),
-      'control: underlying errors': Object.entries(l.control.result.underlyingErrors).map(([e, n]) => `${e} ×${n}`).join(', ') || 'none',
-    })), { caption: `Recorded long runs (${path.relative(PROJECT_ROOT, recorded.dir) || recorded.dir}/long-run), the same load with the clients forked` });
-    const latest = recorded.runs[recorded.runs.length - 1];
-    await showChart({
-      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-      width: 480,
-      height: 180,
-      data: { values: latest.timeline.flatMap((s) => [
-        { minutes: Number((s.elapsedMs / 60_000).toFixed(2)), series: 'frames delivered', value: s.delivered },
-        { minutes: Number((s.elapsedMs / 60_000).toFixed(2)), series: 'failures', value: s.failures },
-      ]) },
-      mark: { type: 'line', point: true },
-      encoding: {
-        x: { field: 'minutes', type: 'quantitative', title: 'minutes since the run started' },
-        y: { field: 'value', type: 'quantitative', title: 'count' },
-        color: { field: 'series', type: 'nominal' },
+    showTable(
+      recorded.runs.map((l) => ({
+        recorded: l.startedAt.slice(0, 16).replace('T', ' '),
+        commit: l.meta.commit.slice(0, 7) + (l.meta.dirty ? ' (dirty)' : ''),
+        cpu: `${l.meta.cpuModel}, ${l.meta.cores} cores`,
+        'deflate-off sent for': formatDuration(l.run.result.loadMs),
+        sent: l.run.result.sent,
+        'not sent (client backlog full)': l.run.result.notSent,
+        delivered: l.run.result.delivered,
+        'failures (incl. drain)': failuresWithDrain(l.run.result),
+        blockers: l.blockers.join('; ') || 'none',
+        'control (deflate on): failures': failuresWithDrain(l.control.result),
+        'control: underlying errors':
+          Object.entries(l.control.result.underlyingErrors)
+            .map(([e, n]) => `${e} ×${n}`)
+            .join(', ') || 'none',
+      })),
+      {
+        caption: `Recorded long runs (${path.relative(PROJECT_ROOT, recorded.dir) || recorded.dir}/long-run), the same load with the clients forked`,
       },
-    }, { caption: `Long run recorded ${latest.startedAt.slice(0, 10)}: frames delivered and failures while it sent, sampled about every ${formatDuration(TIMELINE_EVERY_MS)}` });
+    );
+    const latest = recorded.runs[recorded.runs.length - 1];
+    await showChart(
+      {
+        $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+        width: 480,
+        height: 180,
+        data: {
+          values: latest.timeline.flatMap((s) => [
+            { minutes: Number((s.elapsedMs / 60_000).toFixed(2)), series: 'frames delivered', value: s.delivered },
+            { minutes: Number((s.elapsedMs / 60_000).toFixed(2)), series: 'failures', value: s.failures },
+          ]),
+        },
+        mark: { type: 'line', point: true },
+        encoding: {
+          x: { field: 'minutes', type: 'quantitative', title: 'minutes since the run started' },
+          y: { field: 'value', type: 'quantitative', title: 'count' },
+          color: { field: 'series', type: 'nominal' },
+        },
+      },
+      {
+        caption: `Long run recorded ${latest.startedAt.slice(0, 10)}: frames delivered and failures while it sent, sampled about every ${formatDuration(TIMELINE_EVERY_MS)}`,
+      },
+    );
   }
   const verdict = disconnectVerdict(runs.load, recorded.runs);
-  showFinding([`Claim: ${POST_CLAIMS.disconnects}. Verdict: ${verdict.verdict}.`, ...verdict.sentences,
-    verdict.longestOffMs !== null && verdict.longestOffMs < POST_TESTED_MS ? `That is ${formatDuration(verdict.longestOffMs)} of the post's ${formatDuration(POST_TESTED_MS)}.` : '']
-    .filter((s) => s !== ''));
+  showFinding(
+    [
+      `Claim: ${POST_CLAIMS.disconnects}. Verdict: ${verdict.verdict}.`,
+      ...verdict.sentences,
+      verdict.longestOffMs !== null && verdict.longestOffMs < POST_TESTED_MS
+        ? `That is ${formatDuration(verdict.longestOffMs)} of the post's ${formatDuration(POST_TESTED_MS)}.`
+        : '',
+    ].filter((s) => s !== ''),
+  );
   return verdict;
 }
 
 /** Claim 2: the server's CPU with deflate on and off, from the same runs. */
 export async function showCpuClaim(runs: ClaimRuns): Promise<ClaimVerdict> {
-  const rows = runs.load.flatMap((pair) => [pair.on, pair.off].map((record) => ({
-    repeat: pair.repeat,
-    deflate: record.spec.deflate,
-    'server CPU ms': Math.round(cpuMs(record.result)),
-    'user ms': Math.round(record.result.cpu.userMs),
-    'system ms': Math.round(record.result.cpu.systemMs),
-    'MiB delivered': Number(((record.result.delivered * record.spec.frameSize) / (1024 * 1024)).toFixed(1)),
-    'CPU ms per MiB delivered': cpuPerMiB(record) === null ? null : Number((cpuPerMiB(record) as number).toFixed(1)),
-    'load average': record.meta.loadAverage,
-  })));
-  showTable(rows, { caption: "Server CPU (the kernel's process.cpuUsage() over each run; clients in a child process)" });
-  await showChart({
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    width: 300,
-    height: 180,
-    data: { values: rows.map((r) => ({ run: `repeat ${r.repeat}`, deflate: r.deflate, 'server CPU ms': r['server CPU ms'] })) },
-    mark: { type: 'bar' },
-    encoding: {
-      x: { field: 'run', type: 'nominal', title: null },
-      xOffset: { field: 'deflate' },
-      y: { field: 'server CPU ms', type: 'quantitative' },
-      color: { field: 'deflate', type: 'nominal' },
+  const rows = runs.load.flatMap((pair) =>
+    [pair.on, pair.off].map((record) => ({
+      repeat: pair.repeat,
+      deflate: record.spec.deflate,
+      'server CPU ms': Math.round(cpuMs(record.result)),
+      'user ms': Math.round(record.result.cpu.userMs),
+      'system ms': Math.round(record.result.cpu.systemMs),
+      'MiB delivered': Number(((record.result.delivered * record.spec.frameSize) / (1024 * 1024)).toFixed(1)),
+      'CPU ms per MiB delivered': cpuPerMiB(record) === null ? null : Number((cpuPerMiB(record) as number).toFixed(1)),
+      'load average': record.meta.loadAverage,
+    })),
+  );
+  showTable(rows, {
+    caption: "Server CPU (the kernel's process.cpuUsage() over each run; clients in a child process)",
+  });
+  await showChart(
+    {
+      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+      width: 300,
+      height: 180,
+      data: {
+        values: rows.map((r) => ({
+          run: `repeat ${r.repeat}`,
+          deflate: r.deflate,
+          'server CPU ms': r['server CPU ms'],
+        })),
+      },
+      mark: { type: 'bar' },
+      encoding: {
+        x: { field: 'run', type: 'nominal', title: null },
+        xOffset: { field: 'deflate' },
+        y: { field: 'server CPU ms', type: 'quantitative' },
+        color: { field: 'deflate', type: 'nominal' },
+      },
     },
-  }, { caption: 'Server CPU per run, deflate on and off (measured in this run)' });
+    { caption: 'Server CPU per run, deflate on and off (measured in this run)' },
+  );
   const verdict = cpuVerdict(runs.load);
   showFinding([`Claim: ${POST_CLAIMS.cpu}. Verdict: ${verdict.verdict}.`, ...verdict.sentences]);
   return verdict;
@@ -272,31 +383,47 @@ export async function showCpuClaim(runs: ClaimRuns): Promise<ClaimVerdict> {
 
 /** Claim 3: bytes on the wire per frame, by payload kind, deflate on and off. */
 export async function showBytesClaim(runs: ClaimRuns): Promise<ClaimVerdict> {
-  const rows = runs.wire.flatMap((pair) => [pair.on, pair.off].map((record) => ({
-    payload: pair.payload,
-    deflate: record.spec.deflate,
-    frame: formatBytes(record.spec.frameSize),
-    delivered: record.result.delivered,
-    failures: failuresWithDrain(record.result),
-    'compressed messages': record.result.controls.compressedMessages,
-    'TCP bytes in': record.result.wire.bytesIn,
-    'TCP bytes per frame': bytesPerFrame(record.result) === null ? null : Math.round(bytesPerFrame(record.result) as number),
-    'wire ÷ payload': record.result.wireRatio === null ? null : Number(record.result.wireRatio.toFixed(3)),
-  })));
-  showTable(rows, { caption: `Bytes the server read, ${WIRE_LOAD.clients} client sending one ${formatBytes(WIRE_LOAD.frameSize)} frame at a time at ${WIRE_LOAD.rate}/s in ${formatBytes(WIRE_LOAD.fragmentSize)} fragments` });
-  await showChart({
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    width: 320,
-    height: 180,
-    data: { values: rows.filter((r) => r['TCP bytes per frame'] !== null).map((r) => ({ payload: r.payload, deflate: r.deflate, KiB: Number(((r['TCP bytes per frame'] as number) / 1024).toFixed(1)) })) },
-    mark: { type: 'bar' },
-    encoding: {
-      x: { field: 'payload', type: 'nominal', title: null },
-      xOffset: { field: 'deflate' },
-      y: { field: 'KiB', type: 'quantitative', title: 'KiB on the wire per frame' },
-      color: { field: 'deflate', type: 'nominal' },
+  const rows = runs.wire.flatMap((pair) =>
+    [pair.on, pair.off].map((record) => ({
+      payload: pair.payload,
+      deflate: record.spec.deflate,
+      frame: formatBytes(record.spec.frameSize),
+      delivered: record.result.delivered,
+      failures: failuresWithDrain(record.result),
+      'compressed messages': record.result.controls.compressedMessages,
+      'TCP bytes in': record.result.wire.bytesIn,
+      'TCP bytes per frame':
+        bytesPerFrame(record.result) === null ? null : Math.round(bytesPerFrame(record.result) as number),
+      'wire ÷ payload': record.result.wireRatio === null ? null : Number(record.result.wireRatio.toFixed(3)),
+    })),
+  );
+  showTable(rows, {
+    caption: `Bytes the server read, ${WIRE_LOAD.clients} client sending one ${formatBytes(WIRE_LOAD.frameSize)} frame at a time at ${WIRE_LOAD.rate}/s in ${formatBytes(WIRE_LOAD.fragmentSize)} fragments`,
+  });
+  await showChart(
+    {
+      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+      width: 320,
+      height: 180,
+      data: {
+        values: rows
+          .filter((r) => r['TCP bytes per frame'] !== null)
+          .map((r) => ({
+            payload: r.payload,
+            deflate: r.deflate,
+            KiB: Number(((r['TCP bytes per frame'] as number) / 1024).toFixed(1)),
+          })),
+      },
+      mark: { type: 'bar' },
+      encoding: {
+        x: { field: 'payload', type: 'nominal', title: null },
+        xOffset: { field: 'deflate' },
+        y: { field: 'KiB', type: 'quantitative', title: 'KiB on the wire per frame' },
+        color: { field: 'deflate', type: 'nominal' },
+      },
     },
-  }, { caption: 'TCP bytes per delivered frame, by payload kind (measured in this run)' });
+    { caption: 'TCP bytes per delivered frame, by payload kind (measured in this run)' },
+  );
   const verdict = bytesVerdict(runs.wire);
   showFinding([`Claim: ${POST_CLAIMS.bytes}. Verdict: ${verdict.verdict}.`, ...verdict.sentences]);
   return verdict;
@@ -304,9 +431,16 @@ export async function showBytesClaim(runs: ClaimRuns): Promise<ClaimVerdict> {
 
 /** The three verdicts in one table. */
 export function showVerdicts(verdicts: { disconnects: ClaimVerdict; cpu: ClaimVerdict; bytes: ClaimVerdict }): void {
-  showTable([
-    { "the post's claim": POST_CLAIMS.disconnects, verdict: verdicts.disconnects.verdict, measured: verdicts.disconnects.summary },
-    { "the post's claim": POST_CLAIMS.cpu, verdict: verdicts.cpu.verdict, measured: verdicts.cpu.summary },
-    { "the post's claim": POST_CLAIMS.bytes, verdict: verdicts.bytes.verdict, measured: verdicts.bytes.summary },
-  ], { caption: "The post's claims about turning deflate off, against this page's measurements" });
+  showTable(
+    [
+      {
+        "the post's claim": POST_CLAIMS.disconnects,
+        verdict: verdicts.disconnects.verdict,
+        measured: verdicts.disconnects.summary,
+      },
+      { "the post's claim": POST_CLAIMS.cpu, verdict: verdicts.cpu.verdict, measured: verdicts.cpu.summary },
+      { "the post's claim": POST_CLAIMS.bytes, verdict: verdicts.bytes.verdict, measured: verdicts.bytes.summary },
+    ],
+    { caption: "The post's claims about turning deflate off, against this page's measurements" },
+  );
 }

@@ -49,30 +49,41 @@ export async function runBisection(params: Params): Promise<ReleaseBisection> {
     bar.done(`${runs.length} releases measured`);
   }
   const verdicts = new Map(runs.map((r) => [r.version, r.verdict.verdict]));
-  return { runs: runs, bisection: bisect(runs.map((r) => r.version), verdicts) };
+  return {
+    runs: runs,
+    bisection: bisect(
+      runs.map((r) => r.version),
+      verdicts,
+    ),
+  };
 }
 
 /** The table of releases (version → failures / messages, verdict and controls), and the bisection's finding. */
 export function showBisection(result: ReleaseBisection): void {
   const { bisection } = result;
-  showTable(result.runs.map(({ version, record, verdict }) => {
-    const m = perMessage(record);
-    const { controls, probe } = record.result;
-    return {
-      ws: version,
-      verdict: verdict.verdict,
-      'failures / messages': `${m.failures} / ${m.sent}`,
-      'invalid compressed data': m['invalid compressed data'],
-      'deflate negotiated': controls.deflateNegotiated,
-      'continuation frames': controls.continuationFrames,
-      'delivered = sent': controls.deliveredEqualsSent,
-      'back to back': probe.backToBack,
-      'overwritten fragments': probe.overwritten.fragmented + probe.overwritten.unfragmented,
-      'differing hashes': probe.differing,
-      'probe order': bisection.probes.includes(version) ? bisection.probes.indexOf(version) + 1 : null,
-      why: verdict.why,
-    };
-  }), { caption: `Every installed ws release, oldest first: ${result.runs[0] ? describeSpec(result.runs[0].record.spec) : ''} (probe order: the releases a binary search looks at)` });
+  showTable(
+    result.runs.map(({ version, record, verdict }) => {
+      const m = perMessage(record);
+      const { controls, probe } = record.result;
+      return {
+        ws: version,
+        verdict: verdict.verdict,
+        'failures / messages': `${m.failures} / ${m.sent}`,
+        'invalid compressed data': m['invalid compressed data'],
+        'deflate negotiated': controls.deflateNegotiated,
+        'continuation frames': controls.continuationFrames,
+        'delivered = sent': controls.deliveredEqualsSent,
+        'back to back': probe.backToBack,
+        'overwritten fragments': probe.overwritten.fragmented + probe.overwritten.unfragmented,
+        'differing hashes': probe.differing,
+        'probe order': bisection.probes.includes(version) ? bisection.probes.indexOf(version) + 1 : null,
+        why: verdict.why,
+      };
+    }),
+    {
+      caption: `Every installed ws release, oldest first: ${result.runs[0] ? describeSpec(result.runs[0].record.spec) : ''} (probe order: the releases a binary search looks at)`,
+    },
+  );
   const verdictOf = (v: string | null) => result.runs.find((r) => r.version === v)?.verdict.verdict;
   showFinding([
     bisection.finding,
@@ -100,7 +111,9 @@ export interface ReleaseDiff {
 /** Compares every file under lib/ of the two installed releases, read from node_modules. */
 export function releaseDiff(from: string, to: string): ReleaseDiff {
   const [a, b] = [wsRelease(from), wsRelease(to)];
-  const names = [...new Set([...fs.readdirSync(path.join(a.dir, 'lib')), ...fs.readdirSync(path.join(b.dir, 'lib'))])].sort();
+  const names = [
+    ...new Set([...fs.readdirSync(path.join(a.dir, 'lib')), ...fs.readdirSync(path.join(b.dir, 'lib'))]),
+  ].sort();
   const read = (dir: string, name: string) => {
     const file = path.join(dir, 'lib', name);
     return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
@@ -133,12 +146,25 @@ export function showReleaseDiff(diff: ReleaseDiff | null): void {
     return;
   }
   const changed = diff.files.filter((f) => f.hunks.length > 0);
-  showTable(diff.files.map((f) => ({ file: f.file, 'lines removed': f.removed, 'lines added': f.added })), {
-    caption: `ws ${diff.from} → ${diff.to}: every file under lib/, read from the installed packages`,
-  });
-  const note = (line: DiffLine) => (line.text.includes(BAD_LINE) || line.text.includes(FIXED_LINE) ? 'the line part 4 changes at run time' : undefined);
-  const files: DiffFile[] = changed.map((f) => ({ title: `${f.file} (ws ${diff.from} → ${diff.to})`, hunks: f.hunks, note: note }));
-  showHtml(diffHtml(files), changed.map((f) => `--- ${f.file} (${diff.from})\n+++ ${f.file} (${diff.to})\n${unifiedText(f.hunks)}`).join('\n'));
+  showTable(
+    diff.files.map((f) => ({ file: f.file, 'lines removed': f.removed, 'lines added': f.added })),
+    {
+      caption: `ws ${diff.from} → ${diff.to}: every file under lib/, read from the installed packages`,
+    },
+  );
+  const note = (line: DiffLine) =>
+    line.text.includes(BAD_LINE) || line.text.includes(FIXED_LINE) ? 'the line part 4 changes at run time' : undefined;
+  const files: DiffFile[] = changed.map((f) => ({
+    title: `${f.file} (ws ${diff.from} → ${diff.to})`,
+    hunks: f.hunks,
+    note: note,
+  }));
+  showHtml(
+    diffHtml(files),
+    changed.map((f) => `--- ${f.file} (${diff.from})\n+++ ${f.file} (${diff.to})\n${unifiedText(f.hunks)}`).join('\n'),
+  );
   const total = changed.reduce((sum, f) => sum + f.removed + f.added, 0);
-  showFinding(`${changed.length} of ${diff.files.length} files under lib/ changed between ${diff.from} and ${diff.to}, ${total} lines in all: ${changed.map((f) => `${f.file} (−${f.removed} +${f.added})`).join(', ')}.`);
+  showFinding(
+    `${changed.length} of ${diff.files.length} files under lib/ changed between ${diff.from} and ${diff.to}, ${total} lines in all: ${changed.map((f) => `${f.file} (−${f.removed} +${f.added})`).join(', ')}.`,
+  );
 }

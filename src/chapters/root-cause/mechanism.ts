@@ -35,24 +35,27 @@ export function showPoolSource(version: string = POST_RELEASE): void {
 
 /** What the probe found on each release's run, one row per release. */
 export function showProbeTable(runs: readonly ReleaseRun[]): void {
-  showTable(runs.map(({ version, record, verdict }) => {
-    const { probe, compressedDataErrors } = record.result;
-    return {
-      ws: version,
-      verdict: verdict.verdict,
-      'fragments queued': probe.queued,
-      'back to back': probe.backToBack,
-      'reset(false) fragmented pool': probe.resets.fragmented.keep,
-      'overwritten while waiting': probe.overwritten.fragmented + probe.overwritten.unfragmented,
-      'differing hashes': probe.differing,
-      'at hand-off': probe.differingAtHandOff,
-      'after hand-off': probe.differingAfterHandOff,
-      'differing, never overwritten': probe.differingNotOverwritten,
-      'zlib errors': probe.errors.length,
-      [INVALID_COMPRESSED_DATA]: compressedDataErrors,
-      'errors with a differing hash before': probe.errorsWithDifferingBefore,
-    };
-  }), { caption: 'The pool and inflate-queue probe on every release\'s run (the bisection\'s runs)' });
+  showTable(
+    runs.map(({ version, record, verdict }) => {
+      const { probe, compressedDataErrors } = record.result;
+      return {
+        ws: version,
+        verdict: verdict.verdict,
+        'fragments queued': probe.queued,
+        'back to back': probe.backToBack,
+        'reset(false) fragmented pool': probe.resets.fragmented.keep,
+        'overwritten while waiting': probe.overwritten.fragmented + probe.overwritten.unfragmented,
+        'differing hashes': probe.differing,
+        'at hand-off': probe.differingAtHandOff,
+        'after hand-off': probe.differingAfterHandOff,
+        'differing, never overwritten': probe.differingNotOverwritten,
+        'zlib errors': probe.errors.length,
+        [INVALID_COMPRESSED_DATA]: compressedDataErrors,
+        'errors with a differing hash before': probe.errorsWithDifferingBefore,
+      };
+    }),
+    { caption: "The pool and inflate-queue probe on every release's run (the bisection's runs)" },
+  );
 }
 
 /** Totals over the runs that the sentences below are worded from. */
@@ -87,7 +90,10 @@ export function probeTotals(runs: readonly ReleaseRun[]): ProbeTotals {
     differing: sum(all, (r) => r.record.result.probe.differing),
     differingNotOverwritten: sum(all, (r) => r.record.result.probe.differingNotOverwritten),
     goodBackToBack: sum(good, (r) => r.record.result.probe.backToBack),
-    goodOverwritten: sum(good, (r) => r.record.result.probe.overwritten.fragmented + r.record.result.probe.overwritten.unfragmented),
+    goodOverwritten: sum(
+      good,
+      (r) => r.record.result.probe.overwritten.fragmented + r.record.result.probe.overwritten.unfragmented,
+    ),
     goodDiffering: sum(good, (r) => r.record.result.probe.differing),
   };
 }
@@ -111,25 +117,36 @@ export function showProbeFindings(runs: readonly ReleaseRun[]): void {
 
 /** The life of the fragment behind the first error on the post's release (or the first bad release with one). */
 export function showFirstErrorStory(runs: readonly ReleaseRun[]): void {
-  const withStory = [...runs.filter((r) => r.version === POST_RELEASE), ...runs].find((r) => r.record.result.probe.timeline.length > 0);
+  const withStory = [...runs.filter((r) => r.version === POST_RELEASE), ...runs].find(
+    (r) => r.record.result.probe.timeline.length > 0,
+  );
   if (!withStory) {
     showFinding('No run recorded a zlib error, so there is no failing fragment to follow.');
     return;
   }
   const { probe } = withStory.record.result;
-  showTable(probe.timeline.map((e) => ({
-    'ms': e.t,
-    event: e.kind,
-    fragment: e.fragment ?? '',
-    bytes: e.where ?? '',
-    'hash as queued?': e.same === undefined ? '' : e.same ? 'same' : 'DIFFERENT',
-    note: e.note ?? '',
-  })), { caption: `ws ${withStory.version}: the fragment behind the first zlib error (m = message, f = fragment on its connection; buf<n> = a pool buffer)` });
+  showTable(
+    probe.timeline.map((e) => ({
+      ms: e.t,
+      event: e.kind,
+      fragment: e.fragment ?? '',
+      bytes: e.where ?? '',
+      'hash as queued?': e.same === undefined ? '' : e.same ? 'same' : 'DIFFERENT',
+      note: e.note ?? '',
+    })),
+    {
+      caption: `ws ${withStory.version}: the fragment behind the first zlib error (m = message, f = fragment on its connection; buf<n> = a pool buffer)`,
+    },
+  );
   const first = probe.errors[0];
   const overwrite = probe.timeline.find((e) => e.kind === 'overwritten' && e.fragment === first?.fragment);
-  showFinding(first
-    ? `zlib failed on ${first.fragment ?? 'a fragment'} with "${first.message}"${first.code ? ` (${first.code})` : ''}; ` +
-      (overwrite ? `its bytes ${overwrite.where ?? ''} had been handed out again (${overwrite.note ?? ''}) before zlib read them, ` : '') +
-      `and its hash ${first.fragmentDiffered ? 'differed' : 'did not differ'} from the one taken when it was queued.`
-    : 'The timeline has no error.');
+  showFinding(
+    first
+      ? `zlib failed on ${first.fragment ?? 'a fragment'} with "${first.message}"${first.code ? ` (${first.code})` : ''}; ` +
+          (overwrite
+            ? `its bytes ${overwrite.where ?? ''} had been handed out again (${overwrite.note ?? ''}) before zlib read them, `
+            : '') +
+          `and its hash ${first.fragmentDiffered ? 'differed' : 'did not differ'} from the one taken when it was queued.`
+      : 'The timeline has no error.',
+  );
 }

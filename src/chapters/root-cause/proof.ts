@@ -38,16 +38,25 @@ export interface Proof {
 /** Runs the fix and the unfragmented control; takes the as-installed and first-good runs from the bisection. */
 export async function runProof(params: Params, bisection: ReleaseBisection): Promise<Proof> {
   const asInstalled = bisection.runs.find((r) => r.version === POST_RELEASE);
-  if (!asInstalled) throw new Error(`the bisection did not run ws ${POST_RELEASE}: run the bisection cell first, with ${POST_RELEASE} installed`);
+  if (!asInstalled)
+    throw new Error(
+      `the bisection did not run ws ${POST_RELEASE}: run the bisection cell first, with ${POST_RELEASE} installed`,
+    );
   const firstGood = bisection.runs.find((r) => r.version === bisection.bisection.firstGood);
   const bar = progress(`ws ${POST_RELEASE}: the runtime fix, then unfragmented`, 2);
   let fixed: ReproRecord;
   let unfragmented: ReproRecord;
   try {
     [fixed, unfragmented] = await withSenders(async (senders) => {
-      const withFix = await runRepro({ ...baseSpec(params), fix: 'runtime' }, { quick: params.quick, senders: senders });
+      const withFix = await runRepro(
+        { ...baseSpec(params), fix: 'runtime' },
+        { quick: params.quick, senders: senders },
+      );
       bar.tick(1, `with the fix: ${withFix.result.failures} failures`);
-      const oneFrame = await runRepro({ ...baseSpec(params), fragmentSize: UNFRAGMENTED_FRAGMENT_SIZE }, { quick: params.quick, senders: senders });
+      const oneFrame = await runRepro(
+        { ...baseSpec(params), fragmentSize: UNFRAGMENTED_FRAGMENT_SIZE },
+        { quick: params.quick, senders: senders },
+      );
       bar.tick(1, `unfragmented: ${oneFrame.result.failures} failures`);
       return [withFix, oneFrame];
     });
@@ -55,10 +64,29 @@ export async function runProof(params: Params, bisection: ReleaseBisection): Pro
     bar.done();
   }
   const runs: ProofRun[] = [
-    { label: `ws ${POST_RELEASE} as installed (bisection run)`, record: asInstalled.record, expect: 'fragmented', claimsZero: false },
+    {
+      label: `ws ${POST_RELEASE} as installed (bisection run)`,
+      record: asInstalled.record,
+      expect: 'fragmented',
+      claimsZero: false,
+    },
     { label: `ws ${POST_RELEASE} + reset(true) at run time`, record: fixed, expect: 'fragmented', claimsZero: true },
-    ...(firstGood ? [{ label: `ws ${firstGood.version} as installed (bisection run)`, record: firstGood.record, expect: 'fragmented' as const, claimsZero: true }] : []),
-    { label: `ws ${POST_RELEASE}, every message one frame`, record: unfragmented, expect: 'unfragmented', claimsZero: true },
+    ...(firstGood
+      ? [
+          {
+            label: `ws ${firstGood.version} as installed (bisection run)`,
+            record: firstGood.record,
+            expect: 'fragmented' as const,
+            claimsZero: true,
+          },
+        ]
+      : []),
+    {
+      label: `ws ${POST_RELEASE}, every message one frame`,
+      record: unfragmented,
+      expect: 'unfragmented',
+      claimsZero: true,
+    },
   ];
   const patched = fixedSource(endPacketSource(wsRelease(POST_RELEASE)));
   return {
@@ -71,25 +99,34 @@ export async function runProof(params: Params, bisection: ReleaseBisection): Pro
 /** The runs side by side: failures, the wire's controls, the probe, and whether a zero claim is allowed. */
 export function showProof(proof: Proof): void {
   const { runs } = proof;
-  showTable(runs.map(({ label, record, expect, claimsZero }) => {
-    const { result } = record;
-    const blockers = reproZeroBlockers(record, expect);
-    return {
-      run: label,
-      failures: result.failures,
-      'invalid compressed data': result.compressedDataErrors,
-      'sent / delivered': `${result.sent} / ${result.delivered}`,
-      'deflate negotiated': result.controls.deflateNegotiated,
-      'compressed messages': result.controls.compressedMessages,
-      'fragmented messages': result.controls.fragmentedMessages,
-      'continuation frames': result.controls.continuationFrames,
-      'back to back': result.probe.backToBack,
-      'pool reset(false) / reset(true)': `${result.probe.resets.fragmented.keep} / ${result.probe.resets.fragmented.fresh}`,
-      'overwritten': result.probe.overwritten.fragmented + result.probe.overwritten.unfragmented,
-      'differing hashes': result.probe.differing,
-      'zero claim': !claimsZero ? '(the failing run: none made)' : blockers.length === 0 ? 'allowed' : `not allowed: ${blockers.join('; ')}`,
-    };
-  }), { caption: `The same scenario (${runs[0]?.record.spec.duration ?? 0} ms of sending) on each; "zero claim" checks every positive control` });
+  showTable(
+    runs.map(({ label, record, expect, claimsZero }) => {
+      const { result } = record;
+      const blockers = reproZeroBlockers(record, expect);
+      return {
+        run: label,
+        failures: result.failures,
+        'invalid compressed data': result.compressedDataErrors,
+        'sent / delivered': `${result.sent} / ${result.delivered}`,
+        'deflate negotiated': result.controls.deflateNegotiated,
+        'compressed messages': result.controls.compressedMessages,
+        'fragmented messages': result.controls.fragmentedMessages,
+        'continuation frames': result.controls.continuationFrames,
+        'back to back': result.probe.backToBack,
+        'pool reset(false) / reset(true)': `${result.probe.resets.fragmented.keep} / ${result.probe.resets.fragmented.fresh}`,
+        overwritten: result.probe.overwritten.fragmented + result.probe.overwritten.unfragmented,
+        'differing hashes': result.probe.differing,
+        'zero claim': !claimsZero
+          ? '(the failing run: none made)'
+          : blockers.length === 0
+            ? 'allowed'
+            : `not allowed: ${blockers.join('; ')}`,
+      };
+    }),
+    {
+      caption: `The same scenario (${runs[0]?.record.spec.duration ?? 0} ms of sending) on each; "zero claim" checks every positive control`,
+    },
+  );
   showFinding([
     proof.patchMatchesFirstGood === null
       ? 'The bisection named no first good release to compare the patched method with.'
@@ -104,13 +141,17 @@ export function proofFindings(runs: readonly ProofRun[]): string[] {
     const { result } = record;
     const blockers = reproZeroBlockers(record, expect);
     const counts = `${plural(result.failures, 'failure')} (${result.compressedDataErrors} invalid compressed data) in ${plural(result.sent, 'message')}`;
-    if (!claimsZero) return `${label}: ${counts}, ${plural(result.probe.differing, 'differing hash', 'differing hashes')}.`;
+    if (!claimsZero)
+      return `${label}: ${counts}, ${plural(result.probe.differing, 'differing hash', 'differing hashes')}.`;
     if (blockers.length > 0) return `${label}: ${counts}; zero failures cannot be claimed: ${blockers.join('; ')}.`;
-    const wire = expect === 'fragmented'
-      ? `${plural(result.controls.continuationFrames, 'continuation frame')} on the wire`
-      : `${plural(result.controls.compressedMessages, 'compressed message')}, none fragmented`;
+    const wire =
+      expect === 'fragmented'
+        ? `${plural(result.controls.continuationFrames, 'continuation frame')} on the wire`
+        : `${plural(result.controls.compressedMessages, 'compressed message')}, none fragmented`;
     const fix = result.fix.applied ? ` The line that ran instead of the original: "${result.fix.line}"` : '';
-    return `${label}: zero failures in ${plural(result.sent, 'message')}, with deflate negotiated, ${wire}, delivered = sent, ` +
-      `${plural(result.probe.backToBack, 'message')} arriving while an earlier one still waited for zlib, and no differing hash.${fix}`;
+    return (
+      `${label}: zero failures in ${plural(result.sent, 'message')}, with deflate negotiated, ${wire}, delivered = sent, ` +
+      `${plural(result.probe.backToBack, 'message')} arriving while an earlier one still waited for zlib, and no differing hash.${fix}`
+    );
   });
 }

@@ -88,30 +88,40 @@ export async function runTimeToFailure(params: Params): Promise<TimeToFailure> {
   const times = runs.map(firstInvalidMs).map((t) => (t !== null && t <= FAILURE_DEADLINE_MS ? t : Infinity));
   const censored = times.filter((t) => t === Infinity).length;
   const sorted = [...times].sort((a, b) => a - b);
-  const middle = sorted.length % 2 === 1 ? [sorted[(sorted.length - 1) / 2]] : [sorted[sorted.length / 2 - 1], sorted[sorted.length / 2]];
+  const middle =
+    sorted.length % 2 === 1
+      ? [sorted[(sorted.length - 1) / 2]]
+      : [sorted[sorted.length / 2 - 1], sorted[sorted.length / 2]];
   const medianMs = runs.length > 0 && middle.every(Number.isFinite) ? Math.round(median(middle)) : null;
   return { runs, limitMs: FAILURE_DEADLINE_MS, medianMs, censored };
 }
 
 /** One row per run, then the median, worded from the runs. */
 export function showTimeToFailure(ttf: TimeToFailure): void {
-  showTable(ttf.runs.map((record, i) => {
-    const { result } = record;
-    return {
-      run: i + 1,
-      'ms to first invalid compressed data': firstInvalidMs(record),
-      'messages sent': result.sent,
-      'zlib said': result.probe.errors[0] ? `${result.probe.errors[0].message} (${result.probe.errors[0].code ?? ''})` : '',
-      'deflate negotiated': result.controls.deflateNegotiated,
-      'continuation frames': result.controls.continuationFrames,
-      'run error': result.runError ?? '',
-    };
-  }), { caption: ttf.runs[0] ? `${describeSpec(ttf.runs[0].spec)}; each run stopped at its first failure` : 'no runs' });
+  showTable(
+    ttf.runs.map((record, i) => {
+      const { result } = record;
+      return {
+        run: i + 1,
+        'ms to first invalid compressed data': firstInvalidMs(record),
+        'messages sent': result.sent,
+        'zlib said': result.probe.errors[0]
+          ? `${result.probe.errors[0].message} (${result.probe.errors[0].code ?? ''})`
+          : '',
+        'deflate negotiated': result.controls.deflateNegotiated,
+        'continuation frames': result.controls.continuationFrames,
+        'run error': result.runError ?? '',
+      };
+    }),
+    { caption: ttf.runs[0] ? `${describeSpec(ttf.runs[0].spec)}; each run stopped at its first failure` : 'no runs' },
+  );
   const n = ttf.runs.length;
   const failed = n - ttf.censored;
-  showFinding(ttf.medianMs !== null
-    ? `Median time to the first ${INVALID_COMPRESSED_DATA}: ${ttf.medianMs} ms after sending started, over ${plural(n, 'run')} (${failed} of ${n} failed within ${ttf.limitMs} ms).`
-    : `${failed} of ${n} runs failed within ${ttf.limitMs} ms, so the median time to the first ${INVALID_COMPRESSED_DATA} is later than ${ttf.limitMs} ms.`);
+  showFinding(
+    ttf.medianMs !== null
+      ? `Median time to the first ${INVALID_COMPRESSED_DATA}: ${ttf.medianMs} ms after sending started, over ${plural(n, 'run')} (${failed} of ${n} failed within ${ttf.limitMs} ms).`
+      : `${failed} of ${n} runs failed within ${ttf.limitMs} ms, so the median time to the first ${INVALID_COMPRESSED_DATA} is later than ${ttf.limitMs} ms.`,
+  );
 }
 
 /** One run of the sweep. */
@@ -135,11 +145,19 @@ export async function runSweep(params: Params): Promise<SweepPoint[]> {
   const base = baseSpec(params);
   const grid = GRID[params.quick ? 'quick' : 'full'];
   const variants: Array<[SweepFactor, number, ReproSpec]> = [
-    ...params.frameSizes.filter((s) => s !== base.messageSize).map((s): [SweepFactor, number, ReproSpec] => ['message size', s, { ...base, messageSize: s }]),
-    ...grid.fragmentSizes.filter((s) => s !== base.fragmentSize).map((s): [SweepFactor, number, ReproSpec] => ['fragment size', s, { ...base, fragmentSize: s }]),
-    ...grid.bursts.filter((b) => b !== base.burst).map((b): [SweepFactor, number, ReproSpec] => ['burst', b, { ...base, burst: b }]),
+    ...params.frameSizes
+      .filter((s) => s !== base.messageSize)
+      .map((s): [SweepFactor, number, ReproSpec] => ['message size', s, { ...base, messageSize: s }]),
+    ...grid.fragmentSizes
+      .filter((s) => s !== base.fragmentSize)
+      .map((s): [SweepFactor, number, ReproSpec] => ['fragment size', s, { ...base, fragmentSize: s }]),
+    ...grid.bursts
+      .filter((b) => b !== base.burst)
+      .map((b): [SweepFactor, number, ReproSpec] => ['burst', b, { ...base, burst: b }]),
     ...grid.serverLoads.map((l): [SweepFactor, number, ReproSpec] => [
-      'server load', l, { ...base, burst: LOAD_SERIES_BURST, serverLoad: l, duration: base.duration * LOAD_SERIES_DURATION_FACTOR },
+      'server load',
+      l,
+      { ...base, burst: LOAD_SERIES_BURST, serverLoad: l, duration: base.duration * LOAD_SERIES_DURATION_FACTOR },
     ]),
   ];
   const bar = progress(`sweep around ${describeSpec(base)}`, variants.length + 1);
@@ -150,7 +168,11 @@ export async function runSweep(params: Params): Promise<SweepPoint[]> {
       const baseRecord = await runRepro(base, { quick: params.quick, senders: senders });
       runs++;
       bar.tick(1, `base: ${baseRecord.result.failures} failures`);
-      const baseValues: Array<[SweepFactor, number]> = [['message size', base.messageSize], ['fragment size', base.fragmentSize], ['burst', base.burst]];
+      const baseValues: Array<[SweepFactor, number]> = [
+        ['message size', base.messageSize],
+        ['fragment size', base.fragmentSize],
+        ['burst', base.burst],
+      ];
       for (const [factor, value] of baseValues) {
         points.push({ factor: factor, value: value, label: labelFor(factor, value), base: true, record: baseRecord });
       }
@@ -183,7 +205,8 @@ export function showSweep(points: readonly SweepPoint[]): void {
   });
   const base = points.find((p) => p.base)?.record.spec;
   showTable(rows, {
-    caption: `One run per value, each sending for ${base?.duration ?? 0} ms; the base run is shared by the first three series; ` +
+    caption:
+      `One run per value, each sending for ${base?.duration ?? 0} ms; the base run is shared by the first three series; ` +
       `the server load series sends at burst ${LOAD_SERIES_BURST} for ${(base?.duration ?? 0) * LOAD_SERIES_DURATION_FACTOR} ms per level`,
   });
 }
@@ -193,36 +216,55 @@ export async function showSweepChart(points: readonly SweepPoint[]): Promise<voi
   const values = points.flatMap((p) => {
     const m = perMessage(p.record);
     return [
-      { factor: p.factor, value: p.label, order: p.value, measure: 'failures / 100 messages', y: m['failures / 100 msgs'] ?? 0 },
+      {
+        factor: p.factor,
+        value: p.label,
+        order: p.value,
+        measure: 'failures / 100 messages',
+        y: m['failures / 100 msgs'] ?? 0,
+      },
       { factor: p.factor, value: p.label, order: p.value, measure: 'back to back %', y: m['back to back %'] ?? 0 },
     ];
   });
-  await showChart({
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    data: { values: values },
-    facet: {
-      row: { field: 'measure', type: 'nominal', sort: ['failures / 100 messages', 'back to back %'], title: null },
-      column: { field: 'factor', type: 'nominal', sort: [...SWEEP_FACTORS], title: null },
-    },
-    spec: {
-      width: 130,
-      height: 110,
-      mark: { type: 'bar' },
-      encoding: {
-        x: { field: 'value', type: 'ordinal', sort: { field: 'order' }, title: null },
-        y: { field: 'y', type: 'quantitative', title: null },
+  await showChart(
+    {
+      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+      data: { values: values },
+      facet: {
+        row: { field: 'measure', type: 'nominal', sort: ['failures / 100 messages', 'back to back %'], title: null },
+        column: { field: 'factor', type: 'nominal', sort: [...SWEEP_FACTORS], title: null },
       },
+      spec: {
+        width: 130,
+        height: 110,
+        mark: { type: 'bar' },
+        encoding: {
+          x: { field: 'value', type: 'ordinal', sort: { field: 'order' }, title: null },
+          y: { field: 'y', type: 'quantitative', title: null },
+        },
+      },
+      resolve: { scale: { x: 'independent', y: 'independent' } },
     },
-    resolve: { scale: { x: 'independent', y: 'independent' } },
-  }, { caption: 'Failures per 100 messages sent (top) and the share of messages read while an earlier one still waited for zlib (bottom), by factor' });
+    {
+      caption:
+        'Failures per 100 messages sent (top) and the share of messages read while an earlier one still waited for zlib (bottom), by factor',
+    },
+  );
 }
 
 /** The sentences that answer "does load widen the window?", worded from the load series. */
 export function loadAnswer(points: readonly SweepPoint[]): string[] {
   const series = points.filter((p) => p.factor === 'server load').sort((a, b) => a.value - b.value);
   if (series.length < 2) return ['The load series has fewer than two levels, so it cannot say whether load matters.'];
-  const rows = series.map((p) => ({ p: p, m: perMessage(p.record), busy: Math.round(p.record.result.serverLoad.measured * 100) }));
-  const levels = rows.map(({ p, m, busy }) => `${p.label} (measured ${busy} % busy): ${plural(p.record.result.failures, 'failure')} in ${plural(m.sent, 'message')}, ${m['back to back %'] ?? 0} % back to back`);
+  const rows = series.map((p) => ({
+    p: p,
+    m: perMessage(p.record),
+    busy: Math.round(p.record.result.serverLoad.measured * 100),
+  }));
+  const levels = rows.map(
+    ({ p, m, busy }) =>
+      `${p.label} (measured ${busy} % busy): ${plural(p.record.result.failures, 'failure')} in ${plural(m.sent, 'message')}, ${m['back to back %'] ?? 0} % back to back`,
+  );
   const [low, high] = [rows[0], rows[rows.length - 1]];
   const rate = (r: typeof low) => r.m['failures / 100 msgs'] ?? 0;
   const window = (r: typeof low) => r.m['back to back %'] ?? 0;
@@ -230,9 +272,10 @@ export function loadAnswer(points: readonly SweepPoint[]): string[] {
   const up = rate(high) > rate(low) && window(high) > window(low);
   const down = rate(high) < rate(low) && window(high) < window(low);
   const change = `from ${low.p.label} to ${high.p.label}, failures per 100 messages went from ${rate(low)} to ${rate(high)} and the back-to-back share from ${window(low)} % to ${window(high)} %`;
-  const answer = fewest < MIN_LOAD_MESSAGES
-    ? `Does added load widen the window? This run cannot say: a level sent only ${plural(fewest, 'message')}, fewer than the ${MIN_LOAD_MESSAGES} an answer needs (for the record, ${change}).`
-    : `Does added load widen the window? In this run, ${up ? 'yes' : down ? 'no, it narrowed it' : 'not clearly'}: ${change}.`;
+  const answer =
+    fewest < MIN_LOAD_MESSAGES
+      ? `Does added load widen the window? This run cannot say: a level sent only ${plural(fewest, 'message')}, fewer than the ${MIN_LOAD_MESSAGES} an answer needs (for the record, ${change}).`
+      : `Does added load widen the window? In this run, ${up ? 'yes' : down ? 'no, it narrowed it' : 'not clearly'}: ${change}.`;
   return [
     `Server load levels (one run each): ${levels.join('; ')}.`,
     answer,
@@ -249,7 +292,10 @@ export function showLoadAnswer(points: readonly SweepPoint[]): void {
 export function sweepFindings(points: readonly SweepPoint[]): string[] {
   return SWEEP_FACTORS.filter((f) => f !== 'server load').map((factor) => {
     const series = points.filter((p) => p.factor === factor);
-    const parts = series.map((p) => `${p.label}${p.base ? ' (base)' : ''}: ${perMessage(p.record)['failures / 100 msgs'] ?? 0}/100${p.record.result.controls.fragmentedMessages === 0 ? ' (not fragmented)' : ''}`);
+    const parts = series.map(
+      (p) =>
+        `${p.label}${p.base ? ' (base)' : ''}: ${perMessage(p.record)['failures / 100 msgs'] ?? 0}/100${p.record.result.controls.fragmentedMessages === 0 ? ' (not fragmented)' : ''}`,
+    );
     return `By ${factor}, failures per 100 messages: ${parts.join(', ')}.`;
   });
 }

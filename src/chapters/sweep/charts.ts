@@ -24,13 +24,28 @@ function points(rows: ReadonlyArray<Row | PooledRow>, facet: (row: Row | PooledR
     .filter((row) => row.value !== null)
     .map((row) => {
       const v = row.value as NonNullable<Row['value']>;
-      return { facet: facet(row), deflate: row.deflate, frame: formatBytes(row.frameSize), bytes: row.frameSize, median: round3(v.median), min: round3(v.min), max: round3(v.max), n: v.n };
+      return {
+        facet: facet(row),
+        deflate: row.deflate,
+        frame: formatBytes(row.frameSize),
+        bytes: row.frameSize,
+        median: round3(v.median),
+        min: round3(v.min),
+        max: round3(v.max),
+        n: v.n,
+      };
     });
 }
 
 /** Median line, range bars and points against frame size, one colour per deflate mode, one panel per facet. */
 function linesBySize(values: Point[], opts: { facetTitle: string; yTitle: string; log?: boolean }): ChartSpec {
-  const x = { field: 'frame', type: 'ordinal', sort: { field: 'bytes' }, title: 'frame size', axis: { labelAngle: -40 } };
+  const x = {
+    field: 'frame',
+    type: 'ordinal',
+    sort: { field: 'bytes' },
+    title: 'frame size',
+    axis: { labelAngle: -40 },
+  };
   const scale = opts.log ? { type: 'log' } : {};
   const color = { field: 'deflate', type: 'nominal', scale: DEFLATE_COLOURS, title: 'deflate' };
   return {
@@ -41,8 +56,31 @@ function linesBySize(values: Point[], opts: { facetTitle: string; yTitle: string
       width: 200,
       height: 180,
       layer: [
-        { mark: { type: 'rule' }, encoding: { x: x, y: { field: 'min', type: 'quantitative', scale: scale, title: opts.yTitle }, y2: { field: 'max' }, color: color } },
-        { mark: { type: 'line', point: true }, encoding: { x: x, y: { field: 'median', type: 'quantitative', scale: scale }, color: color, tooltip: [{ field: 'frame' }, { field: 'deflate' }, { field: 'median' }, { field: 'min' }, { field: 'max' }, { field: 'n' }] } },
+        {
+          mark: { type: 'rule' },
+          encoding: {
+            x: x,
+            y: { field: 'min', type: 'quantitative', scale: scale, title: opts.yTitle },
+            y2: { field: 'max' },
+            color: color,
+          },
+        },
+        {
+          mark: { type: 'line', point: true },
+          encoding: {
+            x: x,
+            y: { field: 'median', type: 'quantitative', scale: scale },
+            color: color,
+            tooltip: [
+              { field: 'frame' },
+              { field: 'deflate' },
+              { field: 'median' },
+              { field: 'min' },
+              { field: 'max' },
+              { field: 'n' },
+            ],
+          },
+        },
       ],
     },
     resolve: { scale: { y: 'shared' } },
@@ -51,22 +89,34 @@ function linesBySize(values: Point[], opts: { facetTitle: string; yTitle: string
 
 /** Chart 1: disconnects per minute against frame size, deflate on vs off, one panel per stack. */
 export function headlineChart(rows: readonly Row[]): ChartSpec {
-  return linesBySize(points(rows, (r) => (r as Row).stack), { facetTitle: 'stack', yTitle: 'disconnects per minute of sending' });
+  return linesBySize(
+    points(rows, (r) => (r as Row).stack),
+    { facetTitle: 'stack', yTitle: 'disconnects per minute of sending' },
+  );
 }
 
 /** Chart 2: server CPU ms per MiB delivered against frame size, on vs off, one panel per stack. */
 export function cpuChart(rows: readonly Row[]): ChartSpec {
-  return linesBySize(points(rows, (r) => (r as Row).stack), { facetTitle: 'stack', yTitle: 'server CPU ms per MiB delivered', log: true });
+  return linesBySize(
+    points(rows, (r) => (r as Row).stack),
+    { facetTitle: 'stack', yTitle: 'server CPU ms per MiB delivered', log: true },
+  );
 }
 
 /** Chart 3: bytes on the wire per message against frame size, on vs off, one panel per payload kind. */
 export function wireChart(rows: readonly PooledRow[]): ChartSpec {
-  return linesBySize(points(rows, (r) => r.payload), { facetTitle: 'payload', yTitle: 'wire bytes per message', log: true });
+  return linesBySize(
+    points(rows, (r) => r.payload),
+    { facetTitle: 'payload', yTitle: 'wire bytes per message', log: true },
+  );
 }
 
 /** Chart 4: p99 ack round trip against frame size, on vs off, one panel per stack. */
 export function ackChart(rows: readonly Row[]): ChartSpec {
-  return linesBySize(points(rows, (r) => (r as Row).stack), { facetTitle: 'stack', yTitle: 'p99 ack round trip, ms', log: true });
+  return linesBySize(
+    points(rows, (r) => (r as Row).stack),
+    { facetTitle: 'stack', yTitle: 'p99 ack round trip, ms', log: true },
+  );
 }
 
 /** Chart 5: median disconnects per minute over frame size × (rate × burst), as a heat map with the value and n in each cell. */
@@ -84,8 +134,19 @@ export function heatmapChart(rows: readonly Row[]): ChartSpec {
         label: `${round3(v.median)} (n=${v.n})`,
       };
     });
-  const x = { field: 'frame', type: 'ordinal', sort: { field: 'bytes' }, title: 'frame size', axis: { labelAngle: -40 } };
-  const y = { field: 'load', type: 'ordinal', sort: { field: 'weight', order: 'descending' }, title: 'rate per client × burst' };
+  const x = {
+    field: 'frame',
+    type: 'ordinal',
+    sort: { field: 'bytes' },
+    title: 'frame size',
+    axis: { labelAngle: -40 },
+  };
+  const y = {
+    field: 'load',
+    type: 'ordinal',
+    sort: { field: 'weight', order: 'descending' },
+    title: 'rate per client × burst',
+  };
   return {
     $schema: SCHEMA,
     data: { values: values },
@@ -93,8 +154,19 @@ export function heatmapChart(rows: readonly Row[]): ChartSpec {
     height: 160,
     encoding: { x: x, y: y },
     layer: [
-      { mark: { type: 'rect' }, encoding: { color: { field: 'median', type: 'quantitative', title: 'disconnects / min', scale: { scheme: 'orangered' } } } },
-      { mark: { type: 'text', fontSize: 10 }, encoding: { text: { field: 'label' }, color: { condition: { test: 'datum.median > 0', value: 'black' }, value: '#777' } } },
+      {
+        mark: { type: 'rect' },
+        encoding: {
+          color: { field: 'median', type: 'quantitative', title: 'disconnects / min', scale: { scheme: 'orangered' } },
+        },
+      },
+      {
+        mark: { type: 'text', fontSize: 10 },
+        encoding: {
+          text: { field: 'label' },
+          color: { condition: { test: 'datum.median > 0', value: 'black' }, value: '#777' },
+        },
+      },
     ],
   };
 }

@@ -23,11 +23,13 @@ export function sizesText(sizes: readonly number[], all: readonly number[]): str
   const chosen = [...new Set(sizes)].sort((a, b) => a - b);
   const every = [...new Set(all)].sort((a, b) => a - b);
   if (chosen.length === 0) return 'no size';
-  if (chosen.length === every.length && every.length > 1) return `every size (${formatBytes(every[0])} to ${formatBytes(every[every.length - 1])})`;
+  if (chosen.length === every.length && every.length > 1)
+    return `every size (${formatBytes(every[0])} to ${formatBytes(every[every.length - 1])})`;
   const top = every.slice(every.length - chosen.length);
   if (chosen.length > 1 && top.every((s, i) => s === chosen[i])) return `${formatBytes(chosen[0])} and above`;
   const bottom = every.slice(0, chosen.length);
-  if (chosen.length > 1 && bottom.every((s, i) => s === chosen[i])) return `${formatBytes(chosen[chosen.length - 1])} and below`;
+  if (chosen.length > 1 && bottom.every((s, i) => s === chosen[i]))
+    return `${formatBytes(chosen[chosen.length - 1])} and below`;
   const names = chosen.map(formatBytes);
   return names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
 }
@@ -52,14 +54,17 @@ function zeroProof(rows: readonly Row[]): string {
   const completed = sum(rows, 'completed');
   const proven = sum(rows, 'provenZero');
   const why = blockersText(mergedBlockers(rows));
-  if (proven === completed) return `${completed === 1 ? 'the run' : `all ${formatNumber(completed)} runs`} with every positive control holding`;
+  if (proven === completed)
+    return `${completed === 1 ? 'the run' : `all ${formatNumber(completed)} runs`} with every positive control holding`;
   if (proven === 0) return `not a proven zero: ${why}`;
   return `${formatNumber(proven)} of ${plural(completed, 'run')} prove the zero; the others do not: ${why}`;
 }
 
 function failedRuns(rows: readonly Row[]): string {
   const failed = sum(rows, 'runs') - sum(rows, 'completed');
-  return failed > 0 ? ` ${plural(failed, 'run')} could not be measured and ${failed === 1 ? 'is' : 'are'} left out.` : '';
+  return failed > 0
+    ? ` ${plural(failed, 'run')} could not be measured and ${failed === 1 ? 'is' : 'are'} left out.`
+    : '';
 }
 
 /** One stack × deflate group of the headline, as a clause. */
@@ -67,24 +72,41 @@ function headlineClause(rows: readonly Row[], allSizes: readonly number[]): stri
   const hit = rows.filter((r) => r.runsWithDisconnects > 0);
   const quiet = rows.filter((r) => r.runsWithDisconnects === 0 && r.completed > 0);
   if (hit.length === 0) {
-    return `no disconnect in ${plural(sum(quiet, 'completed'), 'run')} at ${sizesText(quiet.map((r) => r.frameSize), allSizes)} (${zeroProof(quiet)})`;
+    return `no disconnect in ${plural(sum(quiet, 'completed'), 'run')} at ${sizesText(
+      quiet.map((r) => r.frameSize),
+      allSizes,
+    )} (${zeroProof(quiet)})`;
   }
   const medians = hit.map((r) => r.value?.median ?? 0);
   const highest = Math.max(...hit.map((r) => r.value?.max ?? 0));
   const parts = [
-    `disconnects at ${sizesText(hit.map((r) => r.frameSize), allSizes)} in ${formatNumber(sum(hit, 'runsWithDisconnects'))} of ${plural(sum(hit, 'completed'), 'run')} there: ` +
+    `disconnects at ${sizesText(
+      hit.map((r) => r.frameSize),
+      allSizes,
+    )} in ${formatNumber(sum(hit, 'runsWithDisconnects'))} of ${plural(sum(hit, 'completed'), 'run')} there: ` +
       `${rangeText(Math.min(...medians), Math.max(...medians))} per minute as medians over repeats, up to ${formatNumber(highest)} in a single run`,
   ];
-  if (quiet.length > 0) parts.push(`none at ${sizesText(quiet.map((r) => r.frameSize), allSizes)} (${plural(sum(quiet, 'completed'), 'run')}; ${zeroProof(quiet)})`);
+  if (quiet.length > 0)
+    parts.push(
+      `none at ${sizesText(
+        quiet.map((r) => r.frameSize),
+        allSizes,
+      )} (${plural(sum(quiet, 'completed'), 'run')}; ${zeroProof(quiet)})`,
+    );
   return parts.join('; ');
 }
 
-function byStackAndDeflate(rows: readonly Row[]): Array<{ stack: StackName; groups: Array<{ deflate: DeflateMode; rows: Row[] }> }> {
+function byStackAndDeflate(
+  rows: readonly Row[],
+): Array<{ stack: StackName; groups: Array<{ deflate: DeflateMode; rows: Row[] }> }> {
   const stacks = [...new Set(rows.map((r) => r.stack))];
   return stacks.map((stack) => ({
     stack: stack,
     groups: (['on', 'off'] as const)
-      .map((deflate) => ({ deflate: deflate, rows: rows.filter((r) => r.stack === stack && r.deflate === deflate).sort((a, b) => a.frameSize - b.frameSize) }))
+      .map((deflate) => ({
+        deflate: deflate,
+        rows: rows.filter((r) => r.stack === stack && r.deflate === deflate).sort((a, b) => a.frameSize - b.frameSize),
+      }))
       .filter((g) => g.rows.length > 0),
   }));
 }
@@ -111,7 +133,12 @@ export function describeHeadline(rows: readonly Row[]): string {
       .filter((x) => x.stacks.length > 0)
       .map((x) => `on ${listText(x.stacks)} with deflate ${x.d}`);
     const quietRows = quiet.flatMap((g) => g.rows).filter((r) => r.completed > 0);
-    sentences.push(`No disconnect ${where.join(', and ')}: ${plural(sum(quietRows, 'completed'), 'run')} at ${sizesText(quietRows.map((r) => r.frameSize), allSizes)} (${zeroProof(quietRows)}).`);
+    sentences.push(
+      `No disconnect ${where.join(', and ')}: ${plural(sum(quietRows, 'completed'), 'run')} at ${sizesText(
+        quietRows.map((r) => r.frameSize),
+        allSizes,
+      )} (${zeroProof(quietRows)}).`,
+    );
   }
   return sentences.join(' ') + failedRuns(rows);
 }
@@ -123,10 +150,19 @@ export function describeCpu(rows: readonly Row[]): string {
     const on = groups.find((g) => g.deflate === 'on')?.rows ?? [];
     const off = groups.find((g) => g.deflate === 'off')?.rows ?? [];
     const pairs = on
-      .map((r) => ({ size: r.frameSize, on: r.value?.median, off: off.find((o) => o.frameSize === r.frameSize)?.value?.median }))
-      .filter((p): p is { size: number; on: number; off: number } => typeof p.on === 'number' && typeof p.off === 'number' && p.off > 0);
+      .map((r) => ({
+        size: r.frameSize,
+        on: r.value?.median,
+        off: off.find((o) => o.frameSize === r.frameSize)?.value?.median,
+      }))
+      .filter(
+        (p): p is { size: number; on: number; off: number } =>
+          typeof p.on === 'number' && typeof p.off === 'number' && p.off > 0,
+      );
     if (pairs.length === 0) {
-      sentences.push(`On ${stack}, no frame size has a CPU figure for both deflate on and off (nothing delivered on one side).`);
+      sentences.push(
+        `On ${stack}, no frame size has a CPU figure for both deflate on and off (nothing delivered on one side).`,
+      );
       continue;
     }
     const ratios = pairs.map((p) => p.on / p.off);
@@ -136,7 +172,9 @@ export function describeCpu(rows: readonly Row[]): string {
         `(on/off ${rangeText(Math.min(...ratios), Math.max(...ratios))}×, medians over repeats).`,
     );
   }
-  return sentences.length > 0 ? sentences.join(' ') + failedRuns(rows) : 'No run delivered anything, so there is no CPU per MiB to show.';
+  return sentences.length > 0
+    ? sentences.join(' ') + failedRuns(rows)
+    : 'No run delivered anything, so there is no CPU per MiB to show.';
 }
 
 /**
@@ -147,18 +185,25 @@ export function describeCpu(rows: readonly Row[]): string {
  */
 export function describeWire(ratios: readonly PooledRow[]): string {
   const on = ratios.filter((r) => r.deflate === 'on' && r.value !== null);
-  if (on.length === 0) return 'No run with deflate on delivered every message it sent, so no exact bytes-per-message figure exists for deflate on.';
+  if (on.length === 0)
+    return 'No run with deflate on delivered every message it sent, so no exact bytes-per-message figure exists for deflate on.';
   const kinds = [...new Set(on.map((r) => r.payload))];
   const sizesOf = (payload: string) => new Set(on.filter((r) => r.payload === payload).map((r) => r.frameSize));
   const common = [...sizesOf(kinds[0])].filter((size) => kinds.every((k) => sizesOf(k).has(size)));
-  const ratioAt = (payload: string, size: number) => (on.find((r) => r.payload === payload && r.frameSize === size)?.value as Spread).median;
+  const ratioAt = (payload: string, size: number) =>
+    (on.find((r) => r.payload === payload && r.frameSize === size)?.value as Spread).median;
   const sentences: string[] = [];
   if (common.length > 0) {
     const size = Math.max(...common);
     const ranked = [...kinds].sort((a, b) => ratioAt(b, size) - ratioAt(a, size));
-    const each = ranked.map((k) => `${k} ${formatNumber(ratioAt(k, size))}× (${Math.round(100 / ratioAt(k, size))}% of its size on the wire)`);
-    sentences.push(`At ${formatBytes(size)}, the largest frame size with an exact figure for every payload kind, deflate on shrank ${each.join(', ')} (median payload bytes per wire byte).`);
-    if (ranked.length > 1) sentences.push(`There, deflate helped ${ranked[0]} the most and ${ranked[ranked.length - 1]} the least.`);
+    const each = ranked.map(
+      (k) => `${k} ${formatNumber(ratioAt(k, size))}× (${Math.round(100 / ratioAt(k, size))}% of its size on the wire)`,
+    );
+    sentences.push(
+      `At ${formatBytes(size)}, the largest frame size with an exact figure for every payload kind, deflate on shrank ${each.join(', ')} (median payload bytes per wire byte).`,
+    );
+    if (ranked.length > 1)
+      sentences.push(`There, deflate helped ${ranked[0]} the most and ${ranked[ranked.length - 1]} the least.`);
   }
   const ranges = kinds.map((k) => {
     const mine = on.filter((r) => r.payload === k);
@@ -169,7 +214,9 @@ export function describeWire(ratios: readonly PooledRow[]): string {
   sentences.push(`Over all sizes measured: ${ranges.join('; ')}.`);
   const missing = ratios.filter((r) => r.deflate === 'on' && r.value === null);
   if (missing.length > 0) {
-    sentences.push(`No exact figure at ${missing.map((r) => `${r.payload} ${formatBytes(r.frameSize)}`).join(', ')}: no run there delivered every message it sent.`);
+    sentences.push(
+      `No exact figure at ${missing.map((r) => `${r.payload} ${formatBytes(r.frameSize)}`).join(', ')}: no run there delivered every message it sent.`,
+    );
   }
   return sentences.join(' ');
 }
@@ -184,9 +231,10 @@ export function describeAck(rows: readonly Row[]): string {
       const first = withValue[0];
       const last = withValue[withValue.length - 1];
       const noAck = g.rows.filter((r) => r.value === null && r.completed > 0).map((r) => formatBytes(r.frameSize));
-      const span = first === last
-        ? `${formatNumber((first.value as Spread).median)} ms at ${formatBytes(first.frameSize)}`
-        : `${formatNumber((first.value as Spread).median)} ms at ${formatBytes(first.frameSize)} and ${formatNumber((last.value as Spread).median)} ms at ${formatBytes(last.frameSize)}`;
+      const span =
+        first === last
+          ? `${formatNumber((first.value as Spread).median)} ms at ${formatBytes(first.frameSize)}`
+          : `${formatNumber((first.value as Spread).median)} ms at ${formatBytes(first.frameSize)} and ${formatNumber((last.value as Spread).median)} ms at ${formatBytes(last.frameSize)}`;
       return `with deflate ${g.deflate}, ${span}${noAck.length > 0 ? ` (no ack at all at ${noAck.join(', ')})` : ''}`;
     });
     sentences.push(`On ${stack}, p99 ack round trip (median over repeats) ${clauses.join('; ')}.`);
@@ -211,19 +259,29 @@ export function describeHeatmap(rows: readonly Row[]): string {
     `On ${stack} with deflate ${deflate}, ${formatNumber(hit.length)} of ${plural(measured.length, 'combination')} of frame size, rate and burst ` +
     `had disconnects (${formatNumber(sum(hit, 'runsWithDisconnects'))} of the ${plural(runs, 'run')} in all). The most: ` +
     `${formatNumber(worst.value?.median ?? 0)} per minute (median of ${plural(worst.value?.n ?? 0, 'run')}) with ${at(worst)}; ` +
-    `the smallest frame with any: ${at(smallest)}.` + failedRuns(rows)
+    `the smallest frame with any: ${at(smallest)}.` +
+    failedRuns(rows)
   );
 }
 
-const DIRECTION_TEXT: Record<Direction, string> = { 'on higher': 'higher with deflate on', 'off higher': 'higher with deflate off', equal: 'equal' };
+const DIRECTION_TEXT: Record<Direction, string> = {
+  'on higher': 'higher with deflate on',
+  'off higher': 'higher with deflate off',
+  equal: 'equal',
+};
 
 /**
  * The stable-conclusion check: of the on/off comparisons measured in at least `minRepeats`
  * paired repeats, how many came out the same way in every repeat, and which did not.
  */
-export function describeStability(comparisons: readonly DeflateComparison[], metricName: string, minRepeats: number): string {
+export function describeStability(
+  comparisons: readonly DeflateComparison[],
+  metricName: string,
+  minRepeats: number,
+): string {
   const eligible = comparisons.filter((c) => c.repeats.length >= minRepeats);
-  if (eligible.length === 0) return `No on/off comparison of ${metricName} has ${minRepeats} paired repeats, so none can be called stable.`;
+  if (eligible.length === 0)
+    return `No on/off comparison of ${metricName} has ${minRepeats} paired repeats, so none can be called stable.`;
   const stable = eligible.filter((c) => c.stable !== null);
   const counts = new Map<Direction, number>();
   for (const c of stable) counts.set(c.stable as Direction, (counts.get(c.stable as Direction) ?? 0) + 1);
@@ -231,11 +289,16 @@ export function describeStability(comparisons: readonly DeflateComparison[], met
   const unstable = eligible.filter((c) => c.stable === null);
   const which = unstable
     .slice(0, 6)
-    .map((c) => `${c.cell.stack} ${c.cell.payload} ${formatBytes(c.cell.frameSize)} (${c.repeats.map((r) => DIRECTION_TEXT[r.direction]).join(' / ')})`)
+    .map(
+      (c) =>
+        `${c.cell.stack} ${c.cell.payload} ${formatBytes(c.cell.frameSize)} (${c.repeats.map((r) => DIRECTION_TEXT[r.direction]).join(' / ')})`,
+    )
     .join('; ');
   return (
     `Of ${plural(eligible.length, 'on/off comparison')} of ${metricName} with at least ${minRepeats} paired repeats, ` +
     `${formatNumber(stable.length)} came out the same way in every repeat${kinds ? ` (${kinds})` : ''}` +
-    (unstable.length > 0 ? `; ${formatNumber(unstable.length)} did not: ${which}${unstable.length > 6 ? ', …' : ''}.` : '.')
+    (unstable.length > 0
+      ? `; ${formatNumber(unstable.length)} did not: ${which}${unstable.length > 6 ? ', …' : ''}.`
+      : '.')
   );
 }

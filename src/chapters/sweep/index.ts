@@ -11,12 +11,26 @@ import { resolveParams, type Params, type RawParams } from '../../params';
 import { dataDir } from '../../paths';
 import { readRecords, type SkippedFile } from '../../records';
 import { fromDataDir } from '../../report/replay';
-import { aggregateCells, compareDeflate, type CellAggregate, type DeflateComparison, type SpreadMetric } from '../../sweep/aggregate';
+import {
+  aggregateCells,
+  compareDeflate,
+  type CellAggregate,
+  type DeflateComparison,
+  type SpreadMetric,
+} from '../../sweep/aggregate';
 import { cellGrid, expandGrid, FULL_GRID, paramsGrid, type SweepGrid } from '../../sweep/grid';
 import { runSweep, SESSION_KIND, SWEEP_KIND, type SweepRecord, type SweepSession } from '../../sweep/run';
 import { formatBytes, formatDuration } from '../../units';
 import { ackChart, cpuChart, headlineChart, heatmapChart, wireChart } from './charts';
-import { describeAck, describeCpu, describeHeadline, describeHeatmap, describeStability, describeWire, rangeText } from './describe';
+import {
+  describeAck,
+  describeCpu,
+  describeHeadline,
+  describeHeatmap,
+  describeStability,
+  describeWire,
+  rangeText,
+} from './describe';
 import { headlineSelection, pooledByPayload, rowsOf, selected, type Selection } from './rows';
 
 /** The stable-conclusion rule counts a comparison only with this many paired repeats (one sweep of 3). */
@@ -57,15 +71,35 @@ export function sweepSource(input: SweepChapterInput): SweepSource {
   const params = resolveParams(raw);
   const replay = fromDataDir();
   if (replay !== undefined) {
-    const ignored = sizesGiven ? ` (the frame sizes ${frameSizes} are not measured: --from-data re-renders recorded runs only)` : '';
-    return { mode: 'recorded', dir: replay, why: `re-rendered from the records in ${replay}, as --from-data asked${ignored}`, spotCheck: !params.quick, quick: params.quick };
+    const ignored = sizesGiven
+      ? ` (the frame sizes ${frameSizes} are not measured: --from-data re-renders recorded runs only)`
+      : '';
+    return {
+      mode: 'recorded',
+      dir: replay,
+      why: `re-rendered from the records in ${replay}, as --from-data asked${ignored}`,
+      spotCheck: !params.quick,
+      quick: params.quick,
+    };
   }
   if (sizesGiven) {
     const grid = paramsGrid(params, 'live', 'measured now, with the parameters above');
-    return { mode: 'live', grid: grid, params: params, why: `frame sizes ${frameSizes} were given, so they are measured now`, quick: params.quick };
+    return {
+      mode: 'live',
+      grid: grid,
+      params: params,
+      why: `frame sizes ${frameSizes} were given, so they are measured now`,
+      quick: params.quick,
+    };
   }
   const dir = dataDir();
-  return { mode: 'recorded', dir: dir, why: `no frame sizes were given, so the committed sweep in ${dir} is shown`, spotCheck: !params.quick, quick: params.quick };
+  return {
+    mode: 'recorded',
+    dir: dir,
+    why: `no frame sizes were given, so the committed sweep in ${dir} is shown`,
+    spotCheck: !params.quick,
+    quick: params.quick,
+  };
 }
 
 /** Everything the chapter shows, from records read or runs made. */
@@ -85,14 +119,28 @@ export class NoSweepDataError extends Error {}
 export async function sweepData(source: SweepSource): Promise<SweepData> {
   if (source.mode === 'live') {
     const outcome = await runSweep(source.grid, { dir: false, quick: source.quick, label: 'live sweep' });
-    return { source: source, records: outcome.records, sessions: [outcome.session], cells: aggregateCells(outcome.records), skipped: [] };
+    return {
+      source: source,
+      records: outcome.records,
+      sessions: [outcome.session],
+      cells: aggregateCells(outcome.records),
+      skipped: [],
+    };
   }
   const runs = readRecords<SweepRecord>(SWEEP_KIND, source.dir);
   const sessions = readRecords<SweepSession>(SESSION_KIND, source.dir);
   if (runs.records.length === 0) {
-    throw new NoSweepDataError(`no sweep records in ${source.dir}/${SWEEP_KIND}: run npm run sweep first, or set frameSizes in the parameters cell to measure live`);
+    throw new NoSweepDataError(
+      `no sweep records in ${source.dir}/${SWEEP_KIND}: run npm run sweep first, or set frameSizes in the parameters cell to measure live`,
+    );
   }
-  return { source: source, records: runs.records, sessions: sessions.records, cells: aggregateCells(runs.records), skipped: [...runs.skipped, ...sessions.skipped] };
+  return {
+    source: source,
+    records: runs.records,
+    sessions: sessions.records,
+    cells: aggregateCells(runs.records),
+    skipped: [...runs.skipped, ...sessions.skipped],
+  };
 }
 
 function paragraph(text: string): void {
@@ -101,14 +149,20 @@ function paragraph(text: string): void {
 
 /** States where this chapter's numbers come from. */
 export function showSource(source: SweepSource): void {
-  paragraph(source.mode === 'live'
-    ? `Live: ${source.why}. ${source.grid.blocks[0].repeats === 1 ? 'One run' : `${source.grid.blocks[0].repeats} repeats`} of ${formatDuration(source.grid.duration)} per cell.`
-    : `Recorded: ${source.why}.${source.spotCheck ? ' One cell is measured again live at the end (the spot check).' : ''}`);
+  paragraph(
+    source.mode === 'live'
+      ? `Live: ${source.why}. ${source.grid.blocks[0].repeats === 1 ? 'One run' : `${source.grid.blocks[0].repeats} repeats`} of ${formatDuration(source.grid.duration)} per cell.`
+      : `Recorded: ${source.why}.${source.spotCheck ? ' One cell is measured again live at the end (the spot check).' : ''}`,
+  );
 }
 
 function spanText(values: readonly string[]): string {
   const sorted = [...values].sort();
-  return sorted.length === 0 ? '' : sorted[0] === sorted[sorted.length - 1] ? sorted[0] : `${sorted[0]} to ${sorted[sorted.length - 1]}`;
+  return sorted.length === 0
+    ? ''
+    : sorted[0] === sorted[sorted.length - 1]
+      ? sorted[0]
+      : `${sorted[0]} to ${sorted[sorted.length - 1]}`;
 }
 
 function distinct(values: readonly string[]): string {
@@ -124,39 +178,71 @@ export function showDataset(data: SweepData): void {
   const { records, sessions } = data;
   const completed = records.filter((r) => r.status === 'completed').length;
   const rows: Array<{ what: string; value: string }> = [
-    { what: 'runs', value: `${records.length} (${completed} completed, ${records.length - completed} failed to measure)` },
+    {
+      what: 'runs',
+      value: `${records.length} (${completed} completed, ${records.length - completed} failed to measure)`,
+    },
     { what: 'dates', value: spanText(records.map((r) => r.startedAt.replace(/\.\d+Z$/, 'Z'))) },
-    { what: 'commit', value: distinct(records.map((r) => `${r.meta.commit.slice(0, 12)}${r.meta.dirty ? ' (with uncommitted changes in the checkout)' : ''}`)) },
+    {
+      what: 'commit',
+      value: distinct(
+        records.map(
+          (r) => `${r.meta.commit.slice(0, 12)}${r.meta.dirty ? ' (with uncommitted changes in the checkout)' : ''}`,
+        ),
+      ),
+    },
     { what: 'CPU', value: distinct(records.map((r) => `${r.meta.cpuModel} × ${r.meta.cores}`)) },
     { what: 'Node', value: distinct(records.map((r) => r.meta.node)) },
-    { what: '1-min load average at each run\'s end', value: `${spreadText(spread(records.map((r) => r.meta.loadAverage)))} (on ${distinct(records.map((r) => String(r.meta.cores)))} cores; the machine was shared)` },
+    {
+      what: "1-min load average at each run's end",
+      value: `${spreadText(spread(records.map((r) => r.meta.loadAverage)))} (on ${distinct(records.map((r) => String(r.meta.cores)))} cores; the machine was shared)`,
+    },
     { what: 'grids', value: distinct(records.map((r) => r.grid)) },
-    { what: 'sweep invocations', value: sessions.map((s) => `${s.grid.name}: ${s.ran} runs made, ${s.skipped} found, ${s.failed} failed, in ${formatDuration(s.wallMs)}${s.complete ? '' : ' (interrupted)'}`).join('; ') || 'none recorded' },
+    {
+      what: 'sweep invocations',
+      value:
+        sessions
+          .map(
+            (s) =>
+              `${s.grid.name}: ${s.ran} runs made, ${s.skipped} found, ${s.failed} failed, in ${formatDuration(s.wallMs)}${s.complete ? '' : ' (interrupted)'}`,
+          )
+          .join('; ') || 'none recorded',
+    },
   ];
-  if (data.skipped.length > 0) rows.push({ what: 'files skipped', value: data.skipped.map((s) => `${s.file}: ${s.reason}`).join('; ') });
-  showTable(rows, { caption: data.source.mode === 'live' ? 'This live sweep' : `The recorded sweep (${data.source.dir})` });
+  if (data.skipped.length > 0)
+    rows.push({ what: 'files skipped', value: data.skipped.map((s) => `${s.file}: ${s.reason}`).join('; ') });
+  showTable(rows, {
+    caption: data.source.mode === 'live' ? 'This live sweep' : `The recorded sweep (${data.source.dir})`,
+  });
   const grids = new Map<string, SweepGrid>(sessions.map((s) => [s.grid.name, s.grid]));
   for (const grid of grids.values()) {
-    paragraph(`Grid "${grid.name}": ${grid.description}. Every run: ${grid.clients} ${grid.client} clients in a separate process (${grid.placement}), so the server's CPU is measured alone; ` +
-      `${formatDuration(grid.duration)} of sending; WebSocket fragments of ${formatBytes(grid.fragmentSize)}; maxHttpBufferSize ${formatBytes(grid.maxHttpBufferSize)} on every stack; seed ${grid.seed}.`);
-    showTable(grid.blocks.map((b) => ({
-      block: b.purpose,
-      stacks: b.stacks.join(', '),
-      deflate: b.deflate.join(', '),
-      payloads: b.payloads.join(', '),
-      'frame sizes': b.frameSizes.map(formatBytes).join(', '),
-      'rate/s': b.rates.join(', '),
-      burst: b.bursts.join(', '),
-      repeats: b.repeats,
-    })), { caption: `Blocks of grid "${grid.name}" (a cell in two blocks runs once, with the larger repeat count)` });
+    paragraph(
+      `Grid "${grid.name}": ${grid.description}. Every run: ${grid.clients} ${grid.client} clients in a separate process (${grid.placement}), so the server's CPU is measured alone; ` +
+        `${formatDuration(grid.duration)} of sending; WebSocket fragments of ${formatBytes(grid.fragmentSize)}; maxHttpBufferSize ${formatBytes(grid.maxHttpBufferSize)} on every stack; seed ${grid.seed}.`,
+    );
+    showTable(
+      grid.blocks.map((b) => ({
+        block: b.purpose,
+        stacks: b.stacks.join(', '),
+        deflate: b.deflate.join(', '),
+        payloads: b.payloads.join(', '),
+        'frame sizes': b.frameSizes.map(formatBytes).join(', '),
+        'rate/s': b.rates.join(', '),
+        burst: b.bursts.join(', '),
+        repeats: b.repeats,
+      })),
+      { caption: `Blocks of grid "${grid.name}" (a cell in two blocks runs once, with the larger repeat count)` },
+    );
   }
   const ran = sessions.reduce((n, s) => n + s.ran, 0);
   const wallMs = sessions.reduce((n, s) => n + s.wallMs, 0);
   if (ran > 0) {
     const perRun = wallMs / ran;
     const full = expandGrid(FULL_GRID).length;
-    paragraph(`Measured pace: ${ran} runs in ${formatDuration(wallMs)}, ${formatDuration(perRun)} of wall time per run with set-up and teardown. ` +
-      `At that pace the issue's full grid (${full} runs of ${formatDuration(FULL_GRID.duration)}, so each would take longer still) would need at least ${formatDuration(full * perRun)}.`);
+    paragraph(
+      `Measured pace: ${ran} runs in ${formatDuration(wallMs)}, ${formatDuration(perRun)} of wall time per run with set-up and teardown. ` +
+        `At that pace the issue's full grid (${full} runs of ${formatDuration(FULL_GRID.duration)}, so each would take longer still) would need at least ${formatDuration(full * perRun)}.`,
+    );
   }
 }
 
@@ -165,7 +251,11 @@ function selectionText(s: Selection, data: SweepData): string {
   return `${s.payload} frames, ${clients} clients at ${s.rate}/s × ${s.burst} each`;
 }
 
-async function chartWithSentence(spec: Parameters<typeof showChart>[0], caption: string, sentence: string): Promise<void> {
+async function chartWithSentence(
+  spec: Parameters<typeof showChart>[0],
+  caption: string,
+  sentence: string,
+): Promise<void> {
   await showChart(spec, { caption: caption });
   paragraph(sentence);
 }
@@ -179,7 +269,11 @@ export async function showHeadline(data: SweepData): Promise<void> {
   const sel = headline(data);
   if (!sel) return paragraph('No cell was measured.');
   const rows = rowsOf(data.cells, 'disconnectsPerMin', selected(sel));
-  await chartWithSentence(headlineChart(rows), `Disconnects per minute of sending vs frame size (line: median over repeats; bar: range), ${selectionText(sel, data)}`, describeHeadline(rows));
+  await chartWithSentence(
+    headlineChart(rows),
+    `Disconnects per minute of sending vs frame size (line: median over repeats; bar: range), ${selectionText(sel, data)}`,
+    describeHeadline(rows),
+  );
 }
 
 /** Chart 2 and its sentence: server CPU per MiB delivered. */
@@ -187,14 +281,22 @@ export async function showCpu(data: SweepData): Promise<void> {
   const sel = headline(data);
   if (!sel) return paragraph('No cell was measured.');
   const rows = rowsOf(data.cells, 'cpuMsPerMiB', selected(sel));
-  await chartWithSentence(cpuChart(rows), `Server CPU (user + system) per MiB delivered vs frame size, clients in another process, ${selectionText(sel, data)}`, describeCpu(rows));
+  await chartWithSentence(
+    cpuChart(rows),
+    `Server CPU (user + system) per MiB delivered vs frame size, clients in another process, ${selectionText(sel, data)}`,
+    describeCpu(rows),
+  );
 }
 
 /** Chart 3 and its sentence: bytes on the wire per message by payload kind, and the compression ratios behind the sentence. */
 export async function showWire(data: SweepData): Promise<void> {
   const bytes = pooledByPayload(data.cells, 'wireBytesPerMessage');
   const ratios = pooledByPayload(data.cells, 'compressionRatio');
-  await chartWithSentence(wireChart(bytes), 'Client → server payload bytes on the wire per message vs frame size, by payload kind (median over every run that delivered all it sent, any stack and load)', describeWire(ratios));
+  await chartWithSentence(
+    wireChart(bytes),
+    'Client → server payload bytes on the wire per message vs frame size, by payload kind (median over every run that delivered all it sent, any stack and load)',
+    describeWire(ratios),
+  );
 }
 
 /** Chart 4 and its sentence: p99 ack round trip. */
@@ -202,7 +304,11 @@ export async function showAck(data: SweepData): Promise<void> {
   const sel = headline(data);
   if (!sel) return paragraph('No cell was measured.');
   const rows = rowsOf(data.cells, 'ackP99Ms', selected(sel));
-  await chartWithSentence(ackChart(rows), `p99 ack round trip (emit to ack, acked messages only) vs frame size, ${selectionText(sel, data)}`, describeAck(rows));
+  await chartWithSentence(
+    ackChart(rows),
+    `p99 ack round trip (emit to ack, acked messages only) vs frame size, ${selectionText(sel, data)}`,
+    describeAck(rows),
+  );
 }
 
 /** Chart 5 and its sentence: the failure-rate heat map over frame size × rate × burst for 2015 with deflate on. */
@@ -210,8 +316,16 @@ export async function showHeatmap(data: SweepData): Promise<void> {
   const sel = headline(data);
   const stack = data.cells.some((c) => c.cell.stack === '2015') ? '2015' : data.cells[0]?.cell.stack;
   if (!sel || stack === undefined) return paragraph('No cell was measured.');
-  const rows = rowsOf(data.cells, 'disconnectsPerMin', (c) => c.stack === stack && c.deflate === 'on' && c.payload === sel.payload);
-  await chartWithSentence(heatmapChart(rows), `Disconnects per minute (median, n runs) on ${stack} with deflate on, ${sel.payload} frames, by frame size × rate × burst`, describeHeatmap(rows));
+  const rows = rowsOf(
+    data.cells,
+    'disconnectsPerMin',
+    (c) => c.stack === stack && c.deflate === 'on' && c.payload === sel.payload,
+  );
+  await chartWithSentence(
+    heatmapChart(rows),
+    `Disconnects per minute (median, n runs) on ${stack} with deflate on, ${sel.payload} frames, by frame size × rate × burst`,
+    describeHeatmap(rows),
+  );
 }
 
 function comparisonRows(comparisons: readonly DeflateComparison[]) {
@@ -223,8 +337,11 @@ function comparisonRows(comparisons: readonly DeflateComparison[]) {
     load: `${c.cell.rate}/s × ${c.cell.burst}`,
     'on: median [range]': text(c.on),
     'off: median [range]': text(c.off),
-    'per repeat (on vs off)': c.repeats.map((r) => (r.direction === 'on higher' ? 'on>off' : r.direction === 'off higher' ? 'on<off' : '=')).join(' '),
-    'same way every repeat': c.repeats.length < STABLE_REPEATS ? `n/a (${c.repeats.length} paired)` : c.stable === null ? 'no' : 'yes',
+    'per repeat (on vs off)': c.repeats
+      .map((r) => (r.direction === 'on higher' ? 'on>off' : r.direction === 'off higher' ? 'on<off' : '='))
+      .join(' '),
+    'same way every repeat':
+      c.repeats.length < STABLE_REPEATS ? `n/a (${c.repeats.length} paired)` : c.stable === null ? 'no' : 'yes',
   }));
 }
 
@@ -261,8 +378,12 @@ export function showCells(data: SweepData): void {
     'disconnects/min': text(c.spreads.disconnectsPerMin),
     'runs with a disconnect': `${c.runsWithDisconnects}/${c.completed}`,
     'send time': formatDuration(c.totals.sendMs),
-    'by reason': Object.entries(c.byReason).map(([r, n]) => `${r} ×${n}`).join('; '),
-    'by error': Object.entries(c.byError).map(([e, n]) => `${e} ×${n}`).join('; '),
+    'by reason': Object.entries(c.byReason)
+      .map(([r, n]) => `${r} ×${n}`)
+      .join('; '),
+    'by error': Object.entries(c.byError)
+      .map(([e, n]) => `${e} ×${n}`)
+      .join('; '),
     'client-seen disconnects': c.totals.clientDisconnects,
     reconnects: c.totals.reconnects,
     'delivered/sent': `${c.totals.delivered}/${c.totals.sent}`,
@@ -277,7 +398,9 @@ export function showCells(data: SweepData): void {
     'RSS growth': c.spreads.rssGrowth ? formatBytes(c.spreads.rssGrowth.median) : '',
     'heap growth': c.spreads.heapGrowth ? formatBytes(c.spreads.heapGrowth.median) : '',
     'proven zero': `${c.provenZero}/${c.completed}`,
-    'not proven because': Object.entries(c.blockers).map(([b, n]) => `${b} ×${n}`).join('; '),
+    'not proven because': Object.entries(c.blockers)
+      .map(([b, n]) => `${b} ×${n}`)
+      .join('; '),
     'runs that failed to measure': c.runErrors.join('; '),
   }));
   const caption = 'Every cell: counts summed over repeats, other values median [range] over repeats';
@@ -294,14 +417,24 @@ export async function spotCheck(data: SweepData): Promise<void> {
   if (source.mode === 'live') return paragraph('No spot check: everything above was measured live in this run.');
   if (!source.spotCheck) return paragraph('No spot check in quick mode.');
   const sel = headline(data);
-  const candidates = data.cells.filter((c) => c.cell.stack === SPOT_CHECK.stack && c.cell.deflate === SPOT_CHECK.deflate && c.cell.payload === SPOT_CHECK.payload && c.cell.frameSize === SPOT_CHECK.frameSize);
+  const candidates = data.cells.filter(
+    (c) =>
+      c.cell.stack === SPOT_CHECK.stack &&
+      c.cell.deflate === SPOT_CHECK.deflate &&
+      c.cell.payload === SPOT_CHECK.payload &&
+      c.cell.frameSize === SPOT_CHECK.frameSize,
+  );
   const recorded = candidates.find((c) => sel !== null && selected(sel)(c.cell)) ?? candidates[0];
-  if (!recorded) return paragraph(`No spot check: the dataset has no ${SPOT_CHECK.stack} deflate-${SPOT_CHECK.deflate} ${formatBytes(SPOT_CHECK.frameSize)} ${SPOT_CHECK.payload} cell to check against.`);
+  if (!recorded)
+    return paragraph(
+      `No spot check: the dataset has no ${SPOT_CHECK.stack} deflate-${SPOT_CHECK.deflate} ${formatBytes(SPOT_CHECK.frameSize)} ${SPOT_CHECK.payload} cell to check against.`,
+    );
   const c = recorded.cell;
   const grid = cellGrid(c, 1, 'spot check', 'one recorded cell measured again');
   const outcome = await runSweep(grid, { dir: false, label: 'spot check' });
   const live = outcome.records[0];
-  if (live.status !== 'completed' || !live.scenario) return paragraph(`The spot check could not be measured: ${live.error ?? 'no record'}.`);
+  if (live.status !== 'completed' || !live.scenario)
+    return paragraph(`The spot check could not be measured: ${live.error ?? 'no record'}.`);
   const m = runMetrics(live.scenario);
   const metrics: Array<{ name: string; key: SpreadMetric; value: number | null }> = [
     { name: 'disconnects per minute', key: 'disconnectsPerMin', value: m.disconnectsPerMin },
@@ -314,14 +447,25 @@ export async function spotCheck(data: SweepData): Promise<void> {
     const inside = s !== null && x.value !== null && x.value >= s.min && x.value <= s.max;
     return {
       metric: x.name,
-      'recorded: median [range]': s === null ? 'no value' : `${formatNumber(s.median)} [${rangeText(s.min, s.max)}] (n=${s.n})`,
+      'recorded: median [range]':
+        s === null ? 'no value' : `${formatNumber(s.median)} [${rangeText(s.min, s.max)}] (n=${s.n})`,
       'live now': x.value === null ? 'no value' : formatNumber(x.value),
       'within the recorded range': s === null || x.value === null ? '' : inside ? 'yes' : 'no',
     };
   });
-  showTable(rows, { caption: `Spot check: ${c.stack}, deflate ${c.deflate}, ${formatBytes(c.frameSize)} ${c.payload}, ${c.rate}/s × ${c.burst}, ${c.clients} clients, ${formatDuration(c.duration)} (load average now ${live.meta.loadAverage})` });
+  showTable(rows, {
+    caption: `Spot check: ${c.stack}, deflate ${c.deflate}, ${formatBytes(c.frameSize)} ${c.payload}, ${c.rate}/s × ${c.burst}, ${c.clients} clients, ${formatDuration(c.duration)} (load average now ${live.meta.loadAverage})`,
+  });
   const d = recorded.spreads.disconnectsPerMin;
-  paragraph(`Live now: ${m.disconnects} disconnect${m.disconnects === 1 ? '' : 's'} in ${formatDuration(m.sendMs)} of sending (${Object.entries(m.byError).map(([e, n]) => `${e} ×${n}`).join(', ') || 'none'}); ` +
-    `the recorded runs of this cell had ${recorded.totals.disconnects} in ${formatDuration(recorded.totals.sendMs)} over ${recorded.completed} runs` +
-    (d !== null && m.disconnectsPerMin !== null ? `, so the live rate is ${m.disconnectsPerMin >= d.min && m.disconnectsPerMin <= d.max ? 'inside' : 'outside'} the recorded range.` : '.'));
+  paragraph(
+    `Live now: ${m.disconnects} disconnect${m.disconnects === 1 ? '' : 's'} in ${formatDuration(m.sendMs)} of sending (${
+      Object.entries(m.byError)
+        .map(([e, n]) => `${e} ×${n}`)
+        .join(', ') || 'none'
+    }); ` +
+      `the recorded runs of this cell had ${recorded.totals.disconnects} in ${formatDuration(recorded.totals.sendMs)} over ${recorded.completed} runs` +
+      (d !== null && m.disconnectsPerMin !== null
+        ? `, so the live rate is ${m.disconnectsPerMin >= d.min && m.disconnectsPerMin <= d.max ? 'inside' : 'outside'} the recorded range.`
+        : '.'),
+  );
 }

@@ -32,21 +32,27 @@ export interface Selection {
 }
 
 /** The rows of one metric for the cells `where` accepts, in the cells' order. */
-export function rowsOf(cells: readonly CellAggregate[], metric: SpreadMetric, where: (cell: SweepCell) => boolean): Row[] {
-  return cells.filter((agg) => where(agg.cell)).map((agg) => ({
-    stack: agg.cell.stack,
-    deflate: agg.cell.deflate,
-    payload: agg.cell.payload,
-    frameSize: agg.cell.frameSize,
-    rate: agg.cell.rate,
-    burst: agg.cell.burst,
-    value: agg.spreads[metric],
-    runs: agg.runs,
-    completed: agg.completed,
-    runsWithDisconnects: agg.runsWithDisconnects,
-    provenZero: agg.provenZero,
-    blockers: agg.blockers,
-  }));
+export function rowsOf(
+  cells: readonly CellAggregate[],
+  metric: SpreadMetric,
+  where: (cell: SweepCell) => boolean,
+): Row[] {
+  return cells
+    .filter((agg) => where(agg.cell))
+    .map((agg) => ({
+      stack: agg.cell.stack,
+      deflate: agg.cell.deflate,
+      payload: agg.cell.payload,
+      frameSize: agg.cell.frameSize,
+      rate: agg.cell.rate,
+      burst: agg.cell.burst,
+      value: agg.spreads[metric],
+      runs: agg.runs,
+      completed: agg.completed,
+      runsWithDisconnects: agg.runsWithDisconnects,
+      provenZero: agg.provenZero,
+      blockers: agg.blockers,
+    }));
 }
 
 /** Whether a cell has the selected payload and load. */
@@ -95,7 +101,10 @@ export function pooledByPayload(cells: readonly CellAggregate[], metric: SpreadM
   for (const agg of cells) {
     const { payload, frameSize, deflate, stack } = agg.cell;
     const key = `${payload}|${frameSize}|${deflate}`;
-    const group = groups.get(key) ?? { row: { payload: payload, frameSize: frameSize, deflate: deflate, runs: 0, stacks: [] }, values: [] };
+    const group = groups.get(key) ?? {
+      row: { payload: payload, frameSize: frameSize, deflate: deflate, runs: 0, stacks: [] },
+      values: [],
+    };
     for (const m of agg.byRepeat.values()) group.values.push(m[metric]);
     group.row.runs += agg.completed;
     if (!group.row.stacks.includes(stack)) group.row.stacks.push(stack);

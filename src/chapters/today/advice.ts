@@ -58,9 +58,18 @@ export function advicePlan(params: Params, limit: number): AdvicePlan[] {
   const plans: AdvicePlan[] = [];
   for (const frameSize of adviceFrameSizes(params)) {
     const base: ScenarioSpec = {
-      stack: CLIFF_STACK, client: 'socket.io', payload: params.payload[0], frameSize, fragmentSize: params.fragmentSize,
-      rate: params.rate, clients: params.clients, burst: params.burst, deflate: 'default', duration: params.duration,
-      seed: params.seed, placement: 'forked',
+      stack: CLIFF_STACK,
+      client: 'socket.io',
+      payload: params.payload[0],
+      frameSize,
+      fragmentSize: params.fragmentSize,
+      rate: params.rate,
+      clients: params.clients,
+      burst: params.burst,
+      deflate: 'default',
+      duration: params.duration,
+      seed: params.seed,
+      placement: 'forked',
     };
     const largestSeq = Math.ceil((params.rate * params.clients * params.burst * params.duration) / 1000);
     const message = frameSize + envelopeBytes(largestSeq, params.clients, frameSize);
@@ -72,14 +81,32 @@ export function advicePlan(params: Params, limit: number): AdvicePlan[] {
       plans.push({ frameSize, option: 'limit raised', pieces: 1, spec: { ...base, maxHttpBufferSize: raised } });
       // Chunked: the same bytes per second as `pieces` messages of CHUNK_SIZE (reassembly on the
       // server is the application's and is not measured here).
-      plans.push({ frameSize, option: 'chunked', pieces, spec: { ...base, frameSize: CHUNK_SIZE, rate: Math.min(params.rate * pieces, BOUNDS.rate.max) } });
+      plans.push({
+        frameSize,
+        option: 'chunked',
+        pieces,
+        spec: { ...base, frameSize: CHUNK_SIZE, rate: Math.min(params.rate * pieces, BOUNDS.rate.max) },
+      });
     }
   }
   return plans;
 }
 
 const SPEC_KEYS: ReadonlyArray<keyof ScenarioSpec> = [
-  'stack', 'client', 'payload', 'frameSize', 'fragmentSize', 'rate', 'clients', 'burst', 'deflate', 'duration', 'seed', 'placement', 'maxHttpBufferSize', 'stopOnFirstFailure',
+  'stack',
+  'client',
+  'payload',
+  'frameSize',
+  'fragmentSize',
+  'rate',
+  'clients',
+  'burst',
+  'deflate',
+  'duration',
+  'seed',
+  'placement',
+  'maxHttpBufferSize',
+  'stopOnFirstFailure',
 ];
 
 function sameSpec(a: ScenarioSpec, b: ScenarioSpec): boolean {
@@ -94,7 +121,7 @@ export async function runAdvice(params: Params, limit: number, earlier: Scenario
   try {
     for (const plan of plans) {
       const reused = earlier.find((record) => sameSpec(record.spec, plan.spec));
-      const record = reused ?? await runScenario(plan.spec, { quick: params.quick });
+      const record = reused ?? (await runScenario(plan.spec, { quick: params.quick }));
       runs.push({ ...plan, record, source: `this chapter${reused ? ' (the cliff sweep)' : ''}: ${record.id}` });
       bar.tick(1, `${formatBytes(plan.frameSize)}, ${plan.option}`);
     }
@@ -106,8 +133,17 @@ export async function runAdvice(params: Params, limit: number, earlier: Scenario
 
 function looksLikeScenario(value: unknown): value is ScenarioRecord {
   const v = value as Partial<ScenarioRecord> | null;
-  return typeof v === 'object' && v !== null && typeof v.spec === 'object' && v.spec !== null && typeof v.result === 'object' && v.result !== null
-    && typeof v.result.sent === 'number' && typeof v.result.cpu === 'object' && typeof v.result.wire === 'object';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.spec === 'object' &&
+    v.spec !== null &&
+    typeof v.result === 'object' &&
+    v.result !== null &&
+    typeof v.result.sent === 'number' &&
+    typeof v.result.cpu === 'object' &&
+    typeof v.result.wire === 'object'
+  );
 }
 
 /** The sweep records found at run time: where they were looked for, the today runs in them, and what was not understood. */
@@ -126,18 +162,26 @@ export interface SweepFindings {
  */
 export function readSweep(): SweepFindings {
   const dirs = [...new Set([dataDir(), path.join(PROJECT_ROOT, 'data')].map((d) => path.resolve(d)))];
-  const found: SweepFindings = { looked: dirs.map((d) => path.join(d, 'sweep')), runs: [], notUnderstood: 0, skipped: [] };
+  const found: SweepFindings = {
+    looked: dirs.map((d) => path.join(d, 'sweep')),
+    runs: [],
+    notUnderstood: 0,
+    skipped: [],
+  };
   for (const dir of dirs) {
     if (!fs.existsSync(path.join(dir, 'sweep'))) continue;
     const { records, skipped } = readRecords<RecordBase & Record<string, unknown>>('sweep', dir);
     found.skipped.push(...skipped.map((s) => `${s.file}: ${s.reason}`));
     for (const record of records) {
       // A sweep record may be a scenario record, hold one (`scenario`), or hold a list of them.
-      const candidates: unknown[] = looksLikeScenario(record) ? [record] : Object.values(record).flatMap((value) => (Array.isArray(value) ? value : [value]));
+      const candidates: unknown[] = looksLikeScenario(record)
+        ? [record]
+        : Object.values(record).flatMap((value) => (Array.isArray(value) ? value : [value]));
       const scenarios = candidates.filter(looksLikeScenario);
       if (scenarios.length === 0) found.notUnderstood++;
       for (const scenario of scenarios) {
-        if (scenario.spec.stack === 'today') found.runs.push({ source: `sweep: ${path.join(dir, 'sweep', record.id)}`, record: scenario });
+        if (scenario.spec.stack === 'today')
+          found.runs.push({ source: `sweep: ${path.join(dir, 'sweep', record.id)}`, record: scenario });
       }
     }
   }
@@ -146,7 +190,14 @@ export function readSweep(): SweepFindings {
 
 /** Runs of the sweep as advice rows: each is its own (S, R) choice, labelled as recorded. */
 export function sweepAdviceRuns(sweep: SweepFindings): AdviceRun[] {
-  return sweep.runs.map(({ source, record }) => ({ frameSize: record.spec.frameSize, option: 'as recorded', pieces: 1, spec: record.spec, source, record }));
+  return sweep.runs.map(({ source, record }) => ({
+    frameSize: record.spec.frameSize,
+    option: 'as recorded',
+    pieces: 1,
+    spec: record.spec,
+    source,
+    record,
+  }));
 }
 
 function deflateOf(run: AdviceRun): DeflateMode {
@@ -159,7 +210,8 @@ export function settingsText(run: AdviceRun, limit: number): string {
   const { spec, server } = run.record;
   if (spec.deflate === 'on') parts.push('perMessageDeflate: true');
   if (server.maxHttpBufferSize !== limit) parts.push(`maxHttpBufferSize: ${server.maxHttpBufferSize}`);
-  if (run.pieces > 1) parts.push(`each frame split into ${run.pieces} messages of ${spec.frameSize.toLocaleString('en-US')} bytes`);
+  if (run.pieces > 1)
+    parts.push(`each frame split into ${run.pieces} messages of ${spec.frameSize.toLocaleString('en-US')} bytes`);
   return parts.length > 0 ? parts.join(', ') : 'nothing (the defaults)';
 }
 
@@ -168,7 +220,8 @@ export function adviceCosts(run: AdviceRun, memory: ConnectionMemoryRecord[]) {
   const { result, server } = run.record;
   const frames = result.delivered / run.pieces;
   // Not zeroFailureBlockers(): its fragment and compression controls answer another question.
-  const carried = result.status === 'completed' && result.failures === 0 && result.sent > 0 && result.delivered === result.sent;
+  const carried =
+    result.status === 'completed' && result.failures === 0 && result.sent > 0 && result.delivered === result.sent;
   const cells = memoryCells(memory);
   const most = Math.max(0, ...cells.map((c) => c.connections));
   const mem = cells.find((c) => c.connections === most && c.deflate === deflateOf(run));
@@ -186,7 +239,8 @@ export function adviceCosts(run: AdviceRun, memory: ConnectionMemoryRecord[]) {
     'wire bytes / frame': frames > 0 ? Math.round(result.wire.payloadBytes / frames) : null,
     'wire ÷ frame': frames > 0 ? Number((result.wire.payloadBytes / frames / run.frameSize).toFixed(3)) : null,
     'compressed messages': `${result.wire.compressedMessages} / ${result.wire.messages}`,
-    'server CPU ms / frame': frames > 0 ? Number(((result.cpu.userMs + result.cpu.systemMs) / frames).toFixed(2)) : null,
+    'server CPU ms / frame':
+      frames > 0 ? Number(((result.cpu.userMs + result.cpu.systemMs) / frames).toFixed(2)) : null,
     'CPU includes clients': result.cpu.includesClients,
     'ack p50 ms': result.ackRttMs.p50 === null ? null : Number(result.ackRttMs.p50.toFixed(1)),
     [`server RSS / connection (KiB, ${most} conns)`]: mem ? Math.round(mem.exchanged.rss / 102.4) / 10 : null,
@@ -213,11 +267,14 @@ export function whatToSet(ok: Costed[], limit: number): string {
     const valued = ok.filter((r) => typeof r.cost[key] === 'number');
     if (valued.length === 0) continue;
     const best = Math.min(...valued.map((r) => r.cost[key] as number));
-    for (const r of valued.filter((v) => v.cost[key] === best)) wins.set(r, [...(wins.get(r) ?? []), `${what} (${best.toLocaleString('en-US')}${unit})`]);
+    for (const r of valued.filter((v) => v.cost[key] === best))
+      wins.set(r, [...(wins.get(r) ?? []), `${what} (${best.toLocaleString('en-US')}${unit})`]);
   }
   const loads = ok.map((r) => r.run.record.meta.loadAverage);
   const loadNote = `CPU from one run per choice, 1-minute load average ${Math.min(...loads)}–${Math.max(...loads)} on ${ok[0].run.record.meta.cores} cores`;
-  return [...wins].map(([r, won]) => `${settingsText(r.run, limit)} for ${won.join(' and ')}`).join('; ') + ` (${loadNote})`;
+  return (
+    [...wins].map(([r, won]) => `${settingsText(r.run, limit)} for ${won.join(' and ')}`).join('; ') + ` (${loadNote})`
+  );
 }
 
 /** Words the advice for each (S, R) from the rows: which choices carried every frame, and at what cost. */
@@ -235,9 +292,11 @@ export function adviceFinding(runs: AdviceRun[], memory: ConnectionMemoryRecord[
     const defaults = rows.find((r) => r.run.option === 'defaults');
     const parts: string[] = [`${frame} frames at ${rate}/s per client:`];
     if (defaults) {
-      parts.push(defaults.cost['all delivered, no disconnect']
-        ? 'the defaults carried every frame.'
-        : `the defaults did not (${defaults.cost['delivered / sent']} delivered, ${defaults.cost['disconnects / min'] === null ? '?' : Math.round(defaults.cost['disconnects / min'])} disconnects a minute).`);
+      parts.push(
+        defaults.cost['all delivered, no disconnect']
+          ? 'the defaults carried every frame.'
+          : `the defaults did not (${defaults.cost['delivered / sent']} delivered, ${defaults.cost['disconnects / min'] === null ? '?' : Math.round(defaults.cost['disconnects / min'])} disconnects a minute).`,
+      );
     }
     if (ok.length === 0) {
       parts.push('No measured choice carried every frame without a disconnect.');
@@ -250,9 +309,13 @@ export function adviceFinding(runs: AdviceRun[], memory: ConnectionMemoryRecord[
         const d = deflated[0].cost;
         const p = plain[0].cost;
         const memKey = Object.keys(d).find((k) => k.startsWith('server RSS')) as keyof typeof d;
-        parts.push(`Deflate (${deflated[0].run.option} vs ${plain[0].run.option}) changed server CPU from ${p['server CPU ms / frame']} to ${d['server CPU ms / frame']} ms a frame, ` +
-          `wire bytes from ${p['wire bytes / frame']?.toLocaleString('en-US')} to ${d['wire bytes / frame']?.toLocaleString('en-US')}` +
-          (d[memKey] !== null && p[memKey] !== null ? `, and memory per connection from ${p[memKey]} to ${d[memKey]} KiB.` : '.'));
+        parts.push(
+          `Deflate (${deflated[0].run.option} vs ${plain[0].run.option}) changed server CPU from ${p['server CPU ms / frame']} to ${d['server CPU ms / frame']} ms a frame, ` +
+            `wire bytes from ${p['wire bytes / frame']?.toLocaleString('en-US')} to ${d['wire bytes / frame']?.toLocaleString('en-US')}` +
+            (d[memKey] !== null && p[memKey] !== null
+              ? `, and memory per connection from ${p[memKey]} to ${d[memKey]} KiB.`
+              : '.'),
+        );
       }
     }
     sentences.push(parts.join(' '));
@@ -275,10 +338,18 @@ export function thresholdNote(runs: AdviceRun[], threshold: number | null): stri
  * carried every frame only), then the spread of the on/off ratios.
  */
 export function sweepFinding(runs: AdviceRun[], memory: ConnectionMemoryRecord[]): string | null {
-  const groups = new Map<string, { on: Array<ReturnType<typeof adviceCosts>>; off: Array<ReturnType<typeof adviceCosts>>; frame: number }>();
+  const groups = new Map<
+    string,
+    { on: Array<ReturnType<typeof adviceCosts>>; off: Array<ReturnType<typeof adviceCosts>>; frame: number }
+  >();
   for (const run of runs) {
     const cost = adviceCosts(run, memory);
-    if (!cost['all delivered, no disconnect'] || cost['server CPU ms / frame'] === null || cost['wire bytes / frame'] === null) continue;
+    if (
+      !cost['all delivered, no disconnect'] ||
+      cost['server CPU ms / frame'] === null ||
+      cost['wire bytes / frame'] === null
+    )
+      continue;
     const key = JSON.stringify(SPEC_KEYS.filter((k) => k !== 'deflate').map((k) => run.record.spec[k]));
     const group = groups.get(key) ?? { on: [], off: [], frame: run.frameSize };
     group[deflateOf(run)].push(cost);
@@ -287,10 +358,15 @@ export function sweepFinding(runs: AdviceRun[], memory: ConnectionMemoryRecord[]
   const ratios: Array<{ cpu: number; wire: number; frame: number }> = [];
   for (const { on, off, frame } of groups.values()) {
     if (on.length === 0 || off.length === 0) continue;
-    const med = (costs: typeof on, key: 'server CPU ms / frame' | 'wire bytes / frame') => median(costs.map((c) => c[key] as number));
+    const med = (costs: typeof on, key: 'server CPU ms / frame' | 'wire bytes / frame') =>
+      median(costs.map((c) => c[key] as number));
     const [offCpu, offWire] = [med(off, 'server CPU ms / frame'), med(off, 'wire bytes / frame')];
     if (offCpu === 0 || offWire === 0) continue;
-    ratios.push({ cpu: med(on, 'server CPU ms / frame') / offCpu, wire: med(on, 'wire bytes / frame') / offWire, frame });
+    ratios.push({
+      cpu: med(on, 'server CPU ms / frame') / offCpu,
+      wire: med(on, 'wire bytes / frame') / offWire,
+      frame,
+    });
   }
   if (ratios.length === 0) return null;
   const span = (values: number[]) => `${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}×`;
@@ -299,17 +375,39 @@ export function sweepFinding(runs: AdviceRun[], memory: ConnectionMemoryRecord[]
 }
 
 /** Shows the advice table (this chapter's runs), the sweep's runs of today's stack when present, and the generated sentences. */
-export function showAdvice(runs: AdviceRun[], memory: ConnectionMemoryRecord[], sweep: SweepFindings, threshold: number | null): void {
-  showTable(runs.map((run) => adviceCosts(run, memory)), { caption: 'Each choice for a frame size S at rate R, with its measured cost (every number read from a run record named in the last column)' });
-  const fromSweep = sweepAdviceRuns(sweep).sort((a, b) => a.frameSize - b.frameSize || a.record.spec.rate - b.record.spec.rate);
+export function showAdvice(
+  runs: AdviceRun[],
+  memory: ConnectionMemoryRecord[],
+  sweep: SweepFindings,
+  threshold: number | null,
+): void {
+  showTable(
+    runs.map((run) => adviceCosts(run, memory)),
+    {
+      caption:
+        'Each choice for a frame size S at rate R, with its measured cost (every number read from a run record named in the last column)',
+    },
+  );
+  const fromSweep = sweepAdviceRuns(sweep).sort(
+    (a, b) => a.frameSize - b.frameSize || a.record.spec.rate - b.record.spec.rate,
+  );
   if (fromSweep.length > 0) {
     const rows = fromSweep.map((run) => adviceCosts(run, memory));
     const caption = `The sweep's runs of today's stack, read at run time from ${sweep.looked.join(', ')}: the same costs, one row per recorded run`;
-    showHtml(collapsible(`${rows.length} runs from the sweep's records (click to open)`, htmlTable(rows, { caption: caption })), textTable(rows, { caption: caption }));
+    showHtml(
+      collapsible(
+        `${rows.length} runs from the sweep's records (click to open)`,
+        htmlTable(rows, { caption: caption }),
+      ),
+      textTable(rows, { caption: caption }),
+    );
   }
-  const sweepNote = fromSweep.length > 0
-    ? `${fromSweep.length} run${fromSweep.length === 1 ? '' : 's'} of today's stack came from the sweep's records (second table); the sentences above are worded from this chapter's runs. ${sweepFinding(fromSweep, memory) ?? 'No (deflate on, off) pair in them carried every frame on both sides.'}`
-    : `No sweep record of today's stack was found at run time in ${sweep.looked.join(' or ')}${sweep.notUnderstood > 0 ? ` (${sweep.notUnderstood} sweep record${sweep.notUnderstood === 1 ? '' : 's'} not in a shape this chapter reads)` : ''}: every cost above is from this chapter's runs.`;
+  const sweepNote =
+    fromSweep.length > 0
+      ? `${fromSweep.length} run${fromSweep.length === 1 ? '' : 's'} of today's stack came from the sweep's records (second table); the sentences above are worded from this chapter's runs. ${sweepFinding(fromSweep, memory) ?? 'No (deflate on, off) pair in them carried every frame on both sides.'}`
+      : `No sweep record of today's stack was found at run time in ${sweep.looked.join(' or ')}${sweep.notUnderstood > 0 ? ` (${sweep.notUnderstood} sweep record${sweep.notUnderstood === 1 ? '' : 's'} not in a shape this chapter reads)` : ''}: every cost above is from this chapter's runs.`;
   const limit = runs.find((r) => r.option === 'defaults')?.record.server.maxHttpBufferSize ?? Number.NaN;
-  showText([...adviceFinding(runs, memory, limit), thresholdNote(runs, threshold), sweepNote].join('\n'), { title: 'advice, worded from the measurements' });
+  showText([...adviceFinding(runs, memory, limit), thresholdNote(runs, threshold), sweepNote].join('\n'), {
+    title: 'advice, worded from the measurements',
+  });
 }

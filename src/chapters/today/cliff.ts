@@ -14,11 +14,17 @@ import { formatBytes, formatDuration } from '../../units';
 export const CLIFF_STACK = 'today';
 
 interface SocketIoParser {
-  Encoder: new () => { encode(packet: { type: number; nsp: string; id?: number; data: unknown[] }): Array<string | Buffer> };
+  Encoder: new () => {
+    encode(packet: { type: number; nsp: string; id?: number; data: unknown[] }): Array<string | Buffer>;
+  };
   PacketType: { EVENT: number };
 }
 interface EngineIoParser {
-  encodePacket(packet: { type: 'message'; data: string }, supportsBinary: boolean, callback: (encoded: string) => void): void;
+  encodePacket(
+    packet: { type: 'message'; data: string },
+    supportsBinary: boolean,
+    callback: (encoded: string) => void,
+  ): void;
 }
 
 /**
@@ -32,9 +38,16 @@ export function envelopeBytes(largestSeq: number, clients: number, frameSize: nu
   const eio = require(packageDir('engine.io-parser', dirs['engine.io-client'])) as EngineIoParser;
   // The load's metadata, with the widest values the run can have (crc32 at most 10 digits).
   const meta = { client: `c${clients - 1}`, seq: largestSeq, crc: 0xffffffff, length: frameSize };
-  const [encoded] = new sio.Encoder().encode({ type: sio.PacketType.EVENT, nsp: '/', id: largestSeq, data: ['frame', meta, 'x'] });
+  const [encoded] = new sio.Encoder().encode({
+    type: sio.PacketType.EVENT,
+    nsp: '/',
+    id: largestSeq,
+    data: ['frame', meta, 'x'],
+  });
   let message = '';
-  eio.encodePacket({ type: 'message', data: String(encoded) }, true, (e) => { message = e; });
+  eio.encodePacket({ type: 'message', data: String(encoded) }, true, (e) => {
+    message = e;
+  });
   return Buffer.byteLength(message) - 1;
 }
 
@@ -44,14 +57,29 @@ export async function runCliff(params: Params): Promise<ScenarioRecord[]> {
   const records: ScenarioRecord[] = [];
   try {
     for (const frameSize of params.frameSizes) {
-      records.push(await runScenario({
-        stack: CLIFF_STACK, client: 'socket.io', payload: params.payload[0], frameSize, fragmentSize: params.fragmentSize,
-        rate: params.rate, clients: params.clients, burst: params.burst, deflate: 'default', duration: params.duration,
-        seed: params.seed, placement: 'forked',
-      }, {
-        quick: params.quick,
-        onProgress: (p) => bar.set(`${formatBytes(frameSize)}: ${p.sent} sent, ${p.delivered} delivered, ${p.failures} failures`),
-      }));
+      records.push(
+        await runScenario(
+          {
+            stack: CLIFF_STACK,
+            client: 'socket.io',
+            payload: params.payload[0],
+            frameSize,
+            fragmentSize: params.fragmentSize,
+            rate: params.rate,
+            clients: params.clients,
+            burst: params.burst,
+            deflate: 'default',
+            duration: params.duration,
+            seed: params.seed,
+            placement: 'forked',
+          },
+          {
+            quick: params.quick,
+            onProgress: (p) =>
+              bar.set(`${formatBytes(frameSize)}: ${p.sent} sent, ${p.delivered} delivered, ${p.failures} failures`),
+          },
+        ),
+      );
       bar.tick(1);
     }
   } finally {
@@ -71,7 +99,10 @@ export function perMinute(count: number, result: ScenarioResult): number | null 
 }
 
 const reasonsOn = (result: ScenarioResult, side: 'server' | 'client'): string =>
-  Object.entries(failureReasons(result)).filter(([k]) => k.startsWith(`${side}: `)).map(([k, n]) => `${k.slice(side.length + 2)} ×${n}`).join(', ') || 'none';
+  Object.entries(failureReasons(result))
+    .filter(([k]) => k.startsWith(`${side}: `))
+    .map(([k, n]) => `${k.slice(side.length + 2)} ×${n}`)
+    .join(', ') || 'none';
 
 /** One row per frame size: the message against the limit, and what each side saw. */
 export function cliffRows(records: ScenarioRecord[]) {
@@ -89,7 +120,10 @@ export function cliffRows(records: ScenarioRecord[]) {
       lost: result.sent - result.delivered,
       'not sent (offline)': result.notSent,
       'server saw': reasonsOn(result, 'server'),
-      'error underneath': Object.entries(result.underlyingErrors).map(([e, n]) => `${e} ×${n}`).join(', ') || 'none',
+      'error underneath':
+        Object.entries(result.underlyingErrors)
+          .map(([e, n]) => `${e} ×${n}`)
+          .join(', ') || 'none',
       'client saw': reasonsOn(result, 'client'),
       reconnects: rc,
       'reconnects / min': perMinute(rc, result),
@@ -101,14 +135,18 @@ export function cliffRows(records: ScenarioRecord[]) {
 /** Words the cliff from the rows: where it is, what each side says, what is lost and how fast. */
 export function cliffFinding(records: ScenarioRecord[]): string {
   const rows = cliffRows(records);
-  const passed = rows.filter((r) => r['server saw'] === 'none' && r['client saw'] === 'none' && r.lost === 0 && r.sent > 0);
+  const passed = rows.filter(
+    (r) => r['server saw'] === 'none' && r['client saw'] === 'none' && r.lost === 0 && r.sent > 0,
+  );
   const failed = rows.filter((r) => !passed.includes(r));
   if (rows.length === 0) return 'No run.';
   const limit = rows[0].limit;
   const parts: string[] = [];
   if (passed.length > 0) {
     const largest = passed.reduce((a, b) => (b['frame (bytes)'] > a['frame (bytes)'] ? b : a));
-    parts.push(`Frames up to ${largest['frame (bytes)'].toLocaleString('en-US')} characters (messages of at most ${largest['message ≤ (bytes)'].toLocaleString('en-US')} bytes) were all delivered under the ${limit.toLocaleString('en-US')}-byte limit.`);
+    parts.push(
+      `Frames up to ${largest['frame (bytes)'].toLocaleString('en-US')} characters (messages of at most ${largest['message ≤ (bytes)'].toLocaleString('en-US')} bytes) were all delivered under the ${limit.toLocaleString('en-US')}-byte limit.`,
+    );
   }
   if (failed.length > 0) {
     const smallest = failed.reduce((a, b) => (b['frame (bytes)'] < a['frame (bytes)'] ? b : a));
@@ -121,7 +159,8 @@ export function cliffFinding(records: ScenarioRecord[]): string {
     );
   }
   const mismatched = rows.filter((r) => r['over the limit'] === passed.includes(r));
-  if (mismatched.length > 0) parts.push(`The limit did not predict ${mismatched.map((r) => r.frame).join(', ')}: look at those runs.`);
+  if (mismatched.length > 0)
+    parts.push(`The limit did not predict ${mismatched.map((r) => r.frame).join(', ')}: look at those runs.`);
   return parts.join(' ');
 }
 
@@ -129,22 +168,31 @@ export function cliffFinding(records: ScenarioRecord[]): string {
 export async function showCliff(records: ScenarioRecord[]): Promise<void> {
   const rows = cliffRows(records);
   const s = records[0]?.spec;
-  showTable(rows, { caption: s ? `socket.io ${records[0].stack.versions['socket.io']} at its defaults: ${s.clients} socket.io clients, ${s.payload} frames, ${s.rate}/s each, for ${formatDuration(s.duration)} per size (clients in a child process)` : 'no runs' });
-  await showChart({
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    width: 360,
-    height: 200,
-    data: { values: rows.flatMap((r) => [
-      { frame: r.frame, bytes: r['frame (bytes)'], outcome: 'delivered', frames: r.delivered },
-      { frame: r.frame, bytes: r['frame (bytes)'], outcome: 'lost (sent, never delivered)', frames: r.lost },
-      { frame: r.frame, bytes: r['frame (bytes)'], outcome: 'not sent (offline)', frames: r['not sent (offline)'] },
-    ]) },
-    mark: { type: 'bar' },
-    encoding: {
-      x: { field: 'frame', type: 'ordinal', sort: { field: 'bytes' }, title: 'frame size' },
-      y: { field: 'frames', type: 'quantitative', stack: 'zero' },
-      color: { field: 'outcome', type: 'nominal' },
+  showTable(rows, {
+    caption: s
+      ? `socket.io ${records[0].stack.versions['socket.io']} at its defaults: ${s.clients} socket.io clients, ${s.payload} frames, ${s.rate}/s each, for ${formatDuration(s.duration)} per size (clients in a child process)`
+      : 'no runs',
+  });
+  await showChart(
+    {
+      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+      width: 360,
+      height: 200,
+      data: {
+        values: rows.flatMap((r) => [
+          { frame: r.frame, bytes: r['frame (bytes)'], outcome: 'delivered', frames: r.delivered },
+          { frame: r.frame, bytes: r['frame (bytes)'], outcome: 'lost (sent, never delivered)', frames: r.lost },
+          { frame: r.frame, bytes: r['frame (bytes)'], outcome: 'not sent (offline)', frames: r['not sent (offline)'] },
+        ]),
+      },
+      mark: { type: 'bar' },
+      encoding: {
+        x: { field: 'frame', type: 'ordinal', sort: { field: 'bytes' }, title: 'frame size' },
+        y: { field: 'frames', type: 'quantitative', stack: 'zero' },
+        color: { field: 'outcome', type: 'nominal' },
+      },
     },
-  }, { caption: 'Frames delivered, lost and not sent, by frame size (measured in this run)' });
+    { caption: 'Frames delivered, lost and not sent, by frame size (measured in this run)' },
+  );
   showText(cliffFinding(records), { title: 'what the runs show' });
 }

@@ -57,7 +57,11 @@ export interface LiveDefault {
 }
 
 function evidence(hit: SearchHit, text = hit.text.trim()): SourceEvidence {
-  return { where: `${hit.path}:${hit.line}`, package: hit.package ? `${hit.package.name}@${hit.package.version}` : 'unknown', text: text };
+  return {
+    where: `${hit.path}:${hit.line}`,
+    package: hit.package ? `${hit.package.name}@${hit.package.version}` : 'unknown',
+    text: text,
+  };
 }
 
 function inPackage(hit: SearchHit, name: string): boolean {
@@ -73,19 +77,38 @@ export function readStackDeflateSource(stack: StackName): StackDeflateSource {
   const sides = stackScope(stack).sides;
   // One search per package: ws often sits inside engine.io's folder, and a file is listed once,
   // under the first root that holds it.
-  const inside = (dir: string) => search({ literal: 'perMessageDeflate', roots: [dir], sides: sides, include: (relative) => relative.endsWith('.js') && !relative.includes('node_modules') });
+  const inside = (dir: string) =>
+    search({
+      literal: 'perMessageDeflate',
+      roots: [dir],
+      sides: sides,
+      include: (relative) => relative.endsWith('.js') && !relative.includes('node_modules'),
+    });
   const hits = [...inside(dirs['engine.io']), ...inside(dirs.ws)].filter((hit) => hit.copy === 'server');
-  const wsHit = hits.find((hit) => inPackage(hit, 'ws') && WS_SERVER_FILE.test(hit.file) && /perMessageDeflate:\s*(true|false)/.test(hit.text));
+  const wsHit = hits.find(
+    (hit) =>
+      inPackage(hit, 'ws') && WS_SERVER_FILE.test(hit.file) && /perMessageDeflate:\s*(true|false)/.test(hit.text),
+  );
   return {
     stack,
     wsDefault: wsHit ? evidence(wsHit) : null,
     // Only the lines that read the user's option (`opts.perMessageDeflate`, not `this.opts.…`) decide the default.
-    engine: hits.filter((hit) => inPackage(hit, 'engine.io') && ENGINE_SERVER_FILE.test(hit.file) && /(^|[^.\w])opts\.perMessageDeflate/.test(hit.text)).map((hit) => evidence(hit)),
+    engine: hits
+      .filter(
+        (hit) =>
+          inPackage(hit, 'engine.io') &&
+          ENGINE_SERVER_FILE.test(hit.file) &&
+          /(^|[^.\w])opts\.perMessageDeflate/.test(hit.text),
+      )
+      .map((hit) => evidence(hit)),
   };
 }
 
 function single(hits: SearchHit[], what: string): SearchHit {
-  if (hits.length !== 1) throw new Error(`reading today's deflate default: expected one ${what}, found ${hits.length}; the installed engine.io changed, update src/chapters/today/defaults.ts`);
+  if (hits.length !== 1)
+    throw new Error(
+      `reading today's deflate default: expected one ${what}, found ${hits.length}; the installed engine.io changed, update src/chapters/today/defaults.ts`,
+    );
   return hits[0];
 }
 
@@ -93,23 +116,48 @@ function single(hits: SearchHit[], what: string): SearchHit {
 export function readTodayDeflateSource(): TodayDeflateSource {
   const dirs = stackPackageDirs('today');
   const scope = stackScope('today');
-  const engineHits = search({ literal: 'perMessageDeflate', roots: [dirs['engine.io']], sides: scope.sides, include: (r) => r.startsWith('build') && !r.includes('node_modules') });
+  const engineHits = search({
+    literal: 'perMessageDeflate',
+    roots: [dirs['engine.io']],
+    sides: scope.sides,
+    include: (r) => r.startsWith('build') && !r.includes('node_modules'),
+  });
   const serverJs = engineHits.filter((hit) => hit.path.endsWith(path.join('engine.io', 'build', 'server.js')));
-  const asked = single(serverJs.filter((hit) => /if \(opts\.perMessageDeflate\)/.test(hit.text)), "'if (opts.perMessageDeflate)' line");
+  const asked = single(
+    serverJs.filter((hit) => /if \(opts\.perMessageDeflate\)/.test(hit.text)),
+    "'if (opts.perMessageDeflate)' line",
+  );
   // The function that reads the option is the one whose defaults object matters.
   const ctorName = asked.enclosing;
-  if (!ctorName) throw new Error("reading today's deflate default: 'if (opts.perMessageDeflate)' is outside a named function; update src/chapters/today/defaults.ts");
+  if (!ctorName)
+    throw new Error(
+      "reading today's deflate default: 'if (opts.perMessageDeflate)' is outside a named function; update src/chapters/today/defaults.ts",
+    );
   const ctor = functionSource(asked.file, ctorName);
   const found = /this\.opts = Object\.assign\(\{[\s\S]*?\}, opts\);/.exec(ctor.text);
-  if (!found) throw new Error(`reading today's deflate default: no 'this.opts = Object.assign({…}, opts)' in ${ctorName}; update src/chapters/today/defaults.ts`);
+  if (!found)
+    throw new Error(
+      `reading today's deflate default: no 'this.opts = Object.assign({…}, opts)' in ${ctorName}; update src/chapters/today/defaults.ts`,
+    );
   const defaultsText = found[0];
   const defaultsLine = ctor.startLine + ctor.text.slice(0, found.index).split('\n').length - 1;
   const askedText = sourceLines(asked.file, asked.line, asked.line + 4);
-  const passed = single(serverJs.filter((hit) => /perMessageDeflate: this\.opts\.perMessageDeflate/.test(hit.text)), 'option passed to ws');
-  const declaredHit = single(engineHits.filter((hit) => hit.path.endsWith(path.join('build', 'server.d.ts')) && /perMessageDeflate\?:/.test(hit.text)), 'declaration in server.d.ts');
+  const passed = single(
+    serverJs.filter((hit) => /perMessageDeflate: this\.opts\.perMessageDeflate/.test(hit.text)),
+    'option passed to ws',
+  );
+  const declaredHit = single(
+    engineHits.filter(
+      (hit) => hit.path.endsWith(path.join('build', 'server.d.ts')) && /perMessageDeflate\?:/.test(hit.text),
+    ),
+    'declaration in server.d.ts',
+  );
   const declaredText = sourceLines(declaredHit.file, Math.max(1, declaredHit.line - 4), declaredHit.line);
   const ws = readStackDeflateSource('today').wsDefault;
-  if (!ws) throw new Error("reading today's deflate default: no 'perMessageDeflate: true|false' default in ws's WebSocketServer; update src/chapters/today/defaults.ts");
+  if (!ws)
+    throw new Error(
+      "reading today's deflate default: no 'perMessageDeflate: true|false' default in ws's WebSocketServer; update src/chapters/today/defaults.ts",
+    );
   const defaultsNameDeflate = defaultsText.includes('perMessageDeflate');
   const threshold = /threshold:\s*(\d+)/.exec(askedText)?.[1];
   return {
@@ -129,10 +177,23 @@ export function readTodayDeflateSource(): TodayDeflateSource {
 export async function liveDefaults(options: { quick?: boolean } = {}): Promise<LiveDefault[]> {
   const live: LiveDefault[] = [];
   for (const stack of STACK_NAMES) {
-    const record = await runScenario({
-      stack, client: 'socket.io', payload: 'json', frameSize: 1024, fragmentSize: 1024, rate: 5, clients: 1, burst: 1,
-      deflate: 'default', duration: 200, seed: 1, placement: 'in-process',
-    }, { quick: options.quick });
+    const record = await runScenario(
+      {
+        stack,
+        client: 'socket.io',
+        payload: 'json',
+        frameSize: 1024,
+        fragmentSize: 1024,
+        rate: 5,
+        clients: 1,
+        burst: 1,
+        deflate: 'default',
+        duration: 200,
+        seed: 1,
+        placement: 'in-process',
+      },
+      { quick: options.quick },
+    );
     const handshake = record.result.handshakes[0];
     const v = record.stack.versions;
     live.push({
@@ -149,7 +210,8 @@ export async function liveDefaults(options: { quick?: boolean } = {}): Promise<L
 
 /** Shows what the source says for today, line by line, and the generated verdict. */
 export function showTodayDeflateSource(source: TodayDeflateSource): void {
-  const block = (title: string, e: SourceEvidence) => showText(e.text, { title: `${title} — ${e.package}, ${e.where}` });
+  const block = (title: string, e: SourceEvidence) =>
+    showText(e.text, { title: `${title} — ${e.package}, ${e.where}` });
   block("engine.io's defaults (the options object every server starts from)", source.defaults);
   block('what engine.io does when perMessageDeflate is asked for', source.whenAskedFor);
   block('what engine.io hands to ws', source.passedToWs);
@@ -159,25 +221,35 @@ export function showTodayDeflateSource(source: TodayDeflateSource): void {
     `engine.io's defaults object ${source.defaultsNameDeflate ? 'names' : 'does not name'} perMessageDeflate; ` +
       `it passes this.opts.perMessageDeflate to ws as is, and ws's server default is \`${source.wsDefault.text}\`. ` +
       `So the source says: ${source.verdict}.` +
-      (source.threshold === null ? '' : ` When it is asked for, engine.io adds a threshold of ${source.threshold} bytes: smaller messages go uncompressed.`),
+      (source.threshold === null
+        ? ''
+        : ` When it is asked for, engine.io adds a threshold of ${source.threshold} bytes: smaller messages go uncompressed.`),
     { title: 'read from the installed source' },
   );
 }
 
 /** Shows, per stack, the ws default and engine.io lines read from its source beside the live handshake. */
 export function showDefaultsTable(live: LiveDefault[], sources: StackDeflateSource[]): void {
-  showTable(live.map((l) => {
-    const source = sources.find((s) => s.stack === l.stack);
-    return {
-      stack: l.stack,
-      versions: l.versions,
-      "ws server default (read)": source?.wsDefault ? `${source.wsDefault.text} (${source.wsDefault.where})` : 'not found',
-      'engine.io lines naming it (read)': source && source.engine.length > 0 ? source.engine.map((e) => `${e.where.split(':').pop()}: ${e.text}`).join(' · ') : 'none: ws decides',
-      'client offered (live)': l.offer || '(nothing)',
-      'server answered (live)': l.answer || '(no extension)',
-      'deflate by default': l.deflate,
-    };
-  }), { caption: 'Each stack left at its defaults: source read with the search module, handshake read off the wire' });
+  showTable(
+    live.map((l) => {
+      const source = sources.find((s) => s.stack === l.stack);
+      return {
+        stack: l.stack,
+        versions: l.versions,
+        'ws server default (read)': source?.wsDefault
+          ? `${source.wsDefault.text} (${source.wsDefault.where})`
+          : 'not found',
+        'engine.io lines naming it (read)':
+          source && source.engine.length > 0
+            ? source.engine.map((e) => `${e.where.split(':').pop()}: ${e.text}`).join(' · ')
+            : 'none: ws decides',
+        'client offered (live)': l.offer || '(nothing)',
+        'server answered (live)': l.answer || '(no extension)',
+        'deflate by default': l.deflate,
+      };
+    }),
+    { caption: 'Each stack left at its defaults: source read with the search module, handshake read off the wire' },
+  );
 }
 
 /** One step in the history of the default: when, what changed, and where the claim comes from. */
@@ -195,12 +267,15 @@ export interface HistoryEntry {
 export const CITED_HISTORY: readonly HistoryEntry[] = [
   {
     when: 'May 2017',
-    change: 'ws 3.0.0 turns permessage-deflate off by default on the server (the client keeps offering it). engine.io 2.x–3.x keep turning it on themselves, so socket.io servers still negotiate it.',
-    evidence: 'cited: https://github.com/websockets/ws/releases/tag/3.0.0 ; a dependent documenting the change when moving to ws ^3.0.0: https://github.com/max-mapper/websocket-stream/pull/123',
+    change:
+      'ws 3.0.0 turns permessage-deflate off by default on the server (the client keeps offering it). engine.io 2.x–3.x keep turning it on themselves, so socket.io servers still negotiate it.',
+    evidence:
+      'cited: https://github.com/websockets/ws/releases/tag/3.0.0 ; a dependent documenting the change when moving to ws ^3.0.0: https://github.com/max-mapper/websocket-stream/pull/123',
   },
   {
     when: 'Sep 2017',
-    change: 'ws #1202 "RFC: Concurrency limit on zlib": many concurrent zlib streams fragment memory on Linux until it cannot be recovered (nodejs/node#8871).',
+    change:
+      'ws #1202 "RFC: Concurrency limit on zlib": many concurrent zlib streams fragment memory on Linux until it cannot be recovered (nodejs/node#8871).',
     evidence: 'cited: https://github.com/websockets/ws/issues/1202',
   },
   {
@@ -210,8 +285,10 @@ export const CITED_HISTORY: readonly HistoryEntry[] = [
   },
   {
     when: 'Sep 2020',
-    change: 'engine.io 4.0.0: "disable perMessageDeflate by default" (commit 078527a: "adds some extra memory overhead for each WebSocket connection, and results in huge memory usage in production deployments") and "decrease the default value of maxHttpBufferSize" (734f9d1). socket.io 3.0 (November 2020) is built on it.',
-    evidence: 'cited: https://github.com/socketio/engine.io/releases/tag/4.0.0 ; https://github.com/socketio/engine.io/commit/078527a384b70dc46d99083fa218be5d45213e51',
+    change:
+      'engine.io 4.0.0: "disable perMessageDeflate by default" (commit 078527a: "adds some extra memory overhead for each WebSocket connection, and results in huge memory usage in production deployments") and "decrease the default value of maxHttpBufferSize" (734f9d1). socket.io 3.0 (November 2020) is built on it.',
+    evidence:
+      'cited: https://github.com/socketio/engine.io/releases/tag/4.0.0 ; https://github.com/socketio/engine.io/commit/078527a384b70dc46d99083fa218be5d45213e51',
   },
   {
     when: 'Dec 2020 – Jan 2021',
@@ -224,40 +301,75 @@ export const CITED_HISTORY: readonly HistoryEntry[] = [
 export function readInstalledWarnings(): SourceEvidence[] {
   const dirs = stackPackageDirs('today');
   const wanted = [/disabled by default on the server/, /memory fragmentation/, /^\[node-zlib-bug\]:/];
-  const hits = search({ regex: new RegExp(wanted.map((re) => re.source).join('|')), roots: [dirs.ws], include: (relative) => relative === 'README.md' });
+  const hits = search({
+    regex: new RegExp(wanted.map((re) => re.source).join('|')),
+    roots: [dirs.ws],
+    include: (relative) => relative === 'README.md',
+  });
   return hits.map((hit) => evidence(hit));
 }
 
 /** The history: the installed files' own evidence (read now) and the cited public history, in time order. */
-export function deflateHistory(sources: StackDeflateSource[], today: TodayDeflateSource, warnings: SourceEvidence[]): HistoryEntry[] {
+export function deflateHistory(
+  sources: StackDeflateSource[],
+  today: TodayDeflateSource,
+  warnings: SourceEvidence[],
+): HistoryEntry[] {
   const read = (stack: StackName): string => {
     const source = sources.find((s) => s.stack === stack);
-    const lines = [source?.wsDefault, ...(source?.engine ?? [])].filter((e): e is SourceEvidence => e !== null && e !== undefined);
+    const lines = [source?.wsDefault, ...(source?.engine ?? [])].filter(
+      (e): e is SourceEvidence => e !== null && e !== undefined,
+    );
     return lines.map((e) => `read: ${e.where} \`${e.text}\``).join(' ; ') || 'read: nothing found';
   };
   return [
-    { when: '2015 (socket.io 1.3.7)', change: 'ws 0.8.0 offers and accepts permessage-deflate on the server by default; engine.io 1.5.4 does not name the option.', evidence: read('2015') },
-    { when: 'Jan 2016 (socket.io 1.4.0)', change: 'engine.io 1.6 takes a perMessageDeflate option and turns it on unless it is false.', evidence: read('2016-fixed') },
+    {
+      when: '2015 (socket.io 1.3.7)',
+      change:
+        'ws 0.8.0 offers and accepts permessage-deflate on the server by default; engine.io 1.5.4 does not name the option.',
+      evidence: read('2015'),
+    },
+    {
+      when: 'Jan 2016 (socket.io 1.4.0)',
+      change: 'engine.io 1.6 takes a perMessageDeflate option and turns it on unless it is false.',
+      evidence: read('2016-fixed'),
+    },
     ...CITED_HISTORY,
     {
       when: `installed (${today.defaults.package})`,
       change: `Off: engine.io's defaults do not name it and ws's server default is false; asked for, it gets a ${today.threshold ?? '?'}-byte threshold. ws's README warns why.`,
-      evidence: [today.defaults, today.wsDefault, ...warnings].map((e) => `read: ${e.where}${e === today.defaults ? '' : ` \`${e.text}\``}`).join(' ; '),
+      evidence: [today.defaults, today.wsDefault, ...warnings]
+        .map((e) => `read: ${e.where}${e === today.defaults ? '' : ` \`${e.text}\``}`)
+        .join(' ; '),
     },
   ];
 }
 
 /** Shows the history table. */
 export function showHistory(entries: HistoryEntry[]): void {
-  showTable(entries, { caption: 'When the server default changed, and why: each row says whether it was read from an installed file or cited' });
+  showTable(entries, {
+    caption:
+      'When the server default changed, and why: each row says whether it was read from an installed file or cited',
+  });
 }
 
 /** Where ws 8 decides whether an outgoing message is compressed: the only place the threshold is read. */
 export function readThresholdRule(): SourceEvidence & { enclosing: string | null } {
   const dirs = stackPackageDirs('today');
-  const hits = search({ regex: /if \(this\._firstFragment\) \{|rsv1 = byteLength >= perMessageDeflate\._threshold/, roots: [dirs.ws], include: (relative) => relative === path.join('lib', 'sender.js') });
+  const hits = search({
+    regex: /if \(this\._firstFragment\) \{|rsv1 = byteLength >= perMessageDeflate\._threshold/,
+    roots: [dirs.ws],
+    include: (relative) => relative === path.join('lib', 'sender.js'),
+  });
   const rule = hits.find((hit) => hit.text.includes('_threshold'));
   const start = rule && hits.filter((hit) => hit.line < rule.line && hit.text.includes('_firstFragment')).pop();
-  if (!rule || !start) throw new Error("reading ws's threshold rule: no 'rsv1 = byteLength >= perMessageDeflate._threshold' under 'if (this._firstFragment)' in ws lib/sender.js; update src/chapters/today/defaults.ts");
-  return { ...evidence(rule, sourceLines(rule.file, start.line, rule.line + 3).trimEnd()), where: `${rule.path}:${start.line}-${rule.line + 3}`, enclosing: rule.enclosing };
+  if (!rule || !start)
+    throw new Error(
+      "reading ws's threshold rule: no 'rsv1 = byteLength >= perMessageDeflate._threshold' under 'if (this._firstFragment)' in ws lib/sender.js; update src/chapters/today/defaults.ts",
+    );
+  return {
+    ...evidence(rule, sourceLines(rule.file, start.line, rule.line + 3).trimEnd()),
+    where: `${rule.path}:${start.line}-${rule.line + 3}`,
+    enclosing: rule.enclosing,
+  };
 }

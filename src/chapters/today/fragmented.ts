@@ -10,7 +10,6 @@ import { REPRODUCER } from '../../reproducer';
 import { failureReasons, runScenario, zeroFailureBlockers, type ScenarioRecord } from '../../scenario';
 import { formatDuration } from '../../units';
 
-
 /** The stacks the load runs on, in order: the positive control, then the stack under test. */
 export const FRAGMENTED_STACKS: readonly StackName[] = ['2015', 'today'];
 /**
@@ -22,17 +21,32 @@ export const CONTROL_MIN_DURATION_MS = 5_000;
 /** Whether the load broke a run: a disconnect with an error underneath, a zlib error or a corrupted frame, at any time. */
 export function broke(record: ScenarioRecord): boolean {
   const r = record.result;
-  return r.failures > 0 || r.corrupted > 0 || r.zlibErrors.length > 0 || r.serverDisconnects.some((d) => d.error !== undefined);
+  return (
+    r.failures > 0 ||
+    r.corrupted > 0 ||
+    r.zlibErrors.length > 0 ||
+    r.serverDisconnects.some((d) => d.error !== undefined)
+  );
 }
 
 /** Runs the breaking load with deflate forced on, on 2015 (stopping at its first failure) and on today. */
 export async function runFragmentedLoad(params: Params): Promise<ScenarioRecord[]> {
   const records: ScenarioRecord[] = [];
   for (const stack of FRAGMENTED_STACKS) {
-    records.push(await runScenario({
-      ...REPRODUCER, stack, deflate: 'on', seed: params.seed,
-      ...(stack === 'today' ? { duration: params.duration } : { duration: Math.max(params.duration, CONTROL_MIN_DURATION_MS), stopOnFirstFailure: true }),
-    }, { quick: params.quick }));
+    records.push(
+      await runScenario(
+        {
+          ...REPRODUCER,
+          stack,
+          deflate: 'on',
+          seed: params.seed,
+          ...(stack === 'today'
+            ? { duration: params.duration }
+            : { duration: Math.max(params.duration, CONTROL_MIN_DURATION_MS), stopOnFirstFailure: true }),
+        },
+        { quick: params.quick },
+      ),
+    );
   }
   return records;
 }
@@ -53,8 +67,12 @@ export function fragmentedRows(records: ScenarioRecord[]) {
       verified: result.verified,
       corrupted: result.corrupted,
       'zlib errors': result.zlibErrors.map((e) => `${e.message} (${e.code ?? ''}) ×${e.count}`).join(', ') || 'none',
-      'disconnects while sending': Object.entries(failureReasons(result)).map(([r, n]) => `${r} ×${n}`).join(', ') || 'none',
-      'server disconnects, any time (error underneath)': result.serverDisconnects.map((d) => `${d.reason}${d.error ? ` (${d.error})` : ''}`).join(', ') || 'none',
+      'disconnects while sending':
+        Object.entries(failureReasons(result))
+          .map(([r, n]) => `${r} ×${n}`)
+          .join(', ') || 'none',
+      'server disconnects, any time (error underneath)':
+        result.serverDisconnects.map((d) => `${d.reason}${d.error ? ` (${d.error})` : ''}`).join(', ') || 'none',
       'first failure': result.firstFailureMs === null ? 'none' : formatDuration(result.firstFailureMs),
       'zero-failure claim': blockers.length === 0 ? 'allowed' : `not allowed: ${blockers.join('; ')}`,
     };
@@ -63,18 +81,25 @@ export function fragmentedRows(records: ScenarioRecord[]) {
 
 /** Words the finding from the records: whether the load broke 2015, and what today did under it. */
 export function fragmentedFinding(records: ScenarioRecord[]): string {
-  const [control, today] = [records.find((r) => r.spec.stack === '2015'), records.find((r) => r.spec.stack === 'today')];
+  const [control, today] = [
+    records.find((r) => r.spec.stack === '2015'),
+    records.find((r) => r.spec.stack === 'today'),
+  ];
   if (!control || !today) return 'The finding needs both runs (2015 and today); one is missing.';
   const c = control.result;
-  const errors = [...Object.entries(c.underlyingErrors).map(([e, n]) => `${e} ×${n}`), ...c.zlibErrors.map((e) => `zlib: ${e.message} ×${e.count}`)];
+  const errors = [
+    ...Object.entries(c.underlyingErrors).map(([e, n]) => `${e} ×${n}`),
+    ...c.zlibErrors.map((e) => `zlib: ${e.message} ×${e.count}`),
+  ];
   const controlText = broke(control)
     ? `On 2015 the load broke the connection${c.firstFailureMs === null ? '' : ` ${formatDuration(c.firstFailureMs)} after sending began`} (${errors.join(', ') || Object.keys(failureReasons(c)).join(', ')}; ${c.delivered} of ${c.sent} frames delivered), so it is a load that breaks the 2015 stack.`
     : 'On 2015 the load did not break anything in this run, so it proves nothing about today: rerun with a longer duration.';
   const blockers = zeroFailureBlockers(today);
   const t = today.result;
-  const todayText = blockers.length === 0
-    ? `On today's stack (ws ${today.stack.versions.ws}) with deflate forced on, the same load delivered ${t.delivered} of ${t.sent} frames, every checksum matched (${t.verified} verified, ${t.corrupted} corrupted), zlib reported no error, and nothing disconnected, with the controls holding: deflate negotiated on ${t.wire.deflateHandshakes} of ${t.wire.handshakes} handshakes, ${t.controls.compressedMessages} compressed messages, ${t.controls.continuationFrames} continuation frames.`
-    : `On today's stack a zero-failure statement is not allowed by this run: ${blockers.join('; ')}.`;
+  const todayText =
+    blockers.length === 0
+      ? `On today's stack (ws ${today.stack.versions.ws}) with deflate forced on, the same load delivered ${t.delivered} of ${t.sent} frames, every checksum matched (${t.verified} verified, ${t.corrupted} corrupted), zlib reported no error, and nothing disconnected, with the controls holding: deflate negotiated on ${t.wire.deflateHandshakes} of ${t.wire.handshakes} handshakes, ${t.controls.compressedMessages} compressed messages, ${t.controls.continuationFrames} continuation frames.`
+      : `On today's stack a zero-failure statement is not allowed by this run: ${blockers.join('; ')}.`;
   return `${controlText} ${todayText}`;
 }
 
@@ -82,7 +107,9 @@ export function fragmentedFinding(records: ScenarioRecord[]): string {
 export function showFragmentedLoad(records: ScenarioRecord[]): void {
   const s = records[0]?.spec;
   showTable(fragmentedRows(records), {
-    caption: s ? `${s.clients} fragmenting clients, ${s.frameSize / MiB} MiB ${s.payload} frames in ${s.fragmentSize / KiB} KiB fragments, ${s.burst} back to back ${s.rate}×/s, deflate forced on` : 'no runs',
+    caption: s
+      ? `${s.clients} fragmenting clients, ${s.frameSize / MiB} MiB ${s.payload} frames in ${s.fragmentSize / KiB} KiB fragments, ${s.burst} back to back ${s.rate}×/s, deflate forced on`
+      : 'no runs',
   });
   showText(fragmentedFinding(records), { title: 'what the runs show' });
 }

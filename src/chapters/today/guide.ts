@@ -24,13 +24,18 @@ export function guideRows(record: FieldGuideRecord) {
     'client reason (details)': said(o.client),
     'after (client)': o.client.ms === null ? null : `${o.client.ms} ms`,
     'in production': o.cause,
-    'as the case intends': o.error === null && o.server.reason === o.expect.server && o.client.reason === o.expect.client ? 'yes' : `no${o.error ? `: ${o.error}` : ''}`,
+    'as the case intends':
+      o.error === null && o.server.reason === o.expect.server && o.client.reason === o.expect.client
+        ? 'yes'
+        : `no${o.error ? `: ${o.error}` : ''}`,
   }));
 }
 
 /** The DEBUG lines of one case, one per line: time since the trigger, side, namespace, message. */
 export function guideLog(o: FieldGuideObservation): string {
-  return o.debug.map((l) => `+${String(l.ms).padStart(4)} ms  ${l.side.padEnd(6)}  ${l.namespace}  ${l.message}`).join('\n');
+  return o.debug
+    .map((l) => `+${String(l.ms).padStart(4)} ms  ${l.side.padEnd(6)}  ${l.namespace}  ${l.message}`)
+    .join('\n');
 }
 
 /** Words the coverage from the installed declarations and the observations. */
@@ -51,10 +56,19 @@ export function coverageFinding(record: FieldGuideRecord): string {
 
 /** Shows the table, the coverage line, and each case's DEBUG lines collapsed under its trigger. */
 export function showGuide(record: FieldGuideRecord): void {
-  showTable(guideRows(record), { caption: `Disconnect reasons of socket.io ${record.versions['socket.io']} / socket.io-client ${record.versions['socket.io-client']}, each produced on purpose` });
+  showTable(guideRows(record), {
+    caption: `Disconnect reasons of socket.io ${record.versions['socket.io']} / socket.io-client ${record.versions['socket.io-client']}, each produced on purpose`,
+  });
   showText(coverageFinding(record), { title: 'coverage' });
   showHtml(
-    record.observations.map((o) => collapsible(`DEBUG lines: ${o.trigger} → server '${o.server.reason}', client '${o.client.reason}' (${o.debug.length} lines)`, preText(guideLog(o)))).join(''),
+    record.observations
+      .map((o) =>
+        collapsible(
+          `DEBUG lines: ${o.trigger} → server '${o.server.reason}', client '${o.client.reason}' (${o.debug.length} lines)`,
+          preText(guideLog(o)),
+        ),
+      )
+      .join(''),
     record.observations.map((o) => `${o.trigger}\n${guideLog(o)}`).join('\n\n'),
   );
 }

@@ -4,7 +4,12 @@
  * part plans the runs, summarises them and words the finding).
  */
 import { showChart, showTable, showText, progress } from '../../display';
-import { EXCHANGE_BYTES, measureConnectionMemory, type ConnectionMemoryRecord, type MemorySample } from '../../connection-memory';
+import {
+  EXCHANGE_BYTES,
+  measureConnectionMemory,
+  type ConnectionMemoryRecord,
+  type MemorySample,
+} from '../../connection-memory';
 import { DEFLATE_MODES, type DeflateMode, type Params } from '../../params';
 import { median } from '../../stats';
 import { formatBytes } from '../../units';
@@ -18,7 +23,8 @@ export async function runConnectionMemory(params: Params): Promise<ConnectionMem
   const specs = [];
   for (let r = 0; r < params.repeats; r++) {
     for (const connections of MEMORY_CONNECTIONS) {
-      for (const deflate of DEFLATE_MODES) specs.push({ deflate, connections, exchangeBytes: EXCHANGE_BYTES, seed: params.seed });
+      for (const deflate of DEFLATE_MODES)
+        specs.push({ deflate, connections, exchangeBytes: EXCHANGE_BYTES, seed: params.seed });
     }
   }
   const bar = progress('memory per connection', specs.length);
@@ -49,7 +55,11 @@ export interface MemoryCell {
 }
 
 function medianSample(samples: MemorySample[]): MemorySample {
-  return { rss: median(samples.map((s) => s.rss)), heapUsed: median(samples.map((s) => s.heapUsed)), external: median(samples.map((s) => s.external)) };
+  return {
+    rss: median(samples.map((s) => s.rss)),
+    heapUsed: median(samples.map((s) => s.heapUsed)),
+    external: median(samples.map((s) => s.external)),
+  };
 }
 
 /** Groups the records by (connections, deflate) and takes medians over repeats. */
@@ -124,29 +134,48 @@ export function memoryFinding(cells: MemoryCell[]): string {
 /** Shows the table, a chart and the generated finding. */
 export async function showConnectionMemory(records: ConnectionMemoryRecord[]): Promise<void> {
   const cells = memoryCells(records);
-  showTable(memoryRows(cells), { caption: `Server memory per connection (${records[0]?.versions['socket.io'] ? `socket.io ${records[0].versions['socket.io']}, ws ${records[0].versions.ws}` : ''}; a fresh server process per measurement, clients in another; sampled after a full GC)` });
-  await showChart({
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    width: 280,
-    height: 180,
-    data: { values: cells.flatMap((c) => [
-      { connections: String(c.connections), deflate: c.deflate, state: 'idle', 'KiB per connection': kib(c.idle.rss) },
-      { connections: String(c.connections), deflate: c.deflate, state: 'after one exchange', 'KiB per connection': kib(c.exchanged.rss) },
-    ]) },
-    mark: { type: 'bar' },
-    encoding: {
-      column: { field: 'state', type: 'nominal', title: null, sort: ['idle', 'after one exchange'] },
-      x: { field: 'connections', type: 'ordinal' },
-      xOffset: { field: 'deflate' },
-      color: { field: 'deflate', type: 'nominal' },
-      y: { field: 'KiB per connection', type: 'quantitative', title: 'server RSS per connection (KiB)' },
+  showTable(memoryRows(cells), {
+    caption: `Server memory per connection (${records[0]?.versions['socket.io'] ? `socket.io ${records[0].versions['socket.io']}, ws ${records[0].versions.ws}` : ''}; a fresh server process per measurement, clients in another; sampled after a full GC)`,
+  });
+  await showChart(
+    {
+      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+      width: 280,
+      height: 180,
+      data: {
+        values: cells.flatMap((c) => [
+          {
+            connections: String(c.connections),
+            deflate: c.deflate,
+            state: 'idle',
+            'KiB per connection': kib(c.idle.rss),
+          },
+          {
+            connections: String(c.connections),
+            deflate: c.deflate,
+            state: 'after one exchange',
+            'KiB per connection': kib(c.exchanged.rss),
+          },
+        ]),
+      },
+      mark: { type: 'bar' },
+      encoding: {
+        column: { field: 'state', type: 'nominal', title: null, sort: ['idle', 'after one exchange'] },
+        x: { field: 'connections', type: 'ordinal' },
+        xOffset: { field: 'deflate' },
+        color: { field: 'deflate', type: 'nominal' },
+        y: { field: 'KiB per connection', type: 'quantitative', title: 'server RSS per connection (KiB)' },
+      },
     },
-  }, { caption: 'Server RSS per connection, deflate on vs off (median over runs, measured in this run)' });
+    { caption: 'Server RSS per connection, deflate on vs off (median over runs, measured in this run)' },
+  );
   showText(memoryFinding(cells), { title: 'what the runs show' });
   const rule = readThresholdRule();
   const answers = [...new Set(records.filter((r) => r.spec.deflate === 'on').flatMap((r) => r.handshakes.answers))];
   const takeover = answers.some((a) => a.includes('server_no_context_takeover'));
-  showText(rule.text, { title: `where ws decides to compress a message — ${rule.package}, ${rule.where} (${rule.enclosing ?? 'top level'})` });
+  showText(rule.text, {
+    title: `where ws decides to compress a message — ${rule.package}, ${rule.where} (${rule.enclosing ?? 'top level'})`,
+  });
   showText(
     `ws compares a message with the threshold only inside this condition, that is only when server_no_context_takeover was negotiated. ` +
       `The server's answers in these runs were ${answers.map((a) => `"${a}"`).join(', ') || '(none)'}: ${takeover ? 'it was, so small messages went uncompressed.' : 'it was not, so ws compresses whatever the server sends, however small (engine.io asks for compression on every packet), and each connection gets its deflate stream with its first packet: the zlib streams counted above.'}`,
