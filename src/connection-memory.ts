@@ -10,7 +10,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { HeldReply, HeldRequest } from './held-clients';
-import { CONNECT_DEADLINE_MS } from './load';
+import { CONNECT_DEADLINE_MS } from './timing';
 import type { MemorySample, ServerReply, ServerRequest } from './memory-server';
 import { runMeta } from './meta';
 import { KiB, type DeflateMode, type StackName } from './params';

@@ -6,7 +6,7 @@
  * close them all, exit. The load generator (src/loadgen.ts) streams frames and closes its clients
  * when its send window ends; this one keeps connections open between steps, which is the point.
  */
-import { CONNECT_DEADLINE_MS } from './load';
+import { CONNECT_DEADLINE_MS } from './timing';
 import { EXCHANGE_EVENT } from './memory-server';
 import type { StackName } from './params';
 import { payload } from './payloads';

@@ -3,18 +3,14 @@
  * 1/rate seconds for `duration`, then waiting briefly for outstanding acks. Runs in the kernel or
  * in a forked load generator (src/loadgen.ts), with the same code.
  */
-import type { BrowserRun } from './clients/browser';
+import { runBrowserLoad, type BrowserRun } from './clients/browser';
 import { FragmentingClient } from './clients/fragmenting';
 import { SocketIoClient } from './clients/socketio';
 import type { AppClient, ClientDisconnect, ClientKind, FrameAck } from './clients/types';
 import type { PayloadKind, StackName } from './params';
 import { payload, VARIANTS } from './payloads';
 import { loadStack } from './stacks';
-
-/** How long clients get to connect before the run fails. */
-export const CONNECT_DEADLINE_MS = 15_000;
-/** After the last send, acks are awaited until all are in or none has come for this long. */
-export const DRAIN_STALL_MS = 3_000;
+import { connected, CONNECT_DEADLINE_MS, drain, tickFor } from './timing';
 
 /** What the load loop needs to know. */
 export interface LoadSpec {
@@ -81,9 +77,7 @@ export async function runLoad(
   onTick?: (sent: number, acked: number) => void,
   stop?: AbortSignal,
 ): Promise<LoadResult> {
-  // Required on demand (it also breaks the import cycle): the browser client drives playwright-core.
-  if (spec.client === 'browser')
-    return (require('./clients/browser') as typeof import('./clients/browser')).runBrowserLoad(spec, url, onTick, stop);
+  if (spec.client === 'browser') return runBrowserLoad(spec, url, onTick, stop);
   if (spec.chatPages)
     throw new Error(`chatPages is for client 'browser' (got client '${spec.client}'): remove it or use the browser`);
   // Payloads are made before the clock starts: a 4 MiB picture takes a moment to encode.
@@ -146,72 +140,4 @@ export async function runLoad(
     result.endedAt = Date.now();
   }
   return result;
-}
-
-/** Resolves after `ms`, or as soon as `stop` aborts. */
-/**
- * Calls `tick(client)` every 1/rate s for each client, the clients a fraction of a period apart
- * (as independent pages would), until `duration` has passed or `stop` aborts; no timer outlives it.
- */
-export async function tickFor<C>(
-  clients: readonly C[],
-  rate: number,
-  duration: number,
-  tick: (client: C) => void,
-  stop?: AbortSignal,
-): Promise<void> {
-  const period = 1000 / rate;
-  const timers: NodeJS.Timeout[] = [];
-  try {
-    for (const [i, client] of clients.entries()) {
-      timers.push(
-        setTimeout(
-          () => {
-            tick(client);
-            timers.push(setInterval(() => tick(client), period));
-          },
-          (period * i) / clients.length,
-        ),
-      );
-    }
-    await sleep(duration, stop);
-  } finally {
-    for (const timer of timers) clearTimeout(timer);
-  }
-}
-
-/** Resolves after `ms`, or at once when `stop` aborts. */
-export function sleep(ms: number, stop?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (stop?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    stop?.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      stop?.removeEventListener('abort', done);
-      resolve();
-    }
-  });
-}
-
-/** Waits while acks keep arriving: a slow server still catching up is not a lost message. */
-export async function drain(acked: () => number, sent: () => number): Promise<void> {
-  let last = acked();
-  let lastProgress = Date.now();
-  while (acked() < sent() && Date.now() - lastProgress < DRAIN_STALL_MS) {
-    await sleep(20);
-    if (acked() !== last) {
-      last = acked();
-      lastProgress = Date.now();
-    }
-  }
-}
-
-/** Polls until every client is connected; throws `failure()` at the connect deadline. */
-export async function connected(done: () => boolean, failure: () => string): Promise<void> {
-  const until = Date.now() + CONNECT_DEADLINE_MS;
-  while (!done()) {
-    if (Date.now() >= until) throw new Error(failure());
-    await sleep(20);
-  }
 }

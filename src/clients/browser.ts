@@ -8,7 +8,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
-import { connected, drain, sleep, type LoadResult, type LoadSpec } from '../load';
+import type { LoadResult, LoadSpec } from '../load';
+import { connected, drain, sleep } from '../timing';
 import type { PayloadKind } from '../params';
 import { loadStack } from '../stacks';
 import { quantileSorted } from '../stats';

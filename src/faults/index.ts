@@ -4,7 +4,7 @@
  * process faults (the forked load generator killed, the stack's server closed) during sending.
  */
 import type { ChildProcess } from 'node:child_process';
-import { CONNECT_DEADLINE_MS } from '../load';
+import { CONNECT_DEADLINE_MS } from '../timing';
 import { KiB, MiB } from '../params';
 import type { StackServer } from '../stacks/types';
 import { startFaultProxy, type FaultProxy, type ProxyStats, type WireFault } from './proxy';

@@ -13,7 +13,7 @@ import { CLOSE_WAIT_MS } from '../clients/bare';
 import { applyRuntimeFix, endPacketSource, fixedSource, type RuntimeFix } from './fix';
 import { attachPoolProbe, type PoolProbe, type ProbeReport } from './probe';
 import { SenderHost } from './sender-process';
-import { CONNECT_DEADLINE_MS } from '../load';
+import { CONNECT_DEADLINE_MS } from '../timing';
 import type { SenderResult } from './senders';
 import { startBareServer, type BareServer, type BareServerError } from './server';
 import { wsRelease } from './versions';

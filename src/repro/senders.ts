@@ -5,7 +5,7 @@
  */
 import { BareDeflateClient, type BareDisconnect } from '../clients/bare';
 import { OPCODE } from '../clients/frames';
-import { connected, CONNECT_DEADLINE_MS, tickFor } from '../load';
+import { connected, CONNECT_DEADLINE_MS, tickFor } from '../timing';
 
 /**
  * Messages a client may have queued (waiting for its compressor) per message of a burst; beyond

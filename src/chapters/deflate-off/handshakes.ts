@@ -6,7 +6,7 @@
  */
 import { once } from 'node:events';
 import { FragmentingClient } from '../../clients/fragmenting';
-import { connected } from '../../load';
+import { connected } from '../../timing';
 import { acceptsDeflate, WireObserver, type Handshake } from '../../observe/wire';
 import { KiB, type StackName } from '../../params';
 import { REPRODUCER } from '../../reproducer';
