@@ -5,8 +5,8 @@ import path from 'node:path';
 /** Environment variable that moves the data dir away from the committed `data/` (tests, quick runs). */
 export const DATA_DIR_ENV = 'DEFLATE_LAB_DATA_DIR';
 
-// Found by walking up rather than from a fixed `..`, because this file runs both compiled
-// (dist/src/) and from source under tsx.
+// Found by walking up rather than from a fixed `..`, so the root is found wherever the compiled
+// file lands (dist/src/ today) and whichever folder a notebook or test runs from.
 function findProjectRoot(start: string): string {
   for (let dir = start; ; dir = path.dirname(dir)) {
     const manifest = path.join(dir, 'package.json');

@@ -189,8 +189,3 @@ export function payload(kind: PayloadKind, size: number, seed: number, variant: 
   }
   return made;
 }
-
-/** Forgets generated payloads (they can be large). */
-export function clearPayloadCache(): void {
-  cache.clear();
-}

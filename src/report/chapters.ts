@@ -79,9 +79,6 @@ export const CHAPTERS = [
   },
 ] as const satisfies readonly Chapter[];
 
-/** A registered chapter's slug. */
-export type ChapterSlug = (typeof CHAPTERS)[number]['slug'];
-
 /** Thrown for an `--only` selector that names no chapter; the message lists the chapters. */
 export class ChapterSelectError extends Error {}
 
