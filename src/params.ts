@@ -99,13 +99,27 @@ export const DEFAULT_PARAMS: Params = {
   quick: false,
 };
 
-function listOf(value: unknown): Array<string | number> {
+/**
+ * Splits a comma-separated list; an empty element (`4KiB,,8KiB`, a leading or trailing comma) is an
+ * error rather than skipped, since it usually means a value went missing. An empty string is an
+ * empty list, which each caller words for itself.
+ */
+export function splitList(param: string, raw: string, example: string): string[] {
+  if (raw.trim() === '') return [];
+  const items = raw.split(',').map((s) => s.trim());
+  const gap = items.indexOf('');
+  if (gap >= 0) {
+    throw new ParamError(
+      param,
+      `'${raw}' has an empty element at position ${gap + 1}: use single commas between values, e.g. ${example}`,
+    );
+  }
+  return items;
+}
+
+function listOf(param: string, value: unknown, example: string): Array<string | number> {
   if (Array.isArray(value)) return value;
-  if (typeof value === 'string')
-    return value
-      .split(',')
-      .map((s) => s.trim())
-      .filter((s) => s !== '');
+  if (typeof value === 'string') return splitList(param, value, example);
   return [value as number];
 }
 
@@ -135,7 +149,7 @@ function integerIn(param: string, raw: unknown, min: number, max: number): numbe
 }
 
 function oneOf<T extends string>(param: string, raw: unknown, allowed: readonly T[]): T[] {
-  const values = listOf(raw).map(String);
+  const values = listOf(param, raw, allowed.slice(0, 2).join(',')).map(String);
   if (values.length === 0) throw new ParamError(param, `empty: use one or more of ${allowed.join(', ')}`);
   for (const value of values) {
     if (!allowed.includes(value as T)) {
@@ -162,14 +176,17 @@ function parseQuick(raw: unknown): boolean {
   throw new ParamError('quick', `'${raw}' is not a boolean: use true or false`);
 }
 
+const FRAME_SIZES_EXAMPLE = '3000,200KiB,1.5MiB';
+
 const PARSERS: { [K in keyof Params]: (raw: never) => Params[K] } = {
   frameSizes: (raw: unknown) => {
     const { min, max } = BOUNDS.frameSize;
-    const sizes = listOf(raw).map((item) =>
-      bytesIn('frameSizes', item, min, max, 'use 1 B to 64 MiB, e.g. 3000,200KiB,1.5MiB'),
+    const sizes = listOf('frameSizes', raw, FRAME_SIZES_EXAMPLE).map((item) =>
+      bytesIn('frameSizes', item, min, max, `use 1 B to 64 MiB, e.g. ${FRAME_SIZES_EXAMPLE}`),
     );
     if (sizes.length === 0) throw new ParamError('frameSizes', 'empty: give one or more sizes, e.g. 64KiB,1MiB');
-    return sizes;
+    // A size given twice (1MiB,1048576) is run once, at its first place: see the CLIs' --help.
+    return [...new Set(sizes)];
   },
   fragmentSize: (raw: string | number) =>
     bytesIn('fragmentSize', raw, BOUNDS.fragmentSize.min, BOUNDS.fragmentSize.max, 'use 125 B to 16 MiB, e.g. 100KiB'),

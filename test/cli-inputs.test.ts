@@ -163,6 +163,8 @@ test('npm run sweep: every bound of the parameter model, bad lists and an unwrit
     [['--rate', String(rate.minExclusive)], /--rate/],
     [['--rate', `2,${rate.max + 1}`], /--rate/],
     [['--rate', ','], /--rate/],
+    [['--frame-sizes', '4KiB,,8KiB'], /--frame-sizes: '4KiB,,8KiB' has an empty element at position 2/],
+    [['--stacks', 'today,'], /--stacks/],
     [['--clients', String(clients.min - 1)], /--clients/],
     [['--clients', String(clients.max + 1)], /--clients/],
     [['--burst', String(burst.min - 1)], /--burst/],

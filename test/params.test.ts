@@ -87,6 +87,10 @@ const boundaries: Array<[RawParams, boolean]> = [
   [{ stacks: '2015+ws0.8.1' }, true],
   [{ stacks: '2014' }, false],
   [{ stacks: '' }, false],
+  [{ stacks: 'today,' }, false],
+  [{ frameSizes: '4KiB,,8KiB' }, false],
+  [{ frameSizes: ',4KiB' }, false],
+  [{ frameSizes: ' 4KiB , 8KiB ' }, true],
   [{ deflate: 'off' }, true],
   [{ deflate: 'maybe' }, false],
   [{ payload: 'jpeg,json' }, true],
@@ -115,6 +119,10 @@ for (const [raw, accepted] of boundaries) {
     );
   });
 }
+
+test('a frame size given twice runs once, at its first place', () => {
+  assert.deepEqual(resolveParams({ frameSizes: '1MiB,4KiB,1048576' }).frameSizes, [MiB, 4 * KiB]);
+});
 
 test('an unknown parameter is named', () => {
   assert.throws(() => resolveParams({ colour: 'red' } as RawParams), { message: /^colour: unknown parameter/ });

@@ -99,6 +99,8 @@ function badInputs(notWritable: string): Array<{ args: string[]; names: string; 
     { args: ['--frame-sizes', `${frameSize.max / MiB + 1}MiB`], names: '--frame-sizes' },
     { args: ['--frame-sizes', '64KB'], names: '--frame-sizes' },
     { args: ['--frame-sizes', ','], names: '--frame-sizes' },
+    { args: ['--frame-sizes', '4KiB,,8KiB'], names: '--frame-sizes' },
+    { args: ['--frame-sizes', '4KiB,8KiB,'], names: '--frame-sizes' },
     { args: ['--fragment-size', String(fragmentSize.min - 1)], names: '--fragment-size' },
     { args: ['--fragment-size', `${fragmentSize.max / KiB + 1}KiB`], names: '--fragment-size' },
     { args: ['--rate', String(rate.minExclusive)], names: '--rate' },

@@ -48,6 +48,7 @@ export const REPORT_USAGE = [
   'Parameters (injected into each chapter that declares them; see src/params.ts for bounds):',
   '  --frame-sizes 4KiB,64KiB  --fragment-size 100KiB  --rate 10  --clients 2  --burst 1',
   '  --duration 20s  --stacks 2015,today  --deflate on,off  --payload data-url  --seed 1  --repeats 1',
+  '  (lists are comma-separated with no empty element; a value given twice, such as 1MiB,1048576, runs once)',
   '  --quick                  small values (per chapter, src/report/chapters.ts); records go to a temp dir',
   'Which chapters and how:',
   `  --only 5 | --only harness  run the named chapters (numbers or names, comma-separated): ${CHAPTERS.map((c) => c.slug).join(', ')}`,

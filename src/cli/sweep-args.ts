@@ -5,7 +5,7 @@
  * here, because a sweep crosses them.
  */
 import { parseArgs } from 'node:util';
-import { ParamError, resolveParams, type Params, type RawParams } from '../params';
+import { ParamError, resolveParams, splitList, type Params, type RawParams } from '../params';
 import { overrideGrid, SWEEP_GRIDS, type GridName, type SweepGrid } from '../sweep/grid';
 import { usageError, UsageError } from './args';
 
@@ -13,10 +13,11 @@ import { usageError, UsageError } from './args';
 export const SWEEP_USAGE = [
   'usage: npm run sweep -- [options]',
   '',
-  `  --grid ${Object.keys(SWEEP_GRIDS).join('|')}     which grid (default hour: the one that fits an hour on 2 cores; full: the issue's 1296 runs)`,
+  `  --grid ${Object.keys(SWEEP_GRIDS).join('|')}     which grid (default hour: the one that fits an hour on 2 cores; full: every combination, 1296 runs)`,
   'Replace a dimension in every block of the grid (checked as in npm run report; see src/params.ts):',
   '  --frame-sizes 3000,200KiB,1.5MiB  --rate 2,10  --burst 1,3  --stacks 2015,today  --deflate on,off',
   '  --payload data-url,png,json  --repeats 3  --duration 10s  --clients 4  --fragment-size 100KiB  --seed 1',
+  '  (lists are comma-separated with no empty element; a value given twice, such as 1MiB,1048576, runs once)',
   'Runs already recorded under their resume key (parameters, repeat, package versions) are skipped:',
   '  --fresh          measure every run again',
   '  --retry-failed   measure again the runs recorded as failed',
@@ -68,10 +69,12 @@ function checked<K extends keyof Params>(flag: string, name: K, raw: RawParams[K
 
 // Rate and burst are single values in the model; a sweep crosses several, each checked alone.
 function listOf<K extends 'rate' | 'burst'>(flag: string, name: K, raw: string): Array<Params[K]> {
-  const items = raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
+  let items: string[];
+  try {
+    items = splitList(name, raw, name === 'rate' ? '2,10' : '1,3');
+  } catch (error) {
+    throw new UsageError(`--${flag}${(error as ParamError).message.slice(name.length)}`);
+  }
   if (items.length === 0)
     throw new UsageError(
       `--${flag}: empty: give one or more values, e.g. --${flag} ${name === 'rate' ? '2,10' : '1,3'}`,
