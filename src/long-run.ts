@@ -5,6 +5,7 @@
  * until its first failure), the long run itself, and a timeline sampled while it ran.
  */
 import { newRecordId, readRecords, writeRecord, type RecordBase } from './records';
+import { watchMachineLoad } from './machine-load';
 import { runMeta } from './meta';
 import { REPRODUCER } from './reproducer';
 import { runScenario, zeroFailureBlockers, type ScenarioRecord, type ScenarioSpec } from './scenario';
@@ -67,6 +68,7 @@ export interface LongRunOptions {
 export async function runLongRun(options: LongRunOptions = {}): Promise<{ record: LongRunRecord; file: string }> {
   const duration = options.duration ?? LONG_RUN_DURATION_MS;
   const startedAt = new Date().toISOString();
+  const machineLoad = watchMachineLoad();
   const say = options.onStatus ?? (() => {});
   const controlDuration = options.controlDuration ?? CONTROL_DURATION_MS;
   say(`control: deflate on, up to ${controlDuration / 1000} s, stopping at the first failure`);
@@ -106,6 +108,7 @@ export async function runLongRun(options: LongRunOptions = {}): Promise<{ record
     // A shorter send window than the standard one (a test, a trial) is marked as such.
     quick: duration < LONG_RUN_DURATION_MS,
     meta: runMeta(),
+    machineLoad: machineLoad.finish(),
     control: control,
     run: run,
     timeline: timeline,

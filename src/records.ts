@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { dataDir } from './paths';
+import type { MachineLoad } from './machine-load';
 import type { RunMeta } from './meta';
 
 export const RECORD_SCHEMA = 1;
@@ -21,6 +22,8 @@ export interface RecordBase {
   endedAt: string;
   quick: boolean;
   meta: RunMeta;
+  /** How busy the machine was around the run; absent in records made before it was kept. */
+  machineLoad?: MachineLoad;
 }
 
 /** A file the reader could not use, and why. */

@@ -13,6 +13,7 @@ import { checkFault, injectFault, type Fault, type FaultOutcome } from './faults
 import { runLoad, type LoadResult, type LoadSpec } from './load';
 import { CONNECT_DEADLINE_MS, sleep } from './timing';
 import type { LoadReply, LoadRequest } from './loadgen';
+import { watchMachineLoad } from './machine-load';
 import { runMeta } from './meta';
 import { countErrors, instrument, type ErrorCount } from './observe/instrument';
 import { positiveControls, WireObserver, type Controls, type Handshake, type WireCounts } from './observe/wire';
@@ -271,6 +272,7 @@ function emptyLoad(): LoadResult {
 /** Runs one scenario, bounded in time; always tears down; returns (and by default writes) its record. */
 export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions = {}): Promise<ScenarioRecord> {
   const startedAt = new Date().toISOString();
+  const machineLoad = watchMachineLoad();
   if (spec.fault) checkFault(spec.fault, spec);
   const stack = loadStack(spec.stack);
   const server = await stack.createServer({
@@ -413,6 +415,7 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
     endedAt: new Date().toISOString(),
     quick: options.quick ?? false,
     meta: runMeta(),
+    machineLoad: machineLoad.finish(),
     spec,
     stack: { versions: stack.versions, addons: stack.addons },
     server: server.settings,

@@ -17,6 +17,8 @@ import { parseDuration, UnitError } from '../units';
 
 /** Exit status for input the user must fix. */
 export const EXIT_BAD_INPUT = 2;
+/** Exit status when a recorder refuses to write committed data on a busy machine. */
+export const EXIT_BUSY = 3;
 
 /** Thrown for a malformed command line (unknown flag, missing value); the message says what to do. */
 export class UsageError extends Error {}

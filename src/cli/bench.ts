@@ -10,7 +10,9 @@ import { benchReport, type ReportTiming } from '../bench/report-timing';
 import { benchSearch } from '../bench/search-bench';
 import { textTable } from '../display';
 import { runMeta } from '../meta';
-import { NODE_MODULES } from '../paths';
+import { ALLOW_BUSY_FLAG, assertQuietMachine, BusyMachineError, watchMachineLoad } from '../machine-load';
+import { dataDir, NODE_MODULES } from '../paths';
+import { EXIT_BAD_INPUT, EXIT_BUSY } from './args';
 import { newRecordId, writeRecord, type RecordBase } from '../records';
 import { formatDuration } from '../units';
 
@@ -18,9 +20,11 @@ import { formatDuration } from '../units';
 const SEARCH_LITERAL = 'transport error';
 const SEARCH_REGEX = 'invalid (compressed data|distance code)';
 
-const USAGE = `usage: npm run bench -- [--skip-report] [--quick-report-only]
+const USAGE = `usage: npm run bench -- [--skip-report] [--quick-report-only] [${ALLOW_BUSY_FLAG}]
   --skip-report        leave out the report timings (they run the whole report, quick and full)
-  --quick-report-only  time the quick report but not the full one`;
+  --quick-report-only  time the quick report but not the full one
+  ${ALLOW_BUSY_FLAG}         record even when the 1-min load average is above half the cores
+Records go to <data dir>/bench/. Into data/ it refuses to start on a busy machine (exit ${EXIT_BUSY}).`;
 
 interface BenchRecord extends RecordBase {
   kind: 'bench';
@@ -47,18 +51,35 @@ function reportRows(timing: ReportTiming) {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      'skip-report': { type: 'boolean' },
-      'quick-report-only': { type: 'boolean' },
-      help: { type: 'boolean' },
-    },
-  });
+  let values;
+  try {
+    values = parseArgs({
+      options: {
+        'skip-report': { type: 'boolean' },
+        'quick-report-only': { type: 'boolean' },
+        'allow-busy': { type: 'boolean' },
+        help: { type: 'boolean' },
+      },
+    }).values;
+  } catch (error) {
+    console.error(`npm run bench: ${(error as Error).message.split('\n')[0]}: see npm run bench -- --help`);
+    process.exitCode = EXIT_BAD_INPUT;
+    return;
+  }
   if (values.help) {
     console.log(USAGE);
     return;
   }
+  try {
+    assertQuietMachine(dataDir(), values['allow-busy'] ?? false);
+  } catch (error) {
+    if (!(error instanceof BusyMachineError)) throw error;
+    console.error(`npm run bench: ${error.message}`);
+    process.exitCode = EXIT_BUSY;
+    return;
+  }
   const startedAt = new Date().toISOString();
+  const machineLoad = watchMachineLoad();
   const results: Record<string, unknown> = {};
   const summary: Array<{ figure: string; value: string; goal: string }> = [];
 
@@ -130,6 +151,7 @@ async function main(): Promise<void> {
     endedAt: new Date().toISOString(),
     quick: false,
     meta,
+    machineLoad: machineLoad.finish(),
     results,
   };
   console.log(`\nrecorded ${await writeRecord(record)}`);

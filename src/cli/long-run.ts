@@ -10,12 +10,15 @@ import { dataDir } from '../paths';
 import { assertWritable, DataDirError } from '../records';
 import { LONG_RUN_DURATION_MS, runLongRun } from '../long-run';
 import { formatDuration, parseDuration, UnitError } from '../units';
-import { EXIT_BAD_INPUT } from './args';
+import { EXIT_BAD_INPUT, EXIT_BUSY } from './args';
+import { assertQuietMachine, BusyMachineError } from '../machine-load';
 
 const USAGE = [
-  'usage: npm run long-run -- [--duration 16min] [--data-dir DIR]',
+  'usage: npm run long-run -- [--duration 16min] [--data-dir DIR] [--allow-busy]',
   `  --duration   the deflate-off send window (default ${formatDuration(LONG_RUN_DURATION_MS)}; the claim needs at least 15min)`,
   '  --data-dir   where to record (default: data/, or DEFLATE_LAB_DATA_DIR); the record goes into its long-run/',
+  '  --allow-busy record even when the 1-min load average is above half the cores',
+  `Into data/ it refuses to start on a busy machine (exit ${EXIT_BUSY}).`,
 ].join('\n');
 
 function fail(line: string): number {
@@ -24,11 +27,16 @@ function fail(line: string): number {
 }
 
 async function main(argv: string[]): Promise<number> {
-  let values: { duration?: string; 'data-dir'?: string; help?: boolean };
+  let values: { duration?: string; 'data-dir'?: string; 'allow-busy'?: boolean; help?: boolean };
   try {
     values = parseArgs({
       args: argv,
-      options: { duration: { type: 'string' }, 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        duration: { type: 'string' },
+        'data-dir': { type: 'string' },
+        'allow-busy': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
     }).values;
   } catch (error) {
@@ -54,6 +62,13 @@ async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof DataDirError) return fail(error.message);
     throw error;
+  }
+  try {
+    assertQuietMachine(dir, values['allow-busy'] ?? false);
+  } catch (error) {
+    if (!(error instanceof BusyMachineError)) throw error;
+    fail(error.message);
+    return EXIT_BUSY;
   }
   const say = (line: string) => process.stderr.write(`long-run: ${line}\n`);
   say(`2015 stack, deflate off, ${formatDuration(duration)}; recording into ${path.join(dir, 'long-run')}`);

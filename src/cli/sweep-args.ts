@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { ParamError, resolveParams, splitList, type Params, type RawParams } from '../params';
 import { overrideGrid, SWEEP_GRIDS, type GridName, type SweepGrid } from '../sweep/grid';
-import { usageError, UsageError } from './args';
+import { EXIT_BUSY, usageError, UsageError } from './args';
 
 /** `npm run sweep -- --help`. */
 export const SWEEP_USAGE = [
@@ -22,7 +22,8 @@ export const SWEEP_USAGE = [
   '  --fresh          measure every run again',
   '  --retry-failed   measure again the runs recorded as failed',
   '  --dry-run        print the plan (runs planned, to do, skipped) and stop',
-  'Records go to <data dir>/sweep/ (data/, or DEFLATE_LAB_DATA_DIR).',
+  '  --allow-busy     record even when the 1-min load average is above half the cores',
+  `Records go to <data dir>/sweep/ (data/, or DEFLATE_LAB_DATA_DIR). Into data/ the sweep refuses to start on a busy machine (exit ${EXIT_BUSY}).`,
 ].join('\n');
 
 /** A parsed sweep command line. */
@@ -32,6 +33,7 @@ export interface SweepArgs {
   fresh: boolean;
   retryFailed: boolean;
   dryRun: boolean;
+  allowBusy: boolean;
 }
 
 // The model's parameters a sweep takes from the command line, by flag.
@@ -55,6 +57,7 @@ const OPTIONS = {
   fresh: { type: 'boolean' },
   'retry-failed': { type: 'boolean' },
   'dry-run': { type: 'boolean' },
+  'allow-busy': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies Record<string, { type: 'string' | 'boolean'; short?: string }>;
 
@@ -119,5 +122,6 @@ export function parseSweepArgs(argv: readonly string[]): SweepArgs {
     fresh: values.fresh === true,
     retryFailed: values['retry-failed'] === true,
     dryRun: values['dry-run'] === true,
+    allowBusy: values['allow-busy'] === true,
   };
 }

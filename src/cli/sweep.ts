@@ -9,7 +9,8 @@ import { DataDirError, assertWritable } from '../records';
 import { dataDir } from '../paths';
 import { planSweep, runSweep, SWEEP_KIND, SESSION_KIND } from '../sweep/run';
 import { formatBytes, formatDuration } from '../units';
-import { EXIT_BAD_INPUT, UsageError } from './args';
+import { EXIT_BAD_INPUT, EXIT_BUSY, UsageError } from './args';
+import { assertQuietMachine, BusyMachineError } from '../machine-load';
 import { parseSweepArgs, SWEEP_USAGE } from './sweep-args';
 import { ParamError } from '../params';
 import { formatNumber } from '../html';
@@ -30,6 +31,15 @@ async function main(argv: readonly string[]): Promise<number> {
     if (!(error instanceof UsageError || error instanceof ParamError || error instanceof DataDirError)) throw error;
     process.stderr.write(`npm run sweep: ${error.message}\n`);
     return EXIT_BAD_INPUT;
+  }
+  if (!args.help && !args.dryRun) {
+    try {
+      assertQuietMachine(dataDir(), args.allowBusy);
+    } catch (error) {
+      if (!(error instanceof BusyMachineError)) throw error;
+      process.stderr.write(`npm run sweep: ${error.message}\n`);
+      return EXIT_BUSY;
+    }
   }
   if (args.help) {
     process.stdout.write(`${SWEEP_USAGE}\n`);

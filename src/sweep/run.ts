@@ -5,6 +5,7 @@
  * writes one session record saying what this invocation did.
  */
 import { progress } from '../display';
+import { watchMachineLoad } from '../machine-load';
 import { runMeta } from '../meta';
 import { newRecordId, readRecords, writeRecord, type RecordBase } from '../records';
 import { dataDir } from '../paths';
@@ -129,6 +130,7 @@ async function measure(
   onNote: (note: string) => void,
 ): Promise<SweepRecord> {
   const startedAt = new Date().toISOString();
+  const machineLoad = watchMachineLoad();
   const t0 = performance.now();
   let scenario: ScenarioRecord | null = null;
   let error: string | undefined;
@@ -151,6 +153,7 @@ async function measure(
     endedAt: new Date().toISOString(),
     quick: quick,
     meta: runMeta(),
+    machineLoad: machineLoad.finish(),
     key: run.key,
     grid: grid.name,
     cell: run.cell,
