@@ -4,11 +4,12 @@
  * in a forked load generator (src/loadgen.ts), with the same code.
  */
 import { runBrowserLoad, type BrowserRun } from './clients/browser';
+import type { DeflateContext } from './clients/deflate-sender';
 import { FragmentingClient } from './clients/fragmenting';
 import { SocketIoClient } from './clients/socketio';
 import type { AppClient, ClientDisconnect, ClientKind, FrameAck } from './clients/types';
 import type { PayloadKind, StackName } from './params';
-import { payload, VARIANTS } from './payloads';
+import { payload, variantCount } from './payloads';
 import { loadStack } from './stacks';
 import { connected, CONNECT_DEADLINE_MS, drain, tickFor } from './timing';
 
@@ -26,6 +27,8 @@ export interface LoadSpec {
   seed: number;
   /** Client `browser` only: chat pages sending short text at the same rate beside the `clients` pages. */
   chatPages?: number;
+  /** Client `fragmenting` only: how it compresses (default per-message, prepared; `kept` compresses inline as Chromium does). */
+  context?: DeflateContext;
 }
 
 /** A session starting, as the client saw it. */
@@ -42,10 +45,21 @@ export interface LoadResult {
   /** When the drain ended and teardown began: disconnects after this are the clients' own. */
   drainEndedAt: number;
   endedAt: number;
+  /** Frames the schedule called for: every tick that ran or was missed, times the burst. */
+  nominal: number;
+  /** Ticks that came a whole period late or more, their frames never emitted (a generator too busy for its load). */
+  ticksMissed: number;
   /** Frames handed to a connected client. */
   sent: number;
+  /**
+   * Frames whose every WebSocket frame was written to the socket; null for clients that cannot
+   * tell (the stacks' own socket.io clients and Chromium pages buffer inside the library).
+   */
+  handed: number | null;
   /** Ticks' frames not sent because the client was offline or its send backlog full. */
   notSent: number;
+  /** Of `notSent`, those a connected client refused because its socket's send backlog was full. */
+  backlogFull: number;
   acked: number;
   /** Acks in which the server reported a checksum mismatch. */
   ackedCorrupt: number;
@@ -62,7 +76,14 @@ export interface LoadResult {
 function makeClient(spec: LoadSpec, label: string, url: string): AppClient {
   const stack = loadStack(spec.stack);
   if (spec.client === 'fragmenting') {
-    return new FragmentingClient({ label, url, eio: stack.eio, fragmentSize: spec.fragmentSize, reconnect: true });
+    return new FragmentingClient({
+      label,
+      url,
+      eio: stack.eio,
+      fragmentSize: spec.fragmentSize,
+      reconnect: true,
+      context: spec.context,
+    });
   }
   return new SocketIoClient(label, stack, url, true);
 }
@@ -74,20 +95,27 @@ function makeClient(spec: LoadSpec, label: string, url: string): AppClient {
 export async function runLoad(
   spec: LoadSpec,
   url: string,
-  onTick?: (sent: number, acked: number) => void,
+  onTick?: (sent: number, acked: number, handed: number | null) => void,
   stop?: AbortSignal,
 ): Promise<LoadResult> {
   if (spec.client === 'browser') return runBrowserLoad(spec, url, onTick, stop);
   if (spec.chatPages)
     throw new Error(`chatPages is for client 'browser' (got client '${spec.client}'): remove it or use the browser`);
   // Payloads are made before the clock starts: a 4 MiB picture takes a moment to encode.
-  const variants = Array.from({ length: VARIANTS }, (_, v) => payload(spec.payload, spec.frameSize, spec.seed, v));
+  const variants = Array.from({ length: variantCount(spec.frameSize) }, (_, v) =>
+    payload(spec.payload, spec.frameSize, spec.seed, v),
+  );
+  const tellsHanded = spec.client === 'fragmenting';
   const result: LoadResult = {
     startedAt: 0,
     sendEndedAt: 0,
     drainEndedAt: 0,
     endedAt: 0,
+    nominal: 0,
+    ticksMissed: 0,
     sent: 0,
+    backlogFull: 0,
+    handed: tellsHanded ? 0 : null,
     notSent: 0,
     acked: 0,
     ackedCorrupt: 0,
@@ -108,27 +136,42 @@ export async function runLoad(
         `clients did not connect to ${url} within ${CONNECT_DEADLINE_MS} ms (${clients.filter((c) => c.connected).length}/${clients.length} connected)`,
     );
 
+    // Compressing a 4 MiB picture takes about 0.1 s: done now, not inside the send window.
+    for (const client of clients) client.prepare?.(variants.map((p) => p.data));
     result.startedAt = Date.now();
     let seq = 0;
     const tick = (client: AppClient) => {
       for (let b = 0; b < spec.burst; b++) {
         const n = seq++;
-        const p = variants[n % VARIANTS];
+        const p = variants[n % variants.length];
         const sentAt = performance.now();
+        const online = client.connected;
         const meta = { client: client.label, seq: n, crc: p.crc, length: p.length };
-        const queued = client.emitFrame(meta, p.data, (ack: FrameAck) => {
-          result.acked++;
-          if (!ack.ok) result.ackedCorrupt++;
-          result.rtt.push(performance.now() - sentAt);
-        });
+        const queued = client.emitFrame(
+          meta,
+          p.data,
+          (ack: FrameAck) => {
+            result.acked++;
+            if (!ack.ok) result.ackedCorrupt++;
+            result.rtt.push(performance.now() - sentAt);
+          },
+          (handed) => {
+            if (handed && result.handed !== null) result.handed++;
+          },
+        );
         if (queued) {
           result.sent++;
           result.payloadBytes += p.length;
-        } else result.notSent++;
+        } else {
+          result.notSent++;
+          if (online) result.backlogFull++;
+        }
       }
-      onTick?.(result.sent, result.acked);
+      onTick?.(result.sent, result.acked, result.handed);
     };
-    await tickFor(clients, spec.rate, spec.duration, tick, stop);
+    const ticks = await tickFor(clients, spec.rate, spec.duration, tick, stop);
+    result.ticksMissed = ticks.missed;
+    result.nominal = (ticks.ran + ticks.missed) * spec.burst;
     result.sendEndedAt = Date.now();
     await drain(
       () => result.acked,

@@ -9,7 +9,7 @@ export type LoadRequest = { type: 'start'; spec: LoadSpec; url: string } | { typ
 
 /** Child → parent messages. */
 export type LoadReply =
-  | { type: 'tick'; sent: number; acked: number }
+  | { type: 'tick'; sent: number; acked: number; handed: number | null }
   | { type: 'done'; result: LoadResult }
   | { type: 'failed'; error: string };
 
@@ -27,11 +27,11 @@ if (require.main === module) {
     runLoad(
       request.spec,
       request.url,
-      (sent, acked) => {
+      (sent, acked, handed) => {
         const now = Date.now();
         if (now - lastTick >= TICK_EVERY_MS) {
           lastTick = now;
-          send({ type: 'tick', sent, acked });
+          send({ type: 'tick', sent, acked, handed });
         }
       },
       stop.signal,

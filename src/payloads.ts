@@ -10,8 +10,20 @@ import jpeg from 'jpeg-js';
 import type { PayloadKind } from './params';
 import { KiB } from './params';
 
-/** Distinct pictures a client cycles through, like a canvas that changes between frames. */
-export const VARIANTS = 4;
+/** The fewest distinct pictures a client cycles through, like a canvas that changes between frames. */
+const MIN_VARIANTS = 4;
+/** deflate's largest window: a compressor that keeps its context can match anything this far back. */
+const DEFLATE_WINDOW = 32 * KiB;
+
+/**
+ * How many distinct payloads a client cycles through at `size`: at least 4, and enough that no
+ * payload recurs within deflate's 32 KiB window, so a compressor that keeps its context between
+ * messages cannot shrink a small frame by matching its previous copy (4 variants of 1 KiB
+ * compressed 16–55× that way).
+ */
+export function variantCount(size: number): number {
+  return Math.max(MIN_VARIANTS, Math.ceil(DEFLATE_WINDOW / Math.max(1, size)) + 1);
+}
 const DATA_URL_PREFIX = 'data:image/png;base64,';
 // Above this, the picture stays this big and a padding chunk of seeded noise makes up the size:
 // encoding a 64 MiB noise image would take longer than most runs.
@@ -172,10 +184,10 @@ const cache = new Map<string, Payload>();
 
 /** The payload of a kind and size for a seed and variant (cached: generation can take a moment). */
 export function payload(kind: PayloadKind, size: number, seed: number, variant: number): Payload {
-  const key = `${kind}/${size}/${seed}/${variant % VARIANTS}`;
+  const v = variant % variantCount(size);
+  const key = `${kind}/${size}/${seed}/${v}`;
   let made = cache.get(key);
   if (!made) {
-    const v = variant % VARIANTS;
     const data =
       kind === 'png'
         ? pngOfSize(size, seed, v)

@@ -14,6 +14,7 @@ import { runLoad, type LoadResult, type LoadSpec } from './load';
 import { CONNECT_DEADLINE_MS, sleep } from './timing';
 import type { LoadReply, LoadRequest } from './loadgen';
 import { watchMachineLoad } from './machine-load';
+import { CountTimeline, READ_GRACE_MS, saturationReasons, type OfferedLoad } from './offered-load';
 import { runMeta } from './meta';
 import { countErrors, instrument, type ErrorCount } from './observe/instrument';
 import { positiveControls, WireObserver, type Controls, type Handshake, type WireCounts } from './observe/wire';
@@ -88,6 +89,10 @@ export interface ScenarioResult {
   failures: number;
   /** ms from the start of sending to the first failure; null when none. */
   firstFailureMs: number | null;
+  /** The load, counted at each step from the schedule to the ack; absent in records made before it was counted. */
+  offered?: OfferedLoad;
+  /** Why the run fell short of its load (src/offered-load.ts); empty when it met it. Absent in older records. */
+  saturation?: string[];
   /** Distinct server sessions (a reconnect makes a new one). */
   sessions: number;
   ackRttMs: { p50: number | null; p99: number | null; n: number };
@@ -159,6 +164,8 @@ class ServerSide {
   firstCorruptAt: number | undefined;
   readonly sessions = new Set<string>();
   readonly disconnects: ServerDisconnect[] = [];
+  /** Called at every disconnect and at the first corrupted frame, as it happens. */
+  onFailure?: () => void;
 
   /** Waits (at most `ms`) until every session has ended. */
   async settle(ms: number): Promise<void> {
@@ -178,6 +185,7 @@ class ServerSide {
       });
       socket.on('disconnect', (reason: string) => {
         this.disconnects.push({ t: Date.now(), sid, reason, error: closeError });
+        this.onFailure?.();
       });
       socket.on(
         'frame',
@@ -188,7 +196,10 @@ class ServerSide {
           if (ok) this.verified++;
           else {
             this.corrupted++;
-            this.firstCorruptAt ??= Date.now();
+            if (this.firstCorruptAt === undefined) {
+              this.firstCorruptAt = Date.now();
+              this.onFailure?.();
+            }
           }
           if (typeof ack === 'function') ack({ seq: meta?.seq, ok });
         },
@@ -201,7 +212,7 @@ class ServerSide {
 function forkLoad(
   spec: LoadSpec,
   url: string,
-  onTick: (sent: number) => void,
+  onTick: (sent: number, acked: number, handed: number | null) => void,
   stop: AbortSignal,
   limitMs: number,
   onChild?: (child: ChildProcess) => void,
@@ -224,7 +235,7 @@ function forkLoad(
       fn();
     };
     child.on('message', (reply: LoadReply) => {
-      if (reply.type === 'tick') onTick(reply.sent);
+      if (reply.type === 'tick') onTick(reply.sent, reply.acked, reply.handed);
       else if (reply.type === 'done') finish(() => resolve(reply.result));
       else finish(() => reject(new Error(`load generator: ${reply.error}`)));
     });
@@ -258,8 +269,12 @@ function emptyLoad(): LoadResult {
     sendEndedAt: 0,
     drainEndedAt: 0,
     endedAt: 0,
+    nominal: 0,
+    ticksMissed: 0,
     sent: 0,
+    handed: null,
     notSent: 0,
+    backlogFull: 0,
     acked: 0,
     ackedCorrupt: 0,
     rtt: [],
@@ -304,10 +319,15 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
     duration: spec.duration,
     seed: spec.seed,
     chatPages: spec.chatPages,
+    context: spec.context,
   };
   const limitMs = hardLimitMs(spec.duration);
   const stop = new AbortController();
   let sentSoFar = 0;
+  // Sampled as the run goes, to read both counts off at the first failure once it is known.
+  const handedTimeline = new CountTimeline();
+  const readTimeline = new CountTimeline();
+  serverSide.onFailure = () => readTimeline.record(Date.now(), serverSide.delivered);
   let load: LoadResult = emptyLoad();
   let runError: string | undefined;
   // Counts the errors zlib hands to the server's decompress callback; restored after the run.
@@ -324,10 +344,12 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
   const progress = setInterval(() => {
     const failures = failuresNow();
     if (failures > 0 && spec.stopOnFirstFailure) stop.abort();
+    readTimeline.record(Date.now(), serverSide.delivered);
     options.onProgress?.({ elapsedMs: Date.now() - t0, sent: sentSoFar, delivered: serverSide.delivered, failures });
   }, PROGRESS_EVERY_MS);
-  const onTick = (sent: number) => {
+  const onTick = (sent: number, _acked: number, handed: number | null) => {
     sentSoFar = sent;
+    handedTimeline.record(Date.now(), handed ?? sent);
     fault?.sendingStarted();
   };
   try {
@@ -365,6 +387,24 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
   ];
   const wireTotals = wire.totals();
   const handshakes = wire.handshakes();
+  const firstFailureAt = failureTimes.length > 0 ? Math.min(...failureTimes) : undefined;
+  const offered: OfferedLoad = {
+    nominal: load.nominal,
+    ticksMissed: load.ticksMissed,
+    sent: load.sent,
+    offline: load.notSent - load.backlogFull,
+    backlogFull: load.backlogFull,
+    handed: load.handed,
+    serverRead: serverSide.delivered,
+    acked: load.acked,
+    atFirstFailure:
+      firstFailureAt === undefined
+        ? null
+        : {
+            handed: handedTimeline.at(firstFailureAt - READ_GRACE_MS),
+            serverRead: readTimeline.at(firstFailureAt),
+          },
+  };
   const sortedRtt = [...load.rtt].sort((a, b) => a - b);
   const result: ScenarioResult = {
     status: runError ? 'failed' : 'completed',
@@ -387,7 +427,9 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
     serverReasons: countBy(serverSide.disconnects, (d) => d.reason),
     zlibErrors: countErrors(decompress.errors()),
     failures: serverFailures.length + clientFailures.length + serverSide.corrupted,
-    firstFailureMs: failureTimes.length > 0 ? Math.min(...failureTimes) - sendStart : null,
+    firstFailureMs: firstFailureAt === undefined ? null : firstFailureAt - sendStart,
+    offered: offered,
+    saturation: saturationReasons(offered),
     sessions: serverSide.sessions.size,
     ackRttMs: {
       p50: sortedRtt.length ? quantileSorted(sortedRtt, 0.5) : null,

@@ -8,9 +8,19 @@ export const CONNECT_DEADLINE_MS = 15_000;
 /** After the last send, acks are awaited until all are in or none has come for this long. */
 export const DRAIN_STALL_MS = 3_000;
 
+/** What a tick schedule did: ticks that ran, and ticks lost because the event loop was busy past them. */
+export interface TickCounts {
+  ran: number;
+  missed: number;
+}
+
 /**
  * Calls `tick(client)` every 1/rate s for each client, the clients a fraction of a period apart
  * (as independent pages would), until `duration` has passed or `stop` aborts; no timer outlives it.
+ * Each tick is due at a fixed time from the start (no drift however late a callback runs). A tick
+ * that runs a whole period or more late has overrun the ticks due meanwhile: those are counted as
+ * missed, not made up, so a generator too busy to keep its schedule shows it rather than hiding it
+ * in a shorter run.
  */
 export async function tickFor<C>(
   clients: readonly C[],
@@ -18,25 +28,34 @@ export async function tickFor<C>(
   duration: number,
   tick: (client: C) => void,
   stop?: AbortSignal,
-): Promise<void> {
+): Promise<TickCounts> {
   const period = 1000 / rate;
-  const timers: NodeJS.Timeout[] = [];
+  const start = performance.now();
+  const timers = new Set<NodeJS.Timeout>();
+  const counts: TickCounts = { ran: 0, missed: 0 };
+  const schedule = (client: C, due: number) => {
+    if (due >= duration) return;
+    const timer = setTimeout(
+      () => {
+        timers.delete(timer);
+        // Timers may fire a fraction of a millisecond early: only a whole period late loses ticks.
+        const lost = Math.max(0, Math.floor((performance.now() - start - due) / period));
+        counts.missed += lost;
+        counts.ran++;
+        tick(client);
+        schedule(client, due + (lost + 1) * period);
+      },
+      Math.max(0, due - (performance.now() - start)),
+    );
+    timers.add(timer);
+  };
   try {
-    for (const [i, client] of clients.entries()) {
-      timers.push(
-        setTimeout(
-          () => {
-            tick(client);
-            timers.push(setInterval(() => tick(client), period));
-          },
-          (period * i) / clients.length,
-        ),
-      );
-    }
+    for (const [i, client] of clients.entries()) schedule(client, (period * i) / clients.length);
     await sleep(duration, stop);
   } finally {
     for (const timer of timers) clearTimeout(timer);
   }
+  return counts;
 }
 
 /** Resolves after `ms`, or at once when `stop` aborts. */

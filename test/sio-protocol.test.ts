@@ -13,6 +13,8 @@ import {
   connectPacket,
   ENGINE,
   encodeEvent,
+  payloadPart,
+  type EventMessage,
   parseIncoming,
   websocketUrl,
   type EioRevision,
@@ -80,6 +82,11 @@ function serverParsers(stack: '2015' | 'today'): ServerParsers {
 
 const PARSERS: Record<EioRevision, ServerParsers> = { 3: serverParsers('2015'), 4: serverParsers('today') };
 
+/** The messages as they cross the wire: text messages as strings, binary ones as Buffers. */
+function onWire(messages: EventMessage[]): Array<string | Buffer> {
+  return messages.map((m) => (m.binary ? Buffer.concat(m.parts) : Buffer.concat(m.parts).toString()));
+}
+
 test('the parsers are the ones the 2015 and today servers load', () => {
   assert.deepEqual(PARSERS[3].versions, { engine: '1.2.2', socket: '2.2.4' });
   assert.deepEqual(PARSERS[4].versions, { engine: '5.2.3', socket: '4.2.7' });
@@ -141,12 +148,23 @@ for (const eio of [3, 4] as const) {
     assert.deepEqual(serverDecodes(eio, [connect]), [{ type: CONNECT, nsp: '/' }]);
   });
 
+  test(`EIO ${eio}: an event's payload part is one Buffer a sender can reuse for every emit`, () => {
+    const data = 'data:image/png;base64,QUJD';
+    const payload = payloadPart(eio, data);
+    const [first] = encodeEvent(eio, 'frame', { seq: 1 }, data, 1, payload);
+    const [second] = encodeEvent(eio, 'frame', { seq: 2 }, data, 2, payload);
+    assert.equal(first.parts[1], payload);
+    assert.equal(second.parts[1], payload, 'the same Buffer, not a copy');
+  });
+
   test(`EIO ${eio}: a text event with its ack id decodes to the event, its arguments and the id`, () => {
     const meta = { seq: 41, sentAt: 1_700_000_000_123, label: 'node-1', nested: { sizes: [1, 2, 3] } };
     for (const ackId of [0, 7, 123_456]) {
       const data = `data:image/jpeg;base64,${'QUJD'.repeat(50)} “quoted” é€😀`;
-      const messages = encodeEvent(eio, 'frame', meta, data, ackId);
+      const messages = onWire(encodeEvent(eio, 'frame', meta, data, ackId));
       assert.equal(messages.length, 1, 'one text message');
+      // The parts join into exactly what socket.io's own encoding of the packet is.
+      assert.equal(messages[0], `42${ackId}${JSON.stringify(['frame', meta, data])}`);
       assert.deepEqual(serverDecodes(eio, messages), [
         { type: EVENT, nsp: '/', id: ackId, data: ['frame', meta, data] },
       ]);
@@ -156,7 +174,7 @@ for (const eio of [3, 4] as const) {
   test(`EIO ${eio}: a binary event is a placeholder header and one attachment the server puts back in place`, () => {
     const meta = { seq: 3, bytes: 300 };
     const data = Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 7) & 0xff));
-    const messages = encodeEvent(eio, 'frame', meta, data, 9);
+    const messages = onWire(encodeEvent(eio, 'frame', meta, data, 9));
     assert.equal(messages.length, 2, 'a text header and a binary attachment');
     const [header, attachment] = messages;
     assert.equal(typeof header, 'string');

@@ -125,7 +125,7 @@ function pageConfigs(spec: LoadSpec): PageConfig[] {
 export async function runBrowserLoad(
   spec: LoadSpec,
   url: string,
-  onTick?: (sent: number, acked: number) => void,
+  onTick?: (sent: number, acked: number, handed: number | null) => void,
   stop?: AbortSignal,
 ): Promise<LoadResult> {
   if (spec.burst !== 1)
@@ -147,8 +147,13 @@ export async function runBrowserLoad(
     sendEndedAt: 0,
     drainEndedAt: 0,
     endedAt: 0,
+    nominal: 0,
+    ticksMissed: 0,
     sent: 0,
+    // A page's socket.io client buffers inside the library: when its frames reach the socket is not visible.
+    handed: null,
     notSent: 0,
+    backlogFull: 0,
     acked: 0,
     ackedCorrupt: 0,
     rtt: [],
@@ -178,11 +183,12 @@ export async function runBrowserLoad(
         result.payloadBytes += event.length;
         tab.lengths += event.length;
         tab.encodeMs.push(event.encodeMs);
-        onTick?.(result.sent, result.acked);
+        onTick?.(result.sent, result.acked, null);
         break;
       case 'notSent':
         stats.notSent++;
         result.notSent++;
+        if (tab.online) result.backlogFull++;
         break;
       case 'ack':
         stats.acked++;
@@ -290,6 +296,10 @@ export async function runBrowserLoad(
       ),
     );
     result.sendEndedAt = Date.now();
+    // The pages' own timers are not visible from here: what the schedule called for over the
+    // window, less what the pages sent or counted as not sent, is what their timers missed.
+    result.nominal = Math.round((tabs.length * spec.rate * (result.sendEndedAt - result.startedAt)) / 1000);
+    result.ticksMissed = Math.max(0, result.nominal - result.sent - result.notSent);
     summaries.forEach((summary: PageSummary, i) => {
       tabs[i].stats.maxBacklog = summary.maxBacklog;
       tabs[i].stats.canvas = summary.canvas;

@@ -1,8 +1,16 @@
 /**
  * Sending messages the way Chromium does under permessage-deflate: each message compressed with
- * the negotiated parameters (one deflate stream per connection, context kept between messages
- * unless `client_no_context_takeover` was agreed), then split into an RSV1 first frame and
- * continuation frames of `fragmentSize` bytes, written straight to the socket in order.
+ * the negotiated parameters, then split into an RSV1 first frame and continuation frames of
+ * `fragmentSize` bytes, written straight to the socket in order.
+ *
+ * Two ways to compress (DeflateContext). `kept` is Chromium's: one deflate stream per connection,
+ * context kept between messages unless `client_no_context_takeover` was agreed, every message
+ * compressed as it is sent. `per-message` compresses every message alone, from an empty window,
+ * and a message's large constant parts (a picture sent again and again) once: zlib deflates data
+ * URLs at about 45 MiB/s on one core and the server inflates them at about 200 MiB/s, so a
+ * generator that compresses inline cannot load a server to its capacity, while replaying prepared
+ * compressed bytes costs it only socket writes. A per-message message is still valid under context
+ * takeover: a peer may keep its window, but nothing obliges the sender to refer back into it.
  *
  * ws 8 does the handshake and everything else on the connection; only outgoing data frames are
  * written here, because ws's send() compresses each piece it is given separately and cannot split
@@ -17,9 +25,17 @@ import { fragmentMessage } from './frames';
 /** The compressor a connection's negotiated permessage-deflate parameters call for. */
 export interface MessageDeflate {
   stream: zlib.DeflateRaw;
+  /** The window the server allows the client (`client_max_window_bits`), at least zlib's 9. */
+  windowBits: number;
   /** `client_no_context_takeover` was agreed: the window starts empty for every message. */
   resetEachMessage: boolean;
 }
+
+/** How a sender compresses: one stream kept across messages (as Chromium), or each message alone from prepared parts. */
+export type DeflateContext = 'kept' | 'per-message';
+
+/** A message as parts whose concatenation is the message; a part reused across messages is compressed once. */
+export type MessageParts = readonly Buffer[];
 
 /** The compressor for a server's `Sec-WebSocket-Extensions` answer; undefined when deflate was not accepted. */
 export function deflateFromAnswer(answer: string | undefined): MessageDeflate | undefined {
@@ -35,9 +51,10 @@ export function deflateFromAnswer(answer: string | undefined): MessageDeflate | 
       return [key, value];
     }),
   );
-  const bits = Number(params.get('client_max_window_bits') ?? 15) || 15;
+  const windowBits = Math.max(9, Number(params.get('client_max_window_bits') ?? 15) || 15);
   return {
-    stream: zlib.createDeflateRaw({ windowBits: Math.max(9, bits), memLevel: 8 }),
+    stream: zlib.createDeflateRaw({ windowBits: windowBits, memLevel: 8 }),
+    windowBits: windowBits,
     resetEachMessage: params.has('client_no_context_takeover'),
   };
 }
@@ -71,11 +88,46 @@ export function compressMessage(deflate: MessageDeflate, body: Buffer): Promise<
       detach();
       let out = Buffer.concat(chunks);
       // permessage-deflate drops the 00 00 ff ff tail of each sync flush (RFC 7692 7.2.1).
-      if (out.length >= 4 && out.readUInt32BE(out.length - 4) === 0x0000ffff) out = out.subarray(0, out.length - 4);
+      if (out.length >= 4 && out.readUInt32BE(out.length - 4) === SYNC_FLUSH_TAIL)
+        out = out.subarray(0, out.length - 4);
       if (deflate.resetEachMessage) deflate.stream.reset();
       resolve(out);
     });
   });
+}
+
+// A sync flush ends every compressed segment on a byte boundary with an empty stored block
+// (00 00 ff ff), so independently compressed segments concatenate into one valid deflate stream.
+const SYNC_FLUSH_TAIL = 0x0000ffff;
+// Parts at least this long are compressed once per window size and kept (weakly, with the part):
+// the payloads. Shorter ones (a packet header naming the sequence number) are compressed each time.
+const PREPARED_PART_MIN = 256;
+const prepared = new WeakMap<Buffer, Map<number, Buffer>>();
+
+function compressSegment(part: Buffer, windowBits: number): Buffer {
+  return zlib.deflateRawSync(part, { windowBits: windowBits, memLevel: 8, finishFlush: zlib.constants.Z_SYNC_FLUSH });
+}
+
+function preparedSegment(part: Buffer, windowBits: number): Buffer {
+  if (part.length < PREPARED_PART_MIN) return compressSegment(part, windowBits);
+  let byBits = prepared.get(part);
+  if (!byBits) prepared.set(part, (byBits = new Map()));
+  let segment = byBits.get(windowBits);
+  if (!segment) byBits.set(windowBits, (segment = compressSegment(part, windowBits)));
+  return segment;
+}
+
+/**
+ * Compresses one message alone (from an empty window) as permessage-deflate sends it: each part
+ * deflated on its own and sync-flushed, long parts once and then replayed, the segments joined,
+ * and the last flush's 00 00 ff ff tail removed.
+ */
+export function compressAlone(parts: MessageParts, windowBits: number): Buffer {
+  const segments = parts.filter((part) => part.length > 0).map((part) => preparedSegment(part, windowBits));
+  const out = segments.length > 0 ? Buffer.concat(segments) : compressSegment(Buffer.alloc(0), windowBits);
+  return out.length >= 4 && out.readUInt32BE(out.length - 4) === SYNC_FLUSH_TAIL
+    ? out.subarray(0, out.length - 4)
+    : out;
 }
 
 /**
@@ -93,6 +145,7 @@ export class DeflateSender {
   constructor(
     ws: WebSocket,
     private readonly fragmentSize: number,
+    private readonly context: DeflateContext = 'kept',
   ) {
     ws.on('upgrade', (res) => {
       this.deflate = deflateFromAnswer(res.headers['sec-websocket-extensions'] as string | undefined);
@@ -105,6 +158,15 @@ export class DeflateSender {
   /** Whether the handshake accepted permessage-deflate (known once the connection is open). */
   get compressing(): boolean {
     return this.deflate !== undefined;
+  }
+
+  /**
+   * Compresses `parts` now, per-message and when deflate was negotiated (a no-op otherwise), so
+   * that sending them later costs only socket writes: call it before a send window starts.
+   */
+  prepare(parts: readonly Buffer[]): void {
+    if (!this.deflate || this.context !== 'per-message') return;
+    for (const part of parts) preparedSegment(part, this.deflate.windowBits);
   }
 
   /** Messages handed to send() and not yet written. */
@@ -121,7 +183,7 @@ export class DeflateSender {
    * Queues one message; resolves true once all its frames are handed to the socket, false when the
    * connection was not open or ended first. Rejects only if compression fails.
    */
-  send(body: Buffer, opcode: number): Promise<boolean> {
+  send(body: Buffer | MessageParts, opcode: number): Promise<boolean> {
     return this.sendTogether([body], opcode).then((written) => written === 1);
   }
 
@@ -131,14 +193,19 @@ export class DeflateSender {
    * compressing took (as a browser's send backlog does). Resolves with how many were written (all
    * or none); rejects only if compression fails.
    */
-  sendTogether(bodies: readonly Buffer[], opcode: number): Promise<number> {
+  sendTogether(bodies: ReadonlyArray<Buffer | MessageParts>, opcode: number): Promise<number> {
     this.queued += bodies.length;
     const written = this.queue
       .then(async () => {
         if (this.closed || !this.socket || this.socket.destroyed) return 0;
         const deflate = this.deflate;
         const payloads: Buffer[] = [];
-        for (const body of bodies) payloads.push(deflate ? await compressMessage(deflate, body) : body);
+        for (const body of bodies) {
+          const parts = Buffer.isBuffer(body) ? [body] : body;
+          if (!deflate) payloads.push(parts.length === 1 ? parts[0] : Buffer.concat(parts));
+          else if (this.context === 'per-message') payloads.push(compressAlone(parts, deflate.windowBits));
+          else payloads.push(await compressMessage(deflate, parts.length === 1 ? parts[0] : Buffer.concat(parts)));
+        }
         const socket = this.socket;
         if (this.closed || socket.destroyed) return 0;
         socket.cork();

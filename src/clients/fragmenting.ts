@@ -8,9 +8,17 @@
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import { MiB } from '../params';
-import { DeflateSender } from './deflate-sender';
+import { DeflateSender, type DeflateContext, type MessageParts } from './deflate-sender';
 import { OPCODE } from './frames';
-import { connectPacket, ENGINE, encodeEvent, parseIncoming, websocketUrl, type EioRevision } from './sio-protocol';
+import {
+  connectPacket,
+  ENGINE,
+  encodeEvent,
+  parseIncoming,
+  payloadPart,
+  websocketUrl,
+  type EioRevision,
+} from './sio-protocol';
 import type { AppClient, ClientDisconnect, FrameAck, FrameMeta } from './types';
 
 /** Delay before a client reconnects after a disconnect, for every client kind. */
@@ -27,7 +35,15 @@ export interface FragmentingOptions {
   eio: EioRevision;
   fragmentSize: number;
   reconnect: boolean;
+  /** How messages are compressed (default `per-message`: prepared, so the client is not the bottleneck). */
+  context?: DeflateContext;
 }
+
+/** How the fragmenting client compresses unless told otherwise: see DeflateContext. */
+export const DEFAULT_DEFLATE_CONTEXT: DeflateContext = 'per-message';
+// Payload parts kept per client (the JSON text of a picture is as large as the picture): enough
+// for every variant a load cycles through at the smallest sizes.
+const PAYLOAD_PART_CACHE = 64;
 
 // One WebSocket session: a new one (with a new sid) is made on every reconnect.
 class Session {
@@ -46,7 +62,7 @@ class Session {
       perMessageDeflate: true,
       handshakeTimeout: CONNECT_TIMEOUT_MS,
     });
-    this.sender = new DeflateSender(this.ws, options.fragmentSize);
+    this.sender = new DeflateSender(this.ws, options.fragmentSize, options.context ?? DEFAULT_DEFLATE_CONTEXT);
     this.ws.on('message', (data, isBinary) => {
       if (!isBinary) this.onText(data.toString());
     });
@@ -86,10 +102,14 @@ class Session {
     }
   }
 
-  /** Compresses (when negotiated) and writes one message as fragments; order is kept by the sender's queue. */
-  write(body: Buffer, opcode: number): void {
-    this.sender.send(body, opcode).catch((error: Error) => {
+  /**
+   * Compresses (when negotiated) and writes one message as fragments; order is kept by the
+   * sender's queue. Resolves true once all its frames are handed to the socket.
+   */
+  write(body: Buffer | MessageParts, opcode: number): Promise<boolean> {
+    return this.sender.send(body, opcode).catch((error: Error) => {
       if (!this.ended) this.owner.onSessionEnd(this, { reason: 'transport error', detail: error.message });
+      return false;
     });
   }
 
@@ -111,6 +131,7 @@ export class FragmentingClient extends EventEmitter implements AppClient {
   private readonly acks = new Map<number, (ack: FrameAck) => void>();
   private stopped = false;
   private retry?: NodeJS.Timeout;
+  private readonly payloadParts = new Map<string | Buffer, Buffer>();
 
   constructor(private readonly options: FragmentingOptions) {
     super();
@@ -160,16 +181,37 @@ export class FragmentingClient extends EventEmitter implements AppClient {
     if (this.options.reconnect) this.retry = setTimeout(() => this.open(), RECONNECT_DELAY_MS);
   }
 
-  emitFrame(meta: FrameMeta, data: string | Buffer, onAck: (ack: FrameAck) => void): boolean {
+  emitFrame(
+    meta: FrameMeta,
+    data: string | Buffer,
+    onAck: (ack: FrameAck) => void,
+    onHanded?: (handed: boolean) => void,
+  ): boolean {
     const session = this.session;
     if (!session?.connected || session.backlog() > MAX_SEND_BACKLOG) return false;
     const id = this.nextAck++;
     this.acks.set(id, onAck);
-    for (const message of encodeEvent(this.options.eio, 'frame', meta, data, id)) {
-      if (typeof message === 'string') session.write(Buffer.from(message), OPCODE.text);
-      else session.write(message, OPCODE.binary);
-    }
+    const writes = encodeEvent(this.options.eio, 'frame', meta, data, id, this.payloadPart(data)).map((message) =>
+      session.write(message.parts, message.binary ? OPCODE.binary : OPCODE.text),
+    );
+    // Handed once the last of its messages is on the socket; the sender's queue keeps them in order.
+    if (onHanded) void writes[writes.length - 1].then(onHanded);
     return true;
+  }
+
+  /** Prepares the payloads a load will emit (their parts, and their compressed bytes where deflate was negotiated). */
+  prepare(payloads: ReadonlyArray<string | Buffer>): void {
+    this.session?.sender.prepare(payloads.map((data) => this.payloadPart(data)));
+  }
+
+  private payloadPart(data: string | Buffer): Buffer {
+    let part = this.payloadParts.get(data);
+    if (!part) {
+      if (this.payloadParts.size >= PAYLOAD_PART_CACHE) this.payloadParts.clear();
+      part = payloadPart(this.options.eio, data);
+      this.payloadParts.set(data, part);
+    }
+    return part;
   }
 
   async stop(): Promise<void> {

@@ -82,10 +82,26 @@ export function connectPacket(eio: EioRevision): string | undefined {
   return eio === 4 ? `${ENGINE.message}${SOCKET.connect}` : undefined;
 }
 
+/** One WebSocket message of an encoded event, as parts whose concatenation is the message. */
+export interface EventMessage {
+  parts: Buffer[];
+  binary: boolean;
+}
+
+/**
+ * The payload's own bytes in an event, the part every emit of the same payload shares: a string's
+ * JSON text, or a Buffer's binary attachment (revision 3 prefixes binary engine.io messages with
+ * the packet type byte 4; revision 4 sends them raw). Callers may cache it per payload.
+ */
+export function payloadPart(eio: EioRevision, data: string | Buffer): Buffer {
+  if (typeof data === 'string') return Buffer.from(JSON.stringify(data));
+  return eio === 3 ? Buffer.concat([Buffer.from([4]), data]) : data;
+}
+
 /**
  * Encodes `emit(event, meta, data, ack)` as WebSocket messages: one text message, plus one binary
- * message when `data` is a Buffer (socket.io's placeholder convention). Revision 3 prefixes binary
- * engine.io messages with the packet type byte 4; revision 4 sends them raw.
+ * message when `data` is a Buffer (socket.io's placeholder convention). `payload` is the data's
+ * payloadPart(), passed in so a sender can reuse the same Buffer for every emit of it.
  */
 export function encodeEvent(
   eio: EioRevision,
@@ -93,11 +109,16 @@ export function encodeEvent(
   meta: unknown,
   data: string | Buffer,
   ackId: number,
-): Array<string | Buffer> {
+  payload: Buffer = payloadPart(eio, data),
+): EventMessage[] {
   if (typeof data === 'string') {
-    return [`${ENGINE.message}${SOCKET.event}${ackId}${JSON.stringify([event, meta, data])}`];
+    // JSON.stringify([event, meta, data]) with the data's JSON as a part of its own.
+    const head = `${ENGINE.message}${SOCKET.event}${ackId}[${JSON.stringify(event)},${JSON.stringify(meta)},`;
+    return [{ parts: [Buffer.from(head), payload, Buffer.from(']')], binary: false }];
   }
   const header = `${ENGINE.message}${SOCKET.binaryEvent}1-${ackId}${JSON.stringify([event, meta, { _placeholder: true, num: 0 }])}`;
-  const attachment = eio === 3 ? Buffer.concat([Buffer.from([4]), data]) : data;
-  return [header, attachment];
+  return [
+    { parts: [Buffer.from(header)], binary: false },
+    { parts: [payload], binary: true },
+  ];
 }

@@ -42,8 +42,19 @@ export interface AppClient extends EventEmitter {
   readonly connected: boolean;
   /** Current session id (changes on every reconnect). */
   readonly sid: string | undefined;
-  /** Queues one frame; false when it was not sent (offline, or the send backlog is full). */
-  emitFrame(meta: FrameMeta, data: string | Buffer, onAck: (ack: FrameAck) => void): boolean;
+  /**
+   * Queues one frame; false when it was not sent (offline, or the send backlog is full). A client
+   * that can tell calls `onHanded(true)` once all of the frame's WebSocket frames are on the socket
+   * (false if its connection ended first).
+   */
+  emitFrame(
+    meta: FrameMeta,
+    data: string | Buffer,
+    onAck: (ack: FrameAck) => void,
+    onHanded?: (handed: boolean) => void,
+  ): boolean;
+  /** Does ahead of a send window what emitting these payloads would otherwise do inside it (where the client can). */
+  prepare?(payloads: ReadonlyArray<string | Buffer>): void;
   /** Closes for good: no reconnect after this. */
   stop(): Promise<void>;
 }

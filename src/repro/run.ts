@@ -6,7 +6,7 @@
  */
 import { runMeta } from '../meta';
 import { positiveControls, WireObserver, type Controls, type Handshake, type WireCounts } from '../observe/wire';
-import { payload, VARIANTS } from '../payloads';
+import { payload, variantCount } from '../payloads';
 import { newRecordId, writeRecord, type RecordBase } from '../records';
 import { occupyEventLoop, type BusyReport } from './busy';
 import { CLOSE_WAIT_MS } from '../clients/bare';
@@ -113,12 +113,12 @@ export function reproLimitMs(duration: number): number {
   return CONNECT_DEADLINE_MS + duration + CLOSE_WAIT_MS + REPRO_SLACK_MS;
 }
 
-/** The messages a run sends (VARIANTS data URLs of `size` characters), their checksums, and a key naming the set. */
+/** The messages a run sends (variantCount(size) data URLs of `size` characters), their checksums, and a key naming the set. */
 export function messageBodies(size: number, seed: number): { key: string; bodies: Buffer[]; crcs: Set<number> } {
   const key = `data-url:${size}:${seed}`;
   let set = bodyCache.get(key);
   if (!set) {
-    const made = Array.from({ length: VARIANTS }, (_, v) => payload('data-url', size, seed, v));
+    const made = Array.from({ length: variantCount(size) }, (_, v) => payload('data-url', size, seed, v));
     set = { key: key, bodies: made.map((p) => Buffer.from(p.data)), crcs: new Set(made.map((p) => p.crc)) };
     bodyCache.set(key, set);
     if (bodyCache.size > BODY_CACHE_SIZE) bodyCache.delete(bodyCache.keys().next().value as string);

@@ -1,0 +1,114 @@
+/**
+ * Whether a run met the load it claims. At large frames the load generator, not the server, can
+ * set the pace (a client that compresses a data URL inline runs at about a fifth of the speed the
+ * server inflates it), and then a run that "had no disconnect" proves nothing about the server,
+ * and an on/off comparison compares unequal work. So every run counts its load at each step:
+ * nominal (what the schedule called for), handed to the socket, read by the server, acked back;
+ * and a run that fell short is *saturated*, shown as such and kept out of every on/off verdict.
+ */
+
+/** The share of its load a run must meet at every step not to be saturated. */
+export const MET_FRACTION = 0.95;
+/**
+ * In a failing run, frames handed this long before the first failure that the server had still
+ * not read at it show a server behind its load; frames handed in the moment before are just in
+ * flight (and a connection that fails on its first frame never reads the ones queued behind it).
+ */
+export const READ_GRACE_MS = 1000;
+
+/** A run's load, counted at each step from the schedule to the server's ack. */
+export interface OfferedLoad {
+  /** Frames the schedule called for: every tick that ran or was missed, times the burst. */
+  nominal: number;
+  /** Ticks that came a whole period late or more; their frames were never emitted. */
+  ticksMissed: number;
+  /** Frames emitted on a connected client. */
+  sent: number;
+  /** Frames not emitted because the client was offline (after a disconnect): the failure's cost, not the generator's. */
+  offline: number;
+  /** Frames not emitted because the client's socket still held more than its send backlog allows. */
+  backlogFull: number;
+  /** Frames whose every WebSocket frame was written to the socket; null when the client kind cannot tell. */
+  handed: number | null;
+  /** Frames the server's handler read. */
+  serverRead: number;
+  /** Frames whose ack came back to the client. */
+  acked: number;
+  /**
+   * Where the run failed: frames handed READ_GRACE_MS before the first failure, and frames the
+   * server had read by it; null when the run did not fail.
+   */
+  atFirstFailure: { handed: number; serverRead: number } | null;
+}
+
+/** Frames that reached the socket, as far as the client kind can tell: handed where it knows, else emitted. */
+function reachedSocket(load: Pick<OfferedLoad, 'handed' | 'sent'>): number {
+  return load.handed ?? load.sent;
+}
+
+function percent(part: number, whole: number): string {
+  return whole > 0 ? `${Math.round((100 * part) / whole)}%` : 'n/a';
+}
+
+/**
+ * Why a run is saturated, one phrase per shortfall; empty when it met its load. The generator
+ * falls short when it missed ticks, found its socket's backlog full, or handed under 95% of what
+ * the schedule called for while it was online; the server falls short when it read under 95% of
+ * what was handed (where the run failed, of what was handed READ_GRACE_MS before the first
+ * failure, by the failure: a run is not saturated merely because it failed).
+ */
+export function saturationReasons(load: OfferedLoad): string[] {
+  const reasons: string[] = [];
+  const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  if (load.ticksMissed > 0) reasons.push(`the generator missed ${plural(load.ticksMissed, 'tick', 'ticks')}`);
+  if (load.backlogFull > 0)
+    reasons.push(`${plural(load.backlogFull, 'frame', 'frames')} found the socket's send backlog full`);
+  const owed = load.nominal - load.offline;
+  const handed = reachedSocket(load);
+  if (owed > 0 && handed < MET_FRACTION * owed) {
+    reasons.push(
+      `the generator handed ${handed} of ${owed} frames to the socket (${percent(handed, owed)}, under ${MET_FRACTION * 100}%)`,
+    );
+  }
+  const read = load.atFirstFailure ?? { handed: handed, serverRead: load.serverRead };
+  const when = load.atFirstFailure ? ` ${READ_GRACE_MS / 1000} s or more before the first failure, by it` : '';
+  if (read.handed > 0 && read.serverRead < MET_FRACTION * read.handed) {
+    reasons.push(
+      `the server read ${read.serverRead} of ${read.handed} frames handed${when} (${percent(read.serverRead, read.handed)}, under ${MET_FRACTION * 100}%)`,
+    );
+  }
+  return reasons;
+}
+
+/** Whether a run fell short of its load anywhere (see saturationReasons). */
+export function isSaturated(load: OfferedLoad): boolean {
+  return saturationReasons(load).length > 0;
+}
+
+/**
+ * A running count sampled over time (frames handed, frames read), to read off its value at the
+ * moment of the first failure, which is only known once the run is over.
+ */
+export class CountTimeline {
+  private readonly times: number[] = [];
+  private readonly values: number[] = [];
+
+  /** Notes `value` at time `t` (epoch ms, non-decreasing); an unchanged value is not stored again. */
+  record(t: number, value: number): void {
+    if (this.values.length > 0 && this.values[this.values.length - 1] === value) return;
+    this.times.push(t);
+    this.values.push(value);
+  }
+
+  /** The last value noted at or before `t`; 0 before the first. */
+  at(t: number): number {
+    let low = 0;
+    let high = this.times.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (this.times[mid] <= t) low = mid + 1;
+      else high = mid;
+    }
+    return low === 0 ? 0 : this.values[low - 1];
+  }
+}
