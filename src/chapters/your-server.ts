@@ -89,12 +89,19 @@ export async function runYourServer(plan: YourServerPlan): Promise<YourServerRun
     allowRemote: false,
     target: { origin: '', path: '', namespace: '', auth: {}, query: [], headers: {} },
   };
-  const { record, file } = await writeCheckRecord(options, budget(plan.battery), rows, startedAt, plan.quick, dataDir());
+  const { record, file } = await writeCheckRecord(
+    options,
+    budget(plan.battery),
+    rows,
+    startedAt,
+    plan.quick,
+    dataDir(),
+  );
   return { rows: rows, record: record, file: file };
 }
 
 /** Shows the table of rows, each row's findings, and the comparison. */
-export function showYourServer(run: YourServerRun): void {
+export function showYourServer(run: Pick<YourServerRun, 'rows'>): void {
   showTable(checkTableRows(run.rows), {
     caption: `The battery against ${run.rows.map((r) => r.label).join(', ')} (reference servers in this kernel, pingInterval ${formatDuration(REFERENCE_PING.pingInterval)}, pingTimeout ${formatDuration(REFERENCE_PING.pingTimeout)})`,
   });

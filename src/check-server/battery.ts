@@ -55,7 +55,8 @@ async function openSession(options: CheckOptions, eio: EioRevision): Promise<Che
 function notReady(session: CheckSession, options: CheckOptions): string {
   if (session.joined && !session.joined.ok)
     return `the server refused namespace ${options.target.namespace}: ${redact(session.joined.refused, options.target)}`;
-  if (session.end) return `the connection ended before it was ready: ${redact(readDisconnect(session.end).label, options.target)}`;
+  if (session.end)
+    return `the connection ended before it was ready: ${redact(readDisconnect(session.end).label, options.target)}`;
   return `no open packet and namespace join within ${formatDuration(options.limits.replyTimeoutMs)}`;
 }
 
@@ -78,7 +79,9 @@ export async function runHandshake(options: CheckOptions): Promise<{ result: Cas
   }
   const open = session.open ?? polling.open;
   const ready = session.joined?.ok === true && !session.end;
-  const digest = ready ? await session.digest(DIGEST_CHECK, Math.min(DIGEST_CHECK_MS, options.limits.replyTimeoutMs)) : undefined;
+  const digest = ready
+    ? await session.digest(DIGEST_CHECK, Math.min(DIGEST_CHECK_MS, options.limits.replyTimeoutMs))
+    : undefined;
   const digestEvent = digest?.sha256 === sha256(DIGEST_CHECK);
   await session.close();
   const controls: CaseResult['controls'] = {
@@ -174,7 +177,8 @@ export async function runFragmented(options: CheckOptions, facts: HandshakeFacts
       ms: Date.now() - started,
     };
   };
-  if (!session.joined?.ok || session.end) return done('fail', `The battery could not connect: ${notReady(session, options)}.`);
+  if (!session.joined?.ok || session.end)
+    return done('fail', `The battery could not connect: ${notReady(session, options)}.`);
   if (!session.sender.compressing)
     return done('not tested', 'Deflate was not negotiated, so fragmented compressed frames could not be tested.');
   if (sizes.length === 0)
@@ -184,7 +188,10 @@ export async function runFragmented(options: CheckOptions, facts: HandshakeFacts
     );
   sending: for (const size of sizes) {
     for (let b = 0; b < limits.bursts; b++) {
-      const burst = Array.from({ length: limits.burst }, () => payload('data-url', size, options.seed, variant++).data as string);
+      const burst = Array.from(
+        { length: limits.burst },
+        () => payload('data-url', size, options.seed, variant++).data as string,
+      );
       if ((await session.sendUnhandled(burst)) === 0) break sending;
       counts.expectedReplies++;
       if (facts.digestEvent) {
@@ -219,7 +226,10 @@ export async function runFragmented(options: CheckOptions, facts: HandshakeFacts
       `The connection stopped answering: ${counts.replies} of ${counts.expectedReplies} in-order replies came back within ${formatDuration(limits.replyTimeoutMs)} after ${wire}.`,
     );
   if (counts.corrupted > 0)
-    return done('fail', `${counts.corrupted} of ${counts.verified + counts.corrupted} checked messages arrived altered after ${wire}.`);
+    return done(
+      'fail',
+      `${counts.corrupted} of ${counts.verified + counts.corrupted} checked messages arrived altered after ${wire}.`,
+    );
   const proof = facts.digestEvent
     ? `all ${counts.verified} messages checked by the ack event arrived intact (length and SHA-256 match)`
     : `every burst was followed by an in-order reply (${counts.replies} of ${counts.expectedReplies}; the server does not answer the ack event, so contents were not checked)`;
@@ -236,7 +246,8 @@ interface CliffStep {
 async function cliffStep(options: CheckOptions, facts: HandshakeFacts, size: number): Promise<CliffStep> {
   const session = await openSession(options, facts.eio);
   try {
-    if (!session.joined?.ok || session.end) return { size: size, accepted: false, disconnect: notReady(session, options) };
+    if (!session.joined?.ok || session.end)
+      return { size: size, accepted: false, disconnect: notReady(session, options) };
     const data = payload('data-url', size, options.seed, 0).data as string;
     let replied: boolean;
     if (facts.digestEvent) {
@@ -275,11 +286,15 @@ export async function runCliff(options: CheckOptions, facts: HandshakeFacts): Pr
     controls: controls(),
     ms: Date.now() - started,
   });
-  if (steps[0].accepted) return result('pass', `A ${formatBytes(cap)} message was accepted: no size cliff up to the cap.`);
+  if (steps[0].accepted)
+    return result('pass', `A ${formatBytes(cap)} message was accepted: no size cliff up to the cap.`);
   const floor = await cliffStep(options, facts, CLIFF_FLOOR);
   steps.push(floor);
   if (!floor.accepted)
-    return result('fail', `Even a ${formatBytes(CLIFF_FLOOR)} message was not accepted (${floor.disconnect}): the cliff cannot be placed.`);
+    return result(
+      'fail',
+      `Even a ${formatBytes(CLIFF_FLOOR)} message was not accepted (${floor.disconnect}): the cliff cannot be placed.`,
+    );
   let lo = CLIFF_FLOOR;
   let hi = cap;
   let refusal = steps[0].disconnect;
@@ -293,7 +308,10 @@ export async function runCliff(options: CheckOptions, facts: HandshakeFacts): Pr
       refusal = step.disconnect;
     }
   }
-  const announced = facts.open.maxPayload === undefined ? '' : ` (the handshake announced maxPayload ${facts.open.maxPayload.toLocaleString('en-US')} bytes)`;
+  const announced =
+    facts.open.maxPayload === undefined
+      ? ''
+      : ` (the handshake announced maxPayload ${facts.open.maxPayload.toLocaleString('en-US')} bytes)`;
   return result(
     'pass',
     `The largest message accepted was ${lo.toLocaleString('en-US')} characters and ${hi.toLocaleString('en-US')} was refused${announced}; past it the client saw ${refusal}.`,
@@ -362,7 +380,13 @@ export async function runBattery(options: CheckOptions, onCase?: (result: CaseRe
   report(result);
   for (const name of options.cases.filter((c) => c !== 'handshake')) {
     if (!facts) {
-      report({ case: name, verdict: 'not tested', finding: 'The handshake failed, so this case could not run.', controls: {}, ms: 0 });
+      report({
+        case: name,
+        verdict: 'not tested',
+        finding: 'The handshake failed, so this case could not run.',
+        controls: {},
+        ms: 0,
+      });
       continue;
     }
     if (name === 'fragmented') report(await runFragmented(options, facts));

@@ -29,7 +29,12 @@ export function budget(options: Pick<CheckOptions, 'cases' | 'limits'>): Budget 
     switch (name) {
       case 'handshake':
         // The polling handshake and its close, then a connection with one small ack check.
-        return { case: name, messages: 4, bytes: HANDSHAKE_BYTES, ms: 2 * l.replyTimeoutMs + 2 * connect + l.replyTimeoutMs };
+        return {
+          case: name,
+          messages: 4,
+          bytes: HANDSHAKE_BYTES,
+          ms: 2 * l.replyTimeoutMs + 2 * connect + l.replyTimeoutMs,
+        };
       case 'fragmented': {
         // Each burst is followed by its reply: the ack event with one more message of the same size, at most.
         const perSize = l.bursts * (l.burst + 1);
@@ -42,7 +47,12 @@ export function budget(options: Pick<CheckOptions, 'cases' | 'limits'>): Budget 
       }
       case 'cliff': {
         const steps = cliffSteps(l.cliffCap);
-        return { case: name, messages: 2 * steps, bytes: steps * (l.cliffCap + ENVELOPE_CHARS), ms: steps * (connect + l.replyTimeoutMs) };
+        return {
+          case: name,
+          messages: 2 * steps,
+          bytes: steps * (l.cliffCap + ENVELOPE_CHARS),
+          ms: steps * (connect + l.replyTimeoutMs),
+        };
       }
       case 'silent':
         return { case: name, messages: 1, bytes: 64, ms: connect + l.silentMaxMs };

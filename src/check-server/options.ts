@@ -182,7 +182,10 @@ function parseTarget(raw: { url?: string; path?: string; namespace?: string; aut
 
 function bounded(param: string, value: number, bounds: { min: number; max: number }, format: (n: number) => string) {
   if (!Number.isFinite(value) || value < bounds.min || value > bounds.max)
-    throw new CheckInputError(param, `${format(value)} is out of range: use ${format(bounds.min)} to ${format(bounds.max)}`);
+    throw new CheckInputError(
+      param,
+      `${format(value)} is out of range: use ${format(bounds.min)} to ${format(bounds.max)}`,
+    );
   return value;
 }
 
@@ -197,7 +200,8 @@ function sizeOf(param: string, raw: string, bounds: { min: number; max: number }
 }
 
 function countOf(param: string, raw: string, bounds: { min: number; max: number }): number {
-  if (!/^\d+$/.test(raw.trim())) throw new CheckInputError(param, `'${raw}' is not a whole number (${bounds.min} to ${bounds.max})`);
+  if (!/^\d+$/.test(raw.trim()))
+    throw new CheckInputError(param, `'${raw}' is not a whole number (${bounds.min} to ${bounds.max})`);
   return bounded(param, Number(raw), bounds, String);
 }
 
@@ -218,10 +222,15 @@ export interface RawCheckOptions {
 }
 
 /** Checks the battery's cases and bounds (everything but the target); throws CheckInputError on bad input. */
-export function resolveBattery(raw: Omit<RawCheckOptions, 'url' | 'path' | 'namespace' | 'auth' | 'allowRemote'>): Omit<CheckOptions, 'target' | 'allowRemote'> {
+export function resolveBattery(
+  raw: Omit<RawCheckOptions, 'url' | 'path' | 'namespace' | 'auth' | 'allowRemote'>,
+): Omit<CheckOptions, 'target' | 'allowRemote'> {
   const limits = { ...DEFAULT_LIMITS };
   if (raw.frameSizes !== undefined) {
-    const sizes = raw.frameSizes.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const sizes = raw.frameSizes
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
     if (sizes.length === 0 || sizes.length > LIMIT_BOUNDS.frameSizesCount)
       throw new CheckInputError('--frame-sizes', `give 1 to ${LIMIT_BOUNDS.frameSizesCount} sizes, e.g. 64KiB,256KiB`);
     limits.frameSizes = sizes.map((s) => sizeOf('--frame-sizes', s, LIMIT_BOUNDS.frameSize));
@@ -242,7 +251,10 @@ export function resolveBattery(raw: Omit<RawCheckOptions, 'url' | 'path' | 'name
   }
   let cases = [...DEFAULT_CASES];
   if (raw.cases !== undefined) {
-    const named = raw.cases.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const named = raw.cases
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
     const unknown = named.filter((c) => !(CHECK_CASES as readonly string[]).includes(c));
     if (named.length === 0 || unknown.length > 0)
       throw new CheckInputError('--cases', `use a comma list of ${CHECK_CASES.join(', ')} (got '${raw.cases}')`);

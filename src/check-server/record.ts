@@ -35,7 +35,13 @@ export interface CheckRecord extends RecordBase {
 }
 
 /** A row for results measured against `options`' target. */
-export function checkRow(label: string, options: CheckOptions, results: CaseResult[], ms: number, serverSaw?: string[]): CheckRow {
+export function checkRow(
+  label: string,
+  options: CheckOptions,
+  results: CaseResult[],
+  ms: number,
+  serverSaw?: string[],
+): CheckRow {
   const t = options.target;
   const query = t.query.map(([k]) => `${encodeURIComponent(k)}=`).join('&');
   return {

@@ -62,7 +62,8 @@ export function comparisonFinding(rows: readonly CheckRow[]): string {
     sentences.push(
       `${names(passed)} took the same messages and stayed usable, with the wire controls above (RSV1 first frames, continuation frames, in-order replies).`,
     );
-  if (untested.length > 0) sentences.push(`${names(untested)} did not negotiate deflate, so the case could not be tested there.`);
+  if (untested.length > 0)
+    sentences.push(`${names(untested)} did not negotiate deflate, so the case could not be tested there.`);
   if (rows.length === 0) sentences.push('No server was checked.');
   return sentences.join(' ');
 }

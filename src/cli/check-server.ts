@@ -9,7 +9,13 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runBattery, type CaseResult } from '../check-server/battery';
 import { budget, budgetLine } from '../check-server/budget';
-import { CHECK_CASES, CheckInputError, DEFAULT_LIMITS, resolveCheckOptions, type CheckOptions } from '../check-server/options';
+import {
+  CHECK_CASES,
+  CheckInputError,
+  DEFAULT_LIMITS,
+  resolveCheckOptions,
+  type CheckOptions,
+} from '../check-server/options';
 import { assertNoSecrets, checkRow, writeCheckRecord } from '../check-server/record';
 import { dataDir } from '../paths';
 import { assertWritable, DataDirError } from '../records';
@@ -104,7 +110,9 @@ async function main(argv: string[]): Promise<number> {
   };
   const row = checkRow('your server', options, [], 0);
   const ceilings = budget(options);
-  say(`target ${row.url} path ${row.path} namespace ${row.namespace}${row.authKeys.length ? ` auth keys ${row.authKeys.join(', ')}` : ''}`);
+  say(
+    `target ${row.url} path ${row.path} namespace ${row.namespace}${row.authKeys.length ? ` auth keys ${row.authKeys.join(', ')}` : ''}`,
+  );
   say(`cases ${options.cases.join(', ')}: ${budgetLine(ceilings)}`);
   const startedAt = new Date();
   const results = await runBattery(options, (result) => say(caseLine(result)));
