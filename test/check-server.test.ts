@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { budget } from '../src/check-server/budget';
+import { budget, budgetLine } from '../src/check-server/budget';
 import { readDisconnect } from '../src/check-server/disconnects';
 import { parseHandshakeBody } from '../src/check-server/handshake';
 import {
@@ -25,7 +25,7 @@ import {
 import type { CheckRecord, CheckRow } from '../src/check-server/record';
 import { REFERENCE_SERVERS, runReference } from '../src/check-server/reference';
 import { DIGEST_SERVER_LINES } from '../src/check-server/session';
-import { comparisonFinding } from '../src/check-server/show';
+import { checkTableRows, comparisonFinding, rowFindings } from '../src/check-server/show';
 import { resolveBattery } from '../src/check-server/options';
 import { runYourServer, showYourServer, yourServerPlan } from '../src/chapters/your-server';
 import { PROJECT_ROOT } from '../src/paths';
@@ -260,7 +260,7 @@ test('the README quotes the ack event server lines as the code defines them', ()
 });
 
 test('reference rows: 2015 fails with 1007, the others pass with controls, today with deflate delivers intact', async () => {
-  const battery = resolveBattery({ cases: 'handshake,fragmented' });
+  const battery = resolveBattery({ cases: 'handshake,fragmented,silent' });
   const rows = await Promise.all(REFERENCE_SERVERS.map((server) => runReference(server, battery)));
   const byLabel = new Map(rows.map((row) => [row.label, row]));
   const fragmented = (label: string) => caseOf(byLabel.get(label) as CheckRow, 'fragmented');
@@ -279,4 +279,44 @@ test('reference rows: 2015 fails with 1007, the others pass with controls, today
   assert.equal(fragmented('today').verdict, 'not tested');
   assert.match(fragmented('today, deflate forced on').finding, /arrived intact/);
   assert.match(comparisonFinding(rows), /broke 2015 \(close 1007/);
+  // Socket.io 4 drops a client that stops answering within pingInterval + pingTimeout.
+  const silent = caseOf(byLabel.get('today') as CheckRow, 'silent');
+  assert.equal(silent.verdict, 'pass', silent.finding);
+  assert.match(silent.finding, /within pingInterval \+ pingTimeout/);
+});
+
+test('the table and the comparison are worded from the rows', () => {
+  const row = (label: string, verdict: 'pass' | 'fail' | 'not tested', disconnect: string): CheckRow => ({
+    label: label,
+    url: 'http://127.0.0.1:1/',
+    path: '/socket.io',
+    namespace: '/',
+    authKeys: [],
+    results: [
+      { case: 'fragmented', verdict: verdict, finding: 'f', controls: { disconnect: disconnect }, ms: 1 },
+      {
+        case: 'silent',
+        verdict: 'fail',
+        finding: 's',
+        controls: { 'dropped after (ms)': null, 'waited at most': 6000 },
+        ms: 1,
+      },
+    ],
+    ms: 1,
+  });
+  const rows = [
+    row('a', 'fail', 'close 1007: x'),
+    row('b', 'pass', 'still open'),
+    row('c', 'not tested', 'still open'),
+  ];
+  assert.equal(
+    comparisonFinding(rows),
+    'Fragmented compressed messages broke a (close 1007: x). b took the same messages and stayed usable, with the wire controls above (RSV1 first frames, continuation frames, in-order replies). c did not negotiate deflate, so the case could not be tested there.',
+  );
+  assert.equal(comparisonFinding([]), 'No server was checked.');
+  const table = checkTableRows(rows);
+  assert.equal(table[0]['silent client dropped after'], 'not within 6 s');
+  assert.equal(table[0]['server saw'], '(not observable)');
+  assert.deepEqual(rowFindings(rows[1]), ['fragmented (pass): f', 'silent (fail): s']);
+  assert.match(budgetLine(budget({ cases: ['handshake'], limits: DEFAULT_LIMITS })), /^at most 4 messages, 4 KiB and /);
 });

@@ -3,6 +3,7 @@
  * and the sentences each row's cases worded, with a closing comparison of the reader's row against
  * the reference rows.
  */
+import { formatDuration } from '../units';
 import type { CaseResult } from './battery';
 import type { CheckRow } from './record';
 import type { CheckCase } from './options';
@@ -13,6 +14,15 @@ const control = (result: CaseResult | undefined, key: string): string => {
   const value = result?.controls[key];
   return value === undefined || value === null ? '–' : String(value);
 };
+
+// The silent case's outcome in a cell: when the server dropped the client, or how long it did not.
+function silentDrop(silent: CaseResult): string {
+  if (silent.verdict === 'not tested') return 'not tested';
+  const dropped = silent.controls['dropped after (ms)'];
+  return typeof dropped === 'number'
+    ? formatDuration(dropped)
+    : `not within ${formatDuration(Number(silent.controls['waited at most']))}`;
+}
 
 /** One table line per server: each case's verdict, and the controls that back the fragmented one. */
 export function checkTableRows(rows: readonly CheckRow[]) {
@@ -32,7 +42,7 @@ export function checkTableRows(rows: readonly CheckRow[]) {
       'checksums verified': control(fragmented, 'checksums verified'),
       disconnect: control(fragmented, 'disconnect'),
       ...(cliff ? { cliff: cliff.verdict } : {}),
-      ...(silent ? { 'silent: dropped after (ms)': control(silent, 'dropped after (ms)') } : {}),
+      ...(silent ? { 'silent client dropped after': silentDrop(silent) } : {}),
       'server saw': row.serverSaw?.join(', ') ?? '(not observable)',
     };
   });
