@@ -20,7 +20,18 @@
 import type net from 'node:net';
 import zlib from 'node:zlib';
 import type WebSocket from 'ws';
-import { fragmentMessage } from './frames';
+import { fragmentMessage, OPCODE } from './frames';
+
+/** What a sender has written to its socket, read from the frame headers it wrote: the wire controls. */
+export interface WrittenFrames {
+  messages: number;
+  /** Messages whose first frame had RSV1 set (compressed). */
+  rsv1FirstFrames: number;
+  /** Frames with opcode 0: the second and later fragments of a message. */
+  continuationFrames: number;
+  /** Bytes handed to the socket, frame headers included. */
+  bytes: number;
+}
 
 /** The compressor a connection's negotiated permessage-deflate parameters call for. */
 export interface MessageDeflate {
@@ -141,6 +152,9 @@ export class DeflateSender {
   private queue: Promise<unknown> = Promise.resolve();
   private queued = 0;
   private closed = false;
+  /** The server's `Sec-WebSocket-Extensions` answer (empty when it sent none). */
+  answer = '';
+  readonly written: WrittenFrames = { messages: 0, rsv1FirstFrames: 0, continuationFrames: 0, bytes: 0 };
 
   constructor(
     ws: WebSocket,
@@ -148,7 +162,8 @@ export class DeflateSender {
     private readonly context: DeflateContext = 'kept',
   ) {
     ws.on('upgrade', (res) => {
-      this.deflate = deflateFromAnswer(res.headers['sec-websocket-extensions'] as string | undefined);
+      this.answer = (res.headers['sec-websocket-extensions'] as string | undefined) ?? '';
+      this.deflate = deflateFromAnswer(this.answer);
     });
     ws.on('open', () => {
       this.socket = (ws as unknown as { _socket: net.Socket })._socket;
@@ -210,8 +225,9 @@ export class DeflateSender {
         if (this.closed || socket.destroyed) return 0;
         socket.cork();
         for (const payload of payloads) {
-          for (const buffer of fragmentMessage(opcode, payload, this.fragmentSize, deflate !== undefined))
-            socket.write(buffer);
+          const buffers = fragmentMessage(opcode, payload, this.fragmentSize, deflate !== undefined);
+          this.count(buffers);
+          for (const buffer of buffers) socket.write(buffer);
         }
         socket.uncork();
         return bodies.length;
@@ -222,6 +238,17 @@ export class DeflateSender {
     // The chain goes on after a failed batch; the caller sees the failure on `written`.
     this.queue = written.catch(() => undefined);
     return written;
+  }
+
+  // fragmentMessage returns [header, payload] pairs: the headers say what went on the wire.
+  private count(buffers: readonly Buffer[]): void {
+    this.written.messages++;
+    for (let i = 0; i < buffers.length; i += 2) {
+      const first = buffers[i][0];
+      if ((first & 0x0f) === OPCODE.continuation) this.written.continuationFrames++;
+      else if (first & 0x40) this.written.rsv1FirstFrames++;
+      this.written.bytes += buffers[i].length + buffers[i + 1].length;
+    }
   }
 
   /** Resolves when every message queued so far has been written or dropped. */

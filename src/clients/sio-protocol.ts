@@ -29,12 +29,24 @@ export type Incoming =
   | { kind: 'ping' }
   | { kind: 'pong' }
   | { kind: 'close' }
-  | { kind: 'connect'; sid?: string }
-  | { kind: 'disconnect' }
-  | { kind: 'ack'; id: number; args: unknown[] }
-  | { kind: 'event'; name: string; args: unknown[] }
-  | { kind: 'error'; data: string }
+  | { kind: 'connect'; sid?: string; nsp: string }
+  | { kind: 'disconnect'; nsp: string }
+  | { kind: 'ack'; id: number; args: unknown[]; nsp: string }
+  | { kind: 'event'; name: string; args: unknown[]; nsp: string }
+  | { kind: 'error'; data: string; nsp: string }
   | { kind: 'other'; text: string };
+
+/** Splits a socket.io packet body into its namespace (`/` when absent) and the rest (`/chat,1[…]` → `/chat`, `1[…]`). */
+export function splitNamespace(body: string): { nsp: string; rest: string } {
+  if (!body.startsWith('/')) return { nsp: '/', rest: body };
+  const comma = body.indexOf(',');
+  return comma === -1 ? { nsp: body, rest: '' } : { nsp: body.slice(0, comma), rest: body.slice(comma + 1) };
+}
+
+/** The namespace part of an outgoing packet: nothing for `/`, else `/name,`. */
+export function namespacePrefix(nsp: string): string {
+  return nsp === '/' ? '' : `${nsp},`;
+}
 
 /** Parses one engine.io text message from the server. */
 export function parseIncoming(text: string): Incoming {
@@ -52,34 +64,44 @@ export function parseIncoming(text: string): Incoming {
     default:
       return { kind: 'other', text };
   }
-  const body = text.slice(2);
+  const { nsp, rest: body } = splitNamespace(text.slice(2));
   switch (text[1]) {
     case SOCKET.connect: {
       const sid = body.startsWith('{') ? (JSON.parse(body) as { sid?: string }).sid : undefined;
-      return { kind: 'connect', sid };
+      return { kind: 'connect', sid, nsp };
     }
     case SOCKET.disconnect:
-      return { kind: 'disconnect' };
+      return { kind: 'disconnect', nsp };
     case SOCKET.error:
-      return { kind: 'error', data: body };
+      return { kind: 'error', data: body, nsp };
     case SOCKET.ack: {
       const match = /^(\d+)(.*)$/s.exec(body);
       if (!match) return { kind: 'other', text };
-      return { kind: 'ack', id: Number(match[1]), args: JSON.parse(match[2]) as unknown[] };
+      return { kind: 'ack', id: Number(match[1]), args: JSON.parse(match[2]) as unknown[], nsp };
     }
     case SOCKET.event: {
       const json = body.replace(/^\d+/, '');
       const [name, ...args] = JSON.parse(json) as [string, ...unknown[]];
-      return { kind: 'event', name, args };
+      return { kind: 'event', name, args, nsp };
     }
     default:
       return { kind: 'other', text };
   }
 }
 
-/** The namespace connect a revision-4 client must send; revision 3 servers connect `/` themselves. */
-export function connectPacket(eio: EioRevision): string | undefined {
-  return eio === 4 ? `${ENGINE.message}${SOCKET.connect}` : undefined;
+/**
+ * The namespace connect a client must send: revision 4 always (with its auth object), revision 3
+ * only for a namespace other than `/` (servers connect `/` themselves; auth travels in the query).
+ */
+export function connectPacket(eio: EioRevision, nsp = '/', auth?: Record<string, string>): string | undefined {
+  if (eio === 3) return nsp === '/' ? undefined : `${ENGINE.message}${SOCKET.connect}${nsp}`;
+  const data = auth && Object.keys(auth).length > 0 ? JSON.stringify(auth) : '';
+  return `${ENGINE.message}${SOCKET.connect}${nsp === '/' ? '' : data ? `${nsp},` : nsp}${data}`;
+}
+
+/** A text event `[event, ...args]` on namespace `nsp`, with an ack id when one is given. */
+export function encodeTextEvent(nsp: string, event: string, args: readonly unknown[], ackId?: number): string {
+  return `${ENGINE.message}${SOCKET.event}${namespacePrefix(nsp)}${ackId ?? ''}${JSON.stringify([event, ...args])}`;
 }
 
 /** One WebSocket message of an encoded event, as parts whose concatenation is the message. */

@@ -77,6 +77,14 @@ export const CHAPTERS = [
     notebook: '07-today.ipynb',
     quick: { frameSizes: '999000,1000000', duration: '1s', repeats: 1, clients: 1 },
   },
+  {
+    number: 8,
+    slug: 'your-server',
+    title: 'Your server',
+    notebook: '08-your-server.ipynb',
+    // One message size: the reference rows then take a few seconds side by side.
+    quick: { frameSizes: '256KiB' },
+  },
 ] as const satisfies readonly Chapter[];
 
 /** Thrown for an `--only` selector that names no chapter; the message lists the chapters. */
