@@ -206,25 +206,25 @@ for (const eio of [3, 4] as const) {
       [engineEncodes(eio, { type: 'close' }), { kind: 'close' }],
       // socket.io 1.x connects without a body; socket.io 4 names the socket's id.
       eio === 3
-        ? [serverEncodes(eio, { type: CONNECT, nsp: '/' }), { kind: 'connect', sid: undefined }]
+        ? [serverEncodes(eio, { type: CONNECT, nsp: '/' }), { kind: 'connect', sid: undefined, nsp: '/' }]
         : [
             serverEncodes(eio, { type: CONNECT, nsp: '/', data: { sid: 'q1W-AAAC' } }),
-            { kind: 'connect', sid: 'q1W-AAAC' },
+            { kind: 'connect', sid: 'q1W-AAAC', nsp: '/' },
           ],
       [
         serverEncodes(eio, { type: EVENT, nsp: '/', data: ['notice', { n: 1 }, 'é€😀'] }),
-        { kind: 'event', name: 'notice', args: [{ n: 1 }, 'é€😀'] },
+        { kind: 'event', name: 'notice', args: [{ n: 1 }, 'é€😀'], nsp: '/' },
       ],
       [
         serverEncodes(eio, { type: EVENT, nsp: '/', id: 55, data: ['asks', 2] }),
-        { kind: 'event', name: 'asks', args: [2] },
+        { kind: 'event', name: 'asks', args: [2], nsp: '/' },
       ],
       [
         serverEncodes(eio, { type: ACK, nsp: '/', id: 123_456, data: [{ seq: 41, bytes: 65536, at: 1.5 }] }),
-        { kind: 'ack', id: 123_456, args: [{ seq: 41, bytes: 65536, at: 1.5 }] },
+        { kind: 'ack', id: 123_456, args: [{ seq: 41, bytes: 65536, at: 1.5 }], nsp: '/' },
       ],
-      [serverEncodes(eio, { type: ACK, nsp: '/', id: 0, data: [] }), { kind: 'ack', id: 0, args: [] }],
-      [serverEncodes(eio, { type: DISCONNECT, nsp: '/' }), { kind: 'disconnect' }],
+      [serverEncodes(eio, { type: ACK, nsp: '/', id: 0, data: [] }), { kind: 'ack', id: 0, args: [], nsp: '/' }],
+      [serverEncodes(eio, { type: DISCONNECT, nsp: '/' }), { kind: 'disconnect', nsp: '/' }],
     ];
     for (const [message, expected] of cases) assert.deepEqual(parseIncoming(message), expected, message);
   });
