@@ -3,11 +3,12 @@
  * 1/rate seconds for `duration`, then waiting briefly for outstanding acks. Runs in the kernel or
  * in a forked load generator (src/loadgen.ts), with the same code.
  */
-import { runBrowserLoad, type BrowserRun } from './clients/browser';
+import { runBrowserLoad } from './clients/browser';
 import type { DeflateContext } from './clients/deflate-sender';
 import { FragmentingClient } from './clients/fragmenting';
 import { SocketIoClient } from './clients/socketio';
 import type { AppClient, ClientDisconnect, ClientKind, FrameAck } from './clients/types';
+import { emptyLoadResult, type LoadResult } from './load-result';
 import type { PayloadKind, StackName } from './params';
 import { payload, variantCount } from './payloads';
 import { loadStack } from './stacks';
@@ -29,48 +30,6 @@ export interface LoadSpec {
   chatPages?: number;
   /** Client `fragmenting` only: how it compresses (default per-message, prepared; `kept` compresses inline as Chromium does). */
   context?: DeflateContext;
-}
-
-/** A session starting, as the client saw it. */
-export interface ClientConnect {
-  t: number;
-  client: string;
-  sid?: string;
-}
-
-/** Everything the clients observed. */
-export interface LoadResult {
-  startedAt: number;
-  sendEndedAt: number;
-  /** When the drain ended and teardown began: disconnects after this are the clients' own. */
-  drainEndedAt: number;
-  endedAt: number;
-  /** Frames the schedule called for: every tick that ran or was missed, times the burst. */
-  nominal: number;
-  /** Ticks that came a whole period late or more, their frames never emitted (a generator too busy for its load). */
-  ticksMissed: number;
-  /** Frames handed to a connected client. */
-  sent: number;
-  /**
-   * Frames whose every WebSocket frame was written to the socket; null for clients that cannot
-   * tell (the stacks' own socket.io clients and Chromium pages buffer inside the library).
-   */
-  handed: number | null;
-  /** Ticks' frames not sent because the client was offline or its send backlog full. */
-  notSent: number;
-  /** Of `notSent`, those a connected client refused because its socket's send backlog was full. */
-  backlogFull: number;
-  acked: number;
-  /** Acks in which the server reported a checksum mismatch. */
-  ackedCorrupt: number;
-  /** Round-trip times of acked frames, ms. */
-  rtt: number[];
-  /** Payload characters or bytes handed to clients. */
-  payloadBytes: number;
-  connects: ClientConnect[];
-  disconnects: ClientDisconnect[];
-  /** Client `browser` only: Chromium, its pages and the client bundle they loaded. */
-  browser?: BrowserRun;
 }
 
 function makeClient(spec: LoadSpec, label: string, url: string): AppClient {
@@ -105,25 +64,7 @@ export async function runLoad(
   const variants = Array.from({ length: variantCount(spec.frameSize) }, (_, v) =>
     payload(spec.payload, spec.frameSize, spec.seed, v),
   );
-  const tellsHanded = spec.client === 'fragmenting';
-  const result: LoadResult = {
-    startedAt: 0,
-    sendEndedAt: 0,
-    drainEndedAt: 0,
-    endedAt: 0,
-    nominal: 0,
-    ticksMissed: 0,
-    sent: 0,
-    backlogFull: 0,
-    handed: tellsHanded ? 0 : null,
-    notSent: 0,
-    acked: 0,
-    ackedCorrupt: 0,
-    rtt: [],
-    payloadBytes: 0,
-    connects: [],
-    disconnects: [],
-  };
+  const result = emptyLoadResult(spec.client === 'fragmenting' ? 0 : null);
   const clients = Array.from({ length: spec.clients }, (_, i) => makeClient(spec, `c${i}`, url));
   try {
     for (const client of clients) {

@@ -2,7 +2,8 @@
  * The forked load generator: runs a scenario's clients in their own process, so that the kernel's
  * process.cpuUsage() and RSS are the server's alone. Driven over the IPC channel by scenario.ts.
  */
-import { runLoad, type LoadResult, type LoadSpec } from './load';
+import { runLoad, type LoadSpec } from './load';
+import type { LoadResult } from './load-result';
 
 /** Parent → child: start the load against a server, or end its send window early. */
 export type LoadRequest = { type: 'start'; spec: LoadSpec; url: string } | { type: 'stop' };

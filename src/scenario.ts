@@ -10,7 +10,8 @@ import zlib from 'node:zlib';
 import { servePages } from './clients/page';
 import type { ClientKind } from './clients/types';
 import { checkFault, injectFault, type Fault, type FaultOutcome } from './faults';
-import { runLoad, type LoadResult, type LoadSpec } from './load';
+import { runLoad, type LoadSpec } from './load';
+import { emptyLoadResult, type LoadResult } from './load-result';
 import { CONNECT_DEADLINE_MS, sleep } from './timing';
 import type { LoadReply, LoadRequest } from './loadgen';
 import { watchMachineLoad } from './machine-load';
@@ -263,27 +264,6 @@ function withLimit<T>(work: Promise<T>, limitMs: number, what: string): Promise<
   return Promise.race([work, limit]).finally(() => clearTimeout(timer));
 }
 
-function emptyLoad(): LoadResult {
-  return {
-    startedAt: 0,
-    sendEndedAt: 0,
-    drainEndedAt: 0,
-    endedAt: 0,
-    nominal: 0,
-    ticksMissed: 0,
-    sent: 0,
-    handed: null,
-    notSent: 0,
-    backlogFull: 0,
-    acked: 0,
-    ackedCorrupt: 0,
-    rtt: [],
-    payloadBytes: 0,
-    connects: [],
-    disconnects: [],
-  };
-}
-
 /** Runs one scenario, bounded in time; always tears down; returns (and by default writes) its record. */
 export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions = {}): Promise<ScenarioRecord> {
   const startedAt = new Date().toISOString();
@@ -328,7 +308,7 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
   const handedTimeline = new CountTimeline();
   const readTimeline = new CountTimeline();
   serverSide.onFailure = () => readTimeline.record(Date.now(), serverSide.delivered);
-  let load: LoadResult = emptyLoad();
+  let load: LoadResult = emptyLoadResult(null);
   let runError: string | undefined;
   // Counts the errors zlib hands to the server's decompress callback; restored after the run.
   const decompress = instrument(

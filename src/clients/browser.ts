@@ -8,7 +8,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
-import type { LoadResult, LoadSpec } from '../load';
+import type { LoadSpec } from '../load';
+import { emptyLoadResult, type LoadResult } from '../load-result';
 import { connected, drain, sleep } from '../timing';
 import type { PayloadKind } from '../params';
 import { loadStack } from '../stacks';
@@ -142,26 +143,8 @@ export async function runBrowserLoad(
     bundles: [],
     pageErrors: [],
   };
-  const result: LoadResult = {
-    startedAt: 0,
-    sendEndedAt: 0,
-    drainEndedAt: 0,
-    endedAt: 0,
-    nominal: 0,
-    ticksMissed: 0,
-    sent: 0,
-    // A page's socket.io client buffers inside the library: when its frames reach the socket is not visible.
-    handed: null,
-    notSent: 0,
-    backlogFull: 0,
-    acked: 0,
-    ackedCorrupt: 0,
-    rtt: [],
-    payloadBytes: 0,
-    connects: [],
-    disconnects: [],
-    browser,
-  };
+  // A page's socket.io client buffers inside the library: when its frames reach the socket is not visible.
+  const result: LoadResult = { ...emptyLoadResult(null), browser: browser };
   const tabs: Tab[] = [];
   // Reading a response body is asynchronous: awaited before the browser closes.
   const bundleReads: Array<Promise<void>> = [];
