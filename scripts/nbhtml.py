@@ -6,7 +6,8 @@ second, paid once rather than per chapter. Each page is then checked with selfco
 page that would load anything from outside itself is reported, never shipped silently.
 
 Usage: nbhtml.py --template-dir DIR --template NAME  < jobs.json
-  jobs.json: [{"ipynb": path, "html": path, "title": text}, ...]
+  jobs.json: [{"ipynb": path, "html": path, "title": text, "template"?: name}, ...]
+  (a job's own template, such as the one-file report's fragment template, overrides --template)
 Prints one JSON line: [{"html": path, "bytes": n, "externalLoads": [...]}, ...].
 Exit 0 when every page was written (check externalLoads), 1 when a page could not be rendered.
 """
@@ -34,10 +35,17 @@ def main(argv):
     parser.add_argument('--template', required=True)
     args = parser.parse_args(argv)
     jobs = json.load(sys.stdin)
-    exporter = HTMLExporter(template_name=args.template, extra_template_basedirs=[args.template_dir])
+    exporters = {}
+
+    def exporter_for(name):
+        if name not in exporters:
+            exporters[name] = HTMLExporter(template_name=name, extra_template_basedirs=[args.template_dir])
+        return exporters[name]
+
     results = []
     for job in jobs:
         try:
+            exporter = exporter_for(job.get('template', args.template))
             nb = nbformat.read(job['ipynb'], as_version=4)
             nb.metadata['title'] = job['title']
             body, _resources = exporter.from_notebook_node(nb, resources={'metadata': {'name': job['title']}})
