@@ -6,12 +6,15 @@ second, paid once rather than per chapter. Each page is then checked with selfco
 page that would load anything from outside itself is reported, never shipped silently.
 
 Usage: nbhtml.py --template-dir DIR --template NAME  < jobs.json
-  jobs.json: [{"ipynb": path, "html": path, "title": text, "template"?: name}, ...]
-  (a job's own template, such as the one-file report's fragment template, overrides --template)
+  jobs.json: [{"ipynb": path, "html": path, "title": text, "template"?: name,
+               "maxOutputChars"?: n, "elsewhere"?: text}, ...]
+  (a job's own template, such as the one-file report's fragment template, overrides --template;
+  with maxOutputChars, an output larger than that is replaced by a line saying where it is)
 Prints one JSON line: [{"html": path, "bytes": n, "externalLoads": [...]}, ...].
 Exit 0 when every page was written (check externalLoads), 1 when a page could not be rendered.
 """
 import argparse
+import html
 import json
 import os
 import sys
@@ -27,6 +30,21 @@ def write_atomic(path, text):
     with open(partial, 'w', encoding='utf-8') as handle:
         handle.write(text)
     os.replace(partial, path)
+
+
+def output_chars(output):
+    texts = list(output.get('data', {}).values()) + [output.get('text', '')]
+    return sum(len(''.join(t) if isinstance(t, list) else str(t)) for t in texts)
+
+
+def leave_out_large_outputs(nb, limit, elsewhere):
+    """Replaces each output over `limit` characters by a note; the executed notebook keeps it."""
+    for cell in nb.cells:
+        for i, output in enumerate(cell.get('outputs', [])):
+            size = output_chars(output)
+            if size > limit:
+                note = f'An output of {size:,} characters is left out here to keep this file small; it is in {elsewhere}.'
+                cell.outputs[i] = nbformat.v4.new_output('display_data', data={'text/html': f'<p class="dl-left-out">{html.escape(note, quote=False)}</p>'})
 
 
 def main(argv):
@@ -47,6 +65,8 @@ def main(argv):
         try:
             exporter = exporter_for(job.get('template', args.template))
             nb = nbformat.read(job['ipynb'], as_version=4)
+            if 'maxOutputChars' in job:
+                leave_out_large_outputs(nb, job['maxOutputChars'], job.get('elsewhere', 'the executed notebook'))
             nb.metadata['title'] = job['title']
             body, _resources = exporter.from_notebook_node(nb, resources={'metadata': {'name': job['title']}})
         except Exception as error:  # any failure names the page; the rest still render

@@ -97,7 +97,7 @@ const ALL: ChapterFindings[] = [
     ],
   },
   SYMPTOM,
-  { kind: 'debug', lines: 4000, transportErrors: 3, failures: 3 },
+  { kind: 'debug', lines: 4000, transportErrors: 3, namingUnderlying: 0, failures: 3 },
   {
     kind: 'origins',
     onErrorCalls: 4,
@@ -171,6 +171,19 @@ test('2015 failing and 2015 not failing give opposite sentences, worded from the
   assert.match(chatFails, /chat page on the same server lost its socket 2 times \(30 of 40 acknowledged\)/);
 });
 
+test('the DEBUG trail: transport errors without their cause, and the opposites', () => {
+  const debug = ALL[2] as Extract<ChapterFindings, { kind: 'debug' }>;
+  assert.match(
+    findingSentences(debug)[0],
+    /3 "transport error" lines among 4,000 captured, and not one naming the error underneath/,
+  );
+  assert.match(findingSentences({ ...debug, namingUnderlying: 2 })[0], /and 2 lines naming the error underneath/);
+  assert.match(
+    findingSentences({ ...debug, transportErrors: 0 })[0],
+    /^DEBUG=\* showed no "transport error" in 4,000 captured lines/,
+  );
+});
+
 test('deflate costing CPU and saving bytes, against deflate costing nothing and saving nothing', () => {
   const [fix, cost] = findingSentences(DEFLATE_OFF);
   assert.match(fix, /took failures from 6 to 0 over 2 repeats \(deflate off: all 200 delivered\)/);
@@ -200,7 +213,10 @@ test('the fix is claimed only beside its controls: zero failures with everything
     /buffer pool handed out new slices over 12 compressed fragments still queued for zlib \(of 900 queued\)/,
   );
   assert.match(why, /between ws 0\.8\.0 and 0\.8\.1/);
-  assert.match(fix, /had 0 failures \(all 100 delivered, deflate negotiated\) where as installed it had 4/);
+  assert.match(
+    fix,
+    /^The fix: ws 0\.8\.0 with ws 0\.8\.1's one-line change applied at run time \(the same source as ws 0\.8\.1\) had 0 failures \(all 100 delivered, deflate negotiated\) where as installed it had 4/,
+  );
   const noFix = findingSentences({
     ...ROOT_CAUSE,
     withFix: { sent: 100, delivered: 100, failures: 2, deflateNegotiated: true },
@@ -219,8 +235,10 @@ test("today's cliff and what to set, and their opposites", () => {
   );
   assert.match(
     today,
-    /What to set: for 2 MiB frames, limit raised or chunked delivered every frame, defaults did not\./,
+    /What to set: for 2 MiB frames, limit raised or chunked delivered every frame; defaults did not\./,
   );
+  const odd = findingSentences({ ...TODAY, advice: TODAY.advice.map((a) => ({ ...a, frameSize: 999_000 })) })[0];
+  assert.match(odd, /for 999,000-character frames/);
   const [noCliff] = findingSentences({
     ...TODAY,
     smallestFailed: null,

@@ -72,6 +72,16 @@ test('one file: every chapter in order, each style sheet once, anchors for the c
   for (const c of CHAPTERS) assert.ok(html.includes(`href="#${chapterAnchor(c.slug)}"`), `contents link to ${c.slug}`);
   assert.ok(html.includes('Findings &amp; a wide table'), 'titles escaped');
   assert.equal(html.match(/<details class="dl-code-toggle">/g)?.length, 3, 'a code toggle per rendered chapter');
+  const long = '0123456789'.repeat(1000);
+  assert.ok(!html.includes(long), 'an output over the limit is left out');
+  assert.match(
+    html,
+    /An output of 250,\d{3} characters is left out here to keep this file small; it is in this chapter's page \(02-findings\.html\)/,
+  );
+  assert.ok(
+    fs.readFileSync(path.join(dir(), '02-findings.html'), 'utf8').includes(long),
+    "the chapter's page keeps it",
+  );
 });
 
 test('ids in a chapter, and references to them, get the chapter prefix; text does not change', () => {
@@ -131,6 +141,8 @@ test('at 390 px the page does not scroll sideways; the wide table scrolls in its
   const table = seen.inspected as { scrollWidth: number; clientWidth: number };
   assert.ok(table.clientWidth <= 390 && table.scrollWidth > table.clientWidth, `table box ${JSON.stringify(table)}`);
   for (const box of seen.charts) assert.ok(box && box.width <= 390, `chart fits: ${JSON.stringify(box)}`);
+  const index = await visit(browser, pathToFileURL(path.join(dir(), 'index.html')).href, { width: 390 });
+  assert.ok(index.sideways <= 0, `the contents page scrolls sideways by ${index.sideways} px`);
 });
 
 test('the PDF: numbered pages, the last chapter closing, the wide table whole, a first page that is not blank', () => {

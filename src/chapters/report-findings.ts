@@ -92,6 +92,7 @@ export function recordDebugFindings(trail: DebugRun): ChapterFindings {
     kind: 'debug',
     lines: trail.lines.length + trail.dropped,
     transportErrors: trail.lines.filter((line) => line.message.includes('transport error')).length,
+    namingUnderlying: trail.lines.filter((line) => line.message.includes('invalid compressed data')).length,
     failures: trail.record.result.failures,
   });
 }

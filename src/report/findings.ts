@@ -54,6 +54,8 @@ export interface DebugFindings {
   kind: 'debug';
   lines: number;
   transportErrors: number;
+  /** Lines that name the error underneath ("invalid compressed data"). */
+  namingUnderlying: number;
   failures: number;
 }
 
@@ -187,6 +189,12 @@ export function readFindingsFile(file: string): ChapterFindings | null {
 const n = (value: number): string => value.toLocaleString('en-US');
 const times = (count: number, noun: string, nouns = `${noun}s`): string => `${n(count)} ${count === 1 ? noun : nouns}`;
 const ratio = (value: number): string => value.toFixed(2);
+/** `64 KiB` for a whole number of KiB, `999,000-character` otherwise (a limit sits between such sizes). */
+const frame = (bytes: number): string => (bytes % 1024 === 0 ? formatBytes(bytes) : `${n(bytes)}-character`);
+/** `a`, `a and b`, `a, b and c`. */
+function list(items: readonly string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
 
 /** `all 40 delivered` / `38 of 40 delivered`. */
 function delivered(tally: RunTally): string {
@@ -210,7 +218,7 @@ function sum(tallies: readonly RunTally[]): RunTally {
 function harnessSentences(f: HarnessFindings): string[] {
   const within = f.runs.filter((run) => run.frameSize <= f.limit);
   const over = f.runs.filter((run) => run.frameSize > f.limit);
-  const sizes = (runs: readonly FrameTally[]): string => runs.map((run) => formatBytes(run.frameSize)).join(', ');
+  const sizes = (runs: readonly FrameTally[]): string => list(runs.map((run) => frame(run.frameSize)));
   const total = sum(within);
   const clean = within.length > 0 && provenZero(total, total.deflateNegotiated);
   const head = clean
@@ -248,11 +256,11 @@ function symptomSentences(f: SymptomFindings): string[] {
 function debugSentences(f: DebugFindings): string[] {
   if (f.transportErrors > 0) {
     return [
-      `DEBUG=* showed what the 2015 post saw: ${times(f.transportErrors, '`transport error` line')} among ${n(f.lines)} captured, and nothing that names a cause.`,
+      `DEBUG=* showed what the 2015 post saw: ${times(f.transportErrors, '"transport error" line')} among ${n(f.lines)} captured, and ${f.namingUnderlying === 0 ? 'not one naming the error underneath, "invalid compressed data"' : `${times(f.namingUnderlying, 'line')} naming the error underneath, "invalid compressed data"`}.`,
     ];
   }
   return [
-    `DEBUG=* showed no \`transport error\` in ${n(f.lines)} captured lines this run (${times(f.failures, 'failure')} counted).`,
+    `DEBUG=* showed no "transport error" in ${n(f.lines)} captured lines this run (${times(f.failures, 'failure')} counted).`,
   ];
 }
 
@@ -260,11 +268,11 @@ function originsSentences(f: OriginsFindings): string[] {
   const zlib = f.zlibErrors.map((e) => `${e.message} ×${n(e.count)}`).join(', ');
   if (f.invalidCompressedData > 0) {
     return [
-      `Underneath \`transport error\` was ws's \`invalid compressed data\` (close code 1007), ${times(f.invalidCompressedData, 'time')}, raised when zlib's inflate refused the bytes${zlib === '' ? '' : ` (${zlib})`}; engine.io's onError was called ${times(f.onErrorCalls, 'time')}.`,
+      `Underneath "transport error" was ws's "invalid compressed data" (close code 1007), ${times(f.invalidCompressedData, 'time')}, raised when zlib's inflate refused the bytes${zlib === '' ? '' : ` (${zlib})`}; engine.io's onError was called ${times(f.onErrorCalls, 'time')}.`,
     ];
   }
   return [
-    `No \`invalid compressed data\` surfaced under engine.io's onError this run (called ${times(f.onErrorCalls, 'time')}${zlib === '' ? ', zlib reported no error' : `; zlib: ${zlib}`}).`,
+    `No "invalid compressed data" surfaced under engine.io's onError this run (called ${times(f.onErrorCalls, 'time')}${zlib === '' ? ', zlib reported no error' : `; zlib: ${zlib}`}).`,
   ];
 }
 
@@ -335,10 +343,11 @@ function rootCauseSentences(f: RootCauseFindings): string[] {
   }
   const fix = f.withFix;
   if (fix && f.asInstalled) {
-    const same = f.patchMatchesFirstGood ? `, the same source as ws ${f.firstGood}` : '';
+    const change = f.firstGood === null ? 'the one-line fix' : `ws ${f.firstGood}'s one-line change`;
+    const same = f.patchMatchesFirstGood ? ` (the same source as ws ${f.firstGood})` : '';
     sentences.push(
       provenZero(fix, true) && f.asInstalled.failures > 0
-        ? `The fix: ws ${f.installed} with that one line applied at run time${same} had 0 failures (${delivered(fix)}, deflate negotiated) where as installed it had ${n(f.asInstalled.failures)}${f.unfragmented ? `; unfragmented, ${times(f.unfragmented.failures, 'failure')}` : ''}.`
+        ? `The fix: ws ${f.installed} with ${change} applied at run time${same} had 0 failures (${delivered(fix)}, deflate negotiated) where as installed it had ${n(f.asInstalled.failures)}${f.unfragmented ? `; unfragmented, ${times(f.unfragmented.failures, 'failure')}` : ''}.`
         : `The one-line fix applied at run time to ws ${f.installed} did not prove itself here: ${times(fix.failures, 'failure')} with it (${delivered(fix)}), ${n(f.asInstalled.failures)} as installed.`,
     );
   }
@@ -361,8 +370,8 @@ function todaySentences(f: TodayFindings): string[] {
     const failing = options.filter((a) => !clean.includes(a.option)).map((a) => a.option);
     set =
       clean.length > 0
-        ? ` What to set: for ${formatBytes(largest)} frames, ${clean.join(' or ')} delivered every frame${failing.length > 0 ? `, ${failing.join(' and ')} did not` : ''}.`
-        : ` None of the options tried (${failing.join(', ')}) delivered every ${formatBytes(largest)} frame.`;
+        ? ` What to set: for ${frame(largest)} frames, ${clean.join(' or ')} delivered every frame${failing.length > 0 ? `; ${list(failing)} did not` : ''}.`
+        : ` None of the options tried (${failing.join(', ')}) delivered every ${frame(largest)} frame.`;
   }
   return [`Today, ${f.versions} negotiates ${deflate}, and ${cliff}.${set}`];
 }

@@ -21,6 +21,9 @@ export interface PageJob {
   title: string;
   /** A template other than TEMPLATE_NAME. */
   template?: string;
+  /** Outputs larger than this many characters are replaced by a note saying they are `elsewhere`. */
+  maxOutputChars?: number;
+  elsewhere?: string;
 }
 
 /** One rendered page. */

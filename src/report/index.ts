@@ -20,7 +20,9 @@ const PAGE_CSS = [
   '.dl-contents td:nth-child(2){min-width:260px}',
   '.dl-abstract{color:#555;font-size:12px}',
   '.dl-findings{font-size:15px;line-height:1.5;max-width:60em}.dl-findings li{margin:6px 0}',
-  '.dl-scroll{overflow-x:auto;max-width:100%}',
+  // At phone width nothing makes the page scroll sideways: charts shrink, wide tables scroll in their own box.
+  '.dl-scroll{overflow-x:auto;max-width:100%}table.dl-table{display:block;overflow-x:auto;max-width:100%}',
+  'svg{max-width:100%;height:auto}',
 ].join('');
 
 const ms = (value: number | null | undefined): string => (value === null || value === undefined ? '' : formatDuration(value));
@@ -171,13 +173,13 @@ function findingsSource(entry: ChapterEntry): FindingsSource {
 }
 
 /** The findings of a report record, in chapter order. */
-export function recordFindings(record: ReportRecord): Finding[] {
+function findingsOf(record: ReportRecord): Finding[] {
   return reportFindings(record.chapters.map(findingsSource));
 }
 
 /** "What this run found": the findings, each linking through `href` to its chapter. */
 export function findingsSection(record: ReportRecord, href: (finding: Finding) => string): string {
-  return `<h2 id="${FINDINGS_ID}">What this run found</h2>${findingsHtml(recordFindings(record), href)}`;
+  return `<h2 id="${FINDINGS_ID}">What this run found</h2>${findingsHtml(findingsOf(record), href)}`;
 }
 
 /** The anchor of the findings section, on the contents page and in the one file. */

@@ -49,6 +49,7 @@ const ONE_FILE_CSS = [
   '.highlight .c,.highlight .c1,.highlight .cm{color:#7a7a7a;font-style:italic}',
   '.highlight .m,.highlight .mi,.highlight .mf{color:#1750eb}',
   '.jp-RenderedText pre{font-size:12px;margin:2px 0;overflow-x:auto}',
+  '.dl-left-out{color:#777;font-style:italic}',
   '.jp-RenderedText[data-mime-type="application/vnd.jupyter.stderr"] pre{background:#fff3f3}',
   '.jp-RenderedMarkdown code,.jp-MarkdownCell code{background:#f2f2f2;padding:0 3px}',
   '.jp-MarkdownCell pre{background:#f5f6f8;padding:6px;overflow-x:auto}',
@@ -138,6 +139,13 @@ export async function oneFileHtml(record: ReportRecord, fragments: ReadonlyMap<s
   ].join('\n');
 }
 
+/**
+ * The largest output the one file carries. Chapter 2's full DEBUG=* log grows with the run (about
+ * 77 KB in a quick run's 3 s, ten times that in a full run's 30 s) and no reader of a shared report
+ * reads it whole; the chapter's own page and notebook keep it.
+ */
+const ONE_FILE_MAX_OUTPUT_CHARS = 200_000;
+
 /** Renders each chapter's executed notebook as a fragment (one nbconvert process), by slug. */
 export async function renderFragments(reportDir: string, entries: readonly ChapterEntry[]): Promise<{ fragments: Map<string, string>; problems: string[] }> {
   const withNotebook = entries.filter((entry) => entry.ipynb !== null && fs.existsSync(path.join(reportDir, entry.ipynb)));
@@ -149,6 +157,8 @@ export async function renderFragments(reportDir: string, entries: readonly Chapt
         html: path.join(tmp, `${entry.slug}.html`),
         title: `${entry.number}. ${entry.title}`,
         template: FRAGMENT_TEMPLATE_NAME,
+        maxOutputChars: ONE_FILE_MAX_OUTPUT_CHARS,
+        elsewhere: `this chapter's page (${entry.page ?? 'not rendered'}) and notebook (${entry.ipynb as string}) in the report folder`,
       })),
     );
     const fragments = new Map<string, string>();
