@@ -263,7 +263,7 @@ test('a failed chapter and a kept chapter say so, with the run they come from', 
   );
   assert.match(
     found[1].text,
-    /^From the earlier run of 2026-11-28 09:30 UTC \(chapter 4 \(Title 4\) was not rerun\): What fixed it first/,
+    /^From the earlier run of 2026-11-28 09:30 UTC \(this run did not repeat chapter 4\): What fixed it first/,
   );
   assert.doesNotMatch(found[2].text, /earlier run/);
   const partial = reportFindings([source(2, SYMPTOM, { status: 'open-handles' })]);

@@ -440,7 +440,7 @@ export function reportFindings(sources: readonly FindingsSource[]): Finding[] {
     if (!source.findings) continue;
     const sentences = findingSentences(source.findings);
     if (source.kept && sentences.length > 0) {
-      sentences[0] = `From the earlier run of ${runOf(source.ranAt)} (${chapter} was not rerun): ${sentences[0]}`;
+      sentences[0] = `From the earlier run of ${runOf(source.ranAt)} (this run did not repeat chapter ${source.number}): ${sentences[0]}`;
     }
     for (const sentence of sentences) add(sentence);
   }
