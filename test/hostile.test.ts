@@ -1,8 +1,8 @@
 /**
  * Hostile captured text through the real report path: a fixture chapter captures lines carrying
  * markup (a real debug capture, then every display function, the cell's stdout and stderr, and an
- * error), `buildReport` executes and renders it, and headless Chromium opens the chapter page and
- * the contents page. The markup must show as text: no dialog, no request beyond the document.
+ * error), `buildReport` executes and renders it, and headless Chromium opens the chapter page,
+ * the contents page and the one-file report. The markup must show as text: no dialog, no request beyond the document.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -15,6 +15,7 @@ import { PROJECT_ROOT } from '../src/paths';
 import { buildReport, planReport, type ReportRecord } from '../src/report/build';
 import type { Chapter } from '../src/report/chapters';
 import { launchChromium } from '../src/chromium';
+import { ONE_FILE_HTML } from '../src/report/onefile';
 
 const HOSTILE = ['<script>alert(1)</script>', '</pre><img src=x onerror=alert(1)>'];
 const CHAPTER: Chapter = {
@@ -107,4 +108,18 @@ test('in Chromium, the contents page shows the title and the failure as text: no
   assert.equal(seen.injected, 0);
   assert.ok(seen.text.includes(CHAPTER.title), 'title');
   assert.ok(seen.text.includes(`captured ${HOSTILE[1]} ${HOSTILE[0]}`), 'the failure text');
+});
+
+test('in Chromium, the one-file report shows every hostile line and the title as text: no dialog, no request', async () => {
+  const page = path.join(tmp, 'report', ONE_FILE_HTML);
+  const seen = await open(page);
+  assert.deepEqual(seen.dialogs, []);
+  assert.deepEqual(seen.requests, [pathToFileURL(page).href]);
+  assert.equal(seen.injected, 0);
+  for (const line of HOSTILE) {
+    const shown = seen.text.split(line).length - 1;
+    assert.ok(shown >= 6, `'${line}' shown as text ${shown} times`);
+  }
+  assert.ok(seen.text.includes(CHAPTER.title), 'the title, in the contents and the chapter');
+  assert.ok(seen.text.includes(`fixture:hostile captured ${HOSTILE[0]}`), 'the captured debug line, whole');
 });

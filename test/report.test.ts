@@ -124,6 +124,7 @@ function badInputs(notWritable: string): Array<{ args: string[]; names: string; 
     { args: ['--only', '99'], names: '--only' },
     { args: ['--only', 'no-such-chapter'], names: '--only' },
     { args: ['--bogus'], names: '--bogus' },
+    { args: ['--pdf=yes'], names: '--pdf' },
     { args: ['--rate'], names: '--rate' },
     { args: ['stray'], names: 'stray' },
     { args: ['--cell-timeout', '0s'], names: '--cell-timeout' },
@@ -175,7 +176,15 @@ test('a quick report of fixture chapters: injected cell after parameters, temp d
   });
   const events: string[] = [];
   record = await buildReport(plan, (event) => events.push(event.type));
-  assert.deepEqual(events, ['chapter-start', 'chapter-done', 'chapter-start', 'chapter-done', 'rendering', 'written']);
+  assert.deepEqual(events, [
+    'chapter-start',
+    'chapter-done',
+    'chapter-start',
+    'chapter-done',
+    'rendering',
+    'written',
+    'one-file',
+  ]);
   assert.deepEqual(
     record.chapters.map((c) => [c.slug, c.status]),
     [
@@ -225,10 +234,13 @@ test('the contents page: chapters, escaped failure text, metadata, links to page
 });
 
 test('every page is self-contained: the parsed HTML loads nothing from outside', async () => {
-  const pages = ['index.html', '00-params.html', '01-error.html'].map((name) => path.join(reportDir(), name));
+  const pages = ['index.html', '00-params.html', '01-error.html', 'deflate-lab.html'].map((name) =>
+    path.join(reportDir(), name),
+  );
   const loads = await externalLoads(pages);
   for (const page of pages) assert.deepEqual(loads[page], [], page);
   assert.deepEqual(record.indexLoads, []);
+  assert.deepEqual(record.oneFileLoads, []);
   // The checker itself finds what the stock templates would load.
   const stock = path.join(tmp, 'stock.html');
   fs.writeFileSync(
@@ -265,6 +277,10 @@ test('--only re-runs one chapter and keeps the others from the previous report; 
     ['params', 'error'],
   );
   assert.equal(again.chapters[0].ranAt, record.chapters[0].ranAt, 'params kept from the earlier run');
+  assert.deepEqual(
+    again.chapters.map((c) => c.kept),
+    [true, false],
+  );
   const fresh = await buildReport({ ...only, fresh: true });
   assert.deepEqual(
     fresh.chapters.map((c) => c.slug),

@@ -38,6 +38,7 @@ const OPTIONS = {
   fresh: { type: 'boolean' },
   'report-dir': { type: 'string' },
   rerun: { type: 'boolean' },
+  pdf: { type: 'boolean' },
   'cell-timeout': { type: 'string' },
   'notebook-timeout': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -57,6 +58,7 @@ export const REPORT_USAGE = [
   '  --from-data DIR          re-render chapters from recorded runs, no new measurement',
   "  --fresh                  start from an empty report (drop earlier chapters' pages)",
   '  --report-dir DIR         write the report there instead of report/',
+  '  --pdf                    also print the one-file report (deflate-lab.html) to deflate-lab.pdf',
   "  --rerun                  run every notebook's cells a second time in the same kernel",
   '  --cell-timeout 5min  --notebook-timeout 15min   time limits (kernel killed, cell named)',
 ].join('\n');
@@ -137,6 +139,7 @@ export function parseReportArgs(argv: readonly string[]): ReportArgs {
       fresh: values.fresh === true,
       reportDir: values['report-dir'] as string | undefined,
       rerun: values.rerun === true,
+      pdf: values.pdf === true,
       limits: limits,
     },
   };

@@ -42,6 +42,10 @@ function onEvent(event: ReportEvent): void {
     case 'written':
       say(`wrote ${path.relative(process.cwd(), event.index) || event.index}`);
       break;
+    case 'one-file':
+    case 'pdf':
+      say(`wrote ${path.relative(process.cwd(), event.file) || event.file} (${formatBytes(event.bytes)})`);
+      break;
   }
 }
 
@@ -62,6 +66,8 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const record = await buildReport(plan, onEvent);
   for (const load of record.indexLoads) say(`index.html loads from outside: ${load}`);
+  for (const load of record.oneFileLoads) say(`the one-file report loads from outside: ${load}`);
+  for (const problem of record.oneFileProblems) say(problem);
   return reportOk(record) ? 0 : 1;
 }
 

@@ -13,11 +13,13 @@ import { resolveParams, type Params, type RawParams } from '../params';
 import { DATA_DIR_ENV, dataDir, REPORT_DIR } from '../paths';
 import { assertWritable, DataDirError } from '../records';
 import { notebookFile, reportBaseName, type Chapter } from './chapters';
-import { executeNotebook, FULL_LIMITS, NotebookInputError, QUICK_LIMITS, type NotebookRun, type RunLimits, type RunStatus } from './execute';
+import { executeNotebook, failureHeadline, FULL_LIMITS, NotebookInputError, QUICK_LIMITS, type NotebookRun, type RunLimits, type RunStatus } from './execute';
+import { FINDINGS_FILE_ENV, FindingsFileError, readFindingsFile, type ChapterFindings, type FindingsSource } from './findings';
 import { renderPages } from './html';
 import { indexHtml } from './index';
 import { planInjection, type Injection } from './inject';
 import { assertReplayDir, FROM_DATA_ENV } from './replay';
+import { ONE_FILE_PDF, printPdf, writeOneFile } from './onefile';
 import { externalLoads } from './selfContained';
 
 /** What the caller asks for; `given` holds only the values set on the command line. */
@@ -32,6 +34,8 @@ export interface ReportRequest {
   /** Run every notebook's cells a second time in the same kernel. */
   rerun?: boolean;
   reportDir?: string;
+  /** Also print the one-file report to deflate-lab.pdf. */
+  pdf?: boolean;
 }
 
 /** One chapter, checked and ready to run. */
@@ -53,6 +57,7 @@ export interface ReportPlan {
   rerun: boolean;
   limits: RunLimits;
   reportDir: string;
+  pdf: boolean;
 }
 
 /** Thrown when the report folder cannot be written. */
@@ -81,6 +86,10 @@ export interface ChapterEntry {
   /** Problems outside the cells: a page that failed to render, or loads something from outside. */
   problems: string[];
   ranAt: string;
+  /** The numbers the chapter handed to the report's findings; null when it handed none. */
+  findings: ChapterFindings | null;
+  /** Kept from an earlier report: `--only` named other chapters. */
+  kept: boolean;
 }
 
 /** Everything the contents page shows; also written as report/report.json. */
@@ -95,6 +104,10 @@ export interface ReportRecord {
   chapters: ChapterEntry[];
   /** What report/index.html would load from outside itself (should be empty). */
   indexLoads: string[];
+  /** What report/deflate-lab.html would load from outside itself (should be empty). */
+  oneFileLoads: string[];
+  /** Problems making the one-file report or its PDF. */
+  oneFileProblems: string[];
 }
 
 /** Progress, for the command line. */
@@ -102,7 +115,9 @@ export type ReportEvent =
   | { type: 'chapter-start'; chapter: Chapter; position: number; total: number }
   | { type: 'chapter-done'; entry: ChapterEntry }
   | { type: 'rendering'; pages: number }
-  | { type: 'written'; index: string };
+  | { type: 'written'; index: string }
+  | { type: 'one-file'; file: string; bytes: number }
+  | { type: 'pdf'; file: string; bytes: number };
 
 /** The report's structured result, beside index.html; `--only` keeps the other chapters from it. */
 export const REPORT_JSON = 'report.json';
@@ -145,6 +160,7 @@ export function planReport(request: ReportRequest): ReportPlan {
     rerun: request.rerun ?? false,
     limits: { ...(quick ? QUICK_LIMITS : FULL_LIMITS), ...request.limits },
     reportDir: reportDir,
+    pdf: request.pdf ?? false,
   };
 }
 
@@ -184,7 +200,7 @@ function previousEntries(reportDir: string): ChapterEntry[] {
 }
 
 // Only files named like a chapter's (`05-sweep.html`), never anything else a user keeps there.
-const CHAPTER_FILE = /^\d{2}-[a-z0-9-]+\.(html|ipynb)$/;
+const CHAPTER_FILE = /^\d{2}-[a-z0-9-]+\.(html|ipynb|findings\.json)$/;
 
 async function runChapter(plan: ReportPlan, chapterPlan: ChapterPlan, env: Record<string, string>): Promise<ChapterEntry> {
   const { chapter } = chapterPlan;
@@ -202,7 +218,12 @@ async function runChapter(plan: ReportPlan, chapterPlan: ChapterPlan, env: Recor
     unused: chapterPlan.injection.unused,
     problems: [],
     ranAt: new Date().toISOString(),
+    findings: null,
+    kept: false,
   };
+  // A findings file left by an earlier run must never stand in for this one's.
+  const findingsFile = path.join(plan.reportDir, `${base}.findings.json`);
+  await fs.promises.rm(findingsFile, { force: true });
   try {
     entry.run = await executeNotebook({
       notebook: chapterPlan.notebook,
@@ -210,7 +231,7 @@ async function runChapter(plan: ReportPlan, chapterPlan: ChapterPlan, env: Recor
       injectSource: chapterPlan.injection.source,
       rerun: plan.rerun,
       limits: plan.limits,
-      env: env,
+      env: { ...env, [FINDINGS_FILE_ENV]: findingsFile },
     });
     entry.status = entry.run.status;
     if (entry.run.output !== null) entry.ipynb = `${base}.ipynb`;
@@ -222,6 +243,12 @@ async function runChapter(plan: ReportPlan, chapterPlan: ChapterPlan, env: Recor
     if (!(error instanceof NotebookInputError)) throw error;
     entry.problems.push(error.message);
   }
+  try {
+    entry.findings = readFindingsFile(findingsFile);
+  } catch (error) {
+    if (!(error instanceof FindingsFileError)) throw error;
+    entry.problems.push(error.message);
+  }
   return entry;
 }
 
@@ -230,7 +257,11 @@ export async function buildReport(plan: ReportPlan, onEvent: (event: ReportEvent
   const started = performance.now();
   const meta = runMeta();
   await fs.promises.mkdir(plan.reportDir, { recursive: true });
-  const kept = plan.fresh ? [] : previousEntries(plan.reportDir).filter((old) => !plan.chapters.some((p) => p.chapter.slug === old.slug));
+  const kept = plan.fresh
+    ? []
+    : previousEntries(plan.reportDir)
+        .filter((old) => !plan.chapters.some((p) => p.chapter.slug === old.slug))
+        .map((old): ChapterEntry => ({ ...old, findings: old.findings ?? null, kept: true }));
   if (plan.fresh) {
     for (const name of await fs.promises.readdir(plan.reportDir)) {
       if (CHAPTER_FILE.test(name)) await fs.promises.rm(path.join(plan.reportDir, name), { force: true });
@@ -285,12 +316,27 @@ export async function buildReport(plan: ReportPlan, onEvent: (event: ReportEvent
       limits: plan.limits,
       chapters: chapters,
       indexLoads: [],
+      oneFileLoads: [],
+      oneFileProblems: [],
     };
     const index = path.join(plan.reportDir, INDEX_HTML);
     await writeFileAtomic(index, await indexHtml(record));
-    record.indexLoads = (await externalLoads([index]))[index] ?? [];
-    await writeFileAtomic(path.join(plan.reportDir, REPORT_JSON), `${JSON.stringify(record, null, 1)}\n`);
     onEvent({ type: 'written', index: index });
+    const oneFile = await writeOneFile(record, plan.reportDir);
+    record.oneFileProblems.push(...oneFile.problems);
+    onEvent({ type: 'one-file', file: oneFile.file, bytes: oneFile.bytes });
+    const loads = await externalLoads([index, oneFile.file]);
+    record.indexLoads = loads[index] ?? [];
+    record.oneFileLoads = loads[oneFile.file] ?? [];
+    if (plan.pdf) {
+      const pdf = path.join(plan.reportDir, ONE_FILE_PDF);
+      try {
+        onEvent({ type: 'pdf', file: pdf, bytes: await printPdf(oneFile.file, pdf) });
+      } catch (error) {
+        record.oneFileProblems.push(`PDF not printed: ${(error as Error).message.split('\n')[0]}`);
+      }
+    }
+    await writeFileAtomic(path.join(plan.reportDir, REPORT_JSON), `${JSON.stringify(record, null, 1)}\n`);
     return record;
   } finally {
     if (tempData) await fs.promises.rm(tempData, { recursive: true, force: true });
@@ -299,5 +345,10 @@ export async function buildReport(plan: ReportPlan, onEvent: (event: ReportEvent
 
 /** Whether every chapter ran cleanly and every page is self-contained. */
 export function reportOk(record: ReportRecord): boolean {
-  return record.indexLoads.length === 0 && record.chapters.every((entry) => entry.status === 'ok');
+  return (
+    record.indexLoads.length === 0 &&
+    record.oneFileLoads.length === 0 &&
+    record.oneFileProblems.length === 0 &&
+    record.chapters.every((entry) => entry.status === 'ok')
+  );
 }

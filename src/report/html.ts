@@ -8,6 +8,8 @@ import { lastJsonLine, runScript } from './python';
 
 /** The nbconvert template under templates/. */
 export const TEMPLATE_NAME = 'deflate-lab';
+/** The template of a chapter's cells as a fragment of the one-file report. */
+export const FRAGMENT_TEMPLATE_NAME = 'deflate-lab-onefile';
 
 // nbconvert takes about 2 s to start and well under a second per page; this bound is generous.
 const RENDER_TIMEOUT_MS = 120_000;
@@ -17,6 +19,11 @@ export interface PageJob {
   ipynb: string;
   html: string;
   title: string;
+  /** A template other than TEMPLATE_NAME. */
+  template?: string;
+  /** Outputs larger than this many characters are replaced by a note saying they are `elsewhere`. */
+  maxOutputChars?: number;
+  elsewhere?: string;
 }
 
 /** One rendered page. */

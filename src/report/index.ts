@@ -1,14 +1,17 @@
 /**
- * report/index.html: the contents page. A summary, one row per chapter (status, where the time
- * went with kernel start-up apart, the kernel's peak memory), a wall-time chart, the parameters,
- * and the run metadata. Every text that came from a run is escaped (src/html helpers, which use
- * escape-html); the page loads nothing from outside itself.
+ * report/index.html: the contents page. It opens with what this run found (src/report/findings),
+ * each sentence linking to its chapter, then "How this report was made": a summary, one row per
+ * chapter (status, where the time went with kernel start-up apart, the kernel's peak memory), a
+ * wall-time chart, the parameters, and the run metadata. The one-file report reuses both parts.
+ * Every text that came from a run is escaped (src/html helpers, which use escape-html); the page
+ * loads nothing from outside itself.
  */
 import { chartHtml, type ChartSpec } from '../charts';
 import { collapsible, DL_CSS, escapeText, htmlTable, preText } from '../html';
 import { formatBytes, formatDuration } from '../units';
 import type { ChapterEntry, ReportRecord } from './build';
 import { failureHeadline } from './execute';
+import { findingsHtml, reportFindings, type Finding, type FindingsSource } from './findings';
 
 const PAGE_CSS = [
   'body{font-family:sans-serif;max-width:1100px;margin:24px auto;padding:0 16px;color:#222}',
@@ -16,6 +19,10 @@ const PAGE_CSS = [
   '.dl-status-ok{color:#1a7f37;font-weight:600}.dl-status-bad{color:#b42318;font-weight:600}',
   '.dl-contents td:nth-child(2){min-width:260px}',
   '.dl-abstract{color:#555;font-size:12px}',
+  '.dl-findings{font-size:15px;line-height:1.5;max-width:60em}.dl-findings li{margin:6px 0}',
+  // At phone width nothing makes the page scroll sideways: charts shrink, wide tables scroll in their own box.
+  '.dl-scroll{overflow-x:auto;max-width:100%}table.dl-table{display:block;overflow-x:auto;max-width:100%}',
+  'svg{max-width:100%;height:auto}',
 ].join('');
 
 const ms = (value: number | null | undefined): string => (value === null || value === undefined ? '' : formatDuration(value));
@@ -38,27 +45,28 @@ function injectedText(entry: ChapterEntry): string {
 
 // Hand-written rather than htmlTable: the chapter and notebook cells hold links and a status
 // badge, and htmlTable escapes every cell (as it should for data).
-function contentsTable(record: ReportRecord): string {
-  const head = ['#', 'Chapter', 'Status', 'Kernel start-up', 'Cells', 'Wall', 'Kernel peak RSS', 'Injected parameters', 'Files', 'Ran at']
+function contentsTable(record: ReportRecord, target: ChapterLink): string {
+  const files = target.files;
+  const head = ['#', 'Chapter', 'Status', 'Kernel start-up', 'Cells', 'Wall', 'Kernel peak RSS', 'Injected parameters', ...(files ? ['Files'] : []), 'Ran at']
     .map((h) => `<th>${escapeText(h)}</th>`)
     .join('');
   const rows = record.chapters.map((entry) => {
     const run = entry.run;
     const cells = [
       `<td class="dl-num">${entry.number}</td>`,
-      `<td>${link(entry.page, entry.title)}<div class="dl-abstract">${escapeText(entry.abstract)}</div></td>`,
+      `<td>${link(target.href(entry), entry.title)}<div class="dl-abstract">${escapeText(entry.abstract)}</div></td>`,
       `<td>${statusCell(entry)}</td>`,
       `<td class="dl-num">${escapeText(ms(run?.kernelStartMs))}</td>`,
       `<td class="dl-num">${escapeText(ms(run?.runMs))}</td>`,
       `<td class="dl-num">${escapeText(ms(run?.wallMs))}</td>`,
       `<td class="dl-num">${escapeText(run?.peakRssKiB ? formatBytes(run.peakRssKiB * 1024) : '')}</td>`,
       `<td>${escapeText(injectedText(entry))}</td>`,
-      `<td>${link(entry.page, 'html')} ${link(entry.ipynb, 'ipynb')}</td>`,
-      `<td>${escapeText(entry.ranAt)}</td>`,
+      ...(files ? [`<td>${link(entry.page, 'html')} ${link(entry.ipynb, 'ipynb')}</td>`] : []),
+      `<td>${escapeText(entry.ranAt)}${entry.kept ? ' (kept from an earlier run)' : ''}</td>`,
     ];
     return `<tr>${cells.join('')}</tr>`;
   });
-  return `<table class="dl-table dl-contents"><thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  return `<div class="dl-scroll"><table class="dl-table dl-contents"><thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
 }
 
 function failures(record: ReportRecord): string {
@@ -70,7 +78,7 @@ function failures(record: ReportRecord): string {
     const headline = failure ? failureHeadline(failure) : entry.problems[0] ?? entry.status;
     return collapsible(`${entry.number} ${entry.title}: ${headline}`, preText(message), { open: true });
   });
-  return `<h2>Failures</h2>${blocks.join('')}`;
+  return `<h3>Failures</h3>${blocks.join('')}`;
 }
 
 function summary(record: ReportRecord): string {
@@ -115,13 +123,13 @@ async function wallTimeChart(record: ReportRecord): Promise<string> {
       order: { field: 'step', type: 'quantitative' },
     },
   };
-  return `<h2>Where the time went</h2>${await chartHtml(spec, { caption: 'Wall time per chapter: kernel start-up, cells, rerun, kernel shutdown' })}`;
+  return `<h3>Where the time went</h3>${await chartHtml(spec, { caption: 'Wall time per chapter: kernel start-up, cells, rerun, kernel shutdown' })}`;
 }
 
 function parameters(record: ReportRecord): string {
   const given = Object.entries(record.given).map(([name, value]) => ({ parameter: name, value: Array.isArray(value) ? value.join(',') : String(value) }));
   const table = given.length > 0 ? htmlTable(given, { caption: 'Given on the command line' }) : '<p>None given on the command line: each chapter ran with the values in its parameters cell.</p>';
-  return `<h2>Parameters</h2>${table}`;
+  return `<h3>Parameters</h3>${table}`;
 }
 
 function metadata(record: ReportRecord): string {
@@ -138,20 +146,70 @@ function metadata(record: ReportRecord): string {
     { item: 'from data', value: record.fromData ?? '(measured live)' },
   ];
   const versions = Object.entries(meta.versions).map(([name, version]) => ({ package: name, version: version }));
-  return `<h2>Run metadata</h2>${htmlTable(rows)}${collapsible(`Package versions (${versions.length})`, htmlTable(versions))}`;
+  return `<h3>Run metadata</h3>${htmlTable(rows)}${collapsible(`Package versions (${versions.length})`, htmlTable(versions))}`;
 }
 
-/** The contents page's HTML for a report record. */
-export async function indexHtml(record: ReportRecord): Promise<string> {
-  const body = [
-    '<h1>deflate-lab report</h1>',
+/** Where a chapter's title links to, and whether the page's own files are listed. */
+export interface ChapterLink {
+  href: (entry: ChapterEntry) => string | null;
+  files: boolean;
+}
+
+const PAGE_LINK: ChapterLink = { href: (entry) => entry.page, files: true };
+
+/** A chapter's line as the findings read it. */
+function findingsSource(entry: ChapterEntry): FindingsSource {
+  const failure = entry.run?.failure ? failureHeadline(entry.run.failure) : (entry.problems[0] ?? null);
+  return {
+    number: entry.number,
+    slug: entry.slug,
+    title: entry.title,
+    status: entry.status,
+    ranAt: entry.ranAt,
+    kept: entry.kept ?? false,
+    findings: entry.findings ?? null,
+    failure: entry.status === 'ok' ? null : failure,
+  };
+}
+
+/** The findings of a report record, in chapter order. */
+function findingsOf(record: ReportRecord): Finding[] {
+  return reportFindings(record.chapters.map(findingsSource));
+}
+
+/** "What this run found": the findings, each linking through `href` to its chapter. */
+export function findingsSection(record: ReportRecord, href: (finding: Finding) => string): string {
+  return `<h2 id="${FINDINGS_ID}">What this run found</h2>${findingsHtml(findingsOf(record), href)}`;
+}
+
+/** The anchor of the findings section, on the contents page and in the one file. */
+export const FINDINGS_ID = 'findings';
+/** The anchor of "How this report was made". */
+export const HOW_MADE_ID = 'how-this-report-was-made';
+
+/** "How this report was made": the run log, with chapter titles linking through `target`. */
+export async function howMadeSection(record: ReportRecord, target: ChapterLink = PAGE_LINK): Promise<string> {
+  return [
+    `<h2 id="${HOW_MADE_ID}">How this report was made</h2>`,
     summary(record),
-    '<h2>Contents</h2>',
-    contentsTable(record),
+    contentsTable(record, target),
     failures(record),
     await wallTimeChart(record),
     parameters(record),
     metadata(record),
+  ].join('\n');
+}
+
+/** Page styles of the contents page, shared with the one-file report. */
+export const CONTENTS_CSS = PAGE_CSS;
+
+/** The contents page's HTML for a report record. */
+export async function indexHtml(record: ReportRecord): Promise<string> {
+  const pageOf = new Map(record.chapters.map((entry) => [entry.slug, entry.page]));
+  const body = [
+    '<h1>deflate-lab report</h1>',
+    findingsSection(record, (finding) => pageOf.get(finding.slug) ?? `#${HOW_MADE_ID}`),
+    await howMadeSection(record),
   ].join('\n');
   return [
     '<!DOCTYPE html>',

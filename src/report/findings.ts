@@ -1,0 +1,457 @@
+/**
+ * The report's opening findings. Each chapter's notebook ends with one call that hands a few of
+ * its measured numbers to the report (src/chapters/report-findings.ts writes them as JSON beside
+ * the executed notebook); here those numbers become sentences, each linking to the chapter that
+ * holds its evidence. Pure: no I/O beyond reading one file, so every wording is unit-tested.
+ */
+import fs from 'node:fs';
+import { escapeText } from '../html';
+import { formatBytes } from '../units';
+
+/** Environment variable naming the file a chapter's findings go to; unset outside the report. */
+export const FINDINGS_FILE_ENV = 'DEFLATE_LAB_FINDINGS_FILE';
+
+/** One run's outcome, as the findings need it. */
+export interface RunTally {
+  sent: number;
+  delivered: number;
+  failures: number;
+  deflateNegotiated: boolean;
+}
+
+/** One frame size's run. */
+export interface FrameTally extends RunTally {
+  frameSize: number;
+}
+
+/** Chapter 0: the machinery on today's stack. */
+export interface HarnessFindings {
+  kind: 'harness';
+  versions: string;
+  /** The server's maxHttpBufferSize: a larger frame is refused by design (chapter 7's cliff). */
+  limit: number;
+  runs: FrameTally[];
+}
+
+/** Chapter 1: who lost their socket on the 2015 stack. */
+export interface SymptomFindings {
+  kind: 'symptom';
+  versions: string;
+  sendSeconds: number;
+  imagePages: number;
+  /** Mean characters per image message. */
+  imageMessageChars: number | null;
+  imageDisconnects: number;
+  imageIds: number;
+  chatSent: number;
+  chatAcked: number;
+  chatDisconnects: number;
+  deflateNegotiated: boolean;
+}
+
+/** Chapter 2: what DEBUG=* showed. */
+export interface DebugFindings {
+  kind: 'debug';
+  lines: number;
+  transportErrors: number;
+  /** Lines that name the error underneath ("invalid compressed data"). */
+  namingUnderlying: number;
+  failures: number;
+}
+
+/** Chapter 3: the error underneath `transport error`. */
+export interface OriginsFindings {
+  kind: 'origins';
+  onErrorCalls: number;
+  invalidCompressedData: number;
+  /** zlib's errors in the server's inflate, most frequent first. */
+  zlibErrors: Array<{ message: string; count: number }>;
+}
+
+/** Chapter 4: the post's fix (deflate off), and what deflate costs. */
+export interface DeflateOffFindings {
+  kind: 'deflate-off';
+  repeats: number;
+  on: RunTally;
+  off: RunTally;
+  /** Server CPU ms per MiB delivered, over all repeats; null when nothing was delivered. */
+  cpuMsPerMiBOn: number | null;
+  cpuMsPerMiBOff: number | null;
+  /** Wire bytes per payload byte for one payload kind. */
+  wirePayload: string | null;
+  wireRatioOn: number | null;
+  wireRatioOff: number | null;
+}
+
+/** Chapter 5: one stack and deflate setting across the sweep. */
+export interface SweepGroup {
+  stack: string;
+  deflate: string;
+  runs: number;
+  runsWithDisconnects: number;
+  /** The smallest frame size with a disconnect; null when none. */
+  smallestFailingFrame: number | null;
+}
+
+/** Chapter 5: deflate on vs off across frame sizes. */
+export interface SweepFindings {
+  kind: 'sweep';
+  source: 'recorded' | 'live';
+  /** The newest record's start, for a recorded sweep. */
+  recordedUntil: string | null;
+  groups: SweepGroup[];
+}
+
+/** Chapter 6: the bisection and the causal proof. */
+export interface RootCauseFindings {
+  kind: 'root-cause';
+  installed: string;
+  releases: number;
+  bad: number;
+  good: number;
+  lastBad: string | null;
+  firstGood: string | null;
+  asInstalled: RunTally | null;
+  withFix: RunTally | null;
+  unfragmented: RunTally | null;
+  patchMatchesFirstGood: boolean | null;
+  /** On the installed release: compressed fragments queued for zlib, and how many a new pool slice was handed out over. */
+  queuedFragments: number | null;
+  overwrittenFragments: number | null;
+}
+
+/** Chapter 7: one option for a user's frame size. */
+export interface AdviceTally extends RunTally {
+  frameSize: number;
+  option: string;
+}
+
+/** Chapter 7: today's defaults, the maxHttpBufferSize cliff, and what to set. */
+export interface TodayFindings {
+  kind: 'today';
+  versions: string;
+  deflateByDefault: 'on' | 'off' | null;
+  limit: number;
+  largestDelivered: number | null;
+  smallestFailed: number | null;
+  failedReason: string | null;
+  advice: AdviceTally[];
+}
+
+/** What one chapter hands to the report. */
+export type ChapterFindings =
+  | HarnessFindings
+  | SymptomFindings
+  | DebugFindings
+  | OriginsFindings
+  | DeflateOffFindings
+  | SweepFindings
+  | RootCauseFindings
+  | TodayFindings;
+
+const KINDS: ReadonlyArray<ChapterFindings['kind']> = [
+  'harness',
+  'symptom',
+  'debug',
+  'origins',
+  'deflate-off',
+  'sweep',
+  'root-cause',
+  'today',
+];
+
+/** Thrown when a findings file is not a findings record. */
+export class FindingsFileError extends Error {}
+
+/** Reads a chapter's findings file; null when the chapter wrote none. */
+export function readFindingsFile(file: string): ChapterFindings | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new FindingsFileError(`${file}: not JSON: ${(error as Error).message}`);
+  }
+  const kind = (value as { kind?: unknown } | null)?.kind;
+  if (!KINDS.includes(kind as ChapterFindings['kind'])) {
+    throw new FindingsFileError(`${file}: unknown findings kind ${JSON.stringify(kind)}`);
+  }
+  return value as ChapterFindings;
+}
+
+// ---- wording ----------------------------------------------------------------------------------
+
+const n = (value: number): string => value.toLocaleString('en-US');
+const times = (count: number, noun: string, nouns = `${noun}s`): string => `${n(count)} ${count === 1 ? noun : nouns}`;
+const ratio = (value: number): string => value.toFixed(2);
+/** `64 KiB` for a whole number of KiB, `999,000-character` otherwise (a limit sits between such sizes). */
+const frame = (bytes: number): string => (bytes % 1024 === 0 ? formatBytes(bytes) : `${n(bytes)}-character`);
+/** `a`, `a and b`, `a, b and c`. */
+function list(items: readonly string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
+/** `all 40 delivered` / `38 of 40 delivered`. */
+function delivered(tally: RunTally): string {
+  return tally.delivered === tally.sent ? `all ${n(tally.sent)} delivered` : `${n(tally.delivered)} of ${n(tally.sent)} delivered`;
+}
+
+/** Whether a zero-failure count may be read as "no failure": something was sent, all arrived, deflate as expected. */
+function provenZero(tally: RunTally, deflate: boolean): boolean {
+  return tally.failures === 0 && tally.sent > 0 && tally.delivered === tally.sent && tally.deflateNegotiated === deflate;
+}
+
+function sum(tallies: readonly RunTally[]): RunTally {
+  return {
+    sent: tallies.reduce((total, t) => total + t.sent, 0),
+    delivered: tallies.reduce((total, t) => total + t.delivered, 0),
+    failures: tallies.reduce((total, t) => total + t.failures, 0),
+    deflateNegotiated: tallies.length > 0 && tallies.every((t) => t.deflateNegotiated),
+  };
+}
+
+function harnessSentences(f: HarnessFindings): string[] {
+  const within = f.runs.filter((run) => run.frameSize <= f.limit);
+  const over = f.runs.filter((run) => run.frameSize > f.limit);
+  const sizes = (runs: readonly FrameTally[]): string => list(runs.map((run) => frame(run.frameSize)));
+  const total = sum(within);
+  const clean = within.length > 0 && provenZero(total, total.deflateNegotiated);
+  const head = clean
+    ? `The harness works: on ${f.versions}, ${sizes(within)} frames had ${n(total.sent)} sent, ${delivered(total)}, and no failure`
+    : within.length === 0
+      ? `The harness ran no frame within ${f.versions}'s ${n(f.limit)}-byte maxHttpBufferSize`
+      : `The harness did not run clean on ${f.versions}: ${sizes(within)} frames had ${times(total.failures, 'failure')}, ${delivered(total)}; read later numbers with care`;
+  if (over.length === 0) return [`${head}.`];
+  const refused = sum(over);
+  const tail =
+    refused.delivered === 0
+      ? `${sizes(over)} frames, over the ${n(f.limit)}-byte maxHttpBufferSize, were refused as designed (${n(refused.sent)} sent, none delivered)`
+      : `${sizes(over)} frames, over the ${n(f.limit)}-byte maxHttpBufferSize, still had ${delivered(refused)}`;
+  return [`${head}; ${tail}.`];
+}
+
+function symptomSentences(f: SymptomFindings): string[] {
+  const size = f.imageMessageChars === null ? '' : ` of about ${formatBytes(f.imageMessageChars)}`;
+  const pages = times(f.imagePages, 'Chromium page');
+  const chat =
+    f.chatDisconnects === 0 && f.chatSent > 0 && f.chatAcked === f.chatSent
+      ? `a chat page on the same server kept its socket (all ${n(f.chatSent)} lines acknowledged)`
+      : `a chat page on the same server lost its socket ${times(f.chatDisconnects, 'time')} (${n(f.chatAcked)} of ${n(f.chatSent)} acknowledged)`;
+  const negotiated = f.deflateNegotiated ? 'with permessage-deflate negotiated' : 'without permessage-deflate negotiated';
+  if (f.imageDisconnects > 0) {
+    return [
+      `What broke in 2015: on ${f.versions}, ${pages} streaming images${size} ${negotiated} lost their socket ${times(f.imageDisconnects, 'time')} in ${f.sendSeconds} s and came back under ${times(f.imageIds, 'socket id')}, while ${chat}.`,
+    ];
+  }
+  return [
+    `In this run the 2015 failure did not show: on ${f.versions}, ${pages} streaming images${size} ${negotiated} kept their socket for ${f.sendSeconds} s, and ${chat}.`,
+  ];
+}
+
+function debugSentences(f: DebugFindings): string[] {
+  if (f.transportErrors > 0) {
+    return [
+      `DEBUG=* showed what the 2015 post saw: ${times(f.transportErrors, '"transport error" line')} among ${n(f.lines)} captured, and ${f.namingUnderlying === 0 ? 'not one naming the error underneath, "invalid compressed data"' : `${times(f.namingUnderlying, 'line')} naming the error underneath, "invalid compressed data"`}.`,
+    ];
+  }
+  return [
+    `DEBUG=* showed no "transport error" in ${n(f.lines)} captured lines this run (${times(f.failures, 'failure')} counted).`,
+  ];
+}
+
+function originsSentences(f: OriginsFindings): string[] {
+  const zlib = f.zlibErrors.map((e) => `${e.message} ×${n(e.count)}`).join(', ');
+  if (f.invalidCompressedData > 0) {
+    return [
+      `Underneath "transport error" was ws's "invalid compressed data" (close code 1007), ${times(f.invalidCompressedData, 'time')}, raised when zlib's inflate refused the bytes${zlib === '' ? '' : ` (${zlib})`}; engine.io's onError was called ${times(f.onErrorCalls, 'time')}.`,
+    ];
+  }
+  return [
+    `No "invalid compressed data" surfaced under engine.io's onError this run (called ${times(f.onErrorCalls, 'time')}${zlib === '' ? ', zlib reported no error' : `; zlib: ${zlib}`}).`,
+  ];
+}
+
+function deflateOffSentences(f: DeflateOffFindings): string[] {
+  const sentences: string[] = [];
+  const repeats = times(f.repeats, 'repeat');
+  if (f.on.failures > 0 && provenZero(f.off, false)) {
+    sentences.push(
+      `What fixed it first: turning permessage-deflate off, the post's fix, took failures from ${n(f.on.failures)} to 0 over ${repeats} (deflate off: ${delivered(f.off)}).`,
+    );
+  } else if (f.on.failures === 0) {
+    sentences.push(
+      `Turning permessage-deflate off could not be shown to fix anything here: with deflate on, ${repeats} had no failure (${delivered(f.on)}).`,
+    );
+  } else {
+    sentences.push(
+      `Turning permessage-deflate off did not show a clean fix here: ${times(f.on.failures, 'failure')} with deflate on, ${times(f.off.failures, 'failure')} with it off (${delivered(f.off)}${f.off.deflateNegotiated ? ', and deflate was still negotiated' : ''}).`,
+    );
+  }
+  const cost: string[] = [];
+  if (f.cpuMsPerMiBOn !== null && f.cpuMsPerMiBOff !== null) {
+    cost.push(
+      f.cpuMsPerMiBOn > f.cpuMsPerMiBOff
+        ? `deflate cost the server ${ratio(f.cpuMsPerMiBOn / Math.max(f.cpuMsPerMiBOff, 1e-9))}× the CPU per MiB delivered (${Math.round(f.cpuMsPerMiBOn)} ms against ${Math.round(f.cpuMsPerMiBOff)} ms off)`
+        : `deflate cost the server no extra CPU per MiB delivered (${Math.round(f.cpuMsPerMiBOn)} ms on, ${Math.round(f.cpuMsPerMiBOff)} ms off)`,
+    );
+  }
+  if (f.wirePayload !== null && f.wireRatioOn !== null && f.wireRatioOff !== null) {
+    cost.push(
+      f.wireRatioOn < f.wireRatioOff
+        ? `it saved ${Math.round((1 - f.wireRatioOn / f.wireRatioOff) * 100)}% of the bytes on the wire for ${f.wirePayload} frames (${ratio(f.wireRatioOn)} wire bytes per payload byte against ${ratio(f.wireRatioOff)})`
+        : `it saved no bytes on the wire for ${f.wirePayload} frames (${ratio(f.wireRatioOn)} wire bytes per payload byte against ${ratio(f.wireRatioOff)} off)`,
+    );
+  }
+  if (cost.length > 0) sentences.push(`What deflate costs: ${cost.join(', and ')}.`);
+  return sentences;
+}
+
+function sweepSentences(f: SweepFindings): string[] {
+  const source = f.source === 'live' ? 'measured live in this run' : `recorded${f.recordedUntil ? ` up to ${f.recordedUntil.slice(0, 10)}` : ''}`;
+  const groups = f.groups.filter((g) => g.runs > 0);
+  if (groups.length === 0) return [`The sweep across frame sizes (${source}) had no completed run.`];
+  const parts = groups.map((g) => {
+    const where = g.smallestFailingFrame === null ? '' : `, from ${formatBytes(g.smallestFailingFrame)} up`;
+    return `${g.stack} deflate ${g.deflate}: ${n(g.runsWithDisconnects)} of ${times(g.runs, 'run')} with disconnects${where}`;
+  });
+  const failing = groups.filter((g) => g.runsWithDisconnects > 0);
+  const only = failing.length === 1 ? ` Only ${failing[0].stack} with deflate ${failing[0].deflate} failed.` : failing.length === 0 ? ' No group failed.' : '';
+  return [`Across frame sizes (${source}): ${parts.join('; ')}.${only}`];
+}
+
+function rootCauseSentences(f: RootCauseFindings): string[] {
+  const sentences: string[] = [];
+  const pool =
+    f.overwrittenFragments === null || f.queuedFragments === null
+      ? ''
+      : f.overwrittenFragments > 0
+        ? `on ws ${f.installed} the buffer pool handed out new slices over ${times(f.overwrittenFragments, 'compressed fragment')} still queued for zlib (of ${n(f.queuedFragments)} queued), and `
+        : `on ws ${f.installed} the probe saw no pool slice handed out over a queued fragment (${n(f.queuedFragments)} queued), and `;
+  if (f.lastBad !== null && f.firstGood !== null) {
+    sentences.push(
+      `Why: ${pool}bisecting ${times(f.releases, 'ws release')} (${n(f.bad)} failing, ${n(f.good)} clean) puts the change between ws ${f.lastBad} and ${f.firstGood}.`,
+    );
+  } else {
+    sentences.push(
+      `Why is open in this run: ${pool}the bisection over ${times(f.releases, 'ws release')} (${n(f.bad)} failing, ${n(f.good)} clean) could not name a first good release.`,
+    );
+  }
+  const fix = f.withFix;
+  if (fix && f.asInstalled) {
+    const change = f.firstGood === null ? 'the one-line fix' : `ws ${f.firstGood}'s one-line change`;
+    const same = f.patchMatchesFirstGood ? ` (the same source as ws ${f.firstGood})` : '';
+    sentences.push(
+      provenZero(fix, true) && f.asInstalled.failures > 0
+        ? `The fix: ws ${f.installed} with ${change} applied at run time${same} had 0 failures (${delivered(fix)}, deflate negotiated) where as installed it had ${n(f.asInstalled.failures)}${f.unfragmented ? `; unfragmented, ${times(f.unfragmented.failures, 'failure')}` : ''}.`
+        : `The one-line fix applied at run time to ws ${f.installed} did not prove itself here: ${times(fix.failures, 'failure')} with it (${delivered(fix)}), ${n(f.asInstalled.failures)} as installed.`,
+    );
+  }
+  return sentences;
+}
+
+function todaySentences(f: TodayFindings): string[] {
+  const deflate =
+    f.deflateByDefault === null ? 'a deflate default not observed' : f.deflateByDefault === 'off' ? 'no deflate by default' : 'deflate on by default';
+  const cliff =
+    f.smallestFailed === null
+      ? `every frame up to ${f.largestDelivered === null ? '?' : n(f.largestDelivered)} characters arrived under its ${n(f.limit)}-byte maxHttpBufferSize`
+      : `its ${n(f.limit)}-byte maxHttpBufferSize is today's cliff: frames ${f.largestDelivered === null ? '' : `up to ${n(f.largestDelivered)} characters arrived, but `}from ${n(f.smallestFailed)} the server closed the connection (${f.failedReason ?? 'no reason recorded'})`;
+  const sizes = [...new Set(f.advice.map((a) => a.frameSize))].sort((a, b) => b - a);
+  const largest = sizes[0];
+  let set = '';
+  if (largest !== undefined) {
+    const options = f.advice.filter((a) => a.frameSize === largest);
+    const clean = options.filter((a) => provenZero(a, a.deflateNegotiated)).map((a) => a.option);
+    const failing = options.filter((a) => !clean.includes(a.option)).map((a) => a.option);
+    set =
+      clean.length > 0
+        ? ` What to set: for ${frame(largest)} frames, ${clean.join(' or ')} delivered every frame${failing.length > 0 ? `; ${list(failing)} did not` : ''}.`
+        : ` None of the options tried (${failing.join(', ')}) delivered every ${frame(largest)} frame.`;
+  }
+  return [`Today, ${f.versions} negotiates ${deflate}, and ${cliff}.${set}`];
+}
+
+/** The sentences a chapter's numbers give, worded from those numbers. */
+export function findingSentences(findings: ChapterFindings): string[] {
+  switch (findings.kind) {
+    case 'harness':
+      return harnessSentences(findings);
+    case 'symptom':
+      return symptomSentences(findings);
+    case 'debug':
+      return debugSentences(findings);
+    case 'origins':
+      return originsSentences(findings);
+    case 'deflate-off':
+      return deflateOffSentences(findings);
+    case 'sweep':
+      return sweepSentences(findings);
+    case 'root-cause':
+      return rootCauseSentences(findings);
+    case 'today':
+      return todaySentences(findings);
+  }
+}
+
+/** What the findings need to know of a chapter's line in the report. */
+export interface FindingsSource {
+  number: number;
+  slug: string;
+  title: string;
+  status: string;
+  ranAt: string;
+  /** Kept from an earlier run (`--only` named other chapters). */
+  kept: boolean;
+  findings: ChapterFindings | null;
+  /** One line on why the chapter failed, when it did. */
+  failure: string | null;
+}
+
+/** One sentence of the findings, with the chapter that holds its evidence. */
+export interface Finding {
+  number: number;
+  slug: string;
+  text: string;
+}
+
+const runOf = (ranAt: string): string => `${ranAt.slice(0, 16).replace('T', ' ')} UTC`;
+
+/**
+ * The findings, in chapter order: a chapter's sentences, a note when they come from an earlier
+ * run, and one sentence for a chapter that failed (its numbers are then missing or suspect).
+ * A chapter that ran cleanly without handing numbers over adds nothing.
+ */
+export function reportFindings(sources: readonly FindingsSource[]): Finding[] {
+  const found: Finding[] = [];
+  for (const source of [...sources].sort((a, b) => a.number - b.number)) {
+    const add = (text: string) => found.push({ number: source.number, slug: source.slug, text: text });
+    const chapter = `chapter ${source.number} (${source.title})`;
+    if (source.status !== 'ok') {
+      const why = source.failure ? `: ${source.failure}` : '';
+      add(
+        `${chapter.charAt(0).toUpperCase()}${chapter.slice(1)} failed in the run of ${runOf(source.ranAt)} (${source.status}${why})${source.findings ? ', so its numbers below may be incomplete' : ', so this report has no finding from it'}.`,
+      );
+    }
+    if (!source.findings) continue;
+    const sentences = findingSentences(source.findings);
+    if (source.kept && sentences.length > 0) {
+      sentences[0] = `From the earlier run of ${runOf(source.ranAt)} (this run did not repeat chapter ${source.number}): ${sentences[0]}`;
+    }
+    for (const sentence of sentences) add(sentence);
+  }
+  return found;
+}
+
+/** The findings as a list of linked sentences; `href` gives each chapter's evidence link. */
+export function findingsHtml(findings: readonly Finding[], href: (finding: Finding) => string): string {
+  if (findings.length === 0) return '<p class="dl-empty">No chapter handed its numbers to the report in this run.</p>';
+  const items = findings.map(
+    (f) => `<li>${escapeText(f.text)} <a class="dl-evidence" href="${escapeText(href(f))}">(chapter ${f.number})</a></li>`,
+  );
+  return `<ol class="dl-findings">${items.join('')}</ol>`;
+}
