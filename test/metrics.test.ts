@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runMeta } from '../src/meta';
-import { classifyDisconnect, errorLabel, NO_ERROR, perMinute, ratio, runMetrics, spread } from '../src/metrics';
+import { classifyDisconnect } from '../src/failure-rule';
+import { errorLabel, NO_ERROR, perMinute, ratio, runMetrics, spread } from '../src/metrics';
 import { KiB, MiB } from '../src/params';
 import type { ScenarioRecord, ScenarioResult, ServerDisconnect } from '../src/scenario';
 import { aggregateCells, blockerKind, compareDeflate, direction } from '../src/sweep/aggregate';
@@ -28,11 +29,11 @@ test("a record without the drain's end: before or while sending a failure; after
     verdict: 'failure',
   });
   assert.deepEqual(classifyDisconnect(at(1_010_000, 'transport close'), SEND_ONLY), {
-    phase: 'while sending',
+    phase: 'sending',
     verdict: 'failure',
   });
   assert.deepEqual(classifyDisconnect(at(WINDOW.end, 'transport error', 'invalid compressed data (1007)'), SEND_ONLY), {
-    phase: 'while sending',
+    phase: 'sending',
     verdict: 'failure',
   });
   // After sending: the 2015 server still inflating its backlog hits corrupt data: a late failure.
@@ -66,19 +67,19 @@ test("a record without the drain's end: before or while sending a failure; after
 test("with the drain's end recorded: any disconnect while draining is a failure; after it, the teardown rule", () => {
   const window = { ...WINDOW, drainEnd: 1_036_000 };
   assert.deepEqual(classifyDisconnect({ t: 1_033_000, reason: 'transport close' }, window), {
-    phase: 'while draining',
+    phase: 'draining',
     verdict: 'failure',
   });
   assert.deepEqual(classifyDisconnect({ t: 1_036_500, reason: 'transport close' }, window), {
-    phase: 'after the drain',
+    phase: 'teardown',
     verdict: 'teardown',
   });
   assert.deepEqual(
     classifyDisconnect({ t: 1_036_500, reason: 'transport error', error: 'invalid compressed data (1007)' }, window),
-    { phase: 'after the drain', verdict: 'failure' },
+    { phase: 'teardown', verdict: 'failure' },
   );
   assert.deepEqual(classifyDisconnect({ t: 1_010_000, reason: 'transport close' }, window), {
-    phase: 'while sending',
+    phase: 'sending',
     verdict: 'failure',
   });
 });

@@ -6,7 +6,8 @@
  */
 import { showChart, showTable, showText, progress } from '../../display';
 import type { Params } from '../../params';
-import { failureReasons, runScenario, type ScenarioRecord, type ScenarioResult } from '../../scenario';
+import { failureReasons } from '../../failure-rule';
+import { runScenario, type ScenarioRecord, type ScenarioResult } from '../../scenario';
 import { packageDir, stackPackageDirs } from '../../stacks/catalog';
 import { formatBytes, formatDuration } from '../../units';
 
