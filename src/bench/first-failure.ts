@@ -57,4 +57,3 @@ export async function benchFirstFailure(runs = FIRST_FAILURE_RUNS): Promise<Firs
     deadlineMs: FAILURE_DEADLINE_MS,
   };
 }
-

@@ -257,7 +257,8 @@ export function symptomFindings(browser: ScenarioRecord, node?: ScenarioRecord):
           `(${image.perMinute} per minute)${later}; they came back under new ids: ${image.ids} ids for ${image.clients} pages.`,
       );
     } else {
-      const blockers = zeroFailureBlockers(browser);
+      // The run's controls count every page: the image pages' zero also needs their own messages.
+      const blockers = [...zeroFailureBlockers(browser), ...(image.sent === 0 ? ['the image pages sent nothing'] : [])];
       sentences.push(
         blockers.length === 0
           ? `In ${secs} s of sending, no image page lost its socket, with deflate negotiated and every message delivered.`

@@ -279,7 +279,10 @@ export function bytesVerdict(pairs: readonly WirePair[]): ClaimVerdict {
     return {
       verdict: 'not tested',
       summary: 'no payload measured whole',
-      sentences: ['No payload kind was measured whole with both settings.', ...(unknown.length > 0 ? [notComparable] : [])],
+      sentences: [
+        'No payload kind was measured whole with both settings.',
+        ...(unknown.length > 0 ? [notComparable] : []),
+      ],
     };
   const more = known.filter((c) => c.change === 'more');
   const verdict: Verdict =

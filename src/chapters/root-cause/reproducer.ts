@@ -90,7 +90,13 @@ export function timeToFailure(runs: readonly ReproRecord[], limitMs: number): Ti
       ? [sorted[(sorted.length - 1) / 2]]
       : [sorted[sorted.length / 2 - 1], sorted[sorted.length / 2]];
   const medianMs = usable.length > 0 && middle.every(Number.isFinite) ? Math.round(median(middle)) : null;
-  return { runs: [...runs], limitMs: limitMs, medianMs: medianMs, censored: censored, unusable: runs.length - usable.length };
+  return {
+    runs: [...runs],
+    limitMs: limitMs,
+    medianMs: medianMs,
+    censored: censored,
+    unusable: runs.length - usable.length,
+  };
 }
 
 /** `params.repeats` runs of the base scenario on the post's release, each stopped at its first failure (bounded by FAILURE_DEADLINE_MS). */
@@ -247,7 +253,13 @@ export async function showSweepChart(points: readonly SweepPoint[]): Promise<voi
     .flatMap((p) => {
       const m = perMessage(p.record);
       return [
-        { factor: p.factor, value: p.label, order: p.value, measure: 'failures / 100 messages', y: m['failures / 100 msgs'] },
+        {
+          factor: p.factor,
+          value: p.label,
+          order: p.value,
+          measure: 'failures / 100 messages',
+          y: m['failures / 100 msgs'],
+        },
         { factor: p.factor, value: p.label, order: p.value, measure: 'back to back %', y: m['back to back %'] },
       ].filter((v) => v.y !== null);
     });

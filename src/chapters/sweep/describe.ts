@@ -283,7 +283,9 @@ export function standing(c: DeflateComparison): Standing {
   if (c.stable === null) return 'neither';
   if (c.stable === 'on higher') return 'higher with deflate on in every repeat';
   if (c.stable === 'off higher') return 'higher with deflate off in every repeat';
-  return c.repeats.every((r) => r.on === 0) ? 'proven zero on both sides in every repeat' : 'equal and above zero in every repeat';
+  return c.repeats.every((r) => r.on === 0)
+    ? 'proven zero on both sides in every repeat'
+    : 'equal and above zero in every repeat';
 }
 
 /**
@@ -314,7 +316,13 @@ export function describeStability(
   const unproven = neither.filter((c) => !c.repeats.every(repeatUsable));
   const where = (c: DeflateComparison) =>
     `${c.cell.stack} ${c.cell.payload} ${formatBytes(c.cell.frameSize)} (${c.repeats
-      .map((r) => (repeatUsable(r) ? DIRECTION_TEXT[r.direction] : !r.onNegotiated ? 'deflate not negotiated' : `unproven zero ${r.unproven.join(' and ')}`))
+      .map((r) =>
+        repeatUsable(r)
+          ? DIRECTION_TEXT[r.direction]
+          : !r.onNegotiated
+            ? 'deflate not negotiated'
+            : `unproven zero ${r.unproven.join(' and ')}`,
+      )
       .join(' / ')})`;
   const which = neither.slice(0, 6).map(where).join('; ');
   return (

@@ -120,6 +120,11 @@ export function memoryFinding(cells: MemoryCell[]): string {
       parts.push(`At ${connections} connections the handshakes did not match the setting, so no comparison is made.`);
       continue;
     }
+    // Deflate negotiated but never used is not deflate on: the comparison would be of two plain servers.
+    if (on.compressedMessages === 0) {
+      parts.push(`At ${connections} connections no message was compressed with deflate on, so no comparison is made.`);
+      continue;
+    }
     parts.push(
       `At ${connections} connections, after one ${formatBytes(EXCHANGE_BYTES)} message each way, a connection cost the server ` +
         `${formatBytes(Math.round(on.exchanged.rss))} of RSS with deflate on and ${formatBytes(Math.round(off.exchanged.rss))} with it off ` +

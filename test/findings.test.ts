@@ -1,0 +1,402 @@
+/**
+ * Every function that words a finding, fed small made-up records: a run where 2015 fails, a run
+ * where it does not (the opposite sentence), a run that sent nothing and a run that errored
+ * (never a zero, never "did not fail"). The sentences are read for what they claim, not whole.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { constructionFinding } from '../src/chapters/deflate-off';
+import { probeFindings, type ProbeTotals } from '../src/chapters/root-cause/mechanism';
+import { proofFindings, type ProofRun } from '../src/chapters/root-cause/proof';
+import {
+  loadAnswer,
+  sweepFindings,
+  timeToFailure,
+  timeToFailureFinding,
+  type SweepPoint,
+} from '../src/chapters/root-cause/reproducer';
+import { symptomClosing, symptomFindings } from '../src/chapters/symptom';
+import { adviceCosts, adviceFinding, sweepFinding, whatToSet, type AdviceRun } from '../src/chapters/today/advice';
+import { stackDefaultText, type StackDeflateSource } from '../src/chapters/today/defaults';
+import { fragmentedFinding } from '../src/chapters/today/fragmented';
+import { memoryFinding, thresholdFinding, type MemoryCell } from '../src/chapters/today/memory';
+import { positiveControls } from '../src/observe/wire';
+import type { ReproRecord } from '../src/repro/run';
+import type { ScenarioRecord } from '../src/scenario';
+import { clientClosed1007, failingRun, invalidData, reproRun, scenario, T0, teardownClose } from './support/made-up';
+
+const NOTHING_SENT = () => scenario({ sent: 0, delivered: 0, serverDisconnects: [] });
+const ERRORED = () => scenario({ runError: 'load generator was killed (SIGKILL) before reporting', delivered: 10 });
+
+/** A browser run: image pages and one chat page, each page's figures as the browser client records them. */
+function browserRun(o: { imageDrops?: number; chatAcked?: number; sent?: number; runError?: string }): ScenarioRecord {
+  const sent = o.sent ?? 40;
+  const drops = o.imageDrops ?? 0;
+  const record = scenario({
+    sent: sent + 20,
+    delivered: drops > 0 ? sent : sent + 20,
+    runError: o.runError,
+    serverDisconnects: [
+      ...Array.from({ length: drops }, (_, i) => invalidData(1_000 + i * 100, `s${i}`)),
+      teardownClose(),
+    ],
+    clientDisconnects: Array.from({ length: drops }, (_, i) => clientClosed1007(1_010 + i * 100, 'p1')),
+  });
+  record.spec.client = 'browser';
+  record.spec.burst = 1;
+  record.spec.chatPages = 1;
+  const page = (client: string, kind: 'image' | 'chat', pageSent: number, acked: number) => ({
+    client: client,
+    kind: kind,
+    sent: pageSent,
+    notSent: 0,
+    acked: acked,
+    ackedCorrupt: 0,
+    meanLength: kind === 'image' ? 1_000_000 : 40,
+    encodeMsP50: 3,
+    maxBacklog: 1000,
+    canvas: null,
+  });
+  record.result.browser = {
+    chromium: 'made-up',
+    flags: [],
+    launchMs: 500,
+    setupMs: 800,
+    pages: [page('p1', 'image', sent, sent - drops), page('chat', 'chat', 20, o.chatAcked ?? 20)],
+    bundles: [],
+    pageErrors: [],
+  };
+  record.result.clientConnects = [
+    { t: T0 - 100, client: 'p1', sid: 's0' },
+    ...Array.from({ length: drops }, (_, i) => ({ t: T0 + 1_500 + i * 100, client: 'p1', sid: `r${i}` })),
+    { t: T0 - 100, client: 'chat', sid: 'c' },
+  ];
+  return record;
+}
+
+test('positive controls: nothing sent is never "delivered = sent"; no handshake is never "deflate negotiated"', () => {
+  const wire = scenario().result.wire;
+  const accepted = { t: 0, url: '/', userAgent: '', offer: 'permessage-deflate', answer: 'permessage-deflate' };
+  assert.equal(positiveControls(wire, [accepted], 10, 10).deliveredEqualsSent, true);
+  assert.equal(positiveControls(wire, [accepted], 0, 0).deliveredEqualsSent, false);
+  assert.equal(positiveControls(wire, [], 10, 10).deflateNegotiated, false);
+  assert.equal(positiveControls(wire, [{ ...accepted, answer: '' }], 10, 10).deflateNegotiated, false);
+});
+
+test('chapter 1: pages that failed, pages that did not (the opposite sentence), and runs that cannot say', () => {
+  const failed = symptomFindings(browserRun({ imageDrops: 3 })).join(' ');
+  assert.match(failed, /lost their socket 3 times/);
+  const clean = symptomFindings(browserRun({})).join(' ');
+  assert.match(clean, /no image page lost its socket, with deflate negotiated and every message delivered/);
+  assert.match(clean, /kept its one id throughout/);
+  assert.doesNotMatch(clean, /lost their socket \d/);
+  const errored = symptomFindings(browserRun({ runError: 'a browser page failed' })).join(' ');
+  assert.match(errored, /that is not evidence of a clean run \(the run did not complete: a browser page failed/);
+  assert.doesNotMatch(errored, /kept its one id/);
+  const empty = symptomFindings(browserRun({ sent: 0 })).join(' ');
+  assert.match(empty, /not evidence of a clean run \(the image pages sent nothing\)/);
+  assert.doesNotMatch(empty, /with deflate negotiated and every message delivered/);
+  // The closing note: a first failure, a proven none, or a none it cannot vouch for.
+  assert.match(symptomClosing(browserRun({ imageDrops: 2 })), /The first failure came 1 s after/);
+  assert.match(
+    symptomClosing(browserRun({})),
+    /No failure came within the 10 s the pages sent, with deflate negotiated/,
+  );
+  assert.match(symptomClosing(browserRun({ runError: 'boom' })), /cannot vouch for it: the run did not complete: boom/);
+  // Beside the Node client: an errored Node run has no "no failure".
+  const beside = symptomFindings(browserRun({ imageDrops: 1 }), ERRORED()).join(' ');
+  assert.match(beside, /The Node fragmenting client.*had no failure it could vouch for \(the run did not complete/);
+});
+
+test("chapter 7's fragmented load: 2015 breaks and today holds; 2015 does not break; today errors or sends nothing; zlib's errors", () => {
+  const today = (o: Parameters<typeof scenario>[0] = {}) => scenario({ stack: 'today', ...o });
+  const holds = fragmentedFinding([failingRun(), today()]);
+  assert.match(holds, /On 2015 the load broke the connection/);
+  assert.match(holds, /zlib reported no error, and nothing disconnected/);
+  const quiet = fragmentedFinding([scenario(), today()]);
+  assert.match(quiet, /On 2015 the load did not break anything in this run, so it proves nothing about today/);
+  const controlErrored = fragmentedFinding([ERRORED(), today()]);
+  assert.match(controlErrored, /On 2015 the run cannot say whether the load breaks the stack \(the run failed/);
+  const todayEmpty = fragmentedFinding([failingRun(), today({ sent: 0, delivered: 0, serverDisconnects: [] })]);
+  assert.match(todayEmpty, /zero-failure statement is not allowed by this run: nothing was sent/);
+  assert.doesNotMatch(todayEmpty, /zlib reported no error/);
+  const todayErrored = fragmentedFinding([failingRun(), today({ runError: 'killed' })]);
+  assert.match(todayErrored, /not allowed by this run: the run did not complete: killed/);
+  const zlib = fragmentedFinding([failingRun(), today({ zlibErrors: 2 })]);
+  assert.match(zlib, /not allowed by this run: zlib reported 2 errors \(invalid distance code\)/);
+  assert.doesNotMatch(zlib, /zlib reported no error/);
+});
+
+/** An advice row from a made-up record. */
+function adviceRun(record: ScenarioRecord, option: AdviceRun['option']): AdviceRun {
+  return { frameSize: record.spec.frameSize, option: option, pieces: 1, spec: record.spec, source: 'made-up', record };
+}
+
+test('chapter 7 advice: the defaults carried every frame, did not, or were not measured; what to set', () => {
+  const today = (o: Parameters<typeof scenario>[0] = {}) =>
+    scenario({ stack: 'today', deflate: 'off', negotiated: false, ...o });
+  const carried = adviceFinding([adviceRun(today(), 'defaults')], [], 1e8).join(' ');
+  assert.match(carried, /the defaults carried every frame/);
+  assert.match(carried, /1 choice did: defaults\. Set: nothing \(the defaults\)/);
+  const failed = adviceFinding(
+    [adviceRun(today({ serverDisconnects: [invalidData(2_000)], delivered: 70 }), 'defaults')],
+    [],
+    1e8,
+  ).join(' ');
+  assert.match(failed, /the defaults did not \(70 \/ 100 delivered, 6 disconnects a minute\)/);
+  assert.match(failed, /No measured choice carried every frame/);
+  const empty = adviceFinding([adviceRun(today({ sent: 0, delivered: 0 }), 'defaults')], [], 1e8).join(' ');
+  assert.match(empty, /the defaults were not measured \(nothing was sent\)/);
+  assert.doesNotMatch(empty, /did not \(/);
+  const errored = adviceFinding([adviceRun(today({ runError: 'killed' }), 'defaults')], [], 1e8).join(' ');
+  assert.match(errored, /the defaults were not measured \(the run failed: killed\)/);
+
+  const costed = (record: ScenarioRecord, option: AdviceRun['option'], cpuMs: number) => {
+    record.result.cpu.userMs = cpuMs;
+    record.result.cpu.systemMs = 0;
+    const run = adviceRun(record, option);
+    return { run: run, cost: adviceCosts(run, []) };
+  };
+  const set = whatToSet(
+    [costed(today(), 'defaults', 200), costed(scenario({ stack: 'today', deflate: 'on' }), 'deflate on', 900)],
+    1e8,
+  );
+  assert.match(set, /nothing \(the defaults\) for the least server CPU \(2 ms a frame\)/);
+  assert.match(set, /perMessageDeflate: true for the least bandwidth/);
+  assert.match(set, /load average 0\.5–0\.5 on 2 cores/);
+});
+
+test("chapter 7's reading of the sweep: only on/off pairs that carried every frame, with deflate used on the on side", () => {
+  const on = adviceRun(scenario({ stack: 'today', deflate: 'on' }), 'as recorded');
+  const off = adviceRun(scenario({ stack: 'today', deflate: 'off', negotiated: false }), 'as recorded');
+  assert.match(
+    sweepFinding([on, off], []) ?? '',
+    /In the sweep's 1 setting of today's stack recorded with deflate both on and off/,
+  );
+  // An "on" run without deflate negotiated lands on the off side: no pair, no sentence.
+  const plainOn = adviceRun(scenario({ stack: 'today', deflate: 'on', negotiated: false }), 'as recorded');
+  assert.equal(sweepFinding([plainOn, off], []), null);
+  const failedOn = adviceRun(scenario({ stack: 'today', serverDisconnects: [invalidData(1_000)] }), 'as recorded');
+  assert.equal(sweepFinding([failedOn, off], []), null);
+  const emptyOff = adviceRun(scenario({ stack: 'today', deflate: 'off', negotiated: false, sent: 0 }), 'as recorded');
+  assert.equal(sweepFinding([on, emptyOff], []), null);
+  const erroredOff = adviceRun(
+    scenario({ stack: 'today', deflate: 'off', negotiated: false, runError: 'x' }),
+    'as recorded',
+  );
+  assert.equal(sweepFinding([on, erroredOff], []), null);
+});
+
+function cell(deflate: 'on' | 'off', idleKiB: number, o: Partial<MemoryCell> = {}): MemoryCell {
+  const sample = (kib: number) => ({ rss: kib * 1024, heapUsed: 0, external: 0 });
+  return {
+    connections: 10,
+    deflate: deflate,
+    runs: 3,
+    idle: sample(idleKiB),
+    exchanged: sample(idleKiB * 2),
+    exchangedRssRange: [idleKiB * 2 * 1024, idleKiB * 2 * 1024],
+    negotiatedAsSet: true,
+    compressedMessages: deflate === 'on' ? 10 : 0,
+    zlibPerConnection: { idle: deflate === 'on' ? 1 : 0, exchanged: deflate === 'on' ? 2 : 0 },
+    ...o,
+  };
+}
+
+test('chapter 7 memory: more with deflate, no more, and no comparison without deflate negotiated and used', () => {
+  assert.match(
+    memoryFinding([cell('on', 60), cell('off', 40)]),
+    /with deflate on and 80 KiB with it off \(40 KiB more with deflate/,
+  );
+  assert.match(memoryFinding([cell('on', 40), cell('off', 60)]), /\(no more with deflate/);
+  assert.match(
+    memoryFinding([cell('on', 60, { negotiatedAsSet: false }), cell('off', 40)]),
+    /the handshakes did not match the setting, so no comparison is made/,
+  );
+  assert.match(
+    memoryFinding([cell('on', 60, { compressedMessages: 0 }), cell('off', 40)]),
+    /no message was compressed with deflate on, so no comparison is made/,
+  );
+  assert.equal(memoryFinding([cell('on', 60)]), 'No complete (on, off) pair was measured.');
+
+  const read = {
+    where: 'engine.io/build/socket.js:394',
+    package: 'engine.io@6',
+    text: 'options.compress = options.compress !== false;',
+  };
+  const more = thresholdFinding([cell('on', 60), cell('off', 40)], ['permessage-deflate'], read);
+  assert.equal(more.title, 'why an idle connection already costs more with deflate on');
+  assert.match(
+    more.text,
+    /engine\.io asks for compression on every packet unless the sender says otherwise \(engine\.io\/build\/socket\.js:394/,
+  );
+  const notMore = thresholdFinding([cell('on', 40), cell('off', 60)], ['permessage-deflate'], null);
+  assert.doesNotMatch(notMore.title, /costs more/);
+  assert.match(notMore.text, /no line of the installed engine\.io was found/);
+  const takeover = thresholdFinding(
+    [cell('on', 60), cell('off', 40)],
+    ['permessage-deflate; server_no_context_takeover'],
+    read,
+  );
+  assert.match(takeover.text, /it was, so small messages went uncompressed/);
+});
+
+test("chapter 7's history: each stack's default worded from the lines read, whatever they say", () => {
+  const line = (text: string) => ({ where: 'x.js:1', package: 'p', text: text });
+  const source = (ws: string | null, engine: string[]): StackDeflateSource => ({
+    stack: '2015',
+    wsDefault: ws === null ? null : line(ws),
+    engine: engine.map(line),
+  });
+  assert.equal(
+    stackDefaultText(source('perMessageDeflate: true,', [])),
+    "Ws's server default is true (it accepts permessage-deflate when a client offers it); engine.io does not read the option, so ws's default decides.",
+  );
+  assert.match(
+    stackDefaultText(
+      source('perMessageDeflate: false,', ['this.perMessageDeflate = false !== opts.perMessageDeflate']),
+    ),
+    /default is false \(it declines permessage-deflate\); engine\.io reads the option and turns deflate on unless it is false \(1 line\)/,
+  );
+  assert.match(stackDefaultText(source(null, [])), /^No perMessageDeflate default was found/);
+  assert.match(stackDefaultText(undefined), /^Not read/);
+});
+
+test('chapter 4: the construction line worded from what it passes and what Server() mentions', () => {
+  const plain = constructionFinding(
+    87,
+    '  this.ws = new WebSocketServer({ noServer: true });',
+    'function Server(opts) {}',
+    '1.5.4',
+  );
+  assert.match(
+    plain,
+    /no perMessageDeflate is passed on that line, and nothing in engine\.io 1\.5\.4's Server\(\) mentions perMessageDeflate/,
+  );
+  const passed = constructionFinding(
+    90,
+    'this.ws = new WebSocketServer({ noServer: true, perMessageDeflate: this.perMessageDeflate });',
+    'function Server(opts) { this.perMessageDeflate = opts.perMessageDeflate; }',
+    '1.6.5',
+  );
+  assert.match(
+    passed,
+    /perMessageDeflate is passed on that line, and engine\.io 1\.6\.5's Server\(\) mentions perMessageDeflate/,
+  );
+});
+
+function point(factor: SweepPoint['factor'], value: number, record: ReproRecord, base = false): SweepPoint {
+  return { factor: factor, value: value, label: String(value), base: base, record: record };
+}
+
+test('chapter 6 sweep: a rate per 100 messages only from a run that measured; an errored or empty run is not "0/100"', () => {
+  const lines = sweepFindings([
+    point('burst', 1, reproRun({ failures: 0 })),
+    point('burst', 3, reproRun({ failures: 4 }), true),
+    point('burst', 6, reproRun({ sent: 0, failures: 0 })),
+    point('fragment size', 1, reproRun({ runError: 'the sender process failed' })),
+  ]);
+  const burst = lines.find((l) => l.startsWith('By burst')) ?? '';
+  assert.match(burst, /1: 0\/100, 3 \(base\): 2\/100, 6: not measured \(nothing was sent\)/);
+  const fragment = lines.find((l) => l.startsWith('By fragment size')) ?? '';
+  assert.match(fragment, /1: not measured \(the run failed: the sender process failed\)/);
+  assert.doesNotMatch(fragment, /0\/100/);
+  assert.match(
+    sweepFindings([point('burst', 1, reproRun({ failures: 0, negotiated: false }))])[2],
+    /not measured \(deflate was not negotiated\)/,
+  );
+  // The load answer declines when a level did not measure.
+  const answer = loadAnswer([
+    point('server load', 0, reproRun({ failures: 1 })),
+    point('server load', 0.5, reproRun({ runError: 'killed' })),
+  ]).join(' ');
+  assert.match(answer, /50 %|0\.5/);
+  assert.match(answer, /This run cannot say: 1 level did not measure/);
+});
+
+test('chapter 6 time to first failure: a run that errored or sent nothing is never "did not fail"', () => {
+  const failedAt = (ms: number) => {
+    const r = reproRun({ failures: 1 });
+    r.result.serverErrors[0].t = T0 + ms;
+    return r;
+  };
+  const quiet = reproRun({ failures: 0 });
+  const all = timeToFailure([failedAt(800), failedAt(1200), failedAt(2000)], 10_000);
+  assert.equal(all.medianMs, 1200);
+  assert.match(
+    timeToFailureFinding(all),
+    /Median time to the first invalid compressed data: 1200 ms .* \(3 of 3 failed within 10000 ms\)/,
+  );
+  const none = timeToFailure([quiet, reproRun({ failures: 0 }), failedAt(900)], 10_000);
+  assert.equal(none.medianMs, null);
+  assert.match(
+    timeToFailureFinding(none),
+    /^1 of 3 runs failed within 10000 ms, so the median .* is later than 10000 ms/,
+  );
+  const broken = timeToFailure(
+    [failedAt(900), reproRun({ runError: 'killed', failures: 0 }), reproRun({ sent: 0, failures: 0 })],
+    10_000,
+  );
+  assert.equal(broken.censored, 0, 'an errored or empty run is not censored ("did not fail")');
+  assert.equal(broken.unusable, 2);
+  assert.equal(broken.medianMs, 900);
+  assert.match(
+    timeToFailureFinding(broken),
+    /over 1 run \(1 of 1 failed.*2 runs errored, sent nothing or did not negotiate deflate, and count neither way/,
+  );
+  assert.match(
+    timeToFailureFinding(timeToFailure([reproRun({ runError: 'killed' })], 10_000)),
+    /^No run could measure the time/,
+  );
+});
+
+test('chapter 6 proof: the failing run must fail; a zero is claimed only with every control', () => {
+  const run = (label: string, record: ReproRecord, claimsZero: boolean): ProofRun => ({
+    label: label,
+    record: record,
+    expect: 'fragmented',
+    claimsZero: claimsZero,
+  });
+  const [failing, fixed] = proofFindings([
+    run('ws 0.8.0', reproRun({ failures: 3 }), false),
+    run('with the fix', reproRun({ failures: 0 }), true),
+  ]);
+  assert.match(failing, /^ws 0\.8\.0: 3 failures \(3 invalid compressed data\) in 200 messages/);
+  assert.match(fixed, /^with the fix: zero failures in 200 messages, with deflate negotiated/);
+  const [quiet] = proofFindings([run('ws 0.8.0', reproRun({ failures: 0 }), false)]);
+  assert.match(
+    quiet,
+    /no failure in 200 messages this time, so the runs below are compared with a run that did not fail/,
+  );
+  const [errored, empty] = proofFindings([
+    run('ws 0.8.0', reproRun({ runError: 'killed' }), false),
+    run('with the fix', reproRun({ sent: 0 }), true),
+  ]);
+  assert.match(errored, /the run cannot show the failure \(the run failed: killed\)/);
+  assert.match(empty, /zero failures cannot be claimed: .*delivered 0 ≠ sent 0/);
+});
+
+test('chapter 6 mechanism: good releases are spoken of only when some release was judged good', () => {
+  const totals: ProbeTotals = {
+    badReleases: ['0.8.0'],
+    goodReleases: ['0.8.1'],
+    invalidCompressedData: 4,
+    zlibErrors: 4,
+    errorsWithDifferingBefore: 4,
+    errorsOnDifferingFragment: 3,
+    differing: 5,
+    differingNotOverwritten: 0,
+    goodBackToBack: 30,
+    goodOverwritten: 0,
+    goodDiffering: 0,
+  };
+  const lines = probeFindings(totals);
+  assert.match(lines[0], /4 of 4 had a fragment with a differing hash .*: every one/);
+  assert.match(lines[2], /On the good releases \(0\.8\.1\): 30 messages arrived .* yet 0 fragments were overwritten/);
+  assert.match(probeFindings({ ...totals, errorsWithDifferingBefore: 3 })[0], /: not every one/);
+  assert.doesNotMatch(probeFindings({ ...totals, zlibErrors: 0, errorsWithDifferingBefore: 0 })[0], /every one/);
+  assert.equal(
+    probeFindings({ ...totals, goodReleases: [], goodBackToBack: 0 })[2],
+    'No release was judged good in these runs, so nothing is said about what a fixed release does.',
+  );
+});
