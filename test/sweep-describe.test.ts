@@ -251,10 +251,7 @@ test('stability in two parts: higher one way in every repeat apart from proven z
   assert.equal(standing(cmp(KiB, [zero, zero, zero])), 'proven zero on both sides in every repeat');
   assert.equal(standing(cmp(KiB, [zero, zero, { ...zero, unproven: ['on', 'off'] }])), 'neither');
   assert.equal(standing(cmp(KiB, [on, on, { ...on, onNegotiated: false }])), 'neither');
-  assert.match(
-    describeStability([cmp(64 * KiB, [on])], 'x', 3),
-    /^No on\/off comparison of x has 3 paired repeats/,
-  );
+  assert.match(describeStability([cmp(64 * KiB, [on])], 'x', 3), /^No on\/off comparison of x has 3 paired repeats/);
 });
 
 function agg(cell: Partial<SweepCell>, ratios: number[] = []): CellAggregate {
