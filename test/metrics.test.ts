@@ -376,3 +376,39 @@ test('on/off comparison repeat by repeat: stable when every paired repeat agrees
   assert.equal(direction(1, 1), 'equal');
   assert.equal(direction(0, 1), 'off higher');
 });
+
+test('on/off comparison: a zero is proven on both sides or the comparison is neither; the "on" side must negotiate deflate', () => {
+  const off: SweepCell = { ...CELL, deflate: 'off' };
+  const offResult = (over: Partial<ScenarioResult> = {}) =>
+    result({
+      wire: { ...result().wire, compressedMessages: 0, deflateHandshakes: 0 },
+      controls: { ...result().controls, deflateNegotiated: false, compressedMessages: 0 },
+      ...over,
+    });
+  const pairs = (on: ScenarioResult[], offs: ScenarioResult[]) =>
+    compareDeflate(
+      aggregateCells([...on.map((r, i) => sweepRecord(CELL, i, r)), ...offs.map((r, i) => sweepRecord(off, i, r))]),
+      'disconnectsPerMin',
+    )[0];
+  const proven = pairs([result(), result(), result()], [offResult(), offResult(), offResult()]);
+  assert.equal(proven.stable, 'equal');
+  assert.ok(proven.repeats.every((r) => r.unproven.length === 0 && r.onNegotiated));
+  // The 2016-fixed case: deflate on delivered almost nothing, so its zero is not proven.
+  const backlog = result({ delivered: 3, controls: { ...result().controls, deliveredEqualsSent: false } });
+  const unproven = pairs([result(), backlog, result()], [offResult(), offResult(), offResult()]);
+  assert.deepEqual(unproven.repeats[1].unproven, ['on']);
+  assert.equal(unproven.stable, null, 'zero = zero with one zero unproven is neither');
+  const errored = pairs(
+    [result(), result(), result()],
+    [offResult(), offResult({ sent: 0, delivered: 0 }), offResult()],
+  );
+  assert.deepEqual(errored.repeats[1].unproven, ['off'], 'a run that sent nothing is never a zero');
+  assert.equal(errored.stable, null);
+  const plainOn = result({ controls: { ...result().controls, deflateNegotiated: false } });
+  const noDeflate = pairs(
+    [failing(2), failing(1), { ...failing(3), controls: plainOn.controls }],
+    [offResult(), offResult(), offResult()],
+  );
+  assert.equal(noDeflate.repeats[2].onNegotiated, false);
+  assert.equal(noDeflate.stable, null, 'higher with "deflate on" that never negotiated deflate is neither');
+});

@@ -248,13 +248,14 @@ export function symptomFindings(browser: ScenarioRecord, node?: ScenarioRecord):
   const secs = seconds(browser.result.loadMs);
   if (image) {
     if (image.disconnects + image.laterDisconnects > 0) {
-      const later =
-        image.laterDisconnects > 0
-          ? `, and ${plural(image.laterDisconnects, 'more time')} after they stopped, while the server still read their backlog`
-          : '';
+      const backlog = 'after they stopped, while the server still read their backlog';
+      const lost =
+        image.disconnects === 0
+          ? `did not lose their socket while sending, but lost it ${plural(image.laterDisconnects, 'time')} ${backlog}`
+          : `lost their socket ${plural(image.disconnects, 'time')} (${image.perMinute} per minute)` +
+            (image.laterDisconnects > 0 ? `, and ${plural(image.laterDisconnects, 'more time')} ${backlog}` : '');
       sentences.push(
-        `In ${secs} s of sending, the ${plural(image.clients, 'image page')} lost their socket ${plural(image.disconnects, 'time')} ` +
-          `(${image.perMinute} per minute)${later}; they came back under new ids: ${image.ids} ids for ${image.clients} pages.`,
+        `In ${secs} s of sending, the ${plural(image.clients, 'image page')} ${lost}; they came back under new ids: ${image.ids} ids for ${image.clients} pages.`,
       );
     } else {
       // The run's controls count every page: the image pages' zero also needs their own messages.

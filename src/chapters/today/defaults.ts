@@ -330,7 +330,7 @@ export function stackDefaultText(source: StackDeflateSource | undefined): string
       : source.engine.some((e) => /false\s*!==|!==\s*false/.test(e.text))
         ? `engine.io reads the option and turns deflate on unless it is false (${lines})`
         : `engine.io reads the option (${lines})`;
-  return `${wsText[0].toUpperCase()}${wsText.slice(1)}; ${engineText}.`;
+  return `${wsText}; ${engineText}.`;
 }
 
 /** engine.io's line that asks for compression on each packet unless told not to, as installed; null when none is found. */

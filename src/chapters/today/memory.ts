@@ -206,7 +206,7 @@ export function thresholdFinding(
       : 'where ws decides to compress a message (an idle connection did not cost more with deflate on at every count)';
   const takeover = answers.some((a) => a.includes('server_no_context_takeover'));
   const perPacket = compressDefault
-    ? `engine.io asks for compression on every packet unless the sender says otherwise (${compressDefault.where}: \`${compressDefault.text}\`)`
+    ? `engine.io asks for compression on every packet unless the sender says otherwise, ${compressDefault.where}: \`${compressDefault.text}\``
     : 'no line of the installed engine.io was found that sets compression per packet';
   const text =
     `ws compares a message with the threshold only inside this condition, that is only when server_no_context_takeover was negotiated. ` +
