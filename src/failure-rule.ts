@@ -234,17 +234,21 @@ export function judgeRepro(outcome: ReproOutcome): ReproJudgement {
 
 /**
  * Why a run's "no failure" would say nothing, or null when it stands: a run that errored or sent
- * nothing is never a zero, and one without deflate negotiated did not test the deflate failure.
+ * nothing is never a zero, and (when deflate is the subject) one without deflate negotiated did not
+ * test the deflate failure.
  */
-export function cannotSayNoFailure(result: {
-  status: 'completed' | 'failed';
-  runError?: string;
-  sent: number;
-  controls: Pick<Controls, 'deflateNegotiated'>;
-}): string | null {
+export function cannotSayNoFailure(
+  result: {
+    status: 'completed' | 'failed';
+    runError?: string;
+    sent: number;
+    controls: Pick<Controls, 'deflateNegotiated'>;
+  },
+  subject: 'deflate' | 'any load' = 'deflate',
+): string | null {
   if (result.status !== 'completed') return `the run failed: ${result.runError}`;
   if (result.sent === 0) return 'nothing was sent';
-  if (!result.controls.deflateNegotiated) return 'deflate was not negotiated';
+  if (subject === 'deflate' && !result.controls.deflateNegotiated) return 'deflate was not negotiated';
   return null;
 }
 

@@ -13,7 +13,7 @@ import type { ConnectionMemoryRecord } from '../../connection-memory';
 import { dataDir, PROJECT_ROOT } from '../../paths';
 import { BOUNDS, KiB, MiB, type DeflateMode, type Params } from '../../params';
 import { readRecords, type RecordBase } from '../../records';
-import { judgeScenario } from '../../failure-rule';
+import { cannotSayNoFailure, judgeScenario } from '../../failure-rule';
 import { runScenario, type ScenarioRecord, type ScenarioSpec } from '../../scenario';
 import { median } from '../../stats';
 import { formatBytes } from '../../units';
@@ -294,14 +294,8 @@ export function adviceFinding(runs: AdviceRun[], memory: ConnectionMemoryRecord[
     const defaults = rows.find((r) => r.run.option === 'defaults');
     const parts: string[] = [`${frame} frames at ${rate}/s per client:`];
     if (defaults) {
-      const result = defaults.run.record.result;
       // An errored run, or one that sent nothing, neither carried every frame nor failed to.
-      const cannotSay =
-        result.status !== 'completed'
-          ? `the run failed: ${result.runError}`
-          : result.sent === 0
-            ? 'nothing was sent'
-            : null;
+      const cannotSay = cannotSayNoFailure(defaults.run.record.result, 'any load');
       parts.push(
         defaults.cost['all delivered, no disconnect']
           ? 'the defaults carried every frame.'
