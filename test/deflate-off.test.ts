@@ -84,6 +84,17 @@ test('cpu verdict: the ratio against one half, per repeat', () => {
   const inProcess = pair(1000, 400);
   inProcess.on.result.cpu.includesClients = true;
   assert.equal(cpuVerdict([inProcess]).verdict, 'not tested');
+  // The "on" side must have negotiated deflate; an errored or empty side compares nothing.
+  const plainOn = pair(1000, 400);
+  plainOn.on.result.controls.deflateNegotiated = false;
+  assert.equal(cpuVerdict([plainOn]).verdict, 'not tested');
+  assert.match(cpuVerdict([plainOn]).sentences[0], /deflate was not negotiated on the "on" run/);
+  const emptyOff = pair(1000, 400);
+  emptyOff.off.result.sent = 0;
+  assert.match(cpuVerdict([emptyOff]).sentences[0], /the deflate-off run sent nothing/);
+  const erroredOn = pair(1000, 400);
+  erroredOn.on.result.status = 'failed';
+  assert.equal(cpuVerdict([erroredOn, pair(1000, 400)]).ratios.length, 1, 'the errored pair is left out');
 });
 
 test('bytes verdict: more, about the same, or fewer, per payload kind', () => {

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { debugFindings } from '../src/chapters/debug';
 import { constructionFinding } from '../src/chapters/deflate-off';
 import { probeFindings, type ProbeTotals } from '../src/chapters/root-cause/mechanism';
 import { proofFindings, type ProofRun } from '../src/chapters/root-cause/proof';
@@ -406,5 +407,25 @@ test('chapter 6 mechanism: good releases are spoken of only when some release wa
   assert.equal(
     probeFindings({ ...totals, goodReleases: [], goodBackToBack: 0 })[2],
     'No release was judged good in these runs, so nothing is said about what a fixed release does.',
+  );
+});
+
+test('chapter 2: "no transport error line" only from a run that sent with deflate on', () => {
+  const trail = (record: ScenarioRecord) => ({ record: record, lines: [], dropped: 0, copies: [] });
+  assert.match(
+    debugFindings(trail(scenario())).join(' '),
+    /No engine:socket "transport error" line appeared in this run's 10\.0 s of sending\./,
+  );
+  assert.match(
+    debugFindings(trail(NOTHING_SENT())).join(' '),
+    /appeared in this run's 10\.0 s of sending, but the run cannot show the failure \(nothing was sent\)/,
+  );
+  assert.match(
+    debugFindings(trail(ERRORED())).join(' '),
+    /cannot show the failure \(the run failed: load generator was killed/,
+  );
+  assert.match(
+    debugFindings(trail(scenario({ negotiated: false }))).join(' '),
+    /cannot show the failure \(deflate was not negotiated\)/,
   );
 });

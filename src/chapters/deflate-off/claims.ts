@@ -199,12 +199,18 @@ export function disconnectVerdict(
 export function cpuVerdict(
   pairs: readonly LoadPair[],
 ): ClaimVerdict & { ratios: number[]; perMiBRatios: Array<number | null> } {
-  const measured = pairs.filter((p) => !p.on.result.cpu.includesClients && !p.off.result.cpu.includesClients);
+  const forked = pairs.filter((p) => !p.on.result.cpu.includesClients && !p.off.result.cpu.includesClients);
+  // A pair whose "on" run did not negotiate deflate, or where a side errored or sent nothing, compares nothing.
+  const measured = forked.filter((p) => onOffBlockers(p.on, p.off).length === 0);
   if (measured.length === 0)
     return {
       verdict: 'not tested',
-      summary: 'no run with the clients forked',
-      sentences: ['No run kept the clients out of the server process.'],
+      summary: forked.length === 0 ? 'no run with the clients forked' : 'no pair comparable',
+      sentences: [
+        forked.length === 0
+          ? 'No run kept the clients out of the server process.'
+          : `No pair can be compared: ${forked.map((p) => onOffBlockers(p.on, p.off).join('; ')).join(' / ')}.`,
+      ],
       ratios: [],
       perMiBRatios: [],
     };
