@@ -8,7 +8,8 @@ import { newRecordId, readRecords, writeRecord, type RecordBase } from './record
 import { watchMachineLoad } from './machine-load';
 import { runMeta } from './meta';
 import { REPRODUCER } from './reproducer';
-import { runScenario, zeroFailureBlockers, type ScenarioRecord, type ScenarioSpec } from './scenario';
+import { zeroFailureBlockers } from './failure-rule';
+import { runScenario, type ScenarioRecord, type ScenarioSpec } from './scenario';
 
 /** The folder (record kind) long runs are written to. */
 export const LONG_RUN_KIND = 'long-run';

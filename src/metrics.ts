@@ -1,46 +1,13 @@
 /**
  * Per-run metrics: pure functions of one scenario's spec and result, so a recorded run can be
  * re-read and re-measured by the same code that measured it live. Which disconnects count as
- * failures, the rates per minute of sending, CPU per MiB delivered, bytes on the wire per
+ * failures is src/failure-rule's to say; here: the rates per minute of sending, CPU per MiB delivered, bytes on the wire per
  * message, and the spread of a metric over repeats.
  */
 import { MiB } from './params';
-import { zeroFailureBlockers, type Controls, type ScenarioRecord, type ServerDisconnect } from './scenario';
+import { classifiedDisconnects, judgeScenario, zeroFailureBlockers } from './failure-rule';
+import type { Controls, ScenarioRecord, ServerDisconnect } from './scenario';
 import { median } from './stats';
-
-/**
- * Where a disconnect fell relative to the send window. `while draining`: after the last send, while
- * the clients still waited for acks; `after the drain`: once they began to close. Records made
- * before the scenario recorded the drain's end cannot tell the two apart: `after sending`.
- */
-export type DisconnectPhase =
-  'before sending' | 'while sending' | 'while draining' | 'after the drain' | 'after sending';
-
-/** Whether a disconnect is a failure of the run or the clients leaving at its end. */
-export type DisconnectVerdict = 'failure' | 'teardown';
-
-/** One disconnect, placed and judged. */
-export interface ClassifiedDisconnect {
-  phase: DisconnectPhase;
-  verdict: DisconnectVerdict;
-}
-
-/** Reasons socket.io gives when a peer closes cleanly or the server shuts down: what stopping the clients looks like. */
-export const TEARDOWN_REASONS: readonly string[] = [
-  'transport close',
-  'forced close',
-  'server shutting down',
-  'client namespace disconnect',
-];
-
-/**
- * Errors of a connection cut while the server still had something to say: a client terminated
- * with data queued (a reset), or the server writing an ack to a socket already closing (socket.io
- * 4: "WebSocket is not open"; ws 0.8.0 on Node 20: ERR_STREAM_WRITE_AFTER_END). After sending has
- * ended these are the clients leaving, not the 2015 failure.
- */
-const CUT_CONNECTION =
-  /\b(ECONNRESET|EPIPE|ECONNABORTED|ERR_STREAM_WRITE_AFTER_END|ERR_STREAM_DESTROYED)\b|WebSocket is not open/;
 
 /** The label counted for a disconnect without an underlying error. */
 export const NO_ERROR = '(none)';
@@ -48,28 +15,6 @@ export const NO_ERROR = '(none)';
 /** An underlying error as counted: its first line (some carry a stack trace), or NO_ERROR. */
 export function errorLabel(error: string | undefined): string {
   return error === undefined ? NO_ERROR : error.split('\n')[0].trim();
-}
-
-/**
- * Judges one server-side disconnect. Before or while sending, and while the clients drain (still
- * connected, waiting for acks), every disconnect is a failure. Once they close, a disconnect is
- * teardown when it looks like the clients leaving (a clean-close reason and no error, or a cut
- * connection); anything else is a failure that surfaced late, e.g. a 2015 server still inflating
- * its backlog that then hits corrupt data.
- */
-export function classifyDisconnect(
-  d: Pick<ServerDisconnect, 't' | 'reason' | 'error'>,
-  window: { start: number; end: number; drainEnd?: number },
-): ClassifiedDisconnect {
-  if (d.t < window.start) return { phase: 'before sending', verdict: 'failure' };
-  if (d.t <= window.end) return { phase: 'while sending', verdict: 'failure' };
-  if (window.drainEnd !== undefined && d.t <= window.drainEnd) return { phase: 'while draining', verdict: 'failure' };
-  const cleanClose = d.error === undefined && TEARDOWN_REASONS.includes(d.reason);
-  const cut = d.error !== undefined && CUT_CONNECTION.test(d.error);
-  return {
-    phase: window.drainEnd === undefined ? 'after sending' : 'after the drain',
-    verdict: cleanClose || cut ? 'teardown' : 'failure',
-  };
 }
 
 /** Count per minute, or null without time to count over. */
@@ -92,17 +37,19 @@ function countBy(items: readonly ServerDisconnect[], key: (d: ServerDisconnect) 
 export interface RunMetrics {
   /** Length of the send window. */
   sendMs: number;
-  /** Server-side disconnects judged failures (see classifyDisconnect). */
+  /** Failures under the rule, both sides and corrupted deliveries (src/failure-rule). */
+  failures: number;
+  /** Server-side disconnects judged failures. */
   disconnects: number;
   disconnectsPerMin: number | null;
   /** Failures by socket.io's reason (`transport error`, …). */
   byReason: Record<string, number>;
   /** Failures by the error underneath (`invalid compressed data (1007)`, …; NO_ERROR when none). */
   byError: Record<string, number>;
-  /** Of the failures, those that surfaced after the last send. */
+  /** Of the server's failures, those that surfaced after the last send. */
   lateDisconnects: number;
   teardownDisconnects: number;
-  /** Disconnects the clients saw while sending (the same events from the other side, plus client-only ones). */
+  /** Client-side disconnects judged failures (the same events from the other side, plus client-only ones). */
   clientDisconnects: number;
   /** Sessions beyond each client's first: reconnects. */
   reconnects: number;
@@ -138,9 +85,9 @@ export interface RunMetrics {
 /** Computes a run's metrics from its scenario record. */
 export function runMetrics(record: ScenarioRecord): RunMetrics {
   const { spec, result } = record;
-  const judged = result.serverDisconnects.map((d) => ({ d: d, c: classifyDisconnect(d, result.sendWindow) }));
-  const failures = judged.filter((j) => j.c.verdict === 'failure').map((j) => j.d);
-  const inWindow = (t: number) => t >= result.sendWindow.start && t <= result.sendWindow.end;
+  const judgement = judgeScenario(result);
+  const judged = classifiedDisconnects(result).filter((j) => j.side === 'server');
+  const failures = judged.flatMap((j) => (j.side === 'server' && j.verdict === 'failure' ? [j.d] : []));
   const sendMs = result.loadMs;
   const deliveredBytes = result.delivered * spec.frameSize;
   // Per message on the wire is exact only when every message sent crossed it: otherwise some sat in
@@ -148,15 +95,16 @@ export function runMetrics(record: ScenarioRecord): RunMetrics {
   const exactWire = result.controls.deliveredEqualsSent;
   return {
     sendMs: sendMs,
+    failures: judgement.failures,
     disconnects: failures.length,
     disconnectsPerMin: perMinute(failures.length, sendMs),
     byReason: countBy(failures, (d) => d.reason),
     byError: countBy(failures, (d) => errorLabel(d.error)),
     lateDisconnects: judged.filter(
-      (j) => j.c.verdict === 'failure' && !['before sending', 'while sending'].includes(j.c.phase),
+      (j) => j.verdict === 'failure' && j.phase !== 'before sending' && j.phase !== 'sending',
     ).length,
-    teardownDisconnects: judged.filter((j) => j.c.verdict === 'teardown').length,
-    clientDisconnects: result.clientDisconnects.filter((d) => inWindow(d.t)).length,
+    teardownDisconnects: judged.filter((j) => j.verdict === 'teardown').length,
+    clientDisconnects: judgement.clientFailures,
     reconnects: Math.max(0, result.clientConnects.length - spec.clients),
     sent: result.sent,
     notSent: result.notSent,

@@ -9,6 +9,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { servePages } from './clients/page';
 import type { ClientKind } from './clients/types';
+import { judgeScenario, type RunJudgement } from './failure-rule';
 import { checkFault, injectFault, type Fault, type FaultOutcome } from './faults';
 import { runLoad, type LoadSpec } from './load';
 import { emptyLoadResult, type LoadResult } from './load-result';
@@ -60,11 +61,10 @@ export interface ScenarioResult {
   status: 'completed' | 'failed';
   runError?: string;
   /**
-   * Epoch ms when sending started and stopped, and when the drain that followed ended. Failures
-   * are counted from `start` to `drainEnd`: a server behind its backlog fails messages after
-   * sending stops; after `drainEnd` the clients close on purpose (teardown, not failure).
+   * Epoch ms when sending started and stopped, and when the drain that followed ended (absent in
+   * records made before it was stored). src/failure-rule places each disconnect by this window.
    */
-  sendWindow: { start: number; end: number; drainEnd: number };
+  sendWindow: { start: number; end: number; drainEnd?: number };
   loadMs: number;
   sent: number;
   notSent: number;
@@ -74,6 +74,8 @@ export interface ScenarioResult {
   verified: number;
   /** Delivered frames whose bytes differed from what was sent. */
   corrupted: number;
+  /** Epoch ms of the first corrupted delivery; absent when none (or in older records). */
+  firstCorruptAt?: number;
   acked: number;
   serverDisconnects: ServerDisconnect[];
   clientDisconnects: LoadResult['disconnects'];
@@ -86,10 +88,12 @@ export interface ScenarioResult {
   serverReasons: Record<string, number>;
   /** Errors zlib gave the server's ws decompress(), by message and code (`invalid distance code`, Z_DATA_ERROR). */
   zlibErrors: ErrorCount[];
-  /** Failures: disconnects on either side from the start of sending to the end of the drain, and corrupted deliveries. */
+  /** Failures under src/failure-rule: disconnects on either side judged failures, and corrupted deliveries. */
   failures: number;
   /** ms from the start of sending to the first failure; null when none. */
   firstFailureMs: number | null;
+  /** The failure rule's verdict when recorded (absent in older records, which are re-classified when read). */
+  judgement?: RunJudgement;
   /** The load, counted at each step from the schedule to the ack; absent in records made before it was counted. */
   offered?: OfferedLoad;
   /** Why the run fell short of its load (src/offered-load.ts); empty when it met it. Absent in older records. */
@@ -320,7 +324,14 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
   const memStart = process.memoryUsage();
   const cpuStart = process.cpuUsage();
   const t0 = Date.now();
-  const failuresNow = () => serverSide.disconnects.length + serverSide.corrupted;
+  // While sending, every disconnect is a failure under the rule: the window is still open.
+  const failuresNow = () =>
+    judgeScenario({
+      sendWindow: { start: t0, end: Infinity },
+      serverDisconnects: serverSide.disconnects,
+      clientDisconnects: [],
+      corrupted: serverSide.corrupted,
+    }).failures;
   const progress = setInterval(() => {
     const failures = failuresNow();
     if (failures > 0 && spec.stopOnFirstFailure) stop.abort();
@@ -357,17 +368,17 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
   const sendStart = load.startedAt || t0;
   const sendEnd = load.sendEndedAt || loadEnded;
   const sendWindow = { start: sendStart, end: sendEnd, drainEnd: load.drainEndedAt || sendEnd };
-  const inWindow = (t: number) => inFailureWindow(sendWindow, t);
-  const serverFailures = serverSide.disconnects.filter((d) => inWindow(d.t));
-  const clientFailures = load.disconnects.filter((d) => inWindow(d.t));
-  const failureTimes = [
-    ...serverFailures.map((d) => d.t),
-    ...clientFailures.map((d) => d.t),
-    ...(serverSide.firstCorruptAt !== undefined ? [serverSide.firstCorruptAt] : []),
-  ];
   const wireTotals = wire.totals();
   const handshakes = wire.handshakes();
-  const firstFailureAt = failureTimes.length > 0 ? Math.min(...failureTimes) : undefined;
+  const sortedRtt = [...load.rtt].sort((a, b) => a - b);
+  const judgement = judgeScenario({
+    sendWindow: sendWindow,
+    serverDisconnects: serverSide.disconnects,
+    clientDisconnects: load.disconnects,
+    corrupted: serverSide.corrupted,
+    firstCorruptAt: serverSide.firstCorruptAt,
+  });
+  const firstFailureAt = judgement.firstFailureMs === null ? undefined : sendStart + judgement.firstFailureMs;
   const offered: OfferedLoad = {
     nominal: load.nominal,
     ticksMissed: load.ticksMissed,
@@ -385,7 +396,6 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
             serverRead: readTimeline.at(firstFailureAt),
           },
   };
-  const sortedRtt = [...load.rtt].sort((a, b) => a - b);
   const result: ScenarioResult = {
     status: runError ? 'failed' : 'completed',
     runError,
@@ -398,6 +408,7 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
     delivered: serverSide.delivered,
     verified: serverSide.verified,
     corrupted: serverSide.corrupted,
+    firstCorruptAt: serverSide.firstCorruptAt,
     acked: load.acked,
     serverDisconnects: serverSide.disconnects,
     clientDisconnects: load.disconnects,
@@ -406,8 +417,9 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
     underlyingErrors: countBy(serverSide.disconnects, (d) => d.error),
     serverReasons: countBy(serverSide.disconnects, (d) => d.reason),
     zlibErrors: countErrors(decompress.errors()),
-    failures: serverFailures.length + clientFailures.length + serverSide.corrupted,
-    firstFailureMs: firstFailureAt === undefined ? null : firstFailureAt - sendStart,
+    failures: judgement.failures,
+    firstFailureMs: judgement.firstFailureMs,
+    judgement: judgement,
     offered: offered,
     saturation: saturationReasons(offered),
     sessions: serverSide.sessions.size,
@@ -446,43 +458,4 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
   if (options.record !== false)
     await writeRecord(record, typeof options.record === 'string' ? options.record : undefined);
   return record;
-}
-
-/** Whether a moment falls where a disconnect counts as a failure: from the start of sending to the end of the drain. */
-export function inFailureWindow(window: ScenarioResult['sendWindow'], t: number): boolean {
-  return t >= window.start && t <= window.drainEnd;
-}
-
-/** Disconnects that were failures, counted by `<side>: <reason>` (teardown at the end is left out). */
-export function failureReasons(result: ScenarioResult): Record<string, number> {
-  const inWindow = (t: number) => inFailureWindow(result.sendWindow, t);
-  return {
-    ...countBy(
-      result.serverDisconnects.filter((d) => inWindow(d.t)),
-      (d) => `server: ${d.reason}`,
-    ),
-    ...countBy(
-      result.clientDisconnects.filter((d) => inWindow(d.t)),
-      (d) => `client: ${d.reason}`,
-    ),
-  };
-}
-
-/**
- * Whether a run may be reported as "zero failures": only when nothing failed AND the same run shows
- * the thing under test happened. Returns the reasons it may not, empty when it may.
- */
-export function zeroFailureBlockers(record: ScenarioRecord): string[] {
-  const { result, spec } = record;
-  const blockers: string[] = [];
-  if (result.status !== 'completed') blockers.push(`the run did not complete: ${result.runError}`);
-  if (result.failures > 0) blockers.push(`${result.failures} failures`);
-  if (spec.deflate === 'on' && !result.controls.deflateNegotiated)
-    blockers.push('deflate was asked for but not negotiated');
-  if (spec.deflate === 'on' && result.controls.compressedMessages === 0)
-    blockers.push('no compressed message was seen on the wire');
-  if (spec.client === 'fragmenting' && result.controls.continuationFrames === 0)
-    blockers.push('no continuation frame was seen on the wire');
-  if (!result.controls.deliveredEqualsSent) blockers.push(`delivered ${result.delivered} ≠ sent ${result.sent}`);
-  return blockers;
 }

@@ -12,7 +12,7 @@ import {
   bytesVerdict,
   cpuVerdict,
   disconnectVerdict,
-  failuresWithDrain,
+  runFailures,
   NOTICEABLE_BYTES,
   type LoadPair,
   type WirePair,
@@ -51,9 +51,9 @@ test('the committed long run is at least 15 minutes of deflate off with its cont
 
 test('a failure after the send window still counts: the control failed while its backlog drained', () => {
   const { result } = long.control;
-  assert.equal(result.failures, 0, 'the scenario counts the send window only');
-  assert.ok(failuresWithDrain(result) > 0, JSON.stringify(result.serverDisconnects));
-  assert.equal(failuresWithDrain(long.run.result), 0);
+  assert.equal(result.failures, 0, 'recorded under the older rule, which counted the send window only');
+  assert.ok(runFailures(result) > 0, JSON.stringify(result.serverDisconnects));
+  assert.equal(runFailures(long.run.result), 0);
 });
 
 test('disconnect verdict: holds on the recorded runs, fails when an off run failed, untested without a failing on run', () => {
@@ -84,12 +84,28 @@ test('cpu verdict: the ratio against one half, per repeat', () => {
   const inProcess = pair(1000, 400);
   inProcess.on.result.cpu.includesClients = true;
   assert.equal(cpuVerdict([inProcess]).verdict, 'not tested');
+  // The "on" side must have negotiated deflate; an errored or empty side compares nothing.
+  const plainOn = pair(1000, 400);
+  plainOn.on.result.controls.deflateNegotiated = false;
+  assert.equal(cpuVerdict([plainOn]).verdict, 'not tested');
+  assert.match(cpuVerdict([plainOn]).sentences[0], /deflate was not negotiated on the "on" run/);
+  const emptyOff = pair(1000, 400);
+  emptyOff.off.result.sent = 0;
+  assert.match(cpuVerdict([emptyOff]).sentences[0], /the deflate-off run sent nothing/);
+  const erroredOn = pair(1000, 400);
+  erroredOn.on.result.status = 'failed';
+  assert.equal(cpuVerdict([erroredOn, pair(1000, 400)]).ratios.length, 1, 'the errored pair is left out');
 });
 
 test('bytes verdict: more, about the same, or fewer, per payload kind', () => {
+  // The long run is deflate off on both sides; the "on" copy is made to show deflate negotiated.
+  const negotiated = (record: ScenarioRecord): ScenarioRecord => {
+    record.result.controls.deflateNegotiated = true;
+    return record;
+  };
   const pair = (payload: WirePair['payload'], on: number, off: number): WirePair => ({
     payload: payload,
-    on: withBytesIn(long.run, on),
+    on: negotiated(withBytesIn(long.run, on)),
     off: withBytesIn(long.run, off),
   });
   assert.equal(bytesChange(pair('json', 1000, 4000)).change, 'more');
@@ -105,6 +121,15 @@ test('bytes verdict: more, about the same, or fewer, per payload kind', () => {
     bytesChange({ payload: 'png', on: withBytesIn(long.run, 1000, 0), off: withBytesIn(long.run, 1000) }).change,
     'unknown',
   );
+  // Without deflate negotiated on the "on" run, both sides ran uncompressed: no verdict.
+  const plainOn = { ...pair('json', 1000, 4000), on: withBytesIn(long.run, 1000) };
+  assert.equal(bytesChange(plainOn).change, 'unknown');
+  assert.equal(bytesVerdict([plainOn]).verdict, 'not tested');
+  assert.match(bytesVerdict([plainOn]).sentences.join(' '), /did not negotiate deflate/);
+  // A run that errored is never part of a verdict.
+  const errored = pair('json', 1000, 4000);
+  errored.off.result.status = 'failed';
+  assert.equal(bytesChange(errored).change, 'unknown');
 });
 
 test('handshake probe: the Node clients offer deflate; the 2015 server accepts by default and not with deflate off; nothing left open', async () => {

@@ -15,14 +15,8 @@ import { startFaultProxy } from '../src/faults/proxy';
 import { LOOPBACK } from '../src/net';
 import { KiB } from '../src/params';
 import { readRecords } from '../src/records';
-import {
-  failureReasons,
-  hardLimitMs,
-  runScenario,
-  zeroFailureBlockers,
-  type ScenarioRecord,
-  type ScenarioSpec,
-} from '../src/scenario';
+import { failureReasons, zeroFailureBlockers } from '../src/failure-rule';
+import { hardLimitMs, runScenario, type ScenarioRecord, type ScenarioSpec } from '../src/scenario';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-faults-'));
 after(() => fs.rmSync(dataDir, { recursive: true, force: true }));

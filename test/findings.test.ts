@@ -1,301 +1,431 @@
 /**
- * The report's opening findings, worded from made-up chapter results: each result and its
- * opposite (2015 does not fail, deflate costs nothing, the fix does not hold) must give opposite
- * sentences; a failed chapter and a chapter kept from an earlier run say so, with their run.
+ * Every function that words a finding, fed small made-up records: a run where 2015 fails, a run
+ * where it does not (the opposite sentence), a run that sent nothing and a run that errored
+ * (never a zero, never "did not fail"). The sentences are read for what they claim, not whole.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { test } from 'node:test';
+import { debugFindings } from '../src/chapters/debug';
+import { constructionFinding } from '../src/chapters/deflate-off';
+import { probeFindings, type ProbeTotals } from '../src/chapters/root-cause/mechanism';
+import { proofFindings, type ProofRun } from '../src/chapters/root-cause/proof';
 import {
-  findingSentences,
-  findingsHtml,
-  FindingsFileError,
-  readFindingsFile,
-  reportFindings,
-  type ChapterFindings,
-  type DeflateOffFindings,
-  type FindingsSource,
-  type RootCauseFindings,
-  type SymptomFindings,
-  type TodayFindings,
-} from '../src/report/findings';
+  loadAnswer,
+  sweepFindings,
+  timeToFailure,
+  timeToFailureFinding,
+  type SweepPoint,
+} from '../src/chapters/root-cause/reproducer';
+import { symptomClosing, symptomFindings } from '../src/chapters/symptom';
+import { adviceCosts, adviceFinding, sweepFinding, whatToSet, type AdviceRun } from '../src/chapters/today/advice';
+import { stackDefaultText, type StackDeflateSource } from '../src/chapters/today/defaults';
+import { fragmentedFinding } from '../src/chapters/today/fragmented';
+import { memoryFinding, thresholdFinding, type MemoryCell } from '../src/chapters/today/memory';
+import { positiveControls } from '../src/observe/wire';
+import type { ReproRecord } from '../src/repro/run';
+import type { ScenarioRecord } from '../src/scenario';
+import { clientClosed1007, failingRun, invalidData, reproRun, scenario, T0, teardownClose } from './support/made-up';
 
-const SYMPTOM: SymptomFindings = {
-  kind: 'symptom',
-  versions: 'socket.io 1.3.7 with ws 0.8.0',
-  sendSeconds: 8,
-  imagePages: 2,
-  imageMessageChars: 650_000,
-  imageDisconnects: 5,
-  imageIds: 7,
-  chatSent: 40,
-  chatAcked: 40,
-  chatDisconnects: 0,
-  deflateNegotiated: true,
-};
+const NOTHING_SENT = () => scenario({ sent: 0, delivered: 0, serverDisconnects: [] });
+const ERRORED = () => scenario({ runError: 'load generator was killed (SIGKILL) before reporting', delivered: 10 });
 
-const DEFLATE_OFF: DeflateOffFindings = {
-  kind: 'deflate-off',
-  repeats: 2,
-  on: { sent: 200, delivered: 150, failures: 6, deflateNegotiated: true },
-  off: { sent: 200, delivered: 200, failures: 0, deflateNegotiated: false },
-  cpuMsPerMiBOn: 300,
-  cpuMsPerMiBOff: 100,
-  wirePayload: 'data-url',
-  wireRatioOn: 0.75,
-  wireRatioOff: 1.0,
-};
-
-const ROOT_CAUSE: RootCauseFindings = {
-  kind: 'root-cause',
-  installed: '0.8.0',
-  releases: 30,
-  bad: 10,
-  good: 18,
-  lastBad: '0.8.0',
-  firstGood: '0.8.1',
-  asInstalled: { sent: 100, delivered: 60, failures: 4, deflateNegotiated: true },
-  withFix: { sent: 100, delivered: 100, failures: 0, deflateNegotiated: true },
-  unfragmented: { sent: 100, delivered: 100, failures: 0, deflateNegotiated: true },
-  patchMatchesFirstGood: true,
-  queuedFragments: 900,
-  overwrittenFragments: 12,
-};
-
-const TODAY: TodayFindings = {
-  kind: 'today',
-  versions: 'socket.io 4.8.4 with ws 8.18.3',
-  deflateByDefault: 'off',
-  limit: 1_000_000,
-  largestDelivered: 999_000,
-  smallestFailed: 1_000_000,
-  failedReason: 'transport close',
-  advice: [
-    { frameSize: 2 * 1024 * 1024, option: 'defaults', sent: 10, delivered: 0, failures: 3, deflateNegotiated: false },
-    {
-      frameSize: 2 * 1024 * 1024,
-      option: 'limit raised',
-      sent: 10,
-      delivered: 10,
-      failures: 0,
-      deflateNegotiated: false,
-    },
-    { frameSize: 2 * 1024 * 1024, option: 'chunked', sent: 80, delivered: 80, failures: 0, deflateNegotiated: false },
-  ],
-};
-
-const ALL: ChapterFindings[] = [
-  {
-    kind: 'harness',
-    versions: 'socket.io 4.8.4 with ws 8.18.3',
-    limit: 1_000_000,
-    runs: [
-      { frameSize: 65536, sent: 10, delivered: 10, failures: 0, deflateNegotiated: false },
-      { frameSize: 1048576, sent: 4, delivered: 0, failures: 8, deflateNegotiated: false },
+/** A browser run: image pages and one chat page, each page's figures as the browser client records them. */
+function browserRun(o: { imageDrops?: number; chatAcked?: number; sent?: number; runError?: string }): ScenarioRecord {
+  const sent = o.sent ?? 40;
+  const drops = o.imageDrops ?? 0;
+  const record = scenario({
+    sent: sent + 20,
+    delivered: drops > 0 ? sent : sent + 20,
+    runError: o.runError,
+    serverDisconnects: [
+      ...Array.from({ length: drops }, (_, i) => invalidData(1_000 + i * 100, `s${i}`)),
+      teardownClose(),
     ],
-  },
-  SYMPTOM,
-  { kind: 'debug', lines: 4000, transportErrors: 3, namingUnderlying: 0, failures: 3 },
-  {
-    kind: 'origins',
-    onErrorCalls: 4,
-    invalidCompressedData: 4,
-    zlibErrors: [{ message: 'invalid distance too far back (Z_DATA_ERROR)', count: 4 }],
-  },
-  DEFLATE_OFF,
-  {
-    kind: 'sweep',
-    source: 'recorded',
-    recordedUntil: '2026-11-28T10:00:00.000Z',
-    groups: [
-      { stack: '2015', deflate: 'on', runs: 12, runsWithDisconnects: 9, smallestFailingFrame: 262144 },
-      { stack: '2015', deflate: 'off', runs: 12, runsWithDisconnects: 0, smallestFailingFrame: null },
-      { stack: 'today', deflate: 'on', runs: 12, runsWithDisconnects: 0, smallestFailingFrame: null },
-    ],
-  },
-  ROOT_CAUSE,
-  TODAY,
-];
-
-const source = (
-  number: number,
-  findings: ChapterFindings | null,
-  over: Partial<FindingsSource> = {},
-): FindingsSource => ({
-  number: number,
-  slug: findings?.kind ?? `chapter-${number}`,
-  title: `Title ${number}`,
-  status: 'ok',
-  ranAt: '2026-11-29T11:00:00.000Z',
-  kept: false,
-  findings: findings,
-  failure: null,
-  ...over,
-});
-
-test('a whole run gives 6 to 10 sentences, in chapter order, each with its chapter', () => {
-  const found = reportFindings(ALL.map((f, i) => source(i, f)).reverse());
-  assert.ok(found.length >= 6 && found.length <= 10, `${found.length} sentences`);
-  assert.deepEqual(
-    [...new Set(found.map((f) => f.number))],
-    ALL.map((_, i) => i),
-  );
-  for (const f of found) assert.match(f.text, /[.)]$/, f.text);
-});
-
-test('the harness: clean within the limit, refused over it, and its opposite', () => {
-  const harness = ALL[0] as Extract<ChapterFindings, { kind: 'harness' }>;
-  assert.equal(
-    findingSentences(harness)[0],
-    'The harness works: on socket.io 4.8.4 with ws 8.18.3, 64 KiB frames had 10 sent, all 10 delivered, and no failure; 1 MiB frames, over the 1,000,000-byte maxHttpBufferSize, were refused as designed (4 sent, none delivered).',
-  );
-  const broken = { ...harness, runs: [{ ...harness.runs[0], delivered: 7, failures: 3 }] };
-  assert.match(
-    findingSentences(broken)[0],
-    /^The harness did not run clean on .*: 64 KiB frames had 3 failures, 7 of 10 delivered/,
-  );
-});
-
-test('2015 failing and 2015 not failing give opposite sentences, worded from the numbers', () => {
-  const [fails] = findingSentences(SYMPTOM);
-  assert.match(fails, /^What broke in 2015: on socket\.io 1\.3\.7 with ws 0\.8\.0, 2 Chromium pages/);
-  assert.match(fails, /lost their socket 5 times in 8 s and came back under 7 socket ids/);
-  assert.match(fails, /chat page on the same server kept its socket \(all 40 lines acknowledged\)/);
-  const [holds] = findingSentences({ ...SYMPTOM, imageDisconnects: 0, imageIds: 2 });
-  assert.match(holds, /^In this run the 2015 failure did not show/);
-  assert.match(holds, /kept their socket for 8 s/);
-  assert.doesNotMatch(holds, /lost their socket/);
-  const [chatFails] = findingSentences({ ...SYMPTOM, chatDisconnects: 2, chatAcked: 30 });
-  assert.match(chatFails, /chat page on the same server lost its socket 2 times \(30 of 40 acknowledged\)/);
-});
-
-test('the DEBUG trail: transport errors without their cause, and the opposites', () => {
-  const debug = ALL[2] as Extract<ChapterFindings, { kind: 'debug' }>;
-  assert.match(
-    findingSentences(debug)[0],
-    /3 "transport error" lines among 4,000 captured, and not one naming the error underneath/,
-  );
-  assert.match(findingSentences({ ...debug, namingUnderlying: 2 })[0], /and 2 lines naming the error underneath/);
-  assert.match(
-    findingSentences({ ...debug, transportErrors: 0 })[0],
-    /^DEBUG=\* showed no "transport error" in 4,000 captured lines/,
-  );
-});
-
-test('deflate costing CPU and saving bytes, against deflate costing nothing and saving nothing', () => {
-  const [fix, cost] = findingSentences(DEFLATE_OFF);
-  assert.match(fix, /took failures from 6 to 0 over 2 repeats \(deflate off: all 200 delivered\)/);
-  assert.match(cost, /deflate cost the server 3\.00× the CPU per MiB delivered \(300 ms against 100 ms off\)/);
-  assert.match(cost, /saved 25% of the bytes on the wire for data-url frames/);
-  const free = findingSentences({ ...DEFLATE_OFF, cpuMsPerMiBOn: 90, wireRatioOn: 1.0 })[1];
-  assert.match(free, /deflate cost the server no extra CPU per MiB delivered \(90 ms on, 100 ms off\)/);
-  assert.match(free, /saved no bytes on the wire/);
-  assert.doesNotMatch(free, /×/);
-});
-
-test('the fix is claimed only beside its controls: zero failures with everything delivered and deflate as set', () => {
-  assert.match(
-    findingSentences({ ...DEFLATE_OFF, on: { ...DEFLATE_OFF.on, failures: 0 } })[0],
-    /could not be shown to fix anything/,
-  );
-  const undelivered = findingSentences({ ...DEFLATE_OFF, off: { ...DEFLATE_OFF.off, delivered: 120 } })[0];
-  assert.match(
-    undelivered,
-    /did not show a clean fix here: 6 failures with deflate on, 0 failures with it off \(120 of 200 delivered\)/,
-  );
-  const stillOn = findingSentences({ ...DEFLATE_OFF, off: { ...DEFLATE_OFF.off, deflateNegotiated: true } })[0];
-  assert.match(stillOn, /deflate was still negotiated/);
-  const [why, fix] = findingSentences(ROOT_CAUSE);
-  assert.match(
-    why,
-    /buffer pool handed out new slices over 12 compressed fragments still queued for zlib \(of 900 queued\)/,
-  );
-  assert.match(why, /between ws 0\.8\.0 and 0\.8\.1/);
-  assert.match(
-    fix,
-    /^The fix: ws 0\.8\.0 with ws 0\.8\.1's one-line change applied at run time \(the same source as ws 0\.8\.1\) had 0 failures \(all 100 delivered, deflate negotiated\) where as installed it had 4/,
-  );
-  const noFix = findingSentences({
-    ...ROOT_CAUSE,
-    withFix: { sent: 100, delivered: 100, failures: 2, deflateNegotiated: true },
-  })[1];
-  assert.match(noFix, /did not prove itself here: 2 failures with it/);
-  const open = findingSentences({ ...ROOT_CAUSE, firstGood: null, overwrittenFragments: 0 })[0];
-  assert.match(open, /^Why is open in this run: on ws 0\.8\.0 the probe saw no pool slice handed out/);
-});
-
-test("today's cliff and what to set, and their opposites", () => {
-  const [today] = findingSentences(TODAY);
-  assert.match(today, /negotiates no deflate by default/);
-  assert.match(
-    today,
-    /1,000,000-byte maxHttpBufferSize is today's cliff: frames up to 999,000 characters arrived, but from 1,000,000/,
-  );
-  assert.match(
-    today,
-    /What to set: for 2 MiB frames, limit raised or chunked delivered every frame; defaults did not\./,
-  );
-  const odd = findingSentences({ ...TODAY, advice: TODAY.advice.map((a) => ({ ...a, frameSize: 999_000 })) })[0];
-  assert.match(odd, /for 999,000-character frames/);
-  const [noCliff] = findingSentences({
-    ...TODAY,
-    smallestFailed: null,
-    failedReason: null,
-    largestDelivered: 1_000_000,
+    clientDisconnects: Array.from({ length: drops }, (_, i) => clientClosed1007(1_010 + i * 100, 'p1')),
   });
-  assert.match(noCliff, /every frame up to 1,000,000 characters arrived under its 1,000,000-byte maxHttpBufferSize/);
-  const [nothing] = findingSentences({ ...TODAY, advice: TODAY.advice.map((a) => ({ ...a, delivered: 0 })) });
-  assert.match(nothing, /None of the options tried \(defaults, limit raised, chunked\) delivered every 2 MiB frame/);
+  record.spec.client = 'browser';
+  record.spec.burst = 1;
+  record.spec.chatPages = 1;
+  const page = (client: string, kind: 'image' | 'chat', pageSent: number, acked: number) => ({
+    client: client,
+    kind: kind,
+    sent: pageSent,
+    notSent: 0,
+    acked: acked,
+    ackedCorrupt: 0,
+    meanLength: kind === 'image' ? 1_000_000 : 40,
+    encodeMsP50: 3,
+    maxBacklog: 1000,
+    canvas: null,
+  });
+  record.result.browser = {
+    chromium: 'made-up',
+    flags: [],
+    launchMs: 500,
+    setupMs: 800,
+    pages: [page('p1', 'image', sent, sent - drops), page('chat', 'chat', 20, o.chatAcked ?? 20)],
+    bundles: [],
+    pageErrors: [],
+  };
+  record.result.clientConnects = [
+    { t: T0 - 100, client: 'p1', sid: 's0' },
+    ...Array.from({ length: drops }, (_, i) => ({ t: T0 + 1_500 + i * 100, client: 'p1', sid: `r${i}` })),
+    { t: T0 - 100, client: 'chat', sid: 'c' },
+  ];
+  return record;
+}
+
+test('positive controls: nothing sent is never "delivered = sent"; no handshake is never "deflate negotiated"', () => {
+  const wire = scenario().result.wire;
+  const accepted = { t: 0, url: '/', userAgent: '', offer: 'permessage-deflate', answer: 'permessage-deflate' };
+  assert.equal(positiveControls(wire, [accepted], 10, 10).deliveredEqualsSent, true);
+  assert.equal(positiveControls(wire, [accepted], 0, 0).deliveredEqualsSent, false);
+  assert.equal(positiveControls(wire, [], 10, 10).deflateNegotiated, false);
+  assert.equal(positiveControls(wire, [{ ...accepted, answer: '' }], 10, 10).deflateNegotiated, false);
 });
 
-test('a failed chapter and a kept chapter say so, with the run they come from', () => {
-  const found = reportFindings([
-    source(1, null, { status: 'error', failure: 'cell 4: TypeError: x is undefined' }),
-    source(4, DEFLATE_OFF, { kept: true, ranAt: '2026-11-28T09:30:00.000Z' }),
-    source(5, null),
-  ]);
-  assert.equal(found.length, 3, 'the failure, and the kept chapter two sentences; a chapter without numbers adds none');
-  assert.equal(
-    found[0].text,
-    'Chapter 1 (Title 1) failed in the run of 2026-11-29 11:00 UTC (error: cell 4: TypeError: x is undefined), so this report has no finding from it.',
+test('chapter 1: pages that failed, pages that did not (the opposite sentence), and runs that cannot say', () => {
+  const failed = symptomFindings(browserRun({ imageDrops: 3 })).join(' ');
+  assert.match(failed, /lost their socket 3 times/);
+  // Failures that surfaced only after sending stopped: counted, and said to be later.
+  const lateOnly = browserRun({ imageDrops: 2 });
+  for (const d of [...lateOnly.result.serverDisconnects, ...lateOnly.result.clientDisconnects])
+    if (d.reason !== 'transport close' || 'code' in d) d.t += 10_500;
+  assert.match(
+    symptomFindings(lateOnly).join(' '),
+    /did not lose their socket while sending, but lost it 2 times after they stopped/,
+  );
+  const clean = symptomFindings(browserRun({})).join(' ');
+  assert.match(clean, /no image page lost its socket, with deflate negotiated and every message delivered/);
+  assert.match(clean, /kept its one id throughout/);
+  assert.doesNotMatch(clean, /lost their socket \d/);
+  const errored = symptomFindings(browserRun({ runError: 'a browser page failed' })).join(' ');
+  assert.match(errored, /that is not evidence of a clean run \(the run did not complete: a browser page failed/);
+  assert.doesNotMatch(errored, /kept its one id/);
+  const empty = symptomFindings(browserRun({ sent: 0 })).join(' ');
+  assert.match(empty, /not evidence of a clean run \(the image pages sent nothing\)/);
+  assert.doesNotMatch(empty, /with deflate negotiated and every message delivered/);
+  // The closing note: a first failure, a proven none, or a none it cannot vouch for.
+  assert.match(symptomClosing(browserRun({ imageDrops: 2 })), /The first failure came 1 s after/);
+  assert.match(
+    symptomClosing(browserRun({})),
+    /No failure came within the 10 s the pages sent, with deflate negotiated/,
+  );
+  assert.match(symptomClosing(browserRun({ runError: 'boom' })), /cannot vouch for it: the run did not complete: boom/);
+  // Beside the Node client: an errored Node run has no "no failure".
+  const beside = symptomFindings(browserRun({ imageDrops: 1 }), ERRORED()).join(' ');
+  assert.match(beside, /The Node fragmenting client.*had no failure it could vouch for \(the run did not complete/);
+});
+
+test("chapter 7's fragmented load: 2015 breaks and today holds; 2015 does not break; today errors or sends nothing; zlib's errors", () => {
+  const today = (o: Parameters<typeof scenario>[0] = {}) => scenario({ stack: 'today', ...o });
+  const holds = fragmentedFinding([failingRun(), today()]);
+  assert.match(holds, /On 2015 the load broke the connection/);
+  assert.match(holds, /zlib reported no error, and nothing disconnected/);
+  const quiet = fragmentedFinding([scenario(), today()]);
+  assert.match(quiet, /On 2015 the load did not break anything in this run, so it proves nothing about today/);
+  const controlErrored = fragmentedFinding([ERRORED(), today()]);
+  assert.match(controlErrored, /On 2015 the run cannot say whether the load breaks the stack \(the run failed/);
+  const todayEmpty = fragmentedFinding([failingRun(), today({ sent: 0, delivered: 0, serverDisconnects: [] })]);
+  assert.match(todayEmpty, /zero-failure statement is not allowed by this run: nothing was sent/);
+  assert.doesNotMatch(todayEmpty, /zlib reported no error/);
+  const todayErrored = fragmentedFinding([failingRun(), today({ runError: 'killed' })]);
+  assert.match(todayErrored, /not allowed by this run: the run did not complete: killed/);
+  const zlib = fragmentedFinding([failingRun(), today({ zlibErrors: 2 })]);
+  assert.match(zlib, /not allowed by this run: zlib reported 2 errors \(invalid distance code\)/);
+  assert.doesNotMatch(zlib, /zlib reported no error/);
+});
+
+/** An advice row from a made-up record. */
+function adviceRun(record: ScenarioRecord, option: AdviceRun['option']): AdviceRun {
+  return { frameSize: record.spec.frameSize, option: option, pieces: 1, spec: record.spec, source: 'made-up', record };
+}
+
+test('chapter 7 advice: the defaults carried every frame, did not, or were not measured; what to set', () => {
+  const today = (o: Parameters<typeof scenario>[0] = {}) =>
+    scenario({ stack: 'today', deflate: 'off', negotiated: false, ...o });
+  const carried = adviceFinding([adviceRun(today(), 'defaults')], [], 1e8).join(' ');
+  assert.match(carried, /the defaults carried every frame/);
+  assert.match(carried, /1 choice did: defaults\. Set: nothing \(the defaults\)/);
+  const failed = adviceFinding(
+    [adviceRun(today({ serverDisconnects: [invalidData(2_000)], delivered: 70 }), 'defaults')],
+    [],
+    1e8,
+  ).join(' ');
+  assert.match(failed, /the defaults did not \(70 \/ 100 delivered, 6 disconnects a minute\)/);
+  assert.match(failed, /No measured choice carried every frame/);
+  const empty = adviceFinding([adviceRun(today({ sent: 0, delivered: 0 }), 'defaults')], [], 1e8).join(' ');
+  assert.match(empty, /the defaults were not measured \(nothing was sent\)/);
+  assert.doesNotMatch(empty, /did not \(/);
+  const errored = adviceFinding([adviceRun(today({ runError: 'killed' }), 'defaults')], [], 1e8).join(' ');
+  assert.match(errored, /the defaults were not measured \(the run failed: killed\)/);
+
+  const costed = (record: ScenarioRecord, option: AdviceRun['option'], cpuMs: number) => {
+    record.result.cpu.userMs = cpuMs;
+    record.result.cpu.systemMs = 0;
+    const run = adviceRun(record, option);
+    return { run: run, cost: adviceCosts(run, []) };
+  };
+  const set = whatToSet(
+    [costed(today(), 'defaults', 200), costed(scenario({ stack: 'today', deflate: 'on' }), 'deflate on', 900)],
+    1e8,
+  );
+  assert.match(set, /nothing \(the defaults\) for the least server CPU \(2 ms a frame\)/);
+  assert.match(set, /perMessageDeflate: true for the least bandwidth/);
+  assert.match(set, /load average 0\.5–0\.5 on 2 cores/);
+});
+
+test("chapter 7's reading of the sweep: only on/off pairs that carried every frame, with deflate used on the on side", () => {
+  const on = adviceRun(scenario({ stack: 'today', deflate: 'on' }), 'as recorded');
+  const off = adviceRun(scenario({ stack: 'today', deflate: 'off', negotiated: false }), 'as recorded');
+  assert.match(
+    sweepFinding([on, off], []) ?? '',
+    /In the sweep's 1 setting of today's stack recorded with deflate both on and off/,
+  );
+  // An "on" run without deflate negotiated lands on the off side: no pair, no sentence.
+  const plainOn = adviceRun(scenario({ stack: 'today', deflate: 'on', negotiated: false }), 'as recorded');
+  assert.equal(sweepFinding([plainOn, off], []), null);
+  const failedOn = adviceRun(scenario({ stack: 'today', serverDisconnects: [invalidData(1_000)] }), 'as recorded');
+  assert.equal(sweepFinding([failedOn, off], []), null);
+  const emptyOff = adviceRun(scenario({ stack: 'today', deflate: 'off', negotiated: false, sent: 0 }), 'as recorded');
+  assert.equal(sweepFinding([on, emptyOff], []), null);
+  const erroredOff = adviceRun(
+    scenario({ stack: 'today', deflate: 'off', negotiated: false, runError: 'x' }),
+    'as recorded',
+  );
+  assert.equal(sweepFinding([on, erroredOff], []), null);
+});
+
+function cell(deflate: 'on' | 'off', idleKiB: number, o: Partial<MemoryCell> = {}): MemoryCell {
+  const sample = (kib: number) => ({ rss: kib * 1024, heapUsed: 0, external: 0 });
+  return {
+    connections: 10,
+    deflate: deflate,
+    runs: 3,
+    idle: sample(idleKiB),
+    exchanged: sample(idleKiB * 2),
+    exchangedRssRange: [idleKiB * 2 * 1024, idleKiB * 2 * 1024],
+    negotiatedAsSet: true,
+    compressedMessages: deflate === 'on' ? 10 : 0,
+    zlibPerConnection: { idle: deflate === 'on' ? 1 : 0, exchanged: deflate === 'on' ? 2 : 0 },
+    ...o,
+  };
+}
+
+test('chapter 7 memory: more with deflate, no more, and no comparison without deflate negotiated and used', () => {
+  assert.match(
+    memoryFinding([cell('on', 60), cell('off', 40)]),
+    /with deflate on and 80 KiB with it off \(40 KiB more with deflate/,
+  );
+  assert.match(memoryFinding([cell('on', 40), cell('off', 60)]), /\(no more with deflate/);
+  assert.match(
+    memoryFinding([cell('on', 60, { negotiatedAsSet: false }), cell('off', 40)]),
+    /the handshakes did not match the setting, so no comparison is made/,
   );
   assert.match(
-    found[1].text,
-    /^From the earlier run of 2026-11-28 09:30 UTC \(this run did not repeat chapter 4\): What fixed it first/,
+    memoryFinding([cell('on', 60, { compressedMessages: 0 }), cell('off', 40)]),
+    /no message was compressed with deflate on, so no comparison is made/,
   );
-  assert.doesNotMatch(found[2].text, /earlier run/);
-  const partial = reportFindings([source(2, SYMPTOM, { status: 'open-handles' })]);
-  assert.match(partial[0].text, /failed in the run of .* \(open-handles\), so its numbers below may be incomplete/);
-  assert.match(partial[1].text, /^What broke in 2015/);
+  assert.equal(memoryFinding([cell('on', 60)]), 'No complete (on, off) pair was measured.');
+
+  const read = {
+    where: 'engine.io/build/socket.js:394',
+    package: 'engine.io@6',
+    text: 'options.compress = options.compress !== false;',
+  };
+  const more = thresholdFinding([cell('on', 60), cell('off', 40)], ['permessage-deflate'], read);
+  assert.equal(more.title, 'why an idle connection already costs more with deflate on');
+  assert.match(
+    more.text,
+    /engine\.io asks for compression on every packet unless the sender says otherwise, engine\.io\/build\/socket\.js:394: `options/,
+  );
+  const notMore = thresholdFinding([cell('on', 40), cell('off', 60)], ['permessage-deflate'], null);
+  assert.doesNotMatch(notMore.title, /costs more/);
+  assert.match(notMore.text, /no line of the installed engine\.io was found/);
+  const takeover = thresholdFinding(
+    [cell('on', 60), cell('off', 40)],
+    ['permessage-deflate; server_no_context_takeover'],
+    read,
+  );
+  assert.match(takeover.text, /it was, so small messages went uncompressed/);
 });
 
-test('findings HTML escapes the text and links each sentence to its chapter', () => {
-  const html = findingsHtml([{ number: 3, slug: 'origins', text: 'a <b>bold</b> & claim' }], (f) => `#ch-${f.slug}`);
+test("chapter 7's history: each stack's default worded from the lines read, whatever they say", () => {
+  const line = (text: string) => ({ where: 'x.js:1', package: 'p', text: text });
+  const source = (ws: string | null, engine: string[]): StackDeflateSource => ({
+    stack: '2015',
+    wsDefault: ws === null ? null : line(ws),
+    engine: engine.map(line),
+  });
   assert.equal(
-    html,
-    '<ol class="dl-findings"><li>a &lt;b&gt;bold&lt;/b&gt; &amp; claim <a class="dl-evidence" href="#ch-origins">(chapter 3)</a></li></ol>',
+    stackDefaultText(source('perMessageDeflate: true,', [])),
+    "ws's server default is true (it accepts permessage-deflate when a client offers it); engine.io does not read the option, so ws's default decides.",
+  );
+  assert.match(
+    stackDefaultText(
+      source('perMessageDeflate: false,', ['this.perMessageDeflate = false !== opts.perMessageDeflate']),
+    ),
+    /default is false \(it declines permessage-deflate\); engine\.io reads the option and turns deflate on unless it is false \(1 line\)/,
+  );
+  assert.match(stackDefaultText(source(null, [])), /^no perMessageDeflate default was found/);
+  assert.match(stackDefaultText(undefined), /^Not read/);
+});
+
+test('chapter 4: the construction line worded from what it passes and what Server() mentions', () => {
+  const plain = constructionFinding(
+    87,
+    '  this.ws = new WebSocketServer({ noServer: true });',
+    'function Server(opts) {}',
+    '1.5.4',
+  );
+  assert.match(
+    plain,
+    /no perMessageDeflate is passed on that line, and nothing in engine\.io 1\.5\.4's Server\(\) mentions perMessageDeflate/,
+  );
+  const passed = constructionFinding(
+    90,
+    'this.ws = new WebSocketServer({ noServer: true, perMessageDeflate: this.perMessageDeflate });',
+    'function Server(opts) { this.perMessageDeflate = opts.perMessageDeflate; }',
+    '1.6.5',
+  );
+  assert.match(
+    passed,
+    /perMessageDeflate is passed on that line, and engine\.io 1\.6\.5's Server\(\) mentions perMessageDeflate/,
   );
 });
 
-test('findings files: none is null, a foreign or broken file is an error naming it', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-findings-'));
-  try {
-    assert.equal(readFindingsFile(path.join(dir, 'none.json')), null);
-    const good = path.join(dir, 'good.json');
-    fs.writeFileSync(good, JSON.stringify(SYMPTOM));
-    assert.deepEqual(readFindingsFile(good), SYMPTOM);
-    const foreign = path.join(dir, 'foreign.json');
-    fs.writeFileSync(foreign, '{"kind":"weather"}');
-    assert.throws(
-      () => readFindingsFile(foreign),
-      (e: Error) => e instanceof FindingsFileError && e.message.includes(foreign),
-    );
-    const broken = path.join(dir, 'broken.json');
-    fs.writeFileSync(broken, '{');
-    assert.throws(() => readFindingsFile(broken), FindingsFileError);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+function point(factor: SweepPoint['factor'], value: number, record: ReproRecord, base = false): SweepPoint {
+  return { factor: factor, value: value, label: String(value), base: base, record: record };
+}
+
+test('chapter 6 sweep: a rate per 100 messages only from a run that measured; an errored or empty run is not "0/100"', () => {
+  const lines = sweepFindings([
+    point('burst', 1, reproRun({ failures: 0 })),
+    point('burst', 3, reproRun({ failures: 4 }), true),
+    point('burst', 6, reproRun({ sent: 0, failures: 0 })),
+    point('fragment size', 1, reproRun({ runError: 'the sender process failed' })),
+  ]);
+  const burst = lines.find((l) => l.startsWith('By burst')) ?? '';
+  assert.match(burst, /1: 0\/100, 3 \(base\): 2\/100, 6: not measured \(nothing was sent\)/);
+  const fragment = lines.find((l) => l.startsWith('By fragment size')) ?? '';
+  assert.match(fragment, /1: not measured \(the run failed: the sender process failed\)/);
+  assert.doesNotMatch(fragment, /0\/100/);
+  assert.match(
+    sweepFindings([point('burst', 1, reproRun({ failures: 0, negotiated: false }))])[2],
+    /not measured \(deflate was not negotiated\)/,
+  );
+  // The load answer declines when a level did not measure.
+  const answer = loadAnswer([
+    point('server load', 0, reproRun({ failures: 1 })),
+    point('server load', 0.5, reproRun({ runError: 'killed' })),
+  ]).join(' ');
+  assert.match(answer, /50 %|0\.5/);
+  assert.match(answer, /This run cannot say: 1 level did not measure/);
+});
+
+test('chapter 6 time to first failure: a run that errored or sent nothing is never "did not fail"', () => {
+  const failedAt = (ms: number) => {
+    const r = reproRun({ failures: 1 });
+    r.result.serverErrors[0].t = T0 + ms;
+    return r;
+  };
+  const quiet = reproRun({ failures: 0 });
+  const all = timeToFailure([failedAt(800), failedAt(1200), failedAt(2000)], 10_000);
+  assert.equal(all.medianMs, 1200);
+  assert.match(
+    timeToFailureFinding(all),
+    /Median time to the first invalid compressed data: 1200 ms .* \(3 of 3 failed within 10000 ms\)/,
+  );
+  const none = timeToFailure([quiet, reproRun({ failures: 0 }), failedAt(900)], 10_000);
+  assert.equal(none.medianMs, null);
+  assert.match(
+    timeToFailureFinding(none),
+    /^1 of 3 runs failed within 10000 ms, so the median .* is later than 10000 ms/,
+  );
+  const broken = timeToFailure(
+    [failedAt(900), reproRun({ runError: 'killed', failures: 0 }), reproRun({ sent: 0, failures: 0 })],
+    10_000,
+  );
+  assert.equal(broken.censored, 0, 'an errored or empty run is not censored ("did not fail")');
+  assert.equal(broken.unusable, 2);
+  assert.equal(broken.medianMs, 900);
+  assert.match(
+    timeToFailureFinding(broken),
+    /over 1 run \(1 of 1 failed.*2 runs errored, sent nothing or did not negotiate deflate, and count neither way/,
+  );
+  assert.match(
+    timeToFailureFinding(timeToFailure([reproRun({ runError: 'killed' })], 10_000)),
+    /^No run could measure the time/,
+  );
+});
+
+test('chapter 6 proof: the failing run must fail; a zero is claimed only with every control', () => {
+  const run = (label: string, record: ReproRecord, claimsZero: boolean): ProofRun => ({
+    label: label,
+    record: record,
+    expect: 'fragmented',
+    claimsZero: claimsZero,
+  });
+  const [failing, fixed] = proofFindings([
+    run('ws 0.8.0', reproRun({ failures: 3 }), false),
+    run('with the fix', reproRun({ failures: 0 }), true),
+  ]);
+  assert.match(failing, /^ws 0\.8\.0: 3 failures \(3 invalid compressed data\) in 200 messages/);
+  assert.match(fixed, /^with the fix: zero failures in 200 messages, with deflate negotiated/);
+  const [quiet] = proofFindings([run('ws 0.8.0', reproRun({ failures: 0 }), false)]);
+  assert.match(
+    quiet,
+    /no failure in 200 messages this time, so the runs below are compared with a run that did not fail/,
+  );
+  const [errored, empty] = proofFindings([
+    run('ws 0.8.0', reproRun({ runError: 'killed' }), false),
+    run('with the fix', reproRun({ sent: 0 }), true),
+  ]);
+  assert.match(errored, /the run cannot show the failure \(the run failed: killed\)/);
+  assert.match(empty, /zero failures cannot be claimed: .*delivered 0 ≠ sent 0/);
+});
+
+test('chapter 6 mechanism: good releases are spoken of only when some release was judged good', () => {
+  const totals: ProbeTotals = {
+    badReleases: ['0.8.0'],
+    goodReleases: ['0.8.1'],
+    invalidCompressedData: 4,
+    zlibErrors: 4,
+    errorsWithDifferingBefore: 4,
+    errorsOnDifferingFragment: 3,
+    differing: 5,
+    differingNotOverwritten: 0,
+    goodBackToBack: 30,
+    goodOverwritten: 0,
+    goodDiffering: 0,
+  };
+  const lines = probeFindings(totals);
+  assert.match(lines[0], /4 of 4 had a fragment with a differing hash .*: every one/);
+  assert.match(lines[2], /On the good releases \(0\.8\.1\): 30 messages arrived .* yet 0 fragments were overwritten/);
+  assert.match(probeFindings({ ...totals, errorsWithDifferingBefore: 3 })[0], /: not every one/);
+  assert.doesNotMatch(probeFindings({ ...totals, zlibErrors: 0, errorsWithDifferingBefore: 0 })[0], /every one/);
+  assert.equal(
+    probeFindings({ ...totals, goodReleases: [], goodBackToBack: 0 })[2],
+    'No release was judged good in these runs, so nothing is said about what a fixed release does.',
+  );
+});
+
+test('chapter 2: "no transport error line" only from a run that sent with deflate on', () => {
+  const trail = (record: ScenarioRecord) => ({ record: record, lines: [], dropped: 0, copies: [] });
+  assert.match(
+    debugFindings(trail(scenario())).join(' '),
+    /No engine:socket "transport error" line appeared in this run's 10\.0 s of sending\./,
+  );
+  assert.match(
+    debugFindings(trail(NOTHING_SENT())).join(' '),
+    /appeared in this run's 10\.0 s of sending, but the run cannot show the failure \(nothing was sent\)/,
+  );
+  assert.match(
+    debugFindings(trail(ERRORED())).join(' '),
+    /cannot show the failure \(the run failed: load generator was killed/,
+  );
+  assert.match(
+    debugFindings(trail(scenario({ negotiated: false }))).join(' '),
+    /cannot show the failure \(deflate was not negotiated\)/,
+  );
 });

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runMeta } from '../src/meta';
-import { classifyDisconnect, errorLabel, NO_ERROR, perMinute, ratio, runMetrics, spread } from '../src/metrics';
+import { classifyDisconnect } from '../src/failure-rule';
+import { errorLabel, NO_ERROR, perMinute, ratio, runMetrics, spread } from '../src/metrics';
 import { KiB, MiB } from '../src/params';
 import type { ScenarioRecord, ScenarioResult, ServerDisconnect } from '../src/scenario';
 import { aggregateCells, blockerKind, compareDeflate, direction } from '../src/sweep/aggregate';
@@ -28,11 +29,11 @@ test("a record without the drain's end: before or while sending a failure; after
     verdict: 'failure',
   });
   assert.deepEqual(classifyDisconnect(at(1_010_000, 'transport close'), SEND_ONLY), {
-    phase: 'while sending',
+    phase: 'sending',
     verdict: 'failure',
   });
   assert.deepEqual(classifyDisconnect(at(WINDOW.end, 'transport error', 'invalid compressed data (1007)'), SEND_ONLY), {
-    phase: 'while sending',
+    phase: 'sending',
     verdict: 'failure',
   });
   // After sending: the 2015 server still inflating its backlog hits corrupt data: a late failure.
@@ -66,19 +67,19 @@ test("a record without the drain's end: before or while sending a failure; after
 test("with the drain's end recorded: any disconnect while draining is a failure; after it, the teardown rule", () => {
   const window = { ...WINDOW, drainEnd: 1_036_000 };
   assert.deepEqual(classifyDisconnect({ t: 1_033_000, reason: 'transport close' }, window), {
-    phase: 'while draining',
+    phase: 'draining',
     verdict: 'failure',
   });
   assert.deepEqual(classifyDisconnect({ t: 1_036_500, reason: 'transport close' }, window), {
-    phase: 'after the drain',
+    phase: 'teardown',
     verdict: 'teardown',
   });
   assert.deepEqual(
     classifyDisconnect({ t: 1_036_500, reason: 'transport error', error: 'invalid compressed data (1007)' }, window),
-    { phase: 'after the drain', verdict: 'failure' },
+    { phase: 'teardown', verdict: 'failure' },
   );
   assert.deepEqual(classifyDisconnect({ t: 1_010_000, reason: 'transport close' }, window), {
-    phase: 'while sending',
+    phase: 'sending',
     verdict: 'failure',
   });
 });
@@ -374,4 +375,40 @@ test('on/off comparison repeat by repeat: stable when every paired repeat agrees
   assert.equal(little.stable, null);
   assert.equal(direction(1, 1), 'equal');
   assert.equal(direction(0, 1), 'off higher');
+});
+
+test('on/off comparison: a zero is proven on both sides or the comparison is neither; the "on" side must negotiate deflate', () => {
+  const off: SweepCell = { ...CELL, deflate: 'off' };
+  const offResult = (over: Partial<ScenarioResult> = {}) =>
+    result({
+      wire: { ...result().wire, compressedMessages: 0, deflateHandshakes: 0 },
+      controls: { ...result().controls, deflateNegotiated: false, compressedMessages: 0 },
+      ...over,
+    });
+  const pairs = (on: ScenarioResult[], offs: ScenarioResult[]) =>
+    compareDeflate(
+      aggregateCells([...on.map((r, i) => sweepRecord(CELL, i, r)), ...offs.map((r, i) => sweepRecord(off, i, r))]),
+      'disconnectsPerMin',
+    )[0];
+  const proven = pairs([result(), result(), result()], [offResult(), offResult(), offResult()]);
+  assert.equal(proven.stable, 'equal');
+  assert.ok(proven.repeats.every((r) => r.unproven.length === 0 && r.onNegotiated));
+  // The 2016-fixed case: deflate on delivered almost nothing, so its zero is not proven.
+  const backlog = result({ delivered: 3, controls: { ...result().controls, deliveredEqualsSent: false } });
+  const unproven = pairs([result(), backlog, result()], [offResult(), offResult(), offResult()]);
+  assert.deepEqual(unproven.repeats[1].unproven, ['on']);
+  assert.equal(unproven.stable, null, 'zero = zero with one zero unproven is neither');
+  const errored = pairs(
+    [result(), result(), result()],
+    [offResult(), offResult({ sent: 0, delivered: 0 }), offResult()],
+  );
+  assert.deepEqual(errored.repeats[1].unproven, ['off'], 'a run that sent nothing is never a zero');
+  assert.equal(errored.stable, null);
+  const plainOn = result({ controls: { ...result().controls, deflateNegotiated: false } });
+  const noDeflate = pairs(
+    [failing(2), failing(1), { ...failing(3), controls: plainOn.controls }],
+    [offResult(), offResult(), offResult()],
+  );
+  assert.equal(noDeflate.repeats[2].onNegotiated, false);
+  assert.equal(noDeflate.stable, null, 'higher with "deflate on" that never negotiated deflate is neither');
 });

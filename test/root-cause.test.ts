@@ -104,6 +104,8 @@ function level(load: number, sent: number, failures: number, backToBack: number)
   const record = {
     spec: { ...baseSpec(params), serverLoad: load },
     result: {
+      status: 'completed',
+      controls: { deflateNegotiated: true },
       sent: sent,
       failures: failures,
       compressedDataErrors: failures,

@@ -10,7 +10,8 @@ import { test } from 'node:test';
 import { KiB } from '../src/params';
 import { readRecords } from '../src/records';
 import { FAILURE_DEADLINE_MS, REPRODUCER } from '../src/reproducer';
-import { runScenario, zeroFailureBlockers, type ScenarioSpec } from '../src/scenario';
+import { zeroFailureBlockers } from '../src/failure-rule';
+import { runScenario, type ScenarioSpec } from '../src/scenario';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-scenario-'));
 

@@ -11,6 +11,7 @@ import {
   describeHeadline,
   describeHeatmap,
   describeStability,
+  standing,
   describeWire,
   rangeText,
   sizesText,
@@ -202,39 +203,55 @@ test('heat map: combinations with disconnects, the worst, and the smallest frame
   );
 });
 
-test('stability: comparisons agreeing in every repeat are counted by direction; the others are named', () => {
+test('stability in two parts: higher one way in every repeat apart from proven zero on both sides; an unproven zero is neither', () => {
   const cell = { stack: '2015', payload: 'data-url', frameSize: MiB, rate: 10, burst: 3 } as DeflateComparison['cell'];
-  const cmp = (
-    frameSize: number,
-    directions: Array<DeflateComparison['repeats'][number]['direction']>,
-  ): DeflateComparison => ({
-    cell: { ...cell, frameSize: frameSize },
-    metric: 'disconnectsPerMin',
-    on: null,
-    off: null,
-    repeats: directions.map((d, i) => ({ repeat: i, on: 0, off: 0, direction: d })),
-    stable: new Set(directions).size === 1 ? directions[0] : null,
-  });
+  type Repeat = DeflateComparison['repeats'][number];
+  const cmp = (frameSize: number, repeats: Array<Partial<Repeat> & Pick<Repeat, 'direction'>>): DeflateComparison => {
+    const full = repeats.map((r, i) => ({
+      repeat: i,
+      on: r.direction === 'on higher' ? 2 : 0,
+      off: 0,
+      unproven: [] as Array<'on' | 'off'>,
+      onNegotiated: true,
+      ...r,
+    }));
+    const usable = full.every((r) => r.unproven.length === 0 && r.onNegotiated);
+    return {
+      cell: { ...cell, frameSize: frameSize },
+      metric: 'disconnectsPerMin',
+      on: null,
+      off: null,
+      repeats: full,
+      stable: usable && new Set(full.map((r) => r.direction)).size === 1 ? full[0].direction : null,
+    };
+  };
+  const on = { direction: 'on higher' } as const;
+  const zero = { direction: 'equal' } as const;
   const text = describeStability(
     [
-      cmp(MiB, ['on higher', 'on higher', 'on higher']),
-      cmp(4 * MiB, ['on higher', 'on higher', 'on higher']),
-      cmp(KiB, ['equal', 'equal', 'equal']),
-      cmp(256 * KiB, ['on higher', 'equal', 'on higher']),
-      cmp(64 * KiB, ['on higher']),
+      cmp(MiB, [on, on, on]),
+      cmp(4 * MiB, [on, on, { ...on, unproven: ['off'] }]),
+      cmp(KiB, [zero, zero, zero]),
+      cmp(8 * KiB, [zero, { ...zero, unproven: ['off'] }, zero]),
+      cmp(256 * KiB, [on, zero, on]),
+      cmp(64 * KiB, [on]),
     ],
     'disconnects per minute',
     3,
   );
   assert.equal(
     text,
-    'Of 4 on/off comparisons of disconnects per minute with at least 3 paired repeats, 3 came out the same way in every repeat (2 higher with deflate on, 1 equal); ' +
-      '1 did not: 2015 data-url 256 KiB (higher with deflate on / equal / higher with deflate on).',
+    'Of 5 on/off comparisons of disconnects per minute with at least 3 paired repeats: 1 higher with deflate on in every repeat; ' +
+      '0 higher with deflate off in every repeat; 1 a proven zero on both sides in every repeat; ' +
+      '3 neither (2 of them because a zero is not proven on both sides or deflate was not negotiated on the "on" side): ' +
+      '2015 data-url 4 MiB (higher with deflate on / higher with deflate on / unproven zero off); ' +
+      '2015 data-url 8 KiB (equal / unproven zero off / equal); ' +
+      '2015 data-url 256 KiB (higher with deflate on / equal / higher with deflate on).',
   );
-  assert.match(
-    describeStability([cmp(64 * KiB, ['on higher'])], 'x', 3),
-    /^No on\/off comparison of x has 3 paired repeats/,
-  );
+  assert.equal(standing(cmp(KiB, [zero, zero, zero])), 'proven zero on both sides in every repeat');
+  assert.equal(standing(cmp(KiB, [zero, zero, { ...zero, unproven: ['on', 'off'] }])), 'neither');
+  assert.equal(standing(cmp(KiB, [on, on, { ...on, onNegotiated: false }])), 'neither');
+  assert.match(describeStability([cmp(64 * KiB, [on])], 'x', 3), /^No on\/off comparison of x has 3 paired repeats/);
 });
 
 function agg(cell: Partial<SweepCell>, ratios: number[] = []): CellAggregate {

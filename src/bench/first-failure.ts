@@ -1,5 +1,6 @@
 /** Time to the first `invalid compressed data` on 2015: the reproducer run until it fails, five times. */
 import { FAILURE_DEADLINE_MS, REPRODUCER } from '../reproducer';
+import { cannotSayNoFailure, judgeScenario } from '../failure-rule';
 import { runScenario } from '../scenario';
 import { median } from '../stats';
 
@@ -7,10 +8,19 @@ export const FIRST_FAILURE_RUNS = 5;
 const ERROR = 'invalid compressed data (1007)';
 
 export interface FirstFailureResult {
-  runs: Array<{ seed: number; firstFailureMs: number | null; error: boolean; loadAverage: number }>;
+  runs: Array<{
+    seed: number;
+    firstFailureMs: number | null;
+    error: boolean;
+    /** Why the run can say nothing either way (it errored, sent nothing, deflate not negotiated); null when it can. */
+    unmeasured: string | null;
+    loadAverage: number;
+  }>;
   /** Median over the runs that failed within the deadline; null when none did. */
   medianMs: number | null;
   failedWithinDeadline: number;
+  /** Runs that could say whether they failed: never an errored run or one that sent nothing. */
+  measured: number;
   deadlineMs: number;
 }
 
@@ -29,10 +39,12 @@ export async function benchFirstFailure(runs = FIRST_FAILURE_RUNS): Promise<Firs
       },
       { record: false },
     );
+    const firstFailureMs = judgeScenario(record.result).firstFailureMs;
     results.push({
       seed: record.spec.seed,
-      firstFailureMs: record.result.firstFailureMs,
+      firstFailureMs: firstFailureMs,
       error: (record.result.underlyingErrors[ERROR] ?? 0) > 0,
+      unmeasured: firstFailureMs === null ? cannotSayNoFailure(record.result) : null,
       loadAverage: record.meta.loadAverage,
     });
   }
@@ -41,6 +53,7 @@ export async function benchFirstFailure(runs = FIRST_FAILURE_RUNS): Promise<Firs
     runs: results,
     medianMs: failed.length ? median(failed) : null,
     failedWithinDeadline: failed.length,
+    measured: results.filter((r) => r.unmeasured === null).length,
     deadlineMs: FAILURE_DEADLINE_MS,
   };
 }

@@ -15,6 +15,7 @@ import {
 import { DEFAULT_MAX_MESSAGE_CHARS, startDebugLog, type LoggedLine } from '../observe/debug-log';
 import { runMeta } from '../meta';
 import type { Params, RawParams } from '../params';
+import { cannotSayNoFailure } from '../failure-rule';
 import { newRecordId, RECORD_SCHEMA, writeRecord, type RecordBase } from '../records';
 import { fromDataDir } from '../report/replay';
 import type { ScenarioRecord } from '../scenario';
@@ -192,8 +193,11 @@ export function debugFindings(run: DebugRun): string[] {
       `${run.dropped > 0 ? ` (${run.dropped} more past the limit, counted only)` : ''}.`,
   ];
   if (matches.length === 0) {
+    // "No line appeared" says something only about a run that sent with deflate on.
+    const cannotSay = cannotSayNoFailure(run.record.result);
     sentences.push(
-      `No engine:socket "transport error" line appeared in this run's ${(run.record.result.loadMs / 1000).toFixed(1)} s of sending.`,
+      `No engine:socket "transport error" line appeared in this run's ${(run.record.result.loadMs / 1000).toFixed(1)} s of sending` +
+        (cannotSay === null ? '.' : `, but the run cannot show the failure (${cannotSay}).`),
     );
   } else {
     sentences.push(

@@ -5,7 +5,8 @@
  */
 import { showChart, showTable, progress } from '../display';
 import { resolveParams, type Params, type RawParams } from '../params';
-import { failureReasons, runScenario, type ScenarioRecord } from '../scenario';
+import { failureReasons } from '../failure-rule';
+import { runScenario, type ScenarioRecord } from '../scenario';
 import { formatBytes } from '../units';
 
 /** The stack and client this chapter exercises: today's, left at its defaults. */

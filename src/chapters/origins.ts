@@ -19,7 +19,8 @@ import {
   type PostGrepHit,
 } from '../post-quotes';
 import { REPRODUCER } from '../reproducer';
-import { failureReasons, runScenario, type ScenarioRecord } from '../scenario';
+import { failureReasons } from '../failure-rule';
+import { runScenario, type ScenarioRecord } from '../scenario';
 import {
   COPY_KINDS,
   functionSource,

@@ -8,7 +8,8 @@ import { progress, showChart, showTable } from '../display';
 import { ParamError, resolveParams, type Params, type RawParams, type StackName } from '../params';
 import { readRecords, type RecordBase } from '../records';
 import { fromDataDir } from '../report/replay';
-import { failureReasons, runScenario, zeroFailureBlockers, type ScenarioRecord, type ScenarioSpec } from '../scenario';
+import { classifiedDisconnects, failureReasons, judgeScenario, zeroFailureBlockers } from '../failure-rule';
+import { runScenario, type ScenarioRecord, type ScenarioSpec } from '../scenario';
 import { formatBytes } from '../units';
 import { plural, showFinding } from './finding';
 
@@ -143,9 +144,14 @@ function groupsOf(record: ScenarioRecord): Group[] {
   return [{ run: client, kind: 'Node', clients: clients }];
 }
 
-function inWindow(record: ScenarioRecord, t: number): boolean {
-  const { start, end } = record.result.sendWindow;
-  return t >= start && t <= end;
+/** The disconnects the failure rule counts as failures, with their side and phase. */
+function failingDisconnects(record: ScenarioRecord) {
+  return classifiedDisconnects(record.result).filter((j) => j.verdict === 'failure');
+}
+
+/** Whether a failure came before sending stopped (else it surfaced later, while the backlog drained). */
+function whileSending(phase: string): boolean {
+  return phase === 'before sending' || phase === 'sending';
 }
 
 function seconds(ms: number): number {
@@ -161,9 +167,9 @@ export interface KindFigures {
   messageChars: number | null;
   sent: number;
   acked: number;
-  /** Client-side disconnects while sending. */
+  /** Client-side disconnects the failure rule counts, before sending stopped. */
   disconnects: number;
-  /** Client-side disconnects after sending stopped, while the server still read what was queued. */
+  /** Client-side failures after sending stopped, while the server still read what was queued. */
   laterDisconnects: number;
   perMinute: number;
   /** Distinct socket ids (engine.io session ids) the clients had, over the whole run. */
@@ -177,7 +183,8 @@ export interface KindFigures {
 function figuresOf(record: ScenarioRecord, group: Group): KindFigures {
   const { result } = record;
   const mine = (client: string) => group.clients.includes(client);
-  const drops = result.clientDisconnects.filter((d) => mine(d.client) && inWindow(record, d.t));
+  const failing = failingDisconnects(record).flatMap((j) => (j.side === 'client' && mine(j.d.client) ? [j] : []));
+  const drops = failing.filter((j) => whileSending(j.phase)).map((j) => j.d);
   const pages = result.browser?.pages.filter((p) => mine(p.client));
   const sent = pages ? pages.reduce((n, p) => n + p.sent, 0) : result.sent;
   const chars = pages ? pages.reduce((n, p) => n + (p.meanLength ?? 0) * p.sent, 0) : null;
@@ -189,7 +196,7 @@ function figuresOf(record: ScenarioRecord, group: Group): KindFigures {
     sent: sent,
     acked: pages ? pages.reduce((n, p) => n + p.acked, 0) : result.acked,
     disconnects: drops.length,
-    laterDisconnects: result.clientDisconnects.filter((d) => mine(d.client) && d.t > result.sendWindow.end).length,
+    laterDisconnects: failing.filter((j) => !whileSending(j.phase)).length,
     perMinute: Number((drops.length / Math.max(result.loadMs / 60_000, 1e-9)).toFixed(1)),
     ids: new Set(result.clientConnects.filter((c) => mine(c.client)).map((c) => c.sid)).size,
     firstDisconnectS: drops.length > 0 ? seconds(Math.min(...drops.map((d) => d.t)) - result.sendWindow.start) : null,
@@ -240,17 +247,19 @@ export function symptomFindings(browser: ScenarioRecord, node?: ScenarioRecord):
   const sentences: string[] = [];
   const secs = seconds(browser.result.loadMs);
   if (image) {
-    if (image.disconnects > 0) {
-      const later =
-        image.laterDisconnects > 0
-          ? `, and ${plural(image.laterDisconnects, 'more time')} after they stopped, while the server still read their backlog`
-          : '';
+    if (image.disconnects + image.laterDisconnects > 0) {
+      const backlog = 'after they stopped, while the server still read their backlog';
+      const lost =
+        image.disconnects === 0
+          ? `did not lose their socket while sending, but lost it ${plural(image.laterDisconnects, 'time')} ${backlog}`
+          : `lost their socket ${plural(image.disconnects, 'time')} (${image.perMinute} per minute)` +
+            (image.laterDisconnects > 0 ? `, and ${plural(image.laterDisconnects, 'more time')} ${backlog}` : '');
       sentences.push(
-        `In ${secs} s of sending, the ${plural(image.clients, 'image page')} lost their socket ${plural(image.disconnects, 'time')} ` +
-          `(${image.perMinute} per minute)${later}; they came back under new ids: ${image.ids} ids for ${image.clients} pages.`,
+        `In ${secs} s of sending, the ${plural(image.clients, 'image page')} ${lost}; they came back under new ids: ${image.ids} ids for ${image.clients} pages.`,
       );
     } else {
-      const blockers = zeroFailureBlockers(browser);
+      // The run's controls count every page: the image pages' zero also needs their own messages.
+      const blockers = [...zeroFailureBlockers(browser), ...(image.sent === 0 ? ['the image pages sent nothing'] : [])];
       sentences.push(
         blockers.length === 0
           ? `In ${secs} s of sending, no image page lost its socket, with deflate negotiated and every message delivered.`
@@ -261,11 +270,17 @@ export function symptomFindings(browser: ScenarioRecord, node?: ScenarioRecord):
   if (chat) {
     const head = `The chat page sent ${plural(chat.sent, 'line')} of ${chat.messageChars ?? 0} characters at the same rate, on the same server,`;
     const clean =
-      chat.disconnects === 0 && chat.acked === chat.sent && chat.sent > 0 && browser.result.controls.deflateNegotiated;
+      browser.result.status === 'completed' &&
+      chat.disconnects + chat.laterDisconnects === 0 &&
+      chat.acked === chat.sent &&
+      chat.sent > 0 &&
+      browser.result.controls.deflateNegotiated;
     sentences.push(
       clean
         ? `${head} and kept its one id throughout, with all ${chat.sent} acknowledged over a connection that had negotiated permessage-deflate.`
-        : `${head} and lost its socket ${plural(chat.disconnects, 'time')} (${chat.acked} of ${chat.sent} acknowledged).`,
+        : chat.disconnects + chat.laterDisconnects > 0
+          ? `${head} and lost its socket ${plural(chat.disconnects + chat.laterDisconnects, 'time')} (${chat.acked} of ${chat.sent} acknowledged).`
+          : `${head}; that is not evidence of a clean chat page: ${chat.acked} of ${chat.sent} acknowledged, deflate ${browser.result.controls.deflateNegotiated ? '' : 'not '}negotiated${browser.result.status === 'completed' ? '' : `, and the run failed (${browser.result.runError})`}.`,
     );
   }
   const reasons = Object.entries(failureReasons(browser.result)).map(([reason, n]) => `${reason} ×${n}`);
@@ -273,10 +288,16 @@ export function symptomFindings(browser: ScenarioRecord, node?: ScenarioRecord):
     sentences.push(`Failures the scenario counted, by side and socket.io's reason: ${reasons.join(', ')}.`);
   if (node) {
     const nodeFigures = imageAndChat(symptomFigures([node])).node;
-    const nodeFirst = node.result.firstFailureMs;
-    const pageFirst = browser.result.firstFailureMs;
-    const first = (ms: number | null) => (ms === null ? 'no failure' : `the first failure after ${seconds(ms)} s`);
-    let comparison = `The Node fragmenting client, with the same size, rate and number of clients, had ${first(nodeFirst)}; the pages had ${first(pageFirst)}`;
+    const nodeFirst = judgeScenario(node.result).firstFailureMs;
+    const pageFirst = judgeScenario(browser.result).firstFailureMs;
+    // "No failure" only beside the run's own controls; an errored or empty run says nothing.
+    const first = (ms: number | null, run: ScenarioRecord) =>
+      ms !== null
+        ? `the first failure after ${seconds(ms)} s`
+        : zeroFailureBlockers(run).length === 0
+          ? 'no failure'
+          : `no failure it could vouch for (${zeroFailureBlockers(run).join('; ')})`;
+    let comparison = `The Node fragmenting client, with the same size, rate and number of clients, had ${first(nodeFirst, node)}; the pages had ${first(pageFirst, browser)}`;
     if (nodeFirst !== null && pageFirst !== null)
       comparison +=
         nodeFirst < pageFirst
@@ -472,11 +493,14 @@ export function serverRows(runs: readonly ScenarioRecord[]) {
     };
     return {
       run: RUN_LABEL[record.spec.client as SymptomClient],
-      'sessions ended while sending (reason ← error)': byReason(
-        result.serverDisconnects.filter((d) => inWindow(record, d.t)),
+      'failures while sending (reason ← error)': byReason(
+        failingDisconnects(record).flatMap((j) => (j.side === 'server' && whileSending(j.phase) ? [j.d] : [])),
       ),
-      'after sending stopped, teardown included': byReason(
-        result.serverDisconnects.filter((d) => d.t > result.sendWindow.end),
+      'failures after sending stopped': byReason(
+        failingDisconnects(record).flatMap((j) => (j.side === 'server' && !whileSending(j.phase) ? [j.d] : [])),
+      ),
+      'teardown (the clients leaving)': byReason(
+        classifiedDisconnects(result).flatMap((j) => (j.side === 'server' && j.verdict === 'teardown' ? [j.d] : [])),
       ),
       'zlib errors in decompress':
         result.zlibErrors.map((e) => `${e.message} (${e.code ?? '?'}) ×${e.count}`).join('; ') || 'none',
@@ -497,8 +521,11 @@ export function symptomClosing(browser: ScenarioRecord): string {
     ? `Chromium ${b.chromium} started in ${seconds(b.launchMs)} s and its ${plural(b.pages.length, 'page')} were loaded and connected ${seconds(b.setupMs)} s later. `
     : '';
   const since = (t: number) => seconds(t - result.sendWindow.start);
-  const serverFirst = result.serverDisconnects.find((d) => inWindow(browser, d.t));
-  const pageFirst = result.clientDisconnects.find((d) => inWindow(browser, d.t));
+  const failing = failingDisconnects(browser).sort((a, b) => a.d.t - b.d.t);
+  const serverFirst = failing.flatMap((j) => (j.side === 'server' ? [j.d] : []))[0];
+  const pageFirst = failing.flatMap((j) => (j.side === 'client' ? [j.d] : []))[0];
+  const firstFailureMs = judgeScenario(result).firstFailureMs;
+  const blockers = zeroFailureBlockers(browser);
   const sides = [
     serverFirst
       ? `the server closed a session (${serverFirst.reason}${serverFirst.error ? ` ← ${serverFirst.error}` : ''}) at ${since(serverFirst.t)} s`
@@ -506,9 +533,11 @@ export function symptomClosing(browser: ScenarioRecord): string {
     pageFirst ? `a page saw its first disconnect (${pageFirst.reason}) at ${since(pageFirst.t)} s` : undefined,
   ].filter((x) => x !== undefined);
   const ttf =
-    result.firstFailureMs === null
-      ? `No failure came within the ${seconds(result.loadMs)} s the pages sent.`
-      : `The first failure came ${seconds(result.firstFailureMs)} s after the pages started sending${sides.length > 0 ? `: ${sides.join('; ')}` : ''}.`;
+    firstFailureMs !== null
+      ? `The first failure came ${seconds(firstFailureMs)} s after the pages started sending${sides.length > 0 ? `: ${sides.join('; ')}` : ''}.`
+      : blockers.length === 0
+        ? `No failure came within the ${seconds(result.loadMs)} s the pages sent, with deflate negotiated and every message delivered.`
+        : `No failure was counted in the ${seconds(result.loadMs)} s the pages sent, but the run cannot vouch for it: ${blockers.join('; ')}.`;
   return (
     `Browser reproduction (${spec.clients} image pages + ${spec.chatPages ?? 0} chat page, ${formatBytes(spec.frameSize)} pictures at ${spec.rate}/s${browser.quick ? ', quick mode' : ''}; ` +
     `${browser.meta.cpuModel} × ${browser.meta.cores}, load average ${browser.meta.loadAverage} when the run was recorded): ${setup}${ttf}`

@@ -109,9 +109,14 @@ async function main(): Promise<void> {
   summary.push({
     figure: `time to first 'invalid compressed data' on 2015, median of ${firstFailure.runs.length}`,
     value:
-      firstFailure.medianMs === null
-        ? `none within ${formatDuration(firstFailure.deadlineMs)}`
-        : `${formatDuration(firstFailure.medianMs)} (${firstFailure.runs.map((r) => (r.firstFailureMs === null ? '-' : formatDuration(r.firstFailureMs))).join(', ')}; ${firstFailure.failedWithinDeadline}/${firstFailure.runs.length} failed)`,
+      (firstFailure.medianMs === null
+        ? firstFailure.measured > 0
+          ? `none within ${formatDuration(firstFailure.deadlineMs)} in ${firstFailure.measured} runs that could say`
+          : 'not measured: no run could say'
+        : `${formatDuration(firstFailure.medianMs)} (${firstFailure.runs.map((r) => (r.firstFailureMs !== null ? formatDuration(r.firstFailureMs) : r.unmeasured !== null ? 'not measured' : '-')).join(', ')}; ${firstFailure.failedWithinDeadline}/${firstFailure.measured} failed)`) +
+      (firstFailure.measured < firstFailure.runs.length
+        ? `; ${firstFailure.runs.length - firstFailure.measured} errored or sent nothing`
+        : ''),
     goal: 'seconds',
   });
 

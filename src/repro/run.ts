@@ -4,6 +4,7 @@
  * process sending fragmented compressed messages back to back, the wire watched for the positive
  * controls. Bounded in time; everything is closed and restored before it returns a record.
  */
+import { judgeRepro, type ReproJudgement } from '../failure-rule';
 import { runMeta } from '../meta';
 import { positiveControls, WireObserver, type Controls, type Handshake, type WireCounts } from '../observe/wire';
 import { payload, variantCount } from '../payloads';
@@ -57,16 +58,20 @@ export interface ReproResult {
   delivered: number;
   verified: number;
   corrupted: number;
-  /** Server-side connection errors from the start of sending to the end of the run, in order. */
+  /** Every server-side connection error of the run, in order. */
   serverErrors: BareServerError[];
-  /** The same, counted by message. */
+  /** The errors judged failures (src/failure-rule), counted by message. */
   errorCounts: Record<string, number>;
-  /** Errors whose message is `invalid compressed data`: the 2015 failure. */
+  /** Failing errors whose message is `invalid compressed data`: the 2015 failure. */
   compressedDataErrors: number;
-  /** Server errors plus corrupted deliveries. */
+  /** Epoch ms of the first corrupted delivery; absent when none. */
+  firstCorruptAt?: number;
+  /** Failing server errors plus corrupted deliveries, under src/failure-rule. */
   failures: number;
   /** ms from the start of sending to the first failure; null when none. */
   firstFailureMs: number | null;
+  /** The failure rule's verdict when recorded. */
+  judgement: Omit<ReproJudgement, 'failingErrors'>;
   clientDisconnects: number;
   connections: number;
   wire: WireCounts;
@@ -196,7 +201,12 @@ export async function runRepro(spec: ReproSpec, options: ReproOptions = {}): Pro
       options.onProgress?.({
         elapsedMs: sendStart ? Date.now() - sendStart : 0,
         delivered: counts.delivered,
-        failures: counts.errors.length + counts.corrupted,
+        // While sending every error is a failure under the rule: the window is still open.
+        failures: judgeRepro({
+          sendWindow: { start: sendStart || Date.now(), end: Infinity },
+          serverErrors: counts.errors,
+          corrupted: counts.corrupted,
+        }).failures,
       });
     }, PROGRESS_EVERY_MS);
     senders = await running.result;
@@ -217,11 +227,12 @@ export async function runRepro(spec: ReproSpec, options: ReproOptions = {}): Pro
   const counts = server?.counts() ?? { connections: 0, delivered: 0, verified: 0, corrupted: 0, errors: [] };
   const start = senders.startedAt || sendStart || Date.now();
   const end = senders.sendEndedAt || Date.now();
-  const errors = counts.errors.filter((e) => e.t >= start);
-  const failureTimes = [
-    ...errors.map((e) => e.t),
-    ...(counts.firstCorruptAt !== undefined ? [counts.firstCorruptAt] : []),
-  ];
+  const { failingErrors: errors, ...judgement } = judgeRepro({
+    sendWindow: { start, end },
+    serverErrors: counts.errors,
+    corrupted: counts.corrupted,
+    firstCorruptAt: counts.firstCorruptAt,
+  });
   const wireTotals = wire?.totals() ?? emptyWire();
   const handshakes = wire?.handshakes() ?? [];
   const result: ReproResult = {
@@ -233,11 +244,13 @@ export async function runRepro(spec: ReproSpec, options: ReproOptions = {}): Pro
     delivered: counts.delivered,
     verified: counts.verified,
     corrupted: counts.corrupted,
-    serverErrors: errors,
+    serverErrors: counts.errors,
     errorCounts: countBy(errors, (e) => e.message),
     compressedDataErrors: errors.filter((e) => e.message === INVALID_COMPRESSED_DATA).length,
-    failures: errors.length + counts.corrupted,
-    firstFailureMs: failureTimes.length > 0 ? Math.min(...failureTimes) - start : null,
+    firstCorruptAt: counts.firstCorruptAt,
+    failures: judgement.failures,
+    firstFailureMs: judgement.firstFailureMs,
+    judgement: judgement,
     clientDisconnects: senders.disconnects.length,
     connections: counts.connections,
     wire: wireTotals,

@@ -52,7 +52,7 @@ export interface CellAggregate {
   runErrors: string[];
   spreads: Record<SpreadMetric, Spread | null>;
   totals: Record<Counted, number>;
-  /** Completed runs with at least one disconnect (a failure, see classifyDisconnect). */
+  /** Completed runs with at least one disconnect (a failure under src/failure-rule). */
   runsWithDisconnects: number;
   /** Completed runs allowed to be reported as zero failures (zeroFailureBlockers empty). */
   provenZero: number;
@@ -150,10 +150,29 @@ export interface DeflateComparison {
   metric: SpreadMetric;
   on: Spread | null;
   off: Spread | null;
-  /** Repeats measured on both sides (matched by repeat index: the pair ran back to back). */
-  repeats: Array<{ repeat: number; on: number; off: number; direction: Direction }>;
-  /** The direction every paired repeat agrees on; null when they disagree or none is paired. */
+  /**
+   * Repeats measured on both sides (matched by repeat index: the pair ran back to back). `unproven`:
+   * the sides whose value is a zero its run's controls do not prove (src/failure-rule);
+   * `onNegotiated`: whether the "on" run negotiated deflate at all.
+   */
+  repeats: Array<{
+    repeat: number;
+    on: number;
+    off: number;
+    direction: Direction;
+    unproven: Array<'on' | 'off'>;
+    onNegotiated: boolean;
+  }>;
+  /**
+   * The direction every paired repeat agrees on; null when they disagree, none is paired, or a
+   * repeat rests on an unproven zero or an "on" run without deflate (such a comparison is neither).
+   */
   stable: Direction | null;
+}
+
+/** Whether a repeat can carry an on/off verdict: both zeros proven, deflate negotiated on the "on" side. */
+export function repeatUsable(r: DeflateComparison['repeats'][number]): boolean {
+  return r.unproven.length === 0 && r.onNegotiated;
 }
 
 /** The direction of on − off. */
@@ -176,10 +195,28 @@ export function compareDeflate(cells: readonly CellAggregate[], metric: SpreadMe
     for (const [repeat, mOn] of [...on.byRepeat.entries()].sort(([a], [b]) => a - b)) {
       const a = mOn[metric];
       const b = off.byRepeat.get(repeat)?.[metric];
-      if (typeof a === 'number' && typeof b === 'number')
-        repeats.push({ repeat: repeat, on: a, off: b, direction: direction(a, b) });
+      const mOff = off.byRepeat.get(repeat);
+      if (typeof a === 'number' && typeof b === 'number' && mOff !== undefined) {
+        const unproven = (
+          [
+            ['on', a, mOn],
+            ['off', b, mOff],
+          ] as const
+        )
+          .filter(([, value, m]) => value === 0 && m.zeroBlockers.length > 0)
+          .map(([side]) => side);
+        repeats.push({
+          repeat: repeat,
+          on: a,
+          off: b,
+          direction: direction(a, b),
+          unproven: unproven,
+          onNegotiated: mOn.controls.deflateNegotiated,
+        });
+      }
     }
     const directions = new Set(repeats.map((r) => r.direction));
+    const usable = repeats.length > 0 && repeats.every(repeatUsable);
     const { deflate: _omit, ...cell } = on.cell;
     out.push({
       cell: cell,
@@ -187,7 +224,7 @@ export function compareDeflate(cells: readonly CellAggregate[], metric: SpreadMe
       on: on.spreads[metric],
       off: off.spreads[metric],
       repeats: repeats,
-      stable: directions.size === 1 ? repeats[0].direction : null,
+      stable: usable && directions.size === 1 ? repeats[0].direction : null,
     });
   }
   return out.sort((a, b) => compareCells(a.cell, b.cell));

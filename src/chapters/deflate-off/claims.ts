@@ -7,13 +7,8 @@ import type { LongRunRecord } from '../../long-run';
 import { isDebugCaptureActive } from '../../observe/debug-capture';
 import { MiB, type Params, type PayloadKind, type StackName } from '../../params';
 import { REPRODUCER } from '../../reproducer';
-import {
-  runScenario,
-  zeroFailureBlockers,
-  type ScenarioRecord,
-  type ScenarioResult,
-  type ScenarioSpec,
-} from '../../scenario';
+import { judgeScenario, onOffBlockers, zeroFailureBlockers } from '../../failure-rule';
+import { runScenario, type ScenarioRecord, type ScenarioResult, type ScenarioSpec } from '../../scenario';
 import { formatBytes, formatDuration } from '../../units';
 import { plural } from '../finding';
 
@@ -125,16 +120,12 @@ export async function runWirePairs(params: Params, notice?: RunNotice): Promise<
 // ---- what counts as a failure -------------------------------------------------------------------
 
 /**
- * The scenario's failures, plus the server's disconnects after its failure window other than the
- * clients' own close at the end ('transport close'). Records made before the scenario's window
- * took in the drain (no `sendWindow.drainEnd`, such as the first long run) counted the send window
- * only, and a backlog still draining can fail; for newer records this adds what comes after the drain.
+ * A run's failures under the one rule (src/failure-rule), re-classified from the record: a record
+ * made before the window took in the drain (such as the first long run) counted the send window
+ * only, and a backlog still draining can fail after sending stops.
  */
-export function failuresWithDrain(result: ScenarioResult): number {
-  const windowEnd = (result.sendWindow as { drainEnd?: number }).drainEnd ?? result.sendWindow.end;
-  return (
-    result.failures + result.serverDisconnects.filter((d) => d.t > windowEnd && d.reason !== 'transport close').length
-  );
+export function runFailures(result: ScenarioResult): number {
+  return judgeScenario(result).failures;
 }
 
 function deliveredMiB(record: ScenarioRecord): number {
@@ -173,14 +164,16 @@ export function disconnectVerdict(
       sentences: ['No deflate-off run was made or recorded.'],
       longestOffMs: null,
     };
-  const onFailing = onRuns.filter((r) => failuresWithDrain(r.result) > 0);
-  const offFailing = offRuns.filter((r) => failuresWithDrain(r.result) > 0);
-  const offBlocked = offRuns.filter((r) => zeroFailureBlockers(r).length > 0 && failuresWithDrain(r.result) === 0);
+  // An "on" run that failed without deflate negotiated shows nothing about turning deflate off.
+  const onFailing = onRuns.filter((r) => r.result.controls.deflateNegotiated && runFailures(r.result) > 0);
+  const onWithoutDeflate = onRuns.filter((r) => !r.result.controls.deflateNegotiated);
+  const offFailing = offRuns.filter((r) => runFailures(r.result) > 0);
+  const offBlocked = offRuns.filter((r) => zeroFailureBlockers(r).length > 0 && runFailures(r.result) === 0);
   const longest = longestOff(offRuns) as ScenarioRecord;
   const sentences = [
-    `With deflate on, ${onFailing.length} of ${plural(onRuns.length, 'run')} of this load failed (${onRuns.map((r) => failuresWithDrain(r.result)).join(', ')} failures, counting a backlog that fails after sending stops).`,
-    `With deflate off, ${offFailing.length} of ${plural(offRuns.length, 'run')} failed (${offRuns.map((r) => failuresWithDrain(r.result)).join(', ')}).`,
-    `The longest deflate-off run tested sent for ${formatDuration(longest.result.loadMs)} (${longest.result.sent.toLocaleString('en-US')} frames sent, ${longest.result.delivered.toLocaleString('en-US')} delivered, ${plural(failuresWithDrain(longest.result), 'failure')}); the post reports about an hour.`,
+    `With deflate on, ${onFailing.length} of ${plural(onRuns.length, 'run')} of this load failed with deflate negotiated (${onRuns.map((r) => runFailures(r.result)).join(', ')} failures, counting a backlog that fails after sending stops)${onWithoutDeflate.length > 0 ? `; ${onWithoutDeflate.length} did not negotiate deflate` : ''}.`,
+    `With deflate off, ${offFailing.length} of ${plural(offRuns.length, 'run')} failed (${offRuns.map((r) => runFailures(r.result)).join(', ')}).`,
+    `The longest deflate-off run tested sent for ${formatDuration(longest.result.loadMs)} (${longest.result.sent.toLocaleString('en-US')} frames sent, ${longest.result.delivered.toLocaleString('en-US')} delivered, ${plural(runFailures(longest.result), 'failure')}); the post reports about an hour.`,
   ];
   let verdict: Verdict;
   if (offFailing.length > 0) verdict = 'does not hold';
@@ -206,12 +199,18 @@ export function disconnectVerdict(
 export function cpuVerdict(
   pairs: readonly LoadPair[],
 ): ClaimVerdict & { ratios: number[]; perMiBRatios: Array<number | null> } {
-  const measured = pairs.filter((p) => !p.on.result.cpu.includesClients && !p.off.result.cpu.includesClients);
+  const forked = pairs.filter((p) => !p.on.result.cpu.includesClients && !p.off.result.cpu.includesClients);
+  // A pair whose "on" run did not negotiate deflate, or where a side errored or sent nothing, compares nothing.
+  const measured = forked.filter((p) => onOffBlockers(p.on, p.off).length === 0);
   if (measured.length === 0)
     return {
       verdict: 'not tested',
-      summary: 'no run with the clients forked',
-      sentences: ['No run kept the clients out of the server process.'],
+      summary: forked.length === 0 ? 'no run with the clients forked' : 'no pair comparable',
+      sentences: [
+        forked.length === 0
+          ? 'No run kept the clients out of the server process.'
+          : `No pair can be compared: ${forked.map((p) => onOffBlockers(p.on, p.off).join('; ')).join(' / ')}.`,
+      ],
       ratios: [],
       perMiBRatios: [],
     };
@@ -251,11 +250,19 @@ export function bytesPerFrame(result: ScenarioResult): number | null {
 /** How deflate off compares with on for one payload kind. */
 export type BytesChange = 'more' | 'about the same' | 'fewer' | 'unknown';
 
-/** Off vs on bytes per frame for one pair. */
+/**
+ * Off vs on bytes per frame for one pair; `unknown` unless both runs completed, sent, delivered and
+ * did not fail, and the "on" run negotiated deflate (else both sides ran without it).
+ */
 export function bytesChange(pair: WirePair): { ratio: number | null; change: BytesChange } {
   const on = bytesPerFrame(pair.on.result);
   const off = bytesPerFrame(pair.off.result);
-  if (on === null || off === null || failuresWithDrain(pair.on.result) + failuresWithDrain(pair.off.result) > 0)
+  if (
+    on === null ||
+    off === null ||
+    onOffBlockers(pair.on, pair.off).length > 0 ||
+    runFailures(pair.on.result) + runFailures(pair.off.result) > 0
+  )
     return { ratio: null, change: 'unknown' };
   const ratio = off / on;
   return {
@@ -272,11 +279,16 @@ export function bytesVerdict(pairs: readonly WirePair[]): ClaimVerdict {
     ...bytesChange(p),
   }));
   const known = changes.filter((c) => c.change !== 'unknown');
+  const unknown = changes.filter((c) => c.change === 'unknown');
+  const notComparable = `Not comparable (a run failed, errored or delivered nothing, or the "on" run did not negotiate deflate): ${unknown.map((c) => c.payload).join(', ')}.`;
   if (known.length === 0)
     return {
       verdict: 'not tested',
       summary: 'no payload measured whole',
-      sentences: ['No payload kind was measured whole with both settings.'],
+      sentences: [
+        'No payload kind was measured whole with both settings.',
+        ...(unknown.length > 0 ? [notComparable] : []),
+      ],
     };
   const more = known.filter((c) => c.change === 'more');
   const verdict: Verdict =
@@ -285,9 +297,7 @@ export function bytesVerdict(pairs: readonly WirePair[]): ClaimVerdict {
     `Bytes read at the server's TCP socket per delivered frame, deflate off ÷ on: ${known.map((c) => `${c.payload} ${(c.ratio as number).toFixed(2)}`).join(', ')}` +
       ` (differences within ${NOTICEABLE_BYTES * 100}% count as about the same).`,
   ];
-  const unknown = changes.filter((c) => c.change === 'unknown');
-  if (unknown.length > 0)
-    sentences.push(`Not comparable (a run failed or delivered nothing): ${unknown.map((c) => c.payload).join(', ')}.`);
+  if (unknown.length > 0) sentences.push(notComparable);
   if (verdict === 'holds only for some payloads') {
     sentences.push(
       `More bytes for ${more.map((c) => c.payload).join(', ')}; ${known

@@ -11,7 +11,7 @@ import { PROJECT_ROOT } from '../../paths';
 import { POST_CLAIMS, POST_SERVER_JS, POST_SERVER_JS_EDIT, POST_TESTED_MS } from '../../post-quotes';
 import { fromDataDir } from '../../report/replay';
 import { REPRODUCER } from '../../reproducer';
-import { zeroFailureBlockers } from '../../scenario';
+import { zeroFailureBlockers } from '../../failure-rule';
 import { functionSource, search, sourceLines } from '../../search';
 import { loadStack } from '../../stacks';
 import { stackPackageDirs } from '../../stacks/catalog';
@@ -26,7 +26,7 @@ import {
   cpuPerMiB,
   cpuVerdict,
   disconnectVerdict,
-  failuresWithDrain,
+  runFailures,
   runLoadPairs,
   runWirePairs,
   WIRE_LOAD,
@@ -97,6 +97,26 @@ export function serverConstruction() {
   return { hit: hit, fn: functionSource(hit.file, 'Server') };
 }
 
+/**
+ * What the WebSocketServer construction line and the Server() function around it say about
+ * perMessageDeflate, worded from the source text that was found.
+ */
+export function constructionFinding(line: number, lineText: string, serverSource: string, version: string): string {
+  const call = lineText
+    .trim()
+    .replace(/^this\.ws = /, '')
+    .replace(/;$/, '');
+  const passed = /perMessageDeflate/.test(lineText);
+  const mentioned = /perMessageDeflate/.test(serverSource);
+  return (
+    `The WebSocketServer is built at line ${line} with ${call}: ` +
+    (passed ? 'perMessageDeflate is passed on that line' : 'no perMessageDeflate is passed on that line') +
+    (mentioned
+      ? `, and engine.io ${version}'s Server() mentions perMessageDeflate, so an option may reach it.`
+      : `, and nothing in engine.io ${version}'s Server() mentions perMessageDeflate, so no engine.io option reaches it: ws's own default applies.`)
+  );
+}
+
 /** Step 2: engine.io's Server constructor from the installed file, and the defaults a live server has. */
 export async function showServerDefaults(): Promise<void> {
   const { hit, fn } = serverConstruction();
@@ -137,11 +157,8 @@ export async function showServerDefaults(): Promise<void> {
   );
   const same = Object.keys(POST_SERVER_JS.defaults).filter((key) => post[key] === live[key]);
   showFinding([
-    `The WebSocketServer is built at line ${hit.line} with ${hit.text
-      .trim()
-      .replace(/^this\.ws = /, '')
-      .replace(/;$/, '')}: no perMessageDeflate is passed, and engine.io 1.5.4 has no option that reaches it.`,
-    `ws's own default then applies: perMessageDeflate is ${String(live['ws perMessageDeflate'])} on the live server.`,
+    constructionFinding(hit.line, hit.text, fn.text, String(hit.package?.version)),
+    `On the live server, ws's perMessageDeflate option is ${String(live['ws perMessageDeflate'])}.`,
     `${same.length} of ${Object.keys(POST_SERVER_JS.defaults).length} engine.io defaults match the post's listing (${same.join(', ')}).`,
   ]);
 }
@@ -259,7 +276,7 @@ export async function showDisconnectClaim(runs: ClaimRuns): Promise<ClaimVerdict
         'sent for': formatDuration(record.result.loadMs),
         sent: record.result.sent,
         delivered: record.result.delivered,
-        'failures (incl. drain)': failuresWithDrain(record.result),
+        'failures (the rule)': runFailures(record.result),
         'underlying errors':
           Object.entries(record.result.underlyingErrors)
             .map(([e, n]) => `${e} ×${n}`)
@@ -288,9 +305,9 @@ export async function showDisconnectClaim(runs: ClaimRuns): Promise<ClaimVerdict
         sent: l.run.result.sent,
         'not sent (client backlog full)': l.run.result.notSent,
         delivered: l.run.result.delivered,
-        'failures (incl. drain)': failuresWithDrain(l.run.result),
+        'failures (the rule)': runFailures(l.run.result),
         blockers: l.blockers.join('; ') || 'none',
-        'control (deflate on): failures': failuresWithDrain(l.control.result),
+        'control (deflate on): failures': runFailures(l.control.result),
         'control: underlying errors':
           Object.entries(l.control.result.underlyingErrors)
             .map(([e, n]) => `${e} ×${n}`)
@@ -389,7 +406,7 @@ export async function showBytesClaim(runs: ClaimRuns): Promise<ClaimVerdict> {
       deflate: record.spec.deflate,
       frame: formatBytes(record.spec.frameSize),
       delivered: record.result.delivered,
-      failures: failuresWithDrain(record.result),
+      failures: runFailures(record.result),
       'compressed messages': record.result.controls.compressedMessages,
       'TCP bytes in': record.result.wire.bytesIn,
       'TCP bytes per frame':

@@ -6,6 +6,7 @@
  */
 import { progress, showTable } from '../../display';
 import { BOUNDS, type Params } from '../../params';
+import { cannotSayNoFailure } from '../../failure-rule';
 import { endPacketSource, fixedSource } from '../../repro/fix';
 import { runRepro, type ReproRecord } from '../../repro/run';
 import { reproZeroBlockers, type FragmentExpectation } from '../../repro/verdict';
@@ -141,8 +142,14 @@ export function proofFindings(runs: readonly ProofRun[]): string[] {
     const { result } = record;
     const blockers = reproZeroBlockers(record, expect);
     const counts = `${plural(result.failures, 'failure')} (${result.compressedDataErrors} invalid compressed data) in ${plural(result.sent, 'message')}`;
-    if (!claimsZero)
+    if (!claimsZero) {
+      // The failing run is the positive control: an errored or empty run, or one that did not fail, shows nothing.
+      const cannotSay = result.failures > 0 ? null : cannotSayNoFailure(result);
+      if (cannotSay !== null) return `${label}: the run cannot show the failure (${cannotSay}).`;
+      if (result.failures === 0)
+        return `${label}: no failure in ${plural(result.sent, 'message')} this time, so the runs below are compared with a run that did not fail.`;
       return `${label}: ${counts}, ${plural(result.probe.differing, 'differing hash', 'differing hashes')}.`;
+    }
     if (blockers.length > 0) return `${label}: ${counts}; zero failures cannot be claimed: ${blockers.join('; ')}.`;
     const wire =
       expect === 'fragmented'

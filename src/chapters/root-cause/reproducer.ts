@@ -7,6 +7,7 @@
 import { progress, showChart, showTable } from '../../display';
 import { KiB, type Params } from '../../params';
 import { FAILURE_DEADLINE_MS } from '../../reproducer';
+import { cannotSayNoFailure, judgeRepro } from '../../failure-rule';
 import { INVALID_COMPRESSED_DATA, runRepro, type ReproRecord, type ReproSpec } from '../../repro/run';
 import { median } from '../../stats';
 import { formatBytes } from '../../units';
@@ -49,10 +50,17 @@ export const LOAD_SERIES_DURATION_FACTOR = 2;
 /** Below this many messages at any level, the load answer says the sample is too small. */
 export const MIN_LOAD_MESSAGES = 20;
 
-/** The first `invalid compressed data` of a run, ms after sending started; null if there was none. */
+/** The first `invalid compressed data` the failure rule counts in a run, ms after sending started; null if there was none. */
 export function firstInvalidMs(record: ReproRecord): number | null {
-  const first = record.result.serverErrors.find((e) => e.message === INVALID_COMPRESSED_DATA);
+  const first = judgeRepro(record.result).failingErrors.find((e) => e.message === INVALID_COMPRESSED_DATA);
   return first ? first.t - record.result.sendWindow.start : null;
+}
+
+/** Why a run's failure count says nothing (src/failure-rule's cannotSayNoFailure once it failed nothing), or null when it does. */
+export function unmeasured(record: ReproRecord): string | null {
+  const { result } = record;
+  if (result.status !== 'completed') return `the run failed: ${result.runError}`;
+  return result.failures > 0 ? null : cannotSayNoFailure(result);
 }
 
 /** Repeated runs stopped at their first failure, and their median time to it. */
@@ -61,8 +69,34 @@ export interface TimeToFailure {
   limitMs: number;
   /** Median ms to the first `invalid compressed data`; null when more than half the runs never got one. */
   medianMs: number | null;
-  /** Runs without an `invalid compressed data` within the limit (none at all, or only later, while draining). */
+  /** Runs that completed with their controls and had no `invalid compressed data` within the limit (none at all, or only later). */
   censored: number;
+  /** Runs that cannot say either way (they errored, sent nothing, or did not negotiate deflate): neither failed nor "did not fail". */
+  unusable: number;
+}
+
+/**
+ * Median time to the first `invalid compressed data` over the runs that can say. A run without one
+ * within the limit counts as "later than the limit"; the median is known only while fewer than
+ * half the usable runs are censored. A run that errored or sent nothing counts neither way.
+ */
+export function timeToFailure(runs: readonly ReproRecord[], limitMs: number): TimeToFailure {
+  const usable = runs.filter((r) => firstInvalidMs(r) !== null || unmeasured(r) === null);
+  const times = usable.map(firstInvalidMs).map((t) => (t !== null && t <= limitMs ? t : Infinity));
+  const censored = times.filter((t) => t === Infinity).length;
+  const sorted = [...times].sort((a, b) => a - b);
+  const middle =
+    sorted.length % 2 === 1
+      ? [sorted[(sorted.length - 1) / 2]]
+      : [sorted[sorted.length / 2 - 1], sorted[sorted.length / 2]];
+  const medianMs = usable.length > 0 && middle.every(Number.isFinite) ? Math.round(median(middle)) : null;
+  return {
+    runs: [...runs],
+    limitMs: limitMs,
+    medianMs: medianMs,
+    censored: censored,
+    unusable: runs.length - usable.length,
+  };
 }
 
 /** `params.repeats` runs of the base scenario on the post's release, each stopped at its first failure (bounded by FAILURE_DEADLINE_MS). */
@@ -82,18 +116,7 @@ export async function runTimeToFailure(params: Params): Promise<TimeToFailure> {
   } finally {
     bar.done(`${runs.length} runs`);
   }
-  // A run without a failure within the limit counts as "later than the limit" (a failure while
-  // the queue drains after sending stopped is later): the median is known only while fewer than
-  // half the runs are censored.
-  const times = runs.map(firstInvalidMs).map((t) => (t !== null && t <= FAILURE_DEADLINE_MS ? t : Infinity));
-  const censored = times.filter((t) => t === Infinity).length;
-  const sorted = [...times].sort((a, b) => a - b);
-  const middle =
-    sorted.length % 2 === 1
-      ? [sorted[(sorted.length - 1) / 2]]
-      : [sorted[sorted.length / 2 - 1], sorted[sorted.length / 2]];
-  const medianMs = runs.length > 0 && middle.every(Number.isFinite) ? Math.round(median(middle)) : null;
-  return { runs, limitMs: FAILURE_DEADLINE_MS, medianMs, censored };
+  return timeToFailure(runs, FAILURE_DEADLINE_MS);
 }
 
 /** One row per run, then the median, worded from the runs. */
@@ -115,12 +138,23 @@ export function showTimeToFailure(ttf: TimeToFailure): void {
     }),
     { caption: ttf.runs[0] ? `${describeSpec(ttf.runs[0].spec)}; each run stopped at its first failure` : 'no runs' },
   );
-  const n = ttf.runs.length;
+  showFinding(timeToFailureFinding(ttf));
+}
+
+/** The time-to-failure sentence, worded from the runs that can say; errored or empty runs are named apart. */
+export function timeToFailureFinding(ttf: TimeToFailure): string {
+  const n = ttf.runs.length - ttf.unusable;
   const failed = n - ttf.censored;
-  showFinding(
-    ttf.medianMs !== null
+  const unusable =
+    ttf.unusable > 0
+      ? ` ${plural(ttf.unusable, 'run')} errored, sent nothing or did not negotiate deflate, and count neither way.`
+      : '';
+  if (n === 0) return `No run could measure the time to the first ${INVALID_COMPRESSED_DATA}.${unusable}`;
+  return (
+    (ttf.medianMs !== null
       ? `Median time to the first ${INVALID_COMPRESSED_DATA}: ${ttf.medianMs} ms after sending started, over ${plural(n, 'run')} (${failed} of ${n} failed within ${ttf.limitMs} ms).`
-      : `${failed} of ${n} runs failed within ${ttf.limitMs} ms, so the median time to the first ${INVALID_COMPRESSED_DATA} is later than ${ttf.limitMs} ms.`,
+      : `${failed} of ${n} runs failed within ${ttf.limitMs} ms, so the median time to the first ${INVALID_COMPRESSED_DATA} is later than ${ttf.limitMs} ms.`) +
+    unusable
   );
 }
 
@@ -213,19 +247,22 @@ export function showSweep(points: readonly SweepPoint[]): void {
 
 /** Failures per 100 messages and the back-to-back share, one panel per factor. */
 export async function showSweepChart(points: readonly SweepPoint[]): Promise<void> {
-  const values = points.flatMap((p) => {
-    const m = perMessage(p.record);
-    return [
-      {
-        factor: p.factor,
-        value: p.label,
-        order: p.value,
-        measure: 'failures / 100 messages',
-        y: m['failures / 100 msgs'] ?? 0,
-      },
-      { factor: p.factor, value: p.label, order: p.value, measure: 'back to back %', y: m['back to back %'] ?? 0 },
-    ];
-  });
+  // A run that could not measure (errored, sent nothing) has no bar: it is not a zero.
+  const values = points
+    .filter((p) => unmeasured(p.record) === null)
+    .flatMap((p) => {
+      const m = perMessage(p.record);
+      return [
+        {
+          factor: p.factor,
+          value: p.label,
+          order: p.value,
+          measure: 'failures / 100 messages',
+          y: m['failures / 100 msgs'],
+        },
+        { factor: p.factor, value: p.label, order: p.value, measure: 'back to back %', y: m['back to back %'] },
+      ].filter((v) => v.y !== null);
+    });
   await showChart(
     {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
@@ -247,7 +284,7 @@ export async function showSweepChart(points: readonly SweepPoint[]): Promise<voi
     },
     {
       caption:
-        'Failures per 100 messages sent (top) and the share of messages read while an earlier one still waited for zlib (bottom), by factor',
+        'Failures per 100 messages sent (top) and the share of messages read while an earlier one still waited for zlib (bottom), by factor; a run that errored or sent nothing has no bar',
     },
   );
 }
@@ -261,12 +298,20 @@ export function loadAnswer(points: readonly SweepPoint[]): string[] {
     m: perMessage(p.record),
     busy: Math.round(p.record.result.serverLoad.measured * 100),
   }));
-  const levels = rows.map(
-    ({ p, m, busy }) =>
-      `${p.label} (measured ${busy} % busy): ${plural(p.record.result.failures, 'failure')} in ${plural(m.sent, 'message')}, ${m['back to back %'] ?? 0} % back to back`,
-  );
+  const levels = rows.map(({ p, m, busy }) => {
+    const why = unmeasured(p.record);
+    return why !== null
+      ? `${p.label} (measured ${busy} % busy): not measured, ${why}`
+      : `${p.label} (measured ${busy} % busy): ${plural(p.record.result.failures, 'failure')} in ${plural(m.sent, 'message')}, ${m['back to back %'] ?? 'no'} % back to back`;
+  });
+  const unusable = rows.filter((r) => unmeasured(r.p.record) !== null);
+  if (unusable.length > 0)
+    return [
+      `Server load levels (one run each): ${levels.join('; ')}.`,
+      `Does added load widen the window? This run cannot say: ${plural(unusable.length, 'level')} did not measure.`,
+    ];
   const [low, high] = [rows[0], rows[rows.length - 1]];
-  const rate = (r: typeof low) => r.m['failures / 100 msgs'] ?? 0;
+  const rate = (r: typeof low) => r.m['failures / 100 msgs'] as number;
   const window = (r: typeof low) => r.m['back to back %'] ?? 0;
   const fewest = Math.min(...rows.map((r) => r.m.sent));
   const up = rate(high) > rate(low) && window(high) > window(low);
@@ -292,10 +337,12 @@ export function showLoadAnswer(points: readonly SweepPoint[]): void {
 export function sweepFindings(points: readonly SweepPoint[]): string[] {
   return SWEEP_FACTORS.filter((f) => f !== 'server load').map((factor) => {
     const series = points.filter((p) => p.factor === factor);
-    const parts = series.map(
-      (p) =>
-        `${p.label}${p.base ? ' (base)' : ''}: ${perMessage(p.record)['failures / 100 msgs'] ?? 0}/100${p.record.result.controls.fragmentedMessages === 0 ? ' (not fragmented)' : ''}`,
-    );
+    const parts = series.map((p) => {
+      const why = unmeasured(p.record);
+      const label = `${p.label}${p.base ? ' (base)' : ''}`;
+      if (why !== null) return `${label}: not measured (${why})`;
+      return `${label}: ${perMessage(p.record)['failures / 100 msgs']}/100${p.record.result.controls.fragmentedMessages === 0 ? ' (not fragmented)' : ''}`;
+    });
     return `By ${factor}, failures per 100 messages: ${parts.join(', ')}.`;
   });
 }

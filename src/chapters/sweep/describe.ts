@@ -7,7 +7,7 @@
 import { formatNumber } from '../../html';
 import type { Spread } from '../../metrics';
 import type { DeflateMode, StackName } from '../../params';
-import type { DeflateComparison, Direction } from '../../sweep/aggregate';
+import { repeatUsable, type DeflateComparison, type Direction } from '../../sweep/aggregate';
 import { formatBytes } from '../../units';
 import type { PooledRow, Row } from './rows';
 
@@ -270,9 +270,28 @@ const DIRECTION_TEXT: Record<Direction, string> = {
   equal: 'equal',
 };
 
+/** How a comparison stands over its repeats: the two parts of the stable-conclusion check, kept apart. */
+export type Standing =
+  | 'higher with deflate on in every repeat'
+  | 'higher with deflate off in every repeat'
+  | 'proven zero on both sides in every repeat'
+  | 'equal and above zero in every repeat'
+  | 'neither';
+
+/** A comparison's standing: a zero counts only when proven on both sides; an unproven zero is neither. */
+export function standing(c: DeflateComparison): Standing {
+  if (c.stable === null) return 'neither';
+  if (c.stable === 'on higher') return 'higher with deflate on in every repeat';
+  if (c.stable === 'off higher') return 'higher with deflate off in every repeat';
+  return c.repeats.every((r) => r.on === 0)
+    ? 'proven zero on both sides in every repeat'
+    : 'equal and above zero in every repeat';
+}
+
 /**
  * The stable-conclusion check: of the on/off comparisons measured in at least `minRepeats`
- * paired repeats, how many came out the same way in every repeat, and which did not.
+ * paired repeats, how many were higher one way in every repeat, how many were a proven zero on
+ * both sides in every repeat (a separate finding), and which were neither, with why.
  */
 export function describeStability(
   comparisons: readonly DeflateComparison[],
@@ -282,23 +301,34 @@ export function describeStability(
   const eligible = comparisons.filter((c) => c.repeats.length >= minRepeats);
   if (eligible.length === 0)
     return `No on/off comparison of ${metricName} has ${minRepeats} paired repeats, so none can be called stable.`;
-  const stable = eligible.filter((c) => c.stable !== null);
-  const counts = new Map<Direction, number>();
-  for (const c of stable) counts.set(c.stable as Direction, (counts.get(c.stable as Direction) ?? 0) + 1);
-  const kinds = [...counts.entries()].map(([d, n]) => `${formatNumber(n)} ${DIRECTION_TEXT[d]}`).join(', ');
-  const unstable = eligible.filter((c) => c.stable === null);
-  const which = unstable
-    .slice(0, 6)
-    .map(
-      (c) =>
-        `${c.cell.stack} ${c.cell.payload} ${formatBytes(c.cell.frameSize)} (${c.repeats.map((r) => DIRECTION_TEXT[r.direction]).join(' / ')})`,
-    )
-    .join('; ');
+  const counts = new Map<Standing, number>();
+  for (const c of eligible) counts.set(standing(c), (counts.get(standing(c)) ?? 0) + 1);
+  const n = (s: Standing) => counts.get(s) ?? 0;
+  const parts = [
+    `${formatNumber(n('higher with deflate on in every repeat'))} higher with deflate on in every repeat`,
+    `${formatNumber(n('higher with deflate off in every repeat'))} higher with deflate off in every repeat`,
+    `${formatNumber(n('proven zero on both sides in every repeat'))} a proven zero on both sides in every repeat`,
+    ...(n('equal and above zero in every repeat') > 0
+      ? [`${formatNumber(n('equal and above zero in every repeat'))} equal and above zero in every repeat`]
+      : []),
+  ];
+  const neither = eligible.filter((c) => standing(c) === 'neither');
+  const unproven = neither.filter((c) => !c.repeats.every(repeatUsable));
+  const where = (c: DeflateComparison) =>
+    `${c.cell.stack} ${c.cell.payload} ${formatBytes(c.cell.frameSize)} (${c.repeats
+      .map((r) =>
+        repeatUsable(r)
+          ? DIRECTION_TEXT[r.direction]
+          : !r.onNegotiated
+            ? 'deflate not negotiated'
+            : `unproven zero ${r.unproven.join(' and ')}`,
+      )
+      .join(' / ')})`;
+  const which = neither.slice(0, 6).map(where).join('; ');
   return (
-    `Of ${plural(eligible.length, 'on/off comparison')} of ${metricName} with at least ${minRepeats} paired repeats, ` +
-    `${formatNumber(stable.length)} came out the same way in every repeat${kinds ? ` (${kinds})` : ''}` +
-    (unstable.length > 0
-      ? `; ${formatNumber(unstable.length)} did not: ${which}${unstable.length > 6 ? ', …' : ''}.`
+    `Of ${plural(eligible.length, 'on/off comparison')} of ${metricName} with at least ${minRepeats} paired repeats: ${parts.join('; ')}` +
+    (neither.length > 0
+      ? `; ${formatNumber(neither.length)} neither (${formatNumber(unproven.length)} of them because a zero is not proven on both sides or deflate was not negotiated on the "on" side): ${which}${neither.length > 6 ? ', …' : ''}.`
       : '.')
   );
 }

@@ -30,6 +30,7 @@ import {
   describeStability,
   describeWire,
   rangeText,
+  standing,
 } from './describe';
 import { headlineSelection, pooledByPayload, rowsOf, selected, type Selection } from './rows';
 
@@ -340,8 +341,7 @@ function comparisonRows(comparisons: readonly DeflateComparison[]) {
     'per repeat (on vs off)': c.repeats
       .map((r) => (r.direction === 'on higher' ? 'on>off' : r.direction === 'off higher' ? 'on<off' : '='))
       .join(' '),
-    'same way every repeat':
-      c.repeats.length < STABLE_REPEATS ? `n/a (${c.repeats.length} paired)` : c.stable === null ? 'no' : 'yes',
+    'every repeat': c.repeats.length < STABLE_REPEATS ? `n/a (${c.repeats.length} paired)` : standing(c),
   }));
 }
 

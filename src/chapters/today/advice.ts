@@ -13,6 +13,7 @@ import type { ConnectionMemoryRecord } from '../../connection-memory';
 import { dataDir, PROJECT_ROOT } from '../../paths';
 import { BOUNDS, KiB, MiB, type DeflateMode, type Params } from '../../params';
 import { readRecords, type RecordBase } from '../../records';
+import { cannotSayNoFailure, judgeScenario } from '../../failure-rule';
 import { runScenario, type ScenarioRecord, type ScenarioSpec } from '../../scenario';
 import { median } from '../../stats';
 import { formatBytes } from '../../units';
@@ -220,12 +221,13 @@ export function adviceCosts(run: AdviceRun, memory: ConnectionMemoryRecord[]) {
   const { result, server } = run.record;
   const frames = result.delivered / run.pieces;
   // Not zeroFailureBlockers(): its fragment and compression controls answer another question.
+  const judgement = judgeScenario(result);
   const carried =
-    result.status === 'completed' && result.failures === 0 && result.sent > 0 && result.delivered === result.sent;
+    result.status === 'completed' && judgement.failures === 0 && result.sent > 0 && result.delivered === result.sent;
   const cells = memoryCells(memory);
   const most = Math.max(0, ...cells.map((c) => c.connections));
   const mem = cells.find((c) => c.connections === most && c.deflate === deflateOf(run));
-  const disconnects = result.failures - result.corrupted;
+  const disconnects = judgement.serverFailures + judgement.clientFailures;
   return {
     frame: formatBytes(run.frameSize),
     'frame (bytes)': run.frameSize,
@@ -292,10 +294,14 @@ export function adviceFinding(runs: AdviceRun[], memory: ConnectionMemoryRecord[
     const defaults = rows.find((r) => r.run.option === 'defaults');
     const parts: string[] = [`${frame} frames at ${rate}/s per client:`];
     if (defaults) {
+      // An errored run, or one that sent nothing, neither carried every frame nor failed to.
+      const cannotSay = cannotSayNoFailure(defaults.run.record.result, 'any load');
       parts.push(
         defaults.cost['all delivered, no disconnect']
           ? 'the defaults carried every frame.'
-          : `the defaults did not (${defaults.cost['delivered / sent']} delivered, ${defaults.cost['disconnects / min'] === null ? '?' : Math.round(defaults.cost['disconnects / min'])} disconnects a minute).`,
+          : cannotSay !== null
+            ? `the defaults were not measured (${cannotSay}).`
+            : `the defaults did not (${defaults.cost['delivered / sent']} delivered, ${defaults.cost['disconnects / min'] === null ? '?' : Math.round(defaults.cost['disconnects / min'])} disconnects a minute).`,
       );
     }
     if (ok.length === 0) {

@@ -6,7 +6,8 @@
  */
 import { showChart, showTable, showText, progress } from '../../display';
 import type { Params } from '../../params';
-import { failureReasons, runScenario, type ScenarioRecord, type ScenarioResult } from '../../scenario';
+import { cannotSayNoFailure, failureReasons, judgeScenario } from '../../failure-rule';
+import { runScenario, type ScenarioRecord, type ScenarioResult } from '../../scenario';
 import { packageDir, stackPackageDirs } from '../../stacks/catalog';
 import { formatBytes, formatDuration } from '../../units';
 
@@ -98,6 +99,14 @@ export function perMinute(count: number, result: ScenarioResult): number | null 
   return result.loadMs > 0 ? (count * 60_000) / result.loadMs : null;
 }
 
+/** The first failure under the rule; "none" only from a run that completed and sent (the size limit, not deflate, is the subject). */
+function firstFailureText(result: ScenarioResult): string {
+  const first = judgeScenario(result).firstFailureMs;
+  if (first !== null) return formatDuration(first);
+  const cannotSay = cannotSayNoFailure(result, 'any load');
+  return cannotSay === null ? 'none' : `not measured (${cannotSay})`;
+}
+
 const reasonsOn = (result: ScenarioResult, side: 'server' | 'client'): string =>
   Object.entries(failureReasons(result))
     .filter(([k]) => k.startsWith(`${side}: `))
@@ -127,7 +136,7 @@ export function cliffRows(records: ScenarioRecord[]) {
       'client saw': reasonsOn(result, 'client'),
       reconnects: rc,
       'reconnects / min': perMinute(rc, result),
-      'first failure': result.firstFailureMs === null ? 'none' : formatDuration(result.firstFailureMs),
+      'first failure': firstFailureText(result),
     };
   });
 }

@@ -309,6 +309,41 @@ export function readInstalledWarnings(): SourceEvidence[] {
   return hits.map((hit) => evidence(hit));
 }
 
+/** The value a `perMessageDeflate: true|false` default line sets, or null when none was read. */
+export function defaultValue(line: SourceEvidence | null | undefined): 'true' | 'false' | null {
+  const found = line ? /perMessageDeflate:\s*(true|false)/.exec(line.text) : null;
+  return found ? (found[1] as 'true' | 'false') : null;
+}
+
+/** One stack's server default in words, from the lines read out of its installed ws and engine.io. */
+export function stackDefaultText(source: StackDeflateSource | undefined): string {
+  if (!source) return 'Not read: the stack was not searched.';
+  const ws = defaultValue(source.wsDefault);
+  const wsText =
+    ws === null
+      ? "no perMessageDeflate default was found in ws's WebSocketServer"
+      : `ws's server default is ${ws} (${ws === 'true' ? 'it accepts permessage-deflate when a client offers it' : 'it declines permessage-deflate'})`;
+  const lines = `${source.engine.length} line${source.engine.length === 1 ? '' : 's'}`;
+  const engineText =
+    source.engine.length === 0
+      ? "engine.io does not read the option, so ws's default decides"
+      : source.engine.some((e) => /false\s*!==|!==\s*false/.test(e.text))
+        ? `engine.io reads the option and turns deflate on unless it is false (${lines})`
+        : `engine.io reads the option (${lines})`;
+  return `${wsText}; ${engineText}.`;
+}
+
+/** engine.io's line that asks for compression on each packet unless told not to, as installed; null when none is found. */
+export function readCompressDefault(): SourceEvidence | null {
+  const dirs = stackPackageDirs('today');
+  const hits = search({
+    regex: /options\.compress = (options\.compress !== false|false !== options\.compress)/,
+    roots: [dirs['engine.io']],
+    include: (relative) => relative === path.join('build', 'socket.js'),
+  });
+  return hits[0] ? evidence(hits[0]) : null;
+}
+
 /** The history: the installed files' own evidence (read now) and the cited public history, in time order. */
 export function deflateHistory(
   sources: StackDeflateSource[],
@@ -322,22 +357,25 @@ export function deflateHistory(
     );
     return lines.map((e) => `read: ${e.where} \`${e.text}\``).join(' ; ') || 'read: nothing found';
   };
+  const ws = defaultValue(today.wsDefault);
   return [
     {
       when: '2015 (socket.io 1.3.7)',
-      change:
-        'ws 0.8.0 offers and accepts permessage-deflate on the server by default; engine.io 1.5.4 does not name the option.',
+      change: stackDefaultText(sources.find((s) => s.stack === '2015')),
       evidence: read('2015'),
     },
     {
       when: 'Jan 2016 (socket.io 1.4.0)',
-      change: 'engine.io 1.6 takes a perMessageDeflate option and turns it on unless it is false.',
+      change: stackDefaultText(sources.find((s) => s.stack === '2016-fixed')),
       evidence: read('2016-fixed'),
     },
     ...CITED_HISTORY,
     {
       when: `installed (${today.defaults.package})`,
-      change: `Off: engine.io's defaults do not name it and ws's server default is false; asked for, it gets a ${today.threshold ?? '?'}-byte threshold. ws's README warns why.`,
+      change:
+        `${today.verdict === 'off' ? 'Off' : 'On'}: engine.io's defaults ${today.defaultsNameDeflate ? 'name it' : 'do not name it'} ` +
+        `and ws's server default is ${ws ?? 'not found'}; asked for, it gets a ${today.threshold ?? '?'}-byte threshold.` +
+        (warnings.length > 0 ? ` ws's README warns why (${warnings.length} lines read).` : ''),
       evidence: [today.defaults, today.wsDefault, ...warnings]
         .map((e) => `read: ${e.where}${e === today.defaults ? '' : ` \`${e.text}\``}`)
         .join(' ; '),

@@ -7,8 +7,10 @@
 import { showTable, showText } from '../../display';
 import { KiB, MiB, type Params, type StackName } from '../../params';
 import { REPRODUCER } from '../../reproducer';
-import { failureReasons, runScenario, zeroFailureBlockers, type ScenarioRecord } from '../../scenario';
+import { cannotSayNoFailure, failureReasons, judgeScenario, zeroFailureBlockers } from '../../failure-rule';
+import { runScenario, type ScenarioRecord } from '../../scenario';
 import { formatDuration } from '../../units';
+import { plural } from '../finding';
 
 /** The stacks the load runs on, in order: the positive control, then the stack under test. */
 export const FRAGMENTED_STACKS: readonly StackName[] = ['2015', 'today'];
@@ -22,7 +24,7 @@ export const CONTROL_MIN_DURATION_MS = 5_000;
 export function broke(record: ScenarioRecord): boolean {
   const r = record.result;
   return (
-    r.failures > 0 ||
+    judgeScenario(r).failures > 0 ||
     r.corrupted > 0 ||
     r.zlibErrors.length > 0 ||
     r.serverDisconnects.some((d) => d.error !== undefined)
@@ -67,16 +69,23 @@ export function fragmentedRows(records: ScenarioRecord[]) {
       verified: result.verified,
       corrupted: result.corrupted,
       'zlib errors': result.zlibErrors.map((e) => `${e.message} (${e.code ?? ''}) ×${e.count}`).join(', ') || 'none',
-      'disconnects while sending':
+      'failures (the rule)':
         Object.entries(failureReasons(result))
           .map(([r, n]) => `${r} ×${n}`)
           .join(', ') || 'none',
       'server disconnects, any time (error underneath)':
         result.serverDisconnects.map((d) => `${d.reason}${d.error ? ` (${d.error})` : ''}`).join(', ') || 'none',
-      'first failure': result.firstFailureMs === null ? 'none' : formatDuration(result.firstFailureMs),
+      'first failure': firstFailureText(record),
       'zero-failure claim': blockers.length === 0 ? 'allowed' : `not allowed: ${blockers.join('; ')}`,
     };
   });
+}
+
+/** A run's first failure under the rule; "none" only beside its own controls. */
+function firstFailureText(record: ScenarioRecord): string {
+  const first = judgeScenario(record.result).firstFailureMs;
+  if (first !== null) return formatDuration(first);
+  return zeroFailureBlockers(record).length === 0 ? 'none' : 'none counted (unproven)';
 }
 
 /** Words the finding from the records: whether the load broke 2015, and what today did under it. */
@@ -91,11 +100,18 @@ export function fragmentedFinding(records: ScenarioRecord[]): string {
     ...Object.entries(c.underlyingErrors).map(([e, n]) => `${e} ×${n}`),
     ...c.zlibErrors.map((e) => `zlib: ${e.message} ×${e.count}`),
   ];
+  const controlFirst = judgeScenario(c).firstFailureMs;
   const controlText = broke(control)
-    ? `On 2015 the load broke the connection${c.firstFailureMs === null ? '' : ` ${formatDuration(c.firstFailureMs)} after sending began`} (${errors.join(', ') || Object.keys(failureReasons(c)).join(', ')}; ${c.delivered} of ${c.sent} frames delivered), so it is a load that breaks the 2015 stack.`
-    : 'On 2015 the load did not break anything in this run, so it proves nothing about today: rerun with a longer duration.';
+    ? `On 2015 the load broke the connection${controlFirst === null ? '' : ` ${formatDuration(controlFirst)} after sending began`} (${errors.join(', ') || Object.keys(failureReasons(c)).join(', ')}; ${c.delivered} of ${c.sent} frames delivered), so it is a load that breaks the 2015 stack.`
+    : cannotSayNoFailure(c) !== null
+      ? `On 2015 the run cannot say whether the load breaks the stack (${cannotSayNoFailure(c)}), so it proves nothing about today.`
+      : 'On 2015 the load did not break anything in this run, so it proves nothing about today: rerun with a longer duration.';
   const blockers = zeroFailureBlockers(today);
   const t = today.result;
+  const zlibErrors = t.zlibErrors.reduce((n, e) => n + e.count, 0);
+  // zlib's errors are not failures under the rule (the server may survive one), but "no error" is a zero of its own.
+  if (zlibErrors > 0)
+    blockers.push(`zlib reported ${plural(zlibErrors, 'error')} (${t.zlibErrors.map((e) => e.message).join(', ')})`);
   const todayText =
     blockers.length === 0
       ? `On today's stack (ws ${today.stack.versions.ws}) with deflate forced on, the same load delivered ${t.delivered} of ${t.sent} frames, every checksum matched (${t.verified} verified, ${t.corrupted} corrupted), zlib reported no error, and nothing disconnected, with the controls holding: deflate negotiated on ${t.wire.deflateHandshakes} of ${t.wire.handshakes} handshakes, ${t.controls.compressedMessages} compressed messages, ${t.controls.continuationFrames} continuation frames.`

@@ -13,7 +13,7 @@ import {
 import { DEFLATE_MODES, type DeflateMode, type Params } from '../../params';
 import { median } from '../../stats';
 import { formatBytes } from '../../units';
-import { readThresholdRule } from './defaults';
+import { readCompressDefault, readThresholdRule, type SourceEvidence } from './defaults';
 
 /** The connection counts the issue asks for. */
 export const MEMORY_CONNECTIONS: readonly number[] = [10, 100];
@@ -120,6 +120,11 @@ export function memoryFinding(cells: MemoryCell[]): string {
       parts.push(`At ${connections} connections the handshakes did not match the setting, so no comparison is made.`);
       continue;
     }
+    // Deflate negotiated but never used is not deflate on: the comparison would be of two plain servers.
+    if (on.compressedMessages === 0) {
+      parts.push(`At ${connections} connections no message was compressed with deflate on, so no comparison is made.`);
+      continue;
+    }
     parts.push(
       `At ${connections} connections, after one ${formatBytes(EXCHANGE_BYTES)} message each way, a connection cost the server ` +
         `${formatBytes(Math.round(on.exchanged.rss))} of RSS with deflate on and ${formatBytes(Math.round(off.exchanged.rss))} with it off ` +
@@ -172,13 +177,45 @@ export async function showConnectionMemory(records: ConnectionMemoryRecord[]): P
   showText(memoryFinding(cells), { title: 'what the runs show' });
   const rule = readThresholdRule();
   const answers = [...new Set(records.filter((r) => r.spec.deflate === 'on').flatMap((r) => r.handshakes.answers))];
-  const takeover = answers.some((a) => a.includes('server_no_context_takeover'));
   showText(rule.text, {
     title: `where ws decides to compress a message — ${rule.package}, ${rule.where} (${rule.enclosing ?? 'top level'})`,
   });
-  showText(
+  const why = thresholdFinding(cells, answers, readCompressDefault());
+  showText(why.text, { title: why.title });
+}
+
+/**
+ * Why (or whether) an idle connection costs more with deflate on, worded from the cells measured,
+ * the handshake answers seen and engine.io's per-packet compress line as read (null: not found).
+ */
+export function thresholdFinding(
+  cells: MemoryCell[],
+  answers: string[],
+  compressDefault: SourceEvidence | null,
+): { title: string; text: string } {
+  const pairs = [...new Set(cells.map((c) => c.connections))].flatMap((n) => {
+    const on = cells.find((c) => c.connections === n && c.deflate === 'on' && c.negotiatedAsSet);
+    const off = cells.find((c) => c.connections === n && c.deflate === 'off' && c.negotiatedAsSet);
+    return on && off ? [{ on: on, off: off }] : [];
+  });
+  const idleMore = pairs.length > 0 && pairs.every((p) => p.on.idle.rss > p.off.idle.rss);
+  const title = idleMore
+    ? 'why an idle connection already costs more with deflate on'
+    : pairs.length === 0
+      ? 'where ws decides to compress a message (no complete on/off pair measured)'
+      : 'where ws decides to compress a message (an idle connection did not cost more with deflate on at every count)';
+  const takeover = answers.some((a) => a.includes('server_no_context_takeover'));
+  const perPacket = compressDefault
+    ? `engine.io asks for compression on every packet unless the sender says otherwise, ${compressDefault.where}: \`${compressDefault.text}\``
+    : 'no line of the installed engine.io was found that sets compression per packet';
+  const text =
     `ws compares a message with the threshold only inside this condition, that is only when server_no_context_takeover was negotiated. ` +
-      `The server's answers in these runs were ${answers.map((a) => `"${a}"`).join(', ') || '(none)'}: ${takeover ? 'it was, so small messages went uncompressed.' : 'it was not, so ws compresses whatever the server sends, however small (engine.io asks for compression on every packet), and each connection gets its deflate stream with its first packet: the zlib streams counted above.'}`,
-    { title: 'why an idle connection already costs more with deflate on' },
-  );
+    `The server's answers in these runs were ${answers.map((a) => `"${a}"`).join(', ') || '(none)'}: ` +
+    (takeover
+      ? 'it was, so small messages went uncompressed.'
+      : `it was not, so ws compresses whatever the server sends, however small (${perPacket})` +
+        (idleMore
+          ? ', and each connection gets its deflate stream with its first packet: the zlib streams counted above.'
+          : '.'));
+  return { title: title, text: text };
 }

@@ -1,0 +1,223 @@
+/**
+ * The data check behind `npm run check-data`: every record of a data dir re-classified with the
+ * one failure rule (src/failure-rule), its stored verdict compared with the rule's, its zeros
+ * checked against the positive controls of its own run, and per-kind counts. For someone handed a
+ * data dir, and for the project before it trusts its own.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { judgeRepro, judgeScenario, runStanding, zeroFailureBlockers } from './failure-rule';
+import { readRecords, type RecordBase } from './records';
+import { reproZeroBlockers } from './repro/verdict';
+import type { ReproRecord } from './repro/run';
+import type { ScenarioRecord } from './scenario';
+
+/** Counts for one kind of record (one folder of the data dir). */
+export interface KindCounts {
+  kind: string;
+  records: number;
+  /** Runs judged (a sweep record holds one, a long run two); 0 for kinds that hold none. */
+  runs: number;
+  failing: number;
+  provenZero: number;
+  unprovenZero: number;
+  /** Runs recorded as failed (the run itself could not complete) without a run to judge. */
+  errored: number;
+  /**
+   * Runs whose clients could not send what was asked: not recorded yet (the records store no
+   * offered-load figure), so always null, shown as n/a.
+   */
+  saturated: null;
+  /** 1-minute load average when the records were made: lowest and highest. */
+  loadAverage: { min: number; max: number } | null;
+}
+
+/** Something a record says that the rule or its controls do not back. */
+export interface DataProblem {
+  file: string;
+  /** `verdict`: a stored verdict disagrees with the rule; `unproven zero`: a zero without its controls. */
+  kind: 'verdict' | 'unproven zero';
+  detail: string;
+}
+
+/** What the check found in a data dir. */
+export interface DataCheck {
+  dir: string;
+  kinds: KindCounts[];
+  problems: DataProblem[];
+  /** Files that are not records, and why. */
+  skipped: Array<{ file: string; reason: string }>;
+}
+
+/** Thrown when the dir to check is missing or not a folder; the message names it. */
+export class CheckDataError extends Error {}
+
+type AnyRecord = RecordBase & Record<string, unknown>;
+
+function isScenario(value: unknown): value is ScenarioRecord {
+  const v = value as Partial<ScenarioRecord> | null;
+  return typeof v === 'object' && v !== null && v.kind === 'scenario' && typeof v.result?.sendWindow === 'object';
+}
+
+function isRepro(value: unknown): value is ReproRecord {
+  const v = value as Partial<ReproRecord> | null;
+  return typeof v === 'object' && v !== null && v.kind === 'repro' && Array.isArray(v.result?.serverErrors);
+}
+
+/** The runs a record holds, with where: the record itself, or records kept in its properties (a sweep's `scenario`, a long run's `control` and `run`). */
+function runsIn(record: AnyRecord): Array<{ where: string; run: ScenarioRecord | ReproRecord }> {
+  if (isScenario(record) || isRepro(record)) return [{ where: '', run: record }];
+  return Object.entries(record).flatMap(([key, value]) =>
+    isScenario(value) || isRepro(value) ? [{ where: `.${key}`, run: value }] : [],
+  );
+}
+
+/** How a stored verdict and the rule's differ, in words; empty when they agree. */
+function verdictDifferences(run: ScenarioRecord | ReproRecord): string[] {
+  const stored = run.result;
+  const judged = isScenario(run) ? judgeScenario(run.result) : judgeRepro(run.result);
+  const out: string[] = [];
+  if (stored.failures !== judged.failures)
+    out.push(`stored ${stored.failures} failures, the rule counts ${judged.failures}`);
+  else if (stored.firstFailureMs !== judged.firstFailureMs)
+    out.push(`stored first failure ${stored.firstFailureMs} ms, the rule says ${judged.firstFailureMs}`);
+  const storedJudgement = (stored as { judgement?: object }).judgement;
+  if (storedJudgement !== undefined) {
+    const { failingErrors: _omit, ...comparable } = judged as typeof judged & { failingErrors?: unknown };
+    if (!isDeepStrictEqual(storedJudgement, comparable)) out.push('the stored judgement differs from the rule');
+  }
+  return out;
+}
+
+/** Checks every record under `dir` (one folder per kind); never writes. */
+export function checkData(dir: string): DataCheck {
+  const resolved = path.resolve(dir);
+  if (!fs.existsSync(resolved)) throw new CheckDataError(`no such data dir: ${dir}`);
+  if (!fs.statSync(resolved).isDirectory()) throw new CheckDataError(`not a folder: ${dir}`);
+  const kinds: KindCounts[] = [];
+  const problems: DataProblem[] = [];
+  const skipped: DataCheck['skipped'] = [];
+  const folders = fs
+    .readdirSync(resolved, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
+  for (const kind of folders) {
+    const read = readRecords<AnyRecord>(kind, resolved);
+    skipped.push(...read.skipped);
+    const counts: KindCounts = {
+      kind: kind,
+      records: read.records.length,
+      runs: 0,
+      failing: 0,
+      provenZero: 0,
+      unprovenZero: 0,
+      errored: 0,
+      saturated: null,
+      loadAverage: null,
+    };
+    for (const record of read.records) {
+      const file = path.join(kind, `${record.id}.json`);
+      const load = record.meta?.loadAverage;
+      if (typeof load === 'number')
+        counts.loadAverage = {
+          min: Math.min(load, counts.loadAverage?.min ?? load),
+          max: Math.max(load, counts.loadAverage?.max ?? load),
+        };
+      const runs = runsIn(record);
+      if (runs.length === 0 && record.status === 'failed') counts.errored++;
+      for (const { where, run } of runs) {
+        counts.runs++;
+        for (const detail of verdictDifferences(run))
+          problems.push({ file: file, kind: 'verdict', detail: `${where} ${detail}`.trim() });
+        const blockers = isScenario(run) ? zeroFailureBlockers(run) : reproZeroBlockers(run);
+        const failures = isScenario(run) ? judgeScenario(run.result).failures : judgeRepro(run.result).failures;
+        const standing = isScenario(run)
+          ? runStanding(run)
+          : failures > 0
+            ? 'failing'
+            : blockers.length === 0
+              ? 'proven zero'
+              : 'unproven zero';
+        if (standing === 'failing') counts.failing++;
+        else if (standing === 'proven zero') counts.provenZero++;
+        else {
+          counts.unprovenZero++;
+          problems.push({ file: file, kind: 'unproven zero', detail: `${where} ${blockers.join('; ')}`.trim() });
+        }
+      }
+      // A long run stores why its zero may not be claimed: that list must be the rule's.
+      if (Array.isArray(record.blockers) && isScenario(record.run)) {
+        const now = zeroFailureBlockers(record.run);
+        if (!isDeepStrictEqual(record.blockers, now))
+          problems.push({
+            file: file,
+            kind: 'verdict',
+            detail: `stored blockers [${(record.blockers as string[]).join('; ')}], the rule gives [${now.join('; ')}]`,
+          });
+      }
+    }
+    kinds.push(counts);
+  }
+  return { dir: resolved, kinds: kinds, problems: problems, skipped: skipped };
+}
+
+/** Problems shown per kind of problem before the rest are counted only. */
+const SHOWN_PROBLEMS = 8;
+
+/** The check as text: the per-kind table, then the problems (a few of each kind, the rest counted). */
+export function checkDataReport(check: DataCheck): string {
+  const header = [
+    'kind',
+    'records',
+    'runs',
+    'failing',
+    'proven zero',
+    'unproven zero',
+    'errored',
+    'saturated',
+    'load average',
+  ];
+  const rows = check.kinds.map((k) => [
+    k.kind,
+    String(k.records),
+    String(k.runs),
+    String(k.failing),
+    String(k.provenZero),
+    String(k.unprovenZero),
+    String(k.errored),
+    k.saturated === null ? 'n/a' : String(k.saturated),
+    k.loadAverage === null
+      ? ''
+      : k.loadAverage.min === k.loadAverage.max
+        ? String(k.loadAverage.min)
+        : `${k.loadAverage.min}–${k.loadAverage.max}`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const lines = [
+    `check-data ${check.dir}`,
+    line(header),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...rows.map(line),
+    'saturated: n/a — the records do not yet store the offered load beside the load achieved.',
+  ];
+  for (const kind of ['verdict', 'unproven zero'] as const) {
+    const found = check.problems.filter((p) => p.kind === kind);
+    if (found.length === 0) continue;
+    lines.push(
+      kind === 'verdict'
+        ? `${found.length} stored verdicts disagree with the failure rule:`
+        : `${found.length} zeros are not proven by their runs' controls:`,
+    );
+    for (const p of found.slice(0, SHOWN_PROBLEMS)) lines.push(`  ${p.file}: ${p.detail}`);
+    if (found.length > SHOWN_PROBLEMS) lines.push(`  … and ${found.length - SHOWN_PROBLEMS} more`);
+  }
+  for (const s of check.skipped) lines.push(`skipped ${s.file}: ${s.reason}`);
+  lines.push(
+    check.problems.length === 0 ? 'ok: every verdict agrees with the rule and every zero is proven' : 'FAILED',
+  );
+  return lines.join('\n');
+}

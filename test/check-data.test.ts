@@ -1,0 +1,159 @@
+/**
+ * `npm run check-data`: the compiled CLI on made-up data dirs (it passes clean data, and fails a
+ * stored verdict the rule disagrees with and an unproven zero), bad input, and the committed data.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { checkData } from '../src/check-data';
+import { PROJECT_ROOT } from '../src/paths';
+import type { LongRunRecord } from '../src/long-run';
+import type { SweepRecord } from '../src/sweep/run';
+import type { ScenarioRecord } from '../src/scenario';
+import { failingRun, invalidData, scenario } from './support/made-up';
+
+const CLI = path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'check-data.js');
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-check-data-'));
+after(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+function checkDataCli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const run = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+function sweepRecord(run: ScenarioRecord, repeat: number): SweepRecord {
+  return {
+    schema: 1,
+    kind: 'sweep',
+    id: `made-up-${repeat}-${run.spec.deflate}`,
+    startedAt: run.startedAt,
+    endedAt: run.endedAt,
+    quick: false,
+    meta: run.meta,
+    key: 'k',
+    grid: 'hour',
+    cell: { ...run.spec, deflate: run.spec.deflate as 'on' | 'off' } as unknown as SweepRecord['cell'],
+    repeat: repeat,
+    versions: {},
+    status: 'completed',
+    wallMs: 1000,
+    scenario: run,
+  } as SweepRecord;
+}
+
+/** A data dir holding the given sweep runs and one long run (a failing control, a clean deflate-off run). */
+function dataDirWith(name: string, runs: ScenarioRecord[]): string {
+  const dir = path.join(scratch, name);
+  fs.mkdirSync(path.join(dir, 'sweep'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'long-run'), { recursive: true });
+  for (const [i, run] of runs.entries()) {
+    const record = sweepRecord(run, i);
+    fs.writeFileSync(path.join(dir, 'sweep', `${record.id}.json`), JSON.stringify(record));
+  }
+  const control = failingRun();
+  const off = scenario({ deflate: 'off' });
+  const long: LongRunRecord = {
+    schema: 1,
+    kind: 'long-run',
+    id: 'made-up-long',
+    startedAt: off.startedAt,
+    endedAt: off.endedAt,
+    quick: false,
+    meta: off.meta,
+    control: control,
+    run: off,
+    timeline: [],
+    blockers: [],
+  };
+  fs.writeFileSync(path.join(dir, 'long-run', `${long.id}.json`), JSON.stringify(long));
+  return dir;
+}
+
+test('clean made-up data passes, with its counts per kind', () => {
+  const dir = dataDirWith('clean', [failingRun(), scenario({ deflate: 'off' }), scenario()]);
+  const run = checkDataCli(dir);
+  assert.equal(run.status, 0, run.stdout + run.stderr);
+  assert.match(run.stdout, /^long-run\s+1\s+2\s+1\s+1\s+0\s+0\s+n\/a\s+0\.5$/m);
+  assert.match(run.stdout, /^sweep\s+3\s+3\s+1\s+2\s+0\s+0\s+n\/a\s+0\.5$/m);
+  assert.match(run.stdout, /saturated: n\/a/);
+  assert.match(run.stdout, /^ok: every verdict agrees with the rule and every zero is proven$/m);
+});
+
+test('a stored verdict the rule disagrees with fails the check (exit 1), naming the record', () => {
+  // Stored under the older rule: a failure that surfaced after sending, not counted.
+  const late = scenario({ serverDisconnects: [invalidData(11_000)], noDrainEnd: true });
+  late.result.failures = 0;
+  late.result.firstFailureMs = null;
+  delete late.result.judgement;
+  const run = checkDataCli(dataDirWith('verdict', [late]));
+  assert.equal(run.status, 1, run.stdout);
+  assert.match(
+    run.stdout,
+    /1 stored verdicts disagree with the failure rule:\n {2}sweep\/made-up-0-on\.json: \.scenario stored 0 failures, the rule counts 1/,
+  );
+  assert.match(run.stdout, /^FAILED$/m);
+});
+
+test('an unproven zero fails the check: a run that sent nothing, one that errored, one with a backlog', () => {
+  const cases: Array<[string, ScenarioRecord, RegExp]> = [
+    ['empty', scenario({ sent: 0, delivered: 0 }), /nothing was sent/],
+    [
+      'errored',
+      scenario({ runError: 'load generator was killed' }),
+      /the run did not complete: load generator was killed/,
+    ],
+    ['backlog', scenario({ delivered: 30 }), /delivered 30 ≠ sent 100/],
+  ];
+  for (const [name, record, why] of cases) {
+    const check = checkData(dataDirWith(name, [record]));
+    assert.equal(check.kinds.find((k) => k.kind === 'sweep')?.unprovenZero, 1, name);
+    const run = checkDataCli(check.dir);
+    assert.equal(run.status, 1, `${name}: ${run.stdout}`);
+    assert.match(run.stdout, /1 zeros are not proven by their runs' controls:/, name);
+    assert.match(run.stdout, why, name);
+  }
+});
+
+test('a long run whose stored blockers are not the rule fails the check', () => {
+  const dir = dataDirWith('blockers', []);
+  const file = path.join(dir, 'long-run', 'made-up-long.json');
+  const long = JSON.parse(fs.readFileSync(file, 'utf8')) as LongRunRecord;
+  long.blockers = ['something else'];
+  fs.writeFileSync(file, JSON.stringify(long));
+  const run = checkDataCli(dir);
+  assert.equal(run.status, 1);
+  assert.match(run.stdout, /stored blockers \[something else\], the rule gives \[\]/);
+});
+
+test('bad input: one line naming DIR, exit 2', () => {
+  for (const args of [[path.join(scratch, 'no-such-dir')], ['a', 'b'], ['--verbose'], [__filename]]) {
+    const run = checkDataCli(...args);
+    assert.equal(run.status, 2, `${args.join(' ')}: ${run.stdout}${run.stderr}`);
+    assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
+    assert.match(run.stderr, /^npm run check-data: /);
+    assert.equal(run.stdout, '');
+  }
+});
+
+// The committed data was recorded on a machine busy with other work (load average 10–19) and
+// before the failure rule took in the drain: its stored verdicts are the older rule's, and some of
+// its zeros lack their controls. Re-record with `npm run sweep -- --fresh` and `npm run long-run`
+// on a quiet machine, then drop the skip.
+test(
+  'the committed data passes the check',
+  { skip: 'data/ predates the failure rule: re-record it with npm run sweep -- --fresh and npm run long-run' },
+  () => {
+    const run = checkDataCli(path.join(PROJECT_ROOT, 'data'));
+    assert.equal(run.status, 0, run.stdout);
+  },
+);
+
+test('the committed data is read and counted (today: it fails, as stated above)', () => {
+  const run = checkDataCli(path.join(PROJECT_ROOT, 'data'));
+  assert.equal(run.status, 1, run.stdout);
+  assert.match(run.stdout, /^sweep\s+150\s+150\s/m);
+  assert.match(run.stdout, /stored verdicts disagree with the failure rule/);
+});

@@ -1,0 +1,301 @@
+/**
+ * The report's opening findings, worded from made-up chapter results: each result and its
+ * opposite (2015 does not fail, deflate costs nothing, the fix does not hold) must give opposite
+ * sentences; a failed chapter and a chapter kept from an earlier run say so, with their run.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import {
+  findingSentences,
+  findingsHtml,
+  FindingsFileError,
+  readFindingsFile,
+  reportFindings,
+  type ChapterFindings,
+  type DeflateOffFindings,
+  type FindingsSource,
+  type RootCauseFindings,
+  type SymptomFindings,
+  type TodayFindings,
+} from '../src/report/findings';
+
+const SYMPTOM: SymptomFindings = {
+  kind: 'symptom',
+  versions: 'socket.io 1.3.7 with ws 0.8.0',
+  sendSeconds: 8,
+  imagePages: 2,
+  imageMessageChars: 650_000,
+  imageDisconnects: 5,
+  imageIds: 7,
+  chatSent: 40,
+  chatAcked: 40,
+  chatDisconnects: 0,
+  deflateNegotiated: true,
+};
+
+const DEFLATE_OFF: DeflateOffFindings = {
+  kind: 'deflate-off',
+  repeats: 2,
+  on: { sent: 200, delivered: 150, failures: 6, deflateNegotiated: true },
+  off: { sent: 200, delivered: 200, failures: 0, deflateNegotiated: false },
+  cpuMsPerMiBOn: 300,
+  cpuMsPerMiBOff: 100,
+  wirePayload: 'data-url',
+  wireRatioOn: 0.75,
+  wireRatioOff: 1.0,
+};
+
+const ROOT_CAUSE: RootCauseFindings = {
+  kind: 'root-cause',
+  installed: '0.8.0',
+  releases: 30,
+  bad: 10,
+  good: 18,
+  lastBad: '0.8.0',
+  firstGood: '0.8.1',
+  asInstalled: { sent: 100, delivered: 60, failures: 4, deflateNegotiated: true },
+  withFix: { sent: 100, delivered: 100, failures: 0, deflateNegotiated: true },
+  unfragmented: { sent: 100, delivered: 100, failures: 0, deflateNegotiated: true },
+  patchMatchesFirstGood: true,
+  queuedFragments: 900,
+  overwrittenFragments: 12,
+};
+
+const TODAY: TodayFindings = {
+  kind: 'today',
+  versions: 'socket.io 4.8.4 with ws 8.18.3',
+  deflateByDefault: 'off',
+  limit: 1_000_000,
+  largestDelivered: 999_000,
+  smallestFailed: 1_000_000,
+  failedReason: 'transport close',
+  advice: [
+    { frameSize: 2 * 1024 * 1024, option: 'defaults', sent: 10, delivered: 0, failures: 3, deflateNegotiated: false },
+    {
+      frameSize: 2 * 1024 * 1024,
+      option: 'limit raised',
+      sent: 10,
+      delivered: 10,
+      failures: 0,
+      deflateNegotiated: false,
+    },
+    { frameSize: 2 * 1024 * 1024, option: 'chunked', sent: 80, delivered: 80, failures: 0, deflateNegotiated: false },
+  ],
+};
+
+const ALL: ChapterFindings[] = [
+  {
+    kind: 'harness',
+    versions: 'socket.io 4.8.4 with ws 8.18.3',
+    limit: 1_000_000,
+    runs: [
+      { frameSize: 65536, sent: 10, delivered: 10, failures: 0, deflateNegotiated: false },
+      { frameSize: 1048576, sent: 4, delivered: 0, failures: 8, deflateNegotiated: false },
+    ],
+  },
+  SYMPTOM,
+  { kind: 'debug', lines: 4000, transportErrors: 3, namingUnderlying: 0, failures: 3 },
+  {
+    kind: 'origins',
+    onErrorCalls: 4,
+    invalidCompressedData: 4,
+    zlibErrors: [{ message: 'invalid distance too far back (Z_DATA_ERROR)', count: 4 }],
+  },
+  DEFLATE_OFF,
+  {
+    kind: 'sweep',
+    source: 'recorded',
+    recordedUntil: '2026-11-28T10:00:00.000Z',
+    groups: [
+      { stack: '2015', deflate: 'on', runs: 12, runsWithDisconnects: 9, smallestFailingFrame: 262144 },
+      { stack: '2015', deflate: 'off', runs: 12, runsWithDisconnects: 0, smallestFailingFrame: null },
+      { stack: 'today', deflate: 'on', runs: 12, runsWithDisconnects: 0, smallestFailingFrame: null },
+    ],
+  },
+  ROOT_CAUSE,
+  TODAY,
+];
+
+const source = (
+  number: number,
+  findings: ChapterFindings | null,
+  over: Partial<FindingsSource> = {},
+): FindingsSource => ({
+  number: number,
+  slug: findings?.kind ?? `chapter-${number}`,
+  title: `Title ${number}`,
+  status: 'ok',
+  ranAt: '2026-11-29T11:00:00.000Z',
+  kept: false,
+  findings: findings,
+  failure: null,
+  ...over,
+});
+
+test('a whole run gives 6 to 10 sentences, in chapter order, each with its chapter', () => {
+  const found = reportFindings(ALL.map((f, i) => source(i, f)).reverse());
+  assert.ok(found.length >= 6 && found.length <= 10, `${found.length} sentences`);
+  assert.deepEqual(
+    [...new Set(found.map((f) => f.number))],
+    ALL.map((_, i) => i),
+  );
+  for (const f of found) assert.match(f.text, /[.)]$/, f.text);
+});
+
+test('the harness: clean within the limit, refused over it, and its opposite', () => {
+  const harness = ALL[0] as Extract<ChapterFindings, { kind: 'harness' }>;
+  assert.equal(
+    findingSentences(harness)[0],
+    'The harness works: on socket.io 4.8.4 with ws 8.18.3, 64 KiB frames had 10 sent, all 10 delivered, and no failure; 1 MiB frames, over the 1,000,000-byte maxHttpBufferSize, were refused as designed (4 sent, none delivered).',
+  );
+  const broken = { ...harness, runs: [{ ...harness.runs[0], delivered: 7, failures: 3 }] };
+  assert.match(
+    findingSentences(broken)[0],
+    /^The harness did not run clean on .*: 64 KiB frames had 3 failures, 7 of 10 delivered/,
+  );
+});
+
+test('2015 failing and 2015 not failing give opposite sentences, worded from the numbers', () => {
+  const [fails] = findingSentences(SYMPTOM);
+  assert.match(fails, /^What broke in 2015: on socket\.io 1\.3\.7 with ws 0\.8\.0, 2 Chromium pages/);
+  assert.match(fails, /lost their socket 5 times in 8 s and came back under 7 socket ids/);
+  assert.match(fails, /chat page on the same server kept its socket \(all 40 lines acknowledged\)/);
+  const [holds] = findingSentences({ ...SYMPTOM, imageDisconnects: 0, imageIds: 2 });
+  assert.match(holds, /^In this run the 2015 failure did not show/);
+  assert.match(holds, /kept their socket for 8 s/);
+  assert.doesNotMatch(holds, /lost their socket/);
+  const [chatFails] = findingSentences({ ...SYMPTOM, chatDisconnects: 2, chatAcked: 30 });
+  assert.match(chatFails, /chat page on the same server lost its socket 2 times \(30 of 40 acknowledged\)/);
+});
+
+test('the DEBUG trail: transport errors without their cause, and the opposites', () => {
+  const debug = ALL[2] as Extract<ChapterFindings, { kind: 'debug' }>;
+  assert.match(
+    findingSentences(debug)[0],
+    /3 "transport error" lines among 4,000 captured, and not one naming the error underneath/,
+  );
+  assert.match(findingSentences({ ...debug, namingUnderlying: 2 })[0], /and 2 lines naming the error underneath/);
+  assert.match(
+    findingSentences({ ...debug, transportErrors: 0 })[0],
+    /^DEBUG=\* showed no "transport error" in 4,000 captured lines/,
+  );
+});
+
+test('deflate costing CPU and saving bytes, against deflate costing nothing and saving nothing', () => {
+  const [fix, cost] = findingSentences(DEFLATE_OFF);
+  assert.match(fix, /took failures from 6 to 0 over 2 repeats \(deflate off: all 200 delivered\)/);
+  assert.match(cost, /deflate cost the server 3\.00× the CPU per MiB delivered \(300 ms against 100 ms off\)/);
+  assert.match(cost, /saved 25% of the bytes on the wire for data-url frames/);
+  const free = findingSentences({ ...DEFLATE_OFF, cpuMsPerMiBOn: 90, wireRatioOn: 1.0 })[1];
+  assert.match(free, /deflate cost the server no extra CPU per MiB delivered \(90 ms on, 100 ms off\)/);
+  assert.match(free, /saved no bytes on the wire/);
+  assert.doesNotMatch(free, /×/);
+});
+
+test('the fix is claimed only beside its controls: zero failures with everything delivered and deflate as set', () => {
+  assert.match(
+    findingSentences({ ...DEFLATE_OFF, on: { ...DEFLATE_OFF.on, failures: 0 } })[0],
+    /could not be shown to fix anything/,
+  );
+  const undelivered = findingSentences({ ...DEFLATE_OFF, off: { ...DEFLATE_OFF.off, delivered: 120 } })[0];
+  assert.match(
+    undelivered,
+    /did not show a clean fix here: 6 failures with deflate on, 0 failures with it off \(120 of 200 delivered\)/,
+  );
+  const stillOn = findingSentences({ ...DEFLATE_OFF, off: { ...DEFLATE_OFF.off, deflateNegotiated: true } })[0];
+  assert.match(stillOn, /deflate was still negotiated/);
+  const [why, fix] = findingSentences(ROOT_CAUSE);
+  assert.match(
+    why,
+    /buffer pool handed out new slices over 12 compressed fragments still queued for zlib \(of 900 queued\)/,
+  );
+  assert.match(why, /between ws 0\.8\.0 and 0\.8\.1/);
+  assert.match(
+    fix,
+    /^The fix: ws 0\.8\.0 with ws 0\.8\.1's one-line change applied at run time \(the same source as ws 0\.8\.1\) had 0 failures \(all 100 delivered, deflate negotiated\) where as installed it had 4/,
+  );
+  const noFix = findingSentences({
+    ...ROOT_CAUSE,
+    withFix: { sent: 100, delivered: 100, failures: 2, deflateNegotiated: true },
+  })[1];
+  assert.match(noFix, /did not prove itself here: 2 failures with it/);
+  const open = findingSentences({ ...ROOT_CAUSE, firstGood: null, overwrittenFragments: 0 })[0];
+  assert.match(open, /^Why is open in this run: on ws 0\.8\.0 the probe saw no pool slice handed out/);
+});
+
+test("today's cliff and what to set, and their opposites", () => {
+  const [today] = findingSentences(TODAY);
+  assert.match(today, /negotiates no deflate by default/);
+  assert.match(
+    today,
+    /1,000,000-byte maxHttpBufferSize is today's cliff: frames up to 999,000 characters arrived, but from 1,000,000/,
+  );
+  assert.match(
+    today,
+    /What to set: for 2 MiB frames, limit raised or chunked delivered every frame; defaults did not\./,
+  );
+  const odd = findingSentences({ ...TODAY, advice: TODAY.advice.map((a) => ({ ...a, frameSize: 999_000 })) })[0];
+  assert.match(odd, /for 999,000-character frames/);
+  const [noCliff] = findingSentences({
+    ...TODAY,
+    smallestFailed: null,
+    failedReason: null,
+    largestDelivered: 1_000_000,
+  });
+  assert.match(noCliff, /every frame up to 1,000,000 characters arrived under its 1,000,000-byte maxHttpBufferSize/);
+  const [nothing] = findingSentences({ ...TODAY, advice: TODAY.advice.map((a) => ({ ...a, delivered: 0 })) });
+  assert.match(nothing, /None of the options tried \(defaults, limit raised, chunked\) delivered every 2 MiB frame/);
+});
+
+test('a failed chapter and a kept chapter say so, with the run they come from', () => {
+  const found = reportFindings([
+    source(1, null, { status: 'error', failure: 'cell 4: TypeError: x is undefined' }),
+    source(4, DEFLATE_OFF, { kept: true, ranAt: '2026-11-28T09:30:00.000Z' }),
+    source(5, null),
+  ]);
+  assert.equal(found.length, 3, 'the failure, and the kept chapter two sentences; a chapter without numbers adds none');
+  assert.equal(
+    found[0].text,
+    'Chapter 1 (Title 1) failed in the run of 2026-11-29 11:00 UTC (error: cell 4: TypeError: x is undefined), so this report has no finding from it.',
+  );
+  assert.match(
+    found[1].text,
+    /^From the earlier run of 2026-11-28 09:30 UTC \(this run did not repeat chapter 4\): What fixed it first/,
+  );
+  assert.doesNotMatch(found[2].text, /earlier run/);
+  const partial = reportFindings([source(2, SYMPTOM, { status: 'open-handles' })]);
+  assert.match(partial[0].text, /failed in the run of .* \(open-handles\), so its numbers below may be incomplete/);
+  assert.match(partial[1].text, /^What broke in 2015/);
+});
+
+test('findings HTML escapes the text and links each sentence to its chapter', () => {
+  const html = findingsHtml([{ number: 3, slug: 'origins', text: 'a <b>bold</b> & claim' }], (f) => `#ch-${f.slug}`);
+  assert.equal(
+    html,
+    '<ol class="dl-findings"><li>a &lt;b&gt;bold&lt;/b&gt; &amp; claim <a class="dl-evidence" href="#ch-origins">(chapter 3)</a></li></ol>',
+  );
+});
+
+test('findings files: none is null, a foreign or broken file is an error naming it', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-findings-'));
+  try {
+    assert.equal(readFindingsFile(path.join(dir, 'none.json')), null);
+    const good = path.join(dir, 'good.json');
+    fs.writeFileSync(good, JSON.stringify(SYMPTOM));
+    assert.deepEqual(readFindingsFile(good), SYMPTOM);
+    const foreign = path.join(dir, 'foreign.json');
+    fs.writeFileSync(foreign, '{"kind":"weather"}');
+    assert.throws(
+      () => readFindingsFile(foreign),
+      (e: Error) => e instanceof FindingsFileError && e.message.includes(foreign),
+    );
+    const broken = path.join(dir, 'broken.json');
+    fs.writeFileSync(broken, '{');
+    assert.throws(() => readFindingsFile(broken), FindingsFileError);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
