@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { judgeRepro, judgeScenario, runStanding, zeroFailureBlockers } from './failure-rule';
+import { judgeRepro, judgeScenario, runStanding, saturationOf, zeroFailureBlockers } from './failure-rule';
 import { readRecords, type RecordBase } from './records';
 import { reproZeroBlockers } from './repro/verdict';
 import type { ReproRecord } from './repro/run';
@@ -25,10 +25,10 @@ export interface KindCounts {
   /** Runs recorded as failed (the run itself could not complete) without a run to judge. */
   errored: number;
   /**
-   * Runs whose clients could not send what was asked: not recorded yet (the records store no
-   * offered-load figure), so always null, shown as n/a.
+   * Runs that did not fail and did not meet their load (src/offered-load.ts): kept out of every
+   * verdict, labelled as such. null (shown n/a) when none of the kind's runs counted its load.
    */
-  saturated: null;
+  saturated: number | null;
   /** 1-minute load average when the records were made: lowest and highest. */
   loadAverage: { min: number; max: number } | null;
 }
@@ -82,6 +82,9 @@ function verdictDifferences(run: ScenarioRecord | ReproRecord): string[] {
     out.push(`stored ${stored.failures} failures, the rule counts ${judged.failures}`);
   else if (stored.firstFailureMs !== judged.firstFailureMs)
     out.push(`stored first failure ${stored.firstFailureMs} ms, the rule says ${judged.firstFailureMs}`);
+  const storedSaturation = (stored as { saturation?: string[] }).saturation;
+  if (isScenario(run) && storedSaturation !== undefined && !isDeepStrictEqual(storedSaturation, saturationOf(run)))
+    out.push(`stored saturation [${storedSaturation.join('; ')}], the rule gives [${saturationOf(run).join('; ')}]`);
   const storedJudgement = (stored as { judgement?: object }).judgement;
   if (storedJudgement !== undefined) {
     const { failingErrors: _omit, ...comparable } = judged as typeof judged & { failingErrors?: unknown };
@@ -140,8 +143,10 @@ export function checkData(dir: string): DataCheck {
             : blockers.length === 0
               ? 'proven zero'
               : 'unproven zero';
+        if (isScenario(run) && run.result.offered) counts.saturated ??= 0;
         if (standing === 'failing') counts.failing++;
         else if (standing === 'proven zero') counts.provenZero++;
+        else if (standing === 'saturated') counts.saturated = (counts.saturated ?? 0) + 1;
         else {
           counts.unprovenZero++;
           problems.push({ file: file, kind: 'unproven zero', detail: `${where} ${blockers.join('; ')}`.trim() });
@@ -202,8 +207,9 @@ export function checkDataReport(check: DataCheck): string {
     line(header),
     widths.map((w) => '-'.repeat(w)).join('  '),
     ...rows.map(line),
-    'saturated: n/a — the records do not yet store the offered load beside the load achieved.',
   ];
+  if (check.kinds.some((k) => k.runs > 0 && k.saturated === null))
+    lines.push('saturated: n/a — these records were made before runs counted their offered load.');
   for (const kind of ['verdict', 'unproven zero'] as const) {
     const found = check.problems.filter((p) => p.kind === kind);
     if (found.length === 0) continue;

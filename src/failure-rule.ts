@@ -8,6 +8,7 @@
 import type { ClientDisconnect } from './clients/types';
 import type { Controls, WireCounts } from './observe/wire';
 import type { BareServerError } from './repro/server';
+import { saturationReasons, type OfferedLoad } from './offered-load';
 
 /** Bumped whenever the rule changes; a stored verdict of another version is re-classified. */
 export const FAILURE_RULE_VERSION = 1;
@@ -262,7 +263,14 @@ export interface GuardedScenario {
     delivered: number;
     controls: Controls;
     wire: Pick<WireCounts, 'messages' | 'payloadBytes'>;
+    /** The counted load; absent in records made before it was counted. */
+    offered?: OfferedLoad;
   };
+}
+
+/** Why a run fell short of its load, from its counts (src/offered-load.ts); empty when it met it or did not count it. */
+export function saturationOf(record: GuardedScenario): string[] {
+  return record.result.offered ? saturationReasons(record.result.offered) : [];
 }
 
 /**
@@ -300,16 +308,23 @@ export function zeroFailureBlockers(record: GuardedScenario): string[] {
     blockers.push('no continuation frame was seen on the wire, though messages were larger than a fragment');
   if (result.sent > 0 && !result.controls.deliveredEqualsSent)
     blockers.push(`delivered ${result.delivered} ≠ sent ${result.sent}`);
+  const saturation = saturationOf(record);
+  if (saturation.length > 0) blockers.push(`saturated: ${saturation.join('; ')}`);
   return blockers;
 }
 
-/** A run's standing under the rule: it failed, its zero is proven, or it says nothing either way. */
-export type RunStanding = 'failing' | 'proven zero' | 'unproven zero';
+/**
+ * A run's standing under the rule: it failed, its zero is proven, it did not meet its load (and
+ * so is kept out of every verdict, labelled as such), or it says nothing either way.
+ */
+export type RunStanding = 'failing' | 'proven zero' | 'saturated' | 'unproven zero';
 
-/** Whether a run failed, or proved its zero, or neither (an errored run or one without its controls). */
+/** Whether a run failed, proved its zero, fell short of its load, or neither (an errored run or one without its controls). */
 export function runStanding(record: GuardedScenario): RunStanding {
   if (judgeScenario(record.result).failures > 0) return 'failing';
-  return zeroFailureBlockers(record).length === 0 ? 'proven zero' : 'unproven zero';
+  const blockers = zeroFailureBlockers(record);
+  if (blockers.length === 0) return 'proven zero';
+  return saturationOf(record).length > 0 ? 'saturated' : 'unproven zero';
 }
 
 /**
@@ -326,6 +341,8 @@ export function onOffBlockers(on: GuardedScenario, off: GuardedScenario): string
   ] as const) {
     if (r.result.status !== 'completed') blockers.push(`the deflate-${side} run did not complete`);
     if (r.result.sent === 0) blockers.push(`the deflate-${side} run sent nothing`);
+    // Unequal work compares nothing: a side that did not meet its load is no cost figure.
+    if (saturationOf(r).length > 0) blockers.push(`the deflate-${side} run did not meet its load`);
   }
   return blockers;
 }

@@ -13,7 +13,25 @@ import { PROJECT_ROOT } from '../src/paths';
 import type { LongRunRecord } from '../src/long-run';
 import type { SweepRecord } from '../src/sweep/run';
 import type { ScenarioRecord } from '../src/scenario';
+import type { OfferedLoad } from '../src/offered-load';
 import { failingRun, invalidData, scenario } from './support/made-up';
+
+/** The counted load of a made-up run that met it, with `overrides`. */
+function offeredFor(run: ScenarioRecord, overrides: Partial<OfferedLoad>): OfferedLoad {
+  const { sent, delivered, acked } = run.result;
+  return {
+    nominal: sent,
+    ticksMissed: 0,
+    sent: sent,
+    offline: 0,
+    backlogFull: 0,
+    handed: sent,
+    serverRead: delivered,
+    acked: acked,
+    atFirstFailure: null,
+    ...overrides,
+  };
+}
 
 const CLI = path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'check-data.js');
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-check-data-'));
@@ -80,6 +98,23 @@ test('clean made-up data passes, with its counts per kind', () => {
   assert.match(run.stdout, /^sweep\s+3\s+3\s+1\s+2\s+0\s+0\s+n\/a\s+0\.5$/m);
   assert.match(run.stdout, /saturated: n\/a/);
   assert.match(run.stdout, /^ok: every verdict agrees with the rule and every zero is proven$/m);
+});
+
+test('a run that counted its load and fell short is counted saturated, kept out of the zeros, not a problem', () => {
+  const met = scenario();
+  met.result.offered = offeredFor(met, {});
+  met.result.saturation = [];
+  const short = scenario();
+  short.result.offered = offeredFor(short, { ticksMissed: 3 });
+  short.result.saturation = ['the generator missed 3 ticks'];
+  const run = checkDataCli(dataDirWith('saturated', [failingRun(), met, short]));
+  assert.equal(run.status, 0, run.stdout + run.stderr);
+  assert.match(run.stdout, /^sweep\s+3\s+3\s+1\s+1\s+0\s+0\s+1\s+0\.5$/m);
+  // A stored saturation the rule does not give is a verdict problem.
+  short.result.saturation = [];
+  const wrong = checkDataCli(dataDirWith('saturation-verdict', [short]));
+  assert.equal(wrong.status, 1, wrong.stdout);
+  assert.match(wrong.stdout, /stored saturation \[\], the rule gives \[the generator missed 3 ticks\]/);
 });
 
 test('a stored verdict the rule disagrees with fails the check (exit 1), naming the record', () => {

@@ -16,6 +16,7 @@ import {
   failureReasons,
   judgeRepro,
   judgeScenario,
+  onOffBlockers,
   runStanding,
   zeroFailureBlockers,
   type DisconnectEvent,
@@ -237,4 +238,33 @@ test('every counter counts the same failures as the rule: the committed sweep an
     failing,
     'check-data failing',
   );
+});
+
+test('a run that did not meet its load is saturated: never a zero, never a side of an on/off comparison', () => {
+  const met = scenario();
+  const { sent, delivered, acked } = met.result;
+  met.result.offered = {
+    nominal: sent,
+    ticksMissed: 0,
+    sent: sent,
+    offline: 0,
+    backlogFull: 0,
+    handed: sent,
+    serverRead: delivered,
+    acked: acked,
+    atFirstFailure: null,
+  };
+  assert.equal(runStanding(met), 'proven zero');
+  const short = structuredClone(met);
+  short.result.offered = { ...met.result.offered, nominal: 2 * sent };
+  assert.equal(runStanding(short), 'saturated');
+  assert.match(zeroFailureBlockers(short).join('; '), /^saturated: the generator handed \d+ of \d+ frames/);
+  const off = structuredClone(met);
+  off.spec.deflate = 'off';
+  assert.deepEqual(onOffBlockers(met, off), []);
+  assert.deepEqual(onOffBlockers(short, off), ['the deflate-on run did not meet its load']);
+  // A failing run stays failing whatever its load.
+  const failing = failingRun();
+  failing.result.offered = { ...met.result.offered, ticksMissed: 5 };
+  assert.equal(runStanding(failing), 'failing');
 });
