@@ -112,3 +112,15 @@ export class CountTimeline {
     return low === 0 ? 0 : this.values[low - 1];
   }
 }
+
+/**
+ * A run's load in a few words for a table: met (with its counts; for a run that failed, met up to
+ * its first failure), saturated (with why), or not counted.
+ */
+export function loadLabel(load: OfferedLoad | undefined, failed: boolean): string {
+  if (!load) return 'not counted';
+  const reasons = saturationReasons(load);
+  if (reasons.length > 0) return `saturated: ${reasons.join('; ')}`;
+  const counts = `${load.nominal} due, ${load.handed ?? load.sent} ${load.handed === null ? 'emitted' : 'handed'}, ${load.serverRead} read`;
+  return failed ? `met until the first failure: ${counts}` : `met: ${counts}`;
+}

@@ -1,7 +1,7 @@
 /** The offered-load rule: a run that did not meet its load is saturated, and says where it fell short. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CountTimeline, isSaturated, saturationReasons, type OfferedLoad } from '../src/offered-load';
+import { CountTimeline, isSaturated, loadLabel, saturationReasons, type OfferedLoad } from '../src/offered-load';
 import { tickFor } from '../src/timing';
 
 /** A run that met its load: 240 frames scheduled, handed, read and acked. */
@@ -94,4 +94,19 @@ test('the tick schedule counts ticks lost to a blocked event loop, and none when
   });
   assert.ok(busy.missed >= 3 && busy.missed <= 4, `missed ${busy.missed}`);
   assert.equal(busy.ran + busy.missed, 10, `ran ${busy.ran} + missed ${busy.missed}: the schedule's 10 ticks`);
+});
+
+test('the load label: met with its counts, saturated with why, or not counted', () => {
+  assert.equal(loadLabel(met(), false), 'met: 240 due, 240 handed, 240 read');
+  assert.equal(loadLabel(met({ handed: null }), false), 'met: 240 due, 240 emitted, 240 read');
+  assert.equal(loadLabel(met({ ticksMissed: 2 }), false), 'saturated: the generator missed 2 ticks');
+  const failed = met({
+    offline: 200,
+    sent: 40,
+    handed: 40,
+    serverRead: 0,
+    atFirstFailure: { handed: 0, serverRead: 0 },
+  });
+  assert.equal(loadLabel(failed, true), 'met until the first failure: 240 due, 40 handed, 0 read');
+  assert.equal(loadLabel(undefined, false), 'not counted');
 });

@@ -6,6 +6,7 @@
 import { showChart, showTable, progress } from '../display';
 import { resolveParams, type Params, type RawParams } from '../params';
 import { failureReasons } from '../failure-rule';
+import { loadLabel } from '../offered-load';
 import { runScenario, type ScenarioRecord } from '../scenario';
 import { formatBytes } from '../units';
 
@@ -50,7 +51,7 @@ export async function runHarness(params: Params): Promise<ScenarioRecord[]> {
   return records;
 }
 
-/** One row per run: what was sent and received, the bytes on the wire, and disconnects by reason. */
+/** One row per run: what was sent and received, the bytes on the wire, disconnects by reason, and whether it met its load. */
 export function harnessRows(records: ScenarioRecord[]) {
   return records.map(({ spec, result }) => ({
     frame: formatBytes(spec.frameSize),
@@ -62,7 +63,10 @@ export function harnessRows(records: ScenarioRecord[]) {
     'disconnects while sending':
       Object.entries(failureReasons(result))
         .map(([reason, n]) => `${reason} ×${n}`)
-        .join(', ') || 'none',
+        .join(', ') ||
+      // A run that did not meet its load proves no zero.
+      (result.saturation?.length ? 'none seen, load not met' : 'none'),
+    load: loadLabel(result.offered, result.failures > 0),
   }));
 }
 
