@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 import { BOUNDS, KiB, MiB } from '../src/params';
 import { DATA_DIR_ENV, PROJECT_ROOT } from '../src/paths';
-import { buildReport, markdownToPlain, planReport, reportOk, type ReportRecord } from '../src/report/build';
+import { buildReport, markdownToPlain, planReport, reportProblems, type ReportRecord } from '../src/report/build';
 import { CHAPTERS, notebookFile, type Chapter } from '../src/report/chapters';
 import { declaredNames, INJECTED_TAG, InjectionError, PARAMETERS_TAG, planInjection } from '../src/report/inject';
 import { externalLoads } from '../src/report/selfContained';
@@ -192,7 +192,10 @@ test('a quick report of fixture chapters: injected cell after parameters, temp d
       ['error', 'error'],
     ],
   );
-  assert.equal(reportOk(record), false, 'a failed chapter fails the report');
+  assert.deepEqual(reportProblems(record), ['chapter 1 error is error'], 'a failed chapter fails the report, named');
+  // Kept from an earlier run under --only, it still fails the report, and says which run it is from.
+  const kept = { ...record, chapters: record.chapters.map((c) => ({ ...c, kept: c.slug === 'error' })) };
+  assert.match(reportProblems(kept)[0], /^chapter 1 error \(kept from the run of .+\) is error$/);
 
   const cells = readCells(path.join(reportDir(), '00-params.ipynb'));
   const at = cells.findIndex((cell) => (cell.metadata.tags ?? []).includes(PARAMETERS_TAG));

@@ -4,7 +4,7 @@
  * 2 bad input (one line, nothing written).
  */
 import path from 'node:path';
-import { buildReport, planReport, reportOk, type ReportEvent } from '../report/build';
+import { buildReport, planReport, reportProblems, type ReportEvent } from '../report/build';
 import { failureHeadline } from '../report/execute';
 import { formatBytes, formatDuration } from '../units';
 import { EXIT_BAD_INPUT, inputErrorLine, parseReportArgs, REPORT_USAGE } from './args';
@@ -65,10 +65,16 @@ async function main(argv: readonly string[]): Promise<number> {
     return EXIT_BAD_INPUT;
   }
   const record = await buildReport(plan, onEvent);
+  for (const entry of record.chapters.filter((c) => c.kept))
+    say(
+      `kept from the run of ${entry.ranAt} (--only named other chapters): chapter ${entry.number} ${entry.slug}, ${entry.status}`,
+    );
   for (const load of record.indexLoads) say(`index.html loads from outside: ${load}`);
   for (const load of record.oneFileLoads) say(`the one-file report loads from outside: ${load}`);
-  for (const problem of record.oneFileProblems) say(problem);
-  return reportOk(record) ? 0 : 1;
+  const problems = reportProblems(record);
+  if (problems.length === 0) return 0;
+  process.stderr.write(`npm run report: exit 1: ${problems.join('; ')}\n`);
+  return 1;
 }
 
 main(process.argv.slice(2)).then(

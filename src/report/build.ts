@@ -343,12 +343,21 @@ export async function buildReport(plan: ReportPlan, onEvent: (event: ReportEvent
   }
 }
 
-/** Whether every chapter ran cleanly and every page is self-contained. */
-export function reportOk(record: ReportRecord): boolean {
-  return (
-    record.indexLoads.length === 0 &&
-    record.oneFileLoads.length === 0 &&
-    record.oneFileProblems.length === 0 &&
-    record.chapters.every((entry) => entry.status === 'ok')
-  );
+/**
+ * Why the report is not clean, a phrase each: a chapter that did not end ok (this run's, or one
+ * kept from an earlier run under --only, said so with that run's time), or a page that loads
+ * something from outside. Empty when every chapter ran cleanly and every page is self-contained.
+ */
+export function reportProblems(record: ReportRecord): string[] {
+  const problems = record.chapters
+    .filter((entry) => entry.status !== 'ok')
+    .map(
+      (entry) =>
+        `chapter ${entry.number} ${entry.slug} ${entry.kept ? `(kept from the run of ${entry.ranAt}) ` : ''}is ${entry.status}`,
+    );
+  if (record.indexLoads.length > 0) problems.push(`index.html loads ${record.indexLoads.length} resources from outside`);
+  if (record.oneFileLoads.length > 0)
+    problems.push(`the one-file report loads ${record.oneFileLoads.length} resources from outside`);
+  problems.push(...record.oneFileProblems);
+  return problems;
 }
