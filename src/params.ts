@@ -56,6 +56,11 @@ export interface Params {
 export type RawParams = { [K in keyof Params]?: string | number | boolean | Array<string | number> };
 
 /** Thrown for a parameter outside its accepted form or bounds. */
+/** A parameter's command-line flag, without its dashes: frameSizes -> frame-sizes. */
+export function flagName(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
 export class ParamError extends Error {
   constructor(
     readonly param: string,

@@ -13,7 +13,14 @@ import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 import { BOUNDS, KiB, MiB } from '../src/params';
 import { DATA_DIR_ENV, PROJECT_ROOT } from '../src/paths';
-import { buildReport, markdownToPlain, planReport, reportProblems, type ReportRecord } from '../src/report/build';
+import {
+  buildReport,
+  markdownToPlain,
+  planReport,
+  reportProblems,
+  reproduceCommand,
+  type ReportRecord,
+} from '../src/report/build';
 import { CHAPTERS, notebookFile, type Chapter } from '../src/report/chapters';
 import { declaredNames, INJECTED_TAG, InjectionError, PARAMETERS_TAG, planInjection } from '../src/report/inject';
 import { externalLoads } from '../src/report/selfContained';
@@ -319,4 +326,19 @@ test('every registered chapter runs in quick mode, twice in one kernel', async (
     assert.ok(entry.run?.rerunMs !== null, `chapter ${entry.slug} ran twice`);
   }
   assert.deepEqual(result.indexLoads, []);
+});
+
+test('the reproduce line: the chapter, the mode and every given value as its flag, at the commit', () => {
+  const line = reproduceCommand(
+    { given: { frameSizes: '3000,200KiB', rate: '8', quick: true }, quick: true, fromData: undefined },
+    4,
+  );
+  assert.match(
+    line,
+    /^npm run report -- --only 4 --quick --frame-sizes 3000,200KiB --rate 8 {2}# at commit [0-9a-f]{10}/,
+  );
+  assert.match(
+    reproduceCommand({ given: {}, quick: false, fromData: '/x/data' }, 5),
+    /^npm run report -- --only 5 --from-data \/x\/data {2}#/,
+  );
 });

@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { KernelMissingError } from '../jupyter/env';
 import { NotebookDirError, PortInUseError } from '../jupyter/server';
-import { ParamError, PARAM_NAMES, resolveParams, type Params, type RawParams } from '../params';
+import { flagName, ParamError, PARAM_NAMES, resolveParams, type Params, type RawParams } from '../params';
 import { DataDirError } from '../records';
 import { NotebookMissingError, ReportDirError, type ReportRequest } from '../report/build';
 import { ChapterSelectError, CHAPTERS, selectChapters } from '../report/chapters';
@@ -23,11 +23,9 @@ export const EXIT_BUSY = 3;
 /** Thrown for a malformed command line (unknown flag, missing value); the message says what to do. */
 export class UsageError extends Error {}
 
-const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-
 // One flag per model parameter, named from the model (frameSizes -> --frame-sizes), so a new
 // parameter gets its flag without a second list to keep in step.
-const PARAM_FLAGS = new Map<string, keyof Params>(PARAM_NAMES.map((name) => [kebab(name), name]));
+const PARAM_FLAGS = new Map<string, keyof Params>(PARAM_NAMES.map((name) => [flagName(name), name]));
 
 const OPTIONS = {
   ...Object.fromEntries(
@@ -122,8 +120,8 @@ export function parseReportArgs(argv: readonly string[]): ReportArgs {
     resolveParams(given);
   } catch (error) {
     // The model names parameters in camelCase; on the command line the user wrote the flag.
-    if (!(error instanceof ParamError) || !PARAM_FLAGS.has(kebab(error.param))) throw error;
-    throw new UsageError(`--${kebab(error.param)}${error.message.slice(error.param.length)}`);
+    if (!(error instanceof ParamError) || !PARAM_FLAGS.has(flagName(error.param))) throw error;
+    throw new UsageError(`--${flagName(error.param)}${error.message.slice(error.param.length)}`);
   }
   const limits: Partial<RunLimits> = {};
   const cell = limitMs('cell-timeout', values['cell-timeout'] as string | undefined);

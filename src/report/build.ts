@@ -9,7 +9,7 @@ import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { assertKernelInstalled } from '../jupyter/env';
 import { runMeta, type RunMeta } from '../meta';
-import { resolveParams, type Params, type RawParams } from '../params';
+import { flagName, resolveParams, type Params, type RawParams } from '../params';
 import { DATA_DIR_ENV, dataDir, REPORT_DIR } from '../paths';
 import { assertWritable, DataDirError } from '../records';
 import { notebookFile, reportBaseName, type Chapter } from './chapters';
@@ -202,6 +202,35 @@ function previousEntries(reportDir: string): ChapterEntry[] {
 // Only files named like a chapter's (`05-sweep.html`), never anything else a user keeps there.
 const CHAPTER_FILE = /^\d{2}-[a-z0-9-]+\.(html|ipynb|findings\.json)$/;
 
+/** The command that makes this chapter's page again: its chapter, mode and given values, at this commit. */
+export function reproduceCommand(plan: Pick<ReportPlan, 'given' | 'quick' | 'fromData'>, chapter: number): string {
+  const flags = [`--only ${chapter}`];
+  if (plan.quick) flags.push('--quick');
+  if (plan.fromData) flags.push(`--from-data ${plan.fromData}`);
+  for (const [name, value] of Object.entries(plan.given)) {
+    if (name === 'quick' || value === undefined) continue;
+    flags.push(`--${flagName(name)} ${String(value)}`);
+  }
+  const meta = runMeta();
+  return `npm run report -- ${flags.join(' ')}  # at commit ${meta.commit.slice(0, 10)}${meta.dirty ? ' (with uncommitted changes)' : ''}`;
+}
+
+const REPRODUCE_TAG = 'reproduce';
+
+// Written into the executed notebook, after its title cell (or first, when it opens with code), so
+// the page, the one-file report and the .ipynb all carry it.
+async function addReproduceLine(ipynb: string, command: string): Promise<void> {
+  const nb = JSON.parse(await fs.promises.readFile(ipynb, 'utf8')) as { cells: Array<Record<string, unknown>> };
+  const cell = {
+    cell_type: 'markdown',
+    id: REPRODUCE_TAG,
+    metadata: { tags: [REPRODUCE_TAG] },
+    source: [`*To make this page again:* \`${command}\``],
+  };
+  nb.cells.splice(nb.cells[0]?.cell_type === 'markdown' ? 1 : 0, 0, cell);
+  await writeFileAtomic(ipynb, `${JSON.stringify(nb, null, 1)}\n`);
+}
+
 async function runChapter(plan: ReportPlan, chapterPlan: ChapterPlan, env: Record<string, string>): Promise<ChapterEntry> {
   const { chapter } = chapterPlan;
   const base = reportBaseName(chapter);
@@ -234,7 +263,10 @@ async function runChapter(plan: ReportPlan, chapterPlan: ChapterPlan, env: Recor
       env: { ...env, [FINDINGS_FILE_ENV]: findingsFile },
     });
     entry.status = entry.run.status;
-    if (entry.run.output !== null) entry.ipynb = `${base}.ipynb`;
+    if (entry.run.output !== null) {
+      entry.ipynb = `${base}.ipynb`;
+      await addReproduceLine(path.join(plan.reportDir, entry.ipynb), reproduceCommand(plan, chapter.number));
+    }
     if (entry.run.shutdown === 'forced') {
       entry.problems.push(`the kernel did not exit within ${plan.limits.shutdownGraceMs / 1000} s of the shutdown request: the notebook left something open (a server, a socket, a timer)`);
       if (entry.status === 'ok') entry.status = 'open-handles';
