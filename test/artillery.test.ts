@@ -101,7 +101,7 @@ async function batteryThenArtillery(label: string): Promise<ArtilleryRun> {
   }
 }
 
-test('Artillery against the 2015 stack: every connection closed with 1007 after compressed fragments, lone messages delivered', async () => {
+test('Artillery against the 2015 stack: 1007 closes after compressed fragments, no burst acknowledged, lone messages delivered', async () => {
   const { counters, serverSaw, imported } = await batteryThenArtillery('2015');
   console.log(`2015: ${JSON.stringify(counters)}`);
   assert.equal(counters['vusers.created'], USERS, 'the phase made its users');
@@ -109,11 +109,18 @@ test('Artillery against the 2015 stack: every connection closed with 1007 after 
   assert.equal(counters['deflate_lab.deflate_negotiated'], USERS, 'deflate negotiated on every connection');
   assert.ok(counters['deflate_lab.rsv1_first_frames'] > 0, 'compressed first frames were written');
   assert.ok(counters['deflate_lab.continuation_frames'] > 0, 'continuation frames were written');
-  assert.equal(counters['deflate_lab.close_1007'], USERS, 'the server closed every connection with 1007');
+  assert.ok(counters['deflate_lab.close_1007'] > 0, 'the server closed connections with 1007');
+  // The lone message gets through; after a burst the server either closes with 1007 or, its inflater
+  // broken, never answers (measured: 5 or 6 of 6 closed, the rest silent until the reply timeout).
+  assert.equal(counters['deflate_lab.acks_missing'], USERS, "no burst's acked message came back on any connection");
   const otherCloses = Object.keys(counters).filter((k) => /^deflate_lab\.close_/.test(k) && !k.endsWith('_1007'));
   assert.deepEqual(otherCloses, [], 'no other close code');
   assert.equal(counters['deflate_lab.disconnect_transport_close'], counters['deflate_lab.close_1007']);
-  assert.ok(counters['deflate_lab.acks_verified'] > 0, 'messages were delivered (acked with a matching SHA-256)');
+  assert.equal(
+    counters['deflate_lab.acks_verified'],
+    USERS,
+    'every lone message delivered (acked with a matching SHA-256)',
+  );
   assert.equal(counters['deflate_lab.acks_wrong'] ?? 0, 0);
   assert.ok(
     serverSaw.some((s) => /invalid compressed data/.test(s)),
@@ -234,6 +241,15 @@ test("a report's counters worded as a row: fail on a server close, pass on intac
   assert.match(
     lost.results[1].finding,
     /^The server stayed connected but not every acked message came back intact: 7 of 8/,
+  );
+  const refused = rowFromArtilleryReport(report({ 'vusers.created': 2, 'deflate_lab.connect_failed': 2 }), 'e');
+  assert.deepEqual(
+    refused.results.map((r) => r.verdict),
+    ['fail', 'fail'],
+  );
+  assert.equal(
+    refused.results[1].finding,
+    'No virtual user joined the namespace (2 of 2 could not connect), so nothing was sent.',
   );
   const plain = rowFromArtilleryReport(report({ ...base, 'deflate_lab.deflate_negotiated': 0 }), 'd');
   assert.equal(plain.results[1].verdict, 'not tested');

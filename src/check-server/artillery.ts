@@ -265,6 +265,7 @@ export function rowFromArtilleryReport(report: ArtilleryReport, label: string): 
       'engine.io protocol': revisions.length > 0 ? revisions.join(', ') : null,
       'permessage-deflate answer': `negotiated on ${negotiated} of ${users}`,
       'namespace joined': `${joined} of ${users}`,
+      'connect failed': c('connect_failed'),
     },
     ms: 0,
   };
@@ -272,7 +273,10 @@ export function rowFromArtilleryReport(report: ArtilleryReport, label: string): 
   const delivery = `${acked.verified} of ${expected} acked messages came back intact (length and SHA-256 match)`;
   let verdict: Verdict;
   let finding: string;
-  if (closes.length > 0) {
+  if (joined === 0) {
+    verdict = 'fail';
+    finding = `No virtual user joined the namespace (${c('connect_failed')} of ${users} could not connect), so nothing was sent.`;
+  } else if (closes.length > 0) {
     verdict = 'fail';
     const inflate = closes.some(
       ({ code }) => readDisconnect({ atMs: 0, code: code, detail: '', by: 'server' }).inflateFailure,
@@ -304,7 +308,11 @@ export function rowFromArtilleryReport(report: ArtilleryReport, label: string): 
       'in-order replies': `${acked.verified + acked.wrong} of ${expected}`,
       'checksums verified': acked.verified,
       'checksums wrong': acked.wrong,
-      disconnect: closeLabels.join('; ') || `none by the server (${c('closed_by_client')} closed by Artillery's users)`,
+      disconnect:
+        closeLabels.join('; ') ||
+        (joined === 0
+          ? `${c('connect_failed')} of ${users} could not connect`
+          : `none by the server (${c('closed_by_client')} closed by Artillery's users)`),
     },
     ms: ms,
   };

@@ -166,7 +166,8 @@ async function main(argv: string[]): Promise<number> {
     if (error instanceof CheckInputError) return fail(error.message);
     throw error;
   }
-  if (exportLoad) return exportArtillery(path.resolve(positionals[0]), options, exportLoad, values.run === true);
+  if (exportLoad)
+    return exportArtillery(path.resolve(positionals[0]), options, exportLoad, values.run === true, values['data-dir']);
   const dir = values['data-dir'] === undefined ? dataDir() : path.resolve(values['data-dir']);
   try {
     assertWritable(dir);
@@ -201,7 +202,13 @@ async function main(argv: string[]): Promise<number> {
 }
 
 // Writes the export (nothing is sent); with --run, runs it with Artillery and shows its report as a row.
-async function exportArtillery(dir: string, options: CheckOptions, load: ExportLoad, run: boolean): Promise<number> {
+async function exportArtillery(
+  dir: string,
+  options: CheckOptions,
+  load: ExportLoad,
+  run: boolean,
+  dataDirFlag: string | undefined,
+): Promise<number> {
   const say = (line: string) => process.stderr.write(`check-server: ${line}\n`);
   say(`target ${options.target.origin}: ${exportBudgetLine(load, options.limits)}`);
   const files = writeArtilleryExport(dir, options, load);
@@ -217,7 +224,7 @@ async function exportArtillery(dir: string, options: CheckOptions, load: ExportL
     say(`artillery exited ${result.status}`);
     return 1;
   }
-  printImport(readArtilleryReport(report), report, []);
+  printImport(readArtilleryReport(report), report, localRows(dataDirFlag));
   return 0;
 }
 

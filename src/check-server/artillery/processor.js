@@ -123,10 +123,11 @@ function dataUrl(size) {
   return (head + body).slice(0, size);
 }
 
-/** The engine.io revision from a polling handshake body (revision 3 frames it as `<length>:0{…}`). */
-function revisionFromBody(body) {
-  if (/^\d+:0\{/.test(body)) return 3;
-  if (body.startsWith('0{')) return 4;
+/** The engine.io revision and session id from a polling handshake body (revision 3 frames it as `<length>:0{…}`). */
+function parseHandshake(body) {
+  const v3 = /^(\d+):0(\{.*)$/s.exec(body);
+  if (v3) return { eio: 3, sid: JSON.parse(v3[2].slice(0, Number(v3[1]) - 1)).sid };
+  if (body.startsWith('0{')) return { eio: 4, sid: JSON.parse(body.slice(1).split('\x1e')[0]).sid };
   return undefined;
 }
 
@@ -136,11 +137,25 @@ function handshakeRevision(origin, enginePath, timeoutMs) {
   const key = `${origin}${enginePath}`;
   if (!revisions.has(key)) {
     const url = `${origin}${enginePath}/?EIO=4&transport=polling&b64=1`;
+    const signal = () => AbortSignal.timeout(timeoutMs);
     revisions.set(
       key,
-      fetch(url, { signal: AbortSignal.timeout(timeoutMs) })
+      fetch(url, { signal: signal() })
         .then((res) => res.text())
-        .then((body) => revisionFromBody(body) || 4)
+        .then(async (body) => {
+          const found = parseHandshake(body);
+          if (!found) return 4;
+          // Close the polling session rather than leave it to time out on the server.
+          await fetch(`${url.replace('EIO=4', `EIO=${found.eio}`)}&sid=${encodeURIComponent(found.sid)}`, {
+            method: 'POST',
+            headers: { 'content-type': 'text/plain;charset=UTF-8' },
+            body: found.eio === 3 ? '1:1' : '1',
+            signal: signal(),
+          })
+            .then((res) => res.arrayBuffer())
+            .catch(() => undefined);
+          return found.eio;
+        })
         .catch(() => 4),
     );
   }
@@ -359,6 +374,16 @@ function replayFragmented(context, events, done) {
       clearInterval(heartbeat);
       if (closedByUs) {
         count('closed_by_client');
+        return;
+      }
+      if (!socket) {
+        // Never connected: refused, unreachable, or the WebSocket handshake failed.
+        finished = true;
+        clearTimeout(userTimer);
+        count('connect_failed');
+        const failure = new Error(`connect failed: ${error || `close ${code}`}`);
+        failure.code = 'deflate_lab connect failed';
+        done(failure);
         return;
       }
       // The server ended it: its close code, and the reason a socket.io client would report.
