@@ -17,7 +17,7 @@ import { CheckInputError, type CheckLimits, type CheckOptions } from './options'
 import type { CheckRow } from './record';
 
 /** Artillery's own install (package.json and lockfile pinning 2.0.34), apart from the project's. */
-export const ARTILLERY_INSTALL = path.join(PROJECT_ROOT, 'test', 'artillery');
+const ARTILLERY_INSTALL = path.join(PROJECT_ROOT, 'test', 'artillery');
 const ARTILLERY_BIN = path.join(ARTILLERY_INSTALL, 'node_modules', '.bin', 'artillery');
 const PROCESSOR_SOURCE = path.join(PROJECT_ROOT, 'src', 'check-server', 'artillery', 'processor.js');
 const WS_SOURCE = path.join(NODE_MODULES, 'ws');
@@ -34,6 +34,7 @@ export interface ExportLoad {
   durationMs: number;
 }
 
+/** One new user per second for 10 s: ten users of at most 13 messages each at the battery's defaults. */
 export const DEFAULT_EXPORT_LOAD: ExportLoad = { arrivalRate: 1, durationMs: 10_000 };
 const LOAD_BOUNDS = { arrivalRate: { min: 1, max: 50 }, durationMs: { min: 1_000, max: 600_000 } } as const;
 
@@ -187,7 +188,8 @@ export function writeArtilleryExport(dir: string, options: CheckOptions, load: E
 
 /** Installs Artillery into test/artillery/ unless that lockfile is already installed (`sh scripts/setup artillery`). */
 export function ensureArtillery(): void {
-  const setup = spawnSync('sh', [path.join(SCRIPTS_DIR, 'setup'), 'artillery'], { stdio: 'inherit' });
+  // npm's progress goes to stderr: stdout may be a test runner's TAP stream.
+  const setup = spawnSync('sh', [path.join(SCRIPTS_DIR, 'setup'), 'artillery'], { stdio: ['ignore', 2, 2] });
   if (setup.status !== 0)
     throw new Error(`installing Artillery failed (sh scripts/setup artillery exited ${setup.status})`);
 }
@@ -232,7 +234,7 @@ export function readArtilleryReport(file: string): ArtilleryReport {
 }
 
 /** The server's close codes in a report's counters (`deflate_lab.close_<code>`), most frequent first. */
-export function serverCloses(counters: Record<string, number>): Array<{ code: number; count: number }> {
+function serverCloses(counters: Record<string, number>): Array<{ code: number; count: number }> {
   return Object.entries(counters)
     .map(([name, count]) => ({ match: /^deflate_lab\.close_(\d+)$/.exec(name), count: count }))
     .filter((e) => e.match !== null && e.count > 0)
