@@ -249,7 +249,7 @@ test("a report's counters worded as a row: fail on a server close, pass on intac
   );
   assert.equal(
     refused.results[1].finding,
-    'No virtual user joined the namespace (2 of 2 could not connect), so nothing was sent.',
+    'No virtual user joined the namespace (2 of 2 could not connect, 0 were refused the namespace), so nothing was sent.',
   );
   const plain = rowFromArtilleryReport(report({ ...base, 'deflate_lab.deflate_negotiated': 0 }), 'd');
   assert.equal(plain.results[1].verdict, 'not tested');

@@ -268,6 +268,7 @@ export function rowFromArtilleryReport(report: ArtilleryReport, label: string): 
       'permessage-deflate answer': `negotiated on ${negotiated} of ${users}`,
       'namespace joined': `${joined} of ${users}`,
       'connect failed': c('connect_failed'),
+      'namespace refused': c('namespace_refused'),
     },
     ms: 0,
   };
@@ -275,9 +276,10 @@ export function rowFromArtilleryReport(report: ArtilleryReport, label: string): 
   const delivery = `${acked.verified} of ${expected} acked messages came back intact (length and SHA-256 match)`;
   let verdict: Verdict;
   let finding: string;
+  const notJoined = `${c('connect_failed')} of ${users} could not connect, ${c('namespace_refused')} were refused the namespace`;
   if (joined === 0) {
     verdict = 'fail';
-    finding = `No virtual user joined the namespace (${c('connect_failed')} of ${users} could not connect), so nothing was sent.`;
+    finding = `No virtual user joined the namespace (${notJoined}), so nothing was sent.`;
   } else if (closes.length > 0) {
     verdict = 'fail';
     const inflate = closes.some(
@@ -312,9 +314,7 @@ export function rowFromArtilleryReport(report: ArtilleryReport, label: string): 
       'checksums wrong': acked.wrong,
       disconnect:
         closeLabels.join('; ') ||
-        (joined === 0
-          ? `${c('connect_failed')} of ${users} could not connect`
-          : `none by the server (${c('closed_by_client')} closed by Artillery's users)`),
+        (joined === 0 ? notJoined : `none by the server (${c('closed_by_client')} closed by Artillery's users)`),
     },
     ms: ms,
   };

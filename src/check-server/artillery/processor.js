@@ -343,8 +343,8 @@ function replayFragmented(context, events, done) {
       else if (text.startsWith('40')) joined();
       else if (text.startsWith('41')) namespaceDisconnect = true;
       else if (text.startsWith('44') && !joinedYet) {
-        error = `namespace refused: ${text.slice(2)}`;
-        finish('namespace refused');
+        count('namespace_refused');
+        finish();
       } else if (text.startsWith('43')) {
         const body = text.slice(2).replace(/^\/[^,]*,/, '');
         const match = /^(\d+)(.*)$/s.exec(body);
