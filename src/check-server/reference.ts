@@ -4,7 +4,7 @@
  * beside rows whose outcome the investigation has explained (2015 fails with 1007; the others
  * pass; today with deflate forced on delivers compressed fragments intact).
  */
-import type { ServerOptions } from '../stacks/types';
+import type { ServerOptions, StackServer } from '../stacks/types';
 import { loadStack } from '../stacks';
 import type { StackName } from '../params';
 import { runBattery, type CaseResult } from './battery';
@@ -31,13 +31,14 @@ export const REFERENCE_SERVERS: readonly ReferenceServer[] = [
 /** Heartbeat settings short enough for the silent client to be dropped within seconds. */
 export const REFERENCE_PING = { pingInterval: 1_000, pingTimeout: 1_000 } as const;
 
-/** Runs the battery (the cases and limits of `options`) against one reference server, then closes it. */
-export async function runReference(
-  server: ReferenceServer,
-  options: Omit<CheckOptions, 'target' | 'allowRemote'>,
-  onCase?: (result: CaseResult) => void,
-): Promise<CheckRow> {
-  const started = Date.now();
+/** A reference server listening on 127.0.0.1, and the reasons its socket.io gave for each disconnect, as they come. */
+export interface RunningReference {
+  running: StackServer;
+  serverSaw: string[];
+}
+
+/** Starts one reference server with short heartbeats, answering the documented ack event. */
+export async function startReference(server: ReferenceServer): Promise<RunningReference> {
   const stack = loadStack(server.stack);
   const running = await stack.createServer({ deflate: server.deflate, ...REFERENCE_PING });
   const serverSaw: string[] = [];
@@ -51,6 +52,17 @@ export async function runReference(
       serverSaw.push(detail ? `${reason} (${detail})` : reason);
     });
   });
+  return { running: running, serverSaw: serverSaw };
+}
+
+/** Runs the battery (the cases and limits of `options`) against one reference server, then closes it. */
+export async function runReference(
+  server: ReferenceServer,
+  options: Omit<CheckOptions, 'target' | 'allowRemote'>,
+  onCase?: (result: CaseResult) => void,
+): Promise<CheckRow> {
+  const started = Date.now();
+  const { running, serverSaw } = await startReference(server);
   const full: CheckOptions = {
     ...options,
     allowRemote: false,

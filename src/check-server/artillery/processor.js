@@ -1,0 +1,414 @@
+/**
+ * deflate-lab's Artillery processor (written next to the test script by
+ * `npm run check-server -- --export artillery DIR`): each virtual user replays the battery's
+ * fragmented case against one socket.io server and reports, as Artillery custom counters, what
+ * Artillery's own socketio engine cannot see: the frames it wrote (an RSV1 first frame and
+ * continuation frames per message, as Chromium sends a large message under permessage-deflate),
+ * the messages the server acknowledged with a matching SHA-256, and how the connection ended
+ * (close code and disconnect reason).
+ *
+ * Plain CommonJS that needs only Node and `ws` 8 (the export writes a package.json pinning it),
+ * so it runs unchanged on Artillery's distributed workers. It speaks engine.io 3 or 4 (as the
+ * polling handshake says) and socket.io itself: ws does the WebSocket handshake and reads the
+ * server's frames, and the processor writes its own outgoing frames, because ws compresses each
+ * piece it is given on its own and cannot split one compressed message into fragments. The same
+ * wire format as deflate-lab's src/clients/ (frames.ts, deflate-sender.ts, sio-protocol.ts); a
+ * test there keeps the frames identical.
+ *
+ * Every virtual user is bounded: `bursts` bursts of `burst` messages per size plus one acked
+ * message per burst, each answer awaited at most `replyTimeoutMs`, the whole user at most
+ * `userMaxMs`; then it closes its connection.
+ */
+'use strict';
+const crypto = require('node:crypto');
+const zlib = require('node:zlib');
+const WebSocket = require('ws');
+
+/** The event the server acknowledges with the message's length and SHA-256 (the README's server lines). */
+const DIGEST_EVENT = 'deflate-lab:digest';
+/** An event no server handles: the bursts go there, so the application does no work. */
+const UNHANDLED_EVENT = 'deflate-lab:unhandled';
+/** The prefix of every custom counter. */
+const PREFIX = 'deflate_lab.';
+
+const OPCODE_CONTINUATION = 0x0;
+const OPCODE_TEXT = 0x1;
+const SYNC_FLUSH_TAIL = 0x0000ffff;
+
+// RFC 6455 7.4.1, and ws's 1006 for a connection that ended without a close frame.
+const CLOSE_REASONS = {
+  1000: 'normal closure',
+  1001: 'going away',
+  1002: 'protocol error',
+  1003: 'unsupported data',
+  1005: 'no status code',
+  1006: 'cut without a close frame',
+  1007: 'invalid frame payload data',
+  1008: 'policy violation',
+  1009: 'message too big',
+  1011: 'server error',
+};
+
+/** One masked client frame (RFC 6455 5.2) as [header, payload]. */
+function encodeFrame(opcode, payload, fin, rsv1) {
+  const length = payload.length;
+  const extended = length < 126 ? 0 : length < 65536 ? 2 : 8;
+  const header = Buffer.allocUnsafe(2 + extended + 4);
+  header[0] = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode;
+  if (extended === 0) header[1] = 0x80 | length;
+  else if (extended === 2) {
+    header[1] = 0x80 | 126;
+    header.writeUInt16BE(length, 2);
+  } else {
+    header[1] = 0x80 | 127;
+    header.writeBigUInt64BE(BigInt(length), 2);
+  }
+  const mask = crypto.randomBytes(4);
+  mask.copy(header, 2 + extended);
+  const masked = Buffer.allocUnsafe(length);
+  for (let i = 0; i < length; i++) masked[i] = payload[i] ^ mask[i & 3];
+  return [header, masked];
+}
+
+/** A message split into frames of at most `fragmentSize` bytes: RSV1 on the first when compressed, continuation frames after it. */
+function fragmentMessage(opcode, body, fragmentSize, compressed) {
+  const buffers = [];
+  let offset = 0;
+  do {
+    const end = Math.min(body.length, offset + fragmentSize);
+    const first = offset === 0;
+    buffers.push(
+      ...encodeFrame(
+        first ? opcode : OPCODE_CONTINUATION,
+        body.subarray(offset, end),
+        end === body.length,
+        first && compressed,
+      ),
+    );
+    offset = end;
+  } while (offset < body.length);
+  return buffers;
+}
+
+/** The client window the server's `Sec-WebSocket-Extensions` answer allows; undefined when deflate was not accepted. */
+function deflateWindowBits(answer) {
+  const ext = (answer || '')
+    .split(',')
+    .map((e) => e.split(';').map((p) => p.trim()))
+    .find((p) => p[0] === 'permessage-deflate');
+  if (!ext) return undefined;
+  const bits = ext
+    .slice(1)
+    .map((p) => p.split('=').map((s) => s.trim().replace(/^"|"$/g, '')))
+    .find(([key]) => key === 'client_max_window_bits');
+  return Math.max(9, Number(bits && bits[1]) || 15);
+}
+
+/** One message compressed alone, as permessage-deflate sends it: a sync flush without its 00 00 ff ff tail. */
+function compressAlone(body, windowBits) {
+  const out = zlib.deflateRawSync(body, {
+    windowBits: windowBits,
+    memLevel: 8,
+    finishFlush: zlib.constants.Z_SYNC_FLUSH,
+  });
+  return out.length >= 4 && out.readUInt32BE(out.length - 4) === SYNC_FLUSH_TAIL
+    ? out.subarray(0, out.length - 4)
+    : out;
+}
+
+/** A PNG data URL of `size` characters whose picture is noise (it compresses as a real photo does, about 1.33 to 1). */
+function dataUrl(size) {
+  const head = 'data:image/png;base64,';
+  const body = crypto.randomBytes(Math.ceil((Math.max(0, size - head.length) * 3) / 4)).toString('base64');
+  return (head + body).slice(0, size);
+}
+
+/** The engine.io revision and session id from a polling handshake body (revision 3 frames it as `<length>:0{…}`). */
+function parseHandshake(body) {
+  const v3 = /^(\d+):0(\{.*)$/s.exec(body);
+  if (v3) return { eio: 3, sid: JSON.parse(v3[2].slice(0, Number(v3[1]) - 1)).sid };
+  if (body.startsWith('0{')) return { eio: 4, sid: JSON.parse(body.slice(1).split('\x1e')[0]).sid };
+  return undefined;
+}
+
+const revisions = new Map();
+/** Asks the server once per worker which engine.io revision it speaks (4 when polling is refused: a websocket-only server). */
+function handshakeRevision(origin, enginePath, timeoutMs) {
+  const key = `${origin}${enginePath}`;
+  if (!revisions.has(key)) {
+    const url = `${origin}${enginePath}/?EIO=4&transport=polling&b64=1`;
+    const signal = () => AbortSignal.timeout(timeoutMs);
+    revisions.set(
+      key,
+      fetch(url, { signal: signal() })
+        .then((res) => res.text())
+        .then(async (body) => {
+          const found = parseHandshake(body);
+          if (!found) return 4;
+          // Close the polling session rather than leave it to time out on the server.
+          await fetch(`${url.replace('EIO=4', `EIO=${found.eio}`)}&sid=${encodeURIComponent(found.sid)}`, {
+            method: 'POST',
+            headers: { 'content-type': 'text/plain;charset=UTF-8' },
+            body: found.eio === 3 ? '1:1' : '1',
+            signal: signal(),
+          })
+            .then((res) => res.arrayBuffer())
+            .catch(() => undefined);
+          return found.eio;
+        })
+        .catch(() => 4),
+    );
+  }
+  return revisions.get(key);
+}
+
+/** The settings of a run, from the script's `config.variables.deflateLab`, with the target from `config.target`. */
+function settingsOf(vars) {
+  const s = vars.deflateLab || {};
+  return {
+    origin: String(vars.target).replace(/\/+$/, ''),
+    path: s.path || '/socket.io',
+    namespace: s.namespace || '/',
+    authKeys: s.authKeys || [],
+    frameSizes: s.frameSizes || [262144],
+    fragmentSize: s.fragmentSize || 16384,
+    burst: s.burst || 3,
+    bursts: s.bursts || 3,
+    replyTimeoutMs: s.replyTimeoutMs || 5000,
+    userMaxMs: s.userMaxMs || 60000,
+  };
+}
+
+/** The WebSocket URL; auth values come from `DEFLATE_LAB_AUTH_<key>` environment variables, never from the script. */
+function socketUrl(settings, eio) {
+  const url = new URL(`${settings.path}/`, settings.origin);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  url.searchParams.set('EIO', String(eio));
+  url.searchParams.set('transport', 'websocket');
+  if (eio === 3)
+    for (const key of settings.authKeys) url.searchParams.set(key, process.env[`DEFLATE_LAB_AUTH_${key}`] || '');
+  return url.toString();
+}
+
+function authJson(settings) {
+  const auth = {};
+  for (const key of settings.authKeys) auth[key] = process.env[`DEFLATE_LAB_AUTH_${key}`] || '';
+  return settings.authKeys.length > 0 ? JSON.stringify(auth) : '';
+}
+
+/** A counter name from free text: lower case, words joined by `_`. */
+function counterName(text) {
+  return (
+    PREFIX +
+    String(text)
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '_')
+      .replace(/^_|_$/g, '')
+  );
+}
+
+/**
+ * One virtual user: connect, join the namespace, send one acked message alone, then per size
+ * `bursts` bursts of `burst` messages written back to back, each burst followed by an acked
+ * message; close. Counters go to Artillery through `events.emit('counter', …)`.
+ */
+function replayFragmented(context, events, done) {
+  const settings = settingsOf(context.vars);
+  const count = (name, n = 1) => events.emit('counter', PREFIX + name, n);
+  let finished = false;
+  let joinedYet = false;
+  handshakeRevision(settings.origin, settings.path, settings.replyTimeoutMs).then((eio) => {
+    count(`engine_io_${eio}`);
+    const ws = new WebSocket(socketUrl(settings, eio), {
+      perMessageDeflate: true,
+      handshakeTimeout: settings.replyTimeoutMs,
+    });
+    let windowBits;
+    let socket;
+    let heartbeat;
+    let closedByUs = false;
+    let namespaceDisconnect = false;
+    let error = '';
+    let nextAck = 0;
+    const acks = new Map();
+    const userTimer = setTimeout(() => finish('user time limit'), settings.userMaxMs);
+
+    // Every message is compressed when deflate was negotiated (as Chromium does); only the load's frames are counted.
+    const write = (text, load = true) => {
+      if (!socket || socket.destroyed) return false;
+      const body = Buffer.from(text);
+      const compressed = windowBits !== undefined;
+      const payload = compressed ? compressAlone(body, windowBits) : body;
+      const buffers = fragmentMessage(OPCODE_TEXT, payload, settings.fragmentSize, compressed);
+      for (let i = 0; load && i < buffers.length; i += 2) {
+        if ((buffers[i][0] & 0x0f) === OPCODE_CONTINUATION) count('continuation_frames');
+        else if (buffers[i][0] & 0x40) count('rsv1_first_frames');
+      }
+      socket.cork();
+      for (const buffer of buffers) socket.write(buffer);
+      socket.uncork();
+      return true;
+    };
+    const protocol = (text) => write(text, false);
+    const nsp = settings.namespace === '/' ? '' : `${settings.namespace},`;
+
+    const ack = (data) =>
+      new Promise((resolve) => {
+        const id = nextAck++;
+        const timer = setTimeout(() => {
+          acks.delete(id);
+          resolve('missing');
+        }, settings.replyTimeoutMs);
+        // `null`: the connection ended first.
+        acks.set(id, (args) => {
+          clearTimeout(timer);
+          if (args === null) return resolve('missing');
+          const answer = args && args[0];
+          const expected = crypto.createHash('sha256').update(data).digest('hex');
+          resolve(
+            answer && answer.sha256 === expected && answer.bytes === Buffer.byteLength(data) ? 'verified' : 'wrong',
+          );
+        });
+        count('messages_sent');
+        write(`42${nsp}${id}${JSON.stringify([DIGEST_EVENT, data])}`);
+      });
+    const closed = () => ws.readyState !== WebSocket.OPEN;
+
+    const send = async () => {
+      const once = async (size) => {
+        const outcome = await ack(dataUrl(size));
+        count(`acks_${outcome}`);
+        return outcome === 'verified';
+      };
+      // A lone message first: delivery before any burst, on every server.
+      if (!(await once(settings.frameSizes[0])) || closed()) return;
+      for (const size of settings.frameSizes) {
+        for (let b = 0; b < settings.bursts; b++) {
+          const bodies = Array.from(
+            { length: settings.burst },
+            (_, seq) => `42${nsp}${JSON.stringify([UNHANDLED_EVENT, { seq: seq }, dataUrl(size)])}`,
+          );
+          // The burst goes out in one write, back to back, as a browser's send backlog does.
+          socket.cork();
+          for (const body of bodies) {
+            write(body);
+            count('messages_sent');
+          }
+          socket.uncork();
+          if (!(await once(size)) || closed()) return;
+        }
+      }
+    };
+
+    const finish = (why) => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(userTimer);
+      clearInterval(heartbeat);
+      for (const resolve of acks.values()) resolve(null);
+      acks.clear();
+      if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) {
+        if (why) count(counterName(`ended_by_${why}`).slice(PREFIX.length));
+        closedByUs = true;
+        const cut = setTimeout(() => ws.terminate(), 2000);
+        ws.once('close', () => {
+          clearTimeout(cut);
+          done();
+        });
+        if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+        else ws.close(1000);
+      } else done(why ? new Error(`deflate-lab ${why}`) : undefined);
+    };
+
+    ws.on('upgrade', (res) => {
+      windowBits = deflateWindowBits(res.headers['sec-websocket-extensions']);
+      count(windowBits === undefined ? 'deflate_not_negotiated' : 'deflate_negotiated');
+    });
+    ws.on('open', () => {
+      socket = ws._socket;
+    });
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) return;
+      const text = data.toString();
+      if (text[0] === '0') {
+        const open = JSON.parse(text.slice(1));
+        if (eio === 4)
+          protocol(
+            `40${settings.namespace === '/' ? '' : authJson(settings) ? nsp : settings.namespace}${authJson(settings)}`,
+          );
+        else if (settings.namespace !== '/') protocol(`40${settings.namespace}`);
+        else joined();
+        if (eio === 3) heartbeat = setInterval(() => protocol('2'), open.pingInterval);
+      } else if (text[0] === '2') protocol('3');
+      else if (text.startsWith('40')) joined();
+      else if (text.startsWith('41')) namespaceDisconnect = true;
+      else if (text.startsWith('44') && !joinedYet) {
+        count('namespace_refused');
+        finish();
+      } else if (text.startsWith('43')) {
+        const body = text.slice(2).replace(/^\/[^,]*,/, '');
+        const match = /^(\d+)(.*)$/s.exec(body);
+        const resolve = match && acks.get(Number(match[1]));
+        if (resolve) {
+          acks.delete(Number(match[1]));
+          resolve(JSON.parse(match[2]));
+        }
+      }
+    });
+    const joined = () => {
+      if (joinedYet) return;
+      joinedYet = true;
+      count('namespace_joined');
+      send().then(
+        () => finish(),
+        (e) => {
+          error = e.message;
+          finish('send error');
+        },
+      );
+    };
+    ws.on('error', (e) => {
+      error = e.message;
+    });
+    ws.on('close', (code, reason) => {
+      clearInterval(heartbeat);
+      if (closedByUs) {
+        count('closed_by_client');
+        return;
+      }
+      if (!socket) {
+        // Never connected: refused, unreachable, or the WebSocket handshake failed.
+        finished = true;
+        clearTimeout(userTimer);
+        count('connect_failed');
+        const failure = new Error(`connect failed: ${error || `close ${code}`}`);
+        failure.code = 'deflate_lab connect failed';
+        done(failure);
+        return;
+      }
+      // The server ended it: its close code, and the reason a socket.io client would report.
+      count(`close_${code}`);
+      const why = namespaceDisconnect ? 'io server disconnect' : 'transport close';
+      count(counterName(`disconnect ${why}`).slice(PREFIX.length));
+      const detail = reason.toString() || error;
+      finished = true;
+      clearTimeout(userTimer);
+      for (const resolve of acks.values()) resolve(null);
+      acks.clear();
+      // Artillery counts a failed user under errors.<code>: the close code, whatever the reason text.
+      const failure = new Error(
+        `close ${code} (${CLOSE_REASONS[code] || 'unknown code'})${detail ? `: ${detail}` : ''}`,
+      );
+      failure.code = `deflate_lab close ${code}`;
+      done(failure);
+    });
+  });
+}
+
+module.exports = {
+  replayFragmented: replayFragmented,
+  // For deflate-lab's own test, which keeps these frames identical to src/clients/frames.ts.
+  fragmentMessage: fragmentMessage,
+  compressAlone: compressAlone,
+  deflateWindowBits: deflateWindowBits,
+};
