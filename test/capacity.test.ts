@@ -1,5 +1,7 @@
 /** Capacity measured apart: the knee search on made-up servers, the wording, the CLI's input checks, and short real runs. */
 import assert from 'node:assert/strict';
+import { execFileSync, fork } from 'node:child_process';
+import path from 'node:path';
 import { test } from 'node:test';
 import { measureGeneratorCapacity } from '../src/capacity/generator';
 import {
@@ -13,6 +15,7 @@ import {
   type KneeStep,
 } from '../src/capacity/knee';
 import type { KneeResult } from '../src/capacity/run';
+import { cannotPin, LOADGEN_CPU_ENV, pinSelf } from '../src/capacity/pinning';
 import { handshakeAnswer } from '../src/capacity/sink';
 import { generatorHeadroom, offOverOn, ratioCell } from '../src/capacity/summary';
 import { parseCapacityArgs } from '../src/cli/capacity';
@@ -239,3 +242,38 @@ test('real: one knee step against today over loopback, at a load it meets', asyn
   assert.equal(step.met, true, step.reasons.join('; '));
   assert.ok(step.deliveredMiBps > 1.5 && step.deliveredMiBps <= 2.1, String(step.deliveredMiBps));
 });
+
+function affinity(pid: number): string {
+  return (
+    execFileSync('taskset', ['-c', '-p', String(pid)], { encoding: 'utf8' })
+      .split(':')
+      .pop()
+      ?.trim() ?? ''
+  );
+}
+
+test(
+  'pinning: this process pins to one core and gets its cores back; the forked load generator re-pins itself',
+  {
+    skip: cannotPin(),
+  },
+  async () => {
+    const before = affinity(process.pid);
+    const unpin = pinSelf(1);
+    assert.equal(affinity(process.pid), '1');
+    unpin();
+    assert.equal(affinity(process.pid), before);
+    const child = fork(path.join(__dirname, '..', 'src', 'loadgen.js'), [], {
+      env: { ...process.env, [LOADGEN_CPU_ENV]: '0' },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    try {
+      // The child pins itself once its modules are loaded: a moment, longer on a busy machine.
+      const until = Date.now() + 10_000;
+      while (affinity(child.pid as number) !== '0' && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(affinity(child.pid as number), '0');
+    } finally {
+      child.disconnect();
+    }
+  },
+);

@@ -15,7 +15,7 @@ import { LOOPBACK } from '../net';
 import { MiB, type PayloadKind } from '../params';
 import { payload, variantCount } from '../payloads';
 import { CONNECT_DEADLINE_MS, sleep } from '../timing';
-import { cannotPin, CORES, pinProcess, unpinProcess, type Pinning } from './pinning';
+import { cannotPin, CORES, pinProcess, pinSelf, type Pinning } from './pinning';
 import type { SinkReply, SinkRequest } from './sink';
 
 const SINK = path.join(__dirname, 'sink.js');
@@ -143,10 +143,11 @@ export async function measureGeneratorCapacity(
   });
   const { child, port } = await startSink();
   let connections: Array<{ ws: WebSocket; sender: DeflateSender }> = [];
+  let unpin = () => undefined as void;
   try {
     if (pinning.pinned) {
       pinProcess(child.pid as number, CORES.server);
-      pinProcess(process.pid, CORES.generator);
+      unpin = pinSelf(CORES.generator);
     }
     connections = await openConnections(`ws://${LOOPBACK}:${port}/`, spec);
     for (const { sender } of connections) sender.prepare(variants.map((v) => v.part));
@@ -203,6 +204,6 @@ export async function measureGeneratorCapacity(
       ws.terminate();
     }
     if (child.exitCode === null) child.kill();
-    if (pinning.pinned) unpinProcess(process.pid);
+    unpin();
   }
 }

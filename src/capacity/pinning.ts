@@ -43,12 +43,22 @@ export function cannotPin(): string | undefined {
 
 /** Pins process `pid` and all its threads to one core. */
 export function pinProcess(pid: number, core: number): void {
-  execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
+  setAffinity(pid, String(core));
 }
 
-/** Releases process `pid` and its threads to every core again. */
-export function unpinProcess(pid: number): void {
-  execFileSync('taskset', ['-a', '-p', '-c', `0-${os.cpus().length - 1}`, String(pid)], { stdio: 'ignore' });
+function setAffinity(pid: number, cpuList: string): void {
+  execFileSync('taskset', ['-a', '-p', '-c', cpuList, String(pid)], { stdio: 'ignore' });
+}
+
+/** Pins this process (all its threads) to `core`; returns the function that restores the cores it had. */
+export function pinSelf(core: number): () => void {
+  // `taskset -c -p PID` answers "pid N's current affinity list: 0,1".
+  const before = execFileSync('taskset', ['-c', '-p', String(process.pid)], { encoding: 'utf8' })
+    .split(':')
+    .pop();
+  const cpuList = before?.trim() || `0-${os.cpus().length - 1}`;
+  setAffinity(process.pid, String(core));
+  return () => setAffinity(process.pid, cpuList);
 }
 
 /** In a forked load generator: pins this process to the core its parent named in LOADGEN_CPU_ENV, if any. */

@@ -22,7 +22,7 @@ import {
   type KneeStep,
   type KneeTarget,
 } from './knee';
-import { cannotPin, CORES, LOADGEN_CPU_ENV, pinProcess, unpinProcess, type Pinning } from './pinning';
+import { cannotPin, CORES, LOADGEN_CPU_ENV, pinSelf, type Pinning } from './pinning';
 
 /** What to measure. */
 export interface CapacityPlan {
@@ -78,8 +78,9 @@ function pinningFor(plan: CapacityPlan): Pinning {
 async function measureKnees(plan: CapacityPlan, progress: CapacityProgress): Promise<KneeResult[]> {
   const pinning = pinningFor(plan);
   const knees: KneeResult[] = [];
+  let unpin = () => undefined as void;
   if (pinning.pinned) {
-    pinProcess(process.pid, CORES.server);
+    unpin = pinSelf(CORES.server);
     process.env[LOADGEN_CPU_ENV] = String(CORES.generator);
   }
   try {
@@ -104,10 +105,8 @@ async function measureKnees(plan: CapacityPlan, progress: CapacityProgress): Pro
       }
     }
   } finally {
-    if (pinning.pinned) {
-      delete process.env[LOADGEN_CPU_ENV];
-      unpinProcess(process.pid);
-    }
+    delete process.env[LOADGEN_CPU_ENV];
+    unpin();
   }
   return knees;
 }
