@@ -67,11 +67,19 @@ test('a stack that fails at the floor has no knee: it fails first, and says so',
   );
 });
 
-test('a failing step is never met: failures above a rate bound the knee below it', async () => {
+test('a failing step is never met: a stack that fails above a rate, before its capacity, fails first', async () => {
   const { measure } = server(1000, { failsAbove: 50 });
   const { outcome } = await findKnee(measure);
-  assert.equal(outcome.kind, 'knee');
-  if (outcome.kind === 'knee') assert.ok(outcome.metMiBps <= 50 && outcome.unmetMiBps > 50);
+  assert.equal(outcome.kind, 'fails-first');
+  if (outcome.kind !== 'fails-first') return;
+  assert.ok(outcome.metMiBps !== null && outcome.metMiBps <= 50 && outcome.failedAtMiBps > 50, JSON.stringify(outcome));
+  assert.match(
+    describeKnee(outcome),
+    /^no knee: fails first \(met up to \d+\.\d MiB\/s offered, failed at \d+\.\d: 3 failures\)$/,
+  );
+  // Saturated below the rate where it would fail: a knee, bounded by the saturation.
+  const saturating = await findKnee(server(30, { failsAbove: 50 }).measure);
+  assert.equal(saturating.outcome.kind, 'knee');
 });
 
 test('a server faster than the ceiling, one slower than the floor, and a generator that falls short are named as such', async () => {
@@ -185,7 +193,10 @@ test('ratios are worded from the outcomes: no ratio where a knee is only a bound
     typeof generatorHeadroom
   >[0];
   assert.equal(generatorHeadroom(generator, knees)[0].ratio, 2.5);
-  const failing = [knee('on', { kind: 'fails-first', floorMiBps: 8, reasons: ['1 failures'] }), knees[1]];
+  const failing = [
+    knee('on', { kind: 'fails-first', failedAtMiBps: 8, metMiBps: null, reasons: ['1 failures'] }),
+    knees[1],
+  ];
   assert.match(ratioCell(offOverOn(failing, 'today')[0]), /^n\/a \(on: no knee: fails first/);
   assert.match(ratioCell(generatorHeadroom(generator, [])[0]), /^n\/a \(no knee of today with deflate on/);
 });

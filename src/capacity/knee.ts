@@ -5,7 +5,8 @@
  * step is a short scenario (src/scenario.ts) with the load generator forked, its load counted by
  * the offered-load rule (src/offered-load.ts); a step is *met* when that rule finds no shortfall,
  * nothing failed, and delivery (read and acked) kept pace with the offer. A failing step is never
- * met; a stack that fails at the floor has no knee (it fails first, as 2015 with deflate on does),
+ * met; a stack that fails before delivery falls short of any rate has no knee (it fails first, as
+ * 2015 with deflate on does once its messages overlap), whether at the floor or above it,
  * and a step the generator itself fell short on twice ends the search (the knee is beyond what it can show).
  */
 import { MET_FRACTION, saturationReasons, type OfferedLoad } from '../offered-load';
@@ -32,8 +33,11 @@ export interface KneeStep {
 export type KneeOutcome =
   /** Met at `metMiBps` offered, not at `unmetMiBps`: the knee is the delivered rate at the last met step. */
   | { kind: 'knee'; kneeMiBps: number; metMiBps: number; unmetMiBps: number }
-  /** Failed at the floor: no load is met, so there is no knee. */
-  | { kind: 'fails-first'; floorMiBps: number; reasons: string[] }
+  /**
+   * The stack failed before delivery fell short of any rate: there is no knee. `failedAtMiBps` is
+   * the lowest rate that failed; `metMiBps` the highest met below it (null when it failed at the floor).
+   */
+  | { kind: 'fails-first'; failedAtMiBps: number; metMiBps: number | null; reasons: string[] }
   /** Unmet at the floor without failing: the knee is below it. */
   | { kind: 'below-floor'; floorMiBps: number; reasons: string[] }
   /** Met up to the ceiling of the search: the knee is above it. */
@@ -62,6 +66,8 @@ export async function findKnee(
   const steps: KneeStep[] = [];
   let met: KneeStep | undefined;
   let unmetMiBps: number | undefined;
+  // The lowest unmet step: a failure there means the stack fails before its capacity is reached.
+  let unmetStep: KneeStep | undefined;
   let offered = search.floorMiBps;
   for (;;) {
     let step = await measure(offered);
@@ -85,11 +91,16 @@ export async function findKnee(
       };
     }
     if (!met && !step.met) {
-      const kind = step.failed ? 'fails-first' : 'below-floor';
-      return { outcome: { kind: kind, floorMiBps: offered, reasons: step.reasons }, steps: steps };
+      const outcome: KneeOutcome = step.failed
+        ? { kind: 'fails-first', failedAtMiBps: offered, metMiBps: null, reasons: step.reasons }
+        : { kind: 'below-floor', floorMiBps: offered, reasons: step.reasons };
+      return { outcome: outcome, steps: steps };
     }
     if (step.met) met = step;
-    else unmetMiBps = offered;
+    else {
+      unmetMiBps = offered;
+      unmetStep = step;
+    }
     const last = met as KneeStep;
     if (unmetMiBps === undefined) {
       if (offered >= search.ceilingMiBps || steps.length >= search.maxSteps) {
@@ -102,6 +113,17 @@ export async function findKnee(
       continue;
     }
     if (unmetMiBps <= last.offeredMiBps * (1 + search.tolerance) || steps.length >= search.maxSteps) {
+      if (unmetStep?.failed) {
+        return {
+          outcome: {
+            kind: 'fails-first',
+            failedAtMiBps: unmetMiBps,
+            metMiBps: last.offeredMiBps,
+            reasons: unmetStep.reasons,
+          },
+          steps: steps,
+        };
+      }
       return {
         outcome: {
           kind: 'knee',
@@ -123,7 +145,9 @@ export function describeKnee(outcome: KneeOutcome): string {
     case 'knee':
       return `knee ${f(outcome.kneeMiBps)} MiB/s delivered (met at ${f(outcome.metMiBps)} MiB/s offered, not at ${f(outcome.unmetMiBps)})`;
     case 'fails-first':
-      return `no knee: fails first (failed at ${f(outcome.floorMiBps)} MiB/s offered, the lowest tried: ${outcome.reasons.join('; ')})`;
+      return outcome.metMiBps === null
+        ? `no knee: fails first (failed at ${f(outcome.failedAtMiBps)} MiB/s offered, the lowest tried: ${outcome.reasons.join('; ')})`
+        : `no knee: fails first (met up to ${f(outcome.metMiBps)} MiB/s offered, failed at ${f(outcome.failedAtMiBps)}: ${outcome.reasons.join('; ')})`;
     case 'below-floor':
       return `knee below ${f(outcome.floorMiBps)} MiB/s (unmet at the lowest rate tried: ${outcome.reasons.join('; ')})`;
     case 'above-ceiling':

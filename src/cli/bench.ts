@@ -25,7 +25,7 @@ const SEARCH_REGEX = 'invalid (compressed data|distance code)';
 const USAGE = `usage: npm run bench -- [--skip-report] [--quick-report-only] [--skip-capacity] [${ALLOW_BUSY_FLAG}]
   --skip-report        leave out the report timings (they run the whole report, quick and full)
   --quick-report-only  time the quick report but not the full one
-  --skip-capacity      leave out the generator capacity and today's knees (about 10 min)
+  --skip-capacity      leave out the generator capacity and today's knees (about 5 min)
   ${ALLOW_BUSY_FLAG}         record even when the 1-min load average is above half the cores
 Records go to <data dir>/bench/. Into data/ it refuses to start on a busy machine (exit ${EXIT_BUSY}).`;
 
