@@ -1,6 +1,8 @@
 /** Capacity measured apart: the knee search on made-up servers, the wording, the CLI's input checks, and short real runs. */
 import assert from 'node:assert/strict';
-import { execFileSync, fork } from 'node:child_process';
+import { execFileSync, fork, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { measureGeneratorCapacity } from '../src/capacity/generator';
@@ -230,6 +232,29 @@ test('npm run capacity: bad input is one line naming the flag and the accepted f
   assert.deepEqual(args.plan.frameSizes, [64 * 1024, 4 * 1024 * 1024]);
   assert.deepEqual(args.plan.stacks, ['today']);
   assert.equal(args.plan.pin, false);
+});
+
+test('npm run capacity with bad input exits 2 with one line on stderr, before anything starts, writing nothing', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capacity-cli-'));
+  try {
+    const run = spawnSync(
+      process.execPath,
+      [path.join(__dirname, '..', 'src', 'cli', 'capacity.js'), '--deflate', 'maybe'],
+      {
+        env: { ...process.env, DEFLATE_LAB_DATA_DIR: dir },
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(run.status, 2);
+    assert.equal(run.stdout, '');
+    assert.match(
+      run.stderr,
+      /^npm run capacity: --deflate: unknown 'maybe': use one or more of on, off \(comma-separated\)\n$/,
+    );
+    assert.deepEqual(fs.readdirSync(dir), []);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('real: the generator hands compressed, fragmented messages to the discarding sink, and says how fast', async () => {
