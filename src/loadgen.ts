@@ -2,6 +2,7 @@
  * The forked load generator: runs a scenario's clients in their own process, so that the kernel's
  * process.cpuUsage() and RSS are the server's alone. Driven over the IPC channel by scenario.ts.
  */
+import { pinLoadGeneratorFromEnv } from './capacity/pinning';
 import { runLoad, type LoadSpec } from './load';
 import type { LoadResult } from './load-result';
 
@@ -17,6 +18,8 @@ export type LoadReply =
 const TICK_EVERY_MS = 250;
 
 if (require.main === module) {
+  // A capacity measurement pins the server's process to one core and this one to another.
+  pinLoadGeneratorFromEnv();
   const send = (reply: LoadReply) => process.send?.(reply);
   const stop = new AbortController();
   // The channel closes when the parent is gone (killed, say) or when this process has reported:

@@ -4,25 +4,28 @@
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { benchCapacity } from '../bench/capacity-bench';
 import { benchFirstFailure } from '../bench/first-failure';
 import { benchHarnessOverhead } from '../bench/harness-overhead';
 import { benchReport, type ReportTiming } from '../bench/report-timing';
 import { benchSearch } from '../bench/search-bench';
+import { GENERATOR_HEADROOM_GOAL, ratioCell } from '../capacity/summary';
 import { textTable } from '../display';
 import { runMeta } from '../meta';
 import { ALLOW_BUSY_FLAG, assertQuietMachine, BusyMachineError, watchMachineLoad } from '../machine-load';
 import { dataDir, NODE_MODULES } from '../paths';
 import { EXIT_BAD_INPUT, EXIT_BUSY } from './args';
 import { newRecordId, writeRecord, type RecordBase } from '../records';
-import { formatDuration } from '../units';
+import { formatBytes, formatDuration } from '../units';
 
 /** What the search is timed on: the post's literal and a regex over both of its error strings. */
 const SEARCH_LITERAL = 'transport error';
 const SEARCH_REGEX = 'invalid (compressed data|distance code)';
 
-const USAGE = `usage: npm run bench -- [--skip-report] [--quick-report-only] [${ALLOW_BUSY_FLAG}]
+const USAGE = `usage: npm run bench -- [--skip-report] [--quick-report-only] [--skip-capacity] [${ALLOW_BUSY_FLAG}]
   --skip-report        leave out the report timings (they run the whole report, quick and full)
   --quick-report-only  time the quick report but not the full one
+  --skip-capacity      leave out the generator capacity and today's knees (about 5 min)
   ${ALLOW_BUSY_FLAG}         record even when the 1-min load average is above half the cores
 Records go to <data dir>/bench/. Into data/ it refuses to start on a busy machine (exit ${EXIT_BUSY}).`;
 
@@ -57,6 +60,7 @@ async function main(): Promise<void> {
       options: {
         'skip-report': { type: 'boolean' },
         'quick-report-only': { type: 'boolean' },
+        'skip-capacity': { type: 'boolean' },
         'allow-busy': { type: 'boolean' },
         help: { type: 'boolean' },
       },
@@ -119,6 +123,27 @@ async function main(): Promise<void> {
         : ''),
     goal: 'seconds',
   });
+
+  if (!values['skip-capacity']) {
+    step("generator capacity and today's knees, deflate on and off, at 64 KiB, 1 MiB and 4 MiB");
+    const capacity = await benchCapacity((line) => process.stderr.write(`bench:   ${line}\n`));
+    results.capacity = capacity;
+    const pinned = capacity.knees.every((k) => k.pinning.pinned) ? 'pinned' : 'unpinned';
+    for (const r of capacity.headroom) {
+      summary.push({
+        figure: `generator capacity ÷ today's knee, deflate on, ${formatBytes(r.frameSize)} (${pinned})`,
+        value: ratioCell(r),
+        goal: `≥ ${GENERATOR_HEADROOM_GOAL}`,
+      });
+    }
+    for (const r of capacity.offOverOn) {
+      summary.push({
+        figure: `today's knee, deflate off ÷ on, ${formatBytes(r.frameSize)} (${pinned})`,
+        value: ratioCell(r),
+        goal: 'finding',
+      });
+    }
+  }
 
   const timings: ReportTiming[] = [];
   if (!values['skip-report']) {

@@ -1,0 +1,285 @@
+/**
+ * A server's capacity (its knee): the delivered MiB/s beyond which it no longer delivers what it is
+ * offered. Found by a bounded search over the offered rate, doubling from a floor until a step
+ * falls short, then bisecting (geometrically) between the last met and the first unmet rate. Each
+ * step is a short scenario (src/scenario.ts) with the load generator forked, its load counted by
+ * the offered-load rule (src/offered-load.ts); a step is *met* when that rule finds no shortfall,
+ * nothing failed, and delivery (read and acked) kept pace with the offer. A failing step is never
+ * met; a stack that fails before delivery falls short of any rate has no knee (it fails first, as
+ * 2015 with deflate on does once its messages overlap), whether at the floor or above it,
+ * and a step the generator itself fell short on twice ends the search (the knee is beyond what it can show).
+ */
+import { MET_FRACTION, saturationReasons, type OfferedLoad } from '../offered-load';
+import { MiB, type DeflateMode, type PayloadKind, type StackName } from '../params';
+import { hardLimitMs, runScenario, type ScenarioRecord } from '../scenario';
+
+/** What one search step found at one offered rate. */
+export interface KneeStep {
+  offeredMiBps: number;
+  /** Read and acked payload per second, from the start of sending to the last ack less one median round trip. */
+  deliveredMiBps: number;
+  met: boolean;
+  /** The stack failed (a disconnect or a corrupted frame): never a met load. */
+  failed: boolean;
+  /** The generator fell short of the schedule (missed ticks, or handed under 95% of what the socket took): the step says nothing about the server. */
+  generatorShort: boolean;
+  /** Ticks the generator missed (allowed up to 5% of the frames: see judgeStep). */
+  ticksMissed: number;
+  /** Why the step was not met; empty when it was. */
+  reasons: string[];
+}
+
+/** Where a search ended. */
+export type KneeOutcome =
+  /** Met at `metMiBps` offered, not at `unmetMiBps`: the knee is the delivered rate at the last met step. */
+  | { kind: 'knee'; kneeMiBps: number; metMiBps: number; unmetMiBps: number }
+  /**
+   * The stack failed before delivery fell short of any rate: there is no knee. `failedAtMiBps` is
+   * the lowest rate that failed; `metMiBps` the highest met below it (null when it failed at the floor).
+   */
+  | { kind: 'fails-first'; failedAtMiBps: number; metMiBps: number | null; reasons: string[] }
+  /** Unmet at the floor without failing: the knee is below it. */
+  | { kind: 'below-floor'; floorMiBps: number; reasons: string[] }
+  /** Met up to the ceiling of the search: the knee is above it. */
+  | { kind: 'above-ceiling'; ceilingMiBps: number; deliveredMiBps: number }
+  /** The generator fell short before the server did: the knee is above the last met step, if any. */
+  | { kind: 'generator-bound'; metMiBps: number | null; deliveredMiBps: number | null; shortAtMiBps: number };
+
+/** A search's bounds: offered MiB/s from `floorMiBps` doubling to `ceilingMiBps`, bisected to `tolerance`, at most `maxSteps` steps. */
+export interface KneeSearch {
+  floorMiBps: number;
+  ceilingMiBps: number;
+  /** Bisection stops when the unmet rate is within this fraction above the met one. */
+  tolerance: number;
+  maxSteps: number;
+}
+
+/** Defaults: 8 MiB/s to 1 GiB/s (seven doublings), bisected to 15%, at most 12 steps (a retry counts). */
+export const KNEE_SEARCH: KneeSearch = { floorMiBps: 8, ceilingMiBps: 1024, tolerance: 0.15, maxSteps: 12 };
+
+/** Runs the bounded search with `measure` (one step at an offered MiB/s); returns the outcome and every step. */
+export async function findKnee(
+  measure: (offeredMiBps: number) => Promise<KneeStep>,
+  search: KneeSearch = KNEE_SEARCH,
+  onStep?: (step: KneeStep, index: number) => void,
+): Promise<{ outcome: KneeOutcome; steps: KneeStep[] }> {
+  const steps: KneeStep[] = [];
+  let met: KneeStep | undefined;
+  let unmetMiBps: number | undefined;
+  // The lowest unmet step: a failure there means the stack fails before its capacity is reached.
+  let unmetStep: KneeStep | undefined;
+  let offered = search.floorMiBps;
+  for (;;) {
+    let step = await measure(offered);
+    steps.push(step);
+    onStep?.(step, steps.length - 1);
+    // A generator that fell short once may have lost a tick to a busy moment: it gets one more try.
+    if (step.generatorShort && !step.failed && !step.met) {
+      step = await measure(offered);
+      steps.push(step);
+      onStep?.(step, steps.length - 1);
+    }
+    if (step.generatorShort && !step.failed && !step.met) {
+      return {
+        outcome: {
+          kind: 'generator-bound',
+          metMiBps: met?.offeredMiBps ?? null,
+          deliveredMiBps: met?.deliveredMiBps ?? null,
+          shortAtMiBps: offered,
+        },
+        steps: steps,
+      };
+    }
+    if (!met && !step.met) {
+      const outcome: KneeOutcome = step.failed
+        ? { kind: 'fails-first', failedAtMiBps: offered, metMiBps: null, reasons: step.reasons }
+        : { kind: 'below-floor', floorMiBps: offered, reasons: step.reasons };
+      return { outcome: outcome, steps: steps };
+    }
+    if (step.met) met = step;
+    else {
+      unmetMiBps = offered;
+      unmetStep = step;
+    }
+    const last = met as KneeStep;
+    if (unmetMiBps === undefined) {
+      if (offered >= search.ceilingMiBps || steps.length >= search.maxSteps) {
+        return {
+          outcome: { kind: 'above-ceiling', ceilingMiBps: offered, deliveredMiBps: last.deliveredMiBps },
+          steps: steps,
+        };
+      }
+      offered = Math.min(2 * offered, search.ceilingMiBps);
+      continue;
+    }
+    if (unmetMiBps <= last.offeredMiBps * (1 + search.tolerance) || steps.length >= search.maxSteps) {
+      if (unmetStep?.failed) {
+        return {
+          outcome: {
+            kind: 'fails-first',
+            failedAtMiBps: unmetMiBps,
+            metMiBps: last.offeredMiBps,
+            reasons: unmetStep.reasons,
+          },
+          steps: steps,
+        };
+      }
+      return {
+        outcome: {
+          kind: 'knee',
+          kneeMiBps: last.deliveredMiBps,
+          metMiBps: last.offeredMiBps,
+          unmetMiBps: unmetMiBps,
+        },
+        steps: steps,
+      };
+    }
+    offered = Math.sqrt(last.offeredMiBps * unmetMiBps);
+  }
+}
+
+/** One line saying where a search ended, worded from its outcome. */
+export function describeKnee(outcome: KneeOutcome): string {
+  const f = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
+  switch (outcome.kind) {
+    case 'knee':
+      return `knee ${f(outcome.kneeMiBps)} MiB/s delivered (met at ${f(outcome.metMiBps)} MiB/s offered, not at ${f(outcome.unmetMiBps)})`;
+    case 'fails-first':
+      return outcome.metMiBps === null
+        ? `no knee: fails first (failed at ${f(outcome.failedAtMiBps)} MiB/s offered, the lowest tried: ${outcome.reasons.join('; ')})`
+        : `no knee: fails first (met up to ${f(outcome.metMiBps)} MiB/s offered, failed at ${f(outcome.failedAtMiBps)}: ${outcome.reasons.join('; ')})`;
+    case 'below-floor':
+      return `knee below ${f(outcome.floorMiBps)} MiB/s (unmet at the lowest rate tried: ${outcome.reasons.join('; ')})`;
+    case 'above-ceiling':
+      return `knee above ${f(outcome.ceilingMiBps)} MiB/s (met at the highest rate tried, ${f(outcome.deliveredMiBps)} MiB/s delivered)`;
+    case 'generator-bound':
+      return outcome.metMiBps === null
+        ? `not measured: the generator fell short at ${f(outcome.shortAtMiBps)} MiB/s, the lowest rate tried`
+        : `knee above ${f(outcome.deliveredMiBps as number)} MiB/s: the generator fell short at ${f(outcome.shortAtMiBps)} MiB/s before the server did`;
+  }
+}
+
+/** The knee as a number for a ratio: the measured knee, or null when the search found only a bound or none. */
+export function kneeValue(outcome: KneeOutcome): number | null {
+  return outcome.kind === 'knee' ? outcome.kneeMiBps : null;
+}
+
+/** Where a knee is measured: a stack, deflate forced on or off, a frame size. */
+export interface KneeTarget {
+  stack: StackName;
+  deflate: DeflateMode;
+  frameSize: number;
+}
+
+/** How each step's scenario is run. */
+export interface KneeStepOptions {
+  payload: PayloadKind;
+  fragmentSize: number;
+  clients: number;
+  durationMs: number;
+  seed: number;
+}
+
+/** Defaults: data-url pictures in the sweep's 100 KiB fragments, 2 clients, 4 s per step. */
+export const KNEE_STEP_DEFAULTS: KneeStepOptions = {
+  payload: 'data-url',
+  fragmentSize: 100 * 1024,
+  clients: 2,
+  durationMs: 4000,
+  seed: 1,
+};
+
+/** Highest tick rate per client before a step sends bursts instead: a busy loop misses short periods first. */
+const MAX_TICKS_PER_SECOND = 20;
+/** The server accepts any message of the sizes measured (engine.io 1.5's default is 100 MB, today's 1 MB). */
+const MAX_HTTP_BUFFER = 256 * MiB;
+
+/** Per-client rate and burst that offer `messagesPerSecond` over `clients`, ticks no faster than 20/s. */
+export function schedule(messagesPerSecond: number, clients: number): { rate: number; burst: number } {
+  const perClient = messagesPerSecond / clients;
+  const burst = Math.max(1, Math.ceil(perClient / MAX_TICKS_PER_SECOND));
+  return { rate: perClient / burst, burst: burst };
+}
+
+/**
+ * Judges one scenario as a search step: met, failed, or short, and where. The offered-load rule
+ * decides, with one allowance: ticks the generator missed count against a step only when their
+ * frames exceed the 5% the rule allows any other shortfall (a tick lost to a busy moment on a
+ * shared machine is not a generator at its limit; a step that loses more is, and is retried once).
+ */
+export function judgeStep(record: ScenarioRecord, offeredMiBps: number): KneeStep {
+  const { result, spec } = record;
+  const offered = result.offered as OfferedLoad;
+  const lostToTicks = offered.ticksMissed * spec.burst;
+  const ticksShort = lostToTicks > (1 - MET_FRACTION) * offered.nominal;
+  // Frames of missed ticks are judged by the allowance alone, not again as frames not handed.
+  const reasons = saturationReasons({ ...offered, ticksMissed: 0, nominal: offered.nominal - lostToTicks });
+  if (ticksShort)
+    reasons.unshift(`the generator missed ${offered.ticksMissed} ticks (${lostToTicks} of ${offered.nominal} frames)`);
+  const failed = result.failures > 0;
+  if (failed)
+    reasons.unshift(
+      `${result.failures} failures (${Object.keys(result.underlyingErrors).join(', ') || 'disconnects'})`,
+    );
+  if (result.status === 'failed') reasons.unshift(`the run did not complete: ${result.runError}`);
+  const window = result.sendWindow;
+  const deliveredMessages = Math.min(offered.serverRead, offered.acked);
+  // A server that keeps pace acks the last frame one usual round trip after it was sent; one
+  // behind its load acks it later and later. So the span is the window to the last ack, less the
+  // median round trip, and never shorter than the send window.
+  const spanMs = (window.drainEnd ?? window.end) - window.start - (result.ackRttMs.p50 ?? 0);
+  const seconds = Math.max(spec.duration, spanMs) / 1000;
+  const deliveredMiBps = (deliveredMessages * spec.frameSize) / MiB / seconds;
+  const nominalMiBps = (offered.nominal * spec.frameSize) / MiB / (spec.duration / 1000);
+  if (!failed && deliveredMiBps < MET_FRACTION * nominalMiBps) {
+    reasons.push(
+      `delivered ${deliveredMiBps.toFixed(1)} MiB/s of ${nominalMiBps.toFixed(1)} offered (under ${MET_FRACTION * 100}%, the drain included)`,
+    );
+  }
+  // Frames refused because the socket's backlog was full wait on the server, not the generator.
+  const owed = offered.nominal - lostToTicks - offered.offline - offered.backlogFull;
+  const handed = offered.handed ?? offered.sent;
+  return {
+    offeredMiBps: offeredMiBps,
+    deliveredMiBps: deliveredMiBps,
+    met: reasons.length === 0,
+    failed: failed,
+    generatorShort: ticksShort || (owed > 0 && handed < MET_FRACTION * owed),
+    ticksMissed: offered.ticksMissed,
+    reasons: reasons,
+  };
+}
+
+/** Runs one knee step: a short forked scenario offering `offeredMiBps`, judged by judgeStep. */
+export async function measureKneeStep(
+  target: KneeTarget,
+  offeredMiBps: number,
+  options: KneeStepOptions = KNEE_STEP_DEFAULTS,
+): Promise<KneeStep> {
+  const { rate, burst } = schedule((offeredMiBps * MiB) / target.frameSize, options.clients);
+  const record = await runScenario(
+    {
+      stack: target.stack,
+      client: 'fragmenting',
+      payload: options.payload,
+      frameSize: target.frameSize,
+      fragmentSize: options.fragmentSize,
+      rate: rate,
+      clients: options.clients,
+      burst: burst,
+      duration: options.durationMs,
+      seed: options.seed,
+      deflate: target.deflate,
+      placement: 'forked',
+      maxHttpBufferSize: MAX_HTTP_BUFFER,
+    },
+    { record: false },
+  );
+  return judgeStep(record, offeredMiBps);
+}
+
+/** The most a knee search can take: every step at its scenario's hard limit. */
+export function kneeBoundMs(search: KneeSearch = KNEE_SEARCH, options: KneeStepOptions = KNEE_STEP_DEFAULTS): number {
+  // A retry may take the last step one past maxSteps.
+  return (search.maxSteps + 1) * hardLimitMs(options.durationMs);
+}
