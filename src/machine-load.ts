@@ -125,12 +125,6 @@ function ownTreeTicks(): number {
   return total;
 }
 
-/** CPU ms used so far by this process, its live descendants and the children it has reaped; null off Linux. */
-export function processTreeCpuMs(): number | null {
-  if (process.platform !== 'linux') return null;
-  return (ownTreeTicks() * 1000) / ticksPerSecond();
-}
-
 interface Snapshot {
   machine: number;
   own: number;

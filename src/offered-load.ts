@@ -80,11 +80,6 @@ export function saturationReasons(load: OfferedLoad): string[] {
   return reasons;
 }
 
-/** Whether a run fell short of its load anywhere (see saturationReasons). */
-export function isSaturated(load: OfferedLoad): boolean {
-  return saturationReasons(load).length > 0;
-}
-
 /**
  * A running count sampled over time (frames handed, frames read), to read off its value at the
  * moment of the first failure, which is only known once the run is over.

@@ -40,7 +40,7 @@ export interface FragmentingOptions {
 }
 
 /** How the fragmenting client compresses unless told otherwise: see DeflateContext. */
-export const DEFAULT_DEFLATE_CONTEXT: DeflateContext = 'per-message';
+const DEFAULT_DEFLATE_CONTEXT: DeflateContext = 'per-message';
 // Payload parts kept per client (the JSON text of a picture is as large as the picture): enough
 // for every variant a load cycles through at the smallest sizes.
 const PAYLOAD_PART_CACHE = 64;
