@@ -13,25 +13,7 @@ import { PROJECT_ROOT } from '../src/paths';
 import type { LongRunRecord } from '../src/long-run';
 import type { SweepRecord } from '../src/sweep/run';
 import type { ScenarioRecord } from '../src/scenario';
-import type { OfferedLoad } from '../src/offered-load';
-import { failingRun, invalidData, scenario } from './support/made-up';
-
-/** The counted load of a made-up run that met it, with `overrides`. */
-function offeredFor(run: ScenarioRecord, overrides: Partial<OfferedLoad>): OfferedLoad {
-  const { sent, delivered, acked } = run.result;
-  return {
-    nominal: sent,
-    ticksMissed: 0,
-    sent: sent,
-    offline: 0,
-    backlogFull: 0,
-    handed: sent,
-    serverRead: delivered,
-    acked: acked,
-    atFirstFailure: null,
-    ...overrides,
-  };
-}
+import { failingRun, invalidData, offeredFor, scenario } from './support/made-up';
 
 const CLI = path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'check-data.js');
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-check-data-'));

@@ -35,6 +35,7 @@ import {
   clientClosed1007,
   failingRun,
   invalidData,
+  offeredFor,
   reproRun,
   scenario,
   T0,
@@ -242,21 +243,10 @@ test('every counter counts the same failures as the rule: the committed sweep an
 
 test('a run that did not meet its load is saturated: never a zero, never a side of an on/off comparison', () => {
   const met = scenario();
-  const { sent, delivered, acked } = met.result;
-  met.result.offered = {
-    nominal: sent,
-    ticksMissed: 0,
-    sent: sent,
-    offline: 0,
-    backlogFull: 0,
-    handed: sent,
-    serverRead: delivered,
-    acked: acked,
-    atFirstFailure: null,
-  };
+  met.result.offered = offeredFor(met, {});
   assert.equal(runStanding(met), 'proven zero');
   const short = structuredClone(met);
-  short.result.offered = { ...met.result.offered, nominal: 2 * sent };
+  short.result.offered = offeredFor(met, { nominal: 2 * met.result.sent });
   assert.equal(runStanding(short), 'saturated');
   assert.match(zeroFailureBlockers(short).join('; '), /^saturated: the generator handed \d+ of \d+ frames/);
   const off = structuredClone(met);
@@ -265,6 +255,6 @@ test('a run that did not meet its load is saturated: never a zero, never a side 
   assert.deepEqual(onOffBlockers(short, off), ['the deflate-on run did not meet its load']);
   // A failing run stays failing whatever its load.
   const failing = failingRun();
-  failing.result.offered = { ...met.result.offered, ticksMissed: 5 };
+  failing.result.offered = offeredFor(failing, { ticksMissed: 5 });
   assert.equal(runStanding(failing), 'failing');
 });

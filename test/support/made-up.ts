@@ -4,6 +4,7 @@
  * full record of its kind, changed by the caller where a test needs it.
  */
 import { judgeScenario } from '../../src/failure-rule';
+import type { OfferedLoad } from '../../src/offered-load';
 import type { ReproRecord } from '../../src/repro/run';
 import type { RunMeta } from '../../src/meta';
 import type { ScenarioRecord, ServerDisconnect } from '../../src/scenario';
@@ -267,5 +268,22 @@ export function reproRun(
       fix: { applied: false },
       cpu: { userMs: 100, systemMs: 10 },
     },
+  };
+}
+
+/** The counted load of a made-up run that met it (every frame it sent handed, read and acked), with `overrides`. */
+export function offeredFor(run: ScenarioRecord, overrides: Partial<OfferedLoad>): OfferedLoad {
+  const { sent, delivered, acked } = run.result;
+  return {
+    nominal: sent,
+    ticksMissed: 0,
+    sent: sent,
+    offline: 0,
+    backlogFull: 0,
+    handed: sent,
+    serverRead: delivered,
+    acked: acked,
+    atFirstFailure: null,
+    ...overrides,
   };
 }
