@@ -126,7 +126,8 @@ class FrameCounter {
   }
 }
 
-function emptyCounts(): WireCounts {
+/** Counts with nothing seen yet (also a run that never watched the wire). */
+export function emptyWireCounts(): WireCounts {
   return {
     handshakes: 0,
     deflateHandshakes: 0,
@@ -144,7 +145,7 @@ function emptyCounts(): WireCounts {
 
 /** Watches every WebSocket upgrade on an HTTP server until detach(). */
 export class WireObserver {
-  private readonly counts = emptyCounts();
+  private readonly counts = emptyWireCounts();
   private readonly seen: Handshake[] = [];
   private readonly live = new Set<net.Socket>();
   private readonly onUpgrade = (req: http.IncomingMessage, socket: net.Socket, head: Buffer) =>

@@ -6,7 +6,14 @@
  */
 import { judgeRepro, type ReproJudgement } from '../failure-rule';
 import { runMeta } from '../meta';
-import { positiveControls, WireObserver, type Controls, type Handshake, type WireCounts } from '../observe/wire';
+import {
+  emptyWireCounts,
+  positiveControls,
+  WireObserver,
+  type Controls,
+  type Handshake,
+  type WireCounts,
+} from '../observe/wire';
 import { payload, variantCount } from '../payloads';
 import { newRecordId, writeRecord, type RecordBase } from '../records';
 import { occupyEventLoop, type BusyReport } from './busy';
@@ -233,7 +240,7 @@ export async function runRepro(spec: ReproSpec, options: ReproOptions = {}): Pro
     corrupted: counts.corrupted,
     firstCorruptAt: counts.firstCorruptAt,
   });
-  const wireTotals = wire?.totals() ?? emptyWire();
+  const wireTotals = wire?.totals() ?? emptyWireCounts();
   const handshakes = wire?.handshakes() ?? [];
   const result: ReproResult = {
     status: runError ? 'failed' : 'completed',
@@ -280,22 +287,6 @@ export async function runRepro(spec: ReproSpec, options: ReproOptions = {}): Pro
 function fixLine(fix: RuntimeFix): string {
   const after = fix.after.split('\n');
   return (after.find((line, i) => line !== fix.before.split('\n')[i]) ?? '').trim();
-}
-
-function emptyWire(): WireCounts {
-  return {
-    handshakes: 0,
-    deflateHandshakes: 0,
-    frames: 0,
-    messages: 0,
-    compressedMessages: 0,
-    fragmentedMessages: 0,
-    continuationFrames: 0,
-    controlFrames: 0,
-    payloadBytes: 0,
-    bytesIn: 0,
-    bytesOut: 0,
-  };
 }
 
 // The probe could not be attached (the run error says why): nothing was counted.
