@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { judgeRepro, judgeScenario, runStanding, saturationOf, zeroFailureBlockers } from './failure-rule';
+import { othersCores } from './machine-load';
 import { readRecords, type RecordBase } from './records';
 import { reproZeroBlockers } from './repro/verdict';
 import type { ReproRecord } from './repro/run';
@@ -31,6 +32,8 @@ export interface KindCounts {
   saturated: number | null;
   /** 1-minute load average when the records were made: lowest and highest. */
   loadAverage: { min: number; max: number } | null;
+  /** The most CPU, in cores, that other processes used while a record's run ran (src/machine-load.ts); null when none recorded it. */
+  othersCores: number | null;
 }
 
 /** Something a record says that the rule or its controls do not back. */
@@ -119,6 +122,7 @@ export function checkData(dir: string): DataCheck {
       errored: 0,
       saturated: null,
       loadAverage: null,
+      othersCores: null,
     };
     for (const record of read.records) {
       const file = path.join(kind, `${record.id}.json`);
@@ -128,6 +132,8 @@ export function checkData(dir: string): DataCheck {
           min: Math.min(load, counts.loadAverage?.min ?? load),
           max: Math.max(load, counts.loadAverage?.max ?? load),
         };
+      const others = record.machineLoad ? othersCores(record.machineLoad) : null;
+      if (others !== null) counts.othersCores = Math.max(others, counts.othersCores ?? 0);
       const runs = runsIn(record);
       if (runs.length === 0 && record.status === 'failed') counts.errored++;
       for (const { where, run } of runs) {
@@ -183,6 +189,7 @@ export function checkDataReport(check: DataCheck): string {
     'errored',
     'saturated',
     'load average',
+    "others' CPU",
   ];
   const rows = check.kinds.map((k) => [
     k.kind,
@@ -198,10 +205,14 @@ export function checkDataReport(check: DataCheck): string {
       : k.loadAverage.min === k.loadAverage.max
         ? String(k.loadAverage.min)
         : `${k.loadAverage.min}–${k.loadAverage.max}`,
+    k.othersCores === null ? '' : `≤ ${k.othersCores.toFixed(2)} cores`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
   const lines = [
     `check-data ${check.dir}`,
     line(header),

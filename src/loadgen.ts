@@ -21,6 +21,12 @@ if (require.main === module) {
   // A capacity measurement pins the server's process to one core and this one to another.
   pinLoadGeneratorFromEnv();
   const send = (reply: LoadReply) => process.send?.(reply);
+  // The last reply, then leave. Disconnecting right after send() drops a reply still being written
+  // (an hour's result holds a round trip per message: megabytes), so leave once it is written.
+  const reportAndLeave = (reply: LoadReply) =>
+    new Promise<void>((resolve) =>
+      process.send ? process.send(reply, undefined, undefined, () => resolve()) : resolve(),
+    );
   const stop = new AbortController();
   // The channel closes when the parent is gone (killed, say) or when this process has reported:
   // either way nothing is left to do, and reconnecting clients must not keep an orphan alive.
@@ -40,8 +46,8 @@ if (require.main === module) {
       },
       stop.signal,
     )
-      .then((result) => send({ type: 'done', result }))
-      .catch((error: Error) => send({ type: 'failed', error: error.message }))
+      .then((result) => reportAndLeave({ type: 'done', result }))
+      .catch((error: Error) => reportAndLeave({ type: 'failed', error: error.message }))
       .finally(() => process.disconnect?.());
   });
 }

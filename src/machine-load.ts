@@ -38,6 +38,15 @@ export function busyThreshold(cores: number): number {
   return cores / 2;
 }
 
+/**
+ * Cores' worth of CPU that processes outside the run used during it, on average: the run's own
+ * measure of a busy machine. (In a sweep, the 1-min load average before a run also counts the
+ * sweep's previous runs; this does not.) Null when not measured.
+ */
+export function othersCores(load: MachineLoad): number | null {
+  return load.otherCpuMs === null || load.wallMs <= 0 ? null : load.otherCpuMs / load.wallMs;
+}
+
 /** Why the machine is too busy to record on (a one-line reason), or undefined when it is quiet enough. */
 export function busyReason(loadAverage: number, cores: number): string | undefined {
   const limit = busyThreshold(cores);

@@ -10,8 +10,11 @@ import { test } from 'node:test';
 import {
   bytesChange,
   bytesVerdict,
-  cpuVerdict,
+  deflateCostVerdict,
   disconnectVerdict,
+  equalWorkCounts,
+  failureCost,
+  failureCostVerdict,
   runFailures,
   NOTICEABLE_BYTES,
   type LoadPair,
@@ -20,7 +23,9 @@ import {
 import { probeHandshakes } from '../src/chapters/deflate-off/handshakes';
 import { recordedLongRuns } from '../src/chapters/deflate-off';
 import { DATA_DIR_ENV } from '../src/paths';
+import { formatDuration } from '../src/units';
 import type { ScenarioRecord } from '../src/scenario';
+import { offeredFor } from './support/made-up';
 
 process.env[DATA_DIR_ENV] = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-deflate-off-'));
 
@@ -60,7 +65,10 @@ test('disconnect verdict: holds on the recorded runs, fails when an off run fail
   const held = disconnectVerdict([], [long]);
   assert.equal(held.verdict, 'holds', held.sentences.join(' '));
   assert.equal(held.longestOffMs, long.run.result.loadMs);
-  assert.match(held.sentences.join(' '), /longest deflate-off run tested sent for 16 min/);
+  assert.match(
+    held.sentences.join(' '),
+    new RegExp(`longest deflate-off run tested sent for ${formatDuration(long.run.result.loadMs)}`),
+  );
 
   const failingOff = structuredClone(long.control);
   failingOff.spec.deflate = 'off';
@@ -71,30 +79,64 @@ test('disconnect verdict: holds on the recorded runs, fails when an off run fail
   assert.equal(disconnectVerdict([{ repeat: 1, on: quietOn, off: long.run }], []).verdict, 'not tested');
 });
 
-test('cpu verdict: the ratio against one half, per repeat', () => {
+test('cpu (b), the failure on 2015: server CPU off ÷ on against one half, beside what the failures cost', () => {
   const pair = (on: number, off: number): LoadPair => ({
     repeat: 1,
     on: withCpu(long.control, on),
     off: withCpu(long.run, off),
   });
-  assert.equal(cpuVerdict([pair(1000, 400)]).verdict, 'holds');
-  assert.equal(cpuVerdict([pair(1000, 500)]).verdict, 'does not hold', 'exactly half is not less than half');
-  assert.equal(cpuVerdict([pair(1000, 400), pair(1000, 900)]).verdict, 'mixed across repeats');
-  assert.deepEqual(cpuVerdict([pair(1000, 400)]).ratios, [0.4]);
+  assert.equal(failureCostVerdict([pair(1000, 400)]).verdict, 'holds');
+  assert.equal(failureCostVerdict([pair(1000, 500)]).verdict, 'does not hold', 'exactly half is not less than half');
+  assert.equal(failureCostVerdict([pair(1000, 400), pair(1000, 900)]).verdict, 'mixed across repeats');
+  assert.deepEqual(failureCostVerdict([pair(1000, 400)]).ratios, [0.4]);
+  const cost = failureCost(long.control);
+  assert.ok(cost.failures > 0, 'the control failed');
+  assert.match(
+    failureCostVerdict([pair(1000, 400)]).sentences[1],
+    new RegExp(
+      `^The deflate-on runs paid for their failures: ${cost.failures} failures?, ${cost.rejectedInflates} inflates? zlib rejected`,
+    ),
+  );
   const inProcess = pair(1000, 400);
   inProcess.on.result.cpu.includesClients = true;
-  assert.equal(cpuVerdict([inProcess]).verdict, 'not tested');
+  assert.equal(failureCostVerdict([inProcess]).verdict, 'not tested');
   // The "on" side must have negotiated deflate; an errored or empty side compares nothing.
   const plainOn = pair(1000, 400);
   plainOn.on.result.controls.deflateNegotiated = false;
-  assert.equal(cpuVerdict([plainOn]).verdict, 'not tested');
-  assert.match(cpuVerdict([plainOn]).sentences[0], /deflate was not negotiated on the "on" run/);
+  assert.equal(failureCostVerdict([plainOn]).verdict, 'not tested');
+  assert.match(failureCostVerdict([plainOn]).sentences[0], /deflate was not negotiated on the "on" run/);
   const emptyOff = pair(1000, 400);
   emptyOff.off.result.sent = 0;
-  assert.match(cpuVerdict([emptyOff]).sentences[0], /the deflate-off run sent nothing/);
+  assert.match(failureCostVerdict([emptyOff]).sentences[0], /the deflate-off run sent nothing/);
   const erroredOn = pair(1000, 400);
   erroredOn.on.result.status = 'failed';
-  assert.equal(cpuVerdict([erroredOn, pair(1000, 400)]).ratios.length, 1, 'the errored pair is left out');
+  assert.equal(failureCostVerdict([erroredOn, pair(1000, 400)]).ratios.length, 1, 'the errored pair is left out');
+});
+
+test("cpu (a), deflate's own cost: per MiB at equal work, and only from pairs where neither side failed", () => {
+  // Both sides from the deflate-off run (no failure, load met); the "on" copy shows deflate negotiated.
+  const equalOn = (cpu: number): ScenarioRecord => {
+    const copy = withCpu(long.run, cpu);
+    copy.spec.deflate = 'on';
+    copy.result.controls.deflateNegotiated = true;
+    return copy;
+  };
+  const pair = (on: number, off: number): LoadPair => ({ repeat: 1, on: equalOn(on), off: withCpu(long.run, off) });
+  assert.equal(equalWorkCounts(pair(1000, 400)), true);
+  assert.equal(deflateCostVerdict([pair(1000, 400)]).verdict, 'holds');
+  assert.deepEqual(deflateCostVerdict([pair(1000, 400)]).ratios, [0.4]);
+  assert.equal(deflateCostVerdict([pair(1000, 700)]).verdict, 'does not hold');
+  // A failing side is not equal work: alone it leaves the claim untested, beside a good pair it is left out.
+  const failing: LoadPair = { repeat: 2, on: withCpu(long.control, 1000), off: withCpu(long.run, 400) };
+  assert.equal(equalWorkCounts(failing), false);
+  assert.equal(deflateCostVerdict([failing]).verdict, 'not tested');
+  const mixed = deflateCostVerdict([pair(1000, 400), failing]);
+  assert.deepEqual(mixed.ratios, [0.4]);
+  assert.match(mixed.sentences.join(' '), /1 pair had a failure and is left out/);
+  // A side that did not meet its load compares nothing.
+  const short = pair(1000, 400);
+  short.off.result.offered = offeredFor(short.off, { ticksMissed: 3 });
+  assert.equal(deflateCostVerdict([short]).verdict, 'not tested');
 });
 
 test('bytes verdict: more, about the same, or fewer, per payload kind', () => {

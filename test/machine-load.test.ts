@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'node:test';
-import { busyReason, isCommittedDataDir, watchMachineLoad } from '../src/machine-load';
+import { busyReason, isCommittedDataDir, othersCores, watchMachineLoad } from '../src/machine-load';
 import { PROJECT_ROOT } from '../src/paths';
 
 /** A node one-liner that spins until it has used `ms` of CPU time, however busy the machine is. */
@@ -19,6 +19,12 @@ test('the gate: refused above half the cores, with one line naming the flag; at 
   assert.match(reason, /--allow-busy/);
   assert.ok(!reason.includes('\n'));
   assert.ok(busyReason(4.5, 8));
+});
+
+test("others' CPU in cores: their CPU time over the run's wall time; unknown when not measured", () => {
+  assert.equal(othersCores({ loadAverageBefore: 1.5, otherCpuMs: 1000, ownCpuMs: 3000, wallMs: 4000 }), 0.25);
+  assert.equal(othersCores({ loadAverageBefore: 0.1, otherCpuMs: null, ownCpuMs: null, wallMs: 4000 }), null);
+  assert.equal(othersCores({ loadAverageBefore: 0.1, otherCpuMs: 0, ownCpuMs: 0, wallMs: 0 }), null);
 });
 
 test('only the committed data dir is gated: scratch dirs (tests, quick runs) are not', () => {

@@ -10,12 +10,14 @@ import {
   describeCpu,
   describeHeadline,
   describeHeatmap,
+  describeKnees,
   describeStability,
   standing,
   describeWire,
   rangeText,
   sizesText,
 } from '../src/chapters/sweep/describe';
+import type { KneePoint } from '../src/chapters/sweep/charts';
 import { headlineSelection, pooledByPayload, type PooledRow, type Row } from '../src/chapters/sweep/rows';
 import type { Spread } from '../src/metrics';
 import { KiB, MiB } from '../src/params';
@@ -38,6 +40,7 @@ function row(over: Partial<Row>): Row {
     frameSize: KiB,
     rate: 10,
     burst: 3,
+    load: '10/s × 3',
     value: sp(0),
     runs: 3,
     completed: 3,
@@ -286,25 +289,33 @@ function agg(cell: Partial<SweepCell>, ratios: number[] = []): CellAggregate {
   };
 }
 
-test('the headline load: data URLs, at the rate × burst with the most cells, the heavier on a tie', () => {
+test('the headline load: data URLs; at each size the load with the most runs, a knee fraction first, the heavier on a tie', () => {
+  const half = { fraction: 0.5, basis: { stack: '2015+ws0.8.1', deflate: 'on', MiBps: 40, kind: 'knee' } } as const;
+  const near = { ...half, fraction: 0.9 };
   assert.deepEqual(
     headlineSelection([
-      agg({ rate: 2, burst: 1 }),
-      agg({ rate: 10, burst: 3 }),
-      agg({ rate: 10, burst: 3, deflate: 'off' }),
-      agg({ payload: 'json', rate: 2, burst: 1 }),
+      agg({ rate: 2, burst: 1 }, [1]),
+      agg({ rate: 10, burst: 3 }, [1, 1]),
+      agg({ rate: 10, burst: 3, deflate: 'off' }, [1, 1]),
+      agg({ payload: 'json', rate: 2, burst: 1 }, [1, 1, 1, 1, 1]),
+      // At 1 MiB: three repeats at half the knee outweigh one run at 90% and one at a fixed load.
+      agg({ frameSize: MiB, rate: 2.5, burst: 1, knee: half }, [1, 1, 1]),
+      agg({ frameSize: MiB, rate: 4.5, burst: 1, knee: near }, [1]),
+      agg({ frameSize: MiB, rate: 10, burst: 3 }, [1]),
+      // At 4 MiB a tie: the knee fraction before the fixed load, then the heavier fraction.
+      agg({ frameSize: 4 * MiB, rate: 10, burst: 3 }, [1]),
+      agg({ frameSize: 4 * MiB, rate: 0.6, burst: 1, knee: half }, [1]),
+      agg({ frameSize: 4 * MiB, rate: 1.1, burst: 1, knee: near }, [1]),
     ]),
-    { payload: 'data-url', rate: 10, burst: 3 },
+    { payload: 'data-url', loadBySize: { [KiB]: '10/s × 3', [MiB]: '50% of the knee', [4 * MiB]: '90% of the knee' } },
   );
-  assert.deepEqual(headlineSelection([agg({ rate: 2, burst: 1 }), agg({ rate: 10, burst: 1 })]), {
+  assert.deepEqual(headlineSelection([agg({ rate: 2, burst: 1 }, [1]), agg({ rate: 10, burst: 1 }, [1])]), {
     payload: 'data-url',
-    rate: 10,
-    burst: 1,
+    loadBySize: { [KiB]: '10/s × 1' },
   });
   assert.deepEqual(headlineSelection([agg({ payload: 'json', rate: 2, burst: 1 })]), {
     payload: 'json',
-    rate: 2,
-    burst: 1,
+    loadBySize: { [KiB]: '2/s × 1' },
   });
   assert.equal(headlineSelection([]), null);
 });
@@ -328,4 +339,49 @@ test('pooling by payload: every run of every stack and load of a payload × size
     value: { median: 1.3, min: 1.2, max: 1.4, n: 3 },
   });
   assert.equal(pooled[1].payload, 'json');
+});
+
+test('the knees: which setting keeps up with more, from measured pairs only; bounds named as bounds; 2015 fails first or not', () => {
+  const point = (
+    stack: string,
+    deflate: 'on' | 'off',
+    frameSize: number,
+    MiBps: number,
+    kind: KneePoint['kind'] = 'knee',
+  ) => ({
+    stack: stack,
+    deflate: deflate,
+    frameSize: frameSize,
+    MiBps: MiBps,
+    kind: kind,
+  });
+  const points = [
+    point('today', 'on', 64 * KiB, 40),
+    point('today', 'off', 64 * KiB, 80),
+    point('today', 'on', MiB, 100, 'at least'),
+    point('today', 'off', MiB, 120),
+    point('2015+ws0.8.1', 'on', MiB, 50),
+    point('2015+ws0.8.1', 'off', MiB, 25),
+  ];
+  const text = describeKnees(points, ['2016-fixed with deflate on at 4 MiB: its knee is below 8 MiB/s'], {
+    stack: '2015',
+    failing: 4,
+    runs: 6,
+  });
+  assert.match(
+    text,
+    /^Deflate off keeps up with more than deflate on in 1 of 2 stack × size pairs measured on both sides \(knee off ÷ on 0\.5–2\)\./,
+  );
+  assert.match(text, /today: 64 KiB: off 80, on 40 \(× 2\); 1 MiB: off 120, on at least 100\./);
+  assert.match(text, /2015\+ws0\.8\.1: 1 MiB: off 25, on 50 \(× 0\.5\)/);
+  assert.match(text, /No figure for 2016-fixed with deflate on at 4 MiB: its knee is below 8 MiB\/s\./);
+  assert.match(text, /2015 itself has no knee with deflate on: it fails first\. .* failed in 4 of 6 runs\.$/);
+  const held = describeKnees(points, [], { stack: '2015', failing: 0, runs: 6 });
+  assert.match(held, /did not fail \(none of 6 runs\), so here it did not fail before reaching a knee\.$/);
+  assert.doesNotMatch(held, /fails first/);
+  assert.match(
+    describeKnees([point('today', 'on', MiB, 100, 'at least'), point('today', 'off', MiB, 120)], []),
+    /^No size has a measured knee on both sides, so no ratio is given: only bounds were found\./,
+  );
+  assert.equal(describeKnees([], []), 'No knee was measured.');
 });

@@ -123,7 +123,7 @@ test('kill -9 during a sweep: every record valid, nothing left running, and the 
   assert.match(
     resumed.stderr,
     new RegExp(
-      `${PLANNED} runs planned, ${PLANNED - killed.records.length} to make, ${killed.records.length} already recorded`,
+      `${PLANNED} runs planned, ${PLANNED - killed.records.length} to make \\(about [^)]+\\), ${killed.records.length} already recorded`,
     ),
   );
   const after = readRecords<SweepRecord>(SWEEP_KIND, dataDir);

@@ -68,6 +68,7 @@ const dataOf = (recs: SweepRecord[]): SweepData => ({
   source: { mode: 'recorded', dir: dir, why: 'test', spotCheck: false, quick: true },
   records: recs,
   sessions: [],
+  knees: [],
   cells: aggregateCells(recs),
   skipped: [],
 });

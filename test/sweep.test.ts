@@ -9,19 +9,33 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { KiB } from '../src/params';
-import { readRecords } from '../src/records';
+import { CAPACITY_KIND, type CapacityRecord, type KneeResult } from '../src/capacity/run';
+import { KiB, MiB } from '../src/params';
+import { readRecords, writeRecord } from '../src/records';
 import {
   canonicalJson,
   expandGrid,
   FULL_GRID,
   HOUR_GRID,
+  kneeGaps,
+  loadLabel,
+  overrideGrid,
+  plannedRunCount,
   resumeKey,
   runsToDo,
   type SweepCell,
   type SweepGrid,
 } from '../src/sweep/grid';
-import { planSweep, runSweep, SESSION_KIND, SWEEP_KIND, type SweepRecord } from '../src/sweep/run';
+import { kneeBasis, kneePlanFor, kneesForSweep, recordedKnees } from '../src/sweep/knees';
+import {
+  estimateSweepMs,
+  planSweep,
+  runLabel,
+  runSweep,
+  SESSION_KIND,
+  SWEEP_KIND,
+  type SweepRecord,
+} from '../src/sweep/run';
 
 const VERSIONS = {
   '2015/ws': '0.8.0',
@@ -47,12 +61,119 @@ const CELL: SweepCell = {
   maxHttpBufferSize: 1 << 27,
 };
 
-test("the full grid is the issue's 1296 runs; the hour grid 150, each run once", () => {
+/** A knee for every stack the hour grid's fractions take one from: 40 MiB/s on, 80 off, at every size. */
+const KNEES: KneeResult[] = (['2015+ws0.8.1', '2016-fixed', 'today'] as const).flatMap((stack) =>
+  [64 * KiB, 256 * KiB, MiB, 4 * MiB].flatMap((frameSize) =>
+    (['on', 'off'] as const).map((deflate) => ({
+      stack: stack,
+      deflate: deflate,
+      frameSize: frameSize,
+      outcome: { kind: 'knee' as const, kneeMiBps: deflate === 'on' ? 40 : 80, metMiBps: 40, unmetMiBps: 46 },
+      steps: [],
+      wallMs: 0,
+      pinning: { pinned: false as const, reason: 'not asked' },
+    })),
+  ),
+);
+
+test('the full grid is 1296 runs; the hour grid 168 with its knees, each run once', () => {
   assert.equal(expandGrid(FULL_GRID, VERSIONS).length, 6 * 2 * 2 * 2 * 3 * 3 * 3);
-  const hour = expandGrid(HOUR_GRID, VERSIONS);
-  // 108 headline + 18 heat-map cells not in the headline + 24 payload runs
-  assert.equal(hour.length, 150);
+  const hour = expandGrid(HOUR_GRID, VERSIONS, KNEES);
+  // 72 at half the knee + 36 small frames + 36 at 25% and 90% + 12 heat map + 12 payload kinds
+  assert.equal(hour.length, 168);
+  assert.equal(plannedRunCount(HOUR_GRID), 168);
   assert.equal(new Set(hour.map((r) => r.key)).size, hour.length, 'resume keys are unique');
+  assert.ok(estimateSweepMs(hour) < 60 * 60_000, 'the estimate leaves the knee searches room in the hour');
+});
+
+test("a knee fraction offers that fraction of the slower setting's knee, 2015 taking the knee of 2015 with ws 0.8.1", () => {
+  const hour = expandGrid(HOUR_GRID, VERSIONS, KNEES);
+  for (const run of hour.filter((r) => r.cell.knee)) {
+    const { knee, rate, burst, clients, frameSize } = run.cell;
+    assert.ok(knee);
+    assert.equal(knee.basis.deflate, 'on', 'the slower setting');
+    assert.equal(knee.basis.stack, run.cell.stack === '2015' ? '2015+ws0.8.1' : run.cell.stack);
+    const offered = (rate * burst * clients * frameSize) / MiB;
+    assert.ok(Math.abs(offered / (knee.fraction * 40) - 1) < 0.02, `${runLabel(run.cell)}: ${offered} MiB/s`);
+    assert.ok(rate <= 20, 'ticks no faster than 20/s');
+  }
+  assert.equal(loadLabel(hour.find((r) => r.cell.knee?.fraction === 0.5)!.cell), '50% of the knee');
+  assert.equal(loadLabel(CELL), '10/s × 3');
+});
+
+test('without a usable knee the knee cells are left out, and kneeGaps says which and why', () => {
+  const noToday = KNEES.filter((k) => !(k.stack === 'today' && k.frameSize === MiB && k.deflate === 'off'));
+  const bound = KNEES.map((k) =>
+    k.stack === '2016-fixed' && k.frameSize === 4 * MiB && k.deflate === 'on'
+      ? { ...k, outcome: { kind: 'below-floor' as const, floorMiBps: 8, reasons: ['short'] } }
+      : k,
+  );
+  assert.equal(expandGrid(HOUR_GRID, VERSIONS).filter((r) => r.cell.knee).length, 0);
+  assert.equal(
+    expandGrid(HOUR_GRID, VERSIONS, noToday).length,
+    168 - 6 - 4,
+    'today at 1 MiB: 3 repeats at half, once at 25% and once at 90%, each on and off',
+  );
+  assert.deepEqual(kneeGaps(HOUR_GRID, noToday), [
+    'today at 1 MiB: no knee of today with deflate off at 1 MiB is recorded',
+  ]);
+  assert.deepEqual(kneeGaps(HOUR_GRID, bound), [
+    '2016-fixed at 4 MiB: 2016-fixed with deflate on at 4 MiB: its knee is below 8 MiB/s, the lowest rate tried',
+  ]);
+  // A bound is a basis too, labelled as one.
+  const above = KNEES.map((k) => ({
+    ...k,
+    outcome: { kind: 'above-ceiling' as const, ceilingMiBps: 1024, deliveredMiBps: 900 },
+  }));
+  assert.deepEqual(kneeBasis(above, '2015', MiB), {
+    stack: '2015+ws0.8.1',
+    deflate: 'on',
+    MiBps: 900,
+    kind: 'at least',
+  });
+});
+
+test('the knees a sweep needs: the newest non-quick record of each, read without measuring when all are there', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-knees-'));
+  const plan = kneePlanFor(HOUR_GRID);
+  assert.ok(plan);
+  assert.deepEqual(plan.stacks, ['2015+ws0.8.1', '2016-fixed', 'today']);
+  assert.deepEqual(plan.frameSizes, [64 * KiB, 256 * KiB, MiB, 4 * MiB]);
+  const record = (id: string, endedAt: string, quick: boolean, kneeMiBps: number): CapacityRecord => ({
+    schema: 1,
+    kind: CAPACITY_KIND,
+    id: id,
+    startedAt: endedAt,
+    endedAt: endedAt,
+    quick: quick,
+    meta: {} as CapacityRecord['meta'],
+    plan: plan,
+    generator: [],
+    knees: KNEES.map((k) => ({ ...k, outcome: { ...k.outcome, kneeMiBps: kneeMiBps } })),
+  });
+  assert.equal(recordedKnees(plan, dir).missing, 24);
+  await writeRecord(record('old', '2026-01-01T00:00:00Z', false, 10), dir);
+  await writeRecord(record('new', '2026-02-01T00:00:00Z', false, 20), dir);
+  await writeRecord(record('quick', '2026-03-01T00:00:00Z', true, 30), dir);
+  const found = recordedKnees(plan, dir);
+  assert.equal(found.missing, 0);
+  assert.deepEqual(
+    found.records.map((r) => r.id),
+    ['new'],
+  );
+  const lines: string[] = [];
+  const read = await kneesForSweep(HOUR_GRID, dir, { progress: (line) => lines.push(line) });
+  assert.deepEqual(read.recordIds, ['new']);
+  assert.ok(read.knees.every((k) => k.outcome.kind === 'knee' && k.outcome.kneeMiBps === 20));
+  assert.match(lines[0], /^knees: all 24 read from new$/);
+});
+
+test("--rate or --burst replaces a block's knee fractions with that fixed load", () => {
+  const fixed = overrideGrid(HOUR_GRID, { rates: [2] });
+  assert.ok(fixed.blocks.every((b) => b.kneeFractions === undefined));
+  assert.deepEqual(fixed.blocks[0].bursts, [3], 'the standard burst where none was given');
+  assert.equal(expandGrid(fixed, VERSIONS).filter((r) => r.cell.knee).length, 0);
+  assert.deepEqual(overrideGrid(HOUR_GRID, { repeats: 1 }).blocks[0].kneeFractions, [0.5], 'other overrides keep them');
 });
 
 test('a cell in two blocks runs once per repeat, with the larger repeat count', () => {
@@ -125,7 +246,7 @@ test('the resume key: any parameter, the repeat or a version changes it; key ord
 });
 
 test('resuming: recorded runs are skipped; --fresh redoes all; --retry-failed redoes only the failed', () => {
-  const runs = expandGrid({ ...HOUR_GRID, blocks: [HOUR_GRID.blocks[2]] }, VERSIONS);
+  const runs = expandGrid({ ...HOUR_GRID, blocks: [HOUR_GRID.blocks[1]] }, VERSIONS);
   const recorded = new Map<string, 'completed' | 'failed'>([
     [runs[0].key, 'completed'],
     [runs[1].key, 'failed'],

@@ -7,15 +7,30 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { latestRecorded, sameSpec, symptomParams, symptomSpec } from '../src/chapters/symptom';
+import {
+  latestRecorded,
+  sameSpec,
+  sizesSentence,
+  symptomParams,
+  symptomSize,
+  symptomSpec,
+} from '../src/chapters/symptom';
 import { ParamError } from '../src/params';
 import type { ScenarioRecord } from '../src/scenario';
 
-test('chapter 1 draws one picture size and says so for more', () => {
-  assert.equal(symptomParams({ frameSizes: '640KiB' }).frameSizes.length, 1);
+test('chapters 1 and 2 take several sizes, run the largest, and say which and why', () => {
+  const one = symptomParams({ frameSizes: '640KiB' });
+  assert.equal(sizesSentence(one), 'Picture size: 640 KiB.');
+  const several = symptomParams({ frameSizes: '3000,1536KiB,200KiB' });
+  assert.equal(symptomSize(several), 1536 * 1024);
+  assert.equal(symptomSpec(several, 'browser').frameSize, 1536 * 1024);
+  assert.match(
+    sizesSentence(several),
+    /^Sizes given: 2\.93 KiB, 1\.5 MiB, 200 KiB\. This chapter runs its tabs at the largest, 1\.5 MiB, only: each size would start its own Chromium tabs/,
+  );
   assert.throws(
-    () => symptomParams({ frameSizes: '64KiB,1MiB' }),
-    (e: Error) => e instanceof ParamError && /^frameSizes: .*give one/.test(e.message) && !e.message.includes('\n'),
+    () => symptomParams({ frameSizes: '64KiB,,1MiB' }),
+    (e: Error) => e instanceof ParamError && /^frameSizes: /.test(e.message) && !e.message.includes('\n'),
   );
 });
 

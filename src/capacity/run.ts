@@ -42,9 +42,12 @@ export interface KneeResult extends KneeTarget {
   pinning: Pinning;
 }
 
+/** The record kind (and folder) of capacity measurements. */
+export const CAPACITY_KIND = 'capacity';
+
 /** The record of a capacity measurement, as written to `<data dir>/capacity/`. */
 export interface CapacityRecord extends RecordBase {
-  kind: 'capacity';
+  kind: typeof CAPACITY_KIND;
   plan: CapacityPlan;
   generator: GeneratorCapacity[];
   knees: KneeResult[];
@@ -137,7 +140,7 @@ export async function runCapacity(
   const { generator, knees } = await measureCapacity(plan, options.progress);
   const record: CapacityRecord = {
     schema: 1,
-    kind: 'capacity',
+    kind: CAPACITY_KIND,
     id: newRecordId(),
     startedAt: startedAt,
     endedAt: new Date().toISOString(),

@@ -158,36 +158,50 @@ function searchFinding(found: StackSearch, post: readonly PostGrepHit[]): string
   return sentences;
 }
 
-/** Step 1: searches for `transport error`, shows the hits by copy and beside the post's grep; returns them. */
-export function showTransportErrorSearch(): StackSearch {
-  const found = searchStack('transport error');
+/** Step 1's search: `transport error` in the installed 2015 packages. */
+export function runTransportErrorSearch(): StackSearch {
+  return searchStack('transport error');
+}
+
+/** Step 1: the hits by copy and beside the post's grep. */
+export function showTransportErrorSearch(found: StackSearch): void {
   showTable(hitRows(found), { caption: `'transport error' in the installed ${found.stack} packages, server first` });
   showTable(comparisonRows(found, POST_TRANSPORT_ERROR_GREP), {
     caption: "The post's grep -nHr 'transport error' ./node_modules/ beside this search",
   });
   showFinding(searchFinding(found, POST_TRANSPORT_ERROR_GREP));
-  return found;
 }
 
-/** Step 3: searches for `invalid compressed data`, shows the hits beside the post's, then the function they sit in. */
-export function showInvalidCompressedDataSearch(): StackSearch {
+/** Step 3's search: the hits, and the server-side function the error is raised in (null when none is). */
+export interface CompressedDataSearch {
+  found: StackSearch;
+  raisedIn: { hit: SearchHit; fn: FunctionSource } | null;
+}
+
+/** Step 3's search: `invalid compressed data` in the installed 2015 packages, and the function it sits in. */
+export function runInvalidCompressedDataSearch(): CompressedDataSearch {
   const found = searchStack('invalid compressed data');
+  const hit = found.groups.server.find((h) => h.enclosing === APPLY_EXTENSIONS);
+  return { found: found, raisedIn: hit ? { hit: hit, fn: functionSource(hit.file, APPLY_EXTENSIONS) } : null };
+}
+
+/** Step 3: the hits beside the post's, then the function they sit in. */
+export function showInvalidCompressedDataSearch(search: CompressedDataSearch): void {
+  const { found, raisedIn } = search;
   showTable(hitRows(found), { caption: `'invalid compressed data' in the installed ${found.stack} packages` });
   showTable(comparisonRows(found, POST_INVALID_COMPRESSED_GREP), {
     caption: "The post's grep -nHr 'invalid compressed data' ./node_modules/ beside this search",
   });
   showFinding(searchFinding(found, POST_INVALID_COMPRESSED_GREP));
-  const server = found.groups.server.find((hit) => hit.enclosing === APPLY_EXTENSIONS);
-  if (!server) {
+  if (!raisedIn) {
     showFinding(`No server-side hit sits in ${APPLY_EXTENSIONS}: the installed ws differs from the post's.`);
-    return found;
+    return;
   }
-  const fn = functionSource(server.file, APPLY_EXTENSIONS);
+  const { hit, fn } = raisedIn;
   showLog(numbered(fn), {
-    summary: `${fn.name}, ${server.path.replace(/^node_modules\//, '')} lines ${fn.startLine}–${fn.endLine} (ws@${server.package?.version}), read from the installed file`,
+    summary: `${fn.name}, ${hit.path.replace(/^node_modules\//, '')} lines ${fn.startLine}–${fn.endLine} (ws@${hit.package?.version}), read from the installed file`,
     open: true,
   });
-  return found;
 }
 
 /** A function's source with its line numbers, as the post listed code. */

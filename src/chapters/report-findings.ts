@@ -7,6 +7,7 @@
 import writeFileAtomic from 'write-file-atomic';
 import type { DebugRun } from './debug';
 import type { ClaimRuns } from './deflate-off/index';
+import { equalWorkCounts } from './deflate-off/claims';
 import type { OriginsRun } from './origins';
 import type { ReleaseBisection } from './root-cause/bisection';
 import type { Proof } from './root-cause/proof';
@@ -117,13 +118,16 @@ export function recordDeflateOffFindings(runs: ClaimRuns): ChapterFindings {
   const on = runs.load.map((pair) => pair.on);
   const off = runs.load.map((pair) => pair.off);
   const wire = runs.wire.find((pair) => pair.payload === 'data-url') ?? runs.wire[0];
+  // Deflate's own cost: only the equal-work pairs claim 2(a) counts (comparable, neither side failing).
+  const equal = runs.equalWork.filter((pair) => equalWorkCounts(pair));
   return handToReport({
     kind: 'deflate-off',
     repeats: runs.load.length,
     on: tally(on),
     off: tally(off),
-    cpuMsPerMiBOn: cpuMsPerMiB(on),
-    cpuMsPerMiBOff: cpuMsPerMiB(off),
+    cpuMsPerMiBOn: equal.length > 0 ? cpuMsPerMiB(equal.map((pair) => pair.on)) : null,
+    cpuMsPerMiBOff: equal.length > 0 ? cpuMsPerMiB(equal.map((pair) => pair.off)) : null,
+    cpuVersions: equal.length > 0 ? versionsOf(equal[0].on) : null,
     wirePayload: wire?.payload ?? null,
     wireRatioOn: wire?.on.result.wireRatio ?? null,
     wireRatioOff: wire?.off.result.wireRatio ?? null,

@@ -5,7 +5,7 @@
  * how often, and when. Then the same size, rate and client count from the Node fragmenting client.
  */
 import { progress, showChart, showTable } from '../display';
-import { ParamError, resolveParams, type Params, type RawParams, type StackName } from '../params';
+import { resolveParams, type Params, type RawParams, type StackName } from '../params';
 import { readRecords, type RecordBase } from '../records';
 import { fromDataDir } from '../report/replay';
 import { classifiedDisconnects, failureReasons, judgeScenario, zeroFailureBlockers } from '../failure-rule';
@@ -25,16 +25,33 @@ export type SymptomClient = 'browser' | 'fragmenting';
 
 const RUN_LABEL: Record<SymptomClient, string> = { browser: 'Chromium pages', fragmenting: 'Node fragmenting client' };
 
-/** Checks the notebook's parameters; the chapter draws one picture size. */
+/** Checks the notebook's parameters (the same model and errors as the CLI); any number of sizes. */
 export function symptomParams(raw: RawParams): Params {
-  const params = resolveParams(raw);
-  if (params.frameSizes.length !== 1) {
-    throw new ParamError(
-      'frameSizes',
-      `this chapter uses one picture size, got ${params.frameSizes.length}: give one, e.g. 640KiB`,
-    );
-  }
-  return params;
+  return resolveParams(raw);
+}
+
+/**
+ * The picture size the tabs draw: the largest given. Chromium starts its own tabs for a run's whole
+ * send window, so each extra size would cost a full run; and the symptom needs messages Chromium
+ * fragments, which the largest size is the likeliest to be.
+ */
+export function symptomSize(params: Params): number {
+  return Math.max(...params.frameSizes);
+}
+
+/** What this chapter does with the sizes it was given, in a sentence. */
+export function sizesSentence(params: Params): string {
+  const size = formatBytes(symptomSize(params));
+  if (params.frameSizes.length === 1) return `Picture size: ${size}.`;
+  return (
+    `Sizes given: ${params.frameSizes.map(formatBytes).join(', ')}. This chapter runs its tabs at the largest, ${size}, only: ` +
+    'each size would start its own Chromium tabs for a whole send window, and the symptom needs messages large enough for Chromium to fragment, which the largest is the likeliest to be.'
+  );
+}
+
+/** Says which of the given sizes the chapter runs. */
+export function showSizes(params: Params): void {
+  showFinding(sizesSentence(params));
 }
 
 /** The run's spec: the stack left at its defaults (deflate on, as in 2015), one message per tick. */
@@ -43,7 +60,7 @@ export function symptomSpec(params: Params, client: SymptomClient): ScenarioSpec
     stack: SYMPTOM_STACK,
     client: client,
     payload: 'data-url',
-    frameSize: params.frameSizes[0],
+    frameSize: symptomSize(params),
     fragmentSize: params.fragmentSize,
     rate: params.rate,
     clients: params.clients,

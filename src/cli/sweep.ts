@@ -7,7 +7,9 @@
 import path from 'node:path';
 import { DataDirError, assertWritable } from '../records';
 import { dataDir } from '../paths';
-import { planSweep, runSweep, SWEEP_KIND, SESSION_KIND } from '../sweep/run';
+import { estimateRunMs, estimateSweepMs, planSweep, runSweep, SWEEP_KIND, SESSION_KIND } from '../sweep/run';
+import { fractionLabel, kneeGaps, plannedRunCount } from '../sweep/grid';
+import { kneePlanFor, kneesForSweep, recordedKnees } from '../sweep/knees';
 import { formatBytes, formatDuration } from '../units';
 import { EXIT_BAD_INPUT, EXIT_BUSY, UsageError } from './args';
 import { assertQuietMachine, BusyMachineError } from '../machine-load';
@@ -47,22 +49,47 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const { grid } = args;
   const dir = dataDir();
-  const plan = planSweep(grid, dir, { fresh: args.fresh, retryFailed: args.retryFailed });
   say(`grid ${grid.name}: ${grid.description}`);
   for (const block of grid.blocks) {
+    const load = block.kneeFractions?.length
+      ? block.kneeFractions.map(fractionLabel).join(', ')
+      : `${block.rates.join(',')}/s × burst ${block.bursts.join(',')}`;
     say(
       `  ${block.purpose}: ${block.stacks.join(',')} × deflate ${block.deflate.join(',')} × ${block.payloads.join(',')} × ` +
-        `${block.frameSizes.map(formatBytes).join(',')} × ${block.rates.join(',')}/s × burst ${block.bursts.join(',')} × ${block.repeats} repeat${block.repeats === 1 ? '' : 's'}`,
+        `${block.frameSizes.map(formatBytes).join(',')} × ${load} × ${block.repeats} repeat${block.repeats === 1 ? '' : 's'}`,
     );
   }
   say(
     `  every run: ${grid.clients} ${grid.client} clients (${grid.placement}), ${formatDuration(grid.duration)}, fragments of ${formatBytes(grid.fragmentSize)}, ` +
       `maxHttpBufferSize ${formatBytes(grid.maxHttpBufferSize)}, seed ${grid.seed}`,
   );
+  const kneePlan = kneePlanFor(grid);
+  if (args.dryRun) {
+    const recorded = kneePlan && recordedKnees(kneePlan, dir);
+    if (recorded && (recorded.missing > 0 || args.fresh)) {
+      const runs = plannedRunCount(grid);
+      say(
+        `knees: ${args.fresh ? 'all' : recorded.missing} to measure first; then at most ${runs} runs, ` +
+          `about ${formatDuration(runs * estimateRunMs(grid.duration))} of them`,
+      );
+      return 0;
+    }
+    const plan = planSweep(grid, dir, { fresh: args.fresh, retryFailed: args.retryFailed }, recorded?.knees);
+    say(
+      `${plan.planned.length} runs planned, ${plan.todo.length} to make (about ${formatDuration(estimateSweepMs(plan.todo))}), ` +
+        `${plan.skipped.length} already recorded in ${path.join(dir, SWEEP_KIND)}`,
+    );
+    return 0;
+  }
+
+  const started = performance.now();
+  const knees = await kneesForSweep(grid, dir, { fresh: args.fresh, progress: say });
+  for (const gap of kneeGaps(grid, knees.knees)) say(`left out, no knee to take a fraction of: ${gap}`);
+  const plan = planSweep(grid, dir, { fresh: args.fresh, retryFailed: args.retryFailed }, knees.knees);
   say(
-    `${plan.planned.length} runs planned, ${plan.todo.length} to make, ${plan.skipped.length} already recorded in ${path.join(dir, SWEEP_KIND)}`,
+    `${plan.planned.length} runs planned, ${plan.todo.length} to make (about ${formatDuration(estimateSweepMs(plan.todo))}), ` +
+      `${plan.skipped.length} already recorded in ${path.join(dir, SWEEP_KIND)}`,
   );
-  if (args.dryRun) return 0;
 
   const stop = new AbortController();
   const onSigint = () => {
@@ -76,6 +103,7 @@ async function main(argv: readonly string[]): Promise<number> {
       fresh: args.fresh,
       retryFailed: args.retryFailed,
       signal: stop.signal,
+      knees: knees,
     });
     const load = session.loadAverage;
     say(
@@ -85,6 +113,7 @@ async function main(argv: readonly string[]): Promise<number> {
           : ''),
     );
     say(`records in ${path.join(dir, SWEEP_KIND)}, this invocation in ${path.join(dir, SESSION_KIND)}`);
+    say(`wall time, knees included: ${formatDuration(performance.now() - started)}`);
   } finally {
     process.off('SIGINT', onSigint);
   }

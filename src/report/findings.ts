@@ -74,9 +74,14 @@ export interface DeflateOffFindings {
   repeats: number;
   on: RunTally;
   off: RunTally;
-  /** Server CPU ms per MiB delivered, over all repeats; null when nothing was delivered. */
+  /**
+   * Server CPU ms per MiB delivered over the equal-work pairs (a stack that does not fail, both
+   * settings delivering their load); null when no pair was comparable.
+   */
   cpuMsPerMiBOn: number | null;
   cpuMsPerMiBOff: number | null;
+  /** The stack and versions the CPU figures were measured on. */
+  cpuVersions: string | null;
   /** Wire bytes per payload byte for one payload kind. */
   wirePayload: string | null;
   wireRatioOn: number | null;
@@ -296,8 +301,8 @@ function deflateOffSentences(f: DeflateOffFindings): string[] {
   if (f.cpuMsPerMiBOn !== null && f.cpuMsPerMiBOff !== null) {
     cost.push(
       f.cpuMsPerMiBOn > f.cpuMsPerMiBOff
-        ? `deflate cost the server ${ratio(f.cpuMsPerMiBOn / Math.max(f.cpuMsPerMiBOff, 1e-9))}× the CPU per MiB delivered (${Math.round(f.cpuMsPerMiBOn)} ms against ${Math.round(f.cpuMsPerMiBOff)} ms off)`
-        : `deflate cost the server no extra CPU per MiB delivered (${Math.round(f.cpuMsPerMiBOn)} ms on, ${Math.round(f.cpuMsPerMiBOff)} ms off)`,
+        ? `at equal delivered work on ${f.cpuVersions ?? 'a stack that does not fail'}, deflate cost the server ${ratio(f.cpuMsPerMiBOn / Math.max(f.cpuMsPerMiBOff, 1e-9))}× the CPU per MiB delivered (${Math.round(f.cpuMsPerMiBOn)} ms against ${Math.round(f.cpuMsPerMiBOff)} ms off)`
+        : `at equal delivered work on ${f.cpuVersions ?? 'a stack that does not fail'}, deflate cost the server no extra CPU per MiB delivered (${Math.round(f.cpuMsPerMiBOn)} ms on, ${Math.round(f.cpuMsPerMiBOff)} ms off)`,
     );
   }
   if (f.wirePayload !== null && f.wireRatioOn !== null && f.wireRatioOff !== null) {

@@ -2,15 +2,20 @@
  * The sweep's grid: which runs a sweep makes. A grid is a list of blocks, each a full cartesian
  * product of stacks × deflate × payloads × frame sizes × rates × bursts, with its own repeat
  * count; settings shared by every run (clients, duration, fragment size, …) belong to the grid.
- * The issue's default grid is one block; the grid `npm run sweep` runs is a union of smaller ones
- * that fits an hour on 2 cores. Each run has a resume key: a hash of everything that defines it
- * (every parameter, the repeat index, the resolved package versions), never the commit.
+ * The full grid is one block at fixed rates; the grid `npm run sweep` runs by default is a union of
+ * smaller ones that fits an hour on 2 cores, most of them at fractions of the servers' knees
+ * (src/sweep/knees.ts) so that every run offers work the server can take. Each run has a resume
+ * key: a hash of everything that defines it (every parameter and the knee it is a fraction of, the
+ * repeat index, the resolved package versions), never the commit.
  */
 import { createHash } from 'node:crypto';
+import type { KneeResult } from '../capacity/run';
 import type { ClientKind } from '../clients/types';
 import { BOUNDS, KiB, MiB, type DeflateMode, type Params, type PayloadKind, type StackName } from '../params';
 import type { ClientPlacement, ScenarioSpec } from '../scenario';
 import { installedVersions } from '../stacks/catalog';
+import { formatBytes } from '../units';
+import { kneeBasis, kneeSchedule, type KneeLoad } from './knees';
 
 /** One cartesian block of a grid, and why it is there. */
 export interface GridBlock {
@@ -20,10 +25,15 @@ export interface GridBlock {
   deflate: DeflateMode[];
   payloads: PayloadKind[];
   frameSizes: number[];
-  /** Messages per second per client. */
+  /** Messages per second per client (empty when the block's loads are knee fractions). */
   rates: number[];
-  /** Messages sent back to back per tick. */
+  /** Messages sent back to back per tick (empty when the block's loads are knee fractions). */
   bursts: number[];
+  /**
+   * Loads as fractions of the slower deflate setting's knee at each stack and frame size, instead
+   * of fixed rates and bursts: each run's rate and burst are derived from the knee.
+   */
+  kneeFractions?: number[];
   repeats: number;
 }
 
@@ -48,6 +58,8 @@ export interface SweepGrid {
 export type SweepCell = Omit<ScenarioSpec, 'deflate' | 'maxHttpBufferSize' | 'stopOnFirstFailure'> & {
   deflate: DeflateMode;
   maxHttpBufferSize: number;
+  /** The knee fraction the rate and burst were derived from, when the block set the load so. */
+  knee?: KneeLoad;
 };
 
 /** One run of a sweep: a cell, which repeat, and its resume key. */
@@ -67,6 +79,10 @@ export const SWEEP_MAX_HTTP_BUFFER_SIZE = 2 * BOUNDS.frameSize.max;
 
 /** The issue's frame sizes. */
 export const SWEEP_FRAME_SIZES = [1 * KiB, 8 * KiB, 64 * KiB, 256 * KiB, 1 * MiB, 4 * MiB];
+/** The sizes whose load is set from a knee: from 64 KiB, where the fixed load reaches megabytes a second. */
+const KNEE_FRAME_SIZES = [64 * KiB, 256 * KiB, 1 * MiB, 4 * MiB];
+/** The fixed load for frames too small to approach a knee, and for a knee block given --rate or --burst: 10/s × 3. */
+const STANDARD_LOAD = { rates: [10], bursts: [3] };
 const SWEEP_STACKS: StackName[] = ['2015', '2016-fixed', 'today'];
 const SWEEP_PAYLOADS: PayloadKind[] = ['data-url', 'png', 'json'];
 const BOTH: DeflateMode[] = ['on', 'off'];
@@ -83,11 +99,11 @@ const SHARED = {
   maxHttpBufferSize: SWEEP_MAX_HTTP_BUFFER_SIZE,
 } as const satisfies Partial<SweepGrid>;
 
-/** The issue's default grid: 6 sizes × 2 rates × 2 bursts × 2 deflate × 3 stacks × 3 payloads × 3 repeats, 15 s each. */
+/** The full grid: 6 sizes × 2 rates × 2 bursts × 2 deflate × 3 stacks × 3 payloads × 3 repeats, 15 s each. */
 export const FULL_GRID: SweepGrid = {
   ...SHARED,
   name: 'full',
-  description: 'the default grid of the issue: every combination, 3 repeats of 15 s',
+  description: 'every combination at fixed rates, 3 repeats of 15 s',
   duration: 15_000,
   blocks: [
     {
@@ -104,36 +120,59 @@ export const FULL_GRID: SweepGrid = {
 };
 
 /**
- * The grid `npm run sweep` runs by default: the full grid (1296 runs of 15 s; measured here at
- * about 20 s of wall time per 10 s run on a loaded 2-core machine, so more than 7 h) cut to 150
- * runs. Every chart keeps its axes; what is cut is repetition where no on/off comparison needs it,
- * and combinations no chart shows.
+ * The grid `npm run sweep` runs by default, knees included, within an hour on 2 cores. The full grid
+ * (1296 runs of 15 s at fixed rates, most of them beyond what a server here takes at 1 MiB and up)
+ * is cut to 168 runs of 5 s: 3 repeats at half the knee for the on/off comparison, single runs at
+ * 25% and 90% of it at three sizes, frames under 64 KiB at a fixed load far below any knee, and the
+ * heat map and the payload kinds at fixed loads on the cells they need.
  */
 export const HOUR_GRID: SweepGrid = {
   ...SHARED,
   name: 'hour',
   description:
-    'the default grid cut to fit an hour on 2 cores: runs of 10 s instead of 15 s; 3 repeats only for the headline ' +
-    '(data URLs on every stack at the heaviest load, 10/s × 3, deflate on and off); the other three rate × burst ' +
-    'combinations only for 2015 with deflate on (the heat map), once; binary PNG and JSON once, on today, at the lightest load (2/s × 1)',
-  duration: 10_000,
+    'the default grid cut to fit an hour on 2 cores, knee searches included: runs of 5 s; from 64 KiB, data URLs on every ' +
+    "stack at 50% of the slower setting's knee (3 repeats, deflate on and off), and at 25% and 90% at 64 KiB, 1 MiB and 4 MiB " +
+    '(once); 1 KiB and 8 KiB at 10/s × 3 (3 repeats); every rate × burst for 2015 with deflate on at 64 KiB, 256 KiB and ' +
+    '1 MiB (the heat map, once); binary PNG and JSON on today at 2/s × 1 at 8 KiB, 64 KiB and 1 MiB (once)',
+  duration: 5_000,
   blocks: [
     {
-      purpose: 'headline: deflate on vs off on every stack, 3 repeats for the stable-conclusion check',
+      purpose: 'headline: deflate on vs off on every stack at half the knee, 3 repeats for the stable-conclusion check',
       stacks: SWEEP_STACKS,
       deflate: BOTH,
       payloads: ['data-url'],
-      frameSizes: SWEEP_FRAME_SIZES,
-      rates: [10],
-      bursts: [3],
+      frameSizes: KNEE_FRAME_SIZES,
+      rates: [],
+      bursts: [],
+      kneeFractions: [0.5],
       repeats: 3,
     },
     {
-      purpose: 'heat map: every rate × burst for 2015 with deflate on',
+      purpose: 'small frames: the same comparison at a fixed load, far below any knee',
+      stacks: SWEEP_STACKS,
+      deflate: BOTH,
+      payloads: ['data-url'],
+      frameSizes: [1 * KiB, 8 * KiB],
+      ...STANDARD_LOAD,
+      repeats: 3,
+    },
+    {
+      purpose: 'below and near the knee: deflate on vs off at 25% and 90% of it',
+      stacks: SWEEP_STACKS,
+      deflate: BOTH,
+      payloads: ['data-url'],
+      frameSizes: [64 * KiB, 1 * MiB, 4 * MiB],
+      rates: [],
+      bursts: [],
+      kneeFractions: [0.25, 0.9],
+      repeats: 1,
+    },
+    {
+      purpose: 'heat map: every rate × burst for 2015 with deflate on, around where it starts to fail',
       stacks: ['2015'],
       deflate: ['on'],
       payloads: ['data-url'],
-      frameSizes: SWEEP_FRAME_SIZES,
+      frameSizes: [64 * KiB, 256 * KiB, 1 * MiB],
       rates: [2, 10],
       bursts: [1, 3],
       repeats: 1,
@@ -144,7 +183,7 @@ export const HOUR_GRID: SweepGrid = {
       stacks: ['today'],
       deflate: BOTH,
       payloads: ['png', 'json'],
-      frameSizes: SWEEP_FRAME_SIZES,
+      frameSizes: [8 * KiB, 64 * KiB, 1 * MiB],
       rates: [2],
       bursts: [1],
       repeats: 1,
@@ -243,40 +282,64 @@ export function stackVersions(
   return Object.fromEntries(Object.entries(all).filter(([name]) => name.startsWith(`${stack}/`)));
 }
 
+/** The loads a block offers at one stack and frame size: fixed rate × burst, or knee fractions with a usable knee. */
+function blockLoads(
+  block: GridBlock,
+  stack: StackName,
+  frameSize: number,
+  clients: number,
+  knees: readonly KneeResult[],
+): Array<{ rate: number; burst: number; knee?: KneeLoad }> {
+  if (block.kneeFractions?.length) {
+    const basis = kneeBasis(knees, stack, frameSize);
+    if (typeof basis === 'string') return [];
+    return block.kneeFractions.map((fraction) => {
+      const load = { fraction: fraction, basis: basis };
+      return { ...kneeSchedule(load, frameSize, clients), knee: load };
+    });
+  }
+  return block.rates.flatMap((rate) => block.bursts.map((burst) => ({ rate: rate, burst: burst })));
+}
+
 /**
  * Every run of the grid, each once (a cell in two blocks gets the larger repeat count), ordered
  * repeat by repeat so a partial sweep already covers every cell, and with deflate on and off of
- * a cell next to each other so the pair meets the same machine load.
+ * a cell next to each other so the pair meets the same machine load. A block's knee fractions
+ * need `knees` (src/sweep/knees.ts); a stack and size without a usable knee is left out
+ * (kneeGaps says which and why).
  */
-export function expandGrid(grid: SweepGrid, versions: Record<string, string> = installedVersions()): PlannedRun[] {
+export function expandGrid(
+  grid: SweepGrid,
+  versions: Record<string, string> = installedVersions(),
+  knees: readonly KneeResult[] = [],
+): PlannedRun[] {
   const cells = new Map<string, { cell: SweepCell; repeats: number }>();
   for (const block of grid.blocks) {
     for (const stack of block.stacks) {
       for (const payload of block.payloads) {
         for (const frameSize of block.frameSizes) {
-          for (const rate of block.rates) {
-            for (const burst of block.bursts) {
-              for (const deflate of block.deflate) {
-                const cell: SweepCell = {
-                  stack: stack,
-                  deflate: deflate,
-                  payload: payload,
-                  frameSize: frameSize,
-                  rate: rate,
-                  burst: burst,
-                  client: grid.client,
-                  placement: grid.placement,
-                  clients: grid.clients,
-                  duration: grid.duration,
-                  fragmentSize: grid.fragmentSize,
-                  seed: grid.seed,
-                  maxHttpBufferSize: grid.maxHttpBufferSize,
-                };
-                const key = cellKey(cell);
-                const seen = cells.get(key);
-                if (!seen) cells.set(key, { cell: cell, repeats: block.repeats });
-                else seen.repeats = Math.max(seen.repeats, block.repeats);
-              }
+          for (const load of blockLoads(block, stack, frameSize, grid.clients, knees)) {
+            for (const deflate of block.deflate) {
+              const cell: SweepCell = {
+                stack: stack,
+                deflate: deflate,
+                payload: payload,
+                frameSize: frameSize,
+                rate: load.rate,
+                burst: load.burst,
+                client: grid.client,
+                placement: grid.placement,
+                clients: grid.clients,
+                duration: grid.duration,
+                fragmentSize: grid.fragmentSize,
+                seed: grid.seed,
+                maxHttpBufferSize: grid.maxHttpBufferSize,
+                ...(load.knee ? { knee: load.knee } : {}),
+              };
+              const key = cellKey(cell);
+              const seen = cells.get(key);
+              if (!seen) cells.set(key, { cell: cell, repeats: block.repeats });
+              else seen.repeats = Math.max(seen.repeats, block.repeats);
             }
           }
         }
@@ -293,6 +356,50 @@ export function expandGrid(grid: SweepGrid, versions: Record<string, string> = i
     }
   }
   return runs;
+}
+
+/** The stacks and sizes a grid's knee fractions cannot be set for with `knees`, each with why. */
+export function kneeGaps(grid: SweepGrid, knees: readonly KneeResult[]): string[] {
+  const gaps = new Set<string>();
+  for (const block of grid.blocks) {
+    if (!block.kneeFractions?.length) continue;
+    for (const stack of block.stacks) {
+      for (const frameSize of block.frameSizes) {
+        const basis = kneeBasis(knees, stack, frameSize);
+        if (typeof basis === 'string') gaps.add(`${stack} at ${formatBytes(frameSize)}: ${basis}`);
+      }
+    }
+  }
+  return [...gaps];
+}
+
+/**
+ * How many runs a grid plans before its knees are known: each knee fraction counts as one load. A
+ * cell two blocks share counts twice, so this is an upper bound.
+ */
+export function plannedRunCount(grid: SweepGrid): number {
+  let count = 0;
+  for (const block of grid.blocks) {
+    const loads = block.kneeFractions?.length ? block.kneeFractions.length : block.rates.length * block.bursts.length;
+    count +=
+      block.stacks.length *
+      block.deflate.length *
+      block.payloads.length *
+      block.frameSizes.length *
+      loads *
+      block.repeats;
+  }
+  return count;
+}
+
+/** `50% of the knee`: a knee fraction as a reader names it. */
+export function fractionLabel(fraction: number): string {
+  return `${Math.round(fraction * 100)}% of the knee`;
+}
+
+/** `50% of the knee` or `10/s × 3`: a cell's load as a reader names it. */
+export function loadLabel(cell: Pick<SweepCell, 'rate' | 'burst' | 'knee'>): string {
+  return cell.knee ? fractionLabel(cell.knee.fraction) : `${cell.rate}/s × ${cell.burst}`;
 }
 
 /** How recorded runs are treated when a sweep starts again. */
@@ -332,6 +439,13 @@ export function overrideGrid(
     ...grid,
     ...defined({ clients: clients, duration: duration, fragmentSize: fragmentSize, seed: seed }),
     name: `${grid.name} with ${changed.join(', ')} set`,
-    blocks: grid.blocks.map((block) => ({ ...block, ...defined(dims) })),
+    blocks: grid.blocks.map((block) => {
+      // A fixed rate or burst replaces a block's knee fractions: the load is then what was given.
+      if (!block.kneeFractions || (dims.rates === undefined && dims.bursts === undefined))
+        return { ...block, ...defined(dims) };
+      const fixed: GridBlock = { ...block, ...STANDARD_LOAD, ...defined(dims) };
+      delete fixed.kneeFractions;
+      return fixed;
+    }),
   };
 }

@@ -11,7 +11,16 @@ import { newRecordId, readRecords, writeRecord, type RecordBase } from '../recor
 import { dataDir } from '../paths';
 import { hardLimitMs, type ScenarioRecord } from '../scenario';
 import { formatBytes } from '../units';
-import { expandGrid, runsToDo, type PlannedRun, type ResumeOptions, type SweepCell, type SweepGrid } from './grid';
+import type { KneeResult } from '../capacity/run';
+import {
+  expandGrid,
+  loadLabel,
+  runsToDo,
+  type PlannedRun,
+  type ResumeOptions,
+  type SweepCell,
+  type SweepGrid,
+} from './grid';
 import { IsolatedScenarios } from './isolate';
 import { spread, type Spread } from '../metrics';
 
@@ -21,6 +30,11 @@ export const SWEEP_KIND = 'sweep';
 export const SESSION_KIND = 'sweep-session';
 /** Beyond the scenario's own limit: the worker's start, the server's start and close. */
 export const WORKER_SLACK_MS = 20_000;
+/**
+ * A run's usual wall time beyond its send window (worker, server, connect, drain, teardown), for
+ * the estimate printed before a sweep: about 6 s a run, in the sweeps recorded here.
+ */
+const RUN_OVERHEAD_MS = 6_000;
 
 /** One run of a sweep, as written to `<data dir>/sweep/<id>.json`. */
 export interface SweepRecord extends RecordBase {
@@ -55,6 +69,8 @@ export interface SweepSession extends RecordBase {
   loadAverage: Spread | null;
   cpuModel: string;
   cores: number;
+  /** The capacity records whose knees set the loads of knee-fraction runs (absent in sessions made before knees). */
+  kneeRecords?: string[];
 }
 
 /** How to run a sweep. */
@@ -68,6 +84,8 @@ export interface SweepOptions extends ResumeOptions {
   signal?: AbortSignal;
   /** Each run's hard limit; default: the scenario's own limit plus WORKER_SLACK_MS. */
   limitMs?: (cell: SweepCell) => number;
+  /** The knees that set the loads of the grid's knee fractions (src/sweep/knees.ts), and their records' ids. */
+  knees?: { knees: readonly KneeResult[]; recordIds: string[] };
 }
 
 /** What a sweep returns: the records of every planned run (found or made) and the session. */
@@ -84,7 +102,18 @@ export function runLimitMs(cell: SweepCell): number {
 /** `2015 on data-url 1 MiB 10/s ×3 #2`: a run named for a progress line. */
 export function runLabel(cell: SweepCell, repeat?: number): string {
   const rep = repeat === undefined ? '' : ` #${repeat + 1}`;
-  return `${cell.stack} ${cell.deflate} ${cell.payload} ${formatBytes(cell.frameSize)} ${cell.rate}/s ×${cell.burst}${rep}`;
+  const load = cell.knee ? `${loadLabel(cell)} (${cell.rate}/s ×${cell.burst})` : `${cell.rate}/s ×${cell.burst}`;
+  return `${cell.stack} ${cell.deflate} ${cell.payload} ${formatBytes(cell.frameSize)} ${load}${rep}`;
+}
+
+/** A usual wall time for one run with a send window of `durationMs`. */
+export function estimateRunMs(durationMs: number): number {
+  return durationMs + RUN_OVERHEAD_MS;
+}
+
+/** A usual wall time for `runs`. */
+export function estimateSweepMs(runs: readonly PlannedRun[]): number {
+  return runs.reduce((sum, run) => sum + estimateRunMs(run.cell.duration), 0);
 }
 
 function recordId(run: PlannedRun): string {
@@ -114,8 +143,13 @@ export interface SweepPlan {
 }
 
 /** Plans a sweep against the records in `dir` (none when false), without running anything. */
-export function planSweep(grid: SweepGrid, dir: string | false, opts: ResumeOptions = {}): SweepPlan {
-  const planned = expandGrid(grid);
+export function planSweep(
+  grid: SweepGrid,
+  dir: string | false,
+  opts: ResumeOptions = {},
+  knees: readonly KneeResult[] = [],
+): SweepPlan {
+  const planned = expandGrid(grid, undefined, knees);
   const recorded = dir === false ? new Map<string, SweepRecord>() : recordedByKey(dir);
   const status = new Map([...recorded].map(([key, record]) => [key, record.status]));
   return { planned: planned, recorded: recorded, ...runsToDo(planned, status, opts) };
@@ -174,7 +208,7 @@ async function measure(
 export async function runSweep(grid: SweepGrid, options: SweepOptions = {}): Promise<SweepOutcome> {
   const dir = options.dir === undefined ? dataDir() : options.dir;
   const quick = options.quick ?? false;
-  const { planned, recorded, todo, skipped } = planSweep(grid, dir, options);
+  const { planned, recorded, todo, skipped } = planSweep(grid, dir, options, options.knees?.knees);
   const started = performance.now();
   const startedAt = new Date().toISOString();
   const label = options.label ?? `sweep ${grid.name}`;
@@ -225,6 +259,7 @@ export async function runSweep(grid: SweepGrid, options: SweepOptions = {}): Pro
     loadAverage: spread([...made.values()].map((r) => r.meta.loadAverage)),
     cpuModel: meta.cpuModel,
     cores: meta.cores,
+    kneeRecords: options.knees?.recordIds ?? [],
   };
   if (dir !== false && made.size > 0) await writeRecord(session, dir);
   const records = planned

@@ -1,13 +1,18 @@
 /**
  * The post's three claims about its fix, measured: the runs (the same load with deflate on and
- * off, clients forked so the kernel's CPU is the server's; and one light run per payload kind for
- * the bytes), and the verdicts, each worded from the numbers.
+ * off, clients forked so the kernel's CPU is the server's; the same comparison at equal delivered
+ * work on a stack that does not fail; and one light run per payload kind for the bytes), and the
+ * verdicts, each worded from the numbers. The CPU claim is answered in two parts: (a) what deflate
+ * itself costs the server per MiB at equal work, and (b) what the failure costs on 2015.
  */
+import type { KneeResult } from '../../capacity/run';
 import type { LongRunRecord } from '../../long-run';
 import { isDebugCaptureActive } from '../../observe/debug-capture';
 import { MiB, type Params, type PayloadKind, type StackName } from '../../params';
 import { REPRODUCER } from '../../reproducer';
 import { judgeScenario, onOffBlockers, zeroFailureBlockers } from '../../failure-rule';
+import { fractionLabel } from '../../sweep/grid';
+import { kneeBasis, kneeSchedule } from '../../sweep/knees';
 import { runScenario, type ScenarioRecord, type ScenarioResult, type ScenarioSpec } from '../../scenario';
 import { formatBytes, formatDuration } from '../../units';
 import { plural } from '../finding';
@@ -16,6 +21,13 @@ import { plural } from '../finding';
 export const CLAIMS_STACK: StackName = '2015';
 /** The post's CPU claim: "less than half". */
 export const CPU_CLAIM_RATIO = 0.5;
+/**
+ * The stack of claim 2(a): the post's socket.io and engine.io with ws 0.8.1, which carries the
+ * fix and so does not fail; deflate's own cost is measured there, at equal delivered work.
+ */
+export const EQUAL_WORK_STACK: StackName = '2015+ws0.8.1';
+/** The equal-work pairs offer this fraction of the slower setting's knee: both settings can deliver it. */
+export const EQUAL_WORK_FRACTION = 0.5;
 /**
  * Byte counts within this fraction of each other are "about the same": the frames differ by
  * framing and protocol packets, not by payload. Fixed before any run.
@@ -62,8 +74,11 @@ export interface LoadPair {
 /** Called before each run with what it is and how many there are. */
 export type RunNotice = (label: string, index: number, total: number) => void;
 
-/** Runs the reproducer on the 2015 stack with deflate on and off, `repeats` times, clients forked. */
-export async function runLoadPairs(params: Params, notice?: RunNotice): Promise<LoadPair[]> {
+/** What the on/off pairs of a claim run: the reproducer's spec with a stack and, for equal work, a load. */
+type PairSpec = Omit<ScenarioSpec, 'deflate' | 'duration' | 'seed'>;
+
+/** Runs `spec` with deflate on and off, `repeats` times, alternating which goes first. */
+async function runPairs(spec: PairSpec, params: Params, what: string, notice?: RunNotice): Promise<LoadPair[]> {
   // A debug capture formats every line of every logger: it would be measured as server CPU.
   if (isDebugCaptureActive())
     throw new Error('a debug capture is running: stop it before measuring server CPU (captureDebug(...).stop())');
@@ -73,22 +88,72 @@ export async function runLoadPairs(params: Params, notice?: RunNotice): Promise<
     const order: Array<'on' | 'off'> = repeat % 2 === 1 ? ['on', 'off'] : ['off', 'on'];
     const done: Partial<Record<'on' | 'off', ScenarioRecord>> = {};
     for (const [i, deflate] of order.entries()) {
-      notice?.(`repeat ${repeat}, deflate ${deflate}`, 2 * (repeat - 1) + i, 2 * params.repeats);
+      notice?.(`${what}, repeat ${repeat}, deflate ${deflate}`, 2 * (repeat - 1) + i, 2 * params.repeats);
       done[deflate] = await runScenario(
-        {
-          ...REPRODUCER,
-          stack: CLAIMS_STACK,
-          placement: 'forked',
-          deflate: deflate,
-          duration: params.duration,
-          seed: params.seed,
-        },
+        { ...spec, deflate: deflate, duration: params.duration, seed: params.seed },
         { quick: params.quick },
       );
     }
     pairs.push({ repeat: repeat, on: done.on as ScenarioRecord, off: done.off as ScenarioRecord });
   }
   return pairs;
+}
+
+/** Runs the reproducer on the 2015 stack with deflate on and off, `repeats` times, clients forked. */
+export async function runLoadPairs(params: Params, notice?: RunNotice): Promise<LoadPair[]> {
+  return runPairs({ ...REPRODUCER, stack: CLAIMS_STACK, placement: 'forked' }, params, CLAIMS_STACK, notice);
+}
+
+/** The load of the equal-work pairs, and where it came from, in words. */
+export interface EqualWorkLoad {
+  rate: number;
+  burst: number;
+  /** Offered MiB/s. */
+  MiBps: number;
+  /** Where the load came from: a fraction of a recorded knee, or the reproducer's load when none is recorded. */
+  origin: string;
+}
+
+function offeredMiBps(rate: number, burst: number): number {
+  return (rate * burst * REPRODUCER.clients * REPRODUCER.frameSize) / MiB;
+}
+
+/**
+ * The equal-work load: EQUAL_WORK_FRACTION of the slower setting's knee of EQUAL_WORK_STACK at the
+ * reproducer's frame size, from `knees` (the recorded capacity); without one, the reproducer's own
+ * load, and the origin says why.
+ */
+export function equalWorkLoad(knees: readonly KneeResult[]): EqualWorkLoad {
+  const basis = kneeBasis(knees, EQUAL_WORK_STACK, REPRODUCER.frameSize);
+  if (typeof basis === 'string') {
+    return {
+      rate: REPRODUCER.rate,
+      burst: REPRODUCER.burst,
+      MiBps: offeredMiBps(REPRODUCER.rate, REPRODUCER.burst),
+      origin: `the reproducer's load, since no knee is recorded to take a fraction of (${basis})`,
+    };
+  }
+  const { rate, burst } = kneeSchedule(
+    { fraction: EQUAL_WORK_FRACTION, basis: basis },
+    REPRODUCER.frameSize,
+    REPRODUCER.clients,
+  );
+  return {
+    rate: rate,
+    burst: burst,
+    MiBps: offeredMiBps(rate, burst),
+    origin: `${fractionLabel(EQUAL_WORK_FRACTION)} of ${EQUAL_WORK_STACK} with deflate ${basis.deflate}, the slower setting (${basis.kind === 'at least' ? 'at least ' : ''}${basis.MiBps.toFixed(1)} MiB/s at ${formatBytes(REPRODUCER.frameSize)}, recorded by the capacity search)`,
+  };
+}
+
+/** Runs the reproducer's frames on EQUAL_WORK_STACK at `load`, deflate on and off, `repeats` times, clients forked. */
+export async function runEqualWorkPairs(params: Params, load: EqualWorkLoad, notice?: RunNotice): Promise<LoadPair[]> {
+  return runPairs(
+    { ...REPRODUCER, stack: EQUAL_WORK_STACK, placement: 'forked', rate: load.rate, burst: load.burst },
+    params,
+    `${EQUAL_WORK_STACK} at equal work`,
+    notice,
+  );
 }
 
 /** One payload kind with deflate on and off, under WIRE_LOAD. */
@@ -195,51 +260,136 @@ export function disconnectVerdict(
   return { verdict: verdict, summary: summary, sentences: sentences, longestOffMs: longest.result.loadMs };
 }
 
-/** Claim 2: server CPU with deflate off is less than half of what it is with deflate on. */
-export function cpuVerdict(
-  pairs: readonly LoadPair[],
-): ClaimVerdict & { ratios: number[]; perMiBRatios: Array<number | null> } {
+const fmt = (r: number) => r.toFixed(2);
+
+function againstHalf(ratios: readonly number[]): Verdict {
+  const below = ratios.filter((r) => r < CPU_CLAIM_RATIO).length;
+  return below === ratios.length ? 'holds' : below === 0 ? 'does not hold' : 'mixed across repeats';
+}
+
+/** Pairs whose CPU can be compared at all: clients forked, and both sides comparable under the rule. */
+function comparablePairs(pairs: readonly LoadPair[]): { forked: LoadPair[]; measured: LoadPair[] } {
   const forked = pairs.filter((p) => !p.on.result.cpu.includesClients && !p.off.result.cpu.includesClients);
-  // A pair whose "on" run did not negotiate deflate, or where a side errored or sent nothing, compares nothing.
-  const measured = forked.filter((p) => onOffBlockers(p.on, p.off).length === 0);
-  if (measured.length === 0)
+  return { forked: forked, measured: forked.filter((p) => onOffBlockers(p.on, p.off).length === 0) };
+}
+
+function notComparable(forked: readonly LoadPair[], none: string): ClaimVerdict {
+  return {
+    verdict: 'not tested',
+    summary: forked.length === 0 ? 'no run with the clients forked' : 'no pair comparable',
+    sentences: [
+      forked.length === 0
+        ? `${none}: no run kept the clients out of the server process.`
+        : `${none}: no pair can be compared: ${forked.map((p) => onOffBlockers(p.on, p.off).join('; ')).join(' / ')}.`,
+    ],
+  };
+}
+
+/** Whether an equal-work pair counts for claim 2(a): clients forked, comparable under the rule, neither side failing. */
+export function equalWorkCounts(pair: LoadPair): boolean {
+  return (
+    comparablePairs([pair]).measured.length === 1 && runFailures(pair.on.result) + runFailures(pair.off.result) === 0
+  );
+}
+
+/**
+ * Claim 2(a): what deflate itself costs the server, per MiB delivered, at equal delivered work on a
+ * stack that does not fail. A pair counts only when neither side failed or fell short of its load
+ * (the offered-load rule), so both delivered what they were offered.
+ */
+export function deflateCostVerdict(
+  pairs: readonly LoadPair[],
+  load?: EqualWorkLoad,
+): ClaimVerdict & { ratios: number[] } {
+  const { forked, measured } = comparablePairs(pairs);
+  const none = "(a) Deflate's own cost was not measured";
+  if (measured.length === 0) return { ...notComparable(forked, none), ratios: [] };
+  const failing = measured.filter((p) => !equalWorkCounts(p));
+  const equal = measured.filter(equalWorkCounts);
+  if (equal.length === 0) {
     return {
       verdict: 'not tested',
-      summary: forked.length === 0 ? 'no run with the clients forked' : 'no pair comparable',
-      sentences: [
-        forked.length === 0
-          ? 'No run kept the clients out of the server process.'
-          : `No pair can be compared: ${forked.map((p) => onOffBlockers(p.on, p.off).join('; ')).join(' / ')}.`,
-      ],
+      summary: 'every equal-work pair failed',
+      sentences: [`${none}: every pair had a failure, so it was not a stack that does not fail.`],
       ratios: [],
-      perMiBRatios: [],
     };
+  }
+  const ratios = equal.map((p) => (cpuPerMiB(p.off) as number) / (cpuPerMiB(p.on) as number));
+  const verdict = againstHalf(ratios);
+  const stack = equal[0].on.spec.stack;
+  const sentences = [
+    `(a) Deflate's own cost, at equal delivered work on ${stack}, which does not fail${load ? ` (offered ${load.MiBps.toFixed(1)} MiB/s: ${load.origin})` : ''}: ` +
+      `per MiB delivered, the server's CPU with deflate off was ${ratios.map(fmt).join(', ')} × its CPU with deflate on ` +
+      `(${plural(ratios.length, 'repeat')}; frames delivered ${equal.map((p) => `${p.on.result.delivered} on, ${p.off.result.delivered} off`).join('; ')}; the post's claim needs below ${CPU_CLAIM_RATIO}).`,
+  ];
+  if (failing.length > 0)
+    sentences.push(
+      `${plural(failing.length, 'pair')} had a failure and ${failing.length === 1 ? 'is' : 'are'} left out.`,
+    );
+  return {
+    verdict: verdict,
+    summary: `(a) off ÷ on per MiB at equal work on ${stack}: ${ratios.map(fmt).join(', ')}`,
+    sentences: sentences,
+    ratios: ratios,
+  };
+}
+
+/** What the failure cost one deflate-on run on 2015. */
+export interface FailureCost {
+  failures: number;
+  /** Inflates zlib rejected (Z_DATA_ERROR and the like): work spent on corrupt input. */
+  rejectedInflates: number;
+  /** Server sessions beyond the clients' first: each a reconnect, with its handshake. */
+  reconnects: number;
+  /** Frames handed to the socket but never delivered: work a page would send again. */
+  framesLost: number;
+}
+
+/** The failure's costs in one deflate-on run, from its record. */
+export function failureCost(record: ScenarioRecord): FailureCost {
+  const { result, spec } = record;
+  return {
+    failures: runFailures(result),
+    rejectedInflates: result.zlibErrors.reduce((sum, e) => sum + e.count, 0),
+    reconnects: Math.max(0, result.sessions - spec.clients),
+    framesLost: Math.max(0, result.sent - result.delivered),
+  };
+}
+
+/**
+ * Claim 2(b): what the failure costs on 2015 under the same offered load: the server's CPU with
+ * deflate off against on (what the post compared), beside what the deflate-on runs paid for their
+ * failures: failures, inflates zlib rejected, reconnects, and frames lost.
+ */
+export function failureCostVerdict(pairs: readonly LoadPair[]): ClaimVerdict & { ratios: number[] } {
+  const { forked, measured } = comparablePairs(pairs);
+  const none = "(b) The failure's cost on 2015 was not measured";
+  if (measured.length === 0) return { ...notComparable(forked, none), ratios: [] };
   const ratios = measured.map((p) => cpuMs(p.off.result) / cpuMs(p.on.result));
-  const perMiBRatios = measured.map((p) => {
+  const costs = measured.map((p) => failureCost(p.on));
+  const total = (key: keyof FailureCost) => costs.reduce((sum, c) => sum + c[key], 0);
+  const stack = measured[0].on.spec.stack;
+  const perMiB = measured.map((p) => {
     const on = cpuPerMiB(p.on);
     const off = cpuPerMiB(p.off);
     return on === null || off === null ? null : off / on;
   });
-  const below = ratios.filter((r) => r < CPU_CLAIM_RATIO).length;
-  const verdict: Verdict = below === ratios.length ? 'holds' : below === 0 ? 'does not hold' : 'mixed across repeats';
-  const fmt = (r: number) => r.toFixed(2);
+  const known = perMiB.filter((r): r is number => r !== null);
   const sentences = [
-    `Under the same offered load, the server's CPU with deflate off was ${ratios.map(fmt).join(', ')} × its CPU with deflate on (${plural(ratios.length, 'repeat')}; the post's claim needs below ${CPU_CLAIM_RATIO}).`,
+    `(b) The failure's cost on ${stack}, under the same offered load: the server's CPU with deflate off was ${ratios.map(fmt).join(', ')} × its CPU with deflate on ` +
+      `(${plural(ratios.length, 'repeat')}; the post's claim needs below ${CPU_CLAIM_RATIO}).`,
+    `The deflate-on runs paid for their failures: ${plural(total('failures'), 'failure')}, ${plural(total('rejectedInflates'), 'inflate')} zlib rejected as corrupt, ` +
+      `${plural(total('reconnects'), 'reconnect')}, and ${plural(total('framesLost'), 'frame')} sent but never delivered (${formatBytes(total('framesLost') * measured[0].on.spec.frameSize)}).`,
+    known.length > 0
+      ? `Per MiB delivered, deflate off cost ${known.map(fmt).join(', ')} × what deflate on cost there, the failures included.`
+      : 'With deflate on nothing was delivered, so CPU per MiB cannot be compared.',
   ];
-  const delivered = measured.map((p) => `${p.on.result.delivered} on vs ${p.off.result.delivered} off`).join('; ');
-  sentences.push(`The two settings did not do the same work: frames delivered were ${delivered}.`);
-  const known = perMiBRatios.filter((r): r is number => r !== null);
-  if (known.length > 0) {
-    const perBelow = known.filter((r) => r < CPU_CLAIM_RATIO).length;
-    sentences.push(
-      `Per MiB delivered, deflate off cost ${known.map(fmt).join(', ')} × what deflate on cost` +
-        ` (${perBelow === known.length ? 'below' : perBelow === 0 ? 'not below' : 'partly below'} ${CPU_CLAIM_RATIO} per unit of work).`,
-    );
-  } else {
-    sentences.push('With deflate on nothing was delivered, so CPU per unit of work cannot be compared.');
-  }
-  const summary = `off ÷ on: ${ratios.map(fmt).join(', ')} (server CPU); ${known.length > 0 ? `${known.map(fmt).join(', ')} (per MiB delivered)` : 'per MiB not comparable'}`;
-  return { verdict: verdict, summary: summary, sentences: sentences, ratios: ratios, perMiBRatios: perMiBRatios };
+  return {
+    verdict: againstHalf(ratios),
+    summary: `(b) off ÷ on server CPU on ${stack}: ${ratios.map(fmt).join(', ')}; deflate on: ${total('failures')} failures, ${total('reconnects')} reconnects, ${total('framesLost')} frames lost`,
+    sentences: sentences,
+    ratios: ratios,
+  };
 }
 
 /** TCP bytes the server read per frame delivered; null when none was delivered. */

@@ -24,16 +24,25 @@ import {
   CLAIMS_STACK,
   cpuMs,
   cpuPerMiB,
-  cpuVerdict,
+  deflateCostVerdict,
   disconnectVerdict,
+  equalWorkLoad,
+  EQUAL_WORK_STACK,
+  failureCost,
+  failureCostVerdict,
+  runEqualWorkPairs,
   runFailures,
   runLoadPairs,
   runWirePairs,
   WIRE_LOAD,
   type ClaimVerdict,
+  type EqualWorkLoad,
   type LoadPair,
   type WirePair,
 } from './claims';
+import { recordedKnees } from '../../sweep/knees';
+import { KNEE_SEARCH } from '../../capacity/knee';
+import type { CapacityPlan, KneeResult } from '../../capacity/run';
 import { probeHandshakes, type HandshakeRow, type ProbeClient } from './handshakes';
 
 export { type LoadPair, type WirePair } from './claims';
@@ -64,9 +73,24 @@ function showHandshakeRows(rows: readonly HandshakeRow[], caption: string): void
   );
 }
 
-/** Step 1: each client's `Sec-WebSocket-Extensions` offer and the 2015 server's answer, at its own default. */
-export async function showHandshakes(params: Params): Promise<HandshakeRow[]> {
-  const rows = await probeHandshakes(CLAIMS_STACK, 'default', probeClients(params), params.quick);
+/** Step 1's probe: each client's handshake with the 2015 server left at its defaults. */
+export interface HandshakeProbe {
+  rows: HandshakeRow[];
+  /** Whether the probe left Chromium out (quick mode). */
+  quick: boolean;
+}
+
+/** Step 1's probe: each client's `Sec-WebSocket-Extensions` offer and the 2015 server's answer, at its own default. */
+export async function runHandshakes(params: Params): Promise<HandshakeProbe> {
+  return {
+    rows: await probeHandshakes(CLAIMS_STACK, 'default', probeClients(params), params.quick),
+    quick: params.quick,
+  };
+}
+
+/** Step 1: the offers and answers, and who chose compression. */
+export function showHandshakes(probe: HandshakeProbe): void {
+  const { rows } = probe;
   showHandshakeRows(
     rows,
     `WebSocket handshakes with the ${CLAIMS_STACK} server left at its defaults, read at the server's TCP socket`,
@@ -79,10 +103,9 @@ export async function showHandshakes(params: Params): Promise<HandshakeRow[]> {
       accepted.length === rows.length
         ? 'Nobody in the application chose compression: the client offered it and ws agreed by default.'
         : '',
-      params.quick ? 'Quick mode probes the Node clients only; the full report adds a Chromium page.' : '',
+      probe.quick ? 'Quick mode probes the Node clients only; the full report adds a Chromium page.' : '',
     ].filter((s) => s !== ''),
   );
-  return rows;
 }
 
 /** engine.io's WebSocketServer construction as installed: the file, its line, and the enclosing function. */
@@ -117,28 +140,44 @@ export function constructionFinding(line: number, lineText: string, serverSource
   );
 }
 
-/** Step 2: engine.io's Server constructor from the installed file, and the defaults a live server has. */
-export async function showServerDefaults(): Promise<void> {
-  const { hit, fn } = serverConstruction();
+/** Step 2's reading: engine.io's Server constructor as installed, and the settings a live server reports. */
+export interface ServerDefaults {
+  construction: ReturnType<typeof serverConstruction>;
+  /** Settings read back from a 2015 server started with no options. */
+  live: Record<string, unknown>;
+}
+
+/** Step 2's reading: the installed constructor, and a 2015 server started with no options, its settings read back. */
+export async function runServerDefaults(): Promise<ServerDefaults> {
+  const construction = serverConstruction();
+  const server = await loadStack(CLAIMS_STACK).createServer({ deflate: 'default' });
+  try {
+    /* eslint-disable @typescript-eslint/no-explicit-any -- engine.io 1.5.4 has no types */
+    const engine = server.engine as any;
+    const live: Record<string, unknown> = {
+      pingTimeout: engine.pingTimeout,
+      pingInterval: engine.pingInterval,
+      upgradeTimeout: engine.upgradeTimeout,
+      maxHttpBufferSize: engine.maxHttpBufferSize,
+      'ws noServer': engine.ws.options.noServer,
+      'ws clientTracking': engine.ws.options.clientTracking,
+      'ws perMessageDeflate': engine.ws.options.perMessageDeflate,
+    };
+    /* eslint-enable @typescript-eslint/no-explicit-any */
+    return { construction: construction, live: live };
+  } finally {
+    await server.close();
+  }
+}
+
+/** Step 2: engine.io's Server constructor, and the live server's defaults beside the post's listing. */
+export function showServerDefaults(defaults: ServerDefaults): void {
+  const { hit, fn } = defaults.construction;
+  const { live } = defaults;
   showLog(numbered(fn), {
     summary: `${fn.name}() in ${hit.path.replace(/^node_modules\//, '')} (engine.io@${hit.package?.version}), lines ${fn.startLine}–${fn.endLine}, read from the installed file`,
     open: true,
   });
-  const stack = loadStack(CLAIMS_STACK);
-  const server = await stack.createServer({ deflate: 'default' });
-  /* eslint-disable @typescript-eslint/no-explicit-any -- engine.io 1.5.4 has no types */
-  const engine = server.engine as any;
-  const live: Record<string, unknown> = {
-    pingTimeout: engine.pingTimeout,
-    pingInterval: engine.pingInterval,
-    upgradeTimeout: engine.upgradeTimeout,
-    maxHttpBufferSize: engine.maxHttpBufferSize,
-    'ws noServer': engine.ws.options.noServer,
-    'ws clientTracking': engine.ws.options.clientTracking,
-    'ws perMessageDeflate': engine.ws.options.perMessageDeflate,
-  };
-  /* eslint-enable @typescript-eslint/no-explicit-any */
-  await server.close();
   const post: Record<string, unknown> = {
     ...POST_SERVER_JS.defaults,
     'ws noServer': POST_SERVER_JS.wsOptions.noServer,
@@ -203,9 +242,21 @@ function adapterLines(): string {
     .join('\n');
 }
 
-/** Step 3: the fix at run time, and the handshakes that prove it took. */
-export async function showFixApplied(params: Params): Promise<HandshakeRow[]> {
+/** Step 3's runs: the tempting runtime assignment tried, and the handshakes with deflate 'off'. */
+export interface FixApplied {
+  tried: GetterTry;
+  rows: HandshakeRow[];
+}
+
+/** Step 3's runs: tries assigning the option on a live server, then probes the clients against the fix. */
+export async function runFixApplied(params: Params): Promise<FixApplied> {
   const tried = await tryAssigningOption();
+  return { tried: tried, rows: await probeHandshakes(CLAIMS_STACK, 'off', probeClients(params), params.quick) };
+}
+
+/** Step 3: the fix at run time, and the handshakes that prove it took. */
+export function showFixApplied(fix: FixApplied): void {
+  const { tried, rows } = fix;
   showTable(
     [
       {
@@ -223,7 +274,6 @@ export async function showFixApplied(params: Params): Promise<HandshakeRow[]> {
       "this project's stack adapter (src/stacks/index.ts): the same construction, swapped in at run time for deflate 'off'",
     open: true,
   });
-  const rows = await probeHandshakes(CLAIMS_STACK, 'off', probeClients(params), params.quick);
   showHandshakeRows(rows, `The same clients against a ${CLAIMS_STACK} server with deflate 'off'`);
   const stillOn = rows.filter((row) => row.negotiated);
   showFinding([
@@ -234,18 +284,35 @@ export async function showFixApplied(params: Params): Promise<HandshakeRow[]> {
       ? `With the replacement in place, none of the ${plural(rows.length, 'handshake')} carries permessage-deflate in the server's answer, although every client still offers it: the fix took.`
       : `${stillOn.length} of ${rows.length} handshakes still negotiated deflate: the fix did not take.`,
   ]);
-  return rows;
 }
 
-/** The claims' runs: the same load with deflate on and off (clients forked), and one run per payload kind for the bytes. */
+/**
+ * The claims' runs: the same load with deflate on and off on 2015 (clients forked); the same
+ * frames at equal delivered work on a stack that does not fail; and one run per payload kind for
+ * the bytes.
+ */
 export interface ClaimRuns {
   load: LoadPair[];
+  equalWork: LoadPair[];
+  equalWorkLoad: EqualWorkLoad;
   wire: WirePair[];
+}
+
+/** The recorded knees of the equal-work stack at the reproducer's size, from the data dir the long runs come from. */
+function equalWorkKnees(): KneeResult[] {
+  const plan: CapacityPlan = {
+    frameSizes: [REPRODUCER.frameSize],
+    stacks: [EQUAL_WORK_STACK],
+    deflate: ['on', 'off'],
+    pin: true,
+    search: KNEE_SEARCH,
+  };
+  return recordedKnees(plan, fromDataDir() ?? COMMITTED_DATA_DIR).knees;
 }
 
 /** Step 4's measurements, with one live progress line. */
 export async function runClaims(params: Params): Promise<ClaimRuns> {
-  const total = 2 * params.repeats + 2 * params.payload.length;
+  const total = 4 * params.repeats + 2 * params.payload.length;
   const bar = progress(`claims: ${CLAIMS_STACK}, deflate on and off`, total);
   let started = 0;
   const notice = (label: string) => {
@@ -253,10 +320,12 @@ export async function runClaims(params: Params): Promise<ClaimRuns> {
     bar.set(label);
   };
   const load = await runLoadPairs(params, notice);
+  const work = equalWorkLoad(equalWorkKnees());
+  const equalWork = await runEqualWorkPairs(params, work, notice);
   const wire = await runWirePairs(params, notice);
   bar.tick(1);
   bar.done(`${plural(total, 'run')}, every server closed`);
-  return { load: load, wire: wire };
+  return { load: load, equalWork: equalWork, equalWorkLoad: work, wire: wire };
 }
 
 /** The recorded long runs: from the `--from-data` dir when given, else from the committed data/. */
@@ -354,48 +423,96 @@ export async function showDisconnectClaim(runs: ClaimRuns): Promise<ClaimVerdict
   return verdict;
 }
 
-/** Claim 2: the server's CPU with deflate on and off, from the same runs. */
-export async function showCpuClaim(runs: ClaimRuns): Promise<ClaimVerdict> {
-  const rows = runs.load.flatMap((pair) =>
-    [pair.on, pair.off].map((record) => ({
-      repeat: pair.repeat,
-      deflate: record.spec.deflate,
-      'server CPU ms': Math.round(cpuMs(record.result)),
-      'user ms': Math.round(record.result.cpu.userMs),
-      'system ms': Math.round(record.result.cpu.systemMs),
-      'MiB delivered': Number(((record.result.delivered * record.spec.frameSize) / (1024 * 1024)).toFixed(1)),
-      'CPU ms per MiB delivered': cpuPerMiB(record) === null ? null : Number((cpuPerMiB(record) as number).toFixed(1)),
-      'load average': record.meta.loadAverage,
-    })),
+/** The CPU claim's two answers. */
+export interface CpuVerdicts {
+  /** (a) What deflate itself costs per MiB, at equal delivered work on a stack that does not fail. */
+  own: ClaimVerdict;
+  /** (b) What the failure costs on 2015, under the same offered load. */
+  failure: ClaimVerdict;
+}
+
+function cpuRows(pairs: readonly LoadPair[], withFailureCost: boolean) {
+  return pairs.flatMap((pair) =>
+    [pair.on, pair.off].map((record) => {
+      const cost = failureCost(record);
+      return {
+        repeat: pair.repeat,
+        deflate: record.spec.deflate,
+        'rate × burst × clients': `${record.spec.rate}/s × ${record.spec.burst} × ${record.spec.clients}`,
+        'server CPU ms': Math.round(cpuMs(record.result)),
+        'MiB delivered': Number(((record.result.delivered * record.spec.frameSize) / (1024 * 1024)).toFixed(1)),
+        'CPU ms per MiB delivered':
+          cpuPerMiB(record) === null ? null : Number((cpuPerMiB(record) as number).toFixed(1)),
+        'load met':
+          record.result.saturation === undefined ? 'not counted' : record.result.saturation.join('; ') || 'yes',
+        ...(withFailureCost
+          ? {
+              failures: cost.failures,
+              'inflates rejected': cost.rejectedInflates,
+              reconnects: cost.reconnects,
+              'frames lost': cost.framesLost,
+            }
+          : {}),
+      };
+    }),
   );
-  showTable(rows, {
-    caption: "Server CPU (the kernel's process.cpuUsage() over each run; clients in a child process)",
+}
+
+/** Claim 2, in two parts: (a) deflate's own cost at equal work, (b) the failure's cost on 2015; each a table, then both verdicts. */
+export async function showCpuClaim(runs: ClaimRuns): Promise<CpuVerdicts> {
+  const own = cpuRows(runs.equalWork, false);
+  showTable(own, {
+    caption: `(a) Equal work: ${EQUAL_WORK_STACK}, ${formatBytes(REPRODUCER.frameSize)} data URLs at ${runs.equalWorkLoad.MiBps.toFixed(1)} MiB/s offered (${runs.equalWorkLoad.origin}); server CPU from process.cpuUsage(), clients in a child process`,
+  });
+  const failing = cpuRows(runs.load, true);
+  showTable(failing, {
+    caption: `(b) The failing stack: ${CLAIMS_STACK} under the reproducer's load, deflate on and off`,
   });
   await showChart(
     {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-      width: 300,
+      width: 200,
       height: 180,
       data: {
-        values: rows.map((r) => ({
-          run: `repeat ${r.repeat}`,
-          deflate: r.deflate,
-          'server CPU ms': r['server CPU ms'],
-        })),
+        values: [
+          ...own.map((r) => ({
+            part: `(a) ${EQUAL_WORK_STACK}, equal work`,
+            run: `repeat ${r.repeat}`,
+            deflate: r.deflate,
+            value: r['CPU ms per MiB delivered'],
+          })),
+          ...failing.map((r) => ({
+            part: `(b) ${CLAIMS_STACK}, same offered load`,
+            run: `repeat ${r.repeat}`,
+            deflate: r.deflate,
+            value: r['CPU ms per MiB delivered'],
+          })),
+        ].filter((v) => v.value !== null),
       },
       mark: { type: 'bar' },
       encoding: {
+        column: { field: 'part', type: 'nominal', title: null },
         x: { field: 'run', type: 'nominal', title: null },
         xOffset: { field: 'deflate' },
-        y: { field: 'server CPU ms', type: 'quantitative' },
+        y: { field: 'value', type: 'quantitative', title: 'server CPU ms per MiB delivered' },
         color: { field: 'deflate', type: 'nominal' },
       },
     },
-    { caption: 'Server CPU per run, deflate on and off (measured in this run)' },
+    {
+      caption:
+        'Server CPU per MiB delivered, deflate on and off: at equal work on a stack that does not fail, and on the failing 2015 stack (measured in this run)',
+    },
   );
-  const verdict = cpuVerdict(runs.load);
-  showFinding([`Claim: ${POST_CLAIMS.cpu}. Verdict: ${verdict.verdict}.`, ...verdict.sentences]);
-  return verdict;
+  const verdicts = {
+    own: deflateCostVerdict(runs.equalWork, runs.equalWorkLoad),
+    failure: failureCostVerdict(runs.load),
+  };
+  showFinding([
+    `Claim: ${POST_CLAIMS.cpu}. Verdict: (a) ${verdicts.own.verdict}; (b) ${verdicts.failure.verdict}.`,
+    ...verdicts.own.sentences,
+    ...verdicts.failure.sentences,
+  ]);
+  return verdicts;
 }
 
 /** Claim 3: bytes on the wire per frame, by payload kind, deflate on and off. */
@@ -446,8 +563,8 @@ export async function showBytesClaim(runs: ClaimRuns): Promise<ClaimVerdict> {
   return verdict;
 }
 
-/** The three verdicts in one table. */
-export function showVerdicts(verdicts: { disconnects: ClaimVerdict; cpu: ClaimVerdict; bytes: ClaimVerdict }): void {
+/** The verdicts in one table: the CPU claim in its two parts. */
+export function showVerdicts(verdicts: { disconnects: ClaimVerdict; cpu: CpuVerdicts; bytes: ClaimVerdict }): void {
   showTable(
     [
       {
@@ -455,7 +572,16 @@ export function showVerdicts(verdicts: { disconnects: ClaimVerdict; cpu: ClaimVe
         verdict: verdicts.disconnects.verdict,
         measured: verdicts.disconnects.summary,
       },
-      { "the post's claim": POST_CLAIMS.cpu, verdict: verdicts.cpu.verdict, measured: verdicts.cpu.summary },
+      {
+        "the post's claim": `${POST_CLAIMS.cpu}: (a) deflate's own cost, at equal work`,
+        verdict: verdicts.cpu.own.verdict,
+        measured: verdicts.cpu.own.summary,
+      },
+      {
+        "the post's claim": `${POST_CLAIMS.cpu}: (b) the failure's cost on ${CLAIMS_STACK}`,
+        verdict: verdicts.cpu.failure.verdict,
+        measured: verdicts.cpu.failure.summary,
+      },
       { "the post's claim": POST_CLAIMS.bytes, verdict: verdicts.bytes.verdict, measured: verdicts.bytes.summary },
     ],
     { caption: "The post's claims about turning deflate off, against this page's measurements" },

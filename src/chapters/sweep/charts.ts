@@ -1,10 +1,11 @@
 /**
- * Chapter 5's five Vega-Lite specs, built from the same rows the sentences read: lines of the
+ * Chapter 5's six Vega-Lite specs (the knees, then five over the runs), built from the same rows the sentences read: lines of the
  * median over repeats with the range as error bars, deflate on and off in two colours, frame
  * sizes as ordered categories (a reader's own sizes, e.g. 3000 B or 1.5 MiB, keep their labels).
  */
 import type { ChartSpec } from '../../charts';
 import { formatBytes } from '../../units';
+import type { DeflateMode } from '../../params';
 import type { PooledRow, Row } from './rows';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
@@ -168,5 +169,68 @@ export function heatmapChart(rows: readonly Row[]): ChartSpec {
         },
       },
     ],
+  };
+}
+
+/** One server's capacity at one size: its knee, or a lower bound of it. */
+export interface KneePoint {
+  stack: string;
+  deflate: DeflateMode;
+  frameSize: number;
+  MiBps: number;
+  kind: 'knee' | 'at least';
+}
+
+/** The knees: delivered MiB/s at which each server stops keeping up, vs frame size, deflate on and off; a lower bound is a triangle. */
+export function kneeChart(points: readonly KneePoint[]): ChartSpec {
+  const values = points.map((p) => ({
+    facet: p.stack,
+    deflate: p.deflate,
+    frame: formatBytes(p.frameSize),
+    bytes: p.frameSize,
+    MiBps: round3(p.MiBps),
+    kind: p.kind,
+  }));
+  const x = {
+    field: 'frame',
+    type: 'ordinal',
+    sort: { field: 'bytes' },
+    title: 'frame size',
+    axis: { labelAngle: -40 },
+  };
+  const y = { field: 'MiBps', type: 'quantitative', title: 'knee, MiB/s delivered', scale: { type: 'log' } };
+  const color = { field: 'deflate', type: 'nominal', scale: DEFLATE_COLOURS, title: 'deflate' };
+  return {
+    $schema: SCHEMA,
+    data: { values: values },
+    facet: { column: { field: 'facet', type: 'nominal', title: 'stack', sort: null } },
+    spec: {
+      width: 200,
+      height: 180,
+      layer: [
+        { mark: { type: 'line' }, encoding: { x: x, y: y, color: color } },
+        {
+          mark: { type: 'point', size: 70, filled: true },
+          encoding: {
+            x: x,
+            y: y,
+            color: color,
+            shape: {
+              field: 'kind',
+              type: 'nominal',
+              scale: { domain: ['knee', 'at least'], range: ['circle', 'triangle-up'] },
+              title: 'found',
+            },
+            tooltip: [
+              { field: 'facet' },
+              { field: 'deflate' },
+              { field: 'frame' },
+              { field: 'MiBps' },
+              { field: 'kind' },
+            ],
+          },
+        },
+      ],
+    },
   };
 }

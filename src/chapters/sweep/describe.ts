@@ -9,6 +9,7 @@ import type { Spread } from '../../metrics';
 import type { DeflateMode, StackName } from '../../params';
 import { repeatUsable, type DeflateComparison, type Direction } from '../../sweep/aggregate';
 import { formatBytes } from '../../units';
+import type { KneePoint } from './charts';
 import type { PooledRow, Row } from './rows';
 
 const plural = (n: number, one: string, many = `${one}s`): string => `${formatNumber(n)} ${n === 1 ? one : many}`;
@@ -331,4 +332,54 @@ export function describeStability(
       ? `; ${formatNumber(neither.length)} neither (${formatNumber(unproven.length)} of them because a zero is not proven on both sides or deflate was not negotiated on the "on" side): ${which}${neither.length > 6 ? ', …' : ''}.`
       : '.')
   );
+}
+
+/** How the runs of a stack with deflate on went at knee fractions: the evidence that it has no knee of its own. */
+export interface FailsFirst {
+  stack: StackName;
+  failing: number;
+  runs: number;
+}
+
+/**
+ * Under the knee chart: whether deflate off or on keeps up with more (pairs where both sides have a
+ * measured knee, with the range of off ÷ on), then per stack and size the two figures, bounds
+ * marked as bounds; the searches that found no figure; and a stack that fails before it has a knee.
+ */
+export function describeKnees(points: readonly KneePoint[], gaps: readonly string[], failsFirst?: FailsFirst): string {
+  if (points.length === 0 && gaps.length === 0) return 'No knee was measured.';
+  const fig = (p: KneePoint | undefined) =>
+    p === undefined ? 'no figure' : `${p.kind === 'at least' ? 'at least ' : ''}${formatNumber(p.MiBps)}`;
+  const ratios: number[] = [];
+  const perStack: string[] = [];
+  for (const stack of [...new Set(points.map((p) => p.stack))]) {
+    const mine = points.filter((p) => p.stack === stack);
+    const sizes = [...new Set(mine.map((p) => p.frameSize))].sort((a, b) => a - b);
+    const clauses = sizes.map((size) => {
+      const on = mine.find((p) => p.frameSize === size && p.deflate === 'on');
+      const off = mine.find((p) => p.frameSize === size && p.deflate === 'off');
+      const both = `off ${fig(off)}, on ${fig(on)}`;
+      if (on?.kind !== 'knee' || off?.kind !== 'knee') return `${formatBytes(size)}: ${both}`;
+      ratios.push(off.MiBps / on.MiBps);
+      return `${formatBytes(size)}: ${both} (× ${formatNumber(off.MiBps / on.MiBps)})`;
+    });
+    perStack.push(`${stack}: ${clauses.join('; ')}`);
+  }
+  const higherOff = ratios.filter((r) => r > 1).length;
+  const lead =
+    ratios.length === 0
+      ? 'No size has a measured knee on both sides, so no ratio is given: only bounds were found.'
+      : `Deflate off keeps up with more than deflate on in ${formatNumber(higherOff)} of ${plural(ratios.length, 'stack × size pair')} measured on both sides ` +
+        `(knee off ÷ on ${rangeText(Math.min(...ratios), Math.max(...ratios))}).`;
+  const sentences = [lead, `Knees in MiB/s delivered, ${perStack.join('. ')}.`];
+  if (gaps.length > 0) sentences.push(`No figure for ${gaps.join('; ')}.`);
+  if (failsFirst && failsFirst.runs > 0) {
+    const runs = `${failsFirst.stack}'s deflate-on runs at fractions of the knee of ${failsFirst.stack} with ws 0.8.1`;
+    sentences.push(
+      failsFirst.failing > 0
+        ? `${failsFirst.stack} itself has no knee with deflate on: it fails first. ${runs} failed in ${formatNumber(failsFirst.failing)} of ${plural(failsFirst.runs, 'run')}.`
+        : `${runs} did not fail (none of ${plural(failsFirst.runs, 'run')}), so here it did not fail before reaching a knee.`,
+    );
+  }
+  return sentences.join(' ');
 }

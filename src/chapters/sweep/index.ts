@@ -6,6 +6,7 @@
  */
 import { showChart, showHtml, showTable, textTable } from '../../display';
 import { collapsible, escapeText, formatNumber, htmlTable } from '../../html';
+import { busyThreshold, othersCores } from '../../machine-load';
 import { runMetrics, spread, type Spread } from '../../metrics';
 import { resolveParams, type Params, type RawParams } from '../../params';
 import { dataDir } from '../../paths';
@@ -18,15 +19,27 @@ import {
   type DeflateComparison,
   type SpreadMetric,
 } from '../../sweep/aggregate';
-import { cellGrid, expandGrid, FULL_GRID, paramsGrid, type SweepGrid } from '../../sweep/grid';
+import {
+  cellGrid,
+  expandGrid,
+  fractionLabel,
+  FULL_GRID,
+  loadLabel,
+  paramsGrid,
+  type SweepCell,
+  type SweepGrid,
+} from '../../sweep/grid';
 import { runSweep, SESSION_KIND, SWEEP_KIND, type SweepRecord, type SweepSession } from '../../sweep/run';
 import { formatBytes, formatDuration } from '../../units';
-import { ackChart, cpuChart, headlineChart, heatmapChart, wireChart } from './charts';
+import { CAPACITY_KIND, type CapacityRecord, type KneeResult } from '../../capacity/run';
+import { kneeFigure } from '../../sweep/knees';
+import { ackChart, cpuChart, headlineChart, heatmapChart, kneeChart, wireChart, type KneePoint } from './charts';
 import {
   describeAck,
   describeCpu,
   describeHeadline,
   describeHeatmap,
+  describeKnees,
   describeStability,
   describeWire,
   rangeText,
@@ -109,12 +122,26 @@ export interface SweepData {
   records: SweepRecord[];
   sessions: SweepSession[];
   cells: CellAggregate[];
+  /** The knees the sweep's knee fractions were taken from (none for a sweep at fixed loads). */
+  knees: KneeResult[];
   /** Files in the data dir that were not valid records. */
   skipped: SkippedFile[];
 }
 
 /** Thrown when the data dir holds no sweep; the message says how to make one. */
 export class NoSweepDataError extends Error {}
+
+/** One knee per stack, setting and size: the newest record's, when sessions named several. */
+function newestKnees(records: readonly CapacityRecord[]): KneeResult[] {
+  const byTarget = new Map<string, KneeResult>();
+  for (const record of [...records].sort((a, b) => b.endedAt.localeCompare(a.endedAt))) {
+    for (const knee of record.knees) {
+      const target = `${knee.stack}|${knee.deflate}|${knee.frameSize}`;
+      if (!byTarget.has(target)) byTarget.set(target, knee);
+    }
+  }
+  return [...byTarget.values()];
+}
 
 /** Reads the recorded sweep, or measures the live grid (one progress line); returns the aggregated data. */
 export async function sweepData(source: SweepSource): Promise<SweepData> {
@@ -125,6 +152,7 @@ export async function sweepData(source: SweepSource): Promise<SweepData> {
       records: outcome.records,
       sessions: [outcome.session],
       cells: aggregateCells(outcome.records),
+      knees: [],
       skipped: [],
     };
   }
@@ -135,12 +163,16 @@ export async function sweepData(source: SweepSource): Promise<SweepData> {
       `no sweep records in ${source.dir}/${SWEEP_KIND}: run npm run sweep first, or set frameSizes in the parameters cell to measure live`,
     );
   }
+  // The knees are those the sessions name: the loads of their knee-fraction runs were set from them.
+  const named = new Set(sessions.records.flatMap((session) => session.kneeRecords ?? []));
+  const capacity = readRecords<CapacityRecord>(CAPACITY_KIND, source.dir);
   return {
     source: source,
     records: runs.records,
     sessions: sessions.records,
     cells: aggregateCells(runs.records),
-    skipped: [...runs.skipped, ...sessions.skipped],
+    knees: newestKnees(capacity.records.filter((r) => named.has(r.id))),
+    skipped: [...runs.skipped, ...sessions.skipped, ...capacity.skipped],
   };
 }
 
@@ -170,6 +202,21 @@ function distinct(values: readonly string[]): string {
   return [...new Set(values)].join('; ');
 }
 
+/** How much other processes used the machine while the runs ran, and whether that stayed under half the cores. */
+function loadVerdict(records: readonly SweepRecord[]): string {
+  const others = records.map((r) => (r.machineLoad ? othersCores(r.machineLoad) : null));
+  const measured = others.filter((x): x is number => x !== null);
+  if (measured.length === 0) return 'the CPU other processes used was not recorded in these runs';
+  const busy = records.filter((r, i) => (others[i] ?? 0) > busyThreshold(r.meta.cores)).length;
+  const s = spread(measured) as Spread;
+  return (
+    `other processes used median ${formatNumber(s.median)}, at most ${formatNumber(s.max)} cores while a run ran` +
+    (busy === 0
+      ? `: under half the cores in every run measured (${measured.length} of ${records.length}), a quiet machine`
+      : `: over half the cores in ${busy} of ${records.length} runs, a busy machine`)
+  );
+}
+
 function spreadText(s: Spread | null): string {
   return s === null ? '' : `median ${formatNumber(s.median)}, ${rangeText(s.min, s.max)}`;
 }
@@ -196,7 +243,7 @@ export function showDataset(data: SweepData): void {
     { what: 'Node', value: distinct(records.map((r) => r.meta.node)) },
     {
       what: "1-min load average at each run's end",
-      value: `${spreadText(spread(records.map((r) => r.meta.loadAverage)))} (on ${distinct(records.map((r) => String(r.meta.cores)))} cores; the machine was shared)`,
+      value: `${spreadText(spread(records.map((r) => r.meta.loadAverage)))} on ${distinct(records.map((r) => String(r.meta.cores)))} cores, the sweep's own runs included; ${loadVerdict(records)}`,
     },
     { what: 'grids', value: distinct(records.map((r) => r.grid)) },
     {
@@ -228,8 +275,9 @@ export function showDataset(data: SweepData): void {
         deflate: b.deflate.join(', '),
         payloads: b.payloads.join(', '),
         'frame sizes': b.frameSizes.map(formatBytes).join(', '),
-        'rate/s': b.rates.join(', '),
-        burst: b.bursts.join(', '),
+        load: b.kneeFractions?.length
+          ? b.kneeFractions.map(fractionLabel).join(', ')
+          : `${b.rates.join(', ')}/s × burst ${b.bursts.join(', ')}`,
         repeats: b.repeats,
       })),
       { caption: `Blocks of grid "${grid.name}" (a cell in two blocks runs once, with the larger repeat count)` },
@@ -242,14 +290,31 @@ export function showDataset(data: SweepData): void {
     const full = expandGrid(FULL_GRID).length;
     paragraph(
       `Measured pace: ${ran} runs in ${formatDuration(wallMs)}, ${formatDuration(perRun)} of wall time per run with set-up and teardown. ` +
-        `At that pace the issue's full grid (${full} runs of ${formatDuration(FULL_GRID.duration)}, so each would take longer still) would need at least ${formatDuration(full * perRun)}.`,
+        `At that pace the full grid (${full} runs of ${formatDuration(FULL_GRID.duration)}, so each would take longer still) would need at least ${formatDuration(full * perRun)}.`,
     );
   }
 }
 
+/** `data-url frames, 4 clients, at 50% of the knee from 64 KiB to 4 MiB and 10/s × 3 each at 1 KiB and 8 KiB`. */
 function selectionText(s: Selection, data: SweepData): string {
   const clients = [...new Set(data.cells.filter((c) => selected(s)(c.cell)).map((c) => c.cell.clients))].join(' or ');
-  return `${s.payload} frames, ${clients} clients at ${s.rate}/s × ${s.burst} each`;
+  const sizesByLoad = new Map<string, number[]>();
+  for (const [size, load] of Object.entries(s.loadBySize))
+    sizesByLoad.set(load, [...(sizesByLoad.get(load) ?? []), Number(size)]);
+  const loads = [...sizesByLoad].map(([load, sizes]) => {
+    const sorted = sizes.sort((a, b) => a - b);
+    const where =
+      sorted.length === 1
+        ? `at ${formatBytes(sorted[0])}`
+        : `from ${formatBytes(sorted[0])} to ${formatBytes(sorted[sorted.length - 1])}`;
+    return `${load}${load.includes('knee') ? '' : ' per client'} ${where}`;
+  });
+  return `${s.payload} frames, ${clients} clients, ${loads.join(' and ')}`;
+}
+
+/** A cell's load for a table: `50% of the knee (2.5/s × 1)` or `10/s × 3`. */
+function loadCell(cell: Omit<SweepCell, 'deflate'>): string {
+  return cell.knee ? `${loadLabel(cell)} (${formatNumber(cell.rate)}/s × ${cell.burst})` : loadLabel(cell);
 }
 
 async function chartWithSentence(
@@ -263,6 +328,42 @@ async function chartWithSentence(
 
 function headline(data: SweepData): Selection | null {
   return headlineSelection(data.cells);
+}
+
+/**
+ * The knees, deflate on against off, as a chart and a finding: the capacity the sweep's loads
+ * were set from. A sweep at fixed loads (a live one, or one recorded before knees) says so.
+ */
+export async function showKnees(data: SweepData): Promise<void> {
+  if (data.knees.length === 0) {
+    return paragraph(
+      data.source.mode === 'live'
+        ? "No knees: a live sweep runs at the fixed load of the parameters cell, and each run's counted load says whether it was met."
+        : "No knees: these runs were recorded at fixed loads, before the sweep set its loads from knees; each run's counted load says whether it was met.",
+    );
+  }
+  const points: KneePoint[] = [];
+  const gaps: string[] = [];
+  for (const knee of data.knees) {
+    const figure = kneeFigure(knee);
+    if (typeof figure === 'string')
+      gaps.push(`${knee.stack} with deflate ${knee.deflate} at ${formatBytes(knee.frameSize)}: ${figure}`);
+    else points.push({ stack: knee.stack, deflate: knee.deflate, frameSize: knee.frameSize, ...figure });
+  }
+  const fractionRuns = data.cells.filter((c) => c.cell.stack === '2015' && c.cell.deflate === 'on' && c.cell.knee);
+  const failsFirst = {
+    stack: '2015' as const,
+    failing: fractionRuns.reduce((n, c) => n + c.runsWithDisconnects, 0),
+    runs: fractionRuns.reduce((n, c) => n + c.completed, 0),
+  };
+  const pinned = data.knees.every((k) => k.pinning.pinned);
+  await chartWithSentence(
+    kneeChart(points),
+    `Knees: the delivered MiB/s at which each server stops keeping up with what it is offered, deflate on and off ` +
+      `(a triangle is a lower bound: the search met its highest rate, or the generator fell short first); ` +
+      `${pinned ? 'server and load generator pinned to a core each' : 'not pinned to cores'}`,
+    describeKnees(points, gaps, failsFirst),
+  );
 }
 
 /** Chart 1 and its sentence: disconnects per minute vs frame size, on vs off, per stack. */
@@ -320,7 +421,8 @@ export async function showHeatmap(data: SweepData): Promise<void> {
   const rows = rowsOf(
     data.cells,
     'disconnectsPerMin',
-    (c) => c.stack === stack && c.deflate === 'on' && c.payload === sel.payload,
+    // Knee fractions are not a rate × burst: the heat map shows the fixed loads.
+    (c) => c.stack === stack && c.deflate === 'on' && c.payload === sel.payload && c.knee === undefined,
   );
   await chartWithSentence(
     heatmapChart(rows),
@@ -335,7 +437,7 @@ function comparisonRows(comparisons: readonly DeflateComparison[]) {
     stack: c.cell.stack,
     payload: c.cell.payload,
     frame: formatBytes(c.cell.frameSize),
-    load: `${c.cell.rate}/s × ${c.cell.burst}`,
+    load: loadCell(c.cell),
     'on: median [range]': text(c.on),
     'off: median [range]': text(c.off),
     'per repeat (on vs off)': c.repeats
@@ -373,7 +475,7 @@ export function showCells(data: SweepData): void {
     deflate: c.cell.deflate,
     payload: c.cell.payload,
     frame: formatBytes(c.cell.frameSize),
-    load: `${c.cell.rate}/s × ${c.cell.burst}`,
+    load: loadCell(c.cell),
     runs: `${c.completed}/${c.runs}`,
     'disconnects/min': text(c.spreads.disconnectsPerMin),
     'runs with a disconnect': `${c.runsWithDisconnects}/${c.completed}`,
@@ -454,7 +556,7 @@ export async function spotCheck(data: SweepData): Promise<void> {
     };
   });
   showTable(rows, {
-    caption: `Spot check: ${c.stack}, deflate ${c.deflate}, ${formatBytes(c.frameSize)} ${c.payload}, ${c.rate}/s × ${c.burst}, ${c.clients} clients, ${formatDuration(c.duration)} (load average now ${live.meta.loadAverage})`,
+    caption: `Spot check: ${c.stack}, deflate ${c.deflate}, ${formatBytes(c.frameSize)} ${c.payload}, ${loadCell(c)}, ${c.clients} clients, ${formatDuration(c.duration)} (load average now ${live.meta.loadAverage})`,
   });
   const d = recorded.spreads.disconnectsPerMin;
   paragraph(

@@ -6,7 +6,7 @@
 import { spread, type Spread } from '../../metrics';
 import type { DeflateMode, PayloadKind, StackName } from '../../params';
 import type { CellAggregate, SpreadMetric } from '../../sweep/aggregate';
-import type { SweepCell } from '../../sweep/grid';
+import { loadLabel, type SweepCell } from '../../sweep/grid';
 
 /** One cell's value of one metric, with the counts a sentence needs. */
 export interface Row {
@@ -16,6 +16,8 @@ export interface Row {
   frameSize: number;
   rate: number;
   burst: number;
+  /** The load as a reader names it: `50% of the knee` or `10/s × 3`. */
+  load: string;
   value: Spread | null;
   runs: number;
   completed: number;
@@ -24,11 +26,11 @@ export interface Row {
   blockers: Record<string, number>;
 }
 
-/** The load the headline shows: one payload kind and one rate × burst. */
+/** The load the headline shows: one payload kind and, at each frame size, one load. */
 export interface Selection {
   payload: PayloadKind;
-  rate: number;
-  burst: number;
+  /** The load shown at each frame size (a label from loadLabel). */
+  loadBySize: Record<number, string>;
 }
 
 /** The rows of one metric for the cells `where` accepts, in the cells' order. */
@@ -46,6 +48,7 @@ export function rowsOf(
       frameSize: agg.cell.frameSize,
       rate: agg.cell.rate,
       burst: agg.cell.burst,
+      load: loadLabel(agg.cell),
       value: agg.spreads[metric],
       runs: agg.runs,
       completed: agg.completed,
@@ -55,29 +58,44 @@ export function rowsOf(
     }));
 }
 
-/** Whether a cell has the selected payload and load. */
+/** Whether a cell has the selected payload and, at its frame size, the selected load. */
 export function selected(selection: Selection): (cell: SweepCell) => boolean {
-  return (cell) => cell.payload === selection.payload && cell.rate === selection.rate && cell.burst === selection.burst;
+  return (cell) => cell.payload === selection.payload && selection.loadBySize[cell.frameSize] === loadLabel(cell);
+}
+
+/** How heavy a load is, to break a tie: the knee fraction, or messages a second per client. */
+function weight(cell: SweepCell): number {
+  return cell.knee ? cell.knee.fraction : cell.rate * cell.burst;
 }
 
 /**
- * The headline's payload and load: data URLs (what the 2015 pages sent) when measured, else the
- * first payload; then the rate × burst measured on the most stack × deflate × size cells, the
- * heavier on a tie, since the question is where failures start under load.
+ * The headline's payload and loads: data URLs (what the 2015 pages sent) when measured, else the
+ * first payload; then at each frame size the load with the most runs (the one the repeats were
+ * spent on), a knee fraction before a fixed load, the heavier on a tie, since the question is where
+ * failures start under load.
  */
 export function headlineSelection(cells: readonly CellAggregate[]): Selection | null {
   if (cells.length === 0) return null;
   const payload = cells.some((c) => c.cell.payload === 'data-url') ? 'data-url' : cells[0].cell.payload;
-  const counts = new Map<string, { rate: number; burst: number; n: number }>();
-  for (const { cell } of cells) {
+  type Tally = { runs: number; knee: boolean; weight: number };
+  const counts = new Map<number, Map<string, Tally>>();
+  for (const { cell, runs } of cells) {
     if (cell.payload !== payload) continue;
-    const key = `${cell.rate}/${cell.burst}`;
-    const seen = counts.get(key) ?? { rate: cell.rate, burst: cell.burst, n: 0 };
-    seen.n++;
-    counts.set(key, seen);
+    const bySize = counts.get(cell.frameSize) ?? new Map<string, Tally>();
+    const label = loadLabel(cell);
+    const seen = bySize.get(label) ?? { runs: 0, knee: cell.knee !== undefined, weight: weight(cell) };
+    seen.runs += runs;
+    bySize.set(label, seen);
+    counts.set(cell.frameSize, bySize);
   }
-  const best = [...counts.values()].sort((a, b) => b.n - a.n || b.rate * b.burst - a.rate * a.burst)[0];
-  return { payload: payload, rate: best.rate, burst: best.burst };
+  const loadBySize: Record<number, string> = {};
+  for (const [frameSize, bySize] of counts) {
+    const best = [...bySize].sort(
+      ([, a], [, b]) => b.runs - a.runs || Number(b.knee) - Number(a.knee) || b.weight - a.weight,
+    )[0];
+    loadBySize[frameSize] = best[0];
+  }
+  return { payload: payload, loadBySize: loadBySize };
 }
 
 /** A metric pooled over every run of the cells that share a payload, frame size and deflate setting. */
