@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PROJECT_ROOT } from './paths';
+import { COMMITTED_DATA_DIR } from './paths';
 
 /** How busy the machine was around one run. */
 export interface MachineLoad {
@@ -59,7 +59,7 @@ export function busyReason(loadAverage: number, cores: number): string | undefin
 
 /** Whether `dir` is the committed data dir (`data/`), the only one the gate guards: scratch dirs are not gated. */
 export function isCommittedDataDir(dir: string): boolean {
-  return path.resolve(dir) === path.join(PROJECT_ROOT, 'data');
+  return path.resolve(dir) === COMMITTED_DATA_DIR;
 }
 
 /**

@@ -22,6 +22,8 @@ export const TEMPLATES_DIR = path.join(PROJECT_ROOT, 'templates');
 export const SCRIPTS_DIR = path.join(PROJECT_ROOT, 'scripts');
 export const NODE_MODULES = path.join(PROJECT_ROOT, 'node_modules');
 /** The project-local Jupyter dir: kernel specs and runtime files, never the user's ~/.local. */
+/** The committed data dir: where recorded datasets live in the repository. */
+export const COMMITTED_DATA_DIR = path.join(PROJECT_ROOT, 'data');
 export const JUPYTER_DIR = path.join(PROJECT_ROOT, '.jupyter');
 /** The interpreter Debian's Jupyter packages are installed for (not whatever `python3` is on PATH). */
 export const SYSTEM_PYTHON = '/usr/bin/python3';
@@ -29,5 +31,5 @@ export const SYSTEM_PYTHON = '/usr/bin/python3';
 /** The data dir: `data/` unless DEFLATE_LAB_DATA_DIR says otherwise. */
 export function dataDir(): string {
   const override = process.env[DATA_DIR_ENV];
-  return override ? path.resolve(override) : path.join(PROJECT_ROOT, 'data');
+  return override ? path.resolve(override) : COMMITTED_DATA_DIR;
 }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { showChart, showLog, showTable, progress } from '../../display';
 import { readLongRuns, TIMELINE_EVERY_MS, type LongRunRecord } from '../../long-run';
 import { resolveParams, type Params, type RawParams } from '../../params';
-import { PROJECT_ROOT } from '../../paths';
+import { COMMITTED_DATA_DIR, PROJECT_ROOT } from '../../paths';
 import { POST_CLAIMS, POST_SERVER_JS, POST_SERVER_JS_EDIT, POST_TESTED_MS } from '../../post-quotes';
 import { fromDataDir } from '../../report/replay';
 import { REPRODUCER } from '../../reproducer';
@@ -46,9 +46,6 @@ import type { CapacityPlan, KneeResult } from '../../capacity/run';
 import { probeHandshakes, type HandshakeRow, type ProbeClient } from './handshakes';
 
 export { type LoadPair, type WirePair } from './claims';
-
-/** The committed data dir, where the recorded long runs live (the data dir of a quick run is a temp dir). */
-const COMMITTED_DATA_DIR = path.join(PROJECT_ROOT, 'data');
 
 /** Checks the notebook's parameters (the same model and errors as the CLI). */
 export function deflateOffParams(raw: RawParams): Params {

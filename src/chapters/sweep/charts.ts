@@ -10,6 +10,16 @@ import type { PooledRow, Row } from './rows';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
 const DEFLATE_COLOURS = { domain: ['on', 'off'], range: ['#d62728', '#1f77b4'] };
+/** Frame sizes as ordered categories along x, smallest first. */
+const FRAME_X = {
+  field: 'frame',
+  type: 'ordinal',
+  sort: { field: 'bytes' },
+  title: 'frame size',
+  axis: { labelAngle: -40 },
+};
+/** Deflate on and off in their two colours. */
+const DEFLATE_COLOR = { field: 'deflate', type: 'nominal', scale: DEFLATE_COLOURS, title: 'deflate' };
 
 /** Three significant digits: charts carry rounded values, the tables and records the exact ones. */
 export function round3(value: number): number {
@@ -40,15 +50,7 @@ function points(rows: ReadonlyArray<Row | PooledRow>, facet: (row: Row | PooledR
 
 /** Median line, range bars and points against frame size, one colour per deflate mode, one panel per facet. */
 function linesBySize(values: Point[], opts: { facetTitle: string; yTitle: string; log?: boolean }): ChartSpec {
-  const x = {
-    field: 'frame',
-    type: 'ordinal',
-    sort: { field: 'bytes' },
-    title: 'frame size',
-    axis: { labelAngle: -40 },
-  };
   const scale = opts.log ? { type: 'log' } : {};
-  const color = { field: 'deflate', type: 'nominal', scale: DEFLATE_COLOURS, title: 'deflate' };
   return {
     $schema: SCHEMA,
     data: { values: values },
@@ -60,18 +62,18 @@ function linesBySize(values: Point[], opts: { facetTitle: string; yTitle: string
         {
           mark: { type: 'rule' },
           encoding: {
-            x: x,
+            x: FRAME_X,
             y: { field: 'min', type: 'quantitative', scale: scale, title: opts.yTitle },
             y2: { field: 'max' },
-            color: color,
+            color: DEFLATE_COLOR,
           },
         },
         {
           mark: { type: 'line', point: true },
           encoding: {
-            x: x,
+            x: FRAME_X,
             y: { field: 'median', type: 'quantitative', scale: scale },
-            color: color,
+            color: DEFLATE_COLOR,
             tooltip: [
               { field: 'frame' },
               { field: 'deflate' },
@@ -135,13 +137,6 @@ export function heatmapChart(rows: readonly Row[]): ChartSpec {
         label: `${round3(v.median)} (n=${v.n})`,
       };
     });
-  const x = {
-    field: 'frame',
-    type: 'ordinal',
-    sort: { field: 'bytes' },
-    title: 'frame size',
-    axis: { labelAngle: -40 },
-  };
   const y = {
     field: 'load',
     type: 'ordinal',
@@ -153,7 +148,7 @@ export function heatmapChart(rows: readonly Row[]): ChartSpec {
     data: { values: values },
     width: 420,
     height: 160,
-    encoding: { x: x, y: y },
+    encoding: { x: FRAME_X, y: y },
     layer: [
       {
         mark: { type: 'rect' },
@@ -191,15 +186,7 @@ export function kneeChart(points: readonly KneePoint[]): ChartSpec {
     MiBps: round3(p.MiBps),
     kind: p.kind,
   }));
-  const x = {
-    field: 'frame',
-    type: 'ordinal',
-    sort: { field: 'bytes' },
-    title: 'frame size',
-    axis: { labelAngle: -40 },
-  };
   const y = { field: 'MiBps', type: 'quantitative', title: 'knee, MiB/s delivered', scale: { type: 'log' } };
-  const color = { field: 'deflate', type: 'nominal', scale: DEFLATE_COLOURS, title: 'deflate' };
   return {
     $schema: SCHEMA,
     data: { values: values },
@@ -208,13 +195,13 @@ export function kneeChart(points: readonly KneePoint[]): ChartSpec {
       width: 200,
       height: 180,
       layer: [
-        { mark: { type: 'line' }, encoding: { x: x, y: y, color: color } },
+        { mark: { type: 'line' }, encoding: { x: FRAME_X, y: y, color: DEFLATE_COLOR } },
         {
           mark: { type: 'point', size: 70, filled: true },
           encoding: {
-            x: x,
+            x: FRAME_X,
             y: y,
-            color: color,
+            color: DEFLATE_COLOR,
             shape: {
               field: 'kind',
               type: 'nominal',

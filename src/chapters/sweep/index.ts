@@ -4,12 +4,13 @@
  * `--from-data` dir) with one small live spot check; frame sizes given in the parameters cell
  * (or on the report's command line) are measured live instead, with the sweep engine.
  */
+import path from 'node:path';
 import { showChart, showHtml, showTable, textTable } from '../../display';
 import { collapsible, escapeText, formatNumber, htmlTable } from '../../html';
 import { busyThreshold, othersCores } from '../../machine-load';
 import { runMetrics, spread, type Spread } from '../../metrics';
 import { resolveParams, type Params, type RawParams } from '../../params';
-import { dataDir } from '../../paths';
+import { COMMITTED_DATA_DIR, dataDir, PROJECT_ROOT } from '../../paths';
 import { readRecords, type SkippedFile } from '../../records';
 import { fromDataDir } from '../../report/replay';
 import {
@@ -49,6 +50,9 @@ import { headlineSelection, pooledByPayload, rowsOf, selected, type Selection } 
 
 /** The stable-conclusion rule counts a comparison only with this many paired repeats (one sweep of 3). */
 export const STABLE_REPEATS = 3;
+
+/** Where the committed knees are, as a reader of the report names it. */
+const COMMITTED_CAPACITY = `${path.relative(PROJECT_ROOT, COMMITTED_DATA_DIR)}/${CAPACITY_KIND}`;
 
 /** The cell the spot check measures again: 2015, deflate on, 1 MiB data URLs, at the headline's load. */
 const SPOT_CHECK = { stack: '2015', deflate: 'on', payload: 'data-url', frameSize: 1024 * 1024 } as const;
@@ -122,7 +126,10 @@ export interface SweepData {
   records: SweepRecord[];
   sessions: SweepSession[];
   cells: CellAggregate[];
-  /** The knees the sweep's knee fractions were taken from (none for a sweep at fixed loads). */
+  /**
+   * The knees shown: those the recorded sweep's knee fractions were taken from; for a live sweep,
+   * which runs at fixed loads, the newest recorded ones, for reference.
+   */
   knees: KneeResult[];
   /** Files in the data dir that were not valid records. */
   skipped: SkippedFile[];
@@ -147,13 +154,15 @@ function newestKnees(records: readonly CapacityRecord[]): KneeResult[] {
 export async function sweepData(source: SweepSource): Promise<SweepData> {
   if (source.mode === 'live') {
     const outcome = await runSweep(source.grid, { dir: false, quick: source.quick, label: 'live sweep' });
+    const capacity = readRecords<CapacityRecord>(CAPACITY_KIND, COMMITTED_DATA_DIR);
+    const newest = capacity.records.filter((r) => !r.quick).sort((a, b) => b.endedAt.localeCompare(a.endedAt));
     return {
       source: source,
       records: outcome.records,
       sessions: [outcome.session],
       cells: aggregateCells(outcome.records),
-      knees: [],
-      skipped: [],
+      knees: newest.length > 0 ? newest[0].knees : [],
+      skipped: capacity.skipped,
     };
   }
   const runs = readRecords<SweepRecord>(SWEEP_KIND, source.dir);
@@ -335,13 +344,18 @@ function headline(data: SweepData): Selection | null {
  * were set from. A sweep at fixed loads (a live one, or one recorded before knees) says so.
  */
 export async function showKnees(data: SweepData): Promise<void> {
+  const live = data.source.mode === 'live';
   if (data.knees.length === 0) {
     return paragraph(
-      data.source.mode === 'live'
-        ? "No knees: a live sweep runs at the fixed load of the parameters cell, and each run's counted load says whether it was met."
+      live
+        ? `No knees: a live sweep runs at the fixed load of the parameters cell, each run's counted load says whether it was met, and no knee is recorded in ${COMMITTED_CAPACITY} to show beside it.`
         : "No knees: these runs were recorded at fixed loads, before the sweep set its loads from knees; each run's counted load says whether it was met.",
     );
   }
+  if (live)
+    paragraph(
+      `The knees below were recorded by the committed sweep (${COMMITTED_CAPACITY}), not measured now: this live sweep runs at the fixed load of the parameters cell, and each run's counted load says whether it was met.`,
+    );
   const points: KneePoint[] = [];
   const gaps: string[] = [];
   for (const knee of data.knees) {

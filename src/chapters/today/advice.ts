@@ -10,7 +10,7 @@ import path from 'node:path';
 import { showHtml, showTable, showText, progress, textTable } from '../../display';
 import { collapsible, htmlTable } from '../../html';
 import type { ConnectionMemoryRecord } from '../../connection-memory';
-import { dataDir, PROJECT_ROOT } from '../../paths';
+import { COMMITTED_DATA_DIR, dataDir } from '../../paths';
 import { BOUNDS, KiB, MiB, type DeflateMode, type Params } from '../../params';
 import { readRecords, type RecordBase } from '../../records';
 import { cannotSayNoFailure, judgeScenario } from '../../failure-rule';
@@ -162,7 +162,7 @@ export interface SweepFindings {
  * holds scenario records in a property or a list.
  */
 export function readSweep(): SweepFindings {
-  const dirs = [...new Set([dataDir(), path.join(PROJECT_ROOT, 'data')].map((d) => path.resolve(d)))];
+  const dirs = [...new Set([dataDir(), COMMITTED_DATA_DIR].map((d) => path.resolve(d)))];
   const found: SweepFindings = {
     looked: dirs.map((d) => path.join(d, 'sweep')),
     runs: [],
