@@ -23,6 +23,19 @@ export const EXIT_BUSY = 3;
 /** Thrown for a malformed command line (unknown flag, missing value); the message says what to do. */
 export class UsageError extends Error {}
 
+/**
+ * One parameter checked with the model, its error worded for the command line: the model names
+ * the parameter, the user wrote `--flag`.
+ */
+export function checkedFlag<K extends keyof Params>(flag: string, name: K, raw: RawParams[K]): Params[K] {
+  try {
+    return resolveParams({ [name]: raw })[name];
+  } catch (error) {
+    if (!(error instanceof ParamError)) throw error;
+    throw new UsageError(`--${flag}${error.message.slice(error.param.length)}`);
+  }
+}
+
 // One flag per model parameter, named from the model (frameSizes -> --frame-sizes), so a new
 // parameter gets its flag without a second list to keep in step.
 const PARAM_FLAGS = new Map<string, keyof Params>(PARAM_NAMES.map((name) => [flagName(name), name]));

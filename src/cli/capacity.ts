@@ -22,11 +22,11 @@ import {
 } from '../capacity/summary';
 import { textTable } from '../display';
 import { ALLOW_BUSY_FLAG, assertQuietMachine, BusyMachineError } from '../machine-load';
-import { ParamError, resolveParams, type Params, type RawParams } from '../params';
+import { type Params } from '../params';
 import { dataDir } from '../paths';
 import { assertWritable, DataDirError } from '../records';
 import { formatBytes, formatDuration } from '../units';
-import { EXIT_BAD_INPUT, EXIT_BUSY, usageError, UsageError } from './args';
+import { checkedFlag, EXIT_BAD_INPUT, EXIT_BUSY, usageError, UsageError } from './args';
 
 /** `npm run capacity -- --help`. */
 export const CAPACITY_USAGE = [
@@ -51,15 +51,6 @@ const FLAGS = { 'frame-sizes': 'frameSizes', stacks: 'stacks', deflate: 'deflate
   keyof Params
 >;
 
-function checked<K extends keyof Params>(flag: string, name: K, raw: RawParams[K]): Params[K] {
-  try {
-    return resolveParams({ [name]: raw })[name];
-  } catch (error) {
-    if (!(error instanceof ParamError)) throw error;
-    throw new UsageError(`--${flag}${error.message.slice(error.param.length)}`);
-  }
-}
-
 /** Parses and checks the capacity command line; throws a one-line UsageError. */
 export function parseCapacityArgs(argv: readonly string[]): CapacityArgs {
   let values: Record<string, string | boolean | undefined>;
@@ -80,7 +71,7 @@ export function parseCapacityArgs(argv: readonly string[]): CapacityArgs {
   }
   const given = <F extends keyof typeof FLAGS>(flag: F): Params[(typeof FLAGS)[F]] | undefined => {
     const raw = values[flag] as string | undefined;
-    return raw === undefined ? undefined : checked(flag, FLAGS[flag], raw);
+    return raw === undefined ? undefined : checkedFlag(flag, FLAGS[flag], raw);
   };
   return {
     help: values.help === true,

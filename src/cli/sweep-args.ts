@@ -5,9 +5,9 @@
  * here, because a sweep crosses them.
  */
 import { parseArgs } from 'node:util';
-import { ParamError, resolveParams, splitList, type Params, type RawParams } from '../params';
+import { splitList, type ParamError, type Params, type RawParams } from '../params';
 import { overrideGrid, SWEEP_GRIDS, type GridName, type SweepGrid } from '../sweep/grid';
-import { EXIT_BUSY, usageError, UsageError } from './args';
+import { checkedFlag, EXIT_BUSY, usageError, UsageError } from './args';
 
 /** `npm run sweep -- --help`. */
 export const SWEEP_USAGE = [
@@ -64,15 +64,6 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const satisfies Record<string, { type: 'string' | 'boolean'; short?: string }>;
 
-function checked<K extends keyof Params>(flag: string, name: K, raw: RawParams[K]): Params[K] {
-  try {
-    return resolveParams({ [name]: raw })[name];
-  } catch (error) {
-    if (!(error instanceof ParamError)) throw error;
-    throw new UsageError(`--${flag}${error.message.slice(error.param.length)}`);
-  }
-}
-
 // Rate and burst are single values in the model; a sweep crosses several, each checked alone.
 function listOf<K extends 'rate' | 'burst'>(flag: string, name: K, raw: string): Array<Params[K]> {
   let items: string[];
@@ -85,7 +76,7 @@ function listOf<K extends 'rate' | 'burst'>(flag: string, name: K, raw: string):
     throw new UsageError(
       `--${flag}: empty: give one or more values, e.g. --${flag} ${name === 'rate' ? '2,10' : '1,3'}`,
     );
-  return [...new Set(items.map((item) => checked(flag, name, item)))];
+  return [...new Set(items.map((item) => checkedFlag(flag, name, item)))];
 }
 
 /** Parses and checks the sweep's command line; throws a one-line UsageError. */
@@ -102,7 +93,7 @@ export function parseSweepArgs(argv: readonly string[]): SweepArgs {
   const text = (flag: keyof typeof LIST_FLAGS): string | undefined => values[flag] as string | undefined;
   const given = <K extends keyof Params>(flag: keyof typeof LIST_FLAGS, name: K): Params[K] | undefined => {
     const raw = text(flag);
-    return raw === undefined ? undefined : checked(flag, name, raw as RawParams[K]);
+    return raw === undefined ? undefined : checkedFlag(flag, name, raw as RawParams[K]);
   };
   const rate = text('rate');
   const burst = text('burst');

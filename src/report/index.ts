@@ -203,6 +203,19 @@ export async function howMadeSection(record: ReportRecord, target: ChapterLink =
 /** Page styles of the contents page, shared with the one-file report. */
 export const CONTENTS_CSS = PAGE_CSS;
 
+/** A whole report page: the head every report page shares, its `css`, and `body` in a `dl-out` div (with `divClass` added). */
+export function reportDocument(body: string, css: string, divClass = ''): string {
+  return [
+    '<!DOCTYPE html>',
+    '<html lang="en"><head><meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    '<title>deflate-lab report</title>',
+    `<style>${css}</style>`,
+    `</head><body><div class="${['dl-out', divClass].filter((c) => c !== '').join(' ')}">${body}</div></body></html>`,
+    '',
+  ].join('\n');
+}
+
 /** The contents page's HTML for a report record. */
 export async function indexHtml(record: ReportRecord): Promise<string> {
   const pageOf = new Map(record.chapters.map((entry) => [entry.slug, entry.page]));
@@ -211,13 +224,5 @@ export async function indexHtml(record: ReportRecord): Promise<string> {
     findingsSection(record, (finding) => pageOf.get(finding.slug) ?? `#${HOW_MADE_ID}`),
     await howMadeSection(record),
   ].join('\n');
-  return [
-    '<!DOCTYPE html>',
-    '<html lang="en"><head><meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    '<title>deflate-lab report</title>',
-    `<style>${DL_CSS}${PAGE_CSS}</style>`,
-    `</head><body><div class="dl-out">${body}</div></body></html>`,
-    '',
-  ].join('\n');
+  return reportDocument(body, `${DL_CSS}${PAGE_CSS}`);
 }

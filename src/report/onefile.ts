@@ -13,7 +13,7 @@ import { launchChromium } from '../chromium';
 import { DL_CSS, escapeText } from '../html';
 import type { ChapterEntry, ReportRecord } from './build';
 import { FRAGMENT_TEMPLATE_NAME, renderPages } from './html';
-import { CONTENTS_CSS, FINDINGS_ID, findingsSection, HOW_MADE_ID, howMadeSection } from './index';
+import { CONTENTS_CSS, FINDINGS_ID, findingsSection, HOW_MADE_ID, howMadeSection, reportDocument } from './index';
 
 /** The one-file report, beside index.html. */
 export const ONE_FILE_HTML = 'deflate-lab.html';
@@ -127,16 +127,8 @@ export async function oneFileHtml(record: ReportRecord, fragments: ReadonlyMap<s
     ...record.chapters.map((entry) => chapterSection(entry, fragments.get(entry.slug))),
     `<section class="dl-chapter">${await howMadeSection(record, { href: (entry) => `#${chapterAnchor(entry.slug)}`, files: false })}</section>`,
   ].join('\n');
-  return [
-    '<!DOCTYPE html>',
-    '<html lang="en"><head><meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    '<title>deflate-lab report</title>',
-    // Last, so its rules win over the contents page's (which set the body for a page of its own).
-    `<style>${DL_CSS}${CONTENTS_CSS}${ONE_FILE_CSS}</style>`,
-    `</head><body><div class="dl-out dl-doc">${body}</div></body></html>`,
-    '',
-  ].join('\n');
+  // The one-file rules last, so they win over the contents page's (which set the body for a page of its own).
+  return reportDocument(body, `${DL_CSS}${CONTENTS_CSS}${ONE_FILE_CSS}`, 'dl-doc');
 }
 
 /**
