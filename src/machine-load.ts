@@ -13,6 +13,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { keepRecordingLoadAverage } from './meta';
 import { COMMITTED_DATA_DIR } from './paths';
 
 /** How busy the machine was around one run. */
@@ -63,12 +64,15 @@ export function isCommittedDataDir(dir: string): boolean {
 }
 
 /**
- * Checks the load average once, before a recorder's first run: throws BusyMachineError when it
- * writes into the committed data dir on a busy machine and `allowBusy` was not given.
+ * Checks the load average once, before a recorder's first run, and keeps the reading for every
+ * record the recording makes (see RunMeta.loadAverage): throws BusyMachineError when it writes
+ * into the committed data dir on a busy machine and `allowBusy` was not given.
  */
 export function assertQuietMachine(dir: string, allowBusy: boolean): void {
+  const loadAverage = os.loadavg()[0];
+  keepRecordingLoadAverage(loadAverage);
   if (allowBusy || !isCommittedDataDir(dir)) return;
-  const reason = busyReason(os.loadavg()[0], os.cpus().length);
+  const reason = busyReason(loadAverage, os.cpus().length);
   if (reason) throw new BusyMachineError(reason);
 }
 

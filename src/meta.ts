@@ -16,8 +16,14 @@ export interface RunMeta {
   platform: string;
   /** Resolved versions of every installed stack package, keyed `<stack>/<package>`. */
   versions: Record<string, string>;
-  /** 1-minute load average when the record was made: these machines are shared, so say how busy. */
+  /**
+   * 1-minute load average: these machines are shared, so say how busy. In a gated recording
+   * (sweep, long run, bench, capacity), the gate's reading before the recording's first run, so
+   * that it measures the machine rather than the recording's own work; otherwise when the record
+   * was made. `loadAverageRead` says which.
+   */
   loadAverage: number;
+  loadAverageRead: 'before-recording' | 'at-record';
 }
 
 function git(args: string[]): string | undefined {
@@ -32,7 +38,15 @@ function git(args: string[]): string | undefined {
   }
 }
 
-let cached: Omit<RunMeta, 'date' | 'loadAverage'> | undefined;
+let cached: Omit<RunMeta, 'date' | 'loadAverage' | 'loadAverageRead'> | undefined;
+
+/** The load average the recording gate read in this process, kept for every record it makes. */
+let recordingLoadAverage: number | undefined;
+
+/** Called by the recording gate with its reading, before the recording's first run. */
+export function keepRecordingLoadAverage(loadAverage: number): void {
+  recordingLoadAverage = Number(loadAverage.toFixed(2));
+}
 
 /** Collects run metadata; the slow parts (git, package reads) are read once per process. */
 export function runMeta(): RunMeta {
@@ -45,5 +59,9 @@ export function runMeta(): RunMeta {
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
     versions: installedVersions(),
   };
-  return { date: new Date().toISOString(), loadAverage: Number(os.loadavg()[0].toFixed(2)), ...cached };
+  const load =
+    recordingLoadAverage === undefined
+      ? { loadAverage: Number(os.loadavg()[0].toFixed(2)), loadAverageRead: 'at-record' as const }
+      : { loadAverage: recordingLoadAverage, loadAverageRead: 'before-recording' as const };
+  return { date: new Date().toISOString(), ...load, ...cached };
 }

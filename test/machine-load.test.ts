@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'node:test';
-import { busyReason, isCommittedDataDir, othersCores, watchMachineLoad } from '../src/machine-load';
+import os from 'node:os';
+import { assertQuietMachine, busyReason, isCommittedDataDir, othersCores, watchMachineLoad } from '../src/machine-load';
+import { runMeta } from '../src/meta';
 import { PROJECT_ROOT } from '../src/paths';
 
 /** A node one-liner that spins until it has used `ms` of CPU time, however busy the machine is. */
@@ -25,6 +27,16 @@ test("others' CPU in cores: their CPU time over the run's wall time; unknown whe
   assert.equal(othersCores({ loadAverageBefore: 1.5, otherCpuMs: 1000, ownCpuMs: 3000, wallMs: 4000 }), 0.25);
   assert.equal(othersCores({ loadAverageBefore: 0.1, otherCpuMs: null, ownCpuMs: null, wallMs: 4000 }), null);
   assert.equal(othersCores({ loadAverageBefore: 0.1, otherCpuMs: 0, ownCpuMs: 0, wallMs: 0 }), null);
+});
+
+test("records made after the gate keep the gate's reading, not a load that counts the recording's own work", () => {
+  assert.equal(runMeta().loadAverageRead, 'at-record');
+  const before = os.loadavg()[0];
+  assertQuietMachine(os.tmpdir(), false);
+  const first = runMeta();
+  assert.equal(first.loadAverageRead, 'before-recording');
+  assert.ok(Math.abs(first.loadAverage - before) < 0.05, `${first.loadAverage} vs ${before}`);
+  assert.equal(runMeta().loadAverage, first.loadAverage);
 });
 
 test('only the committed data dir is gated: scratch dirs (tests, quick runs) are not', () => {

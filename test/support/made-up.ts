@@ -24,6 +24,7 @@ const META: RunMeta = {
   platform: 'linux',
   versions: {},
   loadAverage: 0.5,
+  loadAverageRead: 'at-record',
 };
 
 /** What the outcomes below vary. */
