@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { judgeRepro, judgeScenario, runStanding, saturationOf, zeroFailureBlockers } from './failure-rule';
-import { othersCores } from './machine-load';
+import { busyThreshold, othersCores } from './machine-load';
+import { loadAverageText, type RunMeta } from './meta';
 import { readRecords, type RecordBase } from './records';
 import { reproZeroBlockers } from './repro/verdict';
 import type { ReproRecord } from './repro/run';
@@ -39,8 +40,11 @@ export interface KindCounts {
 /** Something a record says that the rule or its controls do not back. */
 export interface DataProblem {
   file: string;
-  /** `verdict`: a stored verdict disagrees with the rule; `unproven zero`: a zero without its controls. */
-  kind: 'verdict' | 'unproven zero';
+  /**
+   * `verdict`: a stored verdict disagrees with the rule; `unproven zero`: a zero without its
+   * controls; `busy machine`: the record's load average is above half the cores.
+   */
+  kind: 'verdict' | 'unproven zero' | 'busy machine';
   detail: string;
 }
 
@@ -127,11 +131,15 @@ export function checkData(dir: string): DataCheck {
     for (const record of read.records) {
       const file = path.join(kind, `${record.id}.json`);
       const load = record.meta?.loadAverage;
-      if (typeof load === 'number')
+      if (typeof load === 'number') {
         counts.loadAverage = {
           min: Math.min(load, counts.loadAverage?.min ?? load),
           max: Math.max(load, counts.loadAverage?.max ?? load),
         };
+        // The recording gate's own rule, applied to what the record kept.
+        const busy = busyReading(record.meta as RunMeta);
+        if (busy) problems.push({ file: file, kind: 'busy machine', detail: busy });
+      }
       const others = record.machineLoad ? othersCores(record.machineLoad) : null;
       if (others !== null) counts.othersCores = Math.max(others, counts.othersCores ?? 0);
       const runs = runsIn(record);
@@ -172,6 +180,12 @@ export function checkData(dir: string): DataCheck {
     kinds.push(counts);
   }
   return { dir: resolved, kinds: kinds, problems: problems, skipped: skipped };
+}
+
+/** Why a record counts as made on a busy machine (its load average above half its cores), or undefined. */
+function busyReading(meta: RunMeta): string | undefined {
+  if (meta.loadAverage <= busyThreshold(meta.cores)) return undefined;
+  return `${loadAverageText(meta)} on ${meta.cores} cores, above half the cores (${busyThreshold(meta.cores)})`;
 }
 
 /** Problems shown per kind of problem before the rest are counted only. */
@@ -221,20 +235,23 @@ export function checkDataReport(check: DataCheck): string {
   ];
   if (check.kinds.some((k) => k.runs > 0 && k.saturated === null))
     lines.push('saturated: n/a — these records were made before runs counted their offered load.');
-  for (const kind of ['verdict', 'unproven zero'] as const) {
+  const headings = {
+    verdict: (n: number) => `${n} stored verdicts disagree with the failure rule:`,
+    'unproven zero': (n: number) => `${n} zeros are not proven by their runs' controls:`,
+    'busy machine': (n: number) => `${n} ${n === 1 ? 'record was' : 'records were'} made on a busy machine:`,
+  };
+  for (const kind of ['verdict', 'unproven zero', 'busy machine'] as const) {
     const found = check.problems.filter((p) => p.kind === kind);
     if (found.length === 0) continue;
-    lines.push(
-      kind === 'verdict'
-        ? `${found.length} stored verdicts disagree with the failure rule:`
-        : `${found.length} zeros are not proven by their runs' controls:`,
-    );
+    lines.push(headings[kind](found.length));
     for (const p of found.slice(0, SHOWN_PROBLEMS)) lines.push(`  ${p.file}: ${p.detail}`);
     if (found.length > SHOWN_PROBLEMS) lines.push(`  … and ${found.length - SHOWN_PROBLEMS} more`);
   }
   for (const s of check.skipped) lines.push(`skipped ${s.file}: ${s.reason}`);
   lines.push(
-    check.problems.length === 0 ? 'ok: every verdict agrees with the rule and every zero is proven' : 'FAILED',
+    check.problems.length === 0
+      ? 'ok: every verdict agrees with the rule, every zero is proven, and every record was made on a quiet machine'
+      : 'FAILED',
   );
   return lines.join('\n');
 }

@@ -65,3 +65,10 @@ export function runMeta(): RunMeta {
       : { loadAverage: recordingLoadAverage, loadAverageRead: 'before-recording' as const };
   return { date: new Date().toISOString(), ...load, ...cached };
 }
+
+/** A record's load average in words: the figure and when it was read (records made before the gate kept it: at the record). */
+export function loadAverageText(
+  meta: Pick<RunMeta, 'loadAverage'> & Partial<Pick<RunMeta, 'loadAverageRead'>>,
+): string {
+  return `load average ${meta.loadAverage} ${meta.loadAverageRead === 'before-recording' ? 'before the recording began' : 'when the record was made'}`;
+}

@@ -13,6 +13,8 @@ import {
   deflateCostVerdict,
   disconnectVerdict,
   equalWorkCounts,
+  equalWorkLoad,
+  EQUAL_WORK_STACK,
   failureCost,
   failureCostVerdict,
   runFailures,
@@ -23,15 +25,18 @@ import {
 import { probeHandshakes } from '../src/chapters/deflate-off/handshakes';
 import { recordedLongRuns } from '../src/chapters/deflate-off';
 import { DATA_DIR_ENV } from '../src/paths';
+import { saturationOf } from '../src/failure-rule';
 import { formatDuration } from '../src/units';
 import type { ScenarioRecord } from '../src/scenario';
+import type { KneeResult } from '../src/capacity/run';
+import { KiB, MiB } from '../src/params';
 import { offeredFor } from './support/made-up';
 
 process.env[DATA_DIR_ENV] = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-deflate-off-'));
 
-// The first long run recorded (records sort by time): its control failed only after its send window.
+// The newest long run recorded (records sort by time).
 const { runs } = recordedLongRuns();
-const long = runs[0];
+const long = runs[runs.length - 1];
 
 function withCpu(record: ScenarioRecord, totalMs: number): ScenarioRecord {
   const copy = structuredClone(record);
@@ -46,19 +51,18 @@ function withBytesIn(record: ScenarioRecord, bytesIn: number, delivered = 10): S
   return copy;
 }
 
-test('the committed long run is at least 15 minutes of deflate off with its controls', () => {
+test("the committed long run covers the post's hour of deflate off at its offered load, beside its failing control at the same load", () => {
   assert.ok(long, 'no long run in data/long-run: record one with npm run long-run');
-  assert.ok(long.run.result.loadMs >= 15 * 60_000, `tested ${long.run.result.loadMs} ms`);
+  assert.ok(long.run.result.loadMs >= 3_600_000, `tested ${formatDuration(long.run.result.loadMs)}`);
   assert.equal(long.run.spec.deflate, 'off');
   assert.equal(long.run.spec.placement, 'forked');
-  assert.equal(long.control.spec.deflate, 'on');
-});
-
-test('a failure after the send window still counts: the control failed while its backlog drained', () => {
-  const { result } = long.control;
-  assert.equal(result.failures, 0, 'recorded under the older rule, which counted the send window only');
-  assert.ok(runFailures(result) > 0, JSON.stringify(result.serverDisconnects));
+  assert.deepEqual(saturationOf(long.run), [], 'the hour met its offered load');
   assert.equal(runFailures(long.run.result), 0);
+  assert.deepEqual(long.blockers, []);
+  assert.equal(long.control.spec.deflate, 'on');
+  assert.ok(runFailures(long.control.result) > 0, 'the deflate-on control failed');
+  for (const key of ['stack', 'client', 'payload', 'frameSize', 'fragmentSize', 'rate', 'burst', 'clients'] as const)
+    assert.equal(long.control.spec[key], long.run.spec[key], `control and run differ in ${key}`);
 });
 
 test('disconnect verdict: holds on the recorded runs, fails when an off run failed, untested without a failing on run', () => {
@@ -137,6 +141,41 @@ test("cpu (a), deflate's own cost: per MiB at equal work, and only from pairs wh
   const short = pair(1000, 400);
   short.off.result.offered = offeredFor(short.off, { ticksMissed: 3 });
   assert.equal(deflateCostVerdict([short]).verdict, 'not tested');
+});
+
+/** The equal-work stack's knees at 256 KiB and 4 MiB: 40 MiB/s with deflate on, 60 off. */
+const KNEES: KneeResult[] = [256 * KiB, 4 * MiB].flatMap((frameSize) =>
+  (['on', 'off'] as const).map((deflate) => ({
+    stack: EQUAL_WORK_STACK,
+    deflate: deflate,
+    frameSize: frameSize,
+    outcome: { kind: 'knee' as const, kneeMiBps: deflate === 'on' ? 40 : 60, metMiBps: 40, unmetMiBps: 46 },
+    steps: [],
+    wallMs: 0,
+    pinning: { pinned: false as const, reason: 'not asked' },
+  })),
+);
+
+test("equal work at each size: half the slower setting's knee there, else the nearest recorded size's, labelled; else the reproducer's load", () => {
+  const exact = equalWorkLoad(KNEES, 256 * KiB);
+  assert.equal(exact.nearest, false);
+  assert.equal(exact.frameSize, 256 * KiB);
+  assert.ok(Math.abs(exact.MiBps - 20) < 1, `${exact.MiBps} MiB/s`);
+  assert.match(exact.origin, /with deflate on, the slower setting \(40\.0 MiB\/s at 256 KiB, recorded/);
+  // 1.5 MiB is nearer 4 MiB than 256 KiB on a log scale (×2.7 against ×6).
+  const between = equalWorkLoad(KNEES, 1536 * KiB);
+  assert.equal(between.nearest, true);
+  assert.equal(between.frameSize, 1536 * KiB);
+  assert.match(
+    between.origin,
+    /nearest recorded size.*40\.0 MiB\/s at 4 MiB\); no usable knee at 1\.5 MiB \(no knee of 2015\+ws0\.8\.1 with deflate on at 1\.5 MiB is recorded\)/,
+  );
+  assert.ok(Math.abs(between.MiBps - 20) < 2, `${between.MiBps} MiB/s`);
+  const small = equalWorkLoad(KNEES, 3000);
+  assert.match(small.origin, /at 256 KiB\); no usable knee at 2\.93 KiB/);
+  const none = equalWorkLoad([], MiB);
+  assert.equal(none.nearest, false);
+  assert.match(none.origin, /^the reproducer's load, since no knee is recorded/);
 });
 
 test('bytes verdict: more, about the same, or fewer, per payload kind', () => {

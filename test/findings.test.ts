@@ -112,6 +112,17 @@ test('chapter 1: pages that failed, pages that did not (the opposite sentence), 
     /No failure came within the 10 s the pages sent, with deflate negotiated/,
   );
   assert.match(symptomClosing(browserRun({ runError: 'boom' })), /cannot vouch for it: the run did not complete: boom/);
+  assert.doesNotMatch(symptomClosing(browserRun({})), /was fragmented/);
+  // A size Chromium sends whole: the closing note says so, with the wire counts.
+  const whole = browserRun({});
+  whole.result.wire.fragmentedMessages = 0;
+  whole.result.wire.continuationFrames = 0;
+  assert.match(
+    symptomClosing(whole),
+    new RegExp(
+      `None of the ${whole.result.wire.messages.toLocaleString('en-US')} messages the server read was fragmented \\(0 continuation frames\\).*cannot show it\\.$`,
+    ),
+  );
   // Beside the Node client: an errored Node run has no "no failure".
   const beside = symptomFindings(browserRun({ imageDrops: 1 }), ERRORED()).join(' ');
   assert.match(beside, /The Node fragmenting client.*had no failure it could vouch for \(the run did not complete/);
@@ -294,8 +305,14 @@ test('chapter 4: the construction line worded from what it passes and what Serve
   );
 });
 
-function point(factor: SweepPoint['factor'], value: number, record: ReproRecord, base = false): SweepPoint {
-  return { factor: factor, value: value, label: String(value), base: base, record: record };
+function point(
+  factor: SweepPoint['factor'],
+  value: number,
+  record: ReproRecord,
+  base = false,
+  around = 1024 * 1024,
+): SweepPoint {
+  return { factor: factor, value: value, label: String(value), base: base, around: around, record: record };
 }
 
 test('chapter 6 sweep: a rate per 100 messages only from a run that measured; an errored or empty run is not "0/100"', () => {
@@ -330,13 +347,13 @@ test('chapter 6 time to first failure: a run that errored or sent nothing is nev
     return r;
   };
   const quiet = reproRun({ failures: 0 });
-  const all = timeToFailure([failedAt(800), failedAt(1200), failedAt(2000)], 10_000);
+  const all = timeToFailure([failedAt(800), failedAt(1200), failedAt(2000)], 10_000, 1024 * 1024);
   assert.equal(all.medianMs, 1200);
   assert.match(
     timeToFailureFinding(all),
     /Median time to the first invalid compressed data: 1200 ms .* \(3 of 3 failed within 10000 ms\)/,
   );
-  const none = timeToFailure([quiet, reproRun({ failures: 0 }), failedAt(900)], 10_000);
+  const none = timeToFailure([quiet, reproRun({ failures: 0 }), failedAt(900)], 10_000, 1024 * 1024);
   assert.equal(none.medianMs, null);
   assert.match(
     timeToFailureFinding(none),
@@ -345,6 +362,7 @@ test('chapter 6 time to first failure: a run that errored or sent nothing is nev
   const broken = timeToFailure(
     [failedAt(900), reproRun({ runError: 'killed', failures: 0 }), reproRun({ sent: 0, failures: 0 })],
     10_000,
+    1024 * 1024,
   );
   assert.equal(broken.censored, 0, 'an errored or empty run is not censored ("did not fail")');
   assert.equal(broken.unusable, 2);
@@ -354,9 +372,39 @@ test('chapter 6 time to first failure: a run that errored or sent nothing is nev
     /over 1 run \(1 of 1 failed.*2 runs errored, sent nothing or did not negotiate deflate, and count neither way/,
   );
   assert.match(
-    timeToFailureFinding(timeToFailure([reproRun({ runError: 'killed' })], 10_000)),
+    timeToFailureFinding(timeToFailure([reproRun({ runError: 'killed' })], 10_000, 1024 * 1024)),
     /^No run could measure the time/,
   );
+  assert.doesNotMatch(timeToFailureFinding(all), /not fragmented/);
+  // A size below one fragment: the finding says so from the wire counts.
+  const single = [reproRun({ failures: 0 }), reproRun({ failures: 0 })].map((r) => {
+    r.result.controls.continuationFrames = 0;
+    return r;
+  });
+  assert.match(
+    timeToFailureFinding(timeToFailure(single, 2000, 3000)),
+    /0 of 2 runs failed within 2000 ms.*not fragmented \(0 continuation frames on the wire in 2 runs\)/,
+  );
+});
+
+test('chapter 6 sweep around several sizes: the message-size series once, the other series per size', () => {
+  const small = 256 * 1024;
+  const large = 1024 * 1024;
+  const lines = sweepFindings([
+    point('message size', small, reproRun({ failures: 0 }), true, small),
+    point('message size', large, reproRun({ failures: 2 }), true, large),
+    point('burst', 3, reproRun({ failures: 0 }), true, small),
+    point('burst', 1, reproRun({ failures: 0 }), false, small),
+    point('burst', 3, reproRun({ failures: 2 }), true, large),
+    point('burst', 1, reproRun({ failures: 0 }), false, large),
+  ]);
+  assert.equal(lines.filter((l) => l.startsWith('By message size,')).length, 1);
+  assert.match(
+    lines.find((l) => l.startsWith('By message size')) ?? '',
+    /^By message size, failures per 100 messages: 262144: 0\/100, 1048576: 1\/100\.$/,
+  );
+  assert.match(lines.find((l) => l.startsWith('By burst around 256 KiB')) ?? '', /3 \(base\): 0\/100, 1: 0\/100/);
+  assert.match(lines.find((l) => l.startsWith('By burst around 1 MiB')) ?? '', /3 \(base\): 1\/100/);
 });
 
 test('chapter 6 proof: the failing run must fail; a zero is claimed only with every control', () => {

@@ -25,6 +25,7 @@ const CHAPTER: Chapter = {
   title: `Hostile ${HOSTILE[0]}`,
   notebook: path.join(PROJECT_ROOT, 'test', 'fixtures', 'notebooks', 'hostile.ipynb'),
   quick: {},
+  sizes: `sizes ${HOSTILE[1]}`,
 };
 
 let tmp: string;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import os from 'node:os';
 import { assertQuietMachine, busyReason, isCommittedDataDir, othersCores, watchMachineLoad } from '../src/machine-load';
-import { runMeta } from '../src/meta';
+import { loadAverageText, runMeta } from '../src/meta';
 import { PROJECT_ROOT } from '../src/paths';
 
 /** A node one-liner that spins until it has used `ms` of CPU time, however busy the machine is. */
@@ -37,6 +37,12 @@ test("records made after the gate keep the gate's reading, not a load that count
   assert.equal(first.loadAverageRead, 'before-recording');
   assert.ok(Math.abs(first.loadAverage - before) < 0.05, `${first.loadAverage} vs ${before}`);
   assert.equal(runMeta().loadAverage, first.loadAverage);
+  assert.equal(
+    loadAverageText({ loadAverage: 0.4, loadAverageRead: 'before-recording' }),
+    'load average 0.4 before the recording began',
+  );
+  // Records made before the gate kept its reading carry no loadAverageRead: theirs was read at the record.
+  assert.equal(loadAverageText({ loadAverage: 1.8 }), 'load average 1.8 when the record was made');
 });
 
 test('only the committed data dir is gated: scratch dirs (tests, quick runs) are not', () => {

@@ -23,9 +23,30 @@ import { launchChromium, visit } from './support/chromium';
 
 const fixture = (name: string): string => path.join(PROJECT_ROOT, 'test', 'fixtures', 'notebooks', name);
 const CHAPTERS: Chapter[] = [
-  { number: 0, slug: 'params', title: 'Parameters', notebook: fixture('params.ipynb'), quick: {} },
-  { number: 1, slug: 'error', title: 'A failing cell', notebook: fixture('error.ipynb'), quick: {} },
-  { number: 2, slug: 'findings', title: 'Findings & a wide table', notebook: fixture('findings.ipynb'), quick: {} },
+  {
+    number: 0,
+    slug: 'params',
+    title: 'Parameters',
+    notebook: fixture('params.ipynb'),
+    quick: {},
+    sizes: 'a fixture: no sizes',
+  },
+  {
+    number: 1,
+    slug: 'error',
+    title: 'A failing cell',
+    notebook: fixture('error.ipynb'),
+    quick: {},
+    sizes: 'a fixture: no sizes',
+  },
+  {
+    number: 2,
+    slug: 'findings',
+    title: 'Findings & a wide table',
+    notebook: fixture('findings.ipynb'),
+    quick: {},
+    sizes: 'a fixture: no sizes',
+  },
 ];
 const CLOSING = 'zebra quartz closing line';
 

@@ -38,6 +38,7 @@ const SYMPTOM: SymptomFindings = {
 
 const DEFLATE_OFF: DeflateOffFindings = {
   kind: 'deflate-off',
+  frameSize: 1024 * 1024,
   repeats: 2,
   on: { sent: 200, delivered: 150, failures: 6, deflateNegotiated: true },
   off: { sent: 200, delivered: 200, failures: 0, deflateNegotiated: false },
@@ -187,7 +188,7 @@ test('the DEBUG trail: transport errors without their cause, and the opposites',
 
 test('deflate costing CPU and saving bytes, against deflate costing nothing and saving nothing', () => {
   const [fix, cost] = findingSentences(DEFLATE_OFF);
-  assert.match(fix, /took failures from 6 to 0 over 2 repeats \(deflate off: all 200 delivered\)/);
+  assert.match(fix, /took failures from 6 to 0 over 2 repeats with 1 MiB frames \(deflate off: all 200 delivered\)/);
   assert.match(
     cost,
     /at equal delivered work on socket\.io 1\.3\.7 with ws 0\.8\.1, deflate cost the server 3\.00× the CPU per MiB delivered \(300 ms against 100 ms off\)/,
@@ -202,12 +203,16 @@ test('deflate costing CPU and saving bytes, against deflate costing nothing and 
 test('the fix is claimed only beside its controls: zero failures with everything delivered and deflate as set', () => {
   assert.match(
     findingSentences({ ...DEFLATE_OFF, on: { ...DEFLATE_OFF.on, failures: 0 } })[0],
-    /could not be shown to fix anything/,
+    /could not be shown to fix anything here: with deflate on and 1 MiB frames/,
+  );
+  assert.match(
+    findingSentences({ ...DEFLATE_OFF, frameSize: 3000, on: { ...DEFLATE_OFF.on, failures: 0 } })[0],
+    /with deflate on and 3,000-character frames, 2 repeats had no failure/,
   );
   const undelivered = findingSentences({ ...DEFLATE_OFF, off: { ...DEFLATE_OFF.off, delivered: 120 } })[0];
   assert.match(
     undelivered,
-    /did not show a clean fix here: 6 failures with deflate on, 0 failures with it off \(120 of 200 delivered\)/,
+    /did not show a clean fix here with 1 MiB frames: 6 failures with deflate on, 0 failures with it off \(120 of 200 delivered\)/,
   );
   const stillOn = findingSentences({ ...DEFLATE_OFF, off: { ...DEFLATE_OFF.off, deflateNegotiated: true } })[0];
   assert.match(stillOn, /deflate was still negotiated/);

@@ -21,8 +21,15 @@ import {
   reproduceCommand,
   type ReportRecord,
 } from '../src/report/build';
-import { CHAPTERS, notebookFile, type Chapter } from '../src/report/chapters';
-import { declaredNames, INJECTED_TAG, InjectionError, PARAMETERS_TAG, planInjection } from '../src/report/inject';
+import { CHAPTERS, notebookFile, sizesText, type Chapter } from '../src/report/chapters';
+import {
+  declaredNames,
+  INJECTED_TAG,
+  InjectionError,
+  PARAMETERS_TAG,
+  parametersSource,
+  planInjection,
+} from '../src/report/inject';
 import { externalLoads } from '../src/report/selfContained';
 import { launchChromium, visit } from './support/chromium';
 
@@ -37,9 +44,30 @@ const FIXTURE_CHAPTERS: Chapter[] = [
     title: 'Parameters <fixture> & co',
     notebook: fixture('params.ipynb'),
     quick: { duration: '1s' },
+    sizes: 'a fixture: no sizes',
   },
-  { number: 1, slug: 'error', title: 'A failing cell', notebook: fixture('error.ipynb'), quick: {} },
+  {
+    number: 1,
+    slug: 'error',
+    title: 'A failing cell',
+    notebook: fixture('error.ipynb'),
+    quick: {},
+    sizes: 'a fixture: no sizes',
+  },
 ];
+
+test('every chapter takes frame sizes and says what it does with them, on the contents page as on its page', () => {
+  for (const chapter of CHAPTERS) {
+    assert.ok(
+      declaredNames(parametersSource(notebookFile(chapter))).has('frameSizes'),
+      `chapter ${chapter.number} declares no frameSizes`,
+    );
+  }
+  const claims = CHAPTERS[4];
+  assert.equal(sizesText(claims, '3000,200KiB,1536KiB'), `2.93 KiB, 200 KiB, 1.5 MiB: ${claims.sizes}`);
+  assert.equal(sizesText(CHAPTERS[5], ''), `none given: ${CHAPTERS[5].sizes}`);
+  assert.equal(sizesText({ sizes: 'made up' }, null), 'made up');
+});
 
 let tmp: string;
 before(() => {

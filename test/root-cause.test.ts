@@ -115,7 +115,14 @@ function level(load: number, sent: number, failures: number, backToBack: number)
       probe: { backToBack: backToBack, messages: sent, overwritten: { fragmented: 0, unfragmented: 0 }, queued: sent },
     },
   } as unknown as ReproRecord;
-  return { factor: 'server load', value: load, label: `${load * 100} %`, base: false, record: record };
+  return {
+    factor: 'server load',
+    value: load,
+    label: `${load * 100} %`,
+    base: false,
+    around: record.spec.messageSize,
+    record: record,
+  };
 }
 
 test('the load answer is worded from the counts, and declines when a level sent too few messages', () => {

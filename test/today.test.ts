@@ -78,8 +78,10 @@ test('the cliff: a frame whose message fits is delivered; one byte of frame more
 
 test('the envelope grows with the digits of the sequence number, and advice plans the extra choices only for frames over the limit', () => {
   assert.ok(envelopeBytes(10_000, 2, 1000) > envelopeBytes(1, 2, 1000));
-  const params = resolveParams({ frameSizes: '256KiB,2MiB', duration: '1s' });
+  const params = resolveParams({ frameSizes: '2MiB,256KiB,999000', duration: '1s' });
   const plan = advicePlan(params, 1e6);
+  // Advice for every size given, smallest first: a size between the smallest and the largest is not skipped.
+  assert.deepEqual([...new Set(plan.map((p) => p.frameSize))], [256 * 1024, 999_000, 2 * 1024 * 1024]);
   assert.deepEqual(
     plan.filter((p) => p.frameSize === 256 * 1024).map((p) => p.option),
     ['defaults', 'deflate on'],

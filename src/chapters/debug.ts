@@ -28,6 +28,7 @@ import {
   SYMPTOM_STACK,
   symptomParams,
   symptomSpec,
+  unfragmentedSentence,
   type SymptomClient,
 } from './symptom';
 
@@ -199,6 +200,8 @@ export function debugFindings(run: DebugRun): string[] {
       `No engine:socket "transport error" line appeared in this run's ${(run.record.result.loadMs / 1000).toFixed(1)} s of sending` +
         (cannotSay === null ? '.' : `, but the run cannot show the failure (${cannotSay}).`),
     );
+    const unfragmented = unfragmentedSentence(run.record);
+    if (unfragmented !== null) sentences.push(unfragmented);
   } else {
     sentences.push(
       `engine:socket logged "transport error" ${plural(matches.length, 'time')}; the server closed ${plural(serverTransportErrors, 'session')} with the reason "transport error".`,

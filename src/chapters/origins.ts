@@ -52,6 +52,20 @@ export function originsParams(raw: RawParams): Params {
   return resolveParams(raw);
 }
 
+/** What this chapter does with the frame sizes it was given: nothing, and why, in a sentence. */
+export function originsSizesSentence(params: Params): string {
+  return (
+    `This chapter does not depend on frame size (${params.frameSizes.length === 1 ? 'size' : 'sizes'} given: ${params.frameSizes.map(formatBytes).join(', ')}). ` +
+    `It follows the error from the log line down to zlib through the installed code, and needs only a run that fails, so it runs the reproducer's ${formatBytes(REPRODUCER.frameSize)} frames whatever sizes are given; ` +
+    'chapters 4, 5 and 6 answer per size.'
+  );
+}
+
+/** Says that the chapter's trail does not depend on the sizes given. */
+export function showOriginsSizes(params: Params): void {
+  showFinding(originsSizesSentence(params));
+}
+
 // ---- source search ------------------------------------------------------------------------------
 
 /** One search over the stack's six package folders, with its hits grouped by copy. */

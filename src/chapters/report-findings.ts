@@ -25,6 +25,7 @@ import {
 } from '../report/findings';
 import type { ReproRecord } from '../repro/run';
 import type { ScenarioRecord } from '../scenario';
+import { REPRODUCER } from '../reproducer';
 
 const MiB = 1024 * 1024;
 
@@ -113,16 +114,23 @@ export function recordOriginsFindings(run: OriginsRun): ChapterFindings {
   });
 }
 
-/** Chapter 4: deflate on against off over the load pairs, and the wire for data-URL frames (or the first payload). */
+/**
+ * Chapter 4: deflate on against off over the load pairs, and the wire for data-URL frames (or the
+ * first payload), at one size: the reproducer's, when it was among the sizes, else the largest.
+ */
 export function recordDeflateOffFindings(runs: ClaimRuns): ChapterFindings {
-  const on = runs.load.map((pair) => pair.on);
-  const off = runs.load.map((pair) => pair.off);
-  const wire = runs.wire.find((pair) => pair.payload === 'data-url') ?? runs.wire[0];
+  const size =
+    runs.sizes.find((s) => s.frameSize === REPRODUCER.frameSize) ??
+    [...runs.sizes].sort((a, b) => b.frameSize - a.frameSize)[0];
+  const on = size.load.map((pair) => pair.on);
+  const off = size.load.map((pair) => pair.off);
+  const wire = size.wire.find((pair) => pair.payload === 'data-url') ?? size.wire[0];
   // Deflate's own cost: only the equal-work pairs claim 2(a) counts (comparable, neither side failing).
-  const equal = runs.equalWork.filter((pair) => equalWorkCounts(pair));
+  const equal = size.equalWork.filter((pair) => equalWorkCounts(pair));
   return handToReport({
     kind: 'deflate-off',
-    repeats: runs.load.length,
+    frameSize: size.frameSize,
+    repeats: size.load.length,
     on: tally(on),
     off: tally(off),
     cpuMsPerMiBOn: equal.length > 0 ? cpuMsPerMiB(equal.map((pair) => pair.on)) : null,

@@ -7,6 +7,10 @@
  * ./root-cause/.
  */
 import { ParamError, resolveParams, type Params, type RawParams } from '../params';
+import { REPRODUCER } from '../reproducer';
+import { formatBytes } from '../units';
+import { largestSize, POST_RELEASE } from './root-cause/base';
+import { showFinding } from './finding';
 
 export {
   runTimeToFailure,
@@ -30,4 +34,24 @@ export function rootCauseParams(raw: RawParams): Params {
       `${params.repeats} runs cannot give a median time to failure worth showing: use 3 or more (the chapter's default is 5)`,
     );
   return params;
+}
+
+/** What this chapter does with the sizes it was given, in a sentence. */
+export function rootCauseSizesSentence(params: Params): string {
+  const sizes = [...params.frameSizes].sort((a, b) => a - b);
+  const unfragmented = sizes.filter((size) => size <= REPRODUCER.fragmentSize);
+  return [
+    `Message ${sizes.length === 1 ? 'size' : 'sizes'}: ${sizes.map(formatBytes).join(', ')}. The time to failure and the one-factor series run at each size; ` +
+      `the bisection over ws releases and the causal proof run at the largest, ${formatBytes(largestSize(params))}, where messages are the likeliest to be fragmented.`,
+    unfragmented.length > 0
+      ? `${unfragmented.map(formatBytes).join(' and ')} ${unfragmented.length === 1 ? 'fits' : 'fit'} in one ${formatBytes(REPRODUCER.fragmentSize)} fragment, so ${unfragmented.length === 1 ? 'its messages are' : 'their messages are'} sent whole, not through ws ${POST_RELEASE}'s fragmented buffer pool: the runs at ${unfragmented.length === 1 ? 'that size' : 'those sizes'} show it with their wire counts.`
+      : '',
+  ]
+    .filter((s) => s !== '')
+    .join(' ');
+}
+
+/** Says which parts of the chapter run at which of the given sizes. */
+export function showRootCauseSizes(params: Params): void {
+  showFinding(rootCauseSizesSentence(params));
 }

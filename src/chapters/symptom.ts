@@ -7,6 +7,7 @@
 import { progress, showChart, showTable } from '../display';
 import { resolveParams, type Params, type RawParams, type StackName } from '../params';
 import { readRecords, type RecordBase } from '../records';
+import { loadAverageText } from '../meta';
 import { fromDataDir } from '../report/replay';
 import { classifiedDisconnects, failureReasons, judgeScenario, zeroFailureBlockers } from '../failure-rule';
 import { runScenario, type ScenarioRecord, type ScenarioSpec } from '../scenario';
@@ -99,7 +100,7 @@ export function latestRecorded<T extends RecordBase>(
 /** Where a record came from, for a line under a replayed run. */
 export function provenance(record: RecordBase): string {
   const { meta } = record;
-  return `re-rendered from record ${record.id}: measured ${record.startedAt}, commit ${meta.commit.slice(0, 10)}${meta.dirty ? ' (with local changes)' : ''}, ${meta.cpuModel} × ${meta.cores}, load average ${meta.loadAverage}`;
+  return `re-rendered from record ${record.id}: measured ${record.startedAt}, commit ${meta.commit.slice(0, 10)}${meta.dirty ? ' (with local changes)' : ''}, ${meta.cpuModel} × ${meta.cores}, ${loadAverageText(meta)}`;
 }
 
 /**
@@ -530,6 +531,17 @@ export function showSymptomServer(runs: readonly ScenarioRecord[]): void {
   showTable(serverRows(runs), { caption: "The server's view of the same runs" });
 }
 
+/**
+ * When a run put no fragmented message on the wire, a sentence saying so with the counts: Chromium
+ * fragments only large messages (about 166 KB and up), and the 2015 failure needs fragmented ones.
+ * Null when some message was fragmented, or none was read.
+ */
+export function unfragmentedSentence(record: ScenarioRecord): string | null {
+  const { wire } = record.result;
+  if (wire.messages === 0 || wire.fragmentedMessages > 0) return null;
+  return `None of the ${wire.messages.toLocaleString('en-US')} messages the server read was fragmented (0 continuation frames): the ${formatBytes(record.spec.frameSize)} pictures went as one frame each, and the 2015 failure needs fragmented messages, so this size cannot show it.`;
+}
+
 /** The closing note: the browser reproduction's time to its first failure, worded from the record. */
 export function symptomClosing(browser: ScenarioRecord): string {
   const { result, spec } = browser;
@@ -555,9 +567,10 @@ export function symptomClosing(browser: ScenarioRecord): string {
       : blockers.length === 0
         ? `No failure came within the ${seconds(result.loadMs)} s the pages sent, with deflate negotiated and every message delivered.`
         : `No failure was counted in the ${seconds(result.loadMs)} s the pages sent, but the run cannot vouch for it: ${blockers.join('; ')}.`;
+  const unfragmented = unfragmentedSentence(browser);
   return (
     `Browser reproduction (${spec.clients} image pages + ${spec.chatPages ?? 0} chat page, ${formatBytes(spec.frameSize)} pictures at ${spec.rate}/s${browser.quick ? ', quick mode' : ''}; ` +
-    `${browser.meta.cpuModel} × ${browser.meta.cores}, load average ${browser.meta.loadAverage} when the run was recorded): ${setup}${ttf}`
+    `${browser.meta.cpuModel} × ${browser.meta.cores}, ${loadAverageText(browser.meta)}): ${setup}${ttf}${unfragmented === null ? '' : ` ${unfragmented}`}`
   );
 }
 

@@ -22,6 +22,8 @@ import {
   type TodayDeflateSource,
 } from './today/defaults';
 import { STACK_NAMES } from '../params';
+import { formatBytes } from '../units';
+import { showFinding } from './finding';
 
 export { runFragmentedLoad, showFragmentedLoad } from './today/fragmented';
 export { runConnectionMemory, showConnectionMemory } from './today/memory';
@@ -32,6 +34,26 @@ export { runAdvice, readSweep, showAdvice } from './today/advice';
 /** Checks the notebook's parameters (the same model and errors as the CLI). */
 export function todayParams(raw: RawParams): Params {
   return resolveParams(raw);
+}
+
+/** What each part of this chapter does with the frame sizes it was given, in sentences. */
+export function todaySizesSentences(params: Params): string[] {
+  const sizes = [...params.frameSizes]
+    .sort((a, b) => a - b)
+    .map(formatBytes)
+    .join(', ');
+  return [
+    `Frame ${params.frameSizes.length === 1 ? 'size' : 'sizes'}: ${sizes}.`,
+    'The defaults (part 1), the fragmented load (part 2) and the memory per connection (part 3) do not depend on them: each uses the load or the message it names.',
+    "The cliff (part 4) runs every size at the server's default limit: where the cliff sits does not depend on the sizes (it is the limit itself), only which sizes fall over it.",
+    'The field guide (part 5) does not depend on them: each row is one thing done on purpose, with its own small message.',
+    'The advice (part 6) is given for each size.',
+  ];
+}
+
+/** Says what each part does with the sizes. */
+export function showTodaySizes(params: Params): void {
+  showFinding(todaySizesSentences(params));
 }
 
 /** Everything part 1 found: the source read, each stack's live handshake, and the history. */

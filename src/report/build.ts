@@ -12,12 +12,12 @@ import { runMeta, type RunMeta } from '../meta';
 import { flagName, resolveParams, type Params, type RawParams } from '../params';
 import { DATA_DIR_ENV, dataDir, REPORT_DIR } from '../paths';
 import { assertWritable, DataDirError } from '../records';
-import { notebookFile, reportBaseName, type Chapter } from './chapters';
+import { notebookFile, reportBaseName, sizesText, type Chapter } from './chapters';
 import { executeNotebook, failureHeadline, FULL_LIMITS, NotebookInputError, QUICK_LIMITS, type NotebookRun, type RunLimits, type RunStatus } from './execute';
 import { FINDINGS_FILE_ENV, FindingsFileError, readFindingsFile, type ChapterFindings, type FindingsSource } from './findings';
 import { renderPages } from './html';
 import { indexHtml } from './index';
-import { planInjection, type Injection } from './inject';
+import { declaredString, parametersSource, planInjection, type Injection } from './inject';
 import { assertReplayDir, FROM_DATA_ENV } from './replay';
 import { ONE_FILE_PDF, printPdf, writeOneFile } from './onefile';
 import { externalLoads } from './selfContained';
@@ -83,6 +83,8 @@ export interface ChapterEntry {
   run: NotebookRun | null;
   injected: RawParams;
   unused: string[];
+  /** The frame sizes the chapter ran with and what it did with them, for the contents page. */
+  sizes: string;
   /** Problems outside the cells: a page that failed to render, or loads something from outside. */
   problems: string[];
   ranAt: string;
@@ -231,6 +233,13 @@ async function addReproduceLine(ipynb: string, command: string): Promise<void> {
   await writeFileAtomic(ipynb, `${JSON.stringify(nb, null, 1)}\n`);
 }
 
+/** The frame sizes a chapter runs with: injected, or else its parameters cell's own; null when it declares none. */
+function chapterFrameSizes(chapterPlan: ChapterPlan): string | null {
+  const injected = chapterPlan.injection.assigned.frameSizes;
+  if (injected !== undefined) return Array.isArray(injected) ? injected.join(',') : String(injected);
+  return declaredString(parametersSource(chapterPlan.notebook), 'frameSizes') ?? null;
+}
+
 async function runChapter(plan: ReportPlan, chapterPlan: ChapterPlan, env: Record<string, string>): Promise<ChapterEntry> {
   const { chapter } = chapterPlan;
   const base = reportBaseName(chapter);
@@ -245,6 +254,7 @@ async function runChapter(plan: ReportPlan, chapterPlan: ChapterPlan, env: Recor
     run: null,
     injected: chapterPlan.injection.assigned,
     unused: chapterPlan.injection.unused,
+    sizes: sizesText(chapter, chapterFrameSizes(chapterPlan)),
     problems: [],
     ranAt: new Date().toISOString(),
     findings: null,
@@ -293,7 +303,7 @@ export async function buildReport(plan: ReportPlan, onEvent: (event: ReportEvent
     ? []
     : previousEntries(plan.reportDir)
         .filter((old) => !plan.chapters.some((p) => p.chapter.slug === old.slug))
-        .map((old): ChapterEntry => ({ ...old, findings: old.findings ?? null, kept: true }));
+        .map((old): ChapterEntry => ({ ...old, sizes: old.sizes ?? '', findings: old.findings ?? null, kept: true }));
   if (plan.fresh) {
     for (const name of await fs.promises.readdir(plan.reportDir)) {
       if (CHAPTER_FILE.test(name)) await fs.promises.rm(path.join(plan.reportDir, name), { force: true });

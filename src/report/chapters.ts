@@ -4,7 +4,8 @@
  */
 import path from 'node:path';
 import { NOTEBOOKS_DIR } from '../paths';
-import type { RawParams } from '../params';
+import { resolveParams, type RawParams } from '../params';
+import { formatBytes } from '../units';
 
 /** One chapter: a notebook in notebooks/ and how to run it quickly. */
 export interface Chapter {
@@ -16,6 +17,8 @@ export interface Chapter {
   notebook: string;
   /** Values `--quick` injects; each must be a `let` the chapter's `parameters` cell declares. */
   quick: RawParams;
+  /** What the chapter does with the frame sizes it is given, for the contents page (its page says it too). */
+  sizes: string;
 }
 
 /** The report's chapters, in reading order. */
@@ -26,6 +29,7 @@ export const CHAPTERS = [
     title: 'The harness',
     notebook: '00-harness.ipynb',
     quick: { duration: '1s' },
+    sizes: 'one run per size',
   },
   {
     number: 1,
@@ -33,6 +37,7 @@ export const CHAPTERS = [
     title: 'The symptom',
     notebook: '01-symptom.ipynb',
     quick: { duration: '8s' },
+    sizes: 'the browser tabs at the largest size only: each size would start its own tabs for a whole send window',
   },
   {
     number: 2,
@@ -40,6 +45,7 @@ export const CHAPTERS = [
     title: 'The DEBUG trail',
     notebook: '02-debug.ipynb',
     quick: { duration: '3s' },
+    sizes: 'the browser tabs at the largest size only, as in chapter 1',
   },
   {
     number: 3,
@@ -47,6 +53,7 @@ export const CHAPTERS = [
     title: 'Origins: from the log line to the error underneath',
     notebook: '03-origins.ipynb',
     quick: { duration: '4s' },
+    sizes: "does not depend on size: it follows the error through the code on the reproducer's 1 MiB frames",
   },
   {
     number: 4,
@@ -54,6 +61,7 @@ export const CHAPTERS = [
     title: 'Deflate off: why compressed, and what turning it off does',
     notebook: '04-deflate-off.ipynb',
     quick: { duration: '2s', repeats: 1, payload: 'data-url,png' },
+    sizes: 'the three claims measured and answered at each size, deflate\'s own cost at equal work',
   },
   {
     number: 5,
@@ -62,13 +70,16 @@ export const CHAPTERS = [
     notebook: '05-sweep.ipynb',
     // A tiny live grid: two sizes on 2015, deflate on and off, one short repeat each.
     quick: { frameSizes: '64KiB,1MiB', stacks: '2015', duration: '1s', repeats: 1 },
+    sizes: 'one live run per size and setting; without sizes, the recorded sweep',
   },
   {
     number: 6,
     slug: 'root-cause',
     title: 'The root cause, shown causally',
     notebook: '06-root-cause.ipynb',
-    quick: { duration: '500ms', frameSizes: '1MiB' },
+    // Three repeats: the fewest a median takes; a size that does not fail spends the quick deadline on each.
+    quick: { duration: '500ms', frameSizes: '1MiB', repeats: 3 },
+    sizes: 'time to failure and the one-factor series at each size; the bisection and the proof at the largest',
   },
   {
     number: 7,
@@ -76,6 +87,7 @@ export const CHAPTERS = [
     title: "Today's socket.io",
     notebook: '07-today.ipynb',
     quick: { frameSizes: '999000,1000000', duration: '1s', repeats: 1, clients: 1 },
+    sizes: 'the cliff and the advice at each size; the defaults, the fragmented load, the memory and the field guide do not depend on size',
   },
   {
     number: 8,
@@ -84,6 +96,7 @@ export const CHAPTERS = [
     notebook: '08-your-server.ipynb',
     // One message size: the reference rows then take a few seconds side by side.
     quick: { frameSizes: '256KiB' },
+    sizes: 'your server and the reference stacks checked at each size',
   },
 ] as const satisfies readonly Chapter[];
 
@@ -104,6 +117,16 @@ export function selectChapters(selectors: readonly string[] | undefined, registr
   }
   if (wanted.size === 0) throw new ChapterSelectError('--only: empty: name one or more chapters, e.g. --only 5 or --only harness');
   return registry.filter((c) => wanted.has(c));
+}
+
+/**
+ * A chapter's sizes on the contents page: the frame sizes it ran with (as given, or its parameters
+ * cell's own; null when it takes none) and what it did with them.
+ */
+export function sizesText(chapter: Pick<Chapter, 'sizes'>, frameSizes: string | null): string {
+  if (frameSizes === null) return chapter.sizes;
+  const sizes = frameSizes === '' ? 'none given' : resolveParams({ frameSizes: frameSizes }).frameSizes.map(formatBytes).join(', ');
+  return `${sizes}: ${chapter.sizes}`;
 }
 
 /** The chapter's notebook file. */

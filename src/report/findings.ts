@@ -71,6 +71,8 @@ export interface OriginsFindings {
 /** Chapter 4: the post's fix (deflate off), and what deflate costs. */
 export interface DeflateOffFindings {
   kind: 'deflate-off';
+  /** The frame size the figures below were measured at. */
+  frameSize: number;
   repeats: number;
   on: RunTally;
   off: RunTally;
@@ -286,15 +288,15 @@ function deflateOffSentences(f: DeflateOffFindings): string[] {
   const repeats = times(f.repeats, 'repeat');
   if (f.on.failures > 0 && provenZero(f.off, false)) {
     sentences.push(
-      `What fixed it first: turning permessage-deflate off, the post's fix, took failures from ${n(f.on.failures)} to 0 over ${repeats} (deflate off: ${delivered(f.off)}).`,
+      `What fixed it first: turning permessage-deflate off, the post's fix, took failures from ${n(f.on.failures)} to 0 over ${repeats} with ${frame(f.frameSize)} frames (deflate off: ${delivered(f.off)}).`,
     );
   } else if (f.on.failures === 0) {
     sentences.push(
-      `Turning permessage-deflate off could not be shown to fix anything here: with deflate on, ${repeats} had no failure (${delivered(f.on)}).`,
+      `Turning permessage-deflate off could not be shown to fix anything here: with deflate on and ${frame(f.frameSize)} frames, ${repeats} had no failure (${delivered(f.on)}).`,
     );
   } else {
     sentences.push(
-      `Turning permessage-deflate off did not show a clean fix here: ${times(f.on.failures, 'failure')} with deflate on, ${times(f.off.failures, 'failure')} with it off (${delivered(f.off)}${f.off.deflateNegotiated ? ', and deflate was still negotiated' : ''}).`,
+      `Turning permessage-deflate off did not show a clean fix here with ${frame(f.frameSize)} frames: ${times(f.on.failures, 'failure')} with deflate on, ${times(f.off.failures, 'failure')} with it off (${delivered(f.off)}${f.off.deflateNegotiated ? ', and deflate was still negotiated' : ''}).`,
     );
   }
   const cost: string[] = [];

@@ -47,7 +47,7 @@ function injectedText(entry: ChapterEntry): string {
 // badge, and htmlTable escapes every cell (as it should for data).
 function contentsTable(record: ReportRecord, target: ChapterLink): string {
   const files = target.files;
-  const head = ['#', 'Chapter', 'Status', 'Kernel start-up', 'Cells', 'Wall', 'Kernel peak RSS', 'Injected parameters', ...(files ? ['Files'] : []), 'Ran at']
+  const head = ['#', 'Chapter', 'Frame sizes', 'Status', 'Kernel start-up', 'Cells', 'Wall', 'Kernel peak RSS', 'Injected parameters', ...(files ? ['Files'] : []), 'Ran at']
     .map((h) => `<th>${escapeText(h)}</th>`)
     .join('');
   const rows = record.chapters.map((entry) => {
@@ -55,6 +55,7 @@ function contentsTable(record: ReportRecord, target: ChapterLink): string {
     const cells = [
       `<td class="dl-num">${entry.number}</td>`,
       `<td>${link(target.href(entry), entry.title)}<div class="dl-abstract">${escapeText(entry.abstract)}</div></td>`,
+      `<td>${escapeText(entry.sizes)}</td>`,
       `<td>${statusCell(entry)}</td>`,
       `<td class="dl-num">${escapeText(ms(run?.kernelStartMs))}</td>`,
       `<td class="dl-num">${escapeText(ms(run?.runMs))}</td>`,

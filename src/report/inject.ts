@@ -38,6 +38,20 @@ export function declaredNames(source: string): Map<string, Declaration> {
   return names;
 }
 
+/** The string a parameters cell gives `name` (`let frameSizes = '1MiB'` → `1MiB`); undefined when it declares none or another kind of value. */
+export function declaredString(source: string, name: string): string | undefined {
+  const ts = require('typescript') as typeof import('typescript');
+  const file = ts.createSourceFile('parameters.ts', source, ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS);
+  for (const statement of file.statements) {
+    if (!ts.isVariableStatement(statement)) continue;
+    for (const declaration of statement.declarationList.declarations) {
+      if (ts.isIdentifier(declaration.name) && declaration.name.text === name && declaration.initializer)
+        return ts.isStringLiteralLike(declaration.initializer) ? declaration.initializer.text : undefined;
+    }
+  }
+  return undefined;
+}
+
 /** The source of the notebook's `parameters` cell; throws if there is none. */
 export function parametersSource(notebookFile: string): string {
   let nb: NotebookJson;

@@ -77,10 +77,10 @@ export interface PlannedRun {
  */
 export const SWEEP_MAX_HTTP_BUFFER_SIZE = 2 * BOUNDS.frameSize.max;
 
-/** The frame sizes. */
+/** The sweep's frame sizes. */
 export const SWEEP_FRAME_SIZES = [1 * KiB, 8 * KiB, 64 * KiB, 256 * KiB, 1 * MiB, 4 * MiB];
 /** The sizes whose load is set from a knee: from 64 KiB, where the fixed load reaches megabytes a second. */
-const KNEE_FRAME_SIZES = [64 * KiB, 256 * KiB, 1 * MiB, 4 * MiB];
+export const KNEE_FRAME_SIZES = [64 * KiB, 256 * KiB, 1 * MiB, 4 * MiB];
 /** The fixed load for frames too small to approach a knee, and for a knee block given --rate or --burst: 10/s × 3. */
 const STANDARD_LOAD = { rates: [10], bursts: [3] };
 const SWEEP_STACKS: StackName[] = ['2015', '2016-fixed', 'today'];

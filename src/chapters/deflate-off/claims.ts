@@ -12,7 +12,7 @@ import { MiB, type Params, type PayloadKind, type StackName } from '../../params
 import { REPRODUCER } from '../../reproducer';
 import { judgeScenario, onOffBlockers, zeroFailureBlockers } from '../../failure-rule';
 import { fractionLabel } from '../../sweep/grid';
-import { kneeBasis, kneeSchedule } from '../../sweep/knees';
+import { kneeBasis, kneeSchedule, type KneeBasis } from '../../sweep/knees';
 import { runScenario, type ScenarioRecord, type ScenarioResult, type ScenarioSpec } from '../../scenario';
 import { formatBytes, formatDuration } from '../../units';
 import { plural } from '../finding';
@@ -99,59 +99,93 @@ async function runPairs(spec: PairSpec, params: Params, what: string, notice?: R
   return pairs;
 }
 
-/** Runs the reproducer on the 2015 stack with deflate on and off, `repeats` times, clients forked. */
-export async function runLoadPairs(params: Params, notice?: RunNotice): Promise<LoadPair[]> {
-  return runPairs({ ...REPRODUCER, stack: CLAIMS_STACK, placement: 'forked' }, params, CLAIMS_STACK, notice);
+/** Runs the reproducer at `frameSize` on the 2015 stack with deflate on and off, `repeats` times, clients forked. */
+export async function runLoadPairs(params: Params, frameSize: number, notice?: RunNotice): Promise<LoadPair[]> {
+  return runPairs(
+    { ...REPRODUCER, frameSize: frameSize, stack: CLAIMS_STACK, placement: 'forked' },
+    params,
+    `${CLAIMS_STACK} at ${formatBytes(frameSize)}`,
+    notice,
+  );
 }
 
-/** The load of the equal-work pairs, and where it came from, in words. */
+/** The load of the equal-work pairs at one frame size, and where it came from, in words. */
 export interface EqualWorkLoad {
+  frameSize: number;
   rate: number;
   burst: number;
   /** Offered MiB/s. */
   MiBps: number;
-  /** Where the load came from: a fraction of a recorded knee, or the reproducer's load when none is recorded. */
+  /**
+   * Where the load came from: a fraction of the knee recorded (or searched) at this size, of the
+   * knee at the nearest recorded size, or the reproducer's load when no knee is recorded at all.
+   */
   origin: string;
+  /** Whether the knee is another size's: quick mode does not search a size that is not recorded, and a search may find none. */
+  nearest: boolean;
 }
 
-function offeredMiBps(rate: number, burst: number): number {
-  return (rate * burst * REPRODUCER.clients * REPRODUCER.frameSize) / MiB;
+function offeredMiBps(rate: number, burst: number, frameSize: number): number {
+  return (rate * burst * REPRODUCER.clients * frameSize) / MiB;
+}
+
+/** The recorded sizes of EQUAL_WORK_STACK that have a usable knee on both settings, nearest to `frameSize` first. */
+function sizesByNearness(knees: readonly KneeResult[], frameSize: number): number[] {
+  const sizes = [...new Set(knees.filter((k) => k.stack === EQUAL_WORK_STACK).map((k) => k.frameSize))];
+  const distance = (size: number) => Math.abs(Math.log(size / frameSize));
+  return sizes
+    .filter((size) => typeof kneeBasis(knees, EQUAL_WORK_STACK, size) !== 'string')
+    .sort((a, b) => distance(a) - distance(b) || a - b);
 }
 
 /**
- * The equal-work load: EQUAL_WORK_FRACTION of the slower setting's knee of EQUAL_WORK_STACK at the
- * reproducer's frame size, from `knees` (the recorded capacity); without one, the reproducer's own
- * load, and the origin says why.
+ * The equal-work load at `frameSize`: EQUAL_WORK_FRACTION of the slower setting's knee of
+ * EQUAL_WORK_STACK, from `knees` (recorded, or searched live for this size). Without a knee at this
+ * size, the knee (in MiB/s) of the nearest size that has one, and the origin says so; without any,
+ * the reproducer's own rate and burst, and the origin says why.
  */
-export function equalWorkLoad(knees: readonly KneeResult[]): EqualWorkLoad {
-  const basis = kneeBasis(knees, EQUAL_WORK_STACK, REPRODUCER.frameSize);
-  if (typeof basis === 'string') {
+export function equalWorkLoad(knees: readonly KneeResult[], frameSize: number): EqualWorkLoad {
+  const exact = kneeBasis(knees, EQUAL_WORK_STACK, frameSize);
+  const nearestSize = typeof exact === 'string' ? sizesByNearness(knees, frameSize)[0] : frameSize;
+  if (nearestSize === undefined) {
     return {
+      frameSize: frameSize,
       rate: REPRODUCER.rate,
       burst: REPRODUCER.burst,
-      MiBps: offeredMiBps(REPRODUCER.rate, REPRODUCER.burst),
-      origin: `the reproducer's load, since no knee is recorded to take a fraction of (${basis})`,
+      MiBps: offeredMiBps(REPRODUCER.rate, REPRODUCER.burst, frameSize),
+      origin: `the reproducer's load, since no knee is recorded to take a fraction of (${exact as string})`,
+      nearest: false,
     };
   }
-  const { rate, burst } = kneeSchedule(
-    { fraction: EQUAL_WORK_FRACTION, basis: basis },
-    REPRODUCER.frameSize,
-    REPRODUCER.clients,
-  );
+  const basis = kneeBasis(knees, EQUAL_WORK_STACK, nearestSize) as KneeBasis;
+  const { rate, burst } = kneeSchedule({ fraction: EQUAL_WORK_FRACTION, basis: basis }, frameSize, REPRODUCER.clients);
+  const knee = `${basis.kind === 'at least' ? 'at least ' : ''}${basis.MiBps.toFixed(1)} MiB/s at ${formatBytes(nearestSize)}`;
   return {
+    frameSize: frameSize,
     rate: rate,
     burst: burst,
-    MiBps: offeredMiBps(rate, burst),
-    origin: `${fractionLabel(EQUAL_WORK_FRACTION)} of ${EQUAL_WORK_STACK} with deflate ${basis.deflate}, the slower setting (${basis.kind === 'at least' ? 'at least ' : ''}${basis.MiBps.toFixed(1)} MiB/s at ${formatBytes(REPRODUCER.frameSize)}, recorded by the capacity search)`,
+    MiBps: offeredMiBps(rate, burst, frameSize),
+    origin:
+      nearestSize === frameSize
+        ? `${fractionLabel(EQUAL_WORK_FRACTION)} of ${EQUAL_WORK_STACK} with deflate ${basis.deflate}, the slower setting (${knee}, recorded by the capacity search)`
+        : `${fractionLabel(EQUAL_WORK_FRACTION)} of ${EQUAL_WORK_STACK}'s knee at the nearest recorded size, with deflate ${basis.deflate}, the slower setting (${knee}); no usable knee at ${formatBytes(frameSize)} (${exact as string})`,
+    nearest: nearestSize !== frameSize,
   };
 }
 
-/** Runs the reproducer's frames on EQUAL_WORK_STACK at `load`, deflate on and off, `repeats` times, clients forked. */
+/** Runs `load.frameSize` frames on EQUAL_WORK_STACK at `load`, deflate on and off, `repeats` times, clients forked. */
 export async function runEqualWorkPairs(params: Params, load: EqualWorkLoad, notice?: RunNotice): Promise<LoadPair[]> {
   return runPairs(
-    { ...REPRODUCER, stack: EQUAL_WORK_STACK, placement: 'forked', rate: load.rate, burst: load.burst },
+    {
+      ...REPRODUCER,
+      frameSize: load.frameSize,
+      stack: EQUAL_WORK_STACK,
+      placement: 'forked',
+      rate: load.rate,
+      burst: load.burst,
+    },
     params,
-    `${EQUAL_WORK_STACK} at equal work`,
+    `${EQUAL_WORK_STACK} at equal work, ${formatBytes(load.frameSize)}`,
     notice,
   );
 }
@@ -163,15 +197,22 @@ export interface WirePair {
   off: ScenarioRecord;
 }
 
-/** Runs WIRE_LOAD once per payload kind and deflate setting. */
-export async function runWirePairs(params: Params, notice?: RunNotice): Promise<WirePair[]> {
+/** Runs WIRE_LOAD at `frameSize` once per payload kind and deflate setting. */
+export async function runWirePairs(params: Params, frameSize: number, notice?: RunNotice): Promise<WirePair[]> {
   const duration = params.quick ? WIRE_RUN_MS.quick : WIRE_RUN_MS.full;
   const pairs: WirePair[] = [];
   for (const [k, payload] of params.payload.entries()) {
     const run = async (deflate: 'on' | 'off', i: number) => {
-      notice?.(`${payload}, deflate ${deflate}`, 2 * k + i, 2 * params.payload.length);
+      notice?.(`${payload} at ${formatBytes(frameSize)}, deflate ${deflate}`, 2 * k + i, 2 * params.payload.length);
       return runScenario(
-        { ...WIRE_LOAD, payload: payload, deflate: deflate, duration: duration, seed: params.seed },
+        {
+          ...WIRE_LOAD,
+          frameSize: frameSize,
+          payload: payload,
+          deflate: deflate,
+          duration: duration,
+          seed: params.seed,
+        },
         { quick: params.quick },
       );
     };
@@ -186,8 +227,8 @@ export async function runWirePairs(params: Params, notice?: RunNotice): Promise<
 
 /**
  * A run's failures under the one rule (src/failure-rule), re-classified from the record: a record
- * made before the window took in the drain (such as the first long run) counted the send window
- * only, and a backlog still draining can fail after sending stops.
+ * made before the window took in the drain counted the send window only, and a backlog still
+ * draining can fail after sending stops.
  */
 export function runFailures(result: ScenarioResult): number {
   return judgeScenario(result).failures;

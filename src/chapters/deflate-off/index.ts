@@ -7,7 +7,7 @@ import path from 'node:path';
 import { showChart, showLog, showTable, progress } from '../../display';
 import { readLongRuns, TIMELINE_EVERY_MS, type LongRunRecord } from '../../long-run';
 import { resolveParams, type Params, type RawParams } from '../../params';
-import { COMMITTED_DATA_DIR, PROJECT_ROOT } from '../../paths';
+import { COMMITTED_DATA_DIR, dataDir, PROJECT_ROOT } from '../../paths';
 import { POST_CLAIMS, POST_SERVER_JS, POST_SERVER_JS_EDIT, POST_TESTED_MS } from '../../post-quotes';
 import { fromDataDir } from '../../report/replay';
 import { REPRODUCER } from '../../reproducer';
@@ -27,6 +27,7 @@ import {
   deflateCostVerdict,
   disconnectVerdict,
   equalWorkLoad,
+  EQUAL_WORK_FRACTION,
   EQUAL_WORK_STACK,
   failureCost,
   failureCostVerdict,
@@ -40,9 +41,10 @@ import {
   type LoadPair,
   type WirePair,
 } from './claims';
-import { recordedKnees } from '../../sweep/knees';
+import { fractionLabel, KNEE_FRAME_SIZES } from '../../sweep/grid';
+import { kneeBasis, recordedKnees } from '../../sweep/knees';
 import { KNEE_SEARCH } from '../../capacity/knee';
-import type { CapacityPlan, KneeResult } from '../../capacity/run';
+import { capacityBoundMs, runCapacity, type CapacityPlan, type KneeResult } from '../../capacity/run';
 import { probeHandshakes, type HandshakeRow, type ProbeClient } from './handshakes';
 
 export { type LoadPair, type WirePair } from './claims';
@@ -284,45 +286,109 @@ export function showFixApplied(fix: FixApplied): void {
 }
 
 /**
- * The claims' runs: the same load with deflate on and off on 2015 (clients forked); the same
- * frames at equal delivered work on a stack that does not fail; and one run per payload kind for
- * the bytes.
+ * The claims' runs at one frame size: the same load with deflate on and off on 2015 (clients
+ * forked); the same frames at equal delivered work on a stack that does not fail; and one run per
+ * payload kind for the bytes.
  */
-export interface ClaimRuns {
+export interface SizeClaimRuns {
+  frameSize: number;
   load: LoadPair[];
   equalWork: LoadPair[];
   equalWorkLoad: EqualWorkLoad;
   wire: WirePair[];
 }
 
-/** The recorded knees of the equal-work stack at the reproducer's size, from the data dir the long runs come from. */
-function equalWorkKnees(): KneeResult[] {
-  const plan: CapacityPlan = {
-    frameSizes: [REPRODUCER.frameSize],
-    stacks: [EQUAL_WORK_STACK],
-    deflate: ['on', 'off'],
-    pin: true,
-    search: KNEE_SEARCH,
-  };
-  return recordedKnees(plan, fromDataDir() ?? COMMITTED_DATA_DIR).knees;
+/** The claims' runs, one block per frame size the chapter was given, in the order given. */
+export interface ClaimRuns {
+  sizes: SizeClaimRuns[];
+  /** The equal-work knees searched live in this run (full mode, for a size none is recorded at); empty when all were recorded. */
+  searchedKnees: KneeResult[];
 }
 
-/** Step 4's measurements, with one live progress line. */
+/** The capacity plan of the equal-work stack's knees at some sizes. */
+function equalWorkPlan(frameSizes: number[]): CapacityPlan {
+  return { frameSizes: frameSizes, stacks: [EQUAL_WORK_STACK], deflate: ['on', 'off'], pin: true, search: KNEE_SEARCH };
+}
+
+/** The recorded sizes of the equal-work stack's knees (the capacity search's sizes), from the dir the long runs come from. */
+function recordedEqualWorkKnees(frameSizes: number[]): { knees: KneeResult[]; missingSizes: number[] } {
+  const dir = fromDataDir() ?? COMMITTED_DATA_DIR;
+  const recorded = recordedKnees(equalWorkPlan([...new Set([...frameSizes, ...KNEE_FRAME_SIZES])]), dir).knees;
+  return {
+    knees: recorded,
+    missingSizes: frameSizes.filter((size) => typeof kneeBasis(recorded, EQUAL_WORK_STACK, size) === 'string'),
+  };
+}
+
+/**
+ * Step 4's measurements at each frame size, with one live progress line. A size whose equal-work
+ * knee is not recorded gets a bounded live knee search in full mode (recorded in the data dir);
+ * quick mode uses the nearest recorded size's knee, and the load's origin says so.
+ */
 export async function runClaims(params: Params): Promise<ClaimRuns> {
-  const total = 4 * params.repeats + 2 * params.payload.length;
-  const bar = progress(`claims: ${CLAIMS_STACK}, deflate on and off`, total);
+  const recorded = recordedEqualWorkKnees(params.frameSizes);
+  let searchedKnees: KneeResult[] = [];
+  if (!params.quick && recorded.missingSizes.length > 0) {
+    const plan = equalWorkPlan(recorded.missingSizes);
+    const search = progress(
+      `equal-work knees of ${EQUAL_WORK_STACK} at ${recorded.missingSizes.map(formatBytes).join(', ')} (not recorded; at most ${formatDuration(capacityBoundMs(plan))})`,
+      recorded.missingSizes.length * 2,
+    );
+    const record = await runCapacity(plan, {
+      dir: dataDir(),
+      progress: (line) => {
+        // A finished knee ends its line with its wall time, "(41 s)"; step lines do not.
+        if (/\(\d+ s\)$/.test(line)) search.tick(1);
+        search.set(line.trim());
+      },
+    });
+    search.done(`${plural(record.knees.length, 'knee')} searched, recorded as ${record.id}`);
+    searchedKnees = record.knees;
+  }
+  const knees = [...searchedKnees, ...recorded.knees];
+  const perSize = 4 * params.repeats + 2 * params.payload.length;
+  const total = perSize * params.frameSizes.length;
+  const bar = progress(
+    `claims: ${CLAIMS_STACK}, deflate on and off, at ${params.frameSizes.map(formatBytes).join(', ')}`,
+    total,
+  );
   let started = 0;
   const notice = (label: string) => {
     if (started++ > 0) bar.tick(1);
     bar.set(label);
   };
-  const load = await runLoadPairs(params, notice);
-  const work = equalWorkLoad(equalWorkKnees());
-  const equalWork = await runEqualWorkPairs(params, work, notice);
-  const wire = await runWirePairs(params, notice);
+  const sizes: SizeClaimRuns[] = [];
+  for (const frameSize of params.frameSizes) {
+    const load = await runLoadPairs(params, frameSize, notice);
+    const work = equalWorkLoad(knees, frameSize);
+    const equalWork = await runEqualWorkPairs(params, work, notice);
+    const wire = await runWirePairs(params, frameSize, notice);
+    sizes.push({ frameSize: frameSize, load: load, equalWork: equalWork, equalWorkLoad: work, wire: wire });
+  }
   bar.tick(1);
   bar.done(`${plural(total, 'run')}, every server closed`);
-  return { load: load, equalWork: equalWork, equalWorkLoad: work, wire: wire };
+  return { sizes: sizes, searchedKnees: searchedKnees };
+}
+
+/** What chapter 4 does with the frame sizes it was given, in a sentence. */
+export function claimSizesSentence(params: Params): string {
+  const sizes = params.frameSizes.map(formatBytes).join(', ');
+  return (
+    `Frame ${params.frameSizes.length === 1 ? 'size' : 'sizes'}: ${sizes}. The three claims are measured and answered at each size: ` +
+    `the reproducer's load on ${CLAIMS_STACK} with that frame size, deflate's own cost at equal delivered work (${fractionLabel(EQUAL_WORK_FRACTION)} of the slower setting's knee of ${EQUAL_WORK_STACK} at that size), ` +
+    `and the bytes of one frame at a time. The long run is read from its record, at the size it was recorded at (${formatBytes(REPRODUCER.frameSize)}).`
+  );
+}
+
+/** Says what the chapter does with its sizes. */
+export function showClaimSizes(params: Params): void {
+  showFinding(claimSizesSentence(params));
+}
+
+/** A verdict at one frame size. */
+export interface SizedVerdict<T> {
+  frameSize: number;
+  verdict: T;
 }
 
 /** The recorded long runs: from the `--from-data` dir when given, else from the committed data/. */
@@ -332,28 +398,32 @@ export function recordedLongRuns(): { dir: string; runs: LongRunRecord[]; skippe
   return { dir: dir, runs: records.filter((r) => !r.quick), skipped: skipped.map((s) => `${s.file}: ${s.reason}`) };
 }
 
-/** Claim 1: the live on/off runs, then the recorded long runs with their timeline. */
-export async function showDisconnectClaim(runs: ClaimRuns): Promise<ClaimVerdict> {
+/** Claim 1: the live on/off runs at each size, then the recorded long runs with their timeline; a verdict per size. */
+export async function showDisconnectClaim(runs: ClaimRuns): Promise<Array<SizedVerdict<ClaimVerdict>>> {
   showTable(
-    runs.load.flatMap((pair) =>
-      [pair.on, pair.off].map((record) => ({
-        repeat: pair.repeat,
-        deflate: record.spec.deflate,
-        'sent for': formatDuration(record.result.loadMs),
-        sent: record.result.sent,
-        delivered: record.result.delivered,
-        'failures (the rule)': runFailures(record.result),
-        'underlying errors':
-          Object.entries(record.result.underlyingErrors)
-            .map(([e, n]) => `${e} ×${n}`)
-            .join(', ') || 'none',
-        'deflate negotiated': record.result.controls.deflateNegotiated ? 'yes' : 'no',
-        'fragmented messages': record.result.controls.fragmentedMessages,
-        'zero-failure blockers': record.spec.deflate === 'off' ? zeroFailureBlockers(record).join('; ') || 'none' : '',
-      })),
-    ),
+    runs.sizes
+      .flatMap(({ load }) => load)
+      .flatMap((pair) =>
+        [pair.on, pair.off].map((record) => ({
+          frame: formatBytes(record.spec.frameSize),
+          repeat: pair.repeat,
+          deflate: record.spec.deflate,
+          'sent for': formatDuration(record.result.loadMs),
+          sent: record.result.sent,
+          delivered: record.result.delivered,
+          'failures (the rule)': runFailures(record.result),
+          'underlying errors':
+            Object.entries(record.result.underlyingErrors)
+              .map(([e, n]) => `${e} ×${n}`)
+              .join(', ') || 'none',
+          'deflate negotiated': record.result.controls.deflateNegotiated ? 'yes' : 'no',
+          'fragmented messages': record.result.controls.fragmentedMessages,
+          'zero-failure blockers':
+            record.spec.deflate === 'off' ? zeroFailureBlockers(record).join('; ') || 'none' : '',
+        })),
+      ),
     {
-      caption: `The reproducer (${REPRODUCER.clients} fragmenting clients, ${formatBytes(REPRODUCER.frameSize)} data URLs in ${formatBytes(REPRODUCER.fragmentSize)} fragments, burst ${REPRODUCER.burst} at ${REPRODUCER.rate}/s) on ${CLAIMS_STACK}, clients in a child process`,
+      caption: `The reproducer (${REPRODUCER.clients} fragmenting clients, data URLs in ${formatBytes(REPRODUCER.fragmentSize)} fragments, burst ${REPRODUCER.burst} at ${REPRODUCER.rate}/s) on ${CLAIMS_STACK} at each frame size, clients in a child process`,
     },
   );
   const recorded = recordedLongRuns();
@@ -407,17 +477,24 @@ export async function showDisconnectClaim(runs: ClaimRuns): Promise<ClaimVerdict
       },
     );
   }
-  const verdict = disconnectVerdict(runs.load, recorded.runs);
-  showFinding(
-    [
-      `Claim: ${POST_CLAIMS.disconnects}. Verdict: ${verdict.verdict}.`,
-      ...verdict.sentences,
-      verdict.longestOffMs !== null && verdict.longestOffMs < POST_TESTED_MS
-        ? `That is ${formatDuration(verdict.longestOffMs)} of the post's ${formatDuration(POST_TESTED_MS)}.`
-        : '',
-    ].filter((s) => s !== ''),
-  );
-  return verdict;
+  const verdicts = runs.sizes.map(({ frameSize, load }) => {
+    // A long run answers for the size it was recorded at only.
+    const verdict = disconnectVerdict(
+      load,
+      recorded.runs.filter((l) => l.run.spec.frameSize === frameSize),
+    );
+    showFinding(
+      [
+        `At ${formatBytes(frameSize)}: claim: ${POST_CLAIMS.disconnects}. Verdict: ${verdict.verdict}.`,
+        ...verdict.sentences,
+        verdict.longestOffMs !== null && verdict.longestOffMs < POST_TESTED_MS
+          ? `That is ${formatDuration(verdict.longestOffMs)} of the post's ${formatDuration(POST_TESTED_MS)}.`
+          : '',
+      ].filter((s) => s !== ''),
+    );
+    return { frameSize: frameSize, verdict: verdict };
+  });
+  return verdicts;
 }
 
 /** The CPU claim's two answers. */
@@ -433,6 +510,7 @@ function cpuRows(pairs: readonly LoadPair[], withFailureCost: boolean) {
     [pair.on, pair.off].map((record) => {
       const cost = failureCost(record);
       return {
+        frame: formatBytes(record.spec.frameSize),
         repeat: pair.repeat,
         deflate: record.spec.deflate,
         'rate × burst × clients': `${record.spec.rate}/s × ${record.spec.burst} × ${record.spec.clients}`,
@@ -455,16 +533,18 @@ function cpuRows(pairs: readonly LoadPair[], withFailureCost: boolean) {
   );
 }
 
-/** Claim 2, in two parts: (a) deflate's own cost at equal work, (b) the failure's cost on 2015; each a table, then both verdicts. */
-export async function showCpuClaim(runs: ClaimRuns): Promise<CpuVerdicts> {
-  const own = cpuRows(runs.equalWork, false);
+/** Claim 2, in two parts: (a) deflate's own cost at equal work, (b) the failure's cost on 2015; each a table over every size, then both verdicts per size. */
+export async function showCpuClaim(runs: ClaimRuns): Promise<Array<SizedVerdict<CpuVerdicts>>> {
+  const own = runs.sizes.flatMap((size) => cpuRows(size.equalWork, false));
   showTable(own, {
-    caption: `(a) Equal work: ${EQUAL_WORK_STACK}, ${formatBytes(REPRODUCER.frameSize)} data URLs at ${runs.equalWorkLoad.MiBps.toFixed(1)} MiB/s offered (${runs.equalWorkLoad.origin}); server CPU from process.cpuUsage(), clients in a child process`,
+    caption: `(a) Equal work: ${EQUAL_WORK_STACK}, data URLs at ${runs.sizes.map((size) => `${runs.sizes.length > 1 ? `${formatBytes(size.frameSize)}: ` : ''}${size.equalWorkLoad.MiBps.toFixed(1)} MiB/s offered (${size.equalWorkLoad.origin})`).join('; ')}; server CPU from process.cpuUsage(), clients in a child process`,
   });
-  const failing = cpuRows(runs.load, true);
+  const failing = runs.sizes.flatMap((size) => cpuRows(size.load, true));
   showTable(failing, {
     caption: `(b) The failing stack: ${CLAIMS_STACK} under the reproducer's load, deflate on and off`,
   });
+  const label = (r: { frame: string; repeat: number }) =>
+    runs.sizes.length > 1 ? `${r.frame}, repeat ${r.repeat}` : `repeat ${r.repeat}`;
   await showChart(
     {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
@@ -474,13 +554,13 @@ export async function showCpuClaim(runs: ClaimRuns): Promise<CpuVerdicts> {
         values: [
           ...own.map((r) => ({
             part: `(a) ${EQUAL_WORK_STACK}, equal work`,
-            run: `repeat ${r.repeat}`,
+            run: label(r),
             deflate: r.deflate,
             value: r['CPU ms per MiB delivered'],
           })),
           ...failing.map((r) => ({
             part: `(b) ${CLAIMS_STACK}, same offered load`,
-            run: `repeat ${r.repeat}`,
+            run: label(r),
             deflate: r.deflate,
             value: r['CPU ms per MiB delivered'],
           })),
@@ -489,7 +569,7 @@ export async function showCpuClaim(runs: ClaimRuns): Promise<CpuVerdicts> {
       mark: { type: 'bar' },
       encoding: {
         column: { field: 'part', type: 'nominal', title: null },
-        x: { field: 'run', type: 'nominal', title: null },
+        x: { field: 'run', type: 'nominal', title: null, sort: null },
         xOffset: { field: 'deflate' },
         y: { field: 'value', type: 'quantitative', title: 'server CPU ms per MiB delivered' },
         color: { field: 'deflate', type: 'nominal' },
@@ -500,36 +580,40 @@ export async function showCpuClaim(runs: ClaimRuns): Promise<CpuVerdicts> {
         'Server CPU per MiB delivered, deflate on and off: at equal work on a stack that does not fail, and on the failing 2015 stack (measured in this run)',
     },
   );
-  const verdicts = {
-    own: deflateCostVerdict(runs.equalWork, runs.equalWorkLoad),
-    failure: failureCostVerdict(runs.load),
-  };
-  showFinding([
-    `Claim: ${POST_CLAIMS.cpu}. Verdict: (a) ${verdicts.own.verdict}; (b) ${verdicts.failure.verdict}.`,
-    ...verdicts.own.sentences,
-    ...verdicts.failure.sentences,
-  ]);
-  return verdicts;
+  return runs.sizes.map((size) => {
+    const verdicts = {
+      own: deflateCostVerdict(size.equalWork, size.equalWorkLoad),
+      failure: failureCostVerdict(size.load),
+    };
+    showFinding([
+      `At ${formatBytes(size.frameSize)}: claim: ${POST_CLAIMS.cpu}. Verdict: (a) ${verdicts.own.verdict}; (b) ${verdicts.failure.verdict}.`,
+      ...verdicts.own.sentences,
+      ...verdicts.failure.sentences,
+    ]);
+    return { frameSize: size.frameSize, verdict: verdicts };
+  });
 }
 
-/** Claim 3: bytes on the wire per frame, by payload kind, deflate on and off. */
-export async function showBytesClaim(runs: ClaimRuns): Promise<ClaimVerdict> {
-  const rows = runs.wire.flatMap((pair) =>
-    [pair.on, pair.off].map((record) => ({
-      payload: pair.payload,
-      deflate: record.spec.deflate,
-      frame: formatBytes(record.spec.frameSize),
-      delivered: record.result.delivered,
-      failures: runFailures(record.result),
-      'compressed messages': record.result.controls.compressedMessages,
-      'TCP bytes in': record.result.wire.bytesIn,
-      'TCP bytes per frame':
-        bytesPerFrame(record.result) === null ? null : Math.round(bytesPerFrame(record.result) as number),
-      'wire ÷ payload': record.result.wireRatio === null ? null : Number(record.result.wireRatio.toFixed(3)),
-    })),
-  );
+/** Claim 3: bytes on the wire per frame, by payload kind, deflate on and off; a verdict per size. */
+export async function showBytesClaim(runs: ClaimRuns): Promise<Array<SizedVerdict<ClaimVerdict>>> {
+  const rows = runs.sizes
+    .flatMap(({ wire }) => wire)
+    .flatMap((pair) =>
+      [pair.on, pair.off].map((record) => ({
+        payload: pair.payload,
+        deflate: record.spec.deflate,
+        frame: formatBytes(record.spec.frameSize),
+        delivered: record.result.delivered,
+        failures: runFailures(record.result),
+        'compressed messages': record.result.controls.compressedMessages,
+        'TCP bytes in': record.result.wire.bytesIn,
+        'TCP bytes per frame':
+          bytesPerFrame(record.result) === null ? null : Math.round(bytesPerFrame(record.result) as number),
+        'wire ÷ payload': record.result.wireRatio === null ? null : Number(record.result.wireRatio.toFixed(3)),
+      })),
+    );
   showTable(rows, {
-    caption: `Bytes the server read, ${WIRE_LOAD.clients} client sending one ${formatBytes(WIRE_LOAD.frameSize)} frame at a time at ${WIRE_LOAD.rate}/s in ${formatBytes(WIRE_LOAD.fragmentSize)} fragments`,
+    caption: `Bytes the server read, ${WIRE_LOAD.clients} client sending one frame at a time at ${WIRE_LOAD.rate}/s in ${formatBytes(WIRE_LOAD.fragmentSize)} fragments, at each frame size`,
   });
   await showChart(
     {
@@ -540,14 +624,14 @@ export async function showBytesClaim(runs: ClaimRuns): Promise<ClaimVerdict> {
         values: rows
           .filter((r) => r['TCP bytes per frame'] !== null)
           .map((r) => ({
-            payload: r.payload,
+            payload: runs.sizes.length > 1 ? `${r.payload}, ${r.frame}` : r.payload,
             deflate: r.deflate,
             KiB: Number(((r['TCP bytes per frame'] as number) / 1024).toFixed(1)),
           })),
       },
       mark: { type: 'bar' },
       encoding: {
-        x: { field: 'payload', type: 'nominal', title: null },
+        x: { field: 'payload', type: 'nominal', title: null, sort: null },
         xOffset: { field: 'deflate' },
         y: { field: 'KiB', type: 'quantitative', title: 'KiB on the wire per frame' },
         color: { field: 'deflate', type: 'nominal' },
@@ -555,32 +639,58 @@ export async function showBytesClaim(runs: ClaimRuns): Promise<ClaimVerdict> {
     },
     { caption: 'TCP bytes per delivered frame, by payload kind (measured in this run)' },
   );
-  const verdict = bytesVerdict(runs.wire);
-  showFinding([`Claim: ${POST_CLAIMS.bytes}. Verdict: ${verdict.verdict}.`, ...verdict.sentences]);
-  return verdict;
+  return runs.sizes.map(({ frameSize, wire }) => {
+    const verdict = bytesVerdict(wire);
+    showFinding([
+      `At ${formatBytes(frameSize)}: claim: ${POST_CLAIMS.bytes}. Verdict: ${verdict.verdict}.`,
+      ...verdict.sentences,
+    ]);
+    return { frameSize: frameSize, verdict: verdict };
+  });
 }
 
-/** The verdicts in one table: the CPU claim in its two parts. */
-export function showVerdicts(verdicts: { disconnects: ClaimVerdict; cpu: CpuVerdicts; bytes: ClaimVerdict }): void {
-  showTable(
-    [
+/** The claims' verdicts at every size. */
+export interface ClaimVerdicts {
+  disconnects: Array<SizedVerdict<ClaimVerdict>>;
+  cpu: Array<SizedVerdict<CpuVerdicts>>;
+  bytes: Array<SizedVerdict<ClaimVerdict>>;
+}
+
+/** The verdicts in one table, a row per claim and size: the CPU claim in its two parts. */
+export function showVerdicts(verdicts: ClaimVerdicts): void {
+  const rows = verdicts.disconnects.flatMap(({ frameSize, verdict: disconnects }) => {
+    const cpu = verdicts.cpu.find((v) => v.frameSize === frameSize)?.verdict;
+    const bytes = verdicts.bytes.find((v) => v.frameSize === frameSize)?.verdict;
+    const frame = formatBytes(frameSize);
+    return [
       {
         "the post's claim": POST_CLAIMS.disconnects,
-        verdict: verdicts.disconnects.verdict,
-        measured: verdicts.disconnects.summary,
+        frame: frame,
+        verdict: disconnects.verdict,
+        measured: disconnects.summary,
       },
-      {
-        "the post's claim": `${POST_CLAIMS.cpu}: (a) deflate's own cost, at equal work`,
-        verdict: verdicts.cpu.own.verdict,
-        measured: verdicts.cpu.own.summary,
-      },
-      {
-        "the post's claim": `${POST_CLAIMS.cpu}: (b) the failure's cost on ${CLAIMS_STACK}`,
-        verdict: verdicts.cpu.failure.verdict,
-        measured: verdicts.cpu.failure.summary,
-      },
-      { "the post's claim": POST_CLAIMS.bytes, verdict: verdicts.bytes.verdict, measured: verdicts.bytes.summary },
-    ],
-    { caption: "The post's claims about turning deflate off, against this page's measurements" },
-  );
+      ...(cpu
+        ? [
+            {
+              "the post's claim": `${POST_CLAIMS.cpu}: (a) deflate's own cost, at equal work`,
+              frame: frame,
+              verdict: cpu.own.verdict,
+              measured: cpu.own.summary,
+            },
+            {
+              "the post's claim": `${POST_CLAIMS.cpu}: (b) the failure's cost on ${CLAIMS_STACK}`,
+              frame: frame,
+              verdict: cpu.failure.verdict,
+              measured: cpu.failure.summary,
+            },
+          ]
+        : []),
+      ...(bytes
+        ? [{ "the post's claim": POST_CLAIMS.bytes, frame: frame, verdict: bytes.verdict, measured: bytes.summary }]
+        : []),
+    ];
+  });
+  showTable(rows, {
+    caption: "The post's claims about turning deflate off, against this page's measurements, at each frame size",
+  });
 }

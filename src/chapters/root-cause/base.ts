@@ -14,13 +14,27 @@ import { formatBytes } from '../../units';
 export const POST_RELEASE: string = STACKS['2015'].expected.ws ?? '0.8.0';
 
 /**
- * The base run: the shared reproducer's message size, fragment size, rate, burst, clients and
- * seed against a bare server of `ws`, for the notebook's duration, no added load, no fix.
+ * The size the bisection and the proof run at: the largest given, where messages are the likeliest
+ * to be fragmented and the failure the likeliest to show (the chapter's default sizes end at the
+ * shared reproducer's 1 MiB).
  */
-export function baseSpec(params: Params, ws: string = POST_RELEASE): ReproSpec {
+export function largestSize(params: Params): number {
+  return Math.max(...params.frameSizes);
+}
+
+/**
+ * The base run: the shared reproducer's fragment size, rate, burst, clients and seed, with a
+ * message of `messageSize` (the largest size given, unless told), against a bare server of `ws`,
+ * for the notebook's duration, no added load, no fix.
+ */
+export function baseSpec(
+  params: Params,
+  ws: string = POST_RELEASE,
+  messageSize: number = largestSize(params),
+): ReproSpec {
   return {
     ws: ws,
-    messageSize: REPRODUCER.frameSize,
+    messageSize: messageSize,
     fragmentSize: REPRODUCER.fragmentSize,
     burst: REPRODUCER.burst,
     rate: REPRODUCER.rate,
@@ -32,11 +46,16 @@ export function baseSpec(params: Params, ws: string = POST_RELEASE): ReproSpec {
   };
 }
 
-/** `1 MiB messages in 100 KiB fragments, 3 back to back ×5/s, 2 clients` (no release named). */
-export function describeScenario(spec: ReproSpec): string {
+/** `in 100 KiB fragments, 3 back to back ×5/s, 2 clients`: how the messages are sent, whatever their size. */
+export function describeSending(spec: ReproSpec): string {
   const load = spec.serverLoad > 0 ? `, ${Math.round(spec.serverLoad * 100)} % server load` : '';
   const fix = spec.fix === 'runtime' ? ', runtime fix' : '';
-  return `${formatBytes(spec.messageSize)} messages in ${formatBytes(spec.fragmentSize)} fragments, ${spec.burst} back to back ×${spec.rate}/s, ${spec.clients} clients${load}${fix}`;
+  return `in ${formatBytes(spec.fragmentSize)} fragments, ${spec.burst} back to back ×${spec.rate}/s, ${spec.clients} clients${load}${fix}`;
+}
+
+/** `1 MiB messages in 100 KiB fragments, 3 back to back ×5/s, 2 clients` (no release named). */
+export function describeScenario(spec: ReproSpec): string {
+  return `${formatBytes(spec.messageSize)} messages ${describeSending(spec)}`;
 }
 
 /** `ws 0.8.0, ` and the scenario. */

@@ -12,7 +12,7 @@ import { INVALID_COMPRESSED_DATA, runRepro, type ReproRecord, type ReproSpec } f
 import { median } from '../../stats';
 import { formatBytes } from '../../units';
 import { plural, showFinding } from '../finding';
-import { baseSpec, describeSpec, perMessage, withSenders } from './base';
+import { baseSpec, describeSending, perMessage, POST_RELEASE, withSenders } from './base';
 
 export const SWEEP_FACTORS = ['message size', 'fragment size', 'burst', 'server load'] as const;
 /** What one series of the sweep varies (everything else stays at the base run's value). */
@@ -65,6 +65,8 @@ export function unmeasured(record: ReproRecord): string | null {
 
 /** Repeated runs stopped at their first failure, and their median time to it. */
 export interface TimeToFailure {
+  /** The message size every run sent. */
+  messageSize: number;
   runs: ReproRecord[];
   limitMs: number;
   /** Median ms to the first `invalid compressed data`; null when more than half the runs never got one. */
@@ -80,7 +82,7 @@ export interface TimeToFailure {
  * within the limit counts as "later than the limit"; the median is known only while fewer than
  * half the usable runs are censored. A run that errored or sent nothing counts neither way.
  */
-export function timeToFailure(runs: readonly ReproRecord[], limitMs: number): TimeToFailure {
+export function timeToFailure(runs: readonly ReproRecord[], limitMs: number, messageSize: number): TimeToFailure {
   const usable = runs.filter((r) => firstInvalidMs(r) !== null || unmeasured(r) === null);
   const times = usable.map(firstInvalidMs).map((t) => (t !== null && t <= limitMs ? t : Infinity));
   const censored = times.filter((t) => t === Infinity).length;
@@ -91,6 +93,7 @@ export function timeToFailure(runs: readonly ReproRecord[], limitMs: number): Ti
       : [sorted[sorted.length / 2 - 1], sorted[sorted.length / 2]];
   const medianMs = usable.length > 0 && middle.every(Number.isFinite) ? Math.round(median(middle)) : null;
   return {
+    messageSize: messageSize,
     runs: [...runs],
     limitMs: limitMs,
     medianMs: medianMs,
@@ -99,46 +102,80 @@ export function timeToFailure(runs: readonly ReproRecord[], limitMs: number): Ti
   };
 }
 
-/** `params.repeats` runs of the base scenario on the post's release, each stopped at its first failure (bounded by FAILURE_DEADLINE_MS). */
-export async function runTimeToFailure(params: Params): Promise<TimeToFailure> {
-  const spec: ReproSpec = { ...baseSpec(params), duration: FAILURE_DEADLINE_MS, stopOnFirstFailure: true };
-  const bar = progress(`time to first failure, ${describeSpec(spec)}`, params.repeats);
-  const runs: ReproRecord[] = [];
+/**
+ * The deadline of a time-to-failure run: FAILURE_DEADLINE_MS, or a shorter one in quick mode, where
+ * a size that does not fail would otherwise spend the whole deadline on every run. Fixed before
+ * any run; the finding names the one used.
+ */
+export const QUICK_FAILURE_DEADLINE_MS = 2000;
+
+/**
+ * `params.repeats` runs of the base scenario on the post's release at each size given, each stopped
+ * at its first failure (bounded by the deadline): one TimeToFailure per size, smallest first.
+ */
+export async function runTimeToFailure(params: Params): Promise<TimeToFailure[]> {
+  const limitMs = params.quick ? QUICK_FAILURE_DEADLINE_MS : FAILURE_DEADLINE_MS;
+  const sizes = [...params.frameSizes].sort((a, b) => a - b);
+  const bar = progress(
+    `time to first failure, ws ${POST_RELEASE}, messages of ${sizes.map(formatBytes).join(', ')} ${describeSending(baseSpec(params))}`,
+    params.repeats * sizes.length,
+  );
+  const results: TimeToFailure[] = [];
+  let count = 0;
   try {
     await withSenders(async (senders) => {
-      for (let i = 0; i < params.repeats; i++) {
-        const record = await runRepro(spec, { quick: params.quick, senders: senders });
-        runs.push(record);
-        const ms = firstInvalidMs(record);
-        bar.tick(1, ms === null ? `run ${i + 1}: none within ${FAILURE_DEADLINE_MS} ms` : `run ${i + 1}: ${ms} ms`);
+      for (const size of sizes) {
+        const spec: ReproSpec = {
+          ...baseSpec(params, POST_RELEASE, size),
+          duration: limitMs,
+          stopOnFirstFailure: true,
+        };
+        const runs: ReproRecord[] = [];
+        for (let i = 0; i < params.repeats; i++) {
+          const record = await runRepro(spec, { quick: params.quick, senders: senders });
+          runs.push(record);
+          count++;
+          const ms = firstInvalidMs(record);
+          bar.tick(1, `${formatBytes(size)}, run ${i + 1}: ${ms === null ? `none within ${limitMs} ms` : `${ms} ms`}`);
+        }
+        results.push(timeToFailure(runs, limitMs, size));
       }
     });
   } finally {
-    bar.done(`${runs.length} runs`);
+    bar.done(plural(count, 'run'));
   }
-  return timeToFailure(runs, FAILURE_DEADLINE_MS);
+  return results;
 }
 
-/** One row per run, then the median, worded from the runs. */
-export function showTimeToFailure(ttf: TimeToFailure): void {
+/** One row per run at each size, then a finding per size, worded from the runs. */
+export function showTimeToFailure(sizes: readonly TimeToFailure[]): void {
   showTable(
-    ttf.runs.map((record, i) => {
-      const { result } = record;
-      return {
-        run: i + 1,
-        'ms to first invalid compressed data': firstInvalidMs(record),
-        'messages sent': result.sent,
-        'zlib said': result.probe.errors[0]
-          ? `${result.probe.errors[0].message} (${result.probe.errors[0].code ?? ''})`
-          : '',
-        'deflate negotiated': result.controls.deflateNegotiated,
-        'continuation frames': result.controls.continuationFrames,
-        'run error': result.runError ?? '',
-      };
-    }),
-    { caption: ttf.runs[0] ? `${describeSpec(ttf.runs[0].spec)}; each run stopped at its first failure` : 'no runs' },
+    sizes.flatMap((ttf) =>
+      ttf.runs.map((record, i) => {
+        const { result } = record;
+        return {
+          'message size': formatBytes(ttf.messageSize),
+          run: i + 1,
+          'ms to first invalid compressed data': firstInvalidMs(record),
+          'messages sent': result.sent,
+          'zlib said': result.probe.errors[0]
+            ? `${result.probe.errors[0].message} (${result.probe.errors[0].code ?? ''})`
+            : '',
+          'deflate negotiated': result.controls.deflateNegotiated,
+          'continuation frames': result.controls.continuationFrames,
+          'run error': result.runError ?? '',
+        };
+      }),
+    ),
+    {
+      caption: sizes[0]?.runs[0]
+        ? `ws ${POST_RELEASE}, messages of each size ${describeSending(sizes[0].runs[0].spec)}; each run stopped at its first failure`
+        : 'no runs',
+    },
   );
-  showFinding(timeToFailureFinding(ttf));
+  showFinding(
+    sizes.map((ttf) => (sizes.length > 1 ? `At ${formatBytes(ttf.messageSize)}: ` : '') + timeToFailureFinding(ttf)),
+  );
 }
 
 /** The time-to-failure sentence, worded from the runs that can say; errored or empty runs are named apart. */
@@ -149,12 +186,20 @@ export function timeToFailureFinding(ttf: TimeToFailure): string {
     ttf.unusable > 0
       ? ` ${plural(ttf.unusable, 'run')} errored, sent nothing or did not negotiate deflate, and count neither way.`
       : '';
-  if (n === 0) return `No run could measure the time to the first ${INVALID_COMPRESSED_DATA}.${unusable}`;
+  const continuation = ttf.runs.reduce((sum, r) => sum + r.result.controls.continuationFrames, 0);
+  // Below one fragment, nothing is fragmented: the pool the failure needs is never used (chapter 6's mechanism).
+  const unfragmented =
+    continuation === 0 && ttf.runs.length > 0
+      ? ` The messages were not fragmented (0 continuation frames on the wire in ${plural(ttf.runs.length, 'run')}): ws ${POST_RELEASE}'s fragmented buffer pool was never used, so this size cannot show the failure.`
+      : '';
+  if (n === 0)
+    return `No run could measure the time to the first ${INVALID_COMPRESSED_DATA}.${unusable}${unfragmented}`;
   return (
     (ttf.medianMs !== null
       ? `Median time to the first ${INVALID_COMPRESSED_DATA}: ${ttf.medianMs} ms after sending started, over ${plural(n, 'run')} (${failed} of ${n} failed within ${ttf.limitMs} ms).`
       : `${failed} of ${n} runs failed within ${ttf.limitMs} ms, so the median time to the first ${INVALID_COMPRESSED_DATA} is later than ${ttf.limitMs} ms.`) +
-    unusable
+    unusable +
+    unfragmented
   );
 }
 
@@ -163,8 +208,10 @@ export interface SweepPoint {
   factor: SweepFactor;
   value: number;
   label: string;
-  /** The run is the base run (shared by every series but load). */
+  /** The run is a base run (shared by its size's series but load). */
   base: boolean;
+  /** The message size of the base run this point's series moves away from. */
+  around: number;
   record: ReproRecord;
 }
 
@@ -174,14 +221,14 @@ function labelFor(factor: SweepFactor, value: number): string {
   return String(value);
 }
 
-/** The base run plus one run per other value of each factor, on the post's release. */
+/**
+ * At each size given, a base run plus one run per other value of each factor (fragment size, burst,
+ * server load), on the post's release. The message-size series is the base runs themselves.
+ */
 export async function runSweep(params: Params): Promise<SweepPoint[]> {
-  const base = baseSpec(params);
   const grid = GRID[params.quick ? 'quick' : 'full'];
-  const variants: Array<[SweepFactor, number, ReproSpec]> = [
-    ...params.frameSizes
-      .filter((s) => s !== base.messageSize)
-      .map((s): [SweepFactor, number, ReproSpec] => ['message size', s, { ...base, messageSize: s }]),
+  const sizes = [...params.frameSizes].sort((a, b) => a - b);
+  const variantsOf = (base: ReproSpec): Array<[SweepFactor, number, ReproSpec]> => [
     ...grid.fragmentSizes
       .filter((s) => s !== base.fragmentSize)
       .map((s): [SweepFactor, number, ReproSpec] => ['fragment size', s, { ...base, fragmentSize: s }]),
@@ -194,33 +241,67 @@ export async function runSweep(params: Params): Promise<SweepPoint[]> {
       { ...base, burst: LOAD_SERIES_BURST, serverLoad: l, duration: base.duration * LOAD_SERIES_DURATION_FACTOR },
     ]),
   ];
-  const bar = progress(`sweep around ${describeSpec(base)}`, variants.length + 1);
+  const total = sizes.reduce((sum, size) => sum + 1 + variantsOf(baseSpec(params, POST_RELEASE, size)).length, 0);
+  const bar = progress(
+    `one factor at a time around ${sizes.map(formatBytes).join(', ')}, ws ${POST_RELEASE}, messages ${describeSending(baseSpec(params))}`,
+    total,
+  );
   const points: SweepPoint[] = [];
   let runs = 0;
   try {
     await withSenders(async (senders) => {
-      const baseRecord = await runRepro(base, { quick: params.quick, senders: senders });
-      runs++;
-      bar.tick(1, `base: ${baseRecord.result.failures} failures`);
-      const baseValues: Array<[SweepFactor, number]> = [
-        ['message size', base.messageSize],
-        ['fragment size', base.fragmentSize],
-        ['burst', base.burst],
-      ];
-      for (const [factor, value] of baseValues) {
-        points.push({ factor: factor, value: value, label: labelFor(factor, value), base: true, record: baseRecord });
-      }
-      for (const [factor, value, spec] of variants) {
-        const record = await runRepro(spec, { quick: params.quick, senders: senders });
+      for (const size of sizes) {
+        const base = baseSpec(params, POST_RELEASE, size);
+        const baseRecord = await runRepro(base, { quick: params.quick, senders: senders });
         runs++;
-        points.push({ factor: factor, value: value, label: labelFor(factor, value), base: false, record: record });
-        bar.tick(1, `${factor} ${labelFor(factor, value)}: ${record.result.failures} failures`);
+        bar.tick(1, `base at ${formatBytes(size)}: ${baseRecord.result.failures} failures`);
+        const baseValues: Array<[SweepFactor, number]> = [
+          ['message size', base.messageSize],
+          ['fragment size', base.fragmentSize],
+          ['burst', base.burst],
+        ];
+        for (const [factor, value] of baseValues) {
+          points.push({
+            factor: factor,
+            value: value,
+            label: labelFor(factor, value),
+            base: true,
+            around: size,
+            record: baseRecord,
+          });
+        }
+        for (const [factor, value, spec] of variantsOf(base)) {
+          const record = await runRepro(spec, { quick: params.quick, senders: senders });
+          runs++;
+          points.push({
+            factor: factor,
+            value: value,
+            label: labelFor(factor, value),
+            base: false,
+            around: size,
+            record: record,
+          });
+          bar.tick(1, `${formatBytes(size)}, ${factor} ${labelFor(factor, value)}: ${record.result.failures} failures`);
+        }
       }
     });
   } finally {
     bar.done(plural(runs, 'run'));
   }
-  return points.sort((a, b) => SWEEP_FACTORS.indexOf(a.factor) - SWEEP_FACTORS.indexOf(b.factor) || a.value - b.value);
+  return points.sort(
+    (a, b) =>
+      SWEEP_FACTORS.indexOf(a.factor) - SWEEP_FACTORS.indexOf(b.factor) || a.around - b.around || a.value - b.value,
+  );
+}
+
+/** The message sizes the series were run around, smallest first. */
+function seriesSizes(points: readonly SweepPoint[]): number[] {
+  return [...new Set(points.map((p) => p.around))].sort((a, b) => a - b);
+}
+
+/** A point's value as shown: every message-size point is its own series' base, so only the other factors mark theirs. */
+function valueLabel(p: SweepPoint): string {
+  return p.base && p.factor !== 'message size' ? `${p.label} (base)` : p.label;
 }
 
 /** The sweep as a table, one row per factor value. */
@@ -228,8 +309,9 @@ export function showSweep(points: readonly SweepPoint[]): void {
   const rows = points.map((p) => {
     const { result } = p.record;
     return {
+      around: formatBytes(p.around),
       factor: p.factor,
-      value: p.base ? `${p.label} (base)` : p.label,
+      value: valueLabel(p),
       ...perMessage(p.record),
       'fragmented messages': result.controls.fragmentedMessages,
       'deflate negotiated': result.controls.deflateNegotiated,
@@ -240,7 +322,7 @@ export function showSweep(points: readonly SweepPoint[]): void {
   const base = points.find((p) => p.base)?.record.spec;
   showTable(rows, {
     caption:
-      `One run per value, each sending for ${base?.duration ?? 0} ms; the base run is shared by the first three series; ` +
+      `One run per value, each sending for ${base?.duration ?? 0} ms, around a base run at each message size; a base run is shared by its size's fragment-size and burst series and is its size's point in the message-size series; ` +
       `the server load series sends at burst ${LOAD_SERIES_BURST} for ${(base?.duration ?? 0) * LOAD_SERIES_DURATION_FACTOR} ms per level`,
   });
 }
@@ -257,10 +339,20 @@ export async function showSweepChart(points: readonly SweepPoint[]): Promise<voi
           factor: p.factor,
           value: p.label,
           order: p.value,
+          around: formatBytes(p.around),
+          aroundOrder: p.around,
           measure: 'failures / 100 messages',
           y: m['failures / 100 msgs'],
         },
-        { factor: p.factor, value: p.label, order: p.value, measure: 'back to back %', y: m['back to back %'] },
+        {
+          factor: p.factor,
+          value: p.label,
+          order: p.value,
+          around: formatBytes(p.around),
+          aroundOrder: p.around,
+          measure: 'back to back %',
+          y: m['back to back %'],
+        },
       ].filter((v) => v.y !== null);
     });
   await showChart(
@@ -277,14 +369,16 @@ export async function showSweepChart(points: readonly SweepPoint[]): Promise<voi
         mark: { type: 'bar' },
         encoding: {
           x: { field: 'value', type: 'ordinal', sort: { field: 'order' }, title: null },
+          xOffset: { field: 'around', sort: { field: 'aroundOrder' } },
           y: { field: 'y', type: 'quantitative', title: null },
+          color: { field: 'around', type: 'nominal', sort: { field: 'aroundOrder' }, title: 'series around' },
         },
       },
       resolve: { scale: { x: 'independent', y: 'independent' } },
     },
     {
       caption:
-        'Failures per 100 messages sent (top) and the share of messages read while an earlier one still waited for zlib (bottom), by factor; a run that errored or sent nothing has no bar',
+        'Failures per 100 messages sent (top) and the share of messages read while an earlier one still waited for zlib (bottom), by factor, coloured by the message size each series moves away from; a run that errored or sent nothing has no bar',
     },
   );
 }
@@ -328,23 +422,46 @@ export function loadAnswer(points: readonly SweepPoint[]): string[] {
   ];
 }
 
-/** Shows the load answer. */
+/** Shows the load answer for each size's series. */
 export function showLoadAnswer(points: readonly SweepPoint[]): void {
-  showFinding(loadAnswer(points));
+  const sizes = seriesSizes(points);
+  showFinding(
+    sizes.flatMap((size) => {
+      const answer = loadAnswer(points.filter((p) => p.around === size));
+      return sizes.length > 1 ? [`Around ${formatBytes(size)}:`, ...answer] : answer;
+    }),
+  );
 }
 
-/** The other factors, worded: where failures appear and where they vanish. */
+/** The other factors, worded: where failures appear and where they vanish; each series around each size. */
 export function sweepFindings(points: readonly SweepPoint[]): string[] {
-  return SWEEP_FACTORS.filter((f) => f !== 'server load').map((factor) => {
-    const series = points.filter((p) => p.factor === factor);
+  const sizes = seriesSizes(points);
+  const line = (factor: SweepFactor, series: readonly SweepPoint[], where: string) => {
     const parts = series.map((p) => {
       const why = unmeasured(p.record);
-      const label = `${p.label}${p.base ? ' (base)' : ''}`;
+      const label = valueLabel(p);
       if (why !== null) return `${label}: not measured (${why})`;
       return `${label}: ${perMessage(p.record)['failures / 100 msgs']}/100${p.record.result.controls.fragmentedMessages === 0 ? ' (not fragmented)' : ''}`;
     });
-    return `By ${factor}, failures per 100 messages: ${parts.join(', ')}.`;
-  });
+    return `By ${factor}${where}, failures per 100 messages: ${parts.join(', ')}.`;
+  };
+  return SWEEP_FACTORS.filter((f) => f !== 'server load').flatMap((factor) =>
+    factor === 'message size'
+      ? [
+          line(
+            factor,
+            points.filter((p) => p.factor === factor),
+            '',
+          ),
+        ]
+      : sizes.map((size) =>
+          line(
+            factor,
+            points.filter((p) => p.factor === factor && p.around === size),
+            sizes.length > 1 ? ` around ${formatBytes(size)}` : '',
+          ),
+        ),
+  );
 }
 
 /** Shows the per-factor findings. */

@@ -251,8 +251,12 @@ export function showDataset(data: SweepData): void {
     { what: 'CPU', value: distinct(records.map((r) => `${r.meta.cpuModel} × ${r.meta.cores}`)) },
     { what: 'Node', value: distinct(records.map((r) => r.meta.node)) },
     {
-      what: "1-min load average at each run's end",
-      value: `${spreadText(spread(records.map((r) => r.meta.loadAverage)))} on ${distinct(records.map((r) => String(r.meta.cores)))} cores, the sweep's own runs included; ${loadVerdict(records)}`,
+      what: '1-min load average',
+      value: `${spreadText(spread(records.map((r) => r.meta.loadAverage)))} on ${distinct(records.map((r) => String(r.meta.cores)))} cores, ${
+        records.every((r) => r.meta.loadAverageRead === 'before-recording')
+          ? 'read by the recording gate before the sweep began'
+          : "read at each run's end, the sweep's own runs included"
+      }; ${loadVerdict(records)}`,
     },
     { what: 'grids', value: distinct(records.map((r) => r.grid)) },
     {

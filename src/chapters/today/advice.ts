@@ -20,9 +20,9 @@ import { formatBytes } from '../../units';
 import { CLIFF_STACK, envelopeBytes, perMinute } from './cliff';
 import { memoryCells } from './memory';
 
-/** The frame sizes advised on: the smallest and the largest of the cliff sweep (their defaults runs are reused). */
+/** The frame sizes advised on: every size given, smallest first (the cliff's defaults runs are reused). */
 export function adviceFrameSizes(params: Params): number[] {
-  return [...new Set([Math.min(...params.frameSizes), Math.max(...params.frameSizes)])];
+  return [...params.frameSizes].sort((a, b) => a - b);
 }
 /** The piece size for chunking: a quarter of a MiB, well under the default limit. */
 export const CHUNK_SIZE = 256 * KiB;
