@@ -42,7 +42,7 @@ export interface DataProblem {
   file: string;
   /**
    * `verdict`: a stored verdict disagrees with the rule; `unproven zero`: a zero without its
-   * controls; `busy machine`: the record's load average is above half the cores.
+   * controls; `busy machine`: a gated recording's load average is above half the cores.
    */
   kind: 'verdict' | 'unproven zero' | 'busy machine';
   detail: string;
@@ -136,7 +136,9 @@ export function checkData(dir: string): DataCheck {
           min: Math.min(load, counts.loadAverage?.min ?? load),
           max: Math.max(load, counts.loadAverage?.max ?? load),
         };
-        // The recording gate's own rule, applied to what the record kept.
+        // The recording gate's own rule, applied to the reading a gated recording kept. Records made
+        // outside one (a report's scratch runs, older records) read theirs at the record, which
+        // counts their own work: they are not judged by it.
         const busy = busyReading(record.meta as RunMeta);
         if (busy) problems.push({ file: file, kind: 'busy machine', detail: busy });
       }
@@ -182,9 +184,9 @@ export function checkData(dir: string): DataCheck {
   return { dir: resolved, kinds: kinds, problems: problems, skipped: skipped };
 }
 
-/** Why a record counts as made on a busy machine (its load average above half its cores), or undefined. */
+/** Why a record counts as made on a busy machine (the gate's reading above half its cores: recorded with --allow-busy), or undefined. */
 function busyReading(meta: RunMeta): string | undefined {
-  if (meta.loadAverage <= busyThreshold(meta.cores)) return undefined;
+  if (meta.loadAverageRead !== 'before-recording' || meta.loadAverage <= busyThreshold(meta.cores)) return undefined;
   return `${loadAverageText(meta)} on ${meta.cores} cores, above half the cores (${busyThreshold(meta.cores)})`;
 }
 
@@ -250,7 +252,7 @@ export function checkDataReport(check: DataCheck): string {
   for (const s of check.skipped) lines.push(`skipped ${s.file}: ${s.reason}`);
   lines.push(
     check.problems.length === 0
-      ? 'ok: every verdict agrees with the rule, every zero is proven, and every record was made on a quiet machine'
+      ? 'ok: every verdict agrees with the rule, every zero is proven, and every gated recording was made on a quiet machine'
       : 'FAILED',
   );
   return lines.join('\n');

@@ -11,6 +11,7 @@ import { after, test } from 'node:test';
 import { checkData } from '../src/check-data';
 import { PROJECT_ROOT } from '../src/paths';
 import type { LongRunRecord } from '../src/long-run';
+import type { RunMeta } from '../src/meta';
 import type { SweepRecord } from '../src/sweep/run';
 import type { ScenarioRecord } from '../src/scenario';
 import { failingRun, invalidData, offeredFor, scenario } from './support/made-up';
@@ -81,7 +82,7 @@ test('clean made-up data passes, with its counts per kind', () => {
   assert.match(run.stdout, /saturated: n\/a/);
   assert.match(
     run.stdout,
-    /^ok: every verdict agrees with the rule, every zero is proven, and every record was made on a quiet machine$/m,
+    /^ok: every verdict agrees with the rule, every zero is proven, and every gated recording was made on a quiet machine$/m,
   );
 });
 
@@ -148,13 +149,17 @@ test('a long run whose stored blockers are not the rule fails the check', () => 
   assert.match(run.stdout, /stored blockers \[something else\], the rule gives \[\]/);
 });
 
-test('a record made on a busy machine fails the check, naming its load average and when it was read', () => {
+test('a gated recording made on a busy machine fails the check, naming its load average and when it was read', () => {
   const busy = scenario({ deflate: 'off' });
   busy.meta = { ...busy.meta, loadAverage: 1.6, loadAverageRead: 'before-recording' };
   const run = checkDataCli(dataDirWith('busy', [failingRun(), busy]));
   assert.equal(run.status, 1, run.stdout);
   assert.match(run.stdout, /1 record was made on a busy machine:/);
   assert.match(run.stdout, /load average 1\.6 before the recording began on 2 cores, above half the cores \(1\)/);
+  // A record read at its end (a report's scratch run) counts its own work: not judged by it.
+  const scratch = scenario({ deflate: 'off' });
+  scratch.meta = { ...scratch.meta, loadAverage: 1.6, loadAverageRead: 'at-record' };
+  assert.equal(checkDataCli(dataDirWith('scratch-load', [failingRun(), scratch])).status, 0);
 });
 
 test('bad input: one line naming DIR, exit 2', () => {
@@ -186,7 +191,16 @@ test('the committed data passes the check: every run counts its offered load, ev
     // kind, then records, runs, failing, proven zero, unproven zero, errored and saturated: a number, not n/a.
     assert.match(run.stdout, new RegExp(`^${kind}(\\s+\\d+){7}\\s`, 'm'), `${kind}: ${run.stdout}`);
   }
-  const check = checkData(committedCopy());
+  const copy = committedCopy();
+  const check = checkData(copy);
   const sweep = check.kinds.find((k) => k.kind === 'sweep');
   assert.ok(sweep && sweep.runs > 0 && sweep.unprovenZero === 0, JSON.stringify(sweep));
+  // Every committed record was made by a gated recording, so its load average is the gate's reading.
+  for (const kind of check.kinds.map((k) => k.kind)) {
+    for (const file of fs.readdirSync(path.join(copy, kind))) {
+      const { meta } = JSON.parse(fs.readFileSync(path.join(copy, kind, file), 'utf8')) as { meta: RunMeta };
+      assert.equal(meta.loadAverageRead, 'before-recording', `${kind}/${file}`);
+      assert.ok(meta.loadAverage <= meta.cores / 2, `${kind}/${file}: load average ${meta.loadAverage}`);
+    }
+  }
 });

@@ -109,7 +109,7 @@ async function main(argv: readonly string[]): Promise<number> {
     say(
       `${session.ran} runs made (${session.failed} failed), ${session.skipped} skipped, in ${formatDuration(session.wallMs)}` +
         (load
-          ? `; 1-min load average over the runs: median ${formatNumber(load.median)}, ${formatNumber(load.min)}–${formatNumber(load.max)} on ${session.cores} cores`
+          ? `; 1-min load average the runs keep (${session.meta.loadAverageRead === 'before-recording' ? 'read before the sweep began' : "read at each run's end"}): median ${formatNumber(load.median)}, ${formatNumber(load.min)}–${formatNumber(load.max)} on ${session.cores} cores`
           : ''),
     );
     say(`records in ${path.join(dir, SWEEP_KIND)}, this invocation in ${path.join(dir, SESSION_KIND)}`);

@@ -66,7 +66,10 @@ export interface SweepSession extends RecordBase {
   /** Whether every planned run was made or found (false when interrupted). */
   complete: boolean;
   wallMs: number;
-  /** The 1-minute load average at each run's end, over this invocation's runs. */
+  /**
+   * The 1-minute load averages this invocation's runs keep (RunMeta.loadAverage): the recording
+   * gate's reading before the sweep began, in a gated sweep; each run's end, in older sessions.
+   */
   loadAverage: Spread | null;
   cpuModel: string;
   cores: number;

@@ -375,7 +375,7 @@ export function claimSizesSentence(params: Params): string {
   const sizes = params.frameSizes.map(formatBytes).join(', ');
   return (
     `Frame ${params.frameSizes.length === 1 ? 'size' : 'sizes'}: ${sizes}. The three claims are measured and answered at each size: ` +
-    `the reproducer's load on ${CLAIMS_STACK} with that frame size, deflate's own cost at equal delivered work (${fractionLabel(EQUAL_WORK_FRACTION)} of the slower setting's knee of ${EQUAL_WORK_STACK} at that size), ` +
+    `the reproducer's load on ${CLAIMS_STACK} with that frame size, deflate's own cost at equal delivered work (${fractionLabel(EQUAL_WORK_FRACTION)} of ${EQUAL_WORK_STACK} at that size, the slower setting's), ` +
     `and the bytes of one frame at a time. The long run is read from its record, at the size it was recorded at (${formatBytes(REPRODUCER.frameSize)}).`
   );
 }
