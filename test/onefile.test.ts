@@ -20,33 +20,12 @@ import { buildReport, planReport, type ReportRecord } from '../src/report/build'
 import type { Chapter } from '../src/report/chapters';
 import { chapterAnchor, ONE_FILE_HTML, ONE_FILE_PDF, scopeIds } from '../src/report/onefile';
 import { launchChromium, visit } from './support/chromium';
+import { fixtureChapter } from './support/chapters';
 
-const fixture = (name: string): string => path.join(PROJECT_ROOT, 'test', 'fixtures', 'notebooks', name);
 const CHAPTERS: Chapter[] = [
-  {
-    number: 0,
-    slug: 'params',
-    title: 'Parameters',
-    notebook: fixture('params.ipynb'),
-    quick: {},
-    sizes: 'a fixture: no sizes',
-  },
-  {
-    number: 1,
-    slug: 'error',
-    title: 'A failing cell',
-    notebook: fixture('error.ipynb'),
-    quick: {},
-    sizes: 'a fixture: no sizes',
-  },
-  {
-    number: 2,
-    slug: 'findings',
-    title: 'Findings & a wide table',
-    notebook: fixture('findings.ipynb'),
-    quick: {},
-    sizes: 'a fixture: no sizes',
-  },
+  fixtureChapter(0, 'params', 'Parameters'),
+  fixtureChapter(1, 'error', 'A failing cell'),
+  fixtureChapter(2, 'findings', 'Findings & a wide table'),
 ];
 const CLOSING = 'zebra quartz closing line';
 

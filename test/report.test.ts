@@ -32,28 +32,14 @@ import {
 } from '../src/report/inject';
 import { externalLoads } from '../src/report/selfContained';
 import { launchChromium, visit } from './support/chromium';
+import { fixtureChapter, fixtureNotebook } from './support/chapters';
 
-const FIXTURES = path.join(PROJECT_ROOT, 'test', 'fixtures', 'notebooks');
-const fixture = (name: string): string => path.join(FIXTURES, name);
+const fixture = fixtureNotebook;
 const REPORT_CLI = path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'report.js');
 
 const FIXTURE_CHAPTERS: Chapter[] = [
-  {
-    number: 0,
-    slug: 'params',
-    title: 'Parameters <fixture> & co',
-    notebook: fixture('params.ipynb'),
-    quick: { duration: '1s' },
-    sizes: 'a fixture: no sizes',
-  },
-  {
-    number: 1,
-    slug: 'error',
-    title: 'A failing cell',
-    notebook: fixture('error.ipynb'),
-    quick: {},
-    sizes: 'a fixture: no sizes',
-  },
+  fixtureChapter(0, 'params', 'Parameters <fixture> & co', { duration: '1s' }),
+  fixtureChapter(1, 'error', 'A failing cell'),
 ];
 
 test('every chapter takes frame sizes and says what it does with them, on the contents page as on its page', () => {
