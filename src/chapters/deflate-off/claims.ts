@@ -168,7 +168,7 @@ export function equalWorkLoad(knees: readonly KneeResult[], frameSize: number): 
     origin:
       nearestSize === frameSize
         ? `${fractionLabel(EQUAL_WORK_FRACTION)} of ${EQUAL_WORK_STACK} with deflate ${basis.deflate}, the slower setting (${knee}, recorded by the capacity search)`
-        : `${fractionLabel(EQUAL_WORK_FRACTION)} of ${EQUAL_WORK_STACK}'s knee at the nearest recorded size, with deflate ${basis.deflate}, the slower setting (${knee}); no usable knee at ${formatBytes(frameSize)} (${exact as string})`,
+        : `${fractionLabel(EQUAL_WORK_FRACTION)} of ${EQUAL_WORK_STACK} at the nearest recorded size, with deflate ${basis.deflate}, the slower setting (${knee}); no usable knee at ${formatBytes(frameSize)} (${exact as string})`,
     nearest: nearestSize !== frameSize,
   };
 }
