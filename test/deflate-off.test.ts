@@ -30,7 +30,7 @@ import { formatDuration } from '../src/units';
 import type { ScenarioRecord } from '../src/scenario';
 import type { KneeResult } from '../src/capacity/run';
 import { KiB, MiB } from '../src/params';
-import { offeredFor } from './support/made-up';
+import { madeUpKnee, offeredFor } from './support/made-up';
 
 process.env[DATA_DIR_ENV] = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-deflate-off-'));
 
@@ -145,15 +145,9 @@ test("cpu (a), deflate's own cost: per MiB at equal work, and only from pairs wh
 
 /** The equal-work stack's knees at 256 KiB and 4 MiB: 40 MiB/s with deflate on, 60 off. */
 const KNEES: KneeResult[] = [256 * KiB, 4 * MiB].flatMap((frameSize) =>
-  (['on', 'off'] as const).map((deflate) => ({
-    stack: EQUAL_WORK_STACK,
-    deflate: deflate,
-    frameSize: frameSize,
-    outcome: { kind: 'knee' as const, kneeMiBps: deflate === 'on' ? 40 : 60, metMiBps: 40, unmetMiBps: 46 },
-    steps: [],
-    wallMs: 0,
-    pinning: { pinned: false as const, reason: 'not asked' },
-  })),
+  (['on', 'off'] as const).map((deflate) =>
+    madeUpKnee(EQUAL_WORK_STACK, deflate, frameSize, deflate === 'on' ? 40 : 60),
+  ),
 );
 
 test("equal work at each size: half the slower setting's knee there, else the nearest recorded size's, labelled; else the reproducer's load", () => {

@@ -36,6 +36,7 @@ import {
   SWEEP_KIND,
   type SweepRecord,
 } from '../src/sweep/run';
+import { madeUpKnee } from './support/made-up';
 
 const VERSIONS = {
   '2015/ws': '0.8.0',
@@ -64,15 +65,7 @@ const CELL: SweepCell = {
 /** A knee for every stack the hour grid's fractions take one from: 40 MiB/s on, 80 off, at every size. */
 const KNEES: KneeResult[] = (['2015+ws0.8.1', '2016-fixed', 'today'] as const).flatMap((stack) =>
   [64 * KiB, 256 * KiB, MiB, 4 * MiB].flatMap((frameSize) =>
-    (['on', 'off'] as const).map((deflate) => ({
-      stack: stack,
-      deflate: deflate,
-      frameSize: frameSize,
-      outcome: { kind: 'knee' as const, kneeMiBps: deflate === 'on' ? 40 : 80, metMiBps: 40, unmetMiBps: 46 },
-      steps: [],
-      wallMs: 0,
-      pinning: { pinned: false as const, reason: 'not asked' },
-    })),
+    (['on', 'off'] as const).map((deflate) => madeUpKnee(stack, deflate, frameSize, deflate === 'on' ? 40 : 80)),
   ),
 );
 

@@ -20,36 +20,45 @@ interface NotebookJson {
   cells: Array<{ cell_type: string; source: string | string[]; metadata?: { tags?: string[] } }>;
 }
 
-/** The top-level names a parameters cell declares, read with the TypeScript parser (any layout, `let a = 1, b = 2`). */
-export function declaredNames(source: string): Map<string, Declaration> {
+/** One top-level variable a parameters cell declares: its name, keyword, and string value if it is a string literal. */
+interface TopLevelVariable {
+  name: string;
+  kind: Declaration;
+  text: string | undefined;
+}
+
+/** The top-level variables of a parameters cell, read with the TypeScript parser (any layout, `let a = 1, b = 2`). */
+function topLevelVariables(source: string): TopLevelVariable[] {
   // Loaded on first use: the compiler takes about a second to load, and a command line that
   // fails on a bad flag should not pay for it.
   const ts = require('typescript') as typeof import('typescript');
   const file = ts.createSourceFile('parameters.ts', source, ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS);
-  const names = new Map<string, Declaration>();
+  const variables: TopLevelVariable[] = [];
   for (const statement of file.statements) {
     if (!ts.isVariableStatement(statement)) continue;
     const flags = statement.declarationList.flags;
     const kind: Declaration = flags & ts.NodeFlags.Const ? 'const' : flags & ts.NodeFlags.Let ? 'let' : 'var';
     for (const declaration of statement.declarationList.declarations) {
-      if (ts.isIdentifier(declaration.name)) names.set(declaration.name.text, kind);
+      if (!ts.isIdentifier(declaration.name)) continue;
+      const init = declaration.initializer;
+      variables.push({
+        name: declaration.name.text,
+        kind: kind,
+        text: init && ts.isStringLiteralLike(init) ? init.text : undefined,
+      });
     }
   }
-  return names;
+  return variables;
+}
+
+/** The top-level names a parameters cell declares, with their keyword. */
+export function declaredNames(source: string): Map<string, Declaration> {
+  return new Map(topLevelVariables(source).map((v) => [v.name, v.kind]));
 }
 
 /** The string a parameters cell gives `name` (`let frameSizes = '1MiB'` → `1MiB`); undefined when it declares none or another kind of value. */
 export function declaredString(source: string, name: string): string | undefined {
-  const ts = require('typescript') as typeof import('typescript');
-  const file = ts.createSourceFile('parameters.ts', source, ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS);
-  for (const statement of file.statements) {
-    if (!ts.isVariableStatement(statement)) continue;
-    for (const declaration of statement.declarationList.declarations) {
-      if (ts.isIdentifier(declaration.name) && declaration.name.text === name && declaration.initializer)
-        return ts.isStringLiteralLike(declaration.initializer) ? declaration.initializer.text : undefined;
-    }
-  }
-  return undefined;
+  return topLevelVariables(source).find((v) => v.name === name)?.text;
 }
 
 /** The source of the notebook's `parameters` cell; throws if there is none. */

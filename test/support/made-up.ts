@@ -9,6 +9,8 @@ import type { ReproRecord } from '../../src/repro/run';
 import type { RunMeta } from '../../src/meta';
 import type { ScenarioRecord, ServerDisconnect } from '../../src/scenario';
 import type { ClientDisconnect } from '../../src/clients/types';
+import type { KneeResult } from '../../src/capacity/run';
+import type { StackName } from '../../src/params';
 
 /** Send window of every made-up run: 10 s of sending, 2 s of drain. */
 export const T0 = 1_800_000_000_000;
@@ -286,5 +288,18 @@ export function offeredFor(run: ScenarioRecord, overrides: Partial<OfferedLoad>)
     acked: acked,
     atFirstFailure: null,
     ...overrides,
+  };
+}
+
+/** A knee search that found `kneeMiBps` (met at 40 MiB/s, short at 46: the steps themselves are not read). */
+export function madeUpKnee(stack: StackName, deflate: 'on' | 'off', frameSize: number, kneeMiBps: number): KneeResult {
+  return {
+    stack: stack,
+    deflate: deflate,
+    frameSize: frameSize,
+    outcome: { kind: 'knee', kneeMiBps: kneeMiBps, metMiBps: 40, unmetMiBps: 46 },
+    steps: [],
+    wallMs: 0,
+    pinning: { pinned: false, reason: 'not asked' },
   };
 }
