@@ -3,6 +3,7 @@
  * the one place its path, its flags and its launch live, for browser clients and report checks alike.
  */
 import type { Browser } from 'playwright-core';
+import { assertMeasuring } from './report/replay';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
@@ -31,6 +32,7 @@ export const LAUNCH_TIMEOUT_MS = 30_000;
 
 /** Launches headless Chromium with the flags above; playwright-core is loaded on first use (it takes seconds). */
 export async function launchChromium(): Promise<Browser> {
+  assertMeasuring('Chromium');
   const { chromium } = require('playwright-core') as typeof import('playwright-core');
   return chromium.launch({
     executablePath: CHROMIUM_PATH,

@@ -13,6 +13,7 @@ import type { PayloadKind, StackName } from './params';
 import { payload, variantCount } from './payloads';
 import { loadStack } from './stacks';
 import { connected, CONNECT_DEADLINE_MS, drain, tickFor } from './timing';
+import { assertMeasuring } from './report/replay';
 
 /** What the load loop needs to know. */
 export interface LoadSpec {
@@ -57,6 +58,7 @@ export async function runLoad(
   onTick?: (sent: number, acked: number, handed: number | null) => void,
   stop?: AbortSignal,
 ): Promise<LoadResult> {
+  assertMeasuring(`a ${spec.client} load`);
   if (spec.client === 'browser') return runBrowserLoad(spec, url, onTick, stop);
   if (spec.chatPages)
     throw new Error(`chatPages is for client 'browser' (got client '${spec.client}'): remove it or use the browser`);

@@ -40,12 +40,24 @@ function git(args: string[]): string | undefined {
 
 let cached: Omit<RunMeta, 'date' | 'loadAverage' | 'loadAverageRead'> | undefined;
 
-/** The load average the recording gate read in this process, kept for every record it makes. */
-let recordingLoadAverage: number | undefined;
+/**
+ * Environment variable that hands the gate's reading to the processes a recording starts (the
+ * kernels of `npm run record-replay`), so that their records keep it too.
+ */
+export const RECORDING_LOAD_AVERAGE_ENV = 'DEFLATE_LAB_RECORDING_LOAD_AVERAGE';
+
+function inheritedReading(): number | undefined {
+  const raw = process.env[RECORDING_LOAD_AVERAGE_ENV];
+  return raw === undefined || raw === '' || !Number.isFinite(Number(raw)) ? undefined : Number(raw);
+}
+
+/** The load average the recording gate read in this process (or its recorder), kept for every record it makes. */
+let recordingLoadAverage: number | undefined = inheritedReading();
 
 /** Called by the recording gate with its reading, before the recording's first run. */
 export function keepRecordingLoadAverage(loadAverage: number): void {
   recordingLoadAverage = Number(loadAverage.toFixed(2));
+  process.env[RECORDING_LOAD_AVERAGE_ENV] = String(recordingLoadAverage);
 }
 
 /** Collects run metadata; the slow parts (git, package reads) are read once per process. */

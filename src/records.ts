@@ -51,8 +51,15 @@ export function assertWritable(dir: string = dataDir()): void {
   }
 }
 
-/** Writes one record atomically and returns its path. */
-export async function writeRecord<T extends RecordBase>(record: T, dir: string = dataDir()): Promise<string> {
+/**
+ * Writes one record atomically and returns its path. `compact` drops the indentation, for large
+ * records nobody reads by eye (a replay's values).
+ */
+export async function writeRecord<T extends RecordBase>(
+  record: T,
+  dir: string = dataDir(),
+  options: { compact?: boolean } = {},
+): Promise<string> {
   if (!SAFE_ID.test(record.id) || !SAFE_ID.test(record.kind)) {
     throw new Error(`record id and kind must match ${SAFE_ID}: got ${record.kind}/${record.id}`);
   }
@@ -60,7 +67,7 @@ export async function writeRecord<T extends RecordBase>(record: T, dir: string =
   const folder = path.join(dir, record.kind);
   await fs.promises.mkdir(folder, { recursive: true });
   const file = path.join(folder, `${record.id}.json`);
-  await writeFileAtomic(file, JSON.stringify(record, null, 1) + '\n');
+  await writeFileAtomic(file, JSON.stringify(record, null, options.compact ? undefined : 1) + '\n');
   return file;
 }
 

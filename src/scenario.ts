@@ -27,6 +27,7 @@ import { newRecordId, writeRecord, type RecordBase } from './records';
 import { loadStack } from './stacks';
 import { quantileSorted } from './stats';
 import type { ServerSocket, Stack, StackServer, WsAddons } from './stacks/types';
+import { assertMeasuring } from './report/replay';
 
 /** Where the clients run: `forked` keeps the kernel's CPU and memory figures the server's alone. */
 export type ClientPlacement = 'in-process' | 'forked';
@@ -270,6 +271,7 @@ function withLimit<T>(work: Promise<T>, limitMs: number, what: string): Promise<
 
 /** Runs one scenario, bounded in time; always tears down; returns (and by default writes) its record. */
 export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions = {}): Promise<ScenarioRecord> {
+  assertMeasuring(`a scenario on ${spec.stack}`);
   const startedAt = new Date().toISOString();
   const machineLoad = watchMachineLoad();
   if (spec.fault) checkFault(spec.fault, spec);

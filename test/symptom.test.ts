@@ -1,22 +1,11 @@
 /**
- * Chapter 1's pure parts: the parameter check, spec matching for --from-data, and the one-line
- * error when nothing was recorded. (The runs themselves execute in the report test, quick.)
+ * Chapter 1's pure parts: the parameter check and the specs. (The runs themselves execute in the
+ * report test, quick; their replay is tested in replay.test.ts.)
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { test } from 'node:test';
-import {
-  latestRecorded,
-  sameSpec,
-  sizesSentence,
-  symptomParams,
-  symptomSize,
-  symptomSpec,
-} from '../src/chapters/symptom';
+import { sizesSentence, symptomParams, symptomSize, symptomSpec } from '../src/chapters/symptom';
 import { ParamError } from '../src/params';
-import type { ScenarioRecord } from '../src/scenario';
 
 test('chapters 1 and 2 take several sizes, run the largest, and say which and why', () => {
   const one = symptomParams({ frameSizes: '640KiB' });
@@ -43,26 +32,4 @@ test('the browser spec adds the chat page; the Node spec is the same load withou
   const { client: _b, chatPages: _c, ...browserLoad } = browser;
   const { client: _n, ...nodeLoad } = node;
   assert.deepEqual(browserLoad, nodeLoad);
-});
-
-test('specs match whatever their key order, and differ on any value', () => {
-  const spec = symptomSpec(symptomParams({ frameSizes: '640KiB' }), 'browser');
-  const reordered = Object.fromEntries(Object.entries(spec).reverse()) as typeof spec;
-  assert.ok(sameSpec(spec, reordered));
-  assert.ok(!sameSpec(spec, { ...spec, rate: spec.rate + 1 }));
-});
-
-test('replaying from a dir without a matching run is one line that says what to do', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-symptom-'));
-  try {
-    const spec = symptomSpec(symptomParams({ frameSizes: '640KiB' }), 'browser');
-    assert.throws(
-      () => latestRecorded<ScenarioRecord>('scenario', dir, (r) => r.spec, spec),
-      (e: Error) =>
-        /^--from-data: no scenario record in .* run the report without --from-data/.test(e.message) &&
-        !e.message.includes('\n'),
-    );
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
 });

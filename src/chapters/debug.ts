@@ -13,18 +13,14 @@ import {
   type DebugCopy,
 } from '../observe/debug-capture';
 import { DEFAULT_MAX_MESSAGE_CHARS, startDebugLog, type LoggedLine } from '../observe/debug-log';
-import { runMeta } from '../meta';
 import type { Params, RawParams } from '../params';
 import { cannotSayNoFailure } from '../failure-rule';
-import { newRecordId, RECORD_SCHEMA, writeRecord, type RecordBase } from '../records';
-import { fromDataDir } from '../report/replay';
+import { replayable, replaySteps } from '../report/replay';
 import type { ScenarioRecord } from '../scenario';
 import { loadStack } from '../stacks';
 import { plural, showFinding } from './finding';
 import {
-  latestRecorded,
-  provenance,
-  runSymptom,
+  measureSymptom,
   SYMPTOM_STACK,
   symptomParams,
   symptomSpec,
@@ -39,6 +35,8 @@ export const DEBUG_MAX_LINES = 50_000;
 /** Lines shown before and after each `transport error`. */
 const BEFORE = 3;
 const AFTER = 8;
+
+const step = replaySteps('debug');
 /** How far after a `transport error` the post's next lines are looked for. */
 const EXCERPT_REACH = 30;
 /** Disconnects shown line by line; the rest are in the full log. */
@@ -66,37 +64,24 @@ export interface DebugRun {
   copies: DebugCopy[];
 }
 
-/** A run and its log, as written to `<data dir>/debug-trail/` (the scenario record inside). */
-export interface DebugTrailRecord extends RecordBase, DebugRun {
-  kind: 'debug-trail';
-}
-
 /**
  * Runs chapter 1's load on the 2015 stack with `DEBUG=*` captured in this kernel, and records the
  * run with its log. The capture formats every packet the stack logs, which costs the server CPU:
- * this run's CPU figures are never shown. Under `--from-data` it reads the latest recorded trail
- * of the same spec instead.
+ * this run's CPU figures are never shown. Under `--from-data` it replays the latest recorded trail
+ * of the same parameters instead.
  */
 export async function runDebugTrail(params: Params): Promise<DebugRun> {
-  const replay = fromDataDir();
-  if (replay !== undefined) {
-    const recorded = latestRecorded<DebugTrailRecord>(
-      'debug-trail',
-      replay,
-      (r) => r.record.spec,
-      symptomSpec(params, debugClient(params)),
-    );
-    showFinding(provenance(recorded));
-    return { record: recorded.record, lines: recorded.lines, dropped: recorded.dropped, copies: recorded.copies };
-  }
+  return replayable(step('trail', params), () => measureDebugTrail(params));
+}
+
+async function measureDebugTrail(params: Params): Promise<DebugRun> {
   // Loading the stack prepares its copies of debug; a capture before that would refuse to start.
   loadStack(SYMPTOM_STACK);
-  const startedAt = new Date().toISOString();
   const log = startDebugLog(DEBUG_NAMESPACES, { maxLines: DEBUG_MAX_LINES });
   let record: ScenarioRecord;
   try {
-    // Recorded below with its log, not alone: chapter 1's replay must not pick up a run made under `*`.
-    record = await runSymptom(params, debugClient(params), { record: false });
+    // Recorded with its log as this chapter's step, not alone: chapter 1 must not pick up a run made under `*`.
+    record = await measureSymptom(params, debugClient(params), { record: false });
   } finally {
     log.stop();
   }
@@ -106,18 +91,7 @@ export async function runDebugTrail(params: Params): Promise<DebugRun> {
     throw new Error(
       'the DEBUG=* capture recorded no line: restart the kernel so the stack is loaded after prepareDebugCapture()',
     );
-  const run: DebugRun = { record: record, lines: lines, dropped: log.dropped(), copies: knownDebugCopies() };
-  await writeRecord<DebugTrailRecord>({
-    schema: RECORD_SCHEMA,
-    kind: 'debug-trail',
-    id: newRecordId(`${SYMPTOM_STACK}-`),
-    startedAt: startedAt,
-    endedAt: new Date().toISOString(),
-    quick: params.quick,
-    meta: runMeta(),
-    ...run,
-  });
-  return run;
+  return { record: record, lines: lines, dropped: log.dropped(), copies: knownDebugCopies() };
 }
 
 function rel(run: DebugRun, t: number): number {

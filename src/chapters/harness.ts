@@ -8,10 +8,13 @@ import { resolveParams, type Params, type RawParams } from '../params';
 import { failureReasons } from '../failure-rule';
 import { loadLabel } from '../offered-load';
 import { runScenario, type ScenarioRecord } from '../scenario';
+import { replayable, replaySteps } from '../report/replay';
 import { formatBytes } from '../units';
 
 /** The stack and client this chapter exercises: today's, left at its defaults. */
 const HARNESS_STACK = 'today';
+
+const step = replaySteps('harness');
 
 /** Checks the notebook's parameters (the same model and errors as the CLI). */
 export function harnessParams(raw: RawParams): Params {
@@ -20,6 +23,10 @@ export function harnessParams(raw: RawParams): Params {
 
 /** Runs one scenario per frame size, showing one live progress line; returns the records. */
 export async function runHarness(params: Params): Promise<ScenarioRecord[]> {
+  return replayable(step('runs', params), () => measureHarness(params));
+}
+
+async function measureHarness(params: Params): Promise<ScenarioRecord[]> {
   const bar = progress(`harness, ${params.clients} clients at ${params.rate}/s`, params.frameSizes.length);
   const records: ScenarioRecord[] = [];
   for (const frameSize of params.frameSizes) {

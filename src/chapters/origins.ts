@@ -34,6 +34,7 @@ import {
 } from '../search';
 import { loadStack } from '../stacks';
 import { stackPackageDirs } from '../stacks/catalog';
+import { replayable, replaySteps } from '../report/replay';
 import { formatBytes } from '../units';
 import { plural, showFinding } from './finding';
 
@@ -46,6 +47,8 @@ const KEEP_ERRS = 50;
 /** The function the post read after its second grep. */
 const APPLY_EXTENSIONS = 'Receiver.prototype.applyExtensions';
 const DECOMPRESS = 'PerMessageDeflate.prototype.decompress';
+
+const step = replaySteps('origins');
 
 /** Checks the notebook's parameters (the same model and errors as the CLI). */
 export function originsParams(raw: RawParams): Params {
@@ -173,8 +176,8 @@ function searchFinding(found: StackSearch, post: readonly PostGrepHit[]): string
 }
 
 /** Step 1's search: `transport error` in the installed 2015 packages. */
-export function runTransportErrorSearch(): StackSearch {
-  return searchStack('transport error');
+export async function runTransportErrorSearch(params: Params): Promise<StackSearch> {
+  return replayable(step('transport-error-search', params), async () => searchStack('transport error'));
 }
 
 /** Step 1: the hits by copy and beside the post's grep. */
@@ -193,10 +196,12 @@ export interface CompressedDataSearch {
 }
 
 /** Step 3's search: `invalid compressed data` in the installed 2015 packages, and the function it sits in. */
-export function runInvalidCompressedDataSearch(): CompressedDataSearch {
-  const found = searchStack('invalid compressed data');
-  const hit = found.groups.server.find((h) => h.enclosing === APPLY_EXTENSIONS);
-  return { found: found, raisedIn: hit ? { hit: hit, fn: functionSource(hit.file, APPLY_EXTENSIONS) } : null };
+export async function runInvalidCompressedDataSearch(params: Params): Promise<CompressedDataSearch> {
+  return replayable(step('invalid-compressed-data-search', params), async () => {
+    const found = searchStack('invalid compressed data');
+    const hit = found.groups.server.find((h) => h.enclosing === APPLY_EXTENSIONS);
+    return { found: found, raisedIn: hit ? { hit: hit, fn: functionSource(hit.file, APPLY_EXTENSIONS) } : null };
+  });
 }
 
 /** Step 3: the hits beside the post's, then the function they sit in. */
@@ -296,6 +301,10 @@ export interface OriginsRun {
  * wrapped (and ws's decompress wrapped by the scenario itself), then restores both.
  */
 export async function runOrigins(params: Params): Promise<OriginsRun> {
+  return replayable(step('instrumented-run', params), () => measureOrigins(params));
+}
+
+async function measureOrigins(params: Params): Promise<OriginsRun> {
   const stack = loadStack(ORIGINS_STACK);
   const socketProto = engineSocketPrototype(ORIGINS_STACK);
   const deflateProto = stack.serverPerMessageDeflate.prototype as { decompress: unknown };

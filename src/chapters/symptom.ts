@@ -6,9 +6,8 @@
  */
 import { progress, showChart, showTable } from '../display';
 import { resolveParams, type Params, type RawParams, type StackName } from '../params';
-import { readRecords, type RecordBase } from '../records';
 import { loadAverageText } from '../meta';
-import { fromDataDir } from '../report/replay';
+import { replayable, replaySteps } from '../report/replay';
 import { classifiedDisconnects, failureReasons, judgeScenario, zeroFailureBlockers } from '../failure-rule';
 import { runScenario, type ScenarioRecord, type ScenarioSpec } from '../scenario';
 import { formatBytes } from '../units';
@@ -25,6 +24,8 @@ const SYMPTOM_BURST = 1;
 export type SymptomClient = 'browser' | 'fragmenting';
 
 const RUN_LABEL: Record<SymptomClient, string> = { browser: 'Chromium pages', fragmenting: 'Node fragmenting client' };
+
+const step = replaySteps('symptom');
 
 /** Checks the notebook's parameters (the same model and errors as the CLI); any number of sizes. */
 export function symptomParams(raw: RawParams): Params {
@@ -74,52 +75,22 @@ export function symptomSpec(params: Params, client: SymptomClient): ScenarioSpec
   };
 }
 
-/** Whether two specs ask for the same run (key order aside). */
-export function sameSpec(a: ScenarioSpec, b: ScenarioSpec): boolean {
-  const canonical = (spec: ScenarioSpec) => JSON.stringify(spec, Object.keys(spec).sort());
-  return canonical(a) === canonical(b);
-}
-
-/** The latest record of `kind` in `dir` whose spec is `spec`; a one-line error when there is none. */
-export function latestRecorded<T extends RecordBase>(
-  kind: string,
-  dir: string,
-  specOf: (record: T) => ScenarioSpec,
-  spec: ScenarioSpec,
-): T {
-  const found = readRecords<T>(kind, dir).records.filter((r) => sameSpec(specOf(r), spec));
-  const latest = found.sort((a, b) => a.startedAt.localeCompare(b.startedAt)).pop();
-  if (!latest) {
-    throw new Error(
-      `--from-data: no ${kind} record in ${dir} ran ${spec.client} clients with these parameters: run the report without --from-data, or with the parameters of a recorded run`,
-    );
-  }
-  return latest;
-}
-
-/** Where a record came from, for a line under a replayed run. */
-export function provenance(record: RecordBase): string {
-  const { meta } = record;
-  return `re-rendered from record ${record.id}: measured ${record.startedAt}, commit ${meta.commit.slice(0, 10)}${meta.dirty ? ' (with local changes)' : ''}, ${meta.cpuModel} × ${meta.cores}, ${loadAverageText(meta)}`;
-}
-
 /**
- * Runs one client kind with a live progress line, recording the run (unless `record` is false);
- * throws if the run itself could not complete. Under `--from-data` it reads the latest recorded
- * run of the same spec instead.
+ * Runs one client kind with a live progress line, recording the run; throws if the run itself
+ * could not complete. Under `--from-data` it replays the latest recorded run of the same
+ * parameters instead.
  */
-export async function runSymptom(
+export async function runSymptom(params: Params, client: SymptomClient): Promise<ScenarioRecord> {
+  return replayable(step(`${client}-run`, params), () => measureSymptom(params, client));
+}
+
+/** The measurement behind runSymptom; `record: false` keeps the run out of data/scenario/. */
+export async function measureSymptom(
   params: Params,
   client: SymptomClient,
   options: { record?: boolean } = {},
 ): Promise<ScenarioRecord> {
   const spec = symptomSpec(params, client);
-  const replay = fromDataDir();
-  if (replay !== undefined) {
-    const recorded = latestRecorded<ScenarioRecord>('scenario', replay, (r) => r.spec, spec);
-    showFinding(provenance(recorded));
-    return recorded;
-  }
   const bar = progress(`${RUN_LABEL[client]} on ${SYMPTOM_STACK}, ${formatBytes(spec.frameSize)} at ${spec.rate}/s`);
   let record: ScenarioRecord;
   try {

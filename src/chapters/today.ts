@@ -24,6 +24,8 @@ import {
 import { STACK_NAMES } from '../params';
 import { formatBytes } from '../units';
 import { showFinding } from './finding';
+import { replayable } from '../report/replay';
+import { step } from './today/step';
 
 export { runFragmentedLoad, showFragmentedLoad } from './today/fragmented';
 export { runConnectionMemory, showConnectionMemory } from './today/memory';
@@ -68,7 +70,11 @@ export interface Defaults {
 }
 
 /** Reads the defaults from the installed source and confirms them on the wire, on every stack. */
-export async function measureDefaults(params: Params): Promise<Defaults> {
+export async function runDefaults(params: Params): Promise<Defaults> {
+  return replayable(step('defaults', params), () => readDefaults(params));
+}
+
+async function readDefaults(params: Params): Promise<Defaults> {
   const today = readTodayDeflateSource();
   const stacks = STACK_NAMES.map((stack) => readStackDeflateSource(stack));
   const live = await liveDefaults({ quick: params.quick });

@@ -15,6 +15,7 @@ import { DIGEST_SERVER_LINES } from '../check-server/session';
 import { formatDuration } from '../units';
 import { checkTableRows, comparisonFinding, rowFindings } from '../check-server/show';
 import { showFinding } from './finding';
+import { replayable } from '../report/replay';
 
 /** What the notebook's parameters cell gives. */
 export interface YourServerParams {
@@ -74,8 +75,25 @@ export interface YourServerRun {
   file: string;
 }
 
-/** Runs the battery against the reference servers (side by side) and then the reader's server; writes one record. */
+/** The plan as a replay record keeps it: the target as a check record keeps it, with no credential. */
+function recordedPlan(plan: YourServerPlan): unknown {
+  if (!plan.yours) return plan;
+  const { url, path, namespace, authKeys } = checkRow('your server', plan.yours, [], 0);
+  const { target: _secrets, ...checks } = plan.yours;
+  return { ...plan, yours: { ...checks, url: url, path: path, namespace: namespace, authKeys: authKeys } };
+}
+
+/**
+ * Runs the battery against the reference servers (side by side) and then the reader's server;
+ * writes one record. Under `--from-data` it replays the latest run of the same plan.
+ */
 export async function runYourServer(plan: YourServerPlan): Promise<YourServerRun> {
+  return replayable({ chapter: 'your-server', step: 'battery', params: recordedPlan(plan), quick: plan.quick }, () =>
+    measureYourServer(plan),
+  );
+}
+
+async function measureYourServer(plan: YourServerPlan): Promise<YourServerRun> {
   const startedAt = new Date();
   // The reference servers are independent and mostly wait on heartbeats, so they run together.
   const rows = await Promise.all(REFERENCE_SERVERS.map((server) => runReference(server, plan.battery)));

@@ -10,6 +10,7 @@ import { pollingHandshake, protocolFromOpen } from './handshake';
 import { CLIFF_FLOOR, redact, type CheckCase, type CheckOptions } from './options';
 import { CheckSession, sha256, type OpenInfo } from './session';
 import type { EioRevision } from '../clients/sio-protocol';
+import { assertMeasuring } from '../report/replay';
 
 /** A case's outcome. `not tested` says a precondition was missing, and the finding says which. */
 export type Verdict = 'pass' | 'fail' | 'not tested';
@@ -371,6 +372,7 @@ export async function runSilent(options: CheckOptions, facts: HandshakeFacts): P
 
 /** Runs the battery's cases in order against one server; the handshake first, since every other case needs it. */
 export async function runBattery(options: CheckOptions, onCase?: (result: CaseResult) => void): Promise<CaseResult[]> {
+  assertMeasuring('a server check');
   const results: CaseResult[] = [];
   const report = (result: CaseResult) => {
     results.push(result);

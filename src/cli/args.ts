@@ -66,7 +66,7 @@ export const REPORT_USAGE = [
   '  --quick                  small values (per chapter, src/report/chapters.ts); records go to a temp dir',
   'Which chapters and how:',
   `  --only 5 | --only harness  run the named chapters (numbers or names, comma-separated): ${CHAPTERS.map((c) => c.slug).join(', ')}`,
-  '  --from-data DIR          chapters 4 and 5 take their long run and sweep from DIR (the others still measure live)',
+  '  --from-data DIR          replay: every chapter re-renders its latest records of the same parameters from DIR, measuring nothing',
   "  --fresh                  start from an empty report (drop earlier chapters' pages)",
   '  --report-dir DIR         write the report there instead of report/',
   '  --pdf                    also print the one-file report (deflate-lab.html) to deflate-lab.pdf',

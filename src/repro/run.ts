@@ -25,6 +25,7 @@ import { CONNECT_DEADLINE_MS } from '../timing';
 import type { SenderResult } from './senders';
 import { startBareServer, type BareServer, type BareServerError } from './server';
 import { wsRelease } from './versions';
+import { assertMeasuring } from '../report/replay';
 
 /** `runtime`: ws 0.8.1's endPacket line applied to the loaded release for the run (./fix). */
 export const REPRO_FIXES = ['none', 'runtime'] as const;
@@ -150,6 +151,7 @@ function emptySenders(): SenderResult {
 
 /** Runs one reproducer scenario, bounded in time; always tears down and restores; returns its record. */
 export async function runRepro(spec: ReproSpec, options: ReproOptions = {}): Promise<ReproRecord> {
+  assertMeasuring(`the bare-ws reproducer on ws ${spec.ws}`);
   const startedAt = new Date().toISOString();
   const release = wsRelease(spec.ws);
   // Refused before anything starts: a release without the 0.8.0 line cannot take the fix.

@@ -4,6 +4,7 @@
  * that a name with a `:` still parses.
  */
 import { spawnSync } from 'node:child_process';
+import { assertMeasuring } from '../report/replay';
 
 /** The `(path, line)` pairs of grep's hits, with paths as grep printed them. */
 export interface GrepResult {
@@ -20,6 +21,7 @@ const MAX_OUTPUT_BYTES = 512 * 1024 * 1024;
  * no encoding errors, so lines with invalid UTF-8 are reported rather than suppressed as binary.
  */
 export function runGrep(query: { literal: string } | { regex: string }, roots: readonly string[]): GrepResult {
+  assertMeasuring('grep');
   const args = [
     'literal' in query ? '-rnIZF' : '-rnIZP',
     '-e',

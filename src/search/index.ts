@@ -11,6 +11,7 @@ import { classifyCopy, COPY_KINDS, PackageIndex, type CopyKind, type PackageRef,
 import { listFiles, TextReader, type IncludeFilter } from './files';
 import { enclosingFunctions } from './functions';
 import { makeMatcher, matchLines } from './match';
+import { assertMeasuring } from '../report/replay';
 
 export { COPY_KINDS, type CopyKind, type PackageRef, type Side } from './copy';
 export { functionSource, sourceLines, type FunctionSource } from './functions';
@@ -58,6 +59,7 @@ const reader = new TextReader();
 
 /** Searches the scope; hits come root by root, files sorted by name within each folder, lines ascending. */
 export function search(query: SearchQuery): SearchHit[] {
+  assertMeasuring('a search of node_modules');
   const matcher = makeMatcher('literal' in query ? { literal: query.literal } : { regex: query.regex });
   const roots = typeof query.roots === 'string' ? [query.roots] : query.roots;
   if (roots.length === 0) throw new Error('search: no roots given; pass a folder such as node_modules/socket.io-2015');

@@ -2,6 +2,7 @@
 import http from 'node:http';
 import type net from 'node:net';
 import { LOOPBACK } from '../net';
+import { assertMeasuring } from '../report/replay';
 
 /** Thrown when a fixed port cannot be bound; the message says what to do. */
 export class PortInUseError extends Error {}
@@ -19,6 +20,7 @@ export async function listenLoopback(
   onRequest: ((req: http.IncomingMessage, res: http.ServerResponse) => void) | undefined,
   port = 0,
 ): Promise<LoopbackServer> {
+  assertMeasuring('a server');
   const server = http.createServer((req, res) => {
     if (onRequest) return onRequest(req, res);
     res.writeHead(404).end();

@@ -12,6 +12,7 @@ import { assertStackVersions, packageDir, STACKS, stackPackageDirs } from './cat
 import { listenLoopback } from './http-server';
 import { prepareDebugCapture } from '../observe/debug-capture';
 import type { ClientOptions, ClientSocket, ServerOptions, ServerSocket, Stack, StackServer, WsAddons } from './types';
+import { assertMeasuring } from '../report/replay';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the 2015 packages have no types */
 type Untyped = any;
@@ -167,6 +168,7 @@ function todayStack(): Stack {
 
 /** Loads a stack (once per process), asserting its package versions and recording its ws add-ons. */
 export function loadStack(name: StackName): Stack {
+  assertMeasuring(`loading the ${name} stack`);
   let stack = loaded.get(name);
   if (!stack) {
     if (!STACKS[name]) throw new Error(`unknown stack '${name}': use one of ${Object.keys(STACKS).join(', ')}`);

@@ -9,7 +9,7 @@ import { readLongRuns, TIMELINE_EVERY_MS, type LongRunRecord } from '../../long-
 import { resolveParams, type Params, type RawParams } from '../../params';
 import { COMMITTED_DATA_DIR, dataDir, PROJECT_ROOT } from '../../paths';
 import { POST_CLAIMS, POST_SERVER_JS, POST_SERVER_JS_EDIT, POST_TESTED_MS } from '../../post-quotes';
-import { fromDataDir } from '../../report/replay';
+import { fromDataDir, replayable, replaySteps } from '../../report/replay';
 import { REPRODUCER } from '../../reproducer';
 import { zeroFailureBlockers } from '../../failure-rule';
 import { functionSource, search, sourceLines } from '../../search';
@@ -49,6 +49,8 @@ import { probeHandshakes, type HandshakeRow, type ProbeClient } from './handshak
 
 export { type LoadPair, type WirePair } from './claims';
 
+const step = replaySteps('deflate-off');
+
 /** Checks the notebook's parameters (the same model and errors as the CLI). */
 export function deflateOffParams(raw: RawParams): Params {
   return resolveParams(raw);
@@ -81,10 +83,10 @@ export interface HandshakeProbe {
 
 /** Step 1's probe: each client's `Sec-WebSocket-Extensions` offer and the 2015 server's answer, at its own default. */
 export async function runHandshakes(params: Params): Promise<HandshakeProbe> {
-  return {
+  return replayable(step('handshakes', params), async () => ({
     rows: await probeHandshakes(CLAIMS_STACK, 'default', probeClients(params), params.quick),
     quick: params.quick,
-  };
+  }));
 }
 
 /** Step 1: the offers and answers, and who chose compression. */
@@ -147,7 +149,11 @@ export interface ServerDefaults {
 }
 
 /** Step 2's reading: the installed constructor, and a 2015 server started with no options, its settings read back. */
-export async function runServerDefaults(): Promise<ServerDefaults> {
+export async function runServerDefaults(params: Params): Promise<ServerDefaults> {
+  return replayable(step('server-defaults', params), () => readServerDefaults());
+}
+
+async function readServerDefaults(): Promise<ServerDefaults> {
   const construction = serverConstruction();
   const server = await loadStack(CLAIMS_STACK).createServer({ deflate: 'default' });
   try {
@@ -245,17 +251,22 @@ function adapterLines(): string {
 export interface FixApplied {
   tried: GetterTry;
   rows: HandshakeRow[];
+  /** The stack adapter's lines that apply the post's edit, numbered, as they were when the run was made. */
+  adapter: string;
 }
 
 /** Step 3's runs: tries assigning the option on a live server, then probes the clients against the fix. */
 export async function runFixApplied(params: Params): Promise<FixApplied> {
-  const tried = await tryAssigningOption();
-  return { tried: tried, rows: await probeHandshakes(CLAIMS_STACK, 'off', probeClients(params), params.quick) };
+  return replayable(step('fix-applied', params), async () => {
+    const tried = await tryAssigningOption();
+    const rows = await probeHandshakes(CLAIMS_STACK, 'off', probeClients(params), params.quick);
+    return { tried: tried, rows: rows, adapter: adapterLines() };
+  });
 }
 
 /** Step 3: the fix at run time, and the handshakes that prove it took. */
 export function showFixApplied(fix: FixApplied): void {
-  const { tried, rows } = fix;
+  const { tried, rows, adapter } = fix;
   showTable(
     [
       {
@@ -268,7 +279,7 @@ export function showFixApplied(fix: FixApplied): void {
     { caption: "Assigning the option on a live 2015 server (ws 0.8's options object)" },
   );
   showLog(POST_SERVER_JS_EDIT, { summary: "the post's edit to engine.io lib/server.js (2015)" });
-  showLog(adapterLines(), {
+  showLog(adapter, {
     summary:
       "this project's stack adapter (src/stacks/index.ts): the same construction, swapped in at run time for deflate 'off'",
     open: true,
@@ -326,6 +337,10 @@ function recordedEqualWorkKnees(frameSizes: number[]): { knees: KneeResult[]; mi
  * quick mode uses the nearest recorded size's knee, and the load's origin says so.
  */
 export async function runClaims(params: Params): Promise<ClaimRuns> {
+  return replayable(step('claims', params), () => measureClaims(params));
+}
+
+async function measureClaims(params: Params): Promise<ClaimRuns> {
   const recorded = recordedEqualWorkKnees(params.frameSizes);
   let searchedKnees: KneeResult[] = [];
   if (!params.quick && recorded.missingSizes.length > 0) {

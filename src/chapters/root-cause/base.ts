@@ -9,6 +9,10 @@ import type { ReproRecord, ReproSpec } from '../../repro/run';
 import { SenderHost } from '../../repro/sender-process';
 import { STACKS } from '../../stacks/catalog';
 import { formatBytes } from '../../units';
+import { replaySteps } from '../../report/replay';
+
+/** Names this chapter's measuring steps in the replay records. */
+export const step = replaySteps('root-cause');
 
 /** The ws release under the post's socket.io 1.3.7 (engine.io 1.5.4). */
 export const POST_RELEASE: string = STACKS['2015'].expected.ws ?? '0.8.0';

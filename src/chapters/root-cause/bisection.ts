@@ -16,7 +16,8 @@ import { runRepro, type ReproRecord } from '../../repro/run';
 import { runVerdict, type RunVerdict } from '../../repro/verdict';
 import { installedWsReleases, wsRelease } from '../../repro/versions';
 import { showFinding } from '../finding';
-import { baseSpec, describeScenario, describeSpec, perMessage, withSenders } from './base';
+import { baseSpec, describeScenario, describeSpec, perMessage, step, withSenders } from './base';
+import { replayable } from '../../report/replay';
 
 /** One release's run and verdict. */
 export interface ReleaseRun {
@@ -33,6 +34,10 @@ export interface ReleaseBisection {
 
 /** Runs the base scenario once against every installed ws release, oldest first, then bisects. */
 export async function runBisection(params: Params): Promise<ReleaseBisection> {
+  return replayable(step('bisection', params), () => measureBisection(params));
+}
+
+async function measureBisection(params: Params): Promise<ReleaseBisection> {
   const releases = installedWsReleases();
   const bar = progress(`every installed ws, ${describeScenario(baseSpec(params))}`, releases.length);
   const runs: ReleaseRun[] = [];

@@ -12,8 +12,9 @@ import { runRepro, type ReproRecord } from '../../repro/run';
 import { reproZeroBlockers, type FragmentExpectation } from '../../repro/verdict';
 import { wsRelease } from '../../repro/versions';
 import { plural, showFinding } from '../finding';
-import { baseSpec, POST_RELEASE, withSenders } from './base';
+import { baseSpec, POST_RELEASE, step, withSenders } from './base';
 import type { ReleaseBisection } from './bisection';
+import { replayable } from '../../report/replay';
 
 /** A fragment size no message here reaches, so every message crosses the wire as one frame. */
 export const UNFRAGMENTED_FRAGMENT_SIZE = BOUNDS.fragmentSize.max;
@@ -38,6 +39,10 @@ export interface Proof {
 
 /** Runs the fix and the unfragmented control; takes the as-installed and first-good runs from the bisection. */
 export async function runProof(params: Params, bisection: ReleaseBisection): Promise<Proof> {
+  return replayable(step('proof', params), () => measureProof(params, bisection));
+}
+
+async function measureProof(params: Params, bisection: ReleaseBisection): Promise<Proof> {
   const asInstalled = bisection.runs.find((r) => r.version === POST_RELEASE);
   if (!asInstalled)
     throw new Error(

@@ -12,7 +12,8 @@ import { INVALID_COMPRESSED_DATA, runRepro, type ReproRecord, type ReproSpec } f
 import { median } from '../../stats';
 import { formatBytes } from '../../units';
 import { plural, showFinding } from '../finding';
-import { baseSpec, describeSending, perMessage, POST_RELEASE, withSenders } from './base';
+import { baseSpec, describeSending, perMessage, POST_RELEASE, step, withSenders } from './base';
+import { replayable } from '../../report/replay';
 
 export const SWEEP_FACTORS = ['message size', 'fragment size', 'burst', 'server load'] as const;
 /** What one series of the sweep varies (everything else stays at the base run's value). */
@@ -114,6 +115,10 @@ export const QUICK_FAILURE_DEADLINE_MS = 2000;
  * at its first failure (bounded by the deadline): one TimeToFailure per size, smallest first.
  */
 export async function runTimeToFailure(params: Params): Promise<TimeToFailure[]> {
+  return replayable(step('time-to-failure', params), () => measureTimeToFailure(params));
+}
+
+async function measureTimeToFailure(params: Params): Promise<TimeToFailure[]> {
   const limitMs = params.quick ? QUICK_FAILURE_DEADLINE_MS : FAILURE_DEADLINE_MS;
   const sizes = [...params.frameSizes].sort((a, b) => a - b);
   const bar = progress(
@@ -226,6 +231,10 @@ function labelFor(factor: SweepFactor, value: number): string {
  * server load), on the post's release. The message-size series is the base runs themselves.
  */
 export async function runSweep(params: Params): Promise<SweepPoint[]> {
+  return replayable(step('one-factor-series', params), () => measureSweep(params));
+}
+
+async function measureSweep(params: Params): Promise<SweepPoint[]> {
   const grid = GRID[params.quick ? 'quick' : 'full'];
   const sizes = [...params.frameSizes].sort((a, b) => a - b);
   const variantsOf = (base: ReproSpec): Array<[SweepFactor, number, ReproSpec]> => [

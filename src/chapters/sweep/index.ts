@@ -12,7 +12,7 @@ import { runMetrics, spread, type Spread } from '../../metrics';
 import { resolveParams, type Params, type RawParams } from '../../params';
 import { COMMITTED_DATA_DIR, dataDir, PROJECT_ROOT } from '../../paths';
 import { readRecords, type SkippedFile } from '../../records';
-import { fromDataDir } from '../../report/replay';
+import { fromDataDir, replayable, replaySteps } from '../../report/replay';
 import {
   aggregateCells,
   compareDeflate,
@@ -57,6 +57,8 @@ const COMMITTED_CAPACITY = `${path.relative(PROJECT_ROOT, COMMITTED_DATA_DIR)}/$
 /** The cell the spot check measures again: 2015, deflate on, 1 MiB data URLs, at the headline's load. */
 const SPOT_CHECK = { stack: '2015', deflate: 'on', payload: 'data-url', frameSize: 1024 * 1024 } as const;
 
+const step = replaySteps('sweep');
+
 /** What the parameters cell declares (frameSizes empty: show the recorded sweep). */
 export interface SweepChapterInput {
   frameSizes: string;
@@ -77,9 +79,10 @@ export type SweepSource =
   | { mode: 'live'; grid: SweepGrid; params: Params; why: string; quick: boolean };
 
 /**
- * Decides the source: `--from-data DIR` always re-renders DIR (it promises no new measurement);
- * otherwise frame sizes in the parameters mean "measure these now", and none means the committed
- * dataset. The parameters are checked with the model in every case, so a typo is an error.
+ * Decides the source: frame sizes in the parameters mean "measure these now" (under `--from-data`,
+ * replay the live sweep recorded with the same parameters); none means the recorded sweep, from
+ * the `--from-data` dir or else the data dir. The parameters are checked with the model in every
+ * case, so a typo is an error.
  */
 export function sweepSource(input: SweepChapterInput): SweepSource {
   const { frameSizes, ...rest } = input;
@@ -88,33 +91,27 @@ export function sweepSource(input: SweepChapterInput): SweepSource {
   if (sizesGiven) raw.frameSizes = frameSizes;
   const params = resolveParams(raw);
   const replay = fromDataDir();
-  if (replay !== undefined) {
-    const ignored = sizesGiven
-      ? ` (the frame sizes ${frameSizes} are not measured: --from-data re-renders recorded runs only)`
-      : '';
-    return {
-      mode: 'recorded',
-      dir: replay,
-      why: `re-rendered from the records in ${replay}, as --from-data asked${ignored}`,
-      spotCheck: !params.quick,
-      quick: params.quick,
-    };
-  }
   if (sizesGiven) {
     const grid = paramsGrid(params, 'live', 'measured now, with the parameters above');
     return {
       mode: 'live',
       grid: grid,
       params: params,
-      why: `frame sizes ${frameSizes} were given, so they are measured now`,
+      why:
+        replay === undefined
+          ? `frame sizes ${frameSizes} were given, so they are measured now`
+          : `frame sizes ${frameSizes} were given: the live sweep recorded with these parameters in ${replay} is re-rendered, as --from-data asked`,
       quick: params.quick,
     };
   }
-  const dir = dataDir();
+  const dir = replay ?? dataDir();
   return {
     mode: 'recorded',
     dir: dir,
-    why: `no frame sizes were given, so the committed sweep in ${dir} is shown`,
+    why:
+      replay === undefined
+        ? `no frame sizes were given, so the committed sweep in ${dir} is shown`
+        : `re-rendered from the records in ${replay}, as --from-data asked`,
     spotCheck: !params.quick,
     quick: params.quick,
   };
@@ -153,16 +150,26 @@ function newestKnees(records: readonly CapacityRecord[]): KneeResult[] {
 /** Reads the recorded sweep, or measures the live grid (one progress line); returns the aggregated data. */
 export async function sweepData(source: SweepSource): Promise<SweepData> {
   if (source.mode === 'live') {
-    const outcome = await runSweep(source.grid, { dir: false, quick: source.quick, label: 'live sweep' });
-    const capacity = readRecords<CapacityRecord>(CAPACITY_KIND, COMMITTED_DATA_DIR);
-    const newest = capacity.records.filter((r) => !r.quick).sort((a, b) => b.endedAt.localeCompare(a.endedAt));
+    const live = source;
+    // Recorded without the aggregates (they hold Maps): they are rebuilt from the runs either way.
+    const measured = await replayable(step('live-sweep', live.params), async () => {
+      const outcome = await runSweep(live.grid, { dir: false, quick: live.quick, label: 'live sweep' });
+      const capacity = readRecords<CapacityRecord>(CAPACITY_KIND, COMMITTED_DATA_DIR);
+      const newest = capacity.records.filter((r) => !r.quick).sort((a, b) => b.endedAt.localeCompare(a.endedAt));
+      return {
+        records: outcome.records,
+        session: outcome.session,
+        knees: newest.length > 0 ? newest[0].knees : [],
+        skipped: capacity.skipped,
+      };
+    });
     return {
-      source: source,
-      records: outcome.records,
-      sessions: [outcome.session],
-      cells: aggregateCells(outcome.records),
-      knees: newest.length > 0 ? newest[0].knees : [],
-      skipped: capacity.skipped,
+      source: live,
+      records: measured.records,
+      sessions: [measured.session],
+      cells: aggregateCells(measured.records),
+      knees: measured.knees,
+      skipped: measured.skipped,
     };
   }
   const runs = readRecords<SweepRecord>(SWEEP_KIND, source.dir);
@@ -527,15 +534,19 @@ export function showCells(data: SweepData): void {
   showHtml(collapsible(`${caption} (${rows.length} cells)`, htmlTable(rows)), textTable(rows, { caption: caption }));
 }
 
+/** The spot check: one recorded cell measured again, or why it was not. */
+export type SpotCheck =
+  { measured: false; why: string } | { measured: true; recorded: CellAggregate; live: SweepRecord };
+
 /**
- * Measures one recorded cell again now and sets the result beside the recorded spread: a check
- * that the dataset still describes this machine and these packages. Skipped in quick mode, for a
- * live sweep, and when the dataset has no such cell.
+ * Measures one recorded cell again now: a check that the dataset still describes this machine and
+ * these packages. Skipped in quick mode, for a live sweep, and when the dataset has no such cell.
  */
-export async function spotCheck(data: SweepData): Promise<void> {
+export async function runSpotCheck(data: SweepData): Promise<SpotCheck> {
   const { source } = data;
-  if (source.mode === 'live') return paragraph('No spot check: everything above was measured live in this run.');
-  if (!source.spotCheck) return paragraph('No spot check in quick mode.');
+  if (source.mode === 'live')
+    return { measured: false, why: 'No spot check: everything above was measured live in this run.' };
+  if (!source.spotCheck) return { measured: false, why: 'No spot check in quick mode.' };
   const sel = headline(data);
   const candidates = data.cells.filter(
     (c) =>
@@ -546,13 +557,22 @@ export async function spotCheck(data: SweepData): Promise<void> {
   );
   const recorded = candidates.find((c) => sel !== null && selected(sel)(c.cell)) ?? candidates[0];
   if (!recorded)
-    return paragraph(
-      `No spot check: the dataset has no ${SPOT_CHECK.stack} deflate-${SPOT_CHECK.deflate} ${formatBytes(SPOT_CHECK.frameSize)} ${SPOT_CHECK.payload} cell to check against.`,
-    );
+    return {
+      measured: false,
+      why: `No spot check: the dataset has no ${SPOT_CHECK.stack} deflate-${SPOT_CHECK.deflate} ${formatBytes(SPOT_CHECK.frameSize)} ${SPOT_CHECK.payload} cell to check against.`,
+    };
+  const live = await replayable(step('spot-check', { quick: source.quick, cell: recorded.cell }), async () => {
+    const grid = cellGrid(recorded.cell, 1, 'spot check', 'one recorded cell measured again');
+    return (await runSweep(grid, { dir: false, label: 'spot check' })).records[0];
+  });
+  return { measured: true, recorded: recorded, live: live };
+}
+
+/** The spot check beside the recorded spread of its cell. */
+export function showSpotCheck(check: SpotCheck): void {
+  if (!check.measured) return paragraph(check.why);
+  const { recorded, live } = check;
   const c = recorded.cell;
-  const grid = cellGrid(c, 1, 'spot check', 'one recorded cell measured again');
-  const outcome = await runSweep(grid, { dir: false, label: 'spot check' });
-  const live = outcome.records[0];
   if (live.status !== 'completed' || !live.scenario)
     return paragraph(`The spot check could not be measured: ${live.error ?? 'no record'}.`);
   const m = runMetrics(live.scenario);

@@ -19,6 +19,8 @@ import { median } from '../../stats';
 import { formatBytes } from '../../units';
 import { CLIFF_STACK, envelopeBytes, perMinute } from './cliff';
 import { memoryCells } from './memory';
+import { replayable } from '../../report/replay';
+import { step } from './step';
 
 /** The frame sizes advised on: every size given, smallest first (the cliff's defaults runs are reused). */
 export function adviceFrameSizes(params: Params): number[] {
@@ -116,6 +118,10 @@ function sameSpec(a: ScenarioSpec, b: ScenarioSpec): boolean {
 
 /** Runs each planned choice, reusing a run of this chapter with the same spec where there is one. */
 export async function runAdvice(params: Params, limit: number, earlier: ScenarioRecord[]): Promise<AdviceRun[]> {
+  return replayable(step('advice', params), () => measureAdvice(params, limit, earlier));
+}
+
+async function measureAdvice(params: Params, limit: number, earlier: ScenarioRecord[]): Promise<AdviceRun[]> {
   const plans = advicePlan(params, limit);
   const bar = progress('advice: each choice for each frame size', plans.length);
   const runs: AdviceRun[] = [];

@@ -10,6 +10,8 @@ import { cannotSayNoFailure, failureReasons, judgeScenario } from '../../failure
 import { runScenario, type ScenarioRecord, type ScenarioResult } from '../../scenario';
 import { packageDir, stackPackageDirs } from '../../stacks/catalog';
 import { formatBytes, formatDuration } from '../../units';
+import { replayable } from '../../report/replay';
+import { step } from './step';
 
 /** The stack whose limit is swept. */
 export const CLIFF_STACK = 'today';
@@ -54,6 +56,10 @@ export function envelopeBytes(largestSeq: number, clients: number, frameSize: nu
 
 /** Sweeps params.frameSizes at the stack's default limit (clients in a child process). */
 export async function runCliff(params: Params): Promise<ScenarioRecord[]> {
+  return replayable(step('cliff', params), () => measureCliff(params));
+}
+
+async function measureCliff(params: Params): Promise<ScenarioRecord[]> {
   const bar = progress('frame sizes across maxHttpBufferSize', params.frameSizes.length);
   const records: ScenarioRecord[] = [];
   try {

@@ -11,6 +11,8 @@ import { cannotSayNoFailure, failureReasons, judgeScenario, zeroFailureBlockers 
 import { runScenario, type ScenarioRecord } from '../../scenario';
 import { formatDuration } from '../../units';
 import { plural } from '../finding';
+import { replayable } from '../../report/replay';
+import { step } from './step';
 
 /** The stacks the load runs on, in order: the positive control, then the stack under test. */
 export const FRAGMENTED_STACKS: readonly StackName[] = ['2015', 'today'];
@@ -33,6 +35,10 @@ export function broke(record: ScenarioRecord): boolean {
 
 /** Runs the breaking load with deflate forced on, on 2015 (stopping at its first failure) and on today. */
 export async function runFragmentedLoad(params: Params): Promise<ScenarioRecord[]> {
+  return replayable(step('fragmented-load', params), () => measureFragmentedLoad(params));
+}
+
+async function measureFragmentedLoad(params: Params): Promise<ScenarioRecord[]> {
   const records: ScenarioRecord[] = [];
   for (const stack of FRAGMENTED_STACKS) {
     records.push(

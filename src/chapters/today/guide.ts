@@ -6,10 +6,22 @@
 import { showHtml, showTable, showText } from '../../display';
 import { declaredReasons, runFieldGuide, type FieldGuideObservation, type FieldGuideRecord } from '../../field-guide';
 import { collapsible, preText } from '../../html';
+import type { Params } from '../../params';
+import { replayable } from '../../report/replay';
+import { step } from './step';
 
-/** Runs every case of the guide (a second or two in all) and writes its record. */
-export async function runGuide(options: { quick?: boolean } = {}): Promise<FieldGuideRecord> {
-  return runFieldGuide(undefined, { quick: options.quick });
+/** The guide's run, with the reasons the installed packages declare (read by a search, so measured here). */
+export interface GuideRun {
+  record: FieldGuideRecord;
+  declared: ReturnType<typeof declaredReasons>;
+}
+
+/** Runs every case of the guide (a second or two in all), writes its record, and reads the declared reasons. */
+export async function runGuide(params: Params): Promise<GuideRun> {
+  return replayable(step('field-guide', params), async () => ({
+    record: await runFieldGuide(undefined, { quick: params.quick }),
+    declared: declaredReasons(),
+  }));
 }
 
 const said = (side: FieldGuideObservation['server']): string =>
@@ -39,8 +51,7 @@ export function guideLog(o: FieldGuideObservation): string {
 }
 
 /** Words the coverage from the installed declarations and the observations. */
-export function coverageFinding(record: FieldGuideRecord): string {
-  const declared = declaredReasons();
+export function coverageFinding({ record, declared }: GuideRun): string {
   const server = new Set(record.observations.map((o) => o.server.reason));
   const client = new Set(record.observations.map((o) => o.client.reason));
   const missing = (reasons: string[], seen: Set<string | null>) => reasons.filter((r) => !seen.has(r));
@@ -55,11 +66,12 @@ export function coverageFinding(record: FieldGuideRecord): string {
 }
 
 /** Shows the table, the coverage line, and each case's DEBUG lines collapsed under its trigger. */
-export function showGuide(record: FieldGuideRecord): void {
+export function showGuide(guide: GuideRun): void {
+  const { record } = guide;
   showTable(guideRows(record), {
     caption: `Disconnect reasons of socket.io ${record.versions['socket.io']} / socket.io-client ${record.versions['socket.io-client']}, each produced on purpose`,
   });
-  showText(coverageFinding(record), { title: 'coverage' });
+  showText(coverageFinding(guide), { title: 'coverage' });
   showHtml(
     record.observations
       .map((o) =>

@@ -14,12 +14,32 @@ import { DEFLATE_MODES, type DeflateMode, type Params } from '../../params';
 import { median } from '../../stats';
 import { formatBytes } from '../../units';
 import { readCompressDefault, readThresholdRule, type SourceEvidence } from './defaults';
+import { replayable } from '../../report/replay';
+import { step } from './step';
 
 /** The connection counts the issue asks for. */
 export const MEMORY_CONNECTIONS: readonly number[] = [10, 100];
 
-/** Runs every (connections × deflate) measurement `params.repeats` times, with one held-clients process. */
-export async function runConnectionMemory(params: Params): Promise<ConnectionMemoryRecord[]> {
+/** The memory runs, and the installed source lines that explain them (read by a search). */
+export interface MemoryRun {
+  records: ConnectionMemoryRecord[];
+  thresholdRule: ReturnType<typeof readThresholdRule>;
+  compressDefault: SourceEvidence | null;
+}
+
+/**
+ * Runs every (connections × deflate) measurement `params.repeats` times, with one held-clients
+ * process, and reads where ws and engine.io decide to compress.
+ */
+export async function runConnectionMemory(params: Params): Promise<MemoryRun> {
+  return replayable(step('connection-memory', params), async () => ({
+    records: await measureMemoryRuns(params),
+    thresholdRule: readThresholdRule(),
+    compressDefault: readCompressDefault(),
+  }));
+}
+
+async function measureMemoryRuns(params: Params): Promise<ConnectionMemoryRecord[]> {
   const specs = [];
   for (let r = 0; r < params.repeats; r++) {
     for (const connections of MEMORY_CONNECTIONS) {
@@ -137,7 +157,8 @@ export function memoryFinding(cells: MemoryCell[]): string {
 }
 
 /** Shows the table, a chart and the generated finding. */
-export async function showConnectionMemory(records: ConnectionMemoryRecord[]): Promise<void> {
+export async function showConnectionMemory(memory: MemoryRun): Promise<void> {
+  const { records, thresholdRule: rule } = memory;
   const cells = memoryCells(records);
   showTable(memoryRows(cells), {
     caption: `Server memory per connection (${records[0]?.versions['socket.io'] ? `socket.io ${records[0].versions['socket.io']}, ws ${records[0].versions.ws}` : ''}; a fresh server process per measurement, clients in another; sampled after a full GC)`,
@@ -175,12 +196,11 @@ export async function showConnectionMemory(records: ConnectionMemoryRecord[]): P
     { caption: 'Server RSS per connection, deflate on vs off (median over runs, measured in this run)' },
   );
   showText(memoryFinding(cells), { title: 'what the runs show' });
-  const rule = readThresholdRule();
   const answers = [...new Set(records.filter((r) => r.spec.deflate === 'on').flatMap((r) => r.handshakes.answers))];
   showText(rule.text, {
     title: `where ws decides to compress a message — ${rule.package}, ${rule.where} (${rule.enclosing ?? 'top level'})`,
   });
-  const why = thresholdFinding(cells, answers, readCompressDefault());
+  const why = thresholdFinding(cells, answers, memory.compressDefault);
   showText(why.text, { title: why.title });
 }
 

@@ -1,0 +1,4 @@
+/** Names chapter 7's measuring steps in the replay records; every part of the chapter takes it from here. */
+import { replaySteps } from '../../report/replay';
+
+export const step = replaySteps('today');
