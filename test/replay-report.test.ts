@@ -12,7 +12,8 @@ import { test } from 'node:test';
 import { COMMITTED_DATA_DIR, DATA_DIR_ENV, PROJECT_ROOT } from '../src/paths';
 import type { ReportRecord } from '../src/report/build';
 import { CHAPTERS } from '../src/report/chapters';
-import { FROM_DATA_ENV } from '../src/report/replay';
+import { failureHeadline } from '../src/report/execute';
+import { FROM_DATA_ENV, REPLAY_KIND } from '../src/report/replay';
 
 const REPORT_CLI = path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'report.js');
 const NO_LISTEN = path.join(PROJECT_ROOT, 'test', 'fixtures', 'no-listen.cjs');
@@ -67,6 +68,47 @@ test('the committed replay set renders every chapter with no server able to list
       assert.ok(!executed.includes('"output_type": "error"'), `chapter ${chapter.number} has no error output`);
     }
     assert.equal(fs.existsSync(path.join(dataDir, 'replay')), false, 'a replay records nothing');
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('a chapter with no matching record says in one line what records it, and the others still render', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-replay-missing-'));
+  try {
+    // A replay dir holding chapter 3's records only: chapter 0 has nothing to replay.
+    const replayDir = path.join(tmp, 'replay-data');
+    fs.mkdirSync(path.join(replayDir, REPLAY_KIND), { recursive: true });
+    const committed = path.join(COMMITTED_DATA_DIR, REPLAY_KIND);
+    for (const file of fs.readdirSync(committed).filter((name) => name.startsWith('origins-')))
+      fs.copyFileSync(path.join(committed, file), path.join(replayDir, REPLAY_KIND, file));
+    const reportDir = path.join(tmp, 'report');
+    const result = spawnSync(
+      process.execPath,
+      [REPORT_CLI, '--from-data', replayDir, '--only', '0,3', '--report-dir', reportDir],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, [DATA_DIR_ENV]: path.join(tmp, 'data') },
+        timeout: REPLAY_TIMEOUT_MS,
+      },
+    );
+    assert.equal(result.status, 1, result.stderr);
+    const record = JSON.parse(fs.readFileSync(path.join(reportDir, 'report.json'), 'utf8')) as ReportRecord;
+    assert.deepEqual(
+      record.chapters.map((c) => [c.slug, c.status]),
+      [
+        ['harness', 'error'],
+        ['origins', 'ok'],
+      ],
+    );
+    const failure = record.chapters[0].run?.failure;
+    assert.ok(failure, 'chapter 0 names its failure');
+    const line = failureHeadline(failure);
+    assert.match(
+      line,
+      /ReplayMissingError: --from-data .*: no recorded 'runs' of chapter harness with these parameters: record one with `npm run record-replay`/,
+    );
+    assert.ok(fs.existsSync(path.join(reportDir, '03-origins.html')), 'the other chapter rendered');
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

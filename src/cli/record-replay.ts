@@ -58,22 +58,25 @@ async function main(argv: string[]): Promise<number> {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-replay-'));
   process.env[DATA_DIR_ENV] = scratch;
   const started = Date.now();
-  const record = await buildReport(planReport({ chapters: CHAPTERS, given: {}, fresh: true }), onReportEvent);
-  const problems = reportProblems(record);
-  if (problems.length > 0) {
-    process.stderr.write(
-      `npm run record-replay: exit 1, data/${REPLAY_KIND}/ left as it was: ${problems.join('; ')}\n`,
-    );
-    return 1;
-  }
-  // Swapped in whole: a reader never sees half of the old set and half of the new.
   const target = path.join(COMMITTED_DATA_DIR, REPLAY_KIND);
-  const incoming = `${target}.incoming`;
-  fs.rmSync(incoming, { recursive: true, force: true });
-  fs.cpSync(path.join(scratch, REPLAY_KIND), incoming, { recursive: true });
-  fs.rmSync(target, { recursive: true, force: true });
-  fs.renameSync(incoming, target);
-  fs.rmSync(scratch, { recursive: true, force: true });
+  try {
+    const record = await buildReport(planReport({ chapters: CHAPTERS, given: {}, fresh: true }), onReportEvent);
+    const problems = reportProblems(record);
+    if (problems.length > 0) {
+      process.stderr.write(
+        `npm run record-replay: exit 1, data/${REPLAY_KIND}/ left as it was: ${problems.join('; ')}\n`,
+      );
+      return 1;
+    }
+    // Swapped in whole: a reader never sees half of the old set and half of the new.
+    const incoming = `${target}.incoming`;
+    fs.rmSync(incoming, { recursive: true, force: true });
+    fs.cpSync(path.join(scratch, REPLAY_KIND), incoming, { recursive: true });
+    fs.rmSync(target, { recursive: true, force: true });
+    fs.renameSync(incoming, target);
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
   const files = fs.readdirSync(target).length;
   sayReport(
     `recorded ${files} steps into data/${REPLAY_KIND}/ (${formatBytes(folderBytes(target))}) in ${formatDuration(Date.now() - started)}; ` +

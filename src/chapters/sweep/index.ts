@@ -10,7 +10,7 @@ import { collapsible, escapeText, formatNumber, htmlTable } from '../../html';
 import { busyThreshold, othersCores } from '../../machine-load';
 import { runMetrics, spread, type Spread } from '../../metrics';
 import { resolveParams, type Params, type RawParams } from '../../params';
-import { COMMITTED_DATA_DIR, dataDir, PROJECT_ROOT } from '../../paths';
+import { COMMITTED_DATA_DIR, PROJECT_ROOT } from '../../paths';
 import { readRecords, type SkippedFile } from '../../records';
 import { fromDataDir, replayable, replaySteps } from '../../report/replay';
 import {
@@ -81,7 +81,7 @@ export type SweepSource =
 /**
  * Decides the source: frame sizes in the parameters mean "measure these now" (under `--from-data`,
  * replay the live sweep recorded with the same parameters); none means the recorded sweep, from
- * the `--from-data` dir or else the data dir. The parameters are checked with the model in every
+ * the `--from-data` dir or else the committed data/. The parameters are checked with the model in every
  * case, so a typo is an error.
  */
 export function sweepSource(input: SweepChapterInput): SweepSource {
@@ -104,7 +104,8 @@ export function sweepSource(input: SweepChapterInput): SweepSource {
       quick: params.quick,
     };
   }
-  const dir = replay ?? dataDir();
+  // The committed sweep, wherever this run writes its own records (record-replay writes to a scratch dir).
+  const dir = replay ?? COMMITTED_DATA_DIR;
   return {
     mode: 'recorded',
     dir: dir,
