@@ -1,8 +1,8 @@
 /**
  * Bad input end to end through the command lines, for what test/report.test.ts does not already
  * cover there (every bound of the parameter model, and an unwritable data dir, through
- * `npm run report`): every bound and an unwritable data dir through `npm run sweep`; a port in
- * use, bad ports and an unwritable data dir through `npm run notebook`; and a missing kernel
+ * `npm run report`): every bound and an unwritable data dir through `npm run sweep`; an unknown
+ * option through `npm run record-replay`; a port in use, bad ports and an unwritable data dir through `npm run notebook`; and a missing kernel
  * through report and notebook, in a built copy of the project where scripts/setup never ran.
  * Each is one line on stderr, exit status 2, and nothing written.
  */
@@ -16,7 +16,7 @@ import { after, before, test } from 'node:test';
 import { EXIT_BAD_INPUT } from '../src/cli/args';
 import { LOOPBACK } from '../src/net';
 import { BOUNDS, KiB, MiB } from '../src/params';
-import { DATA_DIR_ENV, JUPYTER_DIR, PROJECT_ROOT, REPORT_DIR } from '../src/paths';
+import { COMMITTED_DATA_DIR, DATA_DIR_ENV, JUPYTER_DIR, PROJECT_ROOT, REPORT_DIR } from '../src/paths';
 
 const CLI = (root: string, name: string) => path.join(root, 'dist', 'src', 'cli', `${name}.js`);
 
@@ -100,6 +100,13 @@ test('npm run notebook: ports outside 1024–65535 and non-numbers are refused',
       new RegExp(`--port: '${port}' is not a port`),
     );
   }
+});
+
+test('npm run record-replay: an unknown option is refused before the gate, and data/replay/ is left as it was', () => {
+  const replay = path.join(COMMITTED_DATA_DIR, 'replay');
+  const before = snapshot(replay);
+  refuses('npm run record-replay', CLI(PROJECT_ROOT, 'record-replay'), ['--quick'], /'--quick'/);
+  assert.equal(snapshot(replay), before);
 });
 
 test('a negative value is told to attach itself to its flag (parseArgs will not take it apart), not that the flag takes none', () => {
