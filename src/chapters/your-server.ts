@@ -15,7 +15,7 @@ import { DIGEST_SERVER_LINES } from '../check-server/session';
 import { formatDuration } from '../units';
 import { checkTableRows, comparisonFinding, rowFindings } from '../check-server/show';
 import { showFinding } from './finding';
-import { replayable } from '../report/replay';
+import { replayable, replaySteps } from '../report/replay';
 
 /** What the notebook's parameters cell gives. */
 export interface YourServerParams {
@@ -75,8 +75,10 @@ export interface YourServerRun {
   file: string;
 }
 
+const step = replaySteps('your-server');
+
 /** The plan as a replay record keeps it: the target as a check record keeps it, with no credential. */
-function recordedPlan(plan: YourServerPlan): unknown {
+function recordedPlan(plan: YourServerPlan): Omit<YourServerPlan, 'yours'> & { yours?: unknown } {
   if (!plan.yours) return plan;
   const { url, path, namespace, authKeys } = checkRow('your server', plan.yours, [], 0);
   const { target: _secrets, ...checks } = plan.yours;
@@ -88,9 +90,7 @@ function recordedPlan(plan: YourServerPlan): unknown {
  * writes one record. Under `--from-data` it replays the latest run of the same plan.
  */
 export async function runYourServer(plan: YourServerPlan): Promise<YourServerRun> {
-  return replayable({ chapter: 'your-server', step: 'battery', params: recordedPlan(plan), quick: plan.quick }, () =>
-    measureYourServer(plan),
-  );
+  return replayable(step('battery', recordedPlan(plan)), () => measureYourServer(plan));
 }
 
 async function measureYourServer(plan: YourServerPlan): Promise<YourServerRun> {

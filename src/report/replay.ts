@@ -11,7 +11,7 @@ import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { showFinding } from '../chapters/finding';
 import { loadAverageText, runMeta } from '../meta';
-import { dataDir } from '../paths';
+import { COMMITTED_DATA_DIR, dataDir } from '../paths';
 import { newRecordId, readRecords, RECORD_SCHEMA, writeRecord, type RecordBase } from '../records';
 
 /** Environment variable naming the data dir to replay; unset means measure anew. */
@@ -27,6 +27,14 @@ export const RECORD_REPLAY_COMMAND = 'npm run record-replay';
 export function fromDataDir(): string | undefined {
   const dir = process.env[FROM_DATA_ENV];
   return dir ? path.resolve(dir) : undefined;
+}
+
+/**
+ * Where recorded datasets (the long runs, the sweep, the knees) are read from: the `--from-data`
+ * dir when given, else the committed data/, whatever data dir this run writes its own records to.
+ */
+export function recordedDataDir(): string {
+  return fromDataDir() ?? COMMITTED_DATA_DIR;
 }
 
 /** Thrown when a replay dir cannot be read; the message says what to pass instead. */
@@ -83,7 +91,7 @@ export interface ReplayRecord<T = unknown> extends RecordBase {
 }
 
 /** Where a record came from, for the line under a replayed step. */
-export function provenance(record: RecordBase): string {
+function provenance(record: RecordBase): string {
   const { meta } = record;
   return `re-rendered from record ${record.id}: measured ${record.startedAt}, commit ${meta.commit.slice(0, 10)}${meta.dirty ? ' (with local changes)' : ''}, ${meta.cpuModel} × ${meta.cores}, ${loadAverageText(meta)}`;
 }

@@ -7,9 +7,9 @@ import path from 'node:path';
 import { showChart, showLog, showTable, progress } from '../../display';
 import { readLongRuns, TIMELINE_EVERY_MS, type LongRunRecord } from '../../long-run';
 import { resolveParams, type Params, type RawParams } from '../../params';
-import { COMMITTED_DATA_DIR, dataDir, PROJECT_ROOT } from '../../paths';
+import { dataDir, PROJECT_ROOT } from '../../paths';
 import { POST_CLAIMS, POST_SERVER_JS, POST_SERVER_JS_EDIT, POST_TESTED_MS } from '../../post-quotes';
-import { fromDataDir, replayable, replaySteps } from '../../report/replay';
+import { recordedDataDir, replayable, replaySteps } from '../../report/replay';
 import { REPRODUCER } from '../../reproducer';
 import { zeroFailureBlockers } from '../../failure-rule';
 import { functionSource, search, sourceLines } from '../../search';
@@ -323,7 +323,7 @@ function equalWorkPlan(frameSizes: number[]): CapacityPlan {
 
 /** The recorded sizes of the equal-work stack's knees (the capacity search's sizes), from the dir the long runs come from. */
 function recordedEqualWorkKnees(frameSizes: number[]): { knees: KneeResult[]; missingSizes: number[] } {
-  const dir = fromDataDir() ?? COMMITTED_DATA_DIR;
+  const dir = recordedDataDir();
   const recorded = recordedKnees(equalWorkPlan([...new Set([...frameSizes, ...KNEE_FRAME_SIZES])]), dir).knees;
   return {
     knees: recorded,
@@ -408,7 +408,7 @@ export interface SizedVerdict<T> {
 
 /** The recorded long runs: from the `--from-data` dir when given, else from the committed data/. */
 export function recordedLongRuns(): { dir: string; runs: LongRunRecord[]; skipped: string[] } {
-  const dir = fromDataDir() ?? COMMITTED_DATA_DIR;
+  const dir = recordedDataDir();
   const { records, skipped } = readLongRuns(dir);
   return { dir: dir, runs: records.filter((r) => !r.quick), skipped: skipped.map((s) => `${s.file}: ${s.reason}`) };
 }

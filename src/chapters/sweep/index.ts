@@ -12,7 +12,7 @@ import { runMetrics, spread, type Spread } from '../../metrics';
 import { resolveParams, type Params, type RawParams } from '../../params';
 import { COMMITTED_DATA_DIR, PROJECT_ROOT } from '../../paths';
 import { readRecords, type SkippedFile } from '../../records';
-import { fromDataDir, replayable, replaySteps } from '../../report/replay';
+import { fromDataDir, recordedDataDir, replayable, replaySteps } from '../../report/replay';
 import {
   aggregateCells,
   compareDeflate,
@@ -104,8 +104,7 @@ export function sweepSource(input: SweepChapterInput): SweepSource {
       quick: params.quick,
     };
   }
-  // The committed sweep, wherever this run writes its own records (record-replay writes to a scratch dir).
-  const dir = replay ?? COMMITTED_DATA_DIR;
+  const dir = recordedDataDir();
   return {
     mode: 'recorded',
     dir: dir,
