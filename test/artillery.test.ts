@@ -26,7 +26,7 @@ import { REFERENCE_SERVERS, startReference } from '../src/check-server/reference
 import { comparisonFinding } from '../src/check-server/show';
 import { compressAlone } from '../src/clients/deflate-sender';
 import { fragmentMessage, OPCODE } from '../src/clients/frames';
-import { PROJECT_ROOT } from '../src/paths';
+import { PROJECT_ROOT } from '../src/core/paths';
 
 const CLI = path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'check-server.js');
 const PROCESSOR = path.join(PROJECT_ROOT, 'src', 'check-server', 'artillery', 'processor.js');

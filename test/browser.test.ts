@@ -10,8 +10,8 @@ import http from 'node:http';
 import { test } from 'node:test';
 import { pageKindFor } from '../src/clients/browser';
 import { CLIENT_BUNDLE_PATH, PAGE_PATH, servePages } from '../src/clients/page';
-import { KiB } from '../src/params';
-import { runScenario } from '../src/scenario';
+import { KiB } from '../src/core/params';
+import { runScenario } from '../src/run/scenario';
 import { loadStack } from '../src/stacks';
 
 const sha256 = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');

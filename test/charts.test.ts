@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ChartError, chartHtml, renderSvg, type ChartSpec } from '../src/charts';
+import { ChartError, chartHtml, renderSvg, type ChartSpec } from '../src/show/charts';
 
 function barSpec(values: ReadonlyArray<{ run: string; closes: number }>): ChartSpec {
   return {

@@ -8,12 +8,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { checkData } from '../src/check-data';
-import { PROJECT_ROOT } from '../src/paths';
-import type { LongRunRecord } from '../src/long-run';
-import type { RunMeta } from '../src/meta';
+import { checkData } from '../src/run/check-data';
+import { PROJECT_ROOT } from '../src/core/paths';
+import type { LongRunRecord } from '../src/run/long-run';
+import type { RunMeta } from '../src/core/meta';
 import type { SweepRecord } from '../src/sweep/run';
-import type { ScenarioRecord } from '../src/scenario';
+import type { ScenarioRecord } from '../src/run/scenario';
 import { failingRun, invalidData, offeredFor, scenario } from './support/made-up';
 
 const CLI = path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'check-data.js');

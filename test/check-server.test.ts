@@ -27,9 +27,9 @@ import { REFERENCE_SERVERS, runReference } from '../src/check-server/reference';
 import { DIGEST_SERVER_LINES } from '../src/check-server/session';
 import { checkTableRows, comparisonFinding, rowFindings } from '../src/check-server/show';
 import { resolveBattery } from '../src/check-server/options';
-import { runYourServer, showYourServer, yourServerPlan } from '../src/chapters/your-server';
-import { PROJECT_ROOT } from '../src/paths';
-import { readRecords } from '../src/records';
+import { runYourServer, showYourServer, yourServerPlan } from '../src/chapters/08-your-server';
+import { PROJECT_ROOT } from '../src/core/paths';
+import { readRecords } from '../src/core/records';
 
 const CLI = path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'check-server.js');
 const FIXTURES = path.join(PROJECT_ROOT, 'test', 'fixtures', 'servers');

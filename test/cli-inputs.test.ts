@@ -14,9 +14,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { EXIT_BAD_INPUT } from '../src/cli/args';
-import { LOOPBACK } from '../src/net';
-import { BOUNDS, KiB, MiB } from '../src/params';
-import { COMMITTED_DATA_DIR, DATA_DIR_ENV, JUPYTER_DIR, PROJECT_ROOT, REPORT_DIR } from '../src/paths';
+import { LOOPBACK } from '../src/core/net';
+import { BOUNDS, KiB, MiB } from '../src/core/params';
+import { COMMITTED_DATA_DIR, DATA_DIR_ENV, JUPYTER_DIR, PROJECT_ROOT, REPORT_DIR } from '../src/core/paths';
 
 const CLI = (root: string, name: string) => path.join(root, 'dist', 'src', 'cli', `${name}.js`);
 

@@ -9,8 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { EXCHANGE_BYTES, MAX_CONNECTIONS, measureConnectionMemory } from '../src/connection-memory';
-import { readRecords } from '../src/records';
+import { EXCHANGE_BYTES, MAX_CONNECTIONS, measureConnectionMemory } from '../src/chapters/07-today/connection-memory';
+import { readRecords } from '../src/core/records';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-memory-'));
 const CONNECTIONS = 5;

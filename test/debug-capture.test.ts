@@ -25,7 +25,7 @@ import {
   type DebugCopy,
   type DebugLine,
 } from '../src/observe/debug-capture';
-import { LOOPBACK } from '../src/net';
+import { LOOPBACK } from '../src/core/net';
 import { stackPackageDirs } from '../src/stacks/catalog';
 
 const CHILD_ENV = 'DEFLATE_LAB_DEBUG_CAPTURE_CHILD';

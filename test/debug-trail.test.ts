@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { matchExcerpt } from '../src/chapters/debug';
+import { matchExcerpt } from '../src/chapters/02-debug';
 import type { LoggedLine } from '../src/observe/debug-log';
 
 const line = (namespace: string, message: string, t = 0): LoggedLine => ({

@@ -21,15 +21,15 @@ import {
   NOTICEABLE_BYTES,
   type LoadPair,
   type WirePair,
-} from '../src/chapters/deflate-off/claims';
-import { probeHandshakes } from '../src/chapters/deflate-off/handshakes';
-import { recordedLongRuns } from '../src/chapters/deflate-off';
-import { DATA_DIR_ENV } from '../src/paths';
-import { saturationOf } from '../src/failure-rule';
-import { formatDuration } from '../src/units';
-import type { ScenarioRecord } from '../src/scenario';
+} from '../src/chapters/04-deflate-off/claims';
+import { probeHandshakes } from '../src/chapters/04-deflate-off/handshakes';
+import { recordedLongRuns } from '../src/chapters/04-deflate-off';
+import { DATA_DIR_ENV } from '../src/core/paths';
+import { saturationOf } from '../src/run/failure-rule';
+import { formatDuration } from '../src/core/units';
+import type { ScenarioRecord } from '../src/run/scenario';
 import type { KneeResult } from '../src/capacity/run';
-import { KiB, MiB } from '../src/params';
+import { KiB, MiB } from '../src/core/params';
 import { madeUpKnee, offeredFor } from './support/made-up';
 
 process.env[DATA_DIR_ENV] = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-deflate-off-'));

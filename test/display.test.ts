@@ -1,9 +1,18 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { inKernel, progress, progressLine, showChart, showLog, showTable, showText, textTable } from '../src/display';
+import {
+  inKernel,
+  progress,
+  progressLine,
+  showChart,
+  showLog,
+  showTable,
+  showText,
+  textTable,
+} from '../src/show/display';
 
-const DISPLAY_MODULE = require.resolve('../src/display');
+const DISPLAY_MODULE = require.resolve('../src/show/display');
 const HOSTILE = ['<script>alert(1)</script>', '</pre><img src=x onerror=alert(1)>'];
 
 /** Runs `body` in a fresh Node with `display` required, outside any kernel; returns its output. */

@@ -6,15 +6,15 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { checkData } from '../src/check-data';
-import { runFailures } from '../src/chapters/deflate-off/claims';
-import { symptomFigures } from '../src/chapters/symptom';
-import { adviceCosts } from '../src/chapters/today/advice';
-import { broke } from '../src/chapters/today/fragmented';
+import { checkData } from '../src/run/check-data';
+import { runFailures } from '../src/chapters/04-deflate-off/claims';
+import { symptomFigures } from '../src/chapters/01-symptom';
+import { adviceCosts } from '../src/chapters/07-today/advice';
+import { broke } from '../src/chapters/07-today/fragmented';
 import {
   classifyDisconnect,
   failureReasons,
-  judgeRepro,
+  judgeBareWs,
   judgeScenario,
   onOffBlockers,
   runStanding,
@@ -23,12 +23,12 @@ import {
   type DisconnectPhase,
   type DisconnectVerdict,
   type Side,
-} from '../src/failure-rule';
-import { readLongRuns } from '../src/long-run';
-import { runMetrics } from '../src/metrics';
-import { PROJECT_ROOT } from '../src/paths';
-import { readRecords } from '../src/records';
-import type { ScenarioRecord } from '../src/scenario';
+} from '../src/run/failure-rule';
+import { readLongRuns } from '../src/run/long-run';
+import { runMetrics } from '../src/run/metrics';
+import { PROJECT_ROOT } from '../src/core/paths';
+import { readRecords } from '../src/core/records';
+import type { ScenarioRecord } from '../src/run/scenario';
 import { aggregateCells } from '../src/sweep/aggregate';
 import { SWEEP_KIND, type SweepRecord } from '../src/sweep/run';
 import {
@@ -36,7 +36,7 @@ import {
   failingRun,
   invalidData,
   offeredFor,
-  reproRun,
+  bareWsRun,
   scenario,
   T0,
   teardownClose,
@@ -128,13 +128,13 @@ test("a run's verdict: both sides' failures and corrupted deliveries, the first 
 });
 
 test('a reproducer run: every error is a failure until sending ends; after it, a reset is the clients leaving', () => {
-  const run = reproRun({ failures: 2 });
+  const run = bareWsRun({ failures: 2 });
   run.result.serverErrors.push(
     { t: T0 - 10, connection: 9, message: 'invalid compressed data', code: 1007 },
     { t: T0 + 5_000, connection: 9, message: 'read ECONNRESET' },
     { t: T0 + 5_000, connection: 9, message: 'invalid compressed data', code: 1007 },
   );
-  const judged = judgeRepro(run.result);
+  const judged = judgeBareWs(run.result);
   assert.equal(judged.failures, 4);
   assert.equal(judged.firstFailureMs, -10);
 });

@@ -8,14 +8,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { readRecords } from '../src/records';
+import { readRecords } from '../src/core/records';
 import {
   declaredReasons,
   FIELD_GUIDE,
   runFieldGuide,
   runFieldGuideCase,
   type FieldGuideObservation,
-} from '../src/field-guide';
+} from '../src/chapters/07-today/field-guide';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-field-guide-'));
 const seen: FieldGuideObservation[] = [];

@@ -5,26 +5,26 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { debugFindings } from '../src/chapters/debug';
-import { constructionFinding } from '../src/chapters/deflate-off';
-import { probeFindings, type ProbeTotals } from '../src/chapters/root-cause/mechanism';
-import { proofFindings, type ProofRun } from '../src/chapters/root-cause/proof';
+import { debugFindings } from '../src/chapters/02-debug';
+import { constructionFinding } from '../src/chapters/04-deflate-off';
+import { poolWatchFindings, type PoolWatchTotals } from '../src/chapters/06-root-cause/mechanism';
+import { proofFindings, type ProofRun } from '../src/chapters/06-root-cause/proof';
 import {
   loadAnswer,
-  sweepFindings,
+  oneFactorFindings,
   timeToFailure,
   timeToFailureFinding,
-  type SweepPoint,
-} from '../src/chapters/root-cause/reproducer';
-import { symptomClosing, symptomFindings } from '../src/chapters/symptom';
-import { adviceCosts, adviceFinding, sweepFinding, whatToSet, type AdviceRun } from '../src/chapters/today/advice';
-import { stackDefaultText, type StackDeflateSource } from '../src/chapters/today/defaults';
-import { fragmentedFinding } from '../src/chapters/today/fragmented';
-import { memoryFinding, thresholdFinding, type MemoryCell } from '../src/chapters/today/memory';
+  type SeriesPoint,
+} from '../src/chapters/06-root-cause/failure-series';
+import { symptomClosing, symptomFindings } from '../src/chapters/01-symptom';
+import { adviceCosts, adviceFinding, sweepFinding, whatToSet, type AdviceRun } from '../src/chapters/07-today/advice';
+import { stackDefaultText, type StackDeflateSource } from '../src/chapters/07-today/defaults';
+import { fragmentedFinding } from '../src/chapters/07-today/fragmented';
+import { memoryFinding, thresholdFinding, type MemoryCell } from '../src/chapters/07-today/memory';
 import { positiveControls } from '../src/observe/wire';
-import type { ReproRecord } from '../src/repro/run';
-import type { ScenarioRecord } from '../src/scenario';
-import { clientClosed1007, failingRun, invalidData, reproRun, scenario, T0, teardownClose } from './support/made-up';
+import type { BareWsRecord } from '../src/bare-ws/run';
+import type { ScenarioRecord } from '../src/run/scenario';
+import { clientClosed1007, failingRun, invalidData, bareWsRun, scenario, T0, teardownClose } from './support/made-up';
 
 const NOTHING_SENT = () => scenario({ sent: 0, delivered: 0, serverDisconnects: [] });
 const ERRORED = () => scenario({ runError: 'load generator was killed (SIGKILL) before reporting', delivered: 10 });
@@ -306,21 +306,21 @@ test('chapter 4: the construction line worded from what it passes and what Serve
 });
 
 function point(
-  factor: SweepPoint['factor'],
+  factor: SeriesPoint['factor'],
   value: number,
-  record: ReproRecord,
+  record: BareWsRecord,
   base = false,
   around = 1024 * 1024,
-): SweepPoint {
+): SeriesPoint {
   return { factor: factor, value: value, label: String(value), base: base, around: around, record: record };
 }
 
 test('chapter 6 sweep: a rate per 100 messages only from a run that measured; an errored or empty run is not "0/100"', () => {
-  const lines = sweepFindings([
-    point('burst', 1, reproRun({ failures: 0 })),
-    point('burst', 3, reproRun({ failures: 4 }), true),
-    point('burst', 6, reproRun({ sent: 0, failures: 0 })),
-    point('fragment size', 1, reproRun({ runError: 'the sender process failed' })),
+  const lines = oneFactorFindings([
+    point('burst', 1, bareWsRun({ failures: 0 })),
+    point('burst', 3, bareWsRun({ failures: 4 }), true),
+    point('burst', 6, bareWsRun({ sent: 0, failures: 0 })),
+    point('fragment size', 1, bareWsRun({ runError: 'the sender process failed' })),
   ]);
   const burst = lines.find((l) => l.startsWith('By burst')) ?? '';
   assert.match(burst, /1: 0\/100, 3 \(base\): 2\/100, 6: not measured \(nothing was sent\)/);
@@ -328,13 +328,13 @@ test('chapter 6 sweep: a rate per 100 messages only from a run that measured; an
   assert.match(fragment, /1: not measured \(the run failed: the sender process failed\)/);
   assert.doesNotMatch(fragment, /0\/100/);
   assert.match(
-    sweepFindings([point('burst', 1, reproRun({ failures: 0, negotiated: false }))])[2],
+    oneFactorFindings([point('burst', 1, bareWsRun({ failures: 0, negotiated: false }))])[2],
     /not measured \(deflate was not negotiated\)/,
   );
   // The load answer declines when a level did not measure.
   const answer = loadAnswer([
-    point('server load', 0, reproRun({ failures: 1 })),
-    point('server load', 0.5, reproRun({ runError: 'killed' })),
+    point('server load', 0, bareWsRun({ failures: 1 })),
+    point('server load', 0.5, bareWsRun({ runError: 'killed' })),
   ]).join(' ');
   assert.match(answer, /50 %|0\.5/);
   assert.match(answer, /This run cannot say: 1 level did not measure/);
@@ -342,25 +342,25 @@ test('chapter 6 sweep: a rate per 100 messages only from a run that measured; an
 
 test('chapter 6 time to first failure: a run that errored or sent nothing is never "did not fail"', () => {
   const failedAt = (ms: number) => {
-    const r = reproRun({ failures: 1 });
+    const r = bareWsRun({ failures: 1 });
     r.result.serverErrors[0].t = T0 + ms;
     return r;
   };
-  const quiet = reproRun({ failures: 0 });
+  const quiet = bareWsRun({ failures: 0 });
   const all = timeToFailure([failedAt(800), failedAt(1200), failedAt(2000)], 10_000, 1024 * 1024);
   assert.equal(all.medianMs, 1200);
   assert.match(
     timeToFailureFinding(all),
     /Median time to the first invalid compressed data: 1200 ms .* \(3 of 3 failed within 10000 ms\)/,
   );
-  const none = timeToFailure([quiet, reproRun({ failures: 0 }), failedAt(900)], 10_000, 1024 * 1024);
+  const none = timeToFailure([quiet, bareWsRun({ failures: 0 }), failedAt(900)], 10_000, 1024 * 1024);
   assert.equal(none.medianMs, null);
   assert.match(
     timeToFailureFinding(none),
     /^1 of 3 runs failed within 10000 ms, so the median .* is later than 10000 ms/,
   );
   const broken = timeToFailure(
-    [failedAt(900), reproRun({ runError: 'killed', failures: 0 }), reproRun({ sent: 0, failures: 0 })],
+    [failedAt(900), bareWsRun({ runError: 'killed', failures: 0 }), bareWsRun({ sent: 0, failures: 0 })],
     10_000,
     1024 * 1024,
   );
@@ -372,12 +372,12 @@ test('chapter 6 time to first failure: a run that errored or sent nothing is nev
     /over 1 run \(1 of 1 failed.*2 runs errored, sent nothing or did not negotiate deflate, and count neither way/,
   );
   assert.match(
-    timeToFailureFinding(timeToFailure([reproRun({ runError: 'killed' })], 10_000, 1024 * 1024)),
+    timeToFailureFinding(timeToFailure([bareWsRun({ runError: 'killed' })], 10_000, 1024 * 1024)),
     /^No run could measure the time/,
   );
   assert.doesNotMatch(timeToFailureFinding(all), /not fragmented/);
   // A size below one fragment: the finding says so from the wire counts.
-  const single = [reproRun({ failures: 0 }), reproRun({ failures: 0 })].map((r) => {
+  const single = [bareWsRun({ failures: 0 }), bareWsRun({ failures: 0 })].map((r) => {
     r.result.controls.continuationFrames = 0;
     return r;
   });
@@ -390,13 +390,13 @@ test('chapter 6 time to first failure: a run that errored or sent nothing is nev
 test('chapter 6 sweep around several sizes: the message-size series once, the other series per size', () => {
   const small = 256 * 1024;
   const large = 1024 * 1024;
-  const lines = sweepFindings([
-    point('message size', small, reproRun({ failures: 0 }), true, small),
-    point('message size', large, reproRun({ failures: 2 }), true, large),
-    point('burst', 3, reproRun({ failures: 0 }), true, small),
-    point('burst', 1, reproRun({ failures: 0 }), false, small),
-    point('burst', 3, reproRun({ failures: 2 }), true, large),
-    point('burst', 1, reproRun({ failures: 0 }), false, large),
+  const lines = oneFactorFindings([
+    point('message size', small, bareWsRun({ failures: 0 }), true, small),
+    point('message size', large, bareWsRun({ failures: 2 }), true, large),
+    point('burst', 3, bareWsRun({ failures: 0 }), true, small),
+    point('burst', 1, bareWsRun({ failures: 0 }), false, small),
+    point('burst', 3, bareWsRun({ failures: 2 }), true, large),
+    point('burst', 1, bareWsRun({ failures: 0 }), false, large),
   ]);
   assert.equal(lines.filter((l) => l.startsWith('By message size,')).length, 1);
   assert.match(
@@ -408,33 +408,33 @@ test('chapter 6 sweep around several sizes: the message-size series once, the ot
 });
 
 test('chapter 6 proof: the failing run must fail; a zero is claimed only with every control', () => {
-  const run = (label: string, record: ReproRecord, claimsZero: boolean): ProofRun => ({
+  const run = (label: string, record: BareWsRecord, claimsZero: boolean): ProofRun => ({
     label: label,
     record: record,
     expect: 'fragmented',
     claimsZero: claimsZero,
   });
   const [failing, fixed] = proofFindings([
-    run('ws 0.8.0', reproRun({ failures: 3 }), false),
-    run('with the fix', reproRun({ failures: 0 }), true),
+    run('ws 0.8.0', bareWsRun({ failures: 3 }), false),
+    run('with the fix', bareWsRun({ failures: 0 }), true),
   ]);
   assert.match(failing, /^ws 0\.8\.0: 3 failures \(3 invalid compressed data\) in 200 messages/);
   assert.match(fixed, /^with the fix: zero failures in 200 messages, with deflate negotiated/);
-  const [quiet] = proofFindings([run('ws 0.8.0', reproRun({ failures: 0 }), false)]);
+  const [quiet] = proofFindings([run('ws 0.8.0', bareWsRun({ failures: 0 }), false)]);
   assert.match(
     quiet,
     /no failure in 200 messages this time, so the runs below are compared with a run that did not fail/,
   );
   const [errored, empty] = proofFindings([
-    run('ws 0.8.0', reproRun({ runError: 'killed' }), false),
-    run('with the fix', reproRun({ sent: 0 }), true),
+    run('ws 0.8.0', bareWsRun({ runError: 'killed' }), false),
+    run('with the fix', bareWsRun({ sent: 0 }), true),
   ]);
   assert.match(errored, /the run cannot show the failure \(the run failed: killed\)/);
   assert.match(empty, /zero failures cannot be claimed: .*delivered 0 ≠ sent 0/);
 });
 
 test('chapter 6 mechanism: good releases are spoken of only when some release was judged good', () => {
-  const totals: ProbeTotals = {
+  const totals: PoolWatchTotals = {
     badReleases: ['0.8.0'],
     goodReleases: ['0.8.1'],
     invalidCompressedData: 4,
@@ -447,13 +447,13 @@ test('chapter 6 mechanism: good releases are spoken of only when some release wa
     goodOverwritten: 0,
     goodDiffering: 0,
   };
-  const lines = probeFindings(totals);
+  const lines = poolWatchFindings(totals);
   assert.match(lines[0], /4 of 4 had a fragment with a differing hash .*: every one/);
   assert.match(lines[2], /On the good releases \(0\.8\.1\): 30 messages arrived .* yet 0 fragments were overwritten/);
-  assert.match(probeFindings({ ...totals, errorsWithDifferingBefore: 3 })[0], /: not every one/);
-  assert.doesNotMatch(probeFindings({ ...totals, zlibErrors: 0, errorsWithDifferingBefore: 0 })[0], /every one/);
+  assert.match(poolWatchFindings({ ...totals, errorsWithDifferingBefore: 3 })[0], /: not every one/);
+  assert.doesNotMatch(poolWatchFindings({ ...totals, zlibErrors: 0, errorsWithDifferingBefore: 0 })[0], /every one/);
   assert.equal(
-    probeFindings({ ...totals, goodReleases: [], goodBackToBack: 0 })[2],
+    poolWatchFindings({ ...totals, goodReleases: [], goodBackToBack: 0 })[2],
     'No release was judged good in these runs, so nothing is said about what a fixed release does.',
   );
 });

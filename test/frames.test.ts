@@ -16,7 +16,7 @@ import WebSocket from 'ws';
 import { compressMessage, deflateFromAnswer, type MessageDeflate } from '../src/clients/deflate-sender';
 import { encodeFrame, fragmentMessage, OPCODE } from '../src/clients/frames';
 import { packageDir } from '../src/stacks/catalog';
-import { PROJECT_ROOT } from '../src/paths';
+import { PROJECT_ROOT } from '../src/core/paths';
 
 // ws's internals, exported by its index (its package `exports` hide lib/) but not typed by @types/ws.
 interface PerMessageDeflateInstance {

@@ -6,15 +6,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { DeflateContext } from '../src/clients/deflate-sender';
-import { KiB } from '../src/params';
-import { FAILURE_DEADLINE_MS, REPRODUCER } from '../src/reproducer';
-import { runScenario } from '../src/scenario';
+import { KiB } from '../src/core/params';
+import { FAILURE_DEADLINE_MS, FAILING_SCENARIO } from '../src/run/presets';
+import { runScenario } from '../src/run/scenario';
 
 for (const context of ['kept', 'per-message'] satisfies DeflateContext[]) {
   test(`2015 with deflate on fails with invalid compressed data, context ${context}`, async () => {
     const { result } = await runScenario(
       {
-        ...REPRODUCER,
+        ...FAILING_SCENARIO,
         stack: '2015',
         deflate: 'on',
         context: context,
@@ -37,7 +37,7 @@ for (const context of ['kept', 'per-message'] satisfies DeflateContext[]) {
 test('today with deflate forced on receives the whole offered load, prepared and compressed alone', async () => {
   const { result } = await runScenario(
     // A quarter of the reproducer's frame: a load a busy test machine still meets.
-    { ...REPRODUCER, stack: 'today', deflate: 'on', placement: 'forked', duration: 3000, frameSize: 256 * KiB },
+    { ...FAILING_SCENARIO, stack: 'today', deflate: 'on', placement: 'forked', duration: 3000, frameSize: 256 * KiB },
     { record: false },
   );
   assert.equal(result.status, 'completed', result.runError);

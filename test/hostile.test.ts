@@ -11,10 +11,10 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { PROJECT_ROOT } from '../src/paths';
+import { PROJECT_ROOT } from '../src/core/paths';
 import { buildReport, planReport, type ReportRecord } from '../src/report/build';
 import type { Chapter } from '../src/report/chapters';
-import { launchChromium } from '../src/chromium';
+import { launchChromium } from '../src/core/chromium';
 import { ONE_FILE_HTML } from '../src/report/onefile';
 
 const HOSTILE = ['<script>alert(1)</script>', '</pre><img src=x onerror=alert(1)>'];

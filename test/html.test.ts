@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { collapsible, DL_CSS, escapeText, formatNumber, htmlTable, preText, tableCells, withStyle } from '../src/html';
+import {
+  collapsible,
+  DL_CSS,
+  escapeText,
+  formatNumber,
+  htmlTable,
+  preText,
+  tableCells,
+  withStyle,
+} from '../src/show/fragments';
 
 /** Captured lines that must reach the page as text, never as markup. */
 const HOSTILE: ReadonlyArray<[string, string]> = [

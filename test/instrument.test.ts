@@ -9,8 +9,8 @@ import http from 'node:http';
 import type net from 'node:net';
 import path from 'node:path';
 import { countErrors, instrument, restoreAll, type InstrumentedCall } from '../src/observe/instrument';
-import { LOOPBACK } from '../src/net';
-import { NODE_MODULES } from '../src/paths';
+import { LOOPBACK } from '../src/core/net';
+import { NODE_MODULES } from '../src/core/paths';
 import { stackPackageDirs } from '../src/stacks/catalog';
 
 /** Bounds every wait on the live stack. */

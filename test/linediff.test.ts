@@ -7,9 +7,9 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { diffHtml } from '../src/diff-html';
-import { diffHunks, diffLines, unifiedText, type DiffLine } from '../src/linediff';
-import { installedWsReleases } from '../src/repro/versions';
+import { diffHtml } from '../src/chapters/06-root-cause/diff-html';
+import { diffHunks, diffLines, unifiedText, type DiffLine } from '../src/chapters/06-root-cause/linediff';
+import { installedWsReleases } from '../src/bare-ws/versions';
 
 const rebuild = (lines: DiffLine[], side: 'old' | 'new') =>
   lines.filter((l) => l.kind === 'same' || l.kind === (side === 'old' ? 'removed' : 'added')).map((l) => l.text);

@@ -4,10 +4,10 @@ import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
-import { LOOPBACK } from '../src/net';
+import { LOOPBACK } from '../src/core/net';
 import { alive } from './support/process';
 
-const LOADGEN = path.join(__dirname, '..', 'src', 'loadgen.js');
+const LOADGEN = path.join(__dirname, '..', 'src', 'run', 'loadgen.js');
 
 async function unusedPort(): Promise<number> {
   const server = net.createServer();

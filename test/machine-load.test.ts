@@ -4,9 +4,15 @@ import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'node:test';
 import os from 'node:os';
-import { assertQuietMachine, busyReason, isCommittedDataDir, othersCores, watchMachineLoad } from '../src/machine-load';
-import { loadAverageText, runMeta } from '../src/meta';
-import { PROJECT_ROOT } from '../src/paths';
+import {
+  assertQuietMachine,
+  busyReason,
+  isCommittedDataDir,
+  othersCores,
+  watchMachineLoad,
+} from '../src/core/machine-load';
+import { loadAverageText, runMeta } from '../src/core/meta';
+import { PROJECT_ROOT } from '../src/core/paths';
 
 /** A node one-liner that spins until it has used `ms` of CPU time, however busy the machine is. */
 const burn = (ms: number) => `while (process.cpuUsage().user < ${ms * 1000}) {}`;

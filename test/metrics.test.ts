@@ -5,11 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { runMeta } from '../src/meta';
-import { classifyDisconnect } from '../src/failure-rule';
-import { errorLabel, NO_ERROR, perMinute, ratio, runMetrics, spread } from '../src/metrics';
-import { KiB, MiB } from '../src/params';
-import type { ScenarioRecord, ScenarioResult, ServerDisconnect } from '../src/scenario';
+import { runMeta } from '../src/core/meta';
+import { classifyDisconnect } from '../src/run/failure-rule';
+import { errorLabel, NO_ERROR, perMinute, ratio, runMetrics, spread } from '../src/run/metrics';
+import { KiB, MiB } from '../src/core/params';
+import type { ScenarioRecord, ScenarioResult, ServerDisconnect } from '../src/run/scenario';
 import { aggregateCells, blockerKind, compareDeflate, direction } from '../src/sweep/aggregate';
 import type { SweepCell } from '../src/sweep/grid';
 import type { SweepRecord } from '../src/sweep/run';

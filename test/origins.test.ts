@@ -8,9 +8,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import * as origins from '../src/chapters/origins';
-import { DATA_DIR_ENV } from '../src/paths';
-import { POST_INVALID_COMPRESSED_GREP, POST_TRANSPORT_ERROR_GREP } from '../src/post-quotes';
+import * as origins from '../src/chapters/03-origins';
+import { DATA_DIR_ENV } from '../src/core/paths';
+import { POST_INVALID_COMPRESSED_GREP, POST_TRANSPORT_ERROR_GREP } from '../src/chapters/post-quotes';
 import { loadStack } from '../src/stacks';
 
 // Read when a record is written, so set before any run: the chapter's runs record like the report's.

@@ -1,8 +1,8 @@
 /** The parameter model: units, every bound, and the one-line errors that name the parameter. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cellLiteral, DEFAULT_PARAMS, KiB, MiB, ParamError, resolveParams, type RawParams } from '../src/params';
-import { formatBytes, formatDuration, parseBytes, parseDuration } from '../src/units';
+import { cellLiteral, DEFAULT_PARAMS, KiB, MiB, ParamError, resolveParams, type RawParams } from '../src/core/params';
+import { formatBytes, formatDuration, parseBytes, parseDuration } from '../src/core/units';
 
 test('sizes: plain bytes, B, KiB and MiB, fractions rounded to a byte', () => {
   assert.equal(parseBytes('3000'), 3000);

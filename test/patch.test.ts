@@ -14,8 +14,8 @@ import {
   FIXED_LINE,
   fixedSource,
   receiverPrototype,
-} from '../src/repro/fix';
-import { wsRelease } from '../src/repro/versions';
+} from '../src/bare-ws/fix';
+import { wsRelease } from '../src/bare-ws/versions';
 
 class Base {
   greet(): string {

@@ -4,8 +4,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { runMeta } from '../src/meta';
-import { assertWritable, DataDirError, newRecordId, readRecords, writeRecord, type RecordBase } from '../src/records';
+import { runMeta } from '../src/core/meta';
+import {
+  assertWritable,
+  DataDirError,
+  newRecordId,
+  readRecords,
+  writeRecord,
+  type RecordBase,
+} from '../src/core/records';
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-records-'));

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { COMMITTED_DATA_DIR, DATA_DIR_ENV, PROJECT_ROOT } from '../src/paths';
+import { COMMITTED_DATA_DIR, DATA_DIR_ENV, PROJECT_ROOT } from '../src/core/paths';
 import type { ReportRecord } from '../src/report/build';
 import { CHAPTERS } from '../src/report/chapters';
 import { failureHeadline } from '../src/report/execute';

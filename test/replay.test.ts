@@ -8,8 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
-import { DATA_DIR_ENV } from '../src/paths';
-import { readRecords } from '../src/records';
+import { DATA_DIR_ENV } from '../src/core/paths';
+import { readRecords } from '../src/core/records';
 import {
   assertMeasuring,
   FROM_DATA_ENV,
@@ -23,8 +23,8 @@ import {
 } from '../src/report/replay';
 import { search } from '../src/search';
 import { loadStack } from '../src/stacks';
-import { launchChromium } from '../src/chromium';
-import { runScenario } from '../src/scenario';
+import { launchChromium } from '../src/core/chromium';
+import { runScenario } from '../src/run/scenario';
 import { listenLoopback } from '../src/stacks/http-server';
 
 let dir: string;

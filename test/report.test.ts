@@ -11,8 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
-import { BOUNDS, KiB, MiB } from '../src/params';
-import { DATA_DIR_ENV, PROJECT_ROOT } from '../src/paths';
+import { BOUNDS, KiB, MiB } from '../src/core/params';
+import { DATA_DIR_ENV, PROJECT_ROOT } from '../src/core/paths';
 import {
   buildReport,
   markdownToPlain,

@@ -8,19 +8,19 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { baseSpec, POST_RELEASE } from '../src/chapters/root-cause/base';
-import { UNFRAGMENTED_FRAGMENT_SIZE } from '../src/chapters/root-cause/proof';
-import { loadAnswer, MIN_LOAD_MESSAGES, type SweepPoint } from '../src/chapters/root-cause/reproducer';
-import { resolveParams } from '../src/params';
-import { FAILURE_DEADLINE_MS } from '../src/reproducer';
-import { FIXED_LINE, receiverPrototype } from '../src/repro/fix';
-import { INVALID_COMPRESSED_DATA, runRepro, type ReproRecord } from '../src/repro/run';
-import { reproZeroBlockers, runVerdict } from '../src/repro/verdict';
-import { wsRelease } from '../src/repro/versions';
+import { baseSpec, POST_RELEASE } from '../src/chapters/06-root-cause/base';
+import { UNFRAGMENTED_FRAGMENT_SIZE } from '../src/chapters/06-root-cause/proof';
+import { loadAnswer, MIN_LOAD_MESSAGES, type SeriesPoint } from '../src/chapters/06-root-cause/failure-series';
+import { resolveParams } from '../src/core/params';
+import { FAILURE_DEADLINE_MS } from '../src/run/presets';
+import { FIXED_LINE, receiverPrototype } from '../src/bare-ws/fix';
+import { INVALID_COMPRESSED_DATA, runBareWs, type BareWsRecord } from '../src/bare-ws/run';
+import { bareWsZeroBlockers, runVerdict } from '../src/bare-ws/verdict';
+import { wsRelease } from '../src/bare-ws/versions';
 
 const params = resolveParams({ duration: '2s' });
 const FIRST_GOOD = '0.8.1';
-const summary = (record: ReproRecord) =>
+const summary = (record: BareWsRecord) =>
   JSON.stringify({
     status: record.result.status,
     runError: record.result.runError,
@@ -35,7 +35,7 @@ const summary = (record: ReproRecord) =>
 
 test(`ws ${POST_RELEASE} fails with ${INVALID_COMPRESSED_DATA}, and every zlib error follows a differing hash`, async () => {
   assert.equal(POST_RELEASE, '0.8.0');
-  const record = await runRepro({ ...baseSpec(params), duration: FAILURE_DEADLINE_MS, stopOnFirstFailure: true });
+  const record = await runBareWs({ ...baseSpec(params), duration: FAILURE_DEADLINE_MS, stopOnFirstFailure: true });
   const { result } = record;
   assert.equal(result.status, 'completed', result.runError);
   // Positive controls: the failure means something only with deflate on and fragments on the wire.
@@ -60,8 +60,8 @@ test(`ws ${POST_RELEASE} fails with ${INVALID_COMPRESSED_DATA}, and every zlib e
 });
 
 test(`ws ${FIRST_GOOD}: zero failures, with every positive control holding`, async () => {
-  const record = await runRepro(baseSpec(params, FIRST_GOOD));
-  assert.deepEqual(reproZeroBlockers(record), [], summary(record));
+  const record = await runBareWs(baseSpec(params, FIRST_GOOD));
+  assert.deepEqual(bareWsZeroBlockers(record), [], summary(record));
   assert.equal(record.result.failures, 0);
   assert.equal(record.result.probe.resets.fragmented.keep, 0);
   assert.ok(record.result.probe.resets.fragmented.fresh > 0);
@@ -71,9 +71,9 @@ test(`ws ${FIRST_GOOD}: zero failures, with every positive control holding`, asy
 test(`ws ${POST_RELEASE} with ${FIRST_GOOD}'s line applied at run time: zero failures, controls holding, original restored`, async () => {
   const proto = receiverPrototype(wsRelease(POST_RELEASE));
   const original = proto.endPacket;
-  const record = await runRepro({ ...baseSpec(params), fix: 'runtime' });
+  const record = await runBareWs({ ...baseSpec(params), fix: 'runtime' });
   assert.equal(proto.endPacket, original, 'the original endPacket is back after the run');
-  assert.deepEqual(reproZeroBlockers(record), [], summary(record));
+  assert.deepEqual(bareWsZeroBlockers(record), [], summary(record));
   assert.equal(record.result.failures, 0);
   assert.ok(
     record.result.fix.applied && record.result.fix.line?.includes(FIXED_LINE),
@@ -84,23 +84,23 @@ test(`ws ${POST_RELEASE} with ${FIRST_GOOD}'s line applied at run time: zero fai
 });
 
 test(`ws ${POST_RELEASE} unpatched, every message one frame: zero failures although messages arrive back to back`, async () => {
-  const record = await runRepro({ ...baseSpec(params), fragmentSize: UNFRAGMENTED_FRAGMENT_SIZE });
-  assert.deepEqual(reproZeroBlockers(record, 'unfragmented'), [], summary(record));
+  const record = await runBareWs({ ...baseSpec(params), fragmentSize: UNFRAGMENTED_FRAGMENT_SIZE });
+  assert.deepEqual(bareWsZeroBlockers(record, 'unfragmented'), [], summary(record));
   assert.equal(record.result.controls.fragmentedMessages, 0);
   assert.ok(record.result.controls.compressedMessages > 0);
 });
 
 test('bad input is refused before anything starts, and no handle outlives the runs', async () => {
-  await assert.rejects(runRepro({ ...baseSpec(params, FIRST_GOOD), fix: 'runtime' }), /found it 0 times/);
-  await assert.rejects(runRepro(baseSpec(params, '9.9.9')), /not installed side by side: use one of .*0\.8\.0/);
-  await assert.rejects(runRepro({ ...baseSpec(params), serverLoad: 2 }), /out of range/);
+  await assert.rejects(runBareWs({ ...baseSpec(params, FIRST_GOOD), fix: 'runtime' }), /found it 0 times/);
+  await assert.rejects(runBareWs(baseSpec(params, '9.9.9')), /not installed side by side: use one of .*0\.8\.0/);
+  await assert.rejects(runBareWs({ ...baseSpec(params), serverLoad: 2 }), /out of range/);
   await new Promise((resolve) => setTimeout(resolve, 100));
   const handles = process.getActiveResourcesInfo().filter((h) => h !== 'TTYWrap' && h !== 'PipeWrap');
   assert.deepEqual(handles, []);
 });
 
 // A load level as the answer reads it: only the counts it words are filled in.
-function level(load: number, sent: number, failures: number, backToBack: number): SweepPoint {
+function level(load: number, sent: number, failures: number, backToBack: number): SeriesPoint {
   const record = {
     spec: { ...baseSpec(params), serverLoad: load },
     result: {
@@ -114,13 +114,13 @@ function level(load: number, sent: number, failures: number, backToBack: number)
       serverLoad: { target: load, busyMs: 0, wallMs: 1, measured: load },
       probe: { backToBack: backToBack, messages: sent, overwritten: { fragmented: 0, unfragmented: 0 }, queued: sent },
     },
-  } as unknown as ReproRecord;
+  } as unknown as BareWsRecord;
   return {
     factor: 'server load',
     value: load,
     label: `${load * 100} %`,
     base: false,
-    around: record.spec.messageSize,
+    around: record.spec.frameSize,
     record: record,
   };
 }

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { assertKernelInstalled, KernelMissingError } from '../src/jupyter/env';
-import { PROJECT_ROOT } from '../src/paths';
+import { PROJECT_ROOT } from '../src/core/paths';
 import {
   executeNotebook,
   failureHeadline,

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { KERNEL_NAME } from '../src/jupyter/env';
 import { assertPortFree, PortInUseError, startNotebookServer } from '../src/jupyter/server';
-import { LOOPBACK } from '../src/net';
-import { PROJECT_ROOT } from '../src/paths';
+import { LOOPBACK } from '../src/core/net';
+import { PROJECT_ROOT } from '../src/core/paths';
 import { listeners } from './support/listening';
 
 async function freePort(): Promise<number> {

@@ -7,17 +7,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { KiB } from '../src/params';
-import { readRecords } from '../src/records';
-import { FAILURE_DEADLINE_MS, REPRODUCER } from '../src/reproducer';
-import { zeroFailureBlockers } from '../src/failure-rule';
-import { runScenario, type ScenarioSpec } from '../src/scenario';
+import { KiB } from '../src/core/params';
+import { readRecords } from '../src/core/records';
+import { FAILURE_DEADLINE_MS, FAILING_SCENARIO } from '../src/run/presets';
+import { zeroFailureBlockers } from '../src/run/failure-rule';
+import { runScenario, type ScenarioSpec } from '../src/run/scenario';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-scenario-'));
 
 test('2015 with deflate on fails with invalid compressed data within 10 s', async () => {
   const record = await runScenario(
-    { ...REPRODUCER, stack: '2015', deflate: 'on', duration: FAILURE_DEADLINE_MS, stopOnFirstFailure: true },
+    { ...FAILING_SCENARIO, stack: '2015', deflate: 'on', duration: FAILURE_DEADLINE_MS, stopOnFirstFailure: true },
     { record: dataDir },
   );
   const { result } = record;
@@ -48,7 +48,7 @@ const controls: Array<[string, Pick<ScenarioSpec, 'stack' | 'deflate'>]> = [
 
 for (const [name, variant] of controls) {
   test(`${name}: zero failures, with the positive controls holding`, async () => {
-    const record = await runScenario({ ...REPRODUCER, ...variant }, { record: dataDir });
+    const record = await runScenario({ ...FAILING_SCENARIO, ...variant }, { record: dataDir });
     const { result } = record;
     assert.deepEqual(
       zeroFailureBlockers(record),
@@ -74,7 +74,7 @@ test('every run above left a valid record', () => {
 
 test('running a scenario twice in one process leaks no handles', async () => {
   const quick: ScenarioSpec = {
-    ...REPRODUCER,
+    ...FAILING_SCENARIO,
     stack: 'today',
     deflate: 'on',
     frameSize: 16 * KiB,

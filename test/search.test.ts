@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { benchSearch } from '../src/bench/search-bench';
-import { NODE_MODULES } from '../src/paths';
+import { NODE_MODULES } from '../src/core/paths';
 import {
   functionSource,
   grouped,

@@ -16,11 +16,11 @@ import {
   describeWire,
   rangeText,
   sizesText,
-} from '../src/chapters/sweep/describe';
-import type { KneePoint } from '../src/chapters/sweep/charts';
-import { headlineSelection, pooledByPayload, type PooledRow, type Row } from '../src/chapters/sweep/rows';
-import type { Spread } from '../src/metrics';
-import { KiB, MiB } from '../src/params';
+} from '../src/chapters/05-sweep/describe';
+import type { KneePoint } from '../src/chapters/05-sweep/charts';
+import { headlineSelection, pooledByPayload, type PooledRow, type Row } from '../src/chapters/05-sweep/rows';
+import type { Spread } from '../src/run/metrics';
+import { KiB, MiB } from '../src/core/params';
 import type { CellAggregate, DeflateComparison } from '../src/sweep/aggregate';
 import type { SweepCell } from '../src/sweep/grid';
 

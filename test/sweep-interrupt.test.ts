@@ -10,8 +10,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { DATA_DIR_ENV, PROJECT_ROOT } from '../src/paths';
-import { readRecords } from '../src/records';
+import { DATA_DIR_ENV, PROJECT_ROOT } from '../src/core/paths';
+import { readRecords } from '../src/core/records';
 import { SESSION_KIND, SWEEP_KIND, type SweepRecord, type SweepSession } from '../src/sweep/run';
 import { running } from './support/process';
 
@@ -147,8 +147,8 @@ test('kill -9 during a sweep: every record valid, nothing left running, and the 
 // A child that writes large records in a loop through the real writeRecord, so that a kill can
 // land inside a write: each record is about 16 MB of JSON.
 const WRITER = `
-const { writeRecord } = require(${JSON.stringify(path.join(PROJECT_ROOT, 'dist', 'src', 'records.js'))});
-const { runMeta } = require(${JSON.stringify(path.join(PROJECT_ROOT, 'dist', 'src', 'meta.js'))});
+const { writeRecord } = require(${JSON.stringify(path.join(PROJECT_ROOT, 'dist', 'src', 'core', 'records.js'))});
+const { runMeta } = require(${JSON.stringify(path.join(PROJECT_ROOT, 'dist', 'src', 'core', 'meta.js'))});
 const filler = 'x'.repeat(16 * 1024 * 1024);
 (async () => {
   for (let i = 0; ; i++) {

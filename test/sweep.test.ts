@@ -10,8 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { CAPACITY_KIND, type CapacityRecord, type KneeResult } from '../src/capacity/run';
-import { KiB, MiB } from '../src/params';
-import { readRecords, writeRecord } from '../src/records';
+import { KiB, MiB } from '../src/core/params';
+import { readRecords, writeRecord } from '../src/core/records';
 import {
   canonicalJson,
   expandGrid,

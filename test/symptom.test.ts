@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { sizesSentence, symptomParams, symptomSize, symptomSpec } from '../src/chapters/symptom';
-import { ParamError } from '../src/params';
+import { sizesSentence, symptomParams, symptomSize, symptomSpec } from '../src/chapters/01-symptom';
+import { ParamError } from '../src/core/params';
 
 test('chapters 1 and 2 take several sizes, run the largest, and say which and why', () => {
   const one = symptomParams({ frameSizes: '640KiB' });

@@ -13,13 +13,13 @@ import {
   readStackDeflateSource,
   readThresholdRule,
   readTodayDeflateSource,
-} from '../src/chapters/today/defaults';
-import { cliffFinding, cliffRows, envelopeBytes, runCliff } from '../src/chapters/today/cliff';
-import { advicePlan, raisedLimit, readSweep } from '../src/chapters/today/advice';
-import { writeRecord } from '../src/records';
+} from '../src/chapters/07-today/defaults';
+import { cliffFinding, cliffRows, envelopeBytes, runCliff } from '../src/chapters/07-today/cliff';
+import { advicePlan, raisedLimit, readSweep } from '../src/chapters/07-today/advice';
+import { writeRecord } from '../src/core/records';
 import { STACKS } from '../src/stacks/catalog';
-import { resolveParams } from '../src/params';
-import { DATA_DIR_ENV } from '../src/paths';
+import { resolveParams } from '../src/core/params';
+import { DATA_DIR_ENV } from '../src/core/paths';
 
 process.env[DATA_DIR_ENV] = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-today-'));
 

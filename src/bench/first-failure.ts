@@ -1,8 +1,8 @@
 /** Time to the first `invalid compressed data` on 2015: the reproducer run until it fails, five times. */
-import { FAILURE_DEADLINE_MS, REPRODUCER } from '../reproducer';
-import { cannotSayNoFailure, judgeScenario } from '../failure-rule';
-import { runScenario } from '../scenario';
-import { median } from '../stats';
+import { FAILURE_DEADLINE_MS, FAILING_SCENARIO } from '../run/presets';
+import { cannotSayNoFailure, judgeScenario } from '../run/failure-rule';
+import { runScenario } from '../run/scenario';
+import { median } from '../core/stats';
 
 export const FIRST_FAILURE_RUNS = 5;
 const ERROR = 'invalid compressed data (1007)';
@@ -30,10 +30,10 @@ export async function benchFirstFailure(runs = FIRST_FAILURE_RUNS): Promise<Firs
   for (let i = 0; i < runs; i++) {
     const record = await runScenario(
       {
-        ...REPRODUCER,
+        ...FAILING_SCENARIO,
         stack: '2015',
         deflate: 'on',
-        seed: REPRODUCER.seed + i,
+        seed: FAILING_SCENARIO.seed + i,
         duration: FAILURE_DEADLINE_MS,
         stopOnFirstFailure: true,
       },

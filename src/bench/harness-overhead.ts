@@ -5,13 +5,13 @@
  * instrumentation, no record. The demand is set above what the machine can carry, so the CPU the
  * harness adds shows up as fewer frames delivered.
  */
-import type { PayloadKind, StackName } from '../params';
-import { KiB } from '../params';
-import { payload } from '../payloads';
-import { runScenario } from '../scenario';
+import type { PayloadKind, StackName } from '../core/params';
+import { KiB } from '../core/params';
+import { payload } from '../run/payloads';
+import { runScenario } from '../run/scenario';
 import { loadStack } from '../stacks';
 import type { ClientSocket } from '../stacks/types';
-import { median } from '../stats';
+import { median } from '../core/stats';
 
 /** Every millisecond, this many frames: far above what one client and server on 2 cores carry. */
 export const OVERHEAD_RATE = 1000;

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { COMMITTED_DATA_DIR, PROJECT_ROOT, REPORT_DIR } from '../paths';
+import { COMMITTED_DATA_DIR, PROJECT_ROOT, REPORT_DIR } from '../core/paths';
 
 export interface ChapterTiming {
   chapter: string;

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { search } from '../search';
 import { listFiles } from '../search/files';
 import { runGrep } from '../search/grep';
-import { median } from '../stats';
+import { median } from '../core/stats';
 
 /** Runs timed per pattern and tool when not given; the median is reported. */
 export const SEARCH_BENCH_RUNS = 5;

@@ -11,10 +11,10 @@ import WebSocket from 'ws';
 import { DeflateSender } from '../clients/deflate-sender';
 import { OPCODE } from '../clients/frames';
 import { encodeEvent, payloadPart } from '../clients/sio-protocol';
-import { LOOPBACK } from '../net';
-import { MiB, type PayloadKind } from '../params';
-import { payload, variantCount } from '../payloads';
-import { CONNECT_DEADLINE_MS, sleep } from '../timing';
+import { LOOPBACK } from '../core/net';
+import { MiB, type PayloadKind } from '../core/params';
+import { payload, variantCount } from '../run/payloads';
+import { CONNECT_DEADLINE_MS, sleep } from '../core/timing';
 import { cannotPin, CORES, pinProcess, pinSelf, type Pinning } from './pinning';
 import type { SinkReply, SinkRequest } from './sink';
 

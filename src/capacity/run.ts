@@ -5,10 +5,10 @@
  * child: pinned, this process is moved to the server's core and the child re-pins itself to the
  * generator's (LOADGEN_CPU_ENV), both for the knees only, and released after.
  */
-import { newRecordId, writeRecord, type RecordBase } from '../records';
-import { watchMachineLoad } from '../machine-load';
-import { runMeta } from '../meta';
-import type { DeflateMode, StackName } from '../params';
+import { newRecordId, writeRecord, type RecordBase } from '../core/records';
+import { watchMachineLoad } from '../core/machine-load';
+import { runMeta } from '../core/meta';
+import type { DeflateMode, StackName } from '../core/params';
 import { measureGeneratorCapacity, GENERATOR_DEFAULTS, type GeneratorCapacity } from './generator';
 import {
   describeKnee,

@@ -7,7 +7,7 @@
  */
 import crypto from 'node:crypto';
 import net from 'node:net';
-import { LOOPBACK } from '../net';
+import { LOOPBACK } from '../core/net';
 
 /** Parent → sink: report and close. */
 export type SinkRequest = { type: 'stop' };

@@ -3,7 +3,7 @@
  * from its outcome, the generator over today's knee with deflate on (the generator is not the
  * bottleneck when this is 2 or more), and each size's knee with deflate off over on.
  */
-import { formatBytes } from '../units';
+import { formatBytes } from '../core/units';
 import type { GeneratorCapacity } from './generator';
 import { describeKnee, kneeValue, type KneeOutcome } from './knee';
 import type { KneeResult } from './run';

@@ -1,6 +1,6 @@
 /** A generated finding: one paragraph of prose worded from measured numbers, shown escaped. */
-import { showHtml } from '../display';
-import { escapeText } from '../html';
+import { showHtml } from '../show/display';
+import { escapeText } from '../show/fragments';
 
 /** Shows sentences (already worded from the data) as one paragraph. */
 export function showFinding(sentences: string | readonly string[]): void {

@@ -5,17 +5,17 @@
  * named by DEFLATE_LAB_FINDINGS_FILE). Outside the report nothing is written.
  */
 import writeFileAtomic from 'write-file-atomic';
-import type { DebugRun } from './debug';
-import type { ClaimRuns } from './deflate-off/index';
-import { equalWorkCounts } from './deflate-off/claims';
-import type { OriginsRun } from './origins';
-import type { ReleaseBisection } from './root-cause/bisection';
-import type { Proof } from './root-cause/proof';
-import type { SweepData } from './sweep/index';
-import type { Defaults } from './today';
-import type { AdviceRun } from './today/advice';
+import type { DebugRun } from './02-debug';
+import type { ClaimRuns } from './04-deflate-off';
+import { equalWorkCounts } from './04-deflate-off/claims';
+import type { OriginsRun } from './03-origins';
+import type { ReleaseBisection } from './06-root-cause/bisection';
+import type { Proof } from './06-root-cause/proof';
+import type { SweepData } from './05-sweep';
+import type { Defaults } from './07-today';
+import type { AdviceRun } from './07-today/advice';
 import { showFinding } from './finding';
-import { symptomFigures } from './symptom';
+import { symptomFigures } from './01-symptom';
 import {
   findingSentences,
   FINDINGS_FILE_ENV,
@@ -23,9 +23,9 @@ import {
   type RunTally,
   type SweepGroup,
 } from '../report/findings';
-import type { ReproRecord } from '../repro/run';
-import type { ScenarioRecord } from '../scenario';
-import { REPRODUCER } from '../reproducer';
+import type { BareWsRecord } from '../bare-ws/run';
+import type { ScenarioRecord } from '../run/scenario';
+import { FAILING_SCENARIO } from '../run/presets';
 
 const MiB = 1024 * 1024;
 
@@ -41,7 +41,7 @@ function versionsOf(record: ScenarioRecord): string {
   return `socket.io ${record.stack.versions['socket.io'] ?? '?'} with ws ${record.stack.versions.ws ?? '?'}`;
 }
 
-function tally(records: ReadonlyArray<ScenarioRecord | ReproRecord>): RunTally {
+function tally(records: ReadonlyArray<ScenarioRecord | BareWsRecord>): RunTally {
   return {
     sent: records.reduce((sum, r) => sum + r.result.sent, 0),
     delivered: records.reduce((sum, r) => sum + r.result.delivered, 0),
@@ -120,7 +120,7 @@ export function recordOriginsFindings(run: OriginsRun): ChapterFindings {
  */
 export function recordDeflateOffFindings(runs: ClaimRuns): ChapterFindings {
   const size =
-    runs.sizes.find((s) => s.frameSize === REPRODUCER.frameSize) ??
+    runs.sizes.find((s) => s.frameSize === FAILING_SCENARIO.frameSize) ??
     [...runs.sizes].sort((a, b) => b.frameSize - a.frameSize)[0];
   const on = size.load.map((pair) => pair.on);
   const off = size.load.map((pair) => pair.off);

@@ -8,8 +8,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { NODE_MODULES, PROJECT_ROOT, SCRIPTS_DIR } from '../paths';
-import { formatBytes, formatDuration, parseDuration } from '../units';
+import { NODE_MODULES, PROJECT_ROOT, SCRIPTS_DIR } from '../core/paths';
+import { formatBytes, formatDuration, parseDuration } from '../core/units';
 import type { CaseResult, Verdict } from './battery';
 import { ENVELOPE_CHARS } from './battery';
 import { readDisconnect } from './disconnects';

@@ -3,8 +3,8 @@
  * time (see budget.ts for the totals printed before anything is sent). Each case returns a verdict
  * with its controls and a sentence worded from what it measured.
  */
-import { payload } from '../payloads';
-import { formatBytes, formatDuration } from '../units';
+import { payload } from '../run/payloads';
+import { formatBytes, formatDuration } from '../core/units';
 import { readDisconnect } from './disconnects';
 import { pollingHandshake, protocolFromOpen } from './handshake';
 import { CLIFF_FLOOR, redact, type CheckCase, type CheckOptions } from './options';

@@ -2,7 +2,7 @@
  * The battery's bounds added up before anything is sent: for each case, the most messages, bytes
  * and seconds it can take, from the limits alone (compression only makes the bytes fewer).
  */
-import { formatBytes, formatDuration } from '../units';
+import { formatBytes, formatDuration } from '../core/units';
 import { cliffSteps, ENVELOPE_CHARS, HANDSHAKE_BYTES } from './battery';
 import type { CheckCase, CheckOptions } from './options';
 

@@ -4,8 +4,8 @@
  * that names the parameter and the accepted form. A target off loopback needs allowRemote.
  */
 import net from 'node:net';
-import { KiB, MiB } from '../params';
-import { formatBytes, parseBytes, parseDuration } from '../units';
+import { KiB, MiB } from '../core/params';
+import { formatBytes, parseBytes, parseDuration } from '../core/units';
 
 export const CHECK_CASES = ['handshake', 'fragmented', 'cliff', 'silent'] as const;
 /** A case of the battery; `cliff` and `silent` are opt-in. */

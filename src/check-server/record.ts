@@ -4,8 +4,8 @@
  * only; every finding and control was redacted where it was made, and `assertNoSecrets` checks the
  * whole record once more before it is written.
  */
-import { runMeta } from '../meta';
-import { newRecordId, writeRecord, type RecordBase } from '../records';
+import { runMeta } from '../core/meta';
+import { newRecordId, writeRecord, type RecordBase } from '../core/records';
 import type { CaseResult } from './battery';
 import type { Budget } from './budget';
 import { recordableUrl, redact, type CheckLimits, type CheckOptions } from './options';

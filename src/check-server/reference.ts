@@ -6,7 +6,7 @@
  */
 import type { ServerOptions, StackServer } from '../stacks/types';
 import { loadStack } from '../stacks';
-import type { StackName } from '../params';
+import type { StackName } from '../core/params';
 import { runBattery, type CaseResult } from './battery';
 import type { CheckOptions } from './options';
 import { checkRow, type CheckRow } from './record';

@@ -3,7 +3,7 @@
  * and the sentences each row's cases worded, with a closing comparison of the reader's row against
  * the reference rows.
  */
-import { formatDuration } from '../units';
+import { formatDuration } from '../core/units';
 import type { CaseResult } from './battery';
 import type { CheckRow } from './record';
 import type { CheckCase } from './options';

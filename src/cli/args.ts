@@ -6,14 +6,14 @@
 import { parseArgs } from 'node:util';
 import { KernelMissingError } from '../jupyter/env';
 import { NotebookDirError, PortInUseError } from '../jupyter/server';
-import { flagName, ParamError, PARAM_NAMES, resolveParams, type Params, type RawParams } from '../params';
-import { DataDirError } from '../records';
+import { flagName, ParamError, PARAM_NAMES, resolveParams, type Params, type RawParams } from '../core/params';
+import { DataDirError } from '../core/records';
 import { NotebookMissingError, ReportDirError, type ReportRequest } from '../report/build';
 import { ChapterSelectError, CHAPTERS, selectChapters } from '../report/chapters';
 import { LIMIT_BOUNDS, type RunLimits } from '../report/execute';
 import { InjectionError } from '../report/inject';
 import { ReplayDirError } from '../report/replay';
-import { parseDuration, UnitError } from '../units';
+import { parseDuration, UnitError } from '../core/units';
 
 /** Exit status for input the user must fix. */
 export const EXIT_BAD_INPUT = 2;

@@ -10,13 +10,13 @@ import { benchHarnessOverhead } from '../bench/harness-overhead';
 import { benchReport, REPORT_RUNS, type ReportTiming } from '../bench/report-timing';
 import { benchSearch } from '../bench/search-bench';
 import { GENERATOR_HEADROOM_GOAL, ratioCell } from '../capacity/summary';
-import { textTable } from '../display';
-import { runMeta } from '../meta';
-import { ALLOW_BUSY_FLAG, assertQuietMachine, BusyMachineError, watchMachineLoad } from '../machine-load';
-import { dataDir, NODE_MODULES } from '../paths';
+import { textTable } from '../show/display';
+import { runMeta } from '../core/meta';
+import { ALLOW_BUSY_FLAG, assertQuietMachine, BusyMachineError, watchMachineLoad } from '../core/machine-load';
+import { dataDir, NODE_MODULES } from '../core/paths';
 import { EXIT_BAD_INPUT, EXIT_BUSY } from './args';
-import { newRecordId, writeRecord, type RecordBase } from '../records';
-import { formatBytes, formatDuration } from '../units';
+import { newRecordId, writeRecord, type RecordBase } from '../core/records';
+import { formatBytes, formatDuration } from '../core/units';
 
 /** What the search is timed on: the post's literal and a regex over both of its error strings. */
 const SEARCH_LITERAL = 'transport error';

@@ -20,12 +20,12 @@ import {
   ratioCell,
   GENERATOR_HEADROOM_GOAL,
 } from '../capacity/summary';
-import { textTable } from '../display';
-import { ALLOW_BUSY_FLAG, assertQuietMachine, BusyMachineError } from '../machine-load';
-import { type Params } from '../params';
-import { dataDir } from '../paths';
-import { assertWritable, DataDirError } from '../records';
-import { formatBytes, formatDuration } from '../units';
+import { textTable } from '../show/display';
+import { ALLOW_BUSY_FLAG, assertQuietMachine, BusyMachineError } from '../core/machine-load';
+import { type Params } from '../core/params';
+import { dataDir } from '../core/paths';
+import { assertWritable, DataDirError } from '../core/records';
+import { formatBytes, formatDuration } from '../core/units';
 import { checkedFlag, EXIT_BAD_INPUT, EXIT_BUSY, usageError, UsageError } from './args';
 
 /** `npm run capacity -- --help`. */

@@ -5,8 +5,8 @@
  * 2 on bad input.
  */
 import { parseArgs } from 'node:util';
-import { checkData, checkDataReport, CheckDataError } from '../check-data';
-import { dataDir } from '../paths';
+import { checkData, checkDataReport, CheckDataError } from '../run/check-data';
+import { dataDir } from '../core/paths';
 import { EXIT_BAD_INPUT } from './args';
 
 const USAGE = [

@@ -32,10 +32,10 @@ import {
 } from '../check-server/options';
 import { assertNoSecrets, checkRow, writeCheckRecord, type CheckRecord } from '../check-server/record';
 import { checkTableRows, comparisonFinding, rowFindings } from '../check-server/show';
-import { textTable } from '../display';
-import { dataDir } from '../paths';
-import { assertWritable, DataDirError, readRecords } from '../records';
-import { formatBytes, formatDuration } from '../units';
+import { textTable } from '../show/display';
+import { dataDir } from '../core/paths';
+import { assertWritable, DataDirError, readRecords } from '../core/records';
+import { formatBytes, formatDuration } from '../core/units';
 import { EXIT_BAD_INPUT, usageError } from './args';
 
 const COMMAND = 'npm run check-server';

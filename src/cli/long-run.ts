@@ -5,13 +5,13 @@
  */
 import { parseArgs } from 'node:util';
 import path from 'node:path';
-import { BOUNDS } from '../params';
-import { dataDir } from '../paths';
-import { assertWritable, DataDirError } from '../records';
-import { ControlDidNotFailError, LONG_RUN_DURATION_MS, runLongRun } from '../long-run';
-import { formatDuration, parseDuration, UnitError } from '../units';
+import { BOUNDS } from '../core/params';
+import { dataDir } from '../core/paths';
+import { assertWritable, DataDirError } from '../core/records';
+import { ControlDidNotFailError, LONG_RUN_DURATION_MS, runLongRun } from '../run/long-run';
+import { formatDuration, parseDuration, UnitError } from '../core/units';
 import { EXIT_BAD_INPUT, EXIT_BUSY } from './args';
-import { assertQuietMachine, BusyMachineError } from '../machine-load';
+import { assertQuietMachine, BusyMachineError } from '../core/machine-load';
 
 /** Exit code when the control held, so the hour was not run. */
 const EXIT_CONTROL_HELD = 1;

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { kernelSpecFile, assertKernelInstalled, JUPYTER_PATH } from '../jupyter/env';
 import { NOTEBOOK_PORT, startNotebookServer, type NotebookServer } from '../jupyter/server';
-import { assertWritable } from '../records';
+import { assertWritable } from '../core/records';
 import { EXIT_BAD_INPUT, inputErrorLine, usageError, UsageError } from './args';
 
 const USAGE = `usage: npm run notebook -- [--port N]   (default ${NOTEBOOK_PORT}; binds 127.0.0.1 only)`;

@@ -9,12 +9,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { assertQuietMachine, BusyMachineError } from '../machine-load';
-import { COMMITTED_DATA_DIR, DATA_DIR_ENV } from '../paths';
+import { assertQuietMachine, BusyMachineError } from '../core/machine-load';
+import { COMMITTED_DATA_DIR, DATA_DIR_ENV } from '../core/paths';
 import { buildReport, planReport, reportProblems } from '../report/build';
 import { CHAPTERS } from '../report/chapters';
 import { REPLAY_KIND } from '../report/replay';
-import { formatBytes, formatDuration } from '../units';
+import { formatBytes, formatDuration } from '../core/units';
 import { EXIT_BAD_INPUT, EXIT_BUSY } from './args';
 import { onReportEvent, sayReport } from './report-progress';
 

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { ReportEvent } from '../report/build';
 import { failureHeadline } from '../report/execute';
-import { formatBytes, formatDuration } from '../units';
+import { formatBytes, formatDuration } from '../core/units';
 
 export function sayReport(line: string): void {
   process.stderr.write(`report: ${line}\n`);

@@ -5,7 +5,7 @@
  * here, because a sweep crosses them.
  */
 import { parseArgs } from 'node:util';
-import { splitList, type ParamError, type Params, type RawParams } from '../params';
+import { splitList, type ParamError, type Params, type RawParams } from '../core/params';
 import { overrideGrid, SWEEP_GRIDS, type GridName, type SweepGrid } from '../sweep/grid';
 import { checkedFlag, EXIT_BUSY, usageError, UsageError } from './args';
 

@@ -5,17 +5,17 @@
  * runs are recorded, not fatal), 2 bad input, 130 interrupted.
  */
 import path from 'node:path';
-import { DataDirError, assertWritable } from '../records';
-import { dataDir } from '../paths';
+import { DataDirError, assertWritable } from '../core/records';
+import { dataDir } from '../core/paths';
 import { estimateRunMs, estimateSweepMs, planSweep, runSweep, SWEEP_KIND, SESSION_KIND } from '../sweep/run';
 import { fractionLabel, kneeGaps, plannedRunCount } from '../sweep/grid';
 import { kneePlanFor, kneesForSweep, recordedKnees } from '../sweep/knees';
-import { formatBytes, formatDuration } from '../units';
+import { formatBytes, formatDuration } from '../core/units';
 import { EXIT_BAD_INPUT, EXIT_BUSY, UsageError } from './args';
-import { assertQuietMachine, BusyMachineError } from '../machine-load';
+import { assertQuietMachine, BusyMachineError } from '../core/machine-load';
 import { parseSweepArgs, SWEEP_USAGE } from './sweep-args';
-import { ParamError } from '../params';
-import { formatNumber } from '../html';
+import { ParamError } from '../core/params';
+import { formatNumber } from '../show/fragments';
 
 /** Exit status after Ctrl-C, as a shell reports SIGINT. */
 const EXIT_INTERRUPTED = 130;

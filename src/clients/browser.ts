@@ -8,12 +8,12 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
-import type { LoadSpec } from '../load';
-import { emptyLoadResult, type LoadResult } from '../load-result';
-import { connected, drain, sleep } from '../timing';
-import type { PayloadKind } from '../params';
+import type { LoadSpec } from '../run/load';
+import { emptyLoadResult, type LoadResult } from '../run/load-result';
+import { connected, drain, sleep } from '../core/timing';
+import type { PayloadKind } from '../core/params';
 import { loadStack } from '../stacks';
-import { quantileSorted } from '../stats';
+import { quantileSorted } from '../core/stats';
 import { MAX_SEND_BACKLOG, RECONNECT_DELAY_MS } from './fragmenting';
 import {
   CLIENT_BUNDLE_PATH,
@@ -29,7 +29,7 @@ import {
   type PageKind,
   type PageSummary,
 } from './page';
-import { CHROMIUM_FLAGS, launchChromium } from '../chromium';
+import { CHROMIUM_FLAGS, launchChromium } from '../core/chromium';
 
 /** How long a page may take to load and run its program. */
 const PAGE_SETUP_TIMEOUT_MS = 15_000;

@@ -7,7 +7,7 @@
  */
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
-import { MiB } from '../params';
+import { MiB } from '../core/params';
 import { DeflateSender, type DeflateContext, type MessageParts } from './deflate-sender';
 import { OPCODE } from './frames';
 import {

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { JUPYTER_DIR, SCRIPTS_DIR } from '../paths';
+import { JUPYTER_DIR, SCRIPTS_DIR } from '../core/paths';
 
 /** The kernel every notebook runs on, registered by scripts/setup under .jupyter/. */
 export const KERNEL_NAME = 'tslab';

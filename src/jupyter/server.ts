@@ -7,8 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
-import { LOOPBACK } from '../net';
-import { NOTEBOOKS_DIR, SYSTEM_PYTHON } from '../paths';
+import { LOOPBACK } from '../core/net';
+import { NOTEBOOKS_DIR, SYSTEM_PYTHON } from '../core/paths';
 import { jupyterEnv } from './env';
 
 /** The port `npm run notebook` asks for unless told otherwise (Jupyter's own default). */

@@ -3,9 +3,9 @@
  * `--quick` runs it with. This is the one place quick-mode values live.
  */
 import path from 'node:path';
-import { NOTEBOOKS_DIR } from '../paths';
-import { resolveParams, type RawParams } from '../params';
-import { formatBytes } from '../units';
+import { NOTEBOOKS_DIR } from '../core/paths';
+import { resolveParams, type RawParams } from '../core/params';
+import { formatBytes } from '../core/units';
 
 /** One chapter: a notebook in notebooks/ and how to run it quickly. */
 export interface Chapter {

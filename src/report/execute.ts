@@ -5,8 +5,8 @@
  */
 import path from 'node:path';
 import { assertKernelInstalled, KERNEL_NAME } from '../jupyter/env';
-import { LOOPBACK } from '../net';
-import { PROJECT_ROOT } from '../paths';
+import { LOOPBACK } from '../core/net';
+import { PROJECT_ROOT } from '../core/paths';
 import { lastJsonLine, runScript } from './python';
 
 /** Time limits for one notebook, in ms. */

@@ -5,8 +5,8 @@
  * holds its evidence. Pure: no I/O beyond reading one file, so every wording is unit-tested.
  */
 import fs from 'node:fs';
-import { escapeText } from '../html';
-import { formatBytes } from '../units';
+import { escapeText } from '../show/fragments';
+import { formatBytes } from '../core/units';
 
 /** Environment variable naming the file a chapter's findings go to; unset outside the report. */
 export const FINDINGS_FILE_ENV = 'DEFLATE_LAB_FINDINGS_FILE';

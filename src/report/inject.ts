@@ -5,7 +5,7 @@
  * parameters cell declares, so it type-checks like any other cell. scripts/nbrun.py inserts it.
  */
 import fs from 'node:fs';
-import { cellLiteral, PARAM_NAMES, type Params, type RawParams } from '../params';
+import { cellLiteral, PARAM_NAMES, type Params, type RawParams } from '../core/params';
 
 export const PARAMETERS_TAG = 'parameters';
 export const INJECTED_TAG = 'injected-parameters';

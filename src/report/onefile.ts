@@ -9,11 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import writeFileAtomic from 'write-file-atomic';
-import { launchChromium } from '../chromium';
-import { DL_CSS, escapeText } from '../html';
+import { launchChromium } from '../core/chromium';
+import { DL_CSS, escapeText } from '../show/fragments';
 import type { ChapterEntry, ReportRecord } from './build';
-import { FRAGMENT_TEMPLATE_NAME, renderPages } from './html';
-import { CONTENTS_CSS, FINDINGS_ID, findingsSection, HOW_MADE_ID, howMadeSection, reportDocument } from './index';
+import { FRAGMENT_TEMPLATE_NAME, renderPages } from './nbconvert';
+import { CONTENTS_CSS, FINDINGS_ID, findingsSection, HOW_MADE_ID, howMadeSection, reportDocument } from './contents-page';
 
 /** The one-file report, beside index.html. */
 export const ONE_FILE_HTML = 'deflate-lab.html';

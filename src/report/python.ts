@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { jupyterEnv } from '../jupyter/env';
-import { PROJECT_ROOT, SCRIPTS_DIR, SYSTEM_PYTHON } from '../paths';
+import { PROJECT_ROOT, SCRIPTS_DIR, SYSTEM_PYTHON } from '../core/paths';
 
 // After SIGTERM, how long a script has to clean up (nbrun kills its kernel) before SIGKILL.
 const KILL_AFTER_TERM_MS = 5_000;

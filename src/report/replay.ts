@@ -10,9 +10,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { showFinding } from '../chapters/finding';
-import { loadAverageText, runMeta } from '../meta';
-import { COMMITTED_DATA_DIR, dataDir } from '../paths';
-import { newRecordId, readRecords, RECORD_SCHEMA, writeRecord, type RecordBase } from '../records';
+import { loadAverageText, runMeta } from '../core/meta';
+import { COMMITTED_DATA_DIR, dataDir } from '../core/paths';
+import { newRecordId, readRecords, RECORD_SCHEMA, writeRecord, type RecordBase } from '../core/records';
 
 /** Environment variable naming the data dir to replay; unset means measure anew. */
 export const FROM_DATA_ENV = 'DEFLATE_LAB_FROM_DATA';

@@ -4,8 +4,8 @@
  * (server, client, bundle, docs, tests) and the named function around it.
  */
 import path from 'node:path';
-import { PROJECT_ROOT } from '../paths';
-import type { StackName } from '../params';
+import { PROJECT_ROOT } from '../core/paths';
+import type { StackName } from '../core/params';
 import { stackPackageDirs, type StackPackage } from '../stacks/catalog';
 import { classifyCopy, COPY_KINDS, PackageIndex, type CopyKind, type PackageRef, type Side } from './copy';
 import { listFiles, TextReader, type IncludeFilter } from './files';

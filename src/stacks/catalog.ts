@@ -5,8 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { NODE_MODULES, PROJECT_ROOT } from '../paths';
-import { STACK_NAMES, type StackName } from '../params';
+import { NODE_MODULES, PROJECT_ROOT } from '../core/paths';
+import { STACK_NAMES, type StackName } from '../core/params';
 
 /** The packages of one stack whose versions decide the 2015 failure. */
 export type StackPackage = 'socket.io' | 'engine.io' | 'ws' | 'socket.io-client' | 'engine.io-client' | 'client ws';

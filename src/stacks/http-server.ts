@@ -1,7 +1,7 @@
 /** The HTTP server under every stack: loopback only, every socket tracked so close() is complete. */
 import http from 'node:http';
 import type net from 'node:net';
-import { LOOPBACK } from '../net';
+import { LOOPBACK } from '../core/net';
 import { assertMeasuring } from '../report/replay';
 
 /** Thrown when a fixed port cannot be bound; the message says what to do. */

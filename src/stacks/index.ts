@@ -6,8 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { EventEmitter } from 'node:events';
-import { LOOPBACK } from '../net';
-import type { StackName } from '../params';
+import { LOOPBACK } from '../core/net';
+import type { StackName } from '../core/params';
 import { assertStackVersions, packageDir, STACKS, stackPackageDirs } from './catalog';
 import { listenLoopback } from './http-server';
 import { prepareDebugCapture } from '../observe/debug-capture';

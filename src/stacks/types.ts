@@ -2,7 +2,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- listener signatures differ per event */
 import type http from 'node:http';
 import type { EventEmitter } from 'node:events';
-import type { DeflateMode, StackName } from '../params';
+import type { DeflateMode, StackName } from '../core/params';
 import type { StackPackage } from './catalog';
 
 /** An engine.io socket as both generations expose it: `close` carries (reason, description). */

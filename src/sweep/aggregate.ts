@@ -3,8 +3,8 @@
  * over repeats and the counts with their denominators; per deflate on/off pair, the direction of
  * the difference in each repeat and whether every repeat agrees (the stable-conclusion rule).
  */
-import { errorLabel, runMetrics, spread, type RunMetrics, type Spread } from '../metrics';
-import { DEFLATE_MODES, PAYLOAD_KINDS, STACK_NAMES } from '../params';
+import { errorLabel, runMetrics, spread, type RunMetrics, type Spread } from '../run/metrics';
+import { DEFLATE_MODES, PAYLOAD_KINDS, STACK_NAMES } from '../core/params';
 import { cellKey, type SweepCell } from './grid';
 import type { SweepRecord } from './run';
 

@@ -11,10 +11,10 @@
 import { createHash } from 'node:crypto';
 import type { KneeResult } from '../capacity/run';
 import type { ClientKind } from '../clients/types';
-import { BOUNDS, KiB, MiB, type DeflateMode, type Params, type PayloadKind, type StackName } from '../params';
-import type { ClientPlacement, ScenarioSpec } from '../scenario';
+import { BOUNDS, KiB, MiB, type DeflateMode, type Params, type PayloadKind, type StackName } from '../core/params';
+import type { ClientPlacement, ScenarioSpec } from '../run/scenario';
 import { installedVersions } from '../stacks/catalog';
-import { formatBytes } from '../units';
+import { formatBytes } from '../core/units';
 import { kneeBasis, kneeSchedule, type KneeLoad } from './knees';
 
 /** One cartesian block of a grid, and why it is there. */

@@ -5,8 +5,8 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import type { ScenarioRecord, ScenarioSpec } from '../scenario';
-import { formatDuration } from '../units';
+import type { ScenarioRecord, ScenarioSpec } from '../run/scenario';
+import { formatDuration } from '../core/units';
 import type { WorkerReply, WorkerRequest } from './worker';
 
 const WORKER = path.join(__dirname, 'worker.js');

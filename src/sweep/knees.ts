@@ -15,9 +15,9 @@ import {
   type CapacityRecord,
   type KneeResult,
 } from '../capacity/run';
-import { readRecords } from '../records';
-import { MiB, type DeflateMode, type StackName } from '../params';
-import { formatBytes, formatDuration } from '../units';
+import { readRecords } from '../core/records';
+import { MiB, type DeflateMode, type StackName } from '../core/params';
+import { formatBytes, formatDuration } from '../core/units';
 import type { SweepGrid } from './grid';
 
 /** The knee a load is a fraction of: the slower setting's, measured or bounded from below. */

@@ -4,13 +4,13 @@
  * run (a failed one with its error) atomically under `<data dir>/sweep/`, shows progress, and
  * writes one session record saying what this invocation did.
  */
-import { progress } from '../display';
-import { watchMachineLoad } from '../machine-load';
-import { runMeta } from '../meta';
-import { newRecordId, readRecords, writeRecord, type RecordBase } from '../records';
-import { dataDir } from '../paths';
-import { hardLimitMs, type ScenarioRecord } from '../scenario';
-import { formatBytes } from '../units';
+import { progress } from '../show/display';
+import { watchMachineLoad } from '../core/machine-load';
+import { runMeta } from '../core/meta';
+import { newRecordId, readRecords, writeRecord, type RecordBase } from '../core/records';
+import { dataDir } from '../core/paths';
+import { hardLimitMs, type ScenarioRecord } from '../run/scenario';
+import { formatBytes } from '../core/units';
 import type { KneeResult } from '../capacity/run';
 import {
   expandGrid,
@@ -22,7 +22,7 @@ import {
   type SweepGrid,
 } from './grid';
 import { IsolatedScenarios } from './isolate';
-import { spread, type Spread } from '../metrics';
+import { spread, type Spread } from '../run/metrics';
 
 /** The record kind (and folder) of sweep runs. */
 export const SWEEP_KIND = 'sweep';

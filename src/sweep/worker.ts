@@ -3,7 +3,7 @@
  * it (and the load generator it forks) when a run overstays its hard limit. The server's CPU and
  * memory are then this process's alone, and a hung run cannot leave a server behind in the caller.
  */
-import { runScenario, type ScenarioRecord, type ScenarioSpec } from '../scenario';
+import { runScenario, type ScenarioRecord, type ScenarioSpec } from '../run/scenario';
 
 /** Parent → worker. */
 export interface WorkerRequest {

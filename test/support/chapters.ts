@@ -1,7 +1,7 @@
 /** The report tests' made-up chapters: notebooks in test/fixtures/notebooks, registered as the real ones are. */
 import path from 'node:path';
-import type { RawParams } from '../../src/params';
-import { PROJECT_ROOT } from '../../src/paths';
+import type { RawParams } from '../../src/core/params';
+import { PROJECT_ROOT } from '../../src/core/paths';
 import type { Chapter } from '../../src/report/chapters';
 
 /** A notebook under test/fixtures/notebooks. */

@@ -1,7 +1,7 @@
 /** Headless Chromium for tests that open the report as a reader would (launch and flags: src/chromium.ts). */
 import type { Browser, Page } from 'playwright-core';
 
-export { launchChromium } from '../../src/chromium';
+export { launchChromium } from '../../src/core/chromium';
 
 type Box = { width: number; height: number };
 

@@ -3,14 +3,14 @@
  * findings: a clean run, a failing run, a run that sent nothing and a run that errored, each a
  * full record of its kind, changed by the caller where a test needs it.
  */
-import { judgeScenario } from '../../src/failure-rule';
-import type { OfferedLoad } from '../../src/offered-load';
-import type { ReproRecord } from '../../src/repro/run';
-import type { RunMeta } from '../../src/meta';
-import type { ScenarioRecord, ServerDisconnect } from '../../src/scenario';
+import { judgeScenario } from '../../src/run/failure-rule';
+import type { OfferedLoad } from '../../src/run/offered-load';
+import type { BareWsRecord } from '../../src/bare-ws/run';
+import type { RunMeta } from '../../src/core/meta';
+import type { ScenarioRecord, ServerDisconnect } from '../../src/run/scenario';
 import type { ClientDisconnect } from '../../src/clients/types';
 import type { KneeResult } from '../../src/capacity/run';
-import type { StackName } from '../../src/params';
+import type { StackName } from '../../src/core/params';
 
 /** Send window of every made-up run: 10 s of sending, 2 s of drain. */
 export const T0 = 1_800_000_000_000;
@@ -174,9 +174,9 @@ export function failingRun(o: Outcome = {}): ScenarioRecord {
 }
 
 /** A bare-ws reproducer record with every control holding and `failures` invalid-data errors while sending. */
-export function reproRun(
+export function bareWsRun(
   o: { failures?: number; sent?: number; runError?: string; negotiated?: boolean } = {},
-): ReproRecord {
+): BareWsRecord {
   const sent = o.sent ?? 200;
   const errors = Array.from({ length: o.failures ?? 0 }, (_, i) => ({
     t: T0 + 1000 * (i + 1),
@@ -196,7 +196,7 @@ export function reproRun(
     meta: META,
     spec: {
       ws: '0.8.0',
-      messageSize: 1024 * 1024,
+      frameSize: 1024 * 1024,
       fragmentSize: 100 * 1024,
       burst: 3,
       rate: 5,

@@ -1,0 +1,611 @@
+/**
+ * Chapter 5, the sweep: disconnects, CPU, bytes on the wire and ack latency with deflate on and
+ * off across frame sizes. By default it renders the committed dataset (`data/sweep/`, or the
+ * `--from-data` dir) with one small live spot check; frame sizes given in the parameters cell
+ * (or on the report's command line) are measured live instead, with the sweep engine.
+ */
+import path from 'node:path';
+import { showChart, showHtml, showTable, textTable } from '../../show/display';
+import { collapsible, escapeText, formatNumber, htmlTable } from '../../show/fragments';
+import { busyThreshold, othersCores } from '../../core/machine-load';
+import { runMetrics, spread, type Spread } from '../../run/metrics';
+import { resolveParams, type Params, type RawParams } from '../../core/params';
+import { COMMITTED_DATA_DIR, PROJECT_ROOT } from '../../core/paths';
+import { readRecords, type SkippedFile } from '../../core/records';
+import { fromDataDir, recordedDataDir, replayable, replaySteps } from '../../report/replay';
+import {
+  aggregateCells,
+  compareDeflate,
+  type CellAggregate,
+  type DeflateComparison,
+  type SpreadMetric,
+} from '../../sweep/aggregate';
+import {
+  cellGrid,
+  expandGrid,
+  fractionLabel,
+  FULL_GRID,
+  loadLabel,
+  paramsGrid,
+  type SweepCell,
+  type SweepGrid,
+} from '../../sweep/grid';
+import { runSweep, SESSION_KIND, SWEEP_KIND, type SweepRecord, type SweepSession } from '../../sweep/run';
+import { formatBytes, formatDuration } from '../../core/units';
+import { CAPACITY_KIND, type CapacityRecord, type KneeResult } from '../../capacity/run';
+import { kneeFigure } from '../../sweep/knees';
+import { ackChart, cpuChart, headlineChart, heatmapChart, kneeChart, wireChart, type KneePoint } from './charts';
+import {
+  describeAck,
+  describeCpu,
+  describeHeadline,
+  describeHeatmap,
+  describeKnees,
+  describeStability,
+  describeWire,
+  rangeText,
+  standing,
+} from './describe';
+import { headlineSelection, pooledByPayload, rowsOf, selected, type Selection } from './rows';
+
+/** The stable-conclusion rule counts a comparison only with this many paired repeats (one sweep of 3). */
+export const STABLE_REPEATS = 3;
+
+/** Where the committed knees are, as a reader of the report names it. */
+const COMMITTED_CAPACITY = `${path.relative(PROJECT_ROOT, COMMITTED_DATA_DIR)}/${CAPACITY_KIND}`;
+
+/** The cell the spot check measures again: 2015, deflate on, 1 MiB data URLs, at the headline's load. */
+const SPOT_CHECK = { stack: '2015', deflate: 'on', payload: 'data-url', frameSize: 1024 * 1024 } as const;
+
+const step = replaySteps('sweep');
+
+/** What the parameters cell declares (frameSizes empty: show the recorded sweep). */
+export interface SweepChapterInput {
+  frameSizes: string;
+  rate: number;
+  burst: number;
+  clients: number;
+  duration: string;
+  stacks: string;
+  deflate: string;
+  payload: string;
+  repeats: number;
+  quick: boolean;
+}
+
+/** Where the chapter's numbers come from, and why. */
+export type SweepSource =
+  | { mode: 'recorded'; dir: string; why: string; spotCheck: boolean; quick: boolean }
+  | { mode: 'live'; grid: SweepGrid; params: Params; why: string; quick: boolean };
+
+/**
+ * Decides the source: frame sizes in the parameters mean "measure these now" (under `--from-data`,
+ * replay the live sweep recorded with the same parameters); none means the recorded sweep, from
+ * the `--from-data` dir or else the committed data/. The parameters are checked with the model in every
+ * case, so a typo is an error.
+ */
+export function sweepSource(input: SweepChapterInput): SweepSource {
+  const { frameSizes, ...rest } = input;
+  const raw: RawParams = { ...rest };
+  const sizesGiven = frameSizes.trim() !== '';
+  if (sizesGiven) raw.frameSizes = frameSizes;
+  const params = resolveParams(raw);
+  const replay = fromDataDir();
+  if (sizesGiven) {
+    const grid = paramsGrid(params, 'live', 'measured now, with the parameters above');
+    return {
+      mode: 'live',
+      grid: grid,
+      params: params,
+      why:
+        replay === undefined
+          ? `frame sizes ${frameSizes} were given, so they are measured now`
+          : `frame sizes ${frameSizes} were given: the live sweep recorded with these parameters in ${replay} is re-rendered, as --from-data asked`,
+      quick: params.quick,
+    };
+  }
+  const dir = recordedDataDir();
+  return {
+    mode: 'recorded',
+    dir: dir,
+    why:
+      replay === undefined
+        ? `no frame sizes were given, so the committed sweep in ${dir} is shown`
+        : `re-rendered from the records in ${replay}, as --from-data asked`,
+    spotCheck: !params.quick,
+    quick: params.quick,
+  };
+}
+
+/** Everything the chapter shows, from records read or runs made. */
+export interface SweepData {
+  source: SweepSource;
+  records: SweepRecord[];
+  sessions: SweepSession[];
+  cells: CellAggregate[];
+  /**
+   * The knees shown: those the recorded sweep's knee fractions were taken from; for a live sweep,
+   * which runs at fixed loads, the newest recorded ones, for reference.
+   */
+  knees: KneeResult[];
+  /** Files in the data dir that were not valid records. */
+  skipped: SkippedFile[];
+}
+
+/** Thrown when the data dir holds no sweep; the message says how to make one. */
+export class NoSweepDataError extends Error {}
+
+/** One knee per stack, setting and size: the newest record's, when sessions named several. */
+function newestKnees(records: readonly CapacityRecord[]): KneeResult[] {
+  const byTarget = new Map<string, KneeResult>();
+  for (const record of [...records].sort((a, b) => b.endedAt.localeCompare(a.endedAt))) {
+    for (const knee of record.knees) {
+      const target = `${knee.stack}|${knee.deflate}|${knee.frameSize}`;
+      if (!byTarget.has(target)) byTarget.set(target, knee);
+    }
+  }
+  return [...byTarget.values()];
+}
+
+/** Reads the recorded sweep, or measures the live grid (one progress line); returns the aggregated data. */
+export async function sweepData(source: SweepSource): Promise<SweepData> {
+  if (source.mode === 'live') {
+    const live = source;
+    // Recorded without the aggregates (they hold Maps): they are rebuilt from the runs either way.
+    const measured = await replayable(step('live-sweep', live.params), async () => {
+      const outcome = await runSweep(live.grid, { dir: false, quick: live.quick, label: 'live sweep' });
+      const capacity = readRecords<CapacityRecord>(CAPACITY_KIND, COMMITTED_DATA_DIR);
+      const newest = capacity.records.filter((r) => !r.quick).sort((a, b) => b.endedAt.localeCompare(a.endedAt));
+      return {
+        records: outcome.records,
+        session: outcome.session,
+        knees: newest.length > 0 ? newest[0].knees : [],
+        skipped: capacity.skipped,
+      };
+    });
+    return {
+      source: live,
+      records: measured.records,
+      sessions: [measured.session],
+      cells: aggregateCells(measured.records),
+      knees: measured.knees,
+      skipped: measured.skipped,
+    };
+  }
+  const runs = readRecords<SweepRecord>(SWEEP_KIND, source.dir);
+  const sessions = readRecords<SweepSession>(SESSION_KIND, source.dir);
+  if (runs.records.length === 0) {
+    throw new NoSweepDataError(
+      `no sweep records in ${source.dir}/${SWEEP_KIND}: run npm run sweep first, or set frameSizes in the parameters cell to measure live`,
+    );
+  }
+  // The knees are those the sessions name: the loads of their knee-fraction runs were set from them.
+  const named = new Set(sessions.records.flatMap((session) => session.kneeRecords ?? []));
+  const capacity = readRecords<CapacityRecord>(CAPACITY_KIND, source.dir);
+  return {
+    source: source,
+    records: runs.records,
+    sessions: sessions.records,
+    cells: aggregateCells(runs.records),
+    knees: newestKnees(capacity.records.filter((r) => named.has(r.id))),
+    skipped: [...runs.skipped, ...sessions.skipped, ...capacity.skipped],
+  };
+}
+
+function paragraph(text: string): void {
+  showHtml(`<p>${escapeText(text)}</p>`, text);
+}
+
+/** States where this chapter's numbers come from. */
+export function showSource(source: SweepSource): void {
+  paragraph(
+    source.mode === 'live'
+      ? `Live: ${source.why}. ${source.grid.blocks[0].repeats === 1 ? 'One run' : `${source.grid.blocks[0].repeats} repeats`} of ${formatDuration(source.grid.duration)} per cell.`
+      : `Recorded: ${source.why}.${source.spotCheck ? ' One cell is measured again live at the end (the spot check).' : ''}`,
+  );
+}
+
+function spanText(values: readonly string[]): string {
+  const sorted = [...values].sort();
+  return sorted.length === 0
+    ? ''
+    : sorted[0] === sorted[sorted.length - 1]
+      ? sorted[0]
+      : `${sorted[0]} to ${sorted[sorted.length - 1]}`;
+}
+
+function distinct(values: readonly string[]): string {
+  return [...new Set(values)].join('; ');
+}
+
+/** How much other processes used the machine while the runs ran, and whether that stayed under half the cores. */
+function loadVerdict(records: readonly SweepRecord[]): string {
+  const others = records.map((r) => (r.machineLoad ? othersCores(r.machineLoad) : null));
+  const measured = others.filter((x): x is number => x !== null);
+  if (measured.length === 0) return 'the CPU other processes used was not recorded in these runs';
+  const busy = records.filter((r, i) => (others[i] ?? 0) > busyThreshold(r.meta.cores)).length;
+  const s = spread(measured) as Spread;
+  return (
+    `other processes used median ${formatNumber(s.median)}, at most ${formatNumber(s.max)} cores while a run ran` +
+    (busy === 0
+      ? `: under half the cores in every run measured (${measured.length} of ${records.length}), a quiet machine`
+      : `: over half the cores in ${busy} of ${records.length} runs, a busy machine`)
+  );
+}
+
+function spreadText(s: Spread | null): string {
+  return s === null ? '' : `median ${formatNumber(s.median)}, ${rangeText(s.min, s.max)}`;
+}
+
+/** The dataset's label: when, which commit, which machine, how loaded, which grid, how long it took; then the grid's blocks. */
+export function showDataset(data: SweepData): void {
+  const { records, sessions } = data;
+  const completed = records.filter((r) => r.status === 'completed').length;
+  const rows: Array<{ what: string; value: string }> = [
+    {
+      what: 'runs',
+      value: `${records.length} (${completed} completed, ${records.length - completed} failed to measure)`,
+    },
+    { what: 'dates', value: spanText(records.map((r) => r.startedAt.replace(/\.\d+Z$/, 'Z'))) },
+    {
+      what: 'commit',
+      value: distinct(
+        records.map(
+          (r) => `${r.meta.commit.slice(0, 12)}${r.meta.dirty ? ' (with uncommitted changes in the checkout)' : ''}`,
+        ),
+      ),
+    },
+    { what: 'CPU', value: distinct(records.map((r) => `${r.meta.cpuModel} × ${r.meta.cores}`)) },
+    { what: 'Node', value: distinct(records.map((r) => r.meta.node)) },
+    {
+      what: '1-min load average',
+      value: `${spreadText(spread(records.map((r) => r.meta.loadAverage)))} on ${distinct(records.map((r) => String(r.meta.cores)))} cores, ${
+        records.every((r) => r.meta.loadAverageRead === 'before-recording')
+          ? 'read by the recording gate before the sweep began'
+          : "read at each run's end, the sweep's own runs included"
+      }; ${loadVerdict(records)}`,
+    },
+    { what: 'grids', value: distinct(records.map((r) => r.grid)) },
+    {
+      what: 'sweep invocations',
+      value:
+        sessions
+          .map(
+            (s) =>
+              `${s.grid.name}: ${s.ran} runs made, ${s.skipped} found, ${s.failed} failed, in ${formatDuration(s.wallMs)}${s.complete ? '' : ' (interrupted)'}`,
+          )
+          .join('; ') || 'none recorded',
+    },
+  ];
+  if (data.skipped.length > 0)
+    rows.push({ what: 'files skipped', value: data.skipped.map((s) => `${s.file}: ${s.reason}`).join('; ') });
+  showTable(rows, {
+    caption: data.source.mode === 'live' ? 'This live sweep' : `The recorded sweep (${data.source.dir})`,
+  });
+  const grids = new Map<string, SweepGrid>(sessions.map((s) => [s.grid.name, s.grid]));
+  for (const grid of grids.values()) {
+    paragraph(
+      `Grid "${grid.name}": ${grid.description}. Every run: ${grid.clients} ${grid.client} clients in a separate process (${grid.placement}), so the server's CPU is measured alone; ` +
+        `${formatDuration(grid.duration)} of sending; WebSocket fragments of ${formatBytes(grid.fragmentSize)}; maxHttpBufferSize ${formatBytes(grid.maxHttpBufferSize)} on every stack; seed ${grid.seed}.`,
+    );
+    showTable(
+      grid.blocks.map((b) => ({
+        block: b.purpose,
+        stacks: b.stacks.join(', '),
+        deflate: b.deflate.join(', '),
+        payloads: b.payloads.join(', '),
+        'frame sizes': b.frameSizes.map(formatBytes).join(', '),
+        load: b.kneeFractions?.length
+          ? b.kneeFractions.map(fractionLabel).join(', ')
+          : `${b.rates.join(', ')}/s × burst ${b.bursts.join(', ')}`,
+        repeats: b.repeats,
+      })),
+      { caption: `Blocks of grid "${grid.name}" (a cell in two blocks runs once, with the larger repeat count)` },
+    );
+  }
+  const ran = sessions.reduce((n, s) => n + s.ran, 0);
+  const wallMs = sessions.reduce((n, s) => n + s.wallMs, 0);
+  if (ran > 0) {
+    const perRun = wallMs / ran;
+    const full = expandGrid(FULL_GRID).length;
+    paragraph(
+      `Measured pace: ${ran} runs in ${formatDuration(wallMs)}, ${formatDuration(perRun)} of wall time per run with set-up and teardown. ` +
+        `At that pace the full grid (${full} runs of ${formatDuration(FULL_GRID.duration)}, so each would take longer still) would need at least ${formatDuration(full * perRun)}.`,
+    );
+  }
+}
+
+/** `data-url frames, 4 clients, at 50% of the knee from 64 KiB to 4 MiB and 10/s × 3 each at 1 KiB and 8 KiB`. */
+function selectionText(s: Selection, data: SweepData): string {
+  const clients = [...new Set(data.cells.filter((c) => selected(s)(c.cell)).map((c) => c.cell.clients))].join(' or ');
+  const sizesByLoad = new Map<string, number[]>();
+  for (const [size, load] of Object.entries(s.loadBySize))
+    sizesByLoad.set(load, [...(sizesByLoad.get(load) ?? []), Number(size)]);
+  const loads = [...sizesByLoad].map(([load, sizes]) => {
+    const sorted = sizes.sort((a, b) => a - b);
+    const where =
+      sorted.length === 1
+        ? `at ${formatBytes(sorted[0])}`
+        : `from ${formatBytes(sorted[0])} to ${formatBytes(sorted[sorted.length - 1])}`;
+    return `${load}${load.includes('knee') ? '' : ' per client'} ${where}`;
+  });
+  return `${s.payload} frames, ${clients} clients, ${loads.join(' and ')}`;
+}
+
+/** A cell's load for a table: `50% of the knee (2.5/s × 1)` or `10/s × 3`. */
+function loadCell(cell: Omit<SweepCell, 'deflate'>): string {
+  return cell.knee ? `${loadLabel(cell)} (${formatNumber(cell.rate)}/s × ${cell.burst})` : loadLabel(cell);
+}
+
+async function chartWithSentence(
+  spec: Parameters<typeof showChart>[0],
+  caption: string,
+  sentence: string,
+): Promise<void> {
+  await showChart(spec, { caption: caption });
+  paragraph(sentence);
+}
+
+function headline(data: SweepData): Selection | null {
+  return headlineSelection(data.cells);
+}
+
+/**
+ * The knees, deflate on against off, as a chart and a finding: the capacity the sweep's loads
+ * were set from. A sweep at fixed loads (a live one, or one recorded before knees) says so.
+ */
+export async function showKnees(data: SweepData): Promise<void> {
+  const live = data.source.mode === 'live';
+  if (data.knees.length === 0) {
+    return paragraph(
+      live
+        ? `No knees: a live sweep runs at the fixed load of the parameters cell, each run's counted load says whether it was met, and no knee is recorded in ${COMMITTED_CAPACITY} to show beside it.`
+        : "No knees: these runs were recorded at fixed loads, before the sweep set its loads from knees; each run's counted load says whether it was met.",
+    );
+  }
+  if (live)
+    paragraph(
+      `The knees below were recorded by the committed sweep (${COMMITTED_CAPACITY}), not measured now: this live sweep runs at the fixed load of the parameters cell, and each run's counted load says whether it was met.`,
+    );
+  const points: KneePoint[] = [];
+  const gaps: string[] = [];
+  for (const knee of data.knees) {
+    const figure = kneeFigure(knee);
+    if (typeof figure === 'string')
+      gaps.push(`${knee.stack} with deflate ${knee.deflate} at ${formatBytes(knee.frameSize)}: ${figure}`);
+    else points.push({ stack: knee.stack, deflate: knee.deflate, frameSize: knee.frameSize, ...figure });
+  }
+  const fractionRuns = data.cells.filter((c) => c.cell.stack === '2015' && c.cell.deflate === 'on' && c.cell.knee);
+  const failsFirst = {
+    stack: '2015' as const,
+    failing: fractionRuns.reduce((n, c) => n + c.runsWithDisconnects, 0),
+    runs: fractionRuns.reduce((n, c) => n + c.completed, 0),
+  };
+  const pinned = data.knees.every((k) => k.pinning.pinned);
+  await chartWithSentence(
+    kneeChart(points),
+    `Knees: the delivered MiB/s at which each server stops keeping up with what it is offered, deflate on and off ` +
+      `(a triangle is a lower bound: the search met its highest rate, or the generator fell short first); ` +
+      `${pinned ? 'server and load generator pinned to a core each' : 'not pinned to cores'}`,
+    describeKnees(points, gaps, failsFirst),
+  );
+}
+
+/** Chart 1 and its sentence: disconnects per minute vs frame size, on vs off, per stack. */
+export async function showHeadline(data: SweepData): Promise<void> {
+  const sel = headline(data);
+  if (!sel) return paragraph('No cell was measured.');
+  const rows = rowsOf(data.cells, 'disconnectsPerMin', selected(sel));
+  await chartWithSentence(
+    headlineChart(rows),
+    `Disconnects per minute of sending vs frame size (line: median over repeats; bar: range), ${selectionText(sel, data)}`,
+    describeHeadline(rows),
+  );
+}
+
+/** Chart 2 and its sentence: server CPU per MiB delivered. */
+export async function showCpu(data: SweepData): Promise<void> {
+  const sel = headline(data);
+  if (!sel) return paragraph('No cell was measured.');
+  const rows = rowsOf(data.cells, 'cpuMsPerMiB', selected(sel));
+  await chartWithSentence(
+    cpuChart(rows),
+    `Server CPU (user + system) per MiB delivered vs frame size, clients in another process, ${selectionText(sel, data)}`,
+    describeCpu(rows),
+  );
+}
+
+/** Chart 3 and its sentence: bytes on the wire per message by payload kind, and the compression ratios behind the sentence. */
+export async function showWire(data: SweepData): Promise<void> {
+  const bytes = pooledByPayload(data.cells, 'wireBytesPerMessage');
+  const ratios = pooledByPayload(data.cells, 'compressionRatio');
+  await chartWithSentence(
+    wireChart(bytes),
+    'Client → server payload bytes on the wire per message vs frame size, by payload kind (median over every run that delivered all it sent, any stack and load)',
+    describeWire(ratios),
+  );
+}
+
+/** Chart 4 and its sentence: p99 ack round trip. */
+export async function showAck(data: SweepData): Promise<void> {
+  const sel = headline(data);
+  if (!sel) return paragraph('No cell was measured.');
+  const rows = rowsOf(data.cells, 'ackP99Ms', selected(sel));
+  await chartWithSentence(
+    ackChart(rows),
+    `p99 ack round trip (emit to ack, acked messages only) vs frame size, ${selectionText(sel, data)}`,
+    describeAck(rows),
+  );
+}
+
+/** Chart 5 and its sentence: the failure-rate heat map over frame size × rate × burst for 2015 with deflate on. */
+export async function showHeatmap(data: SweepData): Promise<void> {
+  const sel = headline(data);
+  const stack = data.cells.some((c) => c.cell.stack === '2015') ? '2015' : data.cells[0]?.cell.stack;
+  if (!sel || stack === undefined) return paragraph('No cell was measured.');
+  const rows = rowsOf(
+    data.cells,
+    'disconnectsPerMin',
+    // Knee fractions are not a rate × burst: the heat map shows the fixed loads.
+    (c) => c.stack === stack && c.deflate === 'on' && c.payload === sel.payload && c.knee === undefined,
+  );
+  await chartWithSentence(
+    heatmapChart(rows),
+    `Disconnects per minute (median, n runs) on ${stack} with deflate on, ${sel.payload} frames, by frame size × rate × burst`,
+    describeHeatmap(rows),
+  );
+}
+
+function comparisonRows(comparisons: readonly DeflateComparison[]) {
+  const text = (s: Spread | null) => (s === null ? '' : `${formatNumber(s.median)} [${rangeText(s.min, s.max)}]`);
+  return comparisons.map((c) => ({
+    stack: c.cell.stack,
+    payload: c.cell.payload,
+    frame: formatBytes(c.cell.frameSize),
+    load: loadCell(c.cell),
+    'on: median [range]': text(c.on),
+    'off: median [range]': text(c.off),
+    'per repeat (on vs off)': c.repeats
+      .map((r) => (r.direction === 'on higher' ? 'on>off' : r.direction === 'off higher' ? 'on<off' : '='))
+      .join(' '),
+    'every repeat': c.repeats.length < STABLE_REPEATS ? `n/a (${c.repeats.length} paired)` : standing(c),
+  }));
+}
+
+const STABILITY_METRICS: Array<{ metric: SpreadMetric; name: string }> = [
+  { metric: 'disconnectsPerMin', name: 'disconnects per minute' },
+  { metric: 'cpuMsPerMiB', name: 'server CPU per MiB' },
+];
+
+/** The stable-conclusion check: every on/off comparison, repeat by repeat, with the spread, and a sentence per metric. */
+export function showStability(data: SweepData): void {
+  for (const { metric, name } of STABILITY_METRICS) {
+    const comparisons = compareDeflate(data.cells, metric);
+    paragraph(describeStability(comparisons, name, STABLE_REPEATS));
+    // The pairs the rule applies to; when there are none (a quick or single-repeat sweep), all pairs, marked n/a.
+    const eligible = comparisons.filter((c) => c.repeats.length >= STABLE_REPEATS);
+    const shown = eligible.length > 0 ? eligible : comparisons;
+    const left = comparisons.length - shown.length;
+    showTable(comparisonRows(shown), {
+      caption: `Deflate on vs off, ${name}, repeat by repeat (runs of a pair ran back to back)${left > 0 ? `; ${left} pairs with fewer than ${STABLE_REPEATS} repeats are in the table of every cell` : ''}`,
+    });
+  }
+}
+
+/** Every cell with its counts and denominators (the numbers behind the charts), collapsed. */
+export function showCells(data: SweepData): void {
+  const text = (s: Spread | null) => (s === null ? '' : `${formatNumber(s.median)} [${rangeText(s.min, s.max)}]`);
+  const rows = data.cells.map((c) => ({
+    stack: c.cell.stack,
+    deflate: c.cell.deflate,
+    payload: c.cell.payload,
+    frame: formatBytes(c.cell.frameSize),
+    load: loadCell(c.cell),
+    runs: `${c.completed}/${c.runs}`,
+    'disconnects/min': text(c.spreads.disconnectsPerMin),
+    'runs with a disconnect': `${c.runsWithDisconnects}/${c.completed}`,
+    'send time': formatDuration(c.totals.sendMs),
+    'by reason': Object.entries(c.byReason)
+      .map(([r, n]) => `${r} ×${n}`)
+      .join('; '),
+    'by error': Object.entries(c.byError)
+      .map(([e, n]) => `${e} ×${n}`)
+      .join('; '),
+    'client-seen disconnects': c.totals.clientDisconnects,
+    reconnects: c.totals.reconnects,
+    'delivered/sent': `${c.totals.delivered}/${c.totals.sent}`,
+    verified: c.totals.verified,
+    corrupted: c.totals.corrupted,
+    'sent/s per client': text(c.spreads.sendRate),
+    'CPU ms/MiB': text(c.spreads.cpuMsPerMiB),
+    'wire B/msg': text(c.spreads.wireBytesPerMessage),
+    'compression ×': text(c.spreads.compressionRatio),
+    'ack p50 ms': text(c.spreads.ackP50Ms),
+    'ack p99 ms': text(c.spreads.ackP99Ms),
+    'RSS growth': c.spreads.rssGrowth ? formatBytes(c.spreads.rssGrowth.median) : '',
+    'heap growth': c.spreads.heapGrowth ? formatBytes(c.spreads.heapGrowth.median) : '',
+    'proven zero': `${c.provenZero}/${c.completed}`,
+    'not proven because': Object.entries(c.blockers)
+      .map(([b, n]) => `${b} ×${n}`)
+      .join('; '),
+    'runs that failed to measure': c.runErrors.join('; '),
+  }));
+  const caption = 'Every cell: counts summed over repeats, other values median [range] over repeats';
+  showHtml(collapsible(`${caption} (${rows.length} cells)`, htmlTable(rows)), textTable(rows, { caption: caption }));
+}
+
+/** The spot check: one recorded cell measured again, or why it was not. */
+export type SpotCheck =
+  { measured: false; why: string } | { measured: true; recorded: CellAggregate; live: SweepRecord };
+
+/**
+ * Measures one recorded cell again now: a check that the dataset still describes this machine and
+ * these packages. Skipped in quick mode, for a live sweep, and when the dataset has no such cell.
+ */
+export async function runSpotCheck(data: SweepData): Promise<SpotCheck> {
+  const { source } = data;
+  if (source.mode === 'live')
+    return { measured: false, why: 'No spot check: everything above was measured live in this run.' };
+  if (!source.spotCheck) return { measured: false, why: 'No spot check in quick mode.' };
+  const sel = headline(data);
+  const candidates = data.cells.filter(
+    (c) =>
+      c.cell.stack === SPOT_CHECK.stack &&
+      c.cell.deflate === SPOT_CHECK.deflate &&
+      c.cell.payload === SPOT_CHECK.payload &&
+      c.cell.frameSize === SPOT_CHECK.frameSize,
+  );
+  const recorded = candidates.find((c) => sel !== null && selected(sel)(c.cell)) ?? candidates[0];
+  if (!recorded)
+    return {
+      measured: false,
+      why: `No spot check: the dataset has no ${SPOT_CHECK.stack} deflate-${SPOT_CHECK.deflate} ${formatBytes(SPOT_CHECK.frameSize)} ${SPOT_CHECK.payload} cell to check against.`,
+    };
+  const live = await replayable(step('spot-check', { quick: source.quick, cell: recorded.cell }), async () => {
+    const grid = cellGrid(recorded.cell, 1, 'spot check', 'one recorded cell measured again');
+    return (await runSweep(grid, { dir: false, label: 'spot check' })).records[0];
+  });
+  return { measured: true, recorded: recorded, live: live };
+}
+
+/** The spot check beside the recorded spread of its cell. */
+export function showSpotCheck(check: SpotCheck): void {
+  if (!check.measured) return paragraph(check.why);
+  const { recorded, live } = check;
+  const c = recorded.cell;
+  if (live.status !== 'completed' || !live.scenario)
+    return paragraph(`The spot check could not be measured: ${live.error ?? 'no record'}.`);
+  const m = runMetrics(live.scenario);
+  const metrics: Array<{ name: string; key: SpreadMetric; value: number | null }> = [
+    { name: 'disconnects per minute', key: 'disconnectsPerMin', value: m.disconnectsPerMin },
+    { name: 'server CPU ms per MiB delivered', key: 'cpuMsPerMiB', value: m.cpuMsPerMiB },
+    { name: 'p99 ack round trip, ms', key: 'ackP99Ms', value: m.ackP99Ms },
+    { name: 'sent per second per client', key: 'sendRate', value: m.sendRate },
+  ];
+  const rows = metrics.map((x) => {
+    const s = recorded.spreads[x.key];
+    const inside = s !== null && x.value !== null && x.value >= s.min && x.value <= s.max;
+    return {
+      metric: x.name,
+      'recorded: median [range]':
+        s === null ? 'no value' : `${formatNumber(s.median)} [${rangeText(s.min, s.max)}] (n=${s.n})`,
+      'live now': x.value === null ? 'no value' : formatNumber(x.value),
+      'within the recorded range': s === null || x.value === null ? '' : inside ? 'yes' : 'no',
+    };
+  });
+  showTable(rows, {
+    caption: `Spot check: ${c.stack}, deflate ${c.deflate}, ${formatBytes(c.frameSize)} ${c.payload}, ${loadCell(c)}, ${c.clients} clients, ${formatDuration(c.duration)} (load average now ${live.meta.loadAverage})`,
+  });
+  const d = recorded.spreads.disconnectsPerMin;
+  paragraph(
+    `Live now: ${m.disconnects} disconnect${m.disconnects === 1 ? '' : 's'} in ${formatDuration(m.sendMs)} of sending (${
+      Object.entries(m.byError)
+        .map(([e, n]) => `${e} ×${n}`)
+        .join(', ') || 'none'
+    }); ` +
+      `the recorded runs of this cell had ${recorded.totals.disconnects} in ${formatDuration(recorded.totals.sendMs)} over ${recorded.completed} runs` +
+      (d !== null && m.disconnectsPerMin !== null
+        ? `, so the live rate is ${m.disconnectsPerMin >= d.min && m.disconnectsPerMin <= d.max ? 'inside' : 'outside'} the recorded range.`
+        : '.'),
+  );
+}

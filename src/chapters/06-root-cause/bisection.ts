@@ -1,0 +1,175 @@
+/**
+ * Chapter 6, part 2: version bisection. The base scenario against every ws release installed side
+ * by side (the list read from package.json), each run bounded and judged bad / good /
+ * inconclusive with its positive controls; the bisection over those verdicts; and the diff of
+ * the installed files between the last bad and the first good release it names.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { bisect, type Bisection } from './bisect';
+import { diffHtml, type DiffFile } from './diff-html';
+import { progress, showHtml, showTable } from '../../show/display';
+import { diffHunks, diffLines, unifiedText, type DiffLine, type Hunk } from './linediff';
+import type { Params } from '../../core/params';
+import { BAD_LINE, FIXED_LINE } from '../../bare-ws/fix';
+import { runBareWs, type BareWsRecord } from '../../bare-ws/run';
+import { runVerdict, type RunVerdict } from '../../bare-ws/verdict';
+import { installedWsReleases, wsRelease } from '../../bare-ws/versions';
+import { showFinding } from '../finding';
+import { baseSpec, describeScenario, describeSpec, perMessage, step, withSenders } from './base';
+import { replayable } from '../../report/replay';
+
+/** One release's run and verdict. */
+export interface ReleaseRun {
+  version: string;
+  record: BareWsRecord;
+  verdict: RunVerdict;
+}
+
+/** Every release's run, and the bisection over their verdicts. */
+export interface ReleaseBisection {
+  runs: ReleaseRun[];
+  bisection: Bisection<string>;
+}
+
+/** Runs the base scenario once against every installed ws release, oldest first, then bisects. */
+export async function runBisection(params: Params): Promise<ReleaseBisection> {
+  return replayable(step('bisection', params), () => measureBisection(params));
+}
+
+async function measureBisection(params: Params): Promise<ReleaseBisection> {
+  const releases = installedWsReleases();
+  const bar = progress(`every installed ws, ${describeScenario(baseSpec(params))}`, releases.length);
+  const runs: ReleaseRun[] = [];
+  try {
+    await withSenders(async (senders) => {
+      for (const release of releases) {
+        const record = await runBareWs(baseSpec(params, release.version), { quick: params.quick, senders: senders });
+        const verdict = runVerdict(record);
+        runs.push({ version: release.version, record: record, verdict: verdict });
+        bar.tick(1, `${release.version}: ${verdict.verdict}`);
+      }
+    });
+  } finally {
+    bar.done(`${runs.length} releases measured`);
+  }
+  const verdicts = new Map(runs.map((r) => [r.version, r.verdict.verdict]));
+  return {
+    runs: runs,
+    bisection: bisect(
+      runs.map((r) => r.version),
+      verdicts,
+    ),
+  };
+}
+
+/** The table of releases (version → failures / messages, verdict and controls), and the bisection's finding. */
+export function showBisection(result: ReleaseBisection): void {
+  const { bisection } = result;
+  showTable(
+    result.runs.map(({ version, record, verdict }) => {
+      const m = perMessage(record);
+      const { controls, probe } = record.result;
+      return {
+        ws: version,
+        verdict: verdict.verdict,
+        'failures / messages': `${m.failures} / ${m.sent}`,
+        'invalid compressed data': m['invalid compressed data'],
+        'deflate negotiated': controls.deflateNegotiated,
+        'continuation frames': controls.continuationFrames,
+        'delivered = sent': controls.deliveredEqualsSent,
+        'back to back': probe.backToBack,
+        'overwritten fragments': probe.overwritten.fragmented + probe.overwritten.unfragmented,
+        'differing hashes': probe.differing,
+        'probe order': bisection.probes.includes(version) ? bisection.probes.indexOf(version) + 1 : null,
+        why: verdict.why,
+      };
+    }),
+    {
+      caption: `Every installed ws release, oldest first: ${result.runs[0] ? describeSpec(result.runs[0].record.spec) : ''} (probe order: the releases a binary search looks at)`,
+    },
+  );
+  const verdictOf = (v: string | null) => result.runs.find((r) => r.version === v)?.verdict.verdict;
+  showFinding([
+    bisection.finding,
+    bisection.firstGood !== null
+      ? `The binary search looked at ${bisection.probes.join(', ')} and names ${bisection.firstGood} (${verdictOf(bisection.firstGood)}) after ${bisection.lastBad} (${verdictOf(bisection.lastBad)}); the full table ${bisection.confirmed ? 'agrees' : 'does not confirm it on its own'}.`
+      : 'A binary search could not run on this table.',
+  ]);
+}
+
+/** One installed file compared between two releases. */
+export interface FileDiff {
+  file: string;
+  hunks: Hunk[];
+  removed: number;
+  added: number;
+}
+
+/** The last bad and first good release the bisection named, and their lib/ files compared. */
+export interface ReleaseDiff {
+  from: string;
+  to: string;
+  files: FileDiff[];
+}
+
+/** Compares every file under lib/ of the two installed releases, read from node_modules. */
+export function releaseDiff(from: string, to: string): ReleaseDiff {
+  const [a, b] = [wsRelease(from), wsRelease(to)];
+  const names = [
+    ...new Set([...fs.readdirSync(path.join(a.dir, 'lib')), ...fs.readdirSync(path.join(b.dir, 'lib'))]),
+  ].sort();
+  const read = (dir: string, name: string) => {
+    const file = path.join(dir, 'lib', name);
+    return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  };
+  return {
+    from: from,
+    to: to,
+    files: names.map((name) => {
+      const lines: DiffLine[] = diffLines(read(a.dir, name), read(b.dir, name));
+      return {
+        file: `lib/${name}`,
+        hunks: diffHunks(lines),
+        removed: lines.filter((l) => l.kind === 'removed').length,
+        added: lines.filter((l) => l.kind === 'added').length,
+      };
+    }),
+  };
+}
+
+/** The diff between the bisection's last bad and first good release, or null when it named none. */
+export function bisectedDiff(result: ReleaseBisection): ReleaseDiff | null {
+  const { lastBad, firstGood } = result.bisection;
+  return lastBad !== null && firstGood !== null ? releaseDiff(lastBad, firstGood) : null;
+}
+
+/** A summary table of changed lines per file, then every changed file's hunks, changed lines highlighted. */
+export function showReleaseDiff(diff: ReleaseDiff | null): void {
+  if (diff === null) {
+    showFinding('The bisection named no last bad and first good release, so there is no diff to show.');
+    return;
+  }
+  const changed = diff.files.filter((f) => f.hunks.length > 0);
+  showTable(
+    diff.files.map((f) => ({ file: f.file, 'lines removed': f.removed, 'lines added': f.added })),
+    {
+      caption: `ws ${diff.from} → ${diff.to}: every file under lib/, read from the installed packages`,
+    },
+  );
+  const note = (line: DiffLine) =>
+    line.text.includes(BAD_LINE) || line.text.includes(FIXED_LINE) ? 'the line part 4 changes at run time' : undefined;
+  const files: DiffFile[] = changed.map((f) => ({
+    title: `${f.file} (ws ${diff.from} → ${diff.to})`,
+    hunks: f.hunks,
+    note: note,
+  }));
+  showHtml(
+    diffHtml(files),
+    changed.map((f) => `--- ${f.file} (${diff.from})\n+++ ${f.file} (${diff.to})\n${unifiedText(f.hunks)}`).join('\n'),
+  );
+  const total = changed.reduce((sum, f) => sum + f.removed + f.added, 0);
+  showFinding(
+    `${changed.length} of ${diff.files.length} files under lib/ changed between ${diff.from} and ${diff.to}, ${total} lines in all: ${changed.map((f) => `${f.file} (−${f.removed} +${f.added})`).join(', ')}.`,
+  );
+}

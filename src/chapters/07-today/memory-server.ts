@@ -1,0 +1,96 @@
+/**
+ * A child process that runs one socket.io server on 127.0.0.1 and reports its own memory when
+ * asked, after a full garbage collection. A fresh process per measurement keeps the figures free
+ * of whatever the parent (a notebook kernel) allocated and freed before. Driven over IPC by
+ * src/connection-memory.ts; started with --expose-gc.
+ */
+import { createHook } from 'node:async_hooks';
+import { acceptsDeflate, WireObserver } from '../../observe/wire';
+import type { DeflateMode, StackName } from '../../core/params';
+import { loadStack } from '../../stacks';
+import type { StackServer } from '../../stacks/types';
+
+/** The event each held client emits once per exchange; the server acks it with the same payload. */
+export const EXCHANGE_EVENT = 'exchange';
+
+/** process.memoryUsage() figures, bytes. */
+export interface MemorySample {
+  rss: number;
+  heapUsed: number;
+  /** Memory outside the JS heap that V8 is told about (Buffers among it). */
+  external: number;
+}
+
+/** Parent → child. */
+export type ServerRequest =
+  { type: 'start'; stack: StackName; deflate: DeflateMode } | { type: 'sample' } | { type: 'stop' };
+
+/** Child → parent: one reply per request, in order. */
+export type ServerReply =
+  | { type: 'started'; url: string; versions: Record<string, string> }
+  | { type: 'sampled'; sample: MemorySample; zlibStreams: number }
+  | { type: 'stopped'; handshakes: number; deflateHandshakes: number; answers: string[]; compressedMessages: number }
+  | { type: 'failed'; error: string };
+
+/** Pause between the two collections of a sample, so closes and frees in flight settle. */
+const SETTLE_MS = 100;
+
+async function sample(gc: () => void): Promise<MemorySample> {
+  gc();
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+  gc();
+  const { rss, heapUsed, external } = process.memoryUsage();
+  return { rss, heapUsed, external };
+}
+
+if (require.main === module) {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const send = (reply: ServerReply) => process.send?.(reply);
+  let server: StackServer | undefined;
+  let wire: WireObserver | undefined;
+  // Every zlib stream this process creates (ws makes one inflate and one deflate per connection,
+  // on first use): counted as Node announces its async resources, which no ws code path can miss.
+  let zlibStreams = 0;
+  createHook({
+    init: (_id, type) => {
+      if (type === 'ZLIB') zlibStreams++;
+    },
+  }).enable();
+  let queue = Promise.resolve();
+  process.on('message', (request: ServerRequest) => {
+    queue = queue.then(async () => {
+      try {
+        if (!gc) throw new Error("started without --expose-gc: fork it with execArgv ['--expose-gc']");
+        if (request.type === 'start') {
+          const stack = loadStack(request.stack);
+          server = await stack.createServer({ deflate: request.deflate });
+          wire = new WireObserver(server.http);
+          server.onConnection((socket) => {
+            // Echo: the server sends back as much as it got, so its compressor runs too.
+            socket.on(EXCHANGE_EVENT, (data: unknown, ack: unknown) => {
+              if (typeof ack === 'function') ack(data);
+            });
+          });
+          send({ type: 'started', url: server.url, versions: stack.versions });
+        } else if (request.type === 'sample') {
+          send({ type: 'sampled', sample: await sample(gc), zlibStreams: zlibStreams });
+        } else {
+          const handshakes = wire?.handshakes() ?? [];
+          const compressedMessages = wire?.totals().compressedMessages ?? 0;
+          wire?.detach();
+          await server?.close();
+          send({
+            type: 'stopped',
+            handshakes: handshakes.length,
+            deflateHandshakes: handshakes.filter((h) => acceptsDeflate(h.answer)).length,
+            answers: [...new Set(handshakes.map((h) => h.answer))],
+            compressedMessages,
+          });
+          process.disconnect?.();
+        }
+      } catch (error) {
+        send({ type: 'failed', error: (error as Error).message });
+      }
+    });
+  });
+}

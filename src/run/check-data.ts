@@ -1,0 +1,259 @@
+/**
+ * The data check behind `npm run check-data`: every record of a data dir re-classified with the
+ * one failure rule (src/failure-rule), its stored verdict compared with the rule's, its zeros
+ * checked against the positive controls of its own run, and per-kind counts. For someone handed a
+ * data dir, and for the project before it trusts its own.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { judgeBareWs, judgeScenario, runStanding, saturationOf, zeroFailureBlockers } from './failure-rule';
+import { busyThreshold, othersCores } from '../core/machine-load';
+import { loadAverageText, type RunMeta } from '../core/meta';
+import { readRecords, type RecordBase } from '../core/records';
+import { bareWsZeroBlockers } from '../bare-ws/verdict';
+import type { BareWsRecord } from '../bare-ws/run';
+import type { ScenarioRecord } from './scenario';
+
+/** Counts for one kind of record (one folder of the data dir). */
+export interface KindCounts {
+  kind: string;
+  records: number;
+  /** Runs judged (a sweep record holds one, a long run two); 0 for kinds that hold none. */
+  runs: number;
+  failing: number;
+  provenZero: number;
+  unprovenZero: number;
+  /** Runs recorded as failed (the run itself could not complete) without a run to judge. */
+  errored: number;
+  /**
+   * Runs that did not fail and did not meet their load (src/offered-load.ts): kept out of every
+   * verdict, labelled as such. null (shown n/a) when none of the kind's runs counted its load.
+   */
+  saturated: number | null;
+  /** 1-minute load average when the records were made: lowest and highest. */
+  loadAverage: { min: number; max: number } | null;
+  /** The most CPU, in cores, that other processes used while a record's run ran (src/machine-load.ts); null when none recorded it. */
+  othersCores: number | null;
+}
+
+/** Something a record says that the rule or its controls do not back. */
+export interface DataProblem {
+  file: string;
+  /**
+   * `verdict`: a stored verdict disagrees with the rule; `unproven zero`: a zero without its
+   * controls; `busy machine`: a gated recording's load average is above half the cores.
+   */
+  kind: 'verdict' | 'unproven zero' | 'busy machine';
+  detail: string;
+}
+
+/** What the check found in a data dir. */
+export interface DataCheck {
+  dir: string;
+  kinds: KindCounts[];
+  problems: DataProblem[];
+  /** Files that are not records, and why. */
+  skipped: Array<{ file: string; reason: string }>;
+}
+
+/** Thrown when the dir to check is missing or not a folder; the message names it. */
+export class CheckDataError extends Error {}
+
+type AnyRecord = RecordBase & Record<string, unknown>;
+
+function isScenario(value: unknown): value is ScenarioRecord {
+  const v = value as Partial<ScenarioRecord> | null;
+  return typeof v === 'object' && v !== null && v.kind === 'scenario' && typeof v.result?.sendWindow === 'object';
+}
+
+function isRepro(value: unknown): value is BareWsRecord {
+  const v = value as Partial<BareWsRecord> | null;
+  return typeof v === 'object' && v !== null && v.kind === 'repro' && Array.isArray(v.result?.serverErrors);
+}
+
+/** The runs a record holds, with where: the record itself, or records kept in its properties (a sweep's `scenario`, a long run's `control` and `run`). */
+function runsIn(record: AnyRecord): Array<{ where: string; run: ScenarioRecord | BareWsRecord }> {
+  if (isScenario(record) || isRepro(record)) return [{ where: '', run: record }];
+  return Object.entries(record).flatMap(([key, value]) =>
+    isScenario(value) || isRepro(value) ? [{ where: `.${key}`, run: value }] : [],
+  );
+}
+
+/** How a stored verdict and the rule's differ, in words; empty when they agree. */
+function verdictDifferences(run: ScenarioRecord | BareWsRecord): string[] {
+  const stored = run.result;
+  const judged = isScenario(run) ? judgeScenario(run.result) : judgeBareWs(run.result);
+  const out: string[] = [];
+  if (stored.failures !== judged.failures)
+    out.push(`stored ${stored.failures} failures, the rule counts ${judged.failures}`);
+  else if (stored.firstFailureMs !== judged.firstFailureMs)
+    out.push(`stored first failure ${stored.firstFailureMs} ms, the rule says ${judged.firstFailureMs}`);
+  const storedSaturation = (stored as { saturation?: string[] }).saturation;
+  if (isScenario(run) && storedSaturation !== undefined && !isDeepStrictEqual(storedSaturation, saturationOf(run)))
+    out.push(`stored saturation [${storedSaturation.join('; ')}], the rule gives [${saturationOf(run).join('; ')}]`);
+  const storedJudgement = (stored as { judgement?: object }).judgement;
+  if (storedJudgement !== undefined) {
+    const { failingErrors: _omit, ...comparable } = judged as typeof judged & { failingErrors?: unknown };
+    if (!isDeepStrictEqual(storedJudgement, comparable)) out.push('the stored judgement differs from the rule');
+  }
+  return out;
+}
+
+/** Checks every record under `dir` (one folder per kind); never writes. */
+export function checkData(dir: string): DataCheck {
+  const resolved = path.resolve(dir);
+  if (!fs.existsSync(resolved)) throw new CheckDataError(`no such data dir: ${dir}`);
+  if (!fs.statSync(resolved).isDirectory()) throw new CheckDataError(`not a folder: ${dir}`);
+  const kinds: KindCounts[] = [];
+  const problems: DataProblem[] = [];
+  const skipped: DataCheck['skipped'] = [];
+  const folders = fs
+    .readdirSync(resolved, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
+  for (const kind of folders) {
+    const read = readRecords<AnyRecord>(kind, resolved);
+    skipped.push(...read.skipped);
+    const counts: KindCounts = {
+      kind: kind,
+      records: read.records.length,
+      runs: 0,
+      failing: 0,
+      provenZero: 0,
+      unprovenZero: 0,
+      errored: 0,
+      saturated: null,
+      loadAverage: null,
+      othersCores: null,
+    };
+    for (const record of read.records) {
+      const file = path.join(kind, `${record.id}.json`);
+      const load = record.meta?.loadAverage;
+      if (typeof load === 'number') {
+        counts.loadAverage = {
+          min: Math.min(load, counts.loadAverage?.min ?? load),
+          max: Math.max(load, counts.loadAverage?.max ?? load),
+        };
+        // The recording gate's own rule, applied to the reading a gated recording kept. Records made
+        // outside one (a report's scratch runs, older records) read theirs at the record, which
+        // counts their own work: they are not judged by it.
+        const busy = busyReading(record.meta as RunMeta);
+        if (busy) problems.push({ file: file, kind: 'busy machine', detail: busy });
+      }
+      const others = record.machineLoad ? othersCores(record.machineLoad) : null;
+      if (others !== null) counts.othersCores = Math.max(others, counts.othersCores ?? 0);
+      const runs = runsIn(record);
+      if (runs.length === 0 && record.status === 'failed') counts.errored++;
+      for (const { where, run } of runs) {
+        counts.runs++;
+        for (const detail of verdictDifferences(run))
+          problems.push({ file: file, kind: 'verdict', detail: `${where} ${detail}`.trim() });
+        const blockers = isScenario(run) ? zeroFailureBlockers(run) : bareWsZeroBlockers(run);
+        const failures = isScenario(run) ? judgeScenario(run.result).failures : judgeBareWs(run.result).failures;
+        const standing = isScenario(run)
+          ? runStanding(run)
+          : failures > 0
+            ? 'failing'
+            : blockers.length === 0
+              ? 'proven zero'
+              : 'unproven zero';
+        if (isScenario(run) && run.result.offered) counts.saturated ??= 0;
+        if (standing === 'failing') counts.failing++;
+        else if (standing === 'proven zero') counts.provenZero++;
+        else if (standing === 'saturated') counts.saturated = (counts.saturated ?? 0) + 1;
+        else {
+          counts.unprovenZero++;
+          problems.push({ file: file, kind: 'unproven zero', detail: `${where} ${blockers.join('; ')}`.trim() });
+        }
+      }
+      // A long run stores why its zero may not be claimed: that list must be the rule's.
+      if (Array.isArray(record.blockers) && isScenario(record.run)) {
+        const now = zeroFailureBlockers(record.run);
+        if (!isDeepStrictEqual(record.blockers, now))
+          problems.push({
+            file: file,
+            kind: 'verdict',
+            detail: `stored blockers [${(record.blockers as string[]).join('; ')}], the rule gives [${now.join('; ')}]`,
+          });
+      }
+    }
+    kinds.push(counts);
+  }
+  return { dir: resolved, kinds: kinds, problems: problems, skipped: skipped };
+}
+
+/** Why a record counts as made on a busy machine (the gate's reading above half its cores: recorded with --allow-busy), or undefined. */
+function busyReading(meta: RunMeta): string | undefined {
+  if (meta.loadAverageRead !== 'before-recording' || meta.loadAverage <= busyThreshold(meta.cores)) return undefined;
+  return `${loadAverageText(meta)} on ${meta.cores} cores, above half the cores (${busyThreshold(meta.cores)})`;
+}
+
+/** Problems shown per kind of problem before the rest are counted only. */
+const SHOWN_PROBLEMS = 8;
+
+/** The check as text: the per-kind table, then the problems (a few of each kind, the rest counted). */
+export function checkDataReport(check: DataCheck): string {
+  const header = [
+    'kind',
+    'records',
+    'runs',
+    'failing',
+    'proven zero',
+    'unproven zero',
+    'errored',
+    'saturated',
+    'load average',
+    "others' CPU",
+  ];
+  const rows = check.kinds.map((k) => [
+    k.kind,
+    String(k.records),
+    String(k.runs),
+    String(k.failing),
+    String(k.provenZero),
+    String(k.unprovenZero),
+    String(k.errored),
+    k.saturated === null ? 'n/a' : String(k.saturated),
+    k.loadAverage === null
+      ? ''
+      : k.loadAverage.min === k.loadAverage.max
+        ? String(k.loadAverage.min)
+        : `${k.loadAverage.min}–${k.loadAverage.max}`,
+    k.othersCores === null ? '' : `≤ ${k.othersCores.toFixed(2)} cores`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
+  const lines = [
+    `check-data ${check.dir}`,
+    line(header),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...rows.map(line),
+  ];
+  if (check.kinds.some((k) => k.runs > 0 && k.saturated === null))
+    lines.push('saturated: n/a — these records were made before runs counted their offered load.');
+  const headings = {
+    verdict: (n: number) => `${n} stored verdicts disagree with the failure rule:`,
+    'unproven zero': (n: number) => `${n} zeros are not proven by their runs' controls:`,
+    'busy machine': (n: number) => `${n} ${n === 1 ? 'record was' : 'records were'} made on a busy machine:`,
+  };
+  for (const kind of ['verdict', 'unproven zero', 'busy machine'] as const) {
+    const found = check.problems.filter((p) => p.kind === kind);
+    if (found.length === 0) continue;
+    lines.push(headings[kind](found.length));
+    for (const p of found.slice(0, SHOWN_PROBLEMS)) lines.push(`  ${p.file}: ${p.detail}`);
+    if (found.length > SHOWN_PROBLEMS) lines.push(`  … and ${found.length - SHOWN_PROBLEMS} more`);
+  }
+  for (const s of check.skipped) lines.push(`skipped ${s.file}: ${s.reason}`);
+  lines.push(
+    check.problems.length === 0
+      ? 'ok: every verdict agrees with the rule, every zero is proven, and every gated recording was made on a quiet machine'
+      : 'FAILED',
+  );
+  return lines.join('\n');
+}

@@ -1,0 +1,463 @@
+/**
+ * One run is one scenario: stack × client kind × payload × frame size × rate × clients × burst ×
+ * deflate × duration. runScenario() starts the stack's server in this process, drives clients (here
+ * or in a forked load generator), watches the wire, tears everything down, and returns (and
+ * writes) one record with the failures, their underlying errors, and the positive controls.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { servePages } from '../clients/page';
+import type { ClientKind } from '../clients/types';
+import { judgeScenario, type RunJudgement } from './failure-rule';
+import { checkFault, injectFault, type Fault, type FaultOutcome } from './faults';
+import { runLoad, type LoadSpec } from './load';
+import { emptyLoadResult, type LoadResult } from './load-result';
+import { CONNECT_DEADLINE_MS, sleep } from '../core/timing';
+import type { LoadReply, LoadRequest } from './loadgen';
+import { watchMachineLoad } from '../core/machine-load';
+import { CountTimeline, READ_GRACE_MS, saturationReasons, type OfferedLoad } from './offered-load';
+import { runMeta } from '../core/meta';
+import { countErrors, instrument, type ErrorCount } from '../observe/instrument';
+import { positiveControls, WireObserver, type Controls, type Handshake, type WireCounts } from '../observe/wire';
+
+export type { Controls } from '../observe/wire';
+import type { DeflateMode } from '../core/params';
+import { newRecordId, writeRecord, type RecordBase } from '../core/records';
+import { loadStack } from '../stacks';
+import { quantileSorted } from '../core/stats';
+import type { ServerSocket, Stack, StackServer, WsAddons } from '../stacks/types';
+import { assertMeasuring } from '../report/replay';
+
+/** Where the clients run: `forked` keeps the kernel's CPU and memory figures the server's alone. */
+export type ClientPlacement = 'in-process' | 'forked';
+
+/** Everything that defines a run. Sizes in bytes, times in ms. */
+export interface ScenarioSpec extends LoadSpec {
+  client: ClientKind;
+  /** `default` leaves the stack's own setting; on/off force it (engine.io 1.5.4: by replacing its WebSocketServer). */
+  deflate: DeflateMode | 'default';
+  placement: ClientPlacement;
+  /** Largest message the server accepts; undefined keeps the stack's default. */
+  maxHttpBufferSize?: number;
+  /** End the send window at the first failure (for time-to-failure measurements). */
+  stopOnFirstFailure?: boolean;
+  /** A fault injected during the run (src/faults); what it did is in the result's `fault`. */
+  fault?: Fault;
+}
+
+/** A disconnect as the server saw it, with the error underneath where there was one. */
+export interface ServerDisconnect {
+  t: number;
+  sid: string;
+  /** socket.io's reason: `transport error`, `transport close`, `ping timeout`, `parse error`, … */
+  reason: string;
+  /** The engine.io close description, e.g. `invalid compressed data (1007)`. */
+  error?: string;
+}
+
+/** The measured outcome of one run. */
+export interface ScenarioResult {
+  /** `failed` means the run itself could not complete (not that the stack failed). */
+  status: 'completed' | 'failed';
+  runError?: string;
+  /**
+   * Epoch ms when sending started and stopped, and when the drain that followed ended (absent in
+   * records made before it was stored). src/failure-rule places each disconnect by this window.
+   */
+  sendWindow: { start: number; end: number; drainEnd?: number };
+  loadMs: number;
+  sent: number;
+  notSent: number;
+  /** Frames the server's handler received. */
+  delivered: number;
+  /** Delivered frames whose checksum matched. */
+  verified: number;
+  /** Delivered frames whose bytes differed from what was sent. */
+  corrupted: number;
+  /** Epoch ms of the first corrupted delivery; absent when none (or in older records). */
+  firstCorruptAt?: number;
+  acked: number;
+  serverDisconnects: ServerDisconnect[];
+  clientDisconnects: LoadResult['disconnects'];
+  clientConnects: LoadResult['connects'];
+  /** Client `browser` only: Chromium, each page's figures, and the client bundle the pages loaded. */
+  browser?: LoadResult['browser'];
+  /** Counts by underlying error string (`invalid compressed data (1007)`, …). */
+  underlyingErrors: Record<string, number>;
+  /** Counts by server-side reason. */
+  serverReasons: Record<string, number>;
+  /** Errors zlib gave the server's ws decompress(), by message and code (`invalid distance code`, Z_DATA_ERROR). */
+  zlibErrors: ErrorCount[];
+  /** Failures under src/failure-rule: disconnects on either side judged failures, and corrupted deliveries. */
+  failures: number;
+  /** ms from the start of sending to the first failure; null when none. */
+  firstFailureMs: number | null;
+  /** The failure rule's verdict when recorded (absent in older records, which are re-classified when read). */
+  judgement?: RunJudgement;
+  /** The load, counted at each step from the schedule to the ack; absent in records made before it was counted. */
+  offered?: OfferedLoad;
+  /** Why the run fell short of its load (src/offered-load.ts); empty when it met it. Absent in older records. */
+  saturation?: string[];
+  /** Distinct server sessions (a reconnect makes a new one). */
+  sessions: number;
+  ackRttMs: { p50: number | null; p99: number | null; n: number };
+  /** Server process CPU during the load; includes the clients when they ran in-process. */
+  cpu: { userMs: number; systemMs: number; includesClients: boolean };
+  memory: { rssStart: number; rssEnd: number; heapStart: number; heapEnd: number };
+  wire: WireCounts;
+  handshakes: Handshake[];
+  /** Wire payload bytes (client → server data frames) per payload byte handed to clients. */
+  wireRatio: number | null;
+  controls: Controls;
+  /** The injected fault and what it did; absent when the spec has none. */
+  fault?: FaultOutcome;
+}
+
+/** One scenario's record, as written to `<data dir>/scenario/`. */
+export interface ScenarioRecord extends RecordBase {
+  kind: 'scenario';
+  spec: ScenarioSpec;
+  stack: { versions: Stack['versions']; addons: { server: WsAddons; client: WsAddons } };
+  server: StackServer['settings'];
+  result: ScenarioResult;
+}
+
+export interface ScenarioOptions {
+  /** Called about four times a second while the load runs. */
+  onProgress?: (p: { elapsedMs: number; sent: number; delivered: number; failures: number }) => void;
+  /** Write the record to the data dir (default true); a string names another dir. */
+  record?: boolean | string;
+  quick?: boolean;
+}
+
+/** Slack beyond connect + send window + drain before a run is cut off and recorded as failed. */
+export const HARD_LIMIT_SLACK_MS = 30_000;
+
+/** A run's hard limit: connect, send, a drain as long as the send window, and slack. */
+export function hardLimitMs(duration: number): number {
+  return CONNECT_DEADLINE_MS + 2 * duration + HARD_LIMIT_SLACK_MS;
+}
+const PROGRESS_EVERY_MS = 250;
+/** After a load that ended abnormally, how long the server gets to see its clients' connections end. */
+const SERVER_SETTLE_MS = 1000;
+const LOADGEN = path.join(__dirname, 'loadgen.js');
+
+function describeError(description: unknown): string | undefined {
+  if (!(description instanceof Error)) return description === undefined ? undefined : String(description);
+  const inner = (description as Error & { description?: unknown }).description;
+  if (inner instanceof Error) {
+    const code = (inner as Error & { code?: string }).code;
+    return `${description.message}: ${inner.message}${code ? ` (${code})` : ''}`;
+  }
+  return inner === undefined ? description.message : `${description.message} (${String(inner)})`;
+}
+
+function countBy<T>(items: T[], key: (item: T) => string | undefined): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const item of items) {
+    const k = key(item);
+    if (k !== undefined) counts[k] = (counts[k] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** Tracks what the server's application sees: frames verified, sessions, and how they ended. */
+class ServerSide {
+  delivered = 0;
+  verified = 0;
+  corrupted = 0;
+  firstCorruptAt: number | undefined;
+  readonly sessions = new Set<string>();
+  readonly disconnects: ServerDisconnect[] = [];
+  /** Called at every disconnect and at the first corrupted frame, as it happens. */
+  onFailure?: () => void;
+
+  /** Waits (at most `ms`) until every session has ended. */
+  async settle(ms: number): Promise<void> {
+    const until = Date.now() + ms;
+    while (new Set(this.disconnects.map((d) => d.sid)).size < this.sessions.size && Date.now() < until) await sleep(20);
+  }
+
+  attach(server: StackServer): void {
+    server.onConnection((socket: ServerSocket) => {
+      const sid = socket.conn.id;
+      this.sessions.add(sid);
+      let closeError: string | undefined;
+      // Prepended: socket.io's own close listener runs first otherwise, and emits 'disconnect'
+      // before the description could be read.
+      socket.conn.prependListener('close', (_reason: string, description: unknown) => {
+        closeError = describeError(description);
+      });
+      socket.on('disconnect', (reason: string) => {
+        this.disconnects.push({ t: Date.now(), sid, reason, error: closeError });
+        this.onFailure?.();
+      });
+      socket.on(
+        'frame',
+        (meta: { seq?: number; crc?: number; length?: number } | undefined, data: unknown, ack: unknown) => {
+          this.delivered++;
+          const bytes = typeof data === 'string' || Buffer.isBuffer(data) ? data : undefined;
+          const ok = bytes !== undefined && meta?.crc === zlib.crc32(bytes) && meta.length === bytes.length;
+          if (ok) this.verified++;
+          else {
+            this.corrupted++;
+            if (this.firstCorruptAt === undefined) {
+              this.firstCorruptAt = Date.now();
+              this.onFailure?.();
+            }
+          }
+          if (typeof ack === 'function') ack({ seq: meta?.seq, ok });
+        },
+      );
+    });
+  }
+}
+
+/** Runs the clients in a child process; resolves with what they saw. */
+function forkLoad(
+  spec: LoadSpec,
+  url: string,
+  onTick: (sent: number, acked: number, handed: number | null) => void,
+  stop: AbortSignal,
+  limitMs: number,
+  onChild?: (child: ChildProcess) => void,
+): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child: ChildProcess = fork(LOADGEN, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+    onChild?.(child);
+    const kill = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`load generator did not finish within ${limitMs} ms and was killed`));
+    }, limitMs);
+    const onAbort = () => child.connected && child.send({ type: 'stop' } satisfies LoadRequest);
+    stop.addEventListener('abort', onAbort, { once: true });
+    let settled = false;
+    const finish = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(kill);
+      stop.removeEventListener('abort', onAbort);
+      fn();
+    };
+    child.on('message', (reply: LoadReply) => {
+      if (reply.type === 'tick') onTick(reply.sent, reply.acked, reply.handed);
+      else if (reply.type === 'done') finish(() => resolve(reply.result));
+      else finish(() => reject(new Error(`load generator: ${reply.error}`)));
+    });
+    child.on('exit', (code, signal) =>
+      finish(() =>
+        reject(
+          new Error(
+            signal
+              ? `load generator was killed (${signal}) before reporting`
+              : `load generator exited (${code}) before reporting`,
+          ),
+        ),
+      ),
+    );
+    child.on('error', (error) => finish(() => reject(error)));
+    child.send({ type: 'start', spec, url } satisfies LoadRequest);
+  });
+}
+
+function withLimit<T>(work: Promise<T>, limitMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} exceeded its hard limit of ${limitMs} ms`)), limitMs);
+  });
+  return Promise.race([work, limit]).finally(() => clearTimeout(timer));
+}
+
+/** Runs one scenario, bounded in time; always tears down; returns (and by default writes) its record. */
+export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions = {}): Promise<ScenarioRecord> {
+  assertMeasuring(`a scenario on ${spec.stack}`);
+  const startedAt = new Date().toISOString();
+  const machineLoad = watchMachineLoad();
+  if (spec.fault) checkFault(spec.fault, spec);
+  const stack = loadStack(spec.stack);
+  const server = await stack.createServer({
+    deflate: spec.deflate,
+    maxHttpBufferSize: spec.maxHttpBufferSize,
+    onRequest: spec.client === 'browser' ? servePages : undefined,
+  });
+  const wire = new WireObserver(server.http);
+  const serverSide = new ServerSide();
+  serverSide.attach(server);
+  const fault = spec.fault
+    ? await injectFault(spec.fault, server).catch(async (error: unknown) => {
+        wire.detach();
+        await server.close();
+        throw error;
+      })
+    : undefined;
+  const url = fault?.url ?? server.url;
+
+  const loadSpec: LoadSpec = {
+    stack: spec.stack,
+    client: spec.client,
+    payload: spec.payload,
+    frameSize: spec.frameSize,
+    fragmentSize: spec.fragmentSize,
+    rate: spec.rate,
+    clients: spec.clients,
+    burst: spec.burst,
+    duration: spec.duration,
+    seed: spec.seed,
+    chatPages: spec.chatPages,
+    context: spec.context,
+  };
+  const limitMs = hardLimitMs(spec.duration);
+  const stop = new AbortController();
+  let sentSoFar = 0;
+  // Sampled as the run goes, to read both counts off at the first failure once it is known.
+  const handedTimeline = new CountTimeline();
+  const readTimeline = new CountTimeline();
+  serverSide.onFailure = () => readTimeline.record(Date.now(), serverSide.delivered);
+  let load: LoadResult = emptyLoadResult(null);
+  let runError: string | undefined;
+  // Counts the errors zlib hands to the server's decompress callback; restored after the run.
+  const decompress = instrument(
+    stack.serverPerMessageDeflate.prototype,
+    'decompress',
+    { callbackArg: 2 },
+    { keepCalls: 0 },
+  );
+  const memStart = process.memoryUsage();
+  const cpuStart = process.cpuUsage();
+  const t0 = Date.now();
+  // While sending, every disconnect is a failure under the rule: the window is still open.
+  const failuresNow = () =>
+    judgeScenario({
+      sendWindow: { start: t0, end: Infinity },
+      serverDisconnects: serverSide.disconnects,
+      clientDisconnects: [],
+      corrupted: serverSide.corrupted,
+    }).failures;
+  const progress = setInterval(() => {
+    const failures = failuresNow();
+    if (failures > 0 && spec.stopOnFirstFailure) stop.abort();
+    readTimeline.record(Date.now(), serverSide.delivered);
+    options.onProgress?.({ elapsedMs: Date.now() - t0, sent: sentSoFar, delivered: serverSide.delivered, failures });
+  }, PROGRESS_EVERY_MS);
+  const onTick = (sent: number, _acked: number, handed: number | null) => {
+    sentSoFar = sent;
+    handedTimeline.record(Date.now(), handed ?? sent);
+    fault?.sendingStarted();
+  };
+  try {
+    load =
+      spec.placement === 'forked'
+        ? await forkLoad(loadSpec, url, onTick, stop.signal, limitMs, (child) => fault?.loadGenerator(child))
+        : await withLimit(runLoad(loadSpec, url, onTick, stop.signal), limitMs, 'the load');
+  } catch (error) {
+    runError = (error as Error).message;
+    // The clients are gone (their generator killed) or stuck: the server gets a moment to see
+    // their connections end, so it records why rather than the teardown's 'forced close'.
+    await serverSide.settle(SERVER_SETTLE_MS);
+  } finally {
+    clearInterval(progress);
+    decompress.restore();
+  }
+  // When the load failed it reported no window: the window then ends here, before the teardown.
+  const loadEnded = Date.now();
+  const cpu = process.cpuUsage(cpuStart);
+  const memEnd = process.memoryUsage();
+  const faultOutcome = await fault?.finish();
+  wire.detach();
+  await server.close();
+
+  const sendStart = load.startedAt || t0;
+  const sendEnd = load.sendEndedAt || loadEnded;
+  const sendWindow = { start: sendStart, end: sendEnd, drainEnd: load.drainEndedAt || sendEnd };
+  const wireTotals = wire.totals();
+  const handshakes = wire.handshakes();
+  const sortedRtt = [...load.rtt].sort((a, b) => a - b);
+  const judgement = judgeScenario({
+    sendWindow: sendWindow,
+    serverDisconnects: serverSide.disconnects,
+    clientDisconnects: load.disconnects,
+    corrupted: serverSide.corrupted,
+    firstCorruptAt: serverSide.firstCorruptAt,
+  });
+  const firstFailureAt = judgement.firstFailureMs === null ? undefined : sendStart + judgement.firstFailureMs;
+  const offered: OfferedLoad = {
+    nominal: load.nominal,
+    ticksMissed: load.ticksMissed,
+    sent: load.sent,
+    offline: load.notSent - load.backlogFull,
+    backlogFull: load.backlogFull,
+    handed: load.handed,
+    serverRead: serverSide.delivered,
+    acked: load.acked,
+    atFirstFailure:
+      firstFailureAt === undefined
+        ? null
+        : {
+            handed: handedTimeline.at(firstFailureAt - READ_GRACE_MS),
+            serverRead: readTimeline.at(firstFailureAt),
+          },
+  };
+  const result: ScenarioResult = {
+    status: runError ? 'failed' : 'completed',
+    runError,
+    sendWindow,
+    loadMs: sendEnd - sendStart,
+    // A load that failed (its generator killed, say) never reported its totals: its last progress
+    // report is the best count of what it sent.
+    sent: runError ? Math.max(load.sent, sentSoFar) : load.sent,
+    notSent: load.notSent,
+    delivered: serverSide.delivered,
+    verified: serverSide.verified,
+    corrupted: serverSide.corrupted,
+    firstCorruptAt: serverSide.firstCorruptAt,
+    acked: load.acked,
+    serverDisconnects: serverSide.disconnects,
+    clientDisconnects: load.disconnects,
+    clientConnects: load.connects,
+    browser: load.browser,
+    underlyingErrors: countBy(serverSide.disconnects, (d) => d.error),
+    serverReasons: countBy(serverSide.disconnects, (d) => d.reason),
+    zlibErrors: countErrors(decompress.errors()),
+    failures: judgement.failures,
+    firstFailureMs: judgement.firstFailureMs,
+    judgement: judgement,
+    offered: offered,
+    saturation: saturationReasons(offered),
+    sessions: serverSide.sessions.size,
+    ackRttMs: {
+      p50: sortedRtt.length ? quantileSorted(sortedRtt, 0.5) : null,
+      p99: sortedRtt.length ? quantileSorted(sortedRtt, 0.99) : null,
+      n: sortedRtt.length,
+    },
+    // Browser pages run in Chromium's own processes wherever their driver runs.
+    cpu: {
+      userMs: cpu.user / 1000,
+      systemMs: cpu.system / 1000,
+      includesClients: spec.placement === 'in-process' && spec.client !== 'browser',
+    },
+    memory: { rssStart: memStart.rss, rssEnd: memEnd.rss, heapStart: memStart.heapUsed, heapEnd: memEnd.heapUsed },
+    wire: wireTotals,
+    handshakes,
+    wireRatio: load.payloadBytes > 0 ? wireTotals.payloadBytes / load.payloadBytes : null,
+    controls: positiveControls(wireTotals, handshakes, load.sent, serverSide.delivered),
+    fault: faultOutcome,
+  };
+  const record: ScenarioRecord = {
+    schema: 1,
+    kind: 'scenario',
+    id: newRecordId(`${spec.stack.replace(/[^A-Za-z0-9.]/g, '_')}-`),
+    startedAt,
+    endedAt: new Date().toISOString(),
+    quick: options.quick ?? false,
+    meta: runMeta(),
+    machineLoad: machineLoad.finish(),
+    spec,
+    stack: { versions: stack.versions, addons: stack.addons },
+    server: server.settings,
+    result,
+  };
+  if (options.record !== false)
+    await writeRecord(record, typeof options.record === 'string' ? options.record : undefined);
+  return record;
+}
