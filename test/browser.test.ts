@@ -13,6 +13,7 @@ import { CLIENT_BUNDLE_PATH, PAGE_PATH, servePages } from '../src/clients/page';
 import { KiB } from '../src/core/params';
 import { runScenario } from '../src/run/scenario';
 import { loadStack } from '../src/stacks';
+import { assertNoHandlesLeft } from './support/handles';
 
 const sha256 = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
@@ -71,11 +72,7 @@ test("a Chromium page on 2015 sends RSV1 first frames with continuations, throug
   assert.ok((browser.pages[0].meanLength ?? 0) > 100 * KiB, `mean data URL length ${browser.pages[0].meanLength}`);
 
   // Chromium and the server are gone: no child process, no socket or server left behind.
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  assert.deepEqual(
-    process.getActiveResourcesInfo().filter((h) => h !== 'TTYWrap' && h !== 'PipeWrap'),
-    [],
-  );
+  await assertNoHandlesLeft();
 });
 
 test('the page is served at its path, anything else is 404', async () => {

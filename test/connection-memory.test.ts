@@ -11,6 +11,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { EXCHANGE_BYTES, MAX_CONNECTIONS, measureConnectionMemory } from '../src/chapters/07-today/connection-memory';
 import { readRecords } from '../src/core/records';
+import { assertNoHandlesLeft } from './support/handles';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-memory-'));
 const CONNECTIONS = 5;
@@ -41,11 +42,7 @@ test('deflate off and on: negotiated as set, zlib streams only with deflate, one
   const { records, skipped } = readRecords('connection-memory', dataDir);
   assert.deepEqual(skipped, []);
   assert.equal(records.length, 2);
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  assert.deepEqual(
-    process.getActiveResourcesInfo().filter((h) => h !== 'TTYWrap' && h !== 'PipeWrap'),
-    [],
-  );
+  await assertNoHandlesLeft();
 });
 
 test('bad input is refused in one line that says what to use, before any process starts', async () => {
@@ -57,9 +54,5 @@ test('bad input is refused in one line that says what to use, before any process
       (error: Error) => /use a whole number from 1 to/.test(error.message) && !error.message.includes('\n'),
     );
   }
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  assert.deepEqual(
-    process.getActiveResourcesInfo().filter((h) => h !== 'TTYWrap' && h !== 'PipeWrap'),
-    [],
-  );
+  await assertNoHandlesLeft();
 });

@@ -1,189 +1,32 @@
 /**
- * Debug capture against the real stacks. Each scenario runs in a child process (this same file,
- * started with CHILD_ENV set) so that the stack is loaded fresh, with DEBUG=* in its environment,
- * and so that anything a logger writes on its own shows up on the child's stdout or stderr.
+ * Debug capture against the real stacks. Each scenario runs in a child process
+ * (test/support/debug-capture-child.ts) so that the stack is loaded fresh, with DEBUG=* in its
+ * environment, and so that anything a logger writes on its own shows up on the child's stdout or
+ * stderr.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import type { EventEmitter } from 'node:events';
 import fs from 'node:fs';
-import http from 'node:http';
-import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {
   captureDebug,
-  DebugNotPreparedError,
   findDebugCopies,
-  isDebugCaptureActive,
   isTransportError,
-  knownDebugCopies,
   linesAround,
   POST_DISCONNECT_EXCERPT,
   prepareDebugCapture,
   type DebugCopy,
   type DebugLine,
 } from '../src/observe/debug-capture';
-import { LOOPBACK } from '../src/core/net';
 import { stackPackageDirs } from '../src/stacks/catalog';
+import type { LateResult, Scenario, StackResult } from './support/debug-capture-child';
 
-const CHILD_ENV = 'DEFLATE_LAB_DEBUG_CAPTURE_CHILD';
-const RESULT_ENV = 'DEFLATE_LAB_DEBUG_CAPTURE_RESULT';
-/** Bounds every wait in the child, and the child itself. */
-const STEP_TIMEOUT_MS = 5_000;
+/** The child, compiled beside this file. */
+const CHILD = path.join(__dirname, 'support', 'debug-capture-child.js');
+/** Bounds the child (each of its waits is bounded too). */
 const CHILD_TIMEOUT_MS = 30_000;
-
-type LiveStack = '2015' | 'today';
-type Scenario = LiveStack | 'late';
-
-interface StackResult {
-  copies: DebugCopy[];
-  /** Labels from knownDebugCopies() at the end. */
-  known: string[];
-  /** Capture 1 ('*'): a corrupt compressed frame makes the server drop the client. */
-  transportError: { reason: string; lines: DebugLine[] };
-  /** Captures 2 ('*') and 3 ('socket.io:*'), running together: the client calls disconnect(). */
-  clientDisconnect: { reason: string; all: DebugLine[]; serverOnly: DebugLine[] };
-  /** Line counts of the three stopped captures after more traffic with none running. */
-  countsAfterIdleTraffic: number[];
-  activeAtEnd: boolean;
-  debugEnvAtEnd: string | undefined;
-}
-
-interface LateResult {
-  prepareError: string;
-  prepareErrorIsTyped: boolean;
-  captureError: string;
-}
-
-// Just the parts of the two socket.io generations the scenarios use; both share this surface.
-interface ServerSocket extends EventEmitter {
-  emit(event: string, ...args: unknown[]): boolean;
-}
-interface IoServer {
-  /** The default namespace: an EventEmitter in both generations (socket.io 1.3.7's server is not). */
-  sockets: EventEmitter;
-  close(): void;
-}
-interface ClientSocket extends EventEmitter {
-  emit(event: string, ...args: unknown[]): boolean;
-  disconnect(): void;
-  close(): void;
-  io: { engine: { transport: { ws: { _socket: net.Socket } } } };
-}
-
-function within<T>(what: string, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`timed out after ${STEP_TIMEOUT_MS} ms waiting for ${what}`)),
-      STEP_TIMEOUT_MS,
-    );
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function next<T>(emitter: EventEmitter, event: string): Promise<T> {
-  return within(event, new Promise<T>((resolve) => emitter.once(event, resolve)));
-}
-
-// A masked text frame with RSV1 set and bytes that are not a deflate stream: with deflate
-// negotiated (2015) inflate fails with Z_DATA_ERROR; without it (today) RSV1 itself is invalid.
-// Either way the server's engine.io socket ends with 'transport error', as in the post.
-function corruptCompressedFrame(): Buffer {
-  const payload = Buffer.from([0xff, 0xff, 0xff, 0xff]);
-  const mask = Buffer.from([0x11, 0x22, 0x33, 0x44]);
-  const masked = payload.map((byte, i) => byte ^ mask[i % mask.length]);
-  return Buffer.concat([Buffer.from([0xc1, 0x80 | payload.length]), mask, masked]);
-}
-
-async function stackScenario(stack: LiveStack): Promise<StackResult> {
-  const dirs = stackPackageDirs(stack);
-  const copies = prepareDebugCapture(Object.values(dirs));
-  const createServer = require(dirs['socket.io']) as (server: http.Server) => IoServer;
-  const connect = require(dirs['socket.io-client']) as (url: string, options: object) => ClientSocket;
-  // Called again after loading, as a rerun of the loader cell would: must not complain.
-  prepareDebugCapture(Object.values(dirs));
-
-  const httpServer = http.createServer();
-  const io = createServer(httpServer);
-  io.sockets.on('connection', (socket: ServerSocket) =>
-    socket.on('lab-ping', (text: string) => socket.emit('lab-pong', text)),
-  );
-  await within('listen', new Promise<void>((resolve) => httpServer.listen(0, LOOPBACK, resolve)));
-  const url = `http://${LOOPBACK}:${(httpServer.address() as net.AddressInfo).port}`;
-
-  const session = async () => {
-    const serverSocket = within(
-      'connection',
-      new Promise<ServerSocket>((resolve) => io.sockets.once('connection', resolve)),
-    );
-    const client = connect(url, { transports: ['websocket'], forceNew: true, reconnection: false });
-    await next(client, 'connect');
-    const server = await serverSocket;
-    const disconnected = next<string>(server, 'disconnect');
-    client.emit('lab-ping', 'hello');
-    await next(client, 'lab-pong');
-    return { client, disconnected };
-  };
-  const cleanSession = async () => {
-    const { client, disconnected } = await session();
-    client.disconnect();
-    return disconnected;
-  };
-
-  await cleanSession();
-
-  const first = captureDebug();
-  const broken = await session();
-  broken.client.io.engine.transport.ws._socket.write(corruptCompressedFrame());
-  const transportReason = await broken.disconnected;
-  // ws 0.8 would wait 30 s for the client's close frame: end the TCP connection instead.
-  broken.client.io.engine.transport.ws._socket.destroy();
-  broken.client.close();
-  const firstLines = first.stop();
-
-  const all = captureDebug('*');
-  const serverOnly = captureDebug('socket.io:*');
-  const clientReason = await cleanSession();
-  const allLines = all.stop();
-  const serverOnlyLines = serverOnly.stop();
-
-  await cleanSession();
-  io.close();
-  return {
-    copies,
-    known: knownDebugCopies().map((copy) => copy.label),
-    transportError: { reason: transportReason, lines: firstLines },
-    clientDisconnect: { reason: clientReason, all: allLines, serverOnly: serverOnlyLines },
-    countsAfterIdleTraffic: [first, all, serverOnly].map((capture) => capture.lines().length),
-    activeAtEnd: isDebugCaptureActive(),
-    debugEnvAtEnd: process.env.DEBUG,
-  };
-}
-
-function lateScenario(): LateResult {
-  const dirs = stackPackageDirs('2016-fixed');
-  require(dirs['socket.io']);
-  require(dirs['socket.io-client']);
-  const message = (run: () => unknown) => {
-    try {
-      run();
-    } catch (error) {
-      return { text: (error as Error).message, typed: error instanceof DebugNotPreparedError };
-    }
-    return { text: 'no error', typed: false };
-  };
-  const prepare = message(() => prepareDebugCapture(Object.values(dirs)));
-  const capture = message(() => captureDebug());
-  return { prepareError: prepare.text, prepareErrorIsTyped: prepare.typed, captureError: capture.text };
-}
-
-async function runChild(scenario: Scenario): Promise<void> {
-  const result = scenario === 'late' ? lateScenario() : await stackScenario(scenario);
-  fs.writeFileSync(process.env[RESULT_ENV] as string, JSON.stringify(result));
-}
 
 interface ChildRun<T> {
   result: T;
@@ -194,11 +37,11 @@ interface ChildRun<T> {
 async function inChild<T>(scenario: Scenario, debugEnv: string | undefined): Promise<ChildRun<T>> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'debug-capture-'));
   const resultFile = path.join(dir, 'result.json');
-  const env: NodeJS.ProcessEnv = { ...process.env, [CHILD_ENV]: scenario, [RESULT_ENV]: resultFile };
+  const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.NODE_TEST_CONTEXT;
   if (debugEnv === undefined) delete env.DEBUG;
   else env.DEBUG = debugEnv;
-  const child = spawn(process.execPath, [__filename], {
+  const child = spawn(process.execPath, [CHILD, scenario, resultFile], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
     timeout: CHILD_TIMEOUT_MS,
@@ -283,153 +126,149 @@ function assertStackRun(run: ChildRun<StackResult>, labelsByPrefix: Record<strin
   assert.equal(result.debugEnvAtEnd, '*', 'capturing must not rewrite process.env.DEBUG');
 }
 
-if (process.env[CHILD_ENV]) {
-  void runChild(process.env[CHILD_ENV] as Scenario);
-} else {
-  test('finds every copy of debug each stack loads, with its API', () => {
-    const labels = (copies: DebugCopy[]) => copies.map((copy) => `${copy.label} ${copy.api}`).sort();
-    assert.deepEqual(labels(findDebugCopies(Object.values(stackPackageDirs('2015')))), [
-      'debug@0.7.4 (socket.io-2015/socket.io-adapter/socket.io-parser) console.error',
-      'debug@0.7.4 (socket.io-2015/socket.io-client) console.error',
-      'debug@0.7.4 (socket.io-2015/socket.io-parser) console.error',
-      'debug@0.7.4 (socket.io-client-2015) console.error',
-      'debug@1.0.2 (socket.io-2015/socket.io-adapter) exports.log',
-      'debug@1.0.3 (socket.io-2015/engine.io) exports.log',
-      'debug@1.0.4 (socket.io-2015/engine.io-client) exports.log',
-      'debug@1.0.4 (socket.io-client-2015/engine.io-client) exports.log',
-      'debug@2.1.0 (socket.io-2015) exports.log',
-    ]);
-    assert.deepEqual(labels(findDebugCopies(Object.values(stackPackageDirs('today')))), [
-      'debug@4.4.3 (top level) createDebug.log',
-    ]);
-    const ws081 = findDebugCopies(Object.values(stackPackageDirs('2015+ws0.8.1')));
-    assert.ok(ws081.some((copy) => copy.label === 'debug@1.0.3 (2015-ws081/engine.io)'));
-    assert.ok(findDebugCopies(Object.values(stackPackageDirs('2016-fixed'))).some((copy) => copy.version === '2.2.0'));
-  });
+test('finds every copy of debug each stack loads, with its API', () => {
+  const labels = (copies: DebugCopy[]) => copies.map((copy) => `${copy.label} ${copy.api}`).sort();
+  assert.deepEqual(labels(findDebugCopies(Object.values(stackPackageDirs('2015')))), [
+    'debug@0.7.4 (socket.io-2015/socket.io-adapter/socket.io-parser) console.error',
+    'debug@0.7.4 (socket.io-2015/socket.io-client) console.error',
+    'debug@0.7.4 (socket.io-2015/socket.io-parser) console.error',
+    'debug@0.7.4 (socket.io-client-2015) console.error',
+    'debug@1.0.2 (socket.io-2015/socket.io-adapter) exports.log',
+    'debug@1.0.3 (socket.io-2015/engine.io) exports.log',
+    'debug@1.0.4 (socket.io-2015/engine.io-client) exports.log',
+    'debug@1.0.4 (socket.io-client-2015/engine.io-client) exports.log',
+    'debug@2.1.0 (socket.io-2015) exports.log',
+  ]);
+  assert.deepEqual(labels(findDebugCopies(Object.values(stackPackageDirs('today')))), [
+    'debug@4.4.3 (top level) createDebug.log',
+  ]);
+  const ws081 = findDebugCopies(Object.values(stackPackageDirs('2015+ws0.8.1')));
+  assert.ok(ws081.some((copy) => copy.label === 'debug@1.0.3 (2015-ws081/engine.io)'));
+  assert.ok(findDebugCopies(Object.values(stackPackageDirs('2016-fixed'))).some((copy) => copy.version === '2.2.0'));
+});
 
-  test('2015 stack: every copy captured, the post’s disconnect lines live, twice, and silence otherwise', async () => {
-    const run = await inChild<StackResult>('2015', '*');
-    assertStackRun(run, {
-      'socket.io:': ['debug@2.1.0 (socket.io-2015)'],
-      'engine:': ['debug@1.0.3 (socket.io-2015/engine.io)'],
-      'socket.io-client:': ['debug@0.7.4 (socket.io-client-2015)'],
-      'engine.io-client:': ['debug@1.0.4 (socket.io-client-2015/engine.io-client)'],
-      'socket.io-parser': ['debug@0.7.4 (socket.io-2015/socket.io-parser)', 'debug@0.7.4 (socket.io-client-2015)'],
-    });
-    // The 2015 stack logs the excerpt back to back, as the post shows it.
-    const { lines } = run.result.transportError;
-    const mark = lines.findIndex(isTransportError);
-    assert.deepEqual(
-      lines.slice(mark, mark + 3).map(({ namespace, message }) => ({ namespace, message })),
-      POST_DISCONNECT_EXCERPT.slice(0, 3),
-    );
-    assert.match(lines[mark + 3].message, /^ignoring remove for \S+$/);
+test('2015 stack: every copy captured, the post’s disconnect lines live, twice, and silence otherwise', async () => {
+  const run = await inChild<StackResult>('2015', '*');
+  assertStackRun(run, {
+    'socket.io:': ['debug@2.1.0 (socket.io-2015)'],
+    'engine:': ['debug@1.0.3 (socket.io-2015/engine.io)'],
+    'socket.io-client:': ['debug@0.7.4 (socket.io-client-2015)'],
+    'engine.io-client:': ['debug@1.0.4 (socket.io-client-2015/engine.io-client)'],
+    'socket.io-parser': ['debug@0.7.4 (socket.io-2015/socket.io-parser)', 'debug@0.7.4 (socket.io-client-2015)'],
   });
+  // The 2015 stack logs the excerpt back to back, as the post shows it.
+  const { lines } = run.result.transportError;
+  const mark = lines.findIndex(isTransportError);
+  assert.deepEqual(
+    lines.slice(mark, mark + 3).map(({ namespace, message }) => ({ namespace, message })),
+    POST_DISCONNECT_EXCERPT.slice(0, 3),
+  );
+  assert.match(lines[mark + 3].message, /^ignoring remove for \S+$/);
+});
 
-  test('today stack (debug 4): captured through its own API, twice, and silenced while idle', async () => {
-    const run = await inChild<StackResult>('today', '*');
-    const today = 'debug@4.4.3 (top level)';
-    assertStackRun(run, {
-      'socket.io:': [today],
-      'engine:': [today],
-      'socket.io-client:': [today],
-      'engine.io-client:': [today],
-    });
+test('today stack (debug 4): captured through its own API, twice, and silenced while idle', async () => {
+  const run = await inChild<StackResult>('today', '*');
+  const today = 'debug@4.4.3 (top level)';
+  assertStackRun(run, {
+    'socket.io:': [today],
+    'engine:': [today],
+    'socket.io-client:': [today],
+    'engine.io-client:': [today],
   });
+});
 
-  test('a stack loaded before prepareDebugCapture() is refused with an error that says what to do', async () => {
-    const { result } = await inChild<LateResult>('late', undefined);
-    assert.match(result.prepareError, /debug@2\.2\.0 .* was loaded before prepareDebugCapture\(\).*restart the kernel/);
-    assert.equal(result.prepareErrorIsTyped, true);
-    assert.match(result.captureError, /was loaded before prepareDebugCapture\(\)/);
-  });
+test('a stack loaded before prepareDebugCapture() is refused with an error that says what to do', async () => {
+  const { result } = await inChild<LateResult>('late', undefined);
+  assert.match(result.prepareError, /debug@2\.2\.0 .* was loaded before prepareDebugCapture\(\).*restart the kernel/);
+  assert.equal(result.prepareErrorIsTyped, true);
+  assert.match(result.captureError, /was loaded before prepareDebugCapture\(\)/);
+});
 
-  test('each 2015 copy formats as it would itself: 2.x its own %o, 0.7.x util.format after string concatenation', () => {
-    const copies = prepareDebugCapture(Object.values(stackPackageDirs('2015')));
-    const logger = (label: string) => {
-      const copy = copies.find((candidate) => candidate.label === label);
-      assert.ok(copy, label);
-      return (require(copy.main) as (namespace: string) => (...args: unknown[]) => void)('lab:format');
-    };
-    const v2 = logger('debug@2.1.0 (socket.io-2015)');
-    const v0 = logger('debug@0.7.4 (socket.io-client-2015)');
-    const capture = captureDebug('lab:*');
-    v2('%o then %j then %s then %d%%', { a: [1, 2] }, { b: 'c' }, 'text', 7);
-    v2({ plain: true });
-    v2(new Error('boom'));
-    v0('%j then %s', { b: 'c' }, 'text');
-    v0({ plain: true });
-    const lines = capture.stop();
-    assert.deepEqual(
-      lines.map((line) => line.message.split('\n')[0]),
-      [
-        '{ a: [ 1, 2 ] } then {"b":"c"} then text then 7%',
-        '{ plain: true }',
-        'Error: boom',
-        '{"b":"c"} then text',
-        '[object Object]',
-      ],
-    );
-    assert.deepEqual(
-      lines.map((line) => line.copy),
-      [
-        'debug@2.1.0 (socket.io-2015)',
-        'debug@2.1.0 (socket.io-2015)',
-        'debug@2.1.0 (socket.io-2015)',
-        'debug@0.7.4 (socket.io-client-2015)',
-        'debug@0.7.4 (socket.io-client-2015)',
-      ],
-    );
-  });
+test('each 2015 copy formats as it would itself: 2.x its own %o, 0.7.x util.format after string concatenation', () => {
+  const copies = prepareDebugCapture(Object.values(stackPackageDirs('2015')));
+  const logger = (label: string) => {
+    const copy = copies.find((candidate) => candidate.label === label);
+    assert.ok(copy, label);
+    return (require(copy.main) as (namespace: string) => (...args: unknown[]) => void)('lab:format');
+  };
+  const v2 = logger('debug@2.1.0 (socket.io-2015)');
+  const v0 = logger('debug@0.7.4 (socket.io-client-2015)');
+  const capture = captureDebug('lab:*');
+  v2('%o then %j then %s then %d%%', { a: [1, 2] }, { b: 'c' }, 'text', 7);
+  v2({ plain: true });
+  v2(new Error('boom'));
+  v0('%j then %s', { b: 'c' }, 'text');
+  v0({ plain: true });
+  const lines = capture.stop();
+  assert.deepEqual(
+    lines.map((line) => line.message.split('\n')[0]),
+    [
+      '{ a: [ 1, 2 ] } then {"b":"c"} then text then 7%',
+      '{ plain: true }',
+      'Error: boom',
+      '{"b":"c"} then text',
+      '[object Object]',
+    ],
+  );
+  assert.deepEqual(
+    lines.map((line) => line.copy),
+    [
+      'debug@2.1.0 (socket.io-2015)',
+      'debug@2.1.0 (socket.io-2015)',
+      'debug@2.1.0 (socket.io-2015)',
+      'debug@0.7.4 (socket.io-client-2015)',
+      'debug@0.7.4 (socket.io-client-2015)',
+    ],
+  );
+});
 
-  test('echo also writes captured lines to stderr; maxLines bounds what is kept', () => {
-    const [copy] = prepareDebugCapture(Object.values(stackPackageDirs('today')));
-    const log = (require(copy.main) as (namespace: string) => (...args: unknown[]) => void)('lab:echo');
-    const writes: string[] = [];
-    const write = process.stderr.write;
-    process.stderr.write = ((chunk: string | Uint8Array) =>
-      writes.push(String(chunk)) > 0) as typeof process.stderr.write;
-    let capture;
-    try {
-      log('before');
-      capture = captureDebug('lab:*', { echo: true, maxLines: 1 });
-      log('loud %d', 1);
-      log('loud %d', 2);
-      capture.stop();
-      log('after');
-    } finally {
-      process.stderr.write = write;
-    }
-    assert.equal(writes.length, 2);
-    assert.match(writes[0], /^\S+Z lab:echo loud 1 \[debug@4\.4\.3 \(top level\)\]\n$/);
-    assert.deepEqual(
-      capture.lines().map((line) => line.message),
-      ['loud 1'],
-    );
-    assert.equal(capture.dropped(), 1);
-  });
+test('echo also writes captured lines to stderr; maxLines bounds what is kept', () => {
+  const [copy] = prepareDebugCapture(Object.values(stackPackageDirs('today')));
+  const log = (require(copy.main) as (namespace: string) => (...args: unknown[]) => void)('lab:echo');
+  const writes: string[] = [];
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: string | Uint8Array) =>
+    writes.push(String(chunk)) > 0) as typeof process.stderr.write;
+  let capture;
+  try {
+    log('before');
+    capture = captureDebug('lab:*', { echo: true, maxLines: 1 });
+    log('loud %d', 1);
+    log('loud %d', 2);
+    capture.stop();
+    log('after');
+  } finally {
+    process.stderr.write = write;
+  }
+  assert.equal(writes.length, 2);
+  assert.match(writes[0], /^\S+Z lab:echo loud 1 \[debug@4\.4\.3 \(top level\)\]\n$/);
+  assert.deepEqual(
+    capture.lines().map((line) => line.message),
+    ['loud 1'],
+  );
+  assert.equal(capture.dropped(), 1);
+});
 
-  test('linesAround merges overlapping windows and points at each mark', () => {
-    const line = (namespace: string, message: string): DebugLine => ({ t: 0, namespace, message, copy: 'test' });
-    const mark = () => line('engine:socket', 'transport error');
-    const lines = [
-      line('a', '0'),
-      mark(),
-      line('a', '2'),
-      mark(),
-      line('a', '4'),
-      line('a', '5'),
-      line('a', '6'),
-      line('a', '7'),
-      mark(),
-    ];
-    const windows = linesAround(lines, isTransportError, 1, 1);
-    assert.deepEqual(
-      windows.map((w) => ({ start: w.start, size: w.lines.length, marks: w.marks })),
-      [
-        { start: 0, size: 5, marks: [1, 3] },
-        { start: 7, size: 2, marks: [1] },
-      ],
-    );
-  });
-}
+test('linesAround merges overlapping windows and points at each mark', () => {
+  const line = (namespace: string, message: string): DebugLine => ({ t: 0, namespace, message, copy: 'test' });
+  const mark = () => line('engine:socket', 'transport error');
+  const lines = [
+    line('a', '0'),
+    mark(),
+    line('a', '2'),
+    mark(),
+    line('a', '4'),
+    line('a', '5'),
+    line('a', '6'),
+    line('a', '7'),
+    mark(),
+  ];
+  const windows = linesAround(lines, isTransportError, 1, 1);
+  assert.deepEqual(
+    windows.map((w) => ({ start: w.start, size: w.lines.length, marks: w.marks })),
+    [
+      { start: 0, size: 5, marks: [1, 3] },
+      { start: 7, size: 2, marks: [1] },
+    ],
+  );
+});

@@ -30,6 +30,7 @@ import { formatDuration } from '../src/core/units';
 import type { ScenarioRecord } from '../src/run/scenario';
 import type { KneeResult } from '../src/capacity/run';
 import { KiB, MiB } from '../src/core/params';
+import { assertNoHandlesLeft } from './support/handles';
 import { madeUpKnee, offeredFor } from './support/made-up';
 
 process.env[DATA_DIR_ENV] = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-deflate-off-'));
@@ -222,9 +223,5 @@ test('handshake probe: the Node clients offer deflate; the 2015 server accepts b
     ],
   );
   assert.ok([...on, ...off].every((row) => row.offer.startsWith('permessage-deflate')));
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  assert.deepEqual(
-    process.getActiveResourcesInfo().filter((h) => h !== 'TTYWrap' && h !== 'PipeWrap'),
-    [],
-  );
+  await assertNoHandlesLeft();
 });

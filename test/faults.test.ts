@@ -17,6 +17,7 @@ import { KiB } from '../src/core/params';
 import { readRecords } from '../src/core/records';
 import { failureReasons, zeroFailureBlockers } from '../src/run/failure-rule';
 import { hardLimitMs, runScenario, type ScenarioRecord, type ScenarioSpec } from '../src/run/scenario';
+import { assertNoHandlesLeft } from './support/handles';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-faults-'));
 after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
@@ -25,14 +26,6 @@ after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 const PROXY_TEST_MS = 20_000;
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
-const handles = () => process.getActiveResourcesInfo().filter((h) => h !== 'TTYWrap' && h !== 'PipeWrap');
-
-/** Active handles once they stop changing: a child that has reported may take a moment to exit. */
-async function handlesLeft(): Promise<string[]> {
-  const until = Date.now() + 2000;
-  while (handles().length > 0 && Date.now() < until) await settle();
-  return handles();
-}
 
 /** A TCP server that records every read (per connection) and echoes it. */
 async function echoServer() {
@@ -160,7 +153,7 @@ test('proxy close() ends held data and every socket: nothing is left', { timeout
   await proxy.close();
   await new Promise<void>((resolve) => (socket.closed ? resolve() : socket.once('close', () => resolve())));
   await echo.close();
-  assert.deepEqual(await handlesLeft(), [], "a held chunk's timer and every socket are gone");
+  await assertNoHandlesLeft({ message: "a held chunk's timer and every socket are gone" });
 });
 
 test(
@@ -193,7 +186,7 @@ test(
     const spec: ScenarioSpec = { ...SMALL, fault: { kind: 'split', bytes: 0 } };
     await assert.rejects(runScenario(spec, { record: dataDir }), FaultError);
     assert.deepEqual(readRecords('scenario', dataDir).records, [], 'no record written');
-    assert.deepEqual(handles(), [], 'no server started');
+    await assertNoHandlesLeft({ waitMs: 0, message: 'no server started' });
   },
 );
 
@@ -236,7 +229,7 @@ async function faultRun(spec: ScenarioSpec): Promise<ScenarioRecord> {
 
   const clean = await runScenario({ ...spec, fault: undefined }, { record: false });
   assert.deepEqual(zeroFailureBlockers(clean), [], `the run after ${spec.fault?.kind} is clean`);
-  if (spec.stack === 'today') assert.deepEqual(await handlesLeft(), [], 'nothing left behind');
+  if (spec.stack === 'today') await assertNoHandlesLeft({ message: 'nothing left behind' });
   return record;
 }
 

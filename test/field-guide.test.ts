@@ -16,6 +16,7 @@ import {
   runFieldGuideCase,
   type FieldGuideObservation,
 } from '../src/chapters/07-today/field-guide';
+import { assertNoHandlesLeft } from './support/handles';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-field-guide-'));
 const seen: FieldGuideObservation[] = [];
@@ -66,12 +67,6 @@ test('every reason the installed server and client declare is produced by a case
 });
 
 test('the guide writes one record, and a second run in the same process works and leaves no handles', async () => {
-  const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
-  const handles = () =>
-    process
-      .getActiveResourcesInfo()
-      .filter((h) => h !== 'TTYWrap' && h !== 'PipeWrap')
-      .sort();
   const two = FIELD_GUIDE.filter((c) => c.id === 'oversized-message' || c.id === 'network-stalled');
   const first = await runFieldGuide(two, { record: dataDir });
   const second = await runFieldGuide(two, { record: dataDir });
@@ -84,6 +79,5 @@ test('the guide writes one record, and a second run in the same process works an
   const { records, skipped } = readRecords('field-guide', dataDir);
   assert.deepEqual(skipped, []);
   assert.equal(records.length, 2);
-  await settle();
-  assert.deepEqual(handles(), []);
+  await assertNoHandlesLeft();
 });

@@ -16,7 +16,7 @@ import {
   timeToFailureFinding,
   type SeriesPoint,
 } from '../src/chapters/06-root-cause/failure-series';
-import { symptomClosing, symptomFindings } from '../src/chapters/01-symptom';
+import { browserFailureTiming, symptomFindings } from '../src/chapters/01-symptom';
 import { adviceCosts, adviceFinding, sweepFinding, whatToSet, type AdviceRun } from '../src/chapters/07-today/advice';
 import { stackDefaultText, type StackDeflateSource } from '../src/chapters/07-today/defaults';
 import { fragmentedFinding } from '../src/chapters/07-today/fragmented';
@@ -105,20 +105,23 @@ test('chapter 1: pages that failed, pages that did not (the opposite sentence), 
   const empty = symptomFindings(browserRun({ sent: 0 })).join(' ');
   assert.match(empty, /not evidence of a clean run \(the image pages sent nothing\)/);
   assert.doesNotMatch(empty, /with deflate negotiated and every message delivered/);
-  // The closing note: a first failure, a proven none, or a none it cannot vouch for.
-  assert.match(symptomClosing(browserRun({ imageDrops: 2 })), /The first failure came 1 s after/);
+  // When the browser reproduction first failed: a first failure, a proven none, or a none it cannot vouch for.
+  assert.match(browserFailureTiming(browserRun({ imageDrops: 2 })), /The first failure came 1 s after/);
   assert.match(
-    symptomClosing(browserRun({})),
+    browserFailureTiming(browserRun({})),
     /No failure came within the 10 s the pages sent, with deflate negotiated/,
   );
-  assert.match(symptomClosing(browserRun({ runError: 'boom' })), /cannot vouch for it: the run did not complete: boom/);
-  assert.doesNotMatch(symptomClosing(browserRun({})), /was fragmented/);
-  // A size Chromium sends whole: the closing note says so, with the wire counts.
+  assert.match(
+    browserFailureTiming(browserRun({ runError: 'boom' })),
+    /cannot vouch for it: the run did not complete: boom/,
+  );
+  assert.doesNotMatch(browserFailureTiming(browserRun({})), /was fragmented/);
+  // A size Chromium sends whole: the sentence says so, with the wire counts.
   const whole = browserRun({});
   whole.result.wire.fragmentedMessages = 0;
   whole.result.wire.continuationFrames = 0;
   assert.match(
-    symptomClosing(whole),
+    browserFailureTiming(whole),
     new RegExp(
       `None of the ${whole.result.wire.messages.toLocaleString('en-US')} messages the server read was fragmented \\(0 continuation frames\\).*cannot show it\\.$`,
     ),

@@ -9,6 +9,7 @@ import { runMeta } from '../src/core/meta';
 import { classifyDisconnect } from '../src/run/failure-rule';
 import { errorLabel, NO_ERROR, perMinute, ratio, runMetrics, spread } from '../src/run/metrics';
 import { KiB, MiB } from '../src/core/params';
+import { countBy } from '../src/core/stats';
 import type { ScenarioRecord, ScenarioResult, ServerDisconnect } from '../src/run/scenario';
 import { aggregateCells, blockerKind, compareDeflate, direction } from '../src/sweep/aggregate';
 import type { SweepCell } from '../src/sweep/grid';
@@ -411,4 +412,19 @@ test('on/off comparison: a zero is proven on both sides or the comparison is nei
   );
   assert.equal(noDeflate.repeats[2].onNegotiated, false);
   assert.equal(noDeflate.stable, null, 'higher with "deflate on" that never negotiated deflate is neither');
+});
+
+test('countBy: counts per key in first-seen order; an undefined key is not counted', () => {
+  const items = [{ k: 'b' }, { k: 'a' }, { k: undefined }, { k: 'b' }, { k: 'b' }];
+  const counts = countBy(items, (item) => item.k);
+  assert.deepEqual(counts, { b: 3, a: 1 });
+  assert.deepEqual(Object.keys(counts), ['b', 'a']);
+  assert.deepEqual(
+    countBy([], (item: string) => item),
+    {},
+  );
+  assert.deepEqual(
+    countBy(['x', 'y', 'x'], (item) => item),
+    { x: 2, y: 1 },
+  );
 });

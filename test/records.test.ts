@@ -5,12 +5,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { runMeta } from '../src/core/meta';
+import type { MachineLoad } from '../src/core/machine-load';
 import {
   assertWritable,
   DataDirError,
   newRecordId,
   readRecords,
+  RECORD_BY_DEFAULT,
+  recordEnvelope,
   writeRecord,
+  writeRunRecord,
   type RecordBase,
 } from '../src/core/records';
 
@@ -75,4 +79,82 @@ test('ids sort by time and unsafe ids are refused', async () => {
   const a = newRecordId('p-');
   assert.match(a, /^p-\d{8}T\d{6}Z-[a-z0-9]+$/);
   await assert.rejects(writeRecord({ ...record('x'), id: '../escape' }, tempDir()), /must match/);
+});
+
+const LOAD: MachineLoad = { loadAverageBefore: 0.5, otherCpuMs: 10, ownCpuMs: 20, wallMs: 1000 };
+
+test('the envelope: the on-disk key order, endedAt now, meta read unless given, machineLoad only with a watcher', () => {
+  const before = new Date().toISOString();
+  const plain = recordEnvelope({ kind: 'demo', id: 'e1', startedAt: before, quick: true });
+  assert.deepEqual(Object.keys(plain), ['schema', 'kind', 'id', 'startedAt', 'endedAt', 'quick', 'meta']);
+  assert.equal(plain.schema, 1);
+  assert.equal(plain.kind, 'demo');
+  assert.equal(plain.id, 'e1');
+  assert.equal(plain.startedAt, before);
+  assert.ok(plain.endedAt >= before && plain.endedAt <= new Date().toISOString());
+  assert.equal(plain.quick, true);
+  assert.match(plain.meta.node, /^v\d+/);
+  assert.equal('machineLoad' in plain, false);
+
+  const meta = runMeta();
+  const order: string[] = [];
+  const watched = recordEnvelope({
+    kind: 'demo',
+    id: 'e2',
+    startedAt: before,
+    quick: false,
+    meta: meta,
+    machineLoad: {
+      finish: () => {
+        order.push('finish');
+        return LOAD;
+      },
+    },
+  });
+  assert.deepEqual(Object.keys(watched), [
+    'schema',
+    'kind',
+    'id',
+    'startedAt',
+    'endedAt',
+    'quick',
+    'meta',
+    'machineLoad',
+  ]);
+  assert.equal(watched.meta, meta);
+  assert.deepEqual(watched.machineLoad, LOAD);
+  assert.deepEqual(order, ['finish']);
+});
+
+test('a record spread from the envelope is written with the envelope first, then its own fields', async () => {
+  const dir = tempDir();
+  const record = {
+    ...recordEnvelope({ kind: 'demo', id: 'e3', startedAt: new Date().toISOString(), quick: true }),
+    value: 42,
+  };
+  const file = await writeRecord(record, dir);
+  const text = fs.readFileSync(file, 'utf8');
+  assert.deepEqual(Object.keys(JSON.parse(text) as object), [
+    'schema',
+    'kind',
+    'id',
+    'startedAt',
+    'endedAt',
+    'quick',
+    'meta',
+    'value',
+  ]);
+  assert.equal(text, JSON.stringify(record, null, 1) + '\n');
+});
+
+test('the record option: false writes nothing, a string names the data dir, and the one default is to write', async () => {
+  assert.equal(RECORD_BY_DEFAULT, true);
+  const dir = tempDir();
+  assert.equal(await writeRunRecord(record('o1'), false), undefined);
+  assert.equal(fs.existsSync(path.join(dir, 'demo')), false);
+  assert.equal(await writeRunRecord(record('o2'), dir), path.join(dir, 'demo', 'o2.json'));
+  assert.deepEqual(
+    readRecords('demo', dir).records.map((r) => r.id),
+    ['o2'],
+  );
 });

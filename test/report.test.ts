@@ -30,7 +30,7 @@ import {
   parametersSource,
   planInjection,
 } from '../src/report/inject';
-import { externalLoads } from '../src/report/selfContained';
+import { externalLoads } from '../src/report/self-contained';
 import { launchChromium, visit } from './support/chromium';
 import { fixtureChapter, fixtureNotebook } from './support/chapters';
 

@@ -17,6 +17,7 @@ import { FIXED_LINE, receiverPrototype } from '../src/bare-ws/fix';
 import { INVALID_COMPRESSED_DATA, runBareWs, type BareWsRecord } from '../src/bare-ws/run';
 import { bareWsZeroBlockers, runVerdict } from '../src/bare-ws/verdict';
 import { wsRelease } from '../src/bare-ws/versions';
+import { assertNoHandlesLeft } from './support/handles';
 
 const params = resolveParams({ duration: '2s' });
 const FIRST_GOOD = '0.8.1';
@@ -35,7 +36,10 @@ const summary = (record: BareWsRecord) =>
 
 test(`ws ${POST_RELEASE} fails with ${INVALID_COMPRESSED_DATA}, and every zlib error follows a differing hash`, async () => {
   assert.equal(POST_RELEASE, '0.8.0');
-  const record = await runBareWs({ ...baseSpec(params), duration: FAILURE_DEADLINE_MS, stopOnFirstFailure: true });
+  const record = await runBareWs(
+    { ...baseSpec(params), duration: FAILURE_DEADLINE_MS, stopOnFirstFailure: true },
+    { record: false },
+  );
   const { result } = record;
   assert.equal(result.status, 'completed', result.runError);
   // Positive controls: the failure means something only with deflate on and fragments on the wire.
@@ -60,7 +64,7 @@ test(`ws ${POST_RELEASE} fails with ${INVALID_COMPRESSED_DATA}, and every zlib e
 });
 
 test(`ws ${FIRST_GOOD}: zero failures, with every positive control holding`, async () => {
-  const record = await runBareWs(baseSpec(params, FIRST_GOOD));
+  const record = await runBareWs(baseSpec(params, FIRST_GOOD), { record: false });
   assert.deepEqual(bareWsZeroBlockers(record), [], summary(record));
   assert.equal(record.result.failures, 0);
   assert.equal(record.result.probe.resets.fragmented.keep, 0);
@@ -71,7 +75,7 @@ test(`ws ${FIRST_GOOD}: zero failures, with every positive control holding`, asy
 test(`ws ${POST_RELEASE} with ${FIRST_GOOD}'s line applied at run time: zero failures, controls holding, original restored`, async () => {
   const proto = receiverPrototype(wsRelease(POST_RELEASE));
   const original = proto.endPacket;
-  const record = await runBareWs({ ...baseSpec(params), fix: 'runtime' });
+  const record = await runBareWs({ ...baseSpec(params), fix: 'runtime' }, { record: false });
   assert.equal(proto.endPacket, original, 'the original endPacket is back after the run');
   assert.deepEqual(bareWsZeroBlockers(record), [], summary(record));
   assert.equal(record.result.failures, 0);
@@ -84,19 +88,23 @@ test(`ws ${POST_RELEASE} with ${FIRST_GOOD}'s line applied at run time: zero fai
 });
 
 test(`ws ${POST_RELEASE} unpatched, every message one frame: zero failures although messages arrive back to back`, async () => {
-  const record = await runBareWs({ ...baseSpec(params), fragmentSize: UNFRAGMENTED_FRAGMENT_SIZE });
+  const record = await runBareWs({ ...baseSpec(params), fragmentSize: UNFRAGMENTED_FRAGMENT_SIZE }, { record: false });
   assert.deepEqual(bareWsZeroBlockers(record, 'unfragmented'), [], summary(record));
   assert.equal(record.result.controls.fragmentedMessages, 0);
   assert.ok(record.result.controls.compressedMessages > 0);
 });
 
 test('bad input is refused before anything starts, and no handle outlives the runs', async () => {
-  await assert.rejects(runBareWs({ ...baseSpec(params, FIRST_GOOD), fix: 'runtime' }), /found it 0 times/);
-  await assert.rejects(runBareWs(baseSpec(params, '9.9.9')), /not installed side by side: use one of .*0\.8\.0/);
-  await assert.rejects(runBareWs({ ...baseSpec(params), serverLoad: 2 }), /out of range/);
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  const handles = process.getActiveResourcesInfo().filter((h) => h !== 'TTYWrap' && h !== 'PipeWrap');
-  assert.deepEqual(handles, []);
+  await assert.rejects(
+    runBareWs({ ...baseSpec(params, FIRST_GOOD), fix: 'runtime' }, { record: false }),
+    /found it 0 times/,
+  );
+  await assert.rejects(
+    runBareWs(baseSpec(params, '9.9.9'), { record: false }),
+    /not installed side by side: use one of .*0\.8\.0/,
+  );
+  await assert.rejects(runBareWs({ ...baseSpec(params), serverLoad: 2 }, { record: false }), /out of range/);
+  await assertNoHandlesLeft();
 });
 
 // A load level as the answer reads it: only the counts it words are filled in.

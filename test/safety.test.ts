@@ -7,8 +7,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
 import { KERNEL_NAME } from '../src/jupyter/env';
-import { assertPortFree, PortInUseError, startNotebookServer } from '../src/jupyter/server';
-import { LOOPBACK } from '../src/core/net';
+import { assertPortFree, startNotebookServer } from '../src/jupyter/server';
+import { LOOPBACK, PortInUseError } from '../src/core/net';
 import { PROJECT_ROOT } from '../src/core/paths';
 import { listeners } from './support/listening';
 

@@ -12,6 +12,7 @@ import { readRecords } from '../src/core/records';
 import { FAILURE_DEADLINE_MS, FAILING_SCENARIO } from '../src/run/presets';
 import { zeroFailureBlockers } from '../src/run/failure-rule';
 import { runScenario, type ScenarioSpec } from '../src/run/scenario';
+import { assertNoHandlesLeft } from './support/handles';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-scenario-'));
 
@@ -82,18 +83,9 @@ test('running a scenario twice in one process leaks no handles', async () => {
     burst: 1,
     duration: 500,
   };
-  const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
-  const handles = () =>
-    process
-      .getActiveResourcesInfo()
-      .filter((h) => h !== 'TTYWrap' && h !== 'PipeWrap')
-      .sort();
   await runScenario(quick, { record: false });
-  await settle();
-  const after1 = handles();
+  const afterFirst = await assertNoHandlesLeft({ message: 'after the first run' });
   await runScenario({ ...quick, placement: 'forked' }, { record: false });
   await runScenario(quick, { record: false });
-  await settle();
-  assert.deepEqual(handles(), after1);
-  assert.deepEqual(after1, []);
+  await assertNoHandlesLeft({ before: afterFirst, message: 'the forked and in-process runs after it' });
 });

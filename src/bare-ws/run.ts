@@ -5,7 +5,6 @@
  * controls. Bounded in time; everything is closed and restored before it returns a record.
  */
 import { judgeBareWs, type BareWsJudgement } from '../run/failure-rule';
-import { runMeta } from '../core/meta';
 import {
   emptyWireCounts,
   positiveControls,
@@ -15,13 +14,14 @@ import {
   type WireCounts,
 } from '../observe/wire';
 import { payload, variantCount } from '../run/payloads';
-import { newRecordId, writeRecord, type RecordBase } from '../core/records';
+import { newRecordId, recordEnvelope, writeRunRecord, type RecordBase, type RecordOption } from '../core/records';
 import { occupyEventLoop, type BusyReport } from './busy';
 import { CLOSE_WAIT_MS } from '../clients/bare';
 import { applyRuntimeFix, endPacketSource, fixedSource, type RuntimeFix } from './fix';
 import { attachPoolWatch, type PoolWatch, type PoolWatchReport } from './pool-watch';
 import { SenderHost } from './sender-process';
 import { CONNECT_DEADLINE_MS } from '../core/timing';
+import { countBy } from '../core/stats';
 import type { SenderResult } from './senders';
 import { startBareServer, type BareServer, type BareServerError } from './server';
 import { wsRelease } from './versions';
@@ -104,8 +104,11 @@ export interface BareWsRecord extends RecordBase {
 export interface BareWsOptions {
   /** Called about four times a second while sending. */
   onProgress?: (p: { elapsedMs: number; delivered: number; failures: number }) => void;
-  /** Write the record to the data dir (default false: chapters keep many small runs in memory); a string names a dir. */
-  record?: boolean | string;
+  /**
+   * Write the record to the data dir (default RECORD_BY_DEFAULT, in src/core/records.ts); a string
+   * names a dir. The chapters keep their many small runs in memory and pass false.
+   */
+  record?: RecordOption;
   quick?: boolean;
   /** A sender process to run the clients in (for a series of runs); without it the run starts and closes its own. */
   senders?: SenderHost;
@@ -137,12 +140,6 @@ export function messageBodies(size: number, seed: number): { key: string; bodies
     if (bodyCache.size > BODY_CACHE_SIZE) bodyCache.delete(bodyCache.keys().next().value as string);
   }
   return set;
-}
-
-function countBy<T>(items: readonly T[], key: (item: T) => string): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const item of items) counts[key(item)] = (counts[key(item)] ?? 0) + 1;
-  return counts;
 }
 
 function emptySenders(): SenderResult {
@@ -271,18 +268,12 @@ export async function runBareWs(spec: BareWsSpec, options: BareWsOptions = {}): 
     cpu: { userMs: cpu.user / 1000, systemMs: cpu.system / 1000 },
   };
   const record: BareWsRecord = {
-    schema: 1,
-    kind: 'repro',
-    id: newRecordId(`ws${spec.ws}-`),
-    startedAt,
-    endedAt: new Date().toISOString(),
-    quick: options.quick ?? false,
-    meta: runMeta(),
+    ...recordEnvelope({ kind: 'repro', id: newRecordId(`ws${spec.ws}-`), startedAt, quick: options.quick ?? false }),
     spec,
     release: { version: release.version, dir: release.dir },
     result,
   };
-  if (options.record) await writeRecord(record, typeof options.record === 'string' ? options.record : undefined);
+  await writeRunRecord(record, options.record);
   return record;
 }
 

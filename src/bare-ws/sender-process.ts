@@ -5,7 +5,7 @@
  * process per run costs more than a short run), and keeps the last message set it was sent.
  * Driven over the IPC channel by ./run.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { ChildHost, serveParent } from '../core/child-host';
 import { runSenders, type SenderResult, type SenderSpec } from './senders';
 
 /** Parent → child: start a run (with its messages unless they are the ones sent last), end its window early, or leave. */
@@ -31,27 +31,13 @@ const EXIT_WAIT_MS = 5_000;
 
 /** A forked sender process; close() it in a `finally`. */
 export class SenderHost {
-  private readonly child: ChildProcess;
-  private readonly exited: Promise<void>;
-  private busy = false;
-  private dead?: string;
+  // 'advanced' serialization carries message bodies as bytes, not as JSON arrays of numbers.
+  private readonly host = new ChildHost<SenderRequest, SenderReply>(__filename, {
+    name: 'the sender process',
+    serialization: 'advanced',
+    failedMessage: (error) => `sender process: ${error}`,
+  });
   private bodiesKey?: string;
-
-  constructor() {
-    // 'advanced' serialization carries message bodies as bytes, not as JSON arrays of numbers.
-    this.child = fork(__filename, [], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      execArgv: [],
-      serialization: 'advanced',
-    });
-    this.exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    this.child.once('exit', (code, signal) => {
-      this.dead ??= `the sender process exited (${signal ?? code})`;
-    });
-    this.child.on('error', (error) => {
-      this.dead ??= `the sender process failed: ${error.message}`;
-    });
-  }
 
   /** Starts one run; `onStart` gets the epoch ms of the first tick. Throws if a run is already going or the process is gone. */
   run(
@@ -62,71 +48,39 @@ export class SenderHost {
     limitMs: number,
     onStart: (t: number) => void,
   ): SenderRun {
-    if (this.busy) throw new Error('sender host: a run is already going: wait for its result first');
-    if (this.dead) throw new Error(`sender host: ${this.dead}; start a new host`);
-    this.busy = true;
-    const child = this.child;
-    const result = new Promise<SenderResult>((resolve, reject) => {
-      let settled = false;
-      const finish = (fn: () => void) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(kill);
-        child.removeListener('message', onMessage);
-        child.removeListener('exit', onExit);
-        this.busy = false;
-        fn();
-      };
-      const kill = setTimeout(() => {
-        this.dead = `a run did not finish within ${limitMs} ms and the sender process was killed`;
-        child.kill('SIGKILL');
-        finish(() => reject(new Error(this.dead)));
-      }, limitMs);
-      const onMessage = (reply: SenderReply) => {
-        if (reply.type === 'started') onStart(reply.t);
-        else if (reply.type === 'done') finish(() => resolve(reply.result));
-        else finish(() => reject(new Error(`sender process: ${reply.error}`)));
-      };
-      const onExit = () => finish(() => reject(new Error(this.dead ?? 'the sender process exited during a run')));
-      child.on('message', onMessage);
-      child.once('exit', onExit);
-    });
+    if (this.host.busy) throw new Error('sender host: a run is already going: wait for its result first');
+    if (this.host.ended) throw new Error(`sender host: ${this.host.ended}; start a new host`);
     const fresh = this.bodiesKey !== bodiesKey;
     this.bodiesKey = bodiesKey;
-    child.send({
+    const request: SenderRequest = {
       type: 'start',
       spec,
       url,
       bodiesKey,
       ...(fresh ? { bodies: [...bodies] } : {}),
-    } satisfies SenderRequest);
+    };
+    const reply = this.host.ask(request, 'done', {
+      limitMs: limitMs,
+      limitError: () => new Error(`a run did not finish within ${limitMs} ms and the sender process was killed`),
+      progress: { started: (started) => onStart(started.t) },
+    });
     return {
-      result: result,
-      stop: () => {
-        if (child.connected) child.send({ type: 'stop' } satisfies SenderRequest);
-      },
+      result: reply.then((done) => done.result),
+      stop: () => this.host.post({ type: 'stop' }),
     };
   }
 
   /** Asks the process to leave and waits for it (killing it after EXIT_WAIT_MS); safe to call twice. */
-  async close(): Promise<void> {
-    const child = this.child;
-    if (child.exitCode === null && child.signalCode === null) {
-      if (child.connected) child.send({ type: 'exit' } satisfies SenderRequest);
-      const timer = setTimeout(() => child.kill('SIGKILL'), EXIT_WAIT_MS);
-      await this.exited;
-      clearTimeout(timer);
-    }
-    this.dead ??= 'the host was closed';
+  close(): Promise<void> {
+    return this.host.close(EXIT_WAIT_MS, { type: 'exit' });
   }
 }
 
 if (require.main === module) {
-  const send = (reply: SenderReply) => process.send?.(reply);
   let stop: AbortController | undefined;
   let cached: { key: string; bodies: Buffer[] } | undefined;
-  process.on('message', (request: SenderRequest) => {
-    if (request.type === 'exit') return process.disconnect?.();
+  serveParent<SenderRequest, SenderReply>(async (request, parent) => {
+    if (request.type === 'exit') return parent.leave();
     if (request.type === 'stop') return stop?.abort();
     if (request.bodies)
       cached = {
@@ -134,11 +88,12 @@ if (require.main === module) {
         bodies: request.bodies.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength)),
       };
     if (cached?.key !== request.bodiesKey)
-      return send({ type: 'failed', error: `no messages for ${request.bodiesKey}: the host did not send them` });
+      return { type: 'failed', error: `no messages for ${request.bodiesKey}: the host did not send them` };
     const run = new AbortController();
     stop = run;
-    runSenders(request.spec, request.url, cached.bodies, run.signal, (t) => send({ type: 'started', t }))
-      .then((result) => send({ type: 'done', result }))
-      .catch((error: Error) => send({ type: 'failed', error: error.message }));
+    const result = await runSenders(request.spec, request.url, cached.bodies, run.signal, (t) => {
+      void parent.send({ type: 'started', t });
+    });
+    return { type: 'done', result };
   });
 }

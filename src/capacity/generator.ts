@@ -5,9 +5,9 @@
  * other end is a sink that reads and discards (./sink.ts, in a process of its own). Sent as fast as
  * the sockets take them, a few messages queued per connection: a capacity, not a schedule.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import WebSocket from 'ws';
+import { ChildHost } from '../core/child-host';
 import { DeflateSender } from '../clients/deflate-sender';
 import { OPCODE } from '../clients/frames';
 import { encodeEvent, payloadPart } from '../clients/sio-protocol';
@@ -25,6 +25,8 @@ const QUEUED_PER_CONNECTION = 2;
 const SOCKET_BACKLOG = 8 * MiB;
 /** How long the sink gets to read what is still in flight before it reports. */
 const SINK_SETTLE_MS = 200;
+/** How long the sink gets to report, and then to exit, before it is killed. */
+const SINK_REPORT_MS = 5000;
 // engine.io revision 4, as today's stack speaks it.
 const EIO = 4;
 
@@ -69,40 +71,6 @@ export const GENERATOR_DEFAULTS: Omit<GeneratorSpec, 'frameSize'> = {
   pin: false,
 };
 
-function startSink(): Promise<{ child: ChildProcess; port: number }> {
-  return new Promise((resolve, reject) => {
-    const child = fork(SINK, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`the sink did not listen within ${CONNECT_DEADLINE_MS} ms`));
-    }, CONNECT_DEADLINE_MS);
-    child.once('message', (reply: SinkReply) => {
-      clearTimeout(timer);
-      if (reply.type === 'listening') resolve({ child: child, port: reply.port });
-      else reject(new Error('the sink reported before listening'));
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the sink exited (${code}) before listening`));
-    });
-  });
-}
-
-function stopSink(child: ChildProcess): Promise<Extract<SinkReply, { type: 'done' }>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error('the sink did not report within 5 s and was killed'));
-    }, 5000);
-    child.on('message', (reply: SinkReply) => {
-      if (reply.type !== 'done') return;
-      clearTimeout(timer);
-      resolve(reply);
-    });
-    child.send({ type: 'stop' } satisfies SinkRequest);
-  });
-}
-
 async function openConnections(
   url: string,
   spec: GeneratorSpec,
@@ -141,12 +109,18 @@ export async function measureGeneratorCapacity(
     const p = payload(spec.payload, frameSize, spec.seed, v);
     return { ...p, part: payloadPart(EIO, p.data) };
   });
-  const { child, port } = await startSink();
+  const sink = new ChildHost<SinkRequest, SinkReply>(SINK, { name: 'the sink' });
   let connections: Array<{ ws: WebSocket; sender: DeflateSender }> = [];
   let unpin = () => undefined as void;
   try {
+    const { port } = await sink.ask(undefined, 'listening', {
+      limitMs: CONNECT_DEADLINE_MS,
+      limitError: () => new Error(`the sink did not listen within ${CONNECT_DEADLINE_MS} ms`),
+      exitMessage: (code) => `the sink exited (${code}) before listening`,
+      unexpectedMessage: 'the sink reported before listening',
+    });
     if (pinning.pinned) {
-      pinProcess(child.pid as number, CORES.server);
+      pinProcess(sink.child.pid as number, CORES.server);
       unpin = pinSelf(CORES.generator);
     }
     connections = await openConnections(`ws://${LOOPBACK}:${port}/`, spec);
@@ -181,7 +155,11 @@ export async function measureGeneratorCapacity(
     const wallMs = performance.now() - start;
     const wireBytes = connections.reduce((sum, c) => sum + c.sender.written.bytes, 0);
     await sleep(SINK_SETTLE_MS);
-    const sink = await stopSink(child);
+    const read = await sink.ask({ type: 'stop' }, 'done', {
+      limitMs: SINK_REPORT_MS,
+      limitError: () => new Error('the sink did not report within 5 s and was killed'),
+      exitMessage: (code, signal) => `the sink exited (${signal ?? code}) before reporting`,
+    });
     const seconds = spec.durationMs / 1000;
     return {
       spec: spec,
@@ -189,7 +167,7 @@ export async function measureGeneratorCapacity(
       payloadMiBps: payloadBytes / MiB / seconds,
       wireMiBps: wireBytes / MiB / seconds,
       cpuShare: (cpu.user + cpu.system) / 1000 / wallMs,
-      sinkReadBytes: sink.bytesRead,
+      sinkReadBytes: read.bytesRead,
       wireBytes: wireBytes,
       controls: {
         deflateNegotiated: connections.every((c) => c.sender.compressing),
@@ -203,7 +181,7 @@ export async function measureGeneratorCapacity(
       sender.close();
       ws.terminate();
     }
-    if (child.exitCode === null) child.kill();
+    await sink.close(SINK_REPORT_MS, 'SIGTERM');
     unpin();
   }
 }

@@ -5,9 +5,8 @@
  * child: pinned, this process is moved to the server's core and the child re-pins itself to the
  * generator's (LOADGEN_CPU_ENV), both for the knees only, and released after.
  */
-import { newRecordId, writeRecord, type RecordBase } from '../core/records';
+import { newRecordId, recordEnvelope, writeRecord, type RecordBase } from '../core/records';
 import { watchMachineLoad } from '../core/machine-load';
-import { runMeta } from '../core/meta';
 import type { DeflateMode, StackName } from '../core/params';
 import { measureGeneratorCapacity, GENERATOR_DEFAULTS, type GeneratorCapacity } from './generator';
 import {
@@ -139,14 +138,13 @@ export async function runCapacity(
   const machineLoad = watchMachineLoad();
   const { generator, knees } = await measureCapacity(plan, options.progress);
   const record: CapacityRecord = {
-    schema: 1,
-    kind: CAPACITY_KIND,
-    id: newRecordId(),
-    startedAt: startedAt,
-    endedAt: new Date().toISOString(),
-    quick: options.quick ?? false,
-    meta: runMeta(),
-    machineLoad: machineLoad.finish(),
+    ...recordEnvelope({
+      kind: CAPACITY_KIND,
+      id: newRecordId(),
+      startedAt: startedAt,
+      quick: options.quick ?? false,
+      machineLoad: machineLoad,
+    }),
     plan: plan,
     generator: generator,
     knees: knees,

@@ -8,6 +8,7 @@
 import crypto from 'node:crypto';
 import net from 'node:net';
 import { LOOPBACK } from '../core/net';
+import { serveParent } from '../core/child-host';
 
 /** Parent → sink: report and close. */
 export type SinkRequest = { type: 'stop' };
@@ -87,13 +88,14 @@ function startSink(onListening: (port: number) => void) {
 }
 
 if (require.main === module) {
-  const send = (reply: SinkReply) => process.send?.(reply);
   // Nothing to do once the parent is gone: never an orphan listening on loopback.
-  process.once('disconnect', () => process.exit(0));
-  const sink = startSink((port) => send({ type: 'listening', port: port }));
-  process.on('message', (request: SinkRequest) => {
-    if (request.type !== 'stop') return;
-    send({ type: 'done', ...sink.counts });
-    void sink.close().finally(() => process.disconnect?.());
-  });
+  const parent = serveParent<SinkRequest, SinkReply>(
+    async (request) => {
+      if (request.type !== 'stop') return;
+      await parent.send({ type: 'done', ...sink.counts });
+      await sink.close().finally(() => parent.leave());
+    },
+    { exitWithParent: true },
+  );
+  const sink = startSink((port) => void parent.send({ type: 'listening', port: port }));
 }

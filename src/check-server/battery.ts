@@ -5,6 +5,7 @@
  */
 import { payload } from '../run/payloads';
 import { formatBytes, formatDuration } from '../core/units';
+import { withinLimit } from '../core/limit';
 import { readDisconnect } from './disconnects';
 import { pollingHandshake, protocolFromOpen } from './handshake';
 import { CLIFF_FLOOR, redact, type CheckCase, type CheckOptions } from './options';
@@ -347,10 +348,7 @@ export async function runSilent(options: CheckOptions, facts: HandshakeFacts): P
   }
   session.goSilent();
   const silentAt = Date.now();
-  const timer = new Promise<undefined>((resolve) => {
-    setTimeout(() => resolve(undefined), wait).unref();
-  });
-  const end = await Promise.race([session.closed(), timer]);
+  const end = await withinLimit(session.closed(), wait);
   const droppedMs = end ? Date.now() - silentAt : null;
   await session.close();
   controls['dropped after (ms)'] = droppedMs;

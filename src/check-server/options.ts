@@ -6,6 +6,7 @@
 import net from 'node:net';
 import { KiB, MiB } from '../core/params';
 import { formatBytes, parseBytes, parseDuration } from '../core/units';
+import { InputError } from '../core/errors';
 
 export const CHECK_CASES = ['handshake', 'fragmented', 'cliff', 'silent'] as const;
 /** A case of the battery; `cliff` and `silent` are opt-in. */
@@ -78,7 +79,7 @@ const LIMIT_BOUNDS = {
 export const CLIFF_FLOOR = 1 * KiB;
 
 /** Thrown for input the user must fix; the message is one line naming the parameter. */
-export class CheckInputError extends Error {
+export class CheckInputError extends InputError {
   constructor(
     readonly param: string,
     message: string,

@@ -4,8 +4,7 @@
  * only; every finding and control was redacted where it was made, and `assertNoSecrets` checks the
  * whole record once more before it is written.
  */
-import { runMeta } from '../core/meta';
-import { newRecordId, writeRecord, type RecordBase } from '../core/records';
+import { newRecordId, recordEnvelope, writeRecord, type RecordBase } from '../core/records';
 import type { CaseResult } from './battery';
 import type { Budget } from './budget';
 import { recordableUrl, redact, type CheckLimits, type CheckOptions } from './options';
@@ -71,13 +70,12 @@ export async function writeCheckRecord(
   dir?: string,
 ): Promise<{ record: CheckRecord; file: string }> {
   const record: CheckRecord = {
-    schema: 1,
-    kind: 'check-server',
-    id: newRecordId('check-'),
-    startedAt: startedAt.toISOString(),
-    endedAt: new Date().toISOString(),
-    quick: quick,
-    meta: runMeta(),
+    ...recordEnvelope({
+      kind: 'check-server',
+      id: newRecordId('check-'),
+      startedAt: startedAt.toISOString(),
+      quick: quick,
+    }),
     limits: options.limits,
     budget: budgetUsed,
     rows: rows,

@@ -8,6 +8,7 @@
 import crypto from 'node:crypto';
 import WebSocket from 'ws';
 import { DeflateSender } from '../clients/deflate-sender';
+import { withinLimit } from '../core/limit';
 import { OPCODE } from '../clients/frames';
 import {
   connectPacket,
@@ -146,8 +147,7 @@ export class CheckSession {
   /** Waits for the open packet and the namespace join; false (with `end` or `joined` saying why) on failure or timeout. */
   async ready(timeoutMs: number): Promise<boolean> {
     const joined = new Promise<void>((resolve) => this.waiting.set('join', () => resolve()));
-    const timer = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
-    await Promise.race([joined, timer, this.ended]);
+    await withinLimit(Promise.race([joined, this.ended]), timeoutMs);
     return this.joined?.ok === true && this.end === undefined;
   }
 

@@ -3,25 +3,37 @@
  * runner's options, every value checked before any kernel starts. Bad input is one line on
  * stderr and exit status 2, with nothing written.
  */
+import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { KernelMissingError } from '../jupyter/env';
-import { NotebookDirError, PortInUseError } from '../jupyter/server';
 import { flagName, ParamError, PARAM_NAMES, resolveParams, type Params, type RawParams } from '../core/params';
-import { DataDirError } from '../core/records';
-import { NotebookMissingError, ReportDirError, type ReportRequest } from '../report/build';
-import { ChapterSelectError, CHAPTERS, selectChapters } from '../report/chapters';
+import type { ReportRequest } from '../report/build';
+import { CHAPTERS, selectChapters } from '../report/chapters';
 import { LIMIT_BOUNDS, type RunLimits } from '../report/execute';
-import { InjectionError } from '../report/inject';
-import { ReplayDirError } from '../report/replay';
 import { parseDuration, UnitError } from '../core/units';
+import { InputError } from '../core/errors';
+import { dataDir } from '../core/paths';
+import { assertWritable } from '../core/records';
 
 /** Exit status for input the user must fix. */
 export const EXIT_BAD_INPUT = 2;
+
+/** Prints a command's one-line refusal (`npm run long-run: …`) and returns the bad-input exit status. */
+export function failInput(command: string, line: string): number {
+  process.stderr.write(`${command}: ${line}\n`);
+  return EXIT_BAD_INPUT;
+}
+
+/** The data dir a `--data-dir` value names (data/ when absent), checked writable first: DataDirError says why not. */
+export function writableDataDir(value: string | undefined): string {
+  const dir = value === undefined ? dataDir() : path.resolve(value);
+  assertWritable(dir);
+  return dir;
+}
 /** Exit status when a recorder refuses to write committed data on a busy machine. */
 export const EXIT_BUSY = 3;
 
 /** Thrown for a malformed command line (unknown flag, missing value); the message says what to do. */
-export class UsageError extends Error {}
+export class UsageError extends InputError {}
 
 /**
  * One parameter checked with the model, its error worded for the command line: the model names
@@ -156,22 +168,8 @@ export function parseReportArgs(argv: readonly string[]): ReportArgs {
   };
 }
 
-const INPUT_ERRORS = [
-  UsageError,
-  ParamError,
-  ChapterSelectError,
-  KernelMissingError,
-  ReplayDirError,
-  DataDirError,
-  ReportDirError,
-  NotebookMissingError,
-  InjectionError,
-  PortInUseError,
-  NotebookDirError,
-];
-
-/** The one line to print for an error the user must fix, or undefined for anything else (a bug). */
+/** The one line to print for an error the user must fix (an InputError), or undefined for anything else (a bug). */
 export function inputErrorLine(error: unknown): string | undefined {
-  if (!INPUT_ERRORS.some((kind) => error instanceof kind)) return undefined;
-  return (error as Error).message.replace(/\s*\n\s*/g, ' ');
+  if (!(error instanceof InputError)) return undefined;
+  return error.message.replace(/\s*\n\s*/g, ' ');
 }

@@ -15,7 +15,7 @@ import { runMeta } from '../core/meta';
 import { ALLOW_BUSY_FLAG, assertQuietMachine, BusyMachineError, watchMachineLoad } from '../core/machine-load';
 import { dataDir, NODE_MODULES } from '../core/paths';
 import { EXIT_BAD_INPUT, EXIT_BUSY } from './args';
-import { newRecordId, writeRecord, type RecordBase } from '../core/records';
+import { newRecordId, recordEnvelope, writeRecord, type RecordBase } from '../core/records';
 import { formatBytes, formatDuration } from '../core/units';
 
 /** What the search is timed on: the post's literal and a regex over both of its error strings. */
@@ -174,14 +174,7 @@ async function main(): Promise<void> {
   console.log(textTable(summary));
   if (timings.length) console.log(`\n${textTable(timings.flatMap(reportRows))}`);
   const record: BenchRecord = {
-    schema: 1,
-    kind: 'bench',
-    id: newRecordId(),
-    startedAt,
-    endedAt: new Date().toISOString(),
-    quick: false,
-    meta,
-    machineLoad: machineLoad.finish(),
+    ...recordEnvelope({ kind: 'bench', id: newRecordId(), startedAt, quick: false, meta, machineLoad }),
     results,
   };
   console.log(`\nrecorded ${await writeRecord(record)}`);

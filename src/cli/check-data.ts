@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { checkData, checkDataReport, CheckDataError } from '../run/check-data';
 import { dataDir } from '../core/paths';
-import { EXIT_BAD_INPUT } from './args';
+import { failInput } from './args';
 
 const USAGE = [
   'usage: npm run check-data -- [DIR]',
@@ -16,8 +16,7 @@ const USAGE = [
 ].join('\n');
 
 function fail(line: string): number {
-  process.stderr.write(`npm run check-data: ${line}\n`);
-  return EXIT_BAD_INPUT;
+  return failInput('npm run check-data', line);
 }
 
 function main(argv: string[]): number {

@@ -34,9 +34,9 @@ import { assertNoSecrets, checkRow, writeCheckRecord, type CheckRecord } from '.
 import { checkTableRows, comparisonFinding, rowFindings } from '../check-server/show';
 import { textTable } from '../show/display';
 import { dataDir } from '../core/paths';
-import { assertWritable, DataDirError, readRecords } from '../core/records';
+import { DataDirError, readRecords } from '../core/records';
 import { formatBytes, formatDuration } from '../core/units';
-import { EXIT_BAD_INPUT, usageError } from './args';
+import { failInput, usageError, writableDataDir } from './args';
 
 const COMMAND = 'npm run check-server';
 
@@ -86,8 +86,7 @@ const OPTIONS = {
 } as const;
 
 function fail(line: string): number {
-  process.stderr.write(`${COMMAND}: ${line}\n`);
-  return EXIT_BAD_INPUT;
+  return failInput(COMMAND, line);
 }
 
 function caseLine(result: CaseResult): string {
@@ -168,9 +167,9 @@ async function main(argv: string[]): Promise<number> {
   }
   if (exportLoad)
     return exportArtillery(path.resolve(positionals[0]), options, exportLoad, values.run === true, values['data-dir']);
-  const dir = values['data-dir'] === undefined ? dataDir() : path.resolve(values['data-dir']);
+  let dir: string;
   try {
-    assertWritable(dir);
+    dir = writableDataDir(values['data-dir']);
   } catch (error) {
     if (error instanceof DataDirError) return fail(error.message);
     throw error;

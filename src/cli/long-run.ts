@@ -6,11 +6,10 @@
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { BOUNDS } from '../core/params';
-import { dataDir } from '../core/paths';
-import { assertWritable, DataDirError } from '../core/records';
+import { DataDirError } from '../core/records';
 import { ControlDidNotFailError, LONG_RUN_DURATION_MS, runLongRun } from '../run/long-run';
 import { formatDuration, parseDuration, UnitError } from '../core/units';
-import { EXIT_BAD_INPUT, EXIT_BUSY } from './args';
+import { EXIT_BUSY, failInput, writableDataDir } from './args';
 import { assertQuietMachine, BusyMachineError } from '../core/machine-load';
 
 /** Exit code when the control held, so the hour was not run. */
@@ -26,8 +25,7 @@ const USAGE = [
 ].join('\n');
 
 function fail(line: string): number {
-  process.stderr.write(`npm run long-run: ${line}\n`);
-  return EXIT_BAD_INPUT;
+  return failInput('npm run long-run', line);
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -60,9 +58,9 @@ async function main(argv: string[]): Promise<number> {
     if (duration < BOUNDS.duration.min || duration > BOUNDS.duration.max)
       return fail(`--duration: ${values.duration} is out of range: use 100ms to 2h, e.g. 16min`);
   }
-  const dir = values['data-dir'] === undefined ? dataDir() : path.resolve(values['data-dir']);
+  let dir: string;
   try {
-    assertWritable(dir);
+    dir = writableDataDir(values['data-dir']);
   } catch (error) {
     if (error instanceof DataDirError) return fail(error.message);
     throw error;

@@ -7,7 +7,15 @@
 import path from 'node:path';
 import { DataDirError, assertWritable } from '../core/records';
 import { dataDir } from '../core/paths';
-import { estimateRunMs, estimateSweepMs, planSweep, runSweep, SWEEP_KIND, SESSION_KIND } from '../sweep/run';
+import {
+  estimateRunMs,
+  estimateSweepMs,
+  planSweep,
+  runSweep,
+  SWEEP_KIND,
+  SESSION_KIND,
+  type SweepPlan,
+} from '../sweep/run';
 import { fractionLabel, kneeGaps, plannedRunCount } from '../sweep/grid';
 import { kneePlanFor, kneesForSweep, recordedKnees } from '../sweep/knees';
 import { formatBytes, formatDuration } from '../core/units';
@@ -75,10 +83,7 @@ async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     const plan = planSweep(grid, dir, { fresh: args.fresh, retryFailed: args.retryFailed }, recorded?.knees);
-    say(
-      `${plan.planned.length} runs planned, ${plan.todo.length} to make (about ${formatDuration(estimateSweepMs(plan.todo))}), ` +
-        `${plan.skipped.length} already recorded in ${path.join(dir, SWEEP_KIND)}`,
-    );
+    say(planLine(plan, dir));
     return 0;
   }
 
@@ -86,10 +91,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const knees = await kneesForSweep(grid, dir, { fresh: args.fresh, progress: say });
   for (const gap of kneeGaps(grid, knees.knees)) say(`left out, no knee to take a fraction of: ${gap}`);
   const plan = planSweep(grid, dir, { fresh: args.fresh, retryFailed: args.retryFailed }, knees.knees);
-  say(
-    `${plan.planned.length} runs planned, ${plan.todo.length} to make (about ${formatDuration(estimateSweepMs(plan.todo))}), ` +
-      `${plan.skipped.length} already recorded in ${path.join(dir, SWEEP_KIND)}`,
-  );
+  say(planLine(plan, dir));
 
   const stop = new AbortController();
   const onSigint = () => {
@@ -129,3 +131,11 @@ main(process.argv.slice(2)).then(
     process.exitCode = 1;
   },
 );
+
+/** What a plan will do, in one line: the dry run prints it, and so does the real run before it starts. */
+function planLine(plan: SweepPlan, dir: string): string {
+  return (
+    `${plan.planned.length} runs planned, ${plan.todo.length} to make (about ${formatDuration(estimateSweepMs(plan.todo))}), ` +
+    `${plan.skipped.length} already recorded in ${path.join(dir, SWEEP_KIND)}`
+  );
+}

@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { keepRecordingLoadAverage } from './meta';
 import { COMMITTED_DATA_DIR } from './paths';
+import { NamedError } from './errors';
 
 /** How busy the machine was around one run. */
 export interface MachineLoad {
@@ -32,7 +33,7 @@ export interface MachineLoad {
 export const ALLOW_BUSY_FLAG = '--allow-busy';
 
 /** Thrown when committed data would be recorded on a busy machine; the message says what to do. */
-export class BusyMachineError extends Error {}
+export class BusyMachineError extends NamedError {}
 
 /** The load average above which recording is refused: half the cores. */
 export function busyThreshold(cores: number): number {

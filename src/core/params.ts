@@ -4,6 +4,7 @@
  * parameter and the accepted form.
  */
 import { parseBytes, parseDuration, UnitError } from './units';
+import { InputError } from './errors';
 
 export const STACK_NAMES = ['2015', '2015+ws0.8.1', '2016-fixed', 'today'] as const;
 /** An installed socket.io stack, named for what it reproduces. */
@@ -61,7 +62,7 @@ export function flagName(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
-export class ParamError extends Error {
+export class ParamError extends InputError {
   constructor(
     readonly param: string,
     message: string,

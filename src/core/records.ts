@@ -7,7 +7,8 @@ import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { dataDir } from './paths';
 import type { MachineLoad } from './machine-load';
-import type { RunMeta } from './meta';
+import { runMeta, type RunMeta } from './meta';
+import { InputError } from './errors';
 
 export const RECORD_SCHEMA = 1;
 
@@ -33,7 +34,7 @@ export interface SkippedFile {
 }
 
 /** Thrown when the data dir cannot take a record; the message says what to do. */
-export class DataDirError extends Error {}
+export class DataDirError extends InputError {}
 
 const SAFE_ID = /^[A-Za-z0-9._+-]+$/;
 
@@ -69,6 +70,57 @@ export async function writeRecord<T extends RecordBase>(
   const file = path.join(folder, `${record.id}.json`);
   await writeFileAtomic(file, JSON.stringify(record, null, options.compact ? undefined : 1) + '\n');
   return file;
+}
+
+/**
+ * A run's `record` option: true writes its record to the data dir, a string names another data
+ * dir, false writes nothing. Absent, {@link RECORD_BY_DEFAULT} applies.
+ */
+export type RecordOption = boolean | string;
+
+/** Whether a run writes its record when its caller does not say: the one default of every `record` option. */
+export const RECORD_BY_DEFAULT = true;
+
+/** What a run knows of its record's envelope; the rest ({@link RecordBase}) is filled in here. */
+export interface EnvelopeFields<K extends string> {
+  kind: K;
+  id: string;
+  startedAt: string;
+  quick: boolean;
+  /** The run's metadata when it already took it; otherwise `runMeta()` is read now. */
+  meta?: RunMeta;
+  /** The load watcher started with the run, finished here (after `endedAt` and `meta`); absent, no `machineLoad`. */
+  machineLoad?: { finish(): MachineLoad };
+}
+
+/**
+ * The envelope every record starts with, in its on-disk key order: schema, kind, id, startedAt,
+ * endedAt (now), quick, meta, then machineLoad when a watcher is given. Spread it first into a record.
+ */
+export function recordEnvelope<K extends string>(fields: EnvelopeFields<K>): RecordBase & { kind: K } {
+  const envelope: RecordBase & { kind: K } = {
+    schema: RECORD_SCHEMA,
+    kind: fields.kind,
+    id: fields.id,
+    startedAt: fields.startedAt,
+    endedAt: new Date().toISOString(),
+    quick: fields.quick,
+    meta: fields.meta ?? runMeta(),
+  };
+  if (fields.machineLoad !== undefined) envelope.machineLoad = fields.machineLoad.finish();
+  return envelope;
+}
+
+/**
+ * Writes a run's record as its `record` option says (see {@link RecordOption}); returns the path,
+ * or undefined when the option is false.
+ */
+export async function writeRunRecord<T extends RecordBase>(
+  record: T,
+  option: RecordOption = RECORD_BY_DEFAULT,
+): Promise<string | undefined> {
+  if (option === false) return undefined;
+  return writeRecord(record, typeof option === 'string' ? option : undefined);
 }
 
 /** Reads every record of a kind; files that are not valid records are skipped and named, never fatal. */

@@ -14,3 +14,16 @@ const stats = require('simple-statistics') as {
 export const quantileSorted = stats.quantileSorted;
 /** The median of a non-empty array. */
 export const median = stats.median;
+
+/**
+ * How many items fall under each key, keys in first-seen order; an item whose key is undefined is
+ * not counted.
+ */
+export function countBy<T>(items: readonly T[], key: (item: T) => string | undefined): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const item of items) {
+    const k = key(item);
+    if (k !== undefined) counts[k] = (counts[k] ?? 0) + 1;
+  }
+  return counts;
+}

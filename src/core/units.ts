@@ -3,12 +3,13 @@
  * returns 64 and `bytes.parse('1.5MiB')` returns 1 without an error, which is exactly the silent
  * misreading a measurement tool cannot afford.
  */
+import { InputError } from './errors';
 
 const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, min: 60_000, h: 3_600_000 };
 
 /** Thrown for any input the units parser cannot read; the message says what is accepted. */
-export class UnitError extends Error {}
+export class UnitError extends InputError {}
 
 function splitNumber(text: string): { value: number; unit: string } | undefined {
   const match = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*([a-zA-Z]*)\s*$/.exec(text);

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { JUPYTER_DIR, SCRIPTS_DIR } from '../core/paths';
+import { InputError } from '../core/errors';
 
 /** The kernel every notebook runs on, registered by scripts/setup under .jupyter/. */
 export const KERNEL_NAME = 'tslab';
@@ -18,7 +19,7 @@ export function kernelSpecFile(): string {
 }
 
 /** Thrown when the kernel spec is missing; the message says how to fix it. */
-export class KernelMissingError extends Error {}
+export class KernelMissingError extends InputError {}
 
 /** Checks, without starting anything, that the tslab kernel is registered and its binary exists. */
 export function assertKernelInstalled(spec: string = kernelSpecFile()): void {

@@ -7,7 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
-import { LOOPBACK } from '../core/net';
+import { InputError } from '../core/errors';
+import { LOOPBACK, PortInUseError } from '../core/net';
 import { NOTEBOOKS_DIR, SYSTEM_PYTHON } from '../core/paths';
 import { jupyterEnv } from './env';
 
@@ -17,9 +18,6 @@ export const NOTEBOOK_PORT = 8888;
 // Start-up reads every kernel spec and the notebook dir; well under this even on a busy machine.
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 10_000;
-
-/** Thrown when the port is taken; the message says how to pick another. */
-export class PortInUseError extends Error {}
 
 /** A running notebook server. */
 export interface NotebookServer {
@@ -64,7 +62,7 @@ async function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
 }
 
 /** Thrown when the folder to serve is missing. */
-export class NotebookDirError extends Error {}
+export class NotebookDirError extends InputError {}
 
 /** Starts Jupyter Notebook on LOOPBACK:port with a fresh token; resolves once it answers. */
 export async function startNotebookServer(

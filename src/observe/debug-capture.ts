@@ -15,6 +15,7 @@ import path from 'node:path';
 import util from 'node:util';
 import { PROJECT_ROOT } from '../core/paths';
 import { STACK_2015_WS081_DIR } from '../stacks/catalog';
+import { NamedError } from '../core/errors';
 
 /**
  * How a copy of `debug` writes: 0.x calls `console.error` itself; 1.x–2.x write through
@@ -79,7 +80,7 @@ export const POST_DISCONNECT_EXCERPT: ReadonlyArray<Readonly<Pick<DebugLine, 'na
 ];
 
 /** Thrown when a copy that fixes its state at logger creation was loaded before it was prepared. */
-export class DebugNotPreparedError extends Error {}
+export class DebugNotPreparedError extends NamedError {}
 
 /** Marks a factory installed by this module; holds the DebugCopy it stands for. */
 const PREPARED = Symbol.for('deflate-lab.debug-capture.prepared');

@@ -20,7 +20,8 @@ import { indexHtml } from './contents-page';
 import { declaredString, parametersSource, planInjection, type Injection } from './inject';
 import { assertReplayDir, FROM_DATA_ENV } from './replay';
 import { ONE_FILE_PDF, printPdf, writeOneFile } from './onefile';
-import { externalLoads } from './selfContained';
+import { externalLoads } from './self-contained';
+import { InputError } from '../core/errors';
 
 /** What the caller asks for; `given` holds only the values set on the command line. */
 export interface ReportRequest {
@@ -61,10 +62,10 @@ export interface ReportPlan {
 }
 
 /** Thrown when the report folder cannot be written. */
-export class ReportDirError extends Error {}
+export class ReportDirError extends InputError {}
 
 /** Thrown when a chapter's notebook is missing. */
-export class NotebookMissingError extends Error {}
+export class NotebookMissingError extends InputError {}
 
 /** How a chapter ended up: its run's status, or a problem found after a clean run. */
 export type ChapterStatus = RunStatus | 'open-handles' | 'render-error' | 'external-loads';

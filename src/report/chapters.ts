@@ -6,6 +6,7 @@ import path from 'node:path';
 import { NOTEBOOKS_DIR } from '../core/paths';
 import { resolveParams, type RawParams } from '../core/params';
 import { formatBytes } from '../core/units';
+import { InputError } from '../core/errors';
 
 /** One chapter: a notebook in notebooks/ and how to run it quickly. */
 export interface Chapter {
@@ -102,7 +103,7 @@ export const CHAPTERS = [
 ] as const satisfies readonly Chapter[];
 
 /** Thrown for an `--only` selector that names no chapter; the message lists the chapters. */
-export class ChapterSelectError extends Error {}
+export class ChapterSelectError extends InputError {}
 
 /** The chapters `--only` names (numbers or slugs, comma-separated), in reading order; all without it. */
 export function selectChapters(selectors: readonly string[] | undefined, registry: readonly Chapter[] = CHAPTERS): Chapter[] {

@@ -8,6 +8,7 @@ import { assertKernelInstalled, KERNEL_NAME } from '../jupyter/env';
 import { LOOPBACK } from '../core/net';
 import { PROJECT_ROOT } from '../core/paths';
 import { lastJsonLine, runScript } from './python';
+import { NamedError } from '../core/errors';
 
 /** Time limits for one notebook, in ms. */
 export interface RunLimits {
@@ -72,7 +73,7 @@ export interface NotebookRun {
 }
 
 /** Thrown when nbrun rejects its input (no such notebook, no `parameters` cell, unknown kernel). */
-export class NotebookInputError extends Error {}
+export class NotebookInputError extends NamedError {}
 
 /** What to execute and how. */
 export interface ExecuteOptions {

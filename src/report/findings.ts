@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import { escapeText } from '../show/fragments';
 import { formatBytes } from '../core/units';
+import { NamedError } from '../core/errors';
 
 /** Environment variable naming the file a chapter's findings go to; unset outside the report. */
 export const FINDINGS_FILE_ENV = 'DEFLATE_LAB_FINDINGS_FILE';
@@ -168,7 +169,7 @@ const KINDS: ReadonlyArray<ChapterFindings['kind']> = [
 ];
 
 /** Thrown when a findings file is not a findings record. */
-export class FindingsFileError extends Error {}
+export class FindingsFileError extends NamedError {}
 
 /** Reads a chapter's findings file; null when the chapter wrote none. */
 export function readFindingsFile(file: string): ChapterFindings | null {

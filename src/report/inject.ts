@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import { cellLiteral, PARAM_NAMES, type Params, type RawParams } from '../core/params';
+import { InputError } from '../core/errors';
 
 export const PARAMETERS_TAG = 'parameters';
 export const INJECTED_TAG = 'injected-parameters';
@@ -14,7 +15,7 @@ export const INJECTED_TAG = 'injected-parameters';
 export type Declaration = 'let' | 'const' | 'var';
 
 /** Thrown when a notebook cannot take the injection; the message names the notebook and the fix. */
-export class InjectionError extends Error {}
+export class InjectionError extends InputError {}
 
 interface NotebookJson {
   cells: Array<{ cell_type: string; source: string | string[]; metadata?: { tags?: string[] } }>;

@@ -10,9 +10,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { showFinding } from '../chapters/finding';
-import { loadAverageText, runMeta } from '../core/meta';
+import { loadAverageText } from '../core/meta';
 import { COMMITTED_DATA_DIR, dataDir } from '../core/paths';
-import { newRecordId, readRecords, RECORD_SCHEMA, writeRecord, type RecordBase } from '../core/records';
+import { newRecordId, readRecords, recordEnvelope, writeRecord, type RecordBase } from '../core/records';
+import { InputError, NamedError } from '../core/errors';
 
 /** Environment variable naming the data dir to replay; unset means measure anew. */
 export const FROM_DATA_ENV = 'DEFLATE_LAB_FROM_DATA';
@@ -38,13 +39,13 @@ export function recordedDataDir(): string {
 }
 
 /** Thrown when a replay dir cannot be read; the message says what to pass instead. */
-export class ReplayDirError extends Error {}
+export class ReplayDirError extends InputError {}
 
 /** Thrown when something would be measured under `--from-data`. */
-export class ReplayMeasureError extends Error {}
+export class ReplayMeasureError extends NamedError {}
 
 /** Thrown when a step has no record to replay; the message names the command that records it. */
-export class ReplayMissingError extends Error {}
+export class ReplayMissingError extends InputError {}
 
 /** Checks that DIR is a readable folder before any kernel starts. */
 export function assertReplayDir(dir: string): string {
@@ -131,13 +132,12 @@ export async function replayable<T>(step: ReplayStep, measure: () => Promise<T>)
   const value = asStored(await measure());
   await writeRecord<ReplayRecord<T>>(
     {
-      schema: RECORD_SCHEMA,
-      kind: REPLAY_KIND,
-      id: newRecordId(`${step.chapter}-${step.step}-`),
-      startedAt: startedAt,
-      endedAt: new Date().toISOString(),
-      quick: step.quick,
-      meta: runMeta(),
+      ...recordEnvelope({
+        kind: REPLAY_KIND,
+        id: newRecordId(`${step.chapter}-${step.step}-`),
+        startedAt: startedAt,
+        quick: step.quick,
+      }),
       chapter: step.chapter,
       step: step.step,
       params: asStored(step.params),

@@ -14,6 +14,7 @@ import { readRecords, type RecordBase } from '../core/records';
 import { bareWsZeroBlockers } from '../bare-ws/verdict';
 import type { BareWsRecord } from '../bare-ws/run';
 import type { ScenarioRecord } from './scenario';
+import { InputError } from '../core/errors';
 
 /** Counts for one kind of record (one folder of the data dir). */
 export interface KindCounts {
@@ -58,7 +59,7 @@ export interface DataCheck {
 }
 
 /** Thrown when the dir to check is missing or not a folder; the message names it. */
-export class CheckDataError extends Error {}
+export class CheckDataError extends InputError {}
 
 type AnyRecord = RecordBase & Record<string, unknown>;
 

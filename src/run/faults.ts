@@ -8,6 +8,7 @@ import { CONNECT_DEADLINE_MS } from '../core/timing';
 import { KiB, MiB } from '../core/params';
 import type { StackServer } from '../stacks/types';
 import { startFaultProxy, type FaultProxy, type ProxyStats, type WireFault } from './fault-proxy';
+import { InputError } from '../core/errors';
 
 export type { WireFault } from './fault-proxy';
 
@@ -43,7 +44,7 @@ export const FAULT_BOUNDS = {
 } as const;
 
 /** Thrown for a fault that cannot apply to the run; the message says what to change. */
-export class FaultError extends Error {}
+export class FaultError extends InputError {}
 
 function within(what: string, value: number, min: number, max: number): void {
   if (!Number.isInteger(value) || value < min || value > max) {

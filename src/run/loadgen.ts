@@ -3,6 +3,7 @@
  * process.cpuUsage() and RSS are the server's alone. Driven over the IPC channel by scenario.ts.
  */
 import { pinLoadGeneratorFromEnv } from '../capacity/pinning';
+import { serveParent } from '../core/child-host';
 import { runLoad, type LoadSpec } from './load';
 import type { LoadResult } from './load-result';
 
@@ -20,34 +21,34 @@ const TICK_EVERY_MS = 250;
 if (require.main === module) {
   // A capacity measurement pins the server's process to one core and this one to another.
   pinLoadGeneratorFromEnv();
-  const send = (reply: LoadReply) => process.send?.(reply);
-  // The last reply, then leave. Disconnecting right after send() drops a reply still being written
-  // (an hour's result holds a round trip per message: megabytes), so leave once it is written.
-  const reportAndLeave = (reply: LoadReply) =>
-    new Promise<void>((resolve) =>
-      process.send ? process.send(reply, undefined, undefined, () => resolve()) : resolve(),
-    );
   const stop = new AbortController();
   // The channel closes when the parent is gone (killed, say) or when this process has reported:
   // either way nothing is left to do, and reconnecting clients must not keep an orphan alive.
-  process.once('disconnect', () => process.exit(0));
-  process.on('message', (request: LoadRequest) => {
-    if (request.type === 'stop') return stop.abort();
-    let lastTick = 0;
-    runLoad(
-      request.spec,
-      request.url,
-      (sent, acked, handed) => {
-        const now = Date.now();
-        if (now - lastTick >= TICK_EVERY_MS) {
-          lastTick = now;
-          send({ type: 'tick', sent, acked, handed });
-        }
-      },
-      stop.signal,
-    )
-      .then((result) => reportAndLeave({ type: 'done', result }))
-      .catch((error: Error) => reportAndLeave({ type: 'failed', error: error.message }))
-      .finally(() => process.disconnect?.());
-  });
+  serveParent<LoadRequest, LoadReply>(
+    async (request, parent) => {
+      if (request.type === 'stop') return stop.abort();
+      let lastTick = 0;
+      const reply: LoadReply = await runLoad(
+        request.spec,
+        request.url,
+        (sent, acked, handed) => {
+          const now = Date.now();
+          if (now - lastTick >= TICK_EVERY_MS) {
+            lastTick = now;
+            void parent.send({ type: 'tick', sent, acked, handed });
+          }
+        },
+        stop.signal,
+      ).then(
+        (result) => ({ type: 'done', result }),
+        (error: Error) => ({ type: 'failed', error: error.message }),
+      );
+      // The last reply, then leave. Disconnecting right after send() drops a reply still being
+      // written (an hour's result holds a round trip per message: megabytes): send() resolves
+      // once it is written.
+      await parent.send(reply);
+      parent.leave();
+    },
+    { exitWithParent: true },
+  );
 }

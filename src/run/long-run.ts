@@ -5,12 +5,12 @@
  * One record per run under `<data dir>/long-run/`, holding the control run (same load, deflate on,
  * until its first failure), the long run itself, and a timeline sampled while it ran.
  */
-import { newRecordId, readRecords, writeRecord, type RecordBase } from '../core/records';
+import { newRecordId, readRecords, recordEnvelope, writeRecord, type RecordBase } from '../core/records';
 import { watchMachineLoad } from '../core/machine-load';
-import { runMeta } from '../core/meta';
 import { FAILING_SCENARIO } from './presets';
 import { zeroFailureBlockers } from './failure-rule';
 import { runScenario, type ScenarioRecord, type ScenarioSpec } from './scenario';
+import { NamedError } from '../core/errors';
 
 /** The folder (record kind) long runs are written to. */
 export const LONG_RUN_KIND = 'long-run';
@@ -67,13 +67,12 @@ export interface LongRunOptions {
 }
 
 /** The control did not fail: an hour without failures at this load would prove nothing. */
-export class ControlDidNotFailError extends Error {
+export class ControlDidNotFailError extends NamedError {
   constructor(readonly control: ScenarioRecord) {
     super(
       `the control (deflate on, same load) did not fail within ${Math.round(control.spec.duration / 1000)} s ` +
         `(${control.result.sent} sent, ${control.result.delivered} delivered): at this load the hour would prove nothing, so it was not started`,
     );
-    this.name = 'ControlDidNotFailError';
   }
 }
 
@@ -117,15 +116,14 @@ export async function runLongRun(options: LongRunOptions = {}): Promise<{ record
     },
   );
   const record: LongRunRecord = {
-    schema: 1,
-    kind: LONG_RUN_KIND,
-    id: newRecordId('2015-deflate-off-'),
-    startedAt: startedAt,
-    endedAt: new Date().toISOString(),
-    // A shorter send window than the standard one (a test, a trial) is marked as such.
-    quick: duration < LONG_RUN_DURATION_MS,
-    meta: runMeta(),
-    machineLoad: machineLoad.finish(),
+    ...recordEnvelope({
+      kind: LONG_RUN_KIND,
+      id: newRecordId('2015-deflate-off-'),
+      startedAt: startedAt,
+      // A shorter send window than the standard one (a test, a trial) is marked as such.
+      quick: duration < LONG_RUN_DURATION_MS,
+      machineLoad: machineLoad,
+    }),
     control: control,
     run: run,
     timeline: timeline,

@@ -7,7 +7,7 @@
 import { MiB } from '../core/params';
 import { classifiedDisconnects, judgeScenario, zeroFailureBlockers } from './failure-rule';
 import type { Controls, ScenarioRecord, ServerDisconnect } from './scenario';
-import { median } from '../core/stats';
+import { countBy, median } from '../core/stats';
 
 /** The label counted for a disconnect without an underlying error. */
 export const NO_ERROR = '(none)';
@@ -25,12 +25,6 @@ export function perMinute(count: number, ms: number): number | null {
 /** `numerator / denominator`, or null when the denominator is 0. */
 export function ratio(numerator: number, denominator: number): number | null {
   return denominator > 0 ? numerator / denominator : null;
-}
-
-function countBy(items: readonly ServerDisconnect[], key: (d: ServerDisconnect) => string): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const item of items) counts[key(item)] = (counts[key(item)] ?? 0) + 1;
-  return counts;
 }
 
 /** What one run measured, as the sweep reports it. Rates are per minute of sending; null where undefined. */

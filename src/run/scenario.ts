@@ -4,7 +4,7 @@
  * or in a forked load generator), watches the wire, tears everything down, and returns (and
  * writes) one record with the failures, their underlying errors, and the positive controls.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { servePages } from '../clients/page';
@@ -14,18 +14,19 @@ import { checkFault, injectFault, type Fault, type FaultOutcome } from './faults
 import { runLoad, type LoadSpec } from './load';
 import { emptyLoadResult, type LoadResult } from './load-result';
 import { CONNECT_DEADLINE_MS, sleep } from '../core/timing';
+import { ChildHost } from '../core/child-host';
+import { withLimit } from '../core/limit';
 import type { LoadReply, LoadRequest } from './loadgen';
 import { watchMachineLoad } from '../core/machine-load';
 import { CountTimeline, READ_GRACE_MS, saturationReasons, type OfferedLoad } from './offered-load';
-import { runMeta } from '../core/meta';
 import { countErrors, instrument, type ErrorCount } from '../observe/instrument';
 import { positiveControls, WireObserver, type Controls, type Handshake, type WireCounts } from '../observe/wire';
 
 export type { Controls } from '../observe/wire';
 import type { DeflateMode } from '../core/params';
-import { newRecordId, writeRecord, type RecordBase } from '../core/records';
+import { newRecordId, recordEnvelope, writeRunRecord, type RecordBase, type RecordOption } from '../core/records';
 import { loadStack } from '../stacks';
-import { quantileSorted } from '../core/stats';
+import { countBy, quantileSorted } from '../core/stats';
 import type { ServerSocket, Stack, StackServer, WsAddons } from '../stacks/types';
 import { assertMeasuring } from '../report/replay';
 
@@ -126,8 +127,8 @@ export interface ScenarioRecord extends RecordBase {
 export interface ScenarioOptions {
   /** Called about four times a second while the load runs. */
   onProgress?: (p: { elapsedMs: number; sent: number; delivered: number; failures: number }) => void;
-  /** Write the record to the data dir (default true); a string names another dir. */
-  record?: boolean | string;
+  /** Write the record to the data dir (default RECORD_BY_DEFAULT, in src/core/records.ts); a string names another dir. */
+  record?: RecordOption;
   quick?: boolean;
 }
 
@@ -142,6 +143,8 @@ const PROGRESS_EVERY_MS = 250;
 /** After a load that ended abnormally, how long the server gets to see its clients' connections end. */
 const SERVER_SETTLE_MS = 1000;
 const LOADGEN = path.join(__dirname, 'loadgen.js');
+/** How long a load generator that has reported gets to exit before it is killed. */
+const LOADGEN_EXIT_MS = 5_000;
 
 function describeError(description: unknown): string | undefined {
   if (!(description instanceof Error)) return description === undefined ? undefined : String(description);
@@ -151,15 +154,6 @@ function describeError(description: unknown): string | undefined {
     return `${description.message}: ${inner.message}${code ? ` (${code})` : ''}`;
   }
   return inner === undefined ? description.message : `${description.message} (${String(inner)})`;
-}
-
-function countBy<T>(items: T[], key: (item: T) => string | undefined): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const item of items) {
-    const k = key(item);
-    if (k !== undefined) counts[k] = (counts[k] ?? 0) + 1;
-  }
-  return counts;
 }
 
 /** Tracks what the server's application sees: frames verified, sessions, and how they ended. */
@@ -214,8 +208,8 @@ class ServerSide {
   }
 }
 
-/** Runs the clients in a child process; resolves with what they saw. */
-function forkLoad(
+/** Runs the clients in a child process; resolves with what they saw, once the child has left. */
+async function forkLoad(
   spec: LoadSpec,
   url: string,
   onTick: (sent: number, acked: number, handed: number | null) => void,
@@ -223,50 +217,28 @@ function forkLoad(
   limitMs: number,
   onChild?: (child: ChildProcess) => void,
 ): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const child: ChildProcess = fork(LOADGEN, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
-    onChild?.(child);
-    const kill = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`load generator did not finish within ${limitMs} ms and was killed`));
-    }, limitMs);
-    const onAbort = () => child.connected && child.send({ type: 'stop' } satisfies LoadRequest);
-    stop.addEventListener('abort', onAbort, { once: true });
-    let settled = false;
-    const finish = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(kill);
-      stop.removeEventListener('abort', onAbort);
-      fn();
-    };
-    child.on('message', (reply: LoadReply) => {
-      if (reply.type === 'tick') onTick(reply.sent, reply.acked, reply.handed);
-      else if (reply.type === 'done') finish(() => resolve(reply.result));
-      else finish(() => reject(new Error(`load generator: ${reply.error}`)));
+  const loadgen = new ChildHost<LoadRequest, LoadReply>(LOADGEN, {
+    name: 'load generator',
+    exitMessage: (code, signal) =>
+      signal
+        ? `load generator was killed (${signal}) before reporting`
+        : `load generator exited (${code}) before reporting`,
+  });
+  onChild?.(loadgen.child);
+  const onAbort = () => loadgen.post({ type: 'stop' });
+  stop.addEventListener('abort', onAbort, { once: true });
+  try {
+    const reply = await loadgen.ask({ type: 'start', spec, url }, 'done', {
+      limitMs: limitMs,
+      limitError: () => new Error(`load generator did not finish within ${limitMs} ms and was killed`),
+      progress: { tick: (tick) => onTick(tick.sent, tick.acked, tick.handed) },
     });
-    child.on('exit', (code, signal) =>
-      finish(() =>
-        reject(
-          new Error(
-            signal
-              ? `load generator was killed (${signal}) before reporting`
-              : `load generator exited (${code}) before reporting`,
-          ),
-        ),
-      ),
-    );
-    child.on('error', (error) => finish(() => reject(error)));
-    child.send({ type: 'start', spec, url } satisfies LoadRequest);
-  });
-}
-
-function withLimit<T>(work: Promise<T>, limitMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} exceeded its hard limit of ${limitMs} ms`)), limitMs);
-  });
-  return Promise.race([work, limit]).finally(() => clearTimeout(timer));
+    return reply.result;
+  } finally {
+    stop.removeEventListener('abort', onAbort);
+    // It leaves by itself once it has reported (or been killed): this waits for that, no longer.
+    await loadgen.close(LOADGEN_EXIT_MS);
+  }
 }
 
 /** Runs one scenario, bounded in time; always tears down; returns (and by default writes) its record. */
@@ -349,7 +321,11 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
     load =
       spec.placement === 'forked'
         ? await forkLoad(loadSpec, url, onTick, stop.signal, limitMs, (child) => fault?.loadGenerator(child))
-        : await withLimit(runLoad(loadSpec, url, onTick, stop.signal), limitMs, 'the load');
+        : await withLimit(
+            runLoad(loadSpec, url, onTick, stop.signal),
+            limitMs,
+            (ms) => `the load exceeded its hard limit of ${ms} ms`,
+          );
   } catch (error) {
     runError = (error as Error).message;
     // The clients are gone (their generator killed) or stuck: the server gets a moment to see
@@ -444,20 +420,18 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
     fault: faultOutcome,
   };
   const record: ScenarioRecord = {
-    schema: 1,
-    kind: 'scenario',
-    id: newRecordId(`${spec.stack.replace(/[^A-Za-z0-9.]/g, '_')}-`),
-    startedAt,
-    endedAt: new Date().toISOString(),
-    quick: options.quick ?? false,
-    meta: runMeta(),
-    machineLoad: machineLoad.finish(),
+    ...recordEnvelope({
+      kind: 'scenario',
+      id: newRecordId(`${spec.stack.replace(/[^A-Za-z0-9.]/g, '_')}-`),
+      startedAt,
+      quick: options.quick ?? false,
+      machineLoad: machineLoad,
+    }),
     spec,
     stack: { versions: stack.versions, addons: stack.addons },
     server: server.settings,
     result,
   };
-  if (options.record !== false)
-    await writeRecord(record, typeof options.record === 'string' ? options.record : undefined);
+  await writeRunRecord(record, options.record);
   return record;
 }

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { collapsible, escapeText, preText } from './fragments';
+import { NamedError } from '../core/errors';
 
 /**
  * A Vega-Lite spec as plain JSON, typed loosely on purpose. vega-lite's `TopLevelSpec` lives in an
@@ -18,7 +19,7 @@ export interface ChartSpec {
 }
 
 /** Thrown when a spec cannot be rendered; the message says what to change. */
-export class ChartError extends Error {}
+export class ChartError extends NamedError {}
 
 /**
  * vega and vega-lite are ESM-only. With module node16 this file compiles to CommonJS but keeps

@@ -1,11 +1,8 @@
 /** The HTTP server under every stack: loopback only, every socket tracked so close() is complete. */
 import http from 'node:http';
 import type net from 'node:net';
-import { LOOPBACK } from '../core/net';
+import { LOOPBACK, PortInUseError } from '../core/net';
 import { assertMeasuring } from '../report/replay';
-
-/** Thrown when a fixed port cannot be bound; the message says what to do. */
-export class PortInUseError extends Error {}
 
 /** An HTTP server bound to 127.0.0.1, and a close() that also destroys lingering sockets. */
 export interface LoopbackServer {

@@ -7,7 +7,7 @@
 import { progress } from '../show/display';
 import { watchMachineLoad } from '../core/machine-load';
 import { runMeta } from '../core/meta';
-import { newRecordId, readRecords, writeRecord, type RecordBase } from '../core/records';
+import { newRecordId, readRecords, recordEnvelope, writeRecord, type RecordBase } from '../core/records';
 import { dataDir } from '../core/paths';
 import { hardLimitMs, type ScenarioRecord } from '../run/scenario';
 import { formatBytes } from '../core/units';
@@ -184,14 +184,13 @@ async function measure(
     error = (e as Error).message;
   }
   return {
-    schema: 1,
-    kind: SWEEP_KIND,
-    id: recordId(run),
-    startedAt: startedAt,
-    endedAt: new Date().toISOString(),
-    quick: quick,
-    meta: runMeta(),
-    machineLoad: machineLoad.finish(),
+    ...recordEnvelope({
+      kind: SWEEP_KIND,
+      id: recordId(run),
+      startedAt: startedAt,
+      quick: quick,
+      machineLoad: machineLoad,
+    }),
     key: run.key,
     grid: grid.name,
     cell: run.cell,
@@ -246,13 +245,13 @@ export async function runSweep(grid: SweepGrid, options: SweepOptions = {}): Pro
   }
   const meta = runMeta();
   const session: SweepSession = {
-    schema: 1,
-    kind: SESSION_KIND,
-    id: newRecordId(`${grid.name.replace(/[^A-Za-z0-9]+/g, '_')}-`),
-    startedAt: startedAt,
-    endedAt: new Date().toISOString(),
-    quick: quick,
-    meta: meta,
+    ...recordEnvelope({
+      kind: SESSION_KIND,
+      id: newRecordId(`${grid.name.replace(/[^A-Za-z0-9]+/g, '_')}-`),
+      startedAt: startedAt,
+      quick: quick,
+      meta: meta,
+    }),
     grid: grid,
     planned: planned.length,
     skipped: skipped.length,

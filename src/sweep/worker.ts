@@ -3,6 +3,7 @@
  * it (and the load generator it forks) when a run overstays its hard limit. The server's CPU and
  * memory are then this process's alone, and a hung run cannot leave a server behind in the caller.
  */
+import { serveParent } from '../core/child-host';
 import { runScenario, type ScenarioRecord, type ScenarioSpec } from '../run/scenario';
 
 /** Parent → worker. */
@@ -19,16 +20,17 @@ export type WorkerReply =
   | { type: 'failed'; error: string };
 
 if (require.main === module) {
-  const send = (reply: WorkerReply) => process.send?.(reply);
   // The parent is gone (killed, or it closed us): nothing is left to report to.
-  process.on('disconnect', () => process.exit(0));
-  process.on('message', (request: WorkerRequest) => {
-    runScenario(request.spec, {
-      record: false,
-      quick: request.quick,
-      onProgress: (p) => send({ type: 'progress', ...p }),
-    })
-      .then((record) => send({ type: 'done', record: record }))
-      .catch((error: Error) => send({ type: 'failed', error: error.message.split('\n')[0] }));
-  });
+  serveParent<WorkerRequest, WorkerReply>(
+    (request, parent) =>
+      runScenario(request.spec, {
+        record: false,
+        quick: request.quick,
+        onProgress: (p) => void parent.send({ type: 'progress', ...p }),
+      }).then(
+        (record) => ({ type: 'done', record: record }),
+        (error: Error) => ({ type: 'failed', error: error.message.split('\n')[0] }),
+      ),
+    { exitWithParent: true },
+  );
 }

@@ -8,6 +8,7 @@ import { resolveParams, type Params, type RawParams } from '../../core/params';
 import { failureReasons } from '../../run/failure-rule';
 import { loadLabel } from '../../run/offered-load';
 import { runScenario, type ScenarioRecord } from '../../run/scenario';
+import { socketIoScenario } from '../../run/presets';
 import { replayable, replaySteps } from '../../report/replay';
 import { formatBytes } from '../../core/units';
 
@@ -30,27 +31,11 @@ async function measureHarness(params: Params): Promise<ScenarioRecord[]> {
   const bar = progress(`harness, ${params.clients} clients at ${params.rate}/s`, params.frameSizes.length);
   const records: ScenarioRecord[] = [];
   for (const frameSize of params.frameSizes) {
-    const record = await runScenario(
-      {
-        stack: HARNESS_STACK,
-        client: 'socket.io',
-        payload: params.payload[0],
-        frameSize,
-        fragmentSize: params.fragmentSize,
-        rate: params.rate,
-        clients: params.clients,
-        burst: params.burst,
-        deflate: 'default',
-        duration: params.duration,
-        seed: params.seed,
-        placement: 'in-process',
-      },
-      {
-        quick: params.quick,
-        onProgress: (p) =>
-          bar.set(`${formatBytes(frameSize)}: ${p.sent} sent, ${p.delivered} delivered, ${p.failures} failures`),
-      },
-    );
+    const record = await runScenario(socketIoScenario(params, HARNESS_STACK, frameSize, 'in-process'), {
+      quick: params.quick,
+      onProgress: (p) =>
+        bar.set(`${formatBytes(frameSize)}: ${p.sent} sent, ${p.delivered} delivered, ${p.failures} failures`),
+    });
     records.push(record);
     bar.tick(1, `${formatBytes(frameSize)} done`);
   }

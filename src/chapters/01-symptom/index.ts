@@ -513,8 +513,8 @@ export function unfragmentedSentence(record: ScenarioRecord): string | null {
   return `None of the ${wire.messages.toLocaleString('en-US')} messages the server read was fragmented (0 continuation frames): the ${formatBytes(record.spec.frameSize)} pictures went as one frame each, and the 2015 failure needs fragmented messages, so this size cannot show it.`;
 }
 
-/** The closing note: the browser reproduction's time to its first failure, worded from the record. */
-export function symptomClosing(browser: ScenarioRecord): string {
+/** When the browser reproduction first failed (or why it cannot vouch for no failure), worded from the record. */
+export function browserFailureTiming(browser: ScenarioRecord): string {
   const { result, spec } = browser;
   const b = result.browser;
   const setup = b
@@ -545,7 +545,7 @@ export function symptomClosing(browser: ScenarioRecord): string {
   );
 }
 
-/** Shows the closing note. */
-export function showSymptomClosing(browser: ScenarioRecord): void {
-  showFinding(symptomClosing(browser));
+/** Shows when the browser reproduction first failed. */
+export function showBrowserFailureTiming(browser: ScenarioRecord): void {
+  showFinding(browserFailureTiming(browser));
 }

@@ -47,6 +47,7 @@ import {
   standing,
 } from './describe';
 import { headlineSelection, pooledByPayload, rowsOf, selected, type Selection } from './rows';
+import { InputError } from '../../core/errors';
 
 /** The stable-conclusion rule counts a comparison only with this many paired repeats (one sweep of 3). */
 export const STABLE_REPEATS = 3;
@@ -133,7 +134,7 @@ export interface SweepData {
 }
 
 /** Thrown when the data dir holds no sweep; the message says how to make one. */
-export class NoSweepDataError extends Error {}
+export class NoSweepDataError extends InputError {}
 
 /** One knee per stack, setting and size: the newest record's, when sessions named several. */
 function newestKnees(records: readonly CapacityRecord[]): KneeResult[] {

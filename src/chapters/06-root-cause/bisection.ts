@@ -44,7 +44,11 @@ async function measureBisection(params: Params): Promise<ReleaseBisection> {
   try {
     await withSenders(async (senders) => {
       for (const release of releases) {
-        const record = await runBareWs(baseSpec(params, release.version), { quick: params.quick, senders: senders });
+        const record = await runBareWs(baseSpec(params, release.version), {
+          quick: params.quick,
+          senders: senders,
+          record: false,
+        });
         const verdict = runVerdict(record);
         runs.push({ version: release.version, record: record, verdict: verdict });
         bar.tick(1, `${release.version}: ${verdict.verdict}`);

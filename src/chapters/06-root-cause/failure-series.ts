@@ -137,7 +137,7 @@ async function measureTimeToFailure(params: Params): Promise<TimeToFailure[]> {
         };
         const runs: BareWsRecord[] = [];
         for (let i = 0; i < params.repeats; i++) {
-          const record = await runBareWs(spec, { quick: params.quick, senders: senders });
+          const record = await runBareWs(spec, { quick: params.quick, senders: senders, record: false });
           runs.push(record);
           count++;
           const ms = firstInvalidMs(record);
@@ -261,7 +261,7 @@ async function measureSweep(params: Params): Promise<SeriesPoint[]> {
     await withSenders(async (senders) => {
       for (const size of sizes) {
         const base = baseSpec(params, POST_RELEASE, size);
-        const baseRecord = await runBareWs(base, { quick: params.quick, senders: senders });
+        const baseRecord = await runBareWs(base, { quick: params.quick, senders: senders, record: false });
         runs++;
         bar.tick(1, `base at ${formatBytes(size)}: ${baseRecord.result.failures} failures`);
         const baseValues: Array<[SeriesFactor, number]> = [
@@ -280,7 +280,7 @@ async function measureSweep(params: Params): Promise<SeriesPoint[]> {
           });
         }
         for (const [factor, value, spec] of variantsOf(base)) {
-          const record = await runBareWs(spec, { quick: params.quick, senders: senders });
+          const record = await runBareWs(spec, { quick: params.quick, senders: senders, record: false });
           runs++;
           points.push({
             factor: factor,

@@ -56,12 +56,12 @@ async function measureProof(params: Params, bisection: ReleaseBisection): Promis
     [fixed, unfragmented] = await withSenders(async (senders) => {
       const withFix = await runBareWs(
         { ...baseSpec(params), fix: 'runtime' },
-        { quick: params.quick, senders: senders },
+        { quick: params.quick, senders: senders, record: false },
       );
       bar.tick(1, `with the fix: ${withFix.result.failures} failures`);
       const oneFrame = await runBareWs(
         { ...baseSpec(params), fragmentSize: UNFRAGMENTED_FRAGMENT_SIZE },
-        { quick: params.quick, senders: senders },
+        { quick: params.quick, senders: senders, record: false },
       );
       bar.tick(1, `unfragmented: ${oneFrame.result.failures} failures`);
       return [withFix, oneFrame];

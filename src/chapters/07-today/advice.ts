@@ -15,6 +15,7 @@ import { BOUNDS, KiB, MiB, type DeflateMode, type Params } from '../../core/para
 import { readRecords, type RecordBase } from '../../core/records';
 import { cannotSayNoFailure, judgeScenario } from '../../run/failure-rule';
 import { runScenario, type ScenarioRecord, type ScenarioSpec } from '../../run/scenario';
+import { socketIoScenario } from '../../run/presets';
 import { median } from '../../core/stats';
 import { formatBytes } from '../../core/units';
 import { CLIFF_STACK, envelopeBytes, perMinute } from './cliff';
@@ -60,20 +61,7 @@ export function raisedLimit(bytes: number): number {
 export function advicePlan(params: Params, limit: number): AdvicePlan[] {
   const plans: AdvicePlan[] = [];
   for (const frameSize of adviceFrameSizes(params)) {
-    const base: ScenarioSpec = {
-      stack: CLIFF_STACK,
-      client: 'socket.io',
-      payload: params.payload[0],
-      frameSize,
-      fragmentSize: params.fragmentSize,
-      rate: params.rate,
-      clients: params.clients,
-      burst: params.burst,
-      deflate: 'default',
-      duration: params.duration,
-      seed: params.seed,
-      placement: 'forked',
-    };
+    const base = socketIoScenario(params, CLIFF_STACK, frameSize, 'forked');
     const largestSeq = Math.ceil((params.rate * params.clients * params.burst * params.duration) / 1000);
     const message = frameSize + envelopeBytes(largestSeq, params.clients, frameSize);
     plans.push({ frameSize, option: 'defaults', pieces: 1, spec: base });
@@ -386,13 +374,20 @@ export function sweepFinding(runs: AdviceRun[], memory: ConnectionMemoryRecord[]
   return `In the sweep's ${ratios.length} setting${ratios.length === 1 ? '' : 's'} of today's stack recorded with deflate both on and off, counting only runs that carried every frame (frames ${formatBytes(Math.min(...frames))}–${formatBytes(Math.max(...frames))}; medians over repeats), deflate on cost ${span(ratios.map((r) => r.cpu))} the server CPU per frame and put ${span(ratios.map((r) => r.wire))} the bytes on the wire.`;
 }
 
+/** What the advice is shown from, named so that a cell cannot swap two of them. */
+export interface AdviceInputs {
+  /** This chapter's advice runs: each choice at each frame size. */
+  runs: AdviceRun[];
+  /** The connection-memory records: what each choice costs per held connection. */
+  memory: ConnectionMemoryRecord[];
+  /** The sweep's records of today's stack, read at run time. */
+  sweep: SweepFindings;
+  /** engine.io's deflate threshold as read from its source, or null when it was not found. */
+  threshold: number | null;
+}
+
 /** Shows the advice table (this chapter's runs), the sweep's runs of today's stack when present, and the generated sentences. */
-export function showAdvice(
-  runs: AdviceRun[],
-  memory: ConnectionMemoryRecord[],
-  sweep: SweepFindings,
-  threshold: number | null,
-): void {
+export function showAdvice({ runs, memory, sweep, threshold }: AdviceInputs): void {
   showTable(
     runs.map((run) => adviceCosts(run, memory)),
     {

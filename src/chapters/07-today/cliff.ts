@@ -8,6 +8,7 @@ import { showChart, showTable, showText, progress } from '../../show/display';
 import type { Params } from '../../core/params';
 import { cannotSayNoFailure, failureReasons, judgeScenario } from '../../run/failure-rule';
 import { runScenario, type ScenarioRecord, type ScenarioResult } from '../../run/scenario';
+import { socketIoScenario } from '../../run/presets';
 import { packageDir, stackPackageDirs } from '../../stacks/catalog';
 import { formatBytes, formatDuration } from '../../core/units';
 import { replayable } from '../../report/replay';
@@ -65,27 +66,11 @@ async function measureCliff(params: Params): Promise<ScenarioRecord[]> {
   try {
     for (const frameSize of params.frameSizes) {
       records.push(
-        await runScenario(
-          {
-            stack: CLIFF_STACK,
-            client: 'socket.io',
-            payload: params.payload[0],
-            frameSize,
-            fragmentSize: params.fragmentSize,
-            rate: params.rate,
-            clients: params.clients,
-            burst: params.burst,
-            deflate: 'default',
-            duration: params.duration,
-            seed: params.seed,
-            placement: 'forked',
-          },
-          {
-            quick: params.quick,
-            onProgress: (p) =>
-              bar.set(`${formatBytes(frameSize)}: ${p.sent} sent, ${p.delivered} delivered, ${p.failures} failures`),
-          },
-        ),
+        await runScenario(socketIoScenario(params, CLIFF_STACK, frameSize, 'forked'), {
+          quick: params.quick,
+          onProgress: (p) =>
+            bar.set(`${formatBytes(frameSize)}: ${p.sent} sent, ${p.delivered} delivered, ${p.failures} failures`),
+        }),
       );
       bar.tick(1);
     }

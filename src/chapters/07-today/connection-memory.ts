@@ -7,14 +7,13 @@
  * costs are not billed to them), with the connections idle, and after each connection has
  * exchanged one message each way (which is when ws creates its zlib streams).
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { ChildHost } from '../../core/child-host';
 import type { HeldReply, HeldRequest } from './held-clients';
 import { CONNECT_DEADLINE_MS } from '../../core/timing';
 import type { MemorySample, ServerReply, ServerRequest } from './memory-server';
-import { runMeta } from '../../core/meta';
 import { KiB, type DeflateMode, type StackName } from '../../core/params';
-import { newRecordId, writeRecord, type RecordBase } from '../../core/records';
+import { newRecordId, recordEnvelope, writeRunRecord, type RecordBase, type RecordOption } from '../../core/records';
 
 export type { MemorySample } from './memory-server';
 
@@ -61,73 +60,23 @@ function perConnection(from: MemorySample, to: MemorySample, n: number): MemoryS
   };
 }
 
-/** A child process spoken to one request at a time; every request gets one reply or fails within the step limit. */
-class Child<Request extends { type: string }, Reply extends { type: string; error?: string }> {
-  private readonly child: ChildProcess;
-  private waiting: { resolve: (reply: Reply) => void; reject: (error: Error) => void } | undefined;
-  private exited: Error | undefined;
-
-  constructor(
-    private readonly name: string,
-    file: string,
-    execArgv: string[],
-  ) {
-    this.child = fork(file, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: execArgv });
-    this.child.on('message', (reply: Reply) => {
-      const waiting = this.waiting;
-      this.waiting = undefined;
-      if (!waiting) return;
-      if (reply.type === 'failed') waiting.reject(new Error(`${name}: ${reply.error}`));
-      else waiting.resolve(reply);
-    });
-    this.child.on('exit', (code, signal) => {
-      this.exited = new Error(`the ${name} process exited (${signal ?? code}) before replying`);
-      this.waiting?.reject(this.exited);
-      this.waiting = undefined;
-    });
-  }
-
-  /** Sends a request and resolves with the reply of the type expected. */
-  async ask<T extends Reply['type']>(request: Request, expect: T): Promise<Extract<Reply, { type: T }>> {
-    if (this.exited) throw this.exited;
-    const reply = await new Promise<Reply>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`${this.name}: '${request.type}' got no reply within ${STEP_LIMIT_MS} ms`)),
-        STEP_LIMIT_MS,
-      );
-      this.waiting = {
-        resolve: (r) => {
-          clearTimeout(timer);
-          resolve(r);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      };
-      this.child.send(request, (error) => {
-        if (error) this.waiting?.reject(new Error(`${this.name}: could not send '${request.type}': ${error.message}`));
-      });
-    });
-    if (reply.type !== expect)
-      throw new Error(`${this.name}: expected '${expect}' after '${request.type}', got '${reply.type}'`);
-    return reply as Extract<Reply, { type: T }>;
-  }
-
-  /** Sends `last` (when still connected) and waits for the exit; kills the child if it has not exited within the step limit. */
-  async end(last: Request): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    // The child may be leaving already (a reply to its last request was its last word): a failed
-    // send is expected then, and the exit is awaited all the same.
-    if (this.child.connected) this.child.send(last, () => {});
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), STEP_LIMIT_MS);
-    await exited;
-    clearTimeout(timer);
-  }
+/** A child spoken to one request at a time; a step with no reply within STEP_LIMIT_MS fails (the child is ended in a `finally`). */
+function child<Request extends { type: string }, Reply extends { type: string }>(
+  name: string,
+  file: string,
+  execArgv: string[],
+): ChildHost<Request, Reply> {
+  return new ChildHost<Request, Reply>(file, {
+    name: name,
+    execArgv: execArgv,
+    exitMessage: (code, signal) => `the ${name} process exited (${signal ?? code}) before replying`,
+  });
 }
 
-type HeldClients = Child<HeldRequest, HeldReply>;
+/** Every step: a step that fails leaves the child to the `finally` that ends it. */
+const STEP = { limitMs: STEP_LIMIT_MS, atLimit: 'keep' } as const;
+
+type HeldClients = ChildHost<HeldRequest, HeldReply>;
 
 /**
  * Measures the server's memory per connection for each setting in turn (a fresh server process
@@ -136,7 +85,7 @@ type HeldClients = Child<HeldRequest, HeldReply>;
  */
 export async function measureConnectionMemory(
   specs: readonly ConnectionMemorySpec[],
-  options: { record?: boolean | string; quick?: boolean; onMeasured?: (record: ConnectionMemoryRecord) => void } = {},
+  options: { record?: RecordOption; quick?: boolean; onMeasured?: (record: ConnectionMemoryRecord) => void } = {},
 ): Promise<ConnectionMemoryRecord[]> {
   for (const spec of specs) {
     if (!Number.isInteger(spec.connections) || spec.connections < 1 || spec.connections > MAX_CONNECTIONS) {
@@ -150,18 +99,17 @@ export async function measureConnectionMemory(
       );
     }
   }
-  const held: HeldClients = new Child('held clients', HELD_CLIENTS, []);
+  const held: HeldClients = child('held clients', HELD_CLIENTS, []);
   const records: ConnectionMemoryRecord[] = [];
   try {
     for (const spec of specs) {
       const record = await measureOne(spec, held, options.quick ?? false);
-      if (options.record !== false)
-        await writeRecord(record, typeof options.record === 'string' ? options.record : undefined);
+      await writeRunRecord(record, options.record);
       records.push(record);
       options.onMeasured?.(record);
     }
   } finally {
-    await held.end({ type: 'exit' });
+    await held.close(STEP_LIMIT_MS, { type: 'exit' });
   }
   return records;
 }
@@ -172,31 +120,31 @@ async function measureOne(
   quick: boolean,
 ): Promise<ConnectionMemoryRecord> {
   const startedAt = new Date().toISOString();
-  const server = new Child<ServerRequest, ServerReply>('memory server', MEMORY_SERVER, ['--expose-gc']);
+  const server = child<ServerRequest, ServerReply>('memory server', MEMORY_SERVER, ['--expose-gc']);
   try {
     const { url, versions } = await server.ask(
       { type: 'start', stack: MEMORY_STACK, deflate: spec.deflate },
       'started',
+      STEP,
     );
     // Warm-up: one connection through every step, so code paths run once before the baseline.
-    await held.ask({ type: 'open', stack: MEMORY_STACK, url: url, count: 1 }, 'opened');
-    await held.ask({ type: 'exchange', bytes: spec.exchangeBytes, seed: spec.seed }, 'exchanged');
-    await held.ask({ type: 'close-all' }, 'closed');
-    const baseline = await server.ask({ type: 'sample' }, 'sampled');
-    await held.ask({ type: 'open', stack: MEMORY_STACK, url: url, count: spec.connections }, 'opened');
-    const idle = await server.ask({ type: 'sample' }, 'sampled');
-    await held.ask({ type: 'exchange', bytes: spec.exchangeBytes, seed: spec.seed }, 'exchanged');
-    const exchanged = await server.ask({ type: 'sample' }, 'sampled');
-    await held.ask({ type: 'close-all' }, 'closed');
-    const stopped = await server.ask({ type: 'stop' }, 'stopped');
+    await held.ask({ type: 'open', stack: MEMORY_STACK, url: url, count: 1 }, 'opened', STEP);
+    await held.ask({ type: 'exchange', bytes: spec.exchangeBytes, seed: spec.seed }, 'exchanged', STEP);
+    await held.ask({ type: 'close-all' }, 'closed', STEP);
+    const baseline = await server.ask({ type: 'sample' }, 'sampled', STEP);
+    await held.ask({ type: 'open', stack: MEMORY_STACK, url: url, count: spec.connections }, 'opened', STEP);
+    const idle = await server.ask({ type: 'sample' }, 'sampled', STEP);
+    await held.ask({ type: 'exchange', bytes: spec.exchangeBytes, seed: spec.seed }, 'exchanged', STEP);
+    const exchanged = await server.ask({ type: 'sample' }, 'sampled', STEP);
+    await held.ask({ type: 'close-all' }, 'closed', STEP);
+    const stopped = await server.ask({ type: 'stop' }, 'stopped', STEP);
     return {
-      schema: 1,
-      kind: 'connection-memory',
-      id: newRecordId(`memory-${spec.deflate}-${spec.connections}-`),
-      startedAt,
-      endedAt: new Date().toISOString(),
-      quick: quick,
-      meta: runMeta(),
+      ...recordEnvelope({
+        kind: 'connection-memory',
+        id: newRecordId(`memory-${spec.deflate}-${spec.connections}-`),
+        startedAt,
+        quick: quick,
+      }),
       spec,
       versions,
       samples: { baseline: baseline.sample, idle: idle.sample, exchanged: exchanged.sample },
@@ -209,6 +157,6 @@ async function measureOne(
       compressedMessages: stopped.compressedMessages,
     };
   } finally {
-    await server.end({ type: 'stop' });
+    await server.close(STEP_LIMIT_MS, { type: 'stop' });
   }
 }

@@ -8,9 +8,9 @@
 import type net from 'node:net';
 import type { DisconnectReason as ServerReason } from 'socket.io';
 import type { Socket as IoClientSocket } from 'socket.io-client';
-import { runMeta } from '../../core/meta';
 import { captureDebug, type DebugLine } from '../../observe/debug-capture';
-import { newRecordId, writeRecord, type RecordBase } from '../../core/records';
+import { withinLimit } from '../../core/limit';
+import { newRecordId, recordEnvelope, writeRunRecord, type RecordBase, type RecordOption } from '../../core/records';
 import { search, sourceLines, stackScope } from '../../search';
 import { loadStack } from '../../stacks';
 import type { ClientSocket, ServerOptions, ServerSocket, StackServer } from '../../stacks/types';
@@ -253,14 +253,6 @@ function clip(message: string): string {
   return `${message.slice(0, DEBUG_MESSAGE_CHARS)}… (${message.length.toLocaleString('en-US')} characters)`;
 }
 
-function deadline<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-  });
-  return Promise.race([work, limit]).finally(() => clearTimeout(timer));
-}
-
 function waitFor<T>(register: (done: (value: T) => void) => void): Promise<T> {
   return new Promise<T>((resolve) => register(resolve));
 }
@@ -286,7 +278,7 @@ export async function runFieldGuideCase(guideCase: FieldGuideCase): Promise<Fiel
   try {
     client = stack.connect(server.url, { reconnection: false, reconnectionDelay: 0 });
     const clientConnected = waitFor<void>((done) => client?.on('connect', () => done()));
-    const connected = await deadline(Promise.all([serverSocket, clientConnected]), CASE_DEADLINE_MS);
+    const connected = await withinLimit(Promise.all([serverSocket, clientConnected]), CASE_DEADLINE_MS);
     if (!connected) throw new Error(`the client did not connect to ${server.url} within ${CASE_DEADLINE_MS} ms`);
     const [socket] = connected;
     // Kept for teardown: a case may pause it, and a paused socket never reads the FIN that would
@@ -311,7 +303,7 @@ export async function runFieldGuideCase(guideCase: FieldGuideCase): Promise<Fiel
       client: client as unknown as ClientSide,
       settings: server.settings,
     });
-    await deadline(Promise.all([serverDone, clientDone]), CASE_DEADLINE_MS);
+    await withinLimit(Promise.all([serverDone, clientDone]), CASE_DEADLINE_MS);
     observation.debug = capture
       .stop()
       .map((line) => ({ ...line, message: clip(line.message), side: debugSide(line.namespace), ms: line.t - t0 }));
@@ -329,7 +321,7 @@ export async function runFieldGuideCase(guideCase: FieldGuideCase): Promise<Fiel
 /** Runs every case in order (one at a time: the DEBUG capture is process-wide) and writes the record. */
 export async function runFieldGuide(
   cases: readonly FieldGuideCase[] = FIELD_GUIDE,
-  options: { record?: boolean | string; quick?: boolean; onCase?: (observation: FieldGuideObservation) => void } = {},
+  options: { record?: RecordOption; quick?: boolean; onCase?: (observation: FieldGuideObservation) => void } = {},
 ): Promise<FieldGuideRecord> {
   const startedAt = new Date().toISOString();
   const observations: FieldGuideObservation[] = [];
@@ -339,18 +331,16 @@ export async function runFieldGuide(
     options.onCase?.(observation);
   }
   const record: FieldGuideRecord = {
-    schema: 1,
-    kind: 'field-guide',
-    id: newRecordId('field-guide-'),
-    startedAt,
-    endedAt: new Date().toISOString(),
-    quick: options.quick ?? false,
-    meta: runMeta(),
+    ...recordEnvelope({
+      kind: 'field-guide',
+      id: newRecordId('field-guide-'),
+      startedAt,
+      quick: options.quick ?? false,
+    }),
     versions: loadStack(FIELD_GUIDE_STACK).versions,
     observations,
   };
-  if (options.record !== false)
-    await writeRecord(record, typeof options.record === 'string' ? options.record : undefined);
+  await writeRunRecord(record, options.record);
   return record;
 }
 

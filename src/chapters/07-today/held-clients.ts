@@ -7,6 +7,8 @@
  * when its send window ends; this one keeps connections open between steps, which is the point.
  */
 import { CONNECT_DEADLINE_MS } from '../../core/timing';
+import { serveParent } from '../../core/child-host';
+import { withLimit } from '../../core/limit';
 import { EXCHANGE_EVENT } from './memory-server';
 import type { StackName } from '../../core/params';
 import { payload } from '../../run/payloads';
@@ -27,14 +29,6 @@ export type HeldReply =
   | { type: 'closed' }
   | { type: 'failed'; error: string };
 
-function within<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, limit]).finally(() => clearTimeout(timer));
-}
-
 /** The connections a child holds and the steps it takes on them. */
 class Holder {
   private readonly sockets: ClientSocket[] = [];
@@ -51,7 +45,7 @@ class Holder {
           socket.on('connect_error', (error: Error) => reject(new Error(`connect to ${url} failed: ${error.message}`)));
         }),
     );
-    await within(Promise.all(connected), CONNECT_DEADLINE_MS, `${count} connections to ${url}`);
+    await withLimit(Promise.all(connected), CONNECT_DEADLINE_MS, `${count} connections to ${url}`);
     return this.sockets.length;
   }
 
@@ -60,7 +54,7 @@ class Holder {
     const acks = this.sockets.map(
       (socket) => new Promise<void>((resolve) => socket.emit(EXCHANGE_EVENT, data, () => resolve())),
     );
-    await within(Promise.all(acks), CONNECT_DEADLINE_MS, `an exchange on ${this.sockets.length} connections`);
+    await withLimit(Promise.all(acks), CONNECT_DEADLINE_MS, `an exchange on ${this.sockets.length} connections`);
     return acks.length;
   }
 
@@ -71,26 +65,17 @@ class Holder {
 
 if (require.main === module) {
   const holder = new Holder();
-  const send = (reply: HeldReply) => process.send?.(reply);
   // Requests are handled one at a time, in order, as the parent sends them.
-  let queue = Promise.resolve();
-  process.on('message', (request: HeldRequest) => {
-    queue = queue.then(async () => {
-      try {
-        if (request.type === 'open')
-          send({ type: 'opened', held: await holder.open(request.stack, request.url, request.count) });
-        else if (request.type === 'exchange')
-          send({ type: 'exchanged', acked: await holder.exchange(request.bytes, request.seed), bytes: request.bytes });
-        else if (request.type === 'close-all') {
-          holder.closeAll();
-          send({ type: 'closed' });
-        } else {
-          holder.closeAll();
-          process.disconnect?.();
-        }
-      } catch (error) {
-        send({ type: 'failed', error: (error as Error).message });
-      }
-    });
-  });
+  serveParent<HeldRequest, HeldReply>(
+    async (request, parent) => {
+      if (request.type === 'open')
+        return { type: 'opened', held: await holder.open(request.stack, request.url, request.count) };
+      if (request.type === 'exchange')
+        return { type: 'exchanged', acked: await holder.exchange(request.bytes, request.seed), bytes: request.bytes };
+      holder.closeAll();
+      if (request.type === 'close-all') return { type: 'closed' };
+      parent.leave();
+    },
+    { inOrder: true },
+  );
 }

@@ -5,6 +5,7 @@
  * src/connection-memory.ts; started with --expose-gc.
  */
 import { createHook } from 'node:async_hooks';
+import { serveParent } from '../../core/child-host';
 import { acceptsDeflate, WireObserver } from '../../observe/wire';
 import type { DeflateMode, StackName } from '../../core/params';
 import { loadStack } from '../../stacks';
@@ -45,7 +46,6 @@ async function sample(gc: () => void): Promise<MemorySample> {
 
 if (require.main === module) {
   const gc = (globalThis as { gc?: () => void }).gc;
-  const send = (reply: ServerReply) => process.send?.(reply);
   let server: StackServer | undefined;
   let wire: WireObserver | undefined;
   // Every zlib stream this process creates (ws makes one inflate and one deflate per connection,
@@ -56,41 +56,35 @@ if (require.main === module) {
       if (type === 'ZLIB') zlibStreams++;
     },
   }).enable();
-  let queue = Promise.resolve();
-  process.on('message', (request: ServerRequest) => {
-    queue = queue.then(async () => {
-      try {
-        if (!gc) throw new Error("started without --expose-gc: fork it with execArgv ['--expose-gc']");
-        if (request.type === 'start') {
-          const stack = loadStack(request.stack);
-          server = await stack.createServer({ deflate: request.deflate });
-          wire = new WireObserver(server.http);
-          server.onConnection((socket) => {
-            // Echo: the server sends back as much as it got, so its compressor runs too.
-            socket.on(EXCHANGE_EVENT, (data: unknown, ack: unknown) => {
-              if (typeof ack === 'function') ack(data);
-            });
+  serveParent<ServerRequest, ServerReply>(
+    async (request, parent) => {
+      if (!gc) throw new Error("started without --expose-gc: fork it with execArgv ['--expose-gc']");
+      if (request.type === 'start') {
+        const stack = loadStack(request.stack);
+        server = await stack.createServer({ deflate: request.deflate });
+        wire = new WireObserver(server.http);
+        server.onConnection((socket) => {
+          // Echo: the server sends back as much as it got, so its compressor runs too.
+          socket.on(EXCHANGE_EVENT, (data: unknown, ack: unknown) => {
+            if (typeof ack === 'function') ack(data);
           });
-          send({ type: 'started', url: server.url, versions: stack.versions });
-        } else if (request.type === 'sample') {
-          send({ type: 'sampled', sample: await sample(gc), zlibStreams: zlibStreams });
-        } else {
-          const handshakes = wire?.handshakes() ?? [];
-          const compressedMessages = wire?.totals().compressedMessages ?? 0;
-          wire?.detach();
-          await server?.close();
-          send({
-            type: 'stopped',
-            handshakes: handshakes.length,
-            deflateHandshakes: handshakes.filter((h) => acceptsDeflate(h.answer)).length,
-            answers: [...new Set(handshakes.map((h) => h.answer))],
-            compressedMessages,
-          });
-          process.disconnect?.();
-        }
-      } catch (error) {
-        send({ type: 'failed', error: (error as Error).message });
+        });
+        return { type: 'started', url: server.url, versions: stack.versions };
       }
-    });
-  });
+      if (request.type === 'sample') return { type: 'sampled', sample: await sample(gc), zlibStreams: zlibStreams };
+      const handshakes = wire?.handshakes() ?? [];
+      const compressedMessages = wire?.totals().compressedMessages ?? 0;
+      wire?.detach();
+      await server?.close();
+      await parent.send({
+        type: 'stopped',
+        handshakes: handshakes.length,
+        deflateHandshakes: handshakes.filter((h) => acceptsDeflate(h.answer)).length,
+        answers: [...new Set(handshakes.map((h) => h.answer))],
+        compressedMessages,
+      });
+      parent.leave();
+    },
+    { inOrder: true },
+  );
 }

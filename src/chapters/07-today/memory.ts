@@ -17,7 +17,7 @@ import { readCompressDefault, readThresholdRule, type SourceEvidence } from './d
 import { replayable } from '../../report/replay';
 import { step } from './step';
 
-/** The connection counts the issue asks for. */
+/** How many connections each memory run holds open, one run per count. */
 export const MEMORY_CONNECTIONS: readonly number[] = [10, 100];
 
 /** The memory runs, and the installed source lines that explain them (read by a search). */
