@@ -1,5 +1,5 @@
 /**
- * The minimal reproducer, one run: a bare ws server of one installed release in this process (with
+ * One bare-ws run: a bare ws server of one installed release in this process (with
  * the pool probe attached, optional CPU load, optional runtime fix), bare clients in a forked
  * process sending fragmented compressed messages back to back, the wire watched for the positive
  * controls. Bounded in time; everything is closed and restored before it returns a record.
@@ -32,7 +32,7 @@ export const BARE_WS_FIXES = ['none', 'runtime'] as const;
 /** Whether the run applies the one-line fix at run time. */
 export type BareWsFix = (typeof BARE_WS_FIXES)[number];
 
-/** Everything that defines a reproducer run. Sizes in bytes, times in ms. */
+/** Everything that defines a bare-ws run. Sizes in bytes, times in ms. */
 export interface BareWsSpec {
   /** An installed ws release, e.g. `0.8.0`. */
   ws: string;
@@ -93,7 +93,7 @@ export interface BareWsResult {
   cpu: { userMs: number; systemMs: number };
 }
 
-/** One reproducer run's record, as written to `<data dir>/repro/`. */
+/** One bare-ws run's record, as written to `<data dir>/repro/`. */
 export interface BareWsRecord extends RecordBase {
   kind: 'repro';
   spec: BareWsSpec;
@@ -146,9 +146,9 @@ function emptySenders(): SenderResult {
   return { startedAt: 0, sendEndedAt: 0, sent: 0, notSent: 0, opens: { compressing: 0, plain: 0 }, disconnects: [] };
 }
 
-/** Runs one reproducer scenario, bounded in time; always tears down and restores; returns its record. */
+/** Runs one bare-ws scenario, bounded in time; always tears down and restores; returns its record. */
 export async function runBareWs(spec: BareWsSpec, options: BareWsOptions = {}): Promise<BareWsRecord> {
-  assertMeasuring(`the bare-ws reproducer on ws ${spec.ws}`);
+  assertMeasuring(`a bare-ws run on ws ${spec.ws}`);
   const startedAt = new Date().toISOString();
   const release = wsRelease(spec.ws);
   // Refused before anything starts: a release without the 0.8.0 line cannot take the fix.

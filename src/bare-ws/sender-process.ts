@@ -1,5 +1,5 @@
 /**
- * The reproducer's sender process: runs the bare clients (./senders) in their own process, so
+ * The bare-ws engine's sender process: runs the bare clients (./senders) in their own process, so
  * that CPU load added to the server's process does not slow the clients, and the server's event
  * loop only does server work. One process serves a series of runs, one at a time (starting a
  * process per run costs more than a short run), and keeps the last message set it was sent.

@@ -1,5 +1,5 @@
 /**
- * The reproducer's client side: N bare WebSocket clients, each sending `burst` messages back to
+ * The bare-ws engine's client side: N bare WebSocket clients, each sending `burst` messages back to
  * back every 1/rate seconds for `duration`, compressed and fragmented like Chromium's. Runs in the
  * forked sender process (./sender-process), away from the server whose process it loads.
  */

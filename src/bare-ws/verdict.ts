@@ -1,5 +1,5 @@
 /**
- * Judging reproducer records: when a "zero failures" claim is allowed (only beside its positive
+ * Judging bare-ws records: when a "zero failures" claim is allowed (only beside its positive
  * controls), and the bad / good / inconclusive verdict a version gets for the bisection.
  */
 import type { Verdict } from '../chapters/06-root-cause/bisect';

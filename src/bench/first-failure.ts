@@ -1,4 +1,4 @@
-/** Time to the first `invalid compressed data` on 2015: the reproducer run until it fails, five times. */
+/** Time to the first `invalid compressed data` on 2015: the failing scenario, run until it fails, five times. */
 import { FAILURE_DEADLINE_MS, FAILING_SCENARIO } from '../run/presets';
 import { cannotSayNoFailure, judgeScenario } from '../run/failure-rule';
 import { runScenario } from '../run/scenario';
@@ -24,7 +24,7 @@ export interface FirstFailureResult {
   deadlineMs: number;
 }
 
-/** Runs the reproducer on 2015 with deflate on, each run stopping at its first failure. */
+/** Runs the failing scenario on 2015 with deflate on, each run stopping at its first failure. */
 export async function benchFirstFailure(runs = FIRST_FAILURE_RUNS): Promise<FirstFailureResult> {
   const results: FirstFailureResult['runs'] = [];
   for (let i = 0; i < runs; i++) {

@@ -116,7 +116,7 @@ export function recordOriginsFindings(run: OriginsRun): ChapterFindings {
 
 /**
  * Chapter 4: deflate on against off over the load pairs, and the wire for data-URL frames (or the
- * first payload), at one size: the reproducer's, when it was among the sizes, else the largest.
+ * first payload), at one size: the failing scenario's, when it was among the sizes, else the largest.
  */
 export function recordDeflateOffFindings(runs: ClaimRuns): ChapterFindings {
   const size =

@@ -1,7 +1,7 @@
 /**
  * A plain WebSocket client (no engine.io, no socket.io) that sends each message as
  * permessage-deflate compressed fragments, as Chromium does with a large message, and reconnects
- * after a disconnect. The minimal reproducer's client: it talks straight to a bare ws server.
+ * after a disconnect. The bare-ws engine's client: it talks straight to a bare ws server.
  */
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';

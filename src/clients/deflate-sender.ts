@@ -15,7 +15,7 @@
  * ws 8 does the handshake and everything else on the connection; only outgoing data frames are
  * written here, because ws's send() compresses each piece it is given separately and cannot split
  * one compressed stream at a chosen size. Used by the engine.io-speaking FragmentingClient and by
- * the bare WebSocket client of the minimal reproducer.
+ * the bare WebSocket client of the bare-ws engine.
  */
 import type net from 'node:net';
 import zlib from 'node:zlib';

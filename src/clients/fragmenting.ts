@@ -2,7 +2,7 @@
  * The Node fragmenting client: speaks engine.io/socket.io over a WebSocket and sends every message
  * as permessage-deflate compressed fragments of `fragmentSize` bytes, the way Chromium sends a
  * large message (an RSV1 first frame, then continuation frames). The compressing and fragmenting
- * is DeflateSender's (./deflate-sender), shared with the minimal reproducer's bare client; this
+ * is DeflateSender's (./deflate-sender), shared with the bare-ws engine's client; this
  * file adds the engine.io/socket.io protocol, acks and reconnects.
  */
 import { EventEmitter } from 'node:events';

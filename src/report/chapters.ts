@@ -70,7 +70,7 @@ export const CHAPTERS = [
     slug: 'sweep',
     title: 'Deflate on vs off across frame sizes',
     notebook: '05-sweep.ipynb',
-    // A tiny live grid: the reproducer's size on 2015, deflate on and off, one short repeat each.
+    // A tiny live grid: the failing scenario's size on 2015, deflate on and off, one short repeat each.
     quick: { frameSizes: '1MiB', stacks: '2015', duration: '1s', repeats: 1 },
     sizes: 'one live run per size and setting; without sizes, the recorded sweep',
   },

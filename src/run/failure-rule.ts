@@ -193,7 +193,7 @@ export function failureReasons(outcome: ScenarioOutcome): Record<string, number>
   return counts;
 }
 
-/** What the rule reads of a bare-ws reproducer run. */
+/** What the rule reads of a bare-ws run. */
 export interface BareWsOutcome {
   sendWindow: SendWindow;
   /** Every error a server-side connection reported during the run. */
@@ -202,7 +202,7 @@ export interface BareWsOutcome {
   firstCorruptAt?: number;
 }
 
-/** A reproducer run's failures under the rule, and the errors that were failures. */
+/** A bare-ws run's failures under the rule, and the errors that were failures. */
 export interface BareWsJudgement {
   rule: typeof FAILURE_RULE_VERSION;
   failures: number;
@@ -213,7 +213,7 @@ export interface BareWsJudgement {
 }
 
 /**
- * Judges a reproducer run. A bare ws server reports errors only (no clean-close reasons): each is
+ * Judges a bare-ws run. A bare ws server reports errors only (no clean-close reasons): each is
  * a failure by phase, and after sending only a cut connection counts as the clients leaving.
  */
 export function judgeBareWs(outcome: BareWsOutcome): BareWsJudgement {

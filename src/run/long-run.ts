@@ -16,7 +16,7 @@ import { NamedError } from '../core/errors';
 export const LONG_RUN_KIND = 'long-run';
 
 /**
- * The load, fixed before the first long run and kept: the reproducer of chapters 3–4 (the load that
+ * The load, fixed before the first long run and kept: the failing scenario of chapters 3–4 (the load that
  * breaks the 2015 stack with deflate on within seconds) on the 2015 stack, with the clients forked
  * so that the server's CPU and memory are its own.
  */

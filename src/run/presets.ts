@@ -23,7 +23,7 @@ export const FAILING_SCENARIO: Omit<ScenarioSpec, 'stack' | 'deflate'> = {
   maxHttpBufferSize: 8 * MiB,
 };
 
-/** How long the reproducer gets to fail on 2015 before the run counts as not failing. */
+/** How long the failing scenario gets to fail on 2015 before the run counts as not failing. */
 export const FAILURE_DEADLINE_MS = 10_000;
 
 /**

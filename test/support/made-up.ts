@@ -173,7 +173,7 @@ export function failingRun(o: Outcome = {}): ScenarioRecord {
   });
 }
 
-/** A bare-ws reproducer record with every control holding and `failures` invalid-data errors while sending. */
+/** A bare-ws record with every control holding and `failures` invalid-data errors while sending. */
 export function bareWsRun(
   o: { failures?: number; sent?: number; runError?: string; negotiated?: boolean } = {},
 ): BareWsRecord {

@@ -297,7 +297,7 @@ export interface OriginsRun {
 }
 
 /**
- * Step 2 and 4: runs the reproducer on the 2015 stack with deflate on, with engine.io's onError
+ * Step 2 and 4: runs the failing scenario on the 2015 stack with deflate on, with engine.io's onError
  * wrapped (and ws's decompress wrapped by the scenario itself), then restores both.
  */
 export async function runOrigins(params: Params): Promise<OriginsRun> {

@@ -74,7 +74,7 @@ export interface LoadPair {
 /** Called before each run with what it is and how many there are. */
 export type RunNotice = (label: string, index: number, total: number) => void;
 
-/** What the on/off pairs of a claim run: the reproducer's spec with a stack and, for equal work, a load. */
+/** What the on/off pairs of a claim run: the failing scenario's spec with a stack and, for equal work, a load. */
 type PairSpec = Omit<ScenarioSpec, 'deflate' | 'duration' | 'seed'>;
 
 /** Runs `spec` with deflate on and off, `repeats` times, alternating which goes first. */
@@ -99,7 +99,7 @@ async function runPairs(spec: PairSpec, params: Params, what: string, notice?: R
   return pairs;
 }
 
-/** Runs the reproducer at `frameSize` on the 2015 stack with deflate on and off, `repeats` times, clients forked. */
+/** Runs the failing scenario at `frameSize` on the 2015 stack with deflate on and off, `repeats` times, clients forked. */
 export async function runLoadPairs(params: Params, frameSize: number, notice?: RunNotice): Promise<LoadPair[]> {
   return runPairs(
     { ...FAILING_SCENARIO, frameSize: frameSize, stack: CLAIMS_STACK, placement: 'forked' },
@@ -118,7 +118,7 @@ export interface EqualWorkLoad {
   MiBps: number;
   /**
    * Where the load came from: a fraction of the knee recorded (or searched) at this size, of the
-   * knee at the nearest recorded size, or the reproducer's load when no knee is recorded at all.
+   * knee at the nearest recorded size, or the failing scenario's load when no knee is recorded at all.
    */
   origin: string;
   /** Whether the knee is another size's: quick mode does not search a size that is not recorded, and a search may find none. */
@@ -142,7 +142,7 @@ function sizesByNearness(knees: readonly KneeResult[], frameSize: number): numbe
  * The equal-work load at `frameSize`: EQUAL_WORK_FRACTION of the slower setting's knee of
  * EQUAL_WORK_STACK, from `knees` (recorded, or searched live for this size). Without a knee at this
  * size, the knee (in MiB/s) of the nearest size that has one, and the origin says so; without any,
- * the reproducer's own rate and burst, and the origin says why.
+ * the failing scenario's own rate and burst, and the origin says why.
  */
 export function equalWorkLoad(knees: readonly KneeResult[], frameSize: number): EqualWorkLoad {
   const exact = kneeBasis(knees, EQUAL_WORK_STACK, frameSize);

@@ -1,5 +1,5 @@
 /**
- * What every part of chapter 6 shares: the base scenario (the project's shared reproducer, sent
+ * What every part of chapter 6 shares: the base scenario (the failing scenario, sent
  * to a bare ws server instead of socket.io), the release the post ran, and how a run is named and
  * measured per message.
  */
@@ -20,14 +20,14 @@ export const POST_RELEASE: string = STACKS['2015'].expected.ws ?? '0.8.0';
 /**
  * The size the bisection and the proof run at: the largest given, where messages are the likeliest
  * to be fragmented and the failure the likeliest to show (the chapter's default sizes end at the
- * shared reproducer's 1 MiB).
+ * failing scenario's 1 MiB).
  */
 export function largestSize(params: Params): number {
   return Math.max(...params.frameSizes);
 }
 
 /**
- * The base run: the shared reproducer's fragment size, rate, burst, clients and seed, with a
+ * The base run: the failing scenario's fragment size, rate, burst, clients and seed, with a
  * message of `frameSize` (the largest size given, unless told), against a bare server of `ws`,
  * for the notebook's duration, no added load, no fix.
  */
@@ -88,7 +88,7 @@ export function perMessage(record: BareWsRecord) {
   };
 }
 
-/** Runs a series of reproducer runs with one sender process, closed afterwards whatever happens. */
+/** Runs a series of bare-ws runs with one sender process, closed afterwards whatever happens. */
 export async function withSenders<T>(series: (senders: SenderHost) => Promise<T>): Promise<T> {
   const senders = new SenderHost();
   try {
