@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bisect, type Verdict } from '../src/chapters/06-root-cause/bisect';
+import { bisect, type Verdict } from '../src/bare-ws/bisect';
 
 const VERSIONS = ['r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7', 'r8', 'r9'] as const;
 type Fake = (typeof VERSIONS)[number];

@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { sizesSentence, symptomParams, symptomSize, symptomSpec } from '../src/chapters/01-symptom';
+import { sizesSentence } from '../src/chapters/01-symptom';
+import { symptomParams, symptomSize, symptomSpec } from '../src/chapters/symptom-run';
 import { ParamError } from '../src/core/params';
 
 test('chapters 1 and 2 take several sizes, run the largest, and say which and why', () => {

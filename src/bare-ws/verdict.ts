@@ -2,7 +2,7 @@
  * Judging bare-ws records: when a "zero failures" claim is allowed (only beside its positive
  * controls), and the bad / good / inconclusive verdict a version gets for the bisection.
  */
-import type { Verdict } from '../chapters/06-root-cause/bisect';
+import type { Verdict } from './bisect';
 import { INVALID_COMPRESSED_DATA, type BareWsRecord } from './run';
 
 /** What a run had to put on the wire for its result to mean something. */

@@ -32,6 +32,15 @@ export interface FunctionSource {
   text: string;
 }
 
+/** A function's source with its line numbers, as the post listed code. */
+export function numbered(fn: FunctionSource): string {
+  const width = String(fn.endLine).length;
+  return fn.text
+    .split('\n')
+    .map((line, i) => `${String(fn.startLine + i).padStart(width)} ${line}`)
+    .join('\n');
+}
+
 const TEMPLATE = -1; // marks a `${` on the brace stack
 // Words that take `(…) {` without being functions.
 const CONTROL_KEYWORDS = new Set([

@@ -14,7 +14,7 @@ import { makeMatcher, matchLines } from './match';
 import { assertMeasuring } from '../report/replay';
 
 export { COPY_KINDS, type CopyKind, type PackageRef, type Side } from './copy';
-export { functionSource, sourceLines, type FunctionSource } from './functions';
+export { functionSource, numbered, sourceLines, type FunctionSource } from './functions';
 export { SHOWN_LINE_CHARS } from './match';
 
 /** Where to search. */

@@ -4,42 +4,19 @@
  * server emits short lines at the same rate; who loses their socket (a new id after a reconnect),
  * how often, and when. Then the same size, rate and client count from the Node fragmenting client.
  */
-import { progress, showChart, showTable } from '../../show/display';
-import { resolveParams, type Params, type RawParams, type StackName } from '../../core/params';
+import { showChart, showTable } from '../../show/display';
+import type { Params } from '../../core/params';
 import { loadAverageText } from '../../core/meta';
 import { replayable, replaySteps } from '../../report/replay';
 import { classifiedDisconnects, failureReasons, judgeScenario, zeroFailureBlockers } from '../../run/failure-rule';
-import { runScenario, type ScenarioRecord, type ScenarioSpec } from '../../run/scenario';
+import type { ScenarioRecord } from '../../run/scenario';
 import { formatBytes } from '../../core/units';
 import { plural, showFinding } from '../finding';
+import { measureSymptom, RUN_LABEL, symptomSize, unfragmentedSentence, type SymptomClient } from '../symptom-run';
 
-/** The stack the post ran: socket.io 1.3.7, engine.io 1.5.4, ws 0.8.0. */
-export const SYMPTOM_STACK: StackName = '2015';
-/** Chat pages beside the image pages: the post's contrast case. */
-export const SYMPTOM_CHAT_PAGES = 1;
-/** Pages and the Node client send one message per tick: the post's pages had no bursts. */
-const SYMPTOM_BURST = 1;
-
-/** Which client a run used, as the chapter names it. */
-export type SymptomClient = 'browser' | 'fragmenting';
-
-const RUN_LABEL: Record<SymptomClient, string> = { browser: 'Chromium pages', fragmenting: 'Node fragmenting client' };
+export { symptomParams } from '../symptom-run';
 
 const step = replaySteps('symptom');
-
-/** Checks the notebook's parameters (the same model and errors as the CLI); any number of sizes. */
-export function symptomParams(raw: RawParams): Params {
-  return resolveParams(raw);
-}
-
-/**
- * The picture size the tabs draw: the largest given. Chromium starts its own tabs for a run's whole
- * send window, so each extra size would cost a full run; and the symptom needs messages Chromium
- * fragments, which the largest size is the likeliest to be.
- */
-export function symptomSize(params: Params): number {
-  return Math.max(...params.frameSizes);
-}
 
 /** What this chapter does with the sizes it was given, in a sentence. */
 export function sizesSentence(params: Params): string {
@@ -56,25 +33,6 @@ export function showSizes(params: Params): void {
   showFinding(sizesSentence(params));
 }
 
-/** The run's spec: the stack left at its defaults (deflate on, as in 2015), one message per tick. */
-export function symptomSpec(params: Params, client: SymptomClient): ScenarioSpec {
-  return {
-    stack: SYMPTOM_STACK,
-    client: client,
-    payload: 'data-url',
-    frameSize: symptomSize(params),
-    fragmentSize: params.fragmentSize,
-    rate: params.rate,
-    clients: params.clients,
-    burst: SYMPTOM_BURST,
-    duration: params.duration,
-    seed: params.seed,
-    deflate: 'default',
-    placement: 'in-process',
-    ...(client === 'browser' ? { chatPages: SYMPTOM_CHAT_PAGES } : {}),
-  };
-}
-
 /**
  * Runs one client kind with a live progress line, recording the run; throws if the run itself
  * could not complete. Under `--from-data` it replays the latest recorded run of the same
@@ -82,35 +40,6 @@ export function symptomSpec(params: Params, client: SymptomClient): ScenarioSpec
  */
 export async function runSymptom(params: Params, client: SymptomClient): Promise<ScenarioRecord> {
   return replayable(step(`${client}-run`, params), () => measureSymptom(params, client));
-}
-
-/** The measurement behind runSymptom; `record: false` keeps the run out of data/scenario/. */
-export async function measureSymptom(
-  params: Params,
-  client: SymptomClient,
-  options: { record?: boolean } = {},
-): Promise<ScenarioRecord> {
-  const spec = symptomSpec(params, client);
-  const bar = progress(`${RUN_LABEL[client]} on ${SYMPTOM_STACK}, ${formatBytes(spec.frameSize)} at ${spec.rate}/s`);
-  let record: ScenarioRecord;
-  try {
-    record = await runScenario(spec, {
-      record: options.record,
-      quick: params.quick,
-      onProgress: (p) =>
-        bar.set(
-          `${(p.elapsedMs / 1000).toFixed(0)} s: ${p.sent} sent, ${p.delivered} delivered, ${p.failures} failures`,
-        ),
-    });
-  } catch (error) {
-    bar.done(`failed: ${(error as Error).message}`);
-    throw error;
-  }
-  const { result } = record;
-  bar.done(`${result.sent} sent, ${result.delivered} delivered, ${plural(result.failures, 'failure')}; server closed`);
-  if (result.status !== 'completed')
-    throw new Error(`the ${RUN_LABEL[client]} run did not complete: ${result.runError}`);
-  return record;
 }
 
 // ---- figures -------------------------------------------------------------------------------------
@@ -500,17 +429,6 @@ export function serverRows(runs: readonly ScenarioRecord[]) {
 /** Shows the server's side of the same runs. */
 export function showSymptomServer(runs: readonly ScenarioRecord[]): void {
   showTable(serverRows(runs), { caption: "The server's view of the same runs" });
-}
-
-/**
- * When a run put no fragmented message on the wire, a sentence saying so with the counts: Chromium
- * fragments only large messages (about 166 KB and up), and the 2015 failure needs fragmented ones.
- * Null when some message was fragmented, or none was read.
- */
-export function unfragmentedSentence(record: ScenarioRecord): string | null {
-  const { wire } = record.result;
-  if (wire.messages === 0 || wire.fragmentedMessages > 0) return null;
-  return `None of the ${wire.messages.toLocaleString('en-US')} messages the server read was fragmented (0 continuation frames): the ${formatBytes(record.spec.frameSize)} pictures went as one frame each, and the 2015 failure needs fragmented messages, so this size cannot show it.`;
 }
 
 /** When the browser reproduction first failed (or why it cannot vouch for no failure), worded from the record. */

@@ -26,7 +26,7 @@ import {
   symptomSpec,
   unfragmentedSentence,
   type SymptomClient,
-} from '../01-symptom';
+} from '../symptom-run';
 
 /** The post's setting: every namespace. */
 export const DEBUG_NAMESPACES = '*';

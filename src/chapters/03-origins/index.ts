@@ -25,6 +25,7 @@ import {
   COPY_KINDS,
   functionSource,
   grouped,
+  numbered,
   search,
   SHOWN_LINE_CHARS,
   stackScope,
@@ -221,15 +222,6 @@ export function showInvalidCompressedDataSearch(search: CompressedDataSearch): v
     summary: `${fn.name}, ${hit.path.replace(/^node_modules\//, '')} lines ${fn.startLine}–${fn.endLine} (ws@${hit.package?.version}), read from the installed file`,
     open: true,
   });
-}
-
-/** A function's source with its line numbers, as the post listed code. */
-export function numbered(fn: FunctionSource): string {
-  const width = String(fn.endLine).length;
-  return fn.text
-    .split('\n')
-    .map((line, i) => `${String(fn.startLine + i).padStart(width)} ${line}`)
-    .join('\n');
 }
 
 // ---- runtime instrumentation --------------------------------------------------------------------

@@ -12,12 +12,11 @@ import { POST_CLAIMS, POST_SERVER_JS, POST_SERVER_JS_EDIT, POST_TESTED_MS } from
 import { recordedDataDir, replayable, replaySteps } from '../../report/replay';
 import { FAILING_SCENARIO } from '../../run/presets';
 import { zeroFailureBlockers } from '../../run/failure-rule';
-import { functionSource, search, sourceLines } from '../../search';
+import { functionSource, numbered, search, sourceLines } from '../../search';
 import { loadStack } from '../../stacks';
 import { stackPackageDirs } from '../../stacks/catalog';
 import { formatBytes, formatDuration } from '../../core/units';
 import { plural, showFinding } from '../finding';
-import { numbered } from '../03-origins';
 import {
   bytesPerFrame,
   bytesVerdict,

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { bisect, type Bisection } from './bisect';
+import { bisect, type Bisection } from '../../bare-ws/bisect';
 import { diffHtml, type DiffFile } from './diff-html';
 import { progress, showHtml, showTable } from '../../show/display';
 import { diffHunks, diffLines, unifiedText, type DiffLine, type Hunk } from './linediff';

@@ -1,0 +1,99 @@
+/**
+ * The symptom's run, shared by chapter 1 (which shows it) and chapter 2 (which runs it again with
+ * DEBUG on): the 2015 stack at its defaults, Chromium pages or the Node fragmenting client, at the
+ * largest size given.
+ */
+import { progress } from '../show/display';
+import { resolveParams, type Params, type RawParams, type StackName } from '../core/params';
+import { runScenario, type ScenarioRecord, type ScenarioSpec } from '../run/scenario';
+import { formatBytes } from '../core/units';
+import { plural } from './finding';
+
+/** The stack the post ran: socket.io 1.3.7, engine.io 1.5.4, ws 0.8.0. */
+export const SYMPTOM_STACK: StackName = '2015';
+/** Chat pages beside the image pages: the post's contrast case. */
+export const SYMPTOM_CHAT_PAGES = 1;
+/** Pages and the Node client send one message per tick: the post's pages had no bursts. */
+const SYMPTOM_BURST = 1;
+
+/** Which client a run used, as the chapter names it. */
+export type SymptomClient = 'browser' | 'fragmenting';
+
+/** How the chapters name each client's run. */
+export const RUN_LABEL: Record<SymptomClient, string> = {
+  browser: 'Chromium pages',
+  fragmenting: 'Node fragmenting client',
+};
+
+/** Checks the notebook's parameters (the same model and errors as the CLI); any number of sizes. */
+export function symptomParams(raw: RawParams): Params {
+  return resolveParams(raw);
+}
+
+/**
+ * The picture size the tabs draw: the largest given. Chromium starts its own tabs for a run's whole
+ * send window, so each extra size would cost a full run; and the symptom needs messages Chromium
+ * fragments, which the largest size is the likeliest to be.
+ */
+export function symptomSize(params: Params): number {
+  return Math.max(...params.frameSizes);
+}
+
+/** The run's spec: the stack left at its defaults (deflate on, as in 2015), one message per tick. */
+export function symptomSpec(params: Params, client: SymptomClient): ScenarioSpec {
+  return {
+    stack: SYMPTOM_STACK,
+    client: client,
+    payload: 'data-url',
+    frameSize: symptomSize(params),
+    fragmentSize: params.fragmentSize,
+    rate: params.rate,
+    clients: params.clients,
+    burst: SYMPTOM_BURST,
+    duration: params.duration,
+    seed: params.seed,
+    deflate: 'default',
+    placement: 'in-process',
+    ...(client === 'browser' ? { chatPages: SYMPTOM_CHAT_PAGES } : {}),
+  };
+}
+
+/** One symptom run, measured (chapter 1's runSymptom records and replays it); `record: false` keeps the run out of data/scenario/. */
+export async function measureSymptom(
+  params: Params,
+  client: SymptomClient,
+  options: { record?: boolean } = {},
+): Promise<ScenarioRecord> {
+  const spec = symptomSpec(params, client);
+  const bar = progress(`${RUN_LABEL[client]} on ${SYMPTOM_STACK}, ${formatBytes(spec.frameSize)} at ${spec.rate}/s`);
+  let record: ScenarioRecord;
+  try {
+    record = await runScenario(spec, {
+      record: options.record,
+      quick: params.quick,
+      onProgress: (p) =>
+        bar.set(
+          `${(p.elapsedMs / 1000).toFixed(0)} s: ${p.sent} sent, ${p.delivered} delivered, ${p.failures} failures`,
+        ),
+    });
+  } catch (error) {
+    bar.done(`failed: ${(error as Error).message}`);
+    throw error;
+  }
+  const { result } = record;
+  bar.done(`${result.sent} sent, ${result.delivered} delivered, ${plural(result.failures, 'failure')}; server closed`);
+  if (result.status !== 'completed')
+    throw new Error(`the ${RUN_LABEL[client]} run did not complete: ${result.runError}`);
+  return record;
+}
+
+/**
+ * When a run put no fragmented message on the wire, a sentence saying so with the counts: Chromium
+ * fragments only large messages (about 166 KB and up), and the 2015 failure needs fragmented ones.
+ * Null when some message was fragmented, or none was read.
+ */
+export function unfragmentedSentence(record: ScenarioRecord): string | null {
+  const { wire } = record.result;
+  if (wire.messages === 0 || wire.fragmentedMessages > 0) return null;
+  return `None of the ${wire.messages.toLocaleString('en-US')} messages the server read was fragmented (0 continuation frames): the ${formatBytes(record.spec.frameSize)} pictures went as one frame each, and the 2015 failure needs fragmented messages, so this size cannot show it.`;
+}
