@@ -20,7 +20,7 @@ export type PoolKind = 'fragmented' | 'unfragmented';
 
 /** A step in one fragment's life (message m, fragment f on its connection). */
 export interface PoolWatchEvent {
-  /** ms since the probe started. */
+  /** ms since the watch started. */
   t: number;
   kind: 'queued' | 'overwritten' | 'pool reset' | 'handed to zlib' | 'zlib reads' | 'zlib done' | 'zlib error';
   /** `m<message>.f<fragment>`. */
@@ -46,7 +46,7 @@ export interface WatchedZlibError {
   differingBefore: number;
 }
 
-/** Everything the probe counted. */
+/** Everything the watch counted. */
 export interface PoolWatchReport {
   /** Compressed data-frame fragments queued for inflate (of fragmented messages or not). */
   queued: number;
@@ -82,7 +82,7 @@ export interface PoolWatchReport {
   timeline: PoolWatchEvent[];
 }
 
-/** A probe in place; report() may be called any time, restore() in a `finally`. */
+/** A pool watch in place; report() may be called any time, restore() in a `finally`. */
 export interface PoolWatch {
   report(): PoolWatchReport;
   restore(): void;
@@ -123,7 +123,7 @@ const RESETS_KEPT = 16;
 // The class behind zlib.createInflateRaw(), which ws uses; @types/node declares only its instance type.
 const INFLATE_RAW = (zlib as unknown as { InflateRaw: { prototype: object } }).InflateRaw;
 
-/** Attaches the probe to one release's Receiver, BufferPool and PerMessageDeflate, and to zlib's InflateRaw. */
+/** Attaches the watch to one release's Receiver, BufferPool and PerMessageDeflate, and to zlib's InflateRaw. */
 export function attachPoolWatch(release: WsRelease): PoolWatch {
   const lib = (file: string) => require(path.join(release.dir, 'lib', file)) as { prototype: object };
   const t0 = performance.now();

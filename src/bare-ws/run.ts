@@ -1,6 +1,6 @@
 /**
  * One bare-ws run: a bare ws server of one installed release in this process (with
- * the pool probe attached, optional CPU load, optional runtime fix), bare clients in a forked
+ * the pool watch attached, optional CPU load, optional runtime fix), bare clients in a forked
  * process sending fragmented compressed messages back to back, the wire watched for the positive
  * controls. Bounded in time; everything is closed and restored before it returns a record.
  */
@@ -85,6 +85,7 @@ export interface BareWsResult {
   wire: WireCounts;
   handshakes: Handshake[];
   controls: Controls;
+  /** The pool watch's counts (the field keeps its first name, so recorded runs stay readable). */
   probe: PoolWatchReport;
   serverLoad: BusyReport;
   /** Whether the runtime fix was in place, and the line it ran. */
@@ -155,7 +156,7 @@ export async function runBareWs(spec: BareWsSpec, options: BareWsOptions = {}): 
   if (spec.fix === 'runtime') fixedSource(endPacketSource(release));
   const { key, bodies, crcs } = messageBodies(spec.frameSize, spec.seed);
   let fix: RuntimeFix | undefined;
-  let probe: PoolWatch | undefined;
+  let poolWatch: PoolWatch | undefined;
   let server: BareServer | undefined;
   let wire: WireObserver | undefined;
   let senders: SenderResult = emptySenders();
@@ -170,7 +171,7 @@ export async function runBareWs(spec: BareWsSpec, options: BareWsOptions = {}): 
   try {
     const host = options.senders ?? (ownHost = new SenderHost());
     if (spec.fix === 'runtime') fix = applyRuntimeFix(release);
-    probe = attachPoolWatch(release);
+    poolWatch = attachPoolWatch(release);
     let stopSenders: (() => void) | undefined;
     let stopAsked = false;
     server = await startBareServer(release, crcs, () => {
@@ -221,8 +222,8 @@ export async function runBareWs(spec: BareWsSpec, options: BareWsOptions = {}): 
   } finally {
     serverLoad = busy.stop();
     clearInterval(progress);
-    poolWatchReport = probe?.report();
-    probe?.restore();
+    poolWatchReport = poolWatch?.report();
+    poolWatch?.restore();
     fix?.restore();
     wire?.detach();
     await server?.close();
@@ -282,7 +283,7 @@ function fixLine(fix: RuntimeFix): string {
   return (after.find((line, i) => line !== fix.before.split('\n')[i]) ?? '').trim();
 }
 
-// The probe could not be attached (the run error says why): nothing was counted.
+// The pool watch could not be attached (the run error says why): nothing was counted.
 function attachFailedReport(): PoolWatchReport {
   return {
     queued: 0,

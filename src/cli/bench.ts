@@ -14,7 +14,7 @@ import { textTable } from '../show/display';
 import { runMeta } from '../core/meta';
 import { ALLOW_BUSY_FLAG, assertQuietMachine, BusyMachineError, watchMachineLoad } from '../core/machine-load';
 import { dataDir, NODE_MODULES } from '../core/paths';
-import { EXIT_BAD_INPUT, EXIT_BUSY } from './args';
+import { EXIT_BUSY, failInput } from './args';
 import { newRecordId, recordEnvelope, writeRecord, type RecordBase } from '../core/records';
 import { formatBytes, formatDuration } from '../core/units';
 
@@ -66,8 +66,10 @@ async function main(): Promise<void> {
       },
     }).values;
   } catch (error) {
-    console.error(`npm run bench: ${(error as Error).message.split('\n')[0]}: see npm run bench -- --help`);
-    process.exitCode = EXIT_BAD_INPUT;
+    process.exitCode = failInput(
+      'npm run bench',
+      `${(error as Error).message.split('\n')[0]}: see npm run bench -- --help`,
+    );
     return;
   }
   if (values.help) {

@@ -26,7 +26,7 @@ import { type Params } from '../core/params';
 import { dataDir } from '../core/paths';
 import { assertWritable, DataDirError } from '../core/records';
 import { formatBytes, formatDuration } from '../core/units';
-import { checkedFlag, EXIT_BAD_INPUT, EXIT_BUSY, usageError, UsageError } from './args';
+import { checkedFlag, EXIT_BUSY, failInput, usageError, UsageError } from './args';
 
 /** `npm run capacity -- --help`. */
 export const CAPACITY_USAGE = [
@@ -97,8 +97,7 @@ async function main(argv: readonly string[]): Promise<number> {
     assertWritable(dataDir());
   } catch (error) {
     if (!(error instanceof UsageError || error instanceof DataDirError)) throw error;
-    console.error(`npm run capacity: ${error.message}`);
-    return EXIT_BAD_INPUT;
+    return failInput('npm run capacity', error.message);
   }
   try {
     assertQuietMachine(dataDir(), args.allowBusy);

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { kernelSpecFile, assertKernelInstalled, JUPYTER_PATH } from '../jupyter/env';
 import { NOTEBOOK_PORT, startNotebookServer, type NotebookServer } from '../jupyter/server';
 import { assertWritable } from '../core/records';
-import { EXIT_BAD_INPUT, inputErrorLine, usageError, UsageError } from './args';
+import { failInput, inputErrorLine, usageError, UsageError } from './args';
 
 const USAGE = `usage: npm run notebook -- [--port N]   (default ${NOTEBOOK_PORT}; binds 127.0.0.1 only)`;
 
@@ -40,8 +40,7 @@ async function main(argv: readonly string[]): Promise<number> {
       inputErrorLine(error) ??
       (parseError.code?.startsWith('ERR_PARSE_ARGS') ? usageError(parseError, 'npm run notebook').message : undefined);
     if (line === undefined) throw error;
-    process.stderr.write(`npm run notebook: ${line}\n`);
-    return EXIT_BAD_INPUT;
+    return failInput('npm run notebook', line);
   }
   let server: NotebookServer;
   try {
@@ -49,8 +48,7 @@ async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     const line = inputErrorLine(error);
     if (line === undefined) throw error;
-    process.stderr.write(`npm run notebook: ${line}\n`);
-    return EXIT_BAD_INPUT;
+    return failInput('npm run notebook', line);
   }
   process.stdout.write(
     [

@@ -15,7 +15,7 @@ import { buildReport, planReport, reportProblems } from '../report/build';
 import { CHAPTERS } from '../report/chapters';
 import { REPLAY_KIND } from '../report/replay';
 import { formatBytes, formatDuration } from '../core/units';
-import { EXIT_BAD_INPUT, EXIT_BUSY } from './args';
+import { EXIT_BUSY, failInput } from './args';
 import { onReportEvent, sayReport } from './report-progress';
 
 const USAGE = [
@@ -39,8 +39,7 @@ async function main(argv: string[]): Promise<number> {
       strict: true,
     }).values;
   } catch (error) {
-    process.stderr.write(`npm run record-replay: ${(error as Error).message.split('\n')[0]}: see --help\n`);
-    return EXIT_BAD_INPUT;
+    return failInput('npm run record-replay', `${(error as Error).message.split('\n')[0]}: see --help`);
   }
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);

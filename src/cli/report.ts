@@ -4,7 +4,7 @@
  * 2 bad input (one line, nothing written).
  */
 import { buildReport, planReport, reportProblems } from '../report/build';
-import { EXIT_BAD_INPUT, inputErrorLine, parseReportArgs, REPORT_USAGE } from './args';
+import { failInput, inputErrorLine, parseReportArgs, REPORT_USAGE } from './args';
 import { onReportEvent, sayReport } from './report-progress';
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -19,8 +19,7 @@ async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     const line = inputErrorLine(error);
     if (line === undefined) throw error;
-    process.stderr.write(`npm run report: ${line}\n`);
-    return EXIT_BAD_INPUT;
+    return failInput('npm run report', line);
   }
   const record = await buildReport(plan, onReportEvent);
   for (const entry of record.chapters.filter((c) => c.kept))

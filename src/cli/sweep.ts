@@ -19,7 +19,7 @@ import {
 import { fractionLabel, kneeGaps, plannedRunCount } from '../sweep/grid';
 import { kneePlanFor, kneesForSweep, recordedKnees } from '../sweep/knees';
 import { formatBytes, formatDuration } from '../core/units';
-import { EXIT_BAD_INPUT, EXIT_BUSY, UsageError } from './args';
+import { EXIT_BUSY, failInput, UsageError } from './args';
 import { assertQuietMachine, BusyMachineError } from '../core/machine-load';
 import { parseSweepArgs, SWEEP_USAGE } from './sweep-args';
 import { ParamError } from '../core/params';
@@ -39,8 +39,7 @@ async function main(argv: readonly string[]): Promise<number> {
     if (!args.help && !args.dryRun) assertWritable(dataDir());
   } catch (error) {
     if (!(error instanceof UsageError || error instanceof ParamError || error instanceof DataDirError)) throw error;
-    process.stderr.write(`npm run sweep: ${error.message}\n`);
-    return EXIT_BAD_INPUT;
+    return failInput('npm run sweep', error.message);
   }
   if (!args.help && !args.dryRun) {
     try {

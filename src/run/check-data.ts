@@ -68,16 +68,16 @@ function isScenario(value: unknown): value is ScenarioRecord {
   return typeof v === 'object' && v !== null && v.kind === 'scenario' && typeof v.result?.sendWindow === 'object';
 }
 
-function isRepro(value: unknown): value is BareWsRecord {
+function isBareWs(value: unknown): value is BareWsRecord {
   const v = value as Partial<BareWsRecord> | null;
   return typeof v === 'object' && v !== null && v.kind === 'repro' && Array.isArray(v.result?.serverErrors);
 }
 
 /** The runs a record holds, with where: the record itself, or records kept in its properties (a sweep's `scenario`, a long run's `control` and `run`). */
 function runsIn(record: AnyRecord): Array<{ where: string; run: ScenarioRecord | BareWsRecord }> {
-  if (isScenario(record) || isRepro(record)) return [{ where: '', run: record }];
+  if (isScenario(record) || isBareWs(record)) return [{ where: '', run: record }];
   return Object.entries(record).flatMap(([key, value]) =>
-    isScenario(value) || isRepro(value) ? [{ where: `.${key}`, run: value }] : [],
+    isScenario(value) || isBareWs(value) ? [{ where: `.${key}`, run: value }] : [],
   );
 }
 

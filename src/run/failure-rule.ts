@@ -9,6 +9,7 @@ import type { ClientDisconnect } from '../clients/types';
 import type { Controls, WireCounts } from '../observe/wire';
 import type { BareServerError } from '../bare-ws/server';
 import { saturationReasons, type OfferedLoad } from './offered-load';
+import { countBy } from '../core/stats';
 
 /** Bumped whenever the rule changes; a stored verdict of another version is re-classified. */
 export const FAILURE_RULE_VERSION = 1;
@@ -184,13 +185,9 @@ export function judgeScenario(outcome: ScenarioOutcome): RunJudgement {
 
 /** Failures of a scenario, counted by `<side>: <reason>` (teardown left out). */
 export function failureReasons(outcome: ScenarioOutcome): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const j of classifiedDisconnects(outcome)) {
-    if (j.verdict !== 'failure') continue;
-    const key = `${j.side}: ${j.d.reason}`;
-    counts[key] = (counts[key] ?? 0) + 1;
-  }
-  return counts;
+  return countBy(classifiedDisconnects(outcome), (j) =>
+    j.verdict === 'failure' ? `${j.side}: ${j.d.reason}` : undefined,
+  );
 }
 
 /** What the rule reads of a bare-ws run. */

@@ -6,6 +6,7 @@
  * process has been clean for a quiet spell, so a handle opened just after the run ends is not missed.
  */
 import assert from 'node:assert/strict';
+import { countBy } from '../../src/core/stats';
 
 /** How often the check looks. */
 const POLL_MS = 50;
@@ -37,21 +38,19 @@ export interface HandleCheck {
 
 /** The handles in `open` beyond those in `before`, counted as a multiset. */
 function beyond(open: readonly string[], before: readonly string[]): string[] {
-  const allowed = new Map<string, number>();
-  for (const h of before) allowed.set(h, (allowed.get(h) ?? 0) + 1);
+  const allowed = countBy(before, (h) => h);
   return open.filter((h) => {
-    const left = allowed.get(h) ?? 0;
-    if (left === 0) return true;
-    allowed.set(h, left - 1);
+    if (!allowed[h]) return true;
+    allowed[h]--;
     return false;
   });
 }
 
 /** "ProcessWrap, TCPSocketWrap ×2" */
 function describe(handles: readonly string[]): string {
-  const counts = new Map<string, number>();
-  for (const h of handles) counts.set(h, (counts.get(h) ?? 0) + 1);
-  return [...counts].map(([h, n]) => (n === 1 ? h : `${h} ×${n}`)).join(', ');
+  return Object.entries(countBy(handles, (h) => h))
+    .map(([h, n]) => (n === 1 ? h : `${h} ×${n}`))
+    .join(', ');
 }
 
 /**

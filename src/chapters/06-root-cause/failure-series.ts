@@ -16,11 +16,11 @@ import { baseSpec, describeSending, perMessage, POST_RELEASE, step, withSenders 
 import { replayable } from '../../report/replay';
 
 export const SERIES_FACTORS = ['message size', 'fragment size', 'burst', 'server load'] as const;
-/** What one series of the sweep varies (everything else stays at the base run's value). */
+/** What one series varies (everything else stays at the base run's value). */
 export type SeriesFactor = (typeof SERIES_FACTORS)[number];
 
 /** The values each factor takes besides the base run's; message sizes come from the notebook. */
-interface SweepGrid {
+interface SeriesGrid {
   fragmentSizes: number[];
   bursts: number[];
   serverLoads: number[];
@@ -31,7 +31,7 @@ interface SweepGrid {
  * more than twice it; bursts from none to twice the base; load as fractions of the server's event
  * loop. Quick mode keeps one value per factor away from the base.
  */
-const GRID: Record<'full' | 'quick', SweepGrid> = {
+const GRID: Record<'full' | 'quick', SeriesGrid> = {
   full: { fragmentSizes: [16 * KiB, 64 * KiB, 256 * KiB], bursts: [1, 2, 6], serverLoads: [0, 0.25, 0.5, 0.75] },
   quick: { fragmentSizes: [16 * KiB], bursts: [1], serverLoads: [0, 0.5] },
 };
@@ -208,7 +208,7 @@ export function timeToFailureFinding(ttf: TimeToFailure): string {
   );
 }
 
-/** One run of the sweep. */
+/** One run of the one-factor series. */
 export interface SeriesPoint {
   factor: SeriesFactor;
   value: number;
@@ -231,10 +231,10 @@ function labelFor(factor: SeriesFactor, value: number): string {
  * server load), on the post's release. The message-size series is the base runs themselves.
  */
 export async function runOneFactorSeries(params: Params): Promise<SeriesPoint[]> {
-  return replayable(step('one-factor-series', params), () => measureSweep(params));
+  return replayable(step('one-factor-series', params), () => measureOneFactorSeries(params));
 }
 
-async function measureSweep(params: Params): Promise<SeriesPoint[]> {
+async function measureOneFactorSeries(params: Params): Promise<SeriesPoint[]> {
   const grid = GRID[params.quick ? 'quick' : 'full'];
   const sizes = [...params.frameSizes].sort((a, b) => a - b);
   const variantsOf = (base: BareWsSpec): Array<[SeriesFactor, number, BareWsSpec]> => [
@@ -313,7 +313,7 @@ function valueLabel(p: SeriesPoint): string {
   return p.base && p.factor !== 'message size' ? `${p.label} (base)` : p.label;
 }
 
-/** The sweep as a table, one row per factor value. */
+/** The series as a table, one row per factor value. */
 export function showOneFactorSeries(points: readonly SeriesPoint[]): void {
   const rows = points.map((p) => {
     const { result } = p.record;

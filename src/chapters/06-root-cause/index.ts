@@ -3,8 +3,8 @@
  * failure, and what moves the failure rate, server load included), a bisection over every ws
  * release installed side by side with the diff it points at, the mechanism in the Receiver's
  * buffer pools shown by hashing each fragment when queued and when zlib reads it, and the proof:
- * the one-line fix applied at run time, and fragmentation shown necessary. Each part lives in
- * ./root-cause/.
+ * the one-line fix applied at run time, and fragmentation shown necessary. Each part has its own
+ * file in this folder.
  */
 import { ParamError, resolveParams, type Params, type RawParams } from '../../core/params';
 import { FAILING_SCENARIO } from '../../run/presets';
