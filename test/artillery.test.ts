@@ -27,6 +27,7 @@ import { comparisonFinding } from '../src/check-server/show';
 import { compressAlone } from '../src/clients/deflate-sender';
 import { fragmentMessage, OPCODE } from '../src/clients/frames';
 import { PROJECT_ROOT } from '../src/core/paths';
+import { startFixture } from './support/fixture-server';
 
 const CLI = path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'check-server.js');
 const PROCESSOR = path.join(PROJECT_ROOT, 'src', 'check-server', 'artillery', 'processor.js');
@@ -67,7 +68,36 @@ interface ArtilleryRun {
   imported: CliRun;
 }
 
-// The battery (recorded), then the export run by Artillery with --run, then --import of its report.
+// The export run by Artillery with --run, then --import of its report (beside the rows recorded in `dataDir`).
+async function exportRunImport(
+  url: string,
+  dir: string,
+  dataDir: string,
+  extra: string[] = [],
+): Promise<Omit<ArtilleryRun, 'serverSaw'>> {
+  const exported = path.join(dir, 'export');
+  const run = await checkServer([
+    '--url',
+    url,
+    '--export',
+    'artillery',
+    exported,
+    '--arrival-rate',
+    LOAD.arrivalRate,
+    '--export-duration',
+    LOAD.duration,
+    ...extra,
+    '--run',
+  ]);
+  assert.equal(run.status, 0, run.stderr);
+  const report = path.join(exported, 'report.json');
+  const counters = (JSON.parse(fs.readFileSync(report, 'utf8')) as ArtilleryReport).aggregate.counters;
+  const imported = await checkServer(['--import', 'artillery', report, '--data-dir', dataDir]);
+  assert.equal(imported.status, 0, imported.stderr);
+  return { counters: counters, report: report, imported: imported };
+}
+
+// The battery (recorded), then the export run by Artillery and its report imported beside the battery's row.
 async function batteryThenArtillery(label: string): Promise<ArtilleryRun> {
   const server = REFERENCE_SERVERS.find((s) => s.label === label);
   assert.ok(server, label);
@@ -77,27 +107,21 @@ async function batteryThenArtillery(label: string): Promise<ArtilleryRun> {
   try {
     const battery = await checkServer(['--url', running.url, '--data-dir', dataDir]);
     assert.ok(battery.status === 0 || battery.status === 1, battery.stderr);
-    const exported = path.join(dir, 'export');
-    const run = await checkServer([
-      '--url',
-      running.url,
-      '--export',
-      'artillery',
-      exported,
-      '--arrival-rate',
-      LOAD.arrivalRate,
-      '--export-duration',
-      LOAD.duration,
-      '--run',
-    ]);
-    assert.equal(run.status, 0, run.stderr);
-    const report = path.join(exported, 'report.json');
-    const counters = (JSON.parse(fs.readFileSync(report, 'utf8')) as ArtilleryReport).aggregate.counters;
-    const imported = await checkServer(['--import', 'artillery', report, '--data-dir', dataDir]);
-    assert.equal(imported.status, 0, imported.stderr);
-    return { counters: counters, report: report, serverSaw: [...serverSaw], imported: imported };
+    return { ...(await exportRunImport(running.url, dir, dataDir)), serverSaw: [...serverSaw] };
   } finally {
     await running.close();
+  }
+}
+
+// The export against a fixture server in its own process that does not answer the ack event, as a user's own server.
+async function artilleryWithoutAckEvent(script: string, extra: string[]): Promise<Omit<ArtilleryRun, 'serverSaw'>> {
+  const fixture = await startFixture(script, { FIXTURE_DIGEST: 'off' });
+  try {
+    const dir = path.join(scratch, `${script}-no-ack-event`);
+    fs.mkdirSync(dir);
+    return await exportRunImport(fixture.url, dir, path.join(dir, 'data'), extra);
+  } finally {
+    fixture.child.kill('SIGTERM');
   }
 }
 
@@ -165,6 +189,71 @@ test('Artillery against today with deflate forced on: no close by the server, ev
   assert.match(imported.stdout, /^fragmented \(pass\): Compressed fragments were delivered/m);
 });
 
+/** How many bursts a user may send against the 2015 server with no ack event: it keeps bursting until a close, a missing reply, or this. */
+const BURSTS_UNTIL_FAILURE = 20;
+
+test('Artillery against a 2015 server that does not answer the ack event: bursts go out, in-order replies stand in, 1007 closes', async () => {
+  const { counters, imported } = await artilleryWithoutAckEvent('socketio-1.3.7.js', [
+    '--bursts',
+    String(BURSTS_UNTIL_FAILURE),
+  ]);
+  const bursts = counters['deflate_lab.bursts_sent'];
+  const closes = counters['deflate_lab.close_1007'] ?? 0;
+  console.log(
+    `2015, no ack event: ${closes} closes with 1007 in ${bursts} bursts (${(closes / bursts).toFixed(2)} per burst): ${JSON.stringify(counters)}`,
+  );
+  assert.equal(counters['vusers.created'], USERS);
+  assert.equal(counters['deflate_lab.deflate_negotiated'], USERS);
+  assert.equal(
+    counters['deflate_lab.checked_by_in_order_reply'],
+    USERS,
+    'every user knew the ack event goes unanswered',
+  );
+  assert.equal(counters['deflate_lab.checked_by_ack_event'] ?? 0, 0);
+  assert.deepEqual(
+    Object.keys(counters).filter((k) => k.startsWith('deflate_lab.acks_')),
+    [],
+    'no acked message was sent, so no ack timeout was waited out',
+  );
+  assert.ok(counters['deflate_lab.replies_in_order'] >= USERS, 'every lone message had its in-order reply');
+  assert.ok(bursts >= USERS, 'every user sent bursts after its lone message');
+  assert.ok(counters['deflate_lab.continuation_frames'] > 0, 'continuation frames were written');
+  assert.ok(closes >= 1, 'the server closed at least one connection with 1007');
+  assert.ok(bursts <= USERS * BURSTS_UNTIL_FAILURE, 'no user went past its bound');
+  assert.match(imported.stdout, /Artillery \(report\.json\) .* fail .*close 1007: the server could not inflate/);
+  assert.match(imported.stdout, /in-order replies stood in for checksums/);
+});
+
+test('Artillery against today with deflate forced on and no ack event: no close by the server, every burst with its in-order reply', async () => {
+  const { counters, imported } = await artilleryWithoutAckEvent('socketio-4-deflate.js', []);
+  console.log(`today, no ack event: ${JSON.stringify(counters)}`);
+  const bursts = USERS * DEFAULT_LIMITS.frameSizes.length * DEFAULT_LIMITS.bursts;
+  assert.equal(counters['vusers.created'], USERS);
+  assert.equal(counters['deflate_lab.deflate_negotiated'], USERS);
+  assert.equal(counters['deflate_lab.checked_by_in_order_reply'], USERS);
+  assert.equal(counters['deflate_lab.bursts_sent'], bursts, 'every burst went out');
+  assert.equal(
+    counters['deflate_lab.replies_in_order'],
+    USERS + bursts,
+    'the lone message and every burst answered in order',
+  );
+  assert.ok(
+    counters['deflate_lab.continuation_frames'] >= counters['deflate_lab.messages_sent'],
+    'every message fragmented',
+  );
+  assert.deepEqual(
+    Object.keys(counters).filter((k) => /^deflate_lab\.(close_|disconnect_|replies_missing|acks_)/.test(k)),
+    [],
+    'no close, disconnect, missing reply or acked message',
+  );
+  assert.equal(counters['deflate_lab.closed_by_client'], USERS);
+  assert.match(imported.stdout, /Artillery \(report\.json\) .* pass /);
+  assert.match(
+    imported.stdout,
+    /^fragmented \(pass\): Compressed fragments were delivered: .*in-order replies came back \(the server does not answer the ack event, so contents were not checked\)/m,
+  );
+});
+
 test('the processor writes the same frames and compressed bytes as src/clients/', () => {
   const processor = require(PROCESSOR) as {
     fragmentMessage: typeof fragmentMessage;
@@ -212,6 +301,7 @@ test("a report's counters worded as a row: fail on a server close, pass on intac
     'deflate_lab.messages_sent': 20,
     'deflate_lab.rsv1_first_frames': 20,
     'deflate_lab.continuation_frames': 200,
+    'deflate_lab.bursts_sent': 4,
   };
   const failed = rowFromArtilleryReport(
     report({ ...base, 'deflate_lab.close_1007': 3, 'deflate_lab.close_1006': 1, 'deflate_lab.acks_verified': 4 }),
@@ -221,7 +311,7 @@ test("a report's counters worded as a row: fail on a server close, pass on intac
   assert.equal(fragmented.verdict, 'fail');
   assert.equal(
     fragmented.finding,
-    'The server could not inflate fragmented compressed messages: close 1007: the server could not inflate a message (invalid frame payload data) × 3; close 1006: cut without a close frame × 1, over 4 virtual users; 20 messages went out as 20 RSV1 first frames and 200 continuation frames, and 4 of 4 acked messages came back intact (length and SHA-256 match).',
+    'The server could not inflate fragmented compressed messages: close 1007: the server could not inflate a message (invalid frame payload data) × 3; close 1006: cut without a close frame × 1, over 4 virtual users; 20 messages in 4 bursts went out as 20 RSV1 first frames and 200 continuation frames, and 4 of 4 acked messages came back intact (length and SHA-256 match).',
   );
   const passed = rowFromArtilleryReport(
     report({ ...base, 'deflate_lab.acks_verified': 8, 'deflate_lab.closed_by_client': 4 }),
@@ -240,7 +330,43 @@ test("a report's counters worded as a row: fail on a server close, pass on intac
   assert.equal(lost.results[1].verdict, 'fail');
   assert.match(
     lost.results[1].finding,
-    /^The server stayed connected but not every acked message came back intact: 7 of 8/,
+    /^The server stayed connected but stopped answering: 7 of 8 acked messages came back intact/,
+  );
+  const altered = rowFromArtilleryReport(
+    report({ ...base, 'deflate_lab.acks_verified': 7, 'deflate_lab.acks_wrong': 1 }),
+    'f',
+  );
+  assert.equal(altered.results[1].verdict, 'fail');
+  assert.match(altered.results[1].finding, /^1 of 8 checked messages arrived altered/);
+  const inOrder = rowFromArtilleryReport(
+    report({
+      ...base,
+      'deflate_lab.checked_by_in_order_reply': 4,
+      'deflate_lab.replies_in_order': 8,
+      'deflate_lab.closed_by_client': 4,
+    }),
+    'g',
+  );
+  assert.equal(inOrder.results[1].verdict, 'pass');
+  assert.match(
+    inOrder.results[1].finding,
+    /and 8 of 8 in-order replies came back \(the server does not answer the ack event, so contents were not checked\)\.$/,
+  );
+  assert.equal(inOrder.results[1].controls['checksums verified'], 'no ack event');
+  assert.match(inOrder.results[0].finding, /the server does not answer the ack event, so in-order replies stood in/);
+  const stalled = rowFromArtilleryReport(
+    report({
+      ...base,
+      'deflate_lab.checked_by_in_order_reply': 4,
+      'deflate_lab.replies_in_order': 6,
+      'deflate_lab.replies_missing': 2,
+    }),
+    'h',
+  );
+  assert.equal(stalled.results[1].verdict, 'fail');
+  assert.match(
+    stalled.results[1].finding,
+    /^The server stayed connected but stopped answering: 6 of 8 in-order replies/,
   );
   const refused = rowFromArtilleryReport(report({ 'vusers.created': 2, 'deflate_lab.connect_failed': 2 }), 'e');
   assert.deepEqual(

@@ -30,9 +30,9 @@ import { resolveBattery } from '../src/check-server/options';
 import { runYourServer, showYourServer, yourServerPlan } from '../src/chapters/08-your-server';
 import { PROJECT_ROOT } from '../src/core/paths';
 import { readRecords } from '../src/core/records';
+import { startFixture as startServerFixture } from './support/fixture-server';
 
 const CLI = path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'check-server.js');
-const FIXTURES = path.join(PROJECT_ROOT, 'test', 'fixtures', 'servers');
 const SECRET = 'S3cret-auth-7f1d';
 const URL_PASSWORD = 'pw-9c2e';
 const QUERY_SECRET = 'qv-41aa';
@@ -47,24 +47,11 @@ after(() => {
   fs.rmSync(scratch, { recursive: true, force: true });
 });
 
-// Starts a fixture server in its own process and resolves with its URL once it listens.
+// Starts a fixture server in its own process, stopped when the file's tests end.
 async function startFixture(script: string, env: Record<string, string> = {}): Promise<string> {
-  const child = spawn(process.execPath, [path.join(FIXTURES, script), '0'], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  fixtures.push(child);
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /listening (\d+)/.exec(out);
-      if (match) resolve(Number(match[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code} before listening`)));
-  });
-  return `http://127.0.0.1:${port}`;
+  const fixture = await startServerFixture(script, env);
+  fixtures.push(fixture.child);
+  return fixture.url;
 }
 
 interface CliRun {

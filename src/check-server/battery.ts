@@ -45,8 +45,8 @@ export const HANDSHAKE_BYTES = 4 * 1024;
 const DIGEST_CHECK = 'deflate-lab digest check';
 /** Beyond twice pingInterval + pingTimeout, the least the silent client waits for a server that drops late. */
 const SILENT_GRACE_MS = 2_000;
-/** How long the handshake waits for the ack event's answer before taking it as unhandled. */
-const DIGEST_CHECK_MS = 2_000;
+/** How long the handshake waits for the ack event's answer before taking it as unhandled (the Artillery export's check too). */
+export const DIGEST_CHECK_MS = 2_000;
 
 async function openSession(options: CheckOptions, eio: EioRevision): Promise<CheckSession> {
   const session = new CheckSession(options.target, eio, options.limits.fragmentSize, options.limits.replyTimeoutMs);

@@ -4,28 +4,39 @@
  * fragmented case against one socket.io server and reports, as Artillery custom counters, what
  * Artillery's own socketio engine cannot see: the frames it wrote (an RSV1 first frame and
  * continuation frames per message, as Chromium sends a large message under permessage-deflate),
- * the messages the server acknowledged with a matching SHA-256, and how the connection ended
- * (close code and disconnect reason).
+ * the in-order replies that came back after each burst, and how the connection ended (close code
+ * and disconnect reason).
+ *
+ * Any socket.io server will do, as for the battery: the first user of each worker checks once,
+ * with one small message, whether the server answers the ack event (`deflate-lab:digest`, the
+ * README's optional server lines). Where it does, each reply is an acked message whose length and
+ * SHA-256 come back; where it does not, a join of a namespace that does not exist stands in, which
+ * every socket.io server answers in order (contents then go unchecked).
  *
  * Plain CommonJS that needs only Node and `ws` 8 (the export writes a package.json pinning it),
  * so it runs unchanged on Artillery's distributed workers. It speaks engine.io 3 or 4 (as the
  * polling handshake says) and socket.io itself: ws does the WebSocket handshake and reads the
  * server's frames, and the processor writes its own outgoing frames, because ws compresses each
  * piece it is given on its own and cannot split one compressed message into fragments. The same
- * wire format as deflate-lab's src/clients/ (frames.ts, deflate-sender.ts, sio-protocol.ts); a
- * test there keeps the frames identical.
+ * wire format as deflate-lab's src/clients/ (frames.ts, deflate-sender.ts, sio-protocol.ts), and
+ * the same reply rule as src/check-server/session.ts; a test there keeps the frames identical.
  *
- * Every virtual user is bounded: `bursts` bursts of `burst` messages per size plus one acked
- * message per burst, each answer awaited at most `replyTimeoutMs`, the whole user at most
- * `userMaxMs`; then it closes its connection.
+ * Every virtual user is bounded: one message alone, then `bursts` bursts of `burst` messages per
+ * size, each followed by one reply; each answer awaited at most `replyTimeoutMs` (the ack event
+ * check at most `ackCheckMs`), the whole user at most `userMaxMs`; then it closes its connection.
+ * It stops early when the connection closes or a reply does not come back.
  */
 'use strict';
 const crypto = require('node:crypto');
 const zlib = require('node:zlib');
 const WebSocket = require('ws');
 
-/** The event the server acknowledges with the message's length and SHA-256 (the README's server lines). */
+/** The event the server acknowledges with the message's length and SHA-256 (the README's optional server lines). */
 const DIGEST_EVENT = 'deflate-lab:digest';
+/** The small message that asks, once per worker, whether the server answers the ack event. */
+const DIGEST_CHECK = 'deflate-lab digest check';
+/** The prefix of the namespaces used as in-order probes: joining one gets an answer from any socket.io server. */
+const PROBE_NAMESPACE = '/deflate-lab-probe';
 /** An event no server handles: the bursts go there, so the application does no work. */
 const UNHANDLED_EVENT = 'deflate-lab:unhandled';
 /** The prefix of every custom counter. */
@@ -175,6 +186,7 @@ function settingsOf(vars) {
     burst: s.burst || 3,
     bursts: s.bursts || 3,
     replyTimeoutMs: s.replyTimeoutMs || 5000,
+    ackCheckMs: s.ackCheckMs || 2000,
     userMaxMs: s.userMaxMs || 60000,
   };
 }
@@ -207,10 +219,38 @@ function counterName(text) {
   );
 }
 
+const ackEventAnswers = new Map();
 /**
- * One virtual user: connect, join the namespace, send one acked message alone, then per size
- * `bursts` bursts of `burst` messages written back to back, each burst followed by an acked
- * message; close. Counters go to Artillery through `events.emit('counter', …)`.
+ * Whether the server answers the ack event, asked once per worker and namespace: the first user to
+ * join runs `check` (resolving true, false, or undefined when its connection ended first), and the
+ * others wait for that answer. An ended connection leaves the question open for the next user.
+ */
+function answersAckEvent(settings, check) {
+  const key = `${settings.origin}${settings.path}#${settings.namespace}`;
+  if (!ackEventAnswers.has(key))
+    ackEventAnswers.set(
+      key,
+      check().then((answered) => {
+        if (answered === undefined) ackEventAnswers.delete(key);
+        return answered;
+      }),
+    );
+  return ackEventAnswers.get(key);
+}
+
+/** The namespace a server packet (`40/nsp,…`, `44/nsp,…`) is about: `/` when it names none. */
+function packetNamespace(text) {
+  const body = text.slice(2);
+  if (!body.startsWith('/')) return '/';
+  const comma = body.indexOf(',');
+  return comma === -1 ? body : body.slice(0, comma);
+}
+
+/**
+ * One virtual user: connect, join the namespace, learn whether the server answers the ack event,
+ * send one message alone and wait for its reply, then per size `bursts` bursts of `burst` messages
+ * written back to back, each burst followed by one reply; close. Counters go to Artillery through
+ * `events.emit('counter', …)`.
  */
 function replayFragmented(context, events, done) {
   const settings = settingsOf(context.vars);
@@ -230,7 +270,9 @@ function replayFragmented(context, events, done) {
     let namespaceDisconnect = false;
     let error = '';
     let nextAck = 0;
-    const acks = new Map();
+    let probes = 0;
+    // Replies awaited: `ack:<id>` for acked messages, `nsp:<name>` for probes; each called with the answer, or null when the connection ended.
+    const waiting = new Map();
     const userTimer = setTimeout(() => finish('user time limit'), settings.userMaxMs);
 
     // Every message is compressed when deflate was negotiated (as Chromium does); only the load's frames are counted.
@@ -251,62 +293,101 @@ function replayFragmented(context, events, done) {
     };
     const protocol = (text) => write(text, false);
     const nsp = settings.namespace === '/' ? '' : `${settings.namespace},`;
-
-    const ack = (data) =>
-      new Promise((resolve) => {
-        const id = nextAck++;
-        const timer = setTimeout(() => {
-          acks.delete(id);
-          resolve('missing');
-        }, settings.replyTimeoutMs);
-        // `null`: the connection ended first.
-        acks.set(id, (args) => {
-          clearTimeout(timer);
-          if (args === null) return resolve('missing');
-          const answer = args && args[0];
-          const expected = crypto.createHash('sha256').update(data).digest('hex');
-          resolve(
-            answer && answer.sha256 === expected && answer.bytes === Buffer.byteLength(data) ? 'verified' : 'wrong',
-          );
-        });
-        count('messages_sent');
-        write(`42${nsp}${id}${JSON.stringify([DIGEST_EVENT, data])}`);
-      });
     const closed = () => ws.readyState !== WebSocket.OPEN;
 
+    // Sends `text` and resolves with the answer under `key`, or null on timeout or when the connection ended.
+    const awaitAnswer = (key, text, timeoutMs, load) =>
+      new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          waiting.delete(key);
+          resolve(null);
+        }, timeoutMs);
+        waiting.set(key, (answer) => {
+          clearTimeout(timer);
+          resolve(answer);
+        });
+        write(text, load);
+      });
+    // The ack event: 'verified' when the length and SHA-256 come back matching, 'wrong' when not, 'missing' when nothing came.
+    const ack = async (data, timeoutMs = settings.replyTimeoutMs, load = true) => {
+      const id = nextAck++;
+      if (load) count('messages_sent');
+      const args = await awaitAnswer(
+        `ack:${id}`,
+        `42${nsp}${id}${JSON.stringify([DIGEST_EVENT, data])}`,
+        timeoutMs,
+        load,
+      );
+      if (args === null) return 'missing';
+      const answer = args && args[0];
+      const expected = crypto.createHash('sha256').update(data).digest('hex');
+      return answer && answer.sha256 === expected && answer.bytes === Buffer.byteLength(data) ? 'verified' : 'wrong';
+    };
+    // A namespace that does not exist: every socket.io server answers its join in order, so an answer proves all before it was read.
+    const probe = async () => {
+      const name = `${PROBE_NAMESPACE}-${probes++}`;
+      const answer = await awaitAnswer(
+        `nsp:${name}`,
+        `40${name}${eio === 4 ? ',{}' : ''}`,
+        settings.replyTimeoutMs,
+        false,
+      );
+      // A dynamic namespace let us in: leave it again.
+      if (answer === 'connect') protocol(`41${name},`);
+      return answer !== null;
+    };
+    // Messages to an event no server handles, so the application does no work; one write, back to back, as a browser's send backlog does.
+    const sendUnhandled = (size, n) => {
+      socket.cork();
+      for (let seq = 0; seq < n; seq++) {
+        write(`42${nsp}${JSON.stringify([UNHANDLED_EVENT, { seq: seq }, dataUrl(size)])}`);
+        count('messages_sent');
+      }
+      socket.uncork();
+    };
+
     const send = async () => {
-      const once = async (size) => {
-        const outcome = await ack(dataUrl(size));
-        count(`acks_${outcome}`);
-        return outcome === 'verified';
+      const checked = await answersAckEvent(settings, async () => {
+        const outcome = await ack(DIGEST_CHECK, settings.ackCheckMs, false);
+        return outcome === 'missing' && closed() ? undefined : outcome === 'verified';
+      });
+      if (checked === undefined || closed()) return;
+      count(checked ? 'checked_by_ack_event' : 'checked_by_in_order_reply');
+      // The reply after what was sent: an acked message of the same size where the server answers the ack event, else a probe.
+      const reply = async (size) => {
+        if (checked) {
+          const outcome = await ack(dataUrl(size));
+          count(`acks_${outcome}`);
+          return outcome === 'verified';
+        }
+        const answered = await probe();
+        count(answered ? 'replies_in_order' : 'replies_missing');
+        return answered;
       };
-      // A lone message first: delivery before any burst, on every server.
-      if (!(await once(settings.frameSizes[0])) || closed()) return;
+      // A message alone first: delivery before any burst, on every server.
+      if (!checked) sendUnhandled(settings.frameSizes[0], 1);
+      if (!(await reply(settings.frameSizes[0])) || closed()) return;
       for (const size of settings.frameSizes) {
         for (let b = 0; b < settings.bursts; b++) {
-          const bodies = Array.from(
-            { length: settings.burst },
-            (_, seq) => `42${nsp}${JSON.stringify([UNHANDLED_EVENT, { seq: seq }, dataUrl(size)])}`,
-          );
-          // The burst goes out in one write, back to back, as a browser's send backlog does.
-          socket.cork();
-          for (const body of bodies) {
-            write(body);
-            count('messages_sent');
-          }
-          socket.uncork();
-          if (!(await once(size)) || closed()) return;
+          sendUnhandled(size, settings.burst);
+          count('bursts_sent');
+          if (!(await reply(size)) || closed()) return;
         }
       }
     };
 
+    const answerWaiting = (key, answer) => {
+      const resolve = waiting.get(key);
+      waiting.delete(key);
+      if (resolve) resolve(answer);
+      return resolve !== undefined;
+    };
     const finish = (why) => {
       if (finished) return;
       finished = true;
       clearTimeout(userTimer);
       clearInterval(heartbeat);
-      for (const resolve of acks.values()) resolve(null);
-      acks.clear();
+      for (const key of [...waiting.keys()]) answerWaiting(key, null);
       if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) {
         if (why) count(counterName(`ended_by_${why}`).slice(PREFIX.length));
         closedByUs = true;
@@ -330,6 +411,7 @@ function replayFragmented(context, events, done) {
     ws.on('message', (data, isBinary) => {
       if (isBinary) return;
       const text = data.toString();
+      const about = packetNamespace(text);
       if (text[0] === '0') {
         const open = JSON.parse(text.slice(1));
         if (eio === 4)
@@ -340,6 +422,8 @@ function replayFragmented(context, events, done) {
         else joined();
         if (eio === 3) heartbeat = setInterval(() => protocol('2'), open.pingInterval);
       } else if (text[0] === '2') protocol('3');
+      else if ((text.startsWith('40') || text.startsWith('44')) && about.startsWith(PROBE_NAMESPACE))
+        answerWaiting(`nsp:${about}`, text.startsWith('40') ? 'connect' : 'error');
       else if (text.startsWith('40')) joined();
       else if (text.startsWith('41')) namespaceDisconnect = true;
       else if (text.startsWith('44') && !joinedYet) {
@@ -348,11 +432,7 @@ function replayFragmented(context, events, done) {
       } else if (text.startsWith('43')) {
         const body = text.slice(2).replace(/^\/[^,]*,/, '');
         const match = /^(\d+)(.*)$/s.exec(body);
-        const resolve = match && acks.get(Number(match[1]));
-        if (resolve) {
-          acks.delete(Number(match[1]));
-          resolve(JSON.parse(match[2]));
-        }
+        if (match) answerWaiting(`ack:${match[1]}`, JSON.parse(match[2]));
       }
     });
     const joined = () => {
@@ -393,8 +473,7 @@ function replayFragmented(context, events, done) {
       const detail = reason.toString() || error;
       finished = true;
       clearTimeout(userTimer);
-      for (const resolve of acks.values()) resolve(null);
-      acks.clear();
+      for (const key of [...waiting.keys()]) answerWaiting(key, null);
       // Artillery counts a failed user under errors.<code>: the close code, whatever the reason text.
       const failure = new Error(
         `close ${code} (${CLOSE_REASONS[code] || 'unknown code'})${detail ? `: ${detail}` : ''}`,
