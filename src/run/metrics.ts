@@ -8,6 +8,7 @@ import { MiB } from '../core/params';
 import { classifiedDisconnects, judgeScenario, zeroFailureBlockers } from './failure-rule';
 import type { Controls, ScenarioRecord, ServerDisconnect } from './scenario';
 import { countBy, median } from '../core/stats';
+import { HOUR_MS, sendingExposureMs } from './rates';
 
 /** The label counted for a disconnect without an underlying error. */
 export const NO_ERROR = '(none)';
@@ -33,8 +34,10 @@ export interface RunMetrics {
   sendMs: number;
   /** Failures under the rule, both sides and corrupted deliveries (src/failure-rule). */
   failures: number;
-  /** Server-side disconnects judged failures. */
+  /** Server-side disconnects judged failures: the events of the disconnect rate (src/run/rates.ts). */
   disconnects: number;
+  /** Connection-hours of sending, each failure's gap until the reconnect left out: the disconnect rate's exposure. */
+  connectionHours: number;
   disconnectsPerMin: number | null;
   /** Failures by socket.io's reason (`transport error`, …). */
   byReason: Record<string, number>;
@@ -91,6 +94,7 @@ export function runMetrics(record: ScenarioRecord): RunMetrics {
     sendMs: sendMs,
     failures: judgement.failures,
     disconnects: failures.length,
+    connectionHours: sendingExposureMs(result) / HOUR_MS,
     disconnectsPerMin: perMinute(failures.length, sendMs),
     byReason: countBy(failures, (d) => d.reason),
     byError: countBy(failures, (d) => errorLabel(d.error)),
