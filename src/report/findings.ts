@@ -8,9 +8,15 @@ import fs from 'node:fs';
 import { escapeText } from '../show/fragments';
 import { formatBytes } from '../core/units';
 import { NamedError } from '../core/errors';
+import type { Judgement } from '../core/verdict';
 
 /** Environment variable naming the file a chapter's findings go to; unset outside the report. */
 export const FINDINGS_FILE_ENV = 'DEFLATE_LAB_FINDINGS_FILE';
+
+/** The claims a chapter judged, each holds, does not hold or not settled, from a quick or a full run (absent in older findings files). */
+export interface Judged {
+  judgements?: Judgement[];
+}
 
 /** One run's outcome, as the findings need it. */
 export interface RunTally {
@@ -26,7 +32,7 @@ export interface FrameTally extends RunTally {
 }
 
 /** Chapter 0: the machinery on today's stack. */
-export interface HarnessFindings {
+export interface HarnessFindings extends Judged {
   kind: 'harness';
   versions: string;
   /** The server's maxHttpBufferSize: a larger frame is refused by design (chapter 7's cliff). */
@@ -35,7 +41,7 @@ export interface HarnessFindings {
 }
 
 /** Chapter 1: who lost their socket on the 2015 stack. */
-export interface SymptomFindings {
+export interface SymptomFindings extends Judged {
   kind: 'symptom';
   versions: string;
   sendSeconds: number;
@@ -51,7 +57,7 @@ export interface SymptomFindings {
 }
 
 /** Chapter 2: what DEBUG=* showed. */
-export interface DebugFindings {
+export interface DebugFindings extends Judged {
   kind: 'debug';
   lines: number;
   transportErrors: number;
@@ -61,7 +67,7 @@ export interface DebugFindings {
 }
 
 /** Chapter 3: the error underneath `transport error`. */
-export interface OriginsFindings {
+export interface OriginsFindings extends Judged {
   kind: 'origins';
   onErrorCalls: number;
   invalidCompressedData: number;
@@ -70,7 +76,7 @@ export interface OriginsFindings {
 }
 
 /** Chapter 4: the post's fix (deflate off), and what deflate costs. */
-export interface DeflateOffFindings {
+export interface DeflateOffFindings extends Judged {
   kind: 'deflate-off';
   /** The frame size the figures below were measured at. */
   frameSize: number;
@@ -102,7 +108,7 @@ export interface SweepGroup {
 }
 
 /** Chapter 5: deflate on vs off across frame sizes. */
-export interface SweepFindings {
+export interface SweepFindings extends Judged {
   kind: 'sweep';
   source: 'recorded' | 'live';
   /** The newest record's start, for a recorded sweep. */
@@ -111,7 +117,7 @@ export interface SweepFindings {
 }
 
 /** Chapter 6: the bisection and the causal proof. */
-export interface RootCauseFindings {
+export interface RootCauseFindings extends Judged {
   kind: 'root-cause';
   installed: string;
   releases: number;
@@ -135,7 +141,7 @@ export interface AdviceTally extends RunTally {
 }
 
 /** Chapter 7: today's defaults, the maxHttpBufferSize cliff, and what to set. */
-export interface TodayFindings {
+export interface TodayFindings extends Judged {
   kind: 'today';
   versions: string;
   deflateByDefault: 'on' | 'off' | null;
