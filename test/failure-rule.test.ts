@@ -13,6 +13,7 @@ import { adviceCosts } from '../src/chapters/07-today/advice';
 import { broke } from '../src/chapters/07-today/fragmented';
 import {
   classifyDisconnect,
+  FAILURE_RULE_VERSION,
   failureReasons,
   judgeBareWs,
   judgeScenario,
@@ -65,7 +66,10 @@ const TABLE: Array<
   [5_000, 'drain', 'server', 'transport close', undefined, undefined, 'sending', 'failure'],
   [10_000, 'no drain', 'client', 'transport close', undefined, 1007, 'sending', 'failure'],
   [11_000, 'drain', 'server', 'transport close', undefined, undefined, 'draining', 'failure'],
-  [12_000, 'drain', 'client', 'io client disconnect', undefined, undefined, 'draining', 'failure'],
+  [11_999, 'drain', 'client', 'io client disconnect', undefined, undefined, 'draining', 'failure'],
+  // The drain's end is stamped just before the clients are stopped: a close in that ms is theirs.
+  [12_000, 'drain', 'client', 'io client disconnect', undefined, undefined, 'teardown', 'teardown'],
+  [12_000, 'drain', 'server', 'client namespace disconnect', undefined, undefined, 'teardown', 'teardown'],
   [13_000, 'drain', 'server', 'transport close', undefined, undefined, 'teardown', 'teardown'],
   [13_000, 'drain', 'server', 'forced close', undefined, undefined, 'teardown', 'teardown'],
   [13_000, 'drain', 'server', 'server shutting down', undefined, undefined, 'teardown', 'teardown'],
@@ -111,7 +115,7 @@ test("a run's verdict: both sides' failures and corrupted deliveries, the first 
     corrupted: 1,
   });
   assert.deepEqual(judgeScenario(run.result), {
-    rule: 1,
+    rule: FAILURE_RULE_VERSION,
     failures: 4,
     serverFailures: 2,
     clientFailures: 1,

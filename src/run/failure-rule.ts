@@ -11,12 +11,15 @@ import type { BareServerError } from '../bare-ws/server';
 import { saturationReasons, type OfferedLoad } from './offered-load';
 import { countBy } from '../core/stats';
 
-/** Bumped whenever the rule changes; a stored verdict of another version is re-classified. */
-export const FAILURE_RULE_VERSION = 1;
+/**
+ * Bumped whenever the rule changes; a stored verdict of another version is re-classified. 2: a
+ * disconnect in the very millisecond the drain ended is teardown (the clients begin to close then).
+ */
+export const FAILURE_RULE_VERSION = 2;
 
 /**
  * Where a disconnect fell relative to the send window. `draining`: after the last send, while the
- * clients still waited for acks; `teardown`: once they began to close. `after sending`: a record
+ * clients still waited for acks; `teardown`: from the drain's end, once they began to close. `after sending`: a record
  * that did not store the drain's end cannot tell the two apart, and the teardown judgement applies.
  */
 export type DisconnectPhase = 'before sending' | 'sending' | 'draining' | 'teardown' | 'after sending';
@@ -84,7 +87,8 @@ export function disconnectPhase(t: number, window: SendWindow): DisconnectPhase 
   if (t < window.start) return 'before sending';
   if (t <= window.end) return 'sending';
   if (window.drainEnd === undefined) return 'after sending';
-  return t <= window.drainEnd ? 'draining' : 'teardown';
+  // The clients are stopped right after the drain's end is stamped: a close in that same ms is theirs.
+  return t < window.drainEnd ? 'draining' : 'teardown';
 }
 
 /**
@@ -123,7 +127,8 @@ export interface ScenarioOutcome {
 
 /** A run's failures under the rule: what records store and every counter reports. */
 export interface RunJudgement {
-  rule: typeof FAILURE_RULE_VERSION;
+  /** FAILURE_RULE_VERSION when judged (an older record holds an older one). */
+  rule: number;
   /** Server failures + client failures + corrupted deliveries. */
   failures: number;
   serverFailures: number;
@@ -201,7 +206,8 @@ export interface BareWsOutcome {
 
 /** A bare-ws run's failures under the rule, and the errors that were failures. */
 export interface BareWsJudgement {
-  rule: typeof FAILURE_RULE_VERSION;
+  /** FAILURE_RULE_VERSION when judged (an older record holds an older one). */
+  rule: number;
   failures: number;
   /** The server errors judged failures (a reset at teardown is the clients leaving). */
   failingErrors: BareServerError[];

@@ -3,7 +3,7 @@
  * findings: a clean run, a failing run, a run that sent nothing and a run that errored, each a
  * full record of its kind, changed by the caller where a test needs it.
  */
-import { judgeScenario } from '../../src/run/failure-rule';
+import { FAILURE_RULE_VERSION, judgeScenario } from '../../src/run/failure-rule';
 import type { OfferedLoad } from '../../src/run/offered-load';
 import type { BareWsRecord } from '../../src/bare-ws/run';
 import type { RunMeta } from '../../src/core/meta';
@@ -222,7 +222,7 @@ export function bareWsRun(
       failures: errors.length,
       firstFailureMs: errors.length > 0 ? 1000 : null,
       judgement: {
-        rule: 1,
+        rule: FAILURE_RULE_VERSION,
         failures: errors.length,
         corrupted: 0,
         firstFailureMs: errors.length > 0 ? 1000 : null,
