@@ -148,4 +148,5 @@ test("exposure: each client's connected time in the send window, the gap from a 
   assert.equal(exposureText(2), '2 connection-hours');
   assert.equal(exposureText(0.5), '30 connection-minutes');
   assert.equal(exposureText(5 / 3600), '5 connection-seconds');
+  assert.equal(exposureText(1 / 3600), '1 connection-second');
 });

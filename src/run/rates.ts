@@ -51,12 +51,15 @@ export function disconnectUnit(metrics: { disconnects: number; connectionHours: 
   return { events: metrics.disconnects, exposure: metrics.connectionHours };
 }
 
-/** `30 connection-minutes`, `2 connection-hours`, `4.2 connection-seconds`. */
+/** `30 connection-minutes`, `2 connection-hours`, `1 connection-second`. */
 export function exposureText(hours: number): string {
-  const f = (x: number) => Number(x.toPrecision(2)).toLocaleString('en-US');
-  if (hours >= 2) return `${f(hours)} connection-hours`;
-  if (hours * 60 >= 2) return `${f(hours * 60)} connection-minutes`;
-  return `${f(hours * 3600)} connection-seconds`;
+  const f = (x: number, unit: string) => {
+    const text = Number(x.toPrecision(2)).toLocaleString('en-US');
+    return `${text} connection-${unit}${text === '1' ? '' : 's'}`;
+  };
+  if (hours >= 2) return f(hours, 'hour');
+  if (hours * 60 >= 2) return f(hours * 60, 'minute');
+  return f(hours * 3600, 'second');
 }
 
 const rateNumber = (x: number) => Number(x.toPrecision(2)).toLocaleString('en-US');
