@@ -63,7 +63,9 @@ function controlsText(rows: readonly Row[]): string {
   if (held === completed)
     return completed === 1
       ? 'every positive control held in the run'
-      : `every positive control held in all ${formatNumber(completed)} runs`;
+      : completed === 2
+        ? 'every positive control held in both runs'
+        : `every positive control held in all ${formatNumber(completed)} runs`;
   if (held === 0) return `the positive controls did not hold: ${why}`;
   return `the positive controls held in ${formatNumber(held)} of ${plural(completed, 'run')}; not in the others: ${why}`;
 }
