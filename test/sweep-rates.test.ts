@@ -200,6 +200,10 @@ test('disconnects: a control that did not hold, or a side without a run, is not 
   assert.match(disconnectToSettle(unproven) ?? '', /^runs of this cell in which the positive controls hold/);
   const empty = pair({ counts: [] }, { counts: zeros(3) });
   assert.equal(compareDisconnects(empty).why, 'no run');
+  assert.match(
+    disconnectBasis(compareDisconnects(empty)),
+    /^deflate on: no run; deflate off: at most 180 .*; a side has no run that met its load$/,
+  );
   assert.equal(compareDisconnects(pair({ counts: zeros(3), quick: true }, { counts: zeros(3) })).mode, 'quick');
   assert.equal(compareDisconnects(pair({ counts: zeros(3) }, { counts: zeros(3) })).mode, 'full');
 });
@@ -233,6 +237,14 @@ test('CPU per MiB: 3 pairs are too few; 6 pairs below 1 hold, above 1 do not hol
   assert.equal(around.verdict, 'not settled');
   assert.equal(around.why, 'interval');
   assert.match(costBasis(around), /the interval of off ÷ on contains 1$/);
+  // A mean exactly on 1: no number of pairs settles it, at the cell and for the stack.
+  const level = compareCost(costPair([0.5, 2, 0.5, 2, 1, 1]));
+  assert.equal(level.pairsNeeded, null);
+  assert.equal(costToSettle(level), 'at the measured mean (off ÷ on about 1), no number of pairs settles it');
+  assert.equal(
+    stackCostJudgement('today', [level], 'w').toSettle,
+    'at the measured means (off ÷ on about 1), no number of pairs settles it',
+  );
 });
 
 test('CPU per MiB: under 1 s of server CPU a side is not settled and names the pairs that would give it; unequal work is left out', () => {
