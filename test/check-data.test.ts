@@ -1,6 +1,7 @@
 /**
  * `npm run check-data`: the compiled CLI on made-up data dirs (it passes clean data, and fails a
- * stored verdict the rule disagrees with and an unproven zero), bad input, and the committed data.
+ * stored verdict the rule disagrees with and an unproven zero; it prints each sweep cell's
+ * disconnect rate, a zero as its bound), bad input, and the committed data.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -82,7 +83,25 @@ test('clean made-up data passes, with its counts per kind', () => {
   assert.match(run.stdout, /saturated: n\/a/);
   assert.match(
     run.stdout,
-    /^ok: every verdict agrees with the rule, every zero is proven, and every gated recording was made on a quiet machine$/m,
+    /^ok: every verdict agrees with the rule, every zero's controls held, and every gated recording was made on a quiet machine$/m,
+  );
+});
+
+test("each sweep cell's disconnect rate per connection-hour: a count with its interval, not settled under 5 runs; a zero as its one-sided bound", () => {
+  // Deflate on: a failing run (2 disconnects, 6 connection-seconds before them) and a clean one (20 s); off: one clean run.
+  const run = checkDataCli(dataDirWith('rates', [failingRun(), scenario({ deflate: 'off' }), scenario()]));
+  assert.equal(run.status, 0, run.stdout + run.stderr);
+  assert.match(
+    run.stdout,
+    /^sweep cells: server-side disconnects per connection-hour of sending .*a zero as its one-sided bound\):$/m,
+  );
+  assert.match(
+    run.stdout,
+    /^ {2}2015 deflate on, data-url 1 MiB at 10\/s × 3, 2 clients × 10 s: 280 per connection-hour \(95%: 33\.5–1,000; 2 disconnects over 26 connection-seconds, 2 runs\), not settled: fewer than 5 runs \(2\)/m,
+  );
+  assert.match(
+    run.stdout,
+    /^ {2}2015 deflate off, data-url 1 MiB at 10\/s × 3, 2 clients × 10 s: at most 540 per connection-hour \(one-sided 95% bound; 0 disconnects over 20 connection-seconds, 1 run\)$/m,
   );
 });
 
@@ -191,6 +210,11 @@ test('the committed data passes the check: every run counts its offered load, ev
     // kind, then records, runs, failing, proven zero, unproven zero, errored and saturated: a number, not n/a.
     assert.match(run.stdout, new RegExp(`^${kind}(\\s+\\d+){7}\\s`, 'm'), `${kind}: ${run.stdout}`);
   }
+  // The cell the live spot check measures again: a zero, reported as its bound.
+  assert.match(
+    run.stdout,
+    /^ {2}2015 deflate on, data-url 1 MiB at 50% of the knee \(7\.27\/s × 1\), 4 clients × 5 s: at most 180 per connection-hour \(one-sided 95% bound; 0 disconnects over 60 connection-seconds, 3 runs\)$/m,
+  );
   const copy = committedCopy();
   const check = checkData(copy);
   const sweep = check.kinds.find((k) => k.kind === 'sweep');

@@ -1,7 +1,7 @@
 /**
  * Per-run metrics and their aggregation, on hand-made records: which disconnects are failures,
  * rates per minute of sending, CPU per MiB, exact-or-nothing bytes on the wire, medians and
- * ranges over repeats, and the on/off comparison repeat by repeat.
+ * ranges over repeats, the disconnect rate over a cell's runs, and the on/off twins of each cell.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -11,7 +11,7 @@ import { errorLabel, NO_ERROR, perMinute, ratio, runMetrics, spread } from '../s
 import { KiB, MiB } from '../src/core/params';
 import { countBy } from '../src/core/stats';
 import type { ScenarioRecord, ScenarioResult, ServerDisconnect } from '../src/run/scenario';
-import { aggregateCells, blockerKind, compareDeflate, direction } from '../src/sweep/aggregate';
+import { aggregateCells, blockerKind, deflatePairs } from '../src/sweep/aggregate';
 import type { SweepCell } from '../src/sweep/grid';
 import type { SweepRecord } from '../src/sweep/run';
 
@@ -305,7 +305,7 @@ const failing = (n: number): ScenarioResult =>
     delivered: 100,
   });
 
-test('aggregating repeats: median and range, counts with denominators, failed runs named, blockers counted by kind', () => {
+test('aggregating repeats: the disconnect rate over the runs, median and range, counts with denominators, failed runs named, blockers counted by kind', () => {
   const off: SweepCell = { ...CELL, deflate: 'off' };
   const records = [
     sweepRecord(CELL, 0, failing(2)),
@@ -317,7 +317,14 @@ test('aggregating repeats: median and range, counts with denominators, failed ru
   ];
   const [on, offAgg] = aggregateCells(records);
   assert.equal(on.cell.deflate, 'on');
-  assert.deepEqual(on.spreads.disconnectsPerMin, { median: 8, min: 4, max: 12, n: 3 });
+  // 12 disconnects over the 3 runs' connection-time: 4 clients × 30 s each, less each failing session's rest.
+  assert.equal(on.rate?.events, 12);
+  assert.equal(on.rate?.units, 3);
+  const exposureMs = [...on.byRepeat.values()].reduce((s, m) => s + m.connectionHours * 3_600_000, 0);
+  assert.ok(Math.abs((on.rate?.exposure ?? 0) * 3_600_000 - exposureMs) < 1e-6);
+  assert.ok(exposureMs < 3 * 4 * 30_000, `exposure stops at each failure: ${exposureMs}`);
+  assert.match(on.rate?.unsettled ?? '', /fewer than 5 runs \(3\)/);
+  assert.equal(on.quick, true);
   assert.equal(on.totals.disconnects, 12);
   assert.equal(on.totals.sent, 360);
   assert.equal(on.runsWithDisconnects, 3);
@@ -327,7 +334,11 @@ test('aggregating repeats: median and range, counts with denominators, failed ru
   assert.equal(offAgg.runs, 3);
   assert.equal(offAgg.completed, 2);
   assert.deepEqual(offAgg.runErrors, ['the run exceeded its hard limit of 95 s and was killed']);
-  assert.deepEqual(offAgg.spreads.disconnectsPerMin, { median: 0, min: 0, max: 0, n: 2 });
+  assert.equal(offAgg.rate?.events, 0);
+  assert.equal(offAgg.rate?.units, 2, 'the run that could not be measured has no exposure');
+  assert.equal(offAgg.rate?.interval.sides, 'one-sided');
+  assert.equal(offAgg.rate?.unsettled, null, 'a zero is settled: it is a bound');
+  assert.equal(offAgg.unprovenZeros, 0);
   assert.equal(offAgg.provenZero, 2);
 });
 
@@ -341,77 +352,29 @@ test('blocker kinds drop the numbers so like blockers count together', () => {
   assert.equal(blockerKind('no continuation frame was seen on the wire'), 'no continuation frame was seen on the wire');
 });
 
-test('on/off comparison repeat by repeat: stable when every paired repeat agrees', () => {
+test('deflate twins: each cell with deflate on beside its twin with it off, in reading order; a cell without a twin is left out', () => {
   const off: SweepCell = { ...CELL, deflate: 'off' };
   const small: SweepCell = { ...CELL, frameSize: 64 * KiB };
-  const smallOff: SweepCell = { ...small, deflate: 'off' };
-  const records = [
-    sweepRecord(CELL, 0, failing(2)),
-    sweepRecord(off, 0, result()),
-    sweepRecord(CELL, 1, failing(1)),
-    sweepRecord(off, 1, result()),
-    sweepRecord(CELL, 2, failing(3)),
-    sweepRecord(off, 2, null, 'killed'),
-    sweepRecord(small, 0, failing(1)),
-    sweepRecord(smallOff, 0, result()),
-    sweepRecord(small, 1, result()),
-    sweepRecord(smallOff, 1, result()),
-  ];
-  const comparisons = compareDeflate(aggregateCells(records), 'disconnectsPerMin');
-  assert.equal(comparisons.length, 2);
-  const [little, big] = comparisons;
-  assert.equal(little.cell.frameSize, 64 * KiB, 'in reading order: smaller frames first');
-  assert.equal(big.cell.frameSize, 1 * MiB);
+  const lonely: SweepCell = { ...CELL, frameSize: 4 * MiB };
+  const pairs = deflatePairs(
+    aggregateCells([
+      sweepRecord(CELL, 0, failing(2)),
+      sweepRecord(off, 0, result()),
+      sweepRecord({ ...small, deflate: 'off' }, 0, result()),
+      sweepRecord(small, 0, result()),
+      sweepRecord(lonely, 0, result()),
+    ]),
+  );
   assert.deepEqual(
-    big.repeats.map((r) => r.direction),
-    ['on higher', 'on higher'],
-    'repeat 2 has no off side and is not paired',
+    pairs.map((p) => p.cell.frameSize),
+    [64 * KiB, 1 * MiB],
   );
-  assert.equal(big.stable, 'on higher');
-  assert.deepEqual(big.on, { median: 4, min: 2, max: 6, n: 3 });
-  assert.deepEqual(
-    little.repeats.map((r) => r.direction),
-    ['on higher', 'equal'],
-  );
-  assert.equal(little.stable, null);
-  assert.equal(direction(1, 1), 'equal');
-  assert.equal(direction(0, 1), 'off higher');
-});
-
-test('on/off comparison: a zero is proven on both sides or the comparison is neither; the "on" side must negotiate deflate', () => {
-  const off: SweepCell = { ...CELL, deflate: 'off' };
-  const offResult = (over: Partial<ScenarioResult> = {}) =>
-    result({
-      wire: { ...result().wire, compressedMessages: 0, deflateHandshakes: 0 },
-      controls: { ...result().controls, deflateNegotiated: false, compressedMessages: 0 },
-      ...over,
-    });
-  const pairs = (on: ScenarioResult[], offs: ScenarioResult[]) =>
-    compareDeflate(
-      aggregateCells([...on.map((r, i) => sweepRecord(CELL, i, r)), ...offs.map((r, i) => sweepRecord(off, i, r))]),
-      'disconnectsPerMin',
-    )[0];
-  const proven = pairs([result(), result(), result()], [offResult(), offResult(), offResult()]);
-  assert.equal(proven.stable, 'equal');
-  assert.ok(proven.repeats.every((r) => r.unproven.length === 0 && r.onNegotiated));
-  // The 2016-fixed case: deflate on delivered almost nothing, so its zero is not proven.
-  const backlog = result({ delivered: 3, controls: { ...result().controls, deliveredEqualsSent: false } });
-  const unproven = pairs([result(), backlog, result()], [offResult(), offResult(), offResult()]);
-  assert.deepEqual(unproven.repeats[1].unproven, ['on']);
-  assert.equal(unproven.stable, null, 'zero = zero with one zero unproven is neither');
-  const errored = pairs(
-    [result(), result(), result()],
-    [offResult(), offResult({ sent: 0, delivered: 0 }), offResult()],
-  );
-  assert.deepEqual(errored.repeats[1].unproven, ['off'], 'a run that sent nothing is never a zero');
-  assert.equal(errored.stable, null);
-  const plainOn = result({ controls: { ...result().controls, deflateNegotiated: false } });
-  const noDeflate = pairs(
-    [failing(2), failing(1), { ...failing(3), controls: plainOn.controls }],
-    [offResult(), offResult(), offResult()],
-  );
-  assert.equal(noDeflate.repeats[2].onNegotiated, false);
-  assert.equal(noDeflate.stable, null, 'higher with "deflate on" that never negotiated deflate is neither');
+  for (const p of pairs) {
+    assert.equal(p.on.cell.deflate, 'on');
+    assert.equal(p.off.cell.deflate, 'off');
+    assert.equal('deflate' in p.cell, false);
+  }
+  assert.equal(pairs[1].on.rate?.events, 2);
 });
 
 test('countBy: counts per key in first-seen order; an undefined key is not counted', () => {

@@ -18,9 +18,12 @@ import {
   type DeflateOffFindings,
   type FindingsSource,
   type RootCauseFindings,
+  type SweepFindings,
+  type SweepRateCell,
   type SymptomFindings,
   type TodayFindings,
 } from '../src/report/findings';
+import { poissonRate } from '../src/core/stats';
 
 const SYMPTOM: SymptomFindings = {
   kind: 'symptom',
@@ -48,6 +51,38 @@ const DEFLATE_OFF: DeflateOffFindings = {
   wirePayload: 'data-url',
   wireRatioOn: 0.75,
   wireRatioOff: 1.0,
+};
+
+/** A main-chart cell of the sweep: `counts` disconnects in runs of 20 connection-seconds each. */
+function rateCell(frameSize: number, counts: number[]): SweepRateCell {
+  const rate = poissonRate(counts.map((n) => ({ events: n, exposure: 20 / 3600 })));
+  if (rate === null) throw new Error('no run');
+  return {
+    frameSize: frameSize,
+    disconnects: rate.events,
+    connectionHours: rate.exposure,
+    runs: rate.units,
+    rate: rate.rate,
+    interval: rate.interval,
+    unsettled: rate.unsettled,
+  };
+}
+
+const SWEEP: SweepFindings = {
+  kind: 'sweep',
+  source: 'recorded',
+  recordedUntil: '2026-11-28T10:00:00.000Z',
+  selection: 'data-url frames, 4 clients, 50% of the knee from 64 KiB to 1 MiB',
+  groups: [
+    {
+      stack: '2015',
+      deflate: 'on',
+      runs: 9,
+      cells: [rateCell(65536, [0, 0, 0]), rateCell(262144, [30, 40, 38]), rateCell(1048576, [1, 0, 0])],
+    },
+    { stack: '2015', deflate: 'off', runs: 9, cells: [65536, 262144, 1048576].map((s) => rateCell(s, [0, 0, 0])) },
+    { stack: 'today', deflate: 'on', runs: 9, cells: [65536, 262144, 1048576].map((s) => rateCell(s, [0, 0, 0])) },
+  ],
 };
 
 const ROOT_CAUSE: RootCauseFindings = {
@@ -107,16 +142,7 @@ const ALL: ChapterFindings[] = [
     zlibErrors: [{ message: 'invalid distance too far back (Z_DATA_ERROR)', count: 4 }],
   },
   DEFLATE_OFF,
-  {
-    kind: 'sweep',
-    source: 'recorded',
-    recordedUntil: '2026-11-28T10:00:00.000Z',
-    groups: [
-      { stack: '2015', deflate: 'on', runs: 12, runsWithDisconnects: 9, smallestFailingFrame: 262144 },
-      { stack: '2015', deflate: 'off', runs: 12, runsWithDisconnects: 0, smallestFailingFrame: null },
-      { stack: 'today', deflate: 'on', runs: 12, runsWithDisconnects: 0, smallestFailingFrame: null },
-    ],
-  },
+  SWEEP,
   ROOT_CAUSE,
   TODAY,
 ];
@@ -198,6 +224,55 @@ test('deflate costing CPU and saving bytes, against deflate costing nothing and 
   assert.match(free, /deflate cost the server no extra CPU per MiB delivered \(90 ms on, 100 ms off\)/);
   assert.match(free, /saved no bytes on the wire/);
   assert.doesNotMatch(free, /×/);
+});
+
+test('the sweep: rates per connection-hour with their intervals, not settled where so, zeros as one-sided bounds, no run counts', () => {
+  assert.deepEqual(findingSentences(SWEEP), [
+    'Disconnects per connection-hour of sending across frame sizes (recorded up to 2026-11-28; data-url frames, 4 clients, 50% of the knee from 64 KiB to 1 MiB): ' +
+      '2015 deflate on: 6,500 per connection-hour (95%: 5,320–7,820; 3 runs, not settled) at 256 KiB, 60 per connection-hour (95%: 1.52–334; 3 runs, not settled) at 1 MiB, ' +
+      'at most 180 per connection-hour (one-sided 95%) at 64 KiB; ' +
+      '2015 deflate off and today deflate on: no disconnect, at most 180 per connection-hour in each cell (one-sided 95%).',
+  ]);
+  // Five runs whose counts agree: settled, so no caveat; one zero cell alone: its bound, not "in each cell".
+  const settled: SweepFindings = {
+    ...SWEEP,
+    source: 'live',
+    selection: undefined,
+    groups: [
+      { stack: '2015', deflate: 'on', runs: 6, cells: [rateCell(1048576, [4, 5, 3, 4, 4])] },
+      { stack: '2015', deflate: 'off', runs: 1, cells: [rateCell(1048576, [0])] },
+    ],
+  };
+  assert.deepEqual(findingSentences(settled), [
+    'Disconnects per connection-hour of sending across frame sizes (measured live in this run): ' +
+      '2015 deflate on: 720 per connection-hour (95%: 440–1,110; 5 runs) at 1 MiB; 2015 deflate off: no disconnect, at most 540 per connection-hour (one-sided 95%).',
+  ]);
+  for (const sentence of [...findingSentences(SWEEP), ...findingSentences(settled)]) {
+    assert.doesNotMatch(sentence, /proven zero|runs with disconnects/);
+  }
+  assert.deepEqual(findingSentences({ ...SWEEP, groups: [{ stack: '2015', deflate: 'on', runs: 0, cells: [] }] }), [
+    'The sweep across frame sizes (recorded up to 2026-11-28) had no completed run.',
+  ]);
+});
+
+test('an older sweep findings file, with run counts and no rates, is still read and says what it holds', () => {
+  const older = {
+    kind: 'sweep',
+    source: 'recorded',
+    recordedUntil: '2026-11-28T10:00:00.000Z',
+    groups: [
+      { stack: '2015', deflate: 'on', runs: 12, runsWithDisconnects: 9, smallestFailingFrame: 262144 },
+      { stack: '2015', deflate: 'off', runs: 12, runsWithDisconnects: 0, smallestFailingFrame: null },
+    ],
+  };
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-older-')), 'findings.json');
+  fs.writeFileSync(file, JSON.stringify(older));
+  const read = readFindingsFile(file);
+  assert.ok(read);
+  assert.deepEqual(findingSentences(read), [
+    'Across frame sizes (recorded up to 2026-11-28; a findings file from before rates, with run counts only): 2015 deflate on: 9 of 12 runs with disconnects, from 256 KiB up; 2015 deflate off: 0 of 12 runs with disconnects.',
+  ]);
+  fs.rmSync(path.dirname(file), { recursive: true, force: true });
 });
 
 test('the fix is claimed only beside its controls: zero failures with everything delivered and deflate as set', () => {

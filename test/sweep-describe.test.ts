@@ -1,7 +1,7 @@
 /**
  * Chapter 5's generated sentences and the rows they read, on hand-made inputs: the wording follows
- * the numbers (sizes, ranges, denominators), a "none" says whether it is a proven zero, and the
- * stable-conclusion sentence counts comparisons that agree in every repeat.
+ * the numbers (sizes, rates with their intervals, denominators), a "none" is a one-sided bound and
+ * says whether its runs' positive controls held, and a count that is not settled says so.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -11,17 +11,17 @@ import {
   describeHeadline,
   describeHeatmap,
   describeKnees,
-  describeStability,
-  standing,
   describeWire,
+  boundsText,
   rangeText,
   sizesText,
 } from '../src/chapters/05-sweep/describe';
 import type { KneePoint } from '../src/chapters/05-sweep/charts';
 import { headlineSelection, pooledByPayload, type PooledRow, type Row } from '../src/chapters/05-sweep/rows';
 import type { Spread } from '../src/run/metrics';
+import { poissonRate, type RateEstimate } from '../src/core/stats';
 import { KiB, MiB } from '../src/core/params';
-import type { CellAggregate, DeflateComparison } from '../src/sweep/aggregate';
+import type { CellAggregate } from '../src/sweep/aggregate';
 import type { SweepCell } from '../src/sweep/grid';
 
 const SIZES = [1 * KiB, 64 * KiB, 256 * KiB, 1 * MiB, 4 * MiB];
@@ -32,6 +32,11 @@ const sp = (median: number, min = median, max = median, n = 3): Spread => ({
   n: n,
 });
 
+/** A cell's disconnect rate from its runs' counts, each run `seconds` connection-seconds long. */
+function rateOf(counts: number[], seconds = 20): RateEstimate {
+  return poissonRate(counts.map((n) => ({ events: n, exposure: seconds / 3600 }))) as RateEstimate;
+}
+
 function row(over: Partial<Row>): Row {
   return {
     stack: '2015',
@@ -41,12 +46,16 @@ function row(over: Partial<Row>): Row {
     rate: 10,
     burst: 3,
     load: '10/s × 3',
-    value: sp(0),
+    value: null,
+    disconnectRate: rateOf([0, 0, 0]),
     runs: 3,
     completed: 3,
     runsWithDisconnects: 0,
     provenZero: 3,
     blockers: {},
+    unprovenZeros: 0,
+    saturated: 0,
+    quick: false,
     ...over,
   };
 }
@@ -61,12 +70,25 @@ test('sizes are named against all sizes measured: a top range, every size, or a 
   assert.equal(rangeText(2, 2), '2');
 });
 
-test('the headline: disconnects from a size up with their range and denominators; a proven zero with deflate off', () => {
+test('zeros as bounds: one, several alike, several apart', () => {
+  assert.equal(boundsText([rateOf([0, 0, 0])]), 'at most 180 per connection-hour (one-sided 95%)');
+  assert.equal(
+    boundsText([rateOf([0, 0, 0]), rateOf([0, 0, 0])]),
+    'at most 180 per connection-hour in each cell (one-sided 95%)',
+  );
+  assert.equal(
+    boundsText([rateOf([0, 0, 0]), rateOf([0])]),
+    'at most 180 to 540 per connection-hour by cell (one-sided 95%)',
+  );
+  assert.equal(boundsText([]), '');
+});
+
+test('the headline: each size with disconnects as its rate and interval, not settled under 5 runs; the zeros as bounds with their controls', () => {
   const rows = [
     ...SIZES.map((size, i) =>
       row({
         frameSize: size,
-        value: i >= 2 ? sp(12 + 10 * i, 6, 60) : sp(0),
+        disconnectRate: i >= 2 ? rateOf([10 * i, 12 * i, 8 * i]) : rateOf([0, 0, 0]),
         runsWithDisconnects: i >= 2 ? 3 : 0,
         provenZero: 0,
         blockers: i >= 2 ? { failures: 3 } : { 'no continuation frame was seen on the wire': 3 },
@@ -77,9 +99,22 @@ test('the headline: disconnects from a size up with their range and denominators
   const text = describeHeadline(rows);
   assert.equal(
     text,
-    'On 2015 with deflate on: disconnects at 256 KiB and above in 9 of 9 runs there: 32–52 per minute as medians over repeats, up to 60 in a single run; ' +
-      'none at 64 KiB and below (6 runs; not a proven zero: no continuation frame was seen on the wire (6 runs)). ' +
-      'No disconnect on 2015 with deflate off: 15 runs at every size (1 KiB to 4 MiB) (all 15 runs with every positive control holding).',
+    'On 2015 with deflate on: at 256 KiB, 3,600 per connection-hour (95%: 2,750–4,630; 60 disconnects over 60 connection-seconds, 3 runs), not settled: fewer than 5 runs (3), so the spread across runs cannot be checked; ' +
+      'at 1 MiB, 5,400 per connection-hour (95%: 4,340–6,640; 90 disconnects over 60 connection-seconds, 3 runs), not settled: fewer than 5 runs (3), so the spread across runs cannot be checked; ' +
+      'at 4 MiB, 7,200 per connection-hour (95%: 5,970–8,610; 120 disconnects over 60 connection-seconds, 3 runs), not settled: fewer than 5 runs (3), so the spread across runs cannot be checked; ' +
+      'none at 64 KiB and below: at most 180 per connection-hour in each cell (one-sided 95%); the positive controls did not hold: no continuation frame was seen on the wire (6 runs). ' +
+      'No disconnect on 2015 with deflate off: at most 180 per connection-hour in each cell (one-sided 95%), over 15 runs at every size (1 KiB to 4 MiB) (every positive control held in all 15 runs).',
+  );
+  // Five runs whose counts agree: the rate is settled, and the sentence gives it without a caveat.
+  const settled = describeHeadline([row({ frameSize: MiB, disconnectRate: rateOf([4, 5, 3, 4, 4]) })]);
+  assert.match(
+    settled,
+    /^On 2015 with deflate on: at 1 MiB, 720 per connection-hour \(95%: [\d,]+–[\d,]+; 20 disconnects over 100 connection-seconds, 5 runs\)\.$/,
+  );
+  // One disconnect in one run: a rate with its interval, not settled.
+  assert.match(
+    describeHeadline([row({ frameSize: MiB, disconnectRate: rateOf([1]) })]),
+    /at 1 MiB, 180 per connection-hour \(95%: 4\.56–1,000; 1 disconnect over 20 connection-seconds, 1 run\), not settled/,
   );
 });
 
@@ -98,26 +133,29 @@ test('the headline gathers every stack × deflate setting without a disconnect i
   ];
   assert.equal(
     describeHeadline(rows),
-    'No disconnect on 2016-fixed and today with deflate on, and on 2016-fixed and today with deflate off: 15 runs at every size (1 KiB to 1 MiB) ' +
-      '(10 of 15 runs prove the zero; the others do not: no continuation frame was seen on the wire (3 runs); delivered ≠ sent (2 runs)).',
+    'No disconnect on 2016-fixed and today with deflate on, and on 2016-fixed and today with deflate off: at most 180 per connection-hour in each cell (one-sided 95%), over 15 runs at every size (1 KiB to 1 MiB) ' +
+      '(the positive controls held in 10 of 15 runs; not in the others: no continuation frame was seen on the wire (3 runs); delivered ≠ sent (2 runs)).',
   );
 });
 
-test('the headline names runs that could not be measured, and a partly proven zero', () => {
+test('the headline names runs that could not be measured, and runs left out for not meeting their load', () => {
   const rows = [
     row({
       stack: 'today',
       deflate: 'on',
       frameSize: KiB,
-      runs: 3,
-      completed: 2,
-      provenZero: 1,
-      blockers: { 'delivered ≠ sent': 1 },
+      runs: 4,
+      completed: 3,
+      disconnectRate: rateOf([0, 0]),
+      provenZero: 2,
+      saturated: 1,
+      blockers: { 'saturated: the generator missed 3 ticks': 1 },
     }),
   ];
   assert.equal(
     describeHeadline(rows),
-    'No disconnect on today with deflate on: 2 runs at 1 KiB (1 of 2 runs prove the zero; the others do not: delivered ≠ sent (1 run)). 1 run could not be measured and is left out.',
+    'No disconnect on today with deflate on: at most 270 per connection-hour (one-sided 95%), over 3 runs at 1 KiB (the positive controls held in 2 of 3 runs; not in the others: saturated: the generator missed 3 ticks (1 run)). ' +
+      '1 run could not be measured and is left out. 1 run did not meet its load and is left out of the rates.',
   );
 });
 
@@ -132,7 +170,7 @@ test('CPU: at how many sizes deflate on cost more, and the on/off factor', () =>
   ];
   assert.equal(
     describeCpu(rows),
-    'On 2015, deflate on cost more server CPU per MiB delivered than off at 2 of 2 frame sizes (on/off 1.5–3×, medians over repeats).',
+    'On 2015, the median over repeats of server CPU per MiB delivered was higher with deflate on than off at 2 of 2 frame sizes (on/off 1.5–3×); whether deflate on costs more is judged from the repeat pairs further down.',
   );
 });
 
@@ -181,80 +219,23 @@ test('ack latency: smallest and largest size per deflate setting, and sizes with
   );
 });
 
-test('heat map: combinations with disconnects, the worst, and the smallest frame with any', () => {
+test('heat map: combinations with disconnects, the highest rate, the smallest frame with any, the others as bounds', () => {
   const rows = [
-    row({ frameSize: 64 * KiB, rate: 2, burst: 1 }),
-    row({
-      frameSize: 1 * MiB,
-      rate: 2,
-      burst: 1,
-      value: sp(6, 6, 6, 1),
-      runsWithDisconnects: 1,
-      runs: 1,
-      completed: 1,
-    }),
-    row({ frameSize: 1 * MiB, rate: 10, burst: 3, value: sp(40, 20, 80), runsWithDisconnects: 3 }),
+    row({ frameSize: 64 * KiB, rate: 2, burst: 1, runs: 1, completed: 1, provenZero: 1, disconnectRate: rateOf([0]) }),
+    row({ frameSize: 1 * MiB, rate: 2, burst: 1, runs: 1, completed: 1, disconnectRate: rateOf([2]) }),
+    row({ frameSize: 1 * MiB, rate: 10, burst: 3, disconnectRate: rateOf([20, 40, 30]) }),
     row({ frameSize: 64 * KiB, rate: 10, burst: 3 }),
   ];
   assert.equal(
     describeHeatmap(rows),
-    'On 2015 with deflate on, 2 of 4 combinations of frame size, rate and burst had disconnects (4 of the 10 runs in all). The most: 40 per minute (median of 3 runs) with 1 MiB at 10/s ×3; the smallest frame with any: 1 MiB at 2/s ×1.',
+    'On 2015 with deflate on, 2 of 4 combinations of frame size, rate and burst had disconnects. ' +
+      'The highest rate: 5,400 per connection-hour (95%: 4,340–6,640; 90 disconnects over 60 connection-seconds, 3 runs), not settled: fewer than 5 runs (3), so the spread across runs cannot be checked, with 1 MiB at 10/s ×3; ' +
+      'the smallest frame with any: 1 MiB at 2/s ×1. The others had none: at most 180 to 540 per connection-hour by cell (one-sided 95%).',
   );
   assert.equal(
     describeHeatmap(rows.filter((r) => r.frameSize === 64 * KiB)),
-    'On 2015 with deflate on, none of 2 combinations of frame size, rate and burst had a disconnect (all 6 runs with every positive control holding).',
+    'On 2015 with deflate on, none of 2 combinations of frame size, rate and burst had a disconnect: at most 180 to 540 per connection-hour by cell (one-sided 95%) (every positive control held in all 4 runs).',
   );
-});
-
-test('stability in two parts: higher one way in every repeat apart from proven zero on both sides; an unproven zero is neither', () => {
-  const cell = { stack: '2015', payload: 'data-url', frameSize: MiB, rate: 10, burst: 3 } as DeflateComparison['cell'];
-  type Repeat = DeflateComparison['repeats'][number];
-  const cmp = (frameSize: number, repeats: Array<Partial<Repeat> & Pick<Repeat, 'direction'>>): DeflateComparison => {
-    const full = repeats.map((r, i) => ({
-      repeat: i,
-      on: r.direction === 'on higher' ? 2 : 0,
-      off: 0,
-      unproven: [] as Array<'on' | 'off'>,
-      onNegotiated: true,
-      ...r,
-    }));
-    const usable = full.every((r) => r.unproven.length === 0 && r.onNegotiated);
-    return {
-      cell: { ...cell, frameSize: frameSize },
-      metric: 'disconnectsPerMin',
-      on: null,
-      off: null,
-      repeats: full,
-      stable: usable && new Set(full.map((r) => r.direction)).size === 1 ? full[0].direction : null,
-    };
-  };
-  const on = { direction: 'on higher' } as const;
-  const zero = { direction: 'equal' } as const;
-  const text = describeStability(
-    [
-      cmp(MiB, [on, on, on]),
-      cmp(4 * MiB, [on, on, { ...on, unproven: ['off'] }]),
-      cmp(KiB, [zero, zero, zero]),
-      cmp(8 * KiB, [zero, { ...zero, unproven: ['off'] }, zero]),
-      cmp(256 * KiB, [on, zero, on]),
-      cmp(64 * KiB, [on]),
-    ],
-    'disconnects per minute',
-    3,
-  );
-  assert.equal(
-    text,
-    'Of 5 on/off comparisons of disconnects per minute with at least 3 paired repeats: 1 higher with deflate on in every repeat; ' +
-      '0 higher with deflate off in every repeat; 1 a proven zero on both sides in every repeat; ' +
-      '3 neither (2 of them because a zero is not proven on both sides or deflate was not negotiated on the "on" side): ' +
-      '2015 data-url 4 MiB (higher with deflate on / higher with deflate on / unproven zero off); ' +
-      '2015 data-url 8 KiB (equal / unproven zero off / equal); ' +
-      '2015 data-url 256 KiB (higher with deflate on / equal / higher with deflate on).',
-  );
-  assert.equal(standing(cmp(KiB, [zero, zero, zero])), 'proven zero on both sides in every repeat');
-  assert.equal(standing(cmp(KiB, [zero, zero, { ...zero, unproven: ['on', 'off'] }])), 'neither');
-  assert.equal(standing(cmp(KiB, [on, on, { ...on, onNegotiated: false }])), 'neither');
-  assert.match(describeStability([cmp(64 * KiB, [on])], 'x', 3), /^No on\/off comparison of x has 3 paired repeats/);
 });
 
 function agg(cell: Partial<SweepCell>, ratios: number[] = []): CellAggregate {
@@ -276,6 +257,10 @@ function agg(cell: Partial<SweepCell>, ratios: number[] = []): CellAggregate {
     spreads: {} as CellAggregate['spreads'],
     totals: {} as CellAggregate['totals'],
     runsWithDisconnects: 0,
+    rate: null,
+    saturated: 0,
+    unprovenZeros: 0,
+    quick: false,
     provenZero: 0,
     blockers: {},
     byReason: {},
@@ -341,7 +326,7 @@ test('pooling by payload: every run of every stack and load of a payload × size
   assert.equal(pooled[1].payload, 'json');
 });
 
-test('the knees: which setting keeps up with more, from measured pairs only; bounds named as bounds; 2015 fails first or not', () => {
+test('the knees: which setting keeps up with more, from measured pairs only; bounds named as bounds; 2015 without a knee search of its own', () => {
   const point = (
     stack: string,
     deflate: 'on' | 'off',
@@ -375,10 +360,13 @@ test('the knees: which setting keeps up with more, from measured pairs only; bou
   assert.match(text, /today: 64 KiB: off 80, on 40 \(× 2\); 1 MiB: off 120, on at least 100\./);
   assert.match(text, /2015\+ws0\.8\.1: 1 MiB: off 25, on 50 \(× 0\.5\)/);
   assert.match(text, /No figure for 2016-fixed with deflate on at 4 MiB: its knee is below 8 MiB\/s\./);
-  assert.match(text, /2015 itself has no knee with deflate on: it fails first\. .* failed in 4 of 6 runs\.$/);
+  assert.match(
+    text,
+    /2015 with deflate on was not searched for a knee, so where it would stop keeping up is not measured here\. 2015's deflate-on runs at fractions of the knee of 2015 with ws 0\.8\.1 had disconnects in 4 of 6 runs \(95%: 22%–96% of such runs\)\.$/,
+  );
   const held = describeKnees(points, [], { stack: '2015', failing: 0, runs: 6 });
-  assert.match(held, /did not fail \(none of 6 runs\), so here it did not fail before reaching a knee\.$/);
-  assert.doesNotMatch(held, /fails first/);
+  assert.match(held, /had no disconnect \(none of 6 runs; 95%: at most 46% of such runs\)\.$/);
+  assert.doesNotMatch(held, /fails first|has no knee/);
   assert.match(
     describeKnees([point('today', 'on', MiB, 100, 'at least'), point('today', 'off', MiB, 120)], []),
     /^No size has a measured knee on both sides, so no ratio is given: only bounds were found\./,

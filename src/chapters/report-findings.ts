@@ -11,7 +11,7 @@ import { equalWorkCounts } from './04-deflate-off/claims';
 import type { OriginsRun } from './03-origins';
 import type { ReleaseBisection } from './06-root-cause/bisection';
 import type { Proof } from './06-root-cause/proof';
-import type { SweepData } from './05-sweep';
+import { headlineRows, sweepJudgements, type SweepComparisons, type SweepData } from './05-sweep';
 import type { Defaults } from './07-today';
 import type { AdviceRun } from './07-today/advice';
 import { showFinding } from './finding';
@@ -22,6 +22,7 @@ import {
   type ChapterFindings,
   type RunTally,
   type SweepGroup,
+  type SweepRateCell,
 } from '../report/findings';
 import type { BareWsRecord } from '../bare-ws/run';
 import type { ScenarioRecord } from '../run/scenario';
@@ -142,22 +143,30 @@ export function recordDeflateOffFindings(runs: ClaimRuns): ChapterFindings {
   });
 }
 
-/** Chapter 5: per stack and deflate setting, runs with disconnects and the smallest frame that had one. */
-export function recordSweepFindings(data: SweepData): ChapterFindings {
+/**
+ * Chapter 5: per stack and deflate setting, the main chart's cells with their disconnect rates per
+ * connection-hour and intervals, and the on/off claims judged per stack.
+ */
+export function recordSweepFindings(data: SweepData, comparisons: SweepComparisons): ChapterFindings {
+  const headline = headlineRows(data);
   const groups = new Map<string, SweepGroup>();
-  for (const cell of data.cells) {
-    const key = `${cell.cell.stack} ${cell.cell.deflate}`;
-    const group = groups.get(key) ?? {
-      stack: cell.cell.stack,
-      deflate: cell.cell.deflate,
-      runs: 0,
-      runsWithDisconnects: 0,
-      smallestFailingFrame: null,
-    };
-    group.runs += cell.completed;
-    group.runsWithDisconnects += cell.runsWithDisconnects;
-    if (cell.runsWithDisconnects > 0)
-      group.smallestFailingFrame = Math.min(group.smallestFailingFrame ?? Infinity, cell.cell.frameSize);
+  for (const row of headline?.rows ?? []) {
+    const key = `${row.stack} ${row.deflate}`;
+    const group = groups.get(key) ?? { stack: row.stack, deflate: row.deflate, runs: 0, cells: [] };
+    const rate = row.disconnectRate;
+    if (rate !== null) {
+      const cell: SweepRateCell = {
+        frameSize: row.frameSize,
+        disconnects: rate.events,
+        connectionHours: rate.exposure,
+        runs: rate.units,
+        rate: rate.rate,
+        interval: rate.interval,
+        unsettled: rate.unsettled,
+      };
+      group.runs += rate.units;
+      group.cells = [...(group.cells ?? []), cell].sort((a, b) => a.frameSize - b.frameSize);
+    }
     groups.set(key, group);
   }
   const starts = data.records.map((r) => r.startedAt).sort();
@@ -165,7 +174,9 @@ export function recordSweepFindings(data: SweepData): ChapterFindings {
     kind: 'sweep',
     source: data.source.mode,
     recordedUntil: data.source.mode === 'recorded' ? (starts[starts.length - 1] ?? null) : null,
+    ...(headline ? { selection: headline.selection } : {}),
     groups: [...groups.values()],
+    judgements: sweepJudgements(data, comparisons),
   });
 }
 

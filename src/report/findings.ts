@@ -8,7 +8,9 @@ import fs from 'node:fs';
 import { escapeText } from '../show/fragments';
 import { formatBytes } from '../core/units';
 import { NamedError } from '../core/errors';
-import type { Judgement } from '../core/verdict';
+import { intervalText, type Judgement } from '../core/verdict';
+import type { Interval } from '../core/stats';
+import { rateNumber } from '../run/rates';
 
 /** Environment variable naming the file a chapter's findings go to; unset outside the report. */
 export const FINDINGS_FILE_ENV = 'DEFLATE_LAB_FINDINGS_FILE';
@@ -97,14 +99,29 @@ export interface DeflateOffFindings extends Judged {
   wireRatioOff: number | null;
 }
 
+/** Chapter 5: one cell of the main chart with its disconnect rate per connection-hour. */
+export interface SweepRateCell {
+  frameSize: number;
+  disconnects: number;
+  connectionHours: number;
+  runs: number;
+  /** disconnects ÷ connectionHours, with its 95% interval (one-sided for a zero). */
+  rate: number;
+  interval: Interval;
+  /** Why the count is not settled (fewer than 5 runs, over-dispersed); null when it is. A zero always is. */
+  unsettled: string | null;
+}
+
 /** Chapter 5: one stack and deflate setting across the sweep. */
 export interface SweepGroup {
   stack: string;
   deflate: string;
   runs: number;
-  runsWithDisconnects: number;
-  /** The smallest frame size with a disconnect; null when none. */
-  smallestFailingFrame: number | null;
+  /** The main chart's cells of this stack and setting, smallest frame first (absent in findings written before rates). */
+  cells?: SweepRateCell[];
+  /** In findings written before rates: runs with a disconnect, and the smallest frame size with one. */
+  runsWithDisconnects?: number;
+  smallestFailingFrame?: number | null;
 }
 
 /** Chapter 5: deflate on vs off across frame sizes. */
@@ -113,6 +130,8 @@ export interface SweepFindings extends Judged {
   source: 'recorded' | 'live';
   /** The newest record's start, for a recorded sweep. */
   recordedUntil: string | null;
+  /** The main chart's payload and loads, in words (absent in findings written before rates). */
+  selection?: string;
   groups: SweepGroup[];
 }
 
@@ -325,17 +344,50 @@ function deflateOffSentences(f: DeflateOffFindings): string[] {
   return sentences;
 }
 
+/** `9,500 per connection-hour (95%: 7,780–11,500; 3 runs, not settled) at 256 KiB`. */
+function sweepRate(cell: SweepRateCell): string {
+  const settled = cell.unsettled === null ? '' : ', not settled';
+  return `${rateNumber(cell.rate)} per connection-hour (${intervalText(cell.interval)}; ${times(cell.runs, 'run')}${settled}) at ${frame(cell.frameSize)}`;
+}
+
+/** Zero cells as their bounds: `at most 180 per connection-hour (one-sided 95%)`, a range when their exposures differ. */
+function sweepBounds(cells: readonly SweepRateCell[]): string {
+  const highs = cells.map((c) => c.interval.high);
+  const [low, high] = [rateNumber(Math.min(...highs)), rateNumber(Math.max(...highs))];
+  return `at most ${low === high ? low : `${low} to ${high}`} per connection-hour${cells.length > 1 ? ' in each cell' : ''} (one-sided 95%)`;
+}
+
+/** The rates of one stack and setting: each cell with a disconnect, then the zeros' bounds and sizes. */
+function sweepGroupRates(cells: readonly SweepRateCell[]): string {
+  const hit = cells.filter((c) => c.disconnects > 0);
+  const zeros = cells.filter((c) => c.disconnects === 0);
+  const parts = hit.map(sweepRate);
+  if (zeros.length > 0) parts.push(`${sweepBounds(zeros)} at ${list(zeros.map((c) => frame(c.frameSize)))}`);
+  return parts.join(', ');
+}
+
 function sweepSentences(f: SweepFindings): string[] {
   const source = f.source === 'live' ? 'measured live in this run' : `recorded${f.recordedUntil ? ` up to ${f.recordedUntil.slice(0, 10)}` : ''}`;
   const groups = f.groups.filter((g) => g.runs > 0);
   if (groups.length === 0) return [`The sweep across frame sizes (${source}) had no completed run.`];
+  if (groups.some((g) => g.cells === undefined)) return olderSweepSentences(source, groups);
+  const cellsOf = (g: SweepGroup) => g.cells ?? [];
+  const hit = groups.filter((g) => cellsOf(g).some((c) => c.disconnects > 0));
+  const quiet = groups.filter((g) => !hit.includes(g) && cellsOf(g).length > 0);
+  const parts = hit.map((g) => `${g.stack} deflate ${g.deflate}: ${sweepGroupRates(cellsOf(g))}`);
+  if (quiet.length > 0)
+    parts.push(`${list(quiet.map((g) => `${g.stack} deflate ${g.deflate}`))}: no disconnect, ${sweepBounds(quiet.flatMap(cellsOf))}`);
+  const what = f.selection ? `; ${f.selection}` : '';
+  return [`Disconnects per connection-hour of sending across frame sizes (${source}${what}): ${parts.join('; ')}.`];
+}
+
+/** A findings file written before rates: it holds run counts only, and says so. */
+function olderSweepSentences(source: string, groups: readonly SweepGroup[]): string[] {
   const parts = groups.map((g) => {
-    const where = g.smallestFailingFrame === null ? '' : `, from ${formatBytes(g.smallestFailingFrame)} up`;
-    return `${g.stack} deflate ${g.deflate}: ${n(g.runsWithDisconnects)} of ${times(g.runs, 'run')} with disconnects${where}`;
+    const where = g.smallestFailingFrame ? `, from ${formatBytes(g.smallestFailingFrame)} up` : '';
+    return `${g.stack} deflate ${g.deflate}: ${n(g.runsWithDisconnects ?? 0)} of ${times(g.runs, 'run')} with disconnects${where}`;
   });
-  const failing = groups.filter((g) => g.runsWithDisconnects > 0);
-  const only = failing.length === 1 ? ` Only ${failing[0].stack} with deflate ${failing[0].deflate} failed.` : failing.length === 0 ? ' No group failed.' : '';
-  return [`Across frame sizes (${source}): ${parts.join('; ')}.${only}`];
+  return [`Across frame sizes (${source}; a findings file from before rates, with run counts only): ${parts.join('; ')}.`];
 }
 
 function rootCauseSentences(f: RootCauseFindings): string[] {

@@ -1,8 +1,9 @@
 /**
  * The data check behind `npm run check-data`: every record of a data dir re-classified with the
  * one failure rule (src/failure-rule), its stored verdict compared with the rule's, its zeros
- * checked against the positive controls of its own run, and per-kind counts. For someone handed a
- * data dir, and for the project before it trusts its own.
+ * checked against the positive controls of its own run, per-kind counts, and each sweep cell's
+ * disconnect rate per connection-hour with its 95% interval (a zero as its one-sided bound). For
+ * someone handed a data dir, and for the project before it trusts its own.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,6 +16,12 @@ import { bareWsZeroBlockers } from '../bare-ws/verdict';
 import type { BareWsRecord } from '../bare-ws/run';
 import type { ScenarioRecord } from './scenario';
 import { InputError } from '../core/errors';
+import { aggregateCells } from '../sweep/aggregate';
+import { loadLabel } from '../sweep/grid';
+import { SWEEP_KIND, type SweepRecord } from '../sweep/run';
+import { formatBytes } from '../core/units';
+import { rateText } from './rates';
+import type { RateEstimate } from '../core/stats';
 
 /** Counts for one kind of record (one folder of the data dir). */
 export interface KindCounts {
@@ -49,10 +56,20 @@ export interface DataProblem {
   detail: string;
 }
 
+/** One cell of a recorded sweep with its disconnect rate (src/sweep/aggregate.ts). */
+export interface SweepCellRate {
+  /** `2015 deflate on, data-url 1 MiB at 50% of the knee (7.27/s × 1), 4 clients × 5 s`. */
+  cell: string;
+  rate: RateEstimate;
+  quick: boolean;
+}
+
 /** What the check found in a data dir. */
 export interface DataCheck {
   dir: string;
   kinds: KindCounts[];
+  /** Each sweep cell's disconnect rate over its runs that met their load, in reading order. */
+  sweepCells: SweepCellRate[];
   problems: DataProblem[];
   /** Files that are not records, and why. */
   skipped: Array<{ file: string; reason: string }>;
@@ -182,7 +199,18 @@ export function checkData(dir: string): DataCheck {
     }
     kinds.push(counts);
   }
-  return { dir: resolved, kinds: kinds, problems: problems, skipped: skipped };
+  return { dir: resolved, kinds: kinds, sweepCells: sweepCellRates(resolved), problems: problems, skipped: skipped };
+}
+
+/** Each recorded sweep cell's disconnect rate, from the same aggregation chapter 5 shows. */
+function sweepCellRates(dir: string): SweepCellRate[] {
+  const records = readRecords<SweepRecord>(SWEEP_KIND, dir).records;
+  return aggregateCells(records).flatMap(({ cell, rate, quick }) => {
+    if (rate === null) return [];
+    const load = cell.knee ? `${loadLabel(cell)} (${cell.rate}/s × ${cell.burst})` : loadLabel(cell);
+    const name = `${cell.stack} deflate ${cell.deflate}, ${cell.payload} ${formatBytes(cell.frameSize)} at ${load}, ${cell.clients} clients × ${cell.duration / 1000} s`;
+    return [{ cell: name, rate: rate, quick: quick }];
+  });
 }
 
 /** Why a record counts as made on a busy machine (the gate's reading above half its cores: recorded with --allow-busy), or undefined. */
@@ -201,8 +229,8 @@ export function checkDataReport(check: DataCheck): string {
     'records',
     'runs',
     'failing',
-    'proven zero',
-    'unproven zero',
+    'zero, controls held',
+    'zero, controls not held',
     'errored',
     'saturated',
     'load average',
@@ -238,6 +266,12 @@ export function checkDataReport(check: DataCheck): string {
   ];
   if (check.kinds.some((k) => k.runs > 0 && k.saturated === null))
     lines.push('saturated: n/a — these records were made before runs counted their offered load.');
+  if (check.sweepCells.length > 0) {
+    lines.push(
+      `sweep cells: server-side disconnects per connection-hour of sending over the runs that met their load (95%; a zero as its one-sided bound):`,
+    );
+    for (const c of check.sweepCells) lines.push(`  ${c.cell}${c.quick ? ' (quick runs)' : ''}: ${rateText(c.rate)}`);
+  }
   const headings = {
     verdict: (n: number) => `${n} stored verdicts disagree with the failure rule:`,
     'unproven zero': (n: number) => `${n} zeros are not proven by their runs' controls:`,
@@ -253,7 +287,7 @@ export function checkDataReport(check: DataCheck): string {
   for (const s of check.skipped) lines.push(`skipped ${s.file}: ${s.reason}`);
   lines.push(
     check.problems.length === 0
-      ? 'ok: every verdict agrees with the rule, every zero is proven, and every gated recording was made on a quiet machine'
+      ? "ok: every verdict agrees with the rule, every zero's controls held, and every gated recording was made on a quiet machine"
       : 'FAILED',
   );
   return lines.join('\n');

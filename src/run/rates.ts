@@ -62,7 +62,8 @@ export function exposureText(hours: number): string {
   return f(hours * 3600, 'second');
 }
 
-const rateNumber = (x: number) => Number(x.toPrecision(2)).toLocaleString('en-US');
+/** A rate to two significant digits, as every rate sentence gives it: `9,500`, `180`. */
+export const rateNumber = (x: number): string => Number(x.toPrecision(2)).toLocaleString('en-US');
 
 /**
  * A rate in words, with its interval and what it rests on: `8 per connection-hour (95%: 2.18–20.5;

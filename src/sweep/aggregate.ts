@@ -1,16 +1,19 @@
 /**
- * From sweep records to what the chapter shows: per cell, the median and range of each metric
- * over repeats and the counts with their denominators; per deflate on/off pair, the direction of
- * the difference in each repeat and whether every repeat agrees (the stable-conclusion rule).
+ * From sweep records to what the chapter shows: per cell, the disconnect rate per connection-hour
+ * over its runs (src/run/rates.ts), the median and range of each other metric over repeats, and
+ * the counts with their denominators; and the deflate on/off twins of each cell, which
+ * src/sweep/compare.ts judges.
  */
 import { errorLabel, runMetrics, spread, type RunMetrics, type Spread } from '../run/metrics';
+import { runStanding } from '../run/failure-rule';
+import { disconnectUnit } from '../run/rates';
+import { poissonRate, type RateEstimate } from '../core/stats';
 import { DEFLATE_MODES, PAYLOAD_KINDS, STACK_NAMES } from '../core/params';
 import { cellKey, type SweepCell } from './grid';
 import type { SweepRecord } from './run';
 
 /** Metrics summarised as median and range over repeats. */
 export const SPREAD_METRICS = [
-  'disconnectsPerMin',
   'cpuMsPerMiB',
   'wireBytesPerMessage',
   'compressionRatio',
@@ -54,6 +57,17 @@ export interface CellAggregate {
   totals: Record<Counted, number>;
   /** Completed runs with at least one disconnect (a failure under src/failure-rule). */
   runsWithDisconnects: number;
+  /**
+   * The disconnect rate per connection-hour over the completed runs that met their load (a
+   * saturated run is kept out of every verdict); null when there is none.
+   */
+  rate: RateEstimate | null;
+  /** Completed runs that did not meet their load, left out of `rate`. */
+  saturated: number;
+  /** Runs of `rate` without a disconnect whose controls do not prove the zero (src/failure-rule). */
+  unprovenZeros: number;
+  /** Whether any run of the cell was made in quick mode (its verdicts are then a quick run's). */
+  quick: boolean;
   /** Completed runs allowed to be reported as zero failures (zeroFailureBlockers empty). */
   provenZero: number;
   /** Why the other runs could not be, by reason (numbers stripped so like reasons count together), in runs. */
@@ -103,10 +117,11 @@ export function aggregateCells(records: readonly SweepRecord[]): CellAggregate[]
   }
   const cells = [...groups.entries()].map(([key, runs]): CellAggregate => {
     const done = runs.filter((r) => r.status === 'completed' && r.scenario !== null);
-    const metrics = done.map((r) => ({
-      repeat: r.repeat,
-      m: runMetrics(r.scenario as NonNullable<SweepRecord['scenario']>),
-    }));
+    const metrics = done.map((r) => {
+      const scenario = r.scenario as NonNullable<SweepRecord['scenario']>;
+      return { repeat: r.repeat, m: runMetrics(scenario), standing: runStanding(scenario) };
+    });
+    const measured = metrics.filter(({ standing }) => standing !== 'saturated');
     const spreads = Object.fromEntries(
       SPREAD_METRICS.map((name) => [name, spread(metrics.map(({ m }) => m[name]))]),
     ) as Record<SpreadMetric, Spread | null>;
@@ -130,6 +145,10 @@ export function aggregateCells(records: readonly SweepRecord[]): CellAggregate[]
       spreads: spreads,
       totals: totals,
       runsWithDisconnects: metrics.filter(({ m }) => m.disconnects > 0).length,
+      rate: poissonRate(measured.map(({ m }) => disconnectUnit(m))),
+      saturated: metrics.length - measured.length,
+      unprovenZeros: measured.filter(({ standing }) => standing === 'unproven zero').length,
+      quick: runs.some((r) => r.quick),
       provenZero: metrics.filter(({ m }) => m.zeroBlockers.length === 0).length,
       blockers: blockers,
       byReason: byReason,
@@ -140,92 +159,26 @@ export function aggregateCells(records: readonly SweepRecord[]): CellAggregate[]
   return cells.sort((a, b) => compareCells(a.cell, b.cell));
 }
 
-/** Which way a deflate on/off difference went in one repeat. */
-export type Direction = 'on higher' | 'off higher' | 'equal';
-
-/** One on/off pair of cells (same everything else) compared on one metric. */
-export interface DeflateComparison {
+/** A cell with deflate on and its twin with deflate off (same everything else). */
+export interface DeflatePair {
   /** The cell without its deflate setting. */
   cell: Omit<SweepCell, 'deflate'>;
-  metric: SpreadMetric;
-  on: Spread | null;
-  off: Spread | null;
-  /**
-   * Repeats measured on both sides (matched by repeat index: the pair ran back to back). `unproven`:
-   * the sides whose value is a zero its run's controls do not prove (src/failure-rule);
-   * `onNegotiated`: whether the "on" run negotiated deflate at all.
-   */
-  repeats: Array<{
-    repeat: number;
-    on: number;
-    off: number;
-    direction: Direction;
-    unproven: Array<'on' | 'off'>;
-    onNegotiated: boolean;
-  }>;
-  /**
-   * The direction every paired repeat agrees on; null when they disagree, none is paired, or a
-   * repeat rests on an unproven zero or an "on" run without deflate (such a comparison is neither).
-   */
-  stable: Direction | null;
+  on: CellAggregate;
+  off: CellAggregate;
 }
 
-/** Whether a repeat can carry an on/off verdict: both zeros proven, deflate negotiated on the "on" side. */
-export function repeatUsable(r: DeflateComparison['repeats'][number]): boolean {
-  return r.unproven.length === 0 && r.onNegotiated;
-}
-
-/** The direction of on − off. */
-export function direction(on: number, off: number): Direction {
-  return on > off ? 'on higher' : on < off ? 'off higher' : 'equal';
-}
-
-/** Compares each cell with deflate on to its twin with deflate off, repeat by repeat. */
-export function compareDeflate(cells: readonly CellAggregate[], metric: SpreadMetric): DeflateComparison[] {
+/** Every cell that has both a deflate-on and a deflate-off side, in reading order. */
+export function deflatePairs(cells: readonly CellAggregate[]): DeflatePair[] {
   const twins = new Map<string, Partial<Record<'on' | 'off', CellAggregate>>>();
   for (const agg of cells) {
-    const { deflate, ...rest } = agg.cell;
-    const key = cellKey({ ...rest, deflate: 'on' });
-    twins.set(key, { ...twins.get(key), [deflate]: agg });
+    const key = cellKey({ ...agg.cell, deflate: 'on' });
+    twins.set(key, { ...twins.get(key), [agg.cell.deflate]: agg });
   }
-  const out: DeflateComparison[] = [];
+  const pairs: DeflatePair[] = [];
   for (const { on, off } of twins.values()) {
     if (!on || !off) continue;
-    const repeats: DeflateComparison['repeats'] = [];
-    for (const [repeat, mOn] of [...on.byRepeat.entries()].sort(([a], [b]) => a - b)) {
-      const a = mOn[metric];
-      const b = off.byRepeat.get(repeat)?.[metric];
-      const mOff = off.byRepeat.get(repeat);
-      if (typeof a === 'number' && typeof b === 'number' && mOff !== undefined) {
-        const unproven = (
-          [
-            ['on', a, mOn],
-            ['off', b, mOff],
-          ] as const
-        )
-          .filter(([, value, m]) => value === 0 && m.zeroBlockers.length > 0)
-          .map(([side]) => side);
-        repeats.push({
-          repeat: repeat,
-          on: a,
-          off: b,
-          direction: direction(a, b),
-          unproven: unproven,
-          onNegotiated: mOn.controls.deflateNegotiated,
-        });
-      }
-    }
-    const directions = new Set(repeats.map((r) => r.direction));
-    const usable = repeats.length > 0 && repeats.every(repeatUsable);
     const { deflate: _omit, ...cell } = on.cell;
-    out.push({
-      cell: cell,
-      metric: metric,
-      on: on.spreads[metric],
-      off: off.spreads[metric],
-      repeats: repeats,
-      stable: usable && directions.size === 1 ? repeats[0].direction : null,
-    });
+    pairs.push({ cell: cell, on: on, off: off });
   }
-  return out.sort((a, b) => compareCells(a.cell, b.cell));
+  return pairs.sort((a, b) => compareCells(a.cell, b.cell));
 }

@@ -137,7 +137,7 @@ export const HOUR_GRID: SweepGrid = {
   duration: 5_000,
   blocks: [
     {
-      purpose: 'headline: deflate on vs off on every stack at half the knee, 3 repeats for the stable-conclusion check',
+      purpose: 'headline: deflate on vs off on every stack at half the knee, 3 repeats for the on/off comparisons',
       stacks: SWEEP_STACKS,
       deflate: BOTH,
       payloads: ['data-url'],

@@ -1,13 +1,15 @@
 /**
- * The sentences under chapter 5's charts, worded from the rows the charts show: which frame sizes
- * had disconnects, how CPU and bytes on the wire moved with deflate, how consistent the repeats
- * were. Nothing here is a finding typed in advance; every number and every "none" comes from the
- * rows, with its denominator. A "none" is called proven only for runs whose positive controls held.
+ * The sentences under chapter 5's charts, worded from the rows the charts show: where and how
+ * often disconnects came, as rates per connection-hour with their intervals (a zero as its
+ * one-sided bound and whether its run's controls held), how CPU and bytes on the wire moved with
+ * deflate, how consistent the repeats were. Nothing here is a finding typed in advance; every
+ * number and every "none" comes from the rows, with what it rests on.
  */
 import { formatNumber } from '../../show/fragments';
 import type { Spread } from '../../run/metrics';
 import type { DeflateMode, StackName } from '../../core/params';
-import { repeatUsable, type DeflateComparison, type Direction } from '../../sweep/aggregate';
+import { clopperPearson, type RateEstimate } from '../../core/stats';
+import { rateNumber, rateText } from '../../run/rates';
 import { formatBytes } from '../../core/units';
 import type { KneePoint } from './charts';
 import type { PooledRow, Row } from './rows';
@@ -40,7 +42,7 @@ function blockersText(blockers: Record<string, number>): string {
   return top.map(([kind, n]) => `${kind} (${plural(n, 'run')})`).join('; ');
 }
 
-function sum(rows: readonly Row[], field: 'runs' | 'completed' | 'runsWithDisconnects' | 'provenZero'): number {
+function sum(rows: readonly Row[], field: 'runs' | 'completed' | 'provenZero' | 'saturated'): number {
   return rows.reduce((total, row) => total + row[field], 0);
 }
 
@@ -50,16 +52,39 @@ function mergedBlockers(rows: readonly Row[]): Record<string, number> {
   return out;
 }
 
-/** What "none" means for some runs: how many of them prove a zero, and what stops the rest. */
-function zeroProof(rows: readonly Row[]): string {
+/**
+ * What a "none" rests on besides its bound: whether the positive controls held in its runs
+ * (deflate negotiated where asked for, fragments on the wire, every frame delivered, the load met).
+ */
+function controlsText(rows: readonly Row[]): string {
   const completed = sum(rows, 'completed');
-  const proven = sum(rows, 'provenZero');
+  const held = sum(rows, 'provenZero');
   const why = blockersText(mergedBlockers(rows));
-  if (proven === completed)
-    return `${completed === 1 ? 'the run' : `all ${formatNumber(completed)} runs`} with every positive control holding`;
-  if (proven === 0) return `not a proven zero: ${why}`;
-  return `${formatNumber(proven)} of ${plural(completed, 'run')} prove the zero; the others do not: ${why}`;
+  if (held === completed)
+    return completed === 1
+      ? 'every positive control held in the run'
+      : completed === 2
+        ? 'every positive control held in both runs'
+        : `every positive control held in all ${formatNumber(completed)} runs`;
+  if (held === 0) return `the positive controls did not hold: ${why}`;
+  return `the positive controls held in ${formatNumber(held)} of ${plural(completed, 'run')}; not in the others: ${why}`;
 }
+
+/** Zeros as their one-sided bounds: `at most 180 per connection-hour in each cell (one-sided 95%)`. */
+export function boundsText(zeros: readonly RateEstimate[]): string {
+  if (zeros.length === 0) return '';
+  const highs = zeros.map((z) => z.interval.high);
+  if (zeros.length === 1) return `at most ${rateNumber(highs[0])} per connection-hour (one-sided 95%)`;
+  const lowest = rateNumber(Math.min(...highs));
+  const highest = rateNumber(Math.max(...highs));
+  return lowest === highest
+    ? `at most ${lowest} per connection-hour in each cell (one-sided 95%)`
+    : `at most ${lowest} to ${highest} per connection-hour by cell (one-sided 95%)`;
+}
+
+const ratesOf = (rows: readonly Row[]): RateEstimate[] =>
+  rows.flatMap((r) => (r.disconnectRate === null ? [] : [r.disconnectRate]));
+const eventsOf = (row: Row): number => row.disconnectRate?.events ?? 0;
 
 function failedRuns(rows: readonly Row[]): string {
   const failed = sum(rows, 'runs') - sum(rows, 'completed');
@@ -68,32 +93,30 @@ function failedRuns(rows: readonly Row[]): string {
     : '';
 }
 
-/** One stack × deflate group of the headline, as a clause. */
+/** The runs a rate leaves out: those that could not be measured, and those that did not meet their load. */
+function leftOut(rows: readonly Row[]): string {
+  const saturated = sum(rows, 'saturated');
+  const one = saturated === 1;
+  return (
+    failedRuns(rows) +
+    (saturated > 0
+      ? ` ${plural(saturated, 'run')} did not meet ${one ? 'its' : 'their'} load and ${one ? 'is' : 'are'} left out of the rates.`
+      : '')
+  );
+}
+
+/** One stack × deflate group of the headline, as a clause: each size's rate, then the sizes without a disconnect and their bound. */
 function headlineClause(rows: readonly Row[], allSizes: readonly number[]): string {
-  const hit = rows.filter((r) => r.runsWithDisconnects > 0);
-  const quiet = rows.filter((r) => r.runsWithDisconnects === 0 && r.completed > 0);
-  if (hit.length === 0) {
-    return `no disconnect in ${plural(sum(quiet, 'completed'), 'run')} at ${sizesText(
+  const hit = rows.filter((r) => eventsOf(r) > 0);
+  const quiet = rows.filter((r) => r.disconnectRate?.events === 0);
+  const none = (lead: string) =>
+    `${lead} at ${sizesText(
       quiet.map((r) => r.frameSize),
       allSizes,
-    )} (${zeroProof(quiet)})`;
-  }
-  const medians = hit.map((r) => r.value?.median ?? 0);
-  const highest = Math.max(...hit.map((r) => r.value?.max ?? 0));
-  const parts = [
-    `disconnects at ${sizesText(
-      hit.map((r) => r.frameSize),
-      allSizes,
-    )} in ${formatNumber(sum(hit, 'runsWithDisconnects'))} of ${plural(sum(hit, 'completed'), 'run')} there: ` +
-      `${rangeText(Math.min(...medians), Math.max(...medians))} per minute as medians over repeats, up to ${formatNumber(highest)} in a single run`,
-  ];
-  if (quiet.length > 0)
-    parts.push(
-      `none at ${sizesText(
-        quiet.map((r) => r.frameSize),
-        allSizes,
-      )} (${plural(sum(quiet, 'completed'), 'run')}; ${zeroProof(quiet)})`,
-    );
+    )}: ${boundsText(ratesOf(quiet))}; ${controlsText(quiet)}`;
+  if (hit.length === 0) return none('no disconnect');
+  const parts = hit.map((r) => `at ${formatBytes(r.frameSize)}, ${rateText(r.disconnectRate as RateEstimate)}`);
+  if (quiet.length > 0) parts.push(none('none'));
   return parts.join('; ');
 }
 
@@ -117,31 +140,32 @@ function listText(items: readonly string[]): string {
 }
 
 /**
- * Under the headline: one sentence per stack × deflate setting that had disconnects (where, how
- * often, with denominators), then one for all those that had none, with what proves the zero.
+ * Under the headline: one sentence per stack × deflate setting that had disconnects (each size's
+ * rate with its interval and what it rests on), then one for all those that had none, with their
+ * bounds and whether the positive controls held.
  */
 export function describeHeadline(rows: readonly Row[]): string {
   if (rows.length === 0) return 'No run measured disconnects for this chart.';
   const allSizes = rows.map((r) => r.frameSize);
   const groups = byStackAndDeflate(rows).flatMap(({ stack, groups: g }) => g.map((x) => ({ stack: stack, ...x })));
-  const measured = (g: { rows: Row[] }) => g.rows.some((r) => r.completed > 0);
-  const hit = groups.filter((g) => g.rows.some((r) => r.runsWithDisconnects > 0));
-  const quiet = groups.filter((g) => !hit.includes(g) && measured(g));
+  const hit = groups.filter((g) => g.rows.some((r) => eventsOf(r) > 0));
+  const quiet = groups.filter((g) => !hit.includes(g) && g.rows.some((r) => r.disconnectRate !== null));
   const sentences = hit.map((g) => `On ${g.stack} with deflate ${g.deflate}: ${headlineClause(g.rows, allSizes)}.`);
   if (quiet.length > 0) {
     const where = (['on', 'off'] as const)
       .map((d) => ({ d: d, stacks: quiet.filter((g) => g.deflate === d).map((g) => g.stack) }))
       .filter((x) => x.stacks.length > 0)
       .map((x) => `on ${listText(x.stacks)} with deflate ${x.d}`);
-    const quietRows = quiet.flatMap((g) => g.rows).filter((r) => r.completed > 0);
+    const quietRows = quiet.flatMap((g) => g.rows).filter((r) => r.disconnectRate !== null);
+    const sizes = sizesText(
+      quietRows.map((r) => r.frameSize),
+      allSizes,
+    );
     sentences.push(
-      `No disconnect ${where.join(', and ')}: ${plural(sum(quietRows, 'completed'), 'run')} at ${sizesText(
-        quietRows.map((r) => r.frameSize),
-        allSizes,
-      )} (${zeroProof(quietRows)}).`,
+      `No disconnect ${where.join(', and ')}: ${boundsText(ratesOf(quietRows))}, over ${plural(sum(quietRows, 'completed'), 'run')} at ${sizes} (${controlsText(quietRows)}).`,
     );
   }
-  return sentences.join(' ') + failedRuns(rows);
+  return sentences.join(' ') + leftOut(rows);
 }
 
 /** Under the CPU chart: per stack, at how many sizes deflate on cost more CPU per MiB than off, and by what factor. */
@@ -169,8 +193,8 @@ export function describeCpu(rows: readonly Row[]): string {
     const ratios = pairs.map((p) => p.on / p.off);
     const higher = pairs.filter((p) => p.on > p.off).length;
     sentences.push(
-      `On ${stack}, deflate on cost more server CPU per MiB delivered than off at ${formatNumber(higher)} of ${plural(pairs.length, 'frame size')} ` +
-        `(on/off ${rangeText(Math.min(...ratios), Math.max(...ratios))}×, medians over repeats).`,
+      `On ${stack}, the median over repeats of server CPU per MiB delivered was higher with deflate on than off at ${formatNumber(higher)} of ${plural(pairs.length, 'frame size')} ` +
+        `(on/off ${rangeText(Math.min(...ratios), Math.max(...ratios))}×); whether deflate on costs more is judged from the repeat pairs further down.`,
     );
   }
   return sentences.length > 0
@@ -243,98 +267,30 @@ export function describeAck(rows: readonly Row[]): string {
   return sentences.length > 0 ? sentences.join(' ') : 'No run has ack times to show.';
 }
 
-/** Under the heat map: how many frame size × rate × burst cells had disconnects, the worst, and the smallest frame with any. */
+/** Under the heat map: how many frame size × rate × burst cells had disconnects, the highest rate, the smallest frame with any, and the others' bounds. */
 export function describeHeatmap(rows: readonly Row[]): string {
-  const measured = rows.filter((r) => r.completed > 0);
+  const measured = rows.filter((r) => r.disconnectRate !== null);
   if (measured.length === 0) return 'No run of this stack and deflate setting was measured.';
   const { stack, deflate } = measured[0];
-  const hit = measured.filter((r) => r.runsWithDisconnects > 0);
-  const runs = sum(measured, 'completed');
+  const hit = measured.filter((r) => eventsOf(r) > 0);
+  const quiet = measured.filter((r) => eventsOf(r) === 0);
+  const combinations = `${plural(measured.length, 'combination')} of frame size, rate and burst`;
   if (hit.length === 0) {
-    return `On ${stack} with deflate ${deflate}, none of ${plural(measured.length, 'combination')} of frame size, rate and burst had a disconnect (${zeroProof(measured)}).`;
+    return `On ${stack} with deflate ${deflate}, none of ${combinations} had a disconnect: ${boundsText(ratesOf(quiet))} (${controlsText(quiet)}).${leftOut(rows)}`;
   }
-  const worst = [...hit].sort((a, b) => (b.value?.median ?? 0) - (a.value?.median ?? 0))[0];
+  const rateOf = (r: Row) => (r.disconnectRate as RateEstimate).rate;
+  const worst = [...hit].sort((a, b) => rateOf(b) - rateOf(a))[0];
   const smallest = [...hit].sort((a, b) => a.frameSize - b.frameSize || a.rate * a.burst - b.rate * b.burst)[0];
   const at = (r: Row) => `${formatBytes(r.frameSize)} at ${formatNumber(r.rate)}/s ×${r.burst}`;
   return (
-    `On ${stack} with deflate ${deflate}, ${formatNumber(hit.length)} of ${plural(measured.length, 'combination')} of frame size, rate and burst ` +
-    `had disconnects (${formatNumber(sum(hit, 'runsWithDisconnects'))} of the ${plural(runs, 'run')} in all). The most: ` +
-    `${formatNumber(worst.value?.median ?? 0)} per minute (median of ${plural(worst.value?.n ?? 0, 'run')}) with ${at(worst)}; ` +
-    `the smallest frame with any: ${at(smallest)}.` +
-    failedRuns(rows)
+    `On ${stack} with deflate ${deflate}, ${formatNumber(hit.length)} of ${combinations} had disconnects. ` +
+    `The highest rate: ${rateText(worst.disconnectRate as RateEstimate)}, with ${at(worst)}; the smallest frame with any: ${at(smallest)}.` +
+    (quiet.length > 0 ? ` The others had none: ${boundsText(ratesOf(quiet))}.` : '') +
+    leftOut(rows)
   );
 }
 
-const DIRECTION_TEXT: Record<Direction, string> = {
-  'on higher': 'higher with deflate on',
-  'off higher': 'higher with deflate off',
-  equal: 'equal',
-};
-
-/** How a comparison stands over its repeats: the two parts of the stable-conclusion check, kept apart. */
-export type Standing =
-  | 'higher with deflate on in every repeat'
-  | 'higher with deflate off in every repeat'
-  | 'proven zero on both sides in every repeat'
-  | 'equal and above zero in every repeat'
-  | 'neither';
-
-/** A comparison's standing: a zero counts only when proven on both sides; an unproven zero is neither. */
-export function standing(c: DeflateComparison): Standing {
-  if (c.stable === null) return 'neither';
-  if (c.stable === 'on higher') return 'higher with deflate on in every repeat';
-  if (c.stable === 'off higher') return 'higher with deflate off in every repeat';
-  return c.repeats.every((r) => r.on === 0)
-    ? 'proven zero on both sides in every repeat'
-    : 'equal and above zero in every repeat';
-}
-
-/**
- * The stable-conclusion check: of the on/off comparisons measured in at least `minRepeats`
- * paired repeats, how many were higher one way in every repeat, how many were a proven zero on
- * both sides in every repeat (a separate finding), and which were neither, with why.
- */
-export function describeStability(
-  comparisons: readonly DeflateComparison[],
-  metricName: string,
-  minRepeats: number,
-): string {
-  const eligible = comparisons.filter((c) => c.repeats.length >= minRepeats);
-  if (eligible.length === 0)
-    return `No on/off comparison of ${metricName} has ${minRepeats} paired repeats, so none can be called stable.`;
-  const counts = new Map<Standing, number>();
-  for (const c of eligible) counts.set(standing(c), (counts.get(standing(c)) ?? 0) + 1);
-  const n = (s: Standing) => counts.get(s) ?? 0;
-  const parts = [
-    `${formatNumber(n('higher with deflate on in every repeat'))} higher with deflate on in every repeat`,
-    `${formatNumber(n('higher with deflate off in every repeat'))} higher with deflate off in every repeat`,
-    `${formatNumber(n('proven zero on both sides in every repeat'))} a proven zero on both sides in every repeat`,
-    ...(n('equal and above zero in every repeat') > 0
-      ? [`${formatNumber(n('equal and above zero in every repeat'))} equal and above zero in every repeat`]
-      : []),
-  ];
-  const neither = eligible.filter((c) => standing(c) === 'neither');
-  const unproven = neither.filter((c) => !c.repeats.every(repeatUsable));
-  const where = (c: DeflateComparison) =>
-    `${c.cell.stack} ${c.cell.payload} ${formatBytes(c.cell.frameSize)} (${c.repeats
-      .map((r) =>
-        repeatUsable(r)
-          ? DIRECTION_TEXT[r.direction]
-          : !r.onNegotiated
-            ? 'deflate not negotiated'
-            : `unproven zero ${r.unproven.join(' and ')}`,
-      )
-      .join(' / ')})`;
-  const which = neither.slice(0, 6).map(where).join('; ');
-  return (
-    `Of ${plural(eligible.length, 'on/off comparison')} of ${metricName} with at least ${minRepeats} paired repeats: ${parts.join('; ')}` +
-    (neither.length > 0
-      ? `; ${formatNumber(neither.length)} neither (${formatNumber(unproven.length)} of them because a zero is not proven on both sides or deflate was not negotiated on the "on" side): ${which}${neither.length > 6 ? ', …' : ''}.`
-      : '.')
-  );
-}
-
-/** How the runs of a stack with deflate on went at knee fractions: the evidence that it has no knee of its own. */
+/** How the runs of a stack with deflate on went at fractions of another stack's knee (it has no knee search of its own). */
 export interface FailsFirst {
   stack: StackName;
   failing: number;
@@ -344,7 +300,8 @@ export interface FailsFirst {
 /**
  * Under the knee chart: whether deflate off or on keeps up with more (pairs where both sides have a
  * measured knee, with the range of off ÷ on), then per stack and size the two figures, bounds
- * marked as bounds; the searches that found no figure; and a stack that fails before it has a knee.
+ * marked as bounds; the searches that found no figure; and how a stack with no knee search of its
+ * own did at fractions of another's knee (whether it would fall behind before failing is not measured).
  */
 export function describeKnees(points: readonly KneePoint[], gaps: readonly string[], failsFirst?: FailsFirst): string {
   if (points.length === 0 && gaps.length === 0) return 'No knee was measured.';
@@ -375,10 +332,13 @@ export function describeKnees(points: readonly KneePoint[], gaps: readonly strin
   if (gaps.length > 0) sentences.push(`No figure for ${gaps.join('; ')}.`);
   if (failsFirst && failsFirst.runs > 0) {
     const runs = `${failsFirst.stack}'s deflate-on runs at fractions of the knee of ${failsFirst.stack} with ws 0.8.1`;
+    const share = clopperPearson(failsFirst.failing, failsFirst.runs);
+    const percent = (p: number) => `${Math.round(p * 100)}%`;
     sentences.push(
-      failsFirst.failing > 0
-        ? `${failsFirst.stack} itself has no knee with deflate on: it fails first. ${runs} failed in ${formatNumber(failsFirst.failing)} of ${plural(failsFirst.runs, 'run')}.`
-        : `${runs} did not fail (none of ${plural(failsFirst.runs, 'run')}), so here it did not fail before reaching a knee.`,
+      `${failsFirst.stack} with deflate on was not searched for a knee, so where it would stop keeping up is not measured here. ` +
+        (failsFirst.failing > 0
+          ? `${runs} had disconnects in ${formatNumber(failsFirst.failing)} of ${plural(failsFirst.runs, 'run')} (95%: ${percent(share.low)}–${percent(share.high)} of such runs).`
+          : `${runs} had no disconnect (none of ${plural(failsFirst.runs, 'run')}; 95%: at most ${percent(share.high)} of such runs).`),
     );
   }
   return sentences.join(' ');

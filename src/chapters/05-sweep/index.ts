@@ -1,6 +1,7 @@
 /**
- * Chapter 5, the sweep: disconnects, CPU, bytes on the wire and ack latency with deflate on and
- * off across frame sizes. By default it renders the committed dataset (`data/sweep/`, or the
+ * Chapter 5, the sweep: the disconnect rate per connection-hour, CPU, bytes on the wire and ack
+ * latency with deflate on and off across frame sizes, and each on/off comparison judged from its
+ * interval. By default it renders the committed dataset (`data/sweep/`, or the
  * `--from-data` dir) with one small live spot check; frame sizes given in the parameters cell
  * (or on the report's command line) are measured live instead, with the sweep engine.
  */
@@ -9,17 +10,22 @@ import { showChart, showHtml, showTable, textTable } from '../../show/display';
 import { collapsible, escapeText, formatNumber, htmlTable } from '../../show/fragments';
 import { busyThreshold, othersCores } from '../../core/machine-load';
 import { runMetrics, spread, type Spread } from '../../run/metrics';
+import { MIN_UNITS, poissonRate } from '../../core/stats';
+import { verdictText, type Judgement } from '../../core/verdict';
+import { disconnectUnit, rateText } from '../../run/rates';
+import { csvDownloadLink } from '../../show/csv';
 import { resolveParams, type Params, type RawParams } from '../../core/params';
 import { COMMITTED_DATA_DIR, PROJECT_ROOT } from '../../core/paths';
 import { readRecords, type SkippedFile } from '../../core/records';
 import { fromDataDir, recordedDataDir, replayable, replaySteps } from '../../report/replay';
+import { aggregateCells, deflatePairs, type CellAggregate, type SpreadMetric } from '../../sweep/aggregate';
 import {
-  aggregateCells,
-  compareDeflate,
-  type CellAggregate,
-  type DeflateComparison,
-  type SpreadMetric,
-} from '../../sweep/aggregate';
+  compareCost,
+  compareDisconnects,
+  spotConsistency,
+  type CostComparison,
+  type DisconnectComparison,
+} from '../../sweep/compare';
 import {
   cellGrid,
   expandGrid,
@@ -41,16 +47,25 @@ import {
   describeHeadline,
   describeHeatmap,
   describeKnees,
-  describeStability,
   describeWire,
   rangeText,
-  standing,
 } from './describe';
-import { headlineSelection, pooledByPayload, rowsOf, selected, type Selection } from './rows';
+import { headlineSelection, pooledByPayload, rowsOf, runRows, selected, type Row, type Selection } from './rows';
+import {
+  COST_CLAIM,
+  costBasis,
+  costToSettle,
+  DISCONNECT_CLAIM,
+  describeVerdicts,
+  disconnectToSettle,
+  disconnectWhy,
+  rateShort,
+  ratioText,
+  spotCheckSentence,
+  stackCostJudgement,
+  stackDisconnectJudgement,
+} from './verdicts';
 import { InputError } from '../../core/errors';
-
-/** The stable-conclusion rule counts a comparison only with this many paired repeats (one sweep of 3). */
-export const STABLE_REPEATS = 3;
 
 /** Where the committed knees are, as a reader of the report names it. */
 const COMMITTED_CAPACITY = `${path.relative(PROJECT_ROOT, COMMITTED_DATA_DIR)}/${CAPACITY_KIND}`;
@@ -392,15 +407,26 @@ export async function showKnees(data: SweepData): Promise<void> {
   );
 }
 
-/** Chart 1 and its sentence: disconnects per minute vs frame size, on vs off, per stack. */
+/** The main chart's rows (its payload and, at each size, its load), and that selection in words; null when nothing was measured. */
+export function headlineRows(data: SweepData): { rows: Row[]; selection: string } | null {
+  const sel = headline(data);
+  return sel ? { rows: rowsOf(data.cells, null, selected(sel)), selection: selectionText(sel, data) } : null;
+}
+
+/** Chart 1 and its sentence: the disconnect rate per connection-hour vs frame size, on beside off, per stack; and its runs as CSV. */
 export async function showHeadline(data: SweepData): Promise<void> {
   const sel = headline(data);
   if (!sel) return paragraph('No cell was measured.');
-  const rows = rowsOf(data.cells, 'disconnectsPerMin', selected(sel));
+  const rows = rowsOf(data.cells, null, selected(sel));
   await chartWithSentence(
     headlineChart(rows),
-    `Disconnects per minute of sending vs frame size (line: median over repeats; bar: range), ${selectionText(sel, data)}`,
+    `Disconnects per connection-hour of sending vs frame size, deflate on beside off (point: the rate over a cell's runs; bar: its 95% interval; a diamond on a dashed bar: not settled, under ${MIN_UNITS} runs or counts more spread than chance; a downward triangle: no disconnect, drawn at its one-sided 95% upper bound), ${selectionText(sel, data)}`,
     describeHeadline(rows),
+  );
+  const runs = runRows(data.records, selected(sel));
+  showHtml(
+    `<p>${csvDownloadLink('deflate-lab-sweep-rate-runs.csv', runs, `Download the ${runs.length} runs behind this chart (CSV)`)}: one row per run, with its disconnects and connection-hours; a cell's rate is the sum of its counted runs' disconnects over the sum of their connection-hours.</p>`,
+    `(${runs.length} runs behind this chart: downloadable as CSV from the HTML page)`,
   );
 }
 
@@ -446,51 +472,117 @@ export async function showHeatmap(data: SweepData): Promise<void> {
   if (!sel || stack === undefined) return paragraph('No cell was measured.');
   const rows = rowsOf(
     data.cells,
-    'disconnectsPerMin',
+    null,
     // Knee fractions are not a rate × burst: the heat map shows the fixed loads.
     (c) => c.stack === stack && c.deflate === 'on' && c.payload === sel.payload && c.knee === undefined,
   );
   await chartWithSentence(
     heatmapChart(rows),
-    `Disconnects per minute (median, n runs) on ${stack} with deflate on, ${sel.payload} frames, by frame size × rate × burst`,
+    `Disconnects per connection-hour on ${stack} with deflate on, ${sel.payload} frames, by frame size × rate × burst (a count's rate, n.s. when not settled; ≤ a zero's one-sided 95% bound; with the runs behind it)`,
     describeHeatmap(rows),
   );
 }
 
-function comparisonRows(comparisons: readonly DeflateComparison[]) {
-  const text = (s: Spread | null) => (s === null ? '' : `${formatNumber(s.median)} [${rangeText(s.min, s.max)}]`);
+/** Every deflate on/off pair of the sweep, judged on both claims. */
+export interface SweepComparisons {
+  disconnects: DisconnectComparison[];
+  cost: CostComparison[];
+}
+
+/** Judges every on/off pair of cells on disconnects (the ratio of the two rates) and on CPU per MiB (the repeat pairs). */
+export function sweepComparisons(data: SweepData): SweepComparisons {
+  const pairs = deflatePairs(data.cells);
+  return { disconnects: pairs.map(compareDisconnects), cost: pairs.map(compareCost) };
+}
+
+function pairColumns(cell: DisconnectComparison['cell']) {
+  return { stack: cell.stack, payload: cell.payload, frame: formatBytes(cell.frameSize), load: loadCell(cell) };
+}
+
+function disconnectRows(comparisons: readonly DisconnectComparison[]) {
   return comparisons.map((c) => ({
-    stack: c.cell.stack,
-    payload: c.cell.payload,
-    frame: formatBytes(c.cell.frameSize),
-    load: loadCell(c.cell),
-    'on: median [range]': text(c.on),
-    'off: median [range]': text(c.off),
-    'per repeat (on vs off)': c.repeats
-      .map((r) => (r.direction === 'on higher' ? 'on>off' : r.direction === 'off higher' ? 'on<off' : '='))
-      .join(' '),
-    'every repeat': c.repeats.length < STABLE_REPEATS ? `n/a (${c.repeats.length} paired)` : standing(c),
+    ...pairColumns(c.cell),
+    'deflate on': rateShort(c.on),
+    'deflate off': rateShort(c.off),
+    'on ÷ off': c.ratio ? ratioText(c.ratio, '') : '',
+    verdict: verdictText(c),
+    why: disconnectWhy(c),
+    'to settle it': disconnectToSettle(c) ?? '',
   }));
 }
 
-const STABILITY_METRICS: Array<{ metric: SpreadMetric; name: string }> = [
-  { metric: 'disconnectsPerMin', name: 'disconnects per minute' },
-  { metric: 'cpuMsPerMiB', name: 'server CPU per MiB' },
-];
+function costRows(comparisons: readonly CostComparison[]) {
+  return comparisons.map((c) => ({
+    ...pairColumns(c.cell),
+    verdict: verdictText(c),
+    'judged from': costBasis(c),
+    'to settle it': costToSettle(c) ?? '',
+  }));
+}
 
-/** The stable-conclusion check: every on/off comparison, repeat by repeat, with the spread, and a sentence per metric. */
-export function showStability(data: SweepData): void {
-  for (const { metric, name } of STABILITY_METRICS) {
-    const comparisons = compareDeflate(data.cells, metric);
-    paragraph(describeStability(comparisons, name, STABLE_REPEATS));
-    // The pairs the rule applies to; when there are none (a quick or single-repeat sweep), all pairs, marked n/a.
-    const eligible = comparisons.filter((c) => c.repeats.length >= STABLE_REPEATS);
-    const shown = eligible.length > 0 ? eligible : comparisons;
-    const left = comparisons.length - shown.length;
-    showTable(comparisonRows(shown), {
-      caption: `Deflate on vs off, ${name}, repeat by repeat (runs of a pair ran back to back)${left > 0 ? `; ${left} pairs with fewer than ${STABLE_REPEATS} repeats are in the table of every cell` : ''}`,
+/** A claim's table: the main chart's cells shown, every cell collapsed under them. */
+function claimTables<C extends { cell: DisconnectComparison['cell'] }, R extends object>(
+  comparisons: readonly C[],
+  rowsFor: (c: readonly C[]) => R[],
+  sel: Selection | null,
+  caption: string,
+): void {
+  const shown = comparisons.filter((c) => sel !== null && selected(sel)({ ...c.cell, deflate: 'on' }));
+  if (shown.length > 0) showTable(rowsFor(shown), { caption: `${caption}: the main chart's cells` });
+  const all = rowsFor(comparisons);
+  showHtml(collapsible(`${caption}: every cell (${all.length})`, htmlTable(all)), textTable(all, { caption: caption }));
+}
+
+/**
+ * The on/off comparisons: per claim, how the cells stand (a sentence), then each cell's verdict
+ * with the numbers it was judged from and what would settle it.
+ */
+export function showComparisons(data: SweepData, comparisons: SweepComparisons): void {
+  const sel = headline(data);
+  const claims = sweepJudgements(data, comparisons).map((j) => ({
+    claim: j.claim,
+    verdict: verdictText(j),
+    'judged from': j.basis,
+    'to settle it': j.toSettle ?? '',
+  }));
+  if (claims.length > 0)
+    showTable(claims, {
+      caption: "The chapter's claims per stack over the main chart's cells, as the report lists them",
     });
-  }
+  paragraph(describeVerdicts(DISCONNECT_CLAIM, comparisons.disconnects));
+  claimTables(comparisons.disconnects, disconnectRows, sel, `Deflate on vs off, disconnects per connection-hour`);
+  paragraph(describeVerdicts(COST_CLAIM, comparisons.cost));
+  claimTables(
+    comparisons.cost,
+    costRows,
+    sel,
+    'Deflate on vs off, server CPU per MiB delivered (off ÷ on over repeat pairs that ran back to back)',
+  );
+}
+
+/**
+ * The chapter's claims per stack over the main chart's cells, as the report lists them: whether
+ * deflate on disconnects more often than off at some size, and costs more CPU per MiB at every size.
+ */
+export function sweepJudgements(data: SweepData, comparisons: SweepComparisons): Judgement[] {
+  const sel = headline(data);
+  if (!sel) return [];
+  const inChart = <C extends { cell: DisconnectComparison['cell'] }>(c: C) =>
+    selected(sel)({ ...c.cell, deflate: 'on' });
+  const where = `${sel.payload} frames at the main chart's loads`;
+  const stacks = [...new Set(comparisons.disconnects.filter(inChart).map((c) => c.cell.stack))];
+  return stacks.flatMap((stack) => [
+    stackDisconnectJudgement(
+      stack,
+      comparisons.disconnects.filter((c) => inChart(c) && c.cell.stack === stack),
+      where,
+    ),
+    stackCostJudgement(
+      stack,
+      comparisons.cost.filter((c) => inChart(c) && c.cell.stack === stack),
+      where,
+    ),
+  ]);
 }
 
 /** Every cell with its counts and denominators (the numbers behind the charts), collapsed. */
@@ -503,8 +595,10 @@ export function showCells(data: SweepData): void {
     frame: formatBytes(c.cell.frameSize),
     load: loadCell(c.cell),
     runs: `${c.completed}/${c.runs}`,
-    'disconnects/min': text(c.spreads.disconnectsPerMin),
+    'disconnects per connection-hour': c.rate ? rateShort(c.rate) : '',
+    'disconnects / connection-hours': c.rate ? `${c.rate.events} / ${formatNumber(c.rate.exposure)}` : '',
     'runs with a disconnect': `${c.runsWithDisconnects}/${c.completed}`,
+    'left out (load not met)': c.saturated,
     'send time': formatDuration(c.totals.sendMs),
     'by reason': Object.entries(c.byReason)
       .map(([r, n]) => `${r} ×${n}`)
@@ -525,13 +619,14 @@ export function showCells(data: SweepData): void {
     'ack p99 ms': text(c.spreads.ackP99Ms),
     'RSS growth': c.spreads.rssGrowth ? formatBytes(c.spreads.rssGrowth.median) : '',
     'heap growth': c.spreads.heapGrowth ? formatBytes(c.spreads.heapGrowth.median) : '',
-    'proven zero': `${c.provenZero}/${c.completed}`,
-    'not proven because': Object.entries(c.blockers)
+    'controls held': `${c.provenZero}/${c.completed}`,
+    'controls did not hold because': Object.entries(c.blockers)
       .map(([b, n]) => `${b} ×${n}`)
       .join('; '),
     'runs that failed to measure': c.runErrors.join('; '),
   }));
-  const caption = 'Every cell: counts summed over repeats, other values median [range] over repeats';
+  const caption =
+    'Every cell: the disconnect rate over its runs, counts summed over repeats, other values median [range] over repeats';
   showHtml(collapsible(`${caption} (${rows.length} cells)`, htmlTable(rows)), textTable(rows, { caption: caption }));
 }
 
@@ -569,7 +664,7 @@ export async function runSpotCheck(data: SweepData): Promise<SpotCheck> {
   return { measured: true, recorded: recorded, live: live };
 }
 
-/** The spot check beside the recorded spread of its cell. */
+/** The spot check beside its recorded cell: the disconnect rates compared by their ratio, the other metrics against the recorded range. */
 export function showSpotCheck(check: SpotCheck): void {
   if (!check.measured) return paragraph(check.why);
   const { recorded, live } = check;
@@ -577,36 +672,42 @@ export function showSpotCheck(check: SpotCheck): void {
   if (live.status !== 'completed' || !live.scenario)
     return paragraph(`The spot check could not be measured: ${live.error ?? 'no record'}.`);
   const m = runMetrics(live.scenario);
+  const liveRate = poissonRate([disconnectUnit(m)]);
+  const consistency = liveRate && recorded.rate ? spotConsistency(liveRate, recorded.rate) : null;
   const metrics: Array<{ name: string; key: SpreadMetric; value: number | null }> = [
-    { name: 'disconnects per minute', key: 'disconnectsPerMin', value: m.disconnectsPerMin },
     { name: 'server CPU ms per MiB delivered', key: 'cpuMsPerMiB', value: m.cpuMsPerMiB },
     { name: 'p99 ack round trip, ms', key: 'ackP99Ms', value: m.ackP99Ms },
     { name: 'sent per second per client', key: 'sendRate', value: m.sendRate },
   ];
-  const rows = metrics.map((x) => {
-    const s = recorded.spreads[x.key];
-    const inside = s !== null && x.value !== null && x.value >= s.min && x.value <= s.max;
-    return {
-      metric: x.name,
-      'recorded: median [range]':
-        s === null ? 'no value' : `${formatNumber(s.median)} [${rangeText(s.min, s.max)}] (n=${s.n})`,
-      'live now': x.value === null ? 'no value' : formatNumber(x.value),
-      'within the recorded range': s === null || x.value === null ? '' : inside ? 'yes' : 'no',
-    };
-  });
+  const rows = [
+    {
+      metric: 'disconnects per connection-hour',
+      recorded: rateShort(recorded.rate),
+      'live now': rateShort(liveRate),
+      'agrees with the recorded cell':
+        consistency === null ? '' : consistency.consistent ? 'consistent' : 'not consistent',
+    },
+    ...metrics.map((x) => {
+      const s = recorded.spreads[x.key];
+      const inside = s !== null && x.value !== null && x.value >= s.min && x.value <= s.max;
+      return {
+        metric: x.name,
+        recorded: s === null ? 'no value' : `median ${formatNumber(s.median)} [${rangeText(s.min, s.max)}] (n=${s.n})`,
+        'live now': x.value === null ? 'no value' : formatNumber(x.value),
+        'agrees with the recorded cell':
+          s === null || x.value === null ? '' : inside ? 'inside the range' : 'outside the range',
+      };
+    }),
+  ];
   showTable(rows, {
     caption: `Spot check: ${c.stack}, deflate ${c.deflate}, ${formatBytes(c.frameSize)} ${c.payload}, ${loadCell(c)}, ${c.clients} clients, ${formatDuration(c.duration)} (load average now ${live.meta.loadAverage})`,
   });
-  const d = recorded.spreads.disconnectsPerMin;
+  const errors = Object.entries(m.byError)
+    .map(([e, n]) => `${e} ×${n}`)
+    .join(', ');
   paragraph(
-    `Live now: ${m.disconnects} disconnect${m.disconnects === 1 ? '' : 's'} in ${formatDuration(m.sendMs)} of sending (${
-      Object.entries(m.byError)
-        .map(([e, n]) => `${e} ×${n}`)
-        .join(', ') || 'none'
-    }); ` +
-      `the recorded runs of this cell had ${recorded.totals.disconnects} in ${formatDuration(recorded.totals.sendMs)} over ${recorded.completed} runs` +
-      (d !== null && m.disconnectsPerMin !== null
-        ? `, so the live rate is ${m.disconnectsPerMin >= d.min && m.disconnectsPerMin <= d.max ? 'inside' : 'outside'} the recorded range.`
-        : '.'),
+    `Live now${errors ? ` (${errors})` : ''}: ${liveRate ? rateText(liveRate) : 'no connection-time to count over'}. ` +
+      `The recorded runs of this cell: ${recorded.rate ? rateText(recorded.rate) : 'no run to count'}. ` +
+      (liveRate && recorded.rate ? spotCheckSentence(liveRate, recorded.rate) : ''),
   );
 }

@@ -3,12 +3,16 @@
  * one metric pooled over the dimensions a chart does not show. A chart and the sentence under it
  * read the same rows, so the sentence can only say what the chart shows.
  */
-import { spread, type Spread } from '../../run/metrics';
+import { runMetrics, spread, type Spread } from '../../run/metrics';
+import { runStanding } from '../../run/failure-rule';
+import type { RateEstimate } from '../../core/stats';
 import type { DeflateMode, PayloadKind, StackName } from '../../core/params';
-import type { CellAggregate, SpreadMetric } from '../../sweep/aggregate';
+import { compareCells, type CellAggregate, type SpreadMetric } from '../../sweep/aggregate';
 import { loadLabel, type SweepCell } from '../../sweep/grid';
+import type { SweepRecord } from '../../sweep/run';
+import type { CsvRow } from '../../show/csv';
 
-/** One cell's value of one metric, with the counts a sentence needs. */
+/** One cell's value of one metric and its disconnect rate, with the counts a sentence needs. */
 export interface Row {
   stack: StackName;
   deflate: DeflateMode;
@@ -18,12 +22,19 @@ export interface Row {
   burst: number;
   /** The load as a reader names it: `50% of the knee` or `10/s × 3`. */
   load: string;
+  /** The metric's median and range over repeats; null without a value, or when no metric was asked for. */
   value: Spread | null;
+  /** The cell's disconnect rate per connection-hour (src/sweep/aggregate.ts). */
+  disconnectRate: RateEstimate | null;
   runs: number;
   completed: number;
   runsWithDisconnects: number;
   provenZero: number;
   blockers: Record<string, number>;
+  /** Runs without a disconnect whose controls do not prove the zero, and runs that did not meet their load. */
+  unprovenZeros: number;
+  saturated: number;
+  quick: boolean;
 }
 
 /** The load the headline shows: one payload kind and, at each frame size, one load. */
@@ -33,10 +44,10 @@ export interface Selection {
   loadBySize: Record<number, string>;
 }
 
-/** The rows of one metric for the cells `where` accepts, in the cells' order. */
+/** The rows of one metric (none: only the disconnect rate) for the cells `where` accepts, in the cells' order. */
 export function rowsOf(
   cells: readonly CellAggregate[],
-  metric: SpreadMetric,
+  metric: SpreadMetric | null,
   where: (cell: SweepCell) => boolean,
 ): Row[] {
   return cells
@@ -49,12 +60,16 @@ export function rowsOf(
       rate: agg.cell.rate,
       burst: agg.cell.burst,
       load: loadLabel(agg.cell),
-      value: agg.spreads[metric],
+      value: metric === null ? null : agg.spreads[metric],
+      disconnectRate: agg.rate,
       runs: agg.runs,
       completed: agg.completed,
       runsWithDisconnects: agg.runsWithDisconnects,
       provenZero: agg.provenZero,
       blockers: agg.blockers,
+      unprovenZeros: agg.unprovenZeros,
+      saturated: agg.saturated,
+      quick: agg.quick,
     }));
 }
 
@@ -129,4 +144,44 @@ export function pooledByPayload(cells: readonly CellAggregate[], metric: SpreadM
     groups.set(key, group);
   }
   return [...groups.values()].map(({ row, values }) => ({ ...row, value: spread(values) }));
+}
+
+/**
+ * The runs behind the cells `where` accepts, one row each, as the CSV under the rate chart gives
+ * them: a run counts in its cell's rate when it completed and met its load.
+ */
+export function runRows(records: readonly SweepRecord[], where: (cell: SweepCell) => boolean): CsvRow[] {
+  return records
+    .filter((r) => where(r.cell))
+    .sort((a, b) => compareCells(a.cell, b.cell) || a.repeat - b.repeat)
+    .map((r) => {
+      const scenario = r.status === 'completed' ? r.scenario : null;
+      const m = scenario ? runMetrics(scenario) : null;
+      const standing = scenario ? runStanding(scenario) : null;
+      return {
+        record: r.id,
+        started_at: r.startedAt,
+        mode: r.quick ? 'quick' : 'full',
+        stack: r.cell.stack,
+        deflate: r.cell.deflate,
+        payload: r.cell.payload,
+        frame_bytes: r.cell.frameSize,
+        load: loadLabel(r.cell),
+        rate_per_client_per_s: r.cell.rate,
+        burst: r.cell.burst,
+        clients: r.cell.clients,
+        duration_ms: r.cell.duration,
+        repeat: r.repeat,
+        status: r.status,
+        counted_in_rate: standing !== null && standing !== 'saturated' ? 'yes' : 'no',
+        disconnects: m?.disconnects,
+        connection_hours: m?.connectionHours,
+        send_ms: m?.sendMs,
+        sent: m?.sent,
+        delivered: m?.delivered,
+        // Whether a run without a failure proves its zero by its own controls (src/failure-rule); empty for a run that failed.
+        zero_controls_held: m === null || m.failures > 0 ? '' : m.zeroBlockers.length === 0 ? 'yes' : 'no',
+        error: r.error ?? '',
+      };
+    });
 }
