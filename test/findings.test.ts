@@ -203,7 +203,14 @@ test("chapter 7 advice's claims: a failure does not hold, a zero with its contro
   const clean = adviceJudgement(adviceRun(today(), 'limit raised'));
   assert.equal(clean.verdict, 'holds');
   assert.equal(clean.mode, 'full');
-  assert.match(clean.claim, /^limit raised: carries every 1 MiB frame at 10\/s per client without a failure$/);
+  assert.match(
+    clean.claim,
+    /^the limit raised to fit carries every 1 MiB frame at 10\/s per client without a failure$/,
+  );
+  assert.match(
+    adviceJudgement(adviceRun(today({ frameSize: 999_000 }), 'defaults')).claim,
+    /^the defaults carry every 999,000-character frame/,
+  );
   // Two clients over the 10 s window: 20 connection-seconds, so at most 3.0 ÷ 20 s ≈ 540 an hour.
   assert.match(
     clean.basis,

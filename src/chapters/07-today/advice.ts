@@ -383,9 +383,20 @@ export function sweepFinding(runs: AdviceRun[], memory: ConnectionMemoryRecord[]
   return `In the sweep's ${ratios.length} setting${ratios.length === 1 ? '' : 's'} of today's stack recorded with deflate both on and off, counting only runs that carried every frame (frames ${formatBytes(Math.min(...frames))}–${formatBytes(Math.max(...frames))}; medians over repeats), deflate on cost ${span(ratios.map((r) => r.cpu))} the server CPU per frame and put ${span(ratios.map((r) => r.wire))} the bytes on the wire.`;
 }
 
-/** `limit raised: carries every 977 KiB frame at 5/s per client without a failure`. */
+/** What each choice is called as the subject of its claim. */
+const CLAIM_SUBJECT: Record<AdviceOption, string> = {
+  defaults: 'the defaults carry',
+  'deflate on': 'deflate on carries',
+  'limit raised': 'the limit raised to fit carries',
+  chunked: 'chunking below the limit carries',
+  'as recorded': 'the recorded settings carry',
+};
+
+/** `the limit raised to fit carries every 1,000,000-character frame at 5/s per client without a failure`. */
 export function adviceClaim(run: AdviceRun): string {
-  return `${run.option}: carries every ${formatBytes(run.frameSize)} frame at ${run.record.spec.rate / run.pieces}/s per client without a failure`;
+  const frame =
+    run.frameSize % 1024 === 0 ? formatBytes(run.frameSize) : `${run.frameSize.toLocaleString('en-US')}-character`;
+  return `${CLAIM_SUBJECT[run.option]} every ${frame} frame at ${run.record.spec.rate / run.pieces}/s per client without a failure`;
 }
 
 /** Judges a choice's claim from its run (src/run/no-failure.ts): a failure settles it, a zero needs its controls and gives its bound. */
