@@ -143,7 +143,7 @@ export async function bisectByTesting<V extends string>(
   while (!step.done) step = search.next(await tested(step.value));
   const found: Search = { ...step.value, probes: [start, ...step.value.probes] };
   if (found.hi === newest) {
-    // Every version looked at was bad: the good end was only assumed, so it is tested now.
+    // The search ended on the good end, which was only assumed: it is tested now.
     if ((await tested(newest)) !== 'good') return conclude(versions, verdicts, null);
     found.probes.push(newest);
   }
