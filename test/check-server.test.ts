@@ -304,6 +304,11 @@ test('the table and the comparison are worded from the rows', () => {
   const table = checkTableRows(rows);
   assert.equal(table[0]['silent client dropped after'], 'not within 6 s');
   assert.equal(table[0]['server saw'], '(not observable)');
-  assert.deepEqual(rowFindings(rows[1]), ['fragmented (pass): f', 'silent (fail): s']);
+  // Each case's verdict beside the claim verdict it maps onto (FINER_VERDICTS).
+  assert.deepEqual(rowFindings(rows[1]), ['fragmented (pass, holds): f', 'silent (fail, does not hold): s']);
+  assert.deepEqual(
+    table.map((t) => t.fragmented),
+    ['fail (does not hold)', 'pass (holds)', 'not tested (not settled)'],
+  );
   assert.match(budgetLine(budget({ cases: ['handshake'], limits: DEFAULT_LIMITS })), /^at most 4 messages, 4 KiB and /);
 });

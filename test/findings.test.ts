@@ -17,11 +17,19 @@ import {
   type SeriesPoint,
 } from '../src/chapters/06-root-cause/failure-series';
 import { browserFailureTiming, symptomFindings } from '../src/chapters/01-symptom';
-import { adviceCosts, adviceFinding, sweepFinding, whatToSet, type AdviceRun } from '../src/chapters/07-today/advice';
+import {
+  adviceCosts,
+  adviceFinding,
+  adviceJudgement,
+  sweepFinding,
+  whatToSet,
+  type AdviceRun,
+} from '../src/chapters/07-today/advice';
 import { stackDefaultText, type StackDeflateSource } from '../src/chapters/07-today/defaults';
 import { fragmentedFinding } from '../src/chapters/07-today/fragmented';
 import { memoryFinding, thresholdFinding, type MemoryCell } from '../src/chapters/07-today/memory';
 import { positiveControls } from '../src/observe/wire';
+import { harnessJudgement } from '../src/chapters/report-findings';
 import type { BareWsRecord } from '../src/bare-ws/run';
 import type { ScenarioRecord } from '../src/run/scenario';
 import { clientClosed1007, failingRun, invalidData, bareWsRun, scenario, T0, teardownClose } from './support/made-up';
@@ -187,6 +195,74 @@ test('chapter 7 advice: the defaults carried every frame, did not, or were not m
   assert.match(set, /nothing \(the defaults\) for the least server CPU \(2 ms a frame\)/);
   assert.match(set, /perMessageDeflate: true for the least bandwidth/);
   assert.match(set, /load average 0\.5–0\.5 on 2 cores/);
+});
+
+test("chapter 7 advice's claims: a failure does not hold, a zero with its controls holds with its bound, a zero without them is not settled", () => {
+  const today = (o: Parameters<typeof scenario>[0] = {}) =>
+    scenario({ stack: 'today', deflate: 'off', negotiated: false, ...o });
+  const clean = adviceJudgement(adviceRun(today(), 'limit raised'));
+  assert.equal(clean.verdict, 'holds');
+  assert.equal(clean.mode, 'full');
+  assert.match(
+    clean.claim,
+    /^the limit raised to fit carries every 1 MiB frame at 10\/s per client without a failure$/,
+  );
+  assert.match(
+    adviceJudgement(adviceRun(today({ frameSize: 999_000 }), 'defaults')).claim,
+    /^the defaults carry every 999,000-character frame/,
+  );
+  // Two clients over the 10 s window: 20 connection-seconds, so at most 3.0 ÷ 20 s ≈ 540 an hour.
+  assert.match(
+    clean.basis,
+    /all 100 messages delivered at the offered load.*at most 540 per connection-hour \(one-sided 95% bound; 0 disconnects over 20 connection-seconds, 1 run\)/,
+  );
+  assert.equal(clean.toSettle, undefined);
+  const deflated = adviceJudgement(adviceRun(scenario({ stack: 'today', deflate: 'on' }), 'deflate on'));
+  assert.match(
+    deflated.basis,
+    /deflate negotiated and compressed messages on the wire, continuation frames on the wire/,
+  );
+
+  const failing = today({ serverDisconnects: [invalidData(2_000)], delivered: 70 });
+  failing.quick = true;
+  const failed = adviceJudgement(adviceRun(failing, 'defaults'));
+  assert.equal(failed.verdict, 'does not hold');
+  assert.equal(failed.mode, 'quick');
+  assert.match(
+    failed.basis,
+    /^1 failure under the failure rule \(1 × server: transport error\), the first 2000 ms into sending; 70 of 100 delivered$/,
+  );
+
+  for (const [record, missing] of [
+    [today({ sent: 0, delivered: 0 }), /nothing was sent/],
+    [today({ runError: 'killed' }), /the run did not complete: killed/],
+    [scenario({ stack: 'today', deflate: 'on', negotiated: false }), /deflate was asked for but not negotiated/],
+  ] as const) {
+    const open = adviceJudgement(adviceRun(record, 'deflate on'));
+    assert.equal(open.verdict, 'not settled', open.basis);
+    assert.match(open.basis, missing);
+    assert.match(open.toSettle ?? '', /npm run report -- --only 7 --frame-sizes 1048576/);
+  }
+});
+
+test("chapter 0's claim: pooled over the runs within the limit, the ones over it left out", () => {
+  const today = (frameSize: number, o: Parameters<typeof scenario>[0] = {}) =>
+    scenario({ stack: 'today', deflate: 'off', negotiated: false, frameSize: frameSize, ...o });
+  const refused = today(1024 * 1024, { serverDisconnects: [invalidData(500)], delivered: 0 });
+  const clean = harnessJudgement([today(64 * 1024), today(256 * 1024), refused], 1_000_000);
+  assert.equal(clean.verdict, 'holds', clean.basis);
+  assert.match(clean.claim, /every frame within the 1,000,000-byte limit/);
+  assert.match(clean.basis, /all 200 messages delivered.*0 disconnects over 40 connection-seconds, 2 runs\)$/);
+  const failing = harnessJudgement([today(64 * 1024, { serverDisconnects: [invalidData(500)] })], 1_000_000);
+  assert.equal(failing.verdict, 'does not hold');
+  const empty = harnessJudgement([today(64 * 1024), today(256 * 1024, { sent: 0, delivered: 0 })], 1_000_000);
+  assert.equal(empty.verdict, 'not settled');
+  assert.match(empty.basis, /262,144-byte run: nothing was sent/);
+  assert.match(
+    empty.toSettle ?? '',
+    /^runs without a failure in which every control holds .*: npm run report -- --only 0$/,
+  );
+  assert.equal(harnessJudgement([refused], 1_000_000).verdict, 'not settled', 'no run within the limit');
 });
 
 test("chapter 7's reading of the sweep: only on/off pairs that carried every frame, with deflate used on the on side", () => {

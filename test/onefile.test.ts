@@ -54,6 +54,12 @@ test('the chapter hands its numbers to the report, and both pages open with the 
     assert.ok(found > 0 && found < html.indexOf('How this report was made'), `${name}: findings first`);
     assert.match(html, /What broke in 2015: on socket\.io 1\.3\.7 with ws 0\.8\.0, 2 Chromium pages/);
     assert.match(html, /Chapter 1 \(A failing cell\) failed in the run of .* \(error: /, `${name}: the failure said`);
+    // The chapter's judgements after the findings, then the methods box, before how the report was made.
+    const verdicts = html.indexOf('<h3>Verdicts</h3>');
+    const methods = html.indexOf('id="methods"');
+    assert.ok(found < verdicts && verdicts < methods && methods < html.indexOf('How this report was made'), name);
+    assert.match(html, /a chat page keeps its socket <a class="dl-evidence" href="[^"]+">\(chapter 2\)<\/a>/);
+    assert.match(html, /class="dl-verdict-open">not settled \(quick run\)<\/td>.*zebra 9 connection-minutes/);
   }
   assert.deepEqual(record.oneFileLoads, []);
   assert.deepEqual(record.oneFileProblems, []);

@@ -184,6 +184,12 @@ test('the harness: clean within the limit, refused over it, and its opposite', (
     findingSentences(broken)[0],
     /^The harness did not run clean on .*: 64 KiB frames had 3 failures, 7 of 10 delivered/,
   );
+  // A zero whose judged claim is not settled (a run short of its load, say) is not "works".
+  const unsettled = {
+    ...harness,
+    judgements: [{ claim: 'c', verdict: 'not settled' as const, basis: 'b', mode: 'quick' as const }],
+  };
+  assert.match(findingSentences(unsettled)[0], /^The harness did not run clean on /);
 });
 
 test('2015 failing and 2015 not failing give opposite sentences, worded from the numbers', () => {
@@ -332,6 +338,21 @@ test("today's cliff and what to set, and their opposites", () => {
   assert.match(noCliff, /every frame up to 1,000,000 characters arrived under its 1,000,000-byte maxHttpBufferSize/);
   const [nothing] = findingSentences({ ...TODAY, advice: TODAY.advice.map((a) => ({ ...a, delivered: 0 })) });
   assert.match(nothing, /None of the options tried \(defaults, limit raised, chunked\) delivered every 2 MiB frame/);
+  // With judged verdicts, an option that is not settled is neither "delivered" nor "did not".
+  const judged = (verdicts: Array<'holds' | 'does not hold' | 'not settled'>) =>
+    findingSentences({ ...TODAY, advice: TODAY.advice.map((a, i) => ({ ...a, verdict: verdicts[i] })) })[0];
+  assert.match(
+    judged(['does not hold', 'holds', 'not settled']),
+    /for 2 MiB frames, limit raised delivered every frame; defaults did not; for chunked this run cannot say \(not settled\)\./,
+  );
+  assert.match(
+    judged(['does not hold', 'not settled', 'not settled']),
+    /None of the options tried \(defaults\) delivered every 2 MiB frame; for limit raised and chunked this run cannot say/,
+  );
+  assert.match(
+    judged(['not settled', 'not settled', 'not settled']),
+    /No option tried settled whether it delivers every 2 MiB frame; for defaults, limit raised and chunked this run cannot say/,
+  );
 });
 
 test('a failed chapter and a kept chapter say so, with the run they come from', () => {

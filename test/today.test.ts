@@ -17,6 +17,7 @@ import {
 import { cliffFinding, cliffRows, envelopeBytes, runCliff } from '../src/chapters/07-today/cliff';
 import { advicePlan, raisedLimit, readSweep } from '../src/chapters/07-today/advice';
 import { writeRecord } from '../src/core/records';
+import { todaySizesSentences } from '../src/chapters/07-today';
 import { STACKS } from '../src/stacks/catalog';
 import { resolveParams } from '../src/core/params';
 import { DATA_DIR_ENV } from '../src/core/paths';
@@ -94,4 +95,12 @@ test('the envelope grows with the digits of the sequence number, and advice plan
   assert.ok(chunked && chunked.spec.frameSize < 1e6 && chunked.spec.rate === params.rate * chunked.pieces);
   assert.equal(raisedLimit(1_000_073), 1024 * 1024);
   assert.equal(raisedLimit(1024 * 1024), 2 * 1024 * 1024);
+  // Quick mode advises at the largest size only, and says so.
+  const quick = resolveParams({ frameSizes: '2MiB,256KiB,999000', duration: '1s', quick: true });
+  assert.deepEqual([...new Set(advicePlan(quick, 1e6).map((p) => p.frameSize))], [2 * 1024 * 1024]);
+  assert.match(
+    todaySizesSentences(quick).join(' '),
+    /In quick mode the advice \(part 6\) is given at the largest size only, 2 MiB/,
+  );
+  assert.match(todaySizesSentences(params).join(' '), /The advice \(part 6\) is given for each size/);
 });

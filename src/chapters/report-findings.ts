@@ -13,7 +13,7 @@ import type { ReleaseBisection } from './06-root-cause/bisection';
 import type { Proof } from './06-root-cause/proof';
 import { headlineRows, sweepJudgements, type SweepComparisons, type SweepData } from './05-sweep';
 import type { Defaults } from './07-today';
-import type { AdviceRun } from './07-today/advice';
+import { adviceJudgement, type AdviceRun } from './07-today/advice';
 import { showFinding } from './finding';
 import { symptomFigures } from './01-symptom';
 import {
@@ -27,6 +27,8 @@ import {
 import type { BareWsRecord } from '../bare-ws/run';
 import type { ScenarioRecord } from '../run/scenario';
 import { FAILING_SCENARIO } from '../run/presets';
+import { noFailureJudgement } from '../run/no-failure';
+import type { Judgement } from '../core/verdict';
 
 const MiB = 1024 * 1024;
 
@@ -57,16 +59,28 @@ function cpuMsPerMiB(records: readonly ScenarioRecord[]): number | null {
   return mib > 0 ? cpu / mib : null;
 }
 
-/** Chapter 0: each frame size's run, and the limit that refuses larger frames. */
+/** Chapter 0: each frame size's run, the limit that refuses larger frames, and whether the harness carries every frame within it. */
 export function recordHarnessFindings(records: readonly ScenarioRecord[]): ChapterFindings {
+  const limit = Math.min(...records.map((r) => r.server.maxHttpBufferSize));
   return handToReport({
     kind: 'harness',
     versions: records[0] ? versionsOf(records[0]) : 'no stack',
-    limit: Math.min(...records.map((r) => r.server.maxHttpBufferSize)),
+    limit: limit,
     runs: [...records]
       .sort((a, b) => a.spec.frameSize - b.spec.frameSize)
       .map((r) => ({ frameSize: r.spec.frameSize, ...tally([r]) })),
+    judgements: [harnessJudgement(records, limit)],
   });
+}
+
+/** The harness's claim, pooled over its runs of frames within the limit (larger ones are refused by design). */
+export function harnessJudgement(records: readonly ScenarioRecord[], limit: number): Judgement {
+  const within = records.filter((r) => r.spec.frameSize <= limit);
+  return noFailureJudgement(
+    within,
+    `the harness carries every frame within the ${limit.toLocaleString('en-US')}-byte limit, checksums verified, without a failure`,
+    'npm run report -- --only 0',
+  );
 }
 
 /** Chapter 1: the browser run's image and chat pages. */
@@ -213,6 +227,7 @@ export function recordTodayFindings(
   const passed = cliff.filter(clean).map((r) => r.spec.frameSize);
   const failed = cliff.filter((r) => !clean(r)).sort((a, b) => a.spec.frameSize - b.spec.frameSize)[0];
   const live = defaults.live.find((l) => l.stack === 'today');
+  const largestAdvised = Math.max(...advice.map((run) => run.frameSize));
   return handToReport({
     kind: 'today',
     versions: live ? versionsOf(live.record) : 'socket.io today',
@@ -225,6 +240,13 @@ export function recordTodayFindings(
         Object.keys(failed.result.underlyingErrors).join(', ') ||
         null
       : null,
-    advice: advice.map((run) => ({ frameSize: run.frameSize, option: run.option, ...tally([run.record]) })),
+    advice: advice.map((run) => ({
+      frameSize: run.frameSize,
+      option: run.option,
+      ...tally([run.record]),
+      verdict: adviceJudgement(run).verdict,
+    })),
+    // The claims the report's sentence speaks of: each choice at the largest size advised on.
+    judgements: advice.filter((run) => run.frameSize === largestAdvised).map(adviceJudgement),
   });
 }

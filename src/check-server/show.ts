@@ -1,8 +1,10 @@
 /**
  * The battery's rows for a reader: one table line per server (the verdicts and their controls),
  * and the sentences each row's cases worded, with a closing comparison of the reader's row against
- * the reference rows.
+ * the reference rows. Each case's pass, fail or not tested is shown with the claim verdict it maps
+ * onto (src/core/verdict.ts): the server handled the case (holds), did not, or the check cannot say.
  */
+import { claimVerdict } from '../core/verdict';
 import { formatDuration } from '../core/units';
 import type { CaseResult } from './battery';
 import type { CheckRow } from './record';
@@ -14,6 +16,11 @@ const control = (result: CaseResult | undefined, key: string): string => {
   const value = result?.controls[key];
   return value === undefined || value === null ? '–' : String(value);
 };
+
+/** `fail (does not hold)`: a case's verdict with the claim verdict it maps onto. */
+function caseVerdictText(result: Pick<CaseResult, 'verdict'>): string {
+  return `${result.verdict} (${claimVerdict(result.verdict)})`;
+}
 
 // The silent case's outcome in a cell: when the server dropped the client, or how long it did not.
 function silentDrop(silent: CaseResult): string {
@@ -35,13 +42,13 @@ export function checkTableRows(rows: readonly CheckRow[]) {
       server: row.label,
       'engine.io': control(handshake, 'engine.io protocol'),
       'deflate answer': control(handshake, 'permessage-deflate answer'),
-      fragmented: fragmented?.verdict ?? 'not run',
+      fragmented: fragmented ? caseVerdictText(fragmented) : 'not run',
       'RSV1 first frames': control(fragmented, 'RSV1 first frames'),
       'continuation frames': control(fragmented, 'continuation frames'),
       'in-order replies': control(fragmented, 'in-order replies'),
       'checksums verified': control(fragmented, 'checksums verified'),
       disconnect: control(fragmented, 'disconnect'),
-      ...(cliff ? { cliff: cliff.verdict } : {}),
+      ...(cliff ? { cliff: caseVerdictText(cliff) } : {}),
       ...(silent ? { 'silent client dropped after': silentDrop(silent) } : {}),
       'server saw': row.serverSaw?.join(', ') ?? '(not observable)',
     };
@@ -50,7 +57,7 @@ export function checkTableRows(rows: readonly CheckRow[]) {
 
 /** Every case's sentence for one row, prefixed by the case and its verdict. */
 export function rowFindings(row: CheckRow): string[] {
-  return row.results.map((r) => `${r.case} (${r.verdict}): ${r.finding}`);
+  return row.results.map((r) => `${r.case} (${r.verdict}, ${claimVerdict(r.verdict)}): ${r.finding}`);
 }
 
 /**

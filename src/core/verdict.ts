@@ -81,3 +81,19 @@ export function intervalText(interval: Interval, digits = 3): string {
 export function verdictText(judgement: Pick<Judgement, 'verdict' | 'mode'>): string {
   return `${judgement.verdict} (${judgement.mode} run)`;
 }
+
+/** A judgement as a table row: the claim, its verdict with the kind of run (and the finer word where it differs), the basis, and what would settle it. */
+export function judgementRow(judgement: Judgement): {
+  claim: string;
+  verdict: string;
+  basis: string;
+  'would settle it': string;
+} {
+  const finer = judgement.finer !== undefined && judgement.finer !== judgement.verdict ? `: ${judgement.finer}` : '';
+  return {
+    claim: judgement.claim,
+    verdict: `${verdictText(judgement)}${finer}`,
+    basis: judgement.basis,
+    'would settle it': judgement.toSettle ?? '',
+  };
+}

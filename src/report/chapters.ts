@@ -81,7 +81,8 @@ export const CHAPTERS = [
     notebook: '06-root-cause.ipynb',
     // Three repeats: the fewest a median takes; a size that does not fail spends the quick deadline on each.
     quick: { duration: '500ms', frameSizes: '1MiB', repeats: 3 },
-    sizes: 'time to failure and the one-factor series at each size; the bisection and the proof at the largest',
+    sizes:
+      'time to failure and the one-factor series at each size; the bisection and the proof at the largest (in quick mode only the releases a binary search picks, as git bisect would)',
   },
   {
     number: 7,
@@ -89,7 +90,8 @@ export const CHAPTERS = [
     title: "Today's socket.io",
     notebook: '07-today.ipynb',
     quick: { frameSizes: '999000,1000000', duration: '1s', repeats: 1, clients: 1 },
-    sizes: 'the cliff and the advice at each size; the defaults, the fragmented load, the memory and the field guide do not depend on size',
+    sizes:
+      'the cliff at each size, the advice at each size (the largest only in quick mode); the defaults, the fragmented load, the memory and the field guide do not depend on size',
   },
   {
     number: 8,

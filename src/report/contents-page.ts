@@ -1,6 +1,7 @@
 /**
  * report/index.html: the contents page. It opens with what this run found (src/report/findings),
- * each sentence linking to its chapter, then "How this report was made": a summary, one row per
+ * each sentence linking to its chapter, then the claims judged and how verdicts are judged
+ * (src/report/verdicts), then "How this report was made": a summary, one row per
  * chapter (status, where the time went with kernel start-up apart, the kernel's peak memory), a
  * wall-time chart, the parameters, and the run metadata. The one-file report reuses both parts.
  * Every text that came from a run is escaped (src/html helpers, which use escape-html); the page
@@ -12,6 +13,7 @@ import { formatBytes, formatDuration } from '../core/units';
 import type { ChapterEntry, ReportRecord } from './build';
 import { failureHeadline } from './execute';
 import { findingsHtml, reportFindings, type Finding, type FindingsSource } from './findings';
+import { judgementsHtml, methodsHtml, reportJudgements, VERDICTS_CSS } from './verdicts';
 
 const PAGE_CSS = [
   'body{font-family:sans-serif;max-width:1100px;margin:24px auto;padding:0 16px;color:#222}',
@@ -23,6 +25,7 @@ const PAGE_CSS = [
   // At phone width nothing makes the page scroll sideways: charts shrink, wide tables scroll in their own box.
   '.dl-scroll{overflow-x:auto;max-width:100%}table.dl-table{display:block;overflow-x:auto;max-width:100%}',
   'svg{max-width:100%;height:auto}',
+  VERDICTS_CSS,
 ].join('');
 
 const ms = (value: number | null | undefined): string => (value === null || value === undefined ? '' : formatDuration(value));
@@ -173,14 +176,18 @@ function findingsSource(entry: ChapterEntry): FindingsSource {
   };
 }
 
-/** The findings of a report record, in chapter order. */
-function findingsOf(record: ReportRecord): Finding[] {
-  return reportFindings(record.chapters.map(findingsSource));
-}
-
-/** "What this run found": the findings, each linking through `href` to its chapter. */
-export function findingsSection(record: ReportRecord, href: (finding: Finding) => string): string {
-  return `<h2 id="${FINDINGS_ID}">What this run found</h2>${findingsHtml(findingsOf(record), href)}`;
+/**
+ * "What this run found": the findings, then the claims the chapters judged, each linking through
+ * `href` to its chapter, then how verdicts are judged.
+ */
+export function findingsSection(record: ReportRecord, href: (finding: Pick<Finding, 'slug'>) => string): string {
+  const sources = record.chapters.map(findingsSource);
+  return [
+    `<h2 id="${FINDINGS_ID}">What this run found</h2>`,
+    findingsHtml(reportFindings(sources), href),
+    judgementsHtml(reportJudgements(sources), (slug) => href({ slug: slug })),
+    methodsHtml(),
+  ].join('');
 }
 
 /** The anchor of the findings section, on the contents page and in the one file. */

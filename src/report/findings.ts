@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import { escapeText } from '../show/fragments';
 import { formatBytes } from '../core/units';
 import { NamedError } from '../core/errors';
-import { intervalText, type Judgement } from '../core/verdict';
+import { intervalText, type ClaimVerdict, type Judgement } from '../core/verdict';
 import type { Interval } from '../core/stats';
 import { rateNumber } from '../run/rates';
 
@@ -157,6 +157,8 @@ export interface RootCauseFindings extends Judged {
 export interface AdviceTally extends RunTally {
   frameSize: number;
   option: string;
+  /** Its claim (it carries every frame without a failure), judged; absent in older findings files. */
+  verdict?: ClaimVerdict;
 }
 
 /** Chapter 7: today's defaults, the maxHttpBufferSize cliff, and what to set. */
@@ -253,7 +255,9 @@ function harnessSentences(f: HarnessFindings): string[] {
   const over = f.runs.filter((run) => run.frameSize > f.limit);
   const sizes = (runs: readonly FrameTally[]): string => list(runs.map((run) => frame(run.frameSize)));
   const total = sum(within);
-  const clean = within.length > 0 && provenZero(total, total.deflateNegotiated);
+  // The judged claim (absent in older findings files) also needs every run to have met its load.
+  const judged = f.judgements?.[0]?.verdict ?? 'holds';
+  const clean = within.length > 0 && provenZero(total, total.deflateNegotiated) && judged === 'holds';
   const head = clean
     ? `The harness works: on ${f.versions}, ${sizes(within)} frames had ${n(total.sent)} sent, ${delivered(total)}, and no failure`
     : within.length === 0
@@ -432,12 +436,18 @@ function todaySentences(f: TodayFindings): string[] {
   let set = '';
   if (largest !== undefined) {
     const options = f.advice.filter((a) => a.frameSize === largest);
-    const clean = options.filter((a) => provenZero(a, a.deflateNegotiated)).map((a) => a.option);
-    const failing = options.filter((a) => !clean.includes(a.option)).map((a) => a.option);
+    // Each option's judged verdict; an older findings file has none, and its clean runs read as holding.
+    const verdictOf = (a: AdviceTally): ClaimVerdict =>
+      a.verdict ?? (provenZero(a, a.deflateNegotiated) ? 'holds' : 'does not hold');
+    const named = (verdict: ClaimVerdict) => options.filter((a) => verdictOf(a) === verdict).map((a) => a.option);
+    const [clean, failing, open] = [named('holds'), named('does not hold'), named('not settled')];
+    const unsettled = open.length > 0 ? `; for ${list(open)} this run cannot say (not settled)` : '';
     set =
       clean.length > 0
-        ? ` What to set: for ${frame(largest)} frames, ${clean.join(' or ')} delivered every frame${failing.length > 0 ? `; ${list(failing)} did not` : ''}.`
-        : ` None of the options tried (${failing.join(', ')}) delivered every ${frame(largest)} frame.`;
+        ? ` What to set: for ${frame(largest)} frames, ${clean.join(' or ')} delivered every frame${failing.length > 0 ? `; ${list(failing)} did not` : ''}${unsettled}.`
+        : failing.length > 0
+          ? ` None of the options tried (${failing.join(', ')}) delivered every ${frame(largest)} frame${unsettled}.`
+          : ` No option tried settled whether it delivers every ${frame(largest)} frame${unsettled}.`;
   }
   return [`Today, ${f.versions} negotiates ${deflate}, and ${cliff}.${set}`];
 }

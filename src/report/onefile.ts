@@ -1,8 +1,9 @@
 /**
- * report/deflate-lab.html: the whole report as one file to send. The findings, a table of
- * contents, every chapter in order (its cells rendered by nbconvert as a fragment, code behind a
- * "show the code" toggle that needs no script), then how the report was made. One small style
- * sheet, once; nothing loaded from outside the file. `--pdf` prints it with the project's Chromium.
+ * report/deflate-lab.html: the whole report as one file to send. The findings (with the claims
+ * judged and how verdicts are judged), a table of contents, every chapter in order (its cells
+ * rendered by nbconvert as a fragment, code behind a "show the code" toggle that needs no script),
+ * then how the report was made. One small style sheet, once; nothing loaded from outside the file.
+ * `--pdf` prints it with the project's Chromium.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,6 +15,7 @@ import { DL_CSS, escapeText } from '../show/fragments';
 import type { ChapterEntry, ReportRecord } from './build';
 import { FRAGMENT_TEMPLATE_NAME, renderPages } from './nbconvert';
 import { CONTENTS_CSS, FINDINGS_ID, findingsSection, HOW_MADE_ID, howMadeSection, reportDocument } from './contents-page';
+import { METHODS_ID } from './verdicts';
 
 /** The one-file report, beside index.html. */
 export const ONE_FILE_HTML = 'deflate-lab.html';
@@ -113,6 +115,7 @@ function chapterSection(entry: ChapterEntry, fragment: string | undefined): stri
 export async function oneFileHtml(record: ReportRecord, fragments: ReadonlyMap<string, string>): Promise<string> {
   const toc = [
     `<li><a href="#${FINDINGS_ID}">What this run found</a></li>`,
+    `<li><a href="#${METHODS_ID}">How verdicts are judged</a></li>`,
     ...record.chapters.map(
       (entry) => `<li><a href="#${chapterAnchor(entry.slug)}">${entry.number}. ${escapeText(entry.title)}</a></li>`,
     ),

@@ -1,12 +1,13 @@
 /**
  * Chapter 6, part 2: version bisection. The base scenario against every ws release installed side
- * by side (the list read from package.json), each run bounded and judged bad / good /
- * inconclusive with its positive controls; the bisection over those verdicts; and the diff of
- * the installed files between the last bad and the first good release it names.
+ * by side (the list read from package.json; in quick mode only those a binary search picks), each
+ * run bounded and judged bad / good / inconclusive with its positive controls; the bisection over
+ * those verdicts; and the diff of the installed files between the last bad and the first good
+ * release it names.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { bisect, type Bisection } from '../../bare-ws/bisect';
+import { bisect, bisectByTesting, type Bisection, type Verdict } from '../../bare-ws/bisect';
 import { diffHtml, type DiffFile } from './diff-html';
 import { progress, showHtml, showTable } from '../../show/display';
 import { diffHunks, diffLines, unifiedText, type DiffLine, type Hunk } from './linediff';
@@ -16,7 +17,7 @@ import { runBareWs, type BareWsRecord } from '../../bare-ws/run';
 import { runVerdict, type RunVerdict } from '../../bare-ws/verdict';
 import { installedWsReleases, wsRelease } from '../../bare-ws/versions';
 import { showFinding } from '../finding';
-import { baseSpec, describeScenario, describeSpec, perMessage, step, withSenders } from './base';
+import { baseSpec, describeScenario, describeSpec, perMessage, POST_RELEASE, step, withSenders } from './base';
 import { replayable } from '../../report/replay';
 
 /** One release's run and verdict. */
@@ -32,44 +33,59 @@ export interface ReleaseBisection {
   bisection: Bisection<string>;
 }
 
-/** Runs the base scenario once against every installed ws release, oldest first, then bisects. */
+/**
+ * Runs the base scenario against the installed ws releases and bisects: every release, oldest
+ * first, in a full run; in quick mode only those a binary search from the post's release (known
+ * bad) to the newest (known good) picks, as `git bisect` would, about 4 of 13.
+ */
 export async function runBisection(params: Params): Promise<ReleaseBisection> {
   return replayable(step('bisection', params), () => measureBisection(params));
 }
 
 async function measureBisection(params: Params): Promise<ReleaseBisection> {
-  const releases = installedWsReleases();
-  const bar = progress(`every installed ws, ${describeScenario(baseSpec(params))}`, releases.length);
+  const versions = installedWsReleases().map((release) => release.version);
+  const scenario = describeScenario(baseSpec(params));
+  const bar = params.quick
+    ? progress(
+        `a binary search over the ${versions.length} installed ws releases, from ${POST_RELEASE} (bad), ${scenario}`,
+      )
+    : progress(`every installed ws, ${scenario}`, versions.length);
   const runs: ReleaseRun[] = [];
+  let bisection: Bisection<string> | undefined;
   try {
     await withSenders(async (senders) => {
-      for (const release of releases) {
-        const record = await runBareWs(baseSpec(params, release.version), {
+      const measure = async (version: string): Promise<Verdict> => {
+        const record = await runBareWs(baseSpec(params, version), {
           quick: params.quick,
           senders: senders,
           record: false,
         });
         const verdict = runVerdict(record);
-        runs.push({ version: release.version, record: record, verdict: verdict });
-        bar.tick(1, `${release.version}: ${verdict.verdict}`);
+        runs.push({ version: version, record: record, verdict: verdict });
+        bar.tick(1, `${version}: ${verdict.verdict}`);
+        return verdict.verdict;
+      };
+      if (params.quick) {
+        bisection = await bisectByTesting(versions, POST_RELEASE, measure);
+      } else {
+        for (const version of versions) await measure(version);
+        bisection = bisect(versions, new Map(runs.map((r) => [r.version, r.verdict.verdict])));
       }
     });
   } finally {
-    bar.done(`${runs.length} releases measured`);
+    bar.done(`${runs.length} of ${versions.length} releases measured`);
   }
-  const verdicts = new Map(runs.map((r) => [r.version, r.verdict.verdict]));
-  return {
-    runs: runs,
-    bisection: bisect(
-      runs.map((r) => r.version),
-      verdicts,
-    ),
-  };
+  if (bisection === undefined) throw new Error('the bisection did not run');
+  // The table reads oldest first, whatever order a binary search measured in.
+  runs.sort((a, b) => versions.indexOf(a.version) - versions.indexOf(b.version));
+  return { runs: runs, bisection: bisection };
 }
 
 /** The table of releases (version → failures / messages, verdict and controls), and the bisection's finding. */
 export function showBisection(result: ReleaseBisection): void {
   const { bisection } = result;
+  // A record made before quick mode bisected by testing has no `untested`: it measured every release.
+  const untested = bisection.untested ?? [];
   showTable(
     result.runs.map(({ version, record, verdict }) => {
       const m = perMessage(record);
@@ -90,15 +106,24 @@ export function showBisection(result: ReleaseBisection): void {
       };
     }),
     {
-      caption: `Every installed ws release, oldest first: ${result.runs[0] ? describeSpec(result.runs[0].record.spec) : ''} (probe order: the releases a binary search looks at)`,
+      caption: `${untested.length === 0 ? 'Every installed ws release' : `The ${result.runs.length} ws releases the binary search tested`}, oldest first: ${result.runs[0] ? describeSpec(result.runs[0].record.spec) : ''} (probe order: the releases a binary search looks at)`,
     },
   );
   const verdictOf = (v: string | null) => result.runs.find((r) => r.version === v)?.verdict.verdict;
+  const check =
+    untested.length === 0
+      ? `the full table ${bisection.confirmed ? 'agrees' : 'does not confirm it on its own'}`
+      : `the ${result.runs.length} releases tested ${bisection.confirmed ? 'agree' : 'do not confirm it on their own'}`;
   showFinding([
     bisection.finding,
     bisection.firstGood !== null
-      ? `The binary search looked at ${bisection.probes.join(', ')} and names ${bisection.firstGood} (${verdictOf(bisection.firstGood)}) after ${bisection.lastBad} (${verdictOf(bisection.lastBad)}); the full table ${bisection.confirmed ? 'agrees' : 'does not confirm it on its own'}.`
+      ? `The binary search looked at ${bisection.probes.join(', ')} and names ${bisection.firstGood} (${verdictOf(bisection.firstGood)}) after ${bisection.lastBad} (${verdictOf(bisection.lastBad)}); ${check}.`
       : 'A binary search could not run on this table.',
+    ...(untested.length > 0
+      ? [
+          `Quick mode tests only the releases a binary search picks, as git bisect would; ${untested.join(', ')} were not run (a full run tests all ${untested.length + result.runs.length}).`,
+        ]
+      : []),
   ]);
 }
 

@@ -3,7 +3,9 @@
  * socket.io. Each choice (the defaults, deflate on, a raised maxHttpBufferSize, both, or chunking
  * the frame below the limit) is run, and its cost is read from the records: this chapter's runs
  * (an earlier part's run with the same spec is reused, not repeated) and, when present, the
- * sweep's. The recommendation sentences are worded from those numbers.
+ * sweep's. The recommendation sentences are worded from those numbers, and each choice's claim
+ * (it carries every frame without a failure) is judged: a failure settles it against, a zero
+ * holds only beside its controls, with the bound its exposure gives.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,6 +16,8 @@ import { COMMITTED_DATA_DIR, dataDir } from '../../core/paths';
 import { BOUNDS, KiB, MiB, type DeflateMode, type Params } from '../../core/params';
 import { readRecords, type RecordBase } from '../../core/records';
 import { cannotSayNoFailure, judgeScenario } from '../../run/failure-rule';
+import { noFailureJudgement } from '../../run/no-failure';
+import { judgementRow, type Judgement } from '../../core/verdict';
 import { runScenario, type ScenarioRecord, type ScenarioSpec } from '../../run/scenario';
 import { socketIoScenario } from '../../run/presets';
 import { median } from '../../core/stats';
@@ -23,9 +27,14 @@ import { memoryCells } from './memory';
 import { replayable } from '../../report/replay';
 import { step } from './step';
 
-/** The frame sizes advised on: every size given, smallest first (the cliff's defaults runs are reused). */
+/**
+ * The frame sizes advised on: every size given, smallest first (the cliff's defaults runs are
+ * reused); in quick mode the largest only, the size the advice is most needed at, to keep the
+ * quick report short.
+ */
 export function adviceFrameSizes(params: Params): number[] {
-  return [...params.frameSizes].sort((a, b) => a - b);
+  const sizes = [...params.frameSizes].sort((a, b) => a - b);
+  return params.quick ? sizes.slice(-1) : sizes;
 }
 /** The piece size for chunking: a quarter of a MiB, well under the default limit. */
 export const CHUNK_SIZE = 256 * KiB;
@@ -374,6 +383,31 @@ export function sweepFinding(runs: AdviceRun[], memory: ConnectionMemoryRecord[]
   return `In the sweep's ${ratios.length} setting${ratios.length === 1 ? '' : 's'} of today's stack recorded with deflate both on and off, counting only runs that carried every frame (frames ${formatBytes(Math.min(...frames))}–${formatBytes(Math.max(...frames))}; medians over repeats), deflate on cost ${span(ratios.map((r) => r.cpu))} the server CPU per frame and put ${span(ratios.map((r) => r.wire))} the bytes on the wire.`;
 }
 
+/** What each choice is called as the subject of its claim. */
+const CLAIM_SUBJECT: Record<AdviceOption, string> = {
+  defaults: 'the defaults carry',
+  'deflate on': 'deflate on carries',
+  'limit raised': 'the limit raised to fit carries',
+  chunked: 'chunking below the limit carries',
+  'as recorded': 'the recorded settings carry',
+};
+
+/** `the limit raised to fit carries every 1,000,000-character frame at 5/s per client without a failure`. */
+export function adviceClaim(run: AdviceRun): string {
+  const frame =
+    run.frameSize % 1024 === 0 ? formatBytes(run.frameSize) : `${run.frameSize.toLocaleString('en-US')}-character`;
+  return `${CLAIM_SUBJECT[run.option]} every ${frame} frame at ${run.record.spec.rate / run.pieces}/s per client without a failure`;
+}
+
+/** Judges a choice's claim from its run (src/run/no-failure.ts): a failure settles it, a zero needs its controls and gives its bound. */
+export function adviceJudgement(run: AdviceRun): Judgement {
+  return noFailureJudgement(
+    [run.record],
+    adviceClaim(run),
+    `npm run report -- --only 7 --frame-sizes ${run.frameSize}`,
+  );
+}
+
 /** What the advice is shown from, named so that a cell cannot swap two of them. */
 export interface AdviceInputs {
   /** This chapter's advice runs: each choice at each frame size. */
@@ -413,6 +447,13 @@ export function showAdvice({ runs, memory, sweep, threshold }: AdviceInputs): vo
     fromSweep.length > 0
       ? `${fromSweep.length} run${fromSweep.length === 1 ? '' : 's'} of today's stack came from the sweep's records (second table); the sentences above are worded from this chapter's runs. ${sweepFinding(fromSweep, memory) ?? 'No (deflate on, off) pair in them carried every frame on both sides.'}`
       : `No sweep record of today's stack was found at run time in ${sweep.looked.join(' or ')}${sweep.notUnderstood > 0 ? ` (${sweep.notUnderstood} sweep record${sweep.notUnderstood === 1 ? '' : 's'} not in a shape this chapter reads)` : ''}: every cost above is from this chapter's runs.`;
+  showTable(
+    runs.map((run) => judgementRow(adviceJudgement(run))),
+    {
+      caption:
+        "Each choice's claim, judged from its run: a failure settles it against; a zero holds only beside its controls, with the bound on the disconnect rate its connection-time allows",
+    },
+  );
   const limit = runs.find((r) => r.option === 'defaults')?.record.server.maxHttpBufferSize ?? Number.NaN;
   showText([...adviceFinding(runs, memory, limit), thresholdNote(runs, threshold), sweepNote].join('\n'), {
     title: 'advice, worded from the measurements',

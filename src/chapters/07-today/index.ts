@@ -40,16 +40,16 @@ export function todayParams(raw: RawParams): Params {
 
 /** What each part of this chapter does with the frame sizes it was given, in sentences. */
 export function todaySizesSentences(params: Params): string[] {
-  const sizes = [...params.frameSizes]
-    .sort((a, b) => a - b)
-    .map(formatBytes)
-    .join(', ');
+  const sorted = [...params.frameSizes].sort((a, b) => a - b);
+  const sizes = sorted.map(formatBytes).join(', ');
   return [
     `Frame ${params.frameSizes.length === 1 ? 'size' : 'sizes'}: ${sizes}.`,
     'The defaults (part 1), the fragmented load (part 2) and the memory per connection (part 3) do not depend on them: each uses the load or the message it names.',
     "The cliff (part 4) runs every size at the server's default limit: where the cliff sits does not depend on the sizes (it is the limit itself), only which sizes fall over it.",
     'The field guide (part 5) does not depend on them: each row is one thing done on purpose, with its own small message.',
-    'The advice (part 6) is given for each size.',
+    params.quick
+      ? `In quick mode the advice (part 6) is given at the largest size only, ${formatBytes(sorted[sorted.length - 1])}; a full run gives it for each size.`
+      : 'The advice (part 6) is given for each size.',
   ];
 }
 
