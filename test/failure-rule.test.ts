@@ -70,6 +70,7 @@ const TABLE: Array<
   // The drain's end is stamped just before the clients are stopped: a close in that ms is theirs.
   [12_000, 'drain', 'client', 'io client disconnect', undefined, undefined, 'teardown', 'teardown'],
   [12_000, 'drain', 'server', 'client namespace disconnect', undefined, undefined, 'teardown', 'teardown'],
+  [12_000, 'drain', 'server', 'transport error', ERR, undefined, 'teardown', 'failure'],
   [13_000, 'drain', 'server', 'transport close', undefined, undefined, 'teardown', 'teardown'],
   [13_000, 'drain', 'server', 'forced close', undefined, undefined, 'teardown', 'teardown'],
   [13_000, 'drain', 'server', 'server shutting down', undefined, undefined, 'teardown', 'teardown'],
@@ -106,6 +107,18 @@ test('the rule, disconnect by disconnect: phase by the window, verdict by phase,
       `${side} ${reason}${error ? ` (${error})` : ''}${code ? ` ${code}` : ''} at ${ms} ms, ${window}`,
     );
   }
+});
+
+test('nothing to drain: a clean close in the ms sending ended is the clients leaving, an inflate error still a failure', () => {
+  const instant = { start: WINDOW.start, end: WINDOW.end, drainEnd: WINDOW.end };
+  const at = (reason: string, error?: string) =>
+    classifyDisconnect({ t: WINDOW.end, reason: reason, error: error }, instant, 'server');
+  assert.deepEqual(at('transport close'), { phase: 'teardown', verdict: 'teardown' });
+  assert.deepEqual(at('transport error', ERR), { phase: 'teardown', verdict: 'failure' });
+  assert.deepEqual(classifyDisconnect({ t: WINDOW.end - 1, reason: 'transport close' }, instant, 'server'), {
+    phase: 'sending',
+    verdict: 'failure',
+  });
 });
 
 test("a run's verdict: both sides' failures and corrupted deliveries, the first failure, late failures apart", () => {

@@ -13,14 +13,16 @@ import { countBy } from '../core/stats';
 
 /**
  * Bumped whenever the rule changes; a stored verdict of another version is re-classified. 2: a
- * disconnect in the very millisecond the drain ended is teardown (the clients begin to close then).
+ * disconnect from the very millisecond the drain ended is teardown (the clients begin to close
+ * then), even when that is the millisecond sending ended.
  */
 export const FAILURE_RULE_VERSION = 2;
 
 /**
  * Where a disconnect fell relative to the send window. `draining`: after the last send, while the
- * clients still waited for acks; `teardown`: from the drain's end, once they began to close. `after sending`: a record
- * that did not store the drain's end cannot tell the two apart, and the teardown judgement applies.
+ * clients still waited for acks; `teardown`: from the drain's end on, once they began to close.
+ * `after sending`: a record that did not store the drain's end cannot tell the two apart, and the
+ * teardown judgement applies.
  */
 export type DisconnectPhase = 'before sending' | 'sending' | 'draining' | 'teardown' | 'after sending';
 
@@ -85,10 +87,11 @@ const CUT_CONNECTION =
 /** Where a moment falls relative to the send window. */
 export function disconnectPhase(t: number, window: SendWindow): DisconnectPhase {
   if (t < window.start) return 'before sending';
+  // The clients are stopped right after the drain's end is stamped (the same ms as the send window's
+  // end when there was nothing to drain): a close from then on is theirs.
+  if (window.drainEnd !== undefined && t >= window.drainEnd) return 'teardown';
   if (t <= window.end) return 'sending';
-  if (window.drainEnd === undefined) return 'after sending';
-  // The clients are stopped right after the drain's end is stamped: a close in that same ms is theirs.
-  return t < window.drainEnd ? 'draining' : 'teardown';
+  return window.drainEnd === undefined ? 'after sending' : 'draining';
 }
 
 /**
