@@ -6,7 +6,7 @@
  */
 import writeFileAtomic from 'write-file-atomic';
 import type { DebugRun } from './02-debug';
-import { claimJudgements, type ClaimAnswers, type ClaimRuns } from './04-deflate-off';
+import { claimJudgements, type ClaimAnswers, type LoadRuns } from './04-deflate-off';
 import type { OriginsRun } from './03-origins';
 import type { ReleaseBisection } from './06-root-cause/bisection';
 import type { Proof } from './06-root-cause/proof';
@@ -109,7 +109,7 @@ export function recordOriginsFindings(run: OriginsRun): ChapterFindings {
  * Chapter 4: the claims' judgements and the load pairs' tallies at one size: the failing
  * scenario's, when it was among the sizes, else the largest.
  */
-export function recordDeflateOffFindings(runs: ClaimRuns, answers: ClaimAnswers): ChapterFindings {
+export function recordDeflateOffFindings(runs: LoadRuns, answers: ClaimAnswers): ChapterFindings {
   const size =
     runs.sizes.find((s) => s.frameSize === FAILING_SCENARIO.frameSize) ??
     [...runs.sizes].sort((a, b) => b.frameSize - a.frameSize)[0];

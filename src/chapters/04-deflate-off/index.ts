@@ -310,31 +310,30 @@ export function showFixApplied(fix: FixApplied): void {
 }
 
 /**
- * The claims' runs at one frame size: the same load with deflate on and off on 2015 (clients
- * forked); the same frames at equal delivered work on a stack that does not fail; and, per payload
- * kind, on/off pairs of one frame at a time, each pair with its own seed.
+ * The claims' runs come in three steps, each its own cell, so no cell runs long: the reproducer's
+ * load with deflate on and off on 2015 (claim 1 and the CPU claim's part b), the same frames at
+ * equal delivered work on a stack that does not fail (part a), and the bytes of one frame at a time
+ * (claim 3). Each holds one block per frame size the chapter was given, in the order given.
  */
-export interface SizeClaimRuns {
-  frameSize: number;
-  load: LoadPair[];
-  equalWork: LoadPair[];
-  equalWorkLoad: EqualWorkLoad;
-  wire: WirePair[];
+interface ClaimStep<T> {
+  /** Whether the runs were quick: as measured, or as the replayed record was made. */
+  quick: boolean;
+  sizes: Array<{ frameSize: number } & T>;
 }
 
-/** The claims' runs, one block per frame size the chapter was given, in the order given. */
-export interface ClaimRuns {
-  sizes: SizeClaimRuns[];
+/** The reproducer's on/off pairs on 2015 at each size, clients forked. */
+export type LoadRuns = ClaimStep<{ load: LoadPair[] }>;
+/** The equal-work on/off pairs at each size, with the load offered there. */
+export interface EqualWorkRuns extends ClaimStep<{ equalWorkLoad: EqualWorkLoad; equalWork: LoadPair[] }> {
   /** The equal-work knees searched live in this run (full mode, for a size none is recorded at); empty when all were recorded. */
   searchedKnees: KneeResult[];
-  /** Whether the runs were quick; absent in records made before the verdicts said so (their runs' records carry it). */
-  quick?: boolean;
 }
+/** The bytes pairs at each size: per payload kind, one pair per seed. */
+export type BytesRuns = ClaimStep<{ wire: WirePair[] }>;
 
-/** Whether the claims' runs were quick or full: as measured, or as the replayed record was made. */
-export function claimsMode(runs: ClaimRuns): RunMode {
-  const records = runs.sizes.flatMap((s) => [...s.load, ...s.equalWork, ...s.wire].flatMap((p) => [p.on, p.off]));
-  return (runs.quick ?? records.some((r) => r.quick)) ? 'quick' : 'full';
+/** Where a step's verdicts come from: a quick or a full run. */
+function modeOf(runs: { quick: boolean }): RunMode {
+  return runs.quick ? 'quick' : 'full';
 }
 
 /** The capacity plan of the equal-work stack's knees at some sizes. */
@@ -352,16 +351,47 @@ function recordedEqualWorkKnees(frameSizes: number[]): { knees: KneeResult[]; mi
   };
 }
 
-/**
- * Step 4's measurements at each frame size, with one live progress line. A size whose equal-work
- * knee is not recorded gets a bounded live knee search in full mode (recorded in the data dir);
- * quick mode uses the nearest recorded size's knee, and the load's origin says so.
- */
-export async function runClaims(params: Params): Promise<ClaimRuns> {
-  return replayable(step('claims', params), () => measureClaims(params));
+/** A progress line over `total` runs, and the notice that moves it on as each run starts. */
+function runProgress(label: string, total: number) {
+  const bar = progress(label, total);
+  let started = 0;
+  return {
+    notice: (run: string) => {
+      if (started++ > 0) bar.tick(1);
+      bar.set(run);
+    },
+    done: () => {
+      bar.tick(1);
+      bar.done(`${plural(total, 'run')}, every server closed`);
+    },
+  };
 }
 
-async function measureClaims(params: Params): Promise<ClaimRuns> {
+/** Claim 1's and claim 2(b)'s runs: the reproducer's load on 2015, deflate on and off, `repeats` pairs per size. */
+export async function runLoadClaims(params: Params): Promise<LoadRuns> {
+  return replayable(step('load-pairs', params), async () => {
+    const bar = runProgress(
+      `the reproducer on ${CLAIMS_STACK}, deflate on and off, at ${params.frameSizes.map(formatBytes).join(', ')}`,
+      2 * params.repeats * params.frameSizes.length,
+    );
+    const sizes: LoadRuns['sizes'] = [];
+    for (const frameSize of params.frameSizes)
+      sizes.push({ frameSize: frameSize, load: await runLoadPairs(params, frameSize, bar.notice) });
+    bar.done();
+    return { quick: params.quick, sizes: sizes };
+  });
+}
+
+/**
+ * Claim 2(a)'s runs at each frame size. A size whose equal-work knee is not recorded gets a bounded
+ * live knee search in full mode (recorded in the data dir); quick mode uses the nearest recorded
+ * size's knee, and the load's origin says so.
+ */
+export async function runEqualWorkClaims(params: Params): Promise<EqualWorkRuns> {
+  return replayable(step('equal-work-pairs', params), () => measureEqualWork(params));
+}
+
+async function measureEqualWork(params: Params): Promise<EqualWorkRuns> {
   const recorded = recordedEqualWorkKnees(params.frameSizes);
   let searchedKnees: KneeResult[] = [];
   if (!params.quick && recorded.missingSizes.length > 0) {
@@ -382,29 +412,36 @@ async function measureClaims(params: Params): Promise<ClaimRuns> {
     searchedKnees = record.knees;
   }
   const knees = [...searchedKnees, ...recorded.knees];
-  // Per size: the load pairs and the equal-work pairs (2 runs each), and a pair per payload kind.
-  const perSize = 2 * params.repeats * (2 + params.payload.length);
-  const total = perSize * params.frameSizes.length;
-  const bar = progress(
-    `claims: ${CLAIMS_STACK}, deflate on and off, at ${params.frameSizes.map(formatBytes).join(', ')}`,
-    total,
+  const bar = runProgress(
+    `${EQUAL_WORK_STACK} at equal work, deflate on and off, at ${params.frameSizes.map(formatBytes).join(', ')}`,
+    2 * params.repeats * params.frameSizes.length,
   );
-  let started = 0;
-  const notice = (label: string) => {
-    if (started++ > 0) bar.tick(1);
-    bar.set(label);
-  };
-  const sizes: SizeClaimRuns[] = [];
+  const sizes: EqualWorkRuns['sizes'] = [];
   for (const frameSize of params.frameSizes) {
-    const load = await runLoadPairs(params, frameSize, notice);
     const work = equalWorkLoad(knees, frameSize);
-    const equalWork = await runEqualWorkPairs(params, work, notice);
-    const wire = await runWirePairs(params, frameSize, notice);
-    sizes.push({ frameSize: frameSize, load: load, equalWork: equalWork, equalWorkLoad: work, wire: wire });
+    sizes.push({
+      frameSize: frameSize,
+      equalWorkLoad: work,
+      equalWork: await runEqualWorkPairs(params, work, bar.notice),
+    });
   }
-  bar.tick(1);
-  bar.done(`${plural(total, 'run')}, every server closed`);
-  return { sizes: sizes, searchedKnees: searchedKnees, quick: params.quick };
+  bar.done();
+  return { quick: params.quick, sizes: sizes, searchedKnees: searchedKnees };
+}
+
+/** Claim 3's runs: per size and payload kind, `repeats` on/off pairs of one frame at a time, a seed each. */
+export async function runBytesClaims(params: Params): Promise<BytesRuns> {
+  return replayable(step('bytes-pairs', params), async () => {
+    const bar = runProgress(
+      `bytes of ${params.payload.join(', ')}, deflate on and off, at ${params.frameSizes.map(formatBytes).join(', ')}`,
+      2 * params.repeats * params.payload.length * params.frameSizes.length,
+    );
+    const sizes: BytesRuns['sizes'] = [];
+    for (const frameSize of params.frameSizes)
+      sizes.push({ frameSize: frameSize, wire: await runWirePairs(params, frameSize, bar.notice) });
+    bar.done();
+    return { quick: params.quick, sizes: sizes };
+  });
 }
 
 /** What chapter 4 does with the frame sizes and repeats it was given, in sentences. */
@@ -443,7 +480,7 @@ const errorsText = (record: ScenarioRecord) =>
     .join(', ') || 'none';
 
 /** The live on/off runs of claim 1, a row per run, with each run's events and exposure. */
-function showDisconnectRuns(runs: ClaimRuns): void {
+function showDisconnectRuns(runs: LoadRuns): void {
   showTable(
     runs.sizes
       .flatMap(({ load }) => load)
@@ -574,11 +611,11 @@ async function showRateChart(answers: ReadonlyArray<SizedAnswer<DisconnectAnswer
 }
 
 /** Claim 1: the live on/off runs at each size, the recorded long runs with their bound, the rates, and an answer per size. */
-export async function showDisconnectClaim(runs: ClaimRuns): Promise<Array<SizedAnswer<DisconnectAnswer>>> {
+export async function showDisconnectClaim(runs: LoadRuns): Promise<Array<SizedAnswer<DisconnectAnswer>>> {
   showDisconnectRuns(runs);
   const recorded = recordedLongRuns();
   await showLongRuns(recorded);
-  const mode = claimsMode(runs);
+  const mode = modeOf(runs);
   const answers = runs.sizes.map(({ frameSize, load }) => ({
     frameSize: frameSize,
     // A long run answers for the size it was recorded at only.
@@ -716,26 +753,34 @@ async function showRatioChart(
   );
 }
 
-/** Claim 2, in two parts: (a) deflate's own cost at equal work, (b) the failure's cost on 2015; a table each, the ratios, and both answers per size. */
-export async function showCpuClaim(runs: ClaimRuns): Promise<Array<SizedAnswer<CpuAnswers>>> {
+/**
+ * Claim 2, in two parts: (a) deflate's own cost at equal work, from `equal`, (b) the failure's cost
+ * on 2015, from claim 1's `load` pairs; a table each, the ratios, and both answers per size.
+ */
+export async function showCpuClaim(load: LoadRuns, equal: EqualWorkRuns): Promise<Array<SizedAnswer<CpuAnswers>>> {
   showTable(
-    runs.sizes.flatMap((size) => equalWorkRows(size.equalWork)),
+    equal.sizes.flatMap((size) => equalWorkRows(size.equalWork)),
     {
-      caption: `(a) Equal work: ${EQUAL_WORK_STACK}, data URLs at ${runs.sizes.map((size) => `${runs.sizes.length > 1 ? `${formatBytes(size.frameSize)}: ` : ''}${size.equalWorkLoad.MiBps.toFixed(1)} MiB/s offered (${size.equalWorkLoad.origin})`).join('; ')}; server CPU from process.cpuUsage(), clients in a child process; a row per on/off pair`,
+      caption: `(a) Equal work: ${EQUAL_WORK_STACK}, data URLs at ${equal.sizes.map((size) => `${equal.sizes.length > 1 ? `${formatBytes(size.frameSize)}: ` : ''}${size.equalWorkLoad.MiBps.toFixed(1)} MiB/s offered (${size.equalWorkLoad.origin})`).join('; ')}; server CPU from process.cpuUsage(), clients in a child process; a row per on/off pair`,
     },
   );
   showTable(
-    runs.sizes.flatMap((size) => failureRows(size.load)),
+    load.sizes.flatMap((size) => failureRows(size.load)),
     { caption: `(b) The failing stack: ${CLAIMS_STACK} under the reproducer's load, a row per on/off pair` },
   );
-  const mode = claimsMode(runs);
-  const answers = runs.sizes.map((size) => ({
-    frameSize: size.frameSize,
-    answer: {
-      own: deflateCostVerdict(size.equalWork, { frameSize: size.frameSize, mode: mode }, size.equalWorkLoad),
-      failure: failureCostVerdict(size.load, { frameSize: size.frameSize, mode: mode }),
-    },
-  }));
+  const answers = equal.sizes.flatMap(({ frameSize, equalWork, equalWorkLoad }) => {
+    const failing = load.sizes.find((size) => size.frameSize === frameSize);
+    if (!failing) return [];
+    return [
+      {
+        frameSize: frameSize,
+        answer: {
+          own: deflateCostVerdict(equalWork, { frameSize: frameSize, mode: modeOf(equal) }, equalWorkLoad),
+          failure: failureCostVerdict(failing.load, { frameSize: frameSize, mode: modeOf(load) }),
+        },
+      },
+    ];
+  });
   const at = (frameSize: number) => (answers.length > 1 ? `, ${formatBytes(frameSize)}` : '');
   await showRatioChart(
     answers.flatMap(({ frameSize, answer }) => [
@@ -777,14 +822,14 @@ function bytesRows(pairs: readonly WirePair[]) {
 }
 
 /** Claim 3: bytes on the wire per frame, by payload kind, deflate on and off; an answer per size. */
-export async function showBytesClaim(runs: ClaimRuns): Promise<Array<SizedAnswer<BytesAnswer>>> {
+export async function showBytesClaim(runs: BytesRuns): Promise<Array<SizedAnswer<BytesAnswer>>> {
   showTable(
     runs.sizes.flatMap(({ wire }) => bytesRows(wire)),
     {
       caption: `Bytes the server read, ${WIRE_LOAD.clients} client sending one frame at a time at ${WIRE_LOAD.rate}/s in ${formatBytes(WIRE_LOAD.fragmentSize)} fragments: a row per on/off pair, each pair a seed's frames`,
     },
   );
-  const mode = claimsMode(runs);
+  const mode = modeOf(runs);
   const answers = runs.sizes.map(({ frameSize, wire }) => ({
     frameSize: frameSize,
     answer: bytesVerdict(wire, { frameSize: frameSize, mode: mode }),
