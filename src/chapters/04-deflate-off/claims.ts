@@ -292,7 +292,7 @@ export function cpuPerMiB(record: ScenarioRecord): number | null {
 // ---- how a verdict is reached ---------------------------------------------------------------------
 
 /** The claims as their verdicts name them, before `, 1 MiB frames`. */
-export const CLAIMS = {
+const CLAIMS = {
   disconnects: 'with deflate off, the disconnects stop',
   cpuOwn: "with deflate off, the server's CPU is less than half, (a) deflate's own cost at equal work",
   cpuFailure: `with deflate off, the server's CPU is less than half, (b) the failure's cost on ${CLAIMS_STACK}`,
@@ -300,7 +300,7 @@ export const CLAIMS = {
 } as const;
 
 /** Below this much server CPU on either side, summed over the pairs, a CPU ratio is too coarse to judge: not settled. */
-export const MIN_SIDE_CPU_MS = 1000;
+const MIN_SIDE_CPU_MS = 1000;
 
 /** Where a verdict was judged: the frame size, and whether the runs were quick or full. */
 export interface JudgedAt {
@@ -315,7 +315,7 @@ function sizeArg(bytes: number): string {
 }
 
 /** The command that runs this chapter with `repeats` pairs at `frameSize`, in full. */
-export function settleCommand(frameSize: number, repeats: number): string {
+function settleCommand(frameSize: number, repeats: number): string {
   return `npm run report -- --only ${DEFLATE_OFF_CHAPTER} --frame-sizes ${sizeArg(frameSize)} --repeats ${repeats}`;
 }
 
@@ -325,7 +325,7 @@ function num(x: number): string {
 }
 
 /** The verdict as the chapter words it, with its basis and, when not settled, what would settle it. */
-export function verdictSentence(judgement: Judgement): string {
+function verdictSentence(judgement: Judgement): string {
   const finer = judgement.finer !== undefined && judgement.finer !== judgement.verdict ? `, ${judgement.finer}` : '';
   const settle = judgement.toSettle ? ` To settle it: ${judgement.toSettle}.` : '';
   return `Verdict: ${verdictText(judgement)}${finer}, from ${judgement.basis}.${settle}`;
@@ -341,24 +341,28 @@ export interface PairedAnswer {
   unsettled: string[];
   /** Pairs that would settle it at the measured spread (and CPU per pair); null when settled or when no number would. */
   pairsNeeded: number | null;
+  /** Pairs run, counted or not: a share left out now will be left out again. */
+  tried: number;
 }
 
 /**
  * Judges a ratio over on/off pairs against `threshold`, from the t interval on the log ratios: a
- * verdict needs MIN_UNITS pairs and, for a CPU ratio, MIN_SIDE_CPU_MS of server CPU on each side.
+ * verdict needs MIN_UNITS pairs and, for a CPU ratio (`cpu`: each counted pair's server CPU per
+ * side), MIN_SIDE_CPU_MS of server CPU on each side. `tried` is the pairs run, counted or not.
  */
 export function judgePairs(
   ratios: readonly number[],
   threshold: number,
   direction: 'below' | 'above',
-  cpu?: { on: readonly number[]; off: readonly number[] },
+  options: { cpu?: { on: readonly number[]; off: readonly number[] }; tried?: number } = {},
 ): PairedAnswer {
+  const { cpu, tried = ratios.length } = options;
   const estimate = pairedRatio(ratios);
   const unsettled: string[] = [];
   if (ratios.length < MIN_UNITS) unsettled.push(`${plural(ratios.length, 'pair')}, fewer than ${MIN_UNITS}`);
+  // The pairs it would take for each side's CPU to reach MIN_SIDE_CPU_MS at its mean per pair.
   let cpuPairs = 0;
-  for (const side of cpu ? (['on', 'off'] as const) : []) {
-    const values = (cpu as { on: readonly number[]; off: readonly number[] })[side];
+  for (const [side, values] of Object.entries(cpu ?? {})) {
     const total = values.reduce((sum, ms) => sum + ms, 0);
     if (total >= MIN_SIDE_CPU_MS) continue;
     unsettled.push(`${Math.round(total)} ms of server CPU with deflate ${side}, under ${MIN_SIDE_CPU_MS / 1000} s`);
@@ -380,6 +384,7 @@ export function judgePairs(
     verdict: verdict,
     unsettled: unsettled,
     pairsNeeded: pairsNeeded,
+    tried: Math.max(tried, ratios.length),
   };
 }
 
@@ -396,13 +401,20 @@ function pairsToSettleText(answer: PairedAnswer, frameSize: number): string | un
   if (answer.verdict !== 'not settled') return undefined;
   if (answer.pairsNeeded === null)
     return 'no number of pairs at the measured spread: the estimate sits on the threshold (or a side measured no CPU)';
+  const counted = answer.ratios.length;
+  // Pairs left out here (a failure, a load not met) will be left out as often again.
+  const repeats =
+    counted > 0 && answer.tried > counted
+      ? Math.ceil((answer.pairsNeeded * answer.tried) / counted)
+      : answer.pairsNeeded;
   const pairs =
-    answer.estimate === null
-      ? `at least ${plural(answer.pairsNeeded, 'pair')} (fewer than 2 show no spread to go by)`
-      : `${plural(answer.pairsNeeded, 'pair')} at the measured spread`;
-  return answer.pairsNeeded > BOUNDS.repeats.max
+    (answer.estimate === null
+      ? `at least ${plural(answer.pairsNeeded, 'pair')} that count (fewer than 2 show no spread to go by)`
+      : `${plural(answer.pairsNeeded, 'pair')} that count, at the measured spread`) +
+    (repeats > answer.pairsNeeded ? ` (${counted} of ${answer.tried} counted here, so about ${repeats} repeats)` : '');
+  return repeats > BOUNDS.repeats.max
     ? `${pairs}, more than one report runs (--repeats goes up to ${BOUNDS.repeats.max}: ${settleCommand(frameSize, BOUNDS.repeats.max)})`
-    : `${pairs}, in a full run: ${settleCommand(frameSize, answer.pairsNeeded)}`;
+    : `${pairs}, in a full run: ${settleCommand(frameSize, repeats)}`;
 }
 
 // ---- claim 1: the disconnects -------------------------------------------------------------------
@@ -618,24 +630,26 @@ export function longRunSentences(record: LongRunRecord): string[] {
 
 // ---- claim 2: the CPU ---------------------------------------------------------------------------
 
-/** Pairs whose CPU can be compared at all: clients forked, and both sides comparable under the rule. */
-function comparablePairs(pairs: readonly LoadPair[]): { forked: LoadPair[]; measured: LoadPair[] } {
-  const forked = pairs.filter((p) => !p.on.result.cpu.includesClients && !p.off.result.cpu.includesClients);
-  return { forked: forked, measured: forked.filter((p) => onOffBlockers(p.on, p.off).length === 0) };
+/** Why a pair's CPU cannot be compared: the clients in the server's process, or the rule's on/off blockers; empty when it can. */
+export function pairBlockers(pair: LoadPair): string[] {
+  const inProcess = pair.on.result.cpu.includesClients || pair.off.result.cpu.includesClients;
+  return [...(inProcess ? ['the clients ran in the server process'] : []), ...onOffBlockers(pair.on, pair.off)];
 }
 
-/** Why no pair could be compared, in words. */
-function notComparableText(forked: readonly LoadPair[]): string {
-  return forked.length === 0
-    ? 'no run kept the clients out of the server process'
-    : `no pair can be compared: ${forked.map((p) => onOffBlockers(p.on, p.off).join('; ')).join(' / ')}`;
+/** Why an equal-work pair does not count for claim 2(a): its CPU cannot be compared, or a side failed; empty when it counts. */
+export function equalWorkLeftOut(pair: LoadPair): string[] {
+  const failed = runFailures(pair.on.result) + runFailures(pair.off.result) > 0;
+  return [...pairBlockers(pair), ...(failed ? ['a side failed'] : [])];
 }
 
-/** Whether an equal-work pair counts for claim 2(a): clients forked, comparable under the rule, neither side failing. */
-export function equalWorkCounts(pair: LoadPair): boolean {
-  return (
-    comparablePairs([pair]).measured.length === 1 && runFailures(pair.on.result) + runFailures(pair.off.result) === 0
-  );
+/** `2 of 5 pairs are left out: the deflate-on run did not meet its load (2).`; nothing when every pair counts. */
+function leftOut(pairs: readonly LoadPair[], why: (pair: LoadPair) => string[]): string[] {
+  const out = pairs.filter((p) => why(p).length > 0);
+  if (out.length === 0) return [];
+  const reasons = Object.entries(countBy(out.flatMap(why), (reason) => reason));
+  return [
+    `${out.length} of ${plural(pairs.length, 'pair')} ${out.length === 1 ? 'is' : 'are'} left out: ${reasons.map(([reason, n]) => `${reason} (${n})`).join('; ')}.`,
+  ];
 }
 
 /** Claim 2's answer in one part, with the pairs it was judged from. */
@@ -657,9 +671,16 @@ function untestedCpu(claim: string, why: string, at: JudgedAt): CpuAnswer {
 }
 
 /** The judgement of a CPU ratio over pairs, against CPU_CLAIM_RATIO. */
-function cpuJudgement(claim: string, pairs: readonly LoadPair[], ratios: number[], what: string, at: JudgedAt) {
-  const cpu = { on: pairs.map((p) => cpuMs(p.on.result)), off: pairs.map((p) => cpuMs(p.off.result)) };
-  const paired = judgePairs(ratios, CPU_CLAIM_RATIO, 'below', cpu);
+function cpuJudgement(
+  claim: string,
+  counted: readonly LoadPair[],
+  tried: number,
+  ratios: number[],
+  what: string,
+  at: JudgedAt,
+) {
+  const cpu = { on: counted.map((p) => cpuMs(p.on.result)), off: counted.map((p) => cpuMs(p.off.result)) };
+  const paired = judgePairs(ratios, CPU_CLAIM_RATIO, 'below', { cpu: cpu, tried: tried });
   const seconds = (ms: readonly number[]) => num(ms.reduce((sum, x) => sum + x, 0) / 1000);
   const judgement: Judgement = {
     claim: claim,
@@ -678,19 +699,19 @@ function cpuJudgement(claim: string, pairs: readonly LoadPair[], ratios: number[
  */
 export function deflateCostVerdict(pairs: readonly LoadPair[], at: JudgedAt, load?: EqualWorkLoad): CpuAnswer {
   const claim = `${CLAIMS.cpuOwn}, ${formatBytes(at.frameSize)} frames`;
-  const { forked, measured } = comparablePairs(pairs);
-  if (measured.length === 0)
-    return untestedCpu(claim, `deflate's own cost was not measured: ${notComparableText(forked)}`, at);
-  const equal = measured.filter(equalWorkCounts);
+  const equal = pairs.filter((p) => equalWorkLeftOut(p).length === 0);
   if (equal.length === 0)
-    return untestedCpu(claim, 'every equal-work pair had a failure, so it was not a stack that does not fail', at);
+    return untestedCpu(
+      claim,
+      `deflate's own cost was not measured: ${leftOut(pairs, equalWorkLeftOut).join(' ') || 'no pair was run'}`,
+      at,
+    );
   const ratios = equal.map((p) => (cpuPerMiB(p.off) as number) / (cpuPerMiB(p.on) as number));
-  const { paired, judgement } = cpuJudgement(claim, equal, ratios, 'server CPU per MiB delivered,', at);
-  const left = measured.length - equal.length;
+  const { paired, judgement } = cpuJudgement(claim, equal, pairs.length, ratios, 'server CPU per MiB delivered,', at);
   const sentences = [
     `(a) Deflate's own cost, at equal delivered work on ${equal[0].on.spec.stack}, which does not fail${load ? ` (offered ${load.MiBps.toFixed(1)} MiB/s: ${load.origin})` : ''}: ` +
       `per MiB delivered, the server's CPU with deflate off ÷ with it on, each pair run back to back, was ${pairedText(paired)} (per pair: ${ratios.map(num).join(', ')}). The post's claim needs the whole interval below ${CPU_CLAIM_RATIO}.`,
-    ...(left > 0 ? [`${plural(left, 'pair')} had a failure and ${left === 1 ? 'is' : 'are'} left out.`] : []),
+    ...leftOut(pairs, equalWorkLeftOut),
     verdictSentence(judgement),
   ];
   return { judgement: judgement, sentences: sentences, paired: paired };
@@ -726,17 +747,29 @@ export function failureCost(record: ScenarioRecord): FailureCost {
  */
 export function failureCostVerdict(pairs: readonly LoadPair[], at: JudgedAt): CpuAnswer {
   const claim = `${CLAIMS.cpuFailure}, ${formatBytes(at.frameSize)} frames`;
-  const { forked, measured } = comparablePairs(pairs);
+  const measured = pairs.filter((p) => pairBlockers(p).length === 0);
   if (measured.length === 0)
-    return untestedCpu(claim, `the failure's cost was not measured: ${notComparableText(forked)}`, at);
+    return untestedCpu(
+      claim,
+      `the failure's cost was not measured: ${leftOut(pairs, pairBlockers).join(' ') || 'no pair was run'}`,
+      at,
+    );
   const ratios = measured.map((p) => cpuMs(p.off.result) / cpuMs(p.on.result));
-  const { paired, judgement } = cpuJudgement(claim, measured, ratios, 'server CPU over the same send window,', at);
+  const { paired, judgement } = cpuJudgement(
+    claim,
+    measured,
+    pairs.length,
+    ratios,
+    'server CPU over the same send window,',
+    at,
+  );
   const costs = measured.map((p) => failureCost(p.on));
   const total = (key: keyof FailureCost) => costs.reduce((sum, c) => sum + c[key], 0);
   const sentences = [
     `(b) The failure's cost on ${measured[0].on.spec.stack}, under the same offered load: the server's CPU with deflate off ÷ with it on was ${pairedText(paired)} (per pair: ${ratios.map(num).join(', ')}). The post's claim needs the whole interval below ${CPU_CLAIM_RATIO}.`,
     `The deflate-on runs paid for their failures: ${plural(total('failures'), 'failure')}, ${plural(total('rejectedInflates'), 'inflate')} zlib rejected as corrupt, ` +
       `${plural(total('reconnects'), 'reconnect')}, and ${plural(total('framesLost'), 'frame')} sent but never delivered (${formatBytes(total('framesLost') * measured[0].on.spec.frameSize)}).`,
+    ...leftOut(pairs, pairBlockers),
     verdictSentence(judgement),
   ];
   return { judgement: judgement, sentences: sentences, paired: paired };
@@ -782,7 +815,7 @@ export function payloadBytes(pairs: readonly WirePair[]): PayloadBytes[] {
     const known = ratios.filter((r): r is number => r !== null);
     return {
       payload: payload,
-      paired: judgePairs(known, 1 + NOTICEABLE_BYTES, 'above'),
+      paired: judgePairs(known, 1 + NOTICEABLE_BYTES, 'above', { tried: ratios.length }),
       notComparable: ratios.length - known.length,
     };
   });

@@ -11,7 +11,7 @@ import { dataDir, PROJECT_ROOT } from '../../core/paths';
 import { POST_CLAIMS, POST_SERVER_JS, POST_SERVER_JS_EDIT, POST_TESTED_MS } from '../post-quotes';
 import { recordedDataDir, replayable, replaySteps } from '../../report/replay';
 import { FAILING_SCENARIO } from '../../run/presets';
-import { judgeScenario, onOffBlockers, zeroFailureBlockers } from '../../run/failure-rule';
+import { judgeScenario, zeroFailureBlockers } from '../../run/failure-rule';
 import { runMetrics } from '../../run/metrics';
 import { exposureText } from '../../run/rates';
 import type { ScenarioRecord } from '../../run/scenario';
@@ -32,13 +32,14 @@ import {
   CPU_CLAIM_RATIO,
   deflateCostVerdict,
   disconnectVerdict,
-  equalWorkCounts,
+  equalWorkLeftOut,
   equalWorkLoad,
   EQUAL_WORK_FRACTION,
   EQUAL_WORK_STACK,
   failureCost,
   failureCostVerdict,
   longRunSentences,
+  pairBlockers,
   NOTICEABLE_BYTES,
   runEqualWorkPairs,
   runFailures,
@@ -665,15 +666,11 @@ function equalWorkRows(pairs: readonly LoadPair[]) {
     'frames delivered, off': pair.off.result.delivered,
     'CPU ms per MiB, on': perMiBText(pair.on),
     'CPU ms per MiB, off': perMiBText(pair.off),
-    'off ÷ on per MiB': equalWorkCounts(pair)
-      ? Number(((cpuPerMiB(pair.off) as number) / (cpuPerMiB(pair.on) as number)).toFixed(3))
-      : null,
-    counts: equalWorkCounts(pair)
-      ? 'yes'
-      : [
-          ...onOffBlockers(pair.on, pair.off),
-          ...(runFailures(pair.on.result) + runFailures(pair.off.result) > 0 ? ['a side failed'] : []),
-        ].join('; '),
+    'off ÷ on per MiB':
+      equalWorkLeftOut(pair).length === 0
+        ? Number(((cpuPerMiB(pair.off) as number) / (cpuPerMiB(pair.on) as number)).toFixed(3))
+        : null,
+    counts: equalWorkLeftOut(pair).join('; ') || 'yes',
   }));
 }
 
@@ -681,7 +678,7 @@ function equalWorkRows(pairs: readonly LoadPair[]) {
 function failureRows(pairs: readonly LoadPair[]) {
   return pairs.map((pair) => {
     const cost = failureCost(pair.on);
-    const blockers = onOffBlockers(pair.on, pair.off);
+    const blockers = pairBlockers(pair);
     return {
       frame: formatBytes(pair.on.spec.frameSize),
       pair: pair.repeat,
