@@ -407,11 +407,17 @@ function pairsToSettleText(answer: PairedAnswer, frameSize: number): string | un
     counted > 0 && answer.tried > counted
       ? Math.ceil((answer.pairsNeeded * answer.tried) / counted)
       : answer.pairsNeeded;
+  const notes = [
+    ...(answer.estimate === null ? ['fewer than 2 show no spread to go by'] : []),
+    ...(repeats > answer.pairsNeeded
+      ? [`${counted} of ${answer.tried} counted here, so about ${repeats} repeats`]
+      : []),
+  ];
   const pairs =
     (answer.estimate === null
-      ? `at least ${plural(answer.pairsNeeded, 'pair')} that count (fewer than 2 show no spread to go by)`
+      ? `at least ${plural(answer.pairsNeeded, 'pair')} that count`
       : `${plural(answer.pairsNeeded, 'pair')} that count, at the measured spread`) +
-    (repeats > answer.pairsNeeded ? ` (${counted} of ${answer.tried} counted here, so about ${repeats} repeats)` : '');
+    (notes.length > 0 ? ` (${notes.join('; ')})` : '');
   return repeats > BOUNDS.repeats.max
     ? `${pairs}, more than one report runs (--repeats goes up to ${BOUNDS.repeats.max}: ${settleCommand(frameSize, BOUNDS.repeats.max)})`
     : `${pairs}, in a full run: ${settleCommand(frameSize, repeats)}`;
