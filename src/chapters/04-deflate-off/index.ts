@@ -568,6 +568,9 @@ async function showLongRuns(recorded: ReturnType<typeof recordedLongRuns>): Prom
   showFinding(longRunSentences(latest));
 }
 
+/** How the rate chart marks a rate and a zero's bound. */
+const RATE_SHOWN = { rate: 'rate, with its 95% interval', bound: 'none seen: its one-sided 95% bound' };
+
 /** Each side's disconnect rate with its 95% interval on a log scale; a zero drawn at its one-sided bound and marked as one. */
 async function showRateChart(answers: ReadonlyArray<SizedAnswer<DisconnectAnswer>>): Promise<void> {
   const values = answers.flatMap(({ frameSize, answer }) =>
@@ -581,7 +584,7 @@ async function showRateChart(answers: ReadonlyArray<SizedAnswer<DisconnectAnswer
           rate: zero ? rate.interval.high : rate.rate,
           low: zero ? null : rate.interval.low,
           high: rate.interval.high,
-          shown: zero ? 'one-sided 95% bound (none seen)' : 'rate, 95% interval',
+          shown: zero ? RATE_SHOWN.bound : RATE_SHOWN.rate,
         },
       ];
     }),
@@ -592,14 +595,20 @@ async function showRateChart(answers: ReadonlyArray<SizedAnswer<DisconnectAnswer
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
       width: 420,
       data: { values: values },
-      encoding: { y: { field: 'row', type: 'nominal', title: null, sort: null } },
+      encoding: { y: { field: 'row', type: 'nominal', title: null, sort: null, axis: { labelLimit: 320 } } },
       layer: [
         { mark: { type: 'rule' }, encoding: { x: { field: 'low', ...x }, x2: { field: 'high' } } },
         {
           mark: { type: 'point', filled: true, size: 80 },
           encoding: {
             x: { field: 'rate', ...x },
-            shape: { field: 'shown', type: 'nominal', title: null, scale: { range: ['circle', 'triangle-left'] } },
+            shape: {
+              field: 'shown',
+              type: 'nominal',
+              title: null,
+              scale: { domain: [RATE_SHOWN.rate, RATE_SHOWN.bound], range: ['circle', 'triangle-left'] },
+              legend: { labelLimit: 320 },
+            },
           },
         },
       ],
@@ -705,7 +714,13 @@ async function showRatioChart(
   caption: string,
 ): Promise<void> {
   const x = { type: 'quantitative', scale: { type: 'log' }, title: title };
-  const y = { field: 'group', type: 'nominal', title: null, sort: groups.map((g) => g.group) };
+  const y = {
+    field: 'group',
+    type: 'nominal',
+    title: null,
+    sort: groups.map((g) => g.group),
+    axis: { labelLimit: 320 },
+  };
   const pairs = groups.flatMap(({ group, paired }) => (paired?.ratios ?? []).map((ratio) => ({ group, ratio })));
   const estimates = groups.flatMap(({ group, paired }) =>
     paired?.estimate
