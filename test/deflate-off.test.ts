@@ -26,13 +26,13 @@ import {
   type WirePair,
 } from '../src/chapters/04-deflate-off/claims';
 import { probeHandshakes } from '../src/chapters/04-deflate-off/handshakes';
-import { recordedLongRuns } from '../src/chapters/04-deflate-off';
+import { claimJudgements, claimSizesSentence, recordedLongRuns } from '../src/chapters/04-deflate-off';
 import { DATA_DIR_ENV } from '../src/core/paths';
 import { judgeScenario, saturationOf } from '../src/run/failure-rule';
 import { formatDuration } from '../src/core/units';
 import type { ScenarioRecord } from '../src/run/scenario';
 import type { KneeResult } from '../src/capacity/run';
-import { KiB, MiB } from '../src/core/params';
+import { KiB, MiB, resolveParams } from '../src/core/params';
 import { assertNoHandlesLeft } from './support/handles';
 import { failingRun, madeUpKnee, offeredFor, scenario } from './support/made-up';
 
@@ -386,6 +386,50 @@ test('bytes: a pair that cannot be compared is left out, and without one the cla
   const errored = wirePair('json', 1000, 4000);
   errored.off.result.status = 'failed';
   assert.equal(bytesRatio(errored), null);
+});
+
+test('the chapter says how many pairs each comparison runs and how long, and that fewer than 5 leave a ratio not settled', () => {
+  const full = claimSizesSentence(resolveParams({ frameSizes: '1MiB', repeats: 5, duration: '5s' }));
+  assert.match(
+    full,
+    /Each comparison is 5 on\/off pairs run back to back \(5 s each for the load and equal-work pairs; 1 s per bytes run, a new seed per pair\); a ratio needs 5 pairs for a verdict/,
+  );
+  const quick = claimSizesSentence(resolveParams({ frameSizes: '1MiB', repeats: 1, duration: '1s', quick: true }));
+  assert.match(quick, /Each comparison is 1 on\/off pair run back to back \(1 s each .*; 500 ms per bytes run/);
+});
+
+/** Made-up answers at 1 MiB: claim 1 holding, the CPU claim's parts not settled and not holding, claim 3 holding. */
+test('the judgements handed to the report: every claim at every size, claim 1 first', () => {
+  const at = (frameSize: number) => ({ frameSize: frameSize, mode: 'full' as const });
+  const answers = [MiB, 4 * MiB].map((frameSize) => ({
+    disconnects: { frameSize: frameSize, answer: disconnectVerdict(loadPairs(5), [], at(frameSize)) },
+    cpu: {
+      frameSize: frameSize,
+      answer: {
+        own: deflateCostVerdict([], at(frameSize)),
+        failure: failureCostVerdict(loadPairs(5), at(frameSize)),
+      },
+    },
+    bytes: { frameSize: frameSize, answer: bytesVerdict(wirePairs('json', [4, 4.1, 3.9, 4, 4.05]), at(frameSize)) },
+  }));
+  const judged = claimJudgements({
+    disconnects: answers.map((a) => a.disconnects),
+    cpu: answers.map((a) => a.cpu),
+    bytes: answers.map((a) => a.bytes),
+  });
+  assert.deepEqual(
+    judged.map((j) => `${j.claim.replace(/^with deflate off, /, '')}: ${j.verdict}`),
+    [MiB, 4 * MiB].flatMap((size) => {
+      const frames = `${size === MiB ? '1 MiB' : '4 MiB'} frames`;
+      return [
+        `the disconnects stop, ${frames}: holds`,
+        `the server's CPU is less than half, (a) deflate's own cost at equal work, ${frames}: not settled`,
+        `the server's CPU is less than half, (b) the failure's cost on 2015, ${frames}: does not hold`,
+        `more bytes cross the wire, ${frames}: holds`,
+      ];
+    }),
+  );
+  assert.ok(judged.every((j) => j.mode === 'full'));
 });
 
 test('handshake probe: the Node clients offer deflate; the 2015 server accepts by default and not with deflate off; nothing left open', async () => {
