@@ -6,8 +6,7 @@
  */
 import writeFileAtomic from 'write-file-atomic';
 import type { DebugRun } from './02-debug';
-import type { ClaimRuns } from './04-deflate-off';
-import { equalWorkCounts } from './04-deflate-off/claims';
+import { claimJudgements, type ClaimAnswers, type LoadRuns } from './04-deflate-off';
 import type { OriginsRun } from './03-origins';
 import type { ReleaseBisection } from './06-root-cause/bisection';
 import type { Proof } from './06-root-cause/proof';
@@ -30,8 +29,6 @@ import { FAILING_SCENARIO } from '../run/presets';
 import { noFailureJudgement } from '../run/no-failure';
 import type { Judgement } from '../core/verdict';
 
-const MiB = 1024 * 1024;
-
 /** Shows the sentences the numbers give and, under the report, writes the numbers for it. */
 function handToReport(findings: ChapterFindings): ChapterFindings {
   const file = process.env[FINDINGS_FILE_ENV];
@@ -51,12 +48,6 @@ function tally(records: ReadonlyArray<ScenarioRecord | BareWsRecord>): RunTally 
     failures: records.reduce((sum, r) => sum + r.result.failures, 0),
     deflateNegotiated: records.length > 0 && records.every((r) => r.result.controls.deflateNegotiated),
   };
-}
-
-function cpuMsPerMiB(records: readonly ScenarioRecord[]): number | null {
-  const mib = records.reduce((sum, r) => sum + (r.result.delivered * r.spec.frameSize) / MiB, 0);
-  const cpu = records.reduce((sum, r) => sum + r.result.cpu.userMs + r.result.cpu.systemMs, 0);
-  return mib > 0 ? cpu / mib : null;
 }
 
 /** Chapter 0: each frame size's run, the limit that refuses larger frames, and whether the harness carries every frame within it. */
@@ -130,30 +121,25 @@ export function recordOriginsFindings(run: OriginsRun): ChapterFindings {
 }
 
 /**
- * Chapter 4: deflate on against off over the load pairs, and the wire for data-URL frames (or the
- * first payload), at one size: the failing scenario's, when it was among the sizes, else the largest.
+ * Chapter 4: the claims' judgements and the load pairs' tallies at one size: the failing
+ * scenario's, when it was among the sizes, else the largest.
  */
-export function recordDeflateOffFindings(runs: ClaimRuns): ChapterFindings {
+export function recordDeflateOffFindings(runs: LoadRuns, answers: ClaimAnswers): ChapterFindings {
   const size =
     runs.sizes.find((s) => s.frameSize === FAILING_SCENARIO.frameSize) ??
     [...runs.sizes].sort((a, b) => b.frameSize - a.frameSize)[0];
-  const on = size.load.map((pair) => pair.on);
-  const off = size.load.map((pair) => pair.off);
-  const wire = size.wire.find((pair) => pair.payload === 'data-url') ?? size.wire[0];
-  // Deflate's own cost: only the equal-work pairs claim 2(a) counts (comparable, neither side failing).
-  const equal = size.equalWork.filter((pair) => equalWorkCounts(pair));
+  const atSize = <T extends { frameSize: number }>(list: T[]) => list.filter((a) => a.frameSize === size.frameSize);
   return handToReport({
     kind: 'deflate-off',
     frameSize: size.frameSize,
     repeats: size.load.length,
-    on: tally(on),
-    off: tally(off),
-    cpuMsPerMiBOn: equal.length > 0 ? cpuMsPerMiB(equal.map((pair) => pair.on)) : null,
-    cpuMsPerMiBOff: equal.length > 0 ? cpuMsPerMiB(equal.map((pair) => pair.off)) : null,
-    cpuVersions: equal.length > 0 ? versionsOf(equal[0].on) : null,
-    wirePayload: wire?.payload ?? null,
-    wireRatioOn: wire?.on.result.wireRatio ?? null,
-    wireRatioOff: wire?.off.result.wireRatio ?? null,
+    on: tally(size.load.map((pair) => pair.on)),
+    off: tally(size.load.map((pair) => pair.off)),
+    judgements: claimJudgements({
+      disconnects: atSize(answers.disconnects),
+      cpu: atSize(answers.cpu),
+      bytes: atSize(answers.bytes),
+    }),
   });
 }
 

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import { escapeText } from '../show/fragments';
 import { formatBytes } from '../core/units';
 import { NamedError } from '../core/errors';
-import { intervalText, type ClaimVerdict, type Judgement } from '../core/verdict';
+import { intervalText, verdictText, type ClaimVerdict, type Judgement } from '../core/verdict';
 import type { Interval } from '../core/stats';
 import { rateNumber } from '../run/rates';
 
@@ -77,7 +77,7 @@ export interface OriginsFindings extends Judged {
   zlibErrors: Array<{ message: string; count: number }>;
 }
 
-/** Chapter 4: the post's fix (deflate off), and what deflate costs. */
+/** Chapter 4: the post's fix (deflate off): its claims judged, and the load pairs' tallies at one size. */
 export interface DeflateOffFindings extends Judged {
   kind: 'deflate-off';
   /** The frame size the figures below were measured at. */
@@ -85,18 +85,6 @@ export interface DeflateOffFindings extends Judged {
   repeats: number;
   on: RunTally;
   off: RunTally;
-  /**
-   * Server CPU ms per MiB delivered over the equal-work pairs (a stack that does not fail, both
-   * settings delivering their load); null when no pair was comparable.
-   */
-  cpuMsPerMiBOn: number | null;
-  cpuMsPerMiBOff: number | null;
-  /** The stack and versions the CPU figures were measured on. */
-  cpuVersions: string | null;
-  /** Wire bytes per payload byte for one payload kind. */
-  wirePayload: string | null;
-  wireRatioOn: number | null;
-  wireRatioOff: number | null;
 }
 
 /** Chapter 5: one cell of the main chart with its disconnect rate per connection-hour. */
@@ -223,7 +211,6 @@ export function readFindingsFile(file: string): ChapterFindings | null {
 
 const n = (value: number): string => value.toLocaleString('en-US');
 const times = (count: number, noun: string, nouns = `${noun}s`): string => `${n(count)} ${count === 1 ? noun : nouns}`;
-const ratio = (value: number): string => value.toFixed(2);
 /** `64 KiB` for a whole number of KiB, `999,000-character` otherwise (a limit sits between such sizes). */
 const frame = (bytes: number): string => (bytes % 1024 === 0 ? formatBytes(bytes) : `${n(bytes)}-character`);
 /** `a`, `a and b`, `a, b and c`. */
@@ -313,39 +300,23 @@ function originsSentences(f: OriginsFindings): string[] {
   ];
 }
 
+/** `With deflate off, …: holds (full run), from ….`: a judged claim, its basis and, if not settled, what would settle it. */
+function judgedSentence(j: Judgement): string {
+  const finer = j.finer !== undefined && j.finer !== j.verdict ? `, ${j.finer}` : '';
+  const settle = j.toSettle === undefined ? '' : ` To settle it: ${j.toSettle}.`;
+  return `${j.claim.charAt(0).toUpperCase()}${j.claim.slice(1)}: ${verdictText(j)}${finer}, from ${j.basis}.${settle}`;
+}
+
+/** The disconnect claim first, then the others together: each worded from its judgement, never from a point estimate. */
 function deflateOffSentences(f: DeflateOffFindings): string[] {
-  const sentences: string[] = [];
-  const repeats = times(f.repeats, 'repeat');
-  if (f.on.failures > 0 && provenZero(f.off, false)) {
-    sentences.push(
-      `What fixed it first: turning permessage-deflate off, the post's fix, took failures from ${n(f.on.failures)} to 0 over ${repeats} with ${frame(f.frameSize)} frames (deflate off: ${delivered(f.off)}).`,
-    );
-  } else if (f.on.failures === 0) {
-    sentences.push(
-      `Turning permessage-deflate off could not be shown to fix anything here: with deflate on and ${frame(f.frameSize)} frames, ${repeats} had no failure (${delivered(f.on)}).`,
-    );
-  } else {
-    sentences.push(
-      `Turning permessage-deflate off did not show a clean fix here with ${frame(f.frameSize)} frames: ${times(f.on.failures, 'failure')} with deflate on, ${times(f.off.failures, 'failure')} with it off (${delivered(f.off)}${f.off.deflateNegotiated ? ', and deflate was still negotiated' : ''}).`,
-    );
+  const [disconnects, ...others] = f.judgements ?? [];
+  if (disconnects === undefined) {
+    // A findings file from before the claims were judged from intervals: its counts, and no verdict.
+    return [
+      `With ${frame(f.frameSize)} frames, deflate on had ${times(f.on.failures, 'failure')} over ${times(f.repeats, 'repeat')} and deflate off ${times(f.off.failures, 'failure')} (${delivered(f.off)}); that run judged no claim from an interval, so no verdict is given here: run chapter 4 again for one.`,
+    ];
   }
-  const cost: string[] = [];
-  if (f.cpuMsPerMiBOn !== null && f.cpuMsPerMiBOff !== null) {
-    cost.push(
-      f.cpuMsPerMiBOn > f.cpuMsPerMiBOff
-        ? `at equal delivered work on ${f.cpuVersions ?? 'a stack that does not fail'}, deflate cost the server ${ratio(f.cpuMsPerMiBOn / Math.max(f.cpuMsPerMiBOff, 1e-9))}× the CPU per MiB delivered (${Math.round(f.cpuMsPerMiBOn)} ms against ${Math.round(f.cpuMsPerMiBOff)} ms off)`
-        : `at equal delivered work on ${f.cpuVersions ?? 'a stack that does not fail'}, deflate cost the server no extra CPU per MiB delivered (${Math.round(f.cpuMsPerMiBOn)} ms on, ${Math.round(f.cpuMsPerMiBOff)} ms off)`,
-    );
-  }
-  if (f.wirePayload !== null && f.wireRatioOn !== null && f.wireRatioOff !== null) {
-    cost.push(
-      f.wireRatioOn < f.wireRatioOff
-        ? `it saved ${Math.round((1 - f.wireRatioOn / f.wireRatioOff) * 100)}% of the bytes on the wire for ${f.wirePayload} frames (${ratio(f.wireRatioOn)} wire bytes per payload byte against ${ratio(f.wireRatioOff)})`
-        : `it saved no bytes on the wire for ${f.wirePayload} frames (${ratio(f.wireRatioOn)} wire bytes per payload byte against ${ratio(f.wireRatioOff)} off)`,
-    );
-  }
-  if (cost.length > 0) sentences.push(`What deflate costs: ${cost.join(', and ')}.`);
-  return sentences;
+  return [judgedSentence(disconnects), ...(others.length > 0 ? [others.map(judgedSentence).join(' ')] : [])];
 }
 
 /** `9,500 per connection-hour (95%: 7,780–11,500; 3 runs, not settled) at 256 KiB`. */

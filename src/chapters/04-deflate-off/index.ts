@@ -11,7 +11,12 @@ import { dataDir, PROJECT_ROOT } from '../../core/paths';
 import { POST_CLAIMS, POST_SERVER_JS, POST_SERVER_JS_EDIT, POST_TESTED_MS } from '../post-quotes';
 import { recordedDataDir, replayable, replaySteps } from '../../report/replay';
 import { FAILING_SCENARIO } from '../../run/presets';
-import { zeroFailureBlockers } from '../../run/failure-rule';
+import { judgeScenario, zeroFailureBlockers } from '../../run/failure-rule';
+import { runMetrics } from '../../run/metrics';
+import { exposureText } from '../../run/rates';
+import type { ScenarioRecord } from '../../run/scenario';
+import { MIN_UNITS } from '../../core/stats';
+import type { Judgement, RunMode } from '../../core/verdict';
 import { functionSource, numbered, search, sourceLines } from '../../search';
 import { loadStack } from '../../stacks';
 import { stackPackageDirs } from '../../stacks/catalog';
@@ -19,25 +24,35 @@ import { formatBytes, formatDuration } from '../../core/units';
 import { plural, showFinding } from '../finding';
 import {
   bytesPerFrame,
+  bytesRatio,
   bytesVerdict,
   CLAIMS_STACK,
   cpuMs,
   cpuPerMiB,
+  CPU_CLAIM_RATIO,
   deflateCostVerdict,
   disconnectVerdict,
+  equalWorkLeftOut,
   equalWorkLoad,
   EQUAL_WORK_FRACTION,
   EQUAL_WORK_STACK,
   failureCost,
   failureCostVerdict,
+  longRunSentences,
+  pairBlockers,
+  NOTICEABLE_BYTES,
   runEqualWorkPairs,
   runFailures,
   runLoadPairs,
   runWirePairs,
   WIRE_LOAD,
-  type ClaimVerdict,
+  WIRE_RUN_MS,
+  type BytesAnswer,
+  type CpuAnswer,
+  type DisconnectAnswer,
   type EqualWorkLoad,
   type LoadPair,
+  type PairedAnswer,
   type WirePair,
 } from './claims';
 import { fractionLabel, KNEE_FRAME_SIZES } from '../../sweep/grid';
@@ -296,23 +311,30 @@ export function showFixApplied(fix: FixApplied): void {
 }
 
 /**
- * The claims' runs at one frame size: the same load with deflate on and off on 2015 (clients
- * forked); the same frames at equal delivered work on a stack that does not fail; and one run per
- * payload kind for the bytes.
+ * The claims' runs come in three steps, each its own cell, so no cell runs long: the reproducer's
+ * load with deflate on and off on 2015 (claim 1 and the CPU claim's part b), the same frames at
+ * equal delivered work on a stack that does not fail (part a), and the bytes of one frame at a time
+ * (claim 3). Each holds one block per frame size the chapter was given, in the order given.
  */
-export interface SizeClaimRuns {
-  frameSize: number;
-  load: LoadPair[];
-  equalWork: LoadPair[];
-  equalWorkLoad: EqualWorkLoad;
-  wire: WirePair[];
+interface ClaimStep<T> {
+  /** Whether the runs were quick: as measured, or as the replayed record was made. */
+  quick: boolean;
+  sizes: Array<{ frameSize: number } & T>;
 }
 
-/** The claims' runs, one block per frame size the chapter was given, in the order given. */
-export interface ClaimRuns {
-  sizes: SizeClaimRuns[];
+/** The reproducer's on/off pairs on 2015 at each size, clients forked. */
+export type LoadRuns = ClaimStep<{ load: LoadPair[] }>;
+/** The equal-work on/off pairs at each size, with the load offered there. */
+export interface EqualWorkRuns extends ClaimStep<{ equalWorkLoad: EqualWorkLoad; equalWork: LoadPair[] }> {
   /** The equal-work knees searched live in this run (full mode, for a size none is recorded at); empty when all were recorded. */
   searchedKnees: KneeResult[];
+}
+/** The bytes pairs at each size: per payload kind, one pair per seed. */
+export type BytesRuns = ClaimStep<{ wire: WirePair[] }>;
+
+/** Where a step's verdicts come from: a quick or a full run. */
+function modeOf(runs: { quick: boolean }): RunMode {
+  return runs.quick ? 'quick' : 'full';
 }
 
 /** The capacity plan of the equal-work stack's knees at some sizes. */
@@ -330,16 +352,47 @@ function recordedEqualWorkKnees(frameSizes: number[]): { knees: KneeResult[]; mi
   };
 }
 
-/**
- * Step 4's measurements at each frame size, with one live progress line. A size whose equal-work
- * knee is not recorded gets a bounded live knee search in full mode (recorded in the data dir);
- * quick mode uses the nearest recorded size's knee, and the load's origin says so.
- */
-export async function runClaims(params: Params): Promise<ClaimRuns> {
-  return replayable(step('claims', params), () => measureClaims(params));
+/** A progress line over `total` runs, and the notice that moves it on as each run starts. */
+function runProgress(label: string, total: number) {
+  const bar = progress(label, total);
+  let started = 0;
+  return {
+    notice: (run: string) => {
+      if (started++ > 0) bar.tick(1);
+      bar.set(run);
+    },
+    done: () => {
+      bar.tick(1);
+      bar.done(`${plural(total, 'run')}, every server closed`);
+    },
+  };
 }
 
-async function measureClaims(params: Params): Promise<ClaimRuns> {
+/** Claim 1's and claim 2(b)'s runs: the reproducer's load on 2015, deflate on and off, `repeats` pairs per size. */
+export async function runLoadClaims(params: Params): Promise<LoadRuns> {
+  return replayable(step('load-pairs', params), async () => {
+    const bar = runProgress(
+      `the reproducer on ${CLAIMS_STACK}, deflate on and off, at ${params.frameSizes.map(formatBytes).join(', ')}`,
+      2 * params.repeats * params.frameSizes.length,
+    );
+    const sizes: LoadRuns['sizes'] = [];
+    for (const frameSize of params.frameSizes)
+      sizes.push({ frameSize: frameSize, load: await runLoadPairs(params, frameSize, bar.notice) });
+    bar.done();
+    return { quick: params.quick, sizes: sizes };
+  });
+}
+
+/**
+ * Claim 2(a)'s runs at each frame size. A size whose equal-work knee is not recorded gets a bounded
+ * live knee search in full mode (recorded in the data dir); quick mode uses the nearest recorded
+ * size's knee, and the load's origin says so.
+ */
+export async function runEqualWorkClaims(params: Params): Promise<EqualWorkRuns> {
+  return replayable(step('equal-work-pairs', params), () => measureEqualWork(params));
+}
+
+async function measureEqualWork(params: Params): Promise<EqualWorkRuns> {
   const recorded = recordedEqualWorkKnees(params.frameSizes);
   let searchedKnees: KneeResult[] = [];
   if (!params.quick && recorded.missingSizes.length > 0) {
@@ -360,37 +413,47 @@ async function measureClaims(params: Params): Promise<ClaimRuns> {
     searchedKnees = record.knees;
   }
   const knees = [...searchedKnees, ...recorded.knees];
-  const perSize = 4 * params.repeats + 2 * params.payload.length;
-  const total = perSize * params.frameSizes.length;
-  const bar = progress(
-    `claims: ${CLAIMS_STACK}, deflate on and off, at ${params.frameSizes.map(formatBytes).join(', ')}`,
-    total,
+  const bar = runProgress(
+    `${EQUAL_WORK_STACK} at equal work, deflate on and off, at ${params.frameSizes.map(formatBytes).join(', ')}`,
+    2 * params.repeats * params.frameSizes.length,
   );
-  let started = 0;
-  const notice = (label: string) => {
-    if (started++ > 0) bar.tick(1);
-    bar.set(label);
-  };
-  const sizes: SizeClaimRuns[] = [];
+  const sizes: EqualWorkRuns['sizes'] = [];
   for (const frameSize of params.frameSizes) {
-    const load = await runLoadPairs(params, frameSize, notice);
     const work = equalWorkLoad(knees, frameSize);
-    const equalWork = await runEqualWorkPairs(params, work, notice);
-    const wire = await runWirePairs(params, frameSize, notice);
-    sizes.push({ frameSize: frameSize, load: load, equalWork: equalWork, equalWorkLoad: work, wire: wire });
+    sizes.push({
+      frameSize: frameSize,
+      equalWorkLoad: work,
+      equalWork: await runEqualWorkPairs(params, work, bar.notice),
+    });
   }
-  bar.tick(1);
-  bar.done(`${plural(total, 'run')}, every server closed`);
-  return { sizes: sizes, searchedKnees: searchedKnees };
+  bar.done();
+  return { quick: params.quick, sizes: sizes, searchedKnees: searchedKnees };
 }
 
-/** What chapter 4 does with the frame sizes it was given, in a sentence. */
+/** Claim 3's runs: per size and payload kind, `repeats` on/off pairs of one frame at a time, a seed each. */
+export async function runBytesClaims(params: Params): Promise<BytesRuns> {
+  return replayable(step('bytes-pairs', params), async () => {
+    const bar = runProgress(
+      `bytes of ${params.payload.join(', ')}, deflate on and off, at ${params.frameSizes.map(formatBytes).join(', ')}`,
+      2 * params.repeats * params.payload.length * params.frameSizes.length,
+    );
+    const sizes: BytesRuns['sizes'] = [];
+    for (const frameSize of params.frameSizes)
+      sizes.push({ frameSize: frameSize, wire: await runWirePairs(params, frameSize, bar.notice) });
+    bar.done();
+    return { quick: params.quick, sizes: sizes };
+  });
+}
+
+/** What chapter 4 does with the frame sizes and repeats it was given, in sentences. */
 export function claimSizesSentence(params: Params): string {
   const sizes = params.frameSizes.map(formatBytes).join(', ');
   return (
     `Frame ${params.frameSizes.length === 1 ? 'size' : 'sizes'}: ${sizes}. The three claims are measured and answered at each size: ` +
     `the reproducer's load on ${CLAIMS_STACK} with that frame size, deflate's own cost at equal delivered work (${fractionLabel(EQUAL_WORK_FRACTION)} of ${EQUAL_WORK_STACK} at that size, the slower setting's), ` +
-    `and the bytes of one frame at a time. The long run is read from its record, at the size it was recorded at (${formatBytes(FAILING_SCENARIO.frameSize)}).`
+    `and the bytes of one frame at a time. Each comparison is ${plural(params.repeats, 'on/off pair')} run back to back (${formatDuration(params.duration)} each for the load and equal-work pairs; ` +
+    `${formatDuration(params.quick ? WIRE_RUN_MS.quick : WIRE_RUN_MS.full)} per bytes run, a new seed per pair); a ratio needs ${MIN_UNITS} pairs for a verdict, so fewer leave it not settled. ` +
+    `The long run is read from its record, at the size it was recorded at (${formatBytes(FAILING_SCENARIO.frameSize)}).`
   );
 }
 
@@ -399,10 +462,10 @@ export function showClaimSizes(params: Params): void {
   showFinding(claimSizesSentence(params));
 }
 
-/** A verdict at one frame size. */
-export interface SizedVerdict<T> {
+/** A claim's answer at one frame size. */
+export interface SizedAnswer<T> {
   frameSize: number;
-  verdict: T;
+  answer: T;
 }
 
 /** The recorded long runs: from the `--from-data` dir when given, else from the committed data/. */
@@ -412,299 +475,428 @@ export function recordedLongRuns(): { dir: string; runs: LongRunRecord[]; skippe
   return { dir: dir, runs: records.filter((r) => !r.quick), skipped: skipped.map((s) => `${s.file}: ${s.reason}`) };
 }
 
-/** Claim 1: the live on/off runs at each size, then the recorded long runs with their timeline; a verdict per size. */
-export async function showDisconnectClaim(runs: ClaimRuns): Promise<Array<SizedVerdict<ClaimVerdict>>> {
+const errorsText = (record: ScenarioRecord) =>
+  Object.entries(record.result.underlyingErrors)
+    .map(([e, n]) => `${e} ×${n}`)
+    .join(', ') || 'none';
+
+/** The live on/off runs of claim 1, a row per run, with each run's events and exposure. */
+function showDisconnectRuns(runs: LoadRuns): void {
   showTable(
     runs.sizes
       .flatMap(({ load }) => load)
       .flatMap((pair) =>
-        [pair.on, pair.off].map((record) => ({
-          frame: formatBytes(record.spec.frameSize),
-          repeat: pair.repeat,
-          deflate: record.spec.deflate,
-          'sent for': formatDuration(record.result.loadMs),
-          sent: record.result.sent,
-          delivered: record.result.delivered,
-          'failures (the rule)': runFailures(record.result),
-          'underlying errors':
-            Object.entries(record.result.underlyingErrors)
-              .map(([e, n]) => `${e} ×${n}`)
-              .join(', ') || 'none',
-          'deflate negotiated': record.result.controls.deflateNegotiated ? 'yes' : 'no',
-          'fragmented messages': record.result.controls.fragmentedMessages,
-          'zero-failure blockers':
-            record.spec.deflate === 'off' ? zeroFailureBlockers(record).join('; ') || 'none' : '',
-        })),
+        [pair.on, pair.off].map((record) => {
+          const metrics = runMetrics(record);
+          return {
+            frame: formatBytes(record.spec.frameSize),
+            pair: pair.repeat,
+            deflate: record.spec.deflate,
+            'sent for': formatDuration(record.result.loadMs),
+            sent: record.result.sent,
+            delivered: record.result.delivered,
+            'failures (the rule)': runFailures(record.result),
+            'server-side failure disconnects': metrics.disconnects,
+            'connection time sending': exposureText(metrics.connectionHours),
+            'underlying errors': errorsText(record),
+            'deflate negotiated': record.result.controls.deflateNegotiated ? 'yes' : 'no',
+            'fragmented messages': record.result.controls.fragmentedMessages,
+            'zero-failure blockers':
+              record.spec.deflate === 'off' ? zeroFailureBlockers(record).join('; ') || 'none' : '',
+          };
+        }),
       ),
     {
-      caption: `The reproducer (${FAILING_SCENARIO.clients} fragmenting clients, data URLs in ${formatBytes(FAILING_SCENARIO.fragmentSize)} fragments, burst ${FAILING_SCENARIO.burst} at ${FAILING_SCENARIO.rate}/s) on ${CLAIMS_STACK} at each frame size, clients in a child process`,
+      caption: `The reproducer (${FAILING_SCENARIO.clients} fragmenting clients, data URLs in ${formatBytes(FAILING_SCENARIO.fragmentSize)} fragments, burst ${FAILING_SCENARIO.burst} at ${FAILING_SCENARIO.rate}/s) on ${CLAIMS_STACK} at each frame size, clients in a child process; the disconnect rate counts server-side failure disconnects over connection time while sending, each failure's gap to the reconnect left out`,
     },
   );
-  const recorded = recordedLongRuns();
+}
+
+/** The recorded long runs: a row each, the latest one's timeline, and its bound beside its control. */
+async function showLongRuns(recorded: ReturnType<typeof recordedLongRuns>): Promise<void> {
   if (recorded.runs.length === 0) {
     showFinding(
       `No long run is recorded in ${recorded.dir}/long-run${recorded.skipped.length ? ` (unreadable: ${recorded.skipped.join('; ')})` : ''}: record one with npm run long-run.`,
     );
-  } else {
-    showTable(
-      recorded.runs.map((l) => ({
-        recorded: l.startedAt.slice(0, 16).replace('T', ' '),
-        commit: l.meta.commit.slice(0, 7) + (l.meta.dirty ? ' (dirty)' : ''),
-        cpu: `${l.meta.cpuModel}, ${l.meta.cores} cores`,
-        'deflate-off sent for': formatDuration(l.run.result.loadMs),
-        sent: l.run.result.sent,
-        'not sent (client backlog full)': l.run.result.notSent,
-        delivered: l.run.result.delivered,
-        'failures (the rule)': runFailures(l.run.result),
-        blockers: l.blockers.join('; ') || 'none',
-        'control (deflate on): failures': runFailures(l.control.result),
-        'control: underlying errors':
-          Object.entries(l.control.result.underlyingErrors)
-            .map(([e, n]) => `${e} ×${n}`)
-            .join(', ') || 'none',
-      })),
-      {
-        caption: `Recorded long runs (${path.relative(PROJECT_ROOT, recorded.dir) || recorded.dir}/long-run), the same load with the clients forked`,
-      },
-    );
-    const latest = recorded.runs[recorded.runs.length - 1];
-    await showChart(
-      {
-        $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-        width: 480,
-        height: 180,
-        data: {
-          values: latest.timeline.flatMap((s) => [
-            { minutes: Number((s.elapsedMs / 60_000).toFixed(2)), series: 'frames delivered', value: s.delivered },
-            { minutes: Number((s.elapsedMs / 60_000).toFixed(2)), series: 'failures', value: s.failures },
-          ]),
-        },
-        mark: { type: 'line', point: true },
-        encoding: {
-          x: { field: 'minutes', type: 'quantitative', title: 'minutes since the run started' },
-          y: { field: 'value', type: 'quantitative', title: 'count' },
-          color: { field: 'series', type: 'nominal' },
-        },
-      },
-      {
-        caption: `Long run recorded ${latest.startedAt.slice(0, 10)}: frames delivered and failures while it sent, sampled about every ${formatDuration(TIMELINE_EVERY_MS)}`,
-      },
-    );
+    return;
   }
-  const verdicts = runs.sizes.map(({ frameSize, load }) => {
-    // A long run answers for the size it was recorded at only.
-    const verdict = disconnectVerdict(
-      load,
-      recorded.runs.filter((l) => l.run.spec.frameSize === frameSize),
-    );
-    showFinding(
-      [
-        `At ${formatBytes(frameSize)}: claim: ${POST_CLAIMS.disconnects}. Verdict: ${verdict.verdict}.`,
-        ...verdict.sentences,
-        verdict.longestOffMs !== null && verdict.longestOffMs < POST_TESTED_MS
-          ? `That is ${formatDuration(verdict.longestOffMs)} of the post's ${formatDuration(POST_TESTED_MS)}.`
-          : '',
-      ].filter((s) => s !== ''),
-    );
-    return { frameSize: frameSize, verdict: verdict };
-  });
-  return verdicts;
-}
-
-/** The CPU claim's two answers. */
-export interface CpuVerdicts {
-  /** (a) What deflate itself costs per MiB, at equal delivered work on a stack that does not fail. */
-  own: ClaimVerdict;
-  /** (b) What the failure costs on 2015, under the same offered load. */
-  failure: ClaimVerdict;
-}
-
-function cpuRows(pairs: readonly LoadPair[], withFailureCost: boolean) {
-  return pairs.flatMap((pair) =>
-    [pair.on, pair.off].map((record) => {
-      const cost = failureCost(record);
-      return {
-        frame: formatBytes(record.spec.frameSize),
-        repeat: pair.repeat,
-        deflate: record.spec.deflate,
-        'rate × burst × clients': `${record.spec.rate}/s × ${record.spec.burst} × ${record.spec.clients}`,
-        'server CPU ms': Math.round(cpuMs(record.result)),
-        'MiB delivered': Number(((record.result.delivered * record.spec.frameSize) / (1024 * 1024)).toFixed(1)),
-        'CPU ms per MiB delivered':
-          cpuPerMiB(record) === null ? null : Number((cpuPerMiB(record) as number).toFixed(1)),
-        'load met':
-          record.result.saturation === undefined ? 'not counted' : record.result.saturation.join('; ') || 'yes',
-        ...(withFailureCost
-          ? {
-              failures: cost.failures,
-              'inflates rejected': cost.rejectedInflates,
-              reconnects: cost.reconnects,
-              'frames lost': cost.framesLost,
-            }
-          : {}),
-      };
-    }),
+  showTable(
+    recorded.runs.map((l) => ({
+      recorded: l.startedAt.slice(0, 16).replace('T', ' '),
+      commit: l.meta.commit.slice(0, 7) + (l.meta.dirty ? ' (dirty)' : ''),
+      cpu: `${l.meta.cpuModel}, ${l.meta.cores} cores`,
+      'deflate-off sent for': formatDuration(l.run.result.loadMs),
+      'connection time sending': exposureText(runMetrics(l.run).connectionHours),
+      sent: l.run.result.sent,
+      'not sent (client backlog full)': l.run.result.notSent,
+      delivered: l.run.result.delivered,
+      'failures (the rule)': runFailures(l.run.result),
+      'zero-failure blockers': zeroFailureBlockers(l.run).join('; ') || 'none',
+      'control (deflate on): first failure after':
+        judgeScenario(l.control.result).firstFailureMs === null
+          ? 'none'
+          : formatDuration(judgeScenario(l.control.result).firstFailureMs as number),
+      'control: underlying errors': errorsText(l.control),
+    })),
+    {
+      caption: `Recorded long runs (${path.relative(PROJECT_ROOT, recorded.dir) || recorded.dir}/long-run), the same load with the clients forked; each control runs first and stops at its first failure`,
+    },
   );
-}
-
-/** Claim 2, in two parts: (a) deflate's own cost at equal work, (b) the failure's cost on 2015; each a table over every size, then both verdicts per size. */
-export async function showCpuClaim(runs: ClaimRuns): Promise<Array<SizedVerdict<CpuVerdicts>>> {
-  const own = runs.sizes.flatMap((size) => cpuRows(size.equalWork, false));
-  showTable(own, {
-    caption: `(a) Equal work: ${EQUAL_WORK_STACK}, data URLs at ${runs.sizes.map((size) => `${runs.sizes.length > 1 ? `${formatBytes(size.frameSize)}: ` : ''}${size.equalWorkLoad.MiBps.toFixed(1)} MiB/s offered (${size.equalWorkLoad.origin})`).join('; ')}; server CPU from process.cpuUsage(), clients in a child process`,
-  });
-  const failing = runs.sizes.flatMap((size) => cpuRows(size.load, true));
-  showTable(failing, {
-    caption: `(b) The failing stack: ${CLAIMS_STACK} under the reproducer's load, deflate on and off`,
-  });
-  const label = (r: { frame: string; repeat: number }) =>
-    runs.sizes.length > 1 ? `${r.frame}, repeat ${r.repeat}` : `repeat ${r.repeat}`;
+  const latest = recorded.runs[recorded.runs.length - 1];
   await showChart(
     {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-      width: 200,
+      width: 480,
       height: 180,
       data: {
-        values: [
-          ...own.map((r) => ({
-            part: `(a) ${EQUAL_WORK_STACK}, equal work`,
-            run: label(r),
-            deflate: r.deflate,
-            value: r['CPU ms per MiB delivered'],
-          })),
-          ...failing.map((r) => ({
-            part: `(b) ${CLAIMS_STACK}, same offered load`,
-            run: label(r),
-            deflate: r.deflate,
-            value: r['CPU ms per MiB delivered'],
-          })),
-        ].filter((v) => v.value !== null),
+        values: latest.timeline.flatMap((s) => [
+          { minutes: Number((s.elapsedMs / 60_000).toFixed(2)), series: 'frames delivered', value: s.delivered },
+          { minutes: Number((s.elapsedMs / 60_000).toFixed(2)), series: 'failures', value: s.failures },
+        ]),
       },
-      mark: { type: 'bar' },
+      mark: { type: 'line', point: true },
       encoding: {
-        column: { field: 'part', type: 'nominal', title: null },
-        x: { field: 'run', type: 'nominal', title: null, sort: null },
-        xOffset: { field: 'deflate' },
-        y: { field: 'value', type: 'quantitative', title: 'server CPU ms per MiB delivered' },
-        color: { field: 'deflate', type: 'nominal' },
+        x: { field: 'minutes', type: 'quantitative', title: 'minutes since the run started' },
+        y: { field: 'value', type: 'quantitative', title: 'count' },
+        color: { field: 'series', type: 'nominal' },
       },
+    },
+    {
+      caption: `Long run recorded ${latest.startedAt.slice(0, 10)}: frames delivered and failures while it sent, sampled about every ${formatDuration(TIMELINE_EVERY_MS)}`,
+    },
+  );
+  showFinding(longRunSentences(latest));
+}
+
+/** How the rate chart marks a rate and a zero's bound. */
+const RATE_SHOWN = { rate: 'rate, with its 95% interval', bound: 'none seen: its one-sided 95% bound' };
+
+/** Each side's disconnect rate with its 95% interval on a log scale; a zero drawn at its one-sided bound and marked as one. */
+async function showRateChart(answers: ReadonlyArray<SizedAnswer<DisconnectAnswer>>): Promise<void> {
+  const values = answers.flatMap(({ frameSize, answer }) =>
+    (['on', 'off'] as const).flatMap((deflate) => {
+      const rate = answer[deflate];
+      if (rate === null) return [];
+      const zero = rate.events === 0;
+      return [
+        {
+          row: `${answers.length > 1 ? `${formatBytes(frameSize)}, ` : ''}deflate ${deflate}`,
+          rate: zero ? rate.interval.high : rate.rate,
+          low: zero ? null : rate.interval.low,
+          high: rate.interval.high,
+          shown: zero ? RATE_SHOWN.bound : RATE_SHOWN.rate,
+        },
+      ];
+    }),
+  );
+  const x = { type: 'quantitative', scale: { type: 'log' }, title: 'disconnects per connection-hour of sending' };
+  await showChart(
+    {
+      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+      width: 420,
+      data: { values: values },
+      encoding: { y: { field: 'row', type: 'nominal', title: null, sort: null, axis: { labelLimit: 320 } } },
+      layer: [
+        { mark: { type: 'rule' }, encoding: { x: { field: 'low', ...x }, x2: { field: 'high' } } },
+        {
+          mark: { type: 'point', filled: true, size: 80 },
+          encoding: {
+            x: { field: 'rate', ...x },
+            shape: {
+              field: 'shown',
+              type: 'nominal',
+              title: null,
+              scale: { domain: [RATE_SHOWN.rate, RATE_SHOWN.bound], range: ['circle', 'triangle-left'] },
+              legend: { labelLimit: 320 },
+            },
+          },
+        },
+      ],
     },
     {
       caption:
-        'Server CPU per MiB delivered, deflate on and off: at equal work on a stack that does not fail, and on the failing 2015 stack (measured in this run)',
+        'Disconnect rate per connection-hour, deflate on beside off (live runs, and the recorded hour on the off side): a zero is drawn at its one-sided bound',
     },
   );
-  return runs.sizes.map((size) => {
-    const verdicts = {
-      own: deflateCostVerdict(size.equalWork, size.equalWorkLoad),
-      failure: failureCostVerdict(size.load),
+}
+
+/** Claim 1: the live on/off runs at each size, the recorded long runs with their bound, the rates, and an answer per size. */
+export async function showDisconnectClaim(runs: LoadRuns): Promise<Array<SizedAnswer<DisconnectAnswer>>> {
+  showDisconnectRuns(runs);
+  const recorded = recordedLongRuns();
+  await showLongRuns(recorded);
+  const mode = modeOf(runs);
+  const answers = runs.sizes.map(({ frameSize, load }) => ({
+    frameSize: frameSize,
+    // A long run answers for the size it was recorded at only.
+    answer: disconnectVerdict(
+      load,
+      recorded.runs.filter((l) => l.run.spec.frameSize === frameSize),
+      { frameSize: frameSize, mode: mode },
+    ),
+  }));
+  await showRateChart(answers);
+  for (const { frameSize, answer } of answers) {
+    showFinding(
+      [
+        `At ${formatBytes(frameSize)}: the post's claim: ${POST_CLAIMS.disconnects}.`,
+        ...answer.sentences,
+        answer.longestOffMs !== null && answer.longestOffMs < POST_TESTED_MS
+          ? `The longest deflate-off run here is ${formatDuration(answer.longestOffMs)} of the post's ${formatDuration(POST_TESTED_MS)}.`
+          : '',
+      ].filter((s) => s !== ''),
+    );
+  }
+  return answers;
+}
+
+/** The CPU claim's two answers at one size. */
+export interface CpuAnswers {
+  /** (a) What deflate itself costs per MiB, at equal delivered work on a stack that does not fail. */
+  own: CpuAnswer;
+  /** (b) What the failure costs on 2015, under the same offered load. */
+  failure: CpuAnswer;
+}
+
+const perMiBText = (record: ScenarioRecord) =>
+  cpuPerMiB(record) === null ? null : Number((cpuPerMiB(record) as number).toFixed(1));
+const order = (pair: LoadPair) => (pair.on.startedAt <= pair.off.startedAt ? 'on, then off' : 'off, then on');
+
+/** (a)'s pairs, a row each: both sides' CPU per MiB delivered and their ratio, and whether the pair counts. */
+function equalWorkRows(pairs: readonly LoadPair[]) {
+  return pairs.map((pair) => ({
+    frame: formatBytes(pair.on.spec.frameSize),
+    pair: pair.repeat,
+    order: order(pair),
+    'rate × burst × clients': `${pair.on.spec.rate}/s × ${pair.on.spec.burst} × ${pair.on.spec.clients}`,
+    'server CPU ms, on': Math.round(cpuMs(pair.on.result)),
+    'server CPU ms, off': Math.round(cpuMs(pair.off.result)),
+    'frames delivered, on': pair.on.result.delivered,
+    'frames delivered, off': pair.off.result.delivered,
+    'CPU ms per MiB, on': perMiBText(pair.on),
+    'CPU ms per MiB, off': perMiBText(pair.off),
+    'off ÷ on per MiB':
+      equalWorkLeftOut(pair).length === 0
+        ? Number(((cpuPerMiB(pair.off) as number) / (cpuPerMiB(pair.on) as number)).toFixed(3))
+        : null,
+    counts: equalWorkLeftOut(pair).join('; ') || 'yes',
+  }));
+}
+
+/** (b)'s pairs, a row each: both sides' CPU, their ratio, and what the deflate-on run's failures cost. */
+function failureRows(pairs: readonly LoadPair[]) {
+  return pairs.map((pair) => {
+    const cost = failureCost(pair.on);
+    const blockers = pairBlockers(pair);
+    return {
+      frame: formatBytes(pair.on.spec.frameSize),
+      pair: pair.repeat,
+      order: order(pair),
+      'server CPU ms, on': Math.round(cpuMs(pair.on.result)),
+      'server CPU ms, off': Math.round(cpuMs(pair.off.result)),
+      'off ÷ on': blockers.length === 0 ? Number((cpuMs(pair.off.result) / cpuMs(pair.on.result)).toFixed(3)) : null,
+      'frames delivered, on': pair.on.result.delivered,
+      'frames delivered, off': pair.off.result.delivered,
+      'failures, on': cost.failures,
+      'inflates rejected': cost.rejectedInflates,
+      reconnects: cost.reconnects,
+      'frames lost': cost.framesLost,
+      counts: blockers.join('; ') || 'yes',
     };
-    showFinding([
-      `At ${formatBytes(size.frameSize)}: claim: ${POST_CLAIMS.cpu}. Verdict: (a) ${verdicts.own.verdict}; (b) ${verdicts.failure.verdict}.`,
-      ...verdicts.own.sentences,
-      ...verdicts.failure.sentences,
-    ]);
-    return { frameSize: size.frameSize, verdict: verdicts };
   });
 }
 
-/** Claim 3: bytes on the wire per frame, by payload kind, deflate on and off; a verdict per size. */
-export async function showBytesClaim(runs: ClaimRuns): Promise<Array<SizedVerdict<ClaimVerdict>>> {
-  const rows = runs.sizes
-    .flatMap(({ wire }) => wire)
-    .flatMap((pair) =>
-      [pair.on, pair.off].map((record) => ({
-        payload: pair.payload,
-        deflate: record.spec.deflate,
-        frame: formatBytes(record.spec.frameSize),
-        delivered: record.result.delivered,
-        failures: runFailures(record.result),
-        'compressed messages': record.result.controls.compressedMessages,
-        'TCP bytes in': record.result.wire.bytesIn,
-        'TCP bytes per frame':
-          bytesPerFrame(record.result) === null ? null : Math.round(bytesPerFrame(record.result) as number),
-        'wire ÷ payload': record.result.wireRatio === null ? null : Number(record.result.wireRatio.toFixed(3)),
-      })),
-    );
-  showTable(rows, {
-    caption: `Bytes the server read, ${WIRE_LOAD.clients} client sending one frame at a time at ${WIRE_LOAD.rate}/s in ${formatBytes(WIRE_LOAD.fragmentSize)} fragments, at each frame size`,
-  });
+/** Each pair's ratio as a point, the geometric mean's 95% interval as a bar, and the claim's threshold as a line, on a log scale. */
+async function showRatioChart(
+  groups: ReadonlyArray<{ group: string; paired: PairedAnswer | null }>,
+  threshold: number,
+  title: string,
+  caption: string,
+): Promise<void> {
+  const x = { type: 'quantitative', scale: { type: 'log' }, title: title };
+  const y = {
+    field: 'group',
+    type: 'nominal',
+    title: null,
+    sort: groups.map((g) => g.group),
+    axis: { labelLimit: 320 },
+  };
+  const pairs = groups.flatMap(({ group, paired }) => (paired?.ratios ?? []).map((ratio) => ({ group, ratio })));
+  const estimates = groups.flatMap(({ group, paired }) =>
+    paired?.estimate
+      ? [{ group, mean: paired.estimate.ratio, low: paired.estimate.interval.low, high: paired.estimate.interval.high }]
+      : [],
+  );
+  // The interval layers only where some group has one: an empty layer is an infinite extent to vega.
+  const interval =
+    estimates.length === 0
+      ? []
+      : [
+          {
+            data: { values: estimates },
+            mark: { type: 'rule', size: 3, opacity: 0.5 },
+            encoding: { y: y, x: { field: 'low', ...x }, x2: { field: 'high' } },
+          },
+          {
+            data: { values: estimates },
+            mark: { type: 'tick', thickness: 2 },
+            encoding: { y: y, x: { field: 'mean', ...x } },
+          },
+        ];
   await showChart(
     {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-      width: 320,
-      height: 180,
-      data: {
-        values: rows
-          .filter((r) => r['TCP bytes per frame'] !== null)
-          .map((r) => ({
-            payload: runs.sizes.length > 1 ? `${r.payload}, ${r.frame}` : r.payload,
-            deflate: r.deflate,
-            KiB: Number(((r['TCP bytes per frame'] as number) / 1024).toFixed(1)),
-          })),
-      },
-      mark: { type: 'bar' },
-      encoding: {
-        x: { field: 'payload', type: 'nominal', title: null, sort: null },
-        xOffset: { field: 'deflate' },
-        y: { field: 'KiB', type: 'quantitative', title: 'KiB on the wire per frame' },
-        color: { field: 'deflate', type: 'nominal' },
-      },
+      width: 420,
+      layer: [
+        ...interval,
+        {
+          data: { values: pairs },
+          mark: { type: 'point', opacity: 0.8 },
+          encoding: { y: y, x: { field: 'ratio', ...x } },
+        },
+        {
+          data: { values: [{ threshold: threshold }] },
+          mark: { type: 'rule', strokeDash: [4, 3], color: 'firebrick' },
+          encoding: { x: { field: 'threshold', ...x } },
+        },
+      ],
     },
-    { caption: 'TCP bytes per delivered frame, by payload kind (measured in this run)' },
+    { caption: caption },
   );
-  return runs.sizes.map(({ frameSize, wire }) => {
-    const verdict = bytesVerdict(wire);
-    showFinding([
-      `At ${formatBytes(frameSize)}: claim: ${POST_CLAIMS.bytes}. Verdict: ${verdict.verdict}.`,
-      ...verdict.sentences,
-    ]);
-    return { frameSize: frameSize, verdict: verdict };
-  });
 }
 
-/** The claims' verdicts at every size. */
-export interface ClaimVerdicts {
-  disconnects: Array<SizedVerdict<ClaimVerdict>>;
-  cpu: Array<SizedVerdict<CpuVerdicts>>;
-  bytes: Array<SizedVerdict<ClaimVerdict>>;
-}
-
-/** The verdicts in one table, a row per claim and size: the CPU claim in its two parts. */
-export function showVerdicts(verdicts: ClaimVerdicts): void {
-  const rows = verdicts.disconnects.flatMap(({ frameSize, verdict: disconnects }) => {
-    const cpu = verdicts.cpu.find((v) => v.frameSize === frameSize)?.verdict;
-    const bytes = verdicts.bytes.find((v) => v.frameSize === frameSize)?.verdict;
-    const frame = formatBytes(frameSize);
+/**
+ * Claim 2, in two parts: (a) deflate's own cost at equal work, from `equal`, (b) the failure's cost
+ * on 2015, from claim 1's `load` pairs; a table each, the ratios, and both answers per size.
+ */
+export async function showCpuClaim(load: LoadRuns, equal: EqualWorkRuns): Promise<Array<SizedAnswer<CpuAnswers>>> {
+  showTable(
+    equal.sizes.flatMap((size) => equalWorkRows(size.equalWork)),
+    {
+      caption: `(a) Equal work: ${EQUAL_WORK_STACK}, data URLs at ${equal.sizes.map((size) => `${equal.sizes.length > 1 ? `${formatBytes(size.frameSize)}: ` : ''}${size.equalWorkLoad.MiBps.toFixed(1)} MiB/s offered (${size.equalWorkLoad.origin})`).join('; ')}; server CPU from process.cpuUsage(), clients in a child process; a row per on/off pair`,
+    },
+  );
+  showTable(
+    load.sizes.flatMap((size) => failureRows(size.load)),
+    { caption: `(b) The failing stack: ${CLAIMS_STACK} under the reproducer's load, a row per on/off pair` },
+  );
+  const answers = equal.sizes.flatMap(({ frameSize, equalWork, equalWorkLoad }) => {
+    const failing = load.sizes.find((size) => size.frameSize === frameSize);
+    if (!failing) return [];
     return [
       {
-        "the post's claim": POST_CLAIMS.disconnects,
-        frame: frame,
-        verdict: disconnects.verdict,
-        measured: disconnects.summary,
+        frameSize: frameSize,
+        answer: {
+          own: deflateCostVerdict(equalWork, { frameSize: frameSize, mode: modeOf(equal) }, equalWorkLoad),
+          failure: failureCostVerdict(failing.load, { frameSize: frameSize, mode: modeOf(load) }),
+        },
       },
-      ...(cpu
-        ? [
-            {
-              "the post's claim": `${POST_CLAIMS.cpu}: (a) deflate's own cost, at equal work`,
-              frame: frame,
-              verdict: cpu.own.verdict,
-              measured: cpu.own.summary,
-            },
-            {
-              "the post's claim": `${POST_CLAIMS.cpu}: (b) the failure's cost on ${CLAIMS_STACK}`,
-              frame: frame,
-              verdict: cpu.failure.verdict,
-              measured: cpu.failure.summary,
-            },
-          ]
-        : []),
-      ...(bytes
-        ? [{ "the post's claim": POST_CLAIMS.bytes, frame: frame, verdict: bytes.verdict, measured: bytes.summary }]
-        : []),
     ];
   });
-  showTable(rows, {
-    caption: "The post's claims about turning deflate off, against this page's measurements, at each frame size",
+  const at = (frameSize: number) => (answers.length > 1 ? `, ${formatBytes(frameSize)}` : '');
+  await showRatioChart(
+    answers.flatMap(({ frameSize, answer }) => [
+      { group: `(a) per MiB, equal work${at(frameSize)}`, paired: answer.own.paired },
+      { group: `(b) same load on ${CLAIMS_STACK}${at(frameSize)}`, paired: answer.failure.paired },
+    ]),
+    CPU_CLAIM_RATIO,
+    'server CPU, deflate off ÷ on',
+    `Server CPU with deflate off ÷ with it on: each on/off pair a point, the 95% interval of their geometric mean a bar (from ${MIN_UNITS} pairs up it can carry a verdict), the post's "less than half" the dashed line (measured in this run)`,
+  );
+  for (const { frameSize, answer } of answers) {
+    showFinding([
+      `At ${formatBytes(frameSize)}: the post's claim: ${POST_CLAIMS.cpu}.`,
+      ...answer.own.sentences,
+      ...answer.failure.sentences,
+    ]);
+  }
+  return answers;
+}
+
+/** Claim 3's pairs, a row each: both sides' bytes per frame and their ratio. */
+function bytesRows(pairs: readonly WirePair[]) {
+  return pairs.map((pair) => {
+    const perFrame = (record: ScenarioRecord) =>
+      bytesPerFrame(record.result) === null ? null : Math.round(bytesPerFrame(record.result) as number);
+    const ratio = bytesRatio(pair);
+    return {
+      payload: pair.payload,
+      frame: formatBytes(pair.on.spec.frameSize),
+      seed: pair.on.spec.seed,
+      'delivered, on': pair.on.result.delivered,
+      'delivered, off': pair.off.result.delivered,
+      'compressed messages, on': pair.on.result.controls.compressedMessages,
+      'TCP bytes per frame, on': perFrame(pair.on),
+      'TCP bytes per frame, off': perFrame(pair.off),
+      'off ÷ on': ratio === null ? 'not comparable' : Number(ratio.toFixed(4)),
+    };
   });
+}
+
+/** Claim 3: bytes on the wire per frame, by payload kind, deflate on and off; an answer per size. */
+export async function showBytesClaim(runs: BytesRuns): Promise<Array<SizedAnswer<BytesAnswer>>> {
+  showTable(
+    runs.sizes.flatMap(({ wire }) => bytesRows(wire)),
+    {
+      caption: `Bytes the server read, ${WIRE_LOAD.clients} client sending one frame at a time at ${WIRE_LOAD.rate}/s in ${formatBytes(WIRE_LOAD.fragmentSize)} fragments: a row per on/off pair, each pair a seed's frames`,
+    },
+  );
+  const mode = modeOf(runs);
+  const answers = runs.sizes.map(({ frameSize, wire }) => ({
+    frameSize: frameSize,
+    answer: bytesVerdict(wire, { frameSize: frameSize, mode: mode }),
+  }));
+  await showRatioChart(
+    answers.flatMap(({ frameSize, answer }) =>
+      answer.payloads.map((p) => ({
+        group: `${p.payload}${answers.length > 1 ? `, ${formatBytes(frameSize)}` : ''}`,
+        paired: p.paired,
+      })),
+    ),
+    1 + NOTICEABLE_BYTES,
+    'TCP bytes per delivered frame, deflate off ÷ on',
+    `Bytes per delivered frame with deflate off ÷ with it on, by payload kind: each pair a point, the 95% interval of their geometric mean a bar, ${1 + NOTICEABLE_BYTES} (more than framing) the dashed line (measured in this run)`,
+  );
+  for (const { frameSize, answer } of answers) {
+    showFinding([`At ${formatBytes(frameSize)}: the post's claim: ${POST_CLAIMS.bytes}.`, ...answer.sentences]);
+  }
+  return answers;
+}
+
+/** The claims' answers at every size. */
+export interface ClaimAnswers {
+  disconnects: Array<SizedAnswer<DisconnectAnswer>>;
+  cpu: Array<SizedAnswer<CpuAnswers>>;
+  bytes: Array<SizedAnswer<BytesAnswer>>;
+}
+
+/** Every judgement of the chapter, size by size: claim 1, the CPU claim's two parts, claim 3. */
+export function claimJudgements(answers: ClaimAnswers): Judgement[] {
+  return answers.disconnects.flatMap(({ frameSize, answer }) => {
+    const cpu = answers.cpu.find((a) => a.frameSize === frameSize)?.answer;
+    const bytes = answers.bytes.find((a) => a.frameSize === frameSize)?.answer;
+    return [
+      answer.judgement,
+      ...(cpu ? [cpu.own.judgement, cpu.failure.judgement] : []),
+      ...(bytes ? [bytes.judgement] : []),
+    ];
+  });
+}
+
+/** The verdicts in one table, a row per claim and size: each with its finer word, its basis, its run, and what would settle it. */
+export function showVerdicts(answers: ClaimAnswers): void {
+  showTable(
+    claimJudgements(answers).map((j) => ({
+      claim: j.claim,
+      verdict: j.verdict,
+      'finer word': j.finer ?? '',
+      run: j.mode,
+      'judged from': j.basis,
+      'to settle it': j.toSettle ?? '',
+    })),
+    {
+      caption:
+        "The post's claims about turning deflate off, each judged from a 95% interval against its threshold: holds, does not hold, or not settled",
+    },
+  );
 }
