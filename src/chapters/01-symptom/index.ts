@@ -551,7 +551,7 @@ export function symptomJudgement(browser: ScenarioRecord): Judgement {
         ? `no image page lost its socket, and the run could not have shown it (${blockers.join('; ')})`
         : `${spec.stack} did not fail within ${secondsText(spec.duration)}`;
   return existenceJudgement(
-    `On ${browser.stack.versions['socket.io'] ?? '?'} (ws ${browser.stack.versions.ws ?? '?'}), Chromium pages streaming images lose their socket`,
+    `On socket.io ${browser.stack.versions['socket.io'] ?? '?'} (ws ${browser.stack.versions.ws ?? '?'}), Chromium pages streaming images lose their socket`,
     { shown: shown, basis: basis },
     browser.quick ? 'quick' : 'full',
     RERUN,
