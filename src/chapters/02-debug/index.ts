@@ -31,6 +31,7 @@ import {
 import {
   deadlinePassedSentence,
   existenceJudgement,
+  NOT_SHOWN,
   secondsText,
   untilFailure,
   untilFailureSentence,
@@ -158,7 +159,8 @@ export function excerptRows(run: DebugRun) {
     const live = index === null ? undefined : run.lines[index];
     return {
       'the post (2015)': `${post.namespace} ${post.message}`,
-      'this run': live ? `${live.namespace} ${live.message}` : '(not found)',
+      // Without any transport error there is nothing to set beside the post: not shown, not "not found".
+      'this run': live ? `${live.namespace} ${live.message}` : first ? '(not found)' : `(${NOT_SHOWN})`,
       'ms after transport error': live && first ? live.t - run.lines[first.at].t : null,
       copy: live?.copy ?? '',
     };
