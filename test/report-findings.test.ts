@@ -32,7 +32,10 @@ const SYMPTOM: SymptomFindings = {
   imagePages: 2,
   imageMessageChars: 650_000,
   imageDisconnects: 5,
+  imageLaterDisconnects: 0,
   imageIds: 7,
+  deadlineSeconds: 20,
+  firstFailureSeconds: 1.2,
   chatSent: 40,
   chatAcked: 40,
   chatDisconnects: 0,
@@ -117,6 +120,13 @@ const ROOT_CAUSE: RootCauseFindings = {
   patchMatchesFirstGood: true,
   queuedFragments: 900,
   overwrittenFragments: 12,
+  fix: {
+    claim: "With ws 0.8.1's one-line change applied to ws 0.8.0 at run time, the failure stops",
+    verdict: 'holds',
+    basis:
+      'with the fix: 0 failures in 100 messages, at most 540 per connection-hour (one-sided 95% bound; 0 disconnects over 20 connection-seconds, 1 run); the rate as installed ÷ with the fix: 95%: 1.6–∞',
+    mode: 'full',
+  },
 };
 
 const TODAY: TodayFindings = {
@@ -213,12 +223,24 @@ test('the harness: clean within the limit, refused over it, and its opposite', (
 test('2015 failing and 2015 not failing give opposite sentences, worded from the numbers', () => {
   const [fails] = findingSentences(SYMPTOM);
   assert.match(fails, /^What broke in 2015: on socket\.io 1\.3\.7 with ws 0\.8\.0, 2 Chromium pages/);
-  assert.match(fails, /lost their socket 5 times in 8 s and came back under 7 socket ids/);
+  assert.match(
+    fails,
+    /lost their socket 5 times in 8 s of sending, the first failure at 1\.2 s, and came back under 7 socket ids/,
+  );
+  // Failures seen only after sending stopped count too.
+  assert.match(
+    findingSentences({ ...SYMPTOM, imageDisconnects: 0, imageLaterDisconnects: 2 })[0],
+    /lost their socket 2 times in 8 s of sending/,
+  );
   assert.match(fails, /chat page on the same server kept its socket \(all 40 lines acknowledged\)/);
-  const [holds] = findingSentences({ ...SYMPTOM, imageDisconnects: 0, imageIds: 2 });
-  assert.match(holds, /^In this run the 2015 failure did not show/);
-  assert.match(holds, /kept their socket for 8 s/);
-  assert.doesNotMatch(holds, /lost their socket/);
+  // No failure within the deadline: not shown in this run, never a result.
+  const [holds] = findingSentences({ ...SYMPTOM, imageDisconnects: 0, imageIds: 2, firstFailureSeconds: null });
+  assert.match(holds, /^The 2015 failure was not shown in this run/);
+  assert.match(holds, /did not lose their socket within 20 s/);
+  assert.doesNotMatch(holds, /lost their socket|kept their socket/);
+  // Older findings (a fixed window) name the window.
+  const { deadlineSeconds: _d, firstFailureSeconds: _f, imageLaterDisconnects: _l, ...older } = SYMPTOM;
+  assert.match(findingSentences({ ...older, imageDisconnects: 0 })[0], /did not lose their socket within 8 s/);
   const [chatFails] = findingSentences({ ...SYMPTOM, chatDisconnects: 2, chatAcked: 30 });
   assert.match(chatFails, /chat page on the same server lost its socket 2 times \(30 of 40 acknowledged\)/);
 });
@@ -230,10 +252,20 @@ test('the DEBUG trail: transport errors without their cause, and the opposites',
     /3 "transport error" lines among 4,000 captured, and not one naming the error underneath/,
   );
   assert.match(findingSentences({ ...debug, namingUnderlying: 2 })[0], /and 2 lines naming the error underneath/);
+  // Without the line: not shown in this run, with why, never "showed no transport error".
+  assert.equal(
+    findingSentences({ ...debug, transportErrors: 0, failures: 0, deadlineSeconds: 10 })[0],
+    'The DEBUG=* "transport error" of the 2015 post was not shown in this run: 2015 did not fail within 10 s (4,000 lines captured).',
+  );
   assert.match(
     findingSentences({ ...debug, transportErrors: 0 })[0],
-    /^DEBUG=\* showed no "transport error" in 4,000 captured lines/,
+    /not shown in this run: the run failed 3 times, but none of the 4,000 captured lines is one/,
   );
+  for (const f of [
+    { ...debug, transportErrors: 0 },
+    { ...debug, transportErrors: 0, failures: 0 },
+  ])
+    assert.doesNotMatch(findingSentences(f)[0], /showed no/);
 });
 
 test("deflate off's claims are worded from their judgements: verdict, finer word, run and basis, and what would settle one", () => {
@@ -354,15 +386,29 @@ test('the fix is claimed only beside its controls: zero failures with everything
     /buffer pool handed out new slices over 12 compressed fragments still queued for zlib \(of 900 queued\)/,
   );
   assert.match(why, /between ws 0\.8\.0 and 0\.8\.1/);
+  // The fix is worded from its judgement: the verdict, the kind of run, and the interval it rests on.
   assert.match(
     fix,
-    /^The fix: ws 0\.8\.0 with ws 0\.8\.1's one-line change applied at run time \(the same source as ws 0\.8\.1\) had 0 failures \(all 100 delivered, deflate negotiated\) where as installed it had 4/,
+    /^The fix \(the patched line's source is ws 0\.8\.1's\): "With ws 0\.8\.1's one-line change applied to ws 0\.8\.0 at run time, the failure stops" holds \(full run\), from with the fix: 0 failures .*95%: 1\.6–∞\.$/,
   );
+  const unsettled = findingSentences({
+    ...ROOT_CAUSE,
+    fix: { ...ROOT_CAUSE.fix!, verdict: 'not settled', mode: 'quick', toSettle: '78 connection-seconds' },
+  })[1];
+  assert.match(unsettled, /the failure stops" not settled \(quick run\)/);
   const noFix = findingSentences({
     ...ROOT_CAUSE,
-    withFix: { sent: 100, delivered: 100, failures: 2, deflateNegotiated: true },
+    fix: { ...ROOT_CAUSE.fix!, verdict: 'does not hold', basis: '2 failures' },
   })[1];
-  assert.match(noFix, /did not prove itself here: 2 failures with it/);
+  assert.match(noFix, /the failure stops" does not hold \(full run\), from 2 failures\./);
+  // Older findings, without a judgement: counts, and no verdict.
+  const { fix: _fix, ...older } = ROOT_CAUSE;
+  const olderFix = findingSentences(older)[1];
+  assert.match(
+    olderFix,
+    /had 0 failures \(all 100 delivered\), 4 as installed; this older run was not judged from intervals\./,
+  );
+  assert.doesNotMatch(olderFix, /holds|proved/);
   const open = findingSentences({ ...ROOT_CAUSE, firstGood: null, overwrittenFragments: 0 })[0];
   assert.match(open, /^Why is open in this run: on ws 0\.8\.0 the probe saw no pool slice handed out/);
 });

@@ -9,7 +9,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { baseSpec, POST_RELEASE } from '../src/chapters/06-root-cause/base';
-import { UNFRAGMENTED_FRAGMENT_SIZE } from '../src/chapters/06-root-cause/proof';
+import {
+  proofFindings,
+  UNFRAGMENTED_FRAGMENT_SIZE,
+  zeroClaimJudgement,
+  type ProofRun,
+} from '../src/chapters/06-root-cause/proof';
+import { untilFailureSpec } from '../src/chapters/until-failure';
 import { loadAnswer, MIN_LOAD_MESSAGES, type SeriesPoint } from '../src/chapters/06-root-cause/failure-series';
 import { resolveParams } from '../src/core/params';
 import { FAILURE_DEADLINE_MS } from '../src/run/presets';
@@ -21,6 +27,8 @@ import { assertNoHandlesLeft } from './support/handles';
 
 const params = resolveParams({ duration: '2s' });
 const FIRST_GOOD = '0.8.1';
+/** Sending goes on this long after the first failure, where a run is sent until it. */
+const TAIL_MS = 1000;
 const summary = (record: BareWsRecord) =>
   JSON.stringify({
     status: record.result.status,
@@ -37,11 +45,18 @@ const summary = (record: BareWsRecord) =>
 test(`ws ${POST_RELEASE} fails with ${INVALID_COMPRESSED_DATA}, and every zlib error follows a differing hash`, async () => {
   assert.equal(POST_RELEASE, '0.8.0');
   const record = await runBareWs(
-    { ...baseSpec(params), duration: FAILURE_DEADLINE_MS, stopOnFirstFailure: true },
+    { ...baseSpec(params), ...untilFailureSpec({ deadlineMs: FAILURE_DEADLINE_MS, tailMs: TAIL_MS }) },
     { record: false },
   );
   const { result } = record;
   assert.equal(result.status, 'completed', result.runError);
+  // Sending went on for the tail after the first failure, and stopped soon after it (a tick at most).
+  const sent = result.sendWindow.end - result.sendWindow.start;
+  assert.ok(result.firstFailureMs !== null, summary(record));
+  assert.ok(
+    sent >= result.firstFailureMs + TAIL_MS - 20 && sent <= result.firstFailureMs + TAIL_MS + 1000,
+    `sent for ${sent} ms, first failure at ${result.firstFailureMs} ms`,
+  );
   // Positive controls: the failure means something only with deflate on and fragments on the wire.
   assert.ok(result.controls.deflateNegotiated, summary(record));
   assert.ok(result.controls.fragmentedMessages > 0 && result.controls.continuationFrames > 0, summary(record));
@@ -63,13 +78,33 @@ test(`ws ${POST_RELEASE} fails with ${INVALID_COMPRESSED_DATA}, and every zlib e
   );
 });
 
-test(`ws ${FIRST_GOOD}: zero failures, with every positive control holding`, async () => {
-  const record = await runBareWs(baseSpec(params, FIRST_GOOD), { record: false });
+test(`ws ${FIRST_GOOD}: zero failures, with every positive control holding; sent until the failure, it ends at its deadline, "not shown"`, async () => {
+  const deadlineMs = 2000;
+  const record = await runBareWs(
+    { ...baseSpec(params, FIRST_GOOD), ...untilFailureSpec({ deadlineMs: deadlineMs, tailMs: TAIL_MS }) },
+    { record: false },
+  );
   assert.deepEqual(bareWsZeroBlockers(record), [], summary(record));
   assert.equal(record.result.failures, 0);
   assert.equal(record.result.probe.resets.fragmented.keep, 0);
   assert.ok(record.result.probe.resets.fragmented.fresh > 0);
   assert.equal(runVerdict(record).verdict, 'good');
+  const sent = record.result.sendWindow.end - record.result.sendWindow.start;
+  assert.ok(sent >= deadlineMs - 20 && sent <= deadlineMs + 1000, `sent for ${sent} ms`);
+  // Taken as the run that should fail, its chapter says the failure was not shown, and judges nothing from it.
+  const asInstalled: ProofRun = { label: `ws ${FIRST_GOOD}`, record: record, expect: 'fragmented', claimsZero: false };
+  assert.match(
+    proofFindings([asInstalled])[0],
+    /^ws 0\.8\.1: ws 0\.8\.1 did not fail within 2 s in this run; the failure is not shown in this run/,
+  );
+  const judged = zeroClaimJudgement(
+    'the fix stops it',
+    asInstalled,
+    { ...asInstalled, claimsZero: true },
+    'with the fix',
+  );
+  assert.equal(judged.verdict, 'not settled');
+  assert.match(judged.basis, /did not fail within 2 s, so there was no failure to stop \(not shown in this run\)/);
 });
 
 test(`ws ${POST_RELEASE} with ${FIRST_GOOD}'s line applied at run time: zero failures, controls holding, original restored`, async () => {

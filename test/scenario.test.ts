@@ -12,17 +12,34 @@ import { readRecords } from '../src/core/records';
 import { FAILURE_DEADLINE_MS, FAILING_SCENARIO } from '../src/run/presets';
 import { zeroFailureBlockers } from '../src/run/failure-rule';
 import { runScenario, type ScenarioSpec } from '../src/run/scenario';
+import { untilFailureSpec } from '../src/chapters/until-failure';
+import { debugFindings, debugJudgement } from '../src/chapters/02-debug';
+import { findingSentences } from '../src/report/findings';
 import { assertNoHandlesLeft } from './support/handles';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-scenario-'));
 
-test('2015 with deflate on fails with invalid compressed data within 10 s', async () => {
+/** Sending goes on this long after the first failure, where a run is sent until it. */
+const TAIL_MS = 500;
+
+test('2015 with deflate on fails with invalid compressed data within 10 s, and sends for the tail after it', async () => {
   const record = await runScenario(
-    { ...FAILING_SCENARIO, stack: '2015', deflate: 'on', duration: FAILURE_DEADLINE_MS, stopOnFirstFailure: true },
+    {
+      ...FAILING_SCENARIO,
+      stack: '2015',
+      deflate: 'on',
+      ...untilFailureSpec({ deadlineMs: FAILURE_DEADLINE_MS, tailMs: TAIL_MS }),
+    },
     { record: dataDir },
   );
   const { result } = record;
   assert.equal(result.status, 'completed', result.runError);
+  // The window ends a tail after the first failure (and a tick at most later), long before the deadline.
+  assert.ok(result.firstFailureMs !== null);
+  assert.ok(
+    result.loadMs >= result.firstFailureMs + TAIL_MS - 20 && result.loadMs <= result.firstFailureMs + TAIL_MS + 1000,
+    `sent for ${result.loadMs} ms, first failure at ${result.firstFailureMs} ms`,
+  );
   assert.ok(result.controls.deflateNegotiated, 'deflate must have been negotiated for the failure to mean anything');
   assert.ok(result.controls.continuationFrames > 0, 'fragments must have been on the wire');
   assert.ok(
@@ -67,10 +84,46 @@ for (const [name, variant] of controls) {
   });
 }
 
+test('a stack that does not fail, sent until the failure, ends at its deadline; chapter 2 says "not shown in this run"', async () => {
+  const deadlineMs = 1500;
+  const record = await runScenario(
+    {
+      ...FAILING_SCENARIO,
+      stack: '2015+ws0.8.1',
+      deflate: 'on',
+      ...untilFailureSpec({ deadlineMs: deadlineMs, tailMs: TAIL_MS }),
+    },
+    { record: dataDir },
+  );
+  const { result } = record;
+  assert.deepEqual(zeroFailureBlockers(record), [], JSON.stringify({ controls: result.controls }));
+  assert.ok(result.loadMs >= deadlineMs - 20 && result.loadMs <= deadlineMs + 1000, `sent for ${result.loadMs} ms`);
+  // Its DEBUG trail (no line in it) is worded as a deadline that passed, and judged not settled.
+  const trail = { record: record, lines: [], dropped: 0, copies: [] };
+  assert.match(
+    debugFindings(trail).join(' '),
+    /2015\+ws0\.8\.1 did not fail within 1\.5 s in this run; the trail below has no failure in it\./,
+  );
+  const judged = debugJudgement(trail);
+  assert.equal(judged.verdict, 'not settled');
+  assert.match(judged.basis, /^not shown in this run: /);
+  assert.match(
+    findingSentences({
+      kind: 'debug',
+      lines: 0,
+      transportErrors: 0,
+      namingUnderlying: 0,
+      failures: result.failures,
+      deadlineSeconds: deadlineMs / 1000,
+    })[0],
+    /was not shown in this run: 2015 did not fail within 1\.5 s/,
+  );
+});
+
 test('every run above left a valid record', () => {
   const { records, skipped } = readRecords('scenario', dataDir);
   assert.deepEqual(skipped, []);
-  assert.equal(records.length, 1 + controls.length);
+  assert.equal(records.length, 2 + controls.length);
 });
 
 test('running a scenario twice in one process leaks no handles', async () => {

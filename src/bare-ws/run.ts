@@ -50,8 +50,13 @@ export interface BareWsSpec {
   /** Fraction of the server process's event loop kept busy (./busy), 0 for none. */
   serverLoad: number;
   fix: BareWsFix;
-  /** End the send window at the first server-side error (for time-to-failure). */
+  /**
+   * End the send window at the first failure (for time-to-failure), or `failureTailMs` after it;
+   * `duration` is then the deadline for a run that does not fail.
+   */
   stopOnFirstFailure?: boolean;
+  /** With stopOnFirstFailure: how long sending goes on after the first failure (default 0). */
+  failureTailMs?: number;
 }
 
 /** The measured outcome of one run. */
@@ -166,6 +171,8 @@ export async function runBareWs(spec: BareWsSpec, options: BareWsOptions = {}): 
   const busy = occupyEventLoop(spec.serverLoad);
   const cpuStart = process.cpuUsage();
   let progress: NodeJS.Timeout | undefined;
+  let tail: NodeJS.Timeout | undefined;
+  let sendingEnded = false;
   let serverLoad: BusyReport | undefined;
   let ownHost: SenderHost | undefined;
   try {
@@ -173,13 +180,12 @@ export async function runBareWs(spec: BareWsSpec, options: BareWsOptions = {}): 
     if (spec.fix === 'runtime') fix = applyRuntimeFix(release);
     poolWatch = attachPoolWatch(release);
     let stopSenders: (() => void) | undefined;
-    let stopAsked = false;
-    server = await startBareServer(release, crcs, () => {
-      if (spec.stopOnFirstFailure && !stopAsked) {
-        stopAsked = true;
-        stopSenders?.();
-      }
-    });
+    // Armed at the first failure: the senders stop a tail later (at once without one).
+    const stopAfterFailure = () => {
+      if (!spec.stopOnFirstFailure || tail !== undefined || sendingEnded) return;
+      tail = setTimeout(() => stopSenders?.(), spec.failureTailMs ?? 0);
+    };
+    server = await startBareServer(release, crcs, stopAfterFailure);
     wire = new WireObserver(server.http);
     const running = host.run(
       {
@@ -201,10 +207,7 @@ export async function runBareWs(spec: BareWsSpec, options: BareWsOptions = {}): 
     const live = server;
     progress = setInterval(() => {
       const counts = live.counts();
-      if (spec.stopOnFirstFailure && counts.corrupted > 0 && !stopAsked) {
-        stopAsked = true;
-        running.stop();
-      }
+      if (counts.corrupted > 0) stopAfterFailure();
       options.onProgress?.({
         elapsedMs: sendStart ? Date.now() - sendStart : 0,
         delivered: counts.delivered,
@@ -220,6 +223,8 @@ export async function runBareWs(spec: BareWsSpec, options: BareWsOptions = {}): 
   } catch (error) {
     runError = (error as Error).message;
   } finally {
+    sendingEnded = true;
+    clearTimeout(tail);
     serverLoad = busy.stop();
     clearInterval(progress);
     poolWatchReport = poolWatch?.report();

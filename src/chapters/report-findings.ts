@@ -5,16 +5,17 @@
  * named by DEFLATE_LAB_FINDINGS_FILE). Outside the report nothing is written.
  */
 import writeFileAtomic from 'write-file-atomic';
-import type { DebugRun } from './02-debug';
+import { debugJudgement, type DebugRun } from './02-debug';
 import { claimJudgements, type ClaimAnswers, type LoadRuns } from './04-deflate-off';
-import type { OriginsRun } from './03-origins';
+import { originsJudgement, type OriginsRun } from './03-origins';
 import type { ReleaseBisection } from './06-root-cause/bisection';
-import type { Proof } from './06-root-cause/proof';
+import { fixJudgement, proofJudgements, type Proof } from './06-root-cause/proof';
 import { headlineRows, sweepJudgements, type SweepComparisons, type SweepData } from './05-sweep';
 import type { Defaults } from './07-today';
 import { adviceJudgement, type AdviceRun } from './07-today/advice';
 import { showFinding } from './finding';
-import { symptomFigures } from './01-symptom';
+import { symptomFigures, symptomJudgement } from './01-symptom';
+import { judgeScenario } from '../run/failure-rule';
 import {
   findingSentences,
   FINDINGS_FILE_ENV,
@@ -74,23 +75,30 @@ export function harnessJudgement(records: readonly ScenarioRecord[], limit: numb
   );
 }
 
-/** Chapter 1: the browser run's image and chat pages. */
+const seconds = (ms: number): number => Number((ms / 1000).toFixed(1));
+
+/** Chapter 1: the browser run's image and chat pages, and the symptom's claim. */
 export function recordSymptomFindings(browser: ScenarioRecord): ChapterFindings {
   const figures = symptomFigures([browser]);
   const image = figures.find((f) => f.kind === 'image page');
   const chat = figures.find((f) => f.kind === 'chat page');
+  const firstMs = judgeScenario(browser.result).firstFailureMs;
   return handToReport({
     kind: 'symptom',
     versions: versionsOf(browser),
-    sendSeconds: Number((browser.result.loadMs / 1000).toFixed(1)),
+    sendSeconds: seconds(browser.result.loadMs),
     imagePages: image?.clients ?? 0,
     imageMessageChars: image?.messageChars ?? null,
     imageDisconnects: image?.disconnects ?? 0,
+    imageLaterDisconnects: image?.laterDisconnects ?? 0,
     imageIds: image?.ids ?? 0,
+    deadlineSeconds: seconds(browser.spec.duration),
+    firstFailureSeconds: firstMs === null ? null : seconds(firstMs),
     chatSent: chat?.sent ?? 0,
     chatAcked: chat?.acked ?? 0,
     chatDisconnects: chat?.disconnects ?? 0,
     deflateNegotiated: browser.result.controls.deflateNegotiated,
+    judgements: [symptomJudgement(browser)],
   });
 }
 
@@ -102,6 +110,8 @@ export function recordDebugFindings(trail: DebugRun): ChapterFindings {
     transportErrors: trail.lines.filter((line) => line.message.includes('transport error')).length,
     namingUnderlying: trail.lines.filter((line) => line.message.includes('invalid compressed data')).length,
     failures: trail.record.result.failures,
+    deadlineSeconds: seconds(trail.record.spec.duration),
+    judgements: [debugJudgement(trail)],
   });
 }
 
@@ -117,6 +127,9 @@ export function recordOriginsFindings(run: OriginsRun): ChapterFindings {
     zlibErrors: [...result.zlibErrors]
       .sort((a, b) => b.count - a.count)
       .map((e) => ({ message: e.code === undefined ? e.message : `${e.message} (${e.code})`, count: e.count })),
+    failures: result.failures,
+    deadlineSeconds: seconds(run.record.spec.duration),
+    judgements: [originsJudgement(run)],
   });
 }
 
@@ -184,6 +197,7 @@ export function recordSweepFindings(data: SweepData, comparisons: SweepCompariso
 export function recordRootCauseFindings(releases: ReleaseBisection, proof: Proof): ChapterFindings {
   const [asInstalled, withFix] = proof.runs;
   const unfragmented = proof.runs.find((run) => run.expect === 'unfragmented');
+  const fix = fixJudgement(proof);
   const probe = asInstalled?.record.result.probe;
   return handToReport({
     kind: 'root-cause',
@@ -199,6 +213,8 @@ export function recordRootCauseFindings(releases: ReleaseBisection, proof: Proof
     patchMatchesFirstGood: proof.patchMatchesFirstGood,
     queuedFragments: probe ? probe.queued : null,
     overwrittenFragments: probe ? Object.values(probe.overwritten).reduce((sum, count) => sum + count, 0) : null,
+    ...(fix ? { fix: fix } : {}),
+    judgements: proofJudgements(proof),
   });
 }
 

@@ -1,20 +1,29 @@
 /**
  * The symptom's run, shared by chapter 1 (which shows it) and chapter 2 (which runs it again with
  * DEBUG on): the 2015 stack at its defaults, Chromium pages or the Node fragmenting client, at the
- * largest size given.
+ * largest size given, sending until the first failure and a tail (./until-failure).
  */
 import { progress } from '../show/display';
 import { resolveParams, type Params, type RawParams, type StackName } from '../core/params';
 import { runScenario, type ScenarioRecord, type ScenarioSpec } from '../run/scenario';
 import { formatBytes } from '../core/units';
+import { FAILING_SCENARIO } from '../run/presets';
 import { plural } from './finding';
+import { secondsText, untilFailure, untilFailureSpec, type UntilFailure } from './until-failure';
 
 /** The stack the post ran: socket.io 1.3.7, engine.io 1.5.4, ws 0.8.0. */
 export const SYMPTOM_STACK: StackName = '2015';
 /** Chat pages beside the image pages: the post's contrast case. */
 export const SYMPTOM_CHAT_PAGES = 1;
-/** Pages and the Node client send one message per tick: the post's pages had no bursts. */
-const SYMPTOM_BURST = 1;
+/**
+ * Messages sent back to back per tick: a page sends one (the post's pages had no bursts), the Node
+ * client the reproducer's burst. The failure needs fragmented compressed messages and a send
+ * backlog, so that the server reads a message while an earlier one still waits for zlib. The pages
+ * build that backlog by themselves (several MB of bufferedAmount); the Node client writes each
+ * message at once, and at one per tick the server reads them one at a time (no failure within
+ * 3 s in 3 of 3 quick runs, nor within 20 s in 2 of 5).
+ */
+export const SYMPTOM_BURST: Record<SymptomClient, number> = { browser: 1, fragmenting: FAILING_SCENARIO.burst };
 
 /** Which client a run used, as the chapter names it. */
 export type SymptomClient = 'browser' | 'fragmenting';
@@ -39,8 +48,20 @@ export function symptomSize(params: Params): number {
   return Math.max(...params.frameSizes);
 }
 
-/** The run's spec: the stack left at its defaults (deflate on, as in 2015), one message per tick. */
-export function symptomSpec(params: Params, client: SymptomClient): ScenarioSpec {
+/** Chapter 1's times for a client: the pages' tail outlasts the chat page's contrast, the Node client's its reconnect. */
+export function symptomPlan(params: Params, client: SymptomClient): UntilFailure {
+  return untilFailure(client === 'browser' ? 'symptom pages' : 'symptom Node client', params.quick);
+}
+
+/**
+ * The run's spec: the stack left at its defaults (deflate on, as in 2015), the client's burst,
+ * sending until the first failure and the plan's tail, at most its deadline.
+ */
+export function symptomSpec(
+  params: Params,
+  client: SymptomClient,
+  plan: UntilFailure = symptomPlan(params, client),
+): ScenarioSpec {
   return {
     stack: SYMPTOM_STACK,
     client: client,
@@ -49,28 +70,29 @@ export function symptomSpec(params: Params, client: SymptomClient): ScenarioSpec
     fragmentSize: params.fragmentSize,
     rate: params.rate,
     clients: params.clients,
-    burst: SYMPTOM_BURST,
-    duration: params.duration,
+    burst: SYMPTOM_BURST[client],
     seed: params.seed,
     deflate: 'default',
     placement: 'in-process',
+    ...untilFailureSpec(plan),
     ...(client === 'browser' ? { chatPages: SYMPTOM_CHAT_PAGES } : {}),
   };
 }
 
-/** One symptom run, measured (chapter 1's runSymptom records and replays it); `record: false` keeps the run out of data/scenario/. */
+/** One symptom run of `spec`, measured (chapter 1's runSymptom records and replays it); `record: false` keeps the run out of data/scenario/. */
 export async function measureSymptom(
-  params: Params,
-  client: SymptomClient,
-  options: { record?: boolean } = {},
+  spec: ScenarioSpec,
+  options: { quick: boolean; record?: boolean },
 ): Promise<ScenarioRecord> {
-  const spec = symptomSpec(params, client);
-  const bar = progress(`${RUN_LABEL[client]} on ${SYMPTOM_STACK}, ${formatBytes(spec.frameSize)} at ${spec.rate}/s`);
+  const client = spec.client as SymptomClient;
+  const bar = progress(
+    `${RUN_LABEL[client]} on ${SYMPTOM_STACK}, ${formatBytes(spec.frameSize)} at ${spec.rate}/s${spec.burst > 1 ? ` × ${spec.burst} back to back` : ''}, until the first failure (at most ${secondsText(spec.duration)})`,
+  );
   let record: ScenarioRecord;
   try {
     record = await runScenario(spec, {
       record: options.record,
-      quick: params.quick,
+      quick: options.quick,
       onProgress: (p) =>
         bar.set(
           `${(p.elapsedMs / 1000).toFixed(0)} s: ${p.sent} sent, ${p.delivered} delivered, ${p.failures} failures`,

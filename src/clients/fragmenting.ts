@@ -150,6 +150,11 @@ export class FragmentingClient extends EventEmitter implements AppClient {
     return this.session?.sid;
   }
 
+  // The acks of a session that ended are dropped with it (onSessionEnd).
+  get awaitingAcks(): number {
+    return this.acks.size;
+  }
+
   private open(): void {
     const session = new Session(this, this.options);
     this.session = session;

@@ -22,6 +22,9 @@ export class SocketIoClient extends EventEmitter implements AppClient {
   private readonly socket: ClientSocket;
   private stopped = false;
   private current?: string;
+  /** Acks awaited on the current session, and which session that is (a later ack of an ended one is not counted). */
+  private awaiting = 0;
+  private session = 0;
 
   constructor(
     readonly label: string,
@@ -36,6 +39,8 @@ export class SocketIoClient extends EventEmitter implements AppClient {
       this.emit('connect', this.current);
     });
     this.socket.on('disconnect', (reason: string) => {
+      this.session++;
+      this.awaiting = 0;
       if (this.stopped) return;
       this.emit('disconnect', { t: Date.now(), client: label, reason, sid: this.current });
     });
@@ -55,9 +60,18 @@ export class SocketIoClient extends EventEmitter implements AppClient {
     return this.connected ? this.current : undefined;
   }
 
+  get awaitingAcks(): number {
+    return this.awaiting;
+  }
+
   emitFrame(meta: FrameMeta, data: string | Buffer, onAck: (ack: FrameAck) => void): boolean {
     if (!this.socket.connected || this.backlog() > MAX_SEND_BACKLOG) return false;
-    this.socket.emit('frame', meta, data, onAck);
+    const session = this.session;
+    this.awaiting++;
+    this.socket.emit('frame', meta, data, (ack: FrameAck) => {
+      if (session === this.session) this.awaiting--;
+      onAck(ack);
+    });
     return true;
   }
 

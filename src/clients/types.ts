@@ -43,6 +43,11 @@ export interface AppClient extends EventEmitter {
   /** Current session id (changes on every reconnect). */
   readonly sid: string | undefined;
   /**
+   * Frames emitted on the current session whose ack has not come. A session that ends takes its
+   * frames with it: they can no longer be acked, so a drain does not wait for them.
+   */
+  readonly awaitingAcks: number;
+  /**
    * Queues one frame; false when it was not sent (offline, or the send backlog is full). A client
    * that can tell calls `onHanded(true)` once all of the frame's WebSocket frames are on the socket
    * (false if its connection ended first).

@@ -116,6 +116,8 @@ const active = new Set<CaptureState>();
 /** Every copy this process prepared or found, keyed by main file. */
 const copies = new Map<string, DebugCopy>();
 const liveCopies = new Map<string, LiveCopy>();
+/** The main file of every copy a prepareDebugCapture() call reached, prepared in time or not. */
+const stackCopyMains = new Set<string>();
 
 /** The folder holding the stacks that have their own install (`2015-ws081`). */
 const OWN_INSTALLS_DIR = path.dirname(STACK_2015_WS081_DIR);
@@ -392,6 +394,7 @@ function registerLive(copy: DebugCopy, prepared: boolean): void {
  */
 export function prepareDebugCapture(rootDirs: string[]): DebugCopy[] {
   const found = findDebugCopies(rootDirs);
+  for (const copy of found) stackCopyMains.add(copy.main);
   const fixed = found.filter((copy) => copy.api !== 'createDebug.log');
   // Check every copy before replacing any, so a late call changes nothing.
   const late = fixed.find((copy) => require.cache[copy.main] && !isPrepared(require.cache[copy.main]?.exports));
@@ -411,8 +414,10 @@ export function knownDebugCopies(): DebugCopy[] {
 
 const DEBUG_MAIN = /^(.*[\\/]node_modules[\\/]debug)[\\/][^\\/]+(?:[\\/][^\\/]+)?\.js$/;
 
-// Copies loaded by anything, prepared or not: an unprepared one that decides at creation would
-// capture nothing, so it is an error; a debug 4 copy is hooked through its own API.
+// Copies loaded by anything, prepared or not: an unprepared stack copy that decides at creation
+// would capture nothing, so it is an error; a debug 4 copy is hooked through its own API. A copy no
+// stack reaches (stdlib's debug 2.6, loaded by the statistics module) logs nothing a capture
+// wants, and is left alone.
 function surveyLoadedCopies(): void {
   const unprepared: DebugCopy[] = [];
   for (const [file, entry] of Object.entries(require.cache)) {
@@ -426,7 +431,7 @@ function surveyLoadedCopies(): void {
       registerLive(copy, false);
     } else if (isPrepared(entry?.exports)) {
       copies.set(file, copy);
-    } else {
+    } else if (stackCopyMains.has(file)) {
       unprepared.push(copy);
     }
   }

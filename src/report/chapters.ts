@@ -37,8 +37,8 @@ export const CHAPTERS = [
     slug: 'symptom',
     title: 'The symptom',
     notebook: '01-symptom.ipynb',
-    // Long enough for the 2015 failure to show in both runs; the quick report's 2.5-min budget allows no more.
-    quick: { duration: '4s' },
+    // Its runs send until the failure and a tail, at most a deadline: src/chapters/until-failure.ts holds both modes' times.
+    quick: {},
     sizes: 'the browser tabs at the largest size only: each size would start its own tabs for a whole send window',
   },
   {
@@ -46,7 +46,8 @@ export const CHAPTERS = [
     slug: 'debug',
     title: 'The DEBUG trail',
     notebook: '02-debug.ipynb',
-    quick: { duration: '3s' },
+    // As chapter 1: until the failure and a tail (src/chapters/until-failure.ts).
+    quick: {},
     sizes: 'the browser tabs at the largest size only, as in chapter 1',
   },
   {
@@ -54,7 +55,8 @@ export const CHAPTERS = [
     slug: 'origins',
     title: 'Origins: from the log line to the error underneath',
     notebook: '03-origins.ipynb',
-    quick: { duration: '2s' },
+    // As chapter 1: until the failure and a tail (src/chapters/until-failure.ts).
+    quick: {},
     sizes: "does not depend on size: it follows the error through the code on the reproducer's 1 MiB frames",
   },
   {

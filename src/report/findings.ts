@@ -11,6 +11,7 @@ import { NamedError } from '../core/errors';
 import { intervalText, verdictText, type ClaimVerdict, type Judgement } from '../core/verdict';
 import type { Interval } from '../core/stats';
 import { rateNumber } from '../run/rates';
+import { NOT_SHOWN } from '../chapters/until-failure';
 
 /** Environment variable naming the file a chapter's findings go to; unset outside the report. */
 export const FINDINGS_FILE_ENV = 'DEFLATE_LAB_FINDINGS_FILE';
@@ -50,8 +51,15 @@ export interface SymptomFindings extends Judged {
   imagePages: number;
   /** Mean characters per image message. */
   imageMessageChars: number | null;
+  /** Image pages' failing disconnects while sending. */
   imageDisconnects: number;
+  /** …and after sending stopped, while the server still read their backlog (absent in older findings). */
+  imageLaterDisconnects?: number;
   imageIds: number;
+  /** How long the pages could send before the run counted as not failing (absent in older findings: a fixed window). */
+  deadlineSeconds?: number;
+  /** Seconds from the start of sending to the first failure; null when none (absent in older findings). */
+  firstFailureSeconds?: number | null;
   chatSent: number;
   chatAcked: number;
   chatDisconnects: number;
@@ -66,6 +74,8 @@ export interface DebugFindings extends Judged {
   /** Lines that name the error underneath ("invalid compressed data"). */
   namingUnderlying: number;
   failures: number;
+  /** How long the run could send before it counted as not failing (absent in older findings). */
+  deadlineSeconds?: number;
 }
 
 /** Chapter 3: the error underneath `transport error`. */
@@ -75,6 +85,9 @@ export interface OriginsFindings extends Judged {
   invalidCompressedData: number;
   /** zlib's errors in the server's inflate, most frequent first. */
   zlibErrors: Array<{ message: string; count: number }>;
+  /** Failures the run counted, and how long it could send before it counted as not failing (both absent in older findings). */
+  failures?: number;
+  deadlineSeconds?: number;
 }
 
 /** Chapter 4: the post's fix (deflate off): its claims judged, and the load pairs' tallies at one size. */
@@ -139,6 +152,8 @@ export interface RootCauseFindings extends Judged {
   /** On the installed release: compressed fragments queued for zlib, and how many a new pool slice was handed out over. */
   queuedFragments: number | null;
   overwrittenFragments: number | null;
+  /** The fix's claim, judged from the interval (also among `judgements`); absent in older findings. */
+  fix?: Judgement;
 }
 
 /** Chapter 7: one option for a user's frame size. */
@@ -267,13 +282,16 @@ function symptomSentences(f: SymptomFindings): string[] {
       ? `a chat page on the same server kept its socket (all ${n(f.chatSent)} lines acknowledged)`
       : `a chat page on the same server lost its socket ${times(f.chatDisconnects, 'time')} (${n(f.chatAcked)} of ${n(f.chatSent)} acknowledged)`;
   const negotiated = f.deflateNegotiated ? 'with permessage-deflate negotiated' : 'without permessage-deflate negotiated';
-  if (f.imageDisconnects > 0) {
+  const lost = f.imageDisconnects + (f.imageLaterDisconnects ?? 0);
+  if (lost > 0) {
+    const first =
+      f.firstFailureSeconds === undefined || f.firstFailureSeconds === null ? '' : `, the first failure at ${f.firstFailureSeconds} s,`;
     return [
-      `What broke in 2015: on ${f.versions}, ${pages} streaming images${size} ${negotiated} lost their socket ${times(f.imageDisconnects, 'time')} in ${f.sendSeconds} s and came back under ${times(f.imageIds, 'socket id')}, while ${chat}.`,
+      `What broke in 2015: on ${f.versions}, ${pages} streaming images${size} ${negotiated} lost their socket ${times(lost, 'time')} in ${f.sendSeconds} s of sending${first} and came back under ${times(f.imageIds, 'socket id')}, while ${chat}.`,
     ];
   }
   return [
-    `In this run the 2015 failure did not show: on ${f.versions}, ${pages} streaming images${size} ${negotiated} kept their socket for ${f.sendSeconds} s, and ${chat}.`,
+    `The 2015 failure was ${NOT_SHOWN}: on ${f.versions}, ${pages} streaming images${size} ${negotiated} did not lose their socket within ${f.deadlineSeconds ?? f.sendSeconds} s, and ${chat}.`,
   ];
 }
 
@@ -283,9 +301,13 @@ function debugSentences(f: DebugFindings): string[] {
       `DEBUG=* showed what the 2015 post saw: ${times(f.transportErrors, '"transport error" line')} among ${n(f.lines)} captured, and ${f.namingUnderlying === 0 ? 'not one naming the error underneath, "invalid compressed data"' : `${times(f.namingUnderlying, 'line')} naming the error underneath, "invalid compressed data"`}.`,
     ];
   }
-  return [
-    `DEBUG=* showed no "transport error" in ${n(f.lines)} captured lines this run (${times(f.failures, 'failure')} counted).`,
-  ];
+  const why =
+    f.failures > 0
+      ? `the run failed ${times(f.failures, 'time')}, but none of the ${n(f.lines)} captured lines is one`
+      : f.deadlineSeconds === undefined
+        ? `2015 did not fail in this run (${n(f.lines)} lines captured)`
+        : `2015 did not fail within ${f.deadlineSeconds} s (${n(f.lines)} lines captured)`;
+  return [`The DEBUG=* "transport error" of the 2015 post was ${NOT_SHOWN}: ${why}.`];
 }
 
 function originsSentences(f: OriginsFindings): string[] {
@@ -295,8 +317,14 @@ function originsSentences(f: OriginsFindings): string[] {
       `Underneath "transport error" was ws's "invalid compressed data" (close code 1007), ${times(f.invalidCompressedData, 'time')}, raised when zlib's inflate refused the bytes${zlib === '' ? '' : ` (${zlib})`}; engine.io's onError was called ${times(f.onErrorCalls, 'time')}.`,
     ];
   }
+  const why =
+    f.failures !== undefined && f.failures > 0
+      ? `the run failed ${times(f.failures, 'time')}, none of them with it underneath`
+      : f.deadlineSeconds === undefined
+        ? '2015 did not fail in this run'
+        : `2015 did not fail within ${f.deadlineSeconds} s`;
   return [
-    `No "invalid compressed data" surfaced under engine.io's onError this run (called ${times(f.onErrorCalls, 'time')}${zlib === '' ? ', zlib reported no error' : `; zlib: ${zlib}`}).`,
+    `The "invalid compressed data" under "transport error" was ${NOT_SHOWN}: ${why} (engine.io's onError called ${times(f.onErrorCalls, 'time')}${zlib === '' ? '' : `; zlib: ${zlib}`}).`,
   ];
 }
 
@@ -382,14 +410,13 @@ function rootCauseSentences(f: RootCauseFindings): string[] {
       `Why is open in this run: ${pool}the bisection over ${times(f.releases, 'ws release')} (${n(f.bad)} failing, ${n(f.good)} clean) could not name a first good release.`,
     );
   }
-  const fix = f.withFix;
-  if (fix && f.asInstalled) {
-    const change = f.firstGood === null ? 'the one-line fix' : `ws ${f.firstGood}'s one-line change`;
-    const same = f.patchMatchesFirstGood ? ` (the same source as ws ${f.firstGood})` : '';
+  const same = f.patchMatchesFirstGood ? ` (the patched line's source is ws ${f.firstGood}'s)` : '';
+  if (f.fix) {
+    sentences.push(`The fix${same}: "${f.fix.claim}" ${verdictText(f.fix)}, from ${f.fix.basis}.`);
+  } else if (f.withFix && f.asInstalled) {
+    // Findings from before verdicts: the counts, and no verdict that they were not judged for.
     sentences.push(
-      provenZero(fix, true) && f.asInstalled.failures > 0
-        ? `The fix: ws ${f.installed} with ${change} applied at run time${same} had 0 failures (${delivered(fix)}, deflate negotiated) where as installed it had ${n(f.asInstalled.failures)}${f.unfragmented ? `; unfragmented, ${times(f.unfragmented.failures, 'failure')}` : ''}.`
-        : `The one-line fix applied at run time to ws ${f.installed} did not prove itself here: ${times(fix.failures, 'failure')} with it (${delivered(fix)}), ${n(f.asInstalled.failures)} as installed.`,
+      `The one-line fix applied at run time to ws ${f.installed}${same} had ${times(f.withFix.failures, 'failure')} (${delivered(f.withFix)}), ${n(f.asInstalled.failures)} as installed; this older run was not judged from intervals.`,
     );
   }
   return sentences;

@@ -41,8 +41,13 @@ export interface ScenarioSpec extends LoadSpec {
   placement: ClientPlacement;
   /** Largest message the server accepts; undefined keeps the stack's default. */
   maxHttpBufferSize?: number;
-  /** End the send window at the first failure (for time-to-failure measurements). */
+  /**
+   * End the send window at the first failure (for time-to-failure measurements), or `failureTailMs`
+   * after it; `duration` is then the deadline for a run that does not fail.
+   */
   stopOnFirstFailure?: boolean;
+  /** With stopOnFirstFailure: how long sending goes on after the first failure (default 0), so what follows it is seen. */
+  failureTailMs?: number;
   /** A fault injected during the run (src/faults); what it did is in the result's `fault`. */
   fault?: Fault;
 }
@@ -285,7 +290,6 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
   // Sampled as the run goes, to read both counts off at the first failure once it is known.
   const handedTimeline = new CountTimeline();
   const readTimeline = new CountTimeline();
-  serverSide.onFailure = () => readTimeline.record(Date.now(), serverSide.delivered);
   let load: LoadResult = emptyLoadResult(null);
   let runError: string | undefined;
   // Counts the errors zlib hands to the server's decompress callback; restored after the run.
@@ -306,9 +310,20 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
       clientDisconnects: [],
       corrupted: serverSide.corrupted,
     }).failures;
+  // Armed at the first failure, as it happens: the send window ends a tail later (at once without one).
+  let tail: NodeJS.Timeout | undefined;
+  let loading = true;
+  const stopAfterFailure = (failures: number) => {
+    if (loading && failures > 0 && spec.stopOnFirstFailure && tail === undefined)
+      tail = setTimeout(() => stop.abort(), spec.failureTailMs ?? 0);
+  };
+  serverSide.onFailure = () => {
+    readTimeline.record(Date.now(), serverSide.delivered);
+    stopAfterFailure(failuresNow());
+  };
   const progress = setInterval(() => {
     const failures = failuresNow();
-    if (failures > 0 && spec.stopOnFirstFailure) stop.abort();
+    stopAfterFailure(failures);
     readTimeline.record(Date.now(), serverSide.delivered);
     options.onProgress?.({ elapsedMs: Date.now() - t0, sent: sentSoFar, delivered: serverSide.delivered, failures });
   }, PROGRESS_EVERY_MS);
@@ -332,7 +347,9 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
     // their connections end, so it records why rather than the teardown's 'forced close'.
     await serverSide.settle(SERVER_SETTLE_MS);
   } finally {
+    loading = false;
     clearInterval(progress);
+    clearTimeout(tail);
     decompress.restore();
   }
   // When the load failed it reported no window: the window then ends here, before the teardown.

@@ -12,7 +12,26 @@ import { classifiedDisconnects, failureReasons, judgeScenario, zeroFailureBlocke
 import type { ScenarioRecord } from '../../run/scenario';
 import { formatBytes } from '../../core/units';
 import { plural, showFinding } from '../finding';
-import { measureSymptom, RUN_LABEL, symptomSize, unfragmentedSentence, type SymptomClient } from '../symptom-run';
+import {
+  deadlinePassedSentence,
+  existenceJudgement,
+  NOT_SHOWN,
+  secondsText,
+  sendingText,
+  untilFailure,
+  untilFailureSentence,
+} from '../until-failure';
+import type { Judgement } from '../../core/verdict';
+import {
+  measureSymptom,
+  RUN_LABEL,
+  SYMPTOM_BURST,
+  symptomPlan,
+  symptomSize,
+  symptomSpec,
+  unfragmentedSentence,
+  type SymptomClient,
+} from '../symptom-run';
 
 export { symptomParams } from '../symptom-run';
 
@@ -33,13 +52,33 @@ export function showSizes(params: Params): void {
   showFinding(sizesSentence(params));
 }
 
+/** How long each run sends, in this mode and the other, in sentences. */
+export function sendingPlanSentences(params: Params): string[] {
+  return [
+    untilFailureSentence('symptom pages', params.quick, 'The Chromium pages send'),
+    untilFailureSentence(
+      'symptom Node client',
+      params.quick,
+      `The Node client, ${SYMPTOM_BURST.fragmenting} messages back to back per tick, sends`,
+    ),
+  ];
+}
+
+/** Shows how long each run sends: until the first failure and a tail, at most a deadline. */
+export function showSendingPlan(params: Params): void {
+  showFinding(sendingPlanSentences(params));
+}
+
 /**
  * Runs one client kind with a live progress line, recording the run; throws if the run itself
  * could not complete. Under `--from-data` it replays the latest recorded run of the same
  * parameters instead.
  */
 export async function runSymptom(params: Params, client: SymptomClient): Promise<ScenarioRecord> {
-  return replayable(step(`${client}-run`, params), () => measureSymptom(params, client));
+  const plan = symptomPlan(params, client);
+  return replayable(step(`${client}-run`, { ...params, untilFailure: plan, burst: SYMPTOM_BURST[client] }), () =>
+    measureSymptom(symptomSpec(params, client, plan), { quick: params.quick }),
+  );
 }
 
 // ---- figures -------------------------------------------------------------------------------------
@@ -144,7 +183,10 @@ export function showSymptomTable(runs: readonly ScenarioRecord[]): void {
     'largest send backlog': f.maxBacklog === null ? '' : formatBytes(f.maxBacklog),
   }));
   const window = runs
-    .map((r) => `${RUN_LABEL[r.spec.client as SymptomClient]} ${seconds(r.result.loadMs)} s`)
+    .map(
+      (r) =>
+        `${RUN_LABEL[r.spec.client as SymptomClient]} ${sendingText(r.spec, r.result.loadMs, judgeScenario(r.result).firstFailureMs)}`,
+    )
     .join(', ');
   showTable(rows, {
     caption: `socket.io ${runs[0]?.stack.versions['socket.io'] ?? ''}, ws ${runs[0]?.stack.versions.ws ?? ''}; sending for ${window}`,
@@ -176,12 +218,16 @@ export function symptomFindings(browser: ScenarioRecord, node?: ScenarioRecord):
         `In ${secs} s of sending, the ${plural(image.clients, 'image page')} ${lost}; they came back under new ids: ${image.ids} ids for ${image.clients} pages.`,
       );
     } else {
-      // The run's controls count every page: the image pages' zero also needs their own messages.
+      // The run's controls count every page: the image pages' messages too must have gone out.
       const blockers = [...zeroFailureBlockers(browser), ...(image.sent === 0 ? ['the image pages sent nothing'] : [])];
       sentences.push(
         blockers.length === 0
-          ? `In ${secs} s of sending, no image page lost its socket, with deflate negotiated and every message delivered.`
-          : `No image page lost its socket within this run's ${secs} s of sending; that is not evidence of a clean run (${blockers.join('; ')}).`,
+          ? deadlinePassedSentence(
+              browser.spec.stack,
+              browser.spec.duration,
+              'the tables and the timeline below have no failure in them, although deflate was negotiated and every message delivered',
+            )
+          : `No image page lost its socket in this run's ${secs} s of sending, and the run could not have shown the failure (${blockers.join('; ')}); the tables and the timeline below have no failure in them.`,
       );
     }
   }
@@ -193,9 +239,14 @@ export function symptomFindings(browser: ScenarioRecord, node?: ScenarioRecord):
       chat.acked === chat.sent &&
       chat.sent > 0 &&
       browser.result.controls.deflateNegotiated;
+    const firstMs = judgeScenario(browser.result).firstFailureMs;
+    const afterFirst =
+      firstMs !== null && browser.result.loadMs > firstMs
+        ? `, the ${seconds(browser.result.loadMs - firstMs)} s of sending after the first failure included`
+        : '';
     sentences.push(
       clean
-        ? `${head} and kept its one id throughout, with all ${chat.sent} acknowledged over a connection that had negotiated permessage-deflate.`
+        ? `${head} and kept its one id throughout${afterFirst}, with all ${chat.sent} acknowledged over a connection that had negotiated permessage-deflate.`
         : chat.disconnects + chat.laterDisconnects > 0
           ? `${head} and lost its socket ${plural(chat.disconnects + chat.laterDisconnects, 'time')} (${chat.acked} of ${chat.sent} acknowledged).`
           : `${head}; that is not evidence of a clean chat page: ${chat.acked} of ${chat.sent} acknowledged, deflate ${browser.result.controls.deflateNegotiated ? '' : 'not '}negotiated${browser.result.status === 'completed' ? '' : `, and the run failed (${browser.result.runError})`}.`,
@@ -213,9 +264,13 @@ export function symptomFindings(browser: ScenarioRecord, node?: ScenarioRecord):
       ms !== null
         ? `the first failure after ${seconds(ms)} s`
         : zeroFailureBlockers(run).length === 0
-          ? 'no failure'
-          : `no failure it could vouch for (${zeroFailureBlockers(run).join('; ')})`;
-    let comparison = `The Node fragmenting client, with the same size, rate and number of clients, had ${first(nodeFirst, node)}; the pages had ${first(pageFirst, browser)}`;
+          ? `no failure within ${secondsText(run.spec.duration)} (${NOT_SHOWN})`
+          : `no failure, nor a run that could have shown one (${zeroFailureBlockers(run).join('; ')})`;
+    const backlog =
+      node.spec.burst > 1
+        ? `, ${node.spec.burst} messages back to back per tick for the send backlog the pages build by themselves,`
+        : '';
+    let comparison = `The Node fragmenting client, with the same size, rate and number of clients${backlog} had ${first(nodeFirst, node)}; the pages had ${first(pageFirst, browser)}`;
     if (nodeFirst !== null && pageFirst !== null)
       comparison +=
         nodeFirst < pageFirst
@@ -225,7 +280,7 @@ export function symptomFindings(browser: ScenarioRecord, node?: ScenarioRecord):
     sentences.push(comparison);
     if (nodeFigures)
       sentences.push(
-        `It lost its socket ${plural(nodeFigures.disconnects, 'time')} in ${seconds(node.result.loadMs)} s (${nodeFigures.perMinute} per minute).`,
+        `It lost its socket ${plural(nodeFigures.disconnects, 'time')} in ${sendingText(node.spec, node.result.loadMs, nodeFirst)} of sending.`,
       );
     const errors = (r: ScenarioRecord) => Object.keys(r.result.underlyingErrors).sort().join(', ') || 'none';
     sentences.push(
@@ -454,8 +509,12 @@ export function browserFailureTiming(browser: ScenarioRecord): string {
     firstFailureMs !== null
       ? `The first failure came ${seconds(firstFailureMs)} s after the pages started sending${sides.length > 0 ? `: ${sides.join('; ')}` : ''}.`
       : blockers.length === 0
-        ? `No failure came within the ${seconds(result.loadMs)} s the pages sent, with deflate negotiated and every message delivered.`
-        : `No failure was counted in the ${seconds(result.loadMs)} s the pages sent, but the run cannot vouch for it: ${blockers.join('; ')}.`;
+        ? deadlinePassedSentence(
+            spec.stack,
+            spec.duration,
+            'the tables above have no failure in them, although deflate was negotiated and every message delivered',
+          )
+        : `No failure was counted in the ${seconds(result.loadMs)} s the pages sent, and the run could not have shown one: ${blockers.join('; ')}.`;
   const unfragmented = unfragmentedSentence(browser);
   return (
     `Browser reproduction (${spec.clients} image pages + ${spec.chatPages ?? 0} chat page, ${formatBytes(spec.frameSize)} pictures at ${spec.rate}/s${browser.quick ? ', quick mode' : ''}; ` +
@@ -466,4 +525,35 @@ export function browserFailureTiming(browser: ScenarioRecord): string {
 /** Shows when the browser reproduction first failed. */
 export function showBrowserFailureTiming(browser: ScenarioRecord): void {
   showFinding(browserFailureTiming(browser));
+}
+
+// ---- the claim ---------------------------------------------------------------------------------
+
+/** The command that reruns this chapter, for a claim the run did not settle. */
+const RERUN = `rerun chapter 1 (npm run report -- --only symptom); a full run waits up to ${secondsText(untilFailure('symptom pages', false).deadlineMs)}`;
+
+/**
+ * The post's symptom as an existence claim: one image page losing its socket, with deflate
+ * negotiated, settles it; a run without one leaves it not settled, "not shown in this run".
+ */
+export function symptomJudgement(browser: ScenarioRecord): Judgement {
+  const { image } = imageAndChat(symptomFigures([browser]));
+  const { result, spec } = browser;
+  const lost = image ? image.disconnects + image.laterDisconnects : 0;
+  const firstMs = judgeScenario(result).firstFailureMs;
+  const blockers = zeroFailureBlockers(browser);
+  const shown = lost > 0 && result.controls.deflateNegotiated;
+  const basis = shown
+    ? `${plural(image?.clients ?? 0, 'image page')} lost their socket ${plural(lost, 'time')}, the first failure at ${secondsText(firstMs ?? 0)}, with permessage-deflate negotiated and ${plural(result.wire.fragmentedMessages, 'message')} fragmented`
+    : lost > 0
+      ? `the image pages lost their socket ${plural(lost, 'time')}, but deflate was not negotiated`
+      : blockers.length > 0
+        ? `no image page lost its socket, and the run could not have shown it (${blockers.join('; ')})`
+        : `${spec.stack} did not fail within ${secondsText(spec.duration)}`;
+  return existenceJudgement(
+    `On socket.io ${browser.stack.versions['socket.io'] ?? '?'} (ws ${browser.stack.versions.ws ?? '?'}), Chromium pages streaming images lose their socket`,
+    { shown: shown, basis: basis },
+    browser.quick ? 'quick' : 'full',
+    RERUN,
+  );
 }

@@ -16,7 +16,7 @@ import { DEFAULT_MAX_MESSAGE_CHARS, startDebugLog, type LoggedLine } from '../..
 import type { Params, RawParams } from '../../core/params';
 import { cannotSayNoFailure } from '../../run/failure-rule';
 import { replayable, replaySteps } from '../../report/replay';
-import type { ScenarioRecord } from '../../run/scenario';
+import type { ScenarioRecord, ScenarioSpec } from '../../run/scenario';
 import { loadStack } from '../../stacks';
 import { plural, showFinding } from '../finding';
 import {
@@ -26,7 +26,17 @@ import {
   symptomSpec,
   unfragmentedSentence,
   type SymptomClient,
+  SYMPTOM_BURST,
 } from '../symptom-run';
+import {
+  deadlinePassedSentence,
+  existenceJudgement,
+  NOT_SHOWN,
+  secondsText,
+  untilFailure,
+  untilFailureSentence,
+} from '../until-failure';
+import type { Judgement } from '../../core/verdict';
 
 /** The post's setting: every namespace. */
 export const DEBUG_NAMESPACES = '*';
@@ -49,7 +59,10 @@ export function debugParams(raw: RawParams): Params {
   return symptomParams(raw);
 }
 
-/** Quick mode: the Node fragmenting client (it fails within a second or two); full: Chromium pages as in the post. */
+/**
+ * Quick mode: the Node fragmenting client, with the reproducer's burst for the send backlog the
+ * failure needs (symptom-run's SYMPTOM_BURST), as chapter 1 runs it; full: Chromium pages as in the post.
+ */
 export function debugClient(params: Params): SymptomClient {
   return params.quick ? 'fragmenting' : 'browser';
 }
@@ -71,17 +84,21 @@ export interface DebugRun {
  * of the same parameters instead.
  */
 export async function runDebugTrail(params: Params): Promise<DebugRun> {
-  return replayable(step('trail', params), () => measureDebugTrail(params));
+  const client = debugClient(params);
+  const plan = untilFailure('debug', params.quick);
+  return replayable(step('trail', { ...params, untilFailure: plan, burst: SYMPTOM_BURST[client] }), () =>
+    measureDebugTrail(symptomSpec(params, client, plan), params.quick),
+  );
 }
 
-async function measureDebugTrail(params: Params): Promise<DebugRun> {
+async function measureDebugTrail(spec: ScenarioSpec, quick: boolean): Promise<DebugRun> {
   // Loading the stack prepares its copies of debug; a capture before that would refuse to start.
   loadStack(SYMPTOM_STACK);
   const log = startDebugLog(DEBUG_NAMESPACES, { maxLines: DEBUG_MAX_LINES });
   let record: ScenarioRecord;
   try {
     // Recorded with its log as this chapter's step, not alone: chapter 1 must not pick up a run made under `*`.
-    record = await measureSymptom(params, debugClient(params), { record: false });
+    record = await measureSymptom(spec, { quick: quick, record: false });
   } finally {
     log.stop();
   }
@@ -142,7 +159,8 @@ export function excerptRows(run: DebugRun) {
     const live = index === null ? undefined : run.lines[index];
     return {
       'the post (2015)': `${post.namespace} ${post.message}`,
-      'this run': live ? `${live.namespace} ${live.message}` : '(not found)',
+      // Without any transport error there is nothing to set beside the post: not shown, not "not found".
+      'this run': live ? `${live.namespace} ${live.message}` : first ? '(not found)' : `(${NOT_SHOWN})`,
       'ms after transport error': live && first ? live.t - run.lines[first.at].t : null,
       copy: live?.copy ?? '',
     };
@@ -168,12 +186,7 @@ export function debugFindings(run: DebugRun): string[] {
       `${run.dropped > 0 ? ` (${run.dropped} more past the limit, counted only)` : ''}.`,
   ];
   if (matches.length === 0) {
-    // "No line appeared" says something only about a run that sent with deflate on.
-    const cannotSay = cannotSayNoFailure(run.record.result);
-    sentences.push(
-      `No engine:socket "transport error" line appeared in this run's ${(run.record.result.loadMs / 1000).toFixed(1)} s of sending` +
-        (cannotSay === null ? '.' : `, but the run cannot show the failure (${cannotSay}).`),
-    );
+    sentences.push(noTransportErrorSentence(run));
     const unfragmented = unfragmentedSentence(run.record);
     if (unfragmented !== null) sentences.push(unfragmented);
   } else {
@@ -185,6 +198,55 @@ export function debugFindings(run: DebugRun): string[] {
     );
   }
   return sentences;
+}
+
+/**
+ * The trail without a `transport error`, said as what it is: a deadline that passed with no
+ * failure, a failure the log did not name, or a run that could not have shown one; never a result.
+ */
+function noTransportErrorSentence(run: DebugRun): string {
+  const { result, spec } = run.record;
+  // "No line appeared" says something only about a run that sent with deflate on.
+  const cannotSay = cannotSayNoFailure(result);
+  if (cannotSay !== null)
+    return `No engine:socket "transport error" line appeared, and the run could not have shown the failure (${cannotSay}); the trail below has no failure in it.`;
+  if (result.failures > 0)
+    return `The run failed ${plural(result.failures, 'time')} (${Object.keys(result.serverReasons).join(', ') || 'on the client side'}), but engine:socket logged no "transport error" line.`;
+  return deadlinePassedSentence(spec.stack, spec.duration, 'the trail below has no failure in it');
+}
+
+/** Shows how long the trail's run sends: until the first failure and a tail, at most a deadline. */
+export function showDebugPlan(params: Params): void {
+  showFinding(
+    untilFailureSentence(
+      'debug',
+      params.quick,
+      params.quick
+        ? `The Node client, ${SYMPTOM_BURST.fragmenting} messages back to back per tick, sends`
+        : 'The Chromium pages send',
+    ),
+  );
+}
+
+/**
+ * The post's trail as an existence claim: one engine:socket `transport error` line, at a session
+ * the server closed with that reason over a connection that negotiated deflate, settles it.
+ */
+export function debugJudgement(run: DebugRun): Judgement {
+  const matches = matchExcerpt(run.lines);
+  const { result } = run.record;
+  const closed = result.serverDisconnects.filter((d) => d.reason === 'transport error').length;
+  const complete = matches.filter((m) => m.found.every((i) => i !== null)).length;
+  const shown = matches.length > 0 && closed > 0 && result.controls.deflateNegotiated;
+  const basis = shown
+    ? `engine:socket logged "transport error" ${plural(matches.length, 'time')}, the server closed ${plural(closed, 'session')} with that reason over connections that negotiated permessage-deflate, and ${complete} of ${matches.length} were followed by all four lines of the post's excerpt`
+    : noTransportErrorSentence(run).replace(/\.$/, '');
+  return existenceJudgement(
+    'DEBUG=* shows engine.io\'s "transport error" at the disconnect, as the post saw',
+    { shown: shown, basis: basis },
+    run.record.quick ? 'quick' : 'full',
+    `rerun chapter 2 (npm run report -- --only debug); a full run waits up to ${secondsText(untilFailure('debug', false).deadlineMs)}`,
+  );
 }
 
 /** Shows the findings. */

@@ -19,7 +19,19 @@ import {
   type PostGrepHit,
 } from '../post-quotes';
 import { FAILING_SCENARIO } from '../../run/presets';
-import { failureReasons } from '../../run/failure-rule';
+import { cannotSayNoFailure, failureReasons } from '../../run/failure-rule';
+import { INVALID_COMPRESSED_DATA } from '../../bare-ws/run';
+import type { Judgement } from '../../core/verdict';
+import {
+  existenceJudgement,
+  NOT_SHOWN,
+  secondsText,
+  sendingText,
+  untilFailure,
+  untilFailureSpec,
+  untilFailureSentence,
+  type UntilFailure,
+} from '../until-failure';
 import { runScenario, type ScenarioRecord } from '../../run/scenario';
 import {
   COPY_KINDS,
@@ -293,10 +305,16 @@ export interface OriginsRun {
  * wrapped (and ws's decompress wrapped by the scenario itself), then restores both.
  */
 export async function runOrigins(params: Params): Promise<OriginsRun> {
-  return replayable(step('instrumented-run', params), () => measureOrigins(params));
+  const plan = untilFailure('origins', params.quick);
+  return replayable(step('instrumented-run', { ...params, untilFailure: plan }), () => measureOrigins(params, plan));
 }
 
-async function measureOrigins(params: Params): Promise<OriginsRun> {
+/** Shows how long the instrumented run sends: until the first failure and a tail, at most a deadline. */
+export function showOriginsPlan(params: Params): void {
+  showFinding(untilFailureSentence('origins', params.quick, 'The instrumented run below sends'));
+}
+
+async function measureOrigins(params: Params, plan: UntilFailure): Promise<OriginsRun> {
   const stack = loadStack(ORIGINS_STACK);
   const socketProto = engineSocketPrototype(ORIGINS_STACK);
   const deflateProto = stack.serverPerMessageDeflate.prototype as { decompress: unknown };
@@ -311,7 +329,7 @@ async function measureOrigins(params: Params): Promise<OriginsRun> {
   let record: ScenarioRecord;
   try {
     record = await runScenario(
-      { ...FAILING_SCENARIO, stack: ORIGINS_STACK, deflate: 'on', duration: params.duration, seed: params.seed },
+      { ...FAILING_SCENARIO, stack: ORIGINS_STACK, deflate: 'on', ...untilFailureSpec(plan), seed: params.seed },
       {
         quick: params.quick,
         onProgress: (p) => {
@@ -405,9 +423,9 @@ export function showOnErrorCapture(run: OriginsRun): void {
       .map(([reason, n]) => `${reason} ×${n}`)
       .join(', ') || 'none';
   showFinding([
-    `In ${(result.loadMs / 1000).toFixed(1)} s of sending (${result.sent} frames sent, ${result.delivered} delivered), onError ran ${plural(run.onErrorCalls, 'time')};`,
+    `In ${sendingText(run.record.spec, result.loadMs, result.firstFailureMs)} of sending (${result.sent} frames sent, ${result.delivered} delivered), onError ran ${plural(run.onErrorCalls, 'time')};`,
     run.errs.length === 0
-      ? "it never received an error, so this run does not show the post's err."
+      ? `it never received an error, so the post's err is ${NOT_SHOWN}: ${notShownReason(run)}.`
       : `${asPost.length} of the ${run.errs.length} errors kept carry the post's message and fields (${post.printed})` +
         (extra.length > 0
           ? `; they also carry ${extra.join(', ')}, which the post's printout does not show.`
@@ -438,11 +456,50 @@ export function showZlibErrors(run: OriginsRun): void {
   const seenOfPost = postMessages.filter((message) => rows.some((row) => row.message === message));
   showFinding(
     total === 0
-      ? 'zlib reported no error to decompress in this run.'
+      ? `zlib reported no error to decompress in this run, so its error is ${NOT_SHOWN}: ${notShownReason(run)}.`
       : [
           `zlib reported ${plural(total, 'error')} of ${plural(rows.length, 'kind')}, with code ${codes.join(', ')}.`,
           `Of the two the post quotes (${postMessages.join(', ')}), ${seenOfPost.length === 0 ? 'neither' : seenOfPost.join(' and ')} ${seenOfPost.length === 1 ? 'was' : 'were'} seen here.`,
         ],
+  );
+}
+
+/** Why the run shows no error underneath: a deadline that passed with no failure, a run that could not have shown one, or a failure of another kind. */
+export function notShownReason(run: OriginsRun): string {
+  const { result, spec } = run.record;
+  const cannotSay = cannotSayNoFailure(result);
+  if (cannotSay !== null) return `the run could not have shown it (${cannotSay})`;
+  if (result.failures > 0)
+    return `the run failed ${plural(result.failures, 'time')}, none of them with "${INVALID_COMPRESSED_DATA}" underneath`;
+  return `${spec.stack} did not fail within ${secondsText(spec.duration)}`;
+}
+
+/** Counts of `invalid compressed data` closes underneath the run's disconnects. */
+function invalidCompressedCount(run: OriginsRun): number {
+  return Object.entries(run.record.result.underlyingErrors)
+    .filter(([error]) => error.includes(INVALID_COMPRESSED_DATA))
+    .reduce((sum, [, count]) => sum + count, 0);
+}
+
+/**
+ * The post's origin as an existence claim: one session closed with `invalid compressed data`
+ * (1007), with zlib's Z_DATA_ERROR in the server's decompress and deflate negotiated, settles it.
+ */
+export function originsJudgement(run: OriginsRun): Judgement {
+  const { result } = run.record;
+  const invalid = invalidCompressedCount(run);
+  const zData = result.zlibErrors.filter((e) => e.code === 'Z_DATA_ERROR').reduce((sum, e) => sum + e.count, 0);
+  const shown = invalid > 0 && zData > 0 && result.controls.deflateNegotiated;
+  const basis = shown
+    ? `the server closed ${plural(invalid, 'session')} with "${INVALID_COMPRESSED_DATA}" (1007) under "transport error", zlib handed decompress ${plural(zData, 'Z_DATA_ERROR')}, and onError ran ${plural(run.onErrorCalls, 'time')}, over connections that negotiated permessage-deflate`
+    : invalid > 0
+      ? `${plural(invalid, 'session')} closed with "${INVALID_COMPRESSED_DATA}", but ${zData === 0 ? 'zlib reported no Z_DATA_ERROR' : 'deflate was not negotiated'}`
+      : notShownReason(run);
+  return existenceJudgement(
+    `Under "transport error" lies ws's "${INVALID_COMPRESSED_DATA}" (1007), from zlib's Z_DATA_ERROR`,
+    { shown: shown, basis: basis },
+    run.record.quick ? 'quick' : 'full',
+    `rerun chapter 3 (npm run report -- --only origins); a full run waits up to ${secondsText(untilFailure('origins', false).deadlineMs)}`,
   );
 }
 

@@ -6,7 +6,6 @@
  */
 import { progress, showChart, showTable } from '../../show/display';
 import { KiB, type Params } from '../../core/params';
-import { FAILURE_DEADLINE_MS } from '../../run/presets';
 import { cannotSayNoFailure, judgeBareWs } from '../../run/failure-rule';
 import { INVALID_COMPRESSED_DATA, runBareWs, type BareWsRecord, type BareWsSpec } from '../../bare-ws/run';
 import { median } from '../../core/stats';
@@ -14,6 +13,7 @@ import { formatBytes } from '../../core/units';
 import { plural, showFinding } from '../finding';
 import { baseSpec, describeSending, perMessage, POST_RELEASE, step, withSenders } from './base';
 import { replayable } from '../../report/replay';
+import { NOT_SHOWN, sendingText, secondsText, untilFailure, untilFailureSpec } from '../until-failure';
 
 export const SERIES_FACTORS = ['message size', 'fragment size', 'burst', 'server load'] as const;
 /** What one series varies (everything else stays at the base run's value). */
@@ -104,13 +104,6 @@ export function timeToFailure(runs: readonly BareWsRecord[], limitMs: number, fr
 }
 
 /**
- * The deadline of a time-to-failure run: FAILURE_DEADLINE_MS, or a shorter one in quick mode, where
- * a size that does not fail would otherwise spend the whole deadline on every run. Fixed before
- * any run; the finding names the one used.
- */
-export const QUICK_FAILURE_DEADLINE_MS = 2000;
-
-/**
  * `params.repeats` runs of the base scenario on the post's release at each size given, each stopped
  * at its first failure (bounded by the deadline): one TimeToFailure per size, smallest first.
  */
@@ -119,7 +112,8 @@ export async function runTimeToFailure(params: Params): Promise<TimeToFailure[]>
 }
 
 async function measureTimeToFailure(params: Params): Promise<TimeToFailure[]> {
-  const limitMs = params.quick ? QUICK_FAILURE_DEADLINE_MS : FAILURE_DEADLINE_MS;
+  // Shorter in quick mode, where a size that does not fail spends the whole deadline on every run.
+  const limitMs = untilFailure('time to failure', params.quick).deadlineMs;
   const sizes = [...params.frameSizes].sort((a, b) => a - b);
   const bar = progress(
     `time to first failure, ws ${POST_RELEASE}, messages of ${sizes.map(formatBytes).join(', ')} ${describeSending(baseSpec(params))}`,
@@ -231,7 +225,18 @@ function labelFor(factor: SeriesFactor, value: number): string {
  * server load), on the post's release. The message-size series is the base runs themselves.
  */
 export async function runOneFactorSeries(params: Params): Promise<SeriesPoint[]> {
-  return replayable(step('one-factor-series', params), () => measureOneFactorSeries(params));
+  return replayable(
+    step('one-factor-series', { ...params, untilFailure: untilFailure('one-factor series', params.quick) }),
+    () => measureOneFactorSeries(params),
+  );
+}
+
+/** A series' base run at `size`: the base scenario, sending until its first failure and the series' tail, at most its deadline. */
+export function seriesBaseSpec(params: Params, size: number): BareWsSpec {
+  return {
+    ...baseSpec(params, POST_RELEASE, size),
+    ...untilFailureSpec(untilFailure('one-factor series', params.quick)),
+  };
 }
 
 async function measureOneFactorSeries(params: Params): Promise<SeriesPoint[]> {
@@ -250,7 +255,7 @@ async function measureOneFactorSeries(params: Params): Promise<SeriesPoint[]> {
       { ...base, burst: LOAD_SERIES_BURST, serverLoad: l, duration: base.duration * LOAD_SERIES_DURATION_FACTOR },
     ]),
   ];
-  const total = sizes.reduce((sum, size) => sum + 1 + variantsOf(baseSpec(params, POST_RELEASE, size)).length, 0);
+  const total = sizes.reduce((sum, size) => sum + 1 + variantsOf(seriesBaseSpec(params, size)).length, 0);
   const bar = progress(
     `one factor at a time around ${sizes.map(formatBytes).join(', ')}, ws ${POST_RELEASE}, messages ${describeSending(baseSpec(params))}`,
     total,
@@ -260,7 +265,7 @@ async function measureOneFactorSeries(params: Params): Promise<SeriesPoint[]> {
   try {
     await withSenders(async (senders) => {
       for (const size of sizes) {
-        const base = baseSpec(params, POST_RELEASE, size);
+        const base = seriesBaseSpec(params, size);
         const baseRecord = await runBareWs(base, { quick: params.quick, senders: senders, record: false });
         runs++;
         bar.tick(1, `base at ${formatBytes(size)}: ${baseRecord.result.failures} failures`);
@@ -322,6 +327,7 @@ export function showOneFactorSeries(points: readonly SeriesPoint[]): void {
       factor: p.factor,
       value: valueLabel(p),
       ...perMessage(p.record),
+      'sent for': sendingText(p.record.spec, result.sendWindow.end - result.sendWindow.start, result.firstFailureMs),
       'fragmented messages': result.controls.fragmentedMessages,
       'deflate negotiated': result.controls.deflateNegotiated,
       'server busy % (measured)': Math.round(result.serverLoad.measured * 100),
@@ -331,9 +337,16 @@ export function showOneFactorSeries(points: readonly SeriesPoint[]): void {
   const base = points.find((p) => p.base)?.record.spec;
   showTable(rows, {
     caption:
-      `One run per value, each sending for ${base?.duration ?? 0} ms, around a base run at each message size; a base run is shared by its size's fragment-size and burst series and is its size's point in the message-size series; ` +
-      `the server load series sends at burst ${LOAD_SERIES_BURST} for ${(base?.duration ?? 0) * LOAD_SERIES_DURATION_FACTOR} ms per level`,
+      `One run per value, each sending ${base ? seriesWindowText(base) : ''}, around a base run at each message size; a base run is shared by its size's fragment-size and burst series and is its size's point in the message-size series; ` +
+      `the server load series sends at burst ${LOAD_SERIES_BURST}, for at most ${secondsText((base?.duration ?? 0) * LOAD_SERIES_DURATION_FACTOR)} per level`,
   });
+}
+
+/** `until its first failure and 0.25 s after it, at most 0.5 s`, or `for 500 ms` (records made before runs went until the failure). */
+function seriesWindowText(spec: BareWsSpec): string {
+  if (!spec.stopOnFirstFailure) return `for ${spec.duration} ms`;
+  const tail = spec.failureTailMs ?? 0;
+  return `until its first failure${tail > 0 ? ` and ${secondsText(tail)} after it` : ''}, at most ${secondsText(spec.duration)}`;
 }
 
 /** Failures per 100 messages and the back-to-back share, one panel per factor. */
@@ -427,7 +440,7 @@ export function loadAnswer(points: readonly SeriesPoint[]): string[] {
   return [
     `Server load levels (one run each): ${levels.join('; ')}.`,
     answer,
-    `Each of the ${plural(series.length, 'level')} is one run of ${series[0].record.spec.duration} ms: read a difference of a failure or two as noise, not as a trend.`,
+    `Each of the ${plural(series.length, 'level')} is one run of ${series[0].record.spec.stopOnFirstFailure ? 'at most ' : ''}${series[0].record.spec.duration} ms: read a difference of a failure or two as noise, not as a trend.`,
   ];
 }
 
@@ -450,7 +463,12 @@ export function oneFactorFindings(points: readonly SeriesPoint[]): string[] {
       const why = unmeasured(p.record);
       const label = valueLabel(p);
       if (why !== null) return `${label}: not measured (${why})`;
-      return `${label}: ${perMessage(p.record)['failures / 100 msgs']}/100${p.record.result.controls.fragmentedMessages === 0 ? ' (not fragmented)' : ''}`;
+      const { result, spec } = p.record;
+      const unfragmented = result.controls.fragmentedMessages === 0 ? ', not fragmented' : '';
+      // A zero is no result: the failure was not shown within the run's window.
+      const zero =
+        result.failures === 0 ? ` (no failure within ${secondsText(spec.duration)}, ${NOT_SHOWN}${unfragmented})` : '';
+      return `${label}: ${perMessage(p.record)['failures / 100 msgs']}/100${zero || (unfragmented ? ` (${unfragmented.slice(2)})` : '')}`;
     });
     return `By ${factor}${where}, failures per 100 messages: ${parts.join(', ')}.`;
   };

@@ -11,6 +11,7 @@ import { FAILING_SCENARIO } from '../../run/presets';
 import { formatBytes } from '../../core/units';
 import { largestSize, POST_RELEASE } from './base';
 import { showFinding } from '../finding';
+import { untilFailureSentence } from '../until-failure';
 
 export {
   runTimeToFailure,
@@ -54,4 +55,22 @@ export function rootCauseSizesSentence(params: Params): string {
 /** Says which parts of the chapter run at which of the given sizes. */
 export function showRootCauseSizes(params: Params): void {
   showFinding(rootCauseSizesSentence(params));
+}
+
+/** How long each part's runs send, in this mode and the other. */
+export function rootCausePlanSentences(params: Params): string[] {
+  return [
+    untilFailureSentence('time to failure', params.quick, 'Each time-to-failure run sends'),
+    untilFailureSentence('one-factor series', params.quick, 'Each run of the one-factor series sends'),
+    untilFailureSentence(
+      'proof',
+      params.quick,
+      'Each run of the causal proof sends (so a run that does not fail sends to the deadline, the exposure its zero is bounded by)',
+    ),
+  ];
+}
+
+/** Shows how long each part's runs send. */
+export function showRootCausePlan(params: Params): void {
+  showFinding(rootCausePlanSentences(params));
 }
