@@ -207,19 +207,21 @@ test('chapter 7 advice: the defaults carried every frame, did not, or were not m
   assert.match(set, /load average 0\.5–0\.5 on 2 cores/);
 });
 
-test("chapter 7 advice's claims: a failure does not hold, a zero with its controls holds with its bound, a zero without them is not settled", () => {
+test("chapter 7 advice's claims: a failure does not hold; a zero with its controls holds against the defaults' failure, or as this run's observation; without them, not settled", () => {
   const today = (o: Parameters<typeof scenario>[0] = {}) =>
     scenario({ stack: 'today', deflate: 'off', negotiated: false, ...o });
-  const clean = adviceJudgement(adviceRun(today(), 'limit raised'));
+  const judge = (run: AdviceRun, runs: AdviceRun[] = [run]) => adviceJudgement(run, runs);
+  // The defaults did not fail: each claim is about this run, and gives its bound beside it.
+  const clean = judge(adviceRun(today(), 'limit raised'));
   assert.equal(clean.verdict, 'holds');
   assert.equal(clean.mode, 'full');
   assert.match(
     clean.claim,
-    /^the limit raised to fit carries every 1 MiB frame at 10\/s per client without a failure$/,
+    /^the limit raised to fit carried every 1 MiB frame at 10\/s per client without a failure in this run$/,
   );
   assert.match(
-    adviceJudgement(adviceRun(today({ frameSize: 999_000 }), 'defaults')).claim,
-    /^the defaults carry every 999,000-character frame/,
+    judge(adviceRun(today({ frameSize: 999_000 }), 'defaults')).claim,
+    /^the defaults carried every 999,000-character frame/,
   );
   // Two clients over the 10 s window: 20 connection-seconds, so at most 3.0 ÷ 20 s ≈ 540 an hour.
   assert.match(
@@ -227,7 +229,7 @@ test("chapter 7 advice's claims: a failure does not hold, a zero with its contro
     /all 100 messages delivered at the offered load.*at most 540 per connection-hour \(one-sided 95% bound; 0 disconnects over 20 connection-seconds, 1 run\)/,
   );
   assert.equal(clean.toSettle, undefined);
-  const deflated = adviceJudgement(adviceRun(scenario({ stack: 'today', deflate: 'on' }), 'deflate on'));
+  const deflated = judge(adviceRun(scenario({ stack: 'today', deflate: 'on' }), 'deflate on'));
   assert.match(
     deflated.basis,
     /deflate negotiated and compressed messages on the wire, continuation frames on the wire/,
@@ -235,7 +237,7 @@ test("chapter 7 advice's claims: a failure does not hold, a zero with its contro
 
   const failing = today({ serverDisconnects: [invalidData(2_000)], delivered: 70 });
   failing.quick = true;
-  const failed = adviceJudgement(adviceRun(failing, 'defaults'));
+  const failed = judge(adviceRun(failing, 'defaults'));
   assert.equal(failed.verdict, 'does not hold');
   assert.equal(failed.mode, 'quick');
   assert.match(
@@ -243,12 +245,38 @@ test("chapter 7 advice's claims: a failure does not hold, a zero with its contro
     /^1 failure under the failure rule \(1 × server: transport error\), the first 2000 ms into sending; 70 of 100 delivered$/,
   );
 
+  // The defaults failed: a clean choice claims to avoid that failure, and holds only when the two rates are told apart.
+  const manyFailures = today({
+    serverDisconnects: Array.from({ length: 12 }, (_, i) => invalidData(100 + i * 50, `s${i}`)),
+    delivered: 10,
+  });
+  const defaults = adviceRun(manyFailures, 'defaults');
+  const raised = adviceRun(today(), 'limit raised');
+  const avoided = judge(raised, [defaults, raised]);
+  assert.match(
+    avoided.claim,
+    /^the limit raised to fit avoids the failure the defaults have with 1 MiB frames at 10\/s per client$/,
+  );
+  assert.equal(avoided.verdict, 'holds', avoided.basis);
+  assert.match(
+    avoided.basis,
+    /the defaults: .* per connection-hour .*; the defaults ÷ these runs, disconnects per connection-hour: 95%: /,
+  );
+  const oneFailure = adviceRun(failing, 'defaults');
+  const tooShort = judge(raised, [oneFailure, raised]);
+  assert.equal(
+    tooShort.verdict,
+    'not settled',
+    'one failure against a zero of like exposure cannot tell the rates apart',
+  );
+  assert.match(tooShort.toSettle ?? '', /^more connection-time without a failure: npm run report -- --only 7/);
+
   for (const [record, missing] of [
     [today({ sent: 0, delivered: 0 }), /nothing was sent/],
     [today({ runError: 'killed' }), /the run did not complete: killed/],
     [scenario({ stack: 'today', deflate: 'on', negotiated: false }), /deflate was asked for but not negotiated/],
   ] as const) {
-    const open = adviceJudgement(adviceRun(record, 'deflate on'));
+    const open = judge(adviceRun(record, 'deflate on'));
     assert.equal(open.verdict, 'not settled', open.basis);
     assert.match(open.basis, missing);
     assert.match(open.toSettle ?? '', /npm run report -- --only 7 --frame-sizes 1048576/);

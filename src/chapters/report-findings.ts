@@ -70,7 +70,7 @@ export function harnessJudgement(records: readonly ScenarioRecord[], limit: numb
   const within = records.filter((r) => r.spec.frameSize <= limit);
   return noFailureJudgement(
     within,
-    `the harness carries every frame within the ${limit.toLocaleString('en-US')}-byte limit, checksums verified, without a failure`,
+    `the harness carried every frame within the ${limit.toLocaleString('en-US')}-byte limit, checksums verified, without a failure in this run`,
     'npm run report -- --only 0',
   );
 }
@@ -246,9 +246,9 @@ export function recordTodayFindings(
       frameSize: run.frameSize,
       option: run.option,
       ...tally([run.record]),
-      verdict: adviceJudgement(run).verdict,
+      verdict: adviceJudgement(run, advice).verdict,
     })),
     // The claims the report's sentence speaks of: each choice at the largest size advised on.
-    judgements: advice.filter((run) => run.frameSize === largestAdvised).map(adviceJudgement),
+    judgements: advice.filter((run) => run.frameSize === largestAdvised).map((run) => adviceJudgement(run, advice)),
   });
 }

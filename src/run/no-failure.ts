@@ -1,13 +1,16 @@
 /**
  * The verdict of a "does not fail" claim over scenario runs (chapter 7's advice, chapter 0's
  * harness): a failure under the failure rule settles it as not holding, since an existence is
- * settled by one event; no failure holds only beside every positive control of every run
- * (zeroFailureBlockers), and then with the one-sided 95% bound on the disconnect rate that the runs'
- * connection-hours allow; runs without their controls leave it not settled, naming what is missing
- * and the command that reruns them.
+ * settled by one event; runs without every positive control (zeroFailureBlockers) leave it not
+ * settled, naming what is missing and the command that reruns them. A zero with its controls is
+ * never judged from the zero itself: a short run cannot tell "never fails" from "fails once a
+ * minute". Against a baseline that failed under the same load, it holds when the exact conditional
+ * ratio of the two disconnect rates (baseline ÷ these runs) lies wholly above 1; without a failing
+ * baseline the claim can only be about the runs themselves ("in this run"), and the one-sided bound
+ * on the rate is shown beside it.
  */
-import { poissonRate } from '../core/stats';
-import { claimVerdict, type Judgement } from '../core/verdict';
+import { poissonRate, rateRatio } from '../core/stats';
+import { claimVerdict, intervalText, type Judgement } from '../core/verdict';
 import { failureReasons, fragmentsExpected, judgeScenario, zeroFailureBlockers } from './failure-rule';
 import { runMetrics } from './metrics';
 import { disconnectUnit, rateText } from './rates';
@@ -27,8 +30,20 @@ function controlsText(records: readonly ScenarioRecord[]): string {
   ].join(', ');
 }
 
-/** Judges `claim` ("… without a failure") from `records`; `rerun` is the command that measures it again. */
-export function noFailureJudgement(records: readonly ScenarioRecord[], claim: string, rerun: string): Judgement {
+/** What a zero is judged against: runs under the same load that failed (the baseline), or nothing (a claim about these runs). */
+export interface Baseline {
+  /** How the claim names it: `the defaults`. */
+  name: string;
+  records: readonly ScenarioRecord[];
+}
+
+/** Judges `claim` from `records`; `rerun` is the command that measures it again. */
+export function noFailureJudgement(
+  records: readonly ScenarioRecord[],
+  claim: string,
+  rerun: string,
+  baseline?: Baseline,
+): Judgement {
   const mode = records.some((r) => r.quick) ? 'quick' : 'full';
   const judged = records.map((r) => judgeScenario(r.result));
   const failures = judged.reduce((sum, j) => sum + j.failures, 0);
@@ -55,14 +70,12 @@ export function noFailureJudgement(records: readonly ScenarioRecord[], claim: st
   const blockers = records.flatMap((r) =>
     zeroFailureBlockers(r).map((b) => (multiple ? `${r.spec.frameSize.toLocaleString('en-US')}-byte run: ${b}` : b)),
   );
-  const rate = poissonRate(records.map((r) => disconnectUnit(runMetrics(r))));
+  const units = records.map((r) => disconnectUnit(runMetrics(r)));
+  const rate = poissonRate(units);
   if (records.length > 0 && blockers.length === 0 && rate !== null) {
-    return {
-      claim: claim,
-      verdict: claimVerdict('holds'),
-      basis: `no failure, ${controlsText(records)}; ${rateText(rate)}`,
-      mode: mode,
-    };
+    const zero = `no failure, ${controlsText(records)}; ${rateText(rate)}`;
+    if (baseline === undefined) return { claim: claim, verdict: claimVerdict('holds'), basis: zero, mode: mode };
+    return againstBaseline(claim, zero, rate, baseline, rerun, mode);
   }
   const missing =
     records.length === 0
@@ -75,6 +88,38 @@ export function noFailureJudgement(records: readonly ScenarioRecord[], claim: st
     verdict: claimVerdict('not settled'),
     basis: `no failure, but the zero cannot be stated: ${missing}`,
     toSettle: `${multiple ? 'runs' : 'a run'} without a failure in which every control holds (not: ${missing}): ${rerun}`,
+    mode: mode,
+  };
+}
+
+/** A zero with its controls against a baseline's disconnect rate under the same load. */
+function againstBaseline(
+  claim: string,
+  zero: string,
+  rate: NonNullable<ReturnType<typeof poissonRate>>,
+  baseline: Baseline,
+  rerun: string,
+  mode: Judgement['mode'],
+): Judgement {
+  const base = poissonRate(baseline.records.map((r) => disconnectUnit(runMetrics(r))));
+  const basis = `${zero}; ${baseline.name}: ${base === null ? 'no connection-time measured' : rateText(base)}`;
+  const ratio = base === null ? null : rateRatio(base, rate);
+  if (ratio === null)
+    return {
+      claim: claim,
+      verdict: claimVerdict('not settled'),
+      basis: basis,
+      toSettle: `a load at which ${baseline.name} fail, so that there is a failure to avoid: ${rerun}`,
+      mode: mode,
+    };
+  const against = `${baseline.name} ÷ these runs, disconnects per connection-hour: ${intervalText(ratio.interval)}`;
+  if (ratio.interval.low > 1)
+    return { claim: claim, verdict: claimVerdict('holds'), basis: `${basis}; ${against}`, mode: mode };
+  return {
+    claim: claim,
+    verdict: claimVerdict('not settled'),
+    basis: `${basis}; ${against}, which does not lie wholly above 1`,
+    toSettle: `more connection-time without a failure: ${rerun}`,
     mode: mode,
   };
 }

@@ -3,9 +3,9 @@
  * socket.io. Each choice (the defaults, deflate on, a raised maxHttpBufferSize, both, or chunking
  * the frame below the limit) is run, and its cost is read from the records: this chapter's runs
  * (an earlier part's run with the same spec is reused, not repeated) and, when present, the
- * sweep's. The recommendation sentences are worded from those numbers, and each choice's claim
- * (it carries every frame without a failure) is judged: a failure settles it against, a zero
- * holds only beside its controls, with the bound its exposure gives.
+ * sweep's. The recommendation sentences are worded from those numbers, and each choice's claim is
+ * judged: a failure settles it against; a zero needs its controls, and where the defaults failed
+ * it must be told apart from their disconnect rate by an interval.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -385,26 +385,55 @@ export function sweepFinding(runs: AdviceRun[], memory: ConnectionMemoryRecord[]
 
 /** What each choice is called as the subject of its claim. */
 const CLAIM_SUBJECT: Record<AdviceOption, string> = {
-  defaults: 'the defaults carry',
-  'deflate on': 'deflate on carries',
-  'limit raised': 'the limit raised to fit carries',
-  chunked: 'chunking below the limit carries',
-  'as recorded': 'the recorded settings carry',
+  defaults: 'the defaults',
+  'deflate on': 'deflate on',
+  'limit raised': 'the limit raised to fit',
+  chunked: 'chunking below the limit',
+  'as recorded': 'the recorded settings',
 };
 
-/** `the limit raised to fit carries every 1,000,000-character frame at 5/s per client without a failure`. */
-export function adviceClaim(run: AdviceRun): string {
-  const frame =
-    run.frameSize % 1024 === 0 ? formatBytes(run.frameSize) : `${run.frameSize.toLocaleString('en-US')}-character`;
-  return `${CLAIM_SUBJECT[run.option]} every ${frame} frame at ${run.record.spec.rate / run.pieces}/s per client without a failure`;
+/** The defaults' run at the same frame size: the failure every other choice is judged against. */
+function defaultsRun(run: AdviceRun, runs: readonly AdviceRun[]): AdviceRun | undefined {
+  return runs.find((r) => r.option === 'defaults' && r.frameSize === run.frameSize);
 }
 
-/** Judges a choice's claim from its run (src/run/no-failure.ts): a failure settles it, a zero needs its controls and gives its bound. */
-export function adviceJudgement(run: AdviceRun): Judgement {
+/** Whether a run failed under the failure rule. */
+function failed(run: AdviceRun): boolean {
+  return judgeScenario(run.record.result).failures > 0;
+}
+
+/**
+ * A choice's claim. Where the defaults failed at this size, every other choice claims to avoid
+ * that failure (`the limit raised to fit avoids the failure the defaults have with 1,000,000-character
+ * frames at 5/s per client`); otherwise the claim is about this run (`… carried every … frame … in
+ * this run`), since a short run's zero cannot speak for every run.
+ */
+export function adviceClaim(run: AdviceRun, runs: readonly AdviceRun[]): string {
+  const frame =
+    run.frameSize % 1024 === 0 ? formatBytes(run.frameSize) : `${run.frameSize.toLocaleString('en-US')}-character`;
+  const load = `at ${run.record.spec.rate / run.pieces}/s per client`;
+  const defaults = defaultsRun(run, runs);
+  if (run.option !== 'defaults' && defaults !== undefined && failed(defaults))
+    return `${CLAIM_SUBJECT[run.option]} avoids the failure the defaults have with ${frame} frames ${load}`;
+  return `${CLAIM_SUBJECT[run.option]} carried every ${frame} frame ${load} without a failure in this run`;
+}
+
+/**
+ * Judges a choice's claim (src/run/no-failure.ts): a failure settles it against; a zero needs its
+ * controls, and where the defaults failed at this size it holds only when the two disconnect rates
+ * are told apart by their interval.
+ */
+export function adviceJudgement(run: AdviceRun, runs: readonly AdviceRun[]): Judgement {
+  const defaults = defaultsRun(run, runs);
+  const baseline =
+    run.option !== 'defaults' && defaults !== undefined && failed(defaults)
+      ? { name: 'the defaults', records: [defaults.record] }
+      : undefined;
   return noFailureJudgement(
     [run.record],
-    adviceClaim(run),
+    adviceClaim(run, runs),
     `npm run report -- --only 7 --frame-sizes ${run.frameSize}`,
+    baseline,
   );
 }
 
@@ -448,10 +477,10 @@ export function showAdvice({ runs, memory, sweep, threshold }: AdviceInputs): vo
       ? `${fromSweep.length} run${fromSweep.length === 1 ? '' : 's'} of today's stack came from the sweep's records (second table); the sentences above are worded from this chapter's runs. ${sweepFinding(fromSweep, memory) ?? 'No (deflate on, off) pair in them carried every frame on both sides.'}`
       : `No sweep record of today's stack was found at run time in ${sweep.looked.join(' or ')}${sweep.notUnderstood > 0 ? ` (${sweep.notUnderstood} sweep record${sweep.notUnderstood === 1 ? '' : 's'} not in a shape this chapter reads)` : ''}: every cost above is from this chapter's runs.`;
   showTable(
-    runs.map((run) => judgementRow(adviceJudgement(run))),
+    runs.map((run) => judgementRow(adviceJudgement(run, runs))),
     {
       caption:
-        "Each choice's claim, judged from its run: a failure settles it against; a zero holds only beside its controls, with the bound on the disconnect rate its connection-time allows",
+        "Each choice's claim, judged from its run: a failure settles it against; a zero needs its controls, and where the defaults failed it holds only when its disconnect rate is told apart from theirs by the 95% interval of their ratio",
     },
   );
   const limit = runs.find((r) => r.option === 'defaults')?.record.server.maxHttpBufferSize ?? Number.NaN;
