@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { PROJECT_ROOT } from '../src/core/paths';
-import { CONFIDENCE, MIN_UNITS, ZERO_EVENTS_BOUND } from '../src/core/stats';
+import { CONFIDENCE, MIN_CPU_MS_PER_SIDE, MIN_UNITS, ZERO_EVENTS_BOUND } from '../src/core/stats';
+import { formatDuration } from '../src/core/units';
 import { CLAIM_VERDICTS, FINER_VERDICTS, judgementRow, type Judgement } from '../src/core/verdict';
 import type { FindingsSource, HarnessFindings, TodayFindings } from '../src/report/findings';
 import { finerVerdictPairs, judgementsHtml, methodsHtml, METHODS_ID, reportJudgements } from '../src/report/verdicts';
@@ -112,7 +113,11 @@ test("the methods box: event, exposure, confidence, one- or two-sided intervals,
     ),
   );
   assert.ok(html.includes(`at least ${MIN_UNITS} runs whose counts are not over-dispersed`));
-  assert.ok(html.includes(`at least ${MIN_UNITS} on/off pairs run back to back, two-sided`));
+  assert.ok(
+    html.includes(
+      `at least ${MIN_UNITS} on/off pairs run back to back, with at least ${formatDuration(MIN_CPU_MS_PER_SIDE)} of server CPU on each side, two-sided`,
+    ),
+  );
   for (const words of ['Garwood', 'Clopper–Pearson', 'exact conditional interval', 't interval on the log ratios'])
     assert.ok(html.includes(words), words);
   assert.match(html, /not settled<\/b> when the interval straddles the threshold/);

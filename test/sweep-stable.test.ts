@@ -13,9 +13,9 @@ import { after, before, test } from 'node:test';
 import { showComparisons, sweepComparisons, type SweepData } from '../src/chapters/05-sweep';
 import { runMetrics } from '../src/run/metrics';
 import { MiB } from '../src/core/params';
-import { MIN_UNITS } from '../src/core/stats';
+import { MIN_CPU_MS_PER_SIDE, MIN_UNITS } from '../src/core/stats';
 import { aggregateCells, deflatePairs } from '../src/sweep/aggregate';
-import { compareCost, MIN_PAIR_CPU_MS } from '../src/sweep/compare';
+import { compareCost } from '../src/sweep/compare';
 import { HOUR_GRID, type SweepGrid } from '../src/sweep/grid';
 import { runSweep, type SweepRecord } from '../src/sweep/run';
 
@@ -132,7 +132,7 @@ test('the same runs as 6 pairs carry a verdict where the CPU suffices; a turned 
   const [pair] = deflatePairs(aggregateCells(six));
   const cost = compareCost(pair);
   assert.equal(cost.pairs.length, 6);
-  const enough = Math.min(cost.cpuMsOn, cost.cpuMsOff) >= MIN_PAIR_CPU_MS;
+  const enough = Math.min(cost.cpuMsOn, cost.cpuMsOff) >= MIN_CPU_MS_PER_SIDE;
   assert.equal(cost.verdict, enough ? 'holds' : 'not settled', JSON.stringify(cost));
   if (!enough) assert.equal(cost.why, 'cpu');
   // One pair turned round (deflate on at a quarter of the CPU per MiB of its off twin): the interval straddles 1.

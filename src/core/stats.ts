@@ -46,6 +46,11 @@ export function countBy<T>(items: readonly T[], key: (item: T) => string | undef
 export const CONFIDENCE = 0.95;
 /** Below this many independent units (runs, pairs), a rate or ratio is not settled: its spread cannot be checked. */
 export const MIN_UNITS = 5;
+/**
+ * A cost ratio of server CPU needs at least this much CPU on each side, summed over its pairs: a
+ * ratio of a few ms against a few ms measures the clock's tick, not the work.
+ */
+export const MIN_CPU_MS_PER_SIDE = 1000;
 /** A one-sided 95% upper bound on a Poisson mean when none was seen: −ln(0.05) ≈ 3.0 events. */
 export const ZERO_EVENTS_BOUND = -Math.log(1 - CONFIDENCE);
 

@@ -7,6 +7,7 @@
  */
 import {
   MIN_UNITS,
+  MIN_CPU_MS_PER_SIDE,
   pairedRatio,
   pairsToSettle,
   rateRatio,
@@ -18,9 +19,6 @@ import {
 import { judgeAbove, judgeBelow, type ClaimVerdict, type RunMode } from '../core/verdict';
 import type { CellAggregate, DeflatePair } from './aggregate';
 import type { SweepCell } from './grid';
-
-/** A cost ratio needs at least this much server CPU on each side (summed over its pairs), else it is not settled. */
-export const MIN_PAIR_CPU_MS = 1000;
 
 /** The largest multiple of the exposure a "not settled" will name; beyond it, it says no practical amount would do. */
 const MAX_EXPOSURE_FACTOR = 1000;
@@ -37,7 +35,7 @@ export type UnsettledWhy =
   | 'count'
   /** Fewer than MIN_UNITS usable pairs. */
   | 'pairs'
-  /** Less than MIN_PAIR_CPU_MS of server CPU on a side. */
+  /** Less than MIN_CPU_MS_PER_SIDE of server CPU on a side. */
   | 'cpu'
   /** The interval straddles the threshold. */
   | 'interval';
@@ -180,7 +178,7 @@ function costPairs(on: CellAggregate, off: CellAggregate): Pick<CostComparison, 
 /**
  * Judges "deflate on costs the server more CPU per MiB delivered than off" in one cell: the t
  * interval on the log of off ÷ on over the repeat pairs, wholly below 1. A verdict needs at least
- * MIN_UNITS pairs and MIN_PAIR_CPU_MS of CPU on each side; anything less is not settled.
+ * MIN_UNITS pairs and MIN_CPU_MS_PER_SIDE of CPU on each side; anything less is not settled.
  */
 export function compareCost(pair: DeflatePair): CostComparison {
   const { pairs, left } = costPairs(pair.on, pair.off);
@@ -188,7 +186,7 @@ export function compareCost(pair: DeflatePair): CostComparison {
   const cpuMsOn = pairs.reduce((s, p) => s + p.cpuMsOn, 0);
   const cpuMsOff = pairs.reduce((s, p) => s + p.cpuMsOff, 0);
   const perPair = pairs.length > 0 ? Math.min(cpuMsOn, cpuMsOff) / pairs.length : 0;
-  const forCpu = perPair > 0 ? Math.ceil(MIN_PAIR_CPU_MS / perPair) : MIN_UNITS;
+  const forCpu = perPair > 0 ? Math.ceil(MIN_CPU_MS_PER_SIDE / perPair) : MIN_UNITS;
   const forSpread = estimate ? pairsToSettle(estimate, 1) : MIN_UNITS;
   const base = {
     cell: pair.cell,
@@ -201,7 +199,7 @@ export function compareCost(pair: DeflatePair): CostComparison {
     mode: modeOf(pair),
   };
   if (pairs.length < MIN_UNITS || estimate === null) return { ...base, verdict: 'not settled', why: 'pairs' };
-  if (Math.min(cpuMsOn, cpuMsOff) < MIN_PAIR_CPU_MS) return { ...base, verdict: 'not settled', why: 'cpu' };
+  if (Math.min(cpuMsOn, cpuMsOff) < MIN_CPU_MS_PER_SIDE) return { ...base, verdict: 'not settled', why: 'cpu' };
   const verdict = judgeBelow(estimate.interval, 1);
   return { ...base, verdict: verdict, why: verdict === 'not settled' ? 'interval' : null };
 }

@@ -15,6 +15,7 @@ import {
   clopperPearson,
   countBy,
   MIN_UNITS,
+  MIN_CPU_MS_PER_SIDE,
   pairedRatio,
   pairsToSettle,
   poissonRate,
@@ -299,9 +300,6 @@ const CLAIMS = {
   bytes: 'with deflate off, more bytes cross the wire',
 } as const;
 
-/** Below this much server CPU on either side, summed over the pairs, a CPU ratio is too coarse to judge: not settled. */
-const MIN_SIDE_CPU_MS = 1000;
-
 /** Where a verdict was judged: the frame size, and whether the runs were quick or full. */
 export interface JudgedAt {
   frameSize: number;
@@ -348,7 +346,7 @@ export interface PairedAnswer {
 /**
  * Judges a ratio over on/off pairs against `threshold`, from the t interval on the log ratios: a
  * verdict needs MIN_UNITS pairs and, for a CPU ratio (`cpu`: each counted pair's server CPU per
- * side), MIN_SIDE_CPU_MS of server CPU on each side. `tried` is the pairs run, counted or not.
+ * side), MIN_CPU_MS_PER_SIDE of server CPU on each side. `tried` is the pairs run, counted or not.
  */
 export function judgePairs(
   ratios: readonly number[],
@@ -360,13 +358,13 @@ export function judgePairs(
   const estimate = pairedRatio(ratios);
   const unsettled: string[] = [];
   if (ratios.length < MIN_UNITS) unsettled.push(`${plural(ratios.length, 'pair')}, fewer than ${MIN_UNITS}`);
-  // The pairs it would take for each side's CPU to reach MIN_SIDE_CPU_MS at its mean per pair.
+  // The pairs it would take for each side's CPU to reach MIN_CPU_MS_PER_SIDE at its mean per pair.
   let cpuPairs = 0;
   for (const [side, values] of Object.entries(cpu ?? {})) {
     const total = values.reduce((sum, ms) => sum + ms, 0);
-    if (total >= MIN_SIDE_CPU_MS) continue;
-    unsettled.push(`${Math.round(total)} ms of server CPU with deflate ${side}, under ${MIN_SIDE_CPU_MS / 1000} s`);
-    cpuPairs = Math.max(cpuPairs, total > 0 ? Math.ceil((MIN_SIDE_CPU_MS * values.length) / total) : Infinity);
+    if (total >= MIN_CPU_MS_PER_SIDE) continue;
+    unsettled.push(`${Math.round(total)} ms of server CPU with deflate ${side}, under ${MIN_CPU_MS_PER_SIDE / 1000} s`);
+    cpuPairs = Math.max(cpuPairs, total > 0 ? Math.ceil((MIN_CPU_MS_PER_SIDE * values.length) / total) : Infinity);
   }
   const judged =
     estimate === null ? 'not settled' : (direction === 'below' ? judgeBelow : judgeAbove)(estimate.interval, threshold);

@@ -8,13 +8,12 @@
 import { formatNumber } from '../../show/fragments';
 import { HOUR_GRID, loadLabel, type SweepCell } from '../../sweep/grid';
 import {
-  MIN_PAIR_CPU_MS,
   spotConsistency,
   type CostComparison,
   type DisconnectComparison,
   type UnsettledWhy,
 } from '../../sweep/compare';
-import { MIN_UNITS, type Interval, type RateEstimate } from '../../core/stats';
+import { MIN_CPU_MS_PER_SIDE, MIN_UNITS, type Interval, type RateEstimate } from '../../core/stats';
 import { intervalText, type ClaimVerdict, type Judgement, type RunMode } from '../../core/verdict';
 import { exposureText, rateNumber, rateText } from '../../run/rates';
 import { KiB, MiB } from '../../core/params';
@@ -90,7 +89,7 @@ const WHY_TEXT: Record<UnsettledWhy, string> = {
   'no disconnect': 'with no disconnect on either side',
   count: `whose counts are not settled: under ${MIN_UNITS} runs, or over-dispersed`,
   pairs: `with fewer than ${MIN_UNITS} repeat pairs that did equal work`,
-  cpu: `with under ${formatDuration(MIN_PAIR_CPU_MS)} of server CPU on a side`,
+  cpu: `with under ${formatDuration(MIN_CPU_MS_PER_SIDE)} of server CPU on a side`,
   interval: 'whose interval contains 1',
 };
 
@@ -158,7 +157,7 @@ export function costBasis(c: CostComparison): string {
   if (c.left.length > 0)
     parts.push(`${plural(c.left.length, 'repeat')} left out (${c.left[0].why}${c.left.length > 1 ? '; …' : ''})`);
   if (c.why === 'pairs') parts.push(`fewer than ${MIN_UNITS} pairs (${c.pairs.length})`);
-  if (c.why === 'cpu') parts.push(`less than ${formatDuration(MIN_PAIR_CPU_MS)} of server CPU on a side`);
+  if (c.why === 'cpu') parts.push(`less than ${formatDuration(MIN_CPU_MS_PER_SIDE)} of server CPU on a side`);
   if (c.why === 'interval') parts.push('the interval of off ÷ on contains 1');
   return parts.join('; ');
 }
