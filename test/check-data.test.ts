@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { checkData } from '../src/run/check-data';
+import { FAILURE_RULE_VERSION } from '../src/run/failure-rule';
 import { PROJECT_ROOT } from '../src/core/paths';
 import type { LongRunRecord } from '../src/run/long-run';
 import type { RunMeta } from '../src/core/meta';
@@ -83,7 +84,10 @@ test('clean made-up data passes, with its counts per kind', () => {
   assert.match(run.stdout, /saturated: n\/a/);
   assert.match(
     run.stdout,
-    /^ok: every verdict agrees with the rule, every zero's controls held, and every gated recording was made on a quiet machine$/m,
+    new RegExp(
+      `^ok: every verdict judged under rule ${FAILURE_RULE_VERSION} agrees with it, every zero's controls held, and every gated recording was made on a quiet machine$`,
+      'm',
+    ),
   );
 });
 
@@ -122,12 +126,11 @@ test('a run that counted its load and fell short is counted saturated, kept out 
   assert.match(wrong.stdout, /stored saturation \[\], the rule gives \[the generator missed 3 ticks\]/);
 });
 
-test('a stored verdict the rule disagrees with fails the check (exit 1), naming the record', () => {
-  // Stored under the older rule: a failure that surfaced after sending, not counted.
+test('a stored verdict the current rule disagrees with fails the check (exit 1), naming the record; one judged under an older rule is re-classified, not a fault', () => {
+  // A failure that surfaced after sending, stored as none: wrong under the rule that judged it.
   const late = scenario({ serverDisconnects: [invalidData(11_000)], noDrainEnd: true });
   late.result.failures = 0;
   late.result.firstFailureMs = null;
-  delete late.result.judgement;
   const run = checkDataCli(dataDirWith('verdict', [late]));
   assert.equal(run.status, 1, run.stdout);
   assert.match(
@@ -135,6 +138,20 @@ test('a stored verdict the rule disagrees with fails the check (exit 1), naming 
     /1 stored verdicts disagree with the failure rule:\n {2}sweep\/made-up-0-on\.json: \.scenario stored 0 failures, the rule counts 1/,
   );
   assert.match(run.stdout, /^FAILED$/m);
+  // The same record judged under an older rule (or before verdicts were stored): every reader re-classifies it.
+  for (const older of [{ ...late.result.judgement, rule: FAILURE_RULE_VERSION - 1 }, undefined]) {
+    const old = structuredClone(late);
+    if (older === undefined) delete old.result.judgement;
+    else old.result.judgement = older as typeof late.result.judgement;
+    const reread = checkDataCli(dataDirWith(`older-${older === undefined ? 'none' : 'rule'}`, [old]));
+    assert.equal(reread.status, 0, reread.stdout);
+    assert.match(
+      reread.stdout,
+      new RegExp(
+        `1 stored verdicts were judged under an older failure rule and read differently under rule ${FAILURE_RULE_VERSION} \\(every reader re-classifies them; not a fault\\):\\n {2}sweep/made-up-0-on\\.json: \\.scenario stored 0 failures, the rule counts 1`,
+      ),
+    );
+  }
 });
 
 test('an unproven zero fails the check: a run that sent nothing, one that errored, one with a backlog', () => {

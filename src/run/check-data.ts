@@ -8,7 +8,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { judgeBareWs, judgeScenario, runStanding, saturationOf, zeroFailureBlockers } from './failure-rule';
+import {
+  FAILURE_RULE_VERSION,
+  judgeBareWs,
+  judgeScenario,
+  runStanding,
+  saturationOf,
+  zeroFailureBlockers,
+} from './failure-rule';
 import { busyThreshold, othersCores } from '../core/machine-load';
 import { loadAverageText, type RunMeta } from '../core/meta';
 import { readRecords, type RecordBase } from '../core/records';
@@ -71,6 +78,11 @@ export interface DataCheck {
   /** Each sweep cell's disconnect rate over its runs that met their load, in reading order. */
   sweepCells: SweepCellRate[];
   problems: DataProblem[];
+  /**
+   * Runs judged under an older failure rule (FAILURE_RULE_VERSION) whose stored verdict the current
+   * rule reads differently: every reader re-classifies them, so these are the rule's changes, not faults.
+   */
+  reclassified: Array<{ file: string; detail: string }>;
   /** Files that are not records, and why. */
   skipped: Array<{ file: string; reason: string }>;
 }
@@ -98,6 +110,12 @@ function runsIn(record: AnyRecord): Array<{ where: string; run: ScenarioRecord |
   );
 }
 
+/** Whether a run's stored verdict was judged under an older rule (or before verdicts were stored). */
+function judgedUnderOlderRule(run: ScenarioRecord | BareWsRecord): boolean {
+  const rule = (run.result as { judgement?: { rule?: number } }).judgement?.rule;
+  return rule === undefined || rule < FAILURE_RULE_VERSION;
+}
+
 /** How a stored verdict and the rule's differ, in words; empty when they agree. */
 function verdictDifferences(run: ScenarioRecord | BareWsRecord): string[] {
   const stored = run.result;
@@ -112,8 +130,10 @@ function verdictDifferences(run: ScenarioRecord | BareWsRecord): string[] {
     out.push(`stored saturation [${storedSaturation.join('; ')}], the rule gives [${saturationOf(run).join('; ')}]`);
   const storedJudgement = (stored as { judgement?: object }).judgement;
   if (storedJudgement !== undefined) {
-    const { failingErrors: _omit, ...comparable } = judged as typeof judged & { failingErrors?: unknown };
-    if (!isDeepStrictEqual(storedJudgement, comparable)) out.push('the stored judgement differs from the rule');
+    // The rule's version says which rule judged it; what counts is whether the judgement itself differs.
+    const { failingErrors: _omit, rule: _rule, ...comparable } = judged as typeof judged & { failingErrors?: unknown };
+    const { rule: _storedRule, ...stored } = storedJudgement as { rule?: number };
+    if (!isDeepStrictEqual(stored, comparable)) out.push('the stored judgement differs from the rule');
   }
   return out;
 }
@@ -125,6 +145,7 @@ export function checkData(dir: string): DataCheck {
   if (!fs.statSync(resolved).isDirectory()) throw new CheckDataError(`not a folder: ${dir}`);
   const kinds: KindCounts[] = [];
   const problems: DataProblem[] = [];
+  const reclassified: DataCheck['reclassified'] = [];
   const skipped: DataCheck['skipped'] = [];
   const folders = fs
     .readdirSync(resolved, { withFileTypes: true })
@@ -166,8 +187,12 @@ export function checkData(dir: string): DataCheck {
       if (runs.length === 0 && record.status === 'failed') counts.errored++;
       for (const { where, run } of runs) {
         counts.runs++;
-        for (const detail of verdictDifferences(run))
-          problems.push({ file: file, kind: 'verdict', detail: `${where} ${detail}`.trim() });
+        const older = judgedUnderOlderRule(run);
+        for (const detail of verdictDifferences(run)) {
+          const found = { file: file, detail: `${where} ${detail}`.trim() };
+          if (older) reclassified.push(found);
+          else problems.push({ ...found, kind: 'verdict' });
+        }
         const blockers = isScenario(run) ? zeroFailureBlockers(run) : bareWsZeroBlockers(run);
         const failures = isScenario(run) ? judgeScenario(run.result).failures : judgeBareWs(run.result).failures;
         const standing = isScenario(run)
@@ -199,7 +224,14 @@ export function checkData(dir: string): DataCheck {
     }
     kinds.push(counts);
   }
-  return { dir: resolved, kinds: kinds, sweepCells: sweepCellRates(resolved), problems: problems, skipped: skipped };
+  return {
+    dir: resolved,
+    kinds: kinds,
+    sweepCells: sweepCellRates(resolved),
+    problems: problems,
+    reclassified: reclassified,
+    skipped: skipped,
+  };
 }
 
 /** Each recorded sweep cell's disconnect rate, from the same aggregation chapter 5 shows. */
@@ -284,10 +316,18 @@ export function checkDataReport(check: DataCheck): string {
     for (const p of found.slice(0, SHOWN_PROBLEMS)) lines.push(`  ${p.file}: ${p.detail}`);
     if (found.length > SHOWN_PROBLEMS) lines.push(`  … and ${found.length - SHOWN_PROBLEMS} more`);
   }
+  if (check.reclassified.length > 0) {
+    lines.push(
+      `${check.reclassified.length} stored verdicts were judged under an older failure rule and read differently under rule ${FAILURE_RULE_VERSION} (every reader re-classifies them; not a fault):`,
+    );
+    for (const r of check.reclassified.slice(0, SHOWN_PROBLEMS)) lines.push(`  ${r.file}: ${r.detail}`);
+    if (check.reclassified.length > SHOWN_PROBLEMS)
+      lines.push(`  … and ${check.reclassified.length - SHOWN_PROBLEMS} more`);
+  }
   for (const s of check.skipped) lines.push(`skipped ${s.file}: ${s.reason}`);
   lines.push(
     check.problems.length === 0
-      ? "ok: every verdict agrees with the rule, every zero's controls held, and every gated recording was made on a quiet machine"
+      ? `ok: every verdict judged under rule ${FAILURE_RULE_VERSION} agrees with it, every zero's controls held, and every gated recording was made on a quiet machine`
       : 'FAILED',
   );
   return lines.join('\n');
