@@ -14,7 +14,7 @@ import { FAILING_SCENARIO } from '../../run/presets';
 import { judgeScenario, zeroFailureBlockers } from '../../run/failure-rule';
 import { runMetrics } from '../../run/metrics';
 import { exposureText } from '../../run/rates';
-import type { ScenarioRecord } from '../../run/scenario';
+import type { ScenarioRecord, ScenarioSpec } from '../../run/scenario';
 import { MIN_UNITS } from '../../core/stats';
 import type { Judgement, RunMode } from '../../core/verdict';
 import { functionSource, numbered, search, sourceLines } from '../../search';
@@ -620,6 +620,13 @@ async function showRateChart(answers: ReadonlyArray<SizedAnswer<DisconnectAnswer
   );
 }
 
+const LOAD_KEYS = ['stack', 'client', 'payload', 'frameSize', 'fragmentSize', 'rate', 'burst', 'clients'] as const;
+
+/** Whether two runs offered the same load (deflate, duration and seed aside). */
+function sameLoad(a: ScenarioSpec, b: ScenarioSpec): boolean {
+  return LOAD_KEYS.every((key) => a[key] === b[key]);
+}
+
 /** Claim 1: the live on/off runs at each size, the recorded long runs with their bound, the rates, and an answer per size. */
 export async function showDisconnectClaim(runs: LoadRuns): Promise<Array<SizedAnswer<DisconnectAnswer>>> {
   showDisconnectRuns(runs);
@@ -628,10 +635,10 @@ export async function showDisconnectClaim(runs: LoadRuns): Promise<Array<SizedAn
   const mode = modeOf(runs);
   const answers = runs.sizes.map(({ frameSize, load }) => ({
     frameSize: frameSize,
-    // A long run answers for the size it was recorded at only.
+    // A long run answers for the load it was recorded at only: the same stack, payload, size and schedule.
     answer: disconnectVerdict(
       load,
-      recorded.runs.filter((l) => l.run.spec.frameSize === frameSize),
+      recorded.runs.filter((l) => load.length > 0 && sameLoad(l.run.spec, load[0].off.spec)),
       { frameSize: frameSize, mode: mode },
     ),
   }));

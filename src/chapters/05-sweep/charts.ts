@@ -158,6 +158,26 @@ export function headlineChart(rows: readonly Row[]): ChartSpec {
     values.some((v) => v.kind === RATE_KINDS[k]),
   );
   const y = { type: 'quantitative', scale: { type: 'log' }, title: 'disconnects per connection-hour (log)' };
+  const intervalLayer = {
+    transform: [{ filter: "datum.sides === 'two-sided'" }],
+    mark: { type: 'rule', strokeWidth: 1.5 },
+    encoding: {
+      y: { ...y, field: 'low' },
+      y2: { field: 'high' },
+      strokeDash: {
+        field: 'interval',
+        type: 'nominal',
+        scale: {
+          domain: ['settled', 'not settled'],
+          range: [
+            [1, 0],
+            [4, 3],
+          ],
+        },
+        title: '95% interval',
+      },
+    },
+  };
   return {
     $schema: SCHEMA,
     data: { values: values },
@@ -171,26 +191,8 @@ export function headlineChart(rows: readonly Row[]): ChartSpec {
         color: DEFLATE_COLOR,
       },
       layer: [
-        {
-          transform: [{ filter: "datum.sides === 'two-sided'" }],
-          mark: { type: 'rule', strokeWidth: 1.5 },
-          encoding: {
-            y: { ...y, field: 'low' },
-            y2: { field: 'high' },
-            strokeDash: {
-              field: 'interval',
-              type: 'nominal',
-              scale: {
-                domain: ['settled', 'not settled'],
-                range: [
-                  [1, 0],
-                  [4, 3],
-                ],
-              },
-              title: '95% interval',
-            },
-          },
-        },
+        // Only where there is an interval to draw: an empty layer gives vega an infinite extent to warn about.
+        ...(values.some((v) => v.sides === 'two-sided') ? [intervalLayer] : []),
         {
           mark: { type: 'point', filled: true, size: 70, opacity: 0.9 },
           encoding: {
