@@ -32,56 +32,10 @@ import { positiveControls } from '../src/observe/wire';
 import { harnessJudgement } from '../src/chapters/report-findings';
 import type { BareWsRecord } from '../src/bare-ws/run';
 import type { ScenarioRecord } from '../src/run/scenario';
-import { clientClosed1007, failingRun, invalidData, bareWsRun, scenario, T0, teardownClose } from './support/made-up';
+import { bareWsRun, browserRun, failingRun, invalidData, scenario, T0 } from './support/made-up';
 
 const NOTHING_SENT = () => scenario({ sent: 0, delivered: 0, serverDisconnects: [] });
 const ERRORED = () => scenario({ runError: 'load generator was killed (SIGKILL) before reporting', delivered: 10 });
-
-/** A browser run: image pages and one chat page, each page's figures as the browser client records them. */
-function browserRun(o: { imageDrops?: number; chatAcked?: number; sent?: number; runError?: string }): ScenarioRecord {
-  const sent = o.sent ?? 40;
-  const drops = o.imageDrops ?? 0;
-  const record = scenario({
-    sent: sent + 20,
-    delivered: drops > 0 ? sent : sent + 20,
-    runError: o.runError,
-    serverDisconnects: [
-      ...Array.from({ length: drops }, (_, i) => invalidData(1_000 + i * 100, `s${i}`)),
-      teardownClose(),
-    ],
-    clientDisconnects: Array.from({ length: drops }, (_, i) => clientClosed1007(1_010 + i * 100, 'p1')),
-  });
-  record.spec.client = 'browser';
-  record.spec.burst = 1;
-  record.spec.chatPages = 1;
-  const page = (client: string, kind: 'image' | 'chat', pageSent: number, acked: number) => ({
-    client: client,
-    kind: kind,
-    sent: pageSent,
-    notSent: 0,
-    acked: acked,
-    ackedCorrupt: 0,
-    meanLength: kind === 'image' ? 1_000_000 : 40,
-    encodeMsP50: 3,
-    maxBacklog: 1000,
-    canvas: null,
-  });
-  record.result.browser = {
-    chromium: 'made-up',
-    flags: [],
-    launchMs: 500,
-    setupMs: 800,
-    pages: [page('p1', 'image', sent, sent - drops), page('chat', 'chat', 20, o.chatAcked ?? 20)],
-    bundles: [],
-    pageErrors: [],
-  };
-  record.result.clientConnects = [
-    { t: T0 - 100, client: 'p1', sid: 's0' },
-    ...Array.from({ length: drops }, (_, i) => ({ t: T0 + 1_500 + i * 100, client: 'p1', sid: `r${i}` })),
-    { t: T0 - 100, client: 'chat', sid: 'c' },
-  ];
-  return record;
-}
 
 test('positive controls: nothing sent is never "delivered = sent"; no handshake is never "deflate negotiated"', () => {
   const wire = scenario().result.wire;

@@ -19,10 +19,10 @@ import {
 import type { KneePoint } from '../src/chapters/05-sweep/charts';
 import { headlineSelection, pooledByPayload, type PooledRow, type Row } from '../src/chapters/05-sweep/rows';
 import type { Spread } from '../src/run/metrics';
-import { poissonRate, type RateEstimate } from '../src/core/stats';
 import { KiB, MiB } from '../src/core/params';
 import type { CellAggregate } from '../src/sweep/aggregate';
 import type { SweepCell } from '../src/sweep/grid';
+import { rateOf, madeUpRow } from './support/made-up';
 
 const SIZES = [1 * KiB, 64 * KiB, 256 * KiB, 1 * MiB, 4 * MiB];
 const sp = (median: number, min = median, max = median, n = 3): Spread => ({
@@ -31,34 +31,6 @@ const sp = (median: number, min = median, max = median, n = 3): Spread => ({
   max: max,
   n: n,
 });
-
-/** A cell's disconnect rate from its runs' counts, each run `seconds` connection-seconds long. */
-function rateOf(counts: number[], seconds = 20): RateEstimate {
-  return poissonRate(counts.map((n) => ({ events: n, exposure: seconds / 3600 }))) as RateEstimate;
-}
-
-function row(over: Partial<Row>): Row {
-  return {
-    stack: '2015',
-    deflate: 'on',
-    payload: 'data-url',
-    frameSize: KiB,
-    rate: 10,
-    burst: 3,
-    load: '10/s × 3',
-    value: null,
-    disconnectRate: rateOf([0, 0, 0]),
-    runs: 3,
-    completed: 3,
-    runsWithDisconnects: 0,
-    provenZero: 3,
-    blockers: {},
-    unprovenZeros: 0,
-    saturated: 0,
-    quick: false,
-    ...over,
-  };
-}
 
 test('sizes are named against all sizes measured: a top range, every size, or a list', () => {
   assert.equal(sizesText([256 * KiB, 1 * MiB, 4 * MiB], SIZES), '256 KiB and above');
@@ -86,7 +58,7 @@ test('zeros as bounds: one, several alike, several apart', () => {
 test('the headline: each size with disconnects as its rate and interval, not settled under 5 runs; the zeros as bounds with their controls', () => {
   const rows = [
     ...SIZES.map((size, i) =>
-      row({
+      madeUpRow({
         frameSize: size,
         disconnectRate: i >= 2 ? rateOf([10 * i, 12 * i, 8 * i]) : rateOf([0, 0, 0]),
         runsWithDisconnects: i >= 2 ? 3 : 0,
@@ -94,7 +66,7 @@ test('the headline: each size with disconnects as its rate and interval, not set
         blockers: i >= 2 ? { failures: 3 } : { 'no continuation frame was seen on the wire': 3 },
       }),
     ),
-    ...SIZES.map((size) => row({ deflate: 'off', frameSize: size })),
+    ...SIZES.map((size) => madeUpRow({ deflate: 'off', frameSize: size })),
   ];
   const text = describeHeadline(rows);
   assert.equal(
@@ -106,30 +78,30 @@ test('the headline: each size with disconnects as its rate and interval, not set
       'No disconnect on 2015 with deflate off: at most 180 per connection-hour in each cell (one-sided 95%), over 15 runs at every size (1 KiB to 4 MiB) (every positive control held in all 15 runs).',
   );
   // Five runs whose counts agree: the rate is settled, and the sentence gives it without a caveat.
-  const settled = describeHeadline([row({ frameSize: MiB, disconnectRate: rateOf([4, 5, 3, 4, 4]) })]);
+  const settled = describeHeadline([madeUpRow({ frameSize: MiB, disconnectRate: rateOf([4, 5, 3, 4, 4]) })]);
   assert.match(
     settled,
     /^On 2015 with deflate on: at 1 MiB, 720 per connection-hour \(95%: [\d,]+–[\d,]+; 20 disconnects over 100 connection-seconds, 5 runs\)\.$/,
   );
   // One disconnect in one run: a rate with its interval, not settled.
   assert.match(
-    describeHeadline([row({ frameSize: MiB, disconnectRate: rateOf([1]) })]),
+    describeHeadline([madeUpRow({ frameSize: MiB, disconnectRate: rateOf([1]) })]),
     /at 1 MiB, 180 per connection-hour \(95%: 4\.56–1,000; 1 disconnect over 20 connection-seconds, 1 run\), not settled/,
   );
 });
 
 test('the headline gathers every stack × deflate setting without a disconnect into one sentence', () => {
   const rows = [
-    row({
+    madeUpRow({
       stack: '2016-fixed',
       frameSize: KiB,
       provenZero: 0,
       blockers: { 'no continuation frame was seen on the wire': 3 },
     }),
-    row({ stack: '2016-fixed', frameSize: MiB, provenZero: 1, blockers: { 'delivered ≠ sent': 2 } }),
-    row({ stack: '2016-fixed', deflate: 'off', frameSize: MiB }),
-    row({ stack: 'today', frameSize: MiB }),
-    row({ stack: 'today', deflate: 'off', frameSize: MiB }),
+    madeUpRow({ stack: '2016-fixed', frameSize: MiB, provenZero: 1, blockers: { 'delivered ≠ sent': 2 } }),
+    madeUpRow({ stack: '2016-fixed', deflate: 'off', frameSize: MiB }),
+    madeUpRow({ stack: 'today', frameSize: MiB }),
+    madeUpRow({ stack: 'today', deflate: 'off', frameSize: MiB }),
   ];
   assert.equal(
     describeHeadline(rows),
@@ -140,7 +112,7 @@ test('the headline gathers every stack × deflate setting without a disconnect i
 
 test('the headline names runs that could not be measured, and runs left out for not meeting their load', () => {
   const rows = [
-    row({
+    madeUpRow({
       stack: 'today',
       deflate: 'on',
       frameSize: KiB,
@@ -161,12 +133,12 @@ test('the headline names runs that could not be measured, and runs left out for 
 
 test('CPU: at how many sizes deflate on cost more, and the on/off factor', () => {
   const rows = [
-    row({ frameSize: KiB, value: sp(30) }),
-    row({ frameSize: KiB, deflate: 'off', value: sp(20) }),
-    row({ frameSize: MiB, value: sp(90) }),
-    row({ frameSize: MiB, deflate: 'off', value: sp(30) }),
-    row({ frameSize: 4 * MiB, value: null }),
-    row({ frameSize: 4 * MiB, deflate: 'off', value: sp(25) }),
+    madeUpRow({ frameSize: KiB, value: sp(30) }),
+    madeUpRow({ frameSize: KiB, deflate: 'off', value: sp(20) }),
+    madeUpRow({ frameSize: MiB, value: sp(90) }),
+    madeUpRow({ frameSize: MiB, deflate: 'off', value: sp(30) }),
+    madeUpRow({ frameSize: 4 * MiB, value: null }),
+    madeUpRow({ frameSize: 4 * MiB, deflate: 'off', value: sp(25) }),
   ];
   assert.equal(
     describeCpu(rows),
@@ -208,10 +180,10 @@ test('bytes on the wire: payloads ordered by how much deflate shrank them, with 
 
 test('ack latency: smallest and largest size per deflate setting, and sizes with no ack', () => {
   const rows = [
-    row({ frameSize: KiB, value: sp(12) }),
-    row({ frameSize: MiB, value: null }),
-    row({ frameSize: KiB, deflate: 'off', value: sp(10) }),
-    row({ frameSize: MiB, deflate: 'off', value: sp(3889) }),
+    madeUpRow({ frameSize: KiB, value: sp(12) }),
+    madeUpRow({ frameSize: MiB, value: null }),
+    madeUpRow({ frameSize: KiB, deflate: 'off', value: sp(10) }),
+    madeUpRow({ frameSize: MiB, deflate: 'off', value: sp(3889) }),
   ];
   assert.equal(
     describeAck(rows),
@@ -221,10 +193,18 @@ test('ack latency: smallest and largest size per deflate setting, and sizes with
 
 test('heat map: combinations with disconnects, the highest rate, the smallest frame with any, the others as bounds', () => {
   const rows = [
-    row({ frameSize: 64 * KiB, rate: 2, burst: 1, runs: 1, completed: 1, provenZero: 1, disconnectRate: rateOf([0]) }),
-    row({ frameSize: 1 * MiB, rate: 2, burst: 1, runs: 1, completed: 1, disconnectRate: rateOf([2]) }),
-    row({ frameSize: 1 * MiB, rate: 10, burst: 3, disconnectRate: rateOf([20, 40, 30]) }),
-    row({ frameSize: 64 * KiB, rate: 10, burst: 3 }),
+    madeUpRow({
+      frameSize: 64 * KiB,
+      rate: 2,
+      burst: 1,
+      runs: 1,
+      completed: 1,
+      provenZero: 1,
+      disconnectRate: rateOf([0]),
+    }),
+    madeUpRow({ frameSize: 1 * MiB, rate: 2, burst: 1, runs: 1, completed: 1, disconnectRate: rateOf([2]) }),
+    madeUpRow({ frameSize: 1 * MiB, rate: 10, burst: 3, disconnectRate: rateOf([20, 40, 30]) }),
+    madeUpRow({ frameSize: 64 * KiB, rate: 10, burst: 3 }),
   ];
   assert.equal(
     describeHeatmap(rows),

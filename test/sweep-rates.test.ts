@@ -43,6 +43,7 @@ import { headlineSelection, rowsOf, runRows, selected } from '../src/chapters/05
 import { headlineChart, ratePoints } from '../src/chapters/05-sweep/charts';
 import { renderSvg } from '../src/show/charts';
 import { csvDownloadLink, csvText } from '../src/show/csv';
+import { rateOf, madeUpRow } from './support/made-up';
 
 const CELL: SweepCell = {
   stack: '2015',
@@ -480,27 +481,11 @@ test("the CSV under the rate chart, parsed, holds the chart's runs: per cell its
 });
 
 test('the rate chart: a zero drawn at its one-sided bound and marked as a bound, a count not settled marked so, both in the legend', async () => {
-  const base = {
-    payload: 'data-url',
-    rate: 10,
-    burst: 3,
-    load: '10/s × 3',
-    value: null,
-    runs: 3,
-    completed: 3,
-    runsWithDisconnects: 0,
-    provenZero: 3,
-    blockers: {},
-    unprovenZeros: 0,
-    saturated: 0,
-    quick: false,
-  } as const;
-  const rate = (counts: number[]) => poissonRate(counts.map((n) => ({ events: n, exposure: 20 / 3600 })));
   const rows = [
-    { ...base, stack: '2015', deflate: 'on', frameSize: MiB, disconnectRate: rate([30, 40, 38]) },
-    { ...base, stack: '2015', deflate: 'off', frameSize: MiB, disconnectRate: rate([0, 0, 0]) },
-    { ...base, stack: '2015', deflate: 'on', frameSize: KiB, disconnectRate: rate([4, 5, 3, 4, 4]) },
-  ] as Parameters<typeof ratePoints>[0];
+    madeUpRow({ frameSize: MiB, disconnectRate: rateOf([30, 40, 38]) }),
+    madeUpRow({ deflate: 'off', frameSize: MiB, disconnectRate: rateOf([0, 0, 0]) }),
+    madeUpRow({ frameSize: KiB, disconnectRate: rateOf([4, 5, 3, 4, 4]) }),
+  ];
   const points = ratePoints(rows);
   assert.deepEqual(
     points.map((p) => [p.deflate, p.frame, p.kind, p.y, p.sides, p.label]),

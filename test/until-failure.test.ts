@@ -30,7 +30,7 @@ import { findingSentences } from '../src/report/findings';
 import type { LoggedLine } from '../src/observe/debug-log';
 import type { BareWsRecord } from '../src/bare-ws/run';
 import type { ScenarioRecord } from '../src/run/scenario';
-import { bareWsRun, clientClosed1007, failingRun, invalidData, scenario, T0, teardownClose } from './support/made-up';
+import { bareWsRun, browserRun, failingRun, scenario, T0 } from './support/made-up';
 
 test('every part has both modes, a quick deadline no longer than the full one, and a spec that stops at the failure', () => {
   for (const [part, modes] of Object.entries(UNTIL_FAILURE)) {
@@ -79,49 +79,11 @@ test('an existence claim holds on one event with its controls, and is only "not 
   );
 });
 
-/** A browser run on 2015: image pages that lost their socket `drops` times, and a chat page. */
+/** A quick browser run on 2015 until its failure: image pages that lost their socket `drops` times, and a chat page. */
 function browser(drops: number): ScenarioRecord {
-  const record = scenario({
-    sent: 60,
-    serverDisconnects: [
-      ...Array.from({ length: drops }, (_, i) => invalidData(1_000 + i * 100, `s${i}`)),
-      teardownClose(),
-    ],
-    clientDisconnects: Array.from({ length: drops }, (_, i) => clientClosed1007(1_010 + i * 100, 'p1')),
-  });
-  record.spec = {
-    ...record.spec,
-    client: 'browser',
-    burst: 1,
-    chatPages: 1,
-    ...untilFailureSpec({ deadlineMs: 20_000, tailMs: 4_000 }),
-  };
+  const record = browserRun({ imageDrops: drops });
+  record.spec = { ...record.spec, ...untilFailureSpec({ deadlineMs: 20_000, tailMs: 4_000 }) };
   record.quick = true;
-  const page = (client: string, kind: 'image' | 'chat') => ({
-    client: client,
-    kind: kind,
-    sent: 30,
-    notSent: 0,
-    acked: 30,
-    ackedCorrupt: 0,
-    meanLength: kind === 'image' ? 650_000 : 160,
-    encodeMsP50: 30,
-    maxBacklog: 0,
-    canvas: null,
-  });
-  record.result.browser = {
-    chromium: 'made-up',
-    flags: [],
-    launchMs: 500,
-    setupMs: 800,
-    pages: [page('p1', 'image'), page('chat', 'chat')],
-    bundles: [],
-    pageErrors: [],
-  };
-  record.result.clientConnects = [
-    { t: T0 - 100, client: 'p1', sid: 's0' },
-    { t: T0 - 100, client: 'chat', sid: 'c' },
-  ];
   return record;
 }
 

@@ -1,7 +1,8 @@
 /**
  * Small made-up records for the tests of the failure rule and of the functions that word
  * findings: a clean run, a failing run, a run that sent nothing and a run that errored, each a
- * full record of its kind, changed by the caller where a test needs it.
+ * full record of its kind, changed by the caller where a test needs it; a browser run; a row of
+ * chapter 5's charts.
  */
 import { FAILURE_RULE_VERSION, judgeScenario } from '../../src/run/failure-rule';
 import type { OfferedLoad } from '../../src/run/offered-load';
@@ -10,7 +11,9 @@ import type { RunMeta } from '../../src/core/meta';
 import type { ScenarioRecord, ServerDisconnect } from '../../src/run/scenario';
 import type { ClientDisconnect } from '../../src/clients/types';
 import type { KneeResult } from '../../src/capacity/run';
-import type { StackName } from '../../src/core/params';
+import { KiB, type StackName } from '../../src/core/params';
+import { poissonRate, type RateEstimate } from '../../src/core/stats';
+import type { Row } from '../../src/chapters/05-sweep/rows';
 
 /** Send window of every made-up run: 10 s of sending, 2 s of drain. */
 export const T0 = 1_800_000_000_000;
@@ -301,5 +304,85 @@ export function madeUpKnee(stack: StackName, deflate: 'on' | 'off', frameSize: n
     steps: [],
     wallMs: 0,
     pinning: { pinned: false, reason: 'not asked' },
+  };
+}
+
+/** A browser run: image pages and one chat page, each page's figures as the browser client records them. */
+export function browserRun(o: {
+  imageDrops?: number;
+  chatAcked?: number;
+  sent?: number;
+  runError?: string;
+}): ScenarioRecord {
+  const sent = o.sent ?? 40;
+  const drops = o.imageDrops ?? 0;
+  const record = scenario({
+    sent: sent + 20,
+    delivered: drops > 0 ? sent : sent + 20,
+    runError: o.runError,
+    serverDisconnects: [
+      ...Array.from({ length: drops }, (_, i) => invalidData(1_000 + i * 100, `s${i}`)),
+      teardownClose(),
+    ],
+    clientDisconnects: Array.from({ length: drops }, (_, i) => clientClosed1007(1_010 + i * 100, 'p1')),
+  });
+  record.spec.client = 'browser';
+  record.spec.burst = 1;
+  record.spec.chatPages = 1;
+  const page = (client: string, kind: 'image' | 'chat', pageSent: number, acked: number) => ({
+    client: client,
+    kind: kind,
+    sent: pageSent,
+    notSent: 0,
+    acked: acked,
+    ackedCorrupt: 0,
+    meanLength: kind === 'image' ? 1_000_000 : 40,
+    encodeMsP50: 3,
+    maxBacklog: 1000,
+    canvas: null,
+  });
+  record.result.browser = {
+    chromium: 'made-up',
+    flags: [],
+    launchMs: 500,
+    setupMs: 800,
+    pages: [page('p1', 'image', sent, sent - drops), page('chat', 'chat', 20, o.chatAcked ?? 20)],
+    bundles: [],
+    pageErrors: [],
+  };
+  record.result.clientConnects = [
+    { t: T0 - 100, client: 'p1', sid: 's0' },
+    ...Array.from({ length: drops }, (_, i) => ({ t: T0 + 1_500 + i * 100, client: 'p1', sid: `r${i}` })),
+    { t: T0 - 100, client: 'chat', sid: 'c' },
+  ];
+  return record;
+}
+
+/** A chapter-5 cell's disconnect rate from its runs' counts, each run `seconds` connection-seconds long. */
+export function rateOf(counts: number[], seconds = 20): RateEstimate {
+  return poissonRate(counts.map((n) => ({ events: n, exposure: seconds / 3600 }))) as RateEstimate;
+}
+
+/** A made-up row of chapter 5's charts: 2015 with deflate on, 1 KiB at 10/s × 3, three runs with no disconnect. */
+export function madeUpRow(over: Partial<Row>): Row {
+  return {
+    stack: '2015',
+    deflate: 'on',
+    payload: 'data-url',
+    frameSize: KiB,
+    rate: 10,
+    burst: 3,
+    load: '10/s × 3',
+    value: null,
+    disconnectRate: rateOf([0, 0, 0]),
+    runs: 3,
+    completed: 3,
+    runsWithDisconnects: 0,
+    provenZero: 3,
+    blockers: {},
+    unprovenZeros: 0,
+    saturated: 0,
+    quick: false,
+    ...over,
   };
 }
