@@ -24,6 +24,7 @@ import {
   type TodayFindings,
 } from '../src/report/findings';
 import { poissonRate } from '../src/core/stats';
+import { sweepRateCell } from '../src/chapters/report-findings';
 
 const SYMPTOM: SymptomFindings = {
   kind: 'symptom',
@@ -78,15 +79,7 @@ const DEFLATE_OFF: DeflateOffFindings = {
 function rateCell(frameSize: number, counts: number[]): SweepRateCell {
   const rate = poissonRate(counts.map((n) => ({ events: n, exposure: 20 / 3600 })));
   if (rate === null) throw new Error('no run');
-  return {
-    frameSize: frameSize,
-    disconnects: rate.events,
-    connectionHours: rate.exposure,
-    runs: rate.units,
-    rate: rate.rate,
-    interval: rate.interval,
-    unsettled: rate.unsettled,
-  };
+  return sweepRateCell(frameSize, rate);
 }
 
 const SWEEP: SweepFindings = {

@@ -29,6 +29,7 @@ import type { ScenarioRecord } from '../run/scenario';
 import { FAILING_SCENARIO } from '../run/presets';
 import { noFailureJudgement } from '../run/no-failure';
 import type { Judgement } from '../core/verdict';
+import type { RateEstimate } from '../core/stats';
 
 /** Shows the sentences the numbers give and, under the report, writes the numbers for it. */
 function handToReport(findings: ChapterFindings): ChapterFindings {
@@ -156,6 +157,19 @@ export function recordDeflateOffFindings(runs: LoadRuns, answers: ClaimAnswers):
   });
 }
 
+/** One main-chart cell's disconnect rate as the findings keep it. */
+export function sweepRateCell(frameSize: number, rate: RateEstimate): SweepRateCell {
+  return {
+    frameSize: frameSize,
+    disconnects: rate.events,
+    connectionHours: rate.exposure,
+    runs: rate.units,
+    rate: rate.rate,
+    interval: rate.interval,
+    unsettled: rate.unsettled,
+  };
+}
+
 /**
  * Chapter 5: per stack and deflate setting, the main chart's cells with their disconnect rates per
  * connection-hour and intervals, and the on/off claims judged per stack.
@@ -168,15 +182,7 @@ export function recordSweepFindings(data: SweepData, comparisons: SweepCompariso
     const group = groups.get(key) ?? { stack: row.stack, deflate: row.deflate, runs: 0, cells: [] };
     const rate = row.disconnectRate;
     if (rate !== null) {
-      const cell: SweepRateCell = {
-        frameSize: row.frameSize,
-        disconnects: rate.events,
-        connectionHours: rate.exposure,
-        runs: rate.units,
-        rate: rate.rate,
-        interval: rate.interval,
-        unsettled: rate.unsettled,
-      };
+      const cell = sweepRateCell(row.frameSize, rate);
       group.runs += rate.units;
       group.cells = [...(group.cells ?? []), cell].sort((a, b) => a.frameSize - b.frameSize);
     }
