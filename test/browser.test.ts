@@ -8,10 +8,10 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import { test } from 'node:test';
-import { pageKindFor } from '../src/clients/browser';
+import { pageKindFor } from '../src/traffic/browser-load';
 import { CLIENT_BUNDLE_PATH, PAGE_PATH, servePages } from '../src/clients/page';
 import { KiB } from '../src/core/params';
-import { runScenario } from '../src/run/scenario';
+import { runScenario } from '../src/traffic/scenario';
 import { loadStack } from '../src/stacks';
 import { assertNoHandlesLeft } from './support/handles';
 

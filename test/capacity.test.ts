@@ -16,12 +16,12 @@ import {
   schedule,
   type KneeStep,
 } from '../src/capacity/knee';
-import type { KneeResult } from '../src/capacity/run';
-import { cannotPin, LOADGEN_CPU_ENV, pinSelf } from '../src/capacity/pinning';
+import type { KneeResult } from '../src/capacity/measure';
+import { cannotPin, LOADGEN_CPU_ENV, pinSelf } from '../src/core/pinning';
 import { handshakeAnswer } from '../src/capacity/sink';
 import { generatorHeadroom, offOverOn, ratioCell } from '../src/capacity/summary';
 import { parseCapacityArgs } from '../src/cli/capacity';
-import type { ScenarioRecord } from '../src/run/scenario';
+import type { ScenarioRecord } from '../src/traffic/scenario';
 
 /** A made-up server that delivers what it is offered up to `capacity` MiB/s, and `capacity` beyond. */
 function server(capacity: number, options: { failsAbove?: number; generatorShortAbove?: number } = {}) {
@@ -298,7 +298,7 @@ test(
     assert.equal(affinity(process.pid), '1');
     unpin();
     assert.equal(affinity(process.pid), before);
-    const child = fork(path.join(__dirname, '..', 'src', 'run', 'loadgen.js'), [], {
+    const child = fork(path.join(__dirname, '..', 'src', 'traffic', 'loadgen.js'), [], {
       env: { ...process.env, [LOADGEN_CPU_ENV]: '0' },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

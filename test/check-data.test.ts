@@ -9,13 +9,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { checkData } from '../src/run/check-data';
-import { FAILURE_RULE_VERSION } from '../src/run/failure-rule';
+import { checkData } from '../src/check-data';
+import { FAILURE_RULE_VERSION } from '../src/traffic/failure-rule';
 import { PROJECT_ROOT } from '../src/core/paths';
-import type { LongRunRecord } from '../src/run/long-run';
+import type { LongRunRecord } from '../src/traffic/long-run';
 import type { RunMeta } from '../src/core/meta';
-import type { SweepRecord } from '../src/sweep/run';
-import type { ScenarioRecord } from '../src/run/scenario';
+import type { SweepRecord } from '../src/sweep/engine';
+import type { ScenarioRecord } from '../src/traffic/scenario';
 import { failingRun, invalidData, offeredFor, scenario } from './support/made-up';
 
 const CLI = path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'check-data.js');

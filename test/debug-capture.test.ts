@@ -20,7 +20,7 @@ import {
   type DebugCopy,
   type DebugLine,
 } from '../src/observe/debug-capture';
-import { stackPackageDirs } from '../src/stacks/catalog';
+import { stackPackageDirs } from '../src/core/stack-catalog';
 import type { LateResult, Scenario, StackResult } from './support/debug-capture-child';
 
 /** The child, compiled beside this file. */

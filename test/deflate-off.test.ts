@@ -28,10 +28,10 @@ import {
 import { probeHandshakes } from '../src/chapters/04-deflate-off/handshakes';
 import { claimJudgements, claimSizesSentence, recordedLongRuns } from '../src/chapters/04-deflate-off';
 import { DATA_DIR_ENV } from '../src/core/paths';
-import { judgeScenario, saturationOf } from '../src/run/failure-rule';
+import { judgeScenario, saturationOf } from '../src/traffic/failure-rule';
 import { formatDuration } from '../src/core/units';
-import type { ScenarioRecord } from '../src/run/scenario';
-import type { KneeResult } from '../src/capacity/run';
+import type { ScenarioRecord } from '../src/traffic/scenario';
+import type { KneeResult } from '../src/capacity/measure';
 import { KiB, MiB, resolveParams } from '../src/core/params';
 import { assertNoHandlesLeft } from './support/handles';
 import { failingRun, madeUpKnee, offeredFor, scenario } from './support/made-up';

@@ -13,11 +13,11 @@ import { UnitError } from '../src/core/units';
 import { KernelMissingError } from '../src/jupyter/env';
 import { NotebookDirError } from '../src/jupyter/server';
 import { NotebookMissingError, ReportDirError } from '../src/report/build';
-import { ChapterSelectError } from '../src/report/chapters';
+import { ChapterSelectError } from '../src/chapters/registry';
 import { NotebookInputError } from '../src/report/execute';
-import { FindingsFileError } from '../src/report/findings';
+import { FindingsFileError } from '../src/chapters/findings';
 import { InjectionError } from '../src/report/inject';
-import { ReplayDirError, ReplayMeasureError } from '../src/report/replay';
+import { ReplayDirError, ReplayMeasureError } from '../src/core/replay';
 import { ChartError } from '../src/show/charts';
 import { RunTimeoutError } from '../src/sweep/isolate';
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { checkData } from '../src/run/check-data';
+import { checkData } from '../src/check-data';
 import { runFailures } from '../src/chapters/04-deflate-off/claims';
 import { symptomFigures } from '../src/chapters/01-symptom';
 import { adviceCosts } from '../src/chapters/07-today/advice';
@@ -24,14 +24,14 @@ import {
   type DisconnectPhase,
   type DisconnectVerdict,
   type Side,
-} from '../src/run/failure-rule';
-import { readLongRuns } from '../src/run/long-run';
-import { runMetrics } from '../src/run/metrics';
+} from '../src/traffic/failure-rule';
+import { readLongRuns } from '../src/traffic/long-run';
+import { runMetrics } from '../src/traffic/metrics';
 import { PROJECT_ROOT } from '../src/core/paths';
 import { readRecords } from '../src/core/records';
-import type { ScenarioRecord } from '../src/run/scenario';
+import type { ScenarioRecord } from '../src/traffic/scenario';
 import { aggregateCells } from '../src/sweep/aggregate';
-import { SWEEP_KIND, type SweepRecord } from '../src/sweep/run';
+import { SWEEP_KIND, type SweepRecord } from '../src/sweep/engine';
 import {
   clientClosed1007,
   failingRun,

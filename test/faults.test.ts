@@ -10,13 +10,13 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { checkFault, FAULT_BOUNDS, FaultError, type Fault } from '../src/run/faults';
-import { startFaultProxy } from '../src/run/fault-proxy';
+import { checkFault, FAULT_BOUNDS, FaultError, type Fault } from '../src/traffic/faults';
+import { startFaultProxy } from '../src/traffic/fault-proxy';
 import { LOOPBACK } from '../src/core/net';
 import { KiB } from '../src/core/params';
 import { readRecords } from '../src/core/records';
-import { failureReasons, zeroFailureBlockers } from '../src/run/failure-rule';
-import { hardLimitMs, runScenario, type ScenarioRecord, type ScenarioSpec } from '../src/run/scenario';
+import { failureReasons, zeroFailureBlockers } from '../src/traffic/failure-rule';
+import { hardLimitMs, runScenario, type ScenarioRecord, type ScenarioSpec } from '../src/traffic/scenario';
 import { assertNoHandlesLeft } from './support/handles';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-faults-'));

@@ -30,8 +30,8 @@ import { fragmentedFinding } from '../src/chapters/07-today/fragmented';
 import { memoryFinding, thresholdFinding, type MemoryCell } from '../src/chapters/07-today/memory';
 import { positiveControls } from '../src/observe/wire';
 import { harnessJudgement } from '../src/chapters/report-findings';
-import type { BareWsRecord } from '../src/bare-ws/run';
-import type { ScenarioRecord } from '../src/run/scenario';
+import type { BareWsRecord } from '../src/bare-ws/runner';
+import type { ScenarioRecord } from '../src/traffic/scenario';
 import { bareWsRun, browserRun, failingRun, invalidData, scenario, T0 } from './support/made-up';
 
 const NOTHING_SENT = () => scenario({ sent: 0, delivered: 0, serverDisconnects: [] });

@@ -15,7 +15,7 @@ import { test } from 'node:test';
 import WebSocket from 'ws';
 import { compressMessage, deflateFromAnswer, type MessageDeflate } from '../src/clients/deflate-sender';
 import { encodeFrame, fragmentMessage, OPCODE } from '../src/clients/frames';
-import { packageDir } from '../src/stacks/catalog';
+import { packageDir } from '../src/core/stack-catalog';
 import { PROJECT_ROOT } from '../src/core/paths';
 
 // ws's internals, exported by its index (its package `exports` hide lib/) but not typed by @types/ws.

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { DeflateContext } from '../src/clients/deflate-sender';
 import { KiB } from '../src/core/params';
-import { FAILURE_DEADLINE_MS, FAILING_SCENARIO } from '../src/run/presets';
-import { runScenario } from '../src/run/scenario';
+import { FAILURE_DEADLINE_MS, FAILING_SCENARIO } from '../src/traffic/presets';
+import { runScenario } from '../src/traffic/scenario';
 
 for (const context of ['kept', 'per-message'] satisfies DeflateContext[]) {
   test(`2015 with deflate on fails with invalid compressed data, context ${context}`, async () => {

@@ -12,8 +12,9 @@ import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { PROJECT_ROOT } from '../src/core/paths';
-import { buildReport, planReport, type ReportRecord } from '../src/report/build';
-import type { Chapter } from '../src/report/chapters';
+import { buildReport, planReport } from '../src/report/build';
+import type { ReportRecord } from '../src/report/report-record';
+import type { Chapter } from '../src/chapters/registry';
 import { launchChromium } from '../src/core/chromium';
 import { ONE_FILE_HTML } from '../src/report/onefile';
 

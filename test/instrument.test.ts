@@ -11,7 +11,7 @@ import path from 'node:path';
 import { countErrors, instrument, restoreAll, type InstrumentedCall } from '../src/observe/instrument';
 import { LOOPBACK } from '../src/core/net';
 import { NODE_MODULES } from '../src/core/paths';
-import { stackPackageDirs } from '../src/stacks/catalog';
+import { stackPackageDirs } from '../src/core/stack-catalog';
 
 /** Bounds every wait on the live stack. */
 const STEP_TIMEOUT_MS = 5_000;

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { LONG_RUN_KIND, readLongRuns, runLongRun } from '../src/run/long-run';
+import { LONG_RUN_KIND, readLongRuns, runLongRun } from '../src/traffic/long-run';
 
 const CLI = path.join(__dirname, '..', 'src', 'cli', 'long-run.js');
 

@@ -6,14 +6,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runMeta } from '../src/core/meta';
-import { classifyDisconnect } from '../src/run/failure-rule';
-import { errorLabel, NO_ERROR, perMinute, ratio, runMetrics, spread } from '../src/run/metrics';
+import { classifyDisconnect } from '../src/traffic/failure-rule';
+import { errorLabel, NO_ERROR, perMinute, ratio, runMetrics, spread } from '../src/traffic/metrics';
 import { KiB, MiB } from '../src/core/params';
 import { countBy } from '../src/core/stats';
-import type { ScenarioRecord, ScenarioResult, ServerDisconnect } from '../src/run/scenario';
+import type { ScenarioRecord, ScenarioResult, ServerDisconnect } from '../src/traffic/scenario';
 import { aggregateCells, blockerKind, deflatePairs } from '../src/sweep/aggregate';
 import type { SweepCell } from '../src/sweep/grid';
-import type { SweepRecord } from '../src/sweep/run';
+import type { SweepRecord } from '../src/sweep/engine';
 
 const WINDOW = { start: 1_000_000, end: 1_030_000, drainEnd: 1_030_000 }; // 30 s of sending, no drain
 

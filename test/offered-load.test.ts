@@ -1,7 +1,7 @@
 /** The offered-load rule: a run that did not meet its load is saturated, and says where it fell short. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CountTimeline, loadLabel, saturationReasons, type OfferedLoad } from '../src/run/offered-load';
+import { CountTimeline, loadLabel, saturationReasons, type OfferedLoad } from '../src/traffic/offered-load';
 import { tickFor } from '../src/core/timing';
 
 /** A run that met its load: 240 frames scheduled, handed, read and acked. */

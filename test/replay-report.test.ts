@@ -10,10 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { COMMITTED_DATA_DIR, DATA_DIR_ENV, PROJECT_ROOT } from '../src/core/paths';
-import type { ReportRecord } from '../src/report/build';
-import { CHAPTERS } from '../src/report/chapters';
+import type { ReportRecord } from '../src/report/report-record';
+import { CHAPTERS } from '../src/chapters/registry';
 import { failureHeadline } from '../src/report/execute';
-import { FROM_DATA_ENV, REPLAY_KIND } from '../src/report/replay';
+import { FROM_DATA_ENV, REPLAY_KIND } from '../src/core/replay';
 
 const REPORT_CLI = path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'report.js');
 const NO_LISTEN = path.join(PROJECT_ROOT, 'test', 'fixtures', 'no-listen.cjs');

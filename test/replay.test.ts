@@ -16,15 +16,15 @@ import {
   latestReplay,
   RECORD_REPLAY_COMMAND,
   REPLAY_KIND,
-  replayable,
+  measureOrReplay,
   ReplayMeasureError,
   ReplayMissingError,
   type ReplayRecord,
-} from '../src/report/replay';
+} from '../src/core/replay';
 import { search } from '../src/search';
 import { loadStack } from '../src/stacks';
 import { launchChromium } from '../src/core/chromium';
-import { runScenario } from '../src/run/scenario';
+import { runScenario } from '../src/traffic/scenario';
 import { listenLoopback } from '../src/stacks/http-server';
 
 let dir: string;
@@ -44,11 +44,12 @@ afterEach(() => {
 const step = (params: Record<string, unknown>) => ({ chapter: 'harness', step: 'runs', params: params, quick: false });
 
 test('measuring records the value and returns it as the record holds it', async () => {
-  const value = await replayable(step({ quick: false, size: 1024 }), async () => ({
+  const { value, provenance } = await measureOrReplay(step({ quick: false, size: 1024 }), async () => ({
     when: new Date(0),
     missing: undefined,
     n: 3,
   }));
+  assert.equal(provenance, undefined, 'a measured step has no provenance line');
   // Returned through JSON, so the live page shows what a replay will show.
   assert.deepEqual(value, { when: '1970-01-01T00:00:00.000Z', n: 3 });
   const { records } = readRecords<ReplayRecord>(REPLAY_KIND, dir);
@@ -60,17 +61,19 @@ test('measuring records the value and returns it as the record holds it', async 
 });
 
 test('a replay returns the latest record of the same step and parameters, and measures nothing', async () => {
-  await replayable(step({ quick: false, size: 1024 }), async () => 'first');
+  await measureOrReplay(step({ quick: false, size: 1024 }), async () => 'first');
   await new Promise((resolve) => setTimeout(resolve, 5));
-  await replayable(step({ quick: false, size: 1024 }), async () => 'second');
-  await replayable(step({ quick: false, size: 2048 }), async () => 'other size');
+  await measureOrReplay(step({ quick: false, size: 1024 }), async () => 'second');
+  await measureOrReplay(step({ quick: false, size: 2048 }), async () => 'other size');
   process.env[FROM_DATA_ENV] = dir;
   let measured = false;
-  const replayed = await replayable(step({ size: 1024, quick: false }), async () => {
+  const replayed = await measureOrReplay(step({ size: 1024, quick: false }), async () => {
     measured = true;
     return 'live';
   });
-  assert.equal(replayed, 'second');
+  assert.equal(replayed.value, 'second');
+  // The caller shows where the record came from; the base layer only words it.
+  assert.match(replayed.provenance ?? '', /^re-rendered from record harness-runs-.* measured .*, commit /);
   assert.equal(measured, false);
   assert.equal(latestReplay(step({ quick: false, size: 2048 }), dir)?.value, 'other size');
   assert.equal(latestReplay({ ...step({ quick: false, size: 1024 }), step: 'other' }, dir), undefined);
@@ -78,10 +81,10 @@ test('a replay returns the latest record of the same step and parameters, and me
 });
 
 test('a replay with no matching record is one line naming the command that records one', async () => {
-  await replayable(step({ quick: false, size: 1024 }), async () => 'recorded');
+  await measureOrReplay(step({ quick: false, size: 1024 }), async () => 'recorded');
   process.env[FROM_DATA_ENV] = dir;
   await assert.rejects(
-    replayable(step({ quick: true, size: 1024 }), async () => 'live'),
+    measureOrReplay(step({ quick: true, size: 1024 }), async () => 'live'),
     (e: Error) =>
       e instanceof ReplayMissingError &&
       e.message.includes(`no recorded 'runs' of chapter harness with these parameters`) &&

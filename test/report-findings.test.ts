@@ -22,7 +22,7 @@ import {
   type SweepRateCell,
   type SymptomFindings,
   type TodayFindings,
-} from '../src/report/findings';
+} from '../src/chapters/findings';
 import { poissonRate } from '../src/core/stats';
 import { sweepRateCell } from '../src/chapters/report-findings';
 

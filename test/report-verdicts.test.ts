@@ -12,7 +12,7 @@ import { PROJECT_ROOT } from '../src/core/paths';
 import { CONFIDENCE, MIN_CPU_MS_PER_SIDE, MIN_UNITS, ZERO_EVENTS_BOUND } from '../src/core/stats';
 import { formatDuration } from '../src/core/units';
 import { CLAIM_VERDICTS, FINER_VERDICTS, judgementRow, type Judgement } from '../src/core/verdict';
-import type { FindingsSource, HarnessFindings, TodayFindings } from '../src/report/findings';
+import type { FindingsSource, HarnessFindings, TodayFindings } from '../src/chapters/findings';
 import { finerVerdictPairs, judgementsHtml, methodsHtml, METHODS_ID, reportJudgements } from '../src/report/verdicts';
 
 const HOLDS: Judgement = {

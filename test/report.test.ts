@@ -13,15 +13,9 @@ import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 import { BOUNDS, KiB, MiB } from '../src/core/params';
 import { DATA_DIR_ENV, PROJECT_ROOT } from '../src/core/paths';
-import {
-  buildReport,
-  markdownToPlain,
-  planReport,
-  reportProblems,
-  reproduceCommand,
-  type ReportRecord,
-} from '../src/report/build';
-import { CHAPTERS, notebookFile, sizesText, type Chapter } from '../src/report/chapters';
+import { buildReport, markdownToPlain, planReport, reportProblems, reproduceCommand } from '../src/report/build';
+import type { ReportRecord } from '../src/report/report-record';
+import { CHAPTERS, notebookFile, sizesText, type Chapter } from '../src/chapters/registry';
 import {
   declaredNames,
   INJECTED_TAG,

@@ -18,9 +18,9 @@ import {
 import { untilFailureSpec } from '../src/chapters/until-failure';
 import { loadAnswer, MIN_LOAD_MESSAGES, type SeriesPoint } from '../src/chapters/06-root-cause/failure-series';
 import { resolveParams } from '../src/core/params';
-import { FAILURE_DEADLINE_MS } from '../src/run/presets';
+import { FAILURE_DEADLINE_MS } from '../src/traffic/presets';
 import { FIXED_LINE, receiverPrototype } from '../src/bare-ws/fix';
-import { INVALID_COMPRESSED_DATA, runBareWs, type BareWsRecord } from '../src/bare-ws/run';
+import { INVALID_COMPRESSED_DATA, runBareWs, type BareWsRecord } from '../src/bare-ws/runner';
 import { bareWsZeroBlockers, runVerdict } from '../src/bare-ws/verdict';
 import { wsRelease } from '../src/bare-ws/versions';
 import { assertNoHandlesLeft } from './support/handles';

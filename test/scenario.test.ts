@@ -9,12 +9,12 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { KiB } from '../src/core/params';
 import { readRecords } from '../src/core/records';
-import { FAILURE_DEADLINE_MS, FAILING_SCENARIO } from '../src/run/presets';
-import { zeroFailureBlockers } from '../src/run/failure-rule';
-import { runScenario, type ScenarioSpec } from '../src/run/scenario';
+import { FAILURE_DEADLINE_MS, FAILING_SCENARIO } from '../src/traffic/presets';
+import { zeroFailureBlockers } from '../src/traffic/failure-rule';
+import { runScenario, type ScenarioSpec } from '../src/traffic/scenario';
 import { untilFailureSpec } from '../src/chapters/until-failure';
 import { debugFindings, debugJudgement } from '../src/chapters/02-debug';
-import { findingSentences } from '../src/report/findings';
+import { findingSentences } from '../src/chapters/findings';
 import { assertNoHandlesLeft } from './support/handles';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-scenario-'));

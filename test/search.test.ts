@@ -17,7 +17,7 @@ import {
 } from '../src/search';
 import { GREP_BUFFER_BYTES } from '../src/search/files';
 import { runGrep } from '../src/search/grep';
-import { STACKS } from '../src/stacks/catalog';
+import { STACKS } from '../src/core/stack-catalog';
 import { requiredLiteral } from '../src/search/prefilter';
 
 // ---------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import {
   type EioRevision,
   type Incoming,
 } from '../src/clients/sio-protocol';
-import { packageDir, STACKS } from '../src/stacks/catalog';
+import { packageDir, STACKS } from '../src/core/stack-catalog';
 
 interface EnginePacket {
   type: string;
@@ -116,7 +116,7 @@ function serverDecodes(eio: EioRevision, messages: Array<string | Buffer>): Sock
 
 /** The one WebSocket text message a server writes for a socket.io packet. */
 function serverEncodes(eio: EioRevision, packet: SocketPacket): string {
-  const { engine, socket } = PARSERS[eio];
+  const { socket } = PARSERS[eio];
   let parts: Array<string | Buffer> | undefined;
   const returned = new socket.Encoder().encode(packet, (encoded) => (parts = encoded));
   parts = returned ?? parts;

@@ -18,7 +18,7 @@ import {
   ZERO_EVENTS_BOUND,
 } from '../src/core/stats';
 import { claimVerdict, FINER_VERDICTS, intervalText, judgeAbove, judgeBelow } from '../src/core/verdict';
-import { exposureText, rateText, sendingExposureMs } from '../src/run/rates';
+import { exposureText, rateText, sendingExposureMs } from '../src/traffic/rates';
 
 const close = (actual: number, expected: number, digits: number, what: string) =>
   assert.ok(Math.abs(actual - expected) < 0.5 * 10 ** -digits, `${what}: ${actual} ≠ ${expected}`);

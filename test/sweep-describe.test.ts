@@ -17,8 +17,8 @@ import {
   sizesText,
 } from '../src/chapters/05-sweep/describe';
 import type { KneePoint } from '../src/chapters/05-sweep/charts';
-import { headlineSelection, pooledByPayload, type PooledRow, type Row } from '../src/chapters/05-sweep/rows';
-import type { Spread } from '../src/run/metrics';
+import { headlineSelection, pooledByPayload, type PooledRow } from '../src/chapters/05-sweep/rows';
+import type { Spread } from '../src/traffic/metrics';
 import { KiB, MiB } from '../src/core/params';
 import type { CellAggregate } from '../src/sweep/aggregate';
 import type { SweepCell } from '../src/sweep/grid';

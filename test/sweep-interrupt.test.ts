@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { DATA_DIR_ENV, PROJECT_ROOT } from '../src/core/paths';
 import { readRecords } from '../src/core/records';
-import { SESSION_KIND, SWEEP_KIND, type SweepRecord, type SweepSession } from '../src/sweep/run';
+import { SESSION_KIND, SWEEP_KIND, type SweepRecord, type SweepSession } from '../src/sweep/engine';
 import { running } from './support/process';
 
 const SWEEP_CLI = path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'sweep.js');

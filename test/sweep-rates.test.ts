@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { poissonRate, type RateEstimate } from '../src/core/stats';
-import type { RunMetrics } from '../src/run/metrics';
+import type { RunMetrics } from '../src/traffic/metrics';
 import { KiB, MiB } from '../src/core/params';
 import { COMMITTED_DATA_DIR } from '../src/core/paths';
 import { readRecords } from '../src/core/records';
@@ -23,7 +23,7 @@ import {
   type DisconnectComparison,
 } from '../src/sweep/compare';
 import { HOUR_GRID, type SweepCell } from '../src/sweep/grid';
-import { SWEEP_KIND, type SweepRecord } from '../src/sweep/run';
+import { SWEEP_KIND, type SweepRecord } from '../src/sweep/engine';
 import {
   cellName,
   costBasis,

@@ -11,13 +11,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { showComparisons, sweepComparisons, type SweepData } from '../src/chapters/05-sweep';
-import { runMetrics } from '../src/run/metrics';
+import { runMetrics } from '../src/traffic/metrics';
 import { MiB } from '../src/core/params';
 import { MIN_CPU_MS_PER_SIDE, MIN_UNITS } from '../src/core/stats';
 import { aggregateCells, deflatePairs } from '../src/sweep/aggregate';
 import { compareCost } from '../src/sweep/compare';
 import { HOUR_GRID, type SweepGrid } from '../src/sweep/grid';
-import { runSweep, type SweepRecord } from '../src/sweep/run';
+import { runSweep, type SweepRecord } from '../src/sweep/engine';
 
 const REPEATS = 3;
 

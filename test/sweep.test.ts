@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { CAPACITY_KIND, type CapacityRecord, type KneeResult } from '../src/capacity/run';
+import { CAPACITY_KIND, type CapacityRecord, type KneeResult } from '../src/capacity/measure';
 import { KiB, MiB } from '../src/core/params';
 import { readRecords, writeRecord } from '../src/core/records';
 import {
@@ -26,7 +26,8 @@ import {
   type SweepCell,
   type SweepGrid,
 } from '../src/sweep/grid';
-import { kneeBasis, kneePlanFor, kneesForSweep, recordedKnees } from '../src/sweep/knees';
+import { kneeBasis, recordedKnees } from '../src/sweep/knees';
+import { kneePlanFor, kneesForSweep } from '../src/sweep/knees-for-grid';
 import {
   estimateSweepMs,
   planSweep,
@@ -35,7 +36,7 @@ import {
   SESSION_KIND,
   SWEEP_KIND,
   type SweepRecord,
-} from '../src/sweep/run';
+} from '../src/sweep/engine';
 import { madeUpKnee } from './support/made-up';
 
 const VERSIONS = {

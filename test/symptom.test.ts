@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { sendingPlanSentences, sizesSentence } from '../src/chapters/01-symptom';
 import { debugClient } from '../src/chapters/02-debug';
 import { UNTIL_FAILURE } from '../src/chapters/until-failure';
-import { FAILING_SCENARIO } from '../src/run/presets';
+import { FAILING_SCENARIO } from '../src/traffic/presets';
 import { SYMPTOM_BURST, symptomParams, symptomSize, symptomSpec } from '../src/chapters/symptom-run';
 import { ParamError } from '../src/core/params';
 

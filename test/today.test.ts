@@ -18,7 +18,7 @@ import { cliffFinding, cliffRows, envelopeBytes, runCliff } from '../src/chapter
 import { advicePlan, raisedLimit, readSweep } from '../src/chapters/07-today/advice';
 import { writeRecord } from '../src/core/records';
 import { todaySizesSentences } from '../src/chapters/07-today';
-import { STACKS } from '../src/stacks/catalog';
+import { STACKS } from '../src/core/stack-catalog';
 import { resolveParams } from '../src/core/params';
 import { DATA_DIR_ENV } from '../src/core/paths';
 

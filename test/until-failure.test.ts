@@ -26,10 +26,10 @@ import {
   type Proof,
   type ProofRun,
 } from '../src/chapters/06-root-cause/proof';
-import { findingSentences } from '../src/report/findings';
+import { findingSentences } from '../src/chapters/findings';
 import type { LoggedLine } from '../src/observe/debug-log';
-import type { BareWsRecord } from '../src/bare-ws/run';
-import type { ScenarioRecord } from '../src/run/scenario';
+import type { BareWsRecord } from '../src/bare-ws/runner';
+import type { ScenarioRecord } from '../src/traffic/scenario';
 import { bareWsRun, browserRun, failingRun, scenario, T0 } from './support/made-up';
 
 test('every part has both modes, a quick deadline no longer than the full one, and a spec that stops at the failure', () => {

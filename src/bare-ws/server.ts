@@ -7,18 +7,11 @@ import type http from 'node:http';
 import zlib from 'node:zlib';
 import { listenLoopback } from '../stacks/http-server';
 import { LOOPBACK } from '../core/net';
+import type { BareServerError } from '../traffic/failure-rule';
 import type { WsRelease } from './versions';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- ws 0.7–1.x have no types */
 type Untyped = any;
-
-/** An error a server-side connection reported (ws 0.x passes a string and a close code, 1.x an Error). */
-export interface BareServerError {
-  t: number;
-  connection: number;
-  message: string;
-  code?: number;
-}
 
 /** What the server saw so far. */
 export interface BareServerCounts {

@@ -3,7 +3,7 @@
  * controls), and the bad / good / inconclusive verdict a version gets for the bisection.
  */
 import type { Verdict } from './bisect';
-import { INVALID_COMPRESSED_DATA, type BareWsRecord } from './run';
+import { INVALID_COMPRESSED_DATA, type BareWsRecord } from './runner';
 
 /** What a run had to put on the wire for its result to mean something. */
 export type FragmentExpectation = 'fragmented' | 'unfragmented';

@@ -3,10 +3,10 @@
  * (goal ≥ 2: the generator is not what a run at the knee measures), and today's knee off over on
  * (a finding), at 64 KiB, 1 MiB and 4 MiB, pinned to a core each where the machine allows.
  */
-import { DEFAULT_CAPACITY_PLAN, measureCapacity, type CapacityPlan } from '../capacity/run';
+import { DEFAULT_CAPACITY_PLAN, measureCapacity, type CapacityPlan } from '../capacity/measure';
 import { generatorHeadroom, offOverOn, type CapacityRatio } from '../capacity/summary';
 import type { GeneratorCapacity } from '../capacity/generator';
-import type { KneeResult } from '../capacity/run';
+import type { KneeResult } from '../capacity/measure';
 
 /** What the bench keeps of a capacity measurement. */
 export interface CapacityBench {

@@ -1,7 +1,7 @@
 /** Time to the first `invalid compressed data` on 2015: the failing scenario, run until it fails, five times. */
-import { FAILURE_DEADLINE_MS, FAILING_SCENARIO } from '../run/presets';
-import { cannotSayNoFailure, judgeScenario } from '../run/failure-rule';
-import { runScenario } from '../run/scenario';
+import { FAILURE_DEADLINE_MS, FAILING_SCENARIO } from '../traffic/presets';
+import { cannotSayNoFailure, judgeScenario } from '../traffic/failure-rule';
+import { runScenario } from '../traffic/scenario';
 import { median } from '../core/stats';
 
 export const FIRST_FAILURE_RUNS = 5;

@@ -7,8 +7,8 @@
  */
 import type { PayloadKind, StackName } from '../core/params';
 import { KiB } from '../core/params';
-import { payload } from '../run/payloads';
-import { runScenario } from '../run/scenario';
+import { payload } from '../traffic/payloads';
+import { runScenario } from '../traffic/scenario';
 import { loadStack } from '../stacks';
 import type { ClientSocket } from '../stacks/types';
 import { median } from '../core/stats';

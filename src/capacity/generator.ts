@@ -13,9 +13,9 @@ import { OPCODE } from '../clients/frames';
 import { encodeEvent, payloadPart } from '../clients/sio-protocol';
 import { LOOPBACK } from '../core/net';
 import { MiB, type PayloadKind } from '../core/params';
-import { payload, variantCount } from '../run/payloads';
+import { payload, variantCount } from '../traffic/payloads';
 import { CONNECT_DEADLINE_MS, sleep } from '../core/timing';
-import { cannotPin, CORES, pinProcess, pinSelf, type Pinning } from './pinning';
+import { cannotPin, CORES, pinProcess, pinSelf, type Pinning } from '../core/pinning';
 import type { SinkReply, SinkRequest } from './sink';
 
 const SINK = path.join(__dirname, 'sink.js');

@@ -9,9 +9,9 @@
  * 2015 with deflate on does once its messages overlap), whether at the floor or above it,
  * and a step the generator itself fell short on twice ends the search (the knee is beyond what it can show).
  */
-import { MET_FRACTION, saturationReasons, type OfferedLoad } from '../run/offered-load';
+import { MET_FRACTION, saturationReasons, type OfferedLoad } from '../traffic/offered-load';
 import { MiB, type DeflateMode, type PayloadKind, type StackName } from '../core/params';
-import { hardLimitMs, runScenario, type ScenarioRecord } from '../run/scenario';
+import { hardLimitMs, runScenario, type ScenarioRecord } from '../traffic/scenario';
 
 /** What one search step found at one offered rate. */
 export interface KneeStep {

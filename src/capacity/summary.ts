@@ -6,7 +6,7 @@
 import { formatBytes } from '../core/units';
 import type { GeneratorCapacity } from './generator';
 import { describeKnee, kneeValue, type KneeOutcome } from './knee';
-import type { KneeResult } from './run';
+import type { KneeResult } from './measure';
 
 /** The generator's capacity over a server's knee: how many times what the server takes the generator can offer. */
 export const GENERATOR_HEADROOM_GOAL = 2;

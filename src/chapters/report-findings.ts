@@ -13,9 +13,9 @@ import { fixJudgement, proofJudgements, type Proof } from './06-root-cause/proof
 import { headlineRows, sweepJudgements, type SweepComparisons, type SweepData } from './05-sweep';
 import type { Defaults } from './07-today';
 import { adviceJudgement, type AdviceRun } from './07-today/advice';
-import { showFinding } from './finding';
+import { showFinding } from './show-finding';
 import { symptomFigures, symptomJudgement } from './01-symptom';
-import { judgeScenario } from '../run/failure-rule';
+import { judgeScenario } from '../traffic/failure-rule';
 import {
   findingSentences,
   FINDINGS_FILE_ENV,
@@ -23,11 +23,11 @@ import {
   type RunTally,
   type SweepGroup,
   type SweepRateCell,
-} from '../report/findings';
-import type { BareWsRecord } from '../bare-ws/run';
-import type { ScenarioRecord } from '../run/scenario';
-import { FAILING_SCENARIO } from '../run/presets';
-import { noFailureJudgement } from '../run/no-failure';
+} from '../chapters/findings';
+import type { BareWsRecord } from '../bare-ws/runner';
+import type { ScenarioRecord } from '../traffic/scenario';
+import { FAILING_SCENARIO } from '../traffic/presets';
+import { noFailureJudgement } from '../traffic/no-failure';
 import type { Judgement } from '../core/verdict';
 import type { RateEstimate } from '../core/stats';
 

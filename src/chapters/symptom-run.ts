@@ -5,10 +5,10 @@
  */
 import { progress } from '../show/display';
 import { resolveParams, type Params, type RawParams, type StackName } from '../core/params';
-import { runScenario, type ScenarioRecord, type ScenarioSpec } from '../run/scenario';
+import { runScenario, type ScenarioRecord, type ScenarioSpec } from '../traffic/scenario';
 import { formatBytes } from '../core/units';
-import { FAILING_SCENARIO } from '../run/presets';
-import { plural } from './finding';
+import { FAILING_SCENARIO } from '../traffic/presets';
+import { plural } from './show-finding';
 import { secondsText, untilFailure, untilFailureSpec, type UntilFailure } from './until-failure';
 
 /** The stack the post ran: socket.io 1.3.7, engine.io 1.5.4, ws 0.8.0. */

@@ -4,7 +4,7 @@
  * if nothing failed; a deadline that passes is said in so many words instead ("not shown in this
  * run"), never as a result. This is the one place these times live; each chapter shows its own.
  */
-import { FAILURE_DEADLINE_MS } from '../run/presets';
+import { FAILURE_DEADLINE_MS } from '../traffic/presets';
 import { verdictText, type Judgement, type RunMode } from '../core/verdict';
 
 /** One part's times, ms: the run sends until its first failure and `tailMs` more, and at most `deadlineMs` in all. */

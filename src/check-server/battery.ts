@@ -3,7 +3,7 @@
  * time (see budget.ts for the totals printed before anything is sent). Each case returns a verdict
  * with its controls and a sentence worded from what it measured.
  */
-import { payload } from '../run/payloads';
+import { payload } from '../traffic/payloads';
 import { formatBytes, formatDuration } from '../core/units';
 import { withinLimit } from '../core/limit';
 import { readDisconnect } from './disconnects';
@@ -11,7 +11,7 @@ import { pollingHandshake, protocolFromOpen } from './handshake';
 import { CLIFF_FLOOR, redact, type CheckCase, type CheckOptions } from './options';
 import { CheckSession, sha256, type OpenInfo } from './session';
 import type { EioRevision } from '../clients/sio-protocol';
-import { assertMeasuring } from '../report/replay';
+import { assertMeasuring } from '../core/replay';
 
 /** A case's outcome. `not tested` says a precondition was missing, and the finding says which. */
 export type Verdict = 'pass' | 'fail' | 'not tested';

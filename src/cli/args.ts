@@ -7,7 +7,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { flagName, ParamError, PARAM_NAMES, resolveParams, type Params, type RawParams } from '../core/params';
 import type { ReportRequest } from '../report/build';
-import { CHAPTERS, selectChapters } from '../report/chapters';
+import { CHAPTERS, selectChapters } from '../chapters/registry';
 import { LIMIT_BOUNDS, type RunLimits } from '../report/execute';
 import { parseDuration, UnitError } from '../core/units';
 import { InputError } from '../core/errors';
@@ -75,7 +75,7 @@ export const REPORT_USAGE = [
   '  --frame-sizes 4KiB,64KiB  --fragment-size 100KiB  --rate 10  --clients 2  --burst 1',
   '  --duration 20s  --stacks 2015,today  --deflate on,off  --payload data-url  --seed 1  --repeats 1',
   '  (lists are comma-separated with no empty element; a value given twice, such as 1MiB,1048576, runs once)',
-  '  --quick                  small values (per chapter, src/report/chapters.ts); records go to a temp dir',
+  '  --quick                  small values (per chapter, src/chapters/registry.ts); records go to a temp dir',
   'Which chapters and how:',
   `  --only 5 | --only harness  run the named chapters (numbers or names, comma-separated): ${CHAPTERS.map((c) => c.slug).join(', ')}`,
   '  --from-data DIR          replay: every chapter re-renders its latest records of the same parameters from DIR, measuring nothing',

@@ -11,7 +11,7 @@ import {
   capacityEstimateMs,
   runCapacity,
   type CapacityPlan,
-} from '../capacity/run';
+} from '../capacity/measure';
 import {
   generatorHeadroom,
   generatorRows,

@@ -5,7 +5,7 @@
  * 2 on bad input.
  */
 import { parseArgs } from 'node:util';
-import { checkData, checkDataReport, CheckDataError } from '../run/check-data';
+import { checkData, checkDataReport, CheckDataError } from '../check-data';
 import { dataDir } from '../core/paths';
 import { failInput } from './args';
 

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { BOUNDS } from '../core/params';
 import { DataDirError } from '../core/records';
-import { ControlDidNotFailError, LONG_RUN_DURATION_MS, runLongRun } from '../run/long-run';
+import { ControlDidNotFailError, LONG_RUN_DURATION_MS, runLongRun } from '../traffic/long-run';
 import { formatDuration, parseDuration, UnitError } from '../core/units';
 import { EXIT_BUSY, failInput, writableDataDir } from './args';
 import { assertQuietMachine, BusyMachineError } from '../core/machine-load';

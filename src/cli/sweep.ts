@@ -15,9 +15,10 @@ import {
   SWEEP_KIND,
   SESSION_KIND,
   type SweepPlan,
-} from '../sweep/run';
+} from '../sweep/engine';
 import { fractionLabel, kneeGaps, plannedRunCount } from '../sweep/grid';
-import { kneePlanFor, kneesForSweep, recordedKnees } from '../sweep/knees';
+import { recordedKnees } from '../sweep/knees';
+import { kneePlanFor, kneesForSweep } from '../sweep/knees-for-grid';
 import { formatBytes, formatDuration } from '../core/units';
 import { EXIT_BUSY, failInput, UsageError } from './args';
 import { assertQuietMachine, BusyMachineError } from '../core/machine-load';

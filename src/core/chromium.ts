@@ -3,7 +3,7 @@
  * the one place its path, its flags and its launch live, for browser clients and report checks alike.
  */
 import type { Browser } from 'playwright-core';
-import { assertMeasuring } from '../report/replay';
+import { assertMeasuring } from './replay';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 

@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { PROJECT_ROOT } from './paths';
-import { installedVersions } from '../stacks/catalog';
+import { installedVersions } from './stack-catalog';
 
 export interface RunMeta {
   date: string;

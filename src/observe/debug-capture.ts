@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import util from 'node:util';
 import { PROJECT_ROOT } from '../core/paths';
-import { STACK_2015_WS081_DIR } from '../stacks/catalog';
+import { STACK_2015_WS081_DIR } from '../core/stack-catalog';
 import { NamedError } from '../core/errors';
 
 /**

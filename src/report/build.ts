@@ -8,17 +8,18 @@ import os from 'node:os';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { assertKernelInstalled } from '../jupyter/env';
-import { runMeta, type RunMeta } from '../core/meta';
+import { runMeta } from '../core/meta';
 import { flagName, resolveParams, type Params, type RawParams } from '../core/params';
 import { DATA_DIR_ENV, dataDir, REPORT_DIR } from '../core/paths';
 import { assertWritable, DataDirError } from '../core/records';
-import { notebookFile, reportBaseName, sizesText, type Chapter } from './chapters';
-import { executeNotebook, failureHeadline, FULL_LIMITS, NotebookInputError, QUICK_LIMITS, type NotebookRun, type RunLimits, type RunStatus } from './execute';
-import { FINDINGS_FILE_ENV, FindingsFileError, readFindingsFile, type ChapterFindings, type FindingsSource } from './findings';
+import { notebookFile, reportBaseName, sizesText, type Chapter } from '../chapters/registry';
+import { executeNotebook, FULL_LIMITS, NotebookInputError, QUICK_LIMITS, type RunLimits } from './execute';
+import { FINDINGS_FILE_ENV, FindingsFileError, readFindingsFile } from '../chapters/findings';
 import { renderPages } from './nbconvert';
 import { indexHtml } from './contents-page';
 import { declaredString, parametersSource, planInjection, type Injection } from './inject';
-import { assertReplayDir, FROM_DATA_ENV } from './replay';
+import { assertReplayDir, FROM_DATA_ENV } from '../core/replay';
+import type { ChapterEntry, ReportRecord } from './report-record';
 import { ONE_FILE_PDF, printPdf, writeOneFile } from './onefile';
 import { externalLoads } from './self-contained';
 import { InputError } from '../core/errors';
@@ -67,52 +68,6 @@ export class ReportDirError extends InputError {}
 /** Thrown when a chapter's notebook is missing. */
 export class NotebookMissingError extends InputError {}
 
-/** How a chapter ended up: its run's status, or a problem found after a clean run. */
-export type ChapterStatus = RunStatus | 'open-handles' | 'render-error' | 'external-loads';
-
-/** One chapter's line in report.json and on the contents page. */
-export interface ChapterEntry {
-  number: number;
-  slug: string;
-  title: string;
-  /** The first paragraph of the chapter's opening text. */
-  abstract: string;
-  /** Report-relative file names; null when not written. */
-  page: string | null;
-  ipynb: string | null;
-  status: ChapterStatus;
-  run: NotebookRun | null;
-  injected: RawParams;
-  unused: string[];
-  /** The frame sizes the chapter ran with and what it did with them, for the contents page. */
-  sizes: string;
-  /** Problems outside the cells: a page that failed to render, or loads something from outside. */
-  problems: string[];
-  ranAt: string;
-  /** The numbers the chapter handed to the report's findings; null when it handed none. */
-  findings: ChapterFindings | null;
-  /** Kept from an earlier report: `--only` named other chapters. */
-  kept: boolean;
-}
-
-/** Everything the contents page shows; also written as report/report.json. */
-export interface ReportRecord {
-  meta: RunMeta;
-  wallMs: number;
-  quick: boolean;
-  given: RawParams;
-  fromData: string | null;
-  dataDir: string;
-  limits: RunLimits;
-  chapters: ChapterEntry[];
-  /** What report/index.html would load from outside itself (should be empty). */
-  indexLoads: string[];
-  /** What report/deflate-lab.html would load from outside itself (should be empty). */
-  oneFileLoads: string[];
-  /** Problems making the one-file report or its PDF. */
-  oneFileProblems: string[];
-}
-
 /** Progress, for the command line. */
 export type ReportEvent =
   | { type: 'chapter-start'; chapter: Chapter; position: number; total: number }
@@ -144,7 +99,7 @@ export function planReport(request: ReportRequest): ReportPlan {
   const chapters = request.chapters.map((chapter): ChapterPlan => {
     const notebook = notebookFile(chapter);
     if (!fs.existsSync(notebook)) {
-      throw new NotebookMissingError(`chapter ${chapter.number} (${chapter.slug}): ${notebook} does not exist: add it, or fix src/report/chapters.ts`);
+      throw new NotebookMissingError(`chapter ${chapter.number} (${chapter.slug}): ${notebook} does not exist: add it, or fix src/chapters/registry.ts`);
     }
     const required = quick ? chapter.quick : {};
     return {

@@ -10,9 +10,9 @@
 import { chartHtml, type ChartSpec } from '../show/charts';
 import { collapsible, DL_CSS, escapeText, htmlTable, preText } from '../show/fragments';
 import { formatBytes, formatDuration } from '../core/units';
-import type { ChapterEntry, ReportRecord } from './build';
+import type { ChapterEntry, ReportRecord } from './report-record';
 import { failureHeadline } from './execute';
-import { findingsHtml, reportFindings, type Finding, type FindingsSource } from './findings';
+import { findingsHtml, reportFindings, type Finding, type FindingsSource } from '../chapters/findings';
 import { judgementsHtml, methodsHtml, reportJudgements, VERDICTS_CSS } from './verdicts';
 
 const PAGE_CSS = [

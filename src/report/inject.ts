@@ -99,7 +99,7 @@ export function planInjection(notebookFile: string, required: RawParams, optiona
     if (value === undefined) continue;
     const kind = declared.get(name);
     if (kind === undefined && required[name] !== undefined) {
-      throw new InjectionError(`${notebookFile}: quick mode sets '${name}', which the parameters cell does not declare: declare it there with let, or drop it from src/report/chapters.ts`);
+      throw new InjectionError(`${notebookFile}: quick mode sets '${name}', which the parameters cell does not declare: declare it there with let, or drop it from src/chapters/registry.ts`);
     }
     if (kind === undefined) {
       unused.push(name);

@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import writeFileAtomic from 'write-file-atomic';
 import { launchChromium } from '../core/chromium';
 import { DL_CSS, escapeText } from '../show/fragments';
-import type { ChapterEntry, ReportRecord } from './build';
+import type { ChapterEntry, ReportRecord } from './report-record';
 import { FRAGMENT_TEMPLATE_NAME, renderPages } from './nbconvert';
 import { CONTENTS_CSS, FINDINGS_ID, findingsSection, HOW_MADE_ID, howMadeSection, reportDocument } from './contents-page';
 import { METHODS_ID } from './verdicts';

@@ -9,7 +9,7 @@ import { CONFIDENCE, MIN_CPU_MS_PER_SIDE, MIN_UNITS, ZERO_EVENTS_BOUND } from '.
 import { formatDuration } from '../core/units';
 import { CLAIM_VERDICTS, FINER_VERDICTS, judgementRow, type ClaimVerdict, type Judgement } from '../core/verdict';
 import { escapeText } from '../show/fragments';
-import type { FindingsSource } from './findings';
+import type { FindingsSource } from '../chapters/findings';
 
 /** The anchor of the methods box, on the contents page and in the one file. */
 export const METHODS_ID = 'methods';

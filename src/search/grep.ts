@@ -4,7 +4,7 @@
  * that a name with a `:` still parses.
  */
 import { spawnSync } from 'node:child_process';
-import { assertMeasuring } from '../report/replay';
+import { assertMeasuring } from '../core/replay';
 
 /** The `(path, line)` pairs of grep's hits, with paths as grep printed them. */
 export interface GrepResult {

@@ -6,12 +6,12 @@
 import path from 'node:path';
 import { PROJECT_ROOT } from '../core/paths';
 import type { StackName } from '../core/params';
-import { stackPackageDirs, type StackPackage } from '../stacks/catalog';
+import { stackPackageDirs, type StackPackage } from '../core/stack-catalog';
 import { classifyCopy, COPY_KINDS, PackageIndex, type CopyKind, type PackageRef, type Side } from './copy';
 import { listFiles, TextReader, type IncludeFilter } from './files';
 import { enclosingFunctions } from './functions';
 import { makeMatcher, matchLines } from './match';
-import { assertMeasuring } from '../report/replay';
+import { assertMeasuring } from '../core/replay';
 
 export { COPY_KINDS, type CopyKind, type PackageRef, type Side } from './copy';
 export { functionSource, numbered, sourceLines, type FunctionSource } from './functions';

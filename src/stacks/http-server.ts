@@ -2,7 +2,7 @@
 import http from 'node:http';
 import type net from 'node:net';
 import { LOOPBACK, PortInUseError } from '../core/net';
-import { assertMeasuring } from '../report/replay';
+import { assertMeasuring } from '../core/replay';
 
 /** An HTTP server bound to 127.0.0.1, and a close() that also destroys lingering sockets. */
 export interface LoopbackServer {

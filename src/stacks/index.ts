@@ -8,11 +8,11 @@ import path from 'node:path';
 import type { EventEmitter } from 'node:events';
 import { LOOPBACK } from '../core/net';
 import type { StackName } from '../core/params';
-import { assertStackVersions, packageDir, STACKS, stackPackageDirs } from './catalog';
+import { assertStackVersions, packageDir, STACKS, stackPackageDirs } from '../core/stack-catalog';
 import { listenLoopback } from './http-server';
 import { prepareDebugCapture } from '../observe/debug-capture';
 import type { ClientOptions, ClientSocket, ServerOptions, ServerSocket, Stack, StackServer, WsAddons } from './types';
-import { assertMeasuring } from '../report/replay';
+import { assertMeasuring } from '../core/replay';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the 2015 packages have no types */
 type Untyped = any;

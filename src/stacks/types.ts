@@ -3,7 +3,7 @@
 import type http from 'node:http';
 import type { EventEmitter } from 'node:events';
 import type { DeflateMode, StackName } from '../core/params';
-import type { StackPackage } from './catalog';
+import type { StackPackage } from '../core/stack-catalog';
 
 /** An engine.io socket as both generations expose it: `close` carries (reason, description). */
 export interface EngineSocket extends EventEmitter {

@@ -1,16 +1,16 @@
 /**
  * From sweep records to what the chapter shows: per cell, the disconnect rate per connection-hour
- * over its runs (src/run/rates.ts), the median and range of each other metric over repeats, and
+ * over its runs (src/traffic/rates.ts), the median and range of each other metric over repeats, and
  * the counts with their denominators; and the deflate on/off twins of each cell, which
  * src/sweep/compare.ts judges.
  */
-import { errorLabel, runMetrics, spread, type RunMetrics, type Spread } from '../run/metrics';
-import { runStanding } from '../run/failure-rule';
-import { disconnectUnit } from '../run/rates';
+import { errorLabel, runMetrics, spread, type RunMetrics, type Spread } from '../traffic/metrics';
+import { runStanding } from '../traffic/failure-rule';
+import { disconnectUnit } from '../traffic/rates';
 import { poissonRate, type RateEstimate } from '../core/stats';
 import { DEFLATE_MODES, PAYLOAD_KINDS, STACK_NAMES } from '../core/params';
 import { cellKey, type SweepCell } from './grid';
-import type { SweepRecord } from './run';
+import type { SweepRecord } from './engine';
 
 /** Metrics summarised as median and range over repeats. */
 export const SPREAD_METRICS = [

@@ -9,11 +9,11 @@
  * repeat index, the resolved package versions), never the commit.
  */
 import { createHash } from 'node:crypto';
-import type { KneeResult } from '../capacity/run';
+import type { KneeResult } from '../capacity/measure';
 import type { ClientKind } from '../clients/types';
 import { BOUNDS, KiB, MiB, type DeflateMode, type Params, type PayloadKind, type StackName } from '../core/params';
-import type { ClientPlacement, ScenarioSpec } from '../run/scenario';
-import { installedVersions } from '../stacks/catalog';
+import type { ClientPlacement, ScenarioSpec } from '../traffic/scenario';
+import { installedVersions } from '../core/stack-catalog';
 import { formatBytes } from '../core/units';
 import { kneeBasis, kneeSchedule, type KneeLoad } from './knees';
 

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { ChildHost } from '../core/child-host';
-import type { ScenarioRecord, ScenarioSpec } from '../run/scenario';
+import type { ScenarioRecord, ScenarioSpec } from '../traffic/scenario';
 import { formatDuration } from '../core/units';
 import type { WorkerReply, WorkerRequest } from './worker';
 import { NamedError } from '../core/errors';

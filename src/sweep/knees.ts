@@ -5,20 +5,11 @@
  * take. The 2015 stack with deflate on fails before it has a knee, so 2015 takes the knees of 2015
  * with ws 0.8.1: the same socket.io and engine.io, with ws's fix.
  */
-import { KNEE_SEARCH, schedule } from '../capacity/knee';
-import {
-  capacityBoundMs,
-  capacityEstimateMs,
-  CAPACITY_KIND,
-  runCapacity,
-  type CapacityPlan,
-  type CapacityRecord,
-  type KneeResult,
-} from '../capacity/run';
+import { schedule } from '../capacity/knee';
+import { CAPACITY_KIND, type CapacityPlan, type CapacityRecord, type KneeResult } from '../capacity/measure';
 import { readRecords } from '../core/records';
 import { MiB, type DeflateMode, type StackName } from '../core/params';
-import { formatBytes, formatDuration } from '../core/units';
-import type { SweepGrid } from './grid';
+import { formatBytes } from '../core/units';
 
 /** The knee a load is a fraction of: the slower setting's, measured or bounded from below. */
 export interface KneeBasis {
@@ -87,20 +78,6 @@ export function kneeSchedule(load: KneeLoad, frameSize: number, clients: number)
   return { rate: Math.max(0.01, Math.round(rate * 100) / 100), burst: burst };
 }
 
-/** The capacity plan that measures every knee a grid's fractions need: on and off, at each size of a knee block. */
-export function kneePlanFor(grid: SweepGrid): CapacityPlan | null {
-  const blocks = grid.blocks.filter((b) => (b.kneeFractions?.length ?? 0) > 0);
-  if (blocks.length === 0) return null;
-  const unique = <T>(xs: T[]) => [...new Set(xs)];
-  return {
-    frameSizes: unique(blocks.flatMap((b) => b.frameSizes)).sort((a, b) => a - b),
-    stacks: unique(blocks.flatMap((b) => b.stacks.map(kneeStackFor))),
-    deflate: ['on', 'off'],
-    pin: true,
-    search: KNEE_SEARCH,
-  };
-}
-
 /** Every knee target of a plan. */
 function targetsOf(plan: CapacityPlan): Array<Pick<KneeResult, 'stack' | 'deflate' | 'frameSize'>> {
   return plan.frameSizes.flatMap((frameSize) =>
@@ -137,31 +114,4 @@ export function recordedKnees(
     knees.push(knee);
   }
   return { knees: knees, missing: missing, records: [...used] };
-}
-
-/**
- * The knees a sweep's grid needs, from the newest records in `dir`, or measured now (and recorded
- * there as a capacity record) when any is missing or `fresh` asks for new ones.
- */
-export async function kneesForSweep(
-  grid: SweepGrid,
-  dir: string,
-  options: { fresh?: boolean; progress?: (line: string) => void } = {},
-): Promise<{ knees: KneeResult[]; recordIds: string[] }> {
-  const plan = kneePlanFor(grid);
-  if (!plan) return { knees: [], recordIds: [] };
-  const say = options.progress ?? (() => undefined);
-  const recorded = recordedKnees(plan, dir);
-  if (!options.fresh && recorded.missing === 0) {
-    say(`knees: all ${recorded.knees.length} read from ${recorded.records.map((r) => r.id).join(', ')}`);
-    return { knees: recorded.knees, recordIds: recorded.records.map((r) => r.id) };
-  }
-  const count = plan.frameSizes.length * plan.stacks.length * plan.deflate.length;
-  say(
-    `knees: ${options.fresh ? 'measuring all' : `${recorded.missing} of ${count} not recorded, so measuring all`} ${count} first ` +
-      `(${plan.stacks.join(', ')} × deflate on, off × ${plan.frameSizes.map(formatBytes).join(', ')}): ` +
-      `typically ${formatDuration(capacityEstimateMs(plan))}, at most ${formatDuration(capacityBoundMs(plan))}`,
-  );
-  const record = await runCapacity(plan, { dir: dir, progress: (line) => say(`knees: ${line}`) });
-  return { knees: record.knees, recordIds: [record.id] };
 }

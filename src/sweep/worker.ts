@@ -4,7 +4,7 @@
  * memory are then this process's alone, and a hung run cannot leave a server behind in the caller.
  */
 import { serveParent } from '../core/child-host';
-import { runScenario, type ScenarioRecord, type ScenarioSpec } from '../run/scenario';
+import { runScenario, type ScenarioRecord, type ScenarioSpec } from '../traffic/scenario';
 
 /** Parent → worker. */
 export interface WorkerRequest {

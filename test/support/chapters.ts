@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { RawParams } from '../../src/core/params';
 import { PROJECT_ROOT } from '../../src/core/paths';
-import type { Chapter } from '../../src/report/chapters';
+import type { Chapter } from '../../src/chapters/registry';
 
 /** A notebook under test/fixtures/notebooks. */
 export function fixtureNotebook(name: string): string {

@@ -23,7 +23,7 @@ import {
   type DebugLine,
 } from '../../src/observe/debug-capture';
 import { LOOPBACK } from '../../src/core/net';
-import { stackPackageDirs } from '../../src/stacks/catalog';
+import { stackPackageDirs } from '../../src/core/stack-catalog';
 
 /** Bounds every wait in the child. */
 const STEP_TIMEOUT_MS = 5_000;

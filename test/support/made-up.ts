@@ -4,13 +4,13 @@
  * full record of its kind, changed by the caller where a test needs it; a browser run; a row of
  * chapter 5's charts.
  */
-import { FAILURE_RULE_VERSION, judgeScenario } from '../../src/run/failure-rule';
-import type { OfferedLoad } from '../../src/run/offered-load';
-import type { BareWsRecord } from '../../src/bare-ws/run';
+import { FAILURE_RULE_VERSION, judgeScenario } from '../../src/traffic/failure-rule';
+import type { OfferedLoad } from '../../src/traffic/offered-load';
+import type { BareWsRecord } from '../../src/bare-ws/runner';
 import type { RunMeta } from '../../src/core/meta';
-import type { ScenarioRecord, ServerDisconnect } from '../../src/run/scenario';
+import type { ScenarioRecord, ServerDisconnect } from '../../src/traffic/scenario';
 import type { ClientDisconnect } from '../../src/clients/types';
-import type { KneeResult } from '../../src/capacity/run';
+import type { KneeResult } from '../../src/capacity/measure';
 import { KiB, type StackName } from '../../src/core/params';
 import { poissonRate, type RateEstimate } from '../../src/core/stats';
 import type { Row } from '../../src/chapters/05-sweep/rows';

@@ -5,11 +5,12 @@
  */
 import { showChart, showTable, progress } from '../../show/display';
 import { resolveParams, type Params, type RawParams } from '../../core/params';
-import { failureReasons } from '../../run/failure-rule';
-import { loadLabel } from '../../run/offered-load';
-import { runScenario, type ScenarioRecord } from '../../run/scenario';
-import { socketIoScenario } from '../../run/presets';
-import { replayable, replaySteps } from '../../report/replay';
+import { failureReasons } from '../../traffic/failure-rule';
+import { loadLabel } from '../../traffic/offered-load';
+import { runScenario, type ScenarioRecord } from '../../traffic/scenario';
+import { socketIoScenario } from '../../traffic/presets';
+import { replaySteps } from '../../core/replay';
+import { replayable } from '../replayable';
 import { formatBytes } from '../../core/units';
 
 /** The stack and client this chapter exercises: today's, left at its defaults. */

@@ -7,11 +7,12 @@
 import { showChart, showTable } from '../../show/display';
 import type { Params } from '../../core/params';
 import { loadAverageText } from '../../core/meta';
-import { replayable, replaySteps } from '../../report/replay';
-import { classifiedDisconnects, failureReasons, judgeScenario, zeroFailureBlockers } from '../../run/failure-rule';
-import type { ScenarioRecord } from '../../run/scenario';
+import { replaySteps } from '../../core/replay';
+import { replayable } from '../replayable';
+import { classifiedDisconnects, failureReasons, judgeScenario, zeroFailureBlockers } from '../../traffic/failure-rule';
+import type { ScenarioRecord } from '../../traffic/scenario';
 import { formatBytes } from '../../core/units';
-import { plural, showFinding } from '../finding';
+import { plural, showFinding } from '../show-finding';
 import {
   deadlinePassedSentence,
   existenceJudgement,

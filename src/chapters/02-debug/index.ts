@@ -14,11 +14,12 @@ import {
 } from '../../observe/debug-capture';
 import { DEFAULT_MAX_MESSAGE_CHARS, startDebugLog, type LoggedLine } from '../../observe/debug-log';
 import type { Params, RawParams } from '../../core/params';
-import { cannotSayNoFailure } from '../../run/failure-rule';
-import { replayable, replaySteps } from '../../report/replay';
-import type { ScenarioRecord, ScenarioSpec } from '../../run/scenario';
+import { cannotSayNoFailure } from '../../traffic/failure-rule';
+import { replaySteps } from '../../core/replay';
+import { replayable } from '../replayable';
+import type { ScenarioRecord, ScenarioSpec } from '../../traffic/scenario';
 import { loadStack } from '../../stacks';
-import { plural, showFinding } from '../finding';
+import { plural, showFinding } from '../show-finding';
 import {
   measureSymptom,
   SYMPTOM_STACK,

@@ -18,9 +18,9 @@ import {
   sideOfPath,
   type PostGrepHit,
 } from '../post-quotes';
-import { FAILING_SCENARIO } from '../../run/presets';
-import { cannotSayNoFailure, failureReasons } from '../../run/failure-rule';
-import { INVALID_COMPRESSED_DATA } from '../../bare-ws/run';
+import { FAILING_SCENARIO } from '../../traffic/presets';
+import { cannotSayNoFailure, failureReasons } from '../../traffic/failure-rule';
+import { INVALID_COMPRESSED_DATA } from '../../bare-ws/runner';
 import type { Judgement } from '../../core/verdict';
 import {
   existenceJudgement,
@@ -32,7 +32,7 @@ import {
   untilFailureSentence,
   type UntilFailure,
 } from '../until-failure';
-import { runScenario, type ScenarioRecord } from '../../run/scenario';
+import { runScenario, type ScenarioRecord } from '../../traffic/scenario';
 import {
   COPY_KINDS,
   functionSource,
@@ -46,10 +46,11 @@ import {
   type SearchHit,
 } from '../../search';
 import { loadStack } from '../../stacks';
-import { stackPackageDirs } from '../../stacks/catalog';
-import { replayable, replaySteps } from '../../report/replay';
+import { stackPackageDirs } from '../../core/stack-catalog';
+import { replaySteps } from '../../core/replay';
+import { replayable } from '../replayable';
 import { formatBytes } from '../../core/units';
-import { plural, showFinding } from '../finding';
+import { plural, showFinding } from '../show-finding';
 
 /** The stack the post ran: socket.io 1.3.7, engine.io 1.5.4, ws 0.8.0. */
 export const ORIGINS_STACK: StackName = '2015';

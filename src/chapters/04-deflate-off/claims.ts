@@ -7,8 +7,8 @@
  * costs on 2015. The units are runs (the disconnect rate) and on/off pairs run back to back (the
  * CPU and bytes ratios), never frames.
  */
-import type { KneeResult } from '../../capacity/run';
-import type { LongRunRecord } from '../../run/long-run';
+import type { KneeResult } from '../../capacity/measure';
+import type { LongRunRecord } from '../../traffic/long-run';
 import { isDebugCaptureActive } from '../../observe/debug-capture';
 import { BOUNDS, KiB, MiB, type Params, type PayloadKind, type StackName } from '../../core/params';
 import {
@@ -34,16 +34,16 @@ import {
   type Judgement,
   type RunMode,
 } from '../../core/verdict';
-import { CHAPTERS, type Chapter } from '../../report/chapters';
-import { FAILING_SCENARIO } from '../../run/presets';
-import { fragmentsExpected, judgeScenario, onOffBlockers, zeroFailureBlockers } from '../../run/failure-rule';
-import { runMetrics } from '../../run/metrics';
-import { disconnectUnit, exposureText, rateText } from '../../run/rates';
+import { CHAPTERS, type Chapter } from '../../chapters/registry';
+import { FAILING_SCENARIO } from '../../traffic/presets';
+import { fragmentsExpected, judgeScenario, onOffBlockers, zeroFailureBlockers } from '../../traffic/failure-rule';
+import { runMetrics } from '../../traffic/metrics';
+import { disconnectUnit, exposureText, rateText } from '../../traffic/rates';
 import { fractionLabel } from '../../sweep/grid';
 import { kneeBasis, kneeSchedule, type KneeBasis } from '../../sweep/knees';
-import { runScenario, type ScenarioRecord, type ScenarioResult, type ScenarioSpec } from '../../run/scenario';
+import { runScenario, type ScenarioRecord, type ScenarioResult, type ScenarioSpec } from '../../traffic/scenario';
 import { formatBytes, formatDuration } from '../../core/units';
-import { plural } from '../finding';
+import { plural } from '../show-finding';
 
 /** This chapter's number in the report, for the commands that settle a claim. */
 const DEFLATE_OFF_CHAPTER = (CHAPTERS.find((c) => c.slug === 'deflate-off') as Chapter).number;

@@ -9,8 +9,8 @@ import { FragmentingClient } from '../../clients/fragmenting';
 import { connected } from '../../core/timing';
 import { acceptsDeflate, WireObserver, type Handshake } from '../../observe/wire';
 import { KiB, type StackName } from '../../core/params';
-import { FAILING_SCENARIO } from '../../run/presets';
-import { runScenario, type ScenarioSpec } from '../../run/scenario';
+import { FAILING_SCENARIO } from '../../traffic/presets';
+import { runScenario, type ScenarioSpec } from '../../traffic/scenario';
 import { loadStack } from '../../stacks';
 import type { Stack, StackServer } from '../../stacks/types';
 

@@ -5,23 +5,24 @@
  */
 import path from 'node:path';
 import { showChart, showLog, showTable, progress } from '../../show/display';
-import { readLongRuns, TIMELINE_EVERY_MS, type LongRunRecord } from '../../run/long-run';
+import { readLongRuns, TIMELINE_EVERY_MS, type LongRunRecord } from '../../traffic/long-run';
 import { resolveParams, type Params, type RawParams } from '../../core/params';
 import { dataDir, PROJECT_ROOT } from '../../core/paths';
 import { POST_CLAIMS, POST_SERVER_JS, POST_SERVER_JS_EDIT, POST_TESTED_MS } from '../post-quotes';
-import { recordedDataDir, replayable, replaySteps } from '../../report/replay';
-import { FAILING_SCENARIO } from '../../run/presets';
-import { judgeScenario, zeroFailureBlockers } from '../../run/failure-rule';
-import { runMetrics } from '../../run/metrics';
-import { exposureText } from '../../run/rates';
-import type { ScenarioRecord, ScenarioSpec } from '../../run/scenario';
+import { recordedDataDir, replaySteps } from '../../core/replay';
+import { replayable } from '../replayable';
+import { FAILING_SCENARIO } from '../../traffic/presets';
+import { judgeScenario, zeroFailureBlockers } from '../../traffic/failure-rule';
+import { runMetrics } from '../../traffic/metrics';
+import { exposureText } from '../../traffic/rates';
+import type { ScenarioRecord, ScenarioSpec } from '../../traffic/scenario';
 import { MIN_UNITS } from '../../core/stats';
 import type { Judgement, RunMode } from '../../core/verdict';
 import { functionSource, numbered, search, sourceLines } from '../../search';
 import { loadStack } from '../../stacks';
-import { stackPackageDirs } from '../../stacks/catalog';
+import { stackPackageDirs } from '../../core/stack-catalog';
 import { formatBytes, formatDuration } from '../../core/units';
-import { plural, showFinding } from '../finding';
+import { plural, showFinding } from '../show-finding';
 import {
   bytesPerFrame,
   bytesRatio,
@@ -58,7 +59,7 @@ import {
 import { fractionLabel, KNEE_FRAME_SIZES } from '../../sweep/grid';
 import { kneeBasis, recordedKnees } from '../../sweep/knees';
 import { KNEE_SEARCH } from '../../capacity/knee';
-import { capacityBoundMs, runCapacity, type CapacityPlan, type KneeResult } from '../../capacity/run';
+import { capacityBoundMs, runCapacity, type CapacityPlan, type KneeResult } from '../../capacity/measure';
 import { probeHandshakes, type HandshakeRow, type ProbeClient } from './handshakes';
 
 export { type LoadPair, type WirePair } from './claims';

@@ -9,7 +9,7 @@ import type { ChartSpec } from '../../show/charts';
 import { formatBytes } from '../../core/units';
 import type { DeflateMode } from '../../core/params';
 import type { RateEstimate } from '../../core/stats';
-import { rateNumber } from '../../run/rates';
+import { rateNumber } from '../../traffic/rates';
 import type { PooledRow, Row } from './rows';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';

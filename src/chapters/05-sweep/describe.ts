@@ -6,10 +6,10 @@
  * number and every "none" comes from the rows, with what it rests on.
  */
 import { formatNumber } from '../../show/fragments';
-import type { Spread } from '../../run/metrics';
+import type { Spread } from '../../traffic/metrics';
 import type { DeflateMode, StackName } from '../../core/params';
 import { clopperPearson, type RateEstimate } from '../../core/stats';
-import { rateNumber, rateText } from '../../run/rates';
+import { rateNumber, rateText } from '../../traffic/rates';
 import { formatBytes } from '../../core/units';
 import type { KneePoint } from './charts';
 import type { PooledRow, Row } from './rows';

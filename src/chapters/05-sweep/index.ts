@@ -9,15 +9,16 @@ import path from 'node:path';
 import { showChart, showHtml, showTable, textTable } from '../../show/display';
 import { collapsible, escapeText, formatNumber, htmlTable } from '../../show/fragments';
 import { busyThreshold, othersCores } from '../../core/machine-load';
-import { runMetrics, spread, type Spread } from '../../run/metrics';
+import { runMetrics, spread, type Spread } from '../../traffic/metrics';
 import { MIN_UNITS, poissonRate } from '../../core/stats';
 import { verdictText, type Judgement } from '../../core/verdict';
-import { disconnectUnit, rateText } from '../../run/rates';
+import { disconnectUnit, rateText } from '../../traffic/rates';
 import { csvDownloadLink } from '../../show/csv';
 import { resolveParams, type Params, type RawParams } from '../../core/params';
 import { COMMITTED_DATA_DIR, PROJECT_ROOT } from '../../core/paths';
 import { readRecords, type SkippedFile } from '../../core/records';
-import { fromDataDir, recordedDataDir, replayable, replaySteps } from '../../report/replay';
+import { fromDataDir, recordedDataDir, replaySteps } from '../../core/replay';
+import { replayable } from '../replayable';
 import { aggregateCells, deflatePairs, type CellAggregate, type SpreadMetric } from '../../sweep/aggregate';
 import {
   compareCost,
@@ -36,9 +37,9 @@ import {
   type SweepCell,
   type SweepGrid,
 } from '../../sweep/grid';
-import { runSweep, SESSION_KIND, SWEEP_KIND, type SweepRecord, type SweepSession } from '../../sweep/run';
+import { runSweep, SESSION_KIND, SWEEP_KIND, type SweepRecord, type SweepSession } from '../../sweep/engine';
 import { formatBytes, formatDuration } from '../../core/units';
-import { CAPACITY_KIND, type CapacityRecord, type KneeResult } from '../../capacity/run';
+import { CAPACITY_KIND, type CapacityRecord, type KneeResult } from '../../capacity/measure';
 import { kneeFigure } from '../../sweep/knees';
 import { ackChart, cpuChart, headlineChart, heatmapChart, kneeChart, wireChart, type KneePoint } from './charts';
 import {

@@ -3,13 +3,13 @@
  * one metric pooled over the dimensions a chart does not show. A chart and the sentence under it
  * read the same rows, so the sentence can only say what the chart shows.
  */
-import { runMetrics, spread, type Spread } from '../../run/metrics';
-import { runStanding } from '../../run/failure-rule';
+import { runMetrics, spread, type Spread } from '../../traffic/metrics';
+import { runStanding } from '../../traffic/failure-rule';
 import type { RateEstimate } from '../../core/stats';
 import type { DeflateMode, PayloadKind, StackName } from '../../core/params';
 import { compareCells, type CellAggregate, type SpreadMetric } from '../../sweep/aggregate';
 import { loadLabel, type SweepCell } from '../../sweep/grid';
-import type { SweepRecord } from '../../sweep/run';
+import type { SweepRecord } from '../../sweep/engine';
 import type { CsvRow } from '../../show/csv';
 
 /** One cell's value of one metric and its disconnect rate, with the counts a sentence needs. */

@@ -15,7 +15,7 @@ import {
 } from '../../sweep/compare';
 import { MIN_CPU_MS_PER_SIDE, MIN_UNITS, type Interval, type RateEstimate } from '../../core/stats';
 import { intervalText, type ClaimVerdict, type Judgement, type RunMode } from '../../core/verdict';
-import { exposureText, rateNumber, rateText } from '../../run/rates';
+import { exposureText, rateNumber, rateText } from '../../traffic/rates';
 import { KiB, MiB } from '../../core/params';
 import { formatBytes, formatDuration } from '../../core/units';
 import { boundsText, rangeText } from './describe';

@@ -4,12 +4,12 @@
  * measured per message.
  */
 import type { Params } from '../../core/params';
-import { FAILING_SCENARIO } from '../../run/presets';
-import type { BareWsRecord, BareWsSpec } from '../../bare-ws/run';
+import { FAILING_SCENARIO } from '../../traffic/presets';
+import type { BareWsRecord, BareWsSpec } from '../../bare-ws/runner';
 import { SenderHost } from '../../bare-ws/sender-process';
-import { STACKS } from '../../stacks/catalog';
+import { STACKS } from '../../core/stack-catalog';
 import { formatBytes } from '../../core/units';
-import { replaySteps } from '../../report/replay';
+import { replaySteps } from '../../core/replay';
 
 /** Names this chapter's measuring steps in the replay records. */
 export const step = replaySteps('root-cause');

@@ -13,12 +13,12 @@ import { progress, showHtml, showTable } from '../../show/display';
 import { diffHunks, diffLines, unifiedText, type DiffLine, type Hunk } from './linediff';
 import type { Params } from '../../core/params';
 import { BAD_LINE, FIXED_LINE } from '../../bare-ws/fix';
-import { runBareWs, type BareWsRecord } from '../../bare-ws/run';
+import { runBareWs, type BareWsRecord } from '../../bare-ws/runner';
 import { runVerdict, type RunVerdict } from '../../bare-ws/verdict';
 import { installedWsReleases, wsRelease } from '../../bare-ws/versions';
-import { showFinding } from '../finding';
+import { showFinding } from '../show-finding';
 import { baseSpec, describeScenario, describeSpec, perMessage, POST_RELEASE, step, withSenders } from './base';
-import { replayable } from '../../report/replay';
+import { replayable } from '../replayable';
 
 /** One release's run and verdict. */
 export interface ReleaseRun {

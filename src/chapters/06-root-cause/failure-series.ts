@@ -6,13 +6,13 @@
  */
 import { progress, showChart, showTable } from '../../show/display';
 import { KiB, type Params } from '../../core/params';
-import { cannotSayNoFailure, judgeBareWs } from '../../run/failure-rule';
-import { INVALID_COMPRESSED_DATA, runBareWs, type BareWsRecord, type BareWsSpec } from '../../bare-ws/run';
+import { cannotSayNoFailure, judgeBareWs } from '../../traffic/failure-rule';
+import { INVALID_COMPRESSED_DATA, runBareWs, type BareWsRecord, type BareWsSpec } from '../../bare-ws/runner';
 import { median } from '../../core/stats';
 import { formatBytes } from '../../core/units';
-import { plural, showFinding } from '../finding';
+import { plural, showFinding } from '../show-finding';
 import { baseSpec, describeSending, perMessage, POST_RELEASE, step, withSenders } from './base';
-import { replayable } from '../../report/replay';
+import { replayable } from '../replayable';
 import { NOT_SHOWN, sendingText, secondsText, untilFailure, untilFailureSpec } from '../until-failure';
 
 export const SERIES_FACTORS = ['message size', 'fragment size', 'burst', 'server load'] as const;

@@ -7,10 +7,10 @@
  * file in this folder.
  */
 import { ParamError, resolveParams, type Params, type RawParams } from '../../core/params';
-import { FAILING_SCENARIO } from '../../run/presets';
+import { FAILING_SCENARIO } from '../../traffic/presets';
 import { formatBytes } from '../../core/units';
 import { largestSize, POST_RELEASE } from './base';
-import { showFinding } from '../finding';
+import { showFinding } from '../show-finding';
 import { untilFailureSentence } from '../until-failure';
 
 export {

@@ -7,9 +7,9 @@
 import path from 'node:path';
 import { showTable, showText } from '../../show/display';
 import { functionSource } from '../../search';
-import { INVALID_COMPRESSED_DATA } from '../../bare-ws/run';
+import { INVALID_COMPRESSED_DATA } from '../../bare-ws/runner';
 import { wsRelease } from '../../bare-ws/versions';
-import { plural, showFinding } from '../finding';
+import { plural, showFinding } from '../show-finding';
 import { POST_RELEASE } from './base';
 import type { ReleaseRun } from './bisection';
 

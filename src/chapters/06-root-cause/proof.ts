@@ -6,15 +6,15 @@
  */
 import { progress, showTable } from '../../show/display';
 import { BOUNDS, type Params } from '../../core/params';
-import { cannotSayNoFailure } from '../../run/failure-rule';
+import { cannotSayNoFailure } from '../../traffic/failure-rule';
 import { endPacketSource, fixedSource } from '../../bare-ws/fix';
-import { INVALID_COMPRESSED_DATA, runBareWs, type BareWsRecord, type BareWsSpec } from '../../bare-ws/run';
+import { INVALID_COMPRESSED_DATA, runBareWs, type BareWsRecord, type BareWsSpec } from '../../bare-ws/runner';
 import { bareWsZeroBlockers, type FragmentExpectation } from '../../bare-ws/verdict';
 import { wsRelease } from '../../bare-ws/versions';
-import { plural, showFinding } from '../finding';
+import { plural, showFinding } from '../show-finding';
 import { baseSpec, POST_RELEASE, step, withSenders } from './base';
 import type { ReleaseBisection } from './bisection';
-import { replayable } from '../../report/replay';
+import { replayable } from '../replayable';
 import {
   deadlinePassedSentence,
   judgementSentence,
@@ -26,7 +26,7 @@ import {
 } from '../until-failure';
 import { poissonRate, rateRatio, type CountUnit } from '../../core/stats';
 import { intervalText, judgeAbove, type ClaimVerdict, type FinerVerdict, type Judgement } from '../../core/verdict';
-import { disconnectUnit, exposureText, HOUR_MS, rateText } from '../../run/rates';
+import { disconnectUnit, exposureText, HOUR_MS, rateText } from '../../traffic/rates';
 
 /** A fragment size no message here reaches, so every message crosses the wire as one frame. */
 export const UNFRAGMENTED_FRAGMENT_SIZE = BOUNDS.fragmentSize.max;

@@ -15,16 +15,16 @@ import type { ConnectionMemoryRecord } from './connection-memory';
 import { COMMITTED_DATA_DIR, dataDir } from '../../core/paths';
 import { BOUNDS, KiB, MiB, type DeflateMode, type Params } from '../../core/params';
 import { readRecords, type RecordBase } from '../../core/records';
-import { cannotSayNoFailure, judgeScenario } from '../../run/failure-rule';
-import { noFailureJudgement } from '../../run/no-failure';
+import { cannotSayNoFailure, judgeScenario } from '../../traffic/failure-rule';
+import { noFailureJudgement } from '../../traffic/no-failure';
 import { judgementRow, type Judgement } from '../../core/verdict';
-import { runScenario, type ScenarioRecord, type ScenarioSpec } from '../../run/scenario';
-import { socketIoScenario } from '../../run/presets';
+import { runScenario, type ScenarioRecord, type ScenarioSpec } from '../../traffic/scenario';
+import { socketIoScenario } from '../../traffic/presets';
 import { median } from '../../core/stats';
 import { formatBytes } from '../../core/units';
 import { CLIFF_STACK, envelopeBytes, perMinute } from './cliff';
 import { memoryCells } from './memory';
-import { replayable } from '../../report/replay';
+import { replayable } from '../replayable';
 import { step } from './step';
 
 /**
@@ -419,7 +419,7 @@ export function adviceClaim(run: AdviceRun, runs: readonly AdviceRun[]): string 
 }
 
 /**
- * Judges a choice's claim (src/run/no-failure.ts): a failure settles it against; a zero needs its
+ * Judges a choice's claim (src/traffic/no-failure.ts): a failure settles it against; a zero needs its
  * controls, and where the defaults failed at this size it holds only when the two disconnect rates
  * are told apart by their interval.
  */

@@ -6,12 +6,12 @@
  */
 import { showChart, showTable, showText, progress } from '../../show/display';
 import type { Params } from '../../core/params';
-import { cannotSayNoFailure, failureReasons, judgeScenario } from '../../run/failure-rule';
-import { runScenario, type ScenarioRecord, type ScenarioResult } from '../../run/scenario';
-import { socketIoScenario } from '../../run/presets';
-import { packageDir, stackPackageDirs } from '../../stacks/catalog';
+import { cannotSayNoFailure, failureReasons, judgeScenario } from '../../traffic/failure-rule';
+import { runScenario, type ScenarioRecord, type ScenarioResult } from '../../traffic/scenario';
+import { socketIoScenario } from '../../traffic/presets';
+import { packageDir, stackPackageDirs } from '../../core/stack-catalog';
 import { formatBytes, formatDuration } from '../../core/units';
-import { replayable } from '../../report/replay';
+import { replayable } from '../replayable';
 import { step } from './step';
 
 /** The stack whose limit is swept. */

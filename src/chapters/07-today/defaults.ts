@@ -6,9 +6,9 @@
 import path from 'node:path';
 import { showTable, showText } from '../../show/display';
 import { STACK_NAMES, type StackName } from '../../core/params';
-import { runScenario, type ScenarioRecord } from '../../run/scenario';
+import { runScenario, type ScenarioRecord } from '../../traffic/scenario';
 import { functionSource, search, sourceLines, stackScope, type SearchHit } from '../../search';
-import { stackPackageDirs } from '../../stacks/catalog';
+import { stackPackageDirs } from '../../core/stack-catalog';
 import { acceptsDeflate } from '../../observe/wire';
 
 /** Where a line of evidence was read: `path:line` and the installed package. */

@@ -6,12 +6,12 @@
  */
 import { showTable, showText } from '../../show/display';
 import { KiB, MiB, type Params, type StackName } from '../../core/params';
-import { FAILING_SCENARIO } from '../../run/presets';
-import { cannotSayNoFailure, failureReasons, judgeScenario, zeroFailureBlockers } from '../../run/failure-rule';
-import { runScenario, type ScenarioRecord } from '../../run/scenario';
+import { FAILING_SCENARIO } from '../../traffic/presets';
+import { cannotSayNoFailure, failureReasons, judgeScenario, zeroFailureBlockers } from '../../traffic/failure-rule';
+import { runScenario, type ScenarioRecord } from '../../traffic/scenario';
 import { formatDuration } from '../../core/units';
-import { plural } from '../finding';
-import { replayable } from '../../report/replay';
+import { plural } from '../show-finding';
+import { replayable } from '../replayable';
 import { step } from './step';
 
 /** The stacks the load runs on, in order: the positive control, then the stack under test. */

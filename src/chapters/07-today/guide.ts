@@ -7,7 +7,7 @@ import { showHtml, showTable, showText } from '../../show/display';
 import { declaredReasons, runFieldGuide, type FieldGuideObservation, type FieldGuideRecord } from './field-guide';
 import { collapsible, preText } from '../../show/fragments';
 import type { Params } from '../../core/params';
-import { replayable } from '../../report/replay';
+import { replayable } from '../replayable';
 import { step } from './step';
 
 /** The guide's run, with the reasons the installed packages declare (read by a search, so measured here). */

@@ -11,7 +11,7 @@ import { serveParent } from '../../core/child-host';
 import { withLimit } from '../../core/limit';
 import { EXCHANGE_EVENT } from './memory-server';
 import type { StackName } from '../../core/params';
-import { payload } from '../../run/payloads';
+import { payload } from '../../traffic/payloads';
 import { loadStack } from '../../stacks';
 import type { ClientSocket } from '../../stacks/types';
 

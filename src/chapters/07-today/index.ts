@@ -23,8 +23,8 @@ import {
 } from './defaults';
 import { STACK_NAMES } from '../../core/params';
 import { formatBytes } from '../../core/units';
-import { showFinding } from '../finding';
-import { replayable } from '../../report/replay';
+import { showFinding } from '../show-finding';
+import { replayable } from '../replayable';
 import { step } from './step';
 
 export { runFragmentedLoad, showFragmentedLoad } from './fragmented';

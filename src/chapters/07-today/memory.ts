@@ -14,7 +14,7 @@ import { DEFLATE_MODES, type DeflateMode, type Params } from '../../core/params'
 import { median } from '../../core/stats';
 import { formatBytes } from '../../core/units';
 import { readCompressDefault, readThresholdRule, type SourceEvidence } from './defaults';
-import { replayable } from '../../report/replay';
+import { replayable } from '../replayable';
 import { step } from './step';
 
 /** How many connections each memory run holds open, one run per count. */

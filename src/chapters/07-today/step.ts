@@ -1,4 +1,4 @@
 /** Names chapter 7's measuring steps in the replay records; every part of the chapter takes it from here. */
-import { replaySteps } from '../../report/replay';
+import { replaySteps } from '../../core/replay';
 
 export const step = replaySteps('today');

@@ -14,8 +14,9 @@ import { REFERENCE_PING, REFERENCE_SERVERS, runReference } from '../../check-ser
 import { DIGEST_SERVER_LINES } from '../../check-server/session';
 import { formatDuration } from '../../core/units';
 import { checkTableRows, comparisonFinding, rowFindings } from '../../check-server/show';
-import { showFinding } from '../finding';
-import { replayable, replaySteps } from '../../report/replay';
+import { showFinding } from '../show-finding';
+import { replaySteps } from '../../core/replay';
+import { replayable } from '../replayable';
 
 /** What the notebook's parameters cell gives. */
 export interface YourServerParams {

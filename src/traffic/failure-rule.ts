@@ -7,7 +7,6 @@
  */
 import type { ClientDisconnect } from '../clients/types';
 import type { Controls, WireCounts } from '../observe/wire';
-import type { BareServerError } from '../bare-ws/server';
 import { saturationReasons, type OfferedLoad } from './offered-load';
 import { countBy } from '../core/stats';
 
@@ -196,6 +195,14 @@ export function failureReasons(outcome: ScenarioOutcome): Record<string, number>
   return countBy(classifiedDisconnects(outcome), (j) =>
     j.verdict === 'failure' ? `${j.side}: ${j.d.reason}` : undefined,
   );
+}
+
+/** An error a server-side connection reported (ws 0.x passes a string and a close code, 1.x an Error). */
+export interface BareServerError {
+  t: number;
+  connection: number;
+  message: string;
+  code?: number;
 }
 
 /** What the rule reads of a bare-ws run. */

@@ -4,7 +4,7 @@
  * process sending fragmented compressed messages back to back, the wire watched for the positive
  * controls. Bounded in time; everything is closed and restored before it returns a record.
  */
-import { judgeBareWs, type BareWsJudgement } from '../run/failure-rule';
+import { judgeBareWs, type BareWsJudgement } from '../traffic/failure-rule';
 import {
   emptyWireCounts,
   positiveControls,
@@ -13,7 +13,7 @@ import {
   type Handshake,
   type WireCounts,
 } from '../observe/wire';
-import { payload, variantCount } from '../run/payloads';
+import { payload, variantCount } from '../traffic/payloads';
 import { newRecordId, recordEnvelope, writeRunRecord, type RecordBase, type RecordOption } from '../core/records';
 import { occupyEventLoop, type BusyReport } from './busy';
 import { CLOSE_WAIT_MS } from '../clients/bare';
@@ -23,9 +23,10 @@ import { SenderHost } from './sender-process';
 import { CONNECT_DEADLINE_MS } from '../core/timing';
 import { countBy } from '../core/stats';
 import type { SenderResult } from './senders';
-import { startBareServer, type BareServer, type BareServerError } from './server';
+import type { BareServerError } from '../traffic/failure-rule';
+import { startBareServer, type BareServer } from './server';
 import { wsRelease } from './versions';
-import { assertMeasuring } from '../report/replay';
+import { assertMeasuring } from '../core/replay';
 
 /** `runtime`: ws 0.8.1's endPacket line applied to the loaded release for the run (./fix). */
 export const BARE_WS_FIXES = ['none', 'runtime'] as const;

@@ -2,9 +2,10 @@
  * The forked load generator: runs a scenario's clients in their own process, so that the kernel's
  * process.cpuUsage() and RSS are the server's alone. Driven over the IPC channel by scenario.ts.
  */
-import { pinLoadGeneratorFromEnv } from '../capacity/pinning';
+import { pinLoadGeneratorFromEnv } from '../core/pinning';
 import { serveParent } from '../core/child-host';
-import { runLoad, type LoadSpec } from './load';
+import { runLoad } from './load';
+import type { LoadSpec } from './load-spec';
 import type { LoadResult } from './load-result';
 
 /** Parent → child: start the load against a server, or end its send window early. */

@@ -1,6 +1,6 @@
 /**
  * Re-rendering from recorded runs: `npm run report -- --from-data DIR` sets one environment
- * variable for the kernels. Every cell that measures goes through `replayable()`: measuring, it
+ * variable for the kernels. Every step that measures goes through `measureOrReplay()`: measuring, it
  * records what the step returned under `<data dir>/replay/`; replaying, it returns the latest
  * record of the same step and parameters from DIR and measures nothing. The guards
  * (`assertMeasuring`) sit where anything would start (a stack, a server, Chromium, a load, a
@@ -9,11 +9,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { showFinding } from '../chapters/finding';
-import { loadAverageText } from '../core/meta';
-import { COMMITTED_DATA_DIR, dataDir } from '../core/paths';
-import { newRecordId, readRecords, recordEnvelope, writeRecord, type RecordBase } from '../core/records';
-import { InputError, NamedError } from '../core/errors';
+import { loadAverageText } from './meta';
+import { COMMITTED_DATA_DIR, dataDir } from './paths';
+import { newRecordId, readRecords, recordEnvelope, writeRecord, type RecordBase } from './records';
+import { InputError, NamedError } from './errors';
 
 /** Environment variable naming the data dir to replay; unset means measure anew. */
 export const FROM_DATA_ENV = 'DEFLATE_LAB_FROM_DATA';
@@ -54,7 +53,9 @@ export function assertReplayDir(dir: string): string {
     if (!fs.statSync(resolved).isDirectory()) throw new Error('not a directory');
     fs.accessSync(resolved, fs.constants.R_OK | fs.constants.X_OK);
   } catch {
-    throw new ReplayDirError(`--from-data: ${dir} is not a readable folder: pass a data dir written by an earlier run (e.g. data/)`);
+    throw new ReplayDirError(
+      `--from-data: ${dir} is not a readable folder: pass a data dir written by an earlier run (e.g. data/)`,
+    );
   }
   return resolved;
 }
@@ -111,13 +112,20 @@ export function latestReplay<T>(step: ReplayStep, dir: string): ReplayRecord<T> 
     .pop();
 }
 
+/** What a step returned, and, when it was replayed, the line saying where its record came from. */
+export interface Replayed<T> {
+  value: T;
+  provenance?: string;
+}
+
 /**
  * Runs a measuring step, or replays it. Measuring, the value is recorded and returned as the
  * record holds it (through JSON), so the live page and its replay are made from the same data.
- * Replaying, it shows where the record came from and returns its value; with no record of the
- * same step and parameters it throws a one-line error naming the command that records one.
+ * Replaying, it returns the record's value with its provenance line, for the caller to show; with
+ * no record of the same step and parameters it throws a one-line error naming the command that
+ * records one.
  */
-export async function replayable<T>(step: ReplayStep, measure: () => Promise<T>): Promise<T> {
+export async function measureOrReplay<T>(step: ReplayStep, measure: () => Promise<T>): Promise<Replayed<T>> {
   const replay = fromDataDir();
   if (replay !== undefined) {
     const recorded = latestReplay<T>(step, replay);
@@ -125,8 +133,7 @@ export async function replayable<T>(step: ReplayStep, measure: () => Promise<T>)
       throw new ReplayMissingError(
         `--from-data ${replay}: no recorded '${step.step}' of chapter ${step.chapter} with these parameters: record one with \`${RECORD_REPLAY_COMMAND}\` (the default parameters), or run the chapter without --from-data`,
       );
-    showFinding(provenance(recorded));
-    return recorded.value;
+    return { value: recorded.value, provenance: provenance(recorded) };
   }
   const startedAt = new Date().toISOString();
   const value = asStored(await measure());
@@ -146,5 +153,5 @@ export async function replayable<T>(step: ReplayStep, measure: () => Promise<T>)
     dataDir(),
     { compact: true },
   );
-  return value;
+  return { value: value };
 }

@@ -1,8 +1,8 @@
 /**
  * What a scenario's clients observed, whichever kind they were (Node clients in load.ts, Chromium
- * pages in clients/browser.ts): one shape, built empty in one place.
+ * pages in browser-load.ts): one shape, built empty in one place.
  */
-import type { BrowserRun } from '../clients/browser';
+import type { PageKind } from '../clients/page';
 import type { ClientDisconnect } from '../clients/types';
 
 /** A session starting, as the client saw it. */
@@ -10,6 +10,48 @@ export interface ClientConnect {
   t: number;
   client: string;
   sid?: string;
+}
+
+/** What one page did, as Node counted its reports. */
+export interface PageStats {
+  client: string;
+  kind: PageKind;
+  sent: number;
+  notSent: number;
+  acked: number;
+  ackedCorrupt: number;
+  /** Characters per message sent, on average. */
+  meanLength: number | null;
+  /** Median time to draw, encode and checksum one message in the page, ms. */
+  encodeMsP50: number | null;
+  /** Largest WebSocket bufferedAmount the page saw at a tick: its send backlog, bytes. */
+  maxBacklog: number;
+  canvas: { width: number; height: number } | null;
+}
+
+/** The client bundle a page loaded, compared with the file the stack's server is meant to serve. */
+export interface BundleCheck {
+  url: string;
+  sha256: string;
+  bytes: number;
+  stackFile: string;
+  stackSha256: string;
+}
+
+/** The browser side of a run. */
+export interface BrowserRun {
+  /** Chromium's version string as it reports it. */
+  chromium: string;
+  flags: string[];
+  /** Chromium's start, ms. */
+  launchMs: number;
+  /** From launch to every page loaded and connected, ms. */
+  setupMs: number;
+  pages: PageStats[];
+  /** One per page that loaded the bundle. */
+  bundles: BundleCheck[];
+  /** Uncaught errors in pages (a page that threw stops sending: the run fails). */
+  pageErrors: string[];
 }
 
 /** Everything the clients observed. */

@@ -11,7 +11,8 @@ import { servePages } from '../clients/page';
 import type { ClientKind } from '../clients/types';
 import { judgeScenario, type RunJudgement } from './failure-rule';
 import { checkFault, injectFault, type Fault, type FaultOutcome } from './faults';
-import { runLoad, type LoadSpec } from './load';
+import { runLoad } from './load';
+import type { LoadSpec } from './load-spec';
 import { emptyLoadResult, type LoadResult } from './load-result';
 import { CONNECT_DEADLINE_MS, sleep } from '../core/timing';
 import { ChildHost } from '../core/child-host';
@@ -28,7 +29,7 @@ import { newRecordId, recordEnvelope, writeRunRecord, type RecordBase, type Reco
 import { loadStack } from '../stacks';
 import { countBy, quantileSorted } from '../core/stats';
 import type { ServerSocket, Stack, StackServer, WsAddons } from '../stacks/types';
-import { assertMeasuring } from '../report/replay';
+import { assertMeasuring } from '../core/replay';
 
 /** Where the clients run: `forked` keeps the kernel's CPU and memory figures the server's alone. */
 export type ClientPlacement = 'in-process' | 'forked';

@@ -8,13 +8,13 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
-import type { LoadSpec } from '../run/load';
-import { emptyLoadResult, type LoadResult } from '../run/load-result';
+import type { LoadSpec } from './load-spec';
+import { emptyLoadResult, type BrowserRun, type LoadResult, type PageStats } from './load-result';
 import { connected, drain, sleep } from '../core/timing';
 import type { PayloadKind } from '../core/params';
 import { loadStack } from '../stacks';
 import { quantileSorted } from '../core/stats';
-import { MAX_SEND_BACKLOG, RECONNECT_DELAY_MS } from './fragmenting';
+import { MAX_SEND_BACKLOG, RECONNECT_DELAY_MS } from '../clients/fragmenting';
 import {
   CLIENT_BUNDLE_PATH,
   PAGE_CONTROL,
@@ -28,53 +28,11 @@ import {
   type PageEvent,
   type PageKind,
   type PageSummary,
-} from './page';
+} from '../clients/page';
 import { CHROMIUM_FLAGS, launchChromium } from '../core/chromium';
 
 /** How long a page may take to load and run its program. */
 const PAGE_SETUP_TIMEOUT_MS = 15_000;
-
-/** What one page did, as Node counted its reports. */
-export interface PageStats {
-  client: string;
-  kind: PageKind;
-  sent: number;
-  notSent: number;
-  acked: number;
-  ackedCorrupt: number;
-  /** Characters per message sent, on average. */
-  meanLength: number | null;
-  /** Median time to draw, encode and checksum one message in the page, ms. */
-  encodeMsP50: number | null;
-  /** Largest WebSocket bufferedAmount the page saw at a tick: its send backlog, bytes. */
-  maxBacklog: number;
-  canvas: { width: number; height: number } | null;
-}
-
-/** The client bundle a page loaded, compared with the file the stack's server is meant to serve. */
-export interface BundleCheck {
-  url: string;
-  sha256: string;
-  bytes: number;
-  stackFile: string;
-  stackSha256: string;
-}
-
-/** The browser side of a run. */
-export interface BrowserRun {
-  /** Chromium's version string as it reports it. */
-  chromium: string;
-  flags: string[];
-  /** Chromium's start, ms. */
-  launchMs: number;
-  /** From launch to every page loaded and connected, ms. */
-  setupMs: number;
-  pages: PageStats[];
-  /** One per page that loaded the bundle. */
-  bundles: BundleCheck[];
-  /** Uncaught errors in pages (a page that threw stops sending: the run fails). */
-  pageErrors: string[];
-}
 
 /** The page kind a payload stands for; the browser makes its own pictures, so only these two. */
 export function pageKindFor(payload: PayloadKind): PageKind {

@@ -3,35 +3,16 @@
  * 1/rate seconds for `duration`, then waiting briefly for outstanding acks. Runs in the kernel or
  * in a forked load generator (src/loadgen.ts), with the same code.
  */
-import { runBrowserLoad } from '../clients/browser';
-import type { DeflateContext } from '../clients/deflate-sender';
+import { runBrowserLoad } from './browser-load';
 import { FragmentingClient } from '../clients/fragmenting';
 import { SocketIoClient } from '../clients/socketio';
-import type { AppClient, ClientDisconnect, ClientKind, FrameAck } from '../clients/types';
+import type { AppClient, ClientDisconnect, FrameAck } from '../clients/types';
 import { emptyLoadResult, type LoadResult } from './load-result';
-import type { PayloadKind, StackName } from '../core/params';
+import type { LoadSpec } from './load-spec';
 import { payload, variantCount } from './payloads';
 import { loadStack } from '../stacks';
 import { connected, CONNECT_DEADLINE_MS, drain, tickFor } from '../core/timing';
-import { assertMeasuring } from '../report/replay';
-
-/** What the load loop needs to know. */
-export interface LoadSpec {
-  stack: StackName;
-  client: ClientKind;
-  payload: PayloadKind;
-  frameSize: number;
-  fragmentSize: number;
-  rate: number;
-  clients: number;
-  burst: number;
-  duration: number;
-  seed: number;
-  /** Client `browser` only: chat pages sending short text at the same rate beside the `clients` pages. */
-  chatPages?: number;
-  /** Client `fragmenting` only: how it compresses (default per-message, prepared; `kept` compresses inline as Chromium does). */
-  context?: DeflateContext;
-}
+import { assertMeasuring } from '../core/replay';
 
 function makeClient(spec: LoadSpec, label: string, url: string): AppClient {
   const stack = loadStack(spec.stack);

@@ -9,9 +9,9 @@ import { watchMachineLoad } from '../core/machine-load';
 import { runMeta } from '../core/meta';
 import { newRecordId, readRecords, recordEnvelope, writeRecord, type RecordBase } from '../core/records';
 import { dataDir } from '../core/paths';
-import { hardLimitMs, type ScenarioRecord } from '../run/scenario';
+import { hardLimitMs, type ScenarioRecord } from '../traffic/scenario';
 import { formatBytes } from '../core/units';
-import type { KneeResult } from '../capacity/run';
+import type { KneeResult } from '../capacity/measure';
 import {
   expandGrid,
   loadLabel,
@@ -22,7 +22,7 @@ import {
   type SweepGrid,
 } from './grid';
 import { IsolatedScenarios } from './isolate';
-import { spread, type Spread } from '../run/metrics';
+import { spread, type Spread } from '../traffic/metrics';
 
 /** The record kind (and folder) of sweep runs. */
 export const SWEEP_KIND = 'sweep';

@@ -21,7 +21,7 @@ import {
   type KneeStep,
   type KneeTarget,
 } from './knee';
-import { cannotPin, CORES, LOADGEN_CPU_ENV, pinSelf, type Pinning } from './pinning';
+import { cannotPin, CORES, LOADGEN_CPU_ENV, pinSelf, type Pinning } from '../core/pinning';
 
 /** What to measure. */
 export interface CapacityPlan {

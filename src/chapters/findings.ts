@@ -10,8 +10,8 @@ import { formatBytes } from '../core/units';
 import { NamedError } from '../core/errors';
 import { intervalText, verdictText, type ClaimVerdict, type Judgement } from '../core/verdict';
 import type { Interval } from '../core/stats';
-import { rateNumber } from '../run/rates';
-import { NOT_SHOWN } from '../chapters/until-failure';
+import { rateNumber } from '../traffic/rates';
+import { NOT_SHOWN } from './until-failure';
 
 /** Environment variable naming the file a chapter's findings go to; unset outside the report. */
 export const FINDINGS_FILE_ENV = 'DEFLATE_LAB_FINDINGS_FILE';
@@ -235,12 +235,16 @@ function list(items: readonly string[]): string {
 
 /** `all 40 delivered` / `38 of 40 delivered`. */
 function delivered(tally: RunTally): string {
-  return tally.delivered === tally.sent ? `all ${n(tally.sent)} delivered` : `${n(tally.delivered)} of ${n(tally.sent)} delivered`;
+  return tally.delivered === tally.sent
+    ? `all ${n(tally.sent)} delivered`
+    : `${n(tally.delivered)} of ${n(tally.sent)} delivered`;
 }
 
 /** Whether a zero-failure count may be read as "no failure": something was sent, all arrived, deflate as expected. */
 function provenZero(tally: RunTally, deflate: boolean): boolean {
-  return tally.failures === 0 && tally.sent > 0 && tally.delivered === tally.sent && tally.deflateNegotiated === deflate;
+  return (
+    tally.failures === 0 && tally.sent > 0 && tally.delivered === tally.sent && tally.deflateNegotiated === deflate
+  );
 }
 
 function sum(tallies: readonly RunTally[]): RunTally {
@@ -281,11 +285,15 @@ function symptomSentences(f: SymptomFindings): string[] {
     f.chatDisconnects === 0 && f.chatSent > 0 && f.chatAcked === f.chatSent
       ? `a chat page on the same server kept its socket (all ${n(f.chatSent)} lines acknowledged)`
       : `a chat page on the same server lost its socket ${times(f.chatDisconnects, 'time')} (${n(f.chatAcked)} of ${n(f.chatSent)} acknowledged)`;
-  const negotiated = f.deflateNegotiated ? 'with permessage-deflate negotiated' : 'without permessage-deflate negotiated';
+  const negotiated = f.deflateNegotiated
+    ? 'with permessage-deflate negotiated'
+    : 'without permessage-deflate negotiated';
   const lost = f.imageDisconnects + (f.imageLaterDisconnects ?? 0);
   if (lost > 0) {
     const first =
-      f.firstFailureSeconds === undefined || f.firstFailureSeconds === null ? '' : `, the first failure at ${f.firstFailureSeconds} s,`;
+      f.firstFailureSeconds === undefined || f.firstFailureSeconds === null
+        ? ''
+        : `, the first failure at ${f.firstFailureSeconds} s,`;
     return [
       `What broke in 2015: on ${f.versions}, ${pages} streaming images${size} ${negotiated} lost their socket ${times(lost, 'time')} in ${f.sendSeconds} s of sending${first} and came back under ${times(f.imageIds, 'socket id')}, while ${chat}.`,
     ];
@@ -370,7 +378,10 @@ function sweepGroupRates(cells: readonly SweepRateCell[]): string {
 }
 
 function sweepSentences(f: SweepFindings): string[] {
-  const source = f.source === 'live' ? 'measured live in this run' : `recorded${f.recordedUntil ? ` up to ${f.recordedUntil.slice(0, 10)}` : ''}`;
+  const source =
+    f.source === 'live'
+      ? 'measured live in this run'
+      : `recorded${f.recordedUntil ? ` up to ${f.recordedUntil.slice(0, 10)}` : ''}`;
   const groups = f.groups.filter((g) => g.runs > 0);
   if (groups.length === 0) return [`The sweep across frame sizes (${source}) had no completed run.`];
   if (groups.some((g) => g.cells === undefined)) return olderSweepSentences(source, groups);
@@ -379,7 +390,9 @@ function sweepSentences(f: SweepFindings): string[] {
   const quiet = groups.filter((g) => !hit.includes(g) && cellsOf(g).length > 0);
   const parts = hit.map((g) => `${g.stack} deflate ${g.deflate}: ${sweepGroupRates(cellsOf(g))}`);
   if (quiet.length > 0)
-    parts.push(`${list(quiet.map((g) => `${g.stack} deflate ${g.deflate}`))}: no disconnect, ${sweepBounds(quiet.flatMap(cellsOf))}`);
+    parts.push(
+      `${list(quiet.map((g) => `${g.stack} deflate ${g.deflate}`))}: no disconnect, ${sweepBounds(quiet.flatMap(cellsOf))}`,
+    );
   const what = f.selection ? `; ${f.selection}` : '';
   return [`Disconnects per connection-hour of sending across frame sizes (${source}${what}): ${parts.join('; ')}.`];
 }
@@ -390,7 +403,9 @@ function olderSweepSentences(source: string, groups: readonly SweepGroup[]): str
     const where = g.smallestFailingFrame ? `, from ${formatBytes(g.smallestFailingFrame)} up` : '';
     return `${g.stack} deflate ${g.deflate}: ${n(g.runsWithDisconnects ?? 0)} of ${times(g.runs, 'run')} with disconnects${where}`;
   });
-  return [`Across frame sizes (${source}; a findings file from before rates, with run counts only): ${parts.join('; ')}.`];
+  return [
+    `Across frame sizes (${source}; a findings file from before rates, with run counts only): ${parts.join('; ')}.`,
+  ];
 }
 
 function rootCauseSentences(f: RootCauseFindings): string[] {
@@ -424,7 +439,11 @@ function rootCauseSentences(f: RootCauseFindings): string[] {
 
 function todaySentences(f: TodayFindings): string[] {
   const deflate =
-    f.deflateByDefault === null ? 'a deflate default not observed' : f.deflateByDefault === 'off' ? 'no deflate by default' : 'deflate on by default';
+    f.deflateByDefault === null
+      ? 'a deflate default not observed'
+      : f.deflateByDefault === 'off'
+        ? 'no deflate by default'
+        : 'deflate on by default';
   const cliff =
     f.smallestFailed === null
       ? `every frame up to ${f.largestDelivered === null ? '?' : n(f.largestDelivered)} characters arrived under its ${n(f.limit)}-byte maxHttpBufferSize`
@@ -525,7 +544,8 @@ export function reportFindings(sources: readonly FindingsSource[]): Finding[] {
 export function findingsHtml(findings: readonly Finding[], href: (finding: Finding) => string): string {
   if (findings.length === 0) return '<p class="dl-empty">No chapter handed its numbers to the report in this run.</p>';
   const items = findings.map(
-    (f) => `<li>${escapeText(f.text)} <a class="dl-evidence" href="${escapeText(href(f))}">(chapter ${f.number})</a></li>`,
+    (f) =>
+      `<li>${escapeText(f.text)} <a class="dl-evidence" href="${escapeText(href(f))}">(chapter ${f.number})</a></li>`,
   );
   return `<ol class="dl-findings">${items.join('')}</ol>`;
 }

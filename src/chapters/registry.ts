@@ -65,7 +65,7 @@ export const CHAPTERS = [
     title: 'Deflate off: why compressed, and what turning it off does',
     notebook: '04-deflate-off.ipynb',
     quick: { duration: '1s', repeats: 1, payload: 'data-url,png' },
-    sizes: 'the three claims measured and answered at each size, deflate\'s own cost at equal work',
+    sizes: "the three claims measured and answered at each size, deflate's own cost at equal work",
   },
   {
     number: 5,
@@ -110,10 +110,16 @@ export const CHAPTERS = [
 export class ChapterSelectError extends InputError {}
 
 /** The chapters `--only` names (numbers or slugs, comma-separated), in reading order; all without it. */
-export function selectChapters(selectors: readonly string[] | undefined, registry: readonly Chapter[] = CHAPTERS): Chapter[] {
+export function selectChapters(
+  selectors: readonly string[] | undefined,
+  registry: readonly Chapter[] = CHAPTERS,
+): Chapter[] {
   if (selectors === undefined) return [...registry];
   const wanted = new Set<Chapter>();
-  for (const selector of selectors.flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '')) {
+  for (const selector of selectors
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter((s) => s !== '')) {
     const chapter = registry.find((c) => String(c.number) === selector.replace(/^0+(?=\d)/, '') || c.slug === selector);
     if (!chapter) {
       const known = registry.map((c) => `${c.number} (${c.slug})`).join(', ');
@@ -121,7 +127,8 @@ export function selectChapters(selectors: readonly string[] | undefined, registr
     }
     wanted.add(chapter);
   }
-  if (wanted.size === 0) throw new ChapterSelectError('--only: empty: name one or more chapters, e.g. --only 5 or --only harness');
+  if (wanted.size === 0)
+    throw new ChapterSelectError('--only: empty: name one or more chapters, e.g. --only 5 or --only harness');
   return registry.filter((c) => wanted.has(c));
 }
 
@@ -131,7 +138,8 @@ export function selectChapters(selectors: readonly string[] | undefined, registr
  */
 export function sizesText(chapter: Pick<Chapter, 'sizes'>, frameSizes: string | null): string {
   if (frameSizes === null) return chapter.sizes;
-  const sizes = frameSizes === '' ? 'none given' : resolveParams({ frameSizes: frameSizes }).frameSizes.map(formatBytes).join(', ');
+  const sizes =
+    frameSizes === '' ? 'none given' : resolveParams({ frameSizes: frameSizes }).frameSizes.map(formatBytes).join(', ');
   return `${sizes}: ${chapter.sizes}`;
 }
 

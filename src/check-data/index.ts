@@ -15,19 +15,19 @@ import {
   runStanding,
   saturationOf,
   zeroFailureBlockers,
-} from './failure-rule';
+} from '../traffic/failure-rule';
 import { busyThreshold, othersCores } from '../core/machine-load';
 import { loadAverageText, type RunMeta } from '../core/meta';
 import { readRecords, type RecordBase } from '../core/records';
 import { bareWsZeroBlockers } from '../bare-ws/verdict';
-import type { BareWsRecord } from '../bare-ws/run';
-import type { ScenarioRecord } from './scenario';
+import type { BareWsRecord } from '../bare-ws/runner';
+import type { ScenarioRecord } from '../traffic/scenario';
 import { InputError } from '../core/errors';
 import { aggregateCells } from '../sweep/aggregate';
 import { loadLabel } from '../sweep/grid';
-import { SWEEP_KIND, type SweepRecord } from '../sweep/run';
+import { SWEEP_KIND, type SweepRecord } from '../sweep/engine';
 import { formatBytes } from '../core/units';
-import { rateText } from './rates';
+import { rateText } from '../traffic/rates';
 import type { RateEstimate } from '../core/stats';
 
 /** Counts for one kind of record (one folder of the data dir). */

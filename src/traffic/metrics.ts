@@ -6,7 +6,7 @@
  */
 import { MiB } from '../core/params';
 import { classifiedDisconnects, judgeScenario, zeroFailureBlockers } from './failure-rule';
-import type { Controls, ScenarioRecord, ServerDisconnect } from './scenario';
+import type { Controls, ScenarioRecord } from './scenario';
 import { countBy, median } from '../core/stats';
 import { HOUR_MS, sendingExposureMs } from './rates';
 
@@ -34,7 +34,7 @@ export interface RunMetrics {
   sendMs: number;
   /** Failures under the rule, both sides and corrupted deliveries (src/failure-rule). */
   failures: number;
-  /** Server-side disconnects judged failures: the events of the disconnect rate (src/run/rates.ts). */
+  /** Server-side disconnects judged failures: the events of the disconnect rate (src/traffic/rates.ts). */
   disconnects: number;
   /** Connection-hours of sending, each failure's gap until the reconnect left out: the disconnect rate's exposure. */
   connectionHours: number;

@@ -1,12 +1,12 @@
 /**
  * Where each stack's packages are installed and which versions it must resolve to. Only file
- * reads here: loading a stack is stacks/index.ts's job, so metadata can be collected without
+ * reads here: loading a stack is src/stacks/index.ts's job, so metadata can be collected without
  * starting anything.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { NODE_MODULES, PROJECT_ROOT } from '../core/paths';
-import { STACK_NAMES, type StackName } from '../core/params';
+import { NODE_MODULES, PROJECT_ROOT } from './paths';
+import { STACK_NAMES, type StackName } from './params';
 
 /** The packages of one stack whose versions decide the 2015 failure. */
 export type StackPackage = 'socket.io' | 'engine.io' | 'ws' | 'socket.io-client' | 'engine.io-client' | 'client ws';

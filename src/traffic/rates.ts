@@ -1,5 +1,5 @@
 /**
- * The disconnect rate: server-side failure disconnects (src/run/failure-rule.ts) per
+ * The disconnect rate: server-side failure disconnects (src/traffic/failure-rule.ts) per
  * connection-hour of sending, the post's "every few minutes". The independent unit is a run: after
  * a disconnect the next frames are not independent trials, since a failing run fails again after
  * each reconnect. Exposure is each client's connected time inside the send window, stopping at
