@@ -1,8 +1,8 @@
 /**
  * The report's verdicts and its methods box, from made-up judgements: every judged claim listed in
  * chapter order with its verdict, run, basis and what would settle it; an older findings file adds
- * nothing; hostile text stays text; the box's numbers are the code's constants; and the README's
- * table of finer words is the code's table.
+ * nothing; hostile text stays text; the box's numbers are the code's constants; and the table of
+ * finer words in docs/verdicts.md is the code's table.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -125,10 +125,10 @@ test("the methods box: event, exposure, confidence, one- or two-sided intervals,
   for (const [word, verdict] of finerVerdictPairs()) assert.ok(html.includes(`"${word}" counts as ${verdict}`), word);
 });
 
-test("the README's table of finer words is FINER_VERDICTS", () => {
-  const lines = fs.readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8').split('\n');
+test('the table of finer words in docs/verdicts.md is FINER_VERDICTS', () => {
+  const lines = fs.readFileSync(path.join(PROJECT_ROOT, 'docs', 'verdicts.md'), 'utf8').split('\n');
   const head = lines.findIndex((line) => line.trim() === '| finer word | verdict |');
-  assert.ok(head >= 0, 'the README has the table');
+  assert.ok(head >= 0, 'docs/verdicts.md has the table');
   const rows: Array<[string, string]> = [];
   for (const line of lines.slice(head + 2)) {
     if (!line.startsWith('|')) break;
@@ -139,7 +139,7 @@ test("the README's table of finer words is FINER_VERDICTS", () => {
     rows.push([word, verdict]);
   }
   assert.deepEqual(rows, finerVerdictPairs());
-  // The three verdicts map onto themselves, and every finer word is in the README.
+  // The three verdicts map onto themselves, and every finer word is in docs/verdicts.md.
   for (const verdict of CLAIM_VERDICTS) assert.equal(FINER_VERDICTS[verdict], verdict);
   assert.equal(rows.length + CLAIM_VERDICTS.length, Object.keys(FINER_VERDICTS).length);
 });

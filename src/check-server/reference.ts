@@ -43,7 +43,7 @@ export async function startReference(server: ReferenceServer): Promise<RunningRe
   const running = await stack.createServer({ deflate: server.deflate, ...REFERENCE_PING });
   const serverSaw: string[] = [];
   running.onConnection((socket) => {
-    // The README's lines: answer the ack event with the message's length and SHA-256.
+    // The lines in docs/check-server.md: answer the ack event with the message's length and SHA-256.
     socket.on(DIGEST_EVENT, (data: string, ack: (digest: unknown) => void) => {
       if (typeof ack === 'function') ack({ bytes: Buffer.byteLength(data), sha256: sha256(data) });
     });

@@ -51,7 +51,7 @@ export interface DigestAck {
 
 /** The documented ack event: a server that answers it lets the battery verify every message. */
 export const DIGEST_EVENT = 'deflate-lab:digest';
-/** The lines a server adds to answer the ack event (the README quotes them; a test keeps the two equal). */
+/** The lines a server adds to answer the ack event (docs/check-server.md quotes them; a test keeps the two equal). */
 export const DIGEST_SERVER_LINES = [
   "const crypto = require('node:crypto');",
   "io.on('connection', (socket) => {",
@@ -65,7 +65,7 @@ export const UNHANDLED_EVENT = 'deflate-lab:unhandled';
 /** The prefix of the namespaces used as in-order probes: connecting to one gets an answer from any socket.io server. */
 export const PROBE_NAMESPACE = '/deflate-lab-probe';
 
-/** SHA-256 hex of a string's UTF-8 bytes, as the README's server lines compute it. */
+/** SHA-256 hex of a string's UTF-8 bytes, as the server lines in docs/check-server.md compute it. */
 export function sha256(text: string): string {
   return crypto.createHash('sha256').update(text).digest('hex');
 }

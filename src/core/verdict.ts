@@ -13,7 +13,7 @@ export type ClaimVerdict = (typeof CLAIM_VERDICTS)[number];
 
 /**
  * The finer words chapters and the server check use, each mapped onto the three answers. The one
- * table: the README's copy of it is checked against this one by a test.
+ * table: the copy in docs/verdicts.md is checked against this one by a test.
  */
 export const FINER_VERDICTS = {
   holds: 'holds',

@@ -9,9 +9,10 @@
  *
  * Any socket.io server will do, as for the battery: the first user of each worker checks once,
  * with one small message, whether the server answers the ack event (`deflate-lab:digest`, the
- * README's optional server lines). Where it does, each reply is an acked message whose length and
- * SHA-256 come back; where it does not, a join of a namespace that does not exist stands in, which
- * every socket.io server answers in order (contents then go unchecked).
+ * optional server lines of deflate-lab's docs/check-server.md). Where it does, each reply is an
+ * acked message whose length and SHA-256 come back; where it does not, a join of a namespace that
+ * does not exist stands in, which every socket.io server answers in order (contents then go
+ * unchecked).
  *
  * Plain CommonJS that needs only Node and `ws` 8 (the export writes a package.json pinning it),
  * so it runs unchanged on Artillery's distributed workers. It speaks engine.io 3 or 4 (as the
@@ -31,7 +32,7 @@ const crypto = require('node:crypto');
 const zlib = require('node:zlib');
 const WebSocket = require('ws');
 
-/** The event the server acknowledges with the message's length and SHA-256 (the README's optional server lines). */
+/** The event the server acknowledges with the message's length and SHA-256 (docs/check-server.md, optional lines). */
 const DIGEST_EVENT = 'deflate-lab:digest';
 /** The small message that asks, once per worker, whether the server answers the ack event. */
 const DIGEST_CHECK = 'deflate-lab digest check';
