@@ -20,7 +20,7 @@ import {
   rowFromArtilleryReport,
   userBudget,
   type ArtilleryReport,
-} from '../src/check-server/artillery';
+} from '../src/check-server/artillery-export';
 import { CheckInputError, DEFAULT_LIMITS, resolveCheckOptions } from '../src/check-server/options';
 import { REFERENCE_SERVERS, startReference } from '../src/check-server/reference';
 import { comparisonFinding } from '../src/check-server/show';

@@ -5,15 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bisect, bisectByTesting, type Verdict } from '../src/bare-ws/bisect';
+import { bisect, bisectByTesting, type BisectMark } from '../src/bare-ws/bisect';
 
 const VERSIONS = ['r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7', 'r8', 'r9'] as const;
 type Fake = (typeof VERSIONS)[number];
 
-function table(verdicts: string): Map<Fake, Verdict> {
+function table(verdicts: string): Map<Fake, BisectMark> {
   // One letter per version: b(ad), g(ood), i(nconclusive), - (not measured).
-  const names: Record<string, Verdict | undefined> = { b: 'bad', g: 'good', i: 'inconclusive', '-': undefined };
-  const map = new Map<Fake, Verdict>();
+  const names: Record<string, BisectMark | undefined> = { b: 'bad', g: 'good', i: 'inconclusive', '-': undefined };
+  const map = new Map<Fake, BisectMark>();
   [...verdicts].forEach((letter, i) => {
     const verdict = names[letter];
     if (verdict) map.set(VERSIONS[i], verdict);
@@ -37,7 +37,7 @@ test('every position of the fix is found, whatever the list length', () => {
   for (let n = 2; n <= VERSIONS.length; n++) {
     const versions = VERSIONS.slice(0, n);
     for (let fix = 1; fix < n; fix++) {
-      const verdicts = new Map<Fake, Verdict>(versions.map((v, i) => [v, i < fix ? 'bad' : 'good']));
+      const verdicts = new Map<Fake, BisectMark>(versions.map((v, i) => [v, i < fix ? 'bad' : 'good']));
       const result = bisect(versions, verdicts);
       assert.equal(result.firstGood, versions[fix], `n=${n} fix at ${fix}`);
       assert.ok(result.probes.length <= 2 + Math.ceil(Math.log2(n)), `n=${n}: ${result.probes.length} probes`);

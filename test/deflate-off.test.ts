@@ -28,7 +28,7 @@ import {
 import { probeHandshakes } from '../src/chapters/04-deflate-off/handshakes';
 import { claimJudgements, claimSizesSentence, recordedLongRuns } from '../src/chapters/04-deflate-off';
 import { DATA_DIR_ENV } from '../src/core/paths';
-import { judgeScenario, saturationOf } from '../src/traffic/failure-rule';
+import { classifyScenario, saturationOf } from '../src/traffic/failure-rule';
 import { formatDuration } from '../src/core/units';
 import type { ScenarioRecord } from '../src/traffic/scenario';
 import type { KneeResult } from '../src/capacity/measure';
@@ -76,7 +76,7 @@ test("the recorded hour in words: its bound from the record's own exposure, besi
     hour,
     /^The recorded long run: 0 disconnects over 2 connection-hours of sending with deflate off, so at most 1\.5 per connection-hour, one-sided 95%, its zero proven by its controls/,
   );
-  const first = judgeScenario(long.control.result).firstFailureMs as number;
+  const first = classifyScenario(long.control.result).firstFailureMs as number;
   assert.ok(first > 0, 'the control failed');
   assert.match(
     control,

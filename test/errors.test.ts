@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { inputErrorLine, UsageError } from '../src/cli/args';
 import { CheckInputError } from '../src/check-server/options';
-import { ExportDirError } from '../src/check-server/artillery';
+import { ExportDirError } from '../src/check-server/artillery-export';
 import { InputError, NamedError } from '../src/core/errors';
 import { BusyMachineError } from '../src/core/machine-load';
 import { PortInUseError } from '../src/core/net';

@@ -15,14 +15,14 @@ import {
   classifyDisconnect,
   FAILURE_RULE_VERSION,
   failureReasons,
-  judgeBareWs,
-  judgeScenario,
+  classifyBareWs,
+  classifyScenario,
   onOffBlockers,
   runStanding,
   zeroFailureBlockers,
   type DisconnectEvent,
   type DisconnectPhase,
-  type DisconnectVerdict,
+  type DisconnectClass,
   type Side,
 } from '../src/traffic/failure-rule';
 import { readLongRuns } from '../src/traffic/long-run';
@@ -49,16 +49,7 @@ const ERR = 'invalid compressed data (1007)';
 
 // ms after sending started, window, side, reason, error, close code → phase, verdict
 const TABLE: Array<
-  [
-    number,
-    'drain' | 'no drain',
-    Side,
-    string,
-    string | undefined,
-    number | undefined,
-    DisconnectPhase,
-    DisconnectVerdict,
-  ]
+  [number, 'drain' | 'no drain', Side, string, string | undefined, number | undefined, DisconnectPhase, DisconnectClass]
 > = [
   [-500, 'drain', 'server', 'transport close', undefined, undefined, 'before sending', 'failure'],
   [-500, 'no drain', 'client', 'io client disconnect', undefined, undefined, 'before sending', 'failure'],
@@ -127,7 +118,7 @@ test("a run's verdict: both sides' failures and corrupted deliveries, the first 
     clientDisconnects: [clientClosed1007(3_010), { t: T0 + 13_500, client: 'c2', reason: 'io client disconnect' }],
     corrupted: 1,
   });
-  assert.deepEqual(judgeScenario(run.result), {
+  assert.deepEqual(classifyScenario(run.result), {
     rule: FAILURE_RULE_VERSION,
     failures: 4,
     serverFailures: 2,
@@ -141,7 +132,7 @@ test("a run's verdict: both sides' failures and corrupted deliveries, the first 
   const older = scenario({ serverDisconnects: [teardownClose()], corrupted: 2 });
   older.result.firstFailureMs = 700;
   delete older.result.firstCorruptAt;
-  assert.equal(judgeScenario(older.result).firstFailureMs, 700);
+  assert.equal(classifyScenario(older.result).firstFailureMs, 700);
 });
 
 test('a reproducer run: every error is a failure until sending ends; after it, a reset is the clients leaving', () => {
@@ -151,7 +142,7 @@ test('a reproducer run: every error is a failure until sending ends; after it, a
     { t: T0 + 5_000, connection: 9, message: 'read ECONNRESET' },
     { t: T0 + 5_000, connection: 9, message: 'invalid compressed data', code: 1007 },
   );
-  const judged = judgeBareWs(run.result);
+  const judged = classifyBareWs(run.result);
   assert.equal(judged.failures, 4);
   assert.equal(judged.firstFailureMs, -10);
 });
@@ -181,7 +172,7 @@ test('a zero stands only beside its own controls: nothing sent, an errored run, 
 
 /** Every counter in the code, on one record: each must agree with the rule. */
 function countersAgree(record: ScenarioRecord, label: string): void {
-  const rule = judgeScenario(record.result);
+  const rule = classifyScenario(record.result);
   const metrics = runMetrics(record);
   assert.equal(metrics.failures, rule.failures, `${label}: runMetrics.failures`);
   assert.equal(
@@ -240,7 +231,7 @@ test('every counter counts the same failures as the rule: the committed sweep an
   // The sweep's aggregate sums the same per-run counts.
   const cells = aggregateCells(sweep);
   const sum = (f: (c: (typeof cells)[number]) => number) => cells.reduce((n, c) => n + f(c), 0);
-  const ruled = sweep.reduce((n, r) => n + judgeScenario((r.scenario as ScenarioRecord).result).failures, 0);
+  const ruled = sweep.reduce((n, r) => n + classifyScenario((r.scenario as ScenarioRecord).result).failures, 0);
   assert.equal(
     sum((c) => c.totals.disconnects + c.totals.clientDisconnects + c.totals.corrupted),
     ruled,
@@ -248,7 +239,7 @@ test('every counter counts the same failures as the rule: the committed sweep an
   );
   // So does the data check: its failing runs are the runs the rule says failed.
   const failing = [...sweep.map((r) => r.scenario as ScenarioRecord), ...long].filter(
-    (r) => judgeScenario(r.result).failures > 0,
+    (r) => classifyScenario(r.result).failures > 0,
   ).length;
   // Only the committed kinds: a developer's data dir also holds per-run scratch (scenario/, …).
   const check = checkData(dir);

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { baseSpec, POST_RELEASE } from '../src/chapters/06-root-cause/base';
+import { baseSpec, POST_RELEASE } from '../src/chapters/06-root-cause/shared-scenario';
 import {
   proofFindings,
   UNFRAGMENTED_FRAGMENT_SIZE,
@@ -21,7 +21,7 @@ import { resolveParams } from '../src/core/params';
 import { FAILURE_DEADLINE_MS } from '../src/traffic/presets';
 import { FIXED_LINE, receiverPrototype } from '../src/bare-ws/fix';
 import { INVALID_COMPRESSED_DATA, runBareWs, type BareWsRecord } from '../src/bare-ws/runner';
-import { bareWsZeroBlockers, runVerdict } from '../src/bare-ws/verdict';
+import { bareWsZeroBlockers, versionMark } from '../src/bare-ws/version-mark';
 import { wsRelease } from '../src/bare-ws/versions';
 import { assertNoHandlesLeft } from './support/handles';
 
@@ -61,7 +61,7 @@ test(`ws ${POST_RELEASE} fails with ${INVALID_COMPRESSED_DATA}, and every zlib e
   assert.ok(result.controls.deflateNegotiated, summary(record));
   assert.ok(result.controls.fragmentedMessages > 0 && result.controls.continuationFrames > 0, summary(record));
   assert.ok(result.compressedDataErrors >= 1, summary(record));
-  assert.equal(runVerdict(record).verdict, 'bad');
+  assert.equal(versionMark(record).verdict, 'bad');
   const { probe } = result;
   assert.ok(probe.errors.length >= 1, 'the probe saw the zlib error');
   assert.ok(
@@ -88,7 +88,7 @@ test(`ws ${FIRST_GOOD}: zero failures, with every positive control holding; sent
   assert.equal(record.result.failures, 0);
   assert.equal(record.result.probe.resets.fragmented.keep, 0);
   assert.ok(record.result.probe.resets.fragmented.fresh > 0);
-  assert.equal(runVerdict(record).verdict, 'good');
+  assert.equal(versionMark(record).verdict, 'good');
   const sent = record.result.sendWindow.end - record.result.sendWindow.start;
   assert.ok(sent >= deadlineMs - 20 && sent <= deadlineMs + 1000, `sent for ${sent} ms`);
   // Taken as the run that should fail, its chapter says the failure was not shown, and judges nothing from it.

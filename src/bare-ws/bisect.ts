@@ -6,9 +6,9 @@
  * (a few versions instead of all, as `git bisect` does); the measuring is the caller's.
  */
 
-export const VERDICTS = ['bad', 'good', 'inconclusive'] as const;
-/** A version's measured outcome: `inconclusive` when the run could not say (failed, or controls did not hold). */
-export type Verdict = (typeof VERDICTS)[number];
+export const BISECT_MARKS = ['bad', 'good', 'inconclusive'] as const;
+/** How one version's run marks it for the bisection: `inconclusive` when the run could not say (failed, or controls did not hold). */
+export type BisectMark = (typeof BISECT_MARKS)[number];
 
 /** A change between neighbouring conclusive versions. */
 export interface Transition<V extends string> {
@@ -43,7 +43,7 @@ export interface Bisection<V extends string> {
   finding: string;
 }
 
-function verdictOf<V extends string>(verdicts: ReadonlyMap<V, Verdict>, version: V): Verdict {
+function verdictOf<V extends string>(verdicts: ReadonlyMap<V, BisectMark>, version: V): BisectMark {
   return verdicts.get(version) ?? 'inconclusive';
 }
 
@@ -61,16 +61,16 @@ interface Search {
  * measured table or measures as it goes. An inconclusive version is stepped over (`git bisect
  * skip`) for the nearest to the middle, alternating sides.
  */
-function* binarySearch(lo: number, hi: number): Generator<number, Search, Verdict> {
+function* binarySearch(lo: number, hi: number): Generator<number, Search, BisectMark> {
   const probes: number[] = [];
   const skipped: number[] = [];
   while (hi - lo > 1) {
     const mid = Math.floor((lo + hi) / 2);
-    let pick: { at: number; verdict: Verdict } | undefined;
+    let pick: { at: number; verdict: BisectMark } | undefined;
     for (let d = 0; pick === undefined && (mid - d > lo || mid + d < hi); d++) {
       for (const candidate of d === 0 ? [mid] : [mid + d, mid - d]) {
         if (candidate <= lo || candidate >= hi || pick !== undefined) continue;
-        const verdict: Verdict = yield candidate;
+        const verdict: BisectMark = yield candidate;
         if (verdict !== 'inconclusive') pick = { at: candidate, verdict };
         else if (!skipped.includes(candidate)) skipped.push(candidate);
       }
@@ -93,7 +93,7 @@ function checkVersions(versions: readonly string[]): void {
  * Bisects `versions` (oldest first, as ordered by the caller) over measured `verdicts`; a version
  * missing from `verdicts` counts as inconclusive. Throws on an empty or duplicated version list.
  */
-export function bisect<V extends string>(versions: readonly V[], verdicts: ReadonlyMap<V, Verdict>): Bisection<V> {
+export function bisect<V extends string>(versions: readonly V[], verdicts: ReadonlyMap<V, BisectMark>): Bisection<V> {
   checkVersions(versions);
   const conclusive = versions
     .map((v, i) => ({ i, verdict: verdictOf(verdicts, v) }))
@@ -122,14 +122,14 @@ export function bisect<V extends string>(versions: readonly V[], verdicts: Reado
 export async function bisectByTesting<V extends string>(
   versions: readonly V[],
   bad: V,
-  test: (version: V) => Promise<Verdict>,
+  test: (version: V) => Promise<BisectMark>,
 ): Promise<Bisection<V>> {
   checkVersions(versions);
   const start = versions.indexOf(bad);
   if (start < 0)
     throw new Error(`bisect: the bad version ${bad} is not in the list: use one of ${versions.join(', ')}`);
-  const verdicts = new Map<V, Verdict>();
-  const tested = async (i: number): Promise<Verdict> => {
+  const verdicts = new Map<V, BisectMark>();
+  const tested = async (i: number): Promise<BisectMark> => {
     const known = verdicts.get(versions[i]);
     if (known !== undefined) return known;
     const verdict = await test(versions[i]);
@@ -153,7 +153,7 @@ export async function bisectByTesting<V extends string>(
 /** The bisection's outcome from the verdicts and where the binary search ended (null when it could not run). */
 function conclude<V extends string>(
   versions: readonly V[],
-  verdicts: ReadonlyMap<V, Verdict>,
+  verdicts: ReadonlyMap<V, BisectMark>,
   search: Search | null,
 ): Bisection<V> {
   const conclusive = versions

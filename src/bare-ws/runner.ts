@@ -4,7 +4,7 @@
  * process sending fragmented compressed messages back to back, the wire watched for the positive
  * controls. Bounded in time; everything is closed and restored before it returns a record.
  */
-import { judgeBareWs, type BareWsJudgement } from '../traffic/failure-rule';
+import { classifyBareWs, type BareWsClassification } from '../traffic/failure-rule';
 import {
   emptyWireCounts,
   positiveControls,
@@ -15,7 +15,7 @@ import {
 } from '../observe/wire';
 import { payload, variantCount } from '../traffic/payloads';
 import { newRecordId, recordEnvelope, writeRunRecord, type RecordBase, type RecordOption } from '../core/records';
-import { occupyEventLoop, type BusyReport } from './busy';
+import { occupyEventLoop, type BusyReport } from './event-loop-load';
 import { CLOSE_WAIT_MS } from '../clients/bare';
 import { applyRuntimeFix, endPacketSource, fixedSource, type RuntimeFix } from './fix';
 import { attachPoolWatch, type PoolWatch, type PoolWatchReport } from './pool-watch';
@@ -85,7 +85,7 @@ export interface BareWsResult {
   /** ms from the start of sending to the first failure; null when none. */
   firstFailureMs: number | null;
   /** The failure rule's verdict when recorded. */
-  judgement: Omit<BareWsJudgement, 'failingErrors'>;
+  judgement: Omit<BareWsClassification, 'failingErrors'>;
   clientDisconnects: number;
   connections: number;
   wire: WireCounts;
@@ -213,7 +213,7 @@ export async function runBareWs(spec: BareWsSpec, options: BareWsOptions = {}): 
         elapsedMs: sendStart ? Date.now() - sendStart : 0,
         delivered: counts.delivered,
         // While sending every error is a failure under the rule: the window is still open.
-        failures: judgeBareWs({
+        failures: classifyBareWs({
           sendWindow: { start: sendStart || Date.now(), end: Infinity },
           serverErrors: counts.errors,
           corrupted: counts.corrupted,
@@ -240,7 +240,7 @@ export async function runBareWs(spec: BareWsSpec, options: BareWsOptions = {}): 
   const counts = server?.counts() ?? { connections: 0, delivered: 0, verified: 0, corrupted: 0, errors: [] };
   const start = senders.startedAt || sendStart || Date.now();
   const end = senders.sendEndedAt || Date.now();
-  const { failingErrors: errors, ...judgement } = judgeBareWs({
+  const { failingErrors: errors, ...judgement } = classifyBareWs({
     sendWindow: { start, end },
     serverErrors: counts.errors,
     corrupted: counts.corrupted,

@@ -1,6 +1,6 @@
 /** Time to the first `invalid compressed data` on 2015: the failing scenario, run until it fails, five times. */
 import { FAILURE_DEADLINE_MS, FAILING_SCENARIO } from '../traffic/presets';
-import { cannotSayNoFailure, judgeScenario } from '../traffic/failure-rule';
+import { cannotSayNoFailure, classifyScenario } from '../traffic/failure-rule';
 import { runScenario } from '../traffic/scenario';
 import { median } from '../core/stats';
 
@@ -39,7 +39,7 @@ export async function benchFirstFailure(runs = FIRST_FAILURE_RUNS): Promise<Firs
       },
       { record: false },
     );
-    const firstFailureMs = judgeScenario(record.result).firstFailureMs;
+    const firstFailureMs = classifyScenario(record.result).firstFailureMs;
     results.push({
       seed: record.spec.seed,
       firstFailureMs: firstFailureMs,

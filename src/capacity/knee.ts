@@ -30,7 +30,7 @@ export interface KneeStep {
 }
 
 /** Where a search ended. */
-export type KneeOutcome =
+export type KneeSearchEnd =
   /** Met at `metMiBps` offered, not at `unmetMiBps`: the knee is the delivered rate at the last met step. */
   | { kind: 'knee'; kneeMiBps: number; metMiBps: number; unmetMiBps: number }
   /**
@@ -62,7 +62,7 @@ export async function findKnee(
   measure: (offeredMiBps: number) => Promise<KneeStep>,
   search: KneeSearch = KNEE_SEARCH,
   onStep?: (step: KneeStep, index: number) => void,
-): Promise<{ outcome: KneeOutcome; steps: KneeStep[] }> {
+): Promise<{ outcome: KneeSearchEnd; steps: KneeStep[] }> {
   const steps: KneeStep[] = [];
   let met: KneeStep | undefined;
   let unmetMiBps: number | undefined;
@@ -91,7 +91,7 @@ export async function findKnee(
       };
     }
     if (!met && !step.met) {
-      const outcome: KneeOutcome = step.failed
+      const outcome: KneeSearchEnd = step.failed
         ? { kind: 'fails-first', failedAtMiBps: offered, metMiBps: null, reasons: step.reasons }
         : { kind: 'below-floor', floorMiBps: offered, reasons: step.reasons };
       return { outcome: outcome, steps: steps };
@@ -139,7 +139,7 @@ export async function findKnee(
 }
 
 /** One line saying where a search ended, worded from its outcome. */
-export function describeKnee(outcome: KneeOutcome): string {
+export function describeKnee(outcome: KneeSearchEnd): string {
   const f = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
   switch (outcome.kind) {
     case 'knee':
@@ -160,7 +160,7 @@ export function describeKnee(outcome: KneeOutcome): string {
 }
 
 /** The knee as a number for a ratio: the measured knee, or null when the search found only a bound or none. */
-export function kneeValue(outcome: KneeOutcome): number | null {
+export function kneeValue(outcome: KneeSearchEnd): number | null {
   return outcome.kind === 'knee' ? outcome.kneeMiBps : null;
 }
 

@@ -16,7 +16,7 @@ import {
   KNEE_STEP_DEFAULTS,
   kneeBoundMs,
   measureKneeStep,
-  type KneeOutcome,
+  type KneeSearchEnd,
   type KneeSearch,
   type KneeStep,
   type KneeTarget,
@@ -35,7 +35,7 @@ export interface CapacityPlan {
 
 /** One knee search: where, how it ended, and its steps. */
 export interface KneeResult extends KneeTarget {
-  outcome: KneeOutcome;
+  outcome: KneeSearchEnd;
   steps: KneeStep[];
   wallMs: number;
   pinning: Pinning;

@@ -5,7 +5,7 @@
  */
 import { formatBytes } from '../core/units';
 import type { GeneratorCapacity } from './generator';
-import { describeKnee, kneeValue, type KneeOutcome } from './knee';
+import { describeKnee, kneeValue, type KneeSearchEnd } from './knee';
 import type { KneeResult } from './measure';
 
 /** The generator's capacity over a server's knee: how many times what the server takes the generator can offer. */
@@ -42,7 +42,7 @@ function kneeAt(
   stack: string,
   deflate: string,
   frameSize: number,
-): KneeOutcome | undefined {
+): KneeSearchEnd | undefined {
   return knees.find((k) => k.stack === stack && k.deflate === deflate && k.frameSize === frameSize)?.outcome;
 }
 

@@ -15,7 +15,7 @@ import type { Defaults } from './07-today';
 import { adviceJudgement, type AdviceRun } from './07-today/advice';
 import { showFinding } from './show-finding';
 import { symptomFigures, symptomJudgement } from './01-symptom';
-import { judgeScenario } from '../traffic/failure-rule';
+import { classifyScenario } from '../traffic/failure-rule';
 import {
   findingSentences,
   FINDINGS_FILE_ENV,
@@ -83,7 +83,7 @@ export function recordSymptomFindings(browser: ScenarioRecord): ChapterFindings 
   const figures = symptomFigures([browser]);
   const image = figures.find((f) => f.kind === 'image page');
   const chat = figures.find((f) => f.kind === 'chat page');
-  const firstMs = judgeScenario(browser.result).firstFailureMs;
+  const firstMs = classifyScenario(browser.result).firstFailureMs;
   return handToReport({
     kind: 'symptom',
     versions: versionsOf(browser),

@@ -10,8 +10,8 @@ import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import {
   FAILURE_RULE_VERSION,
-  judgeBareWs,
-  judgeScenario,
+  classifyBareWs,
+  classifyScenario,
   runStanding,
   saturationOf,
   zeroFailureBlockers,
@@ -19,7 +19,7 @@ import {
 import { busyThreshold, othersCores } from '../core/machine-load';
 import { loadAverageText, type RunMeta } from '../core/meta';
 import { readRecords, type RecordBase } from '../core/records';
-import { bareWsZeroBlockers } from '../bare-ws/verdict';
+import { bareWsZeroBlockers } from '../bare-ws/version-mark';
 import type { BareWsRecord } from '../bare-ws/runner';
 import type { ScenarioRecord } from '../traffic/scenario';
 import { InputError } from '../core/errors';
@@ -119,7 +119,7 @@ function judgedUnderOlderRule(run: ScenarioRecord | BareWsRecord): boolean {
 /** How a stored verdict and the rule's differ, in words; empty when they agree. */
 function verdictDifferences(run: ScenarioRecord | BareWsRecord): string[] {
   const stored = run.result;
-  const judged = isScenario(run) ? judgeScenario(run.result) : judgeBareWs(run.result);
+  const judged = isScenario(run) ? classifyScenario(run.result) : classifyBareWs(run.result);
   const out: string[] = [];
   if (stored.failures !== judged.failures)
     out.push(`stored ${stored.failures} failures, the rule counts ${judged.failures}`);
@@ -194,7 +194,7 @@ export function checkData(dir: string): DataCheck {
           else problems.push({ ...found, kind: 'verdict' });
         }
         const blockers = isScenario(run) ? zeroFailureBlockers(run) : bareWsZeroBlockers(run);
-        const failures = isScenario(run) ? judgeScenario(run.result).failures : judgeBareWs(run.result).failures;
+        const failures = isScenario(run) ? classifyScenario(run.result).failures : classifyBareWs(run.result).failures;
         const standing = isScenario(run)
           ? runStanding(run)
           : failures > 0

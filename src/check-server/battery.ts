@@ -12,14 +12,15 @@ import { CLIFF_FLOOR, redact, type CheckCase, type CheckOptions } from './option
 import { CheckSession, sha256, type OpenInfo } from './session';
 import type { EioRevision } from '../clients/sio-protocol';
 import { assertMeasuring } from '../core/replay';
+import type { FinerVerdict } from '../core/verdict';
 
-/** A case's outcome. `not tested` says a precondition was missing, and the finding says which. */
-export type Verdict = 'pass' | 'fail' | 'not tested';
+/** A case's verdict, in the finer words of core/verdict.ts. `not tested` says a precondition was missing, and the finding says which. */
+export type CaseVerdict = Extract<FinerVerdict, 'pass' | 'fail' | 'not tested'>;
 
 /** One case against one server. */
 export interface CaseResult {
   case: CheckCase;
-  verdict: Verdict;
+  verdict: CaseVerdict;
   /** Worded from the measurements. */
   finding: string;
   /** The positive controls and the measured facts behind the verdict. */
@@ -156,7 +157,7 @@ export async function runFragmented(options: CheckOptions, facts: HandshakeFacts
       bytes: w.bytes - before.bytes,
     };
   };
-  const done = async (verdict: Verdict, finding: string): Promise<CaseResult> => {
+  const done = async (verdict: CaseVerdict, finding: string): Promise<CaseResult> => {
     const end = readDisconnect(session.end);
     await session.close();
     const w = load();
@@ -281,7 +282,7 @@ export async function runCliff(options: CheckOptions, facts: HandshakeFacts): Pr
     'checked by': facts.digestEvent ? 'ack event (SHA-256)' : 'in-order namespace reply',
     steps: steps.map((s) => `${formatBytes(s.size)} ${s.accepted ? 'ok' : `refused (${s.disconnect})`}`).join('; '),
   });
-  const result = (verdict: Verdict, finding: string): CaseResult => ({
+  const result = (verdict: CaseVerdict, finding: string): CaseResult => ({
     case: 'cliff',
     verdict: verdict,
     finding: redact(finding, options.target),
@@ -329,7 +330,7 @@ export async function runSilent(options: CheckOptions, facts: HandshakeFacts): P
   // Long enough to see a server that drops late, bounded by --silent-max.
   const wait = Math.min(options.limits.silentMaxMs, 2 * expected + Math.max(SILENT_GRACE_MS, expected));
   const controls: CaseResult['controls'] = { 'pingInterval + pingTimeout': expected, 'waited at most': wait };
-  const result = (verdict: Verdict, finding: string): CaseResult => ({
+  const result = (verdict: CaseVerdict, finding: string): CaseResult => ({
     case: 'silent',
     verdict: verdict,
     finding: redact(finding, options.target),

@@ -20,7 +20,7 @@ import {
   runArtillery,
   writeArtilleryExport,
   type ExportLoad,
-} from '../check-server/artillery';
+} from '../check-server/artillery-export';
 import { runBattery, type CaseResult } from '../check-server/battery';
 import { budget, budgetLine } from '../check-server/budget';
 import {

@@ -1,6 +1,6 @@
 /**
  * The clock of every load loop: connect deadlines, the tick schedule, sleeps and the drain. Shared
- * by the scenario's clients (load.ts), the Chromium pages (clients/browser.ts) and the bare-ws
+ * by the scenario's clients (load.ts), the Chromium pages (traffic/browser-load.ts) and the bare-ws
  * senders, so each of them paces and waits by the same rules.
  */
 /** How long clients get to connect before the run fails. */

@@ -15,7 +15,7 @@
  *    decide: socket.io 4 ships its server code in `dist/`.
  * 4. client or server, from the packages holding the file, innermost first: the first that is a
  *    known stack folder takes that folder's role (a stack's six package folders from
- *    src/stacks/catalog.ts, when the search is scoped to a stack), and otherwise the first named
+ *    src/core/stack-catalog.ts, when the search is scoped to a stack), and otherwise the first named
  *    socket.io-client or engine.io-client makes it the client's, socket.io or engine.io the
  *    server's. So a ws nested under engine.io-client is the client's ws, and ws or debug nested
  *    under the server, or installed beside engine.io inside the socket.io folder, are the server's.

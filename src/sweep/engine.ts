@@ -93,7 +93,7 @@ export interface SweepOptions extends ResumeOptions {
 }
 
 /** What a sweep returns: the records of every planned run (found or made) and the session. */
-export interface SweepOutcome {
+export interface SweepResult {
   records: SweepRecord[];
   session: SweepSession;
 }
@@ -208,7 +208,7 @@ async function measure(
  * recorded as failed and the sweep goes on. Progress: runs done/total, elapsed, ETA, on one line
  * (updated in place in a notebook).
  */
-export async function runSweep(grid: SweepGrid, options: SweepOptions = {}): Promise<SweepOutcome> {
+export async function runSweep(grid: SweepGrid, options: SweepOptions = {}): Promise<SweepResult> {
   const dir = options.dir === undefined ? dataDir() : options.dir;
   const quick = options.quick ?? false;
   const { planned, recorded, todo, skipped } = planSweep(grid, dir, options, options.knees?.knees);

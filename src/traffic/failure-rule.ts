@@ -26,12 +26,12 @@ export const FAILURE_RULE_VERSION = 2;
 export type DisconnectPhase = 'before sending' | 'sending' | 'draining' | 'teardown' | 'after sending';
 
 /** Whether a disconnect is a failure of the run or the clients leaving at its end. */
-export type DisconnectVerdict = 'failure' | 'teardown';
+export type DisconnectClass = 'failure' | 'teardown';
 
 /** One disconnect, placed and judged. */
 export interface ClassifiedDisconnect {
   phase: DisconnectPhase;
-  verdict: DisconnectVerdict;
+  verdict: DisconnectClass;
 }
 
 /** Which side saw a disconnect. */
@@ -116,7 +116,7 @@ export function classifyDisconnect(
 }
 
 /** What the rule reads of a socket.io scenario's result. */
-export interface ScenarioOutcome {
+export interface ScenarioEvents {
   sendWindow: SendWindow;
   serverDisconnects: ReadonlyArray<DisconnectEvent>;
   clientDisconnects: ReadonlyArray<DisconnectEvent & Pick<ClientDisconnect, 'client'>>;
@@ -128,7 +128,7 @@ export interface ScenarioOutcome {
 }
 
 /** A run's failures under the rule: what records store and every counter reports. */
-export interface RunJudgement {
+export interface RunClassification {
   /** FAILURE_RULE_VERSION when judged (an older record holds an older one). */
   rule: number;
   /** Server failures + client failures + corrupted deliveries. */
@@ -149,7 +149,7 @@ export function classifiedDisconnects<
   S extends DisconnectEvent,
   C extends DisconnectEvent & Pick<ClientDisconnect, 'client'>,
 >(
-  outcome: Pick<ScenarioOutcome, 'sendWindow'> & { serverDisconnects: readonly S[]; clientDisconnects: readonly C[] },
+  outcome: Pick<ScenarioEvents, 'sendWindow'> & { serverDisconnects: readonly S[]; clientDisconnects: readonly C[] },
 ): Array<ClassifiedDisconnect & ({ side: 'server'; d: S } | { side: 'client'; d: C })> {
   return [
     ...outcome.serverDisconnects.map((d) => ({
@@ -166,7 +166,7 @@ export function classifiedDisconnects<
 }
 
 /** Judges a socket.io scenario's result: its failures on both sides and its first failure. */
-export function judgeScenario(outcome: ScenarioOutcome): RunJudgement {
+export function classifyScenario(outcome: ScenarioEvents): RunClassification {
   const judged = classifiedDisconnects(outcome);
   const failures = judged.filter((j) => j.verdict === 'failure');
   const times = failures.map((j) => j.d.t);
@@ -191,7 +191,7 @@ export function judgeScenario(outcome: ScenarioOutcome): RunJudgement {
 }
 
 /** Failures of a scenario, counted by `<side>: <reason>` (teardown left out). */
-export function failureReasons(outcome: ScenarioOutcome): Record<string, number> {
+export function failureReasons(outcome: ScenarioEvents): Record<string, number> {
   return countBy(classifiedDisconnects(outcome), (j) =>
     j.verdict === 'failure' ? `${j.side}: ${j.d.reason}` : undefined,
   );
@@ -206,7 +206,7 @@ export interface BareServerError {
 }
 
 /** What the rule reads of a bare-ws run. */
-export interface BareWsOutcome {
+export interface BareWsEvents {
   sendWindow: SendWindow;
   /** Every error a server-side connection reported during the run. */
   serverErrors: readonly BareServerError[];
@@ -215,7 +215,7 @@ export interface BareWsOutcome {
 }
 
 /** A bare-ws run's failures under the rule, and the errors that were failures. */
-export interface BareWsJudgement {
+export interface BareWsClassification {
   /** FAILURE_RULE_VERSION when judged (an older record holds an older one). */
   rule: number;
   failures: number;
@@ -229,7 +229,7 @@ export interface BareWsJudgement {
  * Judges a bare-ws run. A bare ws server reports errors only (no clean-close reasons): each is
  * a failure by phase, and after sending only a cut connection counts as the clients leaving.
  */
-export function judgeBareWs(outcome: BareWsOutcome): BareWsJudgement {
+export function classifyBareWs(outcome: BareWsEvents): BareWsClassification {
   const failingErrors = outcome.serverErrors.filter(
     (e) => classifyDisconnect({ t: e.t, reason: 'error', error: e.message }, outcome.sendWindow).verdict === 'failure',
   );
@@ -269,7 +269,7 @@ export function cannotSayNoFailure(
 /** What the zero guard reads of a scenario record. */
 export interface GuardedScenario {
   spec: { deflate: string; client: string; fragmentSize: number };
-  result: ScenarioOutcome & {
+  result: ScenarioEvents & {
     status: 'completed' | 'failed';
     runError?: string;
     sent: number;
@@ -309,7 +309,7 @@ export function fragmentsExpected(record: GuardedScenario): boolean {
 export function zeroFailureBlockers(record: GuardedScenario): string[] {
   const { result, spec } = record;
   const blockers: string[] = [];
-  const failures = judgeScenario(result).failures;
+  const failures = classifyScenario(result).failures;
   if (result.status !== 'completed') blockers.push(`the run did not complete: ${result.runError}`);
   if (failures > 0) blockers.push(`${failures} failures`);
   if (result.sent === 0) blockers.push('nothing was sent');
@@ -334,7 +334,7 @@ export type RunStanding = 'failing' | 'proven zero' | 'saturated' | 'unproven ze
 
 /** Whether a run failed, proved its zero, fell short of its load, or neither (an errored run or one without its controls). */
 export function runStanding(record: GuardedScenario): RunStanding {
-  if (judgeScenario(record.result).failures > 0) return 'failing';
+  if (classifyScenario(record.result).failures > 0) return 'failing';
   const blockers = zeroFailureBlockers(record);
   if (blockers.length === 0) return 'proven zero';
   return saturationOf(record).length > 0 ? 'saturated' : 'unproven zero';

@@ -78,7 +78,7 @@ export function checkFault(fault: Fault, run: { duration: number; placement: 'in
 }
 
 /** What a fault did in a run, for its record: a run with injected failures must say so. */
-export interface FaultOutcome {
+export interface FaultResult {
   fault: Fault;
   /** Epoch ms a one-shot fault (reset, kill, close) struck; null for a continuous one, or if it never struck. */
   struckAt: number | null;
@@ -97,7 +97,7 @@ export interface ActiveFault {
   /** Call with the forked load generator, the target of kill-clients. */
   loadGenerator(child: ChildProcess): void;
   /** Disarms the fault (timers, proxy) and says what it did. */
-  finish(): Promise<FaultOutcome>;
+  finish(): Promise<FaultResult>;
 }
 
 function describeWire(fault: WireFault, stats: ProxyStats): string {

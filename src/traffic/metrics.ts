@@ -5,7 +5,7 @@
  * message, and the spread of a metric over repeats.
  */
 import { MiB } from '../core/params';
-import { classifiedDisconnects, judgeScenario, zeroFailureBlockers } from './failure-rule';
+import { classifiedDisconnects, classifyScenario, zeroFailureBlockers } from './failure-rule';
 import type { Controls, ScenarioRecord } from './scenario';
 import { countBy, median } from '../core/stats';
 import { HOUR_MS, sendingExposureMs } from './rates';
@@ -82,7 +82,7 @@ export interface RunMetrics {
 /** Computes a run's metrics from its scenario record. */
 export function runMetrics(record: ScenarioRecord): RunMetrics {
   const { spec, result } = record;
-  const judgement = judgeScenario(result);
+  const judgement = classifyScenario(result);
   const judged = classifiedDisconnects(result).filter((j) => j.side === 'server');
   const failures = judged.flatMap((j) => (j.side === 'server' && j.verdict === 'failure' ? [j.d] : []));
   const sendMs = result.loadMs;

@@ -11,7 +11,7 @@
  */
 import { poissonRate, rateRatio } from '../core/stats';
 import { claimVerdict, intervalText, type Judgement } from '../core/verdict';
-import { failureReasons, fragmentsExpected, judgeScenario, zeroFailureBlockers } from './failure-rule';
+import { failureReasons, fragmentsExpected, classifyScenario, zeroFailureBlockers } from './failure-rule';
 import { runMetrics } from './metrics';
 import { disconnectUnit, rateText } from './rates';
 import type { ScenarioRecord } from './scenario';
@@ -45,7 +45,7 @@ export function noFailureJudgement(
   baseline?: Baseline,
 ): Judgement {
   const mode = records.some((r) => r.quick) ? 'quick' : 'full';
-  const judged = records.map((r) => judgeScenario(r.result));
+  const judged = records.map((r) => classifyScenario(r.result));
   const failures = judged.reduce((sum, j) => sum + j.failures, 0);
   const sent = records.reduce((sum, r) => sum + r.result.sent, 0);
   const delivered = records.reduce((sum, r) => sum + r.result.delivered, 0);

@@ -9,8 +9,8 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { servePages } from '../clients/page';
 import type { ClientKind } from '../clients/types';
-import { judgeScenario, type RunJudgement } from './failure-rule';
-import { checkFault, injectFault, type Fault, type FaultOutcome } from './faults';
+import { classifyScenario, type RunClassification } from './failure-rule';
+import { checkFault, injectFault, type Fault, type FaultResult } from './faults';
 import { runLoad } from './load';
 import type { LoadSpec } from './load-spec';
 import { emptyLoadResult, type LoadResult } from './load-result';
@@ -101,7 +101,7 @@ export interface ScenarioResult {
   /** ms from the start of sending to the first failure; null when none. */
   firstFailureMs: number | null;
   /** The failure rule's verdict when recorded (absent in older records, which are re-classified when read). */
-  judgement?: RunJudgement;
+  judgement?: RunClassification;
   /** The load, counted at each step from the schedule to the ack; absent in records made before it was counted. */
   offered?: OfferedLoad;
   /** Why the run fell short of its load (src/offered-load.ts); empty when it met it. Absent in older records. */
@@ -118,7 +118,7 @@ export interface ScenarioResult {
   wireRatio: number | null;
   controls: Controls;
   /** The injected fault and what it did; absent when the spec has none. */
-  fault?: FaultOutcome;
+  fault?: FaultResult;
 }
 
 /** One scenario's record, as written to `<data dir>/scenario/`. */
@@ -305,7 +305,7 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
   const t0 = Date.now();
   // While sending, every disconnect is a failure under the rule: the window is still open.
   const failuresNow = () =>
-    judgeScenario({
+    classifyScenario({
       sendWindow: { start: t0, end: Infinity },
       serverDisconnects: serverSide.disconnects,
       clientDisconnects: [],
@@ -367,7 +367,7 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
   const wireTotals = wire.totals();
   const handshakes = wire.handshakes();
   const sortedRtt = [...load.rtt].sort((a, b) => a - b);
-  const judgement = judgeScenario({
+  const judgement = classifyScenario({
     sendWindow: sendWindow,
     serverDisconnects: serverSide.disconnects,
     clientDisconnects: load.disconnects,

@@ -4,7 +4,7 @@
  * full record of its kind, changed by the caller where a test needs it; a browser run; a row of
  * chapter 5's charts.
  */
-import { FAILURE_RULE_VERSION, judgeScenario } from '../../src/traffic/failure-rule';
+import { FAILURE_RULE_VERSION, classifyScenario } from '../../src/traffic/failure-rule';
 import type { OfferedLoad } from '../../src/traffic/offered-load';
 import type { BareWsRecord } from '../../src/bare-ws/runner';
 import type { RunMeta } from '../../src/core/meta';
@@ -159,7 +159,7 @@ export function scenario(o: Outcome = {}): ScenarioRecord {
     },
   };
   // Stored as the scenario stores it: the rule's verdict.
-  const judgement = judgeScenario(record.result);
+  const judgement = classifyScenario(record.result);
   record.result.failures = judgement.failures;
   record.result.firstFailureMs = judgement.firstFailureMs;
   record.result.judgement = judgement;

@@ -9,7 +9,12 @@ import type { Params } from '../../core/params';
 import { loadAverageText } from '../../core/meta';
 import { replaySteps } from '../../core/replay';
 import { replayable } from '../replayable';
-import { classifiedDisconnects, failureReasons, judgeScenario, zeroFailureBlockers } from '../../traffic/failure-rule';
+import {
+  classifiedDisconnects,
+  failureReasons,
+  classifyScenario,
+  zeroFailureBlockers,
+} from '../../traffic/failure-rule';
 import type { ScenarioRecord } from '../../traffic/scenario';
 import { formatBytes } from '../../core/units';
 import { plural, showFinding } from '../show-finding';
@@ -186,7 +191,7 @@ export function showSymptomTable(runs: readonly ScenarioRecord[]): void {
   const window = runs
     .map(
       (r) =>
-        `${RUN_LABEL[r.spec.client as SymptomClient]} ${sendingText(r.spec, r.result.loadMs, judgeScenario(r.result).firstFailureMs)}`,
+        `${RUN_LABEL[r.spec.client as SymptomClient]} ${sendingText(r.spec, r.result.loadMs, classifyScenario(r.result).firstFailureMs)}`,
     )
     .join(', ');
   showTable(rows, {
@@ -240,7 +245,7 @@ export function symptomFindings(browser: ScenarioRecord, node?: ScenarioRecord):
       chat.acked === chat.sent &&
       chat.sent > 0 &&
       browser.result.controls.deflateNegotiated;
-    const firstMs = judgeScenario(browser.result).firstFailureMs;
+    const firstMs = classifyScenario(browser.result).firstFailureMs;
     const afterFirst =
       firstMs !== null && browser.result.loadMs > firstMs
         ? `, the ${seconds(browser.result.loadMs - firstMs)} s of sending after the first failure included`
@@ -258,8 +263,8 @@ export function symptomFindings(browser: ScenarioRecord, node?: ScenarioRecord):
     sentences.push(`Failures the scenario counted, by side and socket.io's reason: ${reasons.join(', ')}.`);
   if (node) {
     const nodeFigures = imageAndChat(symptomFigures([node])).node;
-    const nodeFirst = judgeScenario(node.result).firstFailureMs;
-    const pageFirst = judgeScenario(browser.result).firstFailureMs;
+    const nodeFirst = classifyScenario(node.result).firstFailureMs;
+    const pageFirst = classifyScenario(browser.result).firstFailureMs;
     // "No failure" only beside the run's own controls; an errored or empty run says nothing.
     const first = (ms: number | null, run: ScenarioRecord) =>
       ms !== null
@@ -498,7 +503,7 @@ export function browserFailureTiming(browser: ScenarioRecord): string {
   const failing = failingDisconnects(browser).sort((a, b) => a.d.t - b.d.t);
   const serverFirst = failing.flatMap((j) => (j.side === 'server' ? [j.d] : []))[0];
   const pageFirst = failing.flatMap((j) => (j.side === 'client' ? [j.d] : []))[0];
-  const firstFailureMs = judgeScenario(result).firstFailureMs;
+  const firstFailureMs = classifyScenario(result).firstFailureMs;
   const blockers = zeroFailureBlockers(browser);
   const sides = [
     serverFirst
@@ -541,7 +546,7 @@ export function symptomJudgement(browser: ScenarioRecord): Judgement {
   const { image } = imageAndChat(symptomFigures([browser]));
   const { result, spec } = browser;
   const lost = image ? image.disconnects + image.laterDisconnects : 0;
-  const firstMs = judgeScenario(result).firstFailureMs;
+  const firstMs = classifyScenario(result).firstFailureMs;
   const blockers = zeroFailureBlockers(browser);
   const shown = lost > 0 && result.controls.deflateNegotiated;
   const basis = shown

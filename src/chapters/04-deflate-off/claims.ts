@@ -36,7 +36,7 @@ import {
 } from '../../core/verdict';
 import { CHAPTERS, type Chapter } from '../../chapters/registry';
 import { FAILING_SCENARIO } from '../../traffic/presets';
-import { fragmentsExpected, judgeScenario, onOffBlockers, zeroFailureBlockers } from '../../traffic/failure-rule';
+import { fragmentsExpected, classifyScenario, onOffBlockers, zeroFailureBlockers } from '../../traffic/failure-rule';
 import { runMetrics } from '../../traffic/metrics';
 import { disconnectUnit, exposureText, rateText } from '../../traffic/rates';
 import { fractionLabel } from '../../sweep/grid';
@@ -272,7 +272,7 @@ export async function runWirePairs(params: Params, frameSize: number, notice?: R
  * draining can fail after sending stops.
  */
 export function runFailures(result: ScenarioResult): number {
-  return judgeScenario(result).failures;
+  return classifyScenario(result).failures;
 }
 
 function deliveredMiB(record: ScenarioRecord): number {
@@ -617,7 +617,7 @@ export function disconnectVerdict(
 /** The recorded hour in words: its bound (exposure read from the record), beside the control's time to first failure. */
 export function longRunSentences(record: LongRunRecord): string[] {
   const rate = poissonRate([rateUnit(record.run)]);
-  const control = judgeScenario(record.control.result);
+  const control = classifyScenario(record.control.result);
   const blockers = zeroFailureBlockers(record.run);
   const hour =
     rate === null

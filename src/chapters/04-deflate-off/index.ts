@@ -12,7 +12,7 @@ import { POST_CLAIMS, POST_SERVER_JS, POST_SERVER_JS_EDIT, POST_TESTED_MS } from
 import { recordedDataDir, replaySteps } from '../../core/replay';
 import { replayable } from '../replayable';
 import { FAILING_SCENARIO } from '../../traffic/presets';
-import { judgeScenario, zeroFailureBlockers } from '../../traffic/failure-rule';
+import { classifyScenario, zeroFailureBlockers } from '../../traffic/failure-rule';
 import { runMetrics } from '../../traffic/metrics';
 import { exposureText } from '../../traffic/rates';
 import type { ScenarioRecord, ScenarioSpec } from '../../traffic/scenario';
@@ -534,9 +534,9 @@ async function showLongRuns(recorded: ReturnType<typeof recordedLongRuns>): Prom
       'failures (the rule)': runFailures(l.run.result),
       'zero-failure blockers': zeroFailureBlockers(l.run).join('; ') || 'none',
       'control (deflate on): first failure after':
-        judgeScenario(l.control.result).firstFailureMs === null
+        classifyScenario(l.control.result).firstFailureMs === null
           ? 'none'
-          : formatDuration(judgeScenario(l.control.result).firstFailureMs as number),
+          : formatDuration(classifyScenario(l.control.result).firstFailureMs as number),
       'control: underlying errors': errorsText(l.control),
     })),
     {

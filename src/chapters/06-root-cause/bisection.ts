@@ -7,24 +7,32 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { bisect, bisectByTesting, type Bisection, type Verdict } from '../../bare-ws/bisect';
+import { bisect, bisectByTesting, type Bisection, type BisectMark } from '../../bare-ws/bisect';
 import { diffHtml, type DiffFile } from './diff-html';
 import { progress, showHtml, showTable } from '../../show/display';
 import { diffHunks, diffLines, unifiedText, type DiffLine, type Hunk } from './linediff';
 import type { Params } from '../../core/params';
 import { BAD_LINE, FIXED_LINE } from '../../bare-ws/fix';
 import { runBareWs, type BareWsRecord } from '../../bare-ws/runner';
-import { runVerdict, type RunVerdict } from '../../bare-ws/verdict';
+import { versionMark, type VersionMark } from '../../bare-ws/version-mark';
 import { installedWsReleases, wsRelease } from '../../bare-ws/versions';
 import { showFinding } from '../show-finding';
-import { baseSpec, describeScenario, describeSpec, perMessage, POST_RELEASE, step, withSenders } from './base';
+import {
+  baseSpec,
+  describeScenario,
+  describeSpec,
+  perMessage,
+  POST_RELEASE,
+  step,
+  withSenders,
+} from './shared-scenario';
 import { replayable } from '../replayable';
 
 /** One release's run and verdict. */
 export interface ReleaseRun {
   version: string;
   record: BareWsRecord;
-  verdict: RunVerdict;
+  verdict: VersionMark;
 }
 
 /** Every release's run, and the bisection over their verdicts. */
@@ -54,13 +62,13 @@ async function measureBisection(params: Params): Promise<ReleaseBisection> {
   let bisection: Bisection<string> | undefined;
   try {
     await withSenders(async (senders) => {
-      const measure = async (version: string): Promise<Verdict> => {
+      const measure = async (version: string): Promise<BisectMark> => {
         const record = await runBareWs(baseSpec(params, version), {
           quick: params.quick,
           senders: senders,
           record: false,
         });
-        const verdict = runVerdict(record);
+        const verdict = versionMark(record);
         runs.push({ version: version, record: record, verdict: verdict });
         bar.tick(1, `${version}: ${verdict.verdict}`);
         return verdict.verdict;

@@ -6,12 +6,12 @@
  */
 import { progress, showChart, showTable } from '../../show/display';
 import { KiB, type Params } from '../../core/params';
-import { cannotSayNoFailure, judgeBareWs } from '../../traffic/failure-rule';
+import { cannotSayNoFailure, classifyBareWs } from '../../traffic/failure-rule';
 import { INVALID_COMPRESSED_DATA, runBareWs, type BareWsRecord, type BareWsSpec } from '../../bare-ws/runner';
 import { median } from '../../core/stats';
 import { formatBytes } from '../../core/units';
 import { plural, showFinding } from '../show-finding';
-import { baseSpec, describeSending, perMessage, POST_RELEASE, step, withSenders } from './base';
+import { baseSpec, describeSending, perMessage, POST_RELEASE, step, withSenders } from './shared-scenario';
 import { replayable } from '../replayable';
 import { NOT_SHOWN, sendingText, secondsText, untilFailure, untilFailureSpec } from '../until-failure';
 
@@ -53,7 +53,7 @@ export const MIN_LOAD_MESSAGES = 20;
 
 /** The first `invalid compressed data` the failure rule counts in a run, ms after sending started; null if there was none. */
 export function firstInvalidMs(record: BareWsRecord): number | null {
-  const first = judgeBareWs(record.result).failingErrors.find((e) => e.message === INVALID_COMPRESSED_DATA);
+  const first = classifyBareWs(record.result).failingErrors.find((e) => e.message === INVALID_COMPRESSED_DATA);
   return first ? first.t - record.result.sendWindow.start : null;
 }
 

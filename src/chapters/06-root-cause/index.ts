@@ -9,7 +9,7 @@
 import { ParamError, resolveParams, type Params, type RawParams } from '../../core/params';
 import { FAILING_SCENARIO } from '../../traffic/presets';
 import { formatBytes } from '../../core/units';
-import { largestSize, POST_RELEASE } from './base';
+import { largestSize, POST_RELEASE } from './shared-scenario';
 import { showFinding } from '../show-finding';
 import { untilFailureSentence } from '../until-failure';
 

@@ -10,7 +10,7 @@ import { functionSource } from '../../search';
 import { INVALID_COMPRESSED_DATA } from '../../bare-ws/runner';
 import { wsRelease } from '../../bare-ws/versions';
 import { plural, showFinding } from '../show-finding';
-import { POST_RELEASE } from './base';
+import { POST_RELEASE } from './shared-scenario';
 import type { ReleaseRun } from './bisection';
 
 /** The functions that decide where a fragment's bytes live and when they are reused, by file. */

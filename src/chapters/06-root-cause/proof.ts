@@ -9,10 +9,10 @@ import { BOUNDS, type Params } from '../../core/params';
 import { cannotSayNoFailure } from '../../traffic/failure-rule';
 import { endPacketSource, fixedSource } from '../../bare-ws/fix';
 import { INVALID_COMPRESSED_DATA, runBareWs, type BareWsRecord, type BareWsSpec } from '../../bare-ws/runner';
-import { bareWsZeroBlockers, type FragmentExpectation } from '../../bare-ws/verdict';
+import { bareWsZeroBlockers, type FragmentExpectation } from '../../bare-ws/version-mark';
 import { wsRelease } from '../../bare-ws/versions';
 import { plural, showFinding } from '../show-finding';
-import { baseSpec, POST_RELEASE, step, withSenders } from './base';
+import { baseSpec, POST_RELEASE, step, withSenders } from './shared-scenario';
 import type { ReleaseBisection } from './bisection';
 import { replayable } from '../replayable';
 import {

@@ -15,7 +15,7 @@ import type { ConnectionMemoryRecord } from './connection-memory';
 import { COMMITTED_DATA_DIR, dataDir } from '../../core/paths';
 import { BOUNDS, KiB, MiB, type DeflateMode, type Params } from '../../core/params';
 import { readRecords, type RecordBase } from '../../core/records';
-import { cannotSayNoFailure, judgeScenario } from '../../traffic/failure-rule';
+import { cannotSayNoFailure, classifyScenario } from '../../traffic/failure-rule';
 import { noFailureJudgement } from '../../traffic/no-failure';
 import { judgementRow, type Judgement } from '../../core/verdict';
 import { runScenario, type ScenarioRecord, type ScenarioSpec } from '../../traffic/scenario';
@@ -224,7 +224,7 @@ export function adviceCosts(run: AdviceRun, memory: ConnectionMemoryRecord[]) {
   const { result, server } = run.record;
   const frames = result.delivered / run.pieces;
   // Not zeroFailureBlockers(): its fragment and compression controls answer another question.
-  const judgement = judgeScenario(result);
+  const judgement = classifyScenario(result);
   const carried =
     result.status === 'completed' && judgement.failures === 0 && result.sent > 0 && result.delivered === result.sent;
   const cells = memoryCells(memory);
@@ -399,7 +399,7 @@ function defaultsRun(run: AdviceRun, runs: readonly AdviceRun[]): AdviceRun | un
 
 /** Whether a run failed under the failure rule. */
 function failed(run: AdviceRun): boolean {
-  return judgeScenario(run.record.result).failures > 0;
+  return classifyScenario(run.record.result).failures > 0;
 }
 
 /**

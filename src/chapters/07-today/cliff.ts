@@ -6,7 +6,7 @@
  */
 import { showChart, showTable, showText, progress } from '../../show/display';
 import type { Params } from '../../core/params';
-import { cannotSayNoFailure, failureReasons, judgeScenario } from '../../traffic/failure-rule';
+import { cannotSayNoFailure, failureReasons, classifyScenario } from '../../traffic/failure-rule';
 import { runScenario, type ScenarioRecord, type ScenarioResult } from '../../traffic/scenario';
 import { socketIoScenario } from '../../traffic/presets';
 import { packageDir, stackPackageDirs } from '../../core/stack-catalog';
@@ -92,7 +92,7 @@ export function perMinute(count: number, result: ScenarioResult): number | null 
 
 /** The first failure under the rule; "none" only from a run that completed and sent (the size limit, not deflate, is the subject). */
 function firstFailureText(result: ScenarioResult): string {
-  const first = judgeScenario(result).firstFailureMs;
+  const first = classifyScenario(result).firstFailureMs;
   if (first !== null) return formatDuration(first);
   const cannotSay = cannotSayNoFailure(result, 'any load');
   return cannotSay === null ? 'none' : `not measured (${cannotSay})`;

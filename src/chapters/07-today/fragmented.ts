@@ -7,7 +7,7 @@
 import { showTable, showText } from '../../show/display';
 import { KiB, MiB, type Params, type StackName } from '../../core/params';
 import { FAILING_SCENARIO } from '../../traffic/presets';
-import { cannotSayNoFailure, failureReasons, judgeScenario, zeroFailureBlockers } from '../../traffic/failure-rule';
+import { cannotSayNoFailure, failureReasons, classifyScenario, zeroFailureBlockers } from '../../traffic/failure-rule';
 import { runScenario, type ScenarioRecord } from '../../traffic/scenario';
 import { formatDuration } from '../../core/units';
 import { plural } from '../show-finding';
@@ -26,7 +26,7 @@ export const CONTROL_MIN_DURATION_MS = 5_000;
 export function broke(record: ScenarioRecord): boolean {
   const r = record.result;
   return (
-    judgeScenario(r).failures > 0 ||
+    classifyScenario(r).failures > 0 ||
     r.corrupted > 0 ||
     r.zlibErrors.length > 0 ||
     r.serverDisconnects.some((d) => d.error !== undefined)
@@ -89,7 +89,7 @@ export function fragmentedRows(records: ScenarioRecord[]) {
 
 /** A run's first failure under the rule; "none" only beside its own controls. */
 function firstFailureText(record: ScenarioRecord): string {
-  const first = judgeScenario(record.result).firstFailureMs;
+  const first = classifyScenario(record.result).firstFailureMs;
   if (first !== null) return formatDuration(first);
   return zeroFailureBlockers(record).length === 0 ? 'none' : 'none counted (unproven)';
 }
@@ -106,7 +106,7 @@ export function fragmentedFinding(records: ScenarioRecord[]): string {
     ...Object.entries(c.underlyingErrors).map(([e, n]) => `${e} ×${n}`),
     ...c.zlibErrors.map((e) => `zlib: ${e.message} ×${e.count}`),
   ];
-  const controlFirst = judgeScenario(c).firstFailureMs;
+  const controlFirst = classifyScenario(c).firstFailureMs;
   const controlText = broke(control)
     ? `On 2015 the load broke the connection${controlFirst === null ? '' : ` ${formatDuration(controlFirst)} after sending began`} (${errors.join(', ') || Object.keys(failureReasons(c)).join(', ')}; ${c.delivered} of ${c.sent} frames delivered), so it is a load that breaks the 2015 stack.`
     : cannotSayNoFailure(c) !== null

@@ -30,7 +30,7 @@ import { step } from './step';
 export { runFragmentedLoad, showFragmentedLoad } from './fragmented';
 export { runConnectionMemory, showConnectionMemory } from './memory';
 export { runCliff, showCliff } from './cliff';
-export { runGuide, showGuide } from './guide';
+export { runGuide, showGuide } from './field-guide-page';
 export { runAdvice, readSweep, showAdvice } from './advice';
 
 /** Checks the notebook's parameters (the same model and errors as the CLI). */

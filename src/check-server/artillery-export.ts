@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { NODE_MODULES, PROJECT_ROOT, SCRIPTS_DIR } from '../core/paths';
 import { formatBytes, formatDuration, parseDuration } from '../core/units';
-import type { CaseResult, Verdict } from './battery';
+import type { CaseResult, CaseVerdict } from './battery';
 import { DIGEST_CHECK_MS, ENVELOPE_CHARS } from './battery';
 import { readDisconnect } from './disconnects';
 import { CheckInputError, type CheckLimits, type CheckOptions } from './options';
@@ -311,7 +311,7 @@ export function rowFromArtilleryReport(report: ArtilleryReport, label: string): 
         ]
       : []),
   ].join(' and ');
-  let verdict: Verdict;
+  let verdict: CaseVerdict;
   let finding: string;
   const notJoined = `${c('connect_failed')} of ${users} could not connect, ${c('namespace_refused')} were refused the namespace`;
   if (joined === 0) {

@@ -2,7 +2,7 @@
  * Judging bare-ws records: when a "zero failures" claim is allowed (only beside its positive
  * controls), and the bad / good / inconclusive verdict a version gets for the bisection.
  */
-import type { Verdict } from './bisect';
+import type { BisectMark } from './bisect';
 import { INVALID_COMPRESSED_DATA, type BareWsRecord } from './runner';
 
 /** What a run had to put on the wire for its result to mean something. */
@@ -38,8 +38,8 @@ export function bareWsZeroBlockers(record: BareWsRecord, expect: FragmentExpecta
 }
 
 /** A version's verdict from one run, and the reason in words. */
-export interface RunVerdict {
-  verdict: Verdict;
+export interface VersionMark {
+  verdict: BisectMark;
   why: string;
 }
 
@@ -47,7 +47,7 @@ export interface RunVerdict {
  * `bad`: at least one `invalid compressed data` with deflate negotiated and fragments on the wire;
  * `good`: zero failures with every positive control holding; anything else is `inconclusive`.
  */
-export function runVerdict(record: BareWsRecord): RunVerdict {
+export function versionMark(record: BareWsRecord): VersionMark {
   const { result } = record;
   const n = result.compressedDataErrors;
   if (n > 0 && result.controls.deflateNegotiated && result.controls.continuationFrames > 0) {
