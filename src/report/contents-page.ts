@@ -4,7 +4,7 @@
  * (src/report/verdicts), then "How this report was made": a summary, one row per
  * chapter (status, where the time went with kernel start-up apart, the kernel's peak memory), a
  * wall-time chart, the parameters, and the run metadata. The one-file report reuses both parts.
- * Every text that came from a run is escaped (src/html helpers, which use escape-html); the page
+ * Every text that came from a run is escaped (src/show/fragments.ts helpers, which use escape-html); the page
  * loads nothing from outside itself.
  */
 import { chartHtml, type ChartSpec } from '../show/charts';

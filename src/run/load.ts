@@ -1,7 +1,7 @@
 /**
  * The client side of a scenario: N clients, each emitting `burst` frames back to back every
  * 1/rate seconds for `duration`, then waiting briefly for outstanding acks. Runs in the kernel or
- * in a forked load generator (src/loadgen.ts), with the same code.
+ * in a forked load generator (src/run/loadgen.ts), with the same code.
  */
 import { runBrowserLoad } from '../clients/browser';
 import type { DeflateContext } from '../clients/deflate-sender';

@@ -48,7 +48,7 @@ export interface ScenarioSpec extends LoadSpec {
   stopOnFirstFailure?: boolean;
   /** With stopOnFirstFailure: how long sending goes on after the first failure (default 0), so what follows it is seen. */
   failureTailMs?: number;
-  /** A fault injected during the run (src/faults); what it did is in the result's `fault`. */
+  /** A fault injected during the run (src/run/faults.ts); what it did is in the result's `fault`. */
   fault?: Fault;
 }
 
@@ -69,7 +69,7 @@ export interface ScenarioResult {
   runError?: string;
   /**
    * Epoch ms when sending started and stopped, and when the drain that followed ended (absent in
-   * records made before it was stored). src/failure-rule places each disconnect by this window.
+   * records made before it was stored). src/run/failure-rule places each disconnect by this window.
    */
   sendWindow: { start: number; end: number; drainEnd?: number };
   loadMs: number;
@@ -95,7 +95,7 @@ export interface ScenarioResult {
   serverReasons: Record<string, number>;
   /** Errors zlib gave the server's ws decompress(), by message and code (`invalid distance code`, Z_DATA_ERROR). */
   zlibErrors: ErrorCount[];
-  /** Failures under src/failure-rule: disconnects on either side judged failures, and corrupted deliveries. */
+  /** Failures under src/run/failure-rule: disconnects on either side judged failures, and corrupted deliveries. */
   failures: number;
   /** ms from the start of sending to the first failure; null when none. */
   firstFailureMs: number | null;
@@ -103,7 +103,7 @@ export interface ScenarioResult {
   judgement?: RunJudgement;
   /** The load, counted at each step from the schedule to the ack; absent in records made before it was counted. */
   offered?: OfferedLoad;
-  /** Why the run fell short of its load (src/offered-load.ts); empty when it met it. Absent in older records. */
+  /** Why the run fell short of its load (src/run/offered-load.ts); empty when it met it. Absent in older records. */
   saturation?: string[];
   /** Distinct server sessions (a reconnect makes a new one). */
   sessions: number;
