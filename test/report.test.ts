@@ -24,6 +24,7 @@ import {
   parametersSource,
   planInjection,
 } from '../src/report/inject';
+import { ONE_FILE_HTML } from '../src/report/onefile';
 import { externalLoads } from '../src/report/self-contained';
 import { launchChromium, visit } from './support/chromium';
 import { fixtureChapter, fixtureNotebook } from './support/chapters';
@@ -334,6 +335,24 @@ test('every registered chapter runs in quick mode, twice in one kernel', async (
     assert.ok(entry.run?.rerunMs !== null, `chapter ${entry.slug} ran twice`);
   }
   assert.deepEqual(result.indexLoads, []);
+  // The pages show the findings' sentences; the numbers stay in *.findings.json. An object printed
+  // as a cell's value (tslab shows `{ kind: 'harness', … }`) is what a reader must not see.
+  const reportDir = path.join(tmp, 'chapters');
+  const objectShown = /\bkind: (?:'|&#39;|&#x27;)/;
+  for (const entry of result.chapters) {
+    readCells(path.join(reportDir, entry.ipynb as string)).forEach((cell, i) => {
+      for (const output of cell.outputs ?? []) {
+        const text = joined(output.text) + joined(output.data?.['text/plain']) + joined(output.data?.['text/html']);
+        assert.doesNotMatch(text, objectShown, `chapter ${entry.slug}, cell ${i}: an object shown as output`);
+      }
+    });
+    assert.doesNotMatch(
+      fs.readFileSync(path.join(reportDir, entry.page as string), 'utf8'),
+      objectShown,
+      entry.page as string,
+    );
+  }
+  assert.doesNotMatch(fs.readFileSync(path.join(reportDir, ONE_FILE_HTML), 'utf8'), objectShown, ONE_FILE_HTML);
 });
 
 test('the reproduce line: the chapter, the mode and every given value as its flag, at the commit', () => {

@@ -1,6 +1,6 @@
 /**
  * The 2015 failure on demand, and real zeros beside it. Parameters are fixed before any run, in
- * src/reproducer.ts; only the stack and the deflate setting change between cases.
+ * src/traffic/presets.ts; only the stack and the deflate setting change between cases.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';

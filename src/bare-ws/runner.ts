@@ -74,13 +74,13 @@ export interface BareWsResult {
   corrupted: number;
   /** Every server-side connection error of the run, in order. */
   serverErrors: BareServerError[];
-  /** The errors judged failures (src/failure-rule), counted by message. */
+  /** The errors judged failures (src/traffic/failure-rule), counted by message. */
   errorCounts: Record<string, number>;
   /** Failing errors whose message is `invalid compressed data`: the 2015 failure. */
   compressedDataErrors: number;
   /** Epoch ms of the first corrupted delivery; absent when none. */
   firstCorruptAt?: number;
-  /** Failing server errors plus corrupted deliveries, under src/failure-rule. */
+  /** Failing server errors plus corrupted deliveries, under src/traffic/failure-rule. */
   failures: number;
   /** ms from the start of sending to the first failure; null when none. */
   firstFailureMs: number | null;

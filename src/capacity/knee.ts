@@ -2,8 +2,8 @@
  * A server's capacity (its knee): the delivered MiB/s beyond which it no longer delivers what it is
  * offered. Found by a bounded search over the offered rate, doubling from a floor until a step
  * falls short, then bisecting (geometrically) between the last met and the first unmet rate. Each
- * step is a short scenario (src/scenario.ts) with the load generator forked, its load counted by
- * the offered-load rule (src/offered-load.ts); a step is *met* when that rule finds no shortfall,
+ * step is a short scenario (src/traffic/scenario.ts) with the load generator forked, its load counted by
+ * the offered-load rule (src/traffic/offered-load.ts); a step is *met* when that rule finds no shortfall,
  * nothing failed, and delivery (read and acked) kept pace with the offer. A failing step is never
  * met; a stack that fails before delivery falls short of any rate has no knee (it fails first, as
  * 2015 with deflate on does once its messages overlap), whether at the floor or above it,
@@ -203,7 +203,7 @@ export function schedule(messagesPerSecond: number, clients: number): { rate: nu
 
 /**
  * Judges one scenario as a search step: met, failed, or short, and where, by the offered-load rule
- * every run is judged by (src/offered-load.ts): a missed tick, or anything else short of 95%, makes
+ * every run is judged by (src/traffic/offered-load.ts): a missed tick, or anything else short of 95%, makes
  * the step unmet. A step the generator fell short on is retried once by findKnee, so one busy moment
  * does not end a search.
  */

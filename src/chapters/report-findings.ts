@@ -31,12 +31,15 @@ import { noFailureJudgement } from '../traffic/no-failure';
 import type { Judgement } from '../core/verdict';
 import type { RateEstimate } from '../core/stats';
 
-/** Shows the sentences the numbers give and, under the report, writes the numbers for it. */
-function handToReport(findings: ChapterFindings): ChapterFindings {
+/**
+ * Shows the sentences the numbers give and, under the report, writes the numbers for it. Returns
+ * nothing on purpose: the closing cell's value would be shown under the sentences as a raw object,
+ * and the numbers' place is the findings file.
+ */
+function handToReport(findings: ChapterFindings): void {
   const file = process.env[FINDINGS_FILE_ENV];
   if (file) writeFileAtomic.sync(file, `${JSON.stringify(findings, null, 1)}\n`);
   showFinding(findingSentences(findings));
-  return findings;
 }
 
 function versionsOf(record: ScenarioRecord): string {
@@ -53,9 +56,9 @@ function tally(records: ReadonlyArray<ScenarioRecord | BareWsRecord>): RunTally 
 }
 
 /** Chapter 0: each frame size's run, the limit that refuses larger frames, and whether the harness carries every frame within it. */
-export function recordHarnessFindings(records: readonly ScenarioRecord[]): ChapterFindings {
+export function recordHarnessFindings(records: readonly ScenarioRecord[]): void {
   const limit = Math.min(...records.map((r) => r.server.maxHttpBufferSize));
-  return handToReport({
+  handToReport({
     kind: 'harness',
     versions: records[0] ? versionsOf(records[0]) : 'no stack',
     limit: limit,
@@ -79,12 +82,12 @@ export function harnessJudgement(records: readonly ScenarioRecord[], limit: numb
 const seconds = (ms: number): number => Number((ms / 1000).toFixed(1));
 
 /** Chapter 1: the browser run's image and chat pages, and the symptom's claim. */
-export function recordSymptomFindings(browser: ScenarioRecord): ChapterFindings {
+export function recordSymptomFindings(browser: ScenarioRecord): void {
   const figures = symptomFigures([browser]);
   const image = figures.find((f) => f.kind === 'image page');
   const chat = figures.find((f) => f.kind === 'chat page');
   const firstMs = classifyScenario(browser.result).firstFailureMs;
-  return handToReport({
+  handToReport({
     kind: 'symptom',
     versions: versionsOf(browser),
     sendSeconds: seconds(browser.result.loadMs),
@@ -104,8 +107,8 @@ export function recordSymptomFindings(browser: ScenarioRecord): ChapterFindings 
 }
 
 /** Chapter 2: the captured log's `transport error` lines. */
-export function recordDebugFindings(trail: DebugRun): ChapterFindings {
-  return handToReport({
+export function recordDebugFindings(trail: DebugRun): void {
+  handToReport({
     kind: 'debug',
     lines: trail.lines.length + trail.dropped,
     transportErrors: trail.lines.filter((line) => line.message.includes('transport error')).length,
@@ -117,9 +120,9 @@ export function recordDebugFindings(trail: DebugRun): ChapterFindings {
 }
 
 /** Chapter 3: the error underneath, and zlib's errors. */
-export function recordOriginsFindings(run: OriginsRun): ChapterFindings {
+export function recordOriginsFindings(run: OriginsRun): void {
   const { result } = run.record;
-  return handToReport({
+  handToReport({
     kind: 'origins',
     onErrorCalls: run.onErrorCalls,
     invalidCompressedData: Object.entries(result.underlyingErrors)
@@ -138,12 +141,12 @@ export function recordOriginsFindings(run: OriginsRun): ChapterFindings {
  * Chapter 4: the claims' judgements and the load pairs' tallies at one size: the failing
  * scenario's, when it was among the sizes, else the largest.
  */
-export function recordDeflateOffFindings(runs: LoadRuns, answers: ClaimAnswers): ChapterFindings {
+export function recordDeflateOffFindings(runs: LoadRuns, answers: ClaimAnswers): void {
   const size =
     runs.sizes.find((s) => s.frameSize === FAILING_SCENARIO.frameSize) ??
     [...runs.sizes].sort((a, b) => b.frameSize - a.frameSize)[0];
   const atSize = <T extends { frameSize: number }>(list: T[]) => list.filter((a) => a.frameSize === size.frameSize);
-  return handToReport({
+  handToReport({
     kind: 'deflate-off',
     frameSize: size.frameSize,
     repeats: size.load.length,
@@ -174,7 +177,7 @@ export function sweepRateCell(frameSize: number, rate: RateEstimate): SweepRateC
  * Chapter 5: per stack and deflate setting, the main chart's cells with their disconnect rates per
  * connection-hour and intervals, and the on/off claims judged per stack.
  */
-export function recordSweepFindings(data: SweepData, comparisons: SweepComparisons): ChapterFindings {
+export function recordSweepFindings(data: SweepData, comparisons: SweepComparisons): void {
   const headline = headlineRows(data);
   const groups = new Map<string, SweepGroup>();
   for (const row of headline?.rows ?? []) {
@@ -189,7 +192,7 @@ export function recordSweepFindings(data: SweepData, comparisons: SweepCompariso
     groups.set(key, group);
   }
   const starts = data.records.map((r) => r.startedAt).sort();
-  return handToReport({
+  handToReport({
     kind: 'sweep',
     source: data.source.mode,
     recordedUntil: data.source.mode === 'recorded' ? (starts[starts.length - 1] ?? null) : null,
@@ -200,12 +203,12 @@ export function recordSweepFindings(data: SweepData, comparisons: SweepCompariso
 }
 
 /** Chapter 6: the bisection's verdicts, the installed release's probe, and the proof's runs. */
-export function recordRootCauseFindings(releases: ReleaseBisection, proof: Proof): ChapterFindings {
+export function recordRootCauseFindings(releases: ReleaseBisection, proof: Proof): void {
   const [asInstalled, withFix] = proof.runs;
   const unfragmented = proof.runs.find((run) => run.expect === 'unfragmented');
   const fix = fixJudgement(proof);
   const probe = asInstalled?.record.result.probe;
-  return handToReport({
+  handToReport({
     kind: 'root-cause',
     installed: asInstalled?.record.release.version ?? '?',
     releases: releases.runs.length,
@@ -229,14 +232,14 @@ export function recordTodayFindings(
   defaults: Defaults,
   cliff: readonly ScenarioRecord[],
   advice: readonly AdviceRun[],
-): ChapterFindings {
+): void {
   const clean = (r: ScenarioRecord) =>
     r.result.failures === 0 && r.result.sent > 0 && r.result.delivered === r.result.sent;
   const passed = cliff.filter(clean).map((r) => r.spec.frameSize);
   const failed = cliff.filter((r) => !clean(r)).sort((a, b) => a.spec.frameSize - b.spec.frameSize)[0];
   const live = defaults.live.find((l) => l.stack === 'today');
   const largestAdvised = Math.max(...advice.map((run) => run.frameSize));
-  return handToReport({
+  handToReport({
     kind: 'today',
     versions: live ? versionsOf(live.record) : 'socket.io today',
     deflateByDefault: live?.deflate ?? null,

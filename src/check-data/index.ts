@@ -1,6 +1,6 @@
 /**
  * The data check behind `npm run check-data`: every record of a data dir re-classified with the
- * one failure rule (src/failure-rule), its stored verdict compared with the rule's, its zeros
+ * one failure rule (src/traffic/failure-rule), its stored verdict compared with the rule's, its zeros
  * checked against the positive controls of its own run, per-kind counts, and each sweep cell's
  * disconnect rate per connection-hour with its 95% interval (a zero as its one-sided bound). For
  * someone handed a data dir, and for the project before it trusts its own.
@@ -42,13 +42,13 @@ export interface KindCounts {
   /** Runs recorded as failed (the run itself could not complete) without a run to judge. */
   errored: number;
   /**
-   * Runs that did not fail and did not meet their load (src/offered-load.ts): kept out of every
+   * Runs that did not fail and did not meet their load (src/traffic/offered-load.ts): kept out of every
    * verdict, labelled as such. null (shown n/a) when none of the kind's runs counted its load.
    */
   saturated: number | null;
   /** 1-minute load average when the records were made: lowest and highest. */
   loadAverage: { min: number; max: number } | null;
-  /** The most CPU, in cores, that other processes used while a record's run ran (src/machine-load.ts); null when none recorded it. */
+  /** The most CPU, in cores, that other processes used while a record's run ran (src/core/machine-load.ts); null when none recorded it. */
   othersCores: number | null;
 }
 

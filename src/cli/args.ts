@@ -1,5 +1,5 @@
 /**
- * The report's command line: flags mapped onto the parameter model (src/params.ts) and the
+ * The report's command line: flags mapped onto the parameter model (src/core/params.ts) and the
  * runner's options, every value checked before any kernel starts. Bad input is one line on
  * stderr and exit status 2, with nothing written.
  */
@@ -71,7 +71,7 @@ const OPTIONS = {
 export const REPORT_USAGE = [
   'usage: npm run report -- [options]',
   '',
-  'Parameters (injected into each chapter that declares them; see src/params.ts for bounds):',
+  'Parameters (injected into each chapter that declares them; see src/core/params.ts for bounds):',
   '  --frame-sizes 4KiB,64KiB  --fragment-size 100KiB  --rate 10  --clients 2  --burst 1',
   '  --duration 20s  --stacks 2015,today  --deflate on,off  --payload data-url  --seed 1  --repeats 1',
   '  (lists are comma-separated with no empty element; a value given twice, such as 1MiB,1048576, runs once)',

@@ -1,6 +1,6 @@
 /**
  * The sweep's command line: a named grid, optionally with dimensions replaced, and how to treat
- * runs already recorded. Values are checked with the parameter model (src/params.ts), so a bad
+ * runs already recorded. Values are checked with the parameter model (src/core/params.ts), so a bad
  * size or rate gets the same one-line error as in the report; `--rate` and `--burst` take lists
  * here, because a sweep crosses them.
  */
@@ -16,7 +16,7 @@ export const SWEEP_USAGE = [
   `  --grid ${Object.keys(SWEEP_GRIDS).join('|')}     which grid (default hour: fits an hour on 2 cores, knee searches included; full: every combination at fixed rates, 1296 runs)`,
   "The hour grid sets most loads as fractions of each server's knee: the knees are read from <data dir>/capacity/,",
   'or searched first (and recorded there) when any is missing. The estimated time is printed before the runs start.',
-  'Replace a dimension in every block of the grid (checked as in npm run report; see src/params.ts):',
+  'Replace a dimension in every block of the grid (checked as in npm run report; see src/core/params.ts):',
   '  --frame-sizes 3000,200KiB,1.5MiB  --rate 2,10  --burst 1,3  --stacks 2015,today  --deflate on,off',
   '  --payload data-url,png,json  --repeats 3  --duration 10s  --clients 4  --fragment-size 100KiB  --seed 1',
   '  (lists are comma-separated with no empty element; a value given twice, such as 1MiB,1048576, runs once)',

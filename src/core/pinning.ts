@@ -3,7 +3,7 @@
  * figure is one core's worth of work on each side and neither steals the other's CPU. A process is
  * pinned with all its threads (`taskset -a`: zlib and libuv work in pool threads); a child forked
  * later inherits its parent's affinity, so the scenario's forked load generator re-pins itself to
- * the core named in LOADGEN_CPU_ENV (read by src/loadgen.ts).
+ * the core named in LOADGEN_CPU_ENV (read by src/traffic/loadgen.ts).
  */
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';

@@ -1,10 +1,10 @@
 /**
- * report/index.html: the contents page. It opens with what this run found (src/report/findings),
+ * report/index.html: the contents page. It opens with what this run found (src/chapters/findings),
  * each sentence linking to its chapter, then the claims judged and how verdicts are judged
  * (src/report/verdicts), then "How this report was made": a summary, one row per
  * chapter (status, where the time went with kernel start-up apart, the kernel's peak memory), a
  * wall-time chart, the parameters, and the run metadata. The one-file report reuses both parts.
- * Every text that came from a run is escaped (src/html helpers, which use escape-html); the page
+ * Every text that came from a run is escaped (src/show/fragments.ts helpers, which use escape-html); the page
  * loads nothing from outside itself.
  */
 import { chartHtml, type ChartSpec } from '../show/charts';

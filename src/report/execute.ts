@@ -41,7 +41,7 @@ export interface RunFailure {
   pass: number;
   /** `cell 4` (counted in the source notebook), `injected-parameters`, or null. */
   cell: string | null;
-  /** `notebooks/x.ipynb cell 4 \`first line\``. */
+  /** `notebooks/<chapter>.ipynb cell 4 \`first line\``. */
   where: string;
   /** The real error text (tslab's stderr), or the timeout. */
   message: string;

@@ -32,7 +32,7 @@ function printLine(text: string): void {
   process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 }
 
-/** Shows an HTML fragment (made with src/html) in the notebook; outside, prints `plain` (or the HTML source). */
+/** Shows an HTML fragment (made with src/show/fragments.ts) in the notebook; outside, prints `plain` (or the HTML source). */
 export function showHtml(html: string, plain?: string): void {
   if (inKernel()) tslab().display.html(withStyle(html));
   else printLine(plain ?? html);

@@ -55,7 +55,7 @@ export interface CellAggregate {
   runErrors: string[];
   spreads: Record<SpreadMetric, Spread | null>;
   totals: Record<Counted, number>;
-  /** Completed runs with at least one disconnect (a failure under src/failure-rule). */
+  /** Completed runs with at least one disconnect (a failure under src/traffic/failure-rule). */
   runsWithDisconnects: number;
   /**
    * The disconnect rate per connection-hour over the completed runs that met their load (a
@@ -64,7 +64,7 @@ export interface CellAggregate {
   rate: RateEstimate | null;
   /** Completed runs that did not meet their load, left out of `rate`. */
   saturated: number;
-  /** Runs of `rate` without a disconnect whose controls do not prove the zero (src/failure-rule). */
+  /** Runs of `rate` without a disconnect whose controls do not prove the zero (src/traffic/failure-rule). */
   unprovenZeros: number;
   /** Whether any run of the cell was made in quick mode (its verdicts are then a quick run's). */
   quick: boolean;

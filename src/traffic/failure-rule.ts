@@ -281,7 +281,7 @@ export interface GuardedScenario {
   };
 }
 
-/** Why a run fell short of its load, from its counts (src/offered-load.ts); empty when it met it or did not count it. */
+/** Why a run fell short of its load, from its counts (src/traffic/offered-load.ts); empty when it met it or did not count it. */
 export function saturationOf(record: GuardedScenario): string[] {
   return record.result.offered ? saturationReasons(record.result.offered) : [];
 }

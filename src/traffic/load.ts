@@ -1,7 +1,7 @@
 /**
  * The client side of a scenario: N clients, each emitting `burst` frames back to back every
  * 1/rate seconds for `duration`, then waiting briefly for outstanding acks. Runs in the kernel or
- * in a forked load generator (src/loadgen.ts), with the same code.
+ * in a forked load generator (src/traffic/loadgen.ts), with the same code.
  */
 import { runBrowserLoad } from './browser-load';
 import { FragmentingClient } from '../clients/fragmenting';

@@ -1,7 +1,7 @@
 /**
  * Per-run metrics: pure functions of one scenario's spec and result, so a recorded run can be
  * re-read and re-measured by the same code that measured it live. Which disconnects count as
- * failures is src/failure-rule's to say; here: the rates per minute of sending, CPU per MiB delivered, bytes on the wire per
+ * failures is src/traffic/failure-rule's to say; here: the rates per minute of sending, CPU per MiB delivered, bytes on the wire per
  * message, and the spread of a metric over repeats.
  */
 import { MiB } from '../core/params';
@@ -32,7 +32,7 @@ export function ratio(numerator: number, denominator: number): number | null {
 export interface RunMetrics {
   /** Length of the send window. */
   sendMs: number;
-  /** Failures under the rule, both sides and corrupted deliveries (src/failure-rule). */
+  /** Failures under the rule, both sides and corrupted deliveries (src/traffic/failure-rule). */
   failures: number;
   /** Server-side disconnects judged failures: the events of the disconnect rate (src/traffic/rates.ts). */
   disconnects: number;

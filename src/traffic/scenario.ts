@@ -49,7 +49,7 @@ export interface ScenarioSpec extends LoadSpec {
   stopOnFirstFailure?: boolean;
   /** With stopOnFirstFailure: how long sending goes on after the first failure (default 0), so what follows it is seen. */
   failureTailMs?: number;
-  /** A fault injected during the run (src/faults); what it did is in the result's `fault`. */
+  /** A fault injected during the run (src/traffic/faults.ts); what it did is in the result's `fault`. */
   fault?: Fault;
 }
 
@@ -70,7 +70,7 @@ export interface ScenarioResult {
   runError?: string;
   /**
    * Epoch ms when sending started and stopped, and when the drain that followed ended (absent in
-   * records made before it was stored). src/failure-rule places each disconnect by this window.
+   * records made before it was stored). src/traffic/failure-rule places each disconnect by this window.
    */
   sendWindow: { start: number; end: number; drainEnd?: number };
   loadMs: number;
@@ -96,7 +96,7 @@ export interface ScenarioResult {
   serverReasons: Record<string, number>;
   /** Errors zlib gave the server's ws decompress(), by message and code (`invalid distance code`, Z_DATA_ERROR). */
   zlibErrors: ErrorCount[];
-  /** Failures under src/failure-rule: disconnects on either side judged failures, and corrupted deliveries. */
+  /** Failures under src/traffic/failure-rule: disconnects on either side judged failures, and corrupted deliveries. */
   failures: number;
   /** ms from the start of sending to the first failure; null when none. */
   firstFailureMs: number | null;
@@ -104,7 +104,7 @@ export interface ScenarioResult {
   judgement?: RunClassification;
   /** The load, counted at each step from the schedule to the ack; absent in records made before it was counted. */
   offered?: OfferedLoad;
-  /** Why the run fell short of its load (src/offered-load.ts); empty when it met it. Absent in older records. */
+  /** Why the run fell short of its load (src/traffic/offered-load.ts); empty when it met it. Absent in older records. */
   saturation?: string[];
   /** Distinct server sessions (a reconnect makes a new one). */
   sessions: number;

@@ -1,4 +1,4 @@
-/** Headless Chromium for tests that open the report as a reader would (launch and flags: src/chromium.ts). */
+/** Headless Chromium for tests that open the report as a reader would (launch and flags: src/core/chromium.ts). */
 import type { Browser, Page } from 'playwright-core';
 
 export { launchChromium } from '../../src/core/chromium';

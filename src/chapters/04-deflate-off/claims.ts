@@ -267,7 +267,7 @@ export async function runWirePairs(params: Params, frameSize: number, notice?: R
 // ---- what counts as a failure -------------------------------------------------------------------
 
 /**
- * A run's failures under the one rule (src/failure-rule), re-classified from the record: a record
+ * A run's failures under the one rule (src/traffic/failure-rule), re-classified from the record: a record
  * made before the window took in the drain counted the send window only, and a backlog still
  * draining can fail after sending stops.
  */

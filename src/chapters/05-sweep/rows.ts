@@ -179,7 +179,7 @@ export function runRows(records: readonly SweepRecord[], where: (cell: SweepCell
         send_ms: m?.sendMs,
         sent: m?.sent,
         delivered: m?.delivered,
-        // Whether a run without a failure proves its zero by its own controls (src/failure-rule); empty for a run that failed.
+        // Whether a run without a failure proves its zero by its own controls (src/traffic/failure-rule); empty for a run that failed.
         zero_controls_held: m === null || m.failures > 0 ? '' : m.zeroBlockers.length === 0 ? 'yes' : 'no',
         error: r.error ?? '',
       };

@@ -57,7 +57,7 @@ export function firstInvalidMs(record: BareWsRecord): number | null {
   return first ? first.t - record.result.sendWindow.start : null;
 }
 
-/** Why a run's failure count says nothing (src/failure-rule's cannotSayNoFailure once it failed nothing), or null when it does. */
+/** Why a run's failure count says nothing (src/traffic/failure-rule's cannotSayNoFailure once it failed nothing), or null when it does. */
 export function unmeasured(record: BareWsRecord): string | null {
   const { result } = record;
   if (result.status !== 'completed') return `the run failed: ${result.runError}`;

@@ -106,7 +106,7 @@ export function poolWatchFindings(t: PoolWatchTotals): string[] {
       `${t.errorsWithDifferingBefore} of ${t.zlibErrors} had a fragment with a differing hash on their connection at or before them` +
       ` (${t.errorsOnDifferingFragment} on the very fragment zlib failed on)${every ? ': every one' : t.zlibErrors === 0 ? '' : ': not every one'}.`,
     `${plural(t.differing, 'fragment')} hashed differently when zlib read them than when they were queued; ${t.differing - t.differingNotOverwritten} of them had first had a new pool slice handed out over their bytes.`,
-    // A good release's verdict already needs its own controls (src/repro/verdict): without one, no zero is stated.
+    // A good release's verdict already needs its own controls (src/bare-ws/version-mark): without one, no zero is stated.
     t.goodReleases.length === 0
       ? 'No release was judged good in these runs, so nothing is said about what a fixed release does.'
       : `On the good releases (${t.goodReleases.join(', ')}): ${plural(t.goodBackToBack, 'message')} arrived while an earlier one still waited for zlib, yet ${plural(t.goodOverwritten, 'fragment')} were overwritten and ${plural(t.goodDiffering, 'hash', 'hashes')} differed.`,

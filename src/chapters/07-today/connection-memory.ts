@@ -1,8 +1,8 @@
 /**
  * What one socket.io connection costs the server's process, with permessage-deflate on or off.
- * Each measurement starts a fresh server process (src/memory-server.ts), so its memory holds
+ * Each measurement starts a fresh server process (src/chapters/07-today/memory-server.ts), so its memory holds
  * nothing but the server, and holds the connections open from another process
- * (src/held-clients.ts). The server samples its memory after a full garbage collection at three
+ * (src/chapters/07-today/held-clients.ts). The server samples its memory after a full garbage collection at three
  * points: before the connections (after one warm-up connection has come and gone, so first-use
  * costs are not billed to them), with the connections idle, and after each connection has
  * exchanged one message each way (which is when ws creates its zlib streams).

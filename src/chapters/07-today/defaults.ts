@@ -107,7 +107,7 @@ export function readStackDeflateSource(stack: StackName): StackDeflateSource {
 function single(hits: SearchHit[], what: string): SearchHit {
   if (hits.length !== 1)
     throw new Error(
-      `reading today's deflate default: expected one ${what}, found ${hits.length}; the installed engine.io changed, update src/chapters/today/defaults.ts`,
+      `reading today's deflate default: expected one ${what}, found ${hits.length}; the installed engine.io changed, update src/chapters/07-today/defaults.ts`,
     );
   return hits[0];
 }
@@ -131,13 +131,13 @@ export function readTodayDeflateSource(): TodayDeflateSource {
   const ctorName = asked.enclosing;
   if (!ctorName)
     throw new Error(
-      "reading today's deflate default: 'if (opts.perMessageDeflate)' is outside a named function; update src/chapters/today/defaults.ts",
+      "reading today's deflate default: 'if (opts.perMessageDeflate)' is outside a named function; update src/chapters/07-today/defaults.ts",
     );
   const ctor = functionSource(asked.file, ctorName);
   const found = /this\.opts = Object\.assign\(\{[\s\S]*?\}, opts\);/.exec(ctor.text);
   if (!found)
     throw new Error(
-      `reading today's deflate default: no 'this.opts = Object.assign({…}, opts)' in ${ctorName}; update src/chapters/today/defaults.ts`,
+      `reading today's deflate default: no 'this.opts = Object.assign({…}, opts)' in ${ctorName}; update src/chapters/07-today/defaults.ts`,
     );
   const defaultsText = found[0];
   const defaultsLine = ctor.startLine + ctor.text.slice(0, found.index).split('\n').length - 1;
@@ -156,7 +156,7 @@ export function readTodayDeflateSource(): TodayDeflateSource {
   const ws = readStackDeflateSource('today').wsDefault;
   if (!ws)
     throw new Error(
-      "reading today's deflate default: no 'perMessageDeflate: true|false' default in ws's WebSocketServer; update src/chapters/today/defaults.ts",
+      "reading today's deflate default: no 'perMessageDeflate: true|false' default in ws's WebSocketServer; update src/chapters/07-today/defaults.ts",
     );
   const defaultsNameDeflate = defaultsText.includes('perMessageDeflate');
   const threshold = /threshold:\s*(\d+)/.exec(askedText)?.[1];
@@ -403,7 +403,7 @@ export function readThresholdRule(): SourceEvidence & { enclosing: string | null
   const start = rule && hits.filter((hit) => hit.line < rule.line && hit.text.includes('_firstFragment')).pop();
   if (!rule || !start)
     throw new Error(
-      "reading ws's threshold rule: no 'rsv1 = byteLength >= perMessageDeflate._threshold' under 'if (this._firstFragment)' in ws lib/sender.js; update src/chapters/today/defaults.ts",
+      "reading ws's threshold rule: no 'rsv1 = byteLength >= perMessageDeflate._threshold' under 'if (this._firstFragment)' in ws lib/sender.js; update src/chapters/07-today/defaults.ts",
     );
   return {
     ...evidence(rule, sourceLines(rule.file, start.line, rule.line + 3).trimEnd()),

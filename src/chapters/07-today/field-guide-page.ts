@@ -1,7 +1,7 @@
 /**
  * Chapter 7, part 5: the disconnect-reason field guide as a reader meets it: one row per cause,
  * the reason each side reported, and the DEBUG lines both sides logged, to match against one's own
- * logs. The cases and their checks live in src/field-guide.ts; this part shows them.
+ * logs. The cases and their checks live in src/chapters/07-today/field-guide.ts; this part shows them.
  */
 import { showHtml, showTable, showText } from '../../show/display';
 import { declaredReasons, runFieldGuide, type FieldGuideObservation, type FieldGuideRecord } from './field-guide';

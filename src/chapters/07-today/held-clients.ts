@@ -1,9 +1,9 @@
 /**
  * A child process that holds many idle socket.io connections open to a server on 127.0.0.1, so the
  * server's process can measure what each connection costs it. Driven over IPC by
- * src/connection-memory.ts: open more connections, make each exchange one message with the server
- * (src/memory-server.ts echoes it),
- * close them all, exit. The load generator (src/loadgen.ts) streams frames and closes its clients
+ * src/chapters/07-today/connection-memory.ts: open more connections, make each exchange one message with the server
+ * (src/chapters/07-today/memory-server.ts echoes it),
+ * close them all, exit. The load generator (src/traffic/loadgen.ts) streams frames and closes its clients
  * when its send window ends; this one keeps connections open between steps, which is the point.
  */
 import { CONNECT_DEADLINE_MS } from '../../core/timing';

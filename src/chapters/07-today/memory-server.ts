@@ -2,7 +2,7 @@
  * A child process that runs one socket.io server on 127.0.0.1 and reports its own memory when
  * asked, after a full garbage collection. A fresh process per measurement keeps the figures free
  * of whatever the parent (a notebook kernel) allocated and freed before. Driven over IPC by
- * src/connection-memory.ts; started with --expose-gc.
+ * src/chapters/07-today/connection-memory.ts; started with --expose-gc.
  */
 import { createHook } from 'node:async_hooks';
 import { serveParent } from '../../core/child-host';

@@ -1,6 +1,6 @@
 /**
  * Chapter 7, part 3: what deflate costs per connection in the server's memory, at 10 and 100
- * connections, idle and after one exchange each way (src/connection-memory.ts measures; this
+ * connections, idle and after one exchange each way (src/chapters/07-today/connection-memory.ts measures; this
  * part plans the runs, summarises them and words the finding).
  */
 import { showChart, showTable, showText, progress } from '../../show/display';
