@@ -17,8 +17,10 @@ import { quantileSorted } from '../core/stats';
 import { MAX_SEND_BACKLOG, RECONNECT_DELAY_MS } from '../clients/fragmenting';
 import {
   CLIENT_BUNDLE_PATH,
+  PAGE_CONTENT,
   PAGE_CONTROL,
   PAGE_PATH,
+  pageContent,
   pageProgram,
   PROBE_CANVAS,
   REPORT_FUNCTION,
@@ -246,11 +248,12 @@ async function openTab(
     );
   });
   await page.goto(`${url}${PAGE_PATH}`, { waitUntil: 'load' });
+  await page.evaluate(pageContent, { config, content: PAGE_CONTENT, probe: PROBE_CANVAS });
   await page.evaluate(pageProgram, {
     config,
+    content: PAGE_CONTENT,
     reportFunction: REPORT_FUNCTION,
     control: PAGE_CONTROL,
-    probe: PROBE_CANVAS,
   });
 }
 
