@@ -12,7 +12,7 @@
  */
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { instrument, type Instrumentation } from '../observe/instrument';
+import { instrument, type InstrumentHooks, type Instrumentation } from '../observe/instrument';
 import type { WsRelease } from './versions';
 
 /** Which of the Receiver's two pools a slice or a reset belongs to. */
@@ -125,16 +125,25 @@ const INFLATE_RAW = (zlib as unknown as { InflateRaw: { prototype: object } }).I
 
 /** Attaches the watch to one release's Receiver, BufferPool and PerMessageDeflate, and to zlib's InflateRaw. */
 export function attachPoolWatch(release: WsRelease): PoolWatch {
-  const lib = (file: string) => require(path.join(release.dir, 'lib', file)) as { prototype: object };
-  const t0 = performance.now();
-  const now = () => Math.round((performance.now() - t0) * 10) / 10;
-  const connections = new WeakMap<object, Connection>();
-  const live = new Set<Connection>();
-  const chunks = new Map<Buffer, Chunk>();
-  const poolKinds = new WeakMap<object, { kind: PoolKind; connection: Connection }>();
-  const bufferIds = new WeakMap<ArrayBufferLike, number>();
-  const bufferBeforeReset = new Map<object, unknown>();
-  const counts = {
+  return new PoolWatcher(release);
+}
+
+type HashCheck = 'handed to zlib' | 'zlib reads' | 'zlib done' | 'zlib error';
+
+/**
+ * The watch's state, and one method per instrumented step of a fragment's life: queued (unmask),
+ * a pool slice handed out (allocateFromPool), a pool reset, handed to zlib (decompress), zlib
+ * reading it and done with it (InflateRaw._transform), or zlib failing on it (decompress's callback).
+ */
+class PoolWatcher implements PoolWatch {
+  private readonly t0 = performance.now();
+  private readonly connections = new WeakMap<object, Connection>();
+  private readonly live = new Set<Connection>();
+  private readonly chunks = new Map<Buffer, Chunk>();
+  private readonly poolKinds = new WeakMap<object, { kind: PoolKind; connection: Connection }>();
+  private readonly bufferIds = new WeakMap<ArrayBufferLike, number>();
+  private readonly bufferBeforeReset = new Map<object, unknown>();
+  private readonly counts = {
     queued: 0,
     queuedFragmented: 0,
     messages: 0,
@@ -147,268 +156,258 @@ export function attachPoolWatch(release: WsRelease): PoolWatch {
     differingNotOverwritten: 0,
     overwritten: { fragmented: 0, unfragmented: 0 } as Record<PoolKind, number>,
   };
-  const resets: PoolWatchReport['resets'] = { fragmented: { keep: 0, fresh: 0 }, unfragmented: { keep: 0, fresh: 0 } };
-  const errors: WatchedZlibError[] = [];
-  let timeline: PoolWatchEvent[] = [];
-  let nextConnection = 1;
-  let nextBuffer = 1;
+  private readonly resets: PoolWatchReport['resets'] = {
+    fragmented: { keep: 0, fresh: 0 },
+    unfragmented: { keep: 0, fresh: 0 },
+  };
+  private readonly errors: WatchedZlibError[] = [];
+  private timeline: PoolWatchEvent[] = [];
+  private nextConnection = 1;
+  private nextBuffer = 1;
+  private readonly hooks: Instrumentation[] = [];
 
-  const connectionOf = (receiver: ReceiverLike): Connection => {
-    let connection = connections.get(receiver);
-    if (!connection) {
-      connection = { id: nextConnection++, message: 0, fragment: 0, pending: new Set(), differingAt: [], resets: [] };
-      connections.set(receiver, connection);
-      const deflate = receiver.extensions?.[DEFLATE_EXTENSION];
-      if (deflate) connections.set(deflate, connection);
-      live.add(connection);
+  constructor(release: WsRelease) {
+    const lib = (file: string) => require(path.join(release.dir, 'lib', file)) as { prototype: object };
+    try {
+      const receiver = lib('Receiver.js').prototype;
+      const pool = lib('BufferPool.js').prototype;
+      const deflate = lib('PerMessageDeflate.js').prototype;
+      this.hook(receiver, 'unmask', { after: (result, _args, self) => this.queue(result, self as ReceiverLike) });
+      this.hook(receiver, 'allocateFromPool', {
+        after: (result, args, self) =>
+          this.slice(result, args[1] ? 'fragmented' : 'unfragmented', self as ReceiverLike),
+      });
+      this.hook(pool, 'reset', {
+        before: (_args, self) => this.bufferBeforeReset.set(self as object, (self as { _buffer?: unknown })._buffer),
+        after: (_result, args, self) => this.poolReset(self as object, args[0]),
+      });
+      this.hook(deflate, 'decompress', {
+        before: (args) => this.checkWatched(args[0], 'handed to zlib'),
+        callbackArg: 2,
+        callback: (err, _value, args, self) => {
+          if (err) this.zlibFailed(err as Error & { code?: string }, args[0], self as object);
+        },
+      });
+      this.hook(INFLATE_RAW.prototype, '_transform', {
+        before: (args) => this.checkWatched(args[0], 'zlib reads'),
+        callbackArg: 2,
+        callback: (_err, _value, args) => this.zlibDone(args[0]),
+      });
+    } catch (error) {
+      for (const hook of this.hooks) hook.restore();
+      throw error;
     }
-    return connection;
-  };
-  const where = (buf: Buffer) => {
-    let id = bufferIds.get(buf.buffer);
-    if (id === undefined) bufferIds.set(buf.buffer, (id = nextBuffer++));
-    return `buf${id}[${buf.byteOffset},${buf.byteOffset + buf.length})`;
-  };
-  // Hashes the fragment's bytes now; marks it differing (once) if they are not what was queued.
-  const check = (chunk: Chunk, kind: 'handed to zlib' | 'zlib reads' | 'zlib done' | 'zlib error'): void => {
-    const same = zlib.crc32(chunk.buf) === chunk.crc;
-    chunk.history.push({ t: now(), kind, fragment: chunk.label, same });
-    if (same || chunk.differing) return;
-    chunk.differing = true;
-    counts.differing++;
-    if (kind === 'handed to zlib') counts.differingAtHandOff++;
-    else counts.differingAfterHandOff++;
-    if (!chunk.overwritten) counts.differingNotOverwritten++;
-    chunk.connection.differingAt.push(performance.now());
-    chunk.connection.lastDiffering = chunk;
-  };
-  const settle = (chunk: Chunk) => {
-    chunk.connection.pending.delete(chunk);
-    chunks.delete(chunk.buf);
-  };
-  // The first error's story: the differing fragment's life (or, if the failing fragment itself
-  // was intact, the last differing one before it and then the failing one), with the pool resets
-  // between the first event and the error.
-  const story = (connection: Connection, failing: Chunk | undefined, error: PoolWatchEvent): PoolWatchEvent[] => {
-    const lives = [connection.lastDiffering, failing].filter(
-      (c, i, all): c is Chunk => c !== undefined && all.indexOf(c) === i,
-    );
-    const events = new Set([...lives.flatMap((c) => c.history), error]);
-    const from = Math.min(...[...events].map((e) => e.t));
-    return [...events, ...connection.resets.filter((r) => r.t >= from)].sort((a, b) => a.t - b.t);
-  };
-
-  const hooks: Instrumentation[] = [];
-  try {
-    const receiver = lib('Receiver.js').prototype;
-    const pool = lib('BufferPool.js').prototype;
-    const deflate = lib('PerMessageDeflate.js').prototype;
-
-    hooks.push(
-      instrument(
-        receiver,
-        'unmask',
-        {
-          after(result, _args, self) {
-            const r = self as ReceiverLike;
-            const state = r.state;
-            if (
-              !Buffer.isBuffer(result) ||
-              result.length === 0 ||
-              !state?.compressed ||
-              (state.opcode !== 1 && state.opcode !== 2)
-            )
-              return;
-            const connection = connectionOf(r);
-            const label = `m${connection.message}.f${connection.fragment}`;
-            const chunk: Chunk = {
-              buf: result,
-              connection,
-              message: connection.message,
-              label,
-              crc: zlib.crc32(result),
-              overwritten: false,
-              differing: false,
-              history: [{ t: now(), kind: 'queued', fragment: label, where: where(result) }],
-            };
-            if (state.lastFragment) {
-              connection.message++;
-              connection.fragment = 0;
-              counts.messages++;
-            } else connection.fragment++;
-            chunks.set(result, chunk);
-            connection.pending.add(chunk);
-            counts.queued++;
-            if (state.fragmentedOperation) counts.queuedFragmented++;
-          },
-        },
-        { keepCalls: 0 },
-      ),
-    );
-
-    hooks.push(
-      instrument(
-        receiver,
-        'allocateFromPool',
-        {
-          after(result, args, self) {
-            const r = self as ReceiverLike;
-            const connection = connectionOf(r);
-            if (r.fragmentedBufferPool) poolKinds.set(r.fragmentedBufferPool, { kind: 'fragmented', connection });
-            if (r.unfragmentedBufferPool) poolKinds.set(r.unfragmentedBufferPool, { kind: 'unfragmented', connection });
-            if (!Buffer.isBuffer(result)) return;
-            const state = r.state;
-            const firstOfMessage =
-              connection.fragment === 0 && state?.compressed && (state.opcode === 1 || state.opcode === 2);
-            if (firstOfMessage && [...connection.pending].some((c) => c.message < connection.message))
-              counts.backToBack++;
-            const kind: PoolKind = args[1] ? 'fragmented' : 'unfragmented';
-            const start = result.byteOffset;
-            const end = start + result.length;
-            for (const chunk of connection.pending) {
-              const c = chunk.buf;
-              if (c.buffer !== result.buffer || c.byteOffset >= end || c.byteOffset + c.length <= start) continue;
-              if (!chunk.overwritten) counts.overwritten[kind]++;
-              chunk.overwritten = true;
-              // The slice is for the frame being read now, which unmask will label with these counters.
-              chunk.history.push({
-                t: now(),
-                kind: 'overwritten',
-                fragment: chunk.label,
-                where: where(result),
-                note: `new ${kind} slice for m${connection.message}.f${connection.fragment}`,
-              });
-            }
-          },
-        },
-        { keepCalls: 0 },
-      ),
-    );
-
-    hooks.push(
-      instrument(
-        pool,
-        'reset',
-        {
-          before(_args, self) {
-            bufferBeforeReset.set(self as object, (self as { _buffer?: unknown })._buffer);
-          },
-          after(_result, args, self) {
-            const owner = poolKinds.get(self as object);
-            const kept = bufferBeforeReset.get(self as object) === (self as { _buffer?: unknown })._buffer;
-            bufferBeforeReset.delete(self as object);
-            if (!owner) return;
-            resets[owner.kind][args[0] ? 'fresh' : 'keep']++;
-            // Only the fragmented pool's resets tell the story; the other one resets after every frame.
-            if (owner.kind !== 'fragmented') return;
-            const { connection } = owner;
-            connection.resets.push({
-              t: now(),
-              kind: 'pool reset',
-              note: `fragmented pool reset(${String(args[0])}) after m${connection.message - 1}: buffer ${kept ? 'kept, next slices start at 0' : 'replaced'}; ${connection.pending.size} fragment(s) waiting for zlib`,
-            });
-            if (connection.resets.length > RESETS_KEPT) connection.resets.shift();
-          },
-        },
-        { keepCalls: 0 },
-      ),
-    );
-
-    hooks.push(
-      instrument(
-        deflate,
-        'decompress',
-        {
-          before(args) {
-            const chunk = chunks.get(args[0] as Buffer);
-            if (chunk) check(chunk, 'handed to zlib');
-          },
-          callbackArg: 2,
-          callback(err, _value, args, self) {
-            if (!err) return;
-            const connection = connections.get(self as object);
-            const chunk = chunks.get(args[0] as Buffer);
-            const error = err as Error & { code?: string };
-            const note = `${error.message}${error.code ? ` (${error.code})` : ''}`;
-            const at = performance.now();
-            let event: PoolWatchEvent = { t: now(), kind: 'zlib error', note };
-            if (chunk) {
-              check(chunk, 'zlib error');
-              event = chunk.history[chunk.history.length - 1];
-              event.note = note;
-            }
-            if (connection && errors.length === 0) timeline = story(connection, chunk, event);
-            errors.push({
-              t: event.t,
-              connection: connection?.id ?? 0,
-              fragment: chunk?.label,
-              message: error.message,
-              code: error.code,
-              fragmentDiffered: chunk?.differing ?? false,
-              differingBefore: connection ? connection.differingAt.filter((t) => t <= at).length : 0,
-            });
-            if (chunk) {
-              counts.failed++;
-              settle(chunk);
-            }
-          },
-        },
-        { keepCalls: 0 },
-      ),
-    );
-
-    hooks.push(
-      instrument(
-        INFLATE_RAW.prototype,
-        '_transform',
-        {
-          before(args) {
-            const chunk = chunks.get(args[0] as Buffer);
-            if (chunk) check(chunk, 'zlib reads');
-          },
-          callbackArg: 2,
-          callback(_err, _value, args) {
-            const chunk = chunks.get(args[0] as Buffer);
-            if (!chunk) return;
-            check(chunk, 'zlib done');
-            counts.consumed++;
-            settle(chunk);
-          },
-        },
-        { keepCalls: 0 },
-      ),
-    );
-  } catch (error) {
-    for (const hook of hooks) hook.restore();
-    throw error;
   }
 
-  return {
-    report(): PoolWatchReport {
-      return {
-        queued: counts.queued,
-        queuedFragmented: counts.queuedFragmented,
-        messages: counts.messages,
-        backToBack: counts.backToBack,
-        consumed: counts.consumed,
-        neverConsumed: counts.queued - counts.consumed - counts.failed,
-        overwritten: { ...counts.overwritten },
-        differing: counts.differing,
-        differingAtHandOff: counts.differingAtHandOff,
-        differingAfterHandOff: counts.differingAfterHandOff,
-        differingNotOverwritten: counts.differingNotOverwritten,
-        resets: { fragmented: { ...resets.fragmented }, unfragmented: { ...resets.unfragmented } },
-        errors: errors.map((e) => ({ ...e })),
-        errorsWithDifferingBefore: errors.filter((e) => e.differingBefore > 0).length,
-        timeline: timeline.map((e) => ({ ...e })),
+  report(): PoolWatchReport {
+    const { counts, resets, errors } = this;
+    return {
+      queued: counts.queued,
+      queuedFragmented: counts.queuedFragmented,
+      messages: counts.messages,
+      backToBack: counts.backToBack,
+      consumed: counts.consumed,
+      neverConsumed: counts.queued - counts.consumed - counts.failed,
+      overwritten: { ...counts.overwritten },
+      differing: counts.differing,
+      differingAtHandOff: counts.differingAtHandOff,
+      differingAfterHandOff: counts.differingAfterHandOff,
+      differingNotOverwritten: counts.differingNotOverwritten,
+      resets: { fragmented: { ...resets.fragmented }, unfragmented: { ...resets.unfragmented } },
+      errors: errors.map((e) => ({ ...e })),
+      errorsWithDifferingBefore: errors.filter((e) => e.differingBefore > 0).length,
+      timeline: this.timeline.map((e) => ({ ...e })),
+    };
+  }
+
+  restore(): void {
+    for (const hook of this.hooks.reverse()) hook.restore();
+    this.hooks.length = 0;
+    this.chunks.clear();
+    for (const connection of this.live) connection.pending.clear();
+    this.live.clear();
+  }
+
+  private hook(target: object, method: string, hooks: InstrumentHooks): void {
+    this.hooks.push(instrument(target, method, hooks, { keepCalls: 0 }));
+  }
+
+  private now(): number {
+    return Math.round((performance.now() - this.t0) * 10) / 10;
+  }
+
+  private connectionOf(receiver: ReceiverLike): Connection {
+    let connection = this.connections.get(receiver);
+    if (!connection) {
+      connection = {
+        id: this.nextConnection++,
+        message: 0,
+        fragment: 0,
+        pending: new Set(),
+        differingAt: [],
+        resets: [],
       };
-    },
-    restore() {
-      for (const hook of hooks.reverse()) hook.restore();
-      hooks.length = 0;
-      chunks.clear();
-      for (const connection of live) connection.pending.clear();
-      live.clear();
-    },
-  };
+      this.connections.set(receiver, connection);
+      const deflate = receiver.extensions?.[DEFLATE_EXTENSION];
+      if (deflate) this.connections.set(deflate, connection);
+      this.live.add(connection);
+    }
+    return connection;
+  }
+
+  private where(buf: Buffer): string {
+    let id = this.bufferIds.get(buf.buffer);
+    if (id === undefined) this.bufferIds.set(buf.buffer, (id = this.nextBuffer++));
+    return `buf${id}[${buf.byteOffset},${buf.byteOffset + buf.length})`;
+  }
+
+  /** unmask returned a frame's payload: a compressed data-frame fragment is queued for inflate. */
+  private queue(result: unknown, receiver: ReceiverLike): void {
+    const state = receiver.state;
+    if (
+      !Buffer.isBuffer(result) ||
+      result.length === 0 ||
+      !state?.compressed ||
+      (state.opcode !== 1 && state.opcode !== 2)
+    )
+      return;
+    const connection = this.connectionOf(receiver);
+    const label = `m${connection.message}.f${connection.fragment}`;
+    const chunk: Chunk = {
+      buf: result,
+      connection,
+      message: connection.message,
+      label,
+      crc: zlib.crc32(result),
+      overwritten: false,
+      differing: false,
+      history: [{ t: this.now(), kind: 'queued', fragment: label, where: this.where(result) }],
+    };
+    if (state.lastFragment) {
+      connection.message++;
+      connection.fragment = 0;
+      this.counts.messages++;
+    } else connection.fragment++;
+    this.chunks.set(result, chunk);
+    connection.pending.add(chunk);
+    this.counts.queued++;
+    if (state.fragmentedOperation) this.counts.queuedFragmented++;
+  }
+
+  /** A pool handed out a slice: marks every fragment still waiting for zlib whose bytes it covers. */
+  private slice(result: unknown, kind: PoolKind, receiver: ReceiverLike): void {
+    const connection = this.connectionOf(receiver);
+    if (receiver.fragmentedBufferPool)
+      this.poolKinds.set(receiver.fragmentedBufferPool, { kind: 'fragmented', connection });
+    if (receiver.unfragmentedBufferPool)
+      this.poolKinds.set(receiver.unfragmentedBufferPool, { kind: 'unfragmented', connection });
+    if (!Buffer.isBuffer(result)) return;
+    const state = receiver.state;
+    const firstOfMessage = connection.fragment === 0 && state?.compressed && (state.opcode === 1 || state.opcode === 2);
+    if (firstOfMessage && [...connection.pending].some((c) => c.message < connection.message)) this.counts.backToBack++;
+    const start = result.byteOffset;
+    const end = start + result.length;
+    for (const chunk of connection.pending) {
+      const c = chunk.buf;
+      if (c.buffer !== result.buffer || c.byteOffset >= end || c.byteOffset + c.length <= start) continue;
+      if (!chunk.overwritten) this.counts.overwritten[kind]++;
+      chunk.overwritten = true;
+      // The slice is for the frame being read now, which unmask will label with these counters.
+      chunk.history.push({
+        t: this.now(),
+        kind: 'overwritten',
+        fragment: chunk.label,
+        where: this.where(result),
+        note: `new ${kind} slice for m${connection.message}.f${connection.fragment}`,
+      });
+    }
+  }
+
+  private poolReset(pool: object, fresh: unknown): void {
+    const owner = this.poolKinds.get(pool);
+    const kept = this.bufferBeforeReset.get(pool) === (pool as { _buffer?: unknown })._buffer;
+    this.bufferBeforeReset.delete(pool);
+    if (!owner) return;
+    this.resets[owner.kind][fresh ? 'fresh' : 'keep']++;
+    // Only the fragmented pool's resets tell the story; the other one resets after every frame.
+    if (owner.kind !== 'fragmented') return;
+    const { connection } = owner;
+    connection.resets.push({
+      t: this.now(),
+      kind: 'pool reset',
+      note: `fragmented pool reset(${String(fresh)}) after m${connection.message - 1}: buffer ${kept ? 'kept, next slices start at 0' : 'replaced'}; ${connection.pending.size} fragment(s) waiting for zlib`,
+    });
+    if (connection.resets.length > RESETS_KEPT) connection.resets.shift();
+  }
+
+  private checkWatched(buf: unknown, kind: HashCheck): void {
+    const chunk = this.chunks.get(buf as Buffer);
+    if (chunk) this.check(chunk, kind);
+  }
+
+  // Hashes the fragment's bytes now; marks it differing (once) if they are not what was queued.
+  private check(chunk: Chunk, kind: HashCheck): void {
+    const same = zlib.crc32(chunk.buf) === chunk.crc;
+    chunk.history.push({ t: this.now(), kind, fragment: chunk.label, same });
+    if (same || chunk.differing) return;
+    chunk.differing = true;
+    this.counts.differing++;
+    if (kind === 'handed to zlib') this.counts.differingAtHandOff++;
+    else this.counts.differingAfterHandOff++;
+    if (!chunk.overwritten) this.counts.differingNotOverwritten++;
+    chunk.connection.differingAt.push(performance.now());
+    chunk.connection.lastDiffering = chunk;
+  }
+
+  private zlibDone(buf: unknown): void {
+    const chunk = this.chunks.get(buf as Buffer);
+    if (!chunk) return;
+    this.check(chunk, 'zlib done');
+    this.counts.consumed++;
+    this.settle(chunk);
+  }
+
+  private zlibFailed(error: Error & { code?: string }, buf: unknown, deflate: object): void {
+    const connection = this.connections.get(deflate);
+    const chunk = this.chunks.get(buf as Buffer);
+    const note = `${error.message}${error.code ? ` (${error.code})` : ''}`;
+    const at = performance.now();
+    let event: PoolWatchEvent = { t: this.now(), kind: 'zlib error', note };
+    if (chunk) {
+      this.check(chunk, 'zlib error');
+      event = chunk.history[chunk.history.length - 1];
+      event.note = note;
+    }
+    if (connection && this.errors.length === 0) this.timeline = story(connection, chunk, event);
+    this.errors.push({
+      t: event.t,
+      connection: connection?.id ?? 0,
+      fragment: chunk?.label,
+      message: error.message,
+      code: error.code,
+      fragmentDiffered: chunk?.differing ?? false,
+      differingBefore: connection ? connection.differingAt.filter((t) => t <= at).length : 0,
+    });
+    if (chunk) {
+      this.counts.failed++;
+      this.settle(chunk);
+    }
+  }
+
+  private settle(chunk: Chunk): void {
+    chunk.connection.pending.delete(chunk);
+    this.chunks.delete(chunk.buf);
+  }
+}
+
+// The first error's story: the differing fragment's life (or, if the failing fragment itself
+// was intact, the last differing one before it and then the failing one), with the pool resets
+// between the first event and the error.
+function story(connection: Connection, failing: Chunk | undefined, error: PoolWatchEvent): PoolWatchEvent[] {
+  const lives = [connection.lastDiffering, failing].filter(
+    (c, i, all): c is Chunk => c !== undefined && all.indexOf(c) === i,
+  );
+  const events = new Set([...lives.flatMap((c) => c.history), error]);
+  const from = Math.min(...[...events].map((e) => e.t));
+  return [...events, ...connection.resets.filter((r) => r.t >= from)].sort((a, b) => a.t - b.t);
 }

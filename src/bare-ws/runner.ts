@@ -237,8 +237,47 @@ export async function runBareWs(spec: BareWsSpec, options: BareWsOptions = {}): 
   }
   const cpu = process.cpuUsage(cpuStart);
 
+  const result = bareWsResult({
+    runError,
+    server,
+    wire,
+    senders,
+    sendStart,
+    poolWatchReport,
+    serverLoad: serverLoad ?? busy.stop(),
+    fix,
+    cpu,
+  });
+  const record: BareWsRecord = {
+    ...recordEnvelope({ kind: 'repro', id: newRecordId(`ws${spec.ws}-`), startedAt, quick: options.quick ?? false }),
+    spec,
+    release: { version: release.version, dir: release.dir },
+    result,
+  };
+  await writeRunRecord(record, options.record);
+  return record;
+}
+
+/** What a run left for its result, once everything is closed and restored. */
+interface BareWsRun {
+  runError: string | undefined;
+  /** Closed; undefined when it never started. */
+  server: BareServer | undefined;
+  wire: WireObserver | undefined;
+  senders: SenderResult;
+  /** When the senders said sending started; 0 when they never did. */
+  sendStart: number;
+  poolWatchReport: PoolWatchReport | undefined;
+  serverLoad: BusyReport;
+  fix: RuntimeFix | undefined;
+  cpu: NodeJS.CpuUsage;
+}
+
+/** The record's result: both sides' counts judged by the failure rule, the positive controls, and the pool watch's counts. */
+function bareWsResult(run: BareWsRun): BareWsResult {
+  const { runError, server, wire, senders, fix, cpu } = run;
   const counts = server?.counts() ?? { connections: 0, delivered: 0, verified: 0, corrupted: 0, errors: [] };
-  const start = senders.startedAt || sendStart || Date.now();
+  const start = senders.startedAt || run.sendStart || Date.now();
   const end = senders.sendEndedAt || Date.now();
   const { failingErrors: errors, ...judgement } = classifyBareWs({
     sendWindow: { start, end },
@@ -248,7 +287,7 @@ export async function runBareWs(spec: BareWsSpec, options: BareWsOptions = {}): 
   });
   const wireTotals = wire?.totals() ?? emptyWireCounts();
   const handshakes = wire?.handshakes() ?? [];
-  const result: BareWsResult = {
+  return {
     status: runError ? 'failed' : 'completed',
     runError,
     sendWindow: { start, end },
@@ -269,19 +308,11 @@ export async function runBareWs(spec: BareWsSpec, options: BareWsOptions = {}): 
     wire: wireTotals,
     handshakes,
     controls: positiveControls(wireTotals, handshakes, senders.sent, counts.delivered),
-    probe: poolWatchReport ?? attachFailedReport(),
-    serverLoad: serverLoad ?? busy.stop(),
+    probe: run.poolWatchReport ?? attachFailedReport(),
+    serverLoad: run.serverLoad,
     fix: fix ? { applied: true, line: fixLine(fix) } : { applied: false },
     cpu: { userMs: cpu.user / 1000, systemMs: cpu.system / 1000 },
   };
-  const record: BareWsRecord = {
-    ...recordEnvelope({ kind: 'repro', id: newRecordId(`ws${spec.ws}-`), startedAt, quick: options.quick ?? false }),
-    spec,
-    release: { version: release.version, dir: release.dir },
-    result,
-  };
-  await writeRunRecord(record, options.record);
-  return record;
 }
 
 function fixLine(fix: RuntimeFix): string {

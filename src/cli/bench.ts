@@ -4,8 +4,8 @@
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { benchCapacity } from '../bench/capacity-bench';
-import { benchFirstFailure } from '../bench/first-failure';
+import { benchCapacity, type CapacityBench } from '../bench/capacity-bench';
+import { benchFirstFailure, type FirstFailureResult } from '../bench/first-failure';
 import { benchHarnessOverhead } from '../bench/harness-overhead';
 import { benchReport, REPORT_RUNS, type ReportTiming } from '../bench/report-timing';
 import { benchSearch } from '../bench/search-bench';
@@ -29,6 +29,9 @@ const USAGE = `usage: npm run bench -- [--skip-report] [--quick-report-only] [--
   ${ALLOW_BUSY_FLAG}         record even when the 1-min load average is above half the cores
 Records go to <data dir>/bench/. Into data/ it refuses to start on a busy machine (exit ${EXIT_BUSY}).`;
 
+/** A line of the printed summary. */
+type SummaryRow = { figure: string; value: string; goal: string };
+
 interface BenchRecord extends RecordBase {
   kind: 'bench';
   results: Record<string, unknown>;
@@ -51,6 +54,37 @@ function reportRows(timing: ReportTiming) {
     cells: c.runMs === null ? 'n/a' : formatDuration(c.runMs),
     'peak RSS MiB': c.peakRssKiB === null ? 'n/a' : (c.peakRssKiB / 1024).toFixed(0),
   }));
+}
+
+/** The first-failure figure's cell: the median and each run's time, or why there is none. */
+function firstFailureCell(firstFailure: FirstFailureResult): string {
+  return (
+    (firstFailure.medianMs === null
+      ? firstFailure.measured > 0
+        ? `none within ${formatDuration(firstFailure.deadlineMs)} in ${firstFailure.measured} runs that could say`
+        : 'not measured: no run could say'
+      : `${formatDuration(firstFailure.medianMs)} (${firstFailure.runs.map((r) => (r.firstFailureMs !== null ? formatDuration(r.firstFailureMs) : r.unmeasured !== null ? 'not measured' : '-')).join(', ')}; ${firstFailure.failedWithinDeadline}/${firstFailure.measured} failed)`) +
+    (firstFailure.measured < firstFailure.runs.length
+      ? `; ${firstFailure.runs.length - firstFailure.measured} errored or sent nothing`
+      : '')
+  );
+}
+
+/** The capacity figures' rows: the generator's headroom over today's knee, and today's knee with deflate off over on. */
+function capacityRows(capacity: CapacityBench): SummaryRow[] {
+  const pinned = capacity.knees.every((k) => k.pinning.pinned) ? 'pinned' : 'unpinned';
+  return [
+    ...capacity.headroom.map((r) => ({
+      figure: `generator capacity ÷ today's knee, deflate on, ${formatBytes(r.frameSize)} (${pinned})`,
+      value: ratioCell(r),
+      goal: `≥ ${GENERATOR_HEADROOM_GOAL}`,
+    })),
+    ...capacity.offOverOn.map((r) => ({
+      figure: `today's knee, deflate off ÷ on, ${formatBytes(r.frameSize)} (${pinned})`,
+      value: ratioCell(r),
+      goal: 'finding',
+    })),
+  ];
 }
 
 const OPTIONS = {
@@ -88,7 +122,7 @@ async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   const machineLoad = watchMachineLoad();
   const results: Record<string, unknown> = {};
-  const summary: Array<{ figure: string; value: string; goal: string }> = [];
+  const summary: SummaryRow[] = [];
 
   step('harness overhead (scenario API vs a bare socket.io emit loop)');
   const overhead = await benchHarnessOverhead();
@@ -115,15 +149,7 @@ async function main(): Promise<void> {
   results.firstFailure = firstFailure;
   summary.push({
     figure: `time to first 'invalid compressed data' on 2015, median of ${firstFailure.runs.length}`,
-    value:
-      (firstFailure.medianMs === null
-        ? firstFailure.measured > 0
-          ? `none within ${formatDuration(firstFailure.deadlineMs)} in ${firstFailure.measured} runs that could say`
-          : 'not measured: no run could say'
-        : `${formatDuration(firstFailure.medianMs)} (${firstFailure.runs.map((r) => (r.firstFailureMs !== null ? formatDuration(r.firstFailureMs) : r.unmeasured !== null ? 'not measured' : '-')).join(', ')}; ${firstFailure.failedWithinDeadline}/${firstFailure.measured} failed)`) +
-      (firstFailure.measured < firstFailure.runs.length
-        ? `; ${firstFailure.runs.length - firstFailure.measured} errored or sent nothing`
-        : ''),
+    value: firstFailureCell(firstFailure),
     goal: 'seconds',
   });
 
@@ -131,21 +157,7 @@ async function main(): Promise<void> {
     step("generator capacity and today's knees, deflate on and off, at 64 KiB, 1 MiB and 4 MiB");
     const capacity = await benchCapacity((line) => process.stderr.write(`bench:   ${line}\n`));
     results.capacity = capacity;
-    const pinned = capacity.knees.every((k) => k.pinning.pinned) ? 'pinned' : 'unpinned';
-    for (const r of capacity.headroom) {
-      summary.push({
-        figure: `generator capacity ÷ today's knee, deflate on, ${formatBytes(r.frameSize)} (${pinned})`,
-        value: ratioCell(r),
-        goal: `≥ ${GENERATOR_HEADROOM_GOAL}`,
-      });
-    }
-    for (const r of capacity.offOverOn) {
-      summary.push({
-        figure: `today's knee, deflate off ÷ on, ${formatBytes(r.frameSize)} (${pinned})`,
-        value: ratioCell(r),
-        goal: 'finding',
-      });
-    }
+    summary.push(...capacityRows(capacity));
   }
 
   const timings: ReportTiming[] = [];

@@ -82,32 +82,41 @@ export interface PageControl {
 /** The property of `window` that holds the PageControl. */
 export const PAGE_CONTROL = '__deflateLab';
 
+/** The property of `window` where pageContent() leaves what pageProgram() sends. */
+export const PAGE_CONTENT = '__deflateLabContent';
+
+/** The messages a page sends, made in the page by pageContent(). */
+export interface PageContent {
+  /** The next message: a new picture's data URL (image page) or chat line `seq` (chat page). */
+  next(seq: number): string;
+  /** crc32 (IEEE) of the text's UTF-8 bytes, as the server's zlib.crc32 computes it. */
+  crc32(text: string): number;
+  /** The canvas the image page draws on; null on a chat page. */
+  canvasSize(): { width: number; height: number } | null;
+}
+
+// The page's socket.io client, as far as the page program uses it.
+type PageSocket = {
+  connected: boolean;
+  io: { engine?: { id?: string; transport?: { ws?: WebSocket } } };
+  on(event: string, listener: (...a: never[]) => void): void;
+  emit(event: string, ...a: unknown[]): void;
+  disconnect(): void;
+};
+
 /**
- * The program a page runs, handed to `page.evaluate` (playwright sends its source text, so it must
- * not refer to anything outside itself: the constants it needs come in as arguments). Connects
- * with the stack's client over WebSocket only, reports connects and disconnects, and on start()
- * emits one `frame` per tick with the metadata the server verifies.
+ * The first of the two programs a page runs, each handed to `page.evaluate` (playwright sends a
+ * function's source text, so neither may refer to anything outside itself: the constants they
+ * need come in as arguments, and this one hands its work to the next through `window[content]`).
+ * Makes the page's messages: a seeded noise picture sized so its data URL comes near frameSize
+ * (image page), or chat lines (chat page).
  */
-export function pageProgram(args: {
+export function pageContent(args: {
   config: PageConfig;
-  reportFunction: string;
-  control: string;
+  content: string;
   probe: { width: number; height: number };
 }): void {
-  const { config, reportFunction, control, probe } = args;
-  type Socket = {
-    connected: boolean;
-    io: { engine?: { id?: string; transport?: { ws?: WebSocket } } };
-    on(event: string, listener: (...a: never[]) => void): void;
-    emit(event: string, ...a: unknown[]): void;
-    disconnect(): void;
-  };
-  const win = window as unknown as Record<string, unknown>;
-  const io = win.io as (url: string, options: object) => Socket;
-  const report = (event: PageEvent) => {
-    (win[reportFunction] as (e: PageEvent) => Promise<void>)(event).catch(() => undefined);
-  };
-
+  const { config, content, probe } = args;
   // crc32 (IEEE) over UTF-8 bytes, as the server's zlib.crc32 computes it; no library in a page.
   const table = new Uint32Array(256);
   for (let n = 0; n < 256; n++) {
@@ -167,6 +176,32 @@ export function pageProgram(args: {
     while (text.length < config.frameSize) text += ` ${words[(random() * words.length) | 0]}`;
     return text.slice(0, config.frameSize);
   };
+  const made: PageContent = {
+    next: (seq) => (config.kind === 'image' ? draw() : chatLine(seq)),
+    crc32,
+    canvasSize: () => (config.kind === 'image' ? { width: canvas.width, height: canvas.height } : null),
+  };
+  (window as unknown as Record<string, unknown>)[content] = made;
+}
+
+/**
+ * The second program a page runs, after pageContent() (see there for how both reach the page).
+ * Connects with the stack's client over WebSocket only, reports connects and disconnects, and on
+ * start() emits one `frame` per tick with the metadata the server verifies.
+ */
+export function pageProgram(args: {
+  config: PageConfig;
+  content: string;
+  reportFunction: string;
+  control: string;
+}): void {
+  const { config, reportFunction, control } = args;
+  const win = window as unknown as Record<string, unknown>;
+  const content = win[args.content] as PageContent;
+  const io = win.io as (url: string, options: object) => PageSocket;
+  const report = (event: PageEvent) => {
+    (win[reportFunction] as (e: PageEvent) => Promise<void>)(event).catch(() => undefined);
+  };
 
   const socket = io(location.origin, {
     transports: ['websocket'],
@@ -199,8 +234,8 @@ export function pageProgram(args: {
       return;
     }
     const began = performance.now();
-    const data = config.kind === 'image' ? draw() : chatLine(seq);
-    const meta = { client: config.client, seq: seq++, crc: crc32(data), length: data.length };
+    const data = content.next(seq);
+    const meta = { client: config.client, seq: seq++, crc: content.crc32(data), length: data.length };
     const sentAt = performance.now();
     socket.emit('frame', meta, data, (ack: { ok: boolean }) =>
       report({ type: 'ack', ok: ack.ok, rttMs: performance.now() - sentAt }),
@@ -210,7 +245,7 @@ export function pageProgram(args: {
   const stop = (): PageSummary => {
     window.clearInterval(timer);
     window.clearTimeout(deadline);
-    return { maxBacklog, canvas: config.kind === 'image' ? { width: canvas.width, height: canvas.height } : null };
+    return { maxBacklog, canvas: content.canvasSize() };
   };
   const controls: PageControl = {
     start: () => {

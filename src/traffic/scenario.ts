@@ -10,7 +10,7 @@ import zlib from 'node:zlib';
 import { servePages } from '../clients/page';
 import type { ClientKind } from '../clients/types';
 import { classifyScenario, type RunClassification } from './failure-rule';
-import { checkFault, injectFault, type Fault, type FaultResult } from './faults';
+import { checkFault, injectFault, type ActiveFault, type Fault, type FaultResult } from './faults';
 import { runLoad } from './load';
 import type { LoadSpec } from './load-spec';
 import { emptyLoadResult, type LoadResult } from './load-result';
@@ -20,7 +20,7 @@ import { withLimit } from '../core/limit';
 import type { LoadReply, LoadRequest } from './loadgen';
 import { watchMachineLoad } from '../core/machine-load';
 import { CountTimeline, READ_GRACE_MS, saturationReasons, type OfferedLoad } from './offered-load';
-import { countErrors, instrument, type ErrorCount } from '../observe/instrument';
+import { countErrors, instrument, type ErrorCount, type Instrumentation } from '../observe/instrument';
 import { positiveControls, WireObserver, type Controls, type Handshake, type WireCounts } from '../observe/wire';
 
 export type { Controls } from '../observe/wire';
@@ -254,6 +254,36 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
   const machineLoad = watchMachineLoad();
   if (spec.fault) checkFault(spec.fault, spec);
   const stack = loadStack(spec.stack);
+  const { server, wire, serverSide, fault } = await startServer(spec, stack);
+  const run = await driveClients(spec, fault?.url ?? server.url, stack, serverSide, fault, options.onProgress);
+  const faultOutcome = await fault?.finish();
+  wire.detach();
+  await server.close();
+  const record: ScenarioRecord = {
+    ...recordEnvelope({
+      kind: 'scenario',
+      id: newRecordId(`${spec.stack.replace(/[^A-Za-z0-9.]/g, '_')}-`),
+      startedAt,
+      quick: options.quick ?? false,
+      machineLoad: machineLoad,
+    }),
+    spec,
+    stack: { versions: stack.versions, addons: stack.addons },
+    server: server.settings,
+    result: scenarioResult(spec, run, serverSide, wire, faultOutcome),
+  };
+  await writeRunRecord(record, options.record);
+  return record;
+}
+
+/** The LoadSpec part of a scenario: what the clients need, without the server's and the run's settings. */
+function loadPartOf(spec: ScenarioSpec): LoadSpec {
+  const { deflate, placement, maxHttpBufferSize, stopOnFirstFailure, failureTailMs, fault, ...load } = spec;
+  return load;
+}
+
+/** The stack's server, watched (wire, application) and, when the spec has one, with its fault injected. */
+async function startServer(spec: ScenarioSpec, stack: Stack) {
   const server = await stack.createServer({
     deflate: spec.deflate,
     maxHttpBufferSize: spec.maxHttpBufferSize,
@@ -269,22 +299,40 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
         throw error;
       })
     : undefined;
-  const url = fault?.url ?? server.url;
+  return { server, wire, serverSide, fault };
+}
 
-  const loadSpec: LoadSpec = {
-    stack: spec.stack,
-    client: spec.client,
-    payload: spec.payload,
-    frameSize: spec.frameSize,
-    fragmentSize: spec.fragmentSize,
-    rate: spec.rate,
-    clients: spec.clients,
-    burst: spec.burst,
-    duration: spec.duration,
-    seed: spec.seed,
-    chatPages: spec.chatPages,
-    context: spec.context,
-  };
+/** What the clients' side of a run measured, for scenarioResult(). */
+interface ClientsRun {
+  load: LoadResult;
+  runError: string | undefined;
+  /** Frames sent by the last progress report: the count of a load that failed before reporting. */
+  sentSoFar: number;
+  t0: number;
+  /** When the load ended, or failed: the end of the send window of a load that reported none. */
+  loadEnded: number;
+  /** The server's decompress, restored; read after the teardown, as calls in flight still report their errors. */
+  decompress: Instrumentation;
+  handedTimeline: CountTimeline;
+  readTimeline: CountTimeline;
+  cpu: NodeJS.CpuUsage;
+  memStart: NodeJS.MemoryUsage;
+  memEnd: NodeJS.MemoryUsage;
+}
+
+/**
+ * Drives the clients (here or forked) against `url` within the run's hard limit, with progress,
+ * and, when the spec asks, ends the send window at the first failure (or a tail after it).
+ */
+async function driveClients(
+  spec: ScenarioSpec,
+  url: string,
+  stack: Stack,
+  serverSide: ServerSide,
+  fault: ActiveFault | undefined,
+  onProgress: ScenarioOptions['onProgress'],
+): Promise<ClientsRun> {
+  const loadSpec = loadPartOf(spec);
   const limitMs = hardLimitMs(spec.duration);
   const stop = new AbortController();
   let sentSoFar = 0;
@@ -326,7 +374,7 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
     const failures = failuresNow();
     stopAfterFailure(failures);
     readTimeline.record(Date.now(), serverSide.delivered);
-    options.onProgress?.({ elapsedMs: Date.now() - t0, sent: sentSoFar, delivered: serverSide.delivered, failures });
+    onProgress?.({ elapsedMs: Date.now() - t0, sent: sentSoFar, delivered: serverSide.delivered, failures });
   }, PROGRESS_EVERY_MS);
   const onTick = (sent: number, _acked: number, handed: number | null) => {
     sentSoFar = sent;
@@ -357,12 +405,20 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
   const loadEnded = Date.now();
   const cpu = process.cpuUsage(cpuStart);
   const memEnd = process.memoryUsage();
-  const faultOutcome = await fault?.finish();
-  wire.detach();
-  await server.close();
+  return { load, runError, sentSoFar, t0, loadEnded, decompress, handedTimeline, readTimeline, cpu, memStart, memEnd };
+}
 
-  const sendStart = load.startedAt || t0;
-  const sendEnd = load.sendEndedAt || loadEnded;
+/** The record's result: the run's counts from both sides, judged by the failure rule, with the positive controls. */
+function scenarioResult(
+  spec: ScenarioSpec,
+  run: ClientsRun,
+  serverSide: ServerSide,
+  wire: WireObserver,
+  faultOutcome: FaultResult | undefined,
+): ScenarioResult {
+  const { load, runError, cpu, memStart, memEnd } = run;
+  const sendStart = load.startedAt || run.t0;
+  const sendEnd = load.sendEndedAt || run.loadEnded;
   const sendWindow = { start: sendStart, end: sendEnd, drainEnd: load.drainEndedAt || sendEnd };
   const wireTotals = wire.totals();
   const handshakes = wire.handshakes();
@@ -388,18 +444,18 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
       firstFailureAt === undefined
         ? null
         : {
-            handed: handedTimeline.at(firstFailureAt - READ_GRACE_MS),
-            serverRead: readTimeline.at(firstFailureAt),
+            handed: run.handedTimeline.at(firstFailureAt - READ_GRACE_MS),
+            serverRead: run.readTimeline.at(firstFailureAt),
           },
   };
-  const result: ScenarioResult = {
+  return {
     status: runError ? 'failed' : 'completed',
     runError,
     sendWindow,
     loadMs: sendEnd - sendStart,
     // A load that failed (its generator killed, say) never reported its totals: its last progress
     // report is the best count of what it sent.
-    sent: runError ? Math.max(load.sent, sentSoFar) : load.sent,
+    sent: runError ? Math.max(load.sent, run.sentSoFar) : load.sent,
     notSent: load.notSent,
     delivered: serverSide.delivered,
     verified: serverSide.verified,
@@ -412,7 +468,7 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
     browser: load.browser,
     underlyingErrors: countBy(serverSide.disconnects, (d) => d.error),
     serverReasons: countBy(serverSide.disconnects, (d) => d.reason),
-    zlibErrors: countErrors(decompress.errors()),
+    zlibErrors: countErrors(run.decompress.errors()),
     failures: judgement.failures,
     firstFailureMs: judgement.firstFailureMs,
     judgement: judgement,
@@ -437,19 +493,4 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
     controls: positiveControls(wireTotals, handshakes, load.sent, serverSide.delivered),
     fault: faultOutcome,
   };
-  const record: ScenarioRecord = {
-    ...recordEnvelope({
-      kind: 'scenario',
-      id: newRecordId(`${spec.stack.replace(/[^A-Za-z0-9.]/g, '_')}-`),
-      startedAt,
-      quick: options.quick ?? false,
-      machineLoad: machineLoad,
-    }),
-    spec,
-    stack: { versions: stack.versions, addons: stack.addons },
-    server: server.settings,
-    result,
-  };
-  await writeRunRecord(record, options.record);
-  return record;
 }

@@ -256,233 +256,269 @@ function packetNamespace(text) {
 function replayFragmented(context, events, done) {
   const settings = settingsOf(context.vars);
   const count = (name, n = 1) => events.emit('counter', PREFIX + name, n);
-  let finished = false;
-  let joinedYet = false;
   handshakeRevision(settings.origin, settings.path, settings.replyTimeoutMs).then((eio) => {
     count(`engine_io_${eio}`);
-    const ws = new WebSocket(socketUrl(settings, eio), {
+    new VirtualUser(settings, eio, count, done);
+  });
+}
+
+/**
+ * A virtual user's connection, from the WebSocket handshake to `done`: the frames it writes
+ * (`write`), the replies it awaits (`ack`, `probe`), the load it sends (`send`), the server's
+ * packets (`onPacket`) and how it ends (`finish` when the user ends it, `onClose` when the server
+ * or the network does).
+ */
+class VirtualUser {
+  constructor(settings, eio, count, done) {
+    this.settings = settings;
+    this.eio = eio;
+    this.count = count;
+    this.done = done;
+    this.finished = false;
+    this.joinedYet = false;
+    this.ws = new WebSocket(socketUrl(settings, eio), {
       perMessageDeflate: true,
       handshakeTimeout: settings.replyTimeoutMs,
     });
-    let windowBits;
-    let socket;
-    let heartbeat;
-    let closedByUs = false;
-    let namespaceDisconnect = false;
-    let error = '';
-    let nextAck = 0;
-    let probes = 0;
+    this.windowBits = undefined;
+    this.socket = undefined;
+    this.heartbeat = undefined;
+    this.closedByUs = false;
+    this.namespaceDisconnect = false;
+    this.error = '';
+    this.nextAck = 0;
+    this.probes = 0;
     // Replies awaited: `ack:<id>` for acked messages, `nsp:<name>` for probes; each called with the answer, or null when the connection ended.
-    const waiting = new Map();
-    const userTimer = setTimeout(() => finish('user time limit'), settings.userMaxMs);
+    this.waiting = new Map();
+    this.userTimer = setTimeout(() => this.finish('user time limit'), settings.userMaxMs);
+    this.nsp = settings.namespace === '/' ? '' : `${settings.namespace},`;
 
-    // Every message is compressed when deflate was negotiated (as Chromium does); only the load's frames are counted.
-    const write = (text, load = true) => {
-      if (!socket || socket.destroyed) return false;
-      const body = Buffer.from(text);
-      const compressed = windowBits !== undefined;
-      const payload = compressed ? compressAlone(body, windowBits) : body;
-      const buffers = fragmentMessage(OPCODE_TEXT, payload, settings.fragmentSize, compressed);
-      for (let i = 0; load && i < buffers.length; i += 2) {
-        if ((buffers[i][0] & 0x0f) === OPCODE_CONTINUATION) count('continuation_frames');
-        else if (buffers[i][0] & 0x40) count('rsv1_first_frames');
-      }
-      socket.cork();
-      for (const buffer of buffers) socket.write(buffer);
-      socket.uncork();
-      return true;
-    };
-    const protocol = (text) => write(text, false);
-    const nsp = settings.namespace === '/' ? '' : `${settings.namespace},`;
-    const closed = () => ws.readyState !== WebSocket.OPEN;
+    this.ws.on('upgrade', (res) => {
+      this.windowBits = deflateWindowBits(res.headers['sec-websocket-extensions']);
+      count(this.windowBits === undefined ? 'deflate_not_negotiated' : 'deflate_negotiated');
+    });
+    this.ws.on('open', () => {
+      this.socket = this.ws._socket;
+    });
+    this.ws.on('message', (data, isBinary) => {
+      if (!isBinary) this.onPacket(data.toString());
+    });
+    this.ws.on('error', (e) => {
+      this.error = e.message;
+    });
+    this.ws.on('close', (code, reason) => this.onClose(code, reason));
+  }
 
-    // Sends `text` and resolves with the answer under `key`, or null on timeout or when the connection ended.
-    const awaitAnswer = (key, text, timeoutMs, load) =>
-      new Promise((resolve) => {
-        const timer = setTimeout(() => {
-          waiting.delete(key);
-          resolve(null);
-        }, timeoutMs);
-        waiting.set(key, (answer) => {
-          clearTimeout(timer);
-          resolve(answer);
-        });
-        write(text, load);
+  closed() {
+    return this.ws.readyState !== WebSocket.OPEN;
+  }
+
+  // Every message is compressed when deflate was negotiated (as Chromium does); only the load's frames are counted.
+  write(text, load = true) {
+    const socket = this.socket;
+    if (!socket || socket.destroyed) return false;
+    const body = Buffer.from(text);
+    const compressed = this.windowBits !== undefined;
+    const payload = compressed ? compressAlone(body, this.windowBits) : body;
+    const buffers = fragmentMessage(OPCODE_TEXT, payload, this.settings.fragmentSize, compressed);
+    for (let i = 0; load && i < buffers.length; i += 2) {
+      if ((buffers[i][0] & 0x0f) === OPCODE_CONTINUATION) this.count('continuation_frames');
+      else if (buffers[i][0] & 0x40) this.count('rsv1_first_frames');
+    }
+    socket.cork();
+    for (const buffer of buffers) socket.write(buffer);
+    socket.uncork();
+    return true;
+  }
+
+  protocol(text) {
+    return this.write(text, false);
+  }
+
+  // Sends `text` and resolves with the answer under `key`, or null on timeout or when the connection ended.
+  awaitAnswer(key, text, timeoutMs, load) {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(key);
+        resolve(null);
+      }, timeoutMs);
+      this.waiting.set(key, (answer) => {
+        clearTimeout(timer);
+        resolve(answer);
       });
-    // The ack event: 'verified' when the length and SHA-256 come back matching, 'wrong' when not, 'missing' when nothing came.
-    const ack = async (data, timeoutMs = settings.replyTimeoutMs, load = true) => {
-      const id = nextAck++;
-      if (load) count('messages_sent');
-      const args = await awaitAnswer(
-        `ack:${id}`,
-        `42${nsp}${id}${JSON.stringify([DIGEST_EVENT, data])}`,
-        timeoutMs,
-        load,
-      );
-      if (args === null) return 'missing';
-      const answer = args && args[0];
-      const expected = crypto.createHash('sha256').update(data).digest('hex');
-      return answer && answer.sha256 === expected && answer.bytes === Buffer.byteLength(data) ? 'verified' : 'wrong';
-    };
-    // A namespace that does not exist: every socket.io server answers its join in order, so an answer proves all before it was read.
-    const probe = async () => {
-      const name = `${PROBE_NAMESPACE}-${probes++}`;
-      const answer = await awaitAnswer(
-        `nsp:${name}`,
-        `40${name}${eio === 4 ? ',{}' : ''}`,
-        settings.replyTimeoutMs,
-        false,
-      );
-      // A dynamic namespace let us in: leave it again.
-      if (answer === 'connect') protocol(`41${name},`);
-      return answer !== null;
-    };
-    // Messages to an event no server handles, so the application does no work; one write, back to back, as a browser's send backlog does.
-    const sendUnhandled = (size, n) => {
-      socket.cork();
-      for (let seq = 0; seq < n; seq++) {
-        write(`42${nsp}${JSON.stringify([UNHANDLED_EVENT, { seq: seq }, dataUrl(size)])}`);
-        count('messages_sent');
-      }
-      socket.uncork();
-    };
+      this.write(text, load);
+    });
+  }
 
-    const send = async () => {
-      const checked = await answersAckEvent(settings, async () => {
-        const outcome = await ack(DIGEST_CHECK, settings.ackCheckMs, false);
-        return outcome === 'missing' && closed() ? undefined : outcome === 'verified';
+  // The ack event: 'verified' when the length and SHA-256 come back matching, 'wrong' when not, 'missing' when nothing came.
+  async ack(data, timeoutMs = this.settings.replyTimeoutMs, load = true) {
+    const id = this.nextAck++;
+    if (load) this.count('messages_sent');
+    const args = await this.awaitAnswer(
+      `ack:${id}`,
+      `42${this.nsp}${id}${JSON.stringify([DIGEST_EVENT, data])}`,
+      timeoutMs,
+      load,
+    );
+    if (args === null) return 'missing';
+    const answer = args && args[0];
+    const expected = crypto.createHash('sha256').update(data).digest('hex');
+    return answer && answer.sha256 === expected && answer.bytes === Buffer.byteLength(data) ? 'verified' : 'wrong';
+  }
+
+  // A namespace that does not exist: every socket.io server answers its join in order, so an answer proves all before it was read.
+  async probe() {
+    const name = `${PROBE_NAMESPACE}-${this.probes++}`;
+    const answer = await this.awaitAnswer(
+      `nsp:${name}`,
+      `40${name}${this.eio === 4 ? ',{}' : ''}`,
+      this.settings.replyTimeoutMs,
+      false,
+    );
+    // A dynamic namespace let us in: leave it again.
+    if (answer === 'connect') this.protocol(`41${name},`);
+    return answer !== null;
+  }
+
+  // Messages to an event no server handles, so the application does no work; one write, back to back, as a browser's send backlog does.
+  sendUnhandled(size, n) {
+    this.socket.cork();
+    for (let seq = 0; seq < n; seq++) {
+      this.write(`42${this.nsp}${JSON.stringify([UNHANDLED_EVENT, { seq: seq }, dataUrl(size)])}`);
+      this.count('messages_sent');
+    }
+    this.socket.uncork();
+  }
+
+  async send() {
+    const settings = this.settings;
+    const checked = await answersAckEvent(settings, async () => {
+      const outcome = await this.ack(DIGEST_CHECK, settings.ackCheckMs, false);
+      return outcome === 'missing' && this.closed() ? undefined : outcome === 'verified';
+    });
+    if (checked === undefined || this.closed()) return;
+    this.count(checked ? 'checked_by_ack_event' : 'checked_by_in_order_reply');
+    // The reply after what was sent: an acked message of the same size where the server answers the ack event, else a probe.
+    const reply = async (size) => {
+      if (checked) {
+        const outcome = await this.ack(dataUrl(size));
+        this.count(`acks_${outcome}`);
+        return outcome === 'verified';
+      }
+      const answered = await this.probe();
+      this.count(answered ? 'replies_in_order' : 'replies_missing');
+      return answered;
+    };
+    // A message alone first: delivery before any burst, on every server.
+    if (!checked) this.sendUnhandled(settings.frameSizes[0], 1);
+    if (!(await reply(settings.frameSizes[0])) || this.closed()) return;
+    for (const size of settings.frameSizes) {
+      for (let b = 0; b < settings.bursts; b++) {
+        this.sendUnhandled(size, settings.burst);
+        this.count('bursts_sent');
+        if (!(await reply(size)) || this.closed()) return;
+      }
+    }
+  }
+
+  answerWaiting(key, answer) {
+    const resolve = this.waiting.get(key);
+    this.waiting.delete(key);
+    if (resolve) resolve(answer);
+    return resolve !== undefined;
+  }
+
+  finish(why) {
+    if (this.finished) return;
+    this.finished = true;
+    clearTimeout(this.userTimer);
+    clearInterval(this.heartbeat);
+    for (const key of [...this.waiting.keys()]) this.answerWaiting(key, null);
+    const ws = this.ws;
+    if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) {
+      if (why) this.count(counterName(`ended_by_${why}`).slice(PREFIX.length));
+      this.closedByUs = true;
+      const cut = setTimeout(() => ws.terminate(), 2000);
+      ws.once('close', () => {
+        clearTimeout(cut);
+        this.done();
       });
-      if (checked === undefined || closed()) return;
-      count(checked ? 'checked_by_ack_event' : 'checked_by_in_order_reply');
-      // The reply after what was sent: an acked message of the same size where the server answers the ack event, else a probe.
-      const reply = async (size) => {
-        if (checked) {
-          const outcome = await ack(dataUrl(size));
-          count(`acks_${outcome}`);
-          return outcome === 'verified';
-        }
-        const answered = await probe();
-        count(answered ? 'replies_in_order' : 'replies_missing');
-        return answered;
-      };
-      // A message alone first: delivery before any burst, on every server.
-      if (!checked) sendUnhandled(settings.frameSizes[0], 1);
-      if (!(await reply(settings.frameSizes[0])) || closed()) return;
-      for (const size of settings.frameSizes) {
-        for (let b = 0; b < settings.bursts; b++) {
-          sendUnhandled(size, settings.burst);
-          count('bursts_sent');
-          if (!(await reply(size)) || closed()) return;
-        }
-      }
-    };
+      if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+      else ws.close(1000);
+    } else this.done(why ? new Error(`deflate-lab ${why}`) : undefined);
+  }
 
-    const answerWaiting = (key, answer) => {
-      const resolve = waiting.get(key);
-      waiting.delete(key);
-      if (resolve) resolve(answer);
-      return resolve !== undefined;
-    };
-    const finish = (why) => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(userTimer);
-      clearInterval(heartbeat);
-      for (const key of [...waiting.keys()]) answerWaiting(key, null);
-      if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) {
-        if (why) count(counterName(`ended_by_${why}`).slice(PREFIX.length));
-        closedByUs = true;
-        const cut = setTimeout(() => ws.terminate(), 2000);
-        ws.once('close', () => {
-          clearTimeout(cut);
-          done();
-        });
-        if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
-        else ws.close(1000);
-      } else done(why ? new Error(`deflate-lab ${why}`) : undefined);
-    };
+  // One engine.io packet from the server (a text message).
+  onPacket(text) {
+    const settings = this.settings;
+    const about = packetNamespace(text);
+    if (text[0] === '0') {
+      const open = JSON.parse(text.slice(1));
+      if (this.eio === 4)
+        this.protocol(
+          `40${settings.namespace === '/' ? '' : authJson(settings) ? this.nsp : settings.namespace}${authJson(settings)}`,
+        );
+      else if (settings.namespace !== '/') this.protocol(`40${settings.namespace}`);
+      else this.joined();
+      if (this.eio === 3) this.heartbeat = setInterval(() => this.protocol('2'), open.pingInterval);
+    } else if (text[0] === '2') this.protocol('3');
+    else if ((text.startsWith('40') || text.startsWith('44')) && about.startsWith(PROBE_NAMESPACE))
+      this.answerWaiting(`nsp:${about}`, text.startsWith('40') ? 'connect' : 'error');
+    else if (text.startsWith('40')) this.joined();
+    else if (text.startsWith('41')) this.namespaceDisconnect = true;
+    else if (text.startsWith('44') && !this.joinedYet) {
+      this.count('namespace_refused');
+      this.finish();
+    } else if (text.startsWith('43')) {
+      const body = text.slice(2).replace(/^\/[^,]*,/, '');
+      const match = /^(\d+)(.*)$/s.exec(body);
+      if (match) this.answerWaiting(`ack:${match[1]}`, JSON.parse(match[2]));
+    }
+  }
 
-    ws.on('upgrade', (res) => {
-      windowBits = deflateWindowBits(res.headers['sec-websocket-extensions']);
-      count(windowBits === undefined ? 'deflate_not_negotiated' : 'deflate_negotiated');
-    });
-    ws.on('open', () => {
-      socket = ws._socket;
-    });
-    ws.on('message', (data, isBinary) => {
-      if (isBinary) return;
-      const text = data.toString();
-      const about = packetNamespace(text);
-      if (text[0] === '0') {
-        const open = JSON.parse(text.slice(1));
-        if (eio === 4)
-          protocol(
-            `40${settings.namespace === '/' ? '' : authJson(settings) ? nsp : settings.namespace}${authJson(settings)}`,
-          );
-        else if (settings.namespace !== '/') protocol(`40${settings.namespace}`);
-        else joined();
-        if (eio === 3) heartbeat = setInterval(() => protocol('2'), open.pingInterval);
-      } else if (text[0] === '2') protocol('3');
-      else if ((text.startsWith('40') || text.startsWith('44')) && about.startsWith(PROBE_NAMESPACE))
-        answerWaiting(`nsp:${about}`, text.startsWith('40') ? 'connect' : 'error');
-      else if (text.startsWith('40')) joined();
-      else if (text.startsWith('41')) namespaceDisconnect = true;
-      else if (text.startsWith('44') && !joinedYet) {
-        count('namespace_refused');
-        finish();
-      } else if (text.startsWith('43')) {
-        const body = text.slice(2).replace(/^\/[^,]*,/, '');
-        const match = /^(\d+)(.*)$/s.exec(body);
-        if (match) answerWaiting(`ack:${match[1]}`, JSON.parse(match[2]));
-      }
-    });
-    const joined = () => {
-      if (joinedYet) return;
-      joinedYet = true;
-      count('namespace_joined');
-      send().then(
-        () => finish(),
-        (e) => {
-          error = e.message;
-          finish('send error');
-        },
-      );
-    };
-    ws.on('error', (e) => {
-      error = e.message;
-    });
-    ws.on('close', (code, reason) => {
-      clearInterval(heartbeat);
-      if (closedByUs) {
-        count('closed_by_client');
-        return;
-      }
-      if (!socket) {
-        // Never connected: refused, unreachable, or the WebSocket handshake failed.
-        finished = true;
-        clearTimeout(userTimer);
-        count('connect_failed');
-        const failure = new Error(`connect failed: ${error || `close ${code}`}`);
-        failure.code = 'deflate_lab connect failed';
-        done(failure);
-        return;
-      }
-      // The server ended it: its close code, and the reason a socket.io client would report.
-      count(`close_${code}`);
-      const why = namespaceDisconnect ? 'io server disconnect' : 'transport close';
-      count(counterName(`disconnect ${why}`).slice(PREFIX.length));
-      const detail = reason.toString() || error;
-      finished = true;
-      clearTimeout(userTimer);
-      for (const key of [...waiting.keys()]) answerWaiting(key, null);
-      // Artillery counts a failed user under errors.<code>: the close code, whatever the reason text.
-      const failure = new Error(
-        `close ${code} (${CLOSE_REASONS[code] || 'unknown code'})${detail ? `: ${detail}` : ''}`,
-      );
-      failure.code = `deflate_lab close ${code}`;
-      done(failure);
-    });
-  });
+  joined() {
+    if (this.joinedYet) return;
+    this.joinedYet = true;
+    this.count('namespace_joined');
+    this.send().then(
+      () => this.finish(),
+      (e) => {
+        this.error = e.message;
+        this.finish('send error');
+      },
+    );
+  }
+
+  onClose(code, reason) {
+    const count = this.count;
+    clearInterval(this.heartbeat);
+    if (this.closedByUs) {
+      count('closed_by_client');
+      return;
+    }
+    if (!this.socket) {
+      // Never connected: refused, unreachable, or the WebSocket handshake failed.
+      this.finished = true;
+      clearTimeout(this.userTimer);
+      count('connect_failed');
+      const failure = new Error(`connect failed: ${this.error || `close ${code}`}`);
+      failure.code = 'deflate_lab connect failed';
+      this.done(failure);
+      return;
+    }
+    // The server ended it: its close code, and the reason a socket.io client would report.
+    count(`close_${code}`);
+    const why = this.namespaceDisconnect ? 'io server disconnect' : 'transport close';
+    count(counterName(`disconnect ${why}`).slice(PREFIX.length));
+    const detail = reason.toString() || this.error;
+    this.finished = true;
+    clearTimeout(this.userTimer);
+    for (const key of [...this.waiting.keys()]) this.answerWaiting(key, null);
+    // Artillery counts a failed user under errors.<code>: the close code, whatever the reason text.
+    const failure = new Error(`close ${code} (${CLOSE_REASONS[code] || 'unknown code'})${detail ? `: ${detail}` : ''}`);
+    failure.code = `deflate_lab close ${code}`;
+    this.done(failure);
+  }
 }
 
 module.exports = {
