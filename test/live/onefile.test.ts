@@ -3,8 +3,8 @@
  * small fixture chapters: one that hands made-up numbers to the findings through the file the
  * report names, one with a chart, one that fails. Opened in headless Chromium (zero requests, the
  * findings' links land, charts visible, the code toggle works without scripts, no sideways scroll
- * at 390 px) and printed (pdftotext finds the page numbers and the last chapter's closing text;
- * pdftoppm shows the first page is not blank).
+ * at 390 px; the contents page and the chart's chapter page too) and printed (pdftotext finds the
+ * page numbers and the last chapter's closing text; pdftoppm shows the first page is not blank).
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -130,6 +130,18 @@ test('in Chromium: no request beyond the file, every findings and contents link 
     assert.ok(box && box.width > 50 && box.height > 50, `chart visible: ${JSON.stringify(box)}`);
   assert.equal(seen.inspected?.hidden, true, 'code hidden until asked for, the prose shown');
   assert.equal(seen.inspected?.shown, true, 'the toggle shows the code without a script');
+});
+
+test('in Chromium, the contents page and a chapter page: no request beyond the document, chart visible', async () => {
+  for (const name of ['index.html', '00-params.html']) {
+    const url = pathToFileURL(path.join(dir(), name)).href;
+    const seen = await visit(browser, url);
+    assert.deepEqual(seen.requests, [url], `${name}: only the document`);
+    assert.ok(
+      seen.chartBox && seen.chartBox.width > 50 && seen.chartBox.height > 50,
+      `${name}: chart visible (${JSON.stringify(seen.chartBox)})`,
+    );
+  }
 });
 
 test('at 390 px the page does not scroll sideways; the wide table scrolls in its own box', async () => {

@@ -73,7 +73,9 @@ test('the committed replay set renders every chapter with no server able to list
   }
 });
 
-test('a chapter with no matching record says in one line what records it, and the others still render', () => {
+// That the chapters after a failed one still run and render is test/live/onefile.test.ts's (its failing
+// fixture chapter sits between two that render); here, only the failure and its line.
+test('a chapter with no matching record fails, saying in one line what records it', () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-replay-missing-'));
   try {
     // A replay dir holding chapter 3's records only: chapter 0 has nothing to replay.
@@ -85,7 +87,7 @@ test('a chapter with no matching record says in one line what records it, and th
     const reportDir = path.join(tmp, 'report');
     const result = spawnSync(
       process.execPath,
-      [REPORT_CLI, '--from-data', replayDir, '--only', '0,3', '--report-dir', reportDir],
+      [REPORT_CLI, '--from-data', replayDir, '--only', '0', '--report-dir', reportDir],
       {
         encoding: 'utf8',
         env: { ...process.env, [DATA_DIR_ENV]: path.join(tmp, 'data') },
@@ -96,10 +98,7 @@ test('a chapter with no matching record says in one line what records it, and th
     const record = JSON.parse(fs.readFileSync(path.join(reportDir, 'report.json'), 'utf8')) as ReportRecord;
     assert.deepEqual(
       record.chapters.map((c) => [c.slug, c.status]),
-      [
-        ['harness', 'error'],
-        ['origins', 'ok'],
-      ],
+      [['harness', 'error']],
     );
     const failure = record.chapters[0].run?.failure;
     assert.ok(failure, 'chapter 0 names its failure');
@@ -108,7 +107,6 @@ test('a chapter with no matching record says in one line what records it, and th
       line,
       /ReplayMissingError: --from-data .*: no recorded 'runs' of chapter harness with these parameters: record one with `npm run record-replay`/,
     );
-    assert.ok(fs.existsSync(path.join(reportDir, '03-origins.html')), 'the other chapter rendered');
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

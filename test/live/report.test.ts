@@ -1,15 +1,14 @@
 /**
  * The report pipeline end to end on fixture chapters: parameter injection, the command line's
- * refusals (one line, exit 2, nothing written), self-contained pages (parsed, and opened in
- * headless Chromium with zero requests beyond the document and a visible chart), and every
- * registered chapter executed in quick mode with the rerun pass.
+ * refusals (one line, exit 2, nothing written), self-contained pages (parsed; opened in headless
+ * Chromium by test/live/onefile.test.ts, whose report has the same chapter with a chart), and
+ * every registered chapter executed in quick mode with the rerun pass.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 import { BOUNDS, KiB, MiB } from '../../src/core/params';
 import { DATA_DIR_ENV, PROJECT_ROOT } from '../../src/core/paths';
@@ -31,7 +30,6 @@ import {
   planInjection,
 } from '../../src/report/inject';
 import { externalLoads } from '../../src/report/self-contained';
-import { launchChromium, visit } from '../support/chromium';
 import { fixtureChapter, fixtureNotebook } from '../support/chapters';
 
 const fixture = fixtureNotebook;
@@ -112,32 +110,21 @@ test('injection assigns given values the notebook declares, reports the rest, an
   );
 });
 
-/** Every bound of the model, just outside it, plus malformed values, flags and folders. */
+/**
+ * One bad value for each flag of the parameter model (the CLI hands them all to resolveParams, whose
+ * every bound and malformed list is test/unit/params.test.ts's), then the flags, values and folders
+ * only the command line reads.
+ */
 function badInputs(notWritable: string): Array<{ args: string[]; names: string; env?: Record<string, string> }> {
-  const { frameSize, fragmentSize, rate, clients, burst, duration, repeats, seed } = BOUNDS;
+  const { frameSize, fragmentSize, burst, repeats, seed } = BOUNDS;
   return [
-    { args: ['--frame-sizes', String(frameSize.min - 1)], names: '--frame-sizes' },
     { args: ['--frame-sizes', `${frameSize.max / MiB + 1}MiB`], names: '--frame-sizes' },
-    { args: ['--frame-sizes', '64KB'], names: '--frame-sizes' },
-    { args: ['--frame-sizes', ','], names: '--frame-sizes' },
-    { args: ['--frame-sizes', '4KiB,,8KiB'], names: '--frame-sizes' },
-    { args: ['--frame-sizes', '4KiB,8KiB,'], names: '--frame-sizes' },
-    { args: ['--fragment-size', String(fragmentSize.min - 1)], names: '--fragment-size' },
     { args: ['--fragment-size', `${fragmentSize.max / KiB + 1}KiB`], names: '--fragment-size' },
-    { args: ['--rate', String(rate.minExclusive)], names: '--rate' },
-    { args: ['--rate', String(rate.max + 1)], names: '--rate' },
     { args: ['--rate', 'fast'], names: '--rate' },
-    { args: ['--clients', String(clients.min - 1)], names: '--clients' },
-    { args: ['--clients', String(clients.max + 1)], names: '--clients' },
     { args: ['--clients', '1.5'], names: '--clients' },
-    { args: ['--burst', String(burst.min - 1)], names: '--burst' },
     { args: ['--burst', String(burst.max + 1)], names: '--burst' },
-    { args: ['--duration', `${duration.min - 1}ms`], names: '--duration' },
-    { args: ['--duration', `${duration.max + 1}ms`], names: '--duration' },
     { args: ['--duration', '20'], names: '--duration' },
     { args: ['--repeats', String(repeats.min - 1)], names: '--repeats' },
-    { args: ['--repeats', String(repeats.max + 1)], names: '--repeats' },
-    { args: ['--seed', String(seed.min - 1)], names: '--seed' },
     { args: ['--seed', String(seed.max + 1)], names: '--seed' },
     { args: ['--stacks', '2014'], names: '--stacks' },
     { args: ['--deflate', 'maybe'], names: '--deflate' },
@@ -276,23 +263,6 @@ test('every page is self-contained: the parsed HTML loads nothing from outside',
   assert.match(chapterHtml, /<figure class="dl-chart">.*?<svg[^>]*>.*?<rect/s, 'the chart SVG survives nbconvert');
 });
 
-test('headless Chromium opens the contents page and a chapter: zero requests beyond the document, chart visible', async () => {
-  const browser = await launchChromium();
-  try {
-    for (const name of ['index.html', '00-params.html']) {
-      const url = pathToFileURL(path.join(reportDir(), name)).href;
-      const seen = await visit(browser, url);
-      assert.deepEqual(seen.requests, [url], `${name}: only the document`);
-      assert.ok(
-        seen.chartBox && seen.chartBox.width > 50 && seen.chartBox.height > 50,
-        `${name}: chart visible (${JSON.stringify(seen.chartBox)})`,
-      );
-    }
-  } finally {
-    await browser.close();
-  }
-});
-
 test('--only re-runs one chapter and keeps the others from the previous report; --fresh drops them', async () => {
   const only = planReport({ chapters: [FIXTURE_CHAPTERS[1]], given: {}, reportDir: reportDir() });
   const again = await buildReport(only);
@@ -337,7 +307,7 @@ test('every registered chapter runs in quick mode, twice in one kernel', async (
       'ok',
       `chapter ${entry.number} ${entry.slug}: ${entry.run?.failure?.where ?? ''} ${entry.run?.failure?.message ?? entry.problems.join('; ')}`,
     );
-    assert.ok(entry.run?.rerunMs !== null, `chapter ${entry.slug} ran twice`);
+    assert.ok((entry.run?.rerunMs ?? 0) > 0, `chapter ${entry.slug} ran twice`);
   }
   assert.deepEqual(result.indexLoads, []);
 });

@@ -88,16 +88,8 @@ test('the whole-notebook deadline stops a notebook whose cells are each within t
   assert.match(run.failure?.message ?? '', /notebook deadline of 3 s reached; kernel killed/);
 });
 
+// A clean notebook's rerun pass (status ok, a rerun time) is test/live/report.test.ts's, on every chapter.
 test('the rerun pass runs every cell again in the same kernel', async () => {
-  const clean = await executeNotebook({
-    notebook: fixture('params.ipynb'),
-    output: path.join(out, 'params.ipynb'),
-    limits: LIMITS,
-    rerun: true,
-  });
-  assert.equal(clean.status, 'ok', clean.failure?.message);
-  assert.ok(clean.rerunMs !== null && clean.rerunMs > 0);
-
   // rerun.ipynb counts passes in a global: it fails on pass 2 only if pass 2 shares the kernel.
   const stateful = await executeNotebook({
     notebook: fixture('rerun.ipynb'),

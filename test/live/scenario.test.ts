@@ -42,6 +42,9 @@ test('2015 with deflate on fails with invalid compressed data within 10 s, and s
   );
   assert.ok(result.controls.deflateNegotiated, 'deflate must have been negotiated for the failure to mean anything');
   assert.ok(result.controls.continuationFrames > 0, 'fragments must have been on the wire');
+  // Messages compressed alone (the default context); test/live/generator.test.ts runs the kept one.
+  assert.ok(result.controls.compressedMessages > 0, 'compressed messages must have been on the wire');
+  assert.ok(result.offered && result.offered.handed !== null && result.offered.handed > 0, 'frames were handed');
   assert.ok(
     (result.underlyingErrors['invalid compressed data (1007)'] ?? 0) >= 1,
     `underlying errors: ${JSON.stringify(result.underlyingErrors)}`,

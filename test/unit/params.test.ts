@@ -98,6 +98,8 @@ const boundaries: Array<[RawParams, boolean]> = [
   [{ stacks: 'today,' }, false],
   [{ frameSizes: '4KiB,,8KiB' }, false],
   [{ frameSizes: ',4KiB' }, false],
+  [{ frameSizes: '4KiB,8KiB,' }, false],
+  [{ frameSizes: ',' }, false],
   [{ frameSizes: ' 4KiB , 8KiB ' }, true],
   [{ deflate: 'off' }, true],
   [{ deflate: 'maybe' }, false],
