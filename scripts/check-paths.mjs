@@ -64,9 +64,12 @@ const GENERATED = [
 
 /** Files not read, each with why. */
 const NOT_READ = [
-  ['test/check-paths.test.ts', 'its paths are in the made-up project it plants in a temp dir, to test this script'],
   [
-    'test/function-length.test.ts',
+    'test/unit/check-paths.test.ts',
+    'its paths are in the made-up project it plants in a temp dir, to test this script',
+  ],
+  [
+    'test/unit/function-length.test.ts',
     'its paths are in the made-up src/ it plants in a temp dir, to test the length check',
   ],
 ];

@@ -1,13 +1,13 @@
 /**
- * The child half of test/debug-capture.test.ts: one debug-capture scenario against a real stack,
+ * The child half of test/live/debug-capture.test.ts: one debug-capture scenario against a real stack,
  * in a process of its own so that the stack is loaded fresh, with DEBUG as the parent set it, and
  * so that anything a logger writes on its own shows up on this process's stdout or stderr (which
  * must stay empty: the result goes to a file).
  *
  *   node dist/test/support/debug-capture-child.js <2015|today|late> <result.json>
  *
- * Compiled with the tests so it shares their types; the test runner also loads it as a file of
- * dist/test, and with no arguments it does nothing.
+ * Compiled with the tests so it shares their types; outside the test folders `npm test` runs, and
+ * with no arguments it does nothing.
  */
 import type { EventEmitter } from 'node:events';
 import fs from 'node:fs';
