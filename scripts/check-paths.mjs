@@ -19,6 +19,8 @@
  *   markdown), never their outputs;
  * - README.md, the markdown pages under docs/ and data/README.md, whole, plus their relative links;
  * - scripts/*, templates/** and .ci/run, whole;
+ * - what the code cells of notebooks/*.ipynb and test/fixtures/notebooks/*.ipynb import from dist/
+ *   (tsc never compiles a notebook), as `file:line: imports 'X', which does not exist`;
  * - not the files in NOT_READ below.
  *
  * What names a path:
@@ -288,6 +290,25 @@ function main() {
         named++;
         if (!existsAsNamed(found.written, found.resolved))
           missing.push(`${file}:${line}: names '${found.written}', which does not exist`);
+      }
+    }
+  }
+  // tsc never sees a notebook, so what its cells import from dist/ is checked here: the chapters'
+  // notebooks and the test fixtures' (whose prose is made up on purpose, so only their imports).
+  const notebooks =
+    clone === null ? [] : [...clone].filter((f) => /^(notebooks|test\/fixtures\/notebooks)\/[^/]+\.ipynb$/.test(f));
+  for (const file of notebooks) {
+    for (const cell of notebookCells(fs.readFileSync(path.join(root, file), 'utf8'))) {
+      if (cell.kind !== 'code') continue;
+      for (const match of cell.text.matchAll(
+        /(?:from\s+|require\(\s*|import\(\s*)['"]((?:\.\.\/)+dist\/[^'"]+)['"]/g,
+      )) {
+        const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(file), match[1]));
+        named++;
+        if (!existsAsNamed(match[1], resolved)) {
+          const line = cell.lineOf(cell.text.slice(0, match.index).split('\n').length - 1);
+          missing.push(`${file}:${line}: imports '${match[1]}', which does not exist`);
+        }
       }
     }
   }

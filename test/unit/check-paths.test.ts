@@ -141,3 +141,33 @@ test('bad input: one line naming ROOT and its form, exit 2', () => {
     assert.match(run.stderr, /^check-paths: .*ROOT.*\n$/);
   }
 });
+
+test('in a git checkout, what a notebook imports from dist/ must have its source: tsc never compiles a notebook', () => {
+  const root = path.join(scratch, 'imports');
+  plant(root, {
+    'src/core/here.ts': '',
+    'notebooks/01-x.ipynb': notebook([
+      { cell_type: 'markdown', source: '# One\n' },
+      {
+        cell_type: 'code',
+        source: "import { a } from '../dist/src/core/here';\nimport { b } from '../dist/src/gone';\n",
+      },
+    ]),
+    'test/fixtures/notebooks/f.ipynb': notebook([
+      {
+        cell_type: 'code',
+        source: "import { c } from '../../../dist/src/moved/away';\n// made-up prose: src/not-checked.ts\n",
+      },
+    ]),
+  });
+  execFileSync('git', ['init', '-q'], { cwd: root });
+  const run = checkPaths(root);
+  assert.equal(run.status, 1, run.stderr);
+  assert.deepEqual(run.stdout.trim().split('\n').sort(), [
+    "notebooks/01-x.ipynb:15: imports '../dist/src/gone', which does not exist",
+    "test/fixtures/notebooks/f.ipynb:7: imports '../../../dist/src/moved/away', which does not exist",
+  ]);
+  const line = (file: string, n: number) => fs.readFileSync(path.join(root, file), 'utf8').split('\n')[n - 1];
+  assert.match(line('notebooks/01-x.ipynb', 15), /dist\/src\/gone/, 'the line given is the line in the file');
+  assert.match(line('test/fixtures/notebooks/f.ipynb', 7), /dist\/src\/moved\/away/);
+});
