@@ -8,7 +8,10 @@ export interface RunMeta {
   date: string;
   /** `git rev-parse HEAD`, or `unknown` outside a checkout. */
   commit: string;
-  /** Whether tracked files differed from the commit when the run started. */
+  /**
+   * Whether the code (CODE_PATHS: sources, notebooks, package files) differed from the commit when
+   * the record was written; changes under `data/` do not count.
+   */
   dirty: boolean;
   node: string;
   cpuModel: string;
@@ -26,10 +29,10 @@ export interface RunMeta {
   loadAverageRead: 'before-recording' | 'at-record';
 }
 
-function git(args: string[]): string | undefined {
+function git(args: string[], root: string): string | undefined {
   try {
     return execFileSync('git', args, {
-      cwd: PROJECT_ROOT,
+      cwd: root,
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
     }).trim();
@@ -38,7 +41,21 @@ function git(args: string[]): string | undefined {
   }
 }
 
-let cached: Omit<RunMeta, 'date' | 'loadAverage' | 'loadAverageRead'> | undefined;
+/** What a record's `dirty` flag judges: the code that measured it, not the data it sits beside. */
+export const CODE_PATHS = ['src', 'notebooks', 'package.json', 'package-lock.json'];
+
+/**
+ * The commit checked out in `root` and whether the code differs from it, read now: a recording
+ * that lasts an hour may see the code change under it, and its records must say so one by one.
+ */
+export function codeState(root: string = PROJECT_ROOT): Pick<RunMeta, 'commit' | 'dirty'> {
+  return {
+    commit: git(['rev-parse', 'HEAD'], root) ?? 'unknown',
+    dirty: (git(['status', '--porcelain', '--untracked-files=no', '--', ...CODE_PATHS], root) ?? '') !== '',
+  };
+}
+
+let cached: Omit<RunMeta, 'date' | 'loadAverage' | 'loadAverageRead' | 'commit' | 'dirty'> | undefined;
 
 /**
  * Environment variable that hands the gate's reading to the processes a recording starts (the
@@ -60,11 +77,9 @@ export function keepRecordingLoadAverage(loadAverage: number): void {
   process.env[RECORDING_LOAD_AVERAGE_ENV] = String(recordingLoadAverage);
 }
 
-/** Collects run metadata; the slow parts (git, package reads) are read once per process. */
+/** Collects run metadata: the code's state per call, the machine and package versions once per process. */
 export function runMeta(): RunMeta {
   cached ??= {
-    commit: git(['rev-parse', 'HEAD']) ?? 'unknown',
-    dirty: (git(['status', '--porcelain', '--untracked-files=no']) ?? '') !== '',
     node: process.version,
     cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
     cores: os.cpus().length,
@@ -75,7 +90,7 @@ export function runMeta(): RunMeta {
     recordingLoadAverage === undefined
       ? { loadAverage: Number(os.loadavg()[0].toFixed(2)), loadAverageRead: 'at-record' as const }
       : { loadAverage: recordingLoadAverage, loadAverageRead: 'before-recording' as const };
-  return { date: new Date().toISOString(), ...load, ...cached };
+  return { date: new Date().toISOString(), ...load, ...codeState(), ...cached };
 }
 
 /** A record's load average in words: the figure and when it was read (records made before the gate kept it: at the record). */

@@ -185,6 +185,7 @@ function onPageEvent(run: BrowserLoadRun, tab: Tab, event: PageEvent): void {
       stats.acked++;
       result.acked++;
       result.rtt.push(event.rttMs);
+      result.ackAt.push(Date.now());
       if (!event.ok) {
         stats.ackedCorrupt++;
         result.ackedCorrupt++;

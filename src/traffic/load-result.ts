@@ -81,6 +81,8 @@ export interface LoadResult {
   ackedCorrupt: number;
   /** Round-trip times of acked frames, ms. */
   rtt: number[];
+  /** When each of those acks came, epoch ms (`rtt[i]` before it the frame was sent). */
+  ackAt: number[];
   /** Payload characters or bytes handed to clients. */
   payloadBytes: number;
   connects: ClientConnect[];
@@ -105,6 +107,7 @@ export function emptyLoadResult(handed: 0 | null): LoadResult {
     acked: 0,
     ackedCorrupt: 0,
     rtt: [],
+    ackAt: [],
     payloadBytes: 0,
     connects: [],
     disconnects: [],

@@ -78,6 +78,7 @@ export async function runLoad(
             result.acked++;
             if (!ack.ok) result.ackedCorrupt++;
             result.rtt.push(performance.now() - sentAt);
+            result.ackAt.push(Date.now());
           },
           (handed) => {
             if (handed && result.handed !== null) result.handed++;

@@ -7,8 +7,25 @@
  * and a run that fell short is *saturated*, shown as such and kept out of every on/off verdict.
  */
 
+import type { DeliveryTiming } from './delivery-timing';
+
 /** The share of its load a run must meet at every step not to be saturated. */
 export const MET_FRACTION = 0.95;
+/**
+ * Judged by time, a run's delivered rate is the frames acked within the send window or a bounded
+ * drain after it, over the window and the drain they took; the bound is this many of the run's
+ * early round trips (the median of the frames sent in the window's first quarter). The last frames
+ * of a server that keeps pace are acked one usual round trip after they were sent; a server behind
+ * its load acks them later and later, and a deep queue from the start stretches the drain.
+ */
+export const DRAIN_ROUND_TRIPS = 2;
+/**
+ * The ack round trip grew across the window when the last quarter's median exceeds the first
+ * quarter's by more than this share of it and by more than RTT_GROWTH_FLOOR_MS: small and short
+ * blips (a GC pause, one busy tick) stay within both.
+ */
+export const RTT_GROWTH_SHARE = 0.5;
+export const RTT_GROWTH_FLOOR_MS = 50;
 /**
  * In a failing run, frames handed this long before the first failure that the server had still
  * not read at it show a server behind its load; frames handed in the moment before are just in
@@ -39,6 +56,72 @@ export interface OfferedLoad {
    * server had read by it; null when the run did not fail.
    */
   atFirstFailure: { handed: number; serverRead: number } | null;
+  /** The acks by time (src/traffic/delivery-timing.ts); absent in records made before runs were timed. */
+  timing?: DeliveryTiming;
+}
+
+/** A run's load judged by time: what the two tests read, and whether each holds. */
+export interface TimeJudgement {
+  /** Frames the span owed: nominal less offline, or, in a run that failed, handed by the span's end. */
+  due: number;
+  /** Of them, frames acked within the span or the drain bound after it. */
+  onTime: number;
+  /** The drain bound, ms: DRAIN_ROUND_TRIPS early round trips (0 when the first quarter has none). */
+  drainBoundMs: number;
+  /** The drain those acks took, ms after the span: the last on-time ack's lateness (0 when all came within the span). */
+  drainMs: number;
+  /** The delivered rate over the span and its drain, as a share of the rate due over the span: (onTime ÷ (span + drain)) ÷ (due ÷ span); 1 when nothing was due. */
+  fraction: number;
+  /** Median ack round trips of the first and last quarters, ms (null when a quarter had too few acks to test). */
+  firstRttMs: number | null;
+  lastRttMs: number | null;
+  /** Whether the round trip grew across the window (false when it could not be tested). */
+  rttGrew: boolean;
+}
+
+/** The time rule's reading of a run's load; null when the run was not timed (records made before it was). */
+export function judgeByTime(load: OfferedLoad): TimeJudgement | null {
+  const timing = load.timing;
+  if (!timing) return null;
+  const due = load.atFirstFailure ? load.atFirstFailure.handed : load.nominal - load.offline;
+  const [firstRttMs, , , lastRttMs] = timing.rttByQuarterMs;
+  const drainBoundMs = firstRttMs === null ? 0 : DRAIN_ROUND_TRIPS * firstRttMs;
+  const deadline = timing.spanMs + drainBoundMs;
+  const late = timing.lateAckMs.filter((t) => t <= deadline);
+  const onTime = timing.ackedInSpan + late.length;
+  const drainMs = late.length > 0 ? late[late.length - 1] - timing.spanMs : 0;
+  const rttGrew =
+    firstRttMs !== null &&
+    lastRttMs !== null &&
+    lastRttMs - firstRttMs > Math.max(RTT_GROWTH_FLOOR_MS, RTT_GROWTH_SHARE * firstRttMs);
+  return {
+    due: due,
+    onTime: onTime,
+    drainBoundMs: drainBoundMs,
+    drainMs: drainMs,
+    fraction: due > 0 && timing.spanMs > 0 ? (onTime / due) * (timing.spanMs / (timing.spanMs + drainMs)) : 1,
+    firstRttMs: firstRttMs,
+    lastRttMs: lastRttMs,
+    rttGrew: rttGrew,
+  };
+}
+
+/** Why a run fell behind its load in time, one phrase per test it fails; empty when it kept time or was not timed. */
+export function lateReasons(load: OfferedLoad): string[] {
+  const judged = judgeByTime(load);
+  if (!judged) return [];
+  const reasons: string[] = [];
+  if (judged.fraction < MET_FRACTION) {
+    reasons.push(
+      `delivered ${Math.round(judged.fraction * 100)}% of the offered rate by time, under ${MET_FRACTION * 100}%: ${judged.onTime} of ${judged.due} frames acked over the send window and ${Math.round(judged.drainMs)} ms of drain (bound ${Math.round(judged.drainBoundMs)} ms, ${DRAIN_ROUND_TRIPS} early round trips)`,
+    );
+  }
+  if (judged.rttGrew) {
+    reasons.push(
+      `the ack round trip grew from ${judged.firstRttMs} ms (the first quarter's median) to ${judged.lastRttMs} ms (the last quarter's)`,
+    );
+  }
+  return reasons;
 }
 
 /** Frames that reached the socket, as far as the client kind can tell: handed where it knows, else emitted. */
@@ -55,7 +138,9 @@ function percent(part: number, whole: number): string {
  * falls short when it missed ticks, found its socket's backlog full, or handed under 95% of what
  * the schedule called for while it was online; the server falls short when it read under 95% of
  * what was handed (where the run failed, of what was handed READ_GRACE_MS before the first
- * failure, by the failure: a run is not saturated merely because it failed).
+ * failure, by the failure: a run is not saturated merely because it failed), or when it fell
+ * behind in time (lateReasons): under 95% acked within the window and the drain bound, or a
+ * round trip that grew across the window.
  */
 export function saturationReasons(load: OfferedLoad): string[] {
   const reasons: string[] = [];
@@ -77,6 +162,7 @@ export function saturationReasons(load: OfferedLoad): string[] {
       `the server read ${read.serverRead} of ${read.handed} frames handed${when} (${percent(read.serverRead, read.handed)}, under ${MET_FRACTION * 100}%)`,
     );
   }
+  reasons.push(...lateReasons(load));
   return reasons;
 }
 

@@ -19,6 +19,7 @@ import { ChildHost } from '../core/child-host';
 import { withLimit } from '../core/limit';
 import type { LoadReply, LoadRequest } from './loadgen';
 import { watchMachineLoad } from '../core/machine-load';
+import { deliveryTiming } from './delivery-timing';
 import { CountTimeline, READ_GRACE_MS, saturationReasons, type OfferedLoad } from './offered-load';
 import { countErrors, instrument, type ErrorCount, type Instrumentation } from '../observe/instrument';
 import { positiveControls, WireObserver, type Controls, type Handshake, type WireCounts } from '../observe/wire';
@@ -431,6 +432,9 @@ function scenarioResult(
     firstCorruptAt: serverSide.firstCorruptAt,
   });
   const firstFailureAt = judgement.firstFailureMs === null ? undefined : sendStart + judgement.firstFailureMs;
+  // A failing run is judged up to READ_GRACE_MS before its first failure, as its reads are.
+  const spanEnd = firstFailureAt === undefined ? sendEnd : Math.max(sendStart, firstFailureAt - READ_GRACE_MS);
+  const acks = load.ackAt.map((ackedAt, i) => ({ sentAt: ackedAt - load.rtt[i], ackedAt: ackedAt }));
   const offered: OfferedLoad = {
     nominal: load.nominal,
     ticksMissed: load.ticksMissed,
@@ -447,6 +451,7 @@ function scenarioResult(
             handed: run.handedTimeline.at(firstFailureAt - READ_GRACE_MS),
             serverRead: run.readTimeline.at(firstFailureAt),
           },
+    timing: deliveryTiming(acks, sendStart, spanEnd - sendStart),
   };
   return {
     status: runError ? 'failed' : 'completed',
