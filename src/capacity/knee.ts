@@ -1,23 +1,40 @@
 /**
- * A server's capacity (its knee): the delivered MiB/s beyond which it no longer delivers what it is
- * offered. Found by a bounded search over the offered rate, doubling from a floor until a step
- * falls short, then bisecting (geometrically) between the last met and the first unmet rate. Each
- * step is a short scenario (src/traffic/scenario.ts) with the load generator forked, its load counted by
- * the offered-load rule (src/traffic/offered-load.ts); a step is *met* when that rule finds no shortfall,
- * nothing failed, and delivery (read and acked) kept pace with the offer. A failing step is never
- * met; a stack that fails before delivery falls short of any rate has no knee (it fails first, as
- * 2015 with deflate on does once its messages overlap), whether at the floor or above it,
- * and a step the generator itself fell short on twice ends the search (the knee is beyond what it can show).
+ * A server's capacity (its knee): the highest offered payload MiB/s it still meets. Found by a
+ * bounded search over the offered rate, doubling from a floor until a step falls short, then
+ * bisecting (geometrically) between the last met and the first unmet rate. Each step is a short
+ * scenario (src/traffic/scenario.ts) with the load generator forked, judged by the one offered-load
+ * rule every run is judged by (src/traffic/offered-load.ts), time included: a step is *met* when
+ * that rule finds no shortfall (by count, and by time: delivered within the window and a bounded
+ * drain, with no growing round trip) and nothing failed. A failing step is never met; a stack that
+ * fails before delivery falls short of any rate has no knee (it fails first, as 2015 with deflate
+ * on does once its messages overlap), whether at the floor or above it, and a step the generator
+ * itself fell short on twice ends the search (the knee is beyond what it can show).
  */
-import { MET_FRACTION, saturationReasons, type OfferedLoad } from '../traffic/offered-load';
+import { judgeByTime, MET_FRACTION, saturationReasons, type OfferedLoad } from '../traffic/offered-load';
 import { MiB, type DeflateMode, type PayloadKind, type StackName } from '../core/params';
+import type { DeliveryTiming } from '../traffic/delivery-timing';
 import { hardLimitMs, runScenario, type ScenarioRecord } from '../traffic/scenario';
+
+/**
+ * The server's CPU during a step, from /proc (src/core/process-cpu.ts), from its first frame to
+ * the end of its drain: cores used, ms per MiB the server read, and the split between the main
+ * thread and the others (zlib's pool, where inflate runs, and V8's helpers).
+ */
+export interface StepCpu {
+  cores: number;
+  /** null when the server read nothing. */
+  msPerMiB: number | null;
+  mainThreadMs: number;
+  otherThreadsMs: number;
+}
 
 /** What one search step found at one offered rate. */
 export interface KneeStep {
   offeredMiBps: number;
-  /** Read and acked payload per second, from the start of sending to the last ack less one median round trip. */
+  /** Payload acked per second by time: frames acked within the window and the drain bound, over the window and the drain they took. */
   deliveredMiBps: number;
+  /** The same on the wire: delivered payload times the step's wire bytes per payload byte (deflate on puts fewer on the wire). */
+  deliveredWireMiBps?: number;
   met: boolean;
   /** The stack failed (a disconnect or a corrupted frame): never a met load. */
   failed: boolean;
@@ -27,11 +44,15 @@ export interface KneeStep {
   ticksMissed: number;
   /** Why the step was not met; empty when it was. */
   reasons: string[];
+  /** The server's CPU while the step sent; absent in older records and where /proc cannot tell. */
+  cpu?: StepCpu;
+  /** The step's run record, so that a reader judges the step again; absent in older records. */
+  run?: ScenarioRecord;
 }
 
 /** Where a search ended. */
 export type KneeSearchEnd =
-  /** Met at `metMiBps` offered, not at `unmetMiBps`: the knee is the delivered rate at the last met step. */
+  /** Met at `metMiBps` offered, not at `unmetMiBps`: the knee is the offered rate of the last met step (`kneeMiBps`, equal to `metMiBps`). */
   | { kind: 'knee'; kneeMiBps: number; metMiBps: number; unmetMiBps: number }
   /**
    * The stack failed before delivery fell short of any rate: there is no knee. `failedAtMiBps` is
@@ -54,8 +75,13 @@ export interface KneeSearch {
   maxSteps: number;
 }
 
-/** Defaults: 8 MiB/s to 1 GiB/s (seven doublings), bisected to 15%, at most 12 steps (a retry counts). */
-export const KNEE_SEARCH: KneeSearch = { floorMiBps: 8, ceilingMiBps: 1024, tolerance: 0.15, maxSteps: 12 };
+/**
+ * Defaults: 8 MiB/s to 1 GiB/s (seven doublings), bisected to 5% (so that repeats can show a
+ * spread well under 1.25), at most 14 steps (a retry counts).
+ */
+export const KNEE_SEARCH: KneeSearch = { floorMiBps: 8, ceilingMiBps: 1024, tolerance: 0.05, maxSteps: 14 };
+/** Each knee is searched this many times, independently; its figure is their median, shown with their range. */
+export const KNEE_REPEATS = 3;
 
 /** Runs the bounded search with `measure` (one step at an offered MiB/s); returns the outcome and every step. */
 export async function findKnee(
@@ -127,7 +153,7 @@ export async function findKnee(
       return {
         outcome: {
           kind: 'knee',
-          kneeMiBps: last.deliveredMiBps,
+          kneeMiBps: last.offeredMiBps,
           metMiBps: last.offeredMiBps,
           unmetMiBps: unmetMiBps,
         },
@@ -143,7 +169,7 @@ export function describeKnee(outcome: KneeSearchEnd): string {
   const f = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
   switch (outcome.kind) {
     case 'knee':
-      return `knee ${f(outcome.kneeMiBps)} MiB/s delivered (met at ${f(outcome.metMiBps)} MiB/s offered, not at ${f(outcome.unmetMiBps)})`;
+      return `knee ${f(outcome.kneeMiBps)} MiB/s of payload offered (met there, not at ${f(outcome.unmetMiBps)})`;
     case 'fails-first':
       return outcome.metMiBps === null
         ? `no knee: fails first (failed at ${f(outcome.failedAtMiBps)} MiB/s offered, the lowest tried: ${outcome.reasons.join('; ')})`
@@ -203,9 +229,10 @@ export function schedule(messagesPerSecond: number, clients: number): { rate: nu
 
 /**
  * Judges one scenario as a search step: met, failed, or short, and where, by the offered-load rule
- * every run is judged by (src/traffic/offered-load.ts): a missed tick, or anything else short of 95%, makes
- * the step unmet. A step the generator fell short on is retried once by findKnee, so one busy moment
- * does not end a search.
+ * every run is judged by (src/traffic/offered-load.ts), time included: a missed tick, anything else
+ * short of 95%, delivery that fell behind in time, or a growing round trip makes the step unmet. A
+ * step the generator fell short on is retried once by findKnee, so one busy moment does not end a
+ * search.
  */
 export function judgeStep(record: ScenarioRecord, offeredMiBps: number): KneeStep {
   const { result, spec } = record;
@@ -217,31 +244,36 @@ export function judgeStep(record: ScenarioRecord, offeredMiBps: number): KneeSte
       `${result.failures} failures (${Object.keys(result.underlyingErrors).join(', ') || 'disconnects'})`,
     );
   if (result.status === 'failed') reasons.unshift(`the run did not complete: ${result.runError}`);
-  const window = result.sendWindow;
-  const deliveredMessages = Math.min(offered.serverRead, offered.acked);
-  // A server that keeps pace acks the last frame one usual round trip after it was sent; one
-  // behind its load acks it later and later. So the span is the window to the last ack, less the
-  // median round trip, and never shorter than the send window.
-  const spanMs = (window.drainEnd ?? window.end) - window.start - (result.ackRttMs.p50 ?? 0);
-  const seconds = Math.max(spec.duration, spanMs) / 1000;
-  const deliveredMiBps = (deliveredMessages * spec.frameSize) / MiB / seconds;
-  const nominalMiBps = (offered.nominal * spec.frameSize) / MiB / (spec.duration / 1000);
-  if (!failed && deliveredMiBps < MET_FRACTION * nominalMiBps) {
-    reasons.push(
-      `delivered ${deliveredMiBps.toFixed(1)} MiB/s of ${nominalMiBps.toFixed(1)} offered (under ${MET_FRACTION * 100}%, the drain included)`,
-    );
-  }
+  const byTime = judgeByTime(offered);
+  // Untimed (an older record): what was acked over the window, the best a count can say.
+  const [frames, ms] = byTime
+    ? [byTime.onTime, (offered.timing as DeliveryTiming).spanMs + byTime.drainMs]
+    : [Math.min(offered.serverRead, offered.acked), result.sendWindow.end - result.sendWindow.start];
+  const deliveredMiBps = (frames * spec.frameSize) / MiB / (Math.max(ms, 1) / 1000);
   // Frames refused because the socket's backlog was full wait on the server, not the generator.
   const owed = offered.nominal - offered.offline - offered.backlogFull;
   const handed = offered.handed ?? offered.sent;
   return {
     offeredMiBps: offeredMiBps,
     deliveredMiBps: deliveredMiBps,
+    ...(result.wireRatio === null ? {} : { deliveredWireMiBps: deliveredMiBps * result.wireRatio }),
     met: reasons.length === 0,
     failed: failed,
     generatorShort: offered.ticksMissed > 0 || (owed > 0 && handed < MET_FRACTION * owed),
     ticksMissed: offered.ticksMissed,
     reasons: reasons,
+    ...(result.cpuWhileSending ? { cpu: stepCpu(result.cpuWhileSending, offered.serverRead * spec.frameSize) } : {}),
+    run: record,
+  };
+}
+
+/** A step's CPU figures from its run's /proc readings and the payload bytes the server read. */
+function stepCpu(cpu: NonNullable<ScenarioRecord['result']['cpuWhileSending']>, readBytes: number): StepCpu {
+  return {
+    cores: cpu.totalMs / Math.max(cpu.wallMs, 1),
+    msPerMiB: readBytes > 0 ? cpu.totalMs / (readBytes / MiB) : null,
+    mainThreadMs: cpu.mainThreadMs,
+    otherThreadsMs: cpu.otherThreadsMs,
   };
 }
 

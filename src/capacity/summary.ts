@@ -6,7 +6,7 @@
 import { formatBytes } from '../core/units';
 import type { GeneratorCapacity } from './generator';
 import { describeKnee, kneeValue, type KneeSearchEnd } from './knee';
-import type { KneeResult } from './measure';
+import { kneeCpuCheck, kneeSpread, searchesOf, type KneeResult } from './measure';
 
 /** The generator's capacity over a server's knee: how many times what the server takes the generator can offer. */
 export const GENERATOR_HEADROOM_GOAL = 2;
@@ -98,15 +98,33 @@ export function generatorRows(generator: readonly GeneratorCapacity[]) {
   }));
 }
 
-/** One table row per knee search. */
-export function kneeRows(knees: readonly KneeResult[]) {
-  return knees.map((k) => ({
-    stack: k.stack,
-    deflate: k.deflate,
-    'frame size': formatBytes(k.frameSize),
-    knee: describeKnee(k.outcome),
-    steps: String(k.steps.length),
-    'wall time': `${(k.wallMs / 1000).toFixed(0)} s`,
-    pinned: k.pinning.pinned ? 'yes' : `no (${k.pinning.reason})`,
-  }));
+/** `62.1 (58.0–64.2)`: a median and its range, MiB/s. */
+export function spreadText(range: { median: number; min: number; max: number } | null): string {
+  if (!range) return 'n/a';
+  const f = (x: number) => x.toFixed(1);
+  return range.min === range.max ? f(range.median) : `${f(range.median)} (${f(range.min)}–${f(range.max)})`;
+}
+
+/** One table row per knee: the median search's end, the repeats' median and range in payload and wire MiB/s, and the CPU cross-check. */
+export function kneeRows(knees: readonly KneeResult[], machineCores: number) {
+  return knees.map((k) => {
+    const spread = kneeSpread(k);
+    const searches = searchesOf(k);
+    const flags = searches
+      .map((s) => kneeCpuCheck(s, k.pinning, machineCores)?.flag)
+      .filter((f): f is string => typeof f === 'string');
+    return {
+      stack: k.stack,
+      deflate: k.deflate,
+      'frame size': formatBytes(k.frameSize),
+      knee: describeKnee(k.outcome),
+      'payload MiB/s': spreadText(spread.payload),
+      'wire MiB/s': spreadText(spread.wire),
+      searches: `${spread.withKnee} of ${spread.searches} found a knee`,
+      steps: String(searches.reduce((n, s) => n + s.steps.length, 0)),
+      'CPU check': flags.length ? `flagged: ${flags.join('; ')}` : 'ok',
+      'wall time': `${(k.wallMs / 1000).toFixed(0)} s`,
+      pinned: k.pinning.pinned ? 'yes' : `no (${k.pinning.reason})`,
+    };
+  });
 }

@@ -5,6 +5,7 @@
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { KNEE_REPEATS } from '../capacity/knee';
 import {
   DEFAULT_CAPACITY_PLAN,
   capacityBoundMs,
@@ -32,8 +33,9 @@ import { checkedFlag, EXIT_BUSY, failInput, usageError, UsageError } from './arg
 export const CAPACITY_USAGE = [
   'usage: npm run capacity -- [options]',
   '  --frame-sizes 64KiB,1MiB,4MiB       data-url frame sizes (default 64KiB,1MiB,4MiB)',
-  '  --stacks 2015+ws0.8.1,2016-fixed,today   stacks whose knee is searched (default those three)',
+  '  --stacks 2015,2015+ws0.8.1,2016-fixed,today   stacks whose knee is searched (default those four)',
   '  --deflate on,off                    deflate forced on, off, or both (default both)',
+  `  --repeats N                         independent searches of each knee (default ${KNEE_REPEATS}, 1 to 20)`,
   '  --unpinned                          do not pin the generator and the server to a core each',
   `  ${ALLOW_BUSY_FLAG}                        record even when the 1-min load average is above half the cores`,
   `Records go to <data dir>/capacity/ (data/, or DEFLATE_LAB_DATA_DIR). Into data/ it refuses to start on a busy machine (exit ${EXIT_BUSY}).`,
@@ -46,10 +48,12 @@ export interface CapacityArgs {
   allowBusy: boolean;
 }
 
-const FLAGS = { 'frame-sizes': 'frameSizes', stacks: 'stacks', deflate: 'deflate' } as const satisfies Record<
-  string,
-  keyof Params
->;
+const FLAGS = {
+  'frame-sizes': 'frameSizes',
+  stacks: 'stacks',
+  deflate: 'deflate',
+  repeats: 'repeats',
+} as const satisfies Record<string, keyof Params>;
 
 /** Parses and checks the capacity command line; throws a one-line UsageError. */
 export function parseCapacityArgs(argv: readonly string[]): CapacityArgs {
@@ -80,6 +84,7 @@ export function parseCapacityArgs(argv: readonly string[]): CapacityArgs {
       frameSizes: given('frame-sizes') ?? DEFAULT_CAPACITY_PLAN.frameSizes,
       stacks: given('stacks') ?? DEFAULT_CAPACITY_PLAN.stacks,
       deflate: given('deflate') ?? DEFAULT_CAPACITY_PLAN.deflate,
+      repeats: given('repeats') ?? DEFAULT_CAPACITY_PLAN.repeats,
       pin: values.unpinned !== true,
     },
     allowBusy: values['allow-busy'] === true,
@@ -109,7 +114,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const { plan } = args;
   const knees = plan.frameSizes.length * plan.stacks.length * plan.deflate.length;
   console.error(
-    `capacity: generator at ${plan.frameSizes.map(formatBytes).join(', ')}; ${knees} knee searches ` +
+    `capacity: generator at ${plan.frameSizes.map(formatBytes).join(', ')}; ${knees} knees, each searched ${plan.repeats ?? 1} times ` +
       `(${plan.stacks.join(', ')} × deflate ${plan.deflate.join(', ')}); ${plan.pin ? 'pinned where the machine allows' : 'unpinned'}; ` +
       `load average ${os.loadavg()[0].toFixed(1)}; typically ${formatDuration(capacityEstimateMs(plan))}, at most ${formatDuration(capacityBoundMs(plan))}`,
   );
@@ -119,7 +124,7 @@ async function main(argv: readonly string[]): Promise<number> {
   console.log(textTable(generatorRows(record.generator)));
   if (record.knees.length) {
     console.log('\nserver knees');
-    console.log(textTable(kneeRows(record.knees)));
+    console.log(textTable(kneeRows(record.knees, record.meta.cores)));
     const ratios = [
       ...generatorHeadroom(record.generator, record.knees).map((r) => ({
         figure: `generator ÷ today's knee (deflate on), ${formatBytes(r.frameSize)}`,

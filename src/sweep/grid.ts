@@ -79,8 +79,11 @@ export const SWEEP_MAX_HTTP_BUFFER_SIZE = 2 * BOUNDS.frameSize.max;
 
 /** The sweep's frame sizes. */
 export const SWEEP_FRAME_SIZES = [1 * KiB, 8 * KiB, 64 * KiB, 256 * KiB, 1 * MiB, 4 * MiB];
-/** The sizes whose load is set from a knee: from 64 KiB, where the fixed load reaches megabytes a second. */
-export const KNEE_FRAME_SIZES = [64 * KiB, 256 * KiB, 1 * MiB, 4 * MiB];
+/**
+ * The sizes whose load is set from a knee: from 64 KiB, where the fixed load reaches megabytes a
+ * second; the sizes the capacity recording searches (each knee 3 times).
+ */
+export const KNEE_FRAME_SIZES = [64 * KiB, 1 * MiB, 4 * MiB];
 /** The fixed load for frames too small to approach a knee, and for a knee block given --rate or --burst: 10/s × 3. */
 const STANDARD_LOAD = { rates: [10], bursts: [3] };
 const SWEEP_STACKS: StackName[] = ['2015', '2016-fixed', 'today'];
@@ -122,22 +125,22 @@ export const FULL_GRID: SweepGrid = {
 /**
  * The grid `npm run sweep` runs by default, knees included, within an hour on 2 cores. The full grid
  * (1296 runs of 15 s at fixed rates, most of them beyond what a server here takes at 1 MiB and up)
- * is cut to 168 runs of 5 s: 3 repeats at half the knee for the on/off comparison, single runs at
- * 25% and 90% of it at three sizes, frames under 64 KiB at a fixed load far below any knee, and the
- * heat map and the payload kinds at fixed loads on the cells they need.
+ * is cut to 186 runs of 5 s: 5 repeats at half the knee for the on/off comparison (enough for a
+ * rate to settle), single runs at 25% and 90% of it, frames under 64 KiB at a fixed load far below
+ * any knee, and the heat map and the payload kinds at fixed loads on the cells they need.
  */
 export const HOUR_GRID: SweepGrid = {
   ...SHARED,
   name: 'hour',
   description:
     'the default grid cut to fit an hour on 2 cores, knee searches included: runs of 5 s; from 64 KiB, data URLs on every ' +
-    "stack at 50% of the slower setting's knee (3 repeats, deflate on and off), and at 25% and 90% at 64 KiB, 1 MiB and 4 MiB " +
+    "stack at 50% of the slower setting's knee (5 repeats, deflate on and off), and at 25% and 90% at 64 KiB, 1 MiB and 4 MiB " +
     '(once); 1 KiB and 8 KiB at 10/s × 3 (3 repeats); every rate × burst for 2015 with deflate on at 64 KiB, 256 KiB and ' +
     '1 MiB (the heat map, once); binary PNG and JSON on today at 2/s × 1 at 8 KiB, 64 KiB and 1 MiB (once)',
   duration: 5_000,
   blocks: [
     {
-      purpose: 'headline: deflate on vs off on every stack at half the knee, 3 repeats for the on/off comparisons',
+      purpose: 'headline: deflate on vs off on every stack at half the knee, 5 repeats for the on/off comparisons',
       stacks: SWEEP_STACKS,
       deflate: BOTH,
       payloads: ['data-url'],
@@ -145,7 +148,7 @@ export const HOUR_GRID: SweepGrid = {
       rates: [],
       bursts: [],
       kneeFractions: [0.5],
-      repeats: 3,
+      repeats: 5,
     },
     {
       purpose: 'small frames: the same comparison at a fixed load, far below any knee',
@@ -161,7 +164,7 @@ export const HOUR_GRID: SweepGrid = {
       stacks: SWEEP_STACKS,
       deflate: BOTH,
       payloads: ['data-url'],
-      frameSizes: [64 * KiB, 1 * MiB, 4 * MiB],
+      frameSizes: KNEE_FRAME_SIZES,
       rates: [],
       bursts: [],
       kneeFractions: [0.25, 0.9],

@@ -6,7 +6,7 @@
  * with ws 0.8.1: the same socket.io and engine.io, with ws's fix.
  */
 import { schedule } from '../capacity/knee';
-import { CAPACITY_KIND, type CapacityPlan, type CapacityRecord, type KneeResult } from '../capacity/measure';
+import { CAPACITY_KIND, targetsOf, type CapacityPlan, type CapacityRecord, type KneeResult } from '../capacity/measure';
 import { readRecords } from '../core/records';
 import { MiB, type DeflateMode, type StackName } from '../core/params';
 import { formatBytes } from '../core/units';
@@ -76,13 +76,6 @@ export function kneeSchedule(load: KneeLoad, frameSize: number, clients: number)
   const { rate, burst } = schedule((load.fraction * load.basis.MiBps * MiB) / frameSize, clients);
   // Two decimals keep a cell's label readable; the record counts the load actually offered.
   return { rate: Math.max(0.01, Math.round(rate * 100) / 100), burst: burst };
-}
-
-/** Every knee target of a plan. */
-function targetsOf(plan: CapacityPlan): Array<Pick<KneeResult, 'stack' | 'deflate' | 'frameSize'>> {
-  return plan.frameSizes.flatMap((frameSize) =>
-    plan.stacks.flatMap((stack) => plan.deflate.map((deflate) => ({ stack, deflate, frameSize }))),
-  );
 }
 
 /**

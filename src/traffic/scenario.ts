@@ -15,6 +15,7 @@ import { runLoad } from './load';
 import type { LoadSpec } from './load-spec';
 import { emptyLoadResult, type LoadResult } from './load-result';
 import { CONNECT_DEADLINE_MS, sleep } from '../core/timing';
+import { cpuBetween, readProcessCpu, type ProcessCpu } from '../core/process-cpu';
 import { ChildHost } from '../core/child-host';
 import { withLimit } from '../core/limit';
 import type { LoadReply, LoadRequest } from './loadgen';
@@ -112,6 +113,12 @@ export interface ScenarioResult {
   ackRttMs: { p50: number | null; p99: number | null; n: number };
   /** Server process CPU during the load; includes the clients when they ran in-process. */
   cpu: { userMs: number; systemMs: number; includesClients: boolean };
+  /**
+   * The server process's CPU from /proc (src/core/process-cpu.ts) from the first frame sent to the
+   * end of the drain (`wallMs`), split into the main thread and the others (zlib's pool, V8's
+   * helpers); absent where /proc cannot tell, and in records made before it was read.
+   */
+  cpuWhileSending?: { wallMs: number; totalMs: number; mainThreadMs: number; otherThreadsMs: number };
   memory: { rssStart: number; rssEnd: number; heapStart: number; heapEnd: number };
   wire: WireCounts;
   handshakes: Handshake[];
@@ -317,6 +324,7 @@ interface ClientsRun {
   handedTimeline: CountTimeline;
   readTimeline: CountTimeline;
   cpu: NodeJS.CpuUsage;
+  cpuWhileSending: ScenarioResult['cpuWhileSending'];
   memStart: NodeJS.MemoryUsage;
   memEnd: NodeJS.MemoryUsage;
 }
@@ -377,7 +385,10 @@ async function driveClients(
     readTimeline.record(Date.now(), serverSide.delivered);
     onProgress?.({ elapsedMs: Date.now() - t0, sent: sentSoFar, delivered: serverSide.delivered, failures });
   }, PROGRESS_EVERY_MS);
+  // Read at the first tick: the connects before it are not the load's work.
+  let sendingFrom: { at: number; cpu: ProcessCpu | null } | undefined;
   const onTick = (sent: number, _acked: number, handed: number | null) => {
+    sendingFrom ??= { at: Date.now(), cpu: readProcessCpu() };
     sentSoFar = sent;
     handedTimeline.record(Date.now(), handed ?? sent);
     fault?.sendingStarted();
@@ -404,9 +415,27 @@ async function driveClients(
   }
   // When the load failed it reported no window: the window then ends here, before the teardown.
   const loadEnded = Date.now();
+  const cpuEnd = readProcessCpu();
+  const cpuWhileSending =
+    sendingFrom?.cpu && cpuEnd
+      ? { wallMs: loadEnded - sendingFrom.at, ...cpuBetween(sendingFrom.cpu, cpuEnd) }
+      : undefined;
   const cpu = process.cpuUsage(cpuStart);
   const memEnd = process.memoryUsage();
-  return { load, runError, sentSoFar, t0, loadEnded, decompress, handedTimeline, readTimeline, cpu, memStart, memEnd };
+  return {
+    load,
+    runError,
+    sentSoFar,
+    t0,
+    loadEnded,
+    decompress,
+    handedTimeline,
+    readTimeline,
+    cpu,
+    cpuWhileSending,
+    memStart,
+    memEnd,
+  };
 }
 
 /** The record's result: the run's counts from both sides, judged by the failure rule, with the positive controls. */
@@ -491,6 +520,7 @@ function scenarioResult(
       systemMs: cpu.system / 1000,
       includesClients: spec.placement === 'in-process' && spec.client !== 'browser',
     },
+    cpuWhileSending: run.cpuWhileSending,
     memory: { rssStart: memStart.rss, rssEnd: memEnd.rss, heapStart: memStart.heapUsed, heapEnd: memEnd.heapUsed },
     wire: wireTotals,
     handshakes,
