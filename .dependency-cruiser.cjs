@@ -19,7 +19,7 @@ const MAY_IMPORT = {
   capacity: ['core', 'show', 'observe', 'stacks', 'clients', 'traffic'],
   'check-server': ['core', 'show', 'observe', 'stacks', 'clients', 'traffic'],
   sweep: ['core', 'show', 'observe', 'stacks', 'clients', 'traffic', 'capacity'],
-  'check-data': ['core', 'stacks', 'traffic', 'bare-ws', 'sweep'],
+  'check-data': ['core', 'stacks', 'traffic', 'bare-ws', 'capacity', 'sweep'],
   chapters: [
     'core',
     'show',

@@ -1,9 +1,13 @@
 /**
- * The bench's capacity figures: the generator's capacity over today's knee with deflate forced on
- * (goal ≥ 2: the generator is not what a run at the knee measures), and today's knee off over on
- * (a finding), at 64 KiB, 1 MiB and 4 MiB, pinned to a core each where the machine allows.
+ * The bench's capacity figures at 1 MiB, today's knee searched 3 times with deflate forced on and
+ * off, pinned to a core each where the machine allows: the spread of each knee over its searches
+ * (max ÷ min, goal ≤ 1.25: one search says what a search would say again), the generator's
+ * capacity over the knee with deflate on (goal ≥ 2: the generator is not what a run at the knee
+ * measures), and the knee off over on (a finding). The other sizes' knees are the capacity
+ * recording's (`npm run capacity`), which prints the same headroom per size.
  */
-import { DEFAULT_CAPACITY_PLAN, measureCapacity, type CapacityPlan } from '../capacity/measure';
+import { DEFAULT_CAPACITY_PLAN, kneeSpread, measureCapacity, type CapacityPlan } from '../capacity/measure';
+import { MiB } from '../core/params';
 import { generatorHeadroom, offOverOn, type CapacityRatio } from '../capacity/summary';
 import type { GeneratorCapacity } from '../capacity/generator';
 import type { KneeResult } from '../capacity/measure';
@@ -17,11 +21,16 @@ export interface CapacityBench {
   headroom: CapacityRatio[];
   /** Today's knee with deflate off ÷ on, per size. */
   offOverOn: CapacityRatio[];
+  /** Each knee's searches: highest ÷ lowest knee (null when under 2 searches found one). */
+  spreads: Array<{ deflate: string; frameSize: number; searches: number; withKnee: number; spread: number | null }>;
   wallMs: number;
 }
 
-/** Today's plan for the bench: the default sizes, deflate on and off. */
-export const BENCH_CAPACITY_PLAN: CapacityPlan = { ...DEFAULT_CAPACITY_PLAN, stacks: ['today'] };
+/** The spread a knee's searches may show: highest ÷ lowest. */
+export const KNEE_SPREAD_GOAL = 1.25;
+
+/** Today's plan for the bench: 1 MiB, deflate on and off, each knee searched as often as the capacity recording does. */
+export const BENCH_CAPACITY_PLAN: CapacityPlan = { ...DEFAULT_CAPACITY_PLAN, frameSizes: [1 * MiB], stacks: ['today'] };
 
 /** Measures the generator and today's knees, and the two ratios. */
 export async function benchCapacity(progress?: (line: string) => void): Promise<CapacityBench> {
@@ -33,6 +42,16 @@ export async function benchCapacity(progress?: (line: string) => void): Promise<
     knees: knees,
     headroom: generatorHeadroom(generator, knees),
     offOverOn: offOverOn(knees, 'today'),
+    spreads: knees.map((knee) => {
+      const spread = kneeSpread(knee);
+      return {
+        deflate: knee.deflate,
+        frameSize: knee.frameSize,
+        searches: spread.searches,
+        withKnee: spread.withKnee,
+        spread: spread.payload && spread.withKnee >= 2 ? spread.payload.max / spread.payload.min : null,
+      };
+    }),
     wallMs: performance.now() - started,
   };
 }

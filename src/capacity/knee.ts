@@ -6,9 +6,9 @@
  * rule every run is judged by (src/traffic/offered-load.ts), time included: a step is *met* when
  * that rule finds no shortfall (by count, and by time: delivered within the window and a bounded
  * drain, with no growing round trip) and nothing failed. A failing step is never met; a stack that
- * fails before delivery falls short of any rate has no knee (it fails first, as 2015 with deflate
- * on does once its messages overlap), whether at the floor or above it, and a step the generator
- * itself fell short on twice ends the search (the knee is beyond what it can show).
+ * fails before delivery falls short of any rate has no knee (it fails first), whether at the floor
+ * or above it, and a step the generator itself fell short on twice ends the search (the knee is
+ * beyond what it can show).
  */
 import { judgeByTime, MET_FRACTION, saturationReasons, type OfferedLoad } from '../traffic/offered-load';
 import { MiB, type DeflateMode, type PayloadKind, type StackName } from '../core/params';
@@ -83,44 +83,38 @@ export const KNEE_SEARCH: KneeSearch = { floorMiBps: 8, ceilingMiBps: 1024, tole
 /** Each knee is searched this many times, independently; its figure is their median, shown with their range. */
 export const KNEE_REPEATS = 3;
 
-/** Runs the bounded search with `measure` (one step at an offered MiB/s); returns the outcome and every step. */
-export async function findKnee(
-  measure: (offeredMiBps: number) => Promise<KneeStep>,
-  search: KneeSearch = KNEE_SEARCH,
-  onStep?: (step: KneeStep, index: number) => void,
-): Promise<{ outcome: KneeSearchEnd; steps: KneeStep[] }> {
-  const steps: KneeStep[] = [];
+/**
+ * The search itself, apart from measuring: yields each offered MiB/s to measure, is handed the
+ * step measured there, and returns where the search ended. findKnee drives it with live steps;
+ * replayKnee drives it with a record's steps judged again.
+ */
+function* kneeSearchMoves(search: KneeSearch): Generator<number, KneeSearchEnd, KneeStep> {
+  let taken = 0;
   let met: KneeStep | undefined;
   let unmetMiBps: number | undefined;
   // The lowest unmet step: a failure there means the stack fails before its capacity is reached.
   let unmetStep: KneeStep | undefined;
   let offered = search.floorMiBps;
   for (;;) {
-    let step = await measure(offered);
-    steps.push(step);
-    onStep?.(step, steps.length - 1);
+    let step = yield offered;
+    taken++;
     // A generator that fell short once may have lost a tick to a busy moment: it gets one more try.
     if (step.generatorShort && !step.failed && !step.met) {
-      step = await measure(offered);
-      steps.push(step);
-      onStep?.(step, steps.length - 1);
+      step = yield offered;
+      taken++;
     }
     if (step.generatorShort && !step.failed && !step.met) {
       return {
-        outcome: {
-          kind: 'generator-bound',
-          metMiBps: met?.offeredMiBps ?? null,
-          deliveredMiBps: met?.deliveredMiBps ?? null,
-          shortAtMiBps: offered,
-        },
-        steps: steps,
+        kind: 'generator-bound',
+        metMiBps: met?.offeredMiBps ?? null,
+        deliveredMiBps: met?.deliveredMiBps ?? null,
+        shortAtMiBps: offered,
       };
     }
     if (!met && !step.met) {
-      const outcome: KneeSearchEnd = step.failed
+      return step.failed
         ? { kind: 'fails-first', failedAtMiBps: offered, metMiBps: null, reasons: step.reasons }
         : { kind: 'below-floor', floorMiBps: offered, reasons: step.reasons };
-      return { outcome: outcome, steps: steps };
     }
     if (step.met) met = step;
     else {
@@ -129,39 +123,60 @@ export async function findKnee(
     }
     const last = met as KneeStep;
     if (unmetMiBps === undefined) {
-      if (offered >= search.ceilingMiBps || steps.length >= search.maxSteps) {
-        return {
-          outcome: { kind: 'above-ceiling', ceilingMiBps: offered, deliveredMiBps: last.deliveredMiBps },
-          steps: steps,
-        };
-      }
+      if (offered >= search.ceilingMiBps || taken >= search.maxSteps)
+        return { kind: 'above-ceiling', ceilingMiBps: offered, deliveredMiBps: last.deliveredMiBps };
       offered = Math.min(2 * offered, search.ceilingMiBps);
       continue;
     }
-    if (unmetMiBps <= last.offeredMiBps * (1 + search.tolerance) || steps.length >= search.maxSteps) {
-      if (unmetStep?.failed) {
-        return {
-          outcome: {
-            kind: 'fails-first',
-            failedAtMiBps: unmetMiBps,
-            metMiBps: last.offeredMiBps,
-            reasons: unmetStep.reasons,
-          },
-          steps: steps,
-        };
-      }
-      return {
-        outcome: {
-          kind: 'knee',
-          kneeMiBps: last.offeredMiBps,
-          metMiBps: last.offeredMiBps,
-          unmetMiBps: unmetMiBps,
-        },
-        steps: steps,
-      };
+    if (unmetMiBps <= last.offeredMiBps * (1 + search.tolerance) || taken >= search.maxSteps) {
+      return unmetStep?.failed
+        ? { kind: 'fails-first', failedAtMiBps: unmetMiBps, metMiBps: last.offeredMiBps, reasons: unmetStep.reasons }
+        : { kind: 'knee', kneeMiBps: last.offeredMiBps, metMiBps: last.offeredMiBps, unmetMiBps: unmetMiBps };
     }
     offered = Math.sqrt(last.offeredMiBps * unmetMiBps);
   }
+}
+
+/** Runs the bounded search with `measure` (one step at an offered MiB/s); returns the outcome and every step. */
+export async function findKnee(
+  measure: (offeredMiBps: number) => Promise<KneeStep>,
+  search: KneeSearch = KNEE_SEARCH,
+  onStep?: (step: KneeStep, index: number) => void,
+): Promise<{ outcome: KneeSearchEnd; steps: KneeStep[] }> {
+  const steps: KneeStep[] = [];
+  const moves = kneeSearchMoves(search);
+  let move = moves.next();
+  while (!move.done) {
+    const step = await measure(move.value);
+    steps.push(step);
+    onStep?.(step, steps.length - 1);
+    move = moves.next(step);
+  }
+  return { outcome: move.value, steps: steps };
+}
+
+/**
+ * The same search over recorded steps, each judged again by `judge`: where it ends, or why the
+ * record cannot be its trace (a step at another rate than the search asks for, or too few steps).
+ */
+export function replayKnee(
+  steps: readonly KneeStep[],
+  judge: (step: KneeStep) => KneeStep,
+  search: KneeSearch = KNEE_SEARCH,
+): { outcome: KneeSearchEnd } | { mismatch: string } {
+  const moves = kneeSearchMoves(search);
+  let move = moves.next();
+  for (const [i, recorded] of steps.entries()) {
+    if (move.done) return { mismatch: `the search ends after ${i} steps; the record has ${steps.length}` };
+    if (Math.abs(move.value - recorded.offeredMiBps) > 1e-9 * move.value)
+      return {
+        mismatch: `step ${i + 1}: the search asks for ${move.value.toFixed(1)} MiB/s, the record measured ${recorded.offeredMiBps.toFixed(1)}`,
+      };
+    move = moves.next(judge(recorded));
+  }
+  return move.done
+    ? { outcome: move.value }
+    : { mismatch: `the search goes on past the record's ${steps.length} steps` };
 }
 
 /** One line saying where a search ended, worded from its outcome. */
@@ -181,7 +196,7 @@ export function describeKnee(outcome: KneeSearchEnd): string {
     case 'generator-bound':
       return outcome.metMiBps === null
         ? `not measured: the generator fell short at ${f(outcome.shortAtMiBps)} MiB/s, the lowest rate tried`
-        : `knee above ${f(outcome.deliveredMiBps as number)} MiB/s: the generator fell short at ${f(outcome.shortAtMiBps)} MiB/s before the server did`;
+        : `knee above ${f(outcome.metMiBps)} MiB/s offered: the generator fell short at ${f(outcome.shortAtMiBps)} MiB/s before the server did`;
   }
 }
 

@@ -11,6 +11,7 @@ import { watchMachineLoad } from '../core/machine-load';
 import type { DeflateMode, StackName } from '../core/params';
 import { measureGeneratorCapacity, GENERATOR_DEFAULTS, type GeneratorCapacity } from './generator';
 import { MET_FRACTION } from '../traffic/offered-load';
+import { spread, type Spread } from '../traffic/metrics';
 import {
   describeKnee,
   findKnee,
@@ -96,17 +97,8 @@ export function kneeStepOf(search: KneeSearchRun): KneeStep | null {
 export interface KneeSpread {
   searches: number;
   withKnee: number;
-  payload: { median: number; min: number; max: number } | null;
-  wire: { median: number; min: number; max: number } | null;
-}
-
-function medianOf(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
-function rangeOf(xs: number[]): { median: number; min: number; max: number } | null {
-  return xs.length === 0 ? null : { median: medianOf(xs), min: Math.min(...xs), max: Math.max(...xs) };
+  payload: Spread | null;
+  wire: Spread | null;
 }
 
 /** The spread of a knee's repeats; wire figures from each knee step's own wire bytes per payload byte. */
@@ -121,7 +113,7 @@ export function kneeSpread(knee: KneeResult): KneeSpread {
     const ratio = step?.run?.result.wireRatio;
     if (typeof ratio === 'number') wire.push(search.outcome.kneeMiBps * ratio);
   }
-  return { searches: searches.length, withKnee: payload.length, payload: rangeOf(payload), wire: rangeOf(wire) };
+  return { searches: searches.length, withKnee: payload.length, payload: spread(payload), wire: spread(wire) };
 }
 
 /**

@@ -98,8 +98,8 @@ export function generatorRows(generator: readonly GeneratorCapacity[]) {
   }));
 }
 
-/** `62.1 (58.0–64.2)`: a median and its range, MiB/s. */
-export function spreadText(range: { median: number; min: number; max: number } | null): string {
+/** `62.1 (58.0–64.2)`: a median and its range, MiB/s; `n/a` for none. */
+export function medianRangeText(range: { median: number; min: number; max: number } | null): string {
   if (!range) return 'n/a';
   const f = (x: number) => x.toFixed(1);
   return range.min === range.max ? f(range.median) : `${f(range.median)} (${f(range.min)}–${f(range.max)})`;
@@ -118,8 +118,8 @@ export function kneeRows(knees: readonly KneeResult[], machineCores: number) {
       deflate: k.deflate,
       'frame size': formatBytes(k.frameSize),
       knee: describeKnee(k.outcome),
-      'payload MiB/s': spreadText(spread.payload),
-      'wire MiB/s': spreadText(spread.wire),
+      'payload MiB/s': medianRangeText(spread.payload),
+      'wire MiB/s': medianRangeText(spread.wire),
       searches: `${spread.withKnee} of ${spread.searches} found a knee`,
       steps: String(searches.reduce((n, s) => n + s.steps.length, 0)),
       'CPU check': flags.length ? `flagged: ${flags.join('; ')}` : 'ok',

@@ -1,9 +1,10 @@
 /**
  * The data check behind `npm run check-data`: every record of a data dir re-classified with the
  * one failure rule (src/traffic/failure-rule), its stored verdict compared with the rule's, its zeros
- * checked against the positive controls of its own run, per-kind counts, and each sweep cell's
- * disconnect rate per connection-hour with its 95% interval (a zero as its one-sided bound). For
- * someone handed a data dir, and for the project before it trusts its own.
+ * checked against the positive controls of its own run, its load judged again by count and by time,
+ * every knee search replayed from its steps' runs with the CPU cross-check of its knee, per-kind
+ * counts, and each sweep cell's disconnect rate per connection-hour with its 95% interval (a zero
+ * as its one-sided bound). For someone handed a data dir, and for the project before it trusts its own.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -27,6 +28,9 @@ import { aggregateCells } from '../sweep/aggregate';
 import { loadLabel } from '../sweep/grid';
 import { SWEEP_KIND, type SweepRecord } from '../sweep/engine';
 import { formatBytes } from '../core/units';
+import { describeKnee, judgeStep, replayKnee, type KneeStep } from '../capacity/knee';
+import { CAPACITY_KIND, kneeCpuCheck, searchesOf, type CapacityRecord } from '../capacity/measure';
+import { lateReasons } from '../traffic/offered-load';
 import { rateText } from '../traffic/rates';
 import type { RateEstimate } from '../core/stats';
 
@@ -46,6 +50,10 @@ export interface KindCounts {
    * verdict, labelled as such. null (shown n/a) when none of the kind's runs counted its load.
    */
   saturated: number | null;
+  /** Runs whose record says they met their load while the time rule finds them behind (each also a `verdict` problem). */
+  storedMetButLate: number;
+  /** Runs that counted their load but were not timed (recorded before runs kept their acks by time). */
+  untimed: number;
   /** 1-minute load average when the records were made: lowest and highest. */
   loadAverage: { min: number; max: number } | null;
   /** The most CPU, in cores, that other processes used while a record's run ran (src/core/machine-load.ts); null when none recorded it. */
@@ -57,9 +65,11 @@ export interface DataProblem {
   file: string;
   /**
    * `verdict`: a stored verdict disagrees with the rule; `unproven zero`: a zero without its
-   * controls; `busy machine`: a gated recording's load average is above half the cores.
+   * controls; `busy machine`: a gated recording's load average is above half the cores; `knee`: a
+   * knee search that its steps, judged again, do not give; `knee CPU`: a knee that needs more CPU
+   * than its server used or had.
    */
-  kind: 'verdict' | 'unproven zero' | 'busy machine';
+  kind: 'verdict' | 'unproven zero' | 'busy machine' | 'knee' | 'knee CPU';
   detail: string;
 }
 
@@ -77,6 +87,8 @@ export interface DataCheck {
   kinds: KindCounts[];
   /** Each sweep cell's disconnect rate over its runs that met their load, in reading order. */
   sweepCells: SweepCellRate[];
+  /** Knee searches in capacity records: all, and those replayed from their steps' runs (older records kept no runs). */
+  kneeSearches: { searches: number; replayed: number; steps: number };
   problems: DataProblem[];
   /**
    * Runs judged under an older failure rule (FAILURE_RULE_VERSION) whose stored verdict the current
@@ -102,12 +114,68 @@ function isBareWs(value: unknown): value is BareWsRecord {
   return typeof v === 'object' && v !== null && v.kind === 'repro' && Array.isArray(v.result?.serverErrors);
 }
 
-/** The runs a record holds, with where: the record itself, or records kept in its properties (a sweep's `scenario`, a long run's `control` and `run`). */
+/**
+ * The runs a record holds, with where: the record itself, records kept in its properties (a
+ * sweep's `scenario`, a long run's `control` and `run`), or a capacity record's knee steps.
+ */
 function runsIn(record: AnyRecord): Array<{ where: string; run: ScenarioRecord | BareWsRecord }> {
   if (isScenario(record) || isBareWs(record)) return [{ where: '', run: record }];
+  if (record.kind === CAPACITY_KIND) {
+    return (record as unknown as CapacityRecord).knees.flatMap((knee, k) =>
+      searchesOf(knee).flatMap((search, s) =>
+        search.steps.flatMap((step, i) =>
+          isScenario(step.run) ? [{ where: `.knees[${k}].searches[${s}].steps[${i}].run`, run: step.run }] : [],
+        ),
+      ),
+    );
+  }
   return Object.entries(record).flatMap(([key, value]) =>
     isScenario(value) || isBareWs(value) ? [{ where: `.${key}`, run: value }] : [],
   );
+}
+
+/**
+ * A capacity record's knees judged again: each step from its run, each search replayed over those
+ * judgements (it must ask for the rates the record measured and end where the record says), and
+ * each search's knee against its CPU. Searches whose steps kept no runs are counted, not judged.
+ */
+function kneeProblems(record: CapacityRecord, file: string, counts: DataCheck['kneeSearches']): DataProblem[] {
+  const problems: DataProblem[] = [];
+  const problem = (kind: 'knee' | 'knee CPU', detail: string) =>
+    problems.push({ file: file, kind: kind, detail: detail });
+  for (const knee of record.knees) {
+    const label = `${knee.stack} deflate ${knee.deflate} ${formatBytes(knee.frameSize)}`;
+    for (const [s, search] of searchesOf(knee).entries()) {
+      counts.searches++;
+      if (search.steps.length === 0 || search.steps.some((step) => !isScenario(step.run))) continue;
+      counts.replayed++;
+      counts.steps += search.steps.length;
+      const where = `${label}, search ${s + 1}`;
+      const judged = (step: KneeStep) => judgeStep(step.run as ScenarioRecord, step.offeredMiBps);
+      for (const [i, step] of search.steps.entries()) {
+        const again = judged(step);
+        if (again.met !== step.met)
+          problem(
+            'knee',
+            `${where}, step ${i + 1} at ${step.offeredMiBps.toFixed(1)} MiB/s: stored ${step.met ? 'met' : 'unmet'}, the rule says ${again.met ? 'met' : `unmet (${again.reasons.join('; ')})`}`,
+          );
+      }
+      const replay = replayKnee(search.steps, judged, record.plan.search);
+      if ('mismatch' in replay) problem('knee', `${where}: ${replay.mismatch}`);
+      else if (describeKnee(replay.outcome) !== describeKnee(search.outcome))
+        problem(
+          'knee',
+          `${where}: stored ${describeKnee(search.outcome)}; its steps give ${describeKnee(replay.outcome)}`,
+        );
+      const cpu = kneeCpuCheck(search, knee.pinning, record.meta.cores);
+      if (cpu?.flag)
+        problem(
+          'knee CPU',
+          `${where}: a knee of ${cpu.kneeMiBps.toFixed(1)} MiB/s at ${cpu.msPerMiB.toFixed(1)} ms of server CPU per MiB ${cpu.flag}`,
+        );
+    }
+  }
+  return problems;
 }
 
 /** Whether a run's stored verdict was judged under an older rule (or before verdicts were stored). */
@@ -147,6 +215,7 @@ export function checkData(dir: string): DataCheck {
   const problems: DataProblem[] = [];
   const reclassified: DataCheck['reclassified'] = [];
   const skipped: DataCheck['skipped'] = [];
+  const kneeSearches: DataCheck['kneeSearches'] = { searches: 0, replayed: 0, steps: 0 };
   const folders = fs
     .readdirSync(resolved, { withFileTypes: true })
     .filter((e) => e.isDirectory())
@@ -164,6 +233,8 @@ export function checkData(dir: string): DataCheck {
       unprovenZero: 0,
       errored: 0,
       saturated: null,
+      storedMetButLate: 0,
+      untimed: 0,
       loadAverage: null,
       othersCores: null,
     };
@@ -202,7 +273,12 @@ export function checkData(dir: string): DataCheck {
             : blockers.length === 0
               ? 'proven zero'
               : 'unproven zero';
-        if (isScenario(run) && run.result.offered) counts.saturated ??= 0;
+        if (isScenario(run) && run.result.offered) {
+          counts.saturated ??= 0;
+          if (!run.result.offered.timing) counts.untimed++;
+          else if (run.result.saturation?.length === 0 && lateReasons(run.result.offered).length > 0)
+            counts.storedMetButLate++;
+        }
         if (standing === 'failing') counts.failing++;
         else if (standing === 'proven zero') counts.provenZero++;
         else if (standing === 'saturated') counts.saturated = (counts.saturated ?? 0) + 1;
@@ -211,6 +287,8 @@ export function checkData(dir: string): DataCheck {
           problems.push({ file: file, kind: 'unproven zero', detail: `${where} ${blockers.join('; ')}`.trim() });
         }
       }
+      if (record.kind === CAPACITY_KIND)
+        problems.push(...kneeProblems(record as unknown as CapacityRecord, file, kneeSearches));
       // A long run stores why its zero may not be claimed: that list must be the rule's.
       if (Array.isArray(record.blockers) && isScenario(record.run)) {
         const now = zeroFailureBlockers(record.run);
@@ -228,6 +306,7 @@ export function checkData(dir: string): DataCheck {
     dir: resolved,
     kinds: kinds,
     sweepCells: sweepCellRates(resolved),
+    kneeSearches: kneeSearches,
     problems: problems,
     reclassified: reclassified,
     skipped: skipped,
@@ -265,6 +344,8 @@ export function checkDataReport(check: DataCheck): string {
     'zero, controls not held',
     'errored',
     'saturated',
+    'met, late',
+    'untimed',
     'load average',
     "others' CPU",
   ];
@@ -277,6 +358,8 @@ export function checkDataReport(check: DataCheck): string {
     String(k.unprovenZero),
     String(k.errored),
     k.saturated === null ? 'n/a' : String(k.saturated),
+    String(k.storedMetButLate),
+    String(k.untimed),
     k.loadAverage === null
       ? ''
       : k.loadAverage.min === k.loadAverage.max
@@ -298,6 +381,16 @@ export function checkDataReport(check: DataCheck): string {
   ];
   if (check.kinds.some((k) => k.runs > 0 && k.saturated === null))
     lines.push('saturated: n/a — these records were made before runs counted their offered load.');
+  lines.push(
+    'met, late: runs whose record says they met their load while the time rule finds them behind; untimed: runs recorded before runs were timed, judged by count only.',
+  );
+  if (check.kneeSearches.searches > 0)
+    lines.push(
+      `knees: ${check.kneeSearches.replayed} of ${check.kneeSearches.searches} searches replayed from their ${check.kneeSearches.steps} steps' runs` +
+        (check.kneeSearches.replayed < check.kneeSearches.searches
+          ? ' (the others were recorded before steps kept their runs)'
+          : ''),
+    );
   if (check.sweepCells.length > 0) {
     lines.push(
       `sweep cells: server-side disconnects per connection-hour of sending over the runs that met their load (95%; a zero as its one-sided bound):`,
@@ -308,8 +401,10 @@ export function checkDataReport(check: DataCheck): string {
     verdict: (n: number) => `${n} stored verdicts disagree with the failure rule:`,
     'unproven zero': (n: number) => `${n} zeros are not proven by their runs' controls:`,
     'busy machine': (n: number) => `${n} ${n === 1 ? 'record was' : 'records were'} made on a busy machine:`,
+    knee: (n: number) => `${n} knee searches or steps disagree with the rule:`,
+    'knee CPU': (n: number) => `${n} knees need more CPU than their server used or had:`,
   };
-  for (const kind of ['verdict', 'unproven zero', 'busy machine'] as const) {
+  for (const kind of ['verdict', 'unproven zero', 'busy machine', 'knee', 'knee CPU'] as const) {
     const found = check.problems.filter((p) => p.kind === kind);
     if (found.length === 0) continue;
     lines.push(headings[kind](found.length));
@@ -327,7 +422,7 @@ export function checkDataReport(check: DataCheck): string {
   for (const s of check.skipped) lines.push(`skipped ${s.file}: ${s.reason}`);
   lines.push(
     check.problems.length === 0
-      ? `ok: every verdict judged under rule ${FAILURE_RULE_VERSION} agrees with it, every zero's controls held, and every gated recording was made on a quiet machine`
+      ? `ok: every verdict judged under rule ${FAILURE_RULE_VERSION} agrees with it, every zero's controls held, every knee follows from its steps and its CPU carries it, and every gated recording was made on a quiet machine`
       : 'FAILED',
   );
   return lines.join('\n');

@@ -40,11 +40,11 @@ export function kneeFigure(knee: KneeResult): { MiBps: number; kind: KneeBasis['
     case 'knee':
       return { MiBps: o.kneeMiBps, kind: 'knee' };
     case 'above-ceiling':
-      return { MiBps: o.deliveredMiBps, kind: 'at least' };
+      return { MiBps: o.ceilingMiBps, kind: 'at least' };
     case 'generator-bound':
-      return o.deliveredMiBps === null
+      return o.metMiBps === null
         ? `the generator fell short at ${o.shortAtMiBps} MiB/s, the lowest rate tried`
-        : { MiBps: o.deliveredMiBps, kind: 'at least' };
+        : { MiBps: o.metMiBps, kind: 'at least' };
     case 'fails-first':
       return o.metMiBps === null
         ? `it failed at ${o.failedAtMiBps} MiB/s, the lowest rate tried`

@@ -96,7 +96,7 @@ test('a server faster than the ceiling, one slower than the floor, and a generat
   assert.equal(bound.outcome.kind, 'generator-bound');
   // A short step is measured twice before the search gives up on it.
   assert.deepEqual(short.offers.slice(-2), [128, 128]);
-  assert.match(describeKnee(bound.outcome), /^knee above 64\.0 MiB\/s: the generator fell short at 128 MiB\/s/);
+  assert.match(describeKnee(bound.outcome), /^knee above 64\.0 MiB\/s offered: the generator fell short at 128 MiB\/s/);
 });
 
 test('a generator short once (a busy moment) is retried and the search goes on', async () => {

@@ -72,6 +72,7 @@ const dataOf = (recs: SweepRecord[]): SweepData => ({
   records: recs,
   sessions: [],
   knees: [],
+  kneeCores: 2,
   cells: aggregateCells(recs),
   skipped: [],
 });

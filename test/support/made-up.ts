@@ -5,13 +5,14 @@
  * chapter 5's charts.
  */
 import { FAILURE_RULE_VERSION, classifyScenario } from '../../src/traffic/failure-rule';
-import type { OfferedLoad } from '../../src/traffic/offered-load';
+import { saturationReasons, type OfferedLoad } from '../../src/traffic/offered-load';
+import { deliveryTiming, type AckTime } from '../../src/traffic/delivery-timing';
 import type { BareWsRecord } from '../../src/bare-ws/runner';
 import type { RunMeta } from '../../src/core/meta';
 import type { ScenarioRecord, ServerDisconnect } from '../../src/traffic/scenario';
 import type { ClientDisconnect } from '../../src/clients/types';
 import type { KneeResult } from '../../src/capacity/measure';
-import { KiB, type StackName } from '../../src/core/params';
+import { KiB, MiB, type StackName } from '../../src/core/params';
 import { poissonRate, type RateEstimate } from '../../src/core/stats';
 import type { Row } from '../../src/chapters/05-sweep/rows';
 
@@ -294,14 +295,53 @@ export function offeredFor(run: ScenarioRecord, overrides: Partial<OfferedLoad>)
   };
 }
 
-/** A knee search that found `kneeMiBps` (met at 40 MiB/s, short at 46: the steps themselves are not read). */
+/**
+ * A knee step's run against a made-up server that takes `capacity` MiB/s: 1 MiB frames offered
+ * evenly at `offered` MiB/s over the 10 s window, queued and served one after another, 5 ms of
+ * round trip on top, and every one of them acked in the end. By count every such step is met; by
+ * time only those at or under the capacity are. Its CPU is one core's share in proportion to what
+ * it served (`msPerMiB` overrides the cost of a MiB).
+ */
+export function fallingBehindRun(offered: number, capacity: number, msPerMiB = 1000 / capacity): ScenarioRecord {
+  const windowMs = WINDOW.end - WINDOW.start;
+  const frames = Math.round((offered * windowMs) / 1000);
+  const serviceMs = 1000 / capacity;
+  const acks: AckTime[] = [];
+  let free = 0;
+  for (let i = 0; i < frames; i++) {
+    const sent = (i * windowMs) / frames;
+    free = Math.max(free, sent) + serviceMs;
+    acks.push({ sentAt: T0 + sent, ackedAt: T0 + free + 5 });
+  }
+  const run = scenario({ sent: frames, deflate: 'off', frameSize: 1 * MiB });
+  const drainEnd = Math.max(WINDOW.end, acks[acks.length - 1]?.ackedAt ?? 0);
+  run.result.sendWindow = { ...WINDOW, drainEnd: drainEnd };
+  run.result.offered = { ...offeredFor(run, {}), timing: deliveryTiming(acks, T0, windowMs) };
+  run.result.saturation = saturationReasons(run.result.offered);
+  const totalMs = frames * msPerMiB;
+  run.result.cpuWhileSending = {
+    wallMs: drainEnd - WINDOW.start,
+    totalMs: totalMs,
+    mainThreadMs: totalMs * 0.8,
+    otherThreadsMs: totalMs * 0.2,
+  };
+  return run;
+}
+
+/** A knee searched once that found `kneeMiBps` (unmet 5% above it: the steps themselves are not read). */
 export function madeUpKnee(stack: StackName, deflate: 'on' | 'off', frameSize: number, kneeMiBps: number): KneeResult {
+  const outcome: KneeResult['outcome'] = {
+    kind: 'knee',
+    kneeMiBps: kneeMiBps,
+    metMiBps: kneeMiBps,
+    unmetMiBps: kneeMiBps * 1.05,
+  };
   return {
     stack: stack,
     deflate: deflate,
     frameSize: frameSize,
-    outcome: { kind: 'knee', kneeMiBps: kneeMiBps, metMiBps: 40, unmetMiBps: 46 },
-    steps: [],
+    outcome: outcome,
+    searches: [{ outcome: outcome, steps: [], wallMs: 0 }],
     wallMs: 0,
     pinning: { pinned: false, reason: 'not asked' },
   };

@@ -16,7 +16,16 @@ import type { LongRunRecord } from '../../src/traffic/long-run';
 import type { RunMeta } from '../../src/core/meta';
 import type { SweepRecord } from '../../src/sweep/engine';
 import type { ScenarioRecord } from '../../src/traffic/scenario';
-import { failingRun, invalidData, offeredFor, scenario } from '../support/made-up';
+import { fallingBehindRun, failingRun, invalidData, offeredFor, scenario } from '../support/made-up';
+import { findKnee, judgeStep } from '../../src/capacity/knee';
+import {
+  DEFAULT_CAPACITY_PLAN,
+  medianSearch,
+  type CapacityRecord,
+  type KneeSearchRun,
+} from '../../src/capacity/measure';
+import { CORES } from '../../src/core/pinning';
+import { MiB } from '../../src/core/params';
 
 const CLI = path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'check-data.js');
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-check-data-'));
@@ -79,13 +88,13 @@ test('clean made-up data passes, with its counts per kind', () => {
   const dir = dataDirWith('clean', [failingRun(), scenario({ deflate: 'off' }), scenario()]);
   const run = checkDataCli(dir);
   assert.equal(run.status, 0, run.stdout + run.stderr);
-  assert.match(run.stdout, /^long-run\s+1\s+2\s+1\s+1\s+0\s+0\s+n\/a\s+0\.5$/m);
-  assert.match(run.stdout, /^sweep\s+3\s+3\s+1\s+2\s+0\s+0\s+n\/a\s+0\.5$/m);
+  assert.match(run.stdout, /^long-run\s+1\s+2\s+1\s+1\s+0\s+0\s+n\/a\s+0\s+0\s+0\.5$/m);
+  assert.match(run.stdout, /^sweep\s+3\s+3\s+1\s+2\s+0\s+0\s+n\/a\s+0\s+0\s+0\.5$/m);
   assert.match(run.stdout, /saturated: n\/a/);
   assert.match(
     run.stdout,
     new RegExp(
-      `^ok: every verdict judged under rule ${FAILURE_RULE_VERSION} agrees with it, every zero's controls held, and every gated recording was made on a quiet machine$`,
+      `^ok: every verdict judged under rule ${FAILURE_RULE_VERSION} agrees with it, every zero's controls held, every knee follows from its steps and its CPU carries it, and every gated recording was made on a quiet machine$`,
       'm',
     ),
   );
@@ -118,7 +127,8 @@ test('a run that counted its load and fell short is counted saturated, kept out 
   short.result.saturation = ['the generator missed 3 ticks'];
   const run = checkDataCli(dataDirWith('saturated', [failingRun(), met, short]));
   assert.equal(run.status, 0, run.stdout + run.stderr);
-  assert.match(run.stdout, /^sweep\s+3\s+3\s+1\s+1\s+0\s+0\s+1\s+0\.5$/m);
+  // Counted but not timed (made up the way older records were): judged by count only, and counted as untimed.
+  assert.match(run.stdout, /^sweep\s+3\s+3\s+1\s+1\s+0\s+0\s+1\s+0\s+2\s+0\.5$/m);
   // A stored saturation the rule does not give is a verdict problem.
   short.result.saturation = [];
   const wrong = checkDataCli(dataDirWith('saturation-verdict', [short]));
@@ -208,6 +218,95 @@ test('bad input: one line naming DIR, exit 2', () => {
   }
 });
 
+/** A capacity record of one knee (today, deflate off, 1 MiB) searched twice over a made-up server of `capacity` MiB/s, every step's run kept. */
+async function capacityRecord(capacity: number, msPerMiB?: number): Promise<CapacityRecord> {
+  const searches: KneeSearchRun[] = [];
+  for (let i = 0; i < 2; i++) {
+    const { outcome, steps } = await findKnee(async (offered) =>
+      judgeStep(fallingBehindRun(offered, capacity, msPerMiB), offered),
+    );
+    searches.push({ outcome: outcome, steps: steps, wallMs: 1000 });
+  }
+  const { meta } = scenario();
+  return {
+    schema: 1,
+    kind: 'capacity',
+    id: `made-up-capacity-${capacity}`,
+    startedAt: meta.date,
+    endedAt: meta.date,
+    quick: false,
+    meta: meta,
+    plan: { ...DEFAULT_CAPACITY_PLAN, frameSizes: [MiB], stacks: ['today'], deflate: ['off'], repeats: 2 },
+    generator: [],
+    knees: [
+      {
+        stack: 'today',
+        deflate: 'off',
+        frameSize: MiB,
+        outcome: medianSearch(searches).outcome,
+        searches: searches,
+        wallMs: 2000,
+        pinning: { pinned: true, cores: CORES },
+      },
+    ],
+  };
+}
+
+function capacityDir(name: string, record: CapacityRecord): string {
+  const dir = path.join(scratch, name);
+  fs.mkdirSync(path.join(dir, 'capacity'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'capacity', `${record.id}.json`), JSON.stringify(record));
+  return dir;
+}
+
+test("every knee step is judged again from its run and every search replayed: a made-up server's knees pass", async () => {
+  const record = await capacityRecord(55);
+  const check = checkData(capacityDir('knees', record));
+  assert.deepEqual(check.problems, []);
+  const steps = record.knees[0].searches!.reduce((n, s) => n + s.steps.length, 0);
+  assert.deepEqual(check.kneeSearches, { searches: 2, replayed: 2, steps: steps });
+  const capacity = check.kinds.find((k) => k.kind === 'capacity');
+  assert.equal(capacity?.runs, steps);
+  // The steps above the knee delivered every frame, late: saturated, and stored so.
+  assert.ok((capacity?.saturated ?? 0) > 0);
+  assert.equal(capacity?.storedMetButLate, 0);
+  assert.equal(capacity?.untimed, 0);
+});
+
+test('a knee step stored as met that fell behind in time, and a knee its CPU cannot carry, fail the check', async () => {
+  const record = await capacityRecord(55);
+  const search = record.knees[0].searches![0];
+  const late = search.steps.find((s) => !s.met && !s.failed)!;
+  late.met = true;
+  late.run!.result.saturation = [];
+  const check = checkData(capacityDir('late-knee', record));
+  const capacity = check.kinds.find((k) => k.kind === 'capacity');
+  assert.equal(capacity?.storedMetButLate, 1);
+  assert.ok(
+    check.problems.some(
+      (p) =>
+        p.kind === 'knee' &&
+        /search 1, step \d+ at [\d.]+ MiB\/s: stored met, the rule says unmet \(delivered \d+% of the offered rate by time/.test(
+          p.detail,
+        ),
+    ),
+    JSON.stringify(check.problems),
+  );
+  assert.ok(
+    check.problems.some(
+      (p) => p.kind === 'verdict' && /stored saturation \[\], the rule gives \[delivered/.test(p.detail),
+    ),
+  );
+  // Three times the CPU per MiB: the knee needs about three cores of the one it was pinned to.
+  const costly = checkData(capacityDir('costly-knee', await capacityRecord(55, 3000 / 55)));
+  const flagged = costly.problems.filter((p) => p.kind === 'knee CPU');
+  assert.equal(flagged.length, 2, JSON.stringify(costly.problems));
+  assert.match(
+    flagged[0].detail,
+    /^today deflate off 1 MiB, search 1: a knee of [\d.]+ MiB\/s at 54\.5 ms of server CPU per MiB needs [23]\.\d\d cores, the server had 1$/,
+  );
+});
+
 /** A copy of the committed records only (git's), so a developer's scratch runs in data/ do not count. */
 function committedCopy(): string {
   const copy = path.join(scratch, 'committed');
@@ -236,6 +335,31 @@ test('the committed data passes the check: every run counts its offered load, ev
   const check = checkData(copy);
   const sweep = check.kinds.find((k) => k.kind === 'sweep');
   assert.ok(sweep && sweep.runs > 0 && sweep.unprovenZero === 0, JSON.stringify(sweep));
+  // The sweep's records, and the runs inside them, agree on whether the code was dirty.
+  const sweepDirty = new Set(
+    fs.readdirSync(path.join(copy, 'sweep')).flatMap((file) => {
+      const record = JSON.parse(fs.readFileSync(path.join(copy, 'sweep', file), 'utf8')) as SweepRecord;
+      return [record.meta.dirty, ...(record.scenario ? [record.scenario.meta.dirty] : [])];
+    }),
+  );
+  assert.equal(sweepDirty.size, 1, 'sweep records disagree on dirty');
+  // No committed record was edited after it was recorded: since git last saw each file added,
+  // newest first, no commit modified it.
+  const history = spawnSync('git', ['log', '--format=', '--name-status', '--', 'data'], {
+    cwd: PROJECT_ROOT,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  }).stdout;
+  const edited = new Set<string>();
+  const added = new Set<string>();
+  for (const [status, file] of history.split('\n').map((line) => line.split('\t'))) {
+    if (!file?.endsWith('.json') || added.has(file)) continue;
+    if (status === 'A') added.add(file);
+    else if (status === 'M') edited.add(file);
+  }
+  const listed = spawnSync('git', ['ls-files', 'data'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).stdout;
+  for (const file of listed.split('\n').filter((name) => name.endsWith('.json')))
+    assert.ok(added.has(file) && !edited.has(file), `${file} was changed after it was recorded`);
   // Every committed record was made by a gated recording, so its load average is the gate's reading.
   for (const kind of check.kinds.map((k) => k.kind)) {
     for (const file of fs.readdirSync(path.join(copy, kind))) {

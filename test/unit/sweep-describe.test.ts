@@ -10,8 +10,11 @@ import {
   describeCpu,
   describeHeadline,
   describeHeatmap,
+  describe2015UnderLoad,
+  describeKneeCpu,
   describeKnees,
   describeWire,
+  type KneeCpu,
   boundsText,
   rangeText,
   sizesText,
@@ -306,50 +309,119 @@ test('pooling by payload: every run of every stack and load of a payload × size
   assert.equal(pooled[1].payload, 'json');
 });
 
-test('the knees: which setting keeps up with more, from measured pairs only; bounds named as bounds; 2015 without a knee search of its own', () => {
+test('the knees: which setting keeps up with more, from measured pairs only, medians with their range; bounds named as bounds', () => {
   const point = (
     stack: string,
     deflate: 'on' | 'off',
     frameSize: number,
     MiBps: number,
     kind: KneePoint['kind'] = 'knee',
-  ) => ({
+    min = MiBps,
+    max = MiBps,
+  ): KneePoint => ({
     stack: stack,
     deflate: deflate,
     frameSize: frameSize,
     MiBps: MiBps,
     kind: kind,
+    min: min,
+    max: max,
+    wireMiBps: null,
+    searches: 3,
   });
   const points = [
-    point('today', 'on', 64 * KiB, 40),
+    point('today', 'on', 64 * KiB, 40, 'knee', 38, 44),
     point('today', 'off', 64 * KiB, 80),
     point('today', 'on', MiB, 100, 'at least'),
     point('today', 'off', MiB, 120),
     point('2015+ws0.8.1', 'on', MiB, 50),
     point('2015+ws0.8.1', 'off', MiB, 25),
   ];
-  const text = describeKnees(points, ['2016-fixed with deflate on at 4 MiB: its knee is below 8 MiB/s'], {
-    stack: '2015',
-    failing: 4,
-    runs: 6,
-  });
+  const text = describeKnees(points, [
+    '2015 with deflate on at 1 MiB: no knee: fails first (failed at 8.0 MiB/s offered, the lowest tried: 2 failures)',
+  ]);
   assert.match(
     text,
     /^Deflate off keeps up with more than deflate on in 1 of 2 stack × size pairs measured on both sides \(knee off ÷ on 0\.5–2\)\./,
   );
-  assert.match(text, /today: 64 KiB: off 80, on 40 \(× 2\); 1 MiB: off 120, on at least 100\./);
+  assert.match(text, /Knees in payload MiB\/s offered \(the median of 3 searches each, their range in brackets\)/);
+  assert.match(text, /today: 64 KiB: off 80, on 40 \(38–44\) \(× 2\); 1 MiB: off 120, on at least 100\./);
   assert.match(text, /2015\+ws0\.8\.1: 1 MiB: off 25, on 50 \(× 0\.5\)/);
-  assert.match(text, /No figure for 2016-fixed with deflate on at 4 MiB: its knee is below 8 MiB\/s\./);
   assert.match(
     text,
-    /2015 with deflate on was not searched for a knee, so where it would stop keeping up is not measured here\. 2015's deflate-on runs at fractions of the knee of 2015 with ws 0\.8\.1 had disconnects in 4 of 6 runs \(95%: 22%–96% of such runs\)\.$/,
+    /No figure for 2015 with deflate on at 1 MiB: no knee: fails first \(failed at 8\.0 MiB\/s offered/,
   );
-  const held = describeKnees(points, [], { stack: '2015', failing: 0, runs: 6 });
-  assert.match(held, /had no disconnect \(none of 6 runs; 95%: at most 46% of such runs\)\.$/);
-  assert.doesNotMatch(held, /fails first|has no knee/);
   assert.match(
     describeKnees([point('today', 'on', MiB, 100, 'at least'), point('today', 'off', MiB, 120)], []),
     /^No size has a measured knee on both sides, so no ratio is given: only bounds were found\./,
   );
   assert.equal(describeKnees([], []), 'No knee was measured.');
+});
+
+test('why the knees fall where they do: the CPU at the knee steps, and whether each knee ratio follows the CPU ratio', () => {
+  const cpu = (
+    deflate: 'on' | 'off',
+    frameSize: number,
+    kneeMiBps: number,
+    msPerMiB: number,
+    flagged = 0,
+  ): KneeCpu => ({
+    stack: 'today',
+    deflate: deflate,
+    frameSize: frameSize,
+    kneeMiBps: kneeMiBps,
+    cores: 0.97,
+    msPerMiB: msPerMiB,
+    mainMsPerMiB: deflate === 'on' ? msPerMiB / 2 : msPerMiB * 0.9,
+    otherMsPerMiB: deflate === 'on' ? msPerMiB / 2 : msPerMiB * 0.1,
+    flagged: flagged,
+    searches: 3,
+  });
+  // Off ÷ on = 2 in both knee and cost: the knee follows the CPU.
+  const follows = describeKneeCpu([cpu('on', MiB, 50, 20), cpu('off', MiB, 100, 10)]);
+  assert.match(
+    follows,
+    /^At their knees the server used 0\.97 cores while sending; deflate on 20 ms of server CPU per MiB \(10 on the main thread, 10 on the others\), and deflate off 10 ms/,
+  );
+  assert.match(follows, /In the one pair, the knee ratio is within a factor of 1\.25 of the CPU ratio/);
+  assert.match(follows, /No knee needs more CPU than its server used or had \(6 searches checked\)\.$/);
+  // Knees equal while deflate on costs twice as much: something else sets them.
+  const departs = describeKneeCpu([cpu('on', MiB, 100, 20, 1), cpu('off', MiB, 100, 10)]);
+  assert.match(
+    departs,
+    /In no pair is the knee ratio within a factor of 1\.25 of the CPU ratio, so CPU per MiB alone does not set these knees: today at 1 MiB \(knee off ÷ on 1, CPU per MiB on ÷ off 2\)\./,
+  );
+  assert.match(departs, /1 knee of 6 needs more CPU than its server used or had: today deflate on at 1 MiB\.$/);
+  assert.match(describeKneeCpu([]), /^No knee step kept its CPU/);
+});
+
+test('2015 under load: how its searches ended, and its deflate-on disconnect rate at each offered load', () => {
+  const text = describe2015UnderLoad(
+    [
+      {
+        deflate: 'on',
+        frameSize: MiB,
+        ends: ['no knee: fails first (failed at 8.0 MiB/s offered, the lowest tried: 2 failures)'],
+      },
+      { deflate: 'off', frameSize: MiB, ends: ['knee 60.0 MiB/s of payload offered (met there, not at 63.0)'] },
+    ],
+    [
+      {
+        frameSize: MiB,
+        load: '50% of the knee',
+        offeredMiBps: 30,
+        rate: rateOf([2, 0, 1, 0, 3]),
+        completed: 5,
+        saturated: 0,
+      },
+      { frameSize: MiB, load: '90% of the knee', offeredMiBps: 54, rate: null, completed: 1, saturated: 1 },
+    ],
+  );
+  assert.match(text, /^2015 with deflate on, searched like the others: at 1 MiB, no knee: fails first/);
+  assert.match(text, /2015 with deflate off, searched like the others: at 1 MiB, knee 60\.0 MiB\/s/);
+  assert.match(
+    text,
+    /With deflate on, its sweep runs disconnected at these rates \(per offered load, over the runs that met it\): 1 MiB at 50% of the knee \(30 MiB\/s offered\): [\d,.]+ per connection-hour \(95%: /,
+  );
+  assert.match(text, /No rate at 1 MiB at 90% of the knee: no run there met its load\.$/);
 });

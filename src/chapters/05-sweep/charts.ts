@@ -307,16 +307,24 @@ export function heatmapChart(rows: readonly Row[]): ChartSpec {
   };
 }
 
-/** One server's capacity at one size: its knee, or a lower bound of it. */
+/** One server's capacity at one size: its knee (the median of its searches, with their range), or a lower bound of it. */
 export interface KneePoint {
   stack: string;
   deflate: DeflateMode;
   frameSize: number;
+  /** Offered payload MiB/s. */
   MiBps: number;
   kind: 'knee' | 'at least';
+  /** The range over the searches that found a knee (both MiBps for a bound or a single search). */
+  min: number;
+  max: number;
+  /** The same knee on the wire (median), null when no knee step counted its wire bytes. */
+  wireMiBps: number | null;
+  /** Searches made. */
+  searches: number;
 }
 
-/** The knees: delivered MiB/s at which each server stops keeping up, vs frame size, deflate on and off; a lower bound is a triangle. */
+/** The knees: offered payload MiB/s each server still meets, vs frame size, deflate on and off, with the searches' range; a lower bound is a triangle. */
 export function kneeChart(points: readonly KneePoint[]): ChartSpec {
   const values = points.map((p) => ({
     facet: p.stack,
@@ -324,9 +332,13 @@ export function kneeChart(points: readonly KneePoint[]): ChartSpec {
     frame: formatBytes(p.frameSize),
     bytes: p.frameSize,
     MiBps: round3(p.MiBps),
+    min: round3(p.min),
+    max: round3(p.max),
+    wireMiBps: p.wireMiBps === null ? null : round3(p.wireMiBps),
+    searches: p.searches,
     kind: p.kind,
   }));
-  const y = { field: 'MiBps', type: 'quantitative', title: 'knee, MiB/s delivered', scale: { type: 'log' } };
+  const y = { field: 'MiBps', type: 'quantitative', title: 'knee, payload MiB/s offered', scale: { type: 'log' } };
   return {
     $schema: SCHEMA,
     data: { values: values },
@@ -336,6 +348,10 @@ export function kneeChart(points: readonly KneePoint[]): ChartSpec {
       height: 180,
       layer: [
         { mark: { type: 'line' }, encoding: { x: FRAME_X, y: y, color: DEFLATE_COLOR } },
+        {
+          mark: { type: 'rule' },
+          encoding: { x: FRAME_X, y: { ...y, field: 'min' }, y2: { field: 'max' }, color: DEFLATE_COLOR },
+        },
         {
           mark: { type: 'point', size: 70, filled: true },
           encoding: {
@@ -352,7 +368,11 @@ export function kneeChart(points: readonly KneePoint[]): ChartSpec {
               { field: 'facet' },
               { field: 'deflate' },
               { field: 'frame' },
-              { field: 'MiBps' },
+              { field: 'MiBps', title: 'payload MiB/s (median)' },
+              { field: 'min', title: 'lowest search' },
+              { field: 'max', title: 'highest search' },
+              { field: 'wireMiBps', title: 'wire MiB/s (median)' },
+              { field: 'searches' },
               { field: 'kind' },
             ],
           },

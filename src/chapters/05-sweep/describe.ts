@@ -8,7 +8,7 @@
 import { formatNumber } from '../../show/fragments';
 import type { Spread } from '../../traffic/metrics';
 import type { DeflateMode, StackName } from '../../core/params';
-import { clopperPearson, type RateEstimate } from '../../core/stats';
+import type { RateEstimate } from '../../core/stats';
 import { rateNumber, rateText } from '../../traffic/rates';
 import { formatBytes } from '../../core/units';
 import type { KneePoint } from './charts';
@@ -290,23 +290,19 @@ export function describeHeatmap(rows: readonly Row[]): string {
   );
 }
 
-/** How the runs of a stack with deflate on went at fractions of another stack's knee (it has no knee search of its own). */
-export interface FailsFirst {
-  stack: StackName;
-  failing: number;
-  runs: number;
-}
-
 /**
  * Under the knee chart: whether deflate off or on keeps up with more (pairs where both sides have a
- * measured knee, with the range of off ÷ on), then per stack and size the two figures, bounds
- * marked as bounds; the searches that found no figure; and how a stack with no knee search of its
- * own did at fractions of another's knee (whether it would fall behind before failing is not measured).
+ * measured knee, with the range of off ÷ on), then per stack and size the two figures (the median
+ * of the searches, with their range), bounds marked as bounds; and the searches that found no
+ * figure. Knees are offered payload MiB/s.
  */
-export function describeKnees(points: readonly KneePoint[], gaps: readonly string[], failsFirst?: FailsFirst): string {
+export function describeKnees(points: readonly KneePoint[], gaps: readonly string[]): string {
   if (points.length === 0 && gaps.length === 0) return 'No knee was measured.';
-  const fig = (p: KneePoint | undefined) =>
-    p === undefined ? 'no figure' : `${p.kind === 'at least' ? 'at least ' : ''}${formatNumber(p.MiBps)}`;
+  const fig = (p: KneePoint | undefined) => {
+    if (p === undefined) return 'no figure';
+    const range = p.min !== p.max ? ` (${rangeText(p.min, p.max)})` : '';
+    return `${p.kind === 'at least' ? 'at least ' : ''}${formatNumber(p.MiBps)}${range}`;
+  };
   const ratios: number[] = [];
   const perStack: string[] = [];
   for (const stack of [...new Set(points.map((p) => p.stack))]) {
@@ -328,18 +324,137 @@ export function describeKnees(points: readonly KneePoint[], gaps: readonly strin
       ? 'No size has a measured knee on both sides, so no ratio is given: only bounds were found.'
       : `Deflate off keeps up with more than deflate on in ${formatNumber(higherOff)} of ${plural(ratios.length, 'stack × size pair')} measured on both sides ` +
         `(knee off ÷ on ${rangeText(Math.min(...ratios), Math.max(...ratios))}).`;
-  const sentences = [lead, `Knees in MiB/s delivered, ${perStack.join('. ')}.`];
+  const searches = [...new Set(points.map((p) => p.searches))];
+  const basis =
+    searches.length === 1
+      ? `the median of ${plural(searches[0], 'search', 'searches')} each, their range in brackets`
+      : 'the median of each knee’s searches, their range in brackets';
+  const sentences = [lead, `Knees in payload MiB/s offered (${basis}), ${perStack.join('. ')}.`];
   if (gaps.length > 0) sentences.push(`No figure for ${gaps.join('; ')}.`);
-  if (failsFirst && failsFirst.runs > 0) {
-    const runs = `${failsFirst.stack}'s deflate-on runs at fractions of the knee of ${failsFirst.stack} with ws 0.8.1`;
-    const share = clopperPearson(failsFirst.failing, failsFirst.runs);
-    const percent = (p: number) => `${Math.round(p * 100)}%`;
+  return sentences.join(' ');
+}
+
+/** A knee's CPU at its knee steps (medians over the searches that found a knee), from /proc. */
+export interface KneeCpu {
+  stack: string;
+  deflate: DeflateMode;
+  frameSize: number;
+  kneeMiBps: number;
+  /** Cores the server used while the knee step sent. */
+  cores: number;
+  /** Server CPU per MiB read: all threads, the main thread, the others (zlib's pool, V8's helpers). */
+  msPerMiB: number;
+  mainMsPerMiB: number;
+  otherMsPerMiB: number;
+  /** Searches whose knee the CPU cross-check flagged, and the searches with a knee. */
+  flagged: number;
+  searches: number;
+}
+
+/** How far apart the knee ratio and the CPU-cost ratio of a pair may be for the knee to count as following the CPU: a factor of 1.25. */
+export const CPU_FOLLOWS_FACTOR = 1.25;
+
+/**
+ * Why the knees fall where they do, from the CPU measured at the knee steps: the cores the server
+ * used, each setting's CPU per MiB split between the main thread and the others (where zlib
+ * inflates), and per stack × size pair whether knee off ÷ on follows CPU per MiB on ÷ off (within
+ * CPU_FOLLOWS_FACTOR): where it does, each knee is where its CPU per MiB fills what the server has.
+ */
+export function describeKneeCpu(cpus: readonly KneeCpu[]): string {
+  if (cpus.length === 0) return 'No knee step kept its CPU, so why the knees fall where they do is not measured here.';
+  const range = (xs: number[]) => rangeText(Math.min(...xs), Math.max(...xs));
+  const side = (deflate: DeflateMode) => {
+    const mine = cpus.filter((c) => c.deflate === deflate);
+    if (mine.length === 0) return null;
+    return (
+      `deflate ${deflate} ${range(mine.map((c) => c.msPerMiB))} ms of server CPU per MiB ` +
+      `(${range(mine.map((c) => c.mainMsPerMiB))} on the main thread, ${range(mine.map((c) => c.otherMsPerMiB))} on the others)`
+    );
+  };
+  const sides = [side('on'), side('off')].filter((s): s is string => s !== null);
+  const sentences = [
+    `At their knees the server used ${range(cpus.map((c) => c.cores))} cores while sending; ${sides.join(', and ')}. ` +
+      "The other threads are zlib's pool, where inflate runs, and V8's helpers; with deflate off they hold only the helpers.",
+  ];
+  const follows: string[] = [];
+  const departs: string[] = [];
+  for (const on of cpus.filter((c) => c.deflate === 'on')) {
+    const off = cpus.find((c) => c.deflate === 'off' && c.stack === on.stack && c.frameSize === on.frameSize);
+    if (!off) continue;
+    const kneeRatio = off.kneeMiBps / on.kneeMiBps;
+    const costRatio = on.msPerMiB / off.msPerMiB;
+    const name = `${on.stack} at ${formatBytes(on.frameSize)} (knee off ÷ on ${formatNumber(kneeRatio)}, CPU per MiB on ÷ off ${formatNumber(costRatio)})`;
+    const apart = Math.max(kneeRatio / costRatio, costRatio / kneeRatio);
+    (apart <= CPU_FOLLOWS_FACTOR ? follows : departs).push(name);
+  }
+  const pairs = follows.length + departs.length;
+  if (pairs > 0) {
     sentences.push(
-      `${failsFirst.stack} with deflate on was not searched for a knee, so where it would stop keeping up is not measured here. ` +
-        (failsFirst.failing > 0
-          ? `${runs} had disconnects in ${formatNumber(failsFirst.failing)} of ${plural(failsFirst.runs, 'run')} (95%: ${percent(share.low)}–${percent(share.high)} of such runs).`
-          : `${runs} had no disconnect (none of ${plural(failsFirst.runs, 'run')}; 95%: at most ${percent(share.high)} of such runs).`),
+      follows.length === pairs
+        ? `${pairs === 1 ? 'In the one pair' : `In all ${plural(pairs, 'pair')}`}, the knee ratio is within a factor of ${CPU_FOLLOWS_FACTOR} of the CPU ratio: each setting's knee is where its CPU per MiB fills the server's core, so the setting that costs more per MiB keeps up with less.`
+        : follows.length === 0
+          ? `In no pair is the knee ratio within a factor of ${CPU_FOLLOWS_FACTOR} of the CPU ratio, so CPU per MiB alone does not set these knees: ${departs.join('; ')}.`
+          : `In ${formatNumber(follows.length)} of ${plural(pairs, 'pair')} the knee ratio is within a factor of ${CPU_FOLLOWS_FACTOR} of the CPU ratio (the knee is where CPU per MiB fills the core); in the others it is not, so something besides CPU per MiB sets them: ${departs.join('; ')}.`,
     );
   }
+  const flagged = cpus.reduce((n, c) => n + c.flagged, 0);
+  const searched = cpus.reduce((n, c) => n + c.searches, 0);
+  sentences.push(
+    flagged === 0
+      ? `No knee needs more CPU than its server used or had (${plural(searched, 'search', 'searches')} checked).`
+      : `${plural(flagged, 'knee')} of ${formatNumber(searched)} ${flagged === 1 ? 'needs' : 'need'} more CPU than ${flagged === 1 ? 'its' : 'their'} server used or had: ${cpus
+          .filter((c) => c.flagged > 0)
+          .map((c) => `${c.stack} deflate ${c.deflate} at ${formatBytes(c.frameSize)}`)
+          .join(', ')}.`,
+  );
+  return sentences.join(' ');
+}
+
+/** One offered load of a stack's sweep runs: the load, its disconnect rate and what it rests on. */
+export interface LoadRate {
+  frameSize: number;
+  /** `50% of the knee` or `10/s × 3`. */
+  load: string;
+  offeredMiBps: number;
+  rate: RateEstimate | null;
+  completed: number;
+  saturated: number;
+}
+
+/**
+ * 2015 under load: how each of its knee searches ended with deflate on and off (in words, from the
+ * searches), and with deflate on its disconnect rate at each offered load of the sweep, with the
+ * interval, where the runs met their load.
+ */
+export function describe2015UnderLoad(
+  searches: ReadonlyArray<{ deflate: DeflateMode; frameSize: number; ends: string[] }>,
+  rates: readonly LoadRate[],
+): string {
+  const sentences: string[] = [];
+  for (const deflate of ['on', 'off'] as const) {
+    const mine = searches.filter((s) => s.deflate === deflate).sort((a, b) => a.frameSize - b.frameSize);
+    if (mine.length === 0) continue;
+    sentences.push(
+      `2015 with deflate ${deflate}, searched like the others: ${mine.map((s) => `at ${formatBytes(s.frameSize)}, ${s.ends.join('; ')}`).join('. ')}.`,
+    );
+  }
+  if (sentences.length === 0) sentences.push('2015 was not searched for a knee in these records.');
+  const judged = rates.filter((r) => r.rate !== null);
+  if (judged.length > 0) {
+    const sorted = [...judged].sort((a, b) => a.frameSize - b.frameSize || a.offeredMiBps - b.offeredMiBps);
+    sentences.push(
+      `With deflate on, its sweep runs disconnected at these rates (per offered load, over the runs that met it): ${sorted
+        .map(
+          (r) =>
+            `${formatBytes(r.frameSize)} at ${r.load} (${formatNumber(r.offeredMiBps)} MiB/s offered): ${rateText(r.rate as RateEstimate)}`,
+        )
+        .join('; ')}.`,
+    );
+  }
+  const unjudged = rates.filter((r) => r.rate === null);
+  if (unjudged.length > 0)
+    sentences.push(
+      `No rate at ${unjudged.map((r) => `${formatBytes(r.frameSize)} at ${r.load}`).join(', ')}: no run there met its load.`,
+    );
   return sentences.join(' ');
 }

@@ -39,16 +39,31 @@ import {
 } from '../../sweep/grid';
 import { runSweep, SESSION_KIND, SWEEP_KIND, type SweepRecord, type SweepSession } from '../../sweep/engine';
 import { formatBytes, formatDuration } from '../../core/units';
-import { CAPACITY_KIND, type CapacityRecord, type KneeResult } from '../../capacity/measure';
+import {
+  CAPACITY_KIND,
+  kneeCpuCheck,
+  kneeSpread,
+  kneeStepOf,
+  searchesOf,
+  type CapacityRecord,
+  type KneeResult,
+} from '../../capacity/measure';
+import { describeKnee, type StepCpu } from '../../capacity/knee';
+import { medianRangeText } from '../../capacity/summary';
 import { kneeFigure } from '../../sweep/knees';
+import { MiB } from '../../core/params';
 import { ackChart, cpuChart, headlineChart, heatmapChart, kneeChart, wireChart, type KneePoint } from './charts';
 import {
   describeAck,
   describeCpu,
   describeHeadline,
   describeHeatmap,
+  describe2015UnderLoad,
+  describeKneeCpu,
   describeKnees,
   describeWire,
+  type KneeCpu,
+  type LoadRate,
   rangeText,
 } from './describe';
 import { headlineSelection, pooledByPayload, rowsOf, runRows, selected, type Row, type Selection } from './rows';
@@ -145,6 +160,8 @@ export interface SweepData {
    * which runs at fixed loads, the newest recorded ones, for reference.
    */
   knees: KneeResult[];
+  /** Cores of the machine the knees were measured on (what an unpinned server had). */
+  kneeCores: number;
   /** Files in the data dir that were not valid records. */
   skipped: SkippedFile[];
 }
@@ -177,6 +194,7 @@ export async function sweepData(source: SweepSource): Promise<SweepData> {
         records: outcome.records,
         session: outcome.session,
         knees: newest.length > 0 ? newest[0].knees : [],
+        kneeCores: newest.length > 0 ? newest[0].meta.cores : 0,
         skipped: capacity.skipped,
       };
     });
@@ -186,6 +204,7 @@ export async function sweepData(source: SweepSource): Promise<SweepData> {
       sessions: [measured.session],
       cells: aggregateCells(measured.records),
       knees: measured.knees,
+      kneeCores: measured.kneeCores,
       skipped: measured.skipped,
     };
   }
@@ -199,12 +218,14 @@ export async function sweepData(source: SweepSource): Promise<SweepData> {
   // The knees are those the sessions name: the loads of their knee-fraction runs were set from them.
   const named = new Set(sessions.records.flatMap((session) => session.kneeRecords ?? []));
   const capacity = readRecords<CapacityRecord>(CAPACITY_KIND, source.dir);
+  const kneeRecords = capacity.records.filter((r) => named.has(r.id));
   return {
     source: source,
     records: runs.records,
     sessions: sessions.records,
     cells: aggregateCells(runs.records),
-    knees: newestKnees(capacity.records.filter((r) => named.has(r.id))),
+    knees: newestKnees(kneeRecords),
+    kneeCores: Math.max(0, ...kneeRecords.map((r) => r.meta.cores)),
     skipped: [...runs.skipped, ...sessions.skipped, ...capacity.skipped],
   };
 }
@@ -367,9 +388,94 @@ function headline(data: SweepData): Selection | null {
   return headlineSelection(data.cells);
 }
 
+/** A knee as a point of the chart, or why it has none (a search that failed first, or found no figure). */
+function kneePoint(knee: KneeResult): KneePoint | string {
+  const where = `${knee.stack} with deflate ${knee.deflate} at ${formatBytes(knee.frameSize)}`;
+  if (knee.outcome.kind === 'fails-first') return `${where}: ${describeKnee(knee.outcome)}`;
+  const figure = kneeFigure(knee);
+  if (typeof figure === 'string') return `${where}: ${figure}`;
+  const repeats = kneeSpread(knee);
+  return {
+    stack: knee.stack,
+    deflate: knee.deflate,
+    frameSize: knee.frameSize,
+    ...figure,
+    min: repeats.payload?.min ?? figure.MiBps,
+    max: repeats.payload?.max ?? figure.MiBps,
+    wireMiBps: repeats.wire?.median ?? null,
+    searches: repeats.searches,
+  };
+}
+
+/** The median of values that are there (a knee's found searches). */
+function median(xs: readonly number[]): number {
+  return (spread(xs) as Spread).median;
+}
+
+/** A knee's CPU at its knee steps, medians over its searches that found a knee; null when none kept its CPU. */
+function kneeCpu(knee: KneeResult, machineCores: number): KneeCpu | null {
+  const found = searchesOf(knee).flatMap((search) => {
+    const step = kneeStepOf(search);
+    const check = kneeCpuCheck(search, knee.pinning, machineCores);
+    return step?.cpu && check ? [{ cpu: step.cpu, check: check }] : [];
+  });
+  if (found.length === 0) return null;
+  const perMiB = (part: (cpu: StepCpu) => number) =>
+    median(found.map(({ cpu, check }) => (check.msPerMiB * part(cpu)) / (cpu.mainThreadMs + cpu.otherThreadsMs || 1)));
+  return {
+    stack: knee.stack,
+    deflate: knee.deflate,
+    frameSize: knee.frameSize,
+    kneeMiBps: median(found.map((f) => f.check.kneeMiBps)),
+    cores: median(found.map((f) => f.check.usedCores)),
+    msPerMiB: median(found.map((f) => f.check.msPerMiB)),
+    mainMsPerMiB: perMiB((cpu) => cpu.mainThreadMs),
+    otherMsPerMiB: perMiB((cpu) => cpu.otherThreadsMs),
+    flagged: found.filter((f) => f.check.flag !== null).length,
+    searches: found.length,
+  };
+}
+
+/** One table row per knee: its figures over the searches, in payload and wire MiB/s, and its CPU at the knee. */
+function kneeTableRows(knees: readonly KneeResult[], machineCores: number) {
+  return knees.map((knee) => {
+    const repeats = kneeSpread(knee);
+    const cpu = kneeCpu(knee, machineCores);
+    return {
+      stack: knee.stack,
+      deflate: knee.deflate,
+      'frame size': formatBytes(knee.frameSize),
+      'knee, payload MiB/s': medianRangeText(repeats.payload),
+      'knee, wire MiB/s': medianRangeText(repeats.wire),
+      'searches with a knee': `${repeats.withKnee} of ${repeats.searches}`,
+      'cores at the knee': cpu ? formatNumber(cpu.cores) : 'n/a',
+      'CPU ms per MiB (main + others)': cpu
+        ? `${formatNumber(cpu.msPerMiB)} (${formatNumber(cpu.mainMsPerMiB)} + ${formatNumber(cpu.otherMsPerMiB)})`
+        : 'n/a',
+      'CPU check': cpu === null ? 'n/a' : cpu.flagged === 0 ? 'ok' : `flagged in ${cpu.flagged} of ${cpu.searches}`,
+      'how the median search ended': describeKnee(knee.outcome),
+    };
+  });
+}
+
+/** 2015 with deflate on, each sweep cell as an offered load with its disconnect rate. */
+function loadRates2015(data: SweepData): LoadRate[] {
+  return data.cells
+    .filter((c) => c.cell.stack === '2015' && c.cell.deflate === 'on' && c.cell.payload === 'data-url')
+    .map((c) => ({
+      frameSize: c.cell.frameSize,
+      load: loadLabel(c.cell),
+      offeredMiBps: (c.cell.rate * c.cell.burst * c.cell.clients * c.cell.frameSize) / MiB,
+      rate: c.rate,
+      completed: c.completed,
+      saturated: c.saturated,
+    }));
+}
+
 /**
- * The knees, deflate on against off, as a chart and a finding: the capacity the sweep's loads
- * were set from. A sweep at fixed loads (a live one, or one recorded before knees) says so.
+ * The knees, deflate on against off, as a chart, a table and findings: the capacity the sweep's
+ * loads were set from, why each setting's knee falls where it does (the CPU at the knee steps), and
+ * 2015 under load. A sweep at fixed loads (a live one, or one recorded before knees) says so.
  */
 export async function showKnees(data: SweepData): Promise<void> {
   const live = data.source.mode === 'live';
@@ -387,25 +493,41 @@ export async function showKnees(data: SweepData): Promise<void> {
   const points: KneePoint[] = [];
   const gaps: string[] = [];
   for (const knee of data.knees) {
-    const figure = kneeFigure(knee);
-    if (typeof figure === 'string')
-      gaps.push(`${knee.stack} with deflate ${knee.deflate} at ${formatBytes(knee.frameSize)}: ${figure}`);
-    else points.push({ stack: knee.stack, deflate: knee.deflate, frameSize: knee.frameSize, ...figure });
+    const point = kneePoint(knee);
+    if (typeof point === 'string') gaps.push(point);
+    else points.push(point);
   }
-  const fractionRuns = data.cells.filter((c) => c.cell.stack === '2015' && c.cell.deflate === 'on' && c.cell.knee);
-  const failsFirst = {
-    stack: '2015' as const,
-    failing: fractionRuns.reduce((n, c) => n + c.runsWithDisconnects, 0),
-    runs: fractionRuns.reduce((n, c) => n + c.completed, 0),
-  };
   const pinned = data.knees.every((k) => k.pinning.pinned);
   await chartWithSentence(
     kneeChart(points),
-    `Knees: the delivered MiB/s at which each server stops keeping up with what it is offered, deflate on and off ` +
-      `(a triangle is a lower bound: the search met its highest rate, or the generator fell short first); ` +
+    `Knees: the highest payload MiB/s each server is offered and still meets by time (every frame acked within the send window and a drain of two early round trips, the round trip not growing), deflate on and off; ` +
+      `a point is the median of a knee's searches and its bar their range (a triangle is a lower bound: the search met its highest rate, or the generator fell short first); ` +
       `${pinned ? 'server and load generator pinned to a core each' : 'not pinned to cores'}`,
-    describeKnees(points, gaps, failsFirst),
+    describeKnees(points, gaps),
   );
+  showTable(kneeTableRows(data.knees, data.kneeCores));
+  const cpus = data.knees.map((k) => kneeCpu(k, data.kneeCores)).filter((c): c is KneeCpu => c !== null);
+  paragraph(describeKneeCpu(cpus));
+  const searches2015 = data.knees
+    .filter((k) => k.stack === '2015')
+    .map((k) => ({
+      deflate: k.deflate,
+      frameSize: k.frameSize,
+      ends: searchesOf(k).map((s) => describeKnee(s.outcome)),
+    }));
+  const rates = loadRates2015(data);
+  if (rates.length > 0)
+    showTable(
+      rates.map((r) => ({
+        'frame size': formatBytes(r.frameSize),
+        load: r.load,
+        'offered MiB/s': formatNumber(r.offeredMiBps),
+        runs: r.completed,
+        'left out (load not met)': r.saturated,
+        'disconnects per connection-hour': r.rate === null ? 'n/a (no run met its load)' : rateText(r.rate),
+      })),
+    );
+  paragraph(describe2015UnderLoad(searches2015, rates));
 }
 
 /** The main chart's rows (its payload and, at each size, its load), and that selection in words; null when nothing was measured. */
