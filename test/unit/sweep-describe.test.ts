@@ -396,14 +396,17 @@ test('why the knees fall where they do: the CPU at the knee steps, and whether e
 });
 
 test('2015 under load: how its searches ended, and its deflate-on disconnect rate at each offered load', () => {
+  const fails = (at: number) => ({
+    kind: 'fails-first' as const,
+    failedAtMiBps: at,
+    metMiBps: at - 1,
+    reasons: ['2 failures'],
+  });
+  const knee = (at: number) => ({ kind: 'knee' as const, kneeMiBps: at, metMiBps: at, unmetMiBps: at * 1.05 });
   const text = describe2015UnderLoad(
     [
-      {
-        deflate: 'on',
-        frameSize: MiB,
-        ends: ['no knee: fails first (failed at 8.0 MiB/s offered, the lowest tried: 2 failures)'],
-      },
-      { deflate: 'off', frameSize: MiB, ends: ['knee 60.0 MiB/s of payload offered (met there, not at 63.0)'] },
+      { deflate: 'on', frameSize: MiB, ends: [fails(29.3), fails(23.6), knee(30)] },
+      { deflate: 'off', frameSize: MiB, ends: [knee(72.9), knee(79.5), knee(90.5)] },
     ],
     [
       {
@@ -414,14 +417,17 @@ test('2015 under load: how its searches ended, and its deflate-on disconnect rat
         completed: 5,
         saturated: 0,
       },
+      { frameSize: MiB, load: '25% of the knee', offeredMiBps: 15, rate: rateOf([0]), completed: 1, saturated: 0 },
       { frameSize: MiB, load: '90% of the knee', offeredMiBps: 54, rate: null, completed: 1, saturated: 1 },
     ],
   );
-  assert.match(text, /^2015 with deflate on, searched like the others: at 1 MiB, no knee: fails first/);
-  assert.match(text, /2015 with deflate off, searched like the others: at 1 MiB, knee 60\.0 MiB\/s/);
   assert.match(
     text,
-    /With deflate on, its sweep runs disconnected at these rates \(per offered load, over the runs that met it\): 1 MiB at 50% of the knee \(30 MiB\/s offered\): [\d,.]+ per connection-hour \(95%: /,
+    /^2015 with deflate on: at 1 MiB, a knee in 1 \(30 MiB\/s\), failed before falling behind in 2 \(at 23\.6–29\.3 MiB\/s offered\) of 3 searches\. 2015 with deflate off: at 1 MiB, a knee in 3 \(72\.9–90\.5 MiB\/s\) of 3 searches\./,
+  );
+  assert.match(
+    text,
+    /Its deflate-on sweep runs disconnected at 1 of 2 offered loads: 1 MiB at 50% of the knee \(30 MiB\/s offered\), [\d,.]+ per connection-hour \(95%: [^)]+\); none at the others/,
   );
   assert.match(text, /No rate at 1 MiB at 90% of the knee: no run there met its load\.$/);
 });

@@ -12,6 +12,7 @@ import type { RateEstimate } from '../../core/stats';
 import { rateNumber, rateText } from '../../traffic/rates';
 import { formatBytes } from '../../core/units';
 import type { KneePoint } from './charts';
+import type { KneeSearchEnd } from '../../capacity/knee';
 import type { PooledRow, Row } from './rows';
 
 const plural = (n: number, one: string, many = `${one}s`): string => `${formatNumber(n)} ${n === 1 ? one : many}`;
@@ -421,36 +422,55 @@ export interface LoadRate {
   saturated: number;
 }
 
+/** How a stack's searches at one size ended, in a clause: knees with their range, failures first with the rates they failed at, or other ends counted. */
+function searchesClause(size: number, ends: readonly KneeSearchEnd[]): string {
+  const knees = ends.flatMap((e) => (e.kind === 'knee' ? [e.kneeMiBps] : []));
+  const fails = ends.flatMap((e) => (e.kind === 'fails-first' ? [e.failedAtMiBps] : []));
+  const parts: string[] = [];
+  if (knees.length > 0)
+    parts.push(`a knee in ${formatNumber(knees.length)} (${rangeText(Math.min(...knees), Math.max(...knees))} MiB/s)`);
+  if (fails.length > 0)
+    parts.push(
+      `failed before falling behind in ${formatNumber(fails.length)} (at ${rangeText(Math.min(...fails), Math.max(...fails))} MiB/s offered)`,
+    );
+  const other = ends.length - knees.length - fails.length;
+  if (other > 0) parts.push(`another end in ${formatNumber(other)}`);
+  return `at ${formatBytes(size)}, ${parts.join(', ')} of ${plural(ends.length, 'search', 'searches')}`;
+}
+
 /**
- * 2015 under load: how each of its knee searches ended with deflate on and off (in words, from the
- * searches), and with deflate on its disconnect rate at each offered load of the sweep, with the
- * interval, where the runs met their load.
+ * 2015 under load: how its knee searches ended with deflate on and off, and with deflate on its
+ * disconnect rate at each offered load of the sweep where it had disconnects (the table beside it
+ * gives every load), with the interval, where the runs met their load.
  */
 export function describe2015UnderLoad(
-  searches: ReadonlyArray<{ deflate: DeflateMode; frameSize: number; ends: string[] }>,
+  searches: ReadonlyArray<{ deflate: DeflateMode; frameSize: number; ends: readonly KneeSearchEnd[] }>,
   rates: readonly LoadRate[],
 ): string {
   const sentences: string[] = [];
   for (const deflate of ['on', 'off'] as const) {
     const mine = searches.filter((s) => s.deflate === deflate).sort((a, b) => a.frameSize - b.frameSize);
-    if (mine.length === 0) continue;
-    sentences.push(
-      `2015 with deflate ${deflate}, searched like the others: ${mine.map((s) => `at ${formatBytes(s.frameSize)}, ${s.ends.join('; ')}`).join('. ')}.`,
-    );
+    if (mine.length > 0)
+      sentences.push(
+        `2015 with deflate ${deflate}: ${mine.map((s) => searchesClause(s.frameSize, s.ends)).join('; ')}.`,
+      );
   }
   if (sentences.length === 0) sentences.push('2015 was not searched for a knee in these records.');
-  const judged = rates.filter((r) => r.rate !== null);
-  if (judged.length > 0) {
-    const sorted = [...judged].sort((a, b) => a.frameSize - b.frameSize || a.offeredMiBps - b.offeredMiBps);
+  const judged = rates.filter((r): r is LoadRate & { rate: RateEstimate } => r.rate !== null);
+  const hit = judged
+    .filter((r) => r.rate.events > 0)
+    .sort((a, b) => a.frameSize - b.frameSize || a.offeredMiBps - b.offeredMiBps);
+  if (judged.length > 0)
     sentences.push(
-      `With deflate on, its sweep runs disconnected at these rates (per offered load, over the runs that met it): ${sorted
-        .map(
-          (r) =>
-            `${formatBytes(r.frameSize)} at ${r.load} (${formatNumber(r.offeredMiBps)} MiB/s offered): ${rateText(r.rate as RateEstimate)}`,
-        )
-        .join('; ')}.`,
+      hit.length === 0
+        ? `Its deflate-on sweep runs had no disconnect at any of the ${plural(judged.length, 'offered load')} (each zero's bound is in the table).`
+        : `Its deflate-on sweep runs disconnected at ${formatNumber(hit.length)} of ${plural(judged.length, 'offered load')}: ${hit
+            .map(
+              (r) =>
+                `${formatBytes(r.frameSize)} at ${r.load} (${formatNumber(r.offeredMiBps)} MiB/s offered), ${rateText(r.rate)}`,
+            )
+            .join('; ')}; none at the others (each zero's bound is in the table).`,
     );
-  }
   const unjudged = rates.filter((r) => r.rate === null);
   if (unjudged.length > 0)
     sentences.push(

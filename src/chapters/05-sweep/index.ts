@@ -412,8 +412,12 @@ function median(xs: readonly number[]): number {
   return (spread(xs) as Spread).median;
 }
 
-/** A knee's CPU at its knee steps, medians over its searches that found a knee; null when none kept its CPU. */
+/**
+ * A knee's CPU at its knee steps, medians over its searches that found a knee; null when its
+ * median search found no knee (a bound says nothing of where the CPU ran out) or none kept its CPU.
+ */
 function kneeCpu(knee: KneeResult, machineCores: number): KneeCpu | null {
+  if (knee.outcome.kind !== 'knee') return null;
   const found = searchesOf(knee).flatMap((search) => {
     const step = kneeStepOf(search);
     const check = kneeCpuCheck(search, knee.pinning, machineCores);
@@ -513,7 +517,7 @@ export async function showKnees(data: SweepData): Promise<void> {
     .map((k) => ({
       deflate: k.deflate,
       frameSize: k.frameSize,
-      ends: searchesOf(k).map((s) => describeKnee(s.outcome)),
+      ends: searchesOf(k).map((s) => s.outcome),
     }));
   const rates = loadRates2015(data);
   if (rates.length > 0)
