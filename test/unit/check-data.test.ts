@@ -329,12 +329,18 @@ test('the committed data passes the check: every run counts its offered load, ev
   // The cell the live spot check measures again: a zero, reported as its bound.
   assert.match(
     run.stdout,
-    /^ {2}2015 deflate on, data-url 1 MiB at 50% of the knee \(7\.27\/s × 1\), 4 clients × 5 s: at most 180 per connection-hour \(one-sided 95% bound; 0 disconnects over 60 connection-seconds, 3 runs\)$/m,
+    /^ {2}2015 deflate on, data-url 1 MiB at 50% of the knee \(7\.34\/s × 1\), 4 clients × 5 s: at most 110 per connection-hour \(one-sided 95% bound; 0 disconnects over 100 connection-seconds, 5 runs\)$/m,
   );
   const copy = committedCopy();
   const check = checkData(copy);
   const sweep = check.kinds.find((k) => k.kind === 'sweep');
   assert.ok(sweep && sweep.runs > 0 && sweep.unprovenZero === 0, JSON.stringify(sweep));
+  // Every sweep run and knee step was timed, and none is stored as met while behind in time; every knee search replays.
+  for (const kind of ['sweep', 'capacity']) {
+    const counts = check.kinds.find((k) => k.kind === kind);
+    assert.ok(counts && counts.untimed === 0 && counts.storedMetButLate === 0, JSON.stringify(counts));
+  }
+  assert.ok(check.kneeSearches.searches > 0 && check.kneeSearches.replayed === check.kneeSearches.searches);
   // The sweep's records, and the runs inside them, agree on whether the code was dirty.
   const sweepDirty = new Set(
     fs.readdirSync(path.join(copy, 'sweep')).flatMap((file) => {
