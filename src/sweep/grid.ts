@@ -125,9 +125,10 @@ export const FULL_GRID: SweepGrid = {
 /**
  * The grid `npm run sweep` runs by default, knees included, within an hour on 2 cores. The full grid
  * (1296 runs of 15 s at fixed rates, most of them beyond what a server here takes at 1 MiB and up)
- * is cut to 186 runs of 5 s: 5 repeats at half the knee for the on/off comparison (enough for a
- * rate to settle), single runs at 25% and 90% of it, frames under 64 KiB at a fixed load far below
- * any knee, and the heat map and the payload kinds at fixed loads on the cells they need.
+ * is cut to 210 runs of 5 s: every cell of the main chart 5 times (enough for a rate or a CPU pair
+ * to settle), at half the knee from 64 KiB and at a fixed load far below any knee under it; single
+ * runs at 25% and 90% of the knee; and the heat map and the payload kinds at fixed loads on the
+ * cells they need.
  */
 export const HOUR_GRID: SweepGrid = {
   ...SHARED,
@@ -135,7 +136,7 @@ export const HOUR_GRID: SweepGrid = {
   description:
     'the default grid cut to fit an hour on 2 cores, knee searches included: runs of 5 s; from 64 KiB, data URLs on every ' +
     "stack at 50% of the slower setting's knee (5 repeats, deflate on and off), and at 25% and 90% at 64 KiB, 1 MiB and 4 MiB " +
-    '(once); 1 KiB and 8 KiB at 10/s × 3 (3 repeats); every rate × burst for 2015 with deflate on at 64 KiB, 256 KiB and ' +
+    '(once); 1 KiB and 8 KiB at 10/s × 3 (5 repeats); every rate × burst for 2015 with deflate on at 64 KiB, 256 KiB and ' +
     '1 MiB (the heat map, once); binary PNG and JSON on today at 2/s × 1 at 8 KiB, 64 KiB and 1 MiB (once)',
   duration: 5_000,
   blocks: [
@@ -157,7 +158,7 @@ export const HOUR_GRID: SweepGrid = {
       payloads: ['data-url'],
       frameSizes: [1 * KiB, 8 * KiB],
       ...STANDARD_LOAD,
-      repeats: 3,
+      repeats: 5,
     },
     {
       purpose: 'below and near the knee: deflate on vs off at 25% and 90% of it',
