@@ -351,7 +351,7 @@ test('the committed data passes the check: every run counts its offered load, ev
   assert.equal(sweepDirty.size, 1, 'sweep records disagree on dirty');
   // No committed record was edited after it was recorded: since git last saw each file added,
   // newest first, no commit modified it.
-  const history = spawnSync('git', ['log', '--format=', '--name-status', '--', 'data'], {
+  const history = spawnSync('git', ['log', '--no-renames', '--format=', '--name-status', '--', 'data'], {
     cwd: PROJECT_ROOT,
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
