@@ -156,12 +156,11 @@ export async function findKnee(
 }
 
 /**
- * The same search over recorded steps, each judged again by `judge`: where it ends, or why the
- * record cannot be its trace (a step at another rate than the search asks for, or too few steps).
+ * The same search over a record's steps, as judged again: where it ends, or why the record cannot
+ * be its trace (a step at another rate than the search asks for, or too few steps).
  */
 export function replayKnee(
   steps: readonly KneeStep[],
-  judge: (step: KneeStep) => KneeStep,
   search: KneeSearch = KNEE_SEARCH,
 ): { outcome: KneeSearchEnd } | { mismatch: string } {
   const moves = kneeSearchMoves(search);
@@ -172,7 +171,7 @@ export function replayKnee(
       return {
         mismatch: `step ${i + 1}: the search asks for ${move.value.toFixed(1)} MiB/s, the record measured ${recorded.offeredMiBps.toFixed(1)}`,
       };
-    move = moves.next(judge(recorded));
+    move = moves.next(recorded);
   }
   return move.done
     ? { outcome: move.value }

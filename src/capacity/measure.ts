@@ -87,7 +87,7 @@ export function medianSearch(searches: readonly KneeSearchRun[]): KneeSearchRun 
 }
 
 /** The step a search found its knee at (its highest met step); null when it found none. */
-export function kneeStepOf(search: KneeSearchRun): KneeStep | null {
+function kneeStepOf(search: KneeSearchRun): KneeStep | null {
   if (search.outcome.kind !== 'knee') return null;
   const met = search.outcome.metMiBps;
   return search.steps.find((s) => s.met && s.offeredMiBps === met) ?? null;

@@ -28,7 +28,7 @@ import { aggregateCells } from '../sweep/aggregate';
 import { loadLabel } from '../sweep/grid';
 import { SWEEP_KIND, type SweepRecord } from '../sweep/engine';
 import { formatBytes } from '../core/units';
-import { describeKnee, judgeStep, replayKnee, type KneeStep } from '../capacity/knee';
+import { describeKnee, judgeStep, replayKnee } from '../capacity/knee';
 import { CAPACITY_KIND, kneeCpuCheck, searchesOf, type CapacityRecord } from '../capacity/measure';
 import { lateReasons } from '../traffic/offered-load';
 import { rateText } from '../traffic/rates';
@@ -151,16 +151,17 @@ function kneeProblems(record: CapacityRecord, file: string, counts: DataCheck['k
       counts.replayed++;
       counts.steps += search.steps.length;
       const where = `${label}, search ${s + 1}`;
-      const judged = (step: KneeStep) => judgeStep(step.run as ScenarioRecord, step.offeredMiBps);
+      // Each step judged once: compared with what the record stored, then replayed.
+      const judged = search.steps.map((step) => judgeStep(step.run as ScenarioRecord, step.offeredMiBps));
       for (const [i, step] of search.steps.entries()) {
-        const again = judged(step);
+        const again = judged[i];
         if (again.met !== step.met)
           problem(
             'knee',
             `${where}, step ${i + 1} at ${step.offeredMiBps.toFixed(1)} MiB/s: stored ${step.met ? 'met' : 'unmet'}, the rule says ${again.met ? 'met' : `unmet (${again.reasons.join('; ')})`}`,
           );
       }
-      const replay = replayKnee(search.steps, judged, record.plan.search);
+      const replay = replayKnee(judged, record.plan.search);
       if ('mismatch' in replay) problem('knee', `${where}: ${replay.mismatch}`);
       else if (describeKnee(replay.outcome) !== describeKnee(search.outcome))
         problem(

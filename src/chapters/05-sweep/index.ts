@@ -10,7 +10,7 @@ import { showChart, showHtml, showTable, textTable } from '../../show/display';
 import { collapsible, escapeText, formatNumber, htmlTable } from '../../show/fragments';
 import { busyThreshold, othersCores } from '../../core/machine-load';
 import { runMetrics, spread, type Spread } from '../../traffic/metrics';
-import { MIN_UNITS, poissonRate } from '../../core/stats';
+import { median, MIN_UNITS, poissonRate } from '../../core/stats';
 import { verdictText, type Judgement } from '../../core/verdict';
 import { disconnectUnit, rateText } from '../../traffic/rates';
 import { csvDownloadLink } from '../../show/csv';
@@ -43,12 +43,12 @@ import {
   CAPACITY_KIND,
   kneeCpuCheck,
   kneeSpread,
-  kneeStepOf,
   searchesOf,
+  type KneeCpuCheck,
   type CapacityRecord,
   type KneeResult,
 } from '../../capacity/measure';
-import { describeKnee, type StepCpu } from '../../capacity/knee';
+import { describeKnee } from '../../capacity/knee';
 import { medianRangeText } from '../../capacity/summary';
 import { kneeFigure } from '../../sweep/knees';
 import { MiB } from '../../core/params';
@@ -407,36 +407,26 @@ function kneePoint(knee: KneeResult): KneePoint | string {
   };
 }
 
-/** The median of values that are there (a knee's found searches). */
-function median(xs: readonly number[]): number {
-  return (spread(xs) as Spread).median;
-}
-
 /**
  * A knee's CPU at its knee steps, medians over its searches that found a knee; null when its
  * median search found no knee (a bound says nothing of where the CPU ran out) or none kept its CPU.
  */
 function kneeCpu(knee: KneeResult, machineCores: number): KneeCpu | null {
   if (knee.outcome.kind !== 'knee') return null;
-  const found = searchesOf(knee).flatMap((search) => {
-    const step = kneeStepOf(search);
-    const check = kneeCpuCheck(search, knee.pinning, machineCores);
-    return step?.cpu && check ? [{ cpu: step.cpu, check: check }] : [];
-  });
-  if (found.length === 0) return null;
-  const perMiB = (part: (cpu: StepCpu) => number) =>
-    median(found.map(({ cpu, check }) => (check.msPerMiB * part(cpu)) / (cpu.mainThreadMs + cpu.otherThreadsMs || 1)));
+  const checks = searchesOf(knee).flatMap((search) => kneeCpuCheck(search, knee.pinning, machineCores) ?? []);
+  if (checks.length === 0) return null;
+  const medianOf = (figure: (check: KneeCpuCheck) => number) => median(checks.map(figure));
   return {
     stack: knee.stack,
     deflate: knee.deflate,
     frameSize: knee.frameSize,
-    kneeMiBps: median(found.map((f) => f.check.kneeMiBps)),
-    cores: median(found.map((f) => f.check.usedCores)),
-    msPerMiB: median(found.map((f) => f.check.msPerMiB)),
-    mainMsPerMiB: perMiB((cpu) => cpu.mainThreadMs),
-    otherMsPerMiB: perMiB((cpu) => cpu.otherThreadsMs),
-    flagged: found.filter((f) => f.check.flag !== null).length,
-    searches: found.length,
+    kneeMiBps: medianOf((c) => c.kneeMiBps),
+    cores: medianOf((c) => c.usedCores),
+    msPerMiB: medianOf((c) => c.msPerMiB),
+    mainMsPerMiB: medianOf((c) => c.msPerMiB * (1 - c.otherThreadsShare)),
+    otherMsPerMiB: medianOf((c) => c.msPerMiB * c.otherThreadsShare),
+    flagged: checks.filter((c) => c.flag !== null).length,
+    searches: checks.length,
   };
 }
 
