@@ -9,13 +9,13 @@
  * my process tree"): the machine's busy time from /proc/stat, minus this process and its
  * descendants from /proc/<pid>/stat. Elsewhere it is null.
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { keepRecordingLoadAverage } from './meta';
 import { COMMITTED_DATA_DIR } from './paths';
 import { NamedError } from './errors';
+import { PROC_TICKS_PER_SECOND } from './process-cpu';
 
 /** How busy the machine was around one run. */
 export interface MachineLoad {
@@ -75,19 +75,6 @@ export function assertQuietMachine(dir: string, allowBusy: boolean): void {
   if (allowBusy || !isCommittedDataDir(dir)) return;
   const reason = busyReason(loadAverage, os.cpus().length);
   if (reason) throw new BusyMachineError(reason);
-}
-
-let clockTicksPerSecond: number | undefined;
-
-function ticksPerSecond(): number {
-  if (clockTicksPerSecond === undefined) {
-    try {
-      clockTicksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-    } catch {
-      clockTicksPerSecond = 100;
-    }
-  }
-  return clockTicksPerSecond;
 }
 
 /** Busy clock ticks of the whole machine: every CPU state but idle and iowait (guest time is inside user). */
@@ -161,7 +148,7 @@ export function watchMachineLoad(): { finish(): MachineLoad } {
   return {
     finish(): MachineLoad {
       const after = before && snapshot();
-      const ms = (ticks: number) => Math.max(0, Math.round((ticks * 1000) / ticksPerSecond()));
+      const ms = (ticks: number) => Math.max(0, Math.round((ticks * 1000) / PROC_TICKS_PER_SECOND));
       const ownTicks = before && after ? after.own - before.own : undefined;
       return {
         loadAverageBefore: loadAverageBefore,

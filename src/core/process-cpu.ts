@@ -4,7 +4,6 @@
  * deflates, and V8's helpers). Hand-written: pidusage and the like read whole processes only, and
  * the split is the point. Linux only; elsewhere it reads null.
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 
 /** CPU time used so far, ms: all threads (exited ones included) and the main thread alone. */
@@ -13,7 +12,12 @@ export interface ProcessCpu {
   mainThreadMs: number;
 }
 
-let ticksPerSecond: number | undefined;
+/**
+ * The unit /proc counts CPU time in (USER_HZ). The kernel fixes it at 100 on every architecture
+ * Node 20 runs on under Linux (only alpha and ia64 differ), so it is a constant rather than a
+ * `getconf CLK_TCK` spawn: a synchronous spawn in the middle of a measured run shifts its timing.
+ */
+export const PROC_TICKS_PER_SECOND = 100;
 
 /** utime + stime of a /proc stat line, in clock ticks (fields 14 and 15; the name in field 2 may hold spaces). */
 function statTicks(line: string): number {
@@ -25,8 +29,7 @@ function statTicks(line: string): number {
 /** This process's CPU time now, or null where /proc cannot tell (not Linux). */
 export function readProcessCpu(): ProcessCpu | null {
   try {
-    ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-    const msPerTick = 1000 / ticksPerSecond;
+    const msPerTick = 1000 / PROC_TICKS_PER_SECOND;
     const total = statTicks(fs.readFileSync('/proc/self/stat', 'utf8'));
     const main = statTicks(fs.readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8'));
     return { totalMs: total * msPerTick, mainThreadMs: main * msPerTick };
