@@ -105,10 +105,55 @@ export function versionPackageDir(name: string, version: string): string {
   return path.join(entryDir(name, version), 'node_modules', name);
 }
 
-/** Loads an installed release's main module, with its own dependencies. */
+/** A release loaded one of its own dependencies from outside its folder in the cache. */
+export class VersionIsolationError extends NamedError {}
+
+/** The package a file under node_modules belongs to (`@scope/name` or `name`), or undefined. */
+function packageOfFile(file: string): string | undefined {
+  const marker = `${path.sep}node_modules${path.sep}`;
+  const at = file.lastIndexOf(marker);
+  if (at < 0) return undefined;
+  const parts = file.slice(at + marker.length).split(path.sep);
+  return parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
+}
+
+/** Every package name an entry's lockfile installs. */
+function lockedPackages(name: string, version: string): Set<string> {
+  const lock = JSON.parse(fs.readFileSync(path.join(entryDir(name, version), 'package-lock.json'), 'utf8')) as {
+    packages?: Record<string, unknown>;
+  };
+  return new Set(
+    Object.keys(lock.packages ?? {})
+      .map((key) => packageOfFile(path.sep + key))
+      .filter((p) => p !== undefined),
+  );
+}
+
+/**
+ * Loads an installed release's main module, with its own dependencies. Node resolves a module an
+ * entry lacks by walking up the folders, which from .cache/ reaches the root's node_modules: a
+ * release published with a file missing would quietly run on today's copy of that package. So any
+ * package of the release's own lockfile loaded from outside its entry is an error. (An optional
+ * module it only tries, such as debug's supports-color, is not in its lockfile and may come from
+ * anywhere, as it would in a user's install.)
+ */
 export function requireVersion<T = unknown>(name: string, version: string): T {
   const dir = versionPackageDir(name, version);
-  return createRequire(path.join(dir, 'package.json'))(dir) as T;
+  const entry = path.join(entryDir(name, version), path.sep);
+  const before = new Set(Object.keys(require.cache));
+  const loaded = createRequire(path.join(dir, 'package.json'))(dir) as T;
+  const own = lockedPackages(name, version);
+  const strayed = Object.keys(require.cache).find((file) => {
+    if (before.has(file) || file.startsWith(entry)) return false;
+    const pkg = packageOfFile(file);
+    return pkg !== undefined && own.has(pkg);
+  });
+  if (strayed !== undefined) {
+    throw new VersionIsolationError(
+      `${versionKey(name, version)} loaded ${strayed} from outside its folder in the version cache: its install is incomplete`,
+    );
+  }
+  return loaded;
 }
 
 /** Loads a module that an installed release depends on (engine.io inside socket.io@2.3.0, say). */
