@@ -8,6 +8,7 @@ import { bisect, type BisectMark, type Bisection } from '../bare-ws/bisect';
 import { MiB, ParamError } from '../core/params';
 import { compareVersions, versionKey } from '../core/version-cache';
 import { parseBytes } from '../core/units';
+import { STACKS } from '../core/stack-catalog';
 import { runSizeCliffPair, type SizeCliffRun } from './size-cliff-run';
 
 /**
@@ -21,8 +22,10 @@ export const OVER_SIZE = 1.5 * MiB;
 /** The control: 0.5 MiB, about half of 1e6, well under the new limit and large all the same. */
 export const UNDER_SIZE = 0.5 * MiB;
 
+/** Today's socket.io: the root's own install (the catalog's `today` stack), not the version cache. */
+const TODAY_RELEASE = STACKS.today.expected['socket.io'] as string;
 /** One release per socket.io major, each run against the socket.io-client of the same version (2.x twice: before and after the backport). */
-export const MAJOR_RELEASES = ['1.7.4', '2.4.0', '2.5.0', '3.0.0', '4.8.4'] as const;
+export const MAJOR_RELEASES: readonly string[] = ['1.7.4', '2.4.0', '2.5.0', '3.0.0', TODAY_RELEASE];
 /** The pair quick mode runs: the last release before the 2.x backport and the first after it. */
 export const QUICK_RELEASES = ['2.4.0', '2.5.0'] as const;
 /**
