@@ -110,12 +110,26 @@ export interface SizeCliffRun {
 const versionAt = (dir: string): string =>
   (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string }).version;
 
-/** The root's socket.io / socket.io-client when the version is today's, else the version cache's (installed on demand). */
-async function releaseDir(name: 'socket.io' | 'socket.io-client', version: string): Promise<string> {
-  const root = name === 'socket.io' ? STACKS.today.serverDir : STACKS.today.clientDir;
-  if (versionAt(root) === version) return root;
-  await ensureVersion(name, version);
-  return versionPackageDir(name, version);
+const rootDir = (name: 'socket.io' | 'socket.io-client'): string =>
+  name === 'socket.io' ? STACKS.today.serverDir : STACKS.today.clientDir;
+
+/** The root's socket.io / socket.io-client when the version is today's, else the version cache's. */
+function releaseDir(name: 'socket.io' | 'socket.io-client', version: string): string {
+  const root = rootDir(name);
+  return versionAt(root) === version ? root : versionPackageDir(name, version);
+}
+
+/**
+ * Installs every release a set of runs needs that is neither today's nor in the cache yet (from the
+ * npm registry, for a version the user named), before any run starts: a release that cannot be
+ * installed is a one-line error naming it, not a failed run.
+ */
+export async function prepareReleases(
+  releases: ReadonlyArray<{ name: 'socket.io' | 'socket.io-client'; version: string }>,
+): Promise<void> {
+  assertMeasuring('installing socket.io releases');
+  for (const { name, version } of releases)
+    if (versionAt(rootDir(name)) !== version) await ensureVersion(name, version);
 }
 
 function serverInfo(socketIoDir: string, engine: Untyped): CliffServerInfo {
@@ -258,8 +272,8 @@ class CliffClient {
 }
 
 async function exchange(spec: SizeCliffSpec, run: SizeCliffRun): Promise<void> {
-  const serverDir = await releaseDir('socket.io', spec.server);
-  const clientDir = await releaseDir('socket.io-client', spec.client);
+  const serverDir = releaseDir('socket.io', spec.server);
+  const clientDir = releaseDir('socket.io-client', spec.client);
   const socketIo: Untyped = require(serverDir);
   const clientModule: Untyped = require(clientDir);
   const log: ServerLog = { sessions: 0, received: [], disconnects: [] };

@@ -9,7 +9,7 @@ import { MiB, ParamError } from '../core/params';
 import { compareVersions, versionKey } from '../core/version-cache';
 import { parseBytes } from '../core/units';
 import { STACKS } from '../core/stack-catalog';
-import { runSizeCliffPair, type SizeCliffRun } from './size-cliff-run';
+import { prepareReleases, runSizeCliffPair, type SizeCliffRun } from './size-cliff-run';
 
 /**
  * The over-limit message: 1.5 MiB (1,572,864 characters). It is over 1 MB whichever way 1 MB is
@@ -148,6 +148,10 @@ export async function measureSizeCliff(
 ): Promise<SizeCliffResult> {
   const sizes = { overSize: params.overSize, underSize: params.underSize };
   const result: SizeCliffResult = { releases: [], bisection: { client: params.bisectClient, runs: [] } };
+  await prepareReleases([
+    ...[...params.releases, ...params.bisect].map((v) => ({ name: 'socket.io' as const, version: v })),
+    ...[...params.releases, params.bisectClient].map((v) => ({ name: 'socket.io-client' as const, version: v })),
+  ]);
   let done = 0;
   for (const version of params.releases) {
     const run = await runSizeCliffPair({ server: version, client: version, ...sizes });

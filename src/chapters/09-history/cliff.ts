@@ -259,6 +259,7 @@ async function showCliffChart(result: SizeCliffResult): Promise<void> {
               field: 'limit',
               type: 'quantitative',
               scale: { type: 'log' },
+              axis: { values: [1e5, 1e6, 1e7, 1e8, 1e9] },
               title: 'default maxHttpBufferSize (bytes)',
             },
             color: { field: 'outcome', type: 'nominal', title: 'large message' },
@@ -266,8 +267,14 @@ async function showCliffChart(result: SizeCliffResult): Promise<void> {
           },
         },
         {
-          data: { values: [{ bytes: message }] },
-          mark: { type: 'rule', strokeDash: [4, 4] },
+          data: { values: [{ bytes: message, label: 'the message' }] },
+          layer: [
+            { mark: { type: 'rule', strokeDash: [4, 4] } },
+            {
+              mark: { type: 'text', align: 'left', dx: 4, dy: -6 },
+              encoding: { text: { field: 'label' }, x: { value: 0 } },
+            },
+          ],
           encoding: { y: { field: 'bytes', type: 'quantitative' } },
         },
       ],
