@@ -27,6 +27,7 @@ import {
   describeReleases,
   describeSizeCliff,
   limitMismatches,
+  resolvesText,
 } from '../../src/chapters/09-history/cliff';
 import { ParamError } from '../../src/core/params';
 import { pinnedVersions } from '../../src/core/version-cache';
@@ -237,9 +238,12 @@ test('against the reports: agreement when every 2.x release delivers, the disagr
   );
   assert.match(
     disagree,
-    /CHANGELOG.md shipped in socket.io 2\.5\.0 does not name maxHttpBufferSize: the change came in through its engine.io range ~3\.6\.0, which resolves engine.io 3\.6\.2/,
+    /CHANGELOG.md shipped in socket.io 2\.5\.0 does not name maxHttpBufferSize: the change came in through its engine.io range ~3\.6\.0, which resolves engine.io 3\.6\.2 today, not the 3\.6\.0 it first took/,
   );
   assert.match(describeAgainstReports(result([madeRun('3.0.0', 'refused')])), /no 2\.x release was run here/);
+  assert.equal(resolvesText('~3.6.0', '3.6.0'), 'which resolves engine.io 3.6.0');
+  assert.equal(resolvesText('~3.6.0', '3.6.2'), 'which resolves engine.io 3.6.2 today, not the 3.6.0 it first took');
+  assert.equal(resolvesText('>=3', '3.6.2'), 'which resolves engine.io 3.6.2');
 });
 
 test('the order sentence: semver puts 2.5.0 before 3.0.0, the calendar after, 21 months apart at the engine.io releases', () => {

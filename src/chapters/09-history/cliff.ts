@@ -176,6 +176,14 @@ export function describeOrder(): string {
   );
 }
 
+/** `which resolves engine.io 3.6.2 today, not the 3.6.0 it first took`: a lockfile made now takes the range's newest release. */
+export function resolvesText(range: string, resolved: string): string {
+  const base = /^[~^]?(\d+\.\d+\.\d+)$/.exec(range)?.[1];
+  return base === undefined || base === resolved
+    ? `which resolves engine.io ${resolved}`
+    : `which resolves engine.io ${resolved} today, not the ${base} it first took`;
+}
+
 /** Where the measurement agrees or disagrees with the public reports (which call 2.x fine), and what 2.5.0's own changelog says. */
 export function describeAgainstReports(result: SizeCliffResult): string {
   const twoX = [...result.bisection.runs, ...result.releases].filter((r) => r.spec.server.startsWith('2.'));
@@ -189,7 +197,7 @@ export function describeAgainstReports(result: SizeCliffResult): string {
   const first = twoX.find((r) => r.spec.server === refusing[0]);
   const changelog =
     first?.server?.changelogNamesLimit === false
-      ? ` The CHANGELOG.md shipped in socket.io ${refusing[0]} does not name maxHttpBufferSize: the change came in through its engine.io range ${first.server.engineIoRange}, which resolves engine.io ${first.server.engineIo}.`
+      ? ` The CHANGELOG.md shipped in socket.io ${refusing[0]} does not name maxHttpBufferSize: the change came in through its engine.io range ${first.server.engineIoRange}, ${resolvesText(first.server.engineIoRange, first.server.engineIo)}.`
       : '';
   const later = byBehaviour(
     result.releases.filter((r) => compareVersions(r.spec.server, '3.0.0') >= 0),
