@@ -13,6 +13,7 @@ import type { EventEmitter } from 'node:events';
 import { packageDir, STACKS } from '../core/stack-catalog';
 import { ensureVersion, versionPackageDir } from '../core/version-cache';
 import { assertMeasuring } from '../core/replay';
+import { LOOPBACK } from '../core/net';
 import { CONNECT_DEADLINE_MS, sleep } from '../core/timing';
 import { listenLoopback } from '../stacks/http-server';
 
@@ -288,7 +289,7 @@ async function exchange(spec: SizeCliffSpec, run: SizeCliffRun): Promise<void> {
       socketIoClient: versionAt(clientDir),
       engineIoClient: versionAt(packageDir('engine.io-client', clientDir)),
     };
-    client = new CliffClient(clientModule, `http://127.0.0.1:${http.port}`);
+    client = new CliffClient(clientModule, `http://${LOOPBACK}:${http.port}`);
     const c = client;
     if (!(await until(() => c.sessions.length > 0, CONNECT_DEADLINE_MS)))
       throw new Error(`the client did not connect within ${CONNECT_DEADLINE_MS} ms`);
