@@ -67,7 +67,13 @@ class Holder {
 
   private openOne(url: string): Promise<void> {
     return new Promise((resolve, reject) => {
-      const entry: Held = { ws: new WebSocket(websocketUrl(url, 3)), answer: '', connected: false, bytesAtConnect: 0, messages: [] };
+      const entry: Held = {
+        ws: new WebSocket(websocketUrl(url, 3)),
+        answer: '',
+        connected: false,
+        bytesAtConnect: 0,
+        messages: [],
+      };
       this.held.push(entry);
       entry.ws.on('upgrade', (response) => {
         entry.answer = String(response.headers['sec-websocket-extensions'] ?? '');
@@ -77,7 +83,10 @@ class Holder {
         const incoming = parseIncoming(String(data));
         if (incoming.kind === 'open') {
           // engine.io 3: the client pings, the server closes a connection that has not within pingInterval + pingTimeout.
-          entry.heartbeat = setInterval(() => entry.ws.send(ENGINE.ping, { compress: false }), incoming.open.pingInterval);
+          entry.heartbeat = setInterval(
+            () => entry.ws.send(ENGINE.ping, { compress: false }),
+            incoming.open.pingInterval,
+          );
         } else if (incoming.kind === 'connect' && incoming.nsp === '/') {
           entry.connected = true;
           entry.bytesAtConnect = entry.socket?.bytesRead ?? 0;
@@ -117,7 +126,8 @@ class Holder {
   }
 
   tally(expected?: string): ClientTally {
-    const received = expected === undefined ? [] : this.held.filter((h) => h.messages.length === 1 && h.messages[0] === expected);
+    const received =
+      expected === undefined ? [] : this.held.filter((h) => h.messages.length === 1 && h.messages[0] === expected);
     return {
       held: this.held.length,
       connected: this.held.filter((h) => h.connected).length,

@@ -122,7 +122,9 @@ export function parseCells(raw: string): MemoryCell[] {
   return raw.split(',').map((name) => {
     const cell = MEMORY_CELLS.find((c) => cellName(c) === name);
     if (!cell)
-      throw new InputError(`cells: "${name}" is not a cell: use all, or some of ${MEMORY_CELLS.map(cellName).join(',')}`);
+      throw new InputError(
+        `cells: "${name}" is not a cell: use all, or some of ${MEMORY_CELLS.map(cellName).join(',')}`,
+      );
     return cell;
   });
 }

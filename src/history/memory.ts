@@ -76,7 +76,10 @@ export function slopeOf(steps: readonly Pick<MemoryStep, 'connections' | 'messag
   const first = steps[0];
   const last = steps[steps.length - 1];
   const n = last.connections - first.connections;
-  return { rss: (last.messaged.rss - first.messaged.rss) / n, heapUsed: (last.messaged.heapUsed - first.messaged.heapUsed) / n };
+  return {
+    rss: (last.messaged.rss - first.messaged.rss) / n,
+    heapUsed: (last.messaged.heapUsed - first.messaged.heapUsed) / n,
+  };
 }
 
 type Server = ChildHost<MemoryServerRequest, MemoryServerReply>;
@@ -184,7 +187,9 @@ export function memoryRecordProblems(record: HistoryMemoryRecord): string[] {
   const problems: string[] = [];
   const { steps } = record;
   if (steps.length < 2 || steps.some((s, i) => s.connections !== record.counts[i]))
-    return [`its steps (${steps.map((s) => s.connections).join(', ')}) are not its counts (${record.counts.join(', ')})`];
+    return [
+      `its steps (${steps.map((s) => s.connections).join(', ')}) are not its counts (${record.counts.join(', ')})`,
+    ];
   const slope = slopeOf(steps);
   for (const key of ['rss', 'heapUsed'] as const) {
     if (Math.abs(slope[key] - record.perConnection[key]) > 1e-6 * Math.max(1, Math.abs(slope[key])))
@@ -195,7 +200,8 @@ export function memoryRecordProblems(record: HistoryMemoryRecord): string[] {
     const n = step.connections;
     const c = step.clients;
     const at = `at ${n} connections`;
-    if (c.connected !== n || c.held !== n) problems.push(`${at}: ${c.connected} of ${c.held} held connections connected`);
+    if (c.connected !== n || c.held !== n)
+      problems.push(`${at}: ${c.connected} of ${c.held} held connections connected`);
     if (step.serverSockets !== n) problems.push(`${at}: the server held ${step.serverSockets} sockets`);
     if (c.received !== n) problems.push(`${at}: ${c.received} connections got their message intact`);
     if (c.deflateAnswers !== (deflate ? n : 0))

@@ -54,7 +54,8 @@ if (require.main === module) {
         });
         return { type: 'started', url: server.url, versions: stack.versions };
       }
-      if (request.type === 'sample') return { type: 'sampled', sample: await sampleAfterGc(gc), zlibStreams: zlibStreams };
+      if (request.type === 'sample')
+        return { type: 'sampled', sample: await sampleAfterGc(gc), zlibStreams: zlibStreams };
       const handshakes = wire?.handshakes() ?? [];
       const compressedMessages = wire?.totals().compressedMessages ?? 0;
       wire?.detach();
