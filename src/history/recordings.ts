@@ -7,9 +7,10 @@
  */
 import type { RecordBase } from '../core/records';
 import { formatBytes, formatDuration } from '../core/units';
-import { measureMemoryCell, type HistoryMemoryRecord } from './memory';
+import { measureMemoryCell, memoryRecordProblems, type HistoryMemoryRecord } from './memory';
 import {
   cellLabel,
+  cellName,
   checkMemoryPlan,
   HISTORY_MEMORY_KIND,
   MEMORY_PLAN,
@@ -59,6 +60,13 @@ export interface HistoryRecording {
    * InputError naming the flag on bad input.
    */
   plan(flags: Readonly<Record<string, string | undefined>>): { lines: string[]; runs: PlannedRun[] };
+  /**
+   * check-data's judge of one record of this kind: every stored figure recomputed from its raw
+   * samples, every control of the run; one line per problem, none when it holds.
+   */
+  judge(record: RecordedRun): string[];
+  /** The cell a record measured, as check-data counts its repeats (`2.3.0-default`). */
+  cellOf(record: RecordedRun): string;
 }
 
 /** A whole number from a flag, or the default; a one-line InputError otherwise. */
@@ -121,10 +129,13 @@ export const MEMORY_RECORDING: HistoryRecording = {
       runs: runs,
     };
   },
+  judge: (record) => memoryRecordProblems(record as HistoryMemoryRecord),
+  cellOf: (record) => cellName((record as HistoryMemoryRecord).cell),
 };
 
 /**
- * Every recording, by its command name. Row 2 plugs in here: a `zlib` entry of kind `history-zlib`
- * whose plan's runs call `measureZlibCell(cell)` (src/history/zlib.ts) and return its record.
+ * Every recording, by its command name; check-data judges every kind listed here. Row 2 plugs in
+ * here: a `zlib` entry of kind `history-zlib` whose plan's runs call `measureZlibCell(cell)`
+ * (src/history/zlib.ts) and return its record, with its own judge.
  */
 export const HISTORY_RECORDINGS: readonly HistoryRecording[] = [MEMORY_RECORDING];
