@@ -468,9 +468,11 @@ export function checkDataReport(check: DataCheck): string {
       lines.push(`  … and ${check.reclassified.length - SHOWN_PROBLEMS} more`);
   }
   for (const s of check.skipped) lines.push(`skipped ${s.file}: ${s.reason}`);
+  const history =
+    check.history.length > 0 ? " every chapter-9 record's figures follow from its samples with its controls held," : '';
   lines.push(
     check.problems.length === 0
-      ? `ok: every verdict judged under rule ${FAILURE_RULE_VERSION} agrees with it, every zero's controls held, every knee follows from its steps and its CPU carries it, every chapter-9 figure follows from its samples with its controls held, and every gated recording was made on a quiet machine`
+      ? `ok: every verdict judged under rule ${FAILURE_RULE_VERSION} agrees with it, every zero's controls held, every knee follows from its steps and its CPU carries it,${history} and every gated recording was made on a quiet machine`
       : 'FAILED',
   );
   return lines.join('\n');
