@@ -7,6 +7,7 @@ import http from 'node:http';
 import { serveParent } from '../core/child-host';
 import { exposedGc, sampleAfterGc, type MemorySample } from '../core/memory-sample';
 import { LOOPBACK } from '../core/net';
+import { hardFileLimit } from '../core/file-limit';
 import { payload } from '../traffic/payloads';
 import { requireVersion, resolvedVersion } from '../core/version-cache';
 
@@ -22,7 +23,13 @@ export type MemoryServerRequest =
 
 /** Child → parent: one reply per request, in order. */
 export type MemoryServerReply =
-  | { type: 'started'; url: string; versions: Record<string, string>; perMessageDeflate: unknown }
+  | {
+      type: 'started';
+      url: string;
+      versions: Record<string, string>;
+      perMessageDeflate: unknown;
+      fileLimit: number | null;
+    }
   | { type: 'sent'; sent: number }
   | { type: 'sampled'; sample: MemorySample; sockets: number }
   | { type: 'stopped' }
@@ -61,6 +68,8 @@ class MemoryServer {
       },
       // What the engine runs with after its own defaults are applied: the setting as it took effect.
       perMessageDeflate: this.io.eio.perMessageDeflate ?? this.io.eio.opts?.perMessageDeflate ?? null,
+      // The limit prlimit gave this process, read back: the proof it was started through it.
+      fileLimit: hardFileLimit(),
     };
   }
 

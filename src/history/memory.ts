@@ -60,7 +60,9 @@ export interface HistoryMemoryRecord extends RecordBase {
   /** The options passed to socket.io, and the engine's deflate setting as it took effect. */
   serverOptions: object;
   perMessageDeflate: unknown;
+  /** The open-file limit the children were started with, and the one the server read back from /proc. */
   fileLimit: number;
+  serverFileLimit: number | null;
   versions: Record<string, string>;
   baseline: MemorySample;
   steps: MemoryStep[];
@@ -172,6 +174,7 @@ export async function measureMemoryCell(
       serverOptions: options_,
       perMessageDeflate: started.perMessageDeflate,
       fileLimit: fileLimit,
+      serverFileLimit: started.fileLimit,
       versions: started.versions,
       baseline: baseline.sample,
       steps: steps,
@@ -195,6 +198,10 @@ export function memoryRecordProblems(record: HistoryMemoryRecord): string[] {
     if (Math.abs(slope[key] - record.perConnection[key]) > 1e-6 * Math.max(1, Math.abs(slope[key])))
       problems.push(`stored ${key} per connection ${record.perConnection[key]}, its samples give ${slope[key]}`);
   }
+  if (record.serverFileLimit !== record.fileLimit)
+    problems.push(
+      `the server ran with an open-file limit of ${record.serverFileLimit}, not the ${record.fileLimit} it was started with`,
+    );
   const deflate = expectedDeflate(record.cell, record.versions['engine.io'] ?? '0.0.0');
   for (const step of steps) {
     const n = step.connections;

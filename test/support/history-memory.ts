@@ -52,6 +52,7 @@ export function memoryRecord(
     serverOptions: serverOptions(cell),
     perMessageDeflate: deflate ? { threshold: 1024 } : false,
     fileLimit: 6024,
+    serverFileLimit: 6024,
     versions: { 'socket.io': cell.socketio, 'engine.io': ENGINE[cell.socketio], ws: '7.4.6' },
     baseline: sample(0),
     steps: counts.map((n) => ({
