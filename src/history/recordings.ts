@@ -136,6 +136,6 @@ export const MEMORY_RECORDING: HistoryRecording = {
 /**
  * Every recording, by its command name; check-data judges every kind listed here. Row 2 plugs in
  * here: a `zlib` entry of kind `history-zlib` whose plan's runs call `measureZlibCell(cell)`
- * (src/history/zlib.ts) and return its record, with its own judge.
+ * (row 2's measuring function) and return its record, with its own judge.
  */
 export const HISTORY_RECORDINGS: readonly HistoryRecording[] = [MEMORY_RECORDING];

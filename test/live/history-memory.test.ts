@@ -12,9 +12,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { checkData } from '../../src/check-data';
-import { PROJECT_ROOT } from '../../src/core/paths';
+import { DATA_DIR_ENV, PROJECT_ROOT } from '../../src/core/paths';
+import { FROM_DATA_ENV } from '../../src/core/replay';
+import { readRecordedMemory, runMemorySpotCheck } from '../../src/chapters/09-history/memory';
 import { readRecords } from '../../src/core/records';
-import type { HistoryMemoryRecord } from '../../src/history/memory';
+import { memoryRecordProblems, type HistoryMemoryRecord } from '../../src/history/memory';
 
 const CLI = path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'record-history.js');
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-history-memory-'));
@@ -79,4 +81,36 @@ test('bad input: one line naming the parameter, exit 2, nothing recorded', () =>
     ? fs.readdirSync(path.join(dataDir, 'history-memory')).length
     : 0;
   assert.equal(after_, before);
+});
+
+test('the spot check measures live, then replays from its record under --from-data, measuring nothing', async () => {
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-history-spot-'));
+  const saved = { data: process.env[DATA_DIR_ENV], from: process.env[FROM_DATA_ENV] };
+  try {
+    process.env[DATA_DIR_ENV] = scratch;
+    delete process.env[FROM_DATA_ENV];
+    const started = performance.now();
+    const live = await runMemorySpotCheck({ quick: true });
+    const quickMs = performance.now() - started;
+    assert.equal(live.length, 2);
+    assert.deepEqual(
+      live.map((r) => memoryRecordProblems(r)),
+      [[], []],
+    );
+    process.env[FROM_DATA_ENV] = scratch;
+    const replayed = await runMemorySpotCheck({ quick: true });
+    assert.deepEqual(replayed, live);
+    // Under replay the recorded row is read from the replayed dir: this one holds no memory recording.
+    assert.deepEqual(readRecordedMemory(), []);
+    process.stderr.write(`spot check, quick: ${Math.round(quickMs)} ms\n`);
+  } finally {
+    for (const [name, value] of [
+      [DATA_DIR_ENV, saved.data],
+      [FROM_DATA_ENV, saved.from],
+    ] as const) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
 });
