@@ -33,6 +33,8 @@ import { CAPACITY_KIND, kneeCpuCheck, searchesOf, type CapacityRecord } from '..
 import { lateReasons } from '../traffic/offered-load';
 import { rateText } from '../traffic/rates';
 import type { RateEstimate } from '../core/stats';
+import { HISTORY_RECORDINGS } from '../history/recordings';
+import type { RecordedRun } from '../history/recordings';
 
 /** Counts for one kind of record (one folder of the data dir). */
 export interface KindCounts {
@@ -67,9 +69,10 @@ export interface DataProblem {
    * `verdict`: a stored verdict disagrees with the rule; `unproven zero`: a zero without its
    * controls; `busy machine`: a gated recording's load average is above half the cores; `knee`: a
    * knee search that its steps, judged again, do not give; `knee CPU`: a knee that needs more CPU
-   * than its server used or had.
+   * than its server used or had; `history`: a chapter-9 record (src/history/recordings.ts) whose
+   * stored figure its samples do not give, or whose run's controls did not hold.
    */
-  kind: 'verdict' | 'unproven zero' | 'busy machine' | 'knee' | 'knee CPU';
+  kind: 'verdict' | 'unproven zero' | 'busy machine' | 'knee' | 'knee CPU' | 'history';
   detail: string;
 }
 
@@ -87,6 +90,8 @@ export interface DataCheck {
   kinds: KindCounts[];
   /** Each sweep cell's disconnect rate over its runs that met their load, in reading order. */
   sweepCells: SweepCellRate[];
+  /** Chapter 9's recorded datasets, per kind: records, those whose figures and controls hold, and repeats per cell. */
+  history: HistoryCounts[];
   /** Knee searches in capacity records: all, and those replayed from their steps' runs (older records kept no runs). */
   kneeSearches: { searches: number; replayed: number; steps: number };
   problems: DataProblem[];
@@ -97,6 +102,37 @@ export interface DataCheck {
   reclassified: Array<{ file: string; detail: string }>;
   /** Files that are not records, and why. */
   skipped: Array<{ file: string; reason: string }>;
+}
+
+/** One chapter-9 recording's records in a data dir. */
+export interface HistoryCounts {
+  kind: string;
+  records: number;
+  /** Records whose every stored figure and control held. */
+  held: number;
+  /** Records per cell (`2.3.0-default`: 5), cells in reading order. */
+  cells: Record<string, number>;
+}
+
+/** Judges every record of chapter 9's recordings with its own judge, counting what held. */
+function historyChecks(dir: string): { counts: HistoryCounts[]; problems: DataProblem[] } {
+  const counts: HistoryCounts[] = [];
+  const problems: DataProblem[] = [];
+  for (const recording of HISTORY_RECORDINGS) {
+    const { records } = readRecords<RecordedRun>(recording.kind, dir);
+    if (records.length === 0) continue;
+    const tally: HistoryCounts = { kind: recording.kind, records: records.length, held: 0, cells: {} };
+    for (const record of records) {
+      const cell = recording.cellOf(record);
+      tally.cells[cell] = (tally.cells[cell] ?? 0) + 1;
+      const found = recording.judge(record);
+      if (found.length === 0) tally.held++;
+      for (const detail of found)
+        problems.push({ file: path.join(recording.kind, `${record.id}.json`), kind: 'history', detail: detail });
+    }
+    counts.push(tally);
+  }
+  return { counts: counts, problems: problems };
 }
 
 /** Thrown when the dir to check is missing or not a folder; the message names it. */
@@ -303,10 +339,13 @@ export function checkData(dir: string): DataCheck {
     }
     kinds.push(counts);
   }
+  const history = historyChecks(resolved);
+  problems.push(...history.problems);
   return {
     dir: resolved,
     kinds: kinds,
     sweepCells: sweepCellRates(resolved),
+    history: history.counts,
     kneeSearches: kneeSearches,
     problems: problems,
     reclassified: reclassified,
@@ -398,14 +437,22 @@ export function checkDataReport(check: DataCheck): string {
     );
     for (const c of check.sweepCells) lines.push(`  ${c.cell}${c.quick ? ' (quick runs)' : ''}: ${rateText(c.rate)}`);
   }
+  for (const h of check.history)
+    lines.push(
+      `${h.kind}: ${h.records} records, ${h.held} with every stored figure recomputed from its samples and every control held; repeats per cell: ` +
+        Object.entries(h.cells)
+          .map(([cell, n]) => `${cell} ${n}`)
+          .join(', '),
+    );
   const headings = {
     verdict: (n: number) => `${n} stored verdicts disagree with the failure rule:`,
     'unproven zero': (n: number) => `${n} zeros are not proven by their runs' controls:`,
     'busy machine': (n: number) => `${n} ${n === 1 ? 'record was' : 'records were'} made on a busy machine:`,
     knee: (n: number) => `${n} knee searches or steps disagree with the rule:`,
     'knee CPU': (n: number) => `${n} knees need more CPU than their server used or had:`,
+    history: (n: number) => `${n} figures or controls of chapter 9's recordings do not hold:`,
   };
-  for (const kind of ['verdict', 'unproven zero', 'busy machine', 'knee', 'knee CPU'] as const) {
+  for (const kind of ['verdict', 'unproven zero', 'busy machine', 'knee', 'knee CPU', 'history'] as const) {
     const found = check.problems.filter((p) => p.kind === kind);
     if (found.length === 0) continue;
     lines.push(headings[kind](found.length));
@@ -421,9 +468,11 @@ export function checkDataReport(check: DataCheck): string {
       lines.push(`  … and ${check.reclassified.length - SHOWN_PROBLEMS} more`);
   }
   for (const s of check.skipped) lines.push(`skipped ${s.file}: ${s.reason}`);
+  const history =
+    check.history.length > 0 ? " every chapter-9 record's figures follow from its samples with its controls held," : '';
   lines.push(
     check.problems.length === 0
-      ? `ok: every verdict judged under rule ${FAILURE_RULE_VERSION} agrees with it, every zero's controls held, every knee follows from its steps and its CPU carries it, and every gated recording was made on a quiet machine`
+      ? `ok: every verdict judged under rule ${FAILURE_RULE_VERSION} agrees with it, every zero's controls held, every knee follows from its steps and its CPU carries it,${history} and every gated recording was made on a quiet machine`
       : 'FAILED',
   );
   return lines.join('\n');

@@ -7,6 +7,7 @@
  * and tests already hold.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { fileLimitArgs } from './file-limit';
 
 /** What every reply union may hold: the child's own account of a request it could not serve. */
 interface FailedReply {
@@ -24,6 +25,11 @@ export interface ChildOptions {
   serialization?: 'json' | 'advanced';
   /** Leads a process group of its own, so kill() also reaches whatever the child forked. */
   group?: boolean;
+  /**
+   * Starts the child through `prlimit --nofile=N:N` with this open-file limit: a Node process cannot
+   * raise its own, and a child holding thousands of sockets needs more than the default may be.
+   */
+  fileLimit?: number;
   /** Why a pending request fails when the child exits; default `<name> exited (<signal or code>)`. */
   exitMessage?: (code: number | null, signal: NodeJS.Signals | null) => string;
   /** The error of a `{ type: 'failed', error }` reply; default `<name>: <error>`. */
@@ -71,9 +77,12 @@ export class ChildHost<Request extends { type: string }, Reply extends { type: s
     modulePath: string,
     private readonly options: ChildOptions,
   ) {
+    // prlimit sets the limit and execs Node in its place, so the pid and the IPC channel stay the child's.
+    const limited = options.fileLimit === undefined ? undefined : fileLimitArgs(options.fileLimit);
     this.child = fork(modulePath, [], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      execArgv: options.execArgv ?? [],
+      execArgv: [...(limited?.argv ?? []), ...(options.execArgv ?? [])],
+      ...(limited ? { execPath: limited.execPath } : {}),
       ...(options.serialization ? { serialization: options.serialization } : {}),
       ...(options.group ? { detached: true } : {}),
     });

@@ -215,3 +215,28 @@ export function pairsToSettle(estimate: RatioEstimate, threshold: number): numbe
   }
   return null;
 }
+
+/** The mean of independent repeats (or of paired differences) with its t interval. */
+export interface MeanEstimate {
+  n: number;
+  mean: number;
+  /** Two-sided 95% t interval on the mean; null with fewer than 2 values (no spread to judge). */
+  interval: Interval | null;
+  /** Sample standard deviation (0 with one value). */
+  sd: number;
+}
+
+/**
+ * The mean of `values` and its 95% t interval (Student's t with n − 1 degrees of freedom). For
+ * differences between paired runs, pass the differences. Null for an empty list.
+ */
+export function meanInterval(values: readonly number[]): MeanEstimate | null {
+  if (values.length === 0) return null;
+  if (values.some((v) => !Number.isFinite(v))) throw new RangeError('meanInterval: every value must be finite');
+  const n = values.length;
+  const mean = values.reduce((s, x) => s + x, 0) / n;
+  if (n < 2) return { n: n, mean: mean, interval: null, sd: 0 };
+  const sd = Math.sqrt(values.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1));
+  const half = tQuantile(1 - ALPHA / 2, n - 1) * (sd / Math.sqrt(n));
+  return { n: n, mean: mean, interval: { low: mean - half, high: mean + half, sides: 'two-sided' }, sd: sd };
+}

@@ -26,6 +26,9 @@ import {
 } from '../../src/capacity/measure';
 import { CORES } from '../../src/core/pinning';
 import { MiB } from '../../src/core/params';
+import { MEMORY_CELLS } from '../../src/history/memory-plan';
+import type { HistoryMemoryRecord } from '../../src/history/memory';
+import { memoryRecord } from '../support/history-memory';
 
 const CLI = path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'check-data.js');
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'deflate-lab-check-data-'));
@@ -374,4 +377,49 @@ test('the committed data passes the check: every run counts its offered load, ev
       assert.ok(meta.loadAverage <= meta.cores / 2, `${kind}/${file}: load average ${meta.loadAverage}`);
     }
   }
+});
+
+test("chapter 9's memory recording: every slope recomputed from its samples and every control held, counted per cell; a broken one named", () => {
+  const dir = path.join(scratch, 'history-memory');
+  const folder = path.join(dir, 'history-memory');
+  fs.mkdirSync(folder, { recursive: true });
+  const write = (record: HistoryMemoryRecord) =>
+    fs.writeFileSync(path.join(folder, `${record.id}.json`), JSON.stringify(record));
+  for (const repeat of [0, 1, 2])
+    for (const cell of MEMORY_CELLS)
+      write(memoryRecord(cell, repeat, { rss: cell.setting === 'off' ? 40_000 : 300_000, heapUsed: 10_000 }));
+  const clean = checkDataCli(dir);
+  assert.equal(clean.status, 0, clean.stdout + clean.stderr);
+  assert.match(
+    clean.stdout,
+    /^history-memory: 12 records, 12 with every stored figure recomputed from its samples and every control held; repeats per cell: 2\.3\.0-default 3, 2\.3\.0-off 3, 2\.4\.0-default 3, 2\.4\.0-forced 3$/m,
+  );
+  assert.match(clean.stdout, /^ok: .*every chapter-9 record's figures follow from its samples with its controls held/m);
+
+  // A stored slope its samples do not give, and socket.io 2.4.0's default answering with deflate.
+  const tampered = memoryRecord(MEMORY_CELLS[0], 3, { rss: 300_000, heapUsed: 10_000 });
+  tampered.perConnection.rss = 100_000;
+  write(tampered);
+  const negotiated = memoryRecord(MEMORY_CELLS[2], 3, { rss: 40_000, heapUsed: 10_000 });
+  negotiated.steps[1].clients.deflateAnswers = 5000;
+  write(negotiated);
+  const broken = checkDataCli(dir);
+  assert.equal(broken.status, 1, broken.stdout);
+  assert.match(broken.stdout, /history-memory: 14 records, 12 with every/);
+  assert.match(broken.stdout, /^2 figures or controls of chapter 9's recordings do not hold:$/m);
+  assert.match(
+    broken.stdout,
+    /made-up-2\.3\.0-default-r3\.json: stored rss per connection 100000, its samples give 300000/,
+  );
+  assert.match(
+    broken.stdout,
+    /made-up-2\.4\.0-default-r3\.json: at 5000 connections: 5000 handshakes accepted permessage-deflate, the cell expects none/,
+  );
+  const check = checkData(dir);
+  assert.deepEqual(check.history[0].cells, {
+    '2.3.0-default': 4,
+    '2.3.0-off': 3,
+    '2.4.0-default': 4,
+    '2.4.0-forced': 3,
+  });
 });

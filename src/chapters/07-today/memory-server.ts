@@ -10,17 +10,12 @@ import { acceptsDeflate, WireObserver } from '../../observe/wire';
 import type { DeflateMode, StackName } from '../../core/params';
 import { loadStack } from '../../stacks';
 import type { StackServer } from '../../stacks/types';
+import { exposedGc, sampleAfterGc, type MemorySample } from '../../core/memory-sample';
+
+export type { MemorySample } from '../../core/memory-sample';
 
 /** The event each held client emits once per exchange; the server acks it with the same payload. */
 export const EXCHANGE_EVENT = 'exchange';
-
-/** process.memoryUsage() figures, bytes. */
-export interface MemorySample {
-  rss: number;
-  heapUsed: number;
-  /** Memory outside the JS heap that V8 is told about (Buffers among it). */
-  external: number;
-}
 
 /** Parent → child. */
 export type ServerRequest =
@@ -33,19 +28,7 @@ export type ServerReply =
   | { type: 'stopped'; handshakes: number; deflateHandshakes: number; answers: string[]; compressedMessages: number }
   | { type: 'failed'; error: string };
 
-/** Pause between the two collections of a sample, so closes and frees in flight settle. */
-const SETTLE_MS = 100;
-
-async function sample(gc: () => void): Promise<MemorySample> {
-  gc();
-  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-  gc();
-  const { rss, heapUsed, external } = process.memoryUsage();
-  return { rss, heapUsed, external };
-}
-
 if (require.main === module) {
-  const gc = (globalThis as { gc?: () => void }).gc;
   let server: StackServer | undefined;
   let wire: WireObserver | undefined;
   // Every zlib stream this process creates (ws makes one inflate and one deflate per connection,
@@ -58,7 +41,7 @@ if (require.main === module) {
   }).enable();
   serveParent<ServerRequest, ServerReply>(
     async (request, parent) => {
-      if (!gc) throw new Error("started without --expose-gc: fork it with execArgv ['--expose-gc']");
+      const gc = exposedGc();
       if (request.type === 'start') {
         const stack = loadStack(request.stack);
         server = await stack.createServer({ deflate: request.deflate });
@@ -71,7 +54,8 @@ if (require.main === module) {
         });
         return { type: 'started', url: server.url, versions: stack.versions };
       }
-      if (request.type === 'sample') return { type: 'sampled', sample: await sample(gc), zlibStreams: zlibStreams };
+      if (request.type === 'sample')
+        return { type: 'sampled', sample: await sampleAfterGc(gc), zlibStreams: zlibStreams };
       const handshakes = wire?.handshakes() ?? [];
       const compressedMessages = wire?.totals().compressedMessages ?? 0;
       wire?.detach();
