@@ -13,6 +13,15 @@ export const FIREFOX_PATH = '/usr/bin/firefox-esr';
 /** The Debian package that installs FIREFOX_PATH. */
 export const FIREFOX_PACKAGE = 'firefox-esr';
 
+/**
+ * Beyond puppeteer's own preferences (updates, telemetry and captive-portal checks off): Firefox
+ * looks up its remote-settings host (firefox.settings.services.mozilla.com) at start, a name a run
+ * on 127.0.0.1 has no business asking for. A release build ignores another server URL unless
+ * MOZ_REMOTE_SETTINGS_DEVTOOLS=1 is in its environment; with both, a run makes no DNS query at all
+ * (checked with strace: only connections to 127.0.0.1).
+ */
+const FIREFOX_PREFS: Record<string, string> = { 'services.settings.server': 'data:,#remote-settings-dummy/v1' };
+
 /** Launches headless Firefox ESR; puppeteer-core is loaded on first use. */
 export async function launchFirefox(): Promise<Browser> {
   assertMeasuring('Firefox');
@@ -22,5 +31,7 @@ export async function launchFirefox(): Promise<Browser> {
     executablePath: FIREFOX_PATH,
     headless: true,
     timeout: LAUNCH_TIMEOUT_MS,
+    extraPrefsFirefox: FIREFOX_PREFS,
+    env: { ...process.env, MOZ_REMOTE_SETTINGS_DEVTOOLS: '1' },
   });
 }

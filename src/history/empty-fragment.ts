@@ -183,6 +183,7 @@ export interface Wire {
 
 export const SERVER_CLOSE = { code: 1000, reason: 'done' } as const;
 
+/** Compresses the messages and frames them in every framing. */
 export async function buildWire(): Promise<Wire> {
   const compressed = await compressMessages(MESSAGES);
   const framed = (framing: Framing) => compressed.map((c) => messageFrames(framing, c));
@@ -252,6 +253,8 @@ export interface EmptyFragmentParams {
   quick: boolean;
   repeats: number;
   browsers: BrowserName[];
+  /** The framings run (all of FRAMINGS): part of the replay key, so a record of another set is never replayed. */
+  framings: Framing[];
 }
 
 export interface EmptyFragmentResult {
@@ -490,7 +493,7 @@ export async function runInBrowser(
 
 /** The row's parameters: every framing `repeats` times; quick runs Chromium only (Firefox takes about 3 s to start). */
 export function emptyFragmentParams(quick: boolean): EmptyFragmentParams {
-  return { quick, repeats: 3, browsers: quick ? ['chromium'] : ['chromium', 'firefox'] };
+  return { quick, repeats: 3, browsers: quick ? ['chromium'] : ['chromium', 'firefox'], framings: [...FRAMINGS] };
 }
 
 /** Runs the row: one server, each browser in turn, everything closed whatever happens. */

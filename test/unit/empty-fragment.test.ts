@@ -138,8 +138,13 @@ test('console lines lose their URL; the parameters of each mode', () => {
     'Invalid frame header',
   );
   assert.equal(consoleReason("closed 'ws://127.0.0.1:1/ws/c0001' early"), 'closed the connection early');
-  assert.deepEqual(emptyFragmentParams(true), { quick: true, repeats: 3, browsers: ['chromium'] });
-  assert.deepEqual(emptyFragmentParams(false), { quick: false, repeats: 3, browsers: ['chromium', 'firefox'] });
+  assert.deepEqual(emptyFragmentParams(true), { quick: true, repeats: 3, browsers: ['chromium'], framings: FRAMINGS });
+  assert.deepEqual(emptyFragmentParams(false), {
+    quick: false,
+    repeats: 3,
+    browsers: ['chromium', 'firefox'],
+    framings: FRAMINGS,
+  });
 });
 
 // --- Made-up runs for the judging and the wording.
