@@ -176,6 +176,19 @@ export interface TodayFindings extends Judged {
   advice: AdviceTally[];
 }
 
+/** One row of chapter 9: its subject and the sentence its own describe function worded from its measurements. */
+export interface HistoryRowFinding {
+  row: number;
+  subject: string;
+  sentence: string;
+}
+
+/** Chapter 9: the decade after 2015, one sentence per row that ran. */
+export interface HistoryFindings extends Judged {
+  kind: 'history';
+  rows: HistoryRowFinding[];
+}
+
 /** What one chapter hands to the report. */
 export type ChapterFindings =
   | HarnessFindings
@@ -185,7 +198,8 @@ export type ChapterFindings =
   | DeflateOffFindings
   | SweepFindings
   | RootCauseFindings
-  | TodayFindings;
+  | TodayFindings
+  | HistoryFindings;
 
 const KINDS: ReadonlyArray<ChapterFindings['kind']> = [
   'harness',
@@ -196,6 +210,7 @@ const KINDS: ReadonlyArray<ChapterFindings['kind']> = [
   'sweep',
   'root-cause',
   'today',
+  'history',
 ];
 
 /** Thrown when a findings file is not a findings record. */
@@ -469,6 +484,11 @@ function todaySentences(f: TodayFindings): string[] {
   return [`Today, ${f.versions} negotiates ${deflate}, and ${cliff}.${set}`];
 }
 
+/** Chapter 9's rows, each as its row's own wording gave it. */
+function historySentences(f: HistoryFindings): string[] {
+  return f.rows.map((r) => `Since 2015, ${r.subject} (row ${r.row}): ${r.sentence}`);
+}
+
 /** The sentences a chapter's numbers give, worded from those numbers. */
 export function findingSentences(findings: ChapterFindings): string[] {
   switch (findings.kind) {
@@ -488,6 +508,8 @@ export function findingSentences(findings: ChapterFindings): string[] {
       return rootCauseSentences(findings);
     case 'today':
       return todaySentences(findings);
+    case 'history':
+      return historySentences(findings);
   }
 }
 

@@ -104,6 +104,15 @@ export const CHAPTERS = [
     quick: { frameSizes: '256KiB' },
     sizes: 'your server and the reference stacks checked at each size',
   },
+  {
+    number: 9,
+    slug: 'history',
+    title: 'Why deflate ended up off: the decade after 2015',
+    notebook: '09-history.ipynb',
+    // Its rows read \`quick\` alone: one release pair per live row, Chromium only, the memory spot check at 10 and 50 connections.
+    quick: {},
+    sizes: 'does not depend on size: each row sends the message its reports describe',
+  },
 ] as const satisfies readonly Chapter[];
 
 /** Thrown for an `--only` selector that names no chapter; the message lists the chapters. */

@@ -20,6 +20,7 @@ import {
   findingSentences,
   FINDINGS_FILE_ENV,
   type ChapterFindings,
+  type HistoryRowFinding,
   type RunTally,
   type SweepGroup,
   type SweepRateCell,
@@ -30,6 +31,12 @@ import { FAILING_SCENARIO } from '../traffic/presets';
 import { noFailureJudgement } from '../traffic/no-failure';
 import type { Judgement } from '../core/verdict';
 import type { RateEstimate } from '../core/stats';
+import { describeBisection, describeReleases } from './09-history/cliff';
+import { describeEmptyFragment } from './09-history/empty-fragment';
+import { describeMemoryFinding, RECORD_MEMORY_COMMAND } from './09-history/memory';
+import type { MemorySummary } from '../history/memory-summary';
+import type { SizeCliffResult } from '../history/size-cliff';
+import type { EmptyFragmentResult } from '../history/empty-fragment';
 
 /**
  * Shows the sentences the numbers give and, under the report, writes the numbers for it. Returns
@@ -260,4 +267,39 @@ export function recordTodayFindings(
     // The claims the report's sentence speaks of: each choice at the largest size advised on.
     judgements: advice.filter((run) => run.frameSize === largestAdvised).map((run) => adviceJudgement(run, advice)),
   });
+}
+
+/** What chapter 9's rows measured, for its findings: each row present when it ran. */
+export interface HistoryParts {
+  memory?: MemorySummary | null;
+  cliff?: SizeCliffResult;
+  emptyFragment?: EmptyFragmentResult;
+}
+
+/** Chapter 9: one sentence per row, each worded by that row's own describe function. */
+export function recordHistoryFindings(parts: HistoryParts): void {
+  const rows: HistoryRowFinding[] = [];
+  if (parts.memory !== undefined)
+    rows.push({
+      row: 1,
+      subject: 'memory per connection with deflate on',
+      sentence:
+        parts.memory === null
+          ? `no recording of the memory row was found (${RECORD_MEMORY_COMMAND} records one)`
+          : describeMemoryFinding(parts.memory),
+    });
+  if (parts.cliff !== undefined)
+    rows.push({
+      row: 3,
+      subject: 'the size cliff',
+      sentence:
+        parts.cliff.bisection.runs.length > 0 ? describeBisection(parts.cliff) : describeReleases(parts.cliff.releases),
+    });
+  if (parts.emptyFragment !== undefined)
+    rows.push({
+      row: 6,
+      subject: 'browsers and the empty final fragment',
+      sentence: describeEmptyFragment(parts.emptyFragment),
+    });
+  handToReport({ kind: 'history', rows: rows });
 }

@@ -1,0 +1,82 @@
+/**
+ * Chapter 9, the decade after 2015: the compression problems socket.io and ws users reported after
+ * the fix, each rebuilt from published releases (the version cache) and measured on the release
+ * before and the release after. Each row lives in its own file here; this one checks the chapter's
+ * parameters and installs the releases a reader names before anything runs.
+ */
+import { InputError } from '../../core/errors';
+import { fromDataDir } from '../../core/replay';
+import { ensureVersion, parseVersionKey, type CachedPackage } from '../../core/version-cache';
+import { ParamError } from '../../core/params';
+import { sizeCliffParams, MAJOR_RELEASES, QUICK_RELEASES, type SizeCliffParams } from '../../history/size-cliff';
+import { showText } from '../../show/display';
+
+export { runSizeCliff, showSizeCliff } from './cliff';
+export { runEmptyFragment, showEmptyFragment } from './empty-fragment';
+export { readRecordedMemory, showRecordedMemory, runMemorySpotCheck, showMemorySpotCheck } from './memory';
+
+/** What each package a reader names is used for in this chapter. */
+const ROWS_TAKING: Record<CachedPackage, string> = {
+  'socket.io': 'the size cliff (row 3), against the socket.io-client of the same version',
+  'socket.io-client':
+    'installed into the version cache only: the size cliff pairs each socket.io release with its own client',
+  'engine.io':
+    'installed into the version cache only: every row runs engine.io through the socket.io release that pins it',
+  ws: 'installed into the version cache only',
+};
+
+/** The chapter's checked parameters: the mode, the releases a reader named, and each row's own. */
+export interface HistoryPlan {
+  quick: boolean;
+  named: { name: CachedPackage; version: string }[];
+  cliff: SizeCliffParams;
+}
+
+/** Checks the parameters cell (`versions`: comma-separated name@version) before anything starts. */
+export function historyPlan(raw: { versions: string; quick: boolean }): HistoryPlan {
+  const keys = raw.versions
+    .split(',')
+    .map((key) => key.trim())
+    .filter((key) => key !== '');
+  let named: HistoryPlan['named'];
+  try {
+    named = keys.map(parseVersionKey);
+  } catch (error) {
+    if (error instanceof InputError)
+      throw new ParamError('versions', `${error.message}; e.g. 'socket.io@2.2.0,ws@6.0.0'`);
+    throw error;
+  }
+  const socketIo = named.filter((r) => r.name === 'socket.io').map((r) => r.version);
+  const base = raw.quick ? QUICK_RELEASES : MAJOR_RELEASES;
+  return {
+    quick: raw.quick,
+    named: named,
+    cliff: sizeCliffParams({ quick: raw.quick, releases: [...base, ...socketIo] }),
+  };
+}
+
+/**
+ * Installs every release the reader named (from the npm registry, once each) and says where each
+ * is used. Under --from-data nothing is installed: the replayed rows name what they ran.
+ */
+export async function installNamedReleases(plan: HistoryPlan): Promise<void> {
+  if (plan.named.length === 0) {
+    showText('No release named in `versions`: every row runs its own pinned releases.', { title: 'releases' });
+    return;
+  }
+  if (fromDataDir() !== undefined) {
+    showText(
+      `Replaying: the named releases (${plan.named.map((r) => `${r.name}@${r.version}`).join(', ')}) are not installed; each row shows what its record ran.`,
+      { title: 'releases' },
+    );
+    return;
+  }
+  const lines: string[] = [];
+  for (const { name, version } of plan.named) {
+    const { installed } = await ensureVersion(name, version);
+    lines.push(
+      `${name}@${version}: ${installed ? 'installed now' : 'already in the version cache'}; ${ROWS_TAKING[name]}.`,
+    );
+  }
+  showText(lines.join('\n'), { title: 'releases you named' });
+}
