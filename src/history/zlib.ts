@@ -34,8 +34,8 @@ export const ZLIB_WS_VERSIONS = ['3.1.0', '3.2.0'] as const;
 
 /** The limits tried on a release that reads `concurrencyLimit`: one job at a time, ws's default, none. */
 export const ZLIB_LIMITS = [1, 10, 'unlimited'] as const;
-/** A cell's limit: one of ZLIB_LIMITS, or 'no-option' for a release whose source has no such option. */
-export type ZlibLimit = (typeof ZLIB_LIMITS)[number] | 'no-option';
+/** A cell's limit: a whole number of jobs, 'unlimited', or 'no-option' for a release whose source has no such option. */
+export type ZlibLimit = number | 'unlimited' | 'no-option';
 
 /** The allocators: glibc's malloc as is, glibc with two arenas, and jemalloc preloaded. */
 export const ALLOCATORS = ['glibc', 'glibc-arenas-2', 'jemalloc'] as const;
