@@ -91,6 +91,8 @@ export type ZlibServerReply =
       /** The concurrency of ws's limiter ('unlimited' for Infinity), or null when ws built none. */
       limiterConcurrency: number | 'unlimited' | null;
       work: ZlibWork;
+      /** glibc arena heaps mapped after the burst (glibcArenaHeaps). */
+      arenaHeaps: number;
     }
   | { type: 'failed'; error: string };
 
@@ -247,6 +249,39 @@ function jemallocMapped(): boolean {
   return fs.readFileSync('/proc/self/maps', 'utf8').includes('libjemalloc');
 }
 
+/** glibc's heap size for arenas other than the main one (HEAP_MAX_SIZE on 64-bit): 64 MiB, reserved at a 64 MiB boundary. */
+const GLIBC_HEAP = 64n << 20n;
+
+/**
+ * How many glibc arena heaps are mapped into this process: anonymous 64 MiB reservations, aligned
+ * to 64 MiB, made of a read-write part and an inaccessible rest. Each arena besides the main one
+ * has at least one, so the count shows MALLOC_ARENA_MAX at work (and zero under jemalloc, which
+ * leaves glibc's malloc unused). Read from /proc/self/maps because glibc reports its arenas nowhere
+ * a Node process can ask.
+ */
+export function glibcArenaHeaps(maps: string): number {
+  const regions = maps
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const [range, perms, , , inode, ...rest] = line.split(/\s+/);
+      const [start, end] = range.split('-').map((hex) => BigInt(`0x${hex}`));
+      return { start, end, perms, anonymous: inode === '0' && rest.join('') === '' };
+    });
+  let heaps = 0;
+  regions.forEach((region, i) => {
+    if (!(region.anonymous && region.perms === 'rw-p' && region.start % GLIBC_HEAP === 0n)) return;
+    let end = region.end;
+    for (let j = i + 1; j < regions.length; j++) {
+      const next = regions[j];
+      if (!(next.anonymous && next.perms === '---p' && next.start === end)) break;
+      end = next.end;
+    }
+    if (end - region.start === GLIBC_HEAP) heaps++;
+  });
+  return heaps;
+}
+
 if (require.main === module) {
   const gc = (globalThis as { gc?: () => void }).gc;
   let server: BurstServer | undefined;
@@ -297,6 +332,7 @@ if (require.main === module) {
         optionSeen: optionSeen,
         limiterConcurrency: server.watch.limiterConcurrency(),
         work: server.watch.work(),
+        arenaHeaps: glibcArenaHeaps(fs.readFileSync('/proc/self/maps', 'utf8')),
       };
       await server.close();
       await parent.send(stopped);

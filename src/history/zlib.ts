@@ -129,7 +129,13 @@ export interface ZlibCellResult {
       /** Most compressions in flight at once. */
       peakInFlight: number;
     };
-    allocator: { ldPreload: string | null; mallocArenaMax: string | null; jemallocMapped: boolean };
+    allocator: {
+      ldPreload: string | null;
+      mallocArenaMax: string | null;
+      jemallocMapped: boolean;
+      /** glibc arena heaps mapped into the server's process after the burst (none under jemalloc). */
+      arenaHeaps: number;
+    };
   };
 }
 
@@ -338,7 +344,7 @@ export async function measureZlibCell(cell: ZlibCell): Promise<ZlibCellResult> {
           limiterConcurrency: stopped.limiterConcurrency,
           peakInFlight: stopped.work.peakInFlight,
         },
-        allocator: started.allocator,
+        allocator: { ...started.allocator, arenaHeaps: stopped.arenaHeaps },
       },
     };
   } finally {
@@ -424,6 +430,10 @@ function allocatorProblems(result: ZlibCellResult): string[] {
     problems.push(`jemalloc was ${seen.jemallocMapped ? '' : 'not '}mapped into the server's process (${allocator})`);
   if ((seen.ldPreload === JEMALLOC_LIBRARY) !== wantJemalloc)
     problems.push(`the server's LD_PRELOAD was ${seen.ldPreload ?? 'unset'} (${allocator})`);
+  // Under jemalloc glibc's malloc serves no thread, so it maps no arena heap; under glibc the
+  // thread pool's allocations have arenas of their own, which is what the reports blamed.
+  if (wantJemalloc ? seen.arenaHeaps !== 0 : seen.arenaHeaps < 1)
+    problems.push(`the server's process had ${seen.arenaHeaps} glibc arena heaps (${allocator})`);
   const arenas = allocator === 'glibc-arenas-2' ? '2' : null;
   if (seen.mallocArenaMax !== arenas)
     problems.push(

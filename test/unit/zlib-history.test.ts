@@ -28,6 +28,7 @@ import {
   zlibRows,
 } from '../../src/chapters/09-history/zlib';
 import { MiB } from '../../src/core/params';
+import { glibcArenaHeaps } from '../../src/history/zlib-server';
 
 const MESSAGES = ZLIB_LOAD.connections * ZLIB_LOAD.messagesPerConnection;
 
@@ -79,6 +80,7 @@ function run(
         ldPreload: allocator === 'jemalloc' ? JEMALLOC_LIBRARY : null,
         mallocArenaMax: allocator === 'glibc-arenas-2' ? '2' : null,
         jemallocMapped: allocator === 'jemalloc',
+        arenaHeaps: { glibc: 9, 'glibc-arenas-2': 1, jemalloc: 0 }[allocator],
       },
     },
   };
@@ -215,6 +217,14 @@ test('the judge checks the allocator the server process had, and its memory samp
     /MALLOC_ARENA_MAX was 2, not unset/,
   );
   check(
+    broken(run('3.1.0', 'no-option', 'jemalloc'), (r) => (r.controls.allocator.arenaHeaps = 2)),
+    /had 2 glibc arena heaps \(jemalloc\)/,
+  );
+  check(
+    broken(run('3.1.0', 'no-option', 'glibc'), (r) => (r.controls.allocator.arenaHeaps = 0)),
+    /had 0 glibc arena heaps \(glibc\)/,
+  );
+  check(
     broken(run('3.1.0', 'no-option', 'glibc'), (r) => (r.memory.peakRss = 10 * MiB)),
     /peak RSS .* is below the RSS after the burst/,
   );
@@ -226,6 +236,23 @@ test('the judge checks the allocator the server process had, and its memory samp
     broken(run('3.1.0', 'no-option', 'glibc'), (r) => (r.memory.afterSettle.rss = NaN)),
     /after the settle is not a set of byte counts/,
   );
+});
+
+test('glibc arena heaps are counted from a maps listing: 64 MiB reservations at 64 MiB boundaries only', () => {
+  const maps = [
+    '7f0000000000-7f0000021000 rw-p 00000000 00:00 0 ',
+    '7f0000021000-7f0004000000 ---p 00000000 00:00 0 ',
+    '7f0008000000-7f0008400000 rw-p 00000000 00:00 0 ',
+    '7f0008400000-7f000c000000 ---p 00000000 00:00 0 ',
+    '7f0010000000-7f0010100000 rw-p 00000000 00:00 0 ',
+    '7f0014000000-7f0014021000 rw-p 00000000 00:00 0 ',
+    '7f0014021000-7f0018000000 ---p 00000000 08:01 1234 /usr/lib/libx.so',
+    '7f001c000000-7f001c021000 r--p 00000000 00:00 0 ',
+    '7f001c021000-7f0020000000 ---p 00000000 00:00 0 ',
+  ].join('\n');
+  // Two whole heaps; not a lone rw-p mapping, one whose rest is a file, nor one that is not writable.
+  assert.equal(glibcArenaHeaps(maps), 2);
+  assert.equal(glibcArenaHeaps(''), 0);
 });
 
 test('the plan shortfall counts valid repeats per cell only', () => {
@@ -277,6 +304,7 @@ test('the finding: a limit that lowers every repeat, allocators that overlap, in
     text,
     /sent 4000 compressed messages of 16 KiB at once, 20 to each of 200 connections, on Node v20\.20\.2/,
   );
+  assert.match(text, /glibc arena heaps mapped into the server's process after the burst: glibc 9, jemalloc 0\./);
   assert.match(text, /up to 200 deflate jobs ran at once; ws 3\.2\.0's default limit held them to 10/);
   assert.match(
     text,

@@ -48,6 +48,8 @@ export interface ZlibGroup {
   problems: string[];
   /** Most deflate jobs in flight at once (median over valid runs). */
   peakInFlight: number;
+  /** glibc arena heaps in the server's process after the burst (median over valid runs). */
+  arenaHeaps: number;
   peak: ByteRange;
   afterBurst: ByteRange;
   afterSettle: ByteRange;
@@ -87,6 +89,7 @@ export function zlibGroups(results: readonly ZlibCellResult[]): ZlibGroup[] {
           valid: valid.length,
           problems: [...new Set(judged.flatMap((j) => j.judgement.problems))],
           peakInFlight: valid.length ? median(valid.map((j) => j.run.controls.limit.peakInFlight)) : NaN,
+          arenaHeaps: valid.length ? median(valid.map((j) => j.run.controls.allocator.arenaHeaps)) : NaN,
           peak: valid.length ? byteRange(figures.map((f) => f.peakRss)) : empty,
           afterBurst: valid.length ? byteRange(figures.map((f) => f.afterBurstRss)) : empty,
           afterSettle: valid.length ? byteRange(figures.map((f) => f.afterSettleRss)) : empty,
@@ -108,6 +111,7 @@ export function zlibRows(groups: readonly ZlibGroup[]) {
     allocator: g.allocator,
     'valid runs': `${g.valid} of ${g.runs}`,
     'deflate jobs at once': g.peakInFlight,
+    'glibc arena heaps': g.arenaHeaps,
     'peak RSS (MiB)': mib(g.peak.median),
     'peak range': rangeText(g.peak),
     'RSS after burst (MiB)': mib(g.afterBurst.median),
@@ -194,6 +198,19 @@ function allocatorSentences(groups: readonly ZlibGroup[]): string[] {
   return out;
 }
 
+/** The allocators as the server's processes had them: glibc arena heaps, fewest to most, per allocator. */
+function allocatorEvidence(groups: readonly ZlibGroup[]): string[] {
+  const parts = ALLOCATORS.flatMap((allocator) => {
+    const heaps = groups.filter((g) => g.allocator === allocator && g.valid > 0).map((g) => g.arenaHeaps);
+    if (heaps.length === 0) return [];
+    const [low, high] = [Math.min(...heaps), Math.max(...heaps)];
+    return [`${allocator} ${low === high ? low : `${low}–${high}`}`];
+  });
+  return parts.length
+    ? [`glibc arena heaps mapped into the server's process after the burst: ${parts.join(', ')}.`]
+    : [];
+}
+
 /** The finding, worded from the recorded cells: the limit's effect, then the allocators', then what was left out. */
 export function describeZlibHistory(groups: readonly ZlibGroup[]): string[] {
   if (groups.length === 0) return ['No zlib burst has been recorded.'];
@@ -202,6 +219,7 @@ export function describeZlibHistory(groups: readonly ZlibGroup[]): string[] {
   return [
     `Each run: a fresh ws server process sent ${load.connections * load.messagesPerConnection} compressed messages of ${formatBytes(load.messageBytes)} at once, ${load.messagesPerConnection} to each of ${load.connections} connections, on Node ${groups[0].node}.`,
     ...limitSentences(groups),
+    ...allocatorEvidence(groups),
     ...allocatorSentences(groups),
     ...invalid.map(
       (g) =>
