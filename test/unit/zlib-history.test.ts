@@ -24,9 +24,11 @@ import {
   describeZlibHistory,
   describeZlibSpot,
   QUICK_SPOT_LOAD,
+  zlibChart,
   zlibGroups,
   zlibRows,
 } from '../../src/chapters/09-history/zlib';
+import { renderSvg } from '../../src/show/charts';
 import { MiB } from '../../src/core/params';
 import { glibcArenaHeaps } from '../../src/history/zlib-server';
 
@@ -341,4 +343,15 @@ test('the spot check is worded against the recorded range of the same cell, or s
     recorded,
   );
   assert.match(failed[0], /failed its controls \(3 of 200 connections opened\)/);
+});
+
+test('the chart renders: per allocator, a point and a range for each cell measured', async () => {
+  const results = [
+    ...[300, 310, 305].map((m) => run('3.1.0', 'no-option', 'glibc', m, m + 60)),
+    ...[250, 300, 330].map((m) => run('3.1.0', 'no-option', 'jemalloc', m, m + 60)),
+  ];
+  const svg = await renderSvg(zlibChart(zlibGroups(results)));
+  assert.match(svg, /^<svg/);
+  for (const text of ['glibc', 'jemalloc', 'ws 3.1.0 · no option', 'after GC + settle'])
+    assert.ok(svg.includes(text), text);
 });

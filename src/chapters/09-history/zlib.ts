@@ -23,6 +23,7 @@ import {
   type ZlibLimit,
   type ZlibLoad,
 } from '../../history/zlib';
+import type { ChartSpec } from '../../show/charts';
 import { showChart, showTable, showText, progress } from '../../show/display';
 import { plural, showFinding } from '../show-finding';
 import { replayable } from '../replayable';
@@ -233,7 +234,7 @@ function chartValues(groups: readonly ZlibGroup[]) {
     .filter((g) => g.valid > 0)
     .flatMap((g) =>
       (['peak', 'afterSettle'] as const).map((key) => ({
-        cell: `ws ${g.ws} · ${limitText(g.limit)}`,
+        cell: `ws ${g.ws} · ${g.limit === 'no-option' ? 'no option' : typeof g.limit === 'number' ? `limit ${g.limit}` : g.limit}`,
         allocator: g.allocator,
         measure: key === 'peak' ? 'peak during burst' : 'after GC + settle',
         median: mib(g[key].median),
@@ -243,6 +244,33 @@ function chartValues(groups: readonly ZlibGroup[]) {
     );
 }
 
+/** The chart: per allocator, each release and limit, peak and after-GC RSS as a median point with its range. */
+export function zlibChart(groups: readonly ZlibGroup[]): ChartSpec {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    data: { values: chartValues(groups) },
+    facet: { column: { field: 'allocator', type: 'nominal', sort: [...ALLOCATORS], title: null } },
+    spec: {
+      width: 200,
+      height: 200,
+      layer: [
+        {
+          mark: { type: 'point', filled: true },
+          encoding: {
+            y: { field: 'median', type: 'quantitative', title: 'server RSS (MiB)' },
+          },
+        },
+        { mark: { type: 'rule' }, encoding: { y: { field: 'min', type: 'quantitative' }, y2: { field: 'max' } } },
+      ],
+      encoding: {
+        x: { field: 'cell', type: 'nominal', title: null, axis: { labelAngle: -40 } },
+        color: { field: 'measure', type: 'nominal', title: null },
+        xOffset: { field: 'measure' },
+      },
+    },
+  };
+}
+
 /** Shows the recorded cells: a table, a chart of medians with ranges, and the finding. */
 export async function showZlibHistory(results: readonly ZlibCellResult[]): Promise<void> {
   const groups = zlibGroups(results);
@@ -250,32 +278,9 @@ export async function showZlibHistory(results: readonly ZlibCellResult[]): Promi
     caption:
       'Server RSS around a burst of compressed messages, by ws release × concurrencyLimit × allocator (median and range over repeats)',
   });
-  await showChart(
-    {
-      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-      data: { values: chartValues(groups) },
-      facet: { column: { field: 'allocator', type: 'nominal', sort: [...ALLOCATORS], title: null } },
-      spec: {
-        width: 200,
-        height: 200,
-        layer: [
-          {
-            mark: { type: 'point', filled: true },
-            encoding: {
-              y: { field: 'median', type: 'quantitative', title: 'server RSS (MiB)' },
-            },
-          },
-          { mark: { type: 'rule' }, encoding: { y: { field: 'min', type: 'quantitative' }, y2: { field: 'max' } } },
-        ],
-        encoding: {
-          x: { field: 'cell', type: 'nominal', title: null, axis: { labelAngle: -40 } },
-          color: { field: 'measure', type: 'nominal', title: null },
-          xOffset: { field: 'measure' },
-        },
-      },
-    },
-    { caption: 'Server RSS: peak during the burst and after GC, median (point) and range (line) over repeats' },
-  );
+  await showChart(zlibChart(groups), {
+    caption: 'Server RSS: peak during the burst and after GC, median (point) and range (line) over repeats',
+  });
   showFinding(describeZlibHistory(groups));
 }
 
