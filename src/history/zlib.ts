@@ -149,14 +149,27 @@ const POLL_MS = 10;
 /** After the server has written the burst, the clients get this long to have received all of it. */
 const DELIVERY_LIMIT_MS = 5_000;
 
-/** The installed source of a release's permessage-deflate, and whether it reads `concurrencyLimit`. */
-export function readConcurrencyOption(ws: string): { file: string; line: string | null } {
-  const file = path.join(versionPackageDir('ws', ws), 'lib', 'PerMessageDeflate.js');
-  const line = fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .find((text) => text.includes('concurrencyLimit'));
-  return { file: path.relative(path.join(versionPackageDir('ws', ws), '..', '..'), file), line: line?.trim() ?? null };
+/** Where a release's permessage-deflate reads `concurrencyLimit`: the first line that names it, or null when none does. */
+export interface ConcurrencyOptionSource {
+  ws: string;
+  /** The file, as `ws@3.2.0/lib/PerMessageDeflate.js`. */
+  file: string;
+  lineNumber: number | null;
+  line: string | null;
+}
+
+/** Reads the installed PerMessageDeflate.js of a release for the option (the plan and the chapter both ask). */
+export function readConcurrencyOption(ws: string): ConcurrencyOptionSource {
+  const lines = fs
+    .readFileSync(path.join(versionPackageDir('ws', ws), 'lib', 'PerMessageDeflate.js'), 'utf8')
+    .split('\n');
+  const index = lines.findIndex((text) => text.includes('concurrencyLimit'));
+  return {
+    ws: ws,
+    file: `ws@${ws}/lib/PerMessageDeflate.js`,
+    lineNumber: index < 0 ? null : index + 1,
+    line: index < 0 ? null : lines[index].trim(),
+  };
 }
 
 /**

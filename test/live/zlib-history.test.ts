@@ -69,6 +69,13 @@ test('the quick spot check measures the release pair and records its step', asyn
       ['3.1.0/no-option/glibc', '3.2.0/10/glibc'],
     );
     for (const result of spot.results) assert.deepEqual(judgeZlibResult(result).problems, []);
+    assert.deepEqual(
+      spot.sources.map((s) => [s.ws, s.line === null]),
+      [
+        ['3.1.0', true],
+        ['3.2.0', false],
+      ],
+    );
     const { records } = readRecords('replay', dataDir);
     assert.equal(records.length, 1);
   } finally {

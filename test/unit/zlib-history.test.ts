@@ -12,6 +12,7 @@ import {
   JEMALLOC_LIBRARY,
   judgeZlibResult,
   zlibFigures,
+  zlibSchedule,
   zlibShortfall,
   ZLIB_LOAD,
   type Allocator,
@@ -22,6 +23,7 @@ import {
 import {
   compareRanges,
   describeZlibHistory,
+  describeZlibSources,
   describeZlibSpot,
   QUICK_SPOT_LOAD,
   zlibChart,
@@ -326,20 +328,27 @@ test('the finding: a limit that lowers every repeat, allocators that overlap, in
 
 test('the spot check is worded against the recorded range of the same cell, or says why it cannot be', () => {
   const recorded = [300, 310, 305].map((m) => run('3.1.0', 'no-option', 'glibc', m, m + 60));
-  const inside = describeZlibSpot({ quick: false, results: [run('3.1.0', 'no-option', 'glibc', 302, 400)] }, recorded);
+  const inside = describeZlibSpot(
+    { quick: false, results: [run('3.1.0', 'no-option', 'glibc', 302, 400)], sources: [] },
+    recorded,
+  );
   assert.match(
     inside[0],
     /peak 400 MiB, 302 MiB after GC; the recorded 3 repeats ranged 360–370 and 300–310 MiB: the live peak is outside its range, the live after-GC figure inside/,
   );
   const quick = describeZlibSpot(
-    { quick: true, results: [run('3.1.0', 'no-option', 'glibc', 80, 90, QUICK_SPOT_LOAD)] },
+    { quick: true, results: [run('3.1.0', 'no-option', 'glibc', 80, 90, QUICK_SPOT_LOAD)], sources: [] },
     recorded,
   );
   assert.match(quick[0], /quick mode's smaller burst: not comparable/);
-  const none = describeZlibSpot({ quick: false, results: [run('3.2.0', 10, 'glibc')] }, recorded);
+  const none = describeZlibSpot({ quick: false, results: [run('3.2.0', 10, 'glibc')], sources: [] }, recorded);
   assert.match(none[0], /no recorded run of this cell to compare with/);
   const failed = describeZlibSpot(
-    { quick: false, results: [broken(run('3.2.0', 10, 'glibc'), (r) => (r.controls.connections.opened = 3))] },
+    {
+      quick: false,
+      results: [broken(run('3.2.0', 10, 'glibc'), (r) => (r.controls.connections.opened = 3))],
+      sources: [],
+    },
     recorded,
   );
   assert.match(failed[0], /failed its controls \(3 of 200 connections opened\)/);
@@ -354,4 +363,24 @@ test('the chart renders: per allocator, a point and a range for each cell measur
   assert.match(svg, /^<svg/);
   for (const text of ['glibc', 'jemalloc', 'ws 3.1.0 · no option', 'after GC + settle'])
     assert.ok(svg.includes(text), text);
+});
+
+test('the sources are worded: a release without the option, and the line where the other reads it', () => {
+  const text = describeZlibSources([
+    { ws: '3.1.0', file: 'ws@3.1.0/lib/PerMessageDeflate.js', lineNumber: null, line: null },
+    { ws: '3.2.0', file: 'ws@3.2.0/lib/PerMessageDeflate.js', lineNumber: 38, line: 'const concurrency = x;' },
+  ]);
+  assert.equal(
+    text,
+    'ws 3.1.0 has no concurrencyLimit option: no line of ws@3.1.0/lib/PerMessageDeflate.js names it. ' +
+      'ws 3.2.0 reads it, ws@3.2.0/lib/PerMessageDeflate.js:38: `const concurrency = x;`.',
+  );
+});
+
+test('the schedule runs every cell once per round, round after round', () => {
+  const cells = [run('3.1.0', 'no-option', 'glibc').cell, run('3.2.0', 1, 'jemalloc').cell];
+  assert.deepEqual(
+    zlibSchedule(cells, 3).map((c) => c.ws),
+    ['3.1.0', '3.2.0', '3.1.0', '3.2.0', '3.1.0', '3.2.0'],
+  );
 });

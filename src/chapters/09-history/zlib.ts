@@ -12,16 +12,19 @@ import {
   ALLOCATORS,
   judgeZlibResult,
   measureZlibCell,
+  readConcurrencyOption,
   zlibCellName,
   zlibPlan,
   ZLIB_LIMITS,
   ZLIB_LOAD,
   ZLIB_REPEATS,
+  ZLIB_WS_VERSIONS,
   type Allocator,
   type ZlibCell,
   type ZlibCellResult,
   type ZlibLimit,
   type ZlibLoad,
+  type ConcurrencyOptionSource,
 } from '../../history/zlib';
 import type { ChartSpec } from '../../show/charts';
 import { showChart, showTable, showText, progress } from '../../show/display';
@@ -289,10 +292,11 @@ export async function showZlibHistory(results: readonly ZlibCellResult[]): Promi
 /** Quick mode's smaller burst (50 connections × 8 messages): its two runs take about a second each. */
 export const QUICK_SPOT_LOAD: ZlibLoad = { ...ZLIB_LOAD, connections: 50, messagesPerConnection: 8, settleMs: 200 };
 
-/** What the spot check measured. */
+/** What the spot check measured, and where each release's source reads the option (kept for replay). */
 export interface ZlibSpot {
   quick: boolean;
   results: ZlibCellResult[];
+  sources: ConcurrencyOptionSource[];
 }
 
 /** The spot check's cells: the release without the option and the first with it at its default of 10, glibc, once each. */
@@ -316,7 +320,7 @@ export async function runZlibSpotCheck(params: { quick: boolean }): Promise<Zlib
     } finally {
       bar.done();
     }
-    return { quick: params.quick, results: results };
+    return { quick: params.quick, results: results, sources: ZLIB_WS_VERSIONS.map(readConcurrencyOption) };
   });
 }
 
@@ -348,8 +352,20 @@ export function describeZlibSpot(spot: ZlibSpot, recorded: readonly ZlibCellResu
   });
 }
 
+/** Which releases have the option, worded from their installed source. */
+export function describeZlibSources(sources: readonly ConcurrencyOptionSource[]): string {
+  return sources
+    .map((s) =>
+      s.line === null
+        ? `ws ${s.ws} has no concurrencyLimit option: no line of ${s.file} names it.`
+        : `ws ${s.ws} reads it, ${s.file}:${s.lineNumber}: \`${s.line}\`.`,
+    )
+    .join(' ');
+}
+
 /** Shows the spot check's runs and its sentences. */
 export function showZlibSpotCheck(spot: ZlibSpot, recorded: readonly ZlibCellResult[]): void {
+  showText(describeZlibSources(spot.sources), { title: 'where each release reads concurrencyLimit' });
   showTable(zlibRows(zlibGroups(spot.results)), {
     caption: `Live spot check (${spot.quick ? 'quick: a smaller burst' : 'the recorded load'}), one run per cell`,
   });
