@@ -277,13 +277,103 @@ function pollRss(pid: number): { stop(): RssPoll } {
   };
 }
 
+type Reply<T extends ZlibServerReply['type']> = Extract<ZlibServerReply, { type: T }>;
+type ClientsReply<T extends ZlibClientsReply['type']> = Extract<ZlibClientsReply, { type: T }>;
+
+/** Every reply of one cell's steps, in order. */
+interface BurstReplies {
+  started: Reply<'started'>;
+  opened: ClientsReply<'opened'>;
+  baseline: Reply<'sampled'>;
+  burst: Reply<'burst-done'>;
+  polled: RssPoll;
+  received: ClientsReply<'received'>;
+  settled: Reply<'settled'>;
+  stopped: Reply<'stopped'>;
+}
+
+/** The cell's steps: start, connect, baseline, burst (polled), delivery, settle, stop. */
+async function burstSteps(
+  cell: ZlibCell,
+  server: ChildHost<ZlibServerRequest, ZlibServerReply>,
+  clients: ChildHost<ZlibClientsRequest, ZlibClientsReply>,
+): Promise<BurstReplies> {
+  const { load } = cell;
+  const option = concurrencyOption(cell.limit);
+  const started = await server.ask({ type: 'start', ws: cell.ws, concurrencyLimit: option }, 'started', STEP);
+  const opened = await clients.ask({ type: 'open', url: started.url, count: load.connections }, 'opened', STEP);
+  const baseline = await server.ask({ type: 'sample' }, 'sampled', STEP);
+  const poll = pollRss(started.pid);
+  let polled: RssPoll;
+  let burst: Reply<'burst-done'>;
+  try {
+    const { messagesPerConnection, messageBytes, seed } = load;
+    burst = await server.ask(
+      { type: 'burst', messagesPerConnection: messagesPerConnection, messageBytes: messageBytes, seed: seed },
+      'burst-done',
+      STEP,
+    );
+  } finally {
+    polled = poll.stop();
+  }
+  const messages = load.connections * load.messagesPerConnection;
+  const received = await clients.ask(
+    { type: 'await', messages: messages, limitMs: DELIVERY_LIMIT_MS },
+    'received',
+    STEP,
+  );
+  const settled = await server.ask({ type: 'settle', settleMs: load.settleMs }, 'settled', STEP);
+  const stopped = await server.ask({ type: 'stop' }, 'stopped', STEP);
+  return { started, opened, baseline, burst, polled, received, settled, stopped };
+}
+
+function cellResult(cell: ZlibCell, startedAt: string, elapsedMs: number, r: BurstReplies): ZlibCellResult {
+  return {
+    cell: cell,
+    startedAt: startedAt,
+    elapsedMs: elapsedMs,
+    versions: { ws: r.started.wsVersion, node: r.started.node },
+    memory: {
+      baseline: r.baseline.memory,
+      afterBurst: r.burst.memory,
+      afterSettle: r.settled.memory,
+      peakRss: r.burst.peakRss,
+      poll: r.polled,
+    },
+    burstMs: r.burst.burstMs,
+    controls: {
+      connections: {
+        asked: cell.load.connections,
+        opened: r.opened.open,
+        serverSaw: r.stopped.connections,
+        deflateServer: r.stopped.deflateConnections,
+        deflateClient: r.opened.deflate,
+      },
+      messages: {
+        sent: r.burst.sent,
+        delivered: r.received.delivered,
+        compressed: r.stopped.work.compressed,
+        sentDigest: r.burst.sentDigest,
+        deliveredDigest: r.received.deliveredDigest,
+      },
+      limit: {
+        sourceHasOption: readConcurrencyOption(cell.ws).line !== null,
+        optionPassed: concurrencyOption(cell.limit),
+        optionSeen: r.stopped.optionSeen,
+        limiterConcurrency: r.stopped.limiterConcurrency,
+        peakInFlight: r.stopped.work.peakInFlight,
+      },
+      allocator: { ...r.started.allocator, arenaHeaps: r.stopped.arenaHeaps },
+    },
+  };
+}
+
 /** Measures one cell in fresh processes; always tears them down. */
 export async function measureZlibCell(cell: ZlibCell): Promise<ZlibCellResult> {
   assertZlibCell(cell);
   assertMeasuring('a zlib burst server');
   const startedAt = new Date().toISOString();
   const began = performance.now();
-  const { load } = cell;
   const server = forkWith<ZlibServerRequest, ZlibServerReply>(
     SERVER,
     'zlib server',
@@ -291,81 +381,14 @@ export async function measureZlibCell(cell: ZlibCell): Promise<ZlibCellResult> {
     allocatorEnv(cell.allocator),
   );
   const clients = new ChildHost<ZlibClientsRequest, ZlibClientsReply>(CLIENTS, { name: 'zlib clients' });
-  let result: ZlibCellResult;
+  let replies: BurstReplies;
   try {
-    const option = concurrencyOption(cell.limit);
-    const started = await server.ask({ type: 'start', ws: cell.ws, concurrencyLimit: option }, 'started', STEP);
-    const opened = await clients.ask({ type: 'open', url: started.url, count: load.connections }, 'opened', STEP);
-    const baseline = await server.ask({ type: 'sample' }, 'sampled', STEP);
-    const poll = pollRss(started.pid);
-    let polled: RssPoll;
-    let burst: Extract<ZlibServerReply, { type: 'burst-done' }>;
-    try {
-      burst = await server.ask(
-        {
-          type: 'burst',
-          messagesPerConnection: load.messagesPerConnection,
-          messageBytes: load.messageBytes,
-          seed: load.seed,
-        },
-        'burst-done',
-        STEP,
-      );
-    } finally {
-      polled = poll.stop();
-    }
-    const messages = load.connections * load.messagesPerConnection;
-    const received = await clients.ask(
-      { type: 'await', messages: messages, limitMs: DELIVERY_LIMIT_MS },
-      'received',
-      STEP,
-    );
-    const settled = await server.ask({ type: 'settle', settleMs: load.settleMs }, 'settled', STEP);
-    const stopped = await server.ask({ type: 'stop' }, 'stopped', STEP);
-    result = {
-      cell: cell,
-      startedAt: startedAt,
-      elapsedMs: NaN,
-      versions: { ws: started.wsVersion, node: started.node },
-      memory: {
-        baseline: baseline.memory,
-        afterBurst: burst.memory,
-        afterSettle: settled.memory,
-        peakRss: burst.peakRss,
-        poll: polled,
-      },
-      burstMs: burst.burstMs,
-      controls: {
-        connections: {
-          asked: load.connections,
-          opened: opened.open,
-          serverSaw: stopped.connections,
-          deflateServer: stopped.deflateConnections,
-          deflateClient: opened.deflate,
-        },
-        messages: {
-          sent: burst.sent,
-          delivered: received.delivered,
-          compressed: stopped.work.compressed,
-          sentDigest: burst.sentDigest,
-          deliveredDigest: received.deliveredDigest,
-        },
-        limit: {
-          sourceHasOption: readConcurrencyOption(cell.ws).line !== null,
-          optionPassed: option,
-          optionSeen: stopped.optionSeen,
-          limiterConcurrency: stopped.limiterConcurrency,
-          peakInFlight: stopped.work.peakInFlight,
-        },
-        allocator: { ...started.allocator, arenaHeaps: stopped.arenaHeaps },
-      },
-    };
+    replies = await burstSteps(cell, server, clients);
   } finally {
     await Promise.all([server.close(STEP_LIMIT_MS, { type: 'stop' }), clients.close(STEP_LIMIT_MS, { type: 'exit' })]);
   }
   // The whole cell, processes' exit included: what a recording of the plan pays per cell.
-  result.elapsedMs = performance.now() - began;
-  return result;
+  return cellResult(cell, startedAt, performance.now() - began, replies);
 }
 
 // ---- judging a stored result -------------------------------------------------------------------
