@@ -19,6 +19,17 @@ import {
   type MemoryPlan,
 } from './memory-plan';
 import { InputError } from '../core/errors';
+import { newRecordId, recordEnvelope } from '../core/records';
+import {
+  judgeZlibResult,
+  measureZlibCell,
+  ZLIB_LOAD,
+  ZLIB_REPEATS,
+  zlibCellName,
+  zlibPlan,
+  zlibSchedule,
+  type ZlibCellResult,
+} from './zlib';
 
 /** What every recorded run carries besides its envelope: which planned run it is. */
 export interface RecordedRun extends RecordBase {
@@ -133,9 +144,68 @@ export const MEMORY_RECORDING: HistoryRecording = {
   cellOf: (record) => cellName((record as HistoryMemoryRecord).cell),
 };
 
-/**
- * Every recording, by its command name; check-data judges every kind listed here. Row 2 plugs in
- * here: a `zlib` entry of kind `history-zlib` whose plan's runs call `measureZlibCell(cell)`
- * (row 2's measuring function) and return its record, with its own judge.
- */
-export const HISTORY_RECORDINGS: readonly HistoryRecording[] = [MEMORY_RECORDING];
+/** Row 2's record: one zlib cell's result, as its measuring function returned it. */
+export interface HistoryZlibRecord extends RecordedRun {
+  kind: typeof HISTORY_ZLIB_KIND;
+  result: ZlibCellResult;
+}
+
+export const HISTORY_ZLIB_KIND = 'history-zlib';
+
+/** Time per zlib cell, from one pass of the plan on the 2-core machine (3.8–8.0 s a cell). */
+const ZLIB_RUN_MS = 6_000;
+
+/** Row 2: a ws 3.1.0 / 3.2.0 server's memory after a compressed burst, by concurrencyLimit and allocator. */
+export const ZLIB_RECORDING: HistoryRecording = {
+  name: 'zlib',
+  kind: HISTORY_ZLIB_KIND,
+  summary: "a ws server's RSS after a burst of compressed messages, by release, concurrencyLimit and allocator",
+  flags: [{ name: 'repeats', help: `repeats of each cell (default ${ZLIB_REPEATS})` }],
+  plan(flags) {
+    const repeats = wholeFlag(flags, 'repeats', ZLIB_REPEATS);
+    if (repeats < 1 || repeats > 20)
+      throw new InputError(`--repeats ${repeats}: give 1 to 20, e.g. --repeats ${ZLIB_REPEATS}`);
+    const cells = zlibPlan();
+    const seen = new Map<string, number>();
+    const runs = zlibSchedule(cells, repeats).map((cell): PlannedRun => {
+      const runKey = `${zlibCellName(cell)}_c${cell.load.connections}_m${cell.load.messagesPerConnection}x${cell.load.messageBytes}_s${cell.load.seed}_w${cell.load.settleMs}`;
+      const repeat = seen.get(runKey) ?? 0;
+      seen.set(runKey, repeat + 1);
+      return {
+        label: `${zlibCellName(cell)}, repeat ${repeat + 1}`,
+        runKey: runKey,
+        repeat: repeat,
+        estimateMs: ZLIB_RUN_MS,
+        measure: async (): Promise<HistoryZlibRecord> => {
+          const startedAt = new Date().toISOString();
+          const result = await measureZlibCell(cell);
+          return {
+            ...recordEnvelope({
+              kind: HISTORY_ZLIB_KIND,
+              id: newRecordId(`${zlibCellName(cell)}-r${repeat}-`),
+              startedAt: startedAt,
+              quick: false,
+            }),
+            runKey: runKey,
+            repeat: repeat,
+            result: result,
+          };
+        },
+      };
+    });
+    const load = ZLIB_LOAD;
+    return {
+      lines: [
+        `cells: ${cells.map(zlibCellName).join('; ')}`,
+        `each: a fresh server process, ${load.connections} connections × ${load.messagesPerConnection} messages of ${formatBytes(load.messageBytes)} compressed JSON (seed ${load.seed}), settle ${formatDuration(load.settleMs)}, ${repeats} repeat${repeats === 1 ? '' : 's'}`,
+        `about ${formatDuration(runs.length * ZLIB_RUN_MS)} for all ${runs.length} runs`,
+      ],
+      runs: runs,
+    };
+  },
+  judge: (record) => judgeZlibResult((record as HistoryZlibRecord).result).problems,
+  cellOf: (record) => zlibCellName((record as HistoryZlibRecord).result.cell),
+};
+
+/** Every recording, by its command name; check-data judges every kind listed here. */
+export const HISTORY_RECORDINGS: readonly HistoryRecording[] = [MEMORY_RECORDING, ZLIB_RECORDING];
