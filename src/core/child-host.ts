@@ -24,6 +24,8 @@ export interface ChildOptions {
   serialization?: 'json' | 'advanced';
   /** Leads a process group of its own, so kill() also reaches whatever the child forked. */
   group?: boolean;
+  /** 'pipe' keeps the child's stderr off the parent's (read it from `child.stderr`): a child expected to crash. */
+  stderr?: 'inherit' | 'pipe';
   /** Why a pending request fails when the child exits; default `<name> exited (<signal or code>)`. */
   exitMessage?: (code: number | null, signal: NodeJS.Signals | null) => string;
   /** The error of a `{ type: 'failed', error }` reply; default `<name>: <error>`. */
@@ -72,7 +74,7 @@ export class ChildHost<Request extends { type: string }, Reply extends { type: s
     private readonly options: ChildOptions,
   ) {
     this.child = fork(modulePath, [], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      stdio: ['ignore', 'inherit', options.stderr ?? 'inherit', 'ipc'],
       execArgv: options.execArgv ?? [],
       ...(options.serialization ? { serialization: options.serialization } : {}),
       ...(options.group ? { detached: true } : {}),
