@@ -89,11 +89,18 @@ export function runBlockers(run: MisuseRun): string[] {
   return blockers;
 }
 
-/** The release's behaviour in words (what the client heard; crash or not), or undefined when the run cannot say. */
+/** One run's behaviour in words (what the client heard; crash or not), or undefined when the run cannot say. */
 export function behaviourOf(run: MisuseRun): string | undefined {
   if (runBlockers(run).length > 0) return undefined;
   const taken = run.misuseTaken ? ', frame taken' : '';
   return `${closeWords(run)}${taken}; ${run.crashed ? 'server crashed' : 'server kept running'}`;
+}
+
+/** A release's behaviour over its repeats: the one they all showed, or undefined when one cannot say or they differ. */
+export function releaseBehaviour(runs: readonly MisuseRun[]): string | undefined {
+  const seen = new Set(runs.map(behaviourOf));
+  const [only] = [...seen];
+  return runs.length > 0 && seen.size === 1 ? only : undefined;
 }
 
 function serverModule(): string {
@@ -224,6 +231,8 @@ export interface Rsv1Result {
   rootWs: string;
   majors: string[];
   misuses: Rsv1Misuse[];
+  repeats: number;
+  /** The majors' runs (every repeat). */
   runs: MisuseRun[];
   bisections: Rsv1Bisection[];
 }
@@ -232,6 +241,8 @@ export interface Rsv1Result {
 export interface Rsv1Plan {
   majors: readonly string[];
   misuses: readonly Rsv1Misuse[];
+  /** Runs per release and misuse, each on a fresh server; a release's behaviour counts only when they agree. */
+  repeats: number;
   bisect: boolean;
 }
 
@@ -240,6 +251,8 @@ export function checkRsv1Plan(plan: Rsv1Plan): void {
   for (const misuse of plan.misuses)
     if (!(RSV1_MISUSES as readonly string[]).includes(misuse))
       throw new Error(`misuses: '${misuse}' is not one of ${RSV1_MISUSES.join(', ')}`);
+  if (!Number.isInteger(plan.repeats) || plan.repeats < 1 || plan.repeats > 5)
+    throw new Error(`repeats: ${plan.repeats} is out of range: use 1 to 5`);
   for (const version of plan.majors) wsPackageDir(version);
   const sorted = [...plan.majors].sort(compareVersions);
   if (sorted.join() !== plan.majors.join()) throw new Error('majors: list the ws releases oldest first');
@@ -251,36 +264,51 @@ export function candidatesBetween(from: string, to: string, candidates: readonly
   return [from, ...inside, to];
 }
 
+async function repeatedRuns(
+  version: string,
+  misuse: Rsv1Misuse,
+  repeats: number,
+  onRun: (run: MisuseRun) => void,
+): Promise<MisuseRun[]> {
+  const runs: MisuseRun[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const run = await runMisuse(version, misuse);
+    runs.push(run);
+    onRun(run);
+  }
+  return runs;
+}
+
 async function bisectChange(
   misuse: Rsv1Misuse,
-  older: MisuseRun,
-  newer: MisuseRun,
+  older: MisuseRun[],
+  newer: MisuseRun[],
+  repeats: number,
   onRun: (run: MisuseRun) => void,
 ): Promise<Rsv1Bisection> {
-  const oldBehaviour = behaviourOf(older) as string;
-  const newBehaviour = behaviourOf(newer) as string;
-  const candidates = candidatesBetween(older.version, newer.version);
-  const runs: MisuseRun[] = [older, newer];
-  const known = new Map(runs.map((r) => [r.version, r]));
-  const bisection = await bisectByTesting(candidates, older.version, async (version): Promise<BisectMark> => {
-    let run = known.get(version);
-    if (!run) {
-      run = await runMisuse(version, misuse);
-      runs.push(run);
-      onRun(run);
-    }
-    const behaviour = behaviourOf(run);
+  const oldBehaviour = releaseBehaviour(older) as string;
+  const newBehaviour = releaseBehaviour(newer) as string;
+  const [from, to] = [older[0].version, newer[0].version];
+  const candidates = candidatesBetween(from, to);
+  const known = new Map([
+    [from, older],
+    [to, newer],
+  ]);
+  const bisection = await bisectByTesting(candidates, from, async (version): Promise<BisectMark> => {
+    let runs = known.get(version);
+    if (!runs) known.set(version, (runs = await repeatedRuns(version, misuse, repeats, onRun)));
+    const behaviour = releaseBehaviour(runs);
     return behaviour === oldBehaviour ? 'bad' : behaviour === newBehaviour ? 'good' : 'inconclusive';
   });
   return {
     misuse: misuse,
-    from: older.version,
-    to: newer.version,
+    from: from,
+    to: to,
     oldBehaviour: oldBehaviour,
     newBehaviour: newBehaviour,
     candidates: candidates,
     bisection: bisection,
-    runs: runs.sort((a, b) => compareVersions(a.version, b.version)),
+    runs: [...known.values()].flat().sort((a, b) => compareVersions(a.version, b.version)),
   };
 }
 
@@ -291,23 +319,19 @@ export async function measureRsv1(
 ): Promise<Rsv1Result> {
   assertMeasuring('the RSV1 misuse row');
   checkRsv1Plan(plan);
-  const runs: MisuseRun[] = [];
+  const byRelease = new Map<string, MisuseRun[]>();
   for (const version of plan.majors)
-    for (const misuse of plan.misuses) {
-      const run = await runMisuse(version, misuse);
-      runs.push(run);
-      onRun(run);
-    }
+    for (const misuse of plan.misuses)
+      byRelease.set(`${version} ${misuse}`, await repeatedRuns(version, misuse, plan.repeats, onRun));
   const bisections: Rsv1Bisection[] = [];
   if (plan.bisect) {
     for (const misuse of plan.misuses) {
-      const mine = runs.filter((r) => r.misuse === misuse);
+      const mine = plan.majors.map((version) => byRelease.get(`${version} ${misuse}`) as MisuseRun[]);
       for (let i = 1; i < mine.length; i++) {
-        const [older, newer] = [mine[i - 1], mine[i]];
-        const before = behaviourOf(older);
-        const after = behaviourOf(newer);
+        const before = releaseBehaviour(mine[i - 1]);
+        const after = releaseBehaviour(mine[i]);
         if (before !== undefined && after !== undefined && before !== after)
-          bisections.push(await bisectChange(misuse, older, newer, onRun));
+          bisections.push(await bisectChange(misuse, mine[i - 1], mine[i], plan.repeats, onRun));
       }
     }
   }
@@ -315,7 +339,8 @@ export async function measureRsv1(
     rootWs: rootWsVersion(),
     majors: [...plan.majors],
     misuses: [...plan.misuses],
-    runs: runs,
+    repeats: plan.repeats,
+    runs: [...byRelease.values()].flat(),
     bisections: bisections,
   };
 }
