@@ -155,7 +155,7 @@ export function describeRsv1(result: Rsv1Result): string {
 export async function showRsv1(result: Rsv1Result): Promise<void> {
   const total = result.runs.reduce((sum, r) => sum + r.ms, 0);
   showTable(rsv1Rows(result.runs), {
-    caption: `RSV1 misuse against bare ws servers (no 'error' listener, one process per run, ${result.repeats} run${result.repeats === 1 ? '' : 's'} per release and misuse; ${formatDuration(total)} of runs)`,
+    caption: `RSV1 misuse against bare ws servers (no 'error' listener, one process per run, ${result.repeats} run${result.repeats === 1 ? '' : 's'} per release and misuse; ${formatDuration(total)} for the majors' runs)`,
   });
   await showChart(
     {
