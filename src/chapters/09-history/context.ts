@@ -14,6 +14,7 @@ import {
   type ContextMode,
   type ContextRun,
 } from '../../history/context';
+import { rootWsVersion } from '../../history/ws-dir';
 import { showTable, showText } from '../../show/display';
 import { replayable } from '../replayable';
 import { step } from './step';
@@ -29,8 +30,8 @@ export function contextSenders(quick: boolean, rootWs: string): string[] {
 }
 
 /** Measures row 5 (or replays it under --from-data). */
-export async function runContextRow(params: { quick: boolean; rootWs: string }): Promise<ContextRun[]> {
-  const senders = contextSenders(params.quick, params.rootWs);
+export async function runContextRow(params: { quick: boolean }): Promise<ContextRun[]> {
+  const senders = contextSenders(params.quick, rootWsVersion());
   return replayable(
     step('context', { quick: params.quick, senders: senders, repeats: CONTEXT_REPEATS, threshold: CONTEXT_THRESHOLD }),
     async () => {
