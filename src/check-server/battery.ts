@@ -9,8 +9,10 @@ import { withinLimit } from '../core/limit';
 import { readDisconnect } from './disconnects';
 import { pollingHandshake, protocolFromOpen } from './handshake';
 import { CLIFF_FLOOR, redact, type CheckCase, type CheckOptions } from './options';
-import { CheckSession, sha256, type OpenInfo } from './session';
-import type { EioRevision } from '../clients/sio-protocol';
+import { CheckSession, sha256, UNHANDLED_EVENT, type OpenInfo } from './session';
+import { encodeTextEvent, type EioRevision } from '../clients/sio-protocol';
+import { OPCODE } from '../clients/frames';
+import { craftedFrame, MISUSE_SPECS, misuseFrames, RSV1_MISUSES, type Rsv1Misuse } from '../clients/crafted-frames';
 import { assertMeasuring } from '../core/replay';
 import type { FinerVerdict } from '../core/verdict';
 
@@ -369,6 +371,162 @@ export async function runSilent(options: CheckOptions, facts: HandshakeFacts): P
   );
 }
 
+/** Characters of the mixed case's messages: over any threshold a server sets (ws's is 1024 bytes), small on the wire. */
+export const MIXED_SIZE = 4 * 1024;
+
+/**
+ * A compressed message after an uncompressed one: on one connection with deflate negotiated, a
+ * compressed message, then one sent uncompressed (RSV1 clear, as ws 8.2.2 sent messages under its
+ * threshold), then a compressed one with the first one's text, so that under context takeover it
+ * refers back past the uncompressed one into the first. Accepted when its in-order reply comes back
+ * (checked by the ack event's SHA-256 where the server answers it) and the connection stays open.
+ */
+export async function runMixed(options: CheckOptions, facts: HandshakeFacts): Promise<CaseResult> {
+  const started = Date.now();
+  const wire: string[] = [];
+  const controls: CaseResult['controls'] = { 'deflate answer': facts.deflateAnswer || 'none' };
+  const result = (verdict: CaseVerdict, finding: string): CaseResult => ({
+    case: 'mixed',
+    verdict: verdict,
+    finding: redact(finding, options.target),
+    controls: { ...controls, 'RSV1 pattern': wire.join(' ') || 'nothing sent' },
+    ms: Date.now() - started,
+  });
+  if (!facts.deflateAnswer)
+    return result(
+      'not tested',
+      'Deflate was not negotiated, so no message could go out compressed after an uncompressed one.',
+    );
+  const session = await openSession(options, facts.eio);
+  try {
+    if (!session.joined?.ok || session.end)
+      return result('fail', `The battery could not connect: ${notReady(session, options)}.`);
+    const data = payload('data-url', MIXED_SIZE, options.seed, 0).data as string;
+    const event = (seq: number) =>
+      Buffer.from(encodeTextEvent(options.target.namespace, UNHANDLED_EVENT, [{ seq: seq }, data]));
+    const before = session.sender.written.rsv1FirstFrames;
+    await session.sender.send(event(0), OPCODE.text).catch(() => false);
+    wire.push(session.sender.written.rsv1FirstFrames > before ? '1' : '0');
+    if (await session.writeRaw([craftedFrame(OPCODE.text, event(1), true, false)])) wire.push('0');
+    controls['client context'] = deflateContext(facts.deflateAnswer);
+    const beforeLast = session.sender.written.rsv1FirstFrames;
+    const reply = facts.digestEvent
+      ? await session.digest(data, options.limits.replyTimeoutMs)
+      : await session.probe(options.limits.replyTimeoutMs);
+    wire.push(session.sender.written.rsv1FirstFrames > beforeLast ? '1' : '0');
+    const end = readDisconnect(session.end);
+    controls['checked by'] = facts.digestEvent ? 'ack event (SHA-256)' : 'in-order namespace reply';
+    controls.disconnect = redact(end.label, options.target);
+    const sent = `after ${wire.length} messages went out as RSV1 ${wire.join(' ')} (${controls['client context']})`;
+    if (end.byServer) return result('fail', `The server closed the connection (${end.label}) ${sent}.`);
+    if (reply === undefined)
+      return result('fail', `No in-order reply came within ${formatDuration(options.limits.replyTimeoutMs)} ${sent}.`);
+    if (typeof reply === 'object' && reply.sha256 !== sha256(data))
+      return result(
+        'fail',
+        `The compressed message after the uncompressed one arrived altered (SHA-256 differs) ${sent}.`,
+      );
+    return result(
+      'pass',
+      `A compressed message after an uncompressed one was accepted: ${wire.length} messages went out as RSV1 ${wire.join(' ')} (${controls['client context']}), ${facts.digestEvent ? "the last one's SHA-256 came back equal" : 'the in-order reply came back (contents not checked: no ack event)'}, and the connection stayed open.`,
+    );
+  } finally {
+    await session.close();
+  }
+}
+
+/** Whether the client's compressor keeps its window between messages under this answer. */
+function deflateContext(answer: string): string {
+  return /client_no_context_takeover/.test(answer)
+    ? 'client_no_context_takeover: each message compressed alone'
+    : 'context takeover: the last message refers back into the first';
+}
+
+/** The misuses that apply to a server: RSV1 without an extension where it refused deflate, the other two where it took it. */
+export function applicableMisuses(deflateNegotiated: boolean): Rsv1Misuse[] {
+  return RSV1_MISUSES.filter((m) => MISUSE_SPECS[m].deflateNegotiated === deflateNegotiated);
+}
+
+interface MisuseOutcome {
+  misuse: Rsv1Misuse;
+  heard: string;
+  /** The server ended the misusing connection (a close frame or a cut). */
+  ended: boolean;
+  /** A second connection, open beside it, still answered afterwards. */
+  witnessAnswered: boolean;
+}
+
+async function misuseOutcome(
+  options: CheckOptions,
+  facts: HandshakeFacts,
+  misuse: Rsv1Misuse,
+): Promise<MisuseOutcome | string> {
+  const witness = await openSession(options, facts.eio);
+  const session = await openSession(options, facts.eio);
+  try {
+    for (const s of [witness, session])
+      if (!s.joined?.ok || s.end) return `the battery could not connect: ${notReady(s, options)}`;
+    await session.writeRaw(misuseFrames(misuse));
+    const end = await withinLimit(session.closed(), options.limits.replyTimeoutMs);
+    const answered = !witness.end && (await witness.probe(options.limits.replyTimeoutMs)) !== undefined;
+    const heard = end ? readDisconnect(end).label : 'the connection stayed open';
+    return {
+      misuse: misuse,
+      heard: redact(heard, options.target),
+      ended: end !== undefined,
+      witnessAnswered: answered,
+    };
+  } finally {
+    await Promise.all([witness.close(), session.close()]);
+  }
+}
+
+/**
+ * RSV1 misuse (opt-in: a server with no 'error' listener on its sockets may crash): for each
+ * misuse that applies, a connection sends the crafted frames while a second one waits beside it.
+ * Passes when the server ends the misusing connection (a close frame, or a cut) and the second
+ * connection still answers; fails when it keeps the misusing connection open or stops answering.
+ */
+export async function runRsv1Misuse(options: CheckOptions, facts: HandshakeFacts): Promise<CaseResult> {
+  const started = Date.now();
+  const outcomes: MisuseOutcome[] = [];
+  const controls: CaseResult['controls'] = { 'deflate negotiated': facts.deflateAnswer !== '' };
+  const result = (verdict: CaseVerdict, finding: string): CaseResult => ({
+    case: 'rsv1',
+    verdict: verdict,
+    finding: redact(finding, options.target),
+    controls: controls,
+    ms: Date.now() - started,
+  });
+  for (const misuse of applicableMisuses(facts.deflateAnswer !== '')) {
+    const outcome = await misuseOutcome(options, facts, misuse);
+    if (typeof outcome === 'string') return result('fail', `Before ${MISUSE_SPECS[misuse].words}: ${outcome}.`);
+    outcomes.push(outcome);
+    controls[`${misuse}: client heard`] = outcome.heard;
+    controls[`${misuse}: second connection answered after`] = outcome.witnessAnswered;
+    // A server that stopped answering is not sent the next misuse.
+    if (!outcome.witnessAnswered) break;
+  }
+  const words = outcomes.map((o) => `${MISUSE_SPECS[o.misuse].words}: ${o.heard}`).join('; ');
+  const down = outcomes.filter((o) => !o.witnessAnswered);
+  const open = outcomes.filter((o) => !o.ended);
+  if (down.length > 0)
+    return result(
+      'fail',
+      `After ${down.map((o) => MISUSE_SPECS[o.misuse].words).join(' and ')}, a second connection open beside it stopped answering: the server went down or stopped serving (${words}).`,
+    );
+  if (open.length > 0)
+    return result(
+      'fail',
+      `The server kept the connection open after ${open.map((o) => MISUSE_SPECS[o.misuse].words).join(' and ')}, which RFC 6455 and RFC 7692 say must fail it (${words}).`,
+    );
+  const cut = outcomes.some((o) => /^close 1006/.test(o.heard));
+  return result(
+    'pass',
+    `The server ended each misusing connection and kept serving: ${words}; a second connection answered after each.${cut ? ' A cut (1006) carries no close frame, which RFC 6455 7.1.7 says a server should send.' : ''}`,
+  );
+}
+
 /** Runs the battery's cases in order against one server; the handshake first, since every other case needs it. */
 export async function runBattery(options: CheckOptions, onCase?: (result: CaseResult) => void): Promise<CaseResult[]> {
   assertMeasuring('a server check');
@@ -391,7 +549,9 @@ export async function runBattery(options: CheckOptions, onCase?: (result: CaseRe
       continue;
     }
     if (name === 'fragmented') report(await runFragmented(options, facts));
+    else if (name === 'mixed') report(await runMixed(options, facts));
     else if (name === 'cliff') report(await runCliff(options, facts));
+    else if (name === 'rsv1') report(await runRsv1Misuse(options, facts));
     else report(await runSilent(options, facts));
   }
   return results;

@@ -3,7 +3,7 @@
  * and seconds it can take, from the limits alone (compression only makes the bytes fewer).
  */
 import { formatBytes, formatDuration } from '../core/units';
-import { cliffSteps, ENVELOPE_CHARS, HANDSHAKE_BYTES } from './battery';
+import { applicableMisuses, cliffSteps, ENVELOPE_CHARS, HANDSHAKE_BYTES, MIXED_SIZE } from './battery';
 import type { CheckCase, CheckOptions } from './options';
 
 /** One case's ceiling. */
@@ -56,6 +56,20 @@ export function budget(options: Pick<CheckOptions, 'cases' | 'limits'>): Budget 
       }
       case 'silent':
         return { case: name, messages: 1, bytes: 64, ms: connect + l.silentMaxMs };
+      case 'mixed':
+        // Three messages of MIXED_SIZE and the reply's wait.
+        return { case: name, messages: 3, bytes: 3 * (MIXED_SIZE + ENVELOPE_CHARS), ms: connect + l.replyTimeoutMs };
+      case 'rsv1': {
+        // At most two misuses apply (which, the handshake decides): each a misusing and a second
+        // connection, the crafted frames (under 200 bytes), the wait for the close and a probe.
+        const misuses = Math.max(applicableMisuses(true).length, applicableMisuses(false).length);
+        return {
+          case: name,
+          messages: 2 * misuses,
+          bytes: 256 * misuses,
+          ms: misuses * (2 * connect + 2 * l.replyTimeoutMs),
+        };
+      }
     }
   });
   return {

@@ -8,11 +8,12 @@ import { KiB, MiB } from '../core/params';
 import { formatBytes, parseBytes, parseDuration } from '../core/units';
 import { InputError } from '../core/errors';
 
-export const CHECK_CASES = ['handshake', 'fragmented', 'cliff', 'silent'] as const;
-/** A case of the battery; `cliff` and `silent` are opt-in. */
+/** The battery's cases, in the order they run; `rsv1` last, since it may bring a careless server down. */
+export const CHECK_CASES = ['handshake', 'fragmented', 'mixed', 'cliff', 'silent', 'rsv1'] as const;
+/** A case of the battery; `cliff`, `silent` and `rsv1` are opt-in. */
 export type CheckCase = (typeof CHECK_CASES)[number];
 /** The cases run when none are named: the ones a production server barely notices. */
-export const DEFAULT_CASES: readonly CheckCase[] = ['handshake', 'fragmented'];
+export const DEFAULT_CASES: readonly CheckCase[] = ['handshake', 'fragmented', 'mixed'];
 
 /** The server under test. `auth` values are secrets: only their keys may be recorded or shown. */
 export interface Target {

@@ -7,6 +7,7 @@
  */
 import crypto from 'node:crypto';
 import WebSocket from 'ws';
+import { rawSocket } from '../clients/crafted-frames';
 import { DeflateSender } from '../clients/deflate-sender';
 import { withinLimit } from '../core/limit';
 import { OPCODE } from '../clients/frames';
@@ -223,6 +224,19 @@ export class CheckSession {
     );
     // A connection the server ends mid-compression rejects the write: nothing of it was sent.
     return this.sender.sendTogether(bodies, OPCODE.text).catch(() => 0);
+  }
+
+  /**
+   * Writes frames as they are, straight to the socket, once every message queued before them is
+   * out (so they keep their place): an uncompressed message where deflate was negotiated, or frames
+   * no conforming client sends. False when the connection is not open.
+   */
+  async writeRaw(frames: readonly Buffer[]): Promise<boolean> {
+    await this.sender.flushed();
+    if (this.end || this.ws.readyState !== WebSocket.OPEN) return false;
+    const socket = rawSocket(this.ws);
+    for (const frame of frames) socket.write(frame);
+    return true;
   }
 
   /**

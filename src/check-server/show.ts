@@ -38,6 +38,8 @@ export function checkTableRows(rows: readonly CheckRow[]) {
     const fragmented = resultOf(row, 'fragmented');
     const cliff = resultOf(row, 'cliff');
     const silent = resultOf(row, 'silent');
+    const mixed = resultOf(row, 'mixed');
+    const rsv1 = resultOf(row, 'rsv1');
     return {
       server: row.label,
       'engine.io': control(handshake, 'engine.io protocol'),
@@ -48,7 +50,9 @@ export function checkTableRows(rows: readonly CheckRow[]) {
       'in-order replies': control(fragmented, 'in-order replies'),
       'checksums verified': control(fragmented, 'checksums verified'),
       disconnect: control(fragmented, 'disconnect'),
+      ...(mixed ? { 'compressed after uncompressed': caseVerdictText(mixed) } : {}),
       ...(cliff ? { cliff: caseVerdictText(cliff) } : {}),
+      ...(rsv1 ? { 'RSV1 misuse': caseVerdictText(rsv1) } : {}),
       ...(silent ? { 'silent client dropped after': silentDrop(silent) } : {}),
       'server saw': row.serverSaw?.join(', ') ?? '(not observable)',
     };

@@ -26,6 +26,7 @@ import { budget, budgetLine } from '../check-server/budget';
 import {
   CHECK_CASES,
   CheckInputError,
+  DEFAULT_CASES,
   DEFAULT_LIMITS,
   resolveCheckOptions,
   type CheckOptions,
@@ -45,7 +46,7 @@ const USAGE = [
   '  --url URL            the server (origin only); off 127.0.0.0/8 and ::1 it needs --allow-remote',
   '  --path /socket.io    engine.io path        --namespace /      the namespace to join',
   '  --auth key=value     auth for the namespace join (repeatable; never recorded or printed)',
-  `  --cases LIST         ${CHECK_CASES.join(',')} (default handshake,fragmented; cliff and silent are opt-in)`,
+  `  --cases LIST         ${CHECK_CASES.join(',')} (default ${DEFAULT_CASES.join(',')}; cliff, silent and rsv1 are opt-in)`,
   `  --frame-sizes LIST   message sizes (default ${DEFAULT_LIMITS.frameSizes.map(formatBytes).join(',')})`,
   `  --fragment-size N    compressed bytes per frame (default ${formatBytes(DEFAULT_LIMITS.fragmentSize)})`,
   `  --burst N --bursts N messages back to back, and bursts per size (default ${DEFAULT_LIMITS.burst} and ${DEFAULT_LIMITS.bursts})`,

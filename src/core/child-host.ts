@@ -30,6 +30,8 @@ export interface ChildOptions {
    * raise its own, and a child holding thousands of sockets needs more than the default may be.
    */
   fileLimit?: number;
+  /** 'pipe' keeps the child's stderr off the parent's (read it from `child.stderr`): a child expected to crash. */
+  stderr?: 'inherit' | 'pipe';
   /** Why a pending request fails when the child exits; default `<name> exited (<signal or code>)`. */
   exitMessage?: (code: number | null, signal: NodeJS.Signals | null) => string;
   /** The error of a `{ type: 'failed', error }` reply; default `<name>: <error>`. */
@@ -80,7 +82,7 @@ export class ChildHost<Request extends { type: string }, Reply extends { type: s
     // prlimit sets the limit and execs Node in its place, so the pid and the IPC channel stay the child's.
     const limited = options.fileLimit === undefined ? undefined : fileLimitArgs(options.fileLimit);
     this.child = fork(modulePath, [], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      stdio: ['ignore', 'inherit', options.stderr ?? 'inherit', 'ipc'],
       execArgv: [...(limited?.argv ?? []), ...(options.execArgv ?? [])],
       ...(limited ? { execPath: limited.execPath } : {}),
       ...(options.serialization ? { serialization: options.serialization } : {}),

@@ -70,14 +70,27 @@ export function acceptsDeflate(header: string): boolean {
   return header.split(',').some((ext) => ext.trim().split(';')[0].trim() === 'permessage-deflate');
 }
 
-// The frame header is parsed by hand, because no installed ws exposes a passive parser, and this
-// one must only count: it never unmasks or copies payload, so it adds little to server CPU.
-class FrameCounter {
+/** One frame's header, as read off the wire. */
+export interface FrameHeader {
+  fin: boolean;
+  rsv1: boolean;
+  opcode: number;
+  masked: boolean;
+  /** Payload length in bytes (compressed bytes where RSV1 says so). */
+  payload: number;
+}
+
+/**
+ * Reads frame headers off a byte stream, in either direction, chunk by chunk. Parsed by hand,
+ * because no installed ws exposes a passive parser, and this one must only read headers: it never
+ * unmasks or copies payload, so it adds little to server CPU.
+ */
+export class FrameReader {
   private header = Buffer.alloc(14);
   private headerHave = 0;
   private skip = 0;
 
-  constructor(private readonly counts: WireCounts) {}
+  constructor(private readonly onFrame: (frame: FrameHeader) => void) {}
 
   push(chunk: Buffer): void {
     let offset = 0;
@@ -106,23 +119,30 @@ class FrameCounter {
     const len7 = this.header[1] & 0x7f;
     const payload =
       len7 === 126 ? this.header.readUInt16BE(2) : len7 === 127 ? Number(this.header.readBigUInt64BE(2)) : len7;
-    const fin = (b0 & 0x80) !== 0;
-    const rsv1 = (b0 & 0x40) !== 0;
-    const opcode = b0 & 0x0f;
-    const c = this.counts;
-    c.frames++;
-    if (opcode >= 0x8) c.controlFrames++;
-    else {
-      c.payloadBytes += payload;
-      if (opcode === 0x0) c.continuationFrames++;
-      else {
-        c.messages++;
-        if (rsv1) c.compressedMessages++;
-        if (!fin) c.fragmentedMessages++;
-      }
-    }
     this.headerHave = 0;
     this.skip = payload;
+    this.onFrame({
+      fin: (b0 & 0x80) !== 0,
+      rsv1: (b0 & 0x40) !== 0,
+      opcode: b0 & 0x0f,
+      masked: (this.header[1] & 0x80) !== 0,
+      payload: payload,
+    });
+  }
+}
+
+/** Adds one client frame to the counts. */
+function countFrame(c: WireCounts, frame: FrameHeader): void {
+  c.frames++;
+  if (frame.opcode >= 0x8) c.controlFrames++;
+  else {
+    c.payloadBytes += frame.payload;
+    if (frame.opcode === 0x0) c.continuationFrames++;
+    else {
+      c.messages++;
+      if (frame.rsv1) c.compressedMessages++;
+      if (!frame.fin) c.fragmentedMessages++;
+    }
   }
 }
 
@@ -177,7 +197,7 @@ export class WireObserver {
       }
       return (write as (...a: unknown[]) => boolean).apply(this, args);
     } as typeof socket.write;
-    const counter = new FrameCounter(this.counts);
+    const counter = new FrameReader((frame) => countFrame(this.counts, frame));
     if (head.length > 0) counter.push(head);
     socket.on('data', (chunk: Buffer) => counter.push(chunk));
     this.live.add(socket);
