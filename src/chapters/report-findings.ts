@@ -34,6 +34,12 @@ import type { RateEstimate } from '../core/stats';
 import { describeBisection, describeReleases } from './09-history/cliff';
 import { describeEmptyFragment } from './09-history/empty-fragment';
 import { describeMemoryFinding, RECORD_MEMORY_COMMAND } from './09-history/memory';
+import { describeZlibHistory, RECORD_ZLIB_COMMAND, zlibGroups } from './09-history/zlib';
+import { describeRsv1 } from './09-history/rsv1';
+import { describeContext } from './09-history/context';
+import type { ZlibCellResult } from '../history/zlib';
+import type { Rsv1Result } from '../history/rsv1';
+import type { ContextRun } from '../history/context';
 import type { MemorySummary } from '../history/memory-summary';
 import type { SizeCliffResult } from '../history/size-cliff';
 import type { EmptyFragmentResult } from '../history/empty-fragment';
@@ -272,7 +278,10 @@ export function recordTodayFindings(
 /** What chapter 9's rows measured, for its findings: each row present when it ran. */
 export interface HistoryParts {
   memory?: MemorySummary | null;
+  zlib?: readonly ZlibCellResult[];
   cliff?: SizeCliffResult;
+  rsv1?: Rsv1Result;
+  context?: readonly ContextRun[];
   emptyFragment?: EmptyFragmentResult;
 }
 
@@ -288,12 +297,28 @@ export function recordHistoryFindings(parts: HistoryParts): void {
           ? `no recording of the memory row was found (${RECORD_MEMORY_COMMAND} records one)`
           : describeMemoryFinding(parts.memory),
     });
+  if (parts.zlib !== undefined)
+    rows.push({
+      row: 2,
+      subject: 'zlib concurrency and the allocator',
+      sentence:
+        parts.zlib.length === 0
+          ? `no recording of the zlib row was found (${RECORD_ZLIB_COMMAND} records one)`
+          : describeZlibHistory(zlibGroups(parts.zlib)).join(' '),
+    });
   if (parts.cliff !== undefined)
     rows.push({
       row: 3,
       subject: 'the size cliff',
       sentence:
         parts.cliff.bisection.runs.length > 0 ? describeBisection(parts.cliff) : describeReleases(parts.cliff.releases),
+    });
+  if (parts.rsv1 !== undefined) rows.push({ row: 4, subject: 'RSV1 misuse', sentence: describeRsv1(parts.rsv1) });
+  if (parts.context !== undefined)
+    rows.push({
+      row: 5,
+      subject: 'an uncompressed message between compressed ones',
+      sentence: describeContext(parts.context),
     });
   if (parts.emptyFragment !== undefined)
     rows.push({

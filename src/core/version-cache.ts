@@ -156,11 +156,6 @@ export function requireVersion<T = unknown>(name: string, version: string): T {
   return loaded;
 }
 
-/** Loads a module that an installed release depends on (engine.io inside socket.io@2.3.0, say). */
-export function requireFromVersion<T = unknown>(name: string, version: string, moduleName: string): T {
-  return createRequire(path.join(versionPackageDir(name, version), 'package.json'))(moduleName) as T;
-}
-
 /** The version of `moduleName` an installed release resolved (its lockfile pinned it). */
 export function resolvedVersion(name: string, version: string, moduleName: string): string {
   const require = createRequire(path.join(versionPackageDir(name, version), 'package.json'));

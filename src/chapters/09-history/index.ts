@@ -14,6 +14,9 @@ import { showText } from '../../show/display';
 export { runSizeCliff, showSizeCliff } from './cliff';
 export { runEmptyFragment, showEmptyFragment } from './empty-fragment';
 export { readRecordedMemory, showRecordedMemory, runMemorySpotCheck, showMemorySpotCheck } from './memory';
+export { readRecordedZlib, showZlibHistory, runZlibSpotCheck, showZlibSpotCheck } from './zlib';
+export { runRsv1, showRsv1 } from './rsv1';
+export { runContextRow, showContextRow } from './context';
 
 /** What each package a reader names is used for in this chapter. */
 const ROWS_TAKING: Record<CachedPackage, string> = {
@@ -22,7 +25,7 @@ const ROWS_TAKING: Record<CachedPackage, string> = {
     'installed into the version cache only: the size cliff pairs each socket.io release with its own client',
   'engine.io':
     'installed into the version cache only: every row runs engine.io through the socket.io release that pins it',
-  ws: 'installed into the version cache only',
+  ws: 'RSV1 misuse (row 4), beside the majors',
 };
 
 /** The chapter's checked parameters: the mode, the releases a reader named, and each row's own. */
@@ -30,6 +33,8 @@ export interface HistoryPlan {
   quick: boolean;
   named: { name: CachedPackage; version: string }[];
   cliff: SizeCliffParams;
+  /** ws releases named for row 4. */
+  rsv1Named: string[];
 }
 
 /** Checks the parameters cell (`versions`: comma-separated name@version) before anything starts. */
@@ -52,6 +57,7 @@ export function historyPlan(raw: { versions: string; quick: boolean }): HistoryP
     quick: raw.quick,
     named: named,
     cliff: sizeCliffParams({ quick: raw.quick, releases: [...base, ...socketIo] }),
+    rsv1Named: named.filter((r) => r.name === 'ws').map((r) => r.version),
   };
 }
 

@@ -33,16 +33,20 @@ export const RSV1_REPORTS = {
   crashReport: 'websockets/ws#1140, 2017, on ws 3.0.0; websockets/ws#1191 the same summer',
 } as const;
 
-/** Quick: the pair, once each; full: every major twice, and every change bisected. */
-export function rsv1Plan(quick: boolean): Rsv1Plan {
+/**
+ * Quick: the pair, once each; full: every major twice, and every change bisected. Releases a reader
+ * named join the releases measured, in semver order.
+ */
+export function rsv1Plan(quick: boolean, named: readonly string[] = []): Rsv1Plan {
+  const releases = (base: readonly string[]) => [...new Set([...base, ...named])].sort(compareVersions);
   return quick
-    ? { majors: [...RSV1_QUICK_PAIR], misuses: [...RSV1_MISUSES], repeats: 1, bisect: false }
-    : { majors: [...RSV1_MAJORS], misuses: [...RSV1_MISUSES], repeats: 2, bisect: true };
+    ? { majors: releases(RSV1_QUICK_PAIR), misuses: [...RSV1_MISUSES], repeats: 1, bisect: false }
+    : { majors: releases(RSV1_MAJORS), misuses: [...RSV1_MISUSES], repeats: 2, bisect: true };
 }
 
 /** Measures row 4 (or replays it under --from-data), with a progress line. */
-export async function runRsv1(params: { quick: boolean }): Promise<Rsv1Result> {
-  const plan = rsv1Plan(params.quick);
+export async function runRsv1(params: { quick: boolean; named?: readonly string[] }): Promise<Rsv1Result> {
+  const plan = rsv1Plan(params.quick, params.named);
   return replayable(step('rsv1', { quick: params.quick, ...plan }), async () => {
     const bar = progress('RSV1 misuse runs (one server process each)');
     try {

@@ -29,6 +29,9 @@ import {
 import type { ChartSpec } from '../../show/charts';
 import { showChart, showTable, showText, progress } from '../../show/display';
 import { plural, showFinding } from '../show-finding';
+import { readRecords } from '../../core/records';
+import { recordedDataDir } from '../../core/replay';
+import { HISTORY_ZLIB_KIND, type HistoryZlibRecord } from '../../history/recordings';
 import { replayable } from '../replayable';
 import { step } from './step';
 
@@ -274,8 +277,22 @@ export function zlibChart(groups: readonly ZlibGroup[]): ChartSpec {
   };
 }
 
+/** The command that records the row. */
+export const RECORD_ZLIB_COMMAND = 'npm run record-history -- zlib';
+
+/** The recorded zlib row in `dir` (the `--from-data` dir, else the committed data/): each record's result. */
+export function readRecordedZlib(dir: string = recordedDataDir()): ZlibCellResult[] {
+  return readRecords<HistoryZlibRecord>(HISTORY_ZLIB_KIND, dir).records.map((record) => record.result);
+}
+
 /** Shows the recorded cells: a table, a chart of medians with ranges, and the finding. */
 export async function showZlibHistory(results: readonly ZlibCellResult[]): Promise<void> {
+  if (results.length === 0) {
+    showText(`No recording of this row in the data dir: \`${RECORD_ZLIB_COMMAND}\` records one on a quiet machine.`, {
+      title: 'recorded cells',
+    });
+    return;
+  }
   const groups = zlibGroups(results);
   showTable(zlibRows(groups), {
     caption:
