@@ -168,7 +168,9 @@ export const ZLIB_RECORDING: HistoryRecording = {
     const cells = zlibPlan();
     const seen = new Map<string, number>();
     const runs = zlibSchedule(cells, repeats).map((cell): PlannedRun => {
-      const runKey = `${zlibCellName(cell)}_c${cell.load.connections}_m${cell.load.messagesPerConnection}x${cell.load.messageBytes}_s${cell.load.seed}_w${cell.load.settleMs}`;
+      // Record ids allow [A-Za-z0-9._+-] only: the cell's name has spaces and commas.
+      const slug = `ws${cell.ws}_limit-${cell.limit}_${cell.allocator}`;
+      const runKey = `${slug}_c${cell.load.connections}_m${cell.load.messagesPerConnection}x${cell.load.messageBytes}_s${cell.load.seed}_w${cell.load.settleMs}`;
       const repeat = seen.get(runKey) ?? 0;
       seen.set(runKey, repeat + 1);
       return {
@@ -182,7 +184,7 @@ export const ZLIB_RECORDING: HistoryRecording = {
           return {
             ...recordEnvelope({
               kind: HISTORY_ZLIB_KIND,
-              id: newRecordId(`${zlibCellName(cell)}-r${repeat}-`),
+              id: newRecordId(`${slug}-r${repeat}-`),
               startedAt: startedAt,
               quick: false,
             }),

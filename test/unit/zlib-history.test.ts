@@ -12,9 +12,11 @@ import {
   JEMALLOC_LIBRARY,
   judgeZlibResult,
   zlibFigures,
+  zlibPlan,
   zlibSchedule,
   zlibShortfall,
   ZLIB_LOAD,
+  ZLIB_REPEATS,
   type Allocator,
   type ZlibCell,
   type ZlibCellResult,
@@ -33,6 +35,7 @@ import {
 import { renderSvg } from '../../src/show/charts';
 import { MiB } from '../../src/core/params';
 import { glibcArenaHeaps } from '../../src/history/zlib-server';
+import { ZLIB_RECORDING } from '../../src/history/recordings';
 
 const MESSAGES = ZLIB_LOAD.connections * ZLIB_LOAD.messagesPerConnection;
 
@@ -383,4 +386,11 @@ test('the schedule runs every cell once per round, round after round', () => {
     zlibSchedule(cells, 3).map((c) => c.ws),
     ['3.1.0', '3.2.0', '3.1.0', '3.2.0', '3.1.0', '3.2.0'],
   );
+});
+
+test('every planned zlib run has a key a record id can carry, one per cell and repeat', () => {
+  const { runs } = ZLIB_RECORDING.plan({});
+  assert.equal(runs.length, zlibPlan().length * ZLIB_REPEATS);
+  for (const run of runs) assert.match(run.runKey, /^[A-Za-z0-9._+-]+$/, run.label);
+  assert.equal(new Set(runs.map((r) => `${r.runKey}#${r.repeat}`)).size, runs.length);
 });
