@@ -32,10 +32,22 @@ export interface ChildOptions {
   fileLimit?: number;
   /** 'pipe' keeps the child's stderr off the parent's (read it from `child.stderr`): a child expected to crash. */
   stderr?: 'inherit' | 'pipe';
+  /** Variables set (a string) or removed (undefined) in the child's environment only, e.g. an allocator's. */
+  env?: Record<string, string | undefined>;
   /** Why a pending request fails when the child exits; default `<name> exited (<signal or code>)`. */
   exitMessage?: (code: number | null, signal: NodeJS.Signals | null) => string;
   /** The error of a `{ type: 'failed', error }` reply; default `<name>: <error>`. */
   failedMessage?: (error: string) => string;
+}
+
+/** This process's environment with `changes` applied: a string sets a variable, undefined removes it. */
+function childEnv(changes: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const [key, value] of Object.entries(changes)) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
+  return env;
 }
 
 /** Replies the child sends while it works (ticks, progress), by type: handed over, not awaited. */
@@ -87,6 +99,7 @@ export class ChildHost<Request extends { type: string }, Reply extends { type: s
       ...(limited ? { execPath: limited.execPath } : {}),
       ...(options.serialization ? { serialization: options.serialization } : {}),
       ...(options.group ? { detached: true } : {}),
+      ...(options.env ? { env: childEnv(options.env) } : {}),
     });
     this.exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
     this.child.on('message', (reply: Reply) => this.pending?.reply(reply));

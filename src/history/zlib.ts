@@ -199,32 +199,6 @@ export function allocatorEnv(allocator: Allocator): Record<string, string | unde
   };
 }
 
-/**
- * Forks a child with `env` over the parent's environment. ChildHost forks with the parent's
- * environment and takes no env option, so the variables are set for the synchronous fork() and
- * restored at once: they act only when a process starts, so this process is untouched.
- */
-function forkWith<Req extends { type: string }, Rep extends { type: string }>(
-  file: string,
-  name: string,
-  execArgv: string[],
-  env: Record<string, string | undefined>,
-): ChildHost<Req, Rep> {
-  const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
-  const apply = (values: Record<string, string | undefined>) => {
-    for (const [key, value] of Object.entries(values)) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
-  };
-  apply(env);
-  try {
-    return new ChildHost<Req, Rep>(file, { name: name, execArgv: execArgv });
-  } finally {
-    apply(saved);
-  }
-}
-
 /** Checks a cell before anything starts: one line naming what is wrong and what is accepted. */
 export function assertZlibCell(cell: ZlibCell): void {
   if (!(ALLOCATORS as readonly string[]).includes(cell.allocator))
@@ -374,12 +348,12 @@ export async function measureZlibCell(cell: ZlibCell): Promise<ZlibCellResult> {
   assertMeasuring('a zlib burst server');
   const startedAt = new Date().toISOString();
   const began = performance.now();
-  const server = forkWith<ZlibServerRequest, ZlibServerReply>(
-    SERVER,
-    'zlib server',
-    ['--expose-gc'],
-    allocatorEnv(cell.allocator),
-  );
+  // The allocator's variables go to the server's environment alone: they act when a process starts.
+  const server = new ChildHost<ZlibServerRequest, ZlibServerReply>(SERVER, {
+    name: 'zlib server',
+    execArgv: ['--expose-gc'],
+    env: allocatorEnv(cell.allocator),
+  });
   const clients = new ChildHost<ZlibClientsRequest, ZlibClientsReply>(CLIENTS, { name: 'zlib clients' });
   let replies: BurstReplies;
   try {
