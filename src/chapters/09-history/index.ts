@@ -83,6 +83,13 @@ export async function installNamedReleases(plan: HistoryPlan): Promise<void> {
     lines.push(
       `${name}@${version}: ${installed ? 'installed now' : 'already in the version cache'}; ${ROWS_TAKING[name]}.`,
     );
+    // The size cliff pairs a socket.io release with the client of the same version: installed, or refused, before any row runs.
+    if (name === 'socket.io') {
+      const client = await ensureVersion('socket.io-client', version);
+      lines.push(
+        `socket.io-client@${version}: ${client.installed ? 'installed now' : 'already in the version cache'}; the client of that row.`,
+      );
+    }
   }
   showText(lines.join('\n'), { title: 'releases you named' });
 }
