@@ -4,20 +4,7 @@
  */
 import type { HistoryMemoryRecord } from '../../src/history/memory';
 import { expectedDeflate, memoryRunKey, serverOptions, type MemoryCell } from '../../src/history/memory-plan';
-import type { RunMeta } from '../../src/core/meta';
-
-const META: RunMeta = {
-  date: '2026-12-08T00:00:00.000Z',
-  commit: 'made-up',
-  dirty: false,
-  node: 'v20',
-  cpuModel: 'made-up CPU',
-  cores: 2,
-  platform: 'linux',
-  versions: {},
-  loadAverage: 0.4,
-  loadAverageRead: 'before-recording',
-};
+import { META } from './made-up';
 
 const ENGINE = { '2.3.0': '3.4.2', '2.4.0': '3.5.0' } as Record<string, string>;
 

@@ -20,7 +20,8 @@ import type { Row } from '../../src/chapters/05-sweep/rows';
 export const T0 = 1_800_000_000_000;
 export const WINDOW = { start: T0, end: T0 + 10_000, drainEnd: T0 + 12_000 };
 
-const META: RunMeta = {
+/** A made-up record's provenance: a clean tree on a quiet machine. */
+export const META: RunMeta = {
   date: '2026-11-29T00:00:00.000Z',
   commit: 'made-up',
   dirty: false,

@@ -5,10 +5,7 @@
  * functions that judge connections and word the finding, on made-up runs.
  */
 import assert from 'node:assert/strict';
-import type { EventEmitter } from 'node:events';
-import type { Writable } from 'node:stream';
 import { test } from 'node:test';
-import WebSocket from 'ws';
 import {
   buildWire,
   connectionOutcome,
@@ -30,20 +27,7 @@ import {
   describeEmptyFragment,
   emptyFragmentRows,
 } from '../../src/chapters/09-history/empty-fragment';
-
-interface PerMessageDeflateInstance {
-  accept(offers: unknown[]): Record<string, unknown>;
-  cleanup(): void;
-}
-interface WsInternals {
-  Receiver: new (options: {
-    isServer: boolean;
-    extensions: Record<string, PerMessageDeflateInstance>;
-  }) => Writable & EventEmitter;
-  PerMessageDeflate: new (options: Record<string, unknown>) => PerMessageDeflateInstance;
-  extension: { parse(header: string): Record<string, unknown[]> };
-}
-const { Receiver, PerMessageDeflate, extension } = WebSocket as unknown as WsInternals;
+import { extension, PerMessageDeflate, Receiver } from '../support/ws-internals';
 
 /** What a ws 8 client made of the server's bytes: its messages, the close it read, or its error. */
 interface Received {

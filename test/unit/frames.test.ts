@@ -7,35 +7,14 @@
  */
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import type { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Writable } from 'node:stream';
 import { test } from 'node:test';
-import WebSocket from 'ws';
 import { compressMessage, deflateFromAnswer, type MessageDeflate } from '../../src/clients/deflate-sender';
 import { encodeFrame, fragmentMessage, OPCODE } from '../../src/clients/frames';
 import { packageDir } from '../../src/core/stack-catalog';
 import { PROJECT_ROOT } from '../../src/core/paths';
-
-// ws's internals, exported by its index (its package `exports` hide lib/) but not typed by @types/ws.
-interface PerMessageDeflateInstance {
-  offer(): Record<string, unknown>;
-  accept(offers: unknown[]): Record<string, unknown>;
-  cleanup(): void;
-}
-interface WsInternals {
-  Receiver: new (options: {
-    isServer: boolean;
-    extensions: Record<string, PerMessageDeflateInstance>;
-  }) => Writable & EventEmitter;
-  PerMessageDeflate: new (options: Record<string, unknown>) => PerMessageDeflateInstance;
-  extension: {
-    parse(header: string): Record<string, unknown[]>;
-    format(extensions: Record<string, unknown[]>): string;
-  };
-}
-const { Receiver, PerMessageDeflate, extension } = WebSocket as unknown as WsInternals;
+import { extension, PerMessageDeflate, Receiver, type PerMessageDeflateInstance } from '../support/ws-internals';
 
 test('the Receiver under test is the installed ws 8.23', () => {
   const wsDir = packageDir('ws', PROJECT_ROOT);
