@@ -31,11 +31,11 @@ test('a named release is installed once, before the rows; one npm does not have 
   const before = process.env[VERSION_CACHE_ENV];
   process.env[VERSION_CACHE_ENV] = cache;
   try {
-    const plan = historyPlan({ versions: 'ws@3.0.0', quick: true });
+    const plan = historyPlan({ versions: 'ws@3.0.0', frameSizes: '1.5MiB', quick: true });
     assert.match(await printed(() => installNamedReleases(plan)), /ws@3\.0\.0: installed now; RSV1 misuse \(row 4\)/);
     assert.match(await printed(() => installNamedReleases(plan)), /ws@3\.0\.0: already in the version cache/);
     await assert.rejects(
-      installNamedReleases(historyPlan({ versions: 'ws@3.0.99', quick: true })),
+      installNamedReleases(historyPlan({ versions: 'ws@3.0.99', frameSizes: '1.5MiB', quick: true })),
       /^InputError: ws@3\.0\.99 could not be installed from the npm registry: No matching version found for ws@3\.0\.99\.$/,
     );
     assert.deepEqual(fs.readdirSync(cache), ['ws@3.0.0']);

@@ -7,7 +7,9 @@
 import { InputError } from '../../core/errors';
 import { fromDataDir } from '../../core/replay';
 import { ensureVersion, parseVersionKey, type CachedPackage } from '../../core/version-cache';
-import { ParamError } from '../../core/params';
+import { ParamError, resolveParams } from '../../core/params';
+import { formatBytes } from '../../core/units';
+import { showFinding } from '../show-finding';
 import { sizeCliffParams, MAJOR_RELEASES, QUICK_RELEASES, type SizeCliffParams } from '../../history/size-cliff';
 import { showText } from '../../show/display';
 
@@ -31,6 +33,8 @@ const ROWS_TAKING: Record<CachedPackage, string> = {
 /** The chapter's checked parameters: the mode, the releases a reader named, and each row's own. */
 export interface HistoryPlan {
   quick: boolean;
+  /** The frame sizes the report passed on: no row depends on them (historySizesSentence says why). */
+  frameSizes: number[];
   named: { name: CachedPackage; version: string }[];
   cliff: SizeCliffParams;
   /** ws releases named for row 4. */
@@ -38,7 +42,8 @@ export interface HistoryPlan {
 }
 
 /** Checks the parameters cell (`versions`: comma-separated name@version) before anything starts. */
-export function historyPlan(raw: { versions: string; quick: boolean }): HistoryPlan {
+export function historyPlan(raw: { versions: string; frameSizes: string; quick: boolean }): HistoryPlan {
+  const { frameSizes } = resolveParams({ frameSizes: raw.frameSizes, quick: raw.quick });
   const keys = raw.versions
     .split(',')
     .map((key) => key.trim())
@@ -55,10 +60,25 @@ export function historyPlan(raw: { versions: string; quick: boolean }): HistoryP
   const base = raw.quick ? QUICK_RELEASES : MAJOR_RELEASES;
   return {
     quick: raw.quick,
+    frameSizes: frameSizes,
     named: named,
     cliff: sizeCliffParams({ quick: raw.quick, releases: [...base, ...socketIo] }),
     rsv1Named: named.filter((r) => r.name === 'ws').map((r) => r.version),
   };
+}
+
+/** What this chapter does with the frame sizes it was given: nothing, and why, in a sentence. */
+export function historySizesSentence(plan: HistoryPlan): string {
+  return (
+    `This chapter does not depend on frame size (${plan.frameSizes.length === 1 ? 'size' : 'sizes'} given: ${plan.frameSizes.map(formatBytes).join(', ')}). ` +
+    `Each row sends what its reports describe: the size cliff a ${formatBytes(plan.cliff.overSize)} message over the 1 MB limit beside a ${formatBytes(plan.cliff.underSize)} control, the memory and zlib rows one compressible 16 KiB JSON message, the frame rows small crafted messages; ` +
+    'chapters 4, 5 and 6 answer per size.'
+  );
+}
+
+/** Says that the chapter's rows do not depend on the sizes given. */
+export function showHistorySizes(plan: HistoryPlan): void {
+  showFinding(historySizesSentence(plan));
 }
 
 /**
