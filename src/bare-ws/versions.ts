@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { NODE_MODULES, PROJECT_ROOT } from '../core/paths';
+import { compareVersions } from '../core/version-cache';
 
 /** One installed ws release. */
 export interface WsRelease {
@@ -16,14 +17,6 @@ export interface WsRelease {
 }
 
 const ALIAS = /^npm:ws@(\d+\.\d+\.\d+)$/;
-
-/** Orders `x.y.z` versions numerically (0.10.0 after 0.9.0). */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < 3; i++) if (pa[i] !== pb[i]) return pa[i] - pb[i];
-  return 0;
-}
 
 /** Every `ws-x.y.z` alias in package.json's dependencies, oldest first; throws if one is not installed as declared. */
 export function installedWsReleases(): WsRelease[] {

@@ -5,10 +5,10 @@
  * ignore it, and the figure wanted is what the generator can hand over, not what an inflater can
  * take. Runs in its own process (forked by generator.ts), so it can be pinned to a core of its own.
  */
-import crypto from 'node:crypto';
 import net from 'node:net';
 import { LOOPBACK } from '../core/net';
 import { serveParent } from '../core/child-host';
+import { websocketAccept } from '../clients/frames';
 
 /** Parent → sink: report and close. */
 export type SinkRequest = { type: 'stop' };
@@ -17,7 +17,6 @@ export type SinkReply =
   | { type: 'listening'; port: number }
   | { type: 'done'; bytesRead: number; connections: number; deflateAccepted: number };
 
-const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const HEADER_END = '\r\n\r\n';
 /** A request whose headers do not end within this many bytes is not a WebSocket handshake. */
 const MAX_HEADER_BYTES = 16 * 1024;
@@ -31,10 +30,7 @@ export function handshakeAnswer(head: string): string | undefined {
   }
   const key = headers.get('sec-websocket-key');
   if (!key) return undefined;
-  const accept = crypto
-    .createHash('sha1')
-    .update(key + WEBSOCKET_GUID)
-    .digest('base64');
+  const accept = websocketAccept(key);
   const offered = (headers.get('sec-websocket-extensions') ?? '').includes('permessage-deflate');
   return [
     'HTTP/1.1 101 Switching Protocols',

@@ -1,7 +1,18 @@
-/** Client-side WebSocket framing (RFC 6455): masked frames, and a message split into fragments. */
+/** Client-side WebSocket framing (RFC 6455): masked frames, a message split into fragments, and the handshake's accept key. */
 import crypto from 'node:crypto';
 
 export const OPCODE = { continuation: 0x0, text: 0x1, binary: 0x2 } as const;
+
+/** RFC 6455's GUID: a server answers an upgrade with sha1(key + GUID) in Sec-WebSocket-Accept. */
+const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+
+/** The Sec-WebSocket-Accept a server answers the client's Sec-WebSocket-Key with (the loopback servers that frame by hand). */
+export function websocketAccept(key: string): string {
+  return crypto
+    .createHash('sha1')
+    .update(key + WEBSOCKET_GUID)
+    .digest('base64');
+}
 
 // XOR in 32-bit words over an aligned copy: a 4 MiB message is masked in a few ms, where a byte
 // loop would dominate the load generator's CPU at high rates.

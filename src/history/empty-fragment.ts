@@ -15,7 +15,6 @@
  * frame with ws's own Receiver. Headless Chromium (playwright-core) and Firefox ESR (puppeteer-core
  * over WebDriver BiDi) each run every framing `repeats` times, one connection at a time.
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type net from 'node:net';
@@ -28,6 +27,7 @@ import { launchChromium } from '../core/chromium';
 import { FIREFOX_PACKAGE, FIREFOX_PATH, launchFirefox } from '../core/firefox';
 import { LOOPBACK } from '../core/net';
 import { assertMeasuring } from '../core/replay';
+import { websocketAccept } from '../clients/frames';
 
 /** The framings, in the order they run: the case and its controls. */
 export const FRAMINGS = ['one-frame', 'empty-final', 'split', 'zero-byte-final', 'rsv1-continuation'] as const;
@@ -74,7 +74,6 @@ const OPCODE_CONTINUATION = 0x0;
 const OPCODE_TEXT = 0x1;
 const OPCODE_CLOSE = 0x8;
 const SYNC_FLUSH_TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
-const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 /** One frame as the server writes it (unmasked, as a server must). */
 export interface FrameSpec {
@@ -346,10 +345,7 @@ export class EmptyFragmentServer {
       return;
     }
     side.accepted = true;
-    const accept = crypto
-      .createHash('sha1')
-      .update(key + WEBSOCKET_GUID)
-      .digest('base64');
+    const accept = websocketAccept(key);
     const receiver = new ws.Receiver({ isServer: true, extensions: {} });
     receiver.on('conclude', (code: number) => {
       side.browserCloseCode = code;

@@ -166,13 +166,12 @@ export const ZLIB_RECORDING: HistoryRecording = {
     if (repeats < 1 || repeats > 20)
       throw new InputError(`--repeats ${repeats}: give 1 to 20, e.g. --repeats ${ZLIB_REPEATS}`);
     const cells = zlibPlan();
-    const seen = new Map<string, number>();
-    const runs = zlibSchedule(cells, repeats).map((cell): PlannedRun => {
+    // zlibSchedule lists every cell once per repeat, in order: the repeat is the index's round.
+    const runs = zlibSchedule(cells, repeats).map((cell, index): PlannedRun => {
       // Record ids allow [A-Za-z0-9._+-] only: the cell's name has spaces and commas.
       const slug = `ws${cell.ws}_limit-${cell.limit}_${cell.allocator}`;
       const runKey = `${slug}_c${cell.load.connections}_m${cell.load.messagesPerConnection}x${cell.load.messageBytes}_s${cell.load.seed}_w${cell.load.settleMs}`;
-      const repeat = seen.get(runKey) ?? 0;
-      seen.set(runKey, repeat + 1);
+      const repeat = Math.floor(index / cells.length);
       return {
         label: `${zlibCellName(cell)}, repeat ${repeat + 1}`,
         runKey: runKey,
