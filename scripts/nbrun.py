@@ -23,7 +23,9 @@ import math
 import os
 import re
 import signal
+import subprocess
 import sys
+import threading
 import time
 
 import nbformat
@@ -76,6 +78,44 @@ def peak_rss_kib(pid):
     return None
 
 
+# tslab binds the kernel's ports after it starts, and a bind that fails (EADDRINUSE: another
+# process took a port between Jupyter choosing it and tslab binding it) is only logged as an
+# unhandled rejection: the kernel lives on, answers nothing, and the client would wait out the whole
+# start-up limit. So the kernel's stderr is watched while it starts, and a kernel on fresh ports
+# gets one more try. A kernel that never answered ran no cell, so a second start changes no result.
+PORT_TAKEN = 'EADDRINUSE'
+START_ATTEMPTS = 2
+STDERR_TAIL_LINES = 8
+
+
+class KernelStderr:
+    """Passes the kernel's stderr on to ours, keeps its last lines to explain a failed start, and
+    calls on_port_taken if, while the kernel is starting, it reports a port already in use."""
+
+    def __init__(self, stream, on_port_taken):
+        self.tail = []
+        self.starting = True
+        self.port_taken = False
+        self.on_port_taken = on_port_taken
+        self.thread = threading.Thread(target=self.pump, args=(stream,), daemon=True)
+        self.thread.start()
+
+    def pump(self, stream):
+        for raw in iter(stream.readline, b''):
+            line = raw.decode('utf-8', 'replace')
+            sys.stderr.write(line)
+            self.tail = (self.tail + [line.strip()])[-STDERR_TAIL_LINES:]
+            if self.starting and PORT_TAKEN in line and not self.port_taken:
+                self.port_taken = True
+                self.on_port_taken()
+        stream.close()
+
+    def explain(self):
+        """The kernel's last stderr lines on one line, or '' when it printed nothing."""
+        text = ' '.join(line for line in self.tail if line)
+        return f' (kernel stderr: {text[:300]})' if text else ''
+
+
 class Run:
     """One notebook execution: the client, its kernel, the clock, and what went wrong."""
 
@@ -111,6 +151,7 @@ class Run:
             'status': 'ok',
             'kernelPid': None,
             'kernelStartMs': None,
+            'kernelStartRetries': [],
             'runMs': None,
             'rerunMs': None,
             'wallMs': None,
@@ -212,19 +253,46 @@ class Run:
             self.summary['shutdown'] = 'clean'
         self.summary['shutdownMs'] = round((time.monotonic() - began) * 1000)
 
-    def execute(self):
+    def start_kernel(self):
+        """One start: a new kernel manager (so fresh ports), the kernel, and a client that it answers."""
         client = self.client
         # Created here, not inside setup_kernel, so the kernel's ports are bound to the address
         # the caller names (loopback) rather than to whatever the default resolves to.
         client.km = client.create_kernel_manager()
         client.km.ip = self.args.ip
-        begin = time.monotonic()
+        client.kc = None
+        stderr = None
         try:
-            with client.setup_kernel(cwd=self.args.cwd):
-                provisioner = client.km.provisioner
-                self.kernel_pid = provisioner.pid
-                self.kernel_pgid = provisioner.pgid
-                self.summary['kernelPid'] = self.kernel_pid
+            client.start_new_kernel(cwd=self.args.cwd, stderr=subprocess.PIPE)
+            provisioner = client.km.provisioner
+            self.kernel_pid = provisioner.pid
+            self.kernel_pgid = provisioner.pgid
+            stderr = KernelStderr(provisioner.process.stderr, on_port_taken=self.kill_kernel)
+            client.start_new_kernel_client()
+        except RuntimeError as error:
+            self.kill_kernel()
+            first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+            if stderr is not None:
+                stderr.thread.join(timeout=1)  # the last lines of a killed kernel
+            raise KernelStartError(first_line + (stderr.explain() if stderr else ''))
+        stderr.starting = False
+
+    def execute(self):
+        client = self.client
+        begin = time.monotonic()
+        for attempt in range(1, START_ATTEMPTS + 1):
+            try:
+                self.start_kernel()
+                break
+            except KernelStartError as error:
+                if attempt == START_ATTEMPTS:
+                    raise
+                self.summary['kernelStartRetries'].append(str(error))
+                print(f'nbrun: {self.name}: the kernel did not start: {error}; starting a new one on new ports', file=sys.stderr)
+        self.summary['kernelPid'] = self.kernel_pid
+        try:
+            # The kernel and its client are already up, so this only shuts them down at the end.
+            with client.setup_kernel():
                 # As nbclient's own execute() does: the kernel's language_info lets nbconvert
                 # pick the right highlighter even when the source notebook lacks it.
                 info = client.wait_for_reply(client.kc.kernel_info())
@@ -244,14 +312,10 @@ class Run:
                 self.sample_rss()
                 if self.summary['status'] in ('ok', 'error'):  # a killed or dead kernel has nothing to say
                     self.shut_down()
-        except RuntimeError as error:
-            if self.kernel_pid is None:  # the kernel never became ready
-                raise KernelStartError(str(error).splitlines()[0] if str(error) else type(error).__name__)
-            raise
         finally:
             self.summary['wallMs'] = round((time.monotonic() - self.started) * 1000)
             self.summary['peakRssKiB'] = self.peak_rss
-        self.nb.metadata['nbrun'] = {key: self.summary[key] for key in ('status', 'kernelStartMs', 'runMs', 'rerunMs', 'wallMs', 'peakRssKiB', 'shutdown')}
+        self.nb.metadata['nbrun'] = {key: self.summary[key] for key in ('status', 'kernelStartMs', 'kernelStartRetries', 'runMs', 'rerunMs', 'wallMs', 'peakRssKiB', 'shutdown')}
 
 
 class KernelStartError(Exception):
@@ -319,7 +383,8 @@ def main(argv):
         return give_up('bad-input', f'no kernel spec named "{args.kernel}" on JUPYTER_PATH={os.environ.get("JUPYTER_PATH", "")}', 2)
     except (KernelStartError, TimeoutError) as error:
         run.kill_kernel()
-        return give_up('no-start', f'the kernel did not start: {error}', 1)
+        earlier = ''.join(f' (earlier attempt: {retry})' for retry in run.summary['kernelStartRetries'])
+        return give_up('no-start', f'the kernel did not start: {error}{earlier}', 1)
     write_atomic(nb, args.output)
     print(json.dumps(run.summary, separators=(',', ':')))
     return 0 if run.summary['status'] == 'ok' else 1

@@ -1,6 +1,7 @@
 /** The report's progress lines on stderr, shared by `npm run report` and `npm run record-replay`. */
 import path from 'node:path';
 import type { ReportEvent } from '../report/build';
+import { retriedStartText } from '../report/contents-page';
 import { failureHeadline } from '../report/execute';
 import { formatBytes, formatDuration } from '../core/units';
 
@@ -27,6 +28,7 @@ export function onReportEvent(event: ReportEvent): void {
         // The whole text (tslab's stderr, kernel frames dropped) is short and is what one debugs with.
         for (const line of run.failure.message.split('\n')) process.stderr.write(`    ${line}\n`);
       }
+      for (const line of retriedStartText(entry)) sayReport(`  ${line}`);
       for (const problem of entry.problems) sayReport(`  ${problem}`);
       if (entry.unused.length > 0) sayReport(`  not parameters of this chapter, ignored: ${entry.unused.join(', ')}`);
       break;

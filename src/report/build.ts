@@ -151,7 +151,11 @@ export function chapterAbstract(notebook: string): string {
 
 function previousEntries(reportDir: string): ChapterEntry[] {
   try {
-    return (JSON.parse(fs.readFileSync(path.join(reportDir, REPORT_JSON), 'utf8')) as ReportRecord).chapters;
+    const { chapters } = JSON.parse(fs.readFileSync(path.join(reportDir, REPORT_JSON), 'utf8')) as ReportRecord;
+    // Reports written before kernel start retries were recorded have no list: none happened.
+    return chapters.map((entry) =>
+      entry.run ? { ...entry, run: { ...entry.run, kernelStartRetries: entry.run.kernelStartRetries ?? [] } } : entry,
+    );
   } catch {
     return [];
   }

@@ -85,6 +85,13 @@ function failures(record: ReportRecord): string {
   return `<h3>Failures</h3>${blocks.join('')}`;
 }
 
+/** A kernel that answered only on a later start is said, with why the earlier one failed. */
+export function retriedStartText(entry: ChapterEntry): string[] {
+  const retries = entry.run?.kernelStartRetries ?? [];
+  if (retries.length === 0) return [];
+  return [`The kernel of chapter ${entry.number} ${entry.slug} answered on start ${retries.length + 1}; the first start failed: ${retries[0]}.`];
+}
+
 function summary(record: ReportRecord): string {
   const total = record.chapters.length;
   const ok = record.chapters.filter((entry) => entry.status === 'ok').length;
@@ -96,6 +103,7 @@ function summary(record: ReportRecord): string {
     `${ok} of ${total} chapter${total === 1 ? '' : 's'} ran without error.`,
     `This run: ${mode}, ${source}, ${formatDuration(record.wallMs)} in all, of which kernel start-up ${formatDuration(startups)}.`,
     peak > 0 ? `The largest kernel peaked at ${formatBytes(peak * 1024)} resident.` : '',
+    ...record.chapters.flatMap((entry) => retriedStartText(entry)),
   ];
   return `<p>${parts.filter((part) => part !== '').map(escapeText).join(' ')}</p>`;
 }

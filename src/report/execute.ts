@@ -55,8 +55,10 @@ export interface NotebookRun {
   status: RunStatus;
   /** The kernel's process id (gone by the time this is read: the kernel is shut down or killed). */
   kernelPid: number | null;
-  /** From launching the kernel until it answered. */
+  /** From launching the kernel until it answered (a failed first start included). */
   kernelStartMs: number | null;
+  /** Why each earlier start failed, when the kernel answered only on a later one (see nbrun.py). */
+  kernelStartRetries: string[];
   /** All cells, first pass. */
   runMs: number | null;
   /** All cells again in the same kernel, when asked for. */
@@ -121,6 +123,7 @@ export async function executeNotebook(options: ExecuteOptions): Promise<Notebook
     status: summary.status,
     kernelPid: summary.kernelPid ?? null,
     kernelStartMs: summary.kernelStartMs ?? null,
+    kernelStartRetries: summary.kernelStartRetries ?? [],
     runMs: summary.runMs ?? null,
     rerunMs: summary.rerunMs ?? null,
     wallMs: summary.wallMs ?? null,

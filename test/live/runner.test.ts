@@ -1,15 +1,18 @@
 /**
  * The notebook runner (scripts/nbrun.py through src/report/execute.ts), on fixture notebooks in
  * real tslab kernels: errors surface tslab's own text, a hang is killed and named, the rerun pass
- * runs in the same kernel, and time and memory are measured.
+ * runs in the same kernel, a kernel that cannot bind its ports is started again, and time and
+ * memory are measured.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { assertKernelInstalled, KernelMissingError } from '../../src/jupyter/env';
-import { PROJECT_ROOT } from '../../src/core/paths';
+import { assertKernelInstalled, KERNEL_NAME, KernelMissingError } from '../../src/jupyter/env';
+import { PROJECT_ROOT, SYSTEM_PYTHON } from '../../src/core/paths';
+import { retriedStartText } from '../../src/report/contents-page';
+import type { ChapterEntry } from '../../src/report/report-record';
 import {
   executeNotebook,
   failureHeadline,
@@ -129,6 +132,58 @@ test('wall time, kernel start-up (measured apart) and the kernel peak RSS are re
   };
   assert.equal(executed.metadata.nbrun.wallMs, run.wallMs, 'the executed copy records the same measurements');
   assert.equal(run.shutdown, 'clean', 'the kernel exits when asked');
+});
+
+// The real tslab, started through a kernel spec that, on its first start only, holds one of the
+// ports Jupyter chose for it: tslab's bind fails as it would if another process had taken the port.
+const HOLD_PORT_ONCE = `import json, os, socket, sys
+marker, tslab, connection_file = sys.argv[1:4]
+if not os.path.exists(marker):
+    open(marker, 'w').close()
+    held = socket.socket()
+    held.bind(('127.0.0.1', json.load(open(connection_file))['control_port']))
+    held.listen()
+    os.set_inheritable(held.fileno(), True)  # kept across exec, by the kernel itself
+os.execv(tslab, [tslab, 'kernel', '--config-path', connection_file])
+`;
+
+test('a kernel that cannot bind its port is killed at once and started again on new ports, and the retry is said', async () => {
+  const specs = path.join(out, 'port-taken');
+  const spec = path.join(specs, 'kernels', KERNEL_NAME);
+  fs.mkdirSync(spec, { recursive: true });
+  fs.writeFileSync(path.join(spec, 'hold-port-once.py'), HOLD_PORT_ONCE);
+  const argv = [
+    SYSTEM_PYTHON,
+    path.join(spec, 'hold-port-once.py'),
+    path.join(specs, 'first-start-done'),
+    path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tslab'),
+    '{connection_file}',
+  ];
+  fs.writeFileSync(
+    path.join(spec, 'kernel.json'),
+    JSON.stringify({ argv: argv, display_name: 'TypeScript', language: 'typescript' }),
+  );
+
+  const run = await executeNotebook({
+    notebook: fixture('params.ipynb'),
+    output: path.join(out, 'port-taken.ipynb'),
+    limits: LIMITS,
+    env: { JUPYTER_PATH: specs },
+  });
+  assert.ok(fs.existsSync(path.join(specs, 'first-start-done')), 'the first start went through the port-holding spec');
+  assert.equal(run.status, 'ok', run.failure?.message);
+  assert.equal(run.kernelStartRetries.length, 1);
+  assert.match(run.kernelStartRetries[0], /Kernel died before replying.*kernel stderr: .*EADDRINUSE/);
+  // Killed on its stderr line, not after the start-up limit that a silent tslab would wait out.
+  assert.ok(
+    run.kernelStartMs !== null && run.kernelStartMs < LIMITS.startupTimeoutMs,
+    `kernel start ${run.kernelStartMs} ms`,
+  );
+  const entry = { number: 1, slug: 'fixture', run: run } as ChapterEntry;
+  assert.match(
+    retriedStartText(entry)[0],
+    /^The kernel of chapter 1 fixture answered on start 2; the first start failed: Kernel died/,
+  );
 });
 
 test('a notebook that leaves a server open is caught: the kernel does not exit when asked, and is killed', async () => {
