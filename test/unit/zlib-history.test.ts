@@ -278,9 +278,9 @@ test('the plan shortfall counts valid repeats per cell only', () => {
 });
 
 test('ranges compare only when every repeat lies on one side', () => {
-  assert.equal(compareRanges({ median: 5, min: 4, max: 6 }, { median: 2, min: 1, max: 3 }), 'higher');
-  assert.equal(compareRanges({ median: 2, min: 1, max: 3 }, { median: 5, min: 4, max: 6 }), 'lower');
-  assert.equal(compareRanges({ median: 2, min: 1, max: 4 }, { median: 5, min: 4, max: 6 }), 'overlap');
+  assert.equal(compareRanges({ median: 5, min: 4, max: 6, n: 3 }, { median: 2, min: 1, max: 3, n: 3 }), 'higher');
+  assert.equal(compareRanges({ median: 2, min: 1, max: 3, n: 3 }, { median: 5, min: 4, max: 6, n: 3 }), 'lower');
+  assert.equal(compareRanges({ median: 2, min: 1, max: 4, n: 3 }, { median: 5, min: 4, max: 6, n: 3 }), 'overlap');
 });
 
 test('the finding: a limit that lowers every repeat, allocators that overlap, invalid runs left out', () => {

@@ -8,6 +8,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { median } from '../../core/stats';
 import { formatBytes, formatDuration } from '../../core/units';
+import { spread, type Spread } from '../../traffic/metrics';
 import {
   ALLOCATORS,
   judgeZlibResult,
@@ -35,13 +36,6 @@ import { HISTORY_ZLIB_KIND, type HistoryZlibRecord } from '../../history/recordi
 import { replayable } from '../replayable';
 import { step } from './step';
 
-/** Median and range over a cell's valid repeats, bytes. */
-export interface ByteRange {
-  median: number;
-  min: number;
-  max: number;
-}
-
 /** One cell of the recorded results: its repeats summarised. */
 export interface ZlibGroup {
   ws: string;
@@ -57,14 +51,10 @@ export interface ZlibGroup {
   peakInFlight: number;
   /** glibc arena heaps in the server's process after the burst (median over valid runs). */
   arenaHeaps: number;
-  peak: ByteRange;
-  afterBurst: ByteRange;
-  afterSettle: ByteRange;
+  peak: Spread;
+  afterBurst: Spread;
+  afterSettle: Spread;
   node: string;
-}
-
-function byteRange(values: number[]): ByteRange {
-  return { median: median(values), min: Math.min(...values), max: Math.max(...values) };
 }
 
 const LIMIT_ORDER: readonly ZlibLimit[] = ['no-option', ...ZLIB_LIMITS];
@@ -85,7 +75,7 @@ export function zlibGroups(results: readonly ZlibCellResult[]): ZlibGroup[] {
       const judged = runs.map((run) => ({ run: run, judgement: judgeZlibResult(run) }));
       const valid = judged.filter((j) => j.judgement.valid);
       const figures = valid.map((j) => j.judgement.figures);
-      const empty: ByteRange = { median: NaN, min: NaN, max: NaN };
+      const none: Spread = { median: NaN, min: NaN, max: NaN, n: 0 };
       return [
         {
           ws: cell.ws,
@@ -97,9 +87,9 @@ export function zlibGroups(results: readonly ZlibCellResult[]): ZlibGroup[] {
           problems: [...new Set(judged.flatMap((j) => j.judgement.problems))],
           peakInFlight: valid.length ? median(valid.map((j) => j.run.controls.limit.peakInFlight)) : NaN,
           arenaHeaps: valid.length ? median(valid.map((j) => j.run.controls.allocator.arenaHeaps)) : NaN,
-          peak: valid.length ? byteRange(figures.map((f) => f.peakRss)) : empty,
-          afterBurst: valid.length ? byteRange(figures.map((f) => f.afterBurstRss)) : empty,
-          afterSettle: valid.length ? byteRange(figures.map((f) => f.afterSettleRss)) : empty,
+          peak: spread(figures.map((f) => f.peakRss)) ?? none,
+          afterBurst: spread(figures.map((f) => f.afterBurstRss)) ?? none,
+          afterSettle: spread(figures.map((f) => f.afterSettleRss)) ?? none,
           node: runs[0].versions.node,
         },
       ];
@@ -107,7 +97,7 @@ export function zlibGroups(results: readonly ZlibCellResult[]): ZlibGroup[] {
 }
 
 const mib = (bytes: number): number => Math.round(bytes / 104857.6) / 10;
-const rangeText = (r: ByteRange): string => `${mib(r.min)}–${mib(r.max)}`;
+const rangeText = (r: Spread): string => `${mib(r.min)}–${mib(r.max)}`;
 const limitText = (limit: ZlibLimit): string => (limit === 'no-option' ? 'none (no option)' : String(limit));
 
 /** One table row per cell, in MiB. */
@@ -128,7 +118,7 @@ export function zlibRows(groups: readonly ZlibGroup[]) {
 }
 
 /** How two cells' repeats compare: every one of `a` above or below every one of `b`, or overlapping. */
-export function compareRanges(a: ByteRange, b: ByteRange): 'higher' | 'lower' | 'overlap' {
+export function compareRanges(a: Spread, b: Spread): 'higher' | 'lower' | 'overlap' {
   if (a.min > b.max) return 'higher';
   if (a.max < b.min) return 'lower';
   return 'overlap';
@@ -139,7 +129,7 @@ function findGroup(groups: readonly ZlibGroup[], ws: string, limit: ZlibLimit, a
 }
 
 /** `X MiB (range a–b MiB)`. */
-function figure(r: ByteRange): string {
+function figure(r: Spread): string {
   return `${mib(r.median)} MiB (${rangeText(r)})`;
 }
 
@@ -364,7 +354,7 @@ export function describeZlibSpot(spot: ZlibSpot, recorded: readonly ZlibCellResu
       return spot.quick
         ? `${live} (quick mode's smaller burst: not comparable with the recorded runs).`
         : `${live}; no recorded run of this cell to compare with.`;
-    const inside = (value: number, r: ByteRange) => (value >= r.min && value <= r.max ? 'inside' : 'outside');
+    const inside = (value: number, r: Spread) => (value >= r.min && value <= r.max ? 'inside' : 'outside');
     return `${live}; the recorded ${plural(same.valid, 'repeat')} ranged ${rangeText(same.peak)} and ${rangeText(same.afterSettle)} MiB: the live peak is ${inside(peakRss, same.peak)} its range, the live after-GC figure ${inside(afterSettleRss, same.afterSettle)}.`;
   });
 }
