@@ -9,6 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { NODE_MODULES, PROJECT_ROOT, SCRIPTS_DIR } from '../core/paths';
+import { versionAt } from '../core/stack-catalog';
 import { formatBytes, formatDuration, parseDuration } from '../core/units';
 import type { CaseResult, CaseVerdict } from './battery';
 import { DIGEST_CHECK_MS, ENVELOPE_CHARS } from './battery';
@@ -175,7 +176,6 @@ export function assertExportDir(dir: string): void {
  */
 export function writeArtilleryExport(dir: string, options: CheckOptions, load: ExportLoad): string[] {
   assertExportDir(dir);
-  const ws = JSON.parse(fs.readFileSync(path.join(WS_SOURCE, 'package.json'), 'utf8')) as { version: string };
   const staging = fs.mkdtempSync(path.join(path.dirname(dir), `.${path.basename(dir)}-`));
   try {
     fs.writeFileSync(path.join(staging, EXPORT_FILES.script), artilleryScript(options, load));
@@ -184,7 +184,7 @@ export function writeArtilleryExport(dir: string, options: CheckOptions, load: E
       name: 'deflate-lab-artillery-export',
       private: true,
       description: "deflate-lab's fragmented case for Artillery: the processor needs ws 8 and nothing else",
-      dependencies: { ws: ws.version },
+      dependencies: { ws: versionAt(WS_SOURCE) },
     };
     fs.writeFileSync(path.join(staging, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     fs.cpSync(WS_SOURCE, path.join(staging, 'node_modules', 'ws'), { recursive: true });

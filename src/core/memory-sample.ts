@@ -3,6 +3,7 @@
  * how much its connections cost (chapter 7's and chapter 9's memory servers). The process must run
  * with --expose-gc.
  */
+import { sleep } from './timing';
 
 /** process.memoryUsage() figures, bytes. */
 export interface MemorySample {
@@ -22,11 +23,16 @@ export function exposedGc(): () => void {
   return gc;
 }
 
-/** Collects, lets frees in flight settle, collects again, then reads the process's memory. */
+/** Collects, lets frees in flight settle for `settleMs`, and collects again. */
+export async function collectTwice(gc: () => void, settleMs: number): Promise<void> {
+  gc();
+  await sleep(settleMs);
+  gc();
+}
+
+/** Collects twice (see collectTwice), then reads the process's memory. */
 export async function sampleAfterGc(gc: () => void = exposedGc()): Promise<MemorySample> {
-  gc();
-  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-  gc();
+  await collectTwice(gc, SETTLE_MS);
   const { rss, heapUsed, external } = process.memoryUsage();
   return { rss, heapUsed, external };
 }

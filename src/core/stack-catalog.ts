@@ -98,7 +98,8 @@ export function packageDir(name: string, fromDir: string): string {
   }
 }
 
-function versionAt(dir: string): string {
+/** The version in a package folder's package.json. */
+export function versionAt(dir: string): string {
   return (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string }).version;
 }
 

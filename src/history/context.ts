@@ -13,7 +13,7 @@ import { rawSocket } from '../clients/crafted-frames';
 import { LOOPBACK } from '../core/net';
 import { assertMeasuring } from '../core/replay';
 import { acceptsDeflate, FrameReader, type FrameHeader } from '../observe/wire';
-import { rootWsVersion, wsPackageDir } from './ws-dir';
+import { releaseDir, rootVersion } from './release-dir';
 
 /** The `threshold` the sender is given: ws's default, set explicitly so the run does not depend on it. */
 export const CONTEXT_THRESHOLD = 1024;
@@ -88,7 +88,7 @@ export const CONTEXT_RUN_MS = 5_000;
 type Untyped = any;
 
 async function startSender(version: string, mode: ContextMode, sequence: string[]) {
-  const ws: Untyped = require(wsPackageDir(version));
+  const ws: Untyped = require(releaseDir('ws', version));
   const server = http.createServer();
   const wss = new ws.Server({
     server: server,
@@ -119,7 +119,7 @@ export async function runContext(version: string, mode: ContextMode): Promise<Co
   const sequence = contextSequence();
   const run: ContextRun = {
     sender: version,
-    receiver: rootWsVersion(),
+    receiver: rootVersion('ws'),
     mode: mode,
     threshold: CONTEXT_THRESHOLD,
     deflateAnswer: '',
@@ -187,7 +187,7 @@ export async function runContext(version: string, mode: ContextMode): Promise<Co
 /** Every sender in every mode, in order. */
 export async function measureContext(senders: readonly string[], modes: readonly ContextMode[]): Promise<ContextRun[]> {
   assertMeasuring('the uncompressed-between-compressed row');
-  for (const version of senders) wsPackageDir(version);
+  for (const version of senders) releaseDir('ws', version);
   const runs: ContextRun[] = [];
   for (const version of senders) for (const mode of modes) runs.push(await runContext(version, mode));
   return runs;

@@ -11,6 +11,7 @@ import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { serveParent } from '../core/child-host';
 import { withLimit } from '../core/limit';
+import { sleep } from '../core/timing';
 import { acceptsDeflate } from '../observe/wire';
 import { ENGINE, parseIncoming, websocketUrl } from '../clients/sio-protocol';
 import { payload } from '../traffic/payloads';
@@ -121,8 +122,7 @@ class Holder {
   /** Waits until every connection has a message, or `limitMs` has passed: the tally then says how many did. */
   async awaitMessages(limitMs: number): Promise<void> {
     const started = Date.now();
-    while (this.held.some((h) => h.messages.length === 0) && Date.now() - started < limitMs)
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    while (this.held.some((h) => h.messages.length === 0) && Date.now() - started < limitMs) await sleep(POLL_MS);
   }
 
   tally(expected?: string): ClientTally {

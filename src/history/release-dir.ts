@@ -1,17 +1,28 @@
-/** Where a ws release is: the root install's ws for its own version, the version cache for every other. */
-import fs from 'node:fs';
-import path from 'node:path';
+/**
+ * Where a release of a package chapter 9 runs at several versions is: the root install's folder for
+ * the root's own version, the version cache's for every other.
+ */
 import { PROJECT_ROOT } from '../core/paths';
-import { packageDir } from '../core/stack-catalog';
+import { packageDir, STACKS, versionAt } from '../core/stack-catalog';
 import { versionPackageDir } from '../core/version-cache';
 
-/** The version of the root's ws (today's, in node_modules). */
-export function rootWsVersion(): string {
-  const dir = packageDir('ws', PROJECT_ROOT);
-  return (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+// Looked up when asked, not at import: a missing root package is named by the call that needs it.
+const ROOT_DIRS = {
+  ws: () => packageDir('ws', PROJECT_ROOT),
+  'socket.io': () => STACKS.today.serverDir,
+  'socket.io-client': () => STACKS.today.clientDir,
+} as const;
+
+/** A package with a root install and releases in the version cache. */
+export type ReleasePackage = keyof typeof ROOT_DIRS;
+
+/** The version of the root's install of `name` (today's, in node_modules). */
+export function rootVersion(name: ReleasePackage): string {
+  return versionAt(ROOT_DIRS[name]());
 }
 
-/** The folder of ws `version`, for a child process to require: the root's, or the cache's (throws if not installed). */
-export function wsPackageDir(version: string): string {
-  return version === rootWsVersion() ? packageDir('ws', PROJECT_ROOT) : versionPackageDir('ws', version);
+/** The folder of `name` at `version`, for a process to require: the root's, or the cache's (throws if not installed). */
+export function releaseDir(name: ReleasePackage, version: string): string {
+  const root = ROOT_DIRS[name]();
+  return versionAt(root) === version ? root : versionPackageDir(name, version);
 }

@@ -26,7 +26,7 @@ import {
 import { acceptsDeflate } from '../observe/wire';
 import { compareVersions } from '../core/version-cache';
 import { UNCAUGHT_MARK, type Rsv1ServerReply, type Rsv1ServerRequest } from './rsv1-server';
-import { rootWsVersion, wsPackageDir } from './ws-dir';
+import { releaseDir, rootVersion } from './release-dir';
 
 /** One release per ws major, oldest first; the last is the root's ws (checked when a run starts). */
 export const RSV1_MAJORS = ['1.1.5', '2.3.1', '3.3.3', '4.1.0', '5.2.4', '6.2.3', '7.5.10', '8.23.0'] as const;
@@ -169,7 +169,7 @@ export async function runMisuse(version: string, misuse: Rsv1Misuse): Promise<Mi
   let client: ClientSide | undefined;
   try {
     const { port } = await host.ask(
-      { type: 'start', dir: wsPackageDir(version), deflate: spec.deflateNegotiated },
+      { type: 'start', dir: releaseDir('ws', version), deflate: spec.deflateNegotiated },
       'started',
       { limitMs: RSV1_LIMITS.openMs },
     );
@@ -253,7 +253,7 @@ export function checkRsv1Plan(plan: Rsv1Plan): void {
       throw new Error(`misuses: '${misuse}' is not one of ${RSV1_MISUSES.join(', ')}`);
   if (!Number.isInteger(plan.repeats) || plan.repeats < 1 || plan.repeats > 5)
     throw new Error(`repeats: ${plan.repeats} is out of range: use 1 to 5`);
-  for (const version of plan.majors) wsPackageDir(version);
+  for (const version of plan.majors) releaseDir('ws', version);
   const sorted = [...plan.majors].sort(compareVersions);
   if (sorted.join() !== plan.majors.join()) throw new Error('majors: list the ws releases oldest first');
 }
@@ -336,7 +336,7 @@ export async function measureRsv1(
     }
   }
   return {
-    rootWs: rootWsVersion(),
+    rootWs: rootVersion('ws'),
     majors: [...plan.majors],
     misuses: [...plan.misuses],
     repeats: plan.repeats,

@@ -10,8 +10,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { EventEmitter } from 'node:events';
-import { packageDir, STACKS } from '../core/stack-catalog';
-import { ensureVersion, versionPackageDir } from '../core/version-cache';
+import { packageDir, versionAt } from '../core/stack-catalog';
+import { ensureVersion } from '../core/version-cache';
+import { releaseDir, rootVersion } from './release-dir';
 import { assertMeasuring } from '../core/replay';
 import { LOOPBACK } from '../core/net';
 import { CONNECT_DEADLINE_MS, sleep } from '../core/timing';
@@ -108,18 +109,6 @@ export interface SizeCliffRun {
   elapsedMs: number;
 }
 
-const versionAt = (dir: string): string =>
-  (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string }).version;
-
-const rootDir = (name: 'socket.io' | 'socket.io-client'): string =>
-  name === 'socket.io' ? STACKS.today.serverDir : STACKS.today.clientDir;
-
-/** The root's socket.io / socket.io-client when the version is today's, else the version cache's. */
-function releaseDir(name: 'socket.io' | 'socket.io-client', version: string): string {
-  const root = rootDir(name);
-  return versionAt(root) === version ? root : versionPackageDir(name, version);
-}
-
 /**
  * Installs every release a set of runs needs that is neither today's nor in the cache yet (from the
  * npm registry, for a version the user named), before any run starts: a release that cannot be
@@ -129,8 +118,7 @@ export async function prepareReleases(
   releases: ReadonlyArray<{ name: 'socket.io' | 'socket.io-client'; version: string }>,
 ): Promise<void> {
   assertMeasuring('installing socket.io releases');
-  for (const { name, version } of releases)
-    if (versionAt(rootDir(name)) !== version) await ensureVersion(name, version);
+  for (const { name, version } of releases) if (rootVersion(name) !== version) await ensureVersion(name, version);
 }
 
 function serverInfo(socketIoDir: string, engine: Untyped): CliffServerInfo {

@@ -20,6 +20,8 @@ import type http from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { serveParent } from '../core/child-host';
+import { collectTwice, exposedGc } from '../core/memory-sample';
+import { versionAt } from '../core/stack-catalog';
 import { versionPackageDir } from '../core/version-cache';
 import { listenLoopback, type LoopbackServer } from '../stacks/http-server';
 import { payload } from '../traffic/payloads';
@@ -189,9 +191,7 @@ class BurstServer {
       });
     }, undefined);
     self = new BurstServer(loopback, watch);
-    const version = (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string })
-      .version;
-    return { server: self, version: version };
+    return { server: self, version: versionAt(dir) };
   }
 
   get connections(): number {
@@ -239,9 +239,7 @@ class BurstServer {
 }
 
 async function collected(gc: () => void, settleMs: number): Promise<MemorySnapshot> {
-  gc();
-  await new Promise((resolve) => setTimeout(resolve, settleMs));
-  gc();
+  await collectTwice(gc, settleMs);
   return snapshot();
 }
 
@@ -283,11 +281,10 @@ export function glibcArenaHeaps(maps: string): number {
 }
 
 if (require.main === module) {
-  const gc = (globalThis as { gc?: () => void }).gc;
   let server: BurstServer | undefined;
   serveParent<ZlibServerRequest, ZlibServerReply>(
     async (request, parent) => {
-      if (!gc) throw new Error("started without --expose-gc: fork it with execArgv ['--expose-gc']");
+      const gc = exposedGc();
       if (request.type === 'start') {
         const started = await BurstServer.start(request.ws, request.concurrencyLimit);
         server = started.server;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { EventEmitter } from 'node:events';
 import { LOOPBACK } from '../core/net';
 import type { StackName } from '../core/params';
-import { assertStackVersions, packageDir, STACKS, stackPackageDirs } from '../core/stack-catalog';
+import { assertStackVersions, packageDir, STACKS, stackPackageDirs, versionAt } from '../core/stack-catalog';
 import { listenLoopback } from './http-server';
 import { prepareDebugCapture } from '../observe/debug-capture';
 import type { ClientOptions, ClientSocket, ServerOptions, ServerSocket, Stack, StackServer, WsAddons } from './types';
@@ -18,10 +18,6 @@ import { assertMeasuring } from '../core/replay';
 type Untyped = any;
 
 const loaded = new Map<StackName, Stack>();
-
-function versionAt(dir: string): string {
-  return (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string }).version;
-}
 
 // ws 0.7–1.x try the native bufferutil/utf-8-validate 1.x and fall back to their own JavaScript;
 // ws 8 tries bufferutil/utf-8-validate 4+/6+. Set-up installs without build scripts, so an add-on

@@ -23,7 +23,7 @@ import {
 } from '../../src/clients/crafted-frames';
 import { OPCODE } from '../../src/clients/frames';
 import { RSV1_MAJORS } from '../../src/history/rsv1';
-import { wsPackageDir } from '../../src/history/ws-dir';
+import { releaseDir } from '../../src/history/release-dir';
 
 /** What a Receiver made of the bytes. */
 type Taken =
@@ -36,7 +36,7 @@ type Taken =
 type Untyped = any;
 
 function libModule(version: string, names: RegExp): Untyped {
-  const dir = wsPackageDir(version);
+  const dir = releaseDir('ws', version);
   const file = fs.readdirSync(path.join(dir, 'lib')).find((f) => names.test(f));
   assert.ok(file, `ws ${version}: a lib file matching ${names}`);
   return createRequire(path.join(dir, 'package.json'))(path.join(dir, 'lib', file));

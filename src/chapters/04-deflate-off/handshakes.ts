@@ -12,6 +12,7 @@ import { KiB, type StackName } from '../../core/params';
 import { FAILING_SCENARIO } from '../../traffic/presets';
 import { runScenario, type ScenarioSpec } from '../../traffic/scenario';
 import { loadStack } from '../../stacks';
+import { rootVersion } from '../../history/release-dir';
 import type { Stack, StackServer } from '../../stacks/types';
 
 /** The clients whose offers the chapter shows. */
@@ -32,10 +33,6 @@ export interface HandshakeRow {
   offer: string;
   answer: string;
   negotiated: boolean;
-}
-
-function rootWsVersion(): string {
-  return (require('ws/package.json') as { version: string }).version;
 }
 
 function row(client: string, setting: ScenarioSpec['deflate'], h: Handshake | undefined): HandshakeRow {
@@ -106,7 +103,7 @@ async function probeNode(
   }
   const name =
     client === 'fragmenting'
-      ? `Node fragmenting client (ws@${rootWsVersion()}, offering what Chromium offers)`
+      ? `Node fragmenting client (ws@${rootVersion('ws')}, offering what Chromium offers)`
       : `Node socket.io-client@${stack.versions['socket.io-client']} (ws@${stack.versions['client ws']})`;
   return row(name, setting, wire.handshakes()[0]);
 }

@@ -14,7 +14,7 @@ import {
   type ContextMode,
   type ContextRun,
 } from '../../history/context';
-import { rootWsVersion } from '../../history/ws-dir';
+import { rootVersion } from '../../history/release-dir';
 import { showTable, showText } from '../../show/display';
 import { replayable } from '../replayable';
 import { step } from './step';
@@ -31,7 +31,7 @@ export function contextSenders(quick: boolean, rootWs: string): string[] {
 
 /** Measures row 5 (or replays it under --from-data). */
 export async function runContextRow(params: { quick: boolean }): Promise<ContextRun[]> {
-  const senders = contextSenders(params.quick, rootWsVersion());
+  const senders = contextSenders(params.quick, rootVersion('ws'));
   return replayable(
     step('context', { quick: params.quick, senders: senders, repeats: CONTEXT_REPEATS, threshold: CONTEXT_THRESHOLD }),
     async () => {
