@@ -19,6 +19,9 @@ export interface ProcessCpu {
  */
 export const PROC_TICKS_PER_SECOND = 100;
 
+/** How far apart the total and the main thread's readings can be with nothing between them (see cpuBetween). */
+export const SPLIT_RESOLUTION_MS = (2 * 1000) / PROC_TICKS_PER_SECOND;
+
 /** utime + stime of a /proc stat line, in clock ticks (fields 14 and 15; the name in field 2 may hold spaces). */
 function statTicks(line: string): number {
   const fields = line.slice(line.lastIndexOf(')') + 2).split(' ');
@@ -38,7 +41,12 @@ export function readProcessCpu(): ProcessCpu | null {
   }
 }
 
-/** CPU used between two readings, ms: all threads, the main thread, and the others (total less main). */
+/**
+ * CPU used between two readings, ms: all threads, the main thread, and the others (total less main).
+ * The split is good to about two ticks (SPLIT_RESOLUTION_MS): the process's and the main thread's
+ * files are read one after the other, and each rounds its user and system times down to whole
+ * ticks, so with the other threads idle `otherThreadsMs` can read -10 or -20.
+ */
 export function cpuBetween(
   start: ProcessCpu,
   end: ProcessCpu,
